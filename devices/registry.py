@@ -1,0 +1,71 @@
+"""The explicit table of drivers and simulators: one line per device protocol.
+
+A driver entry maps a URL scheme (see :mod:`devices.urls`) to ``"module:factory"``; the
+factory takes a :class:`~devices.urls.DeviceUrl` and returns an unopened driver. A simulator
+entry maps a name (``seedtrace sim NAME``) to a factory that takes string options and returns a
+:class:`Simulator`. Modules are imported only when used, so a scale-only station never imports
+OpenCV. No folder scanning: a new protocol is one module and one line here.
+"""
+
+import importlib
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from devices.errors import DeviceConfigError
+from devices.urls import DeviceUrl, parse_device_url
+
+# scheme -> (kind, "module:factory"); kind is "scale", "tag" or "barcode".
+DRIVERS: dict[str, tuple[str, str]] = {}
+
+# name -> "module:factory"; factory(**options: str) -> Simulator
+SIMULATORS: dict[str, str] = {}
+
+
+class Simulator(Protocol):
+    """A simulated device that speaks the real bytes. ``url`` is what a driver opens."""
+
+    @property
+    def url(self) -> str: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def _load(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def device_kind(url: str | DeviceUrl) -> str:
+    parsed = url if isinstance(url, DeviceUrl) else parse_device_url(url)
+    try:
+        return DRIVERS[parsed.scheme][0]
+    except KeyError:
+        known = ", ".join(sorted(DRIVERS))
+        raise DeviceConfigError(
+            f"no driver for scheme {parsed.scheme!r} (known: {known})"
+        ) from None
+
+
+def open_device(url: str, device_id: str | None = None) -> Any:
+    """An unopened driver for ``url``; use it as a context manager."""
+    parsed = parse_device_url(url)
+    device_kind(parsed)
+    factory = _load(DRIVERS[parsed.scheme][1])
+    return factory(parsed, device_id=device_id)
+
+
+def make_simulator(name: str, **options: str) -> Simulator:
+    try:
+        target = SIMULATORS[name]
+    except KeyError:
+        known = ", ".join(sorted(SIMULATORS))
+        raise DeviceConfigError(f"no simulator {name!r} (known: {known})") from None
+    simulator: Simulator = _load(target)(**options)
+    return simulator

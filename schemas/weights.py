@@ -1,0 +1,54 @@
+"""Exact weights with a unit (WEIGHT-UNITS: OR Reconciliation (1)(c),(e); CA 8401(e)(1)).
+
+A weight is a :class:`decimal.Decimal` and a unit; it is never a float. On the wire it is
+``{"value": "123.45", "unit": "g"}`` (the value as a decimal string; a JSON number is accepted
+too and read digit for digit). Conversion to grams is exact: the avoirdupois ounce is
+28.349523125 g and the pound 453.59237 g by definition.
+"""
+
+from decimal import Decimal, localcontext
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Unit(StrEnum):
+    """Units of mass the regulations allow: SI (mg, g, kg) or US customary (oz, lb)."""
+
+    MG = "mg"
+    G = "g"
+    KG = "kg"
+    OZ = "oz"
+    LB = "lb"
+
+
+GRAMS_PER_UNIT: dict[Unit, Decimal] = {
+    Unit.MG: Decimal("0.001"),
+    Unit.G: Decimal("1"),
+    Unit.KG: Decimal("1000"),
+    Unit.OZ: Decimal("28.349523125"),
+    Unit.LB: Decimal("453.59237"),
+}
+
+# Up to 12 integer digits and 6 decimals: a tonne in milligrams, or a microgram on a balance.
+WeightValue = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
+
+
+class Weight(BaseModel):
+    """A non-negative mass, exact. Zero is a valid weight (an empty pan); rules decide if it is
+    acceptable for a given event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: WeightValue
+    unit: Unit
+
+    def in_grams(self) -> Decimal:
+        """The same mass in grams, exactly (no rounding: at most 15 decimal places)."""
+        # 18 digits times 11 digits needs more than the default 28-digit context.
+        with localcontext(prec=60):
+            return self.value * GRAMS_PER_UNIT[self.unit]
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.unit.value}"

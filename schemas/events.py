@@ -12,7 +12,7 @@ could misread gets a new version number; adding an optional field does not.
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -36,7 +36,7 @@ from schemas.ids import (
 )
 from schemas.weights import Weight
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 # A roll of tags delivered at once; a range longer than this is a typo, not a delivery.
 MAX_TAGS_PER_RECEIPT = 10_000
 

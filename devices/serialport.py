@@ -1,0 +1,119 @@
+"""A serial transport that survives a pulled cable.
+
+Opens a path (``/dev/ttyUSB0``, ``/dev/serial/by-id/...``, a pty) or a pyserial URL
+(``socket://``, ``loop://``) with :func:`serial.serial_for_url`. Any pyserial or OS error is
+translated into :class:`~devices.errors.DeviceUnavailable` and the port is closed; the next
+call to :meth:`SerialTransport.read` or :meth:`write` tries to reopen it, at most once per
+``reopen_interval`` seconds, so a driver loop simply keeps calling.
+
+Why reopen by path: on a Pi a replugged USB adapter may come back as another ``ttyUSBn``;
+``/dev/serial/by-id/...`` follows it (see ``../shared/FACTS.md``).
+"""
+
+import os
+import time
+from typing import cast
+
+import serial
+
+from devices.errors import DeviceConfigError, DeviceUnavailable
+from devices.urls import DeviceUrl
+
+_PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
+
+
+class SerialTransport:
+    """Byte stream to one serial device. Options from the URL: ``baudrate``, ``bytesize``
+    (7 or 8), ``parity`` (N, E, O), ``stopbits`` (1 or 2)."""
+
+    def __init__(
+        self, url: DeviceUrl, *, default_baudrate: int = 9600, reopen_interval: float = 0.5
+    ) -> None:
+        self.target = url.serial_target
+        self.baudrate = url.int_option("baudrate", default_baudrate)
+        self.bytesize = url.int_option("bytesize", 8)
+        parity = (url.option("parity", "N") or "N").upper()
+        if parity not in _PARITIES:
+            raise DeviceConfigError(f"parity {parity!r} is not one of N, E, O")
+        self.parity = _PARITIES[parity]
+        self.stopbits = url.int_option("stopbits", 1)
+        if self.bytesize not in (7, 8) or self.stopbits not in (1, 2):
+            raise DeviceConfigError("bytesize must be 7 or 8 and stopbits 1 or 2")
+        self.reopen_interval = reopen_interval
+        self._port: serial.Serial | None = None
+        self._last_attempt = float("-inf")
+        self.failures = 0  # times the port was lost; useful for tests and health reports
+
+    @property
+    def is_open(self) -> bool:
+        return self._port is not None
+
+    def open(self) -> None:
+        """Open the port now. Raises DeviceUnavailable if it is not there."""
+        self._last_attempt = time.monotonic()
+        try:
+            port = serial.serial_for_url(  # a Serial, or a URL handler with its API
+                self.target,
+                baudrate=self.baudrate,
+                bytesize=self.bytesize,
+                parity=self.parity,
+                stopbits=self.stopbits,
+                timeout=0.05,
+                exclusive=True if os.path.exists(self.target) else None,
+            )
+        except (serial.SerialException, OSError, ValueError) as err:
+            raise DeviceUnavailable(f"cannot open {self.target}: {err}") from err
+        self._port = cast(serial.Serial, port)
+
+    def close(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError):
+                pass  # closing a port whose device vanished: nothing left to release
+
+    def _ensure_open(self) -> serial.Serial:
+        if self._port is None:
+            wait = self._last_attempt + self.reopen_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self.open()
+        assert self._port is not None
+        return self._port
+
+    def _lost(self, err: BaseException) -> DeviceUnavailable:
+        self.failures += 1
+        self.close()
+        return DeviceUnavailable(f"{self.target} was lost: {err}")
+
+    def read(self, max_bytes: int = 4096, timeout: float = 0.05) -> bytes:
+        """Whatever arrives within ``timeout`` seconds (possibly nothing), up to ``max_bytes``."""
+        port = self._ensure_open()
+        try:
+            port.timeout = timeout
+            first = port.read(1)
+            if not first:
+                return b""
+            waiting = port.in_waiting
+            rest = port.read(min(waiting, max_bytes - 1)) if waiting else b""
+            return bytes(first + rest)
+        except (serial.SerialException, OSError, TypeError) as err:
+            # pyserial raises SerialException("device reports readiness to read but returned
+            # no data") when the other end of a pty or USB adapter goes away.
+            raise self._lost(err) from err
+
+    def write(self, data: bytes) -> None:
+        port = self._ensure_open()
+        try:
+            port.write(data)
+            port.flush()
+        except (serial.SerialException, OSError) as err:
+            raise self._lost(err) from err
+
+    def discard_input(self) -> None:
+        if self._port is not None:
+            try:
+                self._port.reset_input_buffer()
+            except (serial.SerialException, OSError) as err:
+                raise self._lost(err) from err

@@ -1,0 +1,102 @@
+"""A pseudo-terminal that looks like a serial device, with a stable path and a pullable cable.
+
+The driver opens :attr:`PtyDevice.path`, a symlink in a private directory that points at the
+pty's slave (like ``/dev/serial/by-id/...`` on a Pi). The simulator reads and writes the
+master fd. :meth:`unplug` closes the master, which the driver sees as a vanished device;
+:meth:`replug` makes a new pty and points the symlink at it, as a re-enumerated USB adapter.
+
+Measured round trip through a pty: ~0.25 ms (``../shared/FACTS.md``).
+"""
+
+import os
+import select
+import tempfile
+import threading
+import tty
+from types import TracebackType
+from typing import Self
+
+
+class PtyDevice:
+    def __init__(self, name: str = "device") -> None:
+        self._dir = tempfile.mkdtemp(prefix="seedtrace-pty-")
+        self.path = os.path.join(self._dir, name)
+        self._lock = threading.Lock()
+        self._master: int | None = None
+        self._slave: int | None = None
+        self.replug()
+
+    def replug(self) -> None:
+        """(Re)create the pty and point :attr:`path` at its slave."""
+        with self._lock:
+            self._close_fds()
+            master, slave = os.openpty()
+            tty.setraw(slave)  # no echo, no line discipline: bytes pass through as they are
+            self._master, self._slave = master, slave
+            tmp = self.path + ".new"
+            os.symlink(os.ttyname(slave), tmp)
+            os.replace(tmp, self.path)
+
+    def unplug(self) -> None:
+        """Pull the cable: the driver's next read or write fails."""
+        with self._lock:
+            self._close_fds()
+
+    @property
+    def plugged(self) -> bool:
+        return self._master is not None
+
+    def _close_fds(self) -> None:
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                os.close(fd)
+        self._master = self._slave = None
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the driver. Does nothing while unplugged (as a real cable would)."""
+        with self._lock:
+            master = self._master
+            if master is None:
+                return
+            view = memoryview(data)
+            while view:
+                written = os.write(master, view)
+                view = view[written:]
+
+    def read(self, timeout: float = 0.05, max_bytes: int = 4096) -> bytes:
+        """Bytes the driver sent, waiting up to ``timeout`` seconds; b'' when none or
+        unplugged."""
+        master = self._master
+        if master is None:
+            return b""
+        try:
+            ready, _, _ = select.select([master], [], [], timeout)
+            if not ready:
+                return b""
+            return os.read(master, max_bytes)
+        except OSError:
+            return b""  # unplugged while we waited
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_fds()
+        for path in (self.path, self.path + ".new"):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        try:
+            os.rmdir(self._dir)
+        except OSError:
+            pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

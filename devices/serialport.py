@@ -12,7 +12,6 @@ Why reopen by path: on a Pi a replugged USB adapter may come back as another ``t
 
 import os
 import time
-from typing import cast
 
 import serial
 
@@ -63,7 +62,7 @@ class SerialTransport:
             )
         except (serial.SerialException, OSError, ValueError) as err:
             raise DeviceUnavailable(f"cannot open {self.target}: {err}") from err
-        self._port = cast(serial.Serial, port)
+        self._port = port
 
     def close(self) -> None:
         port, self._port = self._port, None

@@ -1,0 +1,1 @@
+"""Device driver tests: real drivers against simulators through the real OS stack."""

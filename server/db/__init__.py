@@ -1,0 +1,1 @@
+"""Database access: engine construction, column types, tables and migrations."""

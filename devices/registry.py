@@ -20,6 +20,12 @@ DRIVERS: dict[str, tuple[str, str]] = {}
 # name -> "module:factory"; factory(**options: str) -> Simulator
 SIMULATORS: dict[str, str] = {}
 
+# RFID tag readers
+DRIVERS["pcsc"] = ("tag", "devices.rfid.pcsc:make_pcsc_reader")
+DRIVERS["uhf"] = ("tag", "devices.rfid.uhf:make_uhf_reader")
+SIMULATORS["uhf"] = "devices.sim.uhf:make_uhf_sim"
+SIMULATORS["card"] = "devices.sim.vcard:make_virtual_card"
+
 
 class Simulator(Protocol):
     """A simulated device that speaks the real bytes. ``url`` is what a driver opens."""

@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import devices_cmd
+from cli import devices_cmd, server_cmd
 
 app = typer.Typer(
     name="seedtrace",
@@ -10,6 +10,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command("server")(server_cmd.serve)
+app.add_typer(server_cmd.db_app, name="db")
+app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")
 app.command("sim")(devices_cmd.sim)
 

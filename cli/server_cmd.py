@@ -1,0 +1,130 @@
+"""``seedtrace server``, ``seedtrace db`` and ``seedtrace licensees``: the central service."""
+
+import logging
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+
+db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
+licensees_app = typer.Typer(help="Register and list licensees.", no_args_is_help=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL (default: $SEEDTRACE_DATABASE_URL or sqlite:///var/seedtrace.db).",
+    ),
+]
+
+
+def _settings(**overrides: Any) -> Any:
+    from pydantic import ValidationError
+
+    from server.config import ServerSettings
+
+    try:
+        return ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as err:
+        raise typer.BadParameter(str(err)) from err
+
+
+def serve(
+    database_url: DatabaseUrl = None,
+    mqtt_host: Annotated[str | None, typer.Option(help="Broker host.")] = None,
+    mqtt_port: Annotated[int | None, typer.Option(help="Broker port.")] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="Stable MQTT client id of this ingest process.")
+    ] = None,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Apply migrations at start.")
+    ] = True,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+) -> None:
+    """Run an ingest process: events from stations over MQTT, decided, stored and answered.
+
+    Run several with different --client-id values to split the load (shared subscription).
+    """
+    from server.db.engine import make_engine, migrate
+    from server.ingest.pipeline import Pipeline
+    from server.ingest.worker import IngestWorker
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
+    settings = _settings(
+        database_url=database_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port, client_id=client_id
+    )
+    engine = make_engine(settings.database_url)
+    if migrate_first:
+        migrate(engine)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    worker = IngestWorker(settings, Pipeline(engine))
+    worker.run(stop)
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Apply every pending migration."""
+    from server.db.engine import current_revision, make_engine, migrate
+
+    engine = make_engine(_settings(database_url=database_url).database_url)
+    migrate(engine)
+    typer.echo(f"database at revision {current_revision(engine)}")
+
+
+@db_app.command("rebuild")
+def db_rebuild(
+    database_url: DatabaseUrl = None,
+    check: Annotated[
+        bool, typer.Option(help="Compare only; leave the projections as they are.")
+    ] = False,
+) -> None:
+    """Rebuild current state (batches, plants, tags, harvests) from the event log."""
+    from server.db.engine import make_engine
+    from server.store.rebuild import verify
+
+    engine = make_engine(_settings(database_url=database_url).database_url)
+    count, diff = verify(engine, keep=not check)
+    for line in diff:
+        typer.echo(line)
+    verb = "checked" if check else "rebuilt"
+    typer.echo(f"{verb} from {count} accepted events: {len(diff)} differences")
+    if diff:
+        raise typer.Exit(1)
+
+
+@licensees_app.command("add")
+def licensees_add(
+    licence: Annotated[str, typer.Argument(help="Licence number, e.g. 020-1002345ABC.")],
+    name: Annotated[str, typer.Option(help="Business name.")],
+    jurisdiction: Annotated[str, typer.Option(help="OR, CA or CT.")],
+    timezone: Annotated[str, typer.Option(help="IANA zone, e.g. America/Los_Angeles.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a licensee; its stations' events are accepted from then on."""
+    from server.db.engine import make_engine
+    from server.store.licensees import LicenseeError, add_licensee
+
+    engine = make_engine(_settings(database_url=database_url).database_url)
+    try:
+        add_licensee(
+            engine, licence=licence, name=name, jurisdiction=jurisdiction, timezone=timezone
+        )
+    except LicenseeError as err:
+        raise typer.BadParameter(str(err)) from err
+    typer.echo(f"registered {licence}")
+
+
+@licensees_app.command("list")
+def licensees_list(database_url: DatabaseUrl = None) -> None:
+    """List registered licensees."""
+    from server.db.engine import make_engine
+    from server.store.licensees import list_licensees
+
+    engine = make_engine(_settings(database_url=database_url).database_url)
+    for licence, name, jurisdiction, tz in list_licensees(engine):
+        typer.echo(f"{licence}\t{jurisdiction}\t{tz}\t{name}")

@@ -1,0 +1,141 @@
+"""The station's MQTT link to the server.
+
+Publishes events QoS 1 on ``seedtrace/v1/{licence}/{station}/events``, receives the server's
+acks on ``.../acks``, and keeps the retained ``.../status`` up to date, with an ``offline``
+last will so the broker announces a station that vanished.
+
+The link keeps a persistent session (``clean_start=False``, one day's expiry) so an ack the
+server sends while the station is briefly away waits at the broker. It does **not** keep
+events: paho's own queue is memory only and bounded by 16-bit message ids
+(``../shared/FACTS.md``). Durability is the outbox's job; this link reports failure instead
+of queueing forever (:class:`LinkError`).
+"""
+
+import queue
+import socket
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from pydantic import ValidationError
+
+from schemas.acks import Ack
+from schemas.events import EventEnvelope
+from schemas.status import StationState, StationStatus
+from schemas.topics import Channel, topic
+
+SESSION_EXPIRY_S = 24 * 3600
+
+
+class LinkError(Exception):
+    """The link could not do what was asked (not connected, broker refused, queue full)."""
+
+
+class StationLink:
+    def __init__(
+        self,
+        licence: str,
+        station_id: str,
+        host: str,
+        port: int,
+        *,
+        client_id: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        on_ack: Callable[[Ack], None] | None = None,
+    ) -> None:
+        self.licence = licence
+        self.station_id = station_id
+        self.host, self.port = host, port
+        self.events_topic = topic(licence, station_id, Channel.EVENTS)
+        self.acks_topic = topic(licence, station_id, Channel.ACKS)
+        self.status_topic = topic(licence, station_id, Channel.STATUS)
+        self.on_ack = on_ack
+        self.acks: queue.Queue[Ack] = queue.Queue()
+        self.bad_acks: list[str] = []
+        self.connected = threading.Event()
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"station-{licence}-{station_id}",
+            protocol=mqtt.MQTTv5,
+        )
+        self._client.on_socket_open = _no_delay
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        if username is not None:
+            self._client.username_pw_set(username, password)
+        offline = StationStatus(state=StationState.OFFLINE, at=datetime.now(UTC))
+        self._client.will_set(self.status_topic, offline.model_dump_json(), qos=1, retain=True)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+
+    def connect(self, timeout: float = 10.0) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        try:
+            self._client.connect_async(
+                self.host, self.port, keepalive=15, clean_start=False, properties=props
+            )
+        except (OSError, ValueError) as err:
+            raise LinkError(f"cannot reach the broker at {self.host}:{self.port}: {err}") from err
+        self._client.loop_start()
+        if not self.connected.wait(timeout):
+            raise LinkError(
+                f"no connection to the broker at {self.host}:{self.port} in {timeout} s"
+            )
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            return
+        client.subscribe(self.acks_topic, qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:
+        self.connected.clear()
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            ack = Ack.model_validate_json(message.payload)
+        except ValidationError as err:
+            self.bad_acks.append(f"{message.topic}: {err}")
+            return
+        if self.on_ack is not None:
+            self.on_ack(ack)
+        else:
+            self.acks.put(ack)
+
+    def publish(self, event: EventEnvelope) -> None:
+        """Hand one event to the broker (QoS 1). Raises LinkError if paho refuses it."""
+        self.publish_raw(event.model_dump_json().encode())
+
+    def publish_raw(self, payload: bytes, topic_name: str | None = None) -> None:
+        info = self._client.publish(topic_name or self.events_topic, payload, qos=1)
+        # paho does not raise: with 65,535 messages in flight it returns MQTT_ERR_QUEUE_SIZE
+        # and never sends (../shared/FACTS.md). NO_CONN means queued in memory until reconnect.
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            raise LinkError(f"the broker link refused the event: {mqtt.error_string(info.rc)}")
+
+    def publish_status(self, status: StationStatus) -> None:
+        self._client.publish(self.status_topic, status.model_dump_json(), qos=1, retain=True)
+
+    def wait_ack(self, timeout: float) -> Ack:
+        """The next ack (when no ``on_ack`` callback is set). Raises TimeoutError."""
+        try:
+            return self.acks.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no ack from the server within {timeout} s") from None
+
+
+def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (../shared/FACTS.md).
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

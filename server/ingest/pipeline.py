@@ -1,0 +1,357 @@
+"""Decide, store and answer station events, exactly once and in each station's order.
+
+One call to :meth:`Pipeline.process` handles a batch of messages in **one transaction**
+(round trips, not fsync, are what cost on PostgreSQL: ``../shared/FACTS.md``). For each event:
+
+1. **Licensee lock.** The transaction first locks the row of every licensee in the batch
+   (``SELECT ... FOR UPDATE``, in licence order, so two processes cannot deadlock; SQLite's
+   ``BEGIN IMMEDIATE`` already serialises writers). Rules read a licensee's whole state (one
+   plant, one tag) across stations, so two ingest processes must not decide two events of one
+   licensee at once: with the lock, two stations harvesting the same plant leave one winner.
+2. **Exactly-once.** An ``event_id`` already in the log gets its stored decision again
+   (outcome ``duplicate``) and changes nothing; the same ``event_id`` with a different body is
+   refused (EVENT-ID-CONFLICT) and stored nowhere.
+3. **Per-station order: hold.** Each station's events are applied in sequence order, from 1,
+   without gaps. An event ahead of a gap is **held** (``held_events``, committed, so it
+   survives a restart and any ingest process can release it) and gets no ack yet; when the
+   missing sequence arrives, it and every held successor are applied in order and answered.
+   A sequence number below the next expected one with an unknown ``event_id`` is refused
+   (SEQUENCE-CONFLICT): the station reused a number. Gaps that stay open are reported by
+   :func:`open_gaps`.
+4. **Rules.** Every rule for the event's kind runs (:mod:`server.rules`); an event with any
+   violation is stored as rejected, with all its violations, and changes nothing else.
+   Rejected events consume their sequence number: the station moves on.
+5. **Store.** The log append and the projection changes commit together, or not at all.
+
+The caller publishes the replies only after the commit, and acknowledges the broker after that.
+"""
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from schemas.acks import Ack, ContractRule, Outcome, Violation
+from schemas.events import EventEnvelope
+from schemas.topics import Channel, topic
+from server.db.tables import EventLog, HeldEvent, Licensee, Station
+from server.ingest.parse import Parsed, contract_violation
+from server.rules import Rule, evaluate
+from server.store import projections
+from server.store.state import DbState
+
+L = EventLog.__table__  # type: ignore[attr-defined]
+HELD = HeldEvent.__table__  # type: ignore[attr-defined]
+ST = Station.__table__  # type: ignore[attr-defined]
+LIC = Licensee.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An ack to publish on ``topic`` once the transaction has committed."""
+
+    topic: str
+    ack: Ack
+
+
+@dataclass(slots=True)
+class BatchResult:
+    replies: list[Reply] = field(default_factory=list)
+    held: int = 0
+    applied: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    licence: str
+    station_id: str
+    missing_from: int  # the next sequence the server expects
+    held_count: int
+    first_held: int
+    oldest_received_at: datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        rules: Iterable[Rule] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.rules = None if rules is None else list(rules)
+        self.clock = clock
+
+    def process(self, events: list[Parsed]) -> BatchResult:
+        """Decide ``events`` (in arrival order) in one transaction; returns the replies."""
+        result = BatchResult()
+        if not events:
+            return result
+        with self.engine.begin() as conn:
+            known = _lock_licensees(conn, sorted({e.envelope.licence for e in events}))
+            for parsed in events:
+                self._decide(conn, parsed, known, result)
+        return result
+
+    def _decide(
+        self, conn: sa.Connection, parsed: Parsed, known: set[str], result: BatchResult
+    ) -> None:
+        ev = parsed.envelope
+        if ev.licence not in known:
+            result.replies.append(
+                _rejection(
+                    parsed,
+                    ContractRule.LICENCE_UNKNOWN,
+                    f"licence {ev.licence} is not registered on this server; "
+                    "ask your administrator to add it",
+                )
+            )
+            return
+        stored = conn.execute(
+            sa.select(L.c.body_sha256, L.c.outcome, L.c.violations, L.c.received_at).where(
+                L.c.event_id == ev.event_id
+            )
+        ).first()
+        if stored is not None:
+            if stored.body_sha256 != parsed.sha256:
+                result.replies.append(_id_conflict(parsed))
+                return
+            result.replies.append(
+                Reply(
+                    _ack_topic(ev),
+                    Ack(
+                        event_id=ev.event_id,
+                        sequence=ev.sequence,
+                        outcome=Outcome.DUPLICATE,
+                        original_outcome=Outcome(stored.outcome),
+                        violations=_violations_from_json(stored.violations),
+                        received_at=stored.received_at,
+                    ),
+                )
+            )
+            return
+        held = conn.execute(
+            sa.select(HELD.c.body_sha256).where(HELD.c.event_id == ev.event_id)
+        ).first()
+        if held is not None:
+            if held.body_sha256 != parsed.sha256:
+                result.replies.append(_id_conflict(parsed))
+            return  # already waiting for its gap to fill; it is answered then
+        expected = _next_sequence(conn, ev.licence, ev.station_id)
+        if ev.sequence < expected:
+            used_by = conn.execute(
+                sa.select(L.c.event_id).where(
+                    L.c.licence == ev.licence,
+                    L.c.station_id == ev.station_id,
+                    L.c.sequence == ev.sequence,
+                )
+            ).scalar_one_or_none()
+            result.replies.append(
+                _rejection(
+                    parsed,
+                    ContractRule.SEQUENCE_CONFLICT,
+                    f"sequence {ev.sequence} of station {ev.station_id} was already used by "
+                    f"event {used_by}; the next expected is {expected}",
+                    field="sequence",
+                )
+            )
+            return
+        if ev.sequence > expected:
+            self._hold(conn, parsed, result)
+            return
+        self._apply(conn, parsed, result)
+        expected += 1
+        while (released := _take_held(conn, ev.licence, ev.station_id, expected)) is not None:
+            self._apply(conn, released, result)
+            expected += 1
+        conn.execute(
+            ST.update()
+            .where(ST.c.licence == ev.licence, ST.c.station_id == ev.station_id)
+            .values(next_sequence=expected, last_event_at=parsed.received_at)
+        )
+
+    def _hold(self, conn: sa.Connection, parsed: Parsed, result: BatchResult) -> None:
+        ev = parsed.envelope
+        taken = conn.execute(
+            sa.select(HELD.c.event_id).where(
+                HELD.c.licence == ev.licence,
+                HELD.c.station_id == ev.station_id,
+                HELD.c.sequence == ev.sequence,
+            )
+        ).scalar_one_or_none()
+        if taken is not None:
+            result.replies.append(
+                _rejection(
+                    parsed,
+                    ContractRule.SEQUENCE_CONFLICT,
+                    f"sequence {ev.sequence} of station {ev.station_id} is already taken by "
+                    f"event {taken}, which is waiting for an earlier sequence",
+                    field="sequence",
+                )
+            )
+            return
+        conn.execute(
+            HELD.insert().values(
+                licence=ev.licence,
+                station_id=ev.station_id,
+                sequence=ev.sequence,
+                event_id=ev.event_id,
+                body=parsed.body,
+                body_sha256=parsed.sha256,
+                received_at=parsed.received_at,
+            )
+        )
+        result.held += 1
+
+    def _apply(self, conn: sa.Connection, parsed: Parsed, result: BatchResult) -> None:
+        ev = parsed.envelope
+        violations = evaluate(DbState(conn, ev.licence), ev, self.rules)
+        outcome = Outcome.REJECTED if violations else Outcome.ACCEPTED
+        position = conn.execute(
+            L.insert()
+            .values(
+                event_id=ev.event_id,
+                licence=ev.licence,
+                station_id=ev.station_id,
+                sequence=ev.sequence,
+                kind=ev.kind,
+                operator_id=ev.operator_id,
+                device_id=ev.device_id,
+                occurred_at=ev.occurred_at,
+                received_at=parsed.received_at,
+                outcome=outcome.value,
+                violations=json.dumps([v.model_dump(mode="json") for v in violations]),
+                body=parsed.body,
+                body_sha256=parsed.sha256,
+            )
+            .returning(L.c.position)
+        ).scalar_one()
+        if outcome is Outcome.ACCEPTED:
+            projections.apply(conn, ev, position)
+        result.applied += 1
+        result.replies.append(
+            Reply(
+                _ack_topic(ev),
+                Ack(
+                    event_id=ev.event_id,
+                    sequence=ev.sequence,
+                    outcome=outcome,
+                    violations=violations,
+                    received_at=parsed.received_at,
+                ),
+            )
+        )
+
+
+def _lock_licensees(conn: sa.Connection, licences: list[str]) -> set[str]:
+    rows = conn.execute(
+        sa.select(LIC.c.licence)
+        .where(LIC.c.licence.in_(licences))
+        .order_by(LIC.c.licence)
+        .with_for_update()
+    ).scalars()
+    return set(rows)
+
+
+def _next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int:
+    value = conn.execute(
+        sa.select(ST.c.next_sequence).where(ST.c.licence == licence, ST.c.station_id == station_id)
+    ).scalar_one_or_none()
+    if value is None:
+        # Safe without ON CONFLICT: this licensee's row is locked by this transaction.
+        conn.execute(ST.insert().values(licence=licence, station_id=station_id, next_sequence=1))
+        return 1
+    return int(value)
+
+
+def _take_held(conn: sa.Connection, licence: str, station_id: str, sequence: int) -> Parsed | None:
+    row = conn.execute(
+        sa.select(HELD.c.body, HELD.c.body_sha256, HELD.c.received_at).where(
+            HELD.c.licence == licence,
+            HELD.c.station_id == station_id,
+            HELD.c.sequence == sequence,
+        )
+    ).first()
+    if row is None:
+        return None
+    conn.execute(
+        HELD.delete().where(
+            HELD.c.licence == licence,
+            HELD.c.station_id == station_id,
+            HELD.c.sequence == sequence,
+        )
+    )
+    envelope = EventEnvelope.model_validate_json(row.body)
+    return Parsed(envelope, row.body, row.body_sha256, row.received_at)
+
+
+def open_gaps(engine: Engine, older_than: datetime) -> list[Gap]:
+    """Stations whose held events have waited since before ``older_than`` for a missing
+    sequence number."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                HELD.c.licence,
+                HELD.c.station_id,
+                sa.func.count(),
+                sa.func.min(HELD.c.sequence),
+                sa.func.min(HELD.c.received_at),
+            )
+            .group_by(HELD.c.licence, HELD.c.station_id)
+            .order_by(HELD.c.licence, HELD.c.station_id)
+        ).all()
+        gaps = []
+        for licence, station_id, count, first_held, oldest in rows:
+            oldest_at = HELD.c.received_at.type.process_result_value(oldest, conn.dialect)
+            if oldest_at is None or oldest_at >= older_than:
+                continue
+            expected = _peek_next_sequence(conn, licence, station_id)
+            gaps.append(Gap(licence, station_id, expected, count, first_held, oldest_at))
+        return gaps
+
+
+def _peek_next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int:
+    value = conn.execute(
+        sa.select(ST.c.next_sequence).where(ST.c.licence == licence, ST.c.station_id == station_id)
+    ).scalar_one_or_none()
+    return 1 if value is None else int(value)
+
+
+def _ack_topic(ev: EventEnvelope) -> str:
+    return topic(ev.licence, ev.station_id, Channel.ACKS)
+
+
+def _rejection(parsed: Parsed, rule: ContractRule, message: str, field: str | None = None) -> Reply:
+    ev = parsed.envelope
+    return Reply(
+        _ack_topic(ev),
+        Ack(
+            event_id=ev.event_id,
+            sequence=ev.sequence,
+            outcome=Outcome.REJECTED,
+            violations=[contract_violation(rule, message, field)],
+            received_at=parsed.received_at,
+        ),
+    )
+
+
+def _id_conflict(parsed: Parsed) -> Reply:
+    return _rejection(
+        parsed,
+        ContractRule.EVENT_ID_CONFLICT,
+        f"event {parsed.envelope.event_id} was already received with different content; "
+        "an event id is never reused",
+        field="event_id",
+    )
+
+
+def _violations_from_json(text: str) -> list[Violation]:
+    return [Violation.model_validate(v) for v in json.loads(text)]

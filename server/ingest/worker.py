@@ -1,0 +1,263 @@
+"""The ingest process: paho-mqtt over MQTT v5, a shared subscription, manual acks.
+
+Threads: paho's network loop receives messages and queues them (:meth:`_on_message` does no
+work); :meth:`IngestWorker.run` takes them off the queue in batches (up to ``batch_size``, or
+what arrived within ``batch_wait_ms``), runs the pipeline, publishes each station's ack, and
+only then acknowledges the broker (``client.ack``). A process killed at any point before that
+leaves the message unacknowledged; the broker redelivers it when the process's persistent
+session (same ``client_id``) reconnects, and the pipeline answers it as a duplicate if it had
+already committed. Exactly-once *effect*, not exactly-once delivery.
+
+Failure handling:
+
+- The database is unreachable, or a lock timed out: nothing is acknowledged; the same batch
+  is retried with a growing pause. Events wait in the broker meanwhile.
+- An unexpected error in one event: the batch is split and retried event by event; an event
+  that fails alone is logged with its traceback and acknowledged to the broker *without* a
+  station ack, so the station keeps it in its outbox and resends it later. Nothing is lost and
+  the worker keeps running.
+- Garbage (not JSON, wrong schema, oversized, topic and envelope disagree): refused with a
+  rejection ack on the station's ack topic when the topic names a station, logged, never
+  stored.
+"""
+
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from sqlalchemy import exc as sa_exc
+
+from schemas.topics import Channel, shared_events_subscription, topic
+from server.config import ServerSettings
+from server.ingest.parse import Incoming, Parsed, Refused, parse
+from server.ingest.pipeline import Pipeline, Reply, open_gaps
+
+log = logging.getLogger("seedtrace.ingest")
+
+# Errors that mean "the database is not there right now": retry, acknowledge nothing.
+TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+class IngestWorker:
+    def __init__(
+        self,
+        settings: ServerSettings,
+        pipeline: Pipeline,
+        *,
+        on_reply: Callable[[Reply], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.on_reply = on_reply
+        self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self.connected = threading.Event()
+        self.processed = 0
+        self.client = self._make_client()
+        self._last_gap_check = time.monotonic()
+
+    def _make_client(self) -> mqtt.Client:
+        s = self.settings
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=s.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        client.on_socket_open = _no_delay
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        if s.mqtt_username is not None:
+            password = None if s.mqtt_password is None else s.mqtt_password.get_secret_value()
+            client.username_pw_set(s.mqtt_username, password)
+        if s.mqtt_tls_ca is not None:
+            client.tls_set(ca_certs=str(s.mqtt_tls_ca))
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        return client
+
+    # paho callbacks (network thread) -------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the connection: %s", reason)
+            return
+        group = self.settings.share_group
+        client.subscribe(shared_events_subscription(group), qos=1)
+        log.info(
+            "connected to %s:%s as %s; subscribed to the shared group %s",
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            self.settings.client_id,
+            group,
+        )
+        self.connected.set()
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected.clear()
+        log.warning("disconnected from the broker (%s); paho reconnects", reason)
+
+    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self.inbox.put(
+            Incoming(
+                message.topic,
+                bytes(message.payload),
+                datetime.now(UTC),
+                (message.mid, message.qos),
+            )
+        )
+
+    # the worker loop -------------------------------------------------------------------
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.settings.session_expiry_s
+        self.client.connect_async(
+            self.settings.mqtt_host,
+            self.settings.mqtt_port,
+            keepalive=30,
+            clean_start=False,
+            properties=props,
+        )
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def run(self, stop: threading.Event) -> None:
+        """Process messages until ``stop`` is set."""
+        self.start()
+        try:
+            while not stop.is_set():
+                batch = self._next_batch(timeout=0.2)
+                if batch:
+                    self._handle(batch, stop)
+                self._report_gaps()
+        finally:
+            self.stop()
+
+    def _next_batch(self, timeout: float) -> list[Incoming]:
+        try:
+            first = self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.settings.batch_wait_ms / 1000
+        while len(batch) < self.settings.batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait()
+                )
+            except queue.Empty:
+                break
+        return batch
+
+    def _handle(self, batch: list[Incoming], stop: threading.Event) -> None:
+        events: list[tuple[Incoming, Parsed]] = []
+        for message in batch:
+            outcome = parse(message, self.settings.max_payload_bytes)
+            if isinstance(outcome, Refused):
+                log.warning("refused a message on %s: %s", message.topic, outcome.reason)
+                if outcome.station is not None:
+                    self._publish(
+                        Reply(
+                            topic(
+                                outcome.station.licence, outcome.station.station_id, Channel.ACKS
+                            ),
+                            outcome.ack,
+                        )
+                    )
+            else:
+                events.append((message, outcome))
+        replies = self._process_with_retry([p for _, p in events], stop)
+        if replies is None:  # stopping while the database was down: acknowledge nothing
+            return
+        for reply in replies:
+            self._publish(reply)
+        for message in batch:
+            self._ack_broker(message)
+        self.processed += len(batch)
+
+    def _process_with_retry(
+        self, events: list[Parsed], stop: threading.Event
+    ) -> list[Reply] | None:
+        pause = 0.5
+        while True:
+            try:
+                return self.pipeline.process(events).replies
+            except TRANSIENT_DB_ERRORS as err:
+                log.error("database unavailable (%s); retrying in %.1f s", err, pause)
+            except Exception:
+                if len(events) == 1:
+                    log.exception(
+                        "event %s could not be decided; left for the station to resend",
+                        events[0].envelope.event_id,
+                    )
+                    return []
+                log.exception("a batch of %d failed; deciding its events one by one", len(events))
+                replies: list[Reply] = []
+                for event in events:
+                    one = self._process_with_retry([event], stop)
+                    if one is None:
+                        return None
+                    replies.extend(one)
+                return replies
+            if stop.wait(pause):
+                return None
+            pause = min(pause * 2, 10.0)
+
+    def _publish(self, reply: Reply) -> None:
+        info = self.client.publish(reply.topic, reply.ack.model_dump_json(), qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
+            # NO_CONN: paho queues it and sends on reconnect. Anything else is lost here; the
+            # station will resend the event and get the stored answer then.
+            log.error(
+                "could not publish the ack on %s: %s", reply.topic, mqtt.error_string(info.rc)
+            )
+        if self.on_reply is not None:
+            self.on_reply(reply)
+
+    def _ack_broker(self, message: Incoming) -> None:
+        if isinstance(message.token, tuple):
+            mid, qos = message.token
+            if qos > 0:
+                self.client.ack(mid, qos)
+
+    def _report_gaps(self) -> None:
+        now = time.monotonic()
+        if now - self._last_gap_check < self.settings.gap_report_after_s / 2:
+            return
+        self._last_gap_check = now
+        older_than = datetime.now(UTC).timestamp() - self.settings.gap_report_after_s
+        try:
+            gaps = open_gaps(self.pipeline.engine, datetime.fromtimestamp(older_than, UTC))
+        except TRANSIENT_DB_ERRORS as err:
+            log.error("could not check for sequence gaps: %s", err)
+            return
+        for gap in gaps:
+            log.warning(
+                "station %s/%s: sequence %d has not arrived; %d later events (from %d) have "
+                "waited since %s",
+                gap.licence,
+                gap.station_id,
+                gap.missing_from,
+                gap.held_count,
+                gap.first_held,
+                gap.oldest_received_at.isoformat(),
+            )
+
+
+def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (../shared/FACTS.md).
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

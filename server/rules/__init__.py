@@ -1,0 +1,15 @@
+"""Regulatory rules as pure functions.
+
+A rule takes the current state (a :class:`~server.rules.state.StateView`) and an event and
+returns violations, each with its rule ID and citation (``../shared/regulations/RULES.md``).
+Rules never write; they are testable without a database. :data:`REGISTRY` lists them all;
+:func:`evaluate` runs the ones that concern an event's kind and returns every violation, not
+only the first.
+
+The rule modules are imported here explicitly (no folder scanning).
+"""
+
+from server.rules import cultivation, harvest, tags
+from server.rules.base import REGISTRY, Rule, evaluate
+
+__all__ = ["REGISTRY", "Rule", "cultivation", "evaluate", "harvest", "tags"]

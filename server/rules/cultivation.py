@@ -1,0 +1,113 @@
+"""Batches and plants: entry from an origin, batch limits, phase order."""
+
+from collections.abc import Iterator
+
+from schemas.events import (
+    EventEnvelope,
+    PlantBatchCreated,
+    PlantDestroyed,
+    PlantHarvested,
+    PlantsMoved,
+    PlantsPhaseChanged,
+    PlantsTagged,
+)
+from server.rules.base import rule
+from server.rules.state import StateView
+
+BATCH_LIMIT = 100
+PHASE_RANK = {"immature": 0, "vegetative": 1, "flowering": 2, "harvested": 3}
+ENDED = {"harvested", "destroyed"}
+
+
+@rule(
+    "BATCH-ID-UNIQUE",
+    citation="OR Cultivation Batches (1)",
+    summary="Every batch has an identifier unique within the licensee.",
+    kinds=["plant_batch.created"],
+)
+def batch_id_unique(state: StateView, event: EventEnvelope) -> Iterator[str]:
+    p = event.payload
+    assert isinstance(p, PlantBatchCreated)
+    if state.batch(p.batch_id) is not None:
+        yield f"Batch {p.batch_id} already exists; give the new batch its own identifier"
+
+
+@rule(
+    "BATCH-MAX-100",
+    citation="OR Cultivation Batches (1)-(2); CA 8403(b)(1)",
+    summary="A batch holds at most 100 immature plants at any one time.",
+    kinds=["plant_batch.created"],
+)
+def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
+    p = event.payload
+    assert isinstance(p, PlantBatchCreated)
+    if p.count > BATCH_LIMIT:
+        yield (
+            f"Batch {p.batch_id} would hold {p.count} plants; a batch may hold at most "
+            f"{BATCH_LIMIT}: split it into batches of {BATCH_LIMIT} or fewer"
+        )
+
+
+@rule(
+    "ENTRY-FROM-ORIGIN",
+    citation="CA 8403(a)(4)",
+    summary="Plants enter only from a batch (seed, clone, tissue culture, nursery seedling); "
+    "no plant appears from nowhere.",
+    kinds=[
+        "plants.tagged",
+        "plants.phase_changed",
+        "plants.moved",
+        "plant.harvested",
+        "plant.destroyed",
+    ],
+)
+def entry_from_origin(state: StateView, event: EventEnvelope) -> Iterator[str]:
+    p = event.payload
+    if isinstance(p, PlantsTagged | PlantDestroyed) and p.batch_id is not None:
+        wanted = len(p.uids) if isinstance(p, PlantsTagged) else (p.count or 0)
+        batch = state.batch(p.batch_id)
+        if batch is None:
+            yield f"Batch {p.batch_id} does not exist; create the batch first"
+        elif batch.untagged_count < wanted:
+            verb = "tag" if isinstance(p, PlantsTagged) else "destroy"
+            yield (
+                f"Batch {p.batch_id} has {batch.untagged_count} untagged plants left; "
+                f"cannot {verb} {wanted}"
+            )
+        return
+    for uid in _plant_uids(event):
+        if state.plant(uid) is None:
+            yield f"No plant carries UID {uid}; tag it from its batch first"
+
+
+def _plant_uids(event: EventEnvelope) -> list[str]:
+    p = event.payload
+    if isinstance(p, PlantsPhaseChanged | PlantsMoved):
+        return list(p.uids)
+    if isinstance(p, PlantHarvested):
+        return [p.uid]
+    if isinstance(p, PlantDestroyed) and p.uid is not None:
+        return [p.uid]
+    return []
+
+
+@rule(
+    "PHASE-ORDER",
+    citation="CA 8403(b), 8405(c)",
+    summary="A plant goes immature -> vegetative -> flowering -> harvested, may be destroyed "
+    "from any live phase, and nothing happens to a harvested or destroyed plant.",
+    kinds=["plants.phase_changed", "plants.moved", "plant.harvested", "plant.destroyed"],
+)
+def phase_order(state: StateView, event: EventEnvelope) -> Iterator[str]:
+    p = event.payload
+    for uid in _plant_uids(event):
+        plant = state.plant(uid)
+        if plant is None:
+            continue  # ENTRY-FROM-ORIGIN reports it
+        if plant.phase in ENDED:
+            yield f"Plant {uid} was already {plant.phase}; nothing more can happen to it"
+        elif isinstance(p, PlantsPhaseChanged):
+            if PHASE_RANK[p.phase.value] <= PHASE_RANK[plant.phase]:
+                yield f"Plant {uid} is {plant.phase}; it cannot go back or stay at {p.phase.value}"
+        elif isinstance(p, PlantHarvested) and plant.phase != "flowering":
+            yield f"Plant {uid} is {plant.phase}; only a flowering plant is harvested"

@@ -1,0 +1,256 @@
+"""Apply an accepted event to the projection tables.
+
+Called in the same transaction as the event's log append (and by rebuild, in log order).
+The rules have already run, so this code assumes the event is valid; a database constraint
+that still fails here (a bug, or a race the licensee lock should have prevented) raises and
+rolls the whole transaction back, log append included.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from schemas.events import (
+    EventEnvelope,
+    HarvestBatchWeighed,
+    PlantBatchCreated,
+    PlantDestroyed,
+    PlantHarvested,
+    PlantsMoved,
+    PlantsPhaseChanged,
+    PlantsTagged,
+    TagRetired,
+    TagsReceived,
+    WasteRecorded,
+    WeightType,
+)
+from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
+
+B, P, T, H, W = (
+    Batch.__table__,  # type: ignore[attr-defined]
+    Plant.__table__,  # type: ignore[attr-defined]
+    Tag.__table__,  # type: ignore[attr-defined]
+    HarvestBatch.__table__,  # type: ignore[attr-defined]
+    Waste.__table__,  # type: ignore[attr-defined]
+)
+
+
+def apply(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    """Change the projections as ``event`` (at log ``position``) says."""
+    lic = event.licence
+    at = event.occurred_at
+    p = event.payload
+    if isinstance(p, PlantBatchCreated):
+        conn.execute(
+            B.insert().values(
+                licence=lic,
+                batch_id=p.batch_id,
+                origin=p.origin.value,
+                strain=p.strain,
+                location=p.location,
+                initial_count=p.count,
+                untagged_count=p.count,
+                tagged_count=0,
+                destroyed_count=0,
+                created_at=at,
+                created_position=position,
+            )
+        )
+    elif isinstance(p, PlantsTagged):
+        _tag_plants(conn, lic, p, at)
+    elif isinstance(p, PlantsPhaseChanged):
+        values: dict[str, str] = {"phase": p.phase.value}
+        if p.location is not None:
+            values["location"] = p.location
+        _update_plants(conn, lic, p.uids, values)
+    elif isinstance(p, PlantsMoved):
+        _update_plants(conn, lic, p.uids, {"location": p.location})
+    elif isinstance(p, PlantHarvested):
+        _harvest(conn, lic, p, at)
+    elif isinstance(p, HarvestBatchWeighed):
+        column = "dry_weight_grams" if p.weight_type is WeightType.DRY else "net_weight_grams"
+        conn.execute(
+            H.update()
+            .where(H.c.licence == lic, H.c.name == p.harvest_batch)
+            .values({column: p.weight.in_grams()})
+        )
+    elif isinstance(p, PlantDestroyed):
+        _destroy(conn, lic, p, at, position)
+    elif isinstance(p, WasteRecorded):
+        grams = p.weight.in_grams()
+        source, source_id = (
+            ("harvest_batch", p.harvest_batch)
+            if p.harvest_batch is not None
+            else ("location", p.location)
+        )
+        _waste(conn, lic, position, source, source_id, 0, grams, p.method.value, p.reason, at)
+        if p.harvest_batch is not None:
+            _add_harvest_waste(conn, lic, p.harvest_batch, grams)
+    elif isinstance(p, TagsReceived):
+        conn.execute(
+            T.insert(),
+            [
+                {
+                    "licence": lic,
+                    "uid": uid,
+                    "tag_type": p.tag_type.value,
+                    "status": "available",
+                    "received_at": at,
+                }
+                for uid in p.expand()
+            ],
+        )
+    elif isinstance(p, TagRetired):
+        conn.execute(
+            T.update()
+            .where(T.c.licence == lic, T.c.uid == p.uid)
+            .values(status="retired", retired_at=at, retired_reason=p.reason)
+        )
+    else:  # pragma: no cover - every payload kind is handled above; a new one must be too
+        raise TypeError(f"no projection for {type(p).__name__}")
+
+
+def _tag_plants(conn: sa.Connection, lic: str, p: PlantsTagged, at: datetime) -> None:
+    batch = conn.execute(
+        sa.select(B.c.strain, B.c.location).where(B.c.licence == lic, B.c.batch_id == p.batch_id)
+    ).one()
+    n = len(p.uids)
+    conn.execute(
+        B.update()
+        .where(B.c.licence == lic, B.c.batch_id == p.batch_id)
+        .values(untagged_count=B.c.untagged_count - n, tagged_count=B.c.tagged_count + n)
+    )
+    conn.execute(
+        P.insert(),
+        [
+            {
+                "licence": lic,
+                "uid": uid,
+                "batch_id": p.batch_id,
+                "strain": batch.strain,
+                "phase": "vegetative",
+                "location": p.location if p.location is not None else batch.location,
+                "tagged_at": at,
+            }
+            for uid in p.uids
+        ],
+    )
+    conn.execute(
+        T.update()
+        .where(T.c.licence == lic, T.c.uid.in_(p.uids))
+        .values(status="assigned", item_type="plant", item_id=T.c.uid, assigned_at=at)
+    )
+
+
+def _update_plants(conn: sa.Connection, lic: str, uids: list[str], values: dict[str, str]) -> None:
+    conn.execute(P.update().where(P.c.licence == lic, P.c.uid.in_(uids)).values(values))
+
+
+def _harvest(conn: sa.Connection, lic: str, p: PlantHarvested, at: datetime) -> None:
+    grams = p.wet_weight.in_grams()
+    strain = conn.execute(
+        sa.select(P.c.strain).where(P.c.licence == lic, P.c.uid == p.uid)
+    ).scalar_one()
+    conn.execute(
+        P.update()
+        .where(P.c.licence == lic, P.c.uid == p.uid)
+        .values(
+            phase="harvested",
+            harvest_batch=p.harvest_batch,
+            wet_weight_value=p.wet_weight.value,
+            wet_weight_unit=p.wet_weight.unit.value,
+            wet_weight_grams=grams,
+            harvested_at=at,
+        )
+    )
+    current = conn.execute(
+        sa.select(H.c.plant_count, H.c.wet_weight_grams).where(
+            H.c.licence == lic, H.c.name == p.harvest_batch
+        )
+    ).first()
+    if current is None:
+        conn.execute(
+            H.insert().values(
+                licence=lic,
+                name=p.harvest_batch,
+                strain=strain,
+                location=p.location,
+                plant_count=1,
+                wet_weight_grams=grams,
+                waste_grams=Decimal(0),
+                first_harvest_at=at,
+            )
+        )
+    else:
+        # Summed in Python: the column is exact decimal text on both databases.
+        conn.execute(
+            H.update()
+            .where(H.c.licence == lic, H.c.name == p.harvest_batch)
+            .values(
+                plant_count=current.plant_count + 1,
+                wet_weight_grams=current.wet_weight_grams + grams,
+            )
+        )
+
+
+def _destroy(conn: sa.Connection, lic: str, p: PlantDestroyed, at: datetime, position: int) -> None:
+    grams = p.waste_weight.in_grams()
+    if p.uid is not None:
+        conn.execute(
+            P.update()
+            .where(P.c.licence == lic, P.c.uid == p.uid)
+            .values(phase="destroyed", destroyed_at=at)
+        )
+        _waste(conn, lic, position, "plant", p.uid, 1, grams, p.method.value, p.reason, at)
+        return
+    if p.batch_id is None or p.count is None:  # the schema requires one subject
+        raise TypeError("plant.destroyed names neither a plant nor a batch")
+    conn.execute(
+        B.update()
+        .where(B.c.licence == lic, B.c.batch_id == p.batch_id)
+        .values(
+            untagged_count=B.c.untagged_count - p.count,
+            destroyed_count=B.c.destroyed_count + p.count,
+        )
+    )
+    _waste(conn, lic, position, "batch", p.batch_id, p.count, grams, p.method.value, p.reason, at)
+
+
+def _add_harvest_waste(conn: sa.Connection, lic: str, name: str, grams: Decimal) -> None:
+    current = conn.execute(
+        sa.select(H.c.waste_grams).where(H.c.licence == lic, H.c.name == name)
+    ).scalar_one_or_none()
+    if current is not None:
+        conn.execute(
+            H.update()
+            .where(H.c.licence == lic, H.c.name == name)
+            .values(waste_grams=current + grams)
+        )
+
+
+def _waste(
+    conn: sa.Connection,
+    lic: str,
+    position: int,
+    source: str,
+    source_id: str,
+    plant_count: int,
+    grams: Decimal,
+    method: str,
+    reason: str,
+    at: datetime,
+) -> None:
+    conn.execute(
+        W.insert().values(
+            position=position,
+            licence=lic,
+            source=source,
+            source_id=source_id,
+            plant_count=plant_count,
+            weight_grams=grams,
+            method=method,
+            reason=reason,
+            occurred_at=at,
+        )
+    )

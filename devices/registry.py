@@ -26,6 +26,14 @@ DRIVERS["uhf"] = ("tag", "devices.rfid.uhf:make_uhf_reader")
 SIMULATORS["uhf"] = "devices.sim.uhf:make_uhf_sim"
 SIMULATORS["card"] = "devices.sim.vcard:make_virtual_card"
 
+# Serial scales: one driver, a protocol table (devices/scales/protocols.py)
+DRIVERS["mt-sics"] = ("scale", "devices.scales.protocols:open_scale")
+DRIVERS["and"] = ("scale", "devices.scales.protocols:open_scale")
+DRIVERS["ohaus"] = ("scale", "devices.scales.protocols:open_scale")
+DRIVERS["toledo"] = ("scale", "devices.scales.protocols:open_scale")
+DRIVERS["nci"] = ("scale", "devices.scales.protocols:open_scale")
+SIMULATORS["scale"] = "devices.sim.scales:scale_simulator"
+
 
 class Simulator(Protocol):
     """A simulated device that speaks the real bytes. ``url`` is what a driver opens."""

@@ -34,6 +34,14 @@ DRIVERS["toledo"] = ("scale", "devices.scales.protocols:open_scale")
 DRIVERS["nci"] = ("scale", "devices.scales.protocols:open_scale")
 SIMULATORS["scale"] = "devices.sim.scales:scale_simulator"
 
+# Barcode sources
+DRIVERS["camera"] = ("barcode", "devices.barcode.camera:CameraReader")
+DRIVERS["rtsp"] = ("barcode", "devices.barcode.camera:CameraReader")
+DRIVERS["scanner"] = ("barcode", "devices.barcode.scanner:SerialScanner")
+DRIVERS["wedge"] = ("barcode", "devices.barcode.wedge:WedgeScanner")
+SIMULATORS["camera"] = "devices.sim.camera:CameraSimulator"
+SIMULATORS["scanner"] = "devices.sim.scanner:ScannerSimulator"
+
 
 class Simulator(Protocol):
     """A simulated device that speaks the real bytes. ``url`` is what a driver opens."""

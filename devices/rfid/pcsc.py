@@ -14,7 +14,10 @@ Failure modes:
 
 * a status word other than ``90 00`` raises :class:`~devices.errors.ReadingRefused` (reason
   ``device_error``) with its meaning (:data:`STATUS_WORDS`), once per presented card;
-* the card taken away mid-read is not an error: nothing is reported;
+* a card that does not answer at all (taken away mid-read, or swapped for another faster
+  than the reader polls, so that pcscd reports no event for the new card:
+  ``SCARD_E_NOT_TRANSACTED``) is retried every 0.1 s for about a second while the reader
+  shows a card, then logged, not raised;
 * ``pcscd`` stopping or restarting: a call blocked in the old context returns
   ``SCARD_F_COMM_ERROR`` and every later call ``SCARD_E_NO_SERVICE`` (0x8010001D) *forever*,
   even once pcscd is back (pyscard's high-level ``readers()`` keeps such a context too). So
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 GET_UID = [0xFF, 0xCA, 0x00, 0x00, 0x00]
 RETRY_INTERVAL = 0.2  # seconds between attempts to reach pcscd while it is away
 MAX_WAIT_MS = 500  # one SCardGetStatusChange; short so a timeout given to reads() holds
+RETRY_READ_MS = 100  # after a card did not answer, look again this soon...
+MAX_FAILED_READS = 10  # ...this many times (about a second) before giving up on it
 
 STATUS_WORDS = {
     0x6282: "end of data before Le bytes",
@@ -66,7 +71,14 @@ def _code(rc: int) -> int:
 
 _SUCCESS = _code(scard.SCARD_S_SUCCESS)
 _TIMEOUT = _code(scard.SCARD_E_TIMEOUT)
-_CARD_GONE = {_code(scard.SCARD_W_REMOVED_CARD), _code(scard.SCARD_E_NO_SMARTCARD)}
+_SERVICE_GONE = {
+    _code(scard.SCARD_E_NO_SERVICE),
+    _code(scard.SCARD_E_SERVICE_STOPPED),
+    _code(scard.SCARD_F_COMM_ERROR),
+    _code(scard.SCARD_E_INVALID_HANDLE),
+    _code(scard.SCARD_E_READER_UNAVAILABLE),
+    _code(scard.SCARD_E_UNKNOWN_READER),
+}
 
 
 def _describe(rc: int) -> str:
@@ -86,6 +98,7 @@ class PcscReader:
         self._known = scard.SCARD_STATE_UNAWARE
         self._present = False
         self._events = -1
+        self._failed_reads = 0  # GET DATA attempts that got no answer for the card present
         self._state = DeviceState.CLOSED
         self._last_error = ""
 
@@ -125,12 +138,15 @@ class PcscReader:
         if self._context is None and not self._establish():
             time.sleep(min(RETRY_INTERVAL, wait_ms / 1000))
             return None
+        if self._failed_reads:
+            wait_ms = min(wait_ms, RETRY_READ_MS)
         rc, states = scard.SCardGetStatusChange(
             self._context, wait_ms, [(self.reader, self._known)]
         )
         rc = _code(rc)
         if rc == _TIMEOUT:
-            return None
+            # No event, but the card on the reader did not answer last time: try again.
+            return self._read_card() if self._failed_reads and self._present else None
         if rc != _SUCCESS:
             self._lost(f"pcscd: {_describe(rc)}")
             return None
@@ -144,6 +160,8 @@ class PcscReader:
         present = bool(event & scard.SCARD_STATE_PRESENT) and not event & scard.SCARD_STATE_MUTE
         is_new = present and (not self._present or events != self._events)
         self._present, self._events = present, events
+        if is_new or not present:
+            self._failed_reads = 0
         return self._read_card() if is_new else None
 
     def _read_card(self) -> TagRead | None:
@@ -153,20 +171,24 @@ class PcscReader:
             scard.SCARD_SHARE_SHARED,
             scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
         )
+        if _code(rc) == _SUCCESS:
+            try:
+                rc, response = scard.SCardTransmit(card, protocol, GET_UID)
+            finally:
+                scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
         rc = _code(rc)
-        if rc in _CARD_GONE:
-            return None  # taken away before we could talk to it
-        if rc != _SUCCESS:
-            raise ReadingRefused("device_error", f"cannot talk to the card: {_describe(rc)}")
-        try:
-            rc, response = scard.SCardTransmit(card, protocol, GET_UID)
-        finally:
-            scard.SCardDisconnect(card, scard.SCARD_LEAVE_CARD)
-        rc = _code(rc)
-        if rc in _CARD_GONE:
+        if rc in _SERVICE_GONE:
+            self._lost(f"pcscd: {_describe(rc)}")
             return None
         if rc != _SUCCESS:
-            raise ReadingRefused("device_error", f"GET DATA (UID) failed: {_describe(rc)}")
+            # A card swiped past, or swapped faster than the reader polls, so the reader shows
+            # no event for the new one. Retry a few times while it stays, then give up.
+            self._failed_reads += 1
+            if self._failed_reads > MAX_FAILED_READS:
+                self._failed_reads = 0
+                log.warning("PC/SC reader %r: card does not answer: %s", self.reader, _describe(rc))
+            return None
+        self._failed_reads = 0
         return self._to_read(bytes(response))
 
     def _to_read(self, response: bytes) -> TagRead | None:

@@ -1,9 +1,11 @@
 """``seedtrace server``, ``seedtrace db`` and ``seedtrace licensees``: the central service."""
 
+import contextlib
 import logging
 import signal
 import threading
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,6 +30,21 @@ def _settings(**overrides: Any) -> Any:
         return ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as err:
         raise typer.BadParameter(str(err)) from err
+
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+@contextlib.contextmanager
+def _engine(database_url: str | None) -> "Iterator[Engine]":
+    from server.db.engine import make_engine
+
+    engine = make_engine(_settings(database_url=database_url).database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def serve(
@@ -69,11 +86,11 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(database_url: DatabaseUrl = None) -> None:
     """Apply every pending migration."""
-    from server.db.engine import current_revision, make_engine, migrate
+    from server.db.engine import current_revision, migrate
 
-    engine = make_engine(_settings(database_url=database_url).database_url)
-    migrate(engine)
-    typer.echo(f"database at revision {current_revision(engine)}")
+    with _engine(database_url) as engine:
+        migrate(engine)
+        typer.echo(f"database at revision {current_revision(engine)}")
 
 
 @db_app.command("rebuild")
@@ -84,11 +101,10 @@ def db_rebuild(
     ] = False,
 ) -> None:
     """Rebuild current state (batches, plants, tags, harvests) from the event log."""
-    from server.db.engine import make_engine
     from server.store.rebuild import verify
 
-    engine = make_engine(_settings(database_url=database_url).database_url)
-    count, diff = verify(engine, keep=not check)
+    with _engine(database_url) as engine:
+        count, diff = verify(engine, keep=not check)
     for line in diff:
         typer.echo(line)
     verb = "checked" if check else "rebuilt"
@@ -106,14 +122,13 @@ def licensees_add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Register a licensee; its stations' events are accepted from then on."""
-    from server.db.engine import make_engine
     from server.store.licensees import LicenseeError, add_licensee
 
-    engine = make_engine(_settings(database_url=database_url).database_url)
     try:
-        add_licensee(
-            engine, licence=licence, name=name, jurisdiction=jurisdiction, timezone=timezone
-        )
+        with _engine(database_url) as engine:
+            add_licensee(
+                engine, licence=licence, name=name, jurisdiction=jurisdiction, timezone=timezone
+            )
     except LicenseeError as err:
         raise typer.BadParameter(str(err)) from err
     typer.echo(f"registered {licence}")
@@ -122,9 +137,9 @@ def licensees_add(
 @licensees_app.command("list")
 def licensees_list(database_url: DatabaseUrl = None) -> None:
     """List registered licensees."""
-    from server.db.engine import make_engine
     from server.store.licensees import list_licensees
 
-    engine = make_engine(_settings(database_url=database_url).database_url)
-    for licence, name, jurisdiction, tz in list_licensees(engine):
+    with _engine(database_url) as engine:
+        rows = list_licensees(engine)
+    for licence, name, jurisdiction, tz in rows:
         typer.echo(f"{licence}\t{jurisdiction}\t{tz}\t{name}")

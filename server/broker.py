@@ -13,6 +13,8 @@
 stop and start it again on the same port and persistence file (outage tests).
 """
 
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -89,6 +91,19 @@ class PrivateBroker:
         self.log = self.dir / "mosquitto.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
+    def _give_dir_to_broker_user(self) -> None:
+        # mosquitto started as root drops to the "mosquitto" user, which must be able to
+        # write the persistence file and the log (../shared/FACTS.md).
+        if os.geteuid() != 0:
+            return
+        try:
+            user = pwd.getpwnam("mosquitto")
+        except KeyError:
+            return
+        os.chown(self.dir, user.pw_uid, user.pw_gid)
+        for path in self.dir.iterdir():
+            os.chown(path, user.pw_uid, user.pw_gid)
+
     def write_config(self, **extra: Path) -> None:
         self.conf.write_text(
             mosquitto_conf(port=self.port, persistence_dir=self.dir, log_file=self.log, **extra)  # type: ignore[arg-type]
@@ -97,6 +112,7 @@ class PrivateBroker:
     def start(self) -> None:
         if not self.conf.exists():
             self.write_config()
+        self._give_dir_to_broker_user()
         self._proc = subprocess.Popen([self.exe, "-c", str(self.conf)], stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -1,0 +1,113 @@
+"""Fixtures for the central service: databases and a real mosquitto.
+
+``database_url`` runs each test on SQLite (a file in the test's tmp dir) and on PostgreSQL (a
+fresh database on the local server, cloned from a migrated template made once per run and
+dropped afterwards). When PostgreSQL is not reachable the PostgreSQL case skips, which the
+top-level conftest turns into a failure in CI.
+"""
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from server.broker import PrivateBroker
+from server.db.engine import make_engine, migrate
+from server.store.licensees import add_licensee
+
+PG_ADMIN = os.environ.get("SEEDTRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+LICENCE = "OR-1001"
+OTHER_LICENCE = "CA-2002"
+
+
+def _pg_url(dbname: str) -> str:
+    base = sa.engine.make_url(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://", 1))
+    return base.set(database=dbname).render_as_string(hide_password=False)
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    name = f"seedtrace_tmpl_{os.getpid()}"
+    try:
+        _admin(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as err:
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN}: {err}")
+    engine = make_engine(_pg_url(name))
+    migrate(engine)
+    engine.dispose()
+    yield name
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/seedtrace.db"
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"seedtrace_t_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _pg_url(name)
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    add_licensee(
+        eng,
+        licence=LICENCE,
+        name="Green Acres Farm",
+        jurisdiction="OR",
+        timezone="America/Los_Angeles",
+    )
+    add_licensee(
+        eng,
+        licence=OTHER_LICENCE,
+        name="Coastal Cultivators",
+        jurisdiction="CA",
+        timezone="America/Los_Angeles",
+    )
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def broker() -> Iterator[PrivateBroker]:
+    with PrivateBroker() as b:
+        yield b
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@contextlib.contextmanager
+def licensee_locked(engine: Engine, licence: str) -> Iterator[None]:
+    """Hold the write lock an ingest transaction needs for ``licence``, from outside."""
+    with engine.connect() as conn:
+        tx = conn.begin()  # BEGIN IMMEDIATE on SQLite: the whole database's write lock
+        if is_postgres(engine):
+            conn.execute(
+                sa.text("SELECT licence FROM licensees WHERE licence = :l FOR UPDATE"),
+                {"l": licence},
+            )
+        try:
+            yield
+        finally:
+            tx.rollback()

@@ -1,0 +1,327 @@
+"""End to end through a real mosquitto: stations publish, the ingest decides and answers.
+
+Covers what the station sees: an ack per event, rejections that name the problem for garbage,
+one effect for a redelivery after the ingest process is killed before acking, and one winner
+when three ingest processes decide conflicting events at once.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from edge.link import StationLink
+from schemas.acks import Ack, Outcome
+from server.broker import PrivateBroker
+from server.config import ServerSettings
+from server.ingest.pipeline import Pipeline
+from server.ingest.worker import IngestWorker
+from tests.server.conftest import LICENCE, licensee_locked
+from tests.server.floor import (
+    Station,
+    batch_created,
+    flowering,
+    harvested,
+    tagged,
+    tags_received,
+    uid,
+)
+
+pytestmark = pytest.mark.broker
+SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
+
+
+@pytest.fixture
+def ingest(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
+    settings = ServerSettings(
+        database_url=str(engine.url),
+        mqtt_port=broker.port,
+        client_id="ingest-test",
+        batch_wait_ms=5,
+    )
+    worker = IngestWorker(settings, Pipeline(engine))
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    assert worker.connected.wait(10), "the ingest worker did not connect"
+    yield worker
+    stop.set()
+    thread.join(10)
+
+
+def link(broker: PrivateBroker, station: Station) -> StationLink:
+    ln = StationLink(station.licence, station.station_id, "127.0.0.1", broker.port)
+    ln.connect()
+    return ln
+
+
+def acks_for(ln: StationLink, n: int, timeout: float = 15) -> list[Ack]:
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < n:
+        got.append(ln.wait_ack(max(0.1, deadline - time.monotonic())))
+    return got
+
+
+def count(engine: Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def test_a_station_gets_an_ack_for_every_event(
+    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+) -> None:
+    station = Station()
+    ln = link(broker, station)
+    try:
+        uids = [uid(1), uid(2)]
+        events = [
+            station.event(tags_received(1, 20)),
+            station.event(batch_created("B-1", 5)),
+            station.event(tagged("B-1", uids)),
+            station.event(flowering(uids)),
+            station.event(harvested(uids[0], "455.5")),
+            station.event(harvested(uids[0], "455.5")),  # the same plant again
+        ]
+        for ev in events:
+            ln.publish(ev)
+        acks = {a.event_id: a for a in acks_for(ln, len(events))}
+    finally:
+        ln.close()
+    outcomes = [acks[e.event_id].outcome for e in events]
+    assert outcomes == [Outcome.ACCEPTED] * 5 + [Outcome.REJECTED]
+    rejection = acks[events[-1].event_id].violations[0]
+    assert rejection.rule_id == "PHASE-ORDER"
+    assert rejection.citation == "CA 8403(b), 8405(c)"
+    assert f"Plant {uids[0]} was already harvested" in rejection.message
+    assert count(engine, "SELECT count(*) FROM event_log") == 6
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule_id", "words"),
+    [
+        (b"this is not json", "SCHEMA-INVALID", "Invalid JSON"),
+        (b'{"event_id": "x"}', "SCHEMA-INVALID", "licence: Field required"),
+        (b"[" * 5000 + b"]" * 5000, "SCHEMA-INVALID", "does not match the contract"),
+        (b" " * (70 * 1024), "PAYLOAD-TOO-LARGE", "at most 65536"),
+    ],
+    ids=["not-json", "wrong-schema", "deeply-nested", "oversized"],
+)
+def test_garbage_is_refused_with_a_reason_and_the_worker_keeps_going(
+    ingest: IngestWorker,
+    broker: PrivateBroker,
+    engine: Engine,
+    payload: bytes,
+    rule_id: str,
+    words: str,
+) -> None:
+    station = Station()
+    ln = link(broker, station)
+    try:
+        ln.publish_raw(payload)
+        refused = ln.wait_ack(10)
+        good = station.event(batch_created("B-1", 5))
+        ln.publish(good)
+        after = ln.wait_ack(10)
+    finally:
+        ln.close()
+    assert refused.outcome is Outcome.REJECTED
+    assert refused.violations[0].rule_id == rule_id
+    assert words in refused.violations[0].message
+    assert (after.event_id, after.outcome) == (good.event_id, Outcome.ACCEPTED)
+    assert count(engine, "SELECT count(*) FROM event_log") == 1
+
+
+def test_a_station_cannot_speak_for_another_licence(
+    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+) -> None:
+    honest = Station()
+    ln = link(broker, honest)
+    try:
+        foreign = Station(licence="CA-2002", station_id=honest.station_id).event(
+            batch_created("B-9", 5)
+        )
+        ln.publish_raw(foreign.model_dump_json().encode())  # on OR-1001's own topic
+        ack = ln.wait_ack(10)
+    finally:
+        ln.close()
+    assert ack.outcome is Outcome.REJECTED
+    assert ack.event_id == foreign.event_id
+    assert ack.violations[0].rule_id == "TOPIC-MISMATCH"
+    assert "licence CA-2002" in ack.violations[0].message
+    assert count(engine, "SELECT count(*) FROM event_log") == 0
+
+
+def test_garbage_on_a_topic_that_names_no_station_is_only_logged(
+    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+) -> None:
+    station = Station()
+    ln = link(broker, station)
+    try:
+        ln.publish_raw(b"{}", topic_name="seedtrace/v1/OR-1001/events")  # not a station topic
+        good = station.event(batch_created("B-1", 5))
+        ln.publish(good)
+        ack = ln.wait_ack(10)
+    finally:
+        ln.close()
+    assert ack.event_id == good.event_id  # the only ack: nothing was sent for the garbage
+    assert ln.acks.empty()
+
+
+def _server(
+    broker: PrivateBroker, database_url: str, client_id: str, log: Path
+) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [
+                SEEDTRACE,
+                "server",
+                "--database-url",
+                database_url,
+                "--mqtt-port",
+                str(broker.port),
+                "--client-id",
+                client_id,
+                "--no-migrate",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "SEEDTRACE_BATCH_WAIT_MS": "5"},
+        )
+
+
+def _wait_subscribed(
+    broker: PrivateBroker, ln: StationLink, station: Station, engine: Engine
+) -> None:
+    """Publish a probe event until an ingest process answers it."""
+    probe = station.event(batch_created("PROBE", 1))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        ln.publish(probe)
+        try:
+            ack = ln.wait_ack(0.5)
+        except TimeoutError:
+            continue
+        if ack.event_id == probe.event_id:
+            while not ln.acks.empty():  # duplicates of the probe
+                ln.acks.get_nowait()
+            return
+    raise AssertionError("no ingest process answered within 20 s")
+
+
+def test_redelivery_after_the_ingest_is_killed_before_acking_has_one_effect(
+    engine: Engine, database_url: str, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    station = Station()
+    ln = link(broker, station)
+    log = tmp_path / "server.log"
+    server = _server(broker, database_url, "ingest-a", log)
+    try:
+        _wait_subscribed(broker, ln, station, engine)
+        event = station.event(batch_created("B-1", 7))
+        with licensee_locked(engine, LICENCE):
+            # The server receives the event but cannot commit: it waits for our lock.
+            ln.publish(event)
+            time.sleep(1.0)
+            server.send_signal(signal.SIGKILL)
+            server.wait(10)
+        assert count(engine, "SELECT count(*) FROM batches WHERE batch_id = 'B-1'") == 0
+        # Same client id: the broker finds its persistent session and redelivers the event.
+        server = _server(broker, database_url, "ingest-a", log)
+        ack = ln.wait_ack(20)
+    finally:
+        server.kill()
+        server.wait(10)
+        ln.close()
+    assert (ack.event_id, ack.outcome) == (event.event_id, Outcome.ACCEPTED)
+    assert count(engine, "SELECT count(*) FROM batches WHERE batch_id = 'B-1'") == 1
+    assert count(engine, f"SELECT count(*) FROM event_log WHERE event_id = '{event.event_id}'") == 1
+
+
+def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
+    engine: Engine, database_url: str, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    setup = Station("setup")
+    plants = [uid(i) for i in range(1, 41)]
+    spare = [uid(i) for i in range(101, 121)]
+    ln = link(broker, setup)
+    log = tmp_path / "servers.log"
+    servers = [_server(broker, database_url, f"ingest-{n}", log) for n in range(3)]
+    rivals = [Station("harvest-a"), Station("harvest-b")]
+    links = [link(broker, s) for s in rivals]
+    try:
+        _wait_subscribed(broker, ln, setup, engine)
+        for ev in [
+            setup.event(tags_received(1, 200)),
+            setup.event(batch_created("B-1", 40)),
+            setup.event(tagged("B-1", plants)),
+            setup.event(flowering(plants)),
+            setup.event(batch_created("B-2", 30)),
+        ]:
+            ln.publish(ev)
+        assert all(a.outcome is Outcome.ACCEPTED for a in acks_for(ln, 5))
+        # Two stations, the same 40 plants harvested and the same 20 spare UIDs tagged,
+        # interleaved, across three ingest processes.
+        sent = 0
+        for i, plant in enumerate(plants):
+            for s, rival_link in zip(rivals, links, strict=True):
+                rival_link.publish(s.event(harvested(plant, f"{300 + i}.5", harvest_batch="HB-1")))
+                sent += 1
+                if i < len(spare):
+                    rival_link.publish(s.event(tagged("B-2", [spare[i]])))
+                    sent += 1
+        outcomes = [a for rl in links for a in acks_for(rl, sent // 2, timeout=60)]
+    finally:
+        for p in servers:
+            p.send_signal(signal.SIGTERM)
+        for p in servers:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for rl in [ln, *links]:
+            rl.close()
+    assert len(outcomes) == sent
+    accepted = [a for a in outcomes if a.outcome is Outcome.ACCEPTED]
+    assert len(accepted) == len(plants) + len(spare)  # one winner each
+    for a in outcomes:
+        if a.outcome is Outcome.REJECTED:
+            assert {v.rule_id for v in a.violations} <= {"PHASE-ORDER", "TAG-ONE-ITEM"}, a
+    with engine.connect() as conn:
+        harvests = (
+            conn.execute(
+                sa.text(
+                    "SELECT json_extract(body, '$.payload.uid') FROM event_log "
+                    "WHERE kind = 'plant.harvested' AND outcome = 'accepted'"
+                    if engine.dialect.name == "sqlite"
+                    else "SELECT (body::json -> 'payload' ->> 'uid') FROM event_log "
+                    "WHERE kind = 'plant.harvested' AND outcome = 'accepted'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert sorted(harvests) == sorted(plants)
+        hb = conn.execute(
+            sa.text("SELECT plant_count FROM harvest_batches WHERE name = 'HB-1'")
+        ).scalar_one()
+        b2 = conn.execute(
+            sa.text("SELECT untagged_count, tagged_count FROM batches WHERE batch_id = 'B-2'")
+        ).one()
+        assigned = conn.execute(
+            sa.text("SELECT count(*) FROM tags WHERE status = 'assigned'")
+        ).scalar_one()
+    assert hb == len(plants)
+    assert tuple(b2) == (30 - len(spare), len(spare))
+    assert assigned == len(plants) + len(spare)
+    # Every process took part (the shared subscription split the load).
+    assert json.dumps(log.read_text()).count("subscribed to the shared group") >= 3

@@ -1,0 +1,96 @@
+"""The event log is the legal record: the database refuses to change it. Projections can be
+rebuilt from it."""
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from cli.main import app
+from server.db.engine import current_revision
+from server.ingest.pipeline import Pipeline
+from server.store.rebuild import snapshot, verify
+from tests.server.floor import Station, batch_created, harvested
+from tests.server.test_pipeline import grow, run
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE event_log SET outcome = 'accepted'",
+        "UPDATE event_log SET body = '{}' WHERE sequence = 1",
+        "DELETE FROM event_log",
+        "DELETE FROM event_log WHERE sequence = 2",
+    ],
+)
+def test_the_database_refuses_to_change_the_event_log(engine: Engine, statement: str) -> None:
+    pipeline, station = Pipeline(engine), Station()
+    run(
+        pipeline,
+        station,
+        station.event(batch_created("B-1", 5)),
+        station.event(batch_created("B-1", 5)),
+    )
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all()
+    with pytest.raises(exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all() == before
+
+
+def test_truncate_is_refused_on_postgresql(engine: Engine) -> None:
+    """SQLite has no TRUNCATE (its DELETE trigger covers the same ground); PostgreSQL does."""
+    if engine.dialect.name != "postgresql":
+        with pytest.raises(exc.OperationalError), engine.begin() as conn:
+            conn.execute(sa.text("TRUNCATE event_log"))
+        return
+    pipeline, station = Pipeline(engine), Station()
+    run(pipeline, station, station.event(batch_created("B-1", 5)))
+    with pytest.raises(exc.DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE event_log"))
+
+
+def test_rebuild_from_the_log_reproduces_the_projections(engine: Engine) -> None:
+    pipeline, station = Pipeline(engine), Station()
+    uids = grow(pipeline, station, n_plants=4)
+    run(
+        pipeline,
+        station,
+        station.event(harvested(uids[0], "410.5")),
+        station.event(harvested(uids[1], "388")),
+        station.event(harvested(uids[1], "388")),  # rejected: already harvested
+    )
+    with engine.connect() as conn:
+        before = snapshot(conn)
+    assert before["plants"] and before["harvest_batches"]
+    count, diff = verify(engine, keep=True)
+    assert (count, diff) == (6, [])
+    with engine.connect() as conn:
+        assert snapshot(conn) == before
+
+
+def test_rebuild_reports_a_projection_that_drifted(engine: Engine) -> None:
+    pipeline, station = Pipeline(engine), Station()
+    grow(pipeline, station, n_plants=2)
+    with engine.begin() as conn:  # someone edits current state behind the log's back
+        conn.execute(sa.text("UPDATE plants SET phase = 'vegetative'"))
+    _, diff = verify(engine, keep=False)
+    assert len(diff) == 4  # two plants, each seen before and after
+    assert all(line.startswith("plants: only") for line in diff)
+    _, diff_after_repair = verify(engine, keep=True)
+    assert verify(engine, keep=False) == (4, [])
+    assert diff_after_repair == diff
+
+
+def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> None:
+    runner = CliRunner()
+    up = runner.invoke(app, ["db", "upgrade", "--database-url", database_url])
+    assert up.exit_code == 0, up.output
+    assert f"revision {current_revision(engine)}" in up.output
+    pipeline, station = Pipeline(engine), Station()
+    grow(pipeline, station, n_plants=2)
+    result = runner.invoke(app, ["db", "rebuild", "--check", "--database-url", database_url])
+    assert result.exit_code == 0, result.output
+    assert "checked from 4 accepted events: 0 differences" in result.output

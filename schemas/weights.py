@@ -1,16 +1,17 @@
 """Exact weights with a unit (WEIGHT-UNITS: OR Reconciliation (1)(c),(e); CA 8401(e)(1)).
 
 A weight is a :class:`decimal.Decimal` and a unit; it is never a float. On the wire it is
-``{"value": "123.45", "unit": "g"}`` (the value as a decimal string; a JSON number is accepted
-too and read digit for digit). Conversion to grams is exact: the avoirdupois ounce is
+``{"value": "123.45", "unit": "g"}`` (the value as a decimal string; a JSON number below 10^9 is
+accepted too and read digit for digit). Conversion to grams is exact: the avoirdupois ounce is
 28.349523125 g and the pound 453.59237 g by definition.
 """
 
+import math
 from decimal import Decimal, localcontext
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Unit(StrEnum):
@@ -33,6 +34,9 @@ GRAMS_PER_UNIT: dict[Unit, Decimal] = {
 
 # Up to 12 integer digits and 6 decimals: a tonne in milligrams, or a microgram on a balance.
 WeightValue = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
+# A JSON number arrives as a binary float, which holds 15 significant digits exactly: with at
+# most 6 decimals, that is every value below 10^9. Above it, digits could change unnoticed.
+FLOAT_EXACT_BELOW = 1e9
 
 
 class Weight(BaseModel):
@@ -43,6 +47,16 @@ class Weight(BaseModel):
 
     value: WeightValue
     unit: Unit
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _exact(cls, value: object) -> object:
+        if isinstance(value, float) and math.isfinite(value) and abs(value) >= FLOAT_EXACT_BELOW:
+            raise ValueError(
+                "a weight of 10^9 or more must be sent as a decimal string, such as "
+                '"1234567890.5"; as a JSON number its last digits could be lost'
+            )
+        return value
 
     def in_grams(self) -> Decimal:
         """The same mass in grams, exactly (no rounding: at most 15 decimal places)."""

@@ -14,6 +14,18 @@ app.command("server")(server_cmd.serve)
 app.add_typer(server_cmd.db_app, name="db")
 app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")
+
+
+@app.command("demo")
+def demo(
+    keep_running: bool = typer.Option(False, help="Leave broker and server up after the script."),
+) -> None:
+    """Run the demo: private mosquitto, the ingest server on SQLite, a scripted station."""
+    from cli.demo import run_demo
+
+    run_demo(keep_running=keep_running)
+
+
 app.command("sim")(devices_cmd.sim)
 
 

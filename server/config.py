@@ -36,5 +36,11 @@ class ServerSettings(BaseSettings):
     )
     max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
     batch_size: int = Field(default=100, ge=1, le=10_000)
-    batch_wait_ms: float = Field(default=20.0, ge=0)
+    batch_wait_ms: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long to wait for more events after the first before deciding a "
+        "batch. 0: take only what is already queued, so a lone scan is answered at once and "
+        "batches form by themselves under load.",
+    )
     gap_report_after_s: float = Field(default=60.0, gt=0)

@@ -76,6 +76,7 @@ class IngestWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         if s.mqtt_username is not None:
             password = None if s.mqtt_password is None else s.mqtt_password.get_secret_value()
             client.username_pw_set(s.mqtt_username, password)
@@ -99,7 +100,12 @@ class IngestWorker:
             self.settings.client_id,
             group,
         )
-        self.connected.set()
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("the broker refused the events subscription: %s", reasons)
+            return
+        self.connected.set()  # ready: events published from now on reach this group
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()

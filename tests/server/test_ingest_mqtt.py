@@ -195,7 +195,7 @@ def _server(
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "SEEDTRACE_BATCH_WAIT_MS": "5"},
+            env={**os.environ},
         )
 
 

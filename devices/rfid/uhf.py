@@ -59,6 +59,7 @@ class UhfReader:
         self._state = DeviceState.CLOSED
         self._last_error = ""
         self._next_command = 0.0
+        self.last_command_at = 0.0  # time.monotonic() of the last inventory command sent
 
     @property
     def state(self) -> DeviceState:
@@ -120,6 +121,7 @@ class UhfReader:
         return [read for frame in frames if (read := self._handle(frame)) is not None]
 
     def _send_command(self, now: float) -> None:
+        self.last_command_at = now
         if self.mode == "single":
             self._transport.write(codec.single_inventory())
             self._next_command = now + self.interval

@@ -46,7 +46,6 @@ def ingest(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
         database_url=str(engine.url),
         mqtt_port=broker.port,
         client_id="ingest-test",
-        batch_wait_ms=5,
     )
     worker = IngestWorker(settings, Pipeline(engine))
     stop = threading.Event()

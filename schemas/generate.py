@@ -486,7 +486,7 @@ def write() -> list[Path]:
 
 
 def _shown(path: Path) -> str:
-    return str(path.relative_to(HERE.parent))
+    return str(path.relative_to(HERE.parent)) if path.is_relative_to(HERE.parent) else str(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,12 +11,17 @@ Why reopen by path: on a Pi a replugged USB adapter may come back as another ``t
 """
 
 import os
+import termios
 import time
 
 import serial
 
 from devices.errors import DeviceConfigError, DeviceUnavailable
 from devices.urls import DeviceUrl
+
+# termios.error is not an OSError: pyserial's flush() (tcdrain) and reset_input_buffer()
+# (tcflush) raise it with EIO when the device behind the port is gone.
+_LOST = (serial.SerialException, OSError, termios.error)
 
 _PARITIES = {"N": serial.PARITY_NONE, "E": serial.PARITY_EVEN, "O": serial.PARITY_ODD}
 
@@ -69,7 +74,7 @@ class SerialTransport:
         if port is not None:
             try:
                 port.close()
-            except (serial.SerialException, OSError):
+            except _LOST:
                 pass  # closing a port whose device vanished: nothing left to release
 
     def _ensure_open(self) -> serial.Serial:
@@ -97,7 +102,7 @@ class SerialTransport:
             waiting = port.in_waiting
             rest = port.read(min(waiting, max_bytes - 1)) if waiting else b""
             return bytes(first + rest)
-        except (serial.SerialException, OSError, TypeError) as err:
+        except (*_LOST, TypeError) as err:
             # pyserial raises SerialException("device reports readiness to read but returned
             # no data") when the other end of a pty or USB adapter goes away.
             raise self._lost(err) from err
@@ -107,12 +112,12 @@ class SerialTransport:
         try:
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as err:
+        except _LOST as err:
             raise self._lost(err) from err
 
     def discard_input(self) -> None:
         if self._port is not None:
             try:
                 self._port.reset_input_buffer()
-            except (serial.SerialException, OSError) as err:
+            except _LOST as err:
                 raise self._lost(err) from err

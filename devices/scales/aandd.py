@@ -28,6 +28,7 @@ import re
 
 from devices.scales.frames import (
     Decoded,
+    Garbage,
     ScaleFrame,
     Status,
     decode_line,
@@ -48,7 +49,7 @@ TARE_ACKS = 1
 
 _LINE = re.compile(
     rb"(?:(?P<hdr>ST|US|OL|QT),(?:(?P<hdr2>GS|NT|TR|OK|LO|HI|--),)?"
-    rb"(?P<data>[-+][0-9. ]+(?:E[-+][0-9]+)?) *(?P<unit>[A-Za-z%]{1,3})? *"
+    rb"(?P<data>[-+][0-9. ]+(?:E[-+][0-9]+)?) *(?P<unit>[A-Za-z%]{1,3}) *"
     rb"|EC,E(?P<code>[0-9]{2}))\Z"
 )
 
@@ -72,6 +73,9 @@ def _build(match: "re.Match[bytes]", raw: bytes) -> ScaleFrame:
 
 def decode(buffer: bytes) -> tuple[int, Decoded | None]:
     """One A&D line, or one <AK> byte, from the front of ``buffer``."""
-    if buffer[:1] == bytes([ACK]):
+    ack, end = buffer.find(ACK), buffer.find(b"\n")
+    if ack >= 0 and (end < 0 or ack < end):  # <AK> never occurs inside a text line
+        if ack > 0:
+            return ack, Garbage(buffer[:ack])
         return 1, ScaleFrame(Status.DONE, buffer[:1], detail="AK")
     return decode_line(buffer, _LINE, _build)

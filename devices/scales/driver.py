@@ -12,8 +12,9 @@ WeightReading`; the rest are refused with :class:`~devices.errors.ReadingRefused
 Zero is a weight like any other. A pulled cable makes the current call raise
 :class:`~devices.errors.DeviceUnavailable` and :attr:`state` UNAVAILABLE; the next call
 reopens the port by its path (:class:`~devices.serialport.SerialTransport`) and the state
-returns to READY. Before each command, input still buffered from before is discarded, so a
-late answer to an earlier command is never taken for the answer to this one.
+returns to READY. Before each command, input still buffered from before is discarded, and
+after a command that timed out the driver first waits for the line to go quiet, so a late
+answer to an earlier command is never taken for the answer to this one.
 
 URL options besides the serial ones: ``poll_interval`` (seconds between polls while the scale
 moves, default 0.05), ``command_timeout`` (zero/tare, default 5), ``reopen_interval``
@@ -88,6 +89,7 @@ class SerialScale:
         )
         self._frames = FrameBuffer(protocol.decoder(url))
         self._pending: deque[ScaleFrame] = deque()
+        self._unanswered = False  # a command timed out; its late answer may still come
         self._state = DeviceState.CLOSED
 
     # -- Device --------------------------------------------------------------------------
@@ -211,9 +213,23 @@ class SerialScale:
         return self._pending.popleft()
 
     def _ask(self, command: bytes, deadline: float) -> ScaleFrame:
+        if self._unanswered:
+            self._drain()
         self._drop_input()
         self._transport.write(command)
-        return self._next_frame(deadline)
+        self._unanswered = True
+        frame = self._next_frame(deadline)
+        self._unanswered = False
+        return frame
+
+    def _drain(self, quiet: float = 0.05, limit: float = 0.5) -> None:
+        """The last command timed out, and its answer may still be on the way (an MT-SICS
+        ``S`` answers ``S I`` only when the balance gives up): wait until the line is quiet,
+        so that answer is not taken for the next command's."""
+        end = time.monotonic() + limit
+        while self._transport.read(timeout=quiet) and time.monotonic() < end:
+            pass
+        self._unanswered = False
 
     def _command(self, command: bytes, replies: int, what: str) -> ScaleFrame | None:
         """Send zero/tare and check every acknowledgement; with none expected, wait for a

@@ -14,9 +14,9 @@ Ohaus does not acknowledge Z or T, so the driver confirms them by reading a stab
 
 Overload and underload: the print format has no status field, and the manuals do not show a
 print while the display reads over or under range. We decode the display text printed in the
-weight field, ``-OL-``/``OL`` (over) and ``-UL-``/``UL`` (under), and the error replies ``ES``
-(stable print timed out, Explorer) and ``Err␣N``. This part is an assumption, not checked
-against a balance.
+weight field, ``-OL-``/``OL`` (over) and ``-UL-``/``UL`` (under), and the replies ``ES``
+(stable print timed out, Explorer: BUSY) and ``Err␣N`` (ERROR). This part is an assumption,
+not checked against a balance.
 """
 
 import re
@@ -39,7 +39,7 @@ COMMANDS: dict[str, bytes] = {
 
 _LINE = re.compile(
     rb"(?: *(?P<sign>-)? *(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+) (?P<unit>[A-Za-z%]{1,5})"
-    rb"(?: +(?P<mark>\?))?(?: +(?P<legend>[A-Za-z/]{1,10}|[0-9]{2}:[0-9]{2}:[0-9]{2}))? *"
+    rb"(?: +(?P<mark>\?))?(?: *(?P<legend>[A-Za-z/][A-Za-z/ ]{0,9}|[0-9]{2}:[0-9]{2}:[0-9]{2}))? *"
     rb"| *(?P<over>-?OL-?)(?: [A-Za-z]{1,5})? *"
     rb"| *(?P<under>-?UL-?)(?: [A-Za-z]{1,5})? *"
     rb"|(?P<err>ES|Err ?[0-9]{1,3}) *)\Z"
@@ -51,12 +51,14 @@ def _build(match: "re.Match[bytes]", raw: bytes) -> ScaleFrame:
         return ScaleFrame(Status.OVERLOAD, raw)
     if match["under"] is not None:
         return ScaleFrame(Status.UNDERLOAD, raw)
+    if match["err"] == b"ES":  # SP gave up: no stable weight within the balance's time-out
+        return ScaleFrame(Status.BUSY, raw, detail="not stable in time (ES)")
     if match["err"] is not None:
         return ScaleFrame(Status.ERROR, raw, detail=f"Ohaus error {match['err'].decode()!r}")
     value = parse_decimal(("-" if match["sign"] else "") + match["num"].decode())
     if value is None:  # pragma: no cover - the pattern admits only numbers
         return ScaleFrame(Status.ERROR, raw, detail="unreadable weight")
-    legend = (match["legend"] or b"").decode().upper()
+    legend = (match["legend"] or b"").decode().strip().upper()
     stable = match["mark"] is None
     return weight_frame(
         raw, value, match["unit"].decode(), stable=stable, net=legend in ("N", "NET")

@@ -45,7 +45,7 @@ def checksum(frame_up_to_cr: bytes) -> int:
 
 
 def _field(digits: bytes, places: int) -> Decimal | None:
-    digits = digits.lstrip(b" ")  # some indicators blank leading zeros
+    digits = digits.lstrip(b" ") or b"0"  # some indicators blank leading zeros, or all
     if not digits.isdigit():
         return None
     if places < 0:  # dummy zeros: the field counts tens or hundreds

@@ -9,6 +9,7 @@ Knobs (all also settable as strings, ``seedtrace sim scale --protocol nci -o wei
 
 * ``weight``, ``unit`` (g, kg, mg, oz, lb), ``places`` (decimals shown): the gross load;
 * ``motion``: how many frames are unstable before the scale settles (after each new weight);
+  1000000 means never (send-when-stable commands then time out as the scale would);
 * ``condition``: ``normal``, ``overload`` or ``underload``;
 * ``garbage``: send noise bytes in front of every frame;
 * ``split``: write every frame in two parts, a few milliseconds apart;
@@ -32,6 +33,7 @@ from devices.sim.pty import PtyDevice
 PROTOCOLS = ("mt-sics", "and", "ohaus", "toledo", "nci")
 GARBAGE = b"\x00\x15\xfe#!~"  # no CR, LF, STX, ETX or ACK: glued to the front of the frame
 _TRUE = ("1", "yes", "true", "on")
+NEVER_SETTLES = 1_000_000  # motion=1000000: a scale that never settles (a draught, a pump)
 
 
 def _flag(value: str | bool) -> bool:
@@ -120,6 +122,9 @@ class ScaleSimulator:
     def display(self) -> Decimal:
         return self.gross - self.zero_offset - self.tare_value
 
+    def _never_settles(self) -> bool:
+        return self.motion_left >= NEVER_SETTLES
+
     def _next_display(self, *, settle: bool = False) -> tuple[Decimal, bool]:
         """The value the next frame shows and whether it is stable; uses up one motion frame
         (all of them if ``settle``: an S/SP command waits for stability)."""
@@ -128,7 +133,7 @@ class ScaleSimulator:
         stable = self.motion_left <= 0
         shown = self.display
         if not stable:
-            shown += Decimal(self.motion_left) * Decimal("0.37")  # settling from above
+            shown += Decimal(min(self.motion_left, 5)) * Decimal("0.37")  # settling from above
             self.motion_left -= 1
         return shown.quantize(Decimal(1).scaleb(-self.places)), stable
 
@@ -149,6 +154,9 @@ class ScaleSimulator:
         if command in (b"S", b"SI"):
             if over:
                 return f"S {over}\r\n".encode()
+            if command == b"S" and self._never_settles():
+                time.sleep(0.02)  # the balance gives up waiting for stability
+                return b"S I\r\n"
             value, stable = self._next_display(settle=command == b"S")
             return f"S {'S' if stable else 'D'} {value:>10} {self.unit}\r\n".encode()
         if command == b"Z":
@@ -168,6 +176,8 @@ class ScaleSimulator:
             if self.condition != "normal":
                 sign = "+" if self.condition == "overload" else "-"
                 return f"OL,{sign}999999.9{unit}\r\n".encode()
+            if command == b"S" and self._never_settles():
+                return None  # A&D answers S only once stable
             value, stable = self._next_display(settle=command == b"S")
             data = f"{'-' if value < 0 else '+'}{abs(value):0>8}"
             return f"{'ST' if stable else 'US'},{data}{unit}\r\n".encode()
@@ -183,6 +193,9 @@ class ScaleSimulator:
         if command in (b"IP", b"SP", b"P"):
             if self.condition != "normal":
                 return b"  -OL-\r\n" if self.condition == "overload" else b"  -UL-\r\n"
+            if command == b"SP" and self._never_settles():
+                time.sleep(0.02)  # Explorer gives up after 40 s of motion
+                return b"ES\r\n"
             value, stable = self._next_display(settle=command == b"SP")
             legend = "NET" if self.tare_value else ""
             return f"{value:>10} {self.unit:<5} {' ' if stable else '?'} {legend}\r\n".encode()

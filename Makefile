@@ -6,7 +6,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEBIAN_PACKAGES := mosquitto python3-venv pcscd vsmartcard-vpcd libpcsclite-dev swig gcc \
+DEBIAN_PACKAGES := mosquitto python3-venv python3-dev pcscd vsmartcard-vpcd libpcsclite-dev swig gcc \
 	libzbar0 postgresql chromium chromium-driver
 STAMP := $(VENV)/.installed
 

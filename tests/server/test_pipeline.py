@@ -91,7 +91,8 @@ def test_duplicate_of_a_rejected_event_repeats_its_violations(engine: Engine) ->
     first = run(pipeline, station, bad)[0]
     again = run(pipeline, station, bad)[0]
     assert first.outcome is Outcome.REJECTED
-    assert again.outcome is Outcome.DUPLICATE and again.original_outcome is Outcome.REJECTED
+    assert again.outcome is Outcome.DUPLICATE
+    assert again.original_outcome is Outcome.REJECTED
     assert [v.rule_id for v in again.violations] == ["BATCH-MAX-100"]
     assert again.violations == first.violations
 
@@ -167,7 +168,8 @@ def test_a_rejected_event_changes_nothing_and_reports_every_violation(engine: En
     ack = run(pipeline, station, station.event(harvested(uids[0], "0", stable=False)))[0]
     assert ack.outcome is Outcome.REJECTED
     ids = [v.rule_id for v in ack.violations]
-    assert ids.count("HARVEST-WET-WEIGHT") == 2 and "PHASE-ORDER" in ids
+    assert ids.count("HARVEST-WET-WEIGHT") == 2
+    assert "PHASE-ORDER" in ids
     phase_order = next(v for v in ack.violations if v.rule_id == "PHASE-ORDER")
     assert phase_order.citation == "CA 8403(b), 8405(c)"
     assert "already harvested" in phase_order.message

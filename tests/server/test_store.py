@@ -64,7 +64,8 @@ def test_rebuild_from_the_log_reproduces_the_projections(engine: Engine) -> None
     )
     with engine.connect() as conn:
         before = snapshot(conn)
-    assert before["plants"] and before["harvest_batches"]
+    assert before["plants"]
+    assert before["harvest_batches"]
     count, diff = verify(engine, keep=True)
     assert (count, diff) == (6, [])
     with engine.connect() as conn:

@@ -324,3 +324,29 @@ def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
     assert assigned == len(plants) + len(spare)
     # Every process took part (the shared subscription split the load).
     assert json.dumps(log.read_text()).count("subscribed to the shared group") >= 3
+
+
+def test_out_of_order_delivery_is_applied_in_station_order(
+    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+) -> None:
+    station = Station()
+    events = [
+        station.event(tags_received(1, 10)),
+        station.event(batch_created("B-1", 5)),
+        station.event(tagged("B-1", [uid(1), uid(2)])),
+    ]
+    ln = link(broker, station)
+    try:
+        for ev in reversed(events):  # as after a reconnect that replays out of order
+            ln.publish(ev)
+        acks = acks_for(ln, 3)
+    finally:
+        ln.close()
+    assert [(a.sequence, a.outcome) for a in acks] == [
+        (1, Outcome.ACCEPTED),
+        (2, Outcome.ACCEPTED),
+        (3, Outcome.ACCEPTED),
+    ]
+    with engine.connect() as conn:
+        order = conn.execute(sa.text("SELECT sequence FROM event_log ORDER BY position")).scalars()
+        assert list(order) == [1, 2, 3]

@@ -208,3 +208,23 @@ def test_a_batch_with_a_failing_event_rolls_back_whole(engine: Engine) -> None:
         run(Broken(engine), station, *events)
     assert count(engine, "SELECT count(*) FROM event_log") == 0
     assert count(engine, "SELECT count(*) FROM batches") == 0
+
+
+def test_a_gap_that_stays_open_is_reported(engine: Engine) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.ingest.pipeline import open_gaps
+
+    pipeline, station = Pipeline(engine), Station("veg-2")
+    run(pipeline, station, station.event(batch_created("B-1", 5)))
+    station.sequence += 1  # sequence 2 is lost on the way
+    run(
+        pipeline,
+        station,
+        station.event(batch_created("B-3", 5)),
+        station.event(batch_created("B-4", 5)),
+    )
+    assert open_gaps(engine, older_than=datetime.now(UTC) - timedelta(minutes=5)) == []
+    (gap,) = open_gaps(engine, older_than=datetime.now(UTC) + timedelta(seconds=1))
+    assert (gap.licence, gap.station_id, gap.missing_from) == ("OR-1001", "veg-2", 2)
+    assert (gap.held_count, gap.first_held) == (2, 3)

@@ -22,7 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from schemas import generate
-from schemas.acks import Ack
+from schemas.acks import Ack, ContractRule
 from schemas.events import MAX_TAGS_PER_RECEIPT, EventEnvelope, Payload, TagsReceived
 from schemas.ids import EVENT_ID_PATTERN, new_event_id
 from schemas.status import StationStatus
@@ -296,6 +296,31 @@ def _check_structure(node: Any, root: dict[str, Any], where: str) -> None:
     for key in ("items", "oneOf", "anyOf", "allOf"):
         if key in node:
             _check_structure(node[key], root, f"{where}.{key}")
+
+
+# -- the integrator guide ----------------------------------------------------------------------
+
+
+def test_guide_examples_validate() -> None:
+    text = (ROOT / "docs" / "mqtt.md").read_text()
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)]
+    kinds = set()
+    for block in blocks:
+        if "kind" in block:
+            kinds.add(EventEnvelope.model_validate(envelope(block)).kind)
+        elif "payload" in block:
+            kinds.add(EventEnvelope.model_validate(block).kind)
+        elif "outcome" in block:
+            Ack.model_validate(block)
+        else:
+            StationStatus.model_validate(block)
+    assert kinds == payload_kinds()
+    for kind in payload_kinds():
+        assert f"### `{kind}`" in text
+    for rule in ContractRule:
+        assert f"`{rule.value}`" in text
+    for path in ("schemas/asyncapi.yaml", "schemas/json/", "make schemas"):
+        assert path in text
 
 
 # -- weights -----------------------------------------------------------------------------------

@@ -28,10 +28,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Self
-
-from pydantic import ValidationError
 
 from devices.base import DeviceState, WeightReading
 from devices.errors import DeviceUnavailable, ReadingRefused
@@ -265,11 +264,12 @@ class SerialScale:
             raise self._refusal(frame, "not a weight")
         return self._make_reading(frame, frame.value)
 
-    def _make_reading(self, frame: ScaleFrame, value: object) -> WeightReading:
-        assert frame.unit is not None
+    def _make_reading(self, frame: ScaleFrame, value: Decimal) -> WeightReading:
+        if frame.unit is None:
+            raise ReadingRefused("device_error", "a number without a unit", frame.raw)
         try:
             weight = Weight.model_validate({"value": value, "unit": frame.unit})
-        except ValidationError as err:
+        except ValueError as err:  # pydantic's ValidationError: more digits than a Weight holds
             raise ReadingRefused("device_error", f"weight {value} out of range", frame.raw) from err
         return WeightReading(
             value=weight.value,

@@ -73,7 +73,7 @@ class ScaleSimulator:
         self.motion_left = int(motion)
         self.zero_offset = Decimal(0)
         self.tare_value = Decimal(0)
-        self.last_write = 0.0  # time.perf_counter() when the last frame's last byte was written
+        self.last_write = 0.0  # time.perf_counter() as the last frame's last part is written
         self.frames_written = 0
         self.commands: list[bytes] = []  # every command received, for tests
         self._lock = threading.RLock()
@@ -260,8 +260,10 @@ class ScaleSimulator:
             self.pty.write(data[:half])
             time.sleep(0.003)  # long enough for the driver to read the first part alone
             data = data[half:]
-        self.pty.write(data)
+        # Stamped before the write: a driver in another thread may return the reading before
+        # this thread runs again, and a stamp taken after would then belong to the next frame.
         self.last_write = time.perf_counter()
+        self.pty.write(data)
         self.frames_written += 1
 
     def _run(self) -> None:

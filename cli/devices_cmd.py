@@ -143,7 +143,14 @@ def sim(
         simulator = make_simulator(name, **options)
     except (DeviceError, TypeError, ValueError) as err:
         raise typer.BadParameter(str(err), param_hint="NAME/--option") from err
-    with simulator:
+    try:
+        simulator.__enter__()
+    except (DeviceError, OSError) as err:  # e.g. the card simulator while pcscd is down
+        typer.echo(f"cannot start the {name} simulator: {err}", err=True)
+        raise typer.Exit(1) from err
+    try:
         typer.echo(simulator.url)
         typer.echo("Running; Ctrl-C stops.", err=True)
         wait_for_stop()
+    finally:
+        simulator.__exit__(None, None, None)

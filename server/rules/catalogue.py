@@ -1,0 +1,381 @@
+"""Every rule of ``../shared/regulations/RULES.md`` (sections A, B and C) as data.
+
+The catalogue is the list of what seedtrace must enforce; :data:`server.rules.REGISTRY` is what
+it enforces today. An entry is implemented when its ID is registered, never by a flag here.
+Citations are copied exactly from RULES.md (a test compares them).
+
+Rule packs: a rule belongs to OR's pack when its citation cites Oregon, to CA's when it cites
+California. Connecticut has, in this folder, only the DCP's 2021 announcement of BioTrack, which
+sets no deadlines and no detailed duties. What it does say: cannabis is tracked "from when it is
+first planted as a seed or clone to the point of sale" as it is "grown, manufactured into other
+products, packaged, tested, and sold" (ENTRY-FROM-ORIGIN, PHASE-ORDER, PRODUCT-FROM-HARVEST);
+the state wants "a real-time inventory" to "identify any potential diversion" (each item its own
+provisioned tag for life and quantities by weight: TAG-PROVISIONED, TAG-ONE-ITEM,
+HARVEST-WET-WEIGHT, WEIGHT-UNITS); licensees "enter information" themselves (USER-AUTHORISED,
+ACCOUNTABLE, NO-FALSIFICATION); an "alternative vendor's software" must interact with the state's
+program (SECONDARY-SYNC); and the data is used by DCP, revenue and law enforcement
+(REGULATOR-ACCESS). So the CT pack is the rules that keep the record sound, and no section B
+deadline; it is to be revisited against the Connecticut regulations themselves.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from server.rules import REGISTRY
+from server.rules.calendar import JURISDICTIONS, Jurisdiction
+
+Section = Literal["A", "B", "C"]
+DeadlineKind = Literal["business_days", "calendar_days", "hours", "close_of_business", "stock"]
+
+SECTION_TITLES: dict[Section, str] = {
+    "A": "Ingest invariants",
+    "B": "Deadlines",
+    "C": "Records, accountability and access",
+}
+
+# Reasoned from connecticut-biotrack-announcement.txt; see the module docstring.
+CT_PACK = frozenset(
+    {
+        "TAG-ONE-ITEM",
+        "TAG-PROVISIONED",
+        "PHASE-ORDER",
+        "ENTRY-FROM-ORIGIN",
+        "PRODUCT-FROM-HARVEST",
+        "HARVEST-WET-WEIGHT",
+        "WEIGHT-UNITS",
+        "USER-AUTHORISED",
+        "ACCOUNTABLE",
+        "NO-FALSIFICATION",
+        "SECONDARY-SYNC",
+        "REGULATOR-ACCESS",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When a section B notification falls due and what closes it."""
+
+    kind: DeadlineKind
+    amount: int  # days or hours; 0 for close of business ("the same business day")
+    starts: str  # the moment the clock starts
+    resolved_by: str
+
+    def describe(self) -> str:
+        unit = {
+            "business_days": "business days",
+            "calendar_days": "calendar days",
+            "hours": "hours",
+        }.get(self.kind)
+        if unit is not None:
+            return f"{self.amount} {unit} after {self.starts}"
+        if self.kind == "close_of_business":
+            return f"close of business, {self.starts}"
+        return f"no deadline: informational, {self.starts}"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueEntry:
+    id: str
+    section: Section
+    citation: str
+    summary: str
+    deadline: Deadline | None = None
+
+    @property
+    def jurisdictions(self) -> frozenset[Jurisdiction]:
+        parts = [part.strip() for part in self.citation.split(";")]
+        found: set[Jurisdiction] = {
+            j for j in JURISDICTIONS if any(p.startswith(f"{j} ") for p in parts)
+        }
+        if self.id in CT_PACK:
+            found.add("CT")
+        return frozenset(found)
+
+    @property
+    def implemented(self) -> bool:
+        return self.id in REGISTRY
+
+
+def _a(rule_id: str, citation: str, summary: str) -> CatalogueEntry:
+    return CatalogueEntry(rule_id, "A", citation, summary)
+
+
+def _c(rule_id: str, citation: str, summary: str) -> CatalogueEntry:
+    return CatalogueEntry(rule_id, "C", citation, summary)
+
+
+def _b(
+    rule_id: str, citation: str, summary: str, kind: DeadlineKind, amount: int, starts: str, by: str
+) -> CatalogueEntry:
+    return CatalogueEntry(rule_id, "B", citation, summary, Deadline(kind, amount, starts, by))
+
+
+ENTRIES: tuple[CatalogueEntry, ...] = (
+    # A. Ingest invariants
+    _a(
+        "BATCH-MAX-100",
+        "OR Cultivation Batches (1)-(2); CA 8403(b)(1)",
+        "A batch holds at most 100 immature plants at any one time.",
+    ),
+    _a(
+        "BATCH-ID-UNIQUE",
+        "OR Cultivation Batches (1)",
+        "Every batch has an identifier unique within the licensee.",
+    ),
+    _a(
+        "TAG-PROVISIONED",
+        "OR UID Tags (1)(a); CA 8403(a)(1),(a)(3)",
+        "Only UIDs issued to this licensee, whose receipt is documented, may be used.",
+    ),
+    _a(
+        "TAG-ONE-ITEM",
+        "CA 8403(b)(4),(e)",
+        "A UID is assigned to one item for life; a retired UID is never used again.",
+    ),
+    _a(
+        "PLANT-TAGGED-TO-FLOWER",
+        "OR UID Tags (1)(c); CA 8403(b)(3)",
+        "A plant carries its own UID before it flowers (OR: by 8 inches tall).",
+    ),
+    _a(
+        "TAG-STAYS-ON-PLANT",
+        "CA 8403(b)(4)",
+        "A plant's UID stays on it until it is harvested, destroyed or disposed.",
+    ),
+    _a(
+        "ENTRY-FROM-ORIGIN",
+        "CA 8403(a)(4)",
+        "Plants enter only from a batch (seed, clone, nursery seedling); none from nowhere.",
+    ),
+    _a(
+        "PHASE-ORDER",
+        "CA 8403(b), 8405(c)",
+        "Immature -> vegetative -> flowering -> harvested; destroyed from any live phase.",
+    ),
+    _a(
+        "HARVEST-WET-WEIGHT",
+        "OR Reconciliation (1)(d); CA 8405(d)(5)(A)",
+        "Each harvested plant's wet weight is recorded at once, from a weighing, above zero.",
+    ),
+    _a(
+        "HARVEST-BATCH-NAME",
+        "CA 8403(c)",
+        "Each harvest batch has a unique name, linked to every plant UID in it.",
+    ),
+    _a(
+        "PRODUCT-FROM-HARVEST",
+        "CA 8403(d)",
+        "Every package / product UID links to the harvest batch it derives from.",
+    ),
+    _a(
+        "WEIGHT-UNITS",
+        "OR Reconciliation (1)(c),(e); CA 8401(e)(1), 8405(d)(5)",
+        "Weights in SI or US units, stored exactly; products by count plus weight per unit.",
+    ),
+    _a(
+        "PACKAGE-IDENTICAL",
+        "OR UID Tags (2)",
+        "Only identical items are packaged together, except mixed lots to a processor.",
+    ),
+    _a(
+        "USER-AUTHORISED",
+        "OR CTS Requirements (3)-(5), User Requirements (3); CA 8402(b)(2)-(5), 8404(b)",
+        "Only a unique, trained, not-cancelled user enters data; events name the operator.",
+    ),
+    _a(
+        "TRANSFER-AFTER-OUTAGE",
+        "OR CTS Requirements (8)(c); CA 8402(d)(3)",
+        "No transfer while access is lost or until the outage backlog is entered.",
+    ),
+    _a(
+        "TRANSFER-MANIFEST",
+        "CA 8405(a),(d)",
+        "A transfer is recorded, with the full manifest, before the goods leave.",
+    ),
+    _a(
+        "CLOSED-OUT",
+        "CA 8406(c),(d)",
+        "A surrendered, expired or revoked licence with inventory closed out records nothing.",
+    ),
+    # B. Deadlines
+    _b(
+        "UID-RETIRE-3BD",
+        "CA 8403(e)",
+        "UIDs of destroyed or disposed cannabis are retired within 3 business days.",
+        "business_days",
+        3,
+        "destruction or disposal",
+        "tag.retired for each UID",
+    ),
+    _b(
+        "DISPOSITION-3BD",
+        "CA 8405(c)",
+        "A change in disposition is recorded within 3 business days; later ones are flagged late.",
+        "business_days",
+        3,
+        "the change happened (the event's time)",
+        "the event recorded (received) in time; a late one is accepted and flagged",
+    ),
+    _b(
+        "NET-WEIGHT-60D",
+        "CA 8406(b)",
+        "A harvest batch's net (dry) weight is recorded within 60 calendar days of harvest.",
+        "calendar_days",
+        60,
+        "harvest",
+        "harvest_batch.weighed with the net weight",
+    ),
+    _b(
+        "TAG-RECEIPT-3BD",
+        "CA 8403(a)(3)",
+        "Receipt of provisioned UIDs is documented within 3 business days.",
+        "business_days",
+        3,
+        "physical receipt of the tags",
+        "tags.received",
+    ),
+    _b(
+        "TAG-REQUEST-5BD",
+        "CA 8403(a)",
+        "UIDs are requested within 5 business days of the account manager's credentialing.",
+        "business_days",
+        5,
+        "the account manager's credentialing",
+        "a tag order recorded",
+    ),
+    _b(
+        "TRANSFER-RECEIPT-24H",
+        "CA 8405(b)",
+        "Goods received or rejected from another licensee are recorded within 24 hours.",
+        "hours",
+        24,
+        "arrival of the goods",
+        "the receipt or rejection recorded",
+    ),
+    _b(
+        "CORRECTION-3BD",
+        "CA 8402(b)(6); OR CTS Requirements (5)(d)",
+        "Data entered in error is corrected within 3 business days of discovery.",
+        "business_days",
+        3,
+        "discovery of the error",
+        "a correction record (the original kept)",
+    ),
+    _b(
+        "OUTAGE-BACKFILL",
+        "OR CTS Requirements (8)(a)-(b); CA 8402(d)(1)-(2)",
+        "An outage is documented and everything done meanwhile entered within 3 business days.",
+        "business_days",
+        3,
+        "restoration of access",
+        "the outage documented (date, time, cause) and the backlog entered",
+    ),
+    _b(
+        "DAILY-RECONCILE",
+        "OR Reconciliation (1)(b),(2),(3); CA 8406(a)",
+        "All on-premises and in-transit inventory is reconciled daily at close of business.",
+        "close_of_business",
+        0,
+        "every day (not in the first 10 days of licensure)",
+        "the day's reconciliation recorded",
+    ),
+    _b(
+        "RETAIL-SALES-EOD",
+        "OR Reconciliation (4)",
+        "A retailer records each sale's price, amount and date by close of the business day.",
+        "close_of_business",
+        0,
+        "each business day with sales",
+        "the day's sales recorded",
+    ),
+    _b(
+        "TRAINING-5BD",
+        "CA 8402(b)(2)",
+        "An untrained account manager registers for training within 5 business days.",
+        "business_days",
+        5,
+        "licence issuance",
+        "the training registration recorded",
+    ),
+    _b(
+        "DIVERSION-REPORT-3BD",
+        "CA 8409",
+        "Diversion, theft, loss or crime is reported within 3 business days of discovery.",
+        "business_days",
+        3,
+        "discovery",
+        "the report to the department and law enforcement recorded",
+    ),
+    _b(
+        "TAG-SUPPLY",
+        "OR UID Tags (1)(b); CA 8403(a)(2)",
+        "An adequate supply of unassigned UIDs is kept on hand.",
+        "stock",
+        0,
+        "when unassigned stock runs low for the recent rate of use",
+        "tags.received restoring the stock, or acknowledgement",
+    ),
+    # C. Records, accountability and access
+    _c(
+        "ACCOUNTABLE",
+        "OR CTS Requirements (6); CA 8402(c)",
+        "Every change is attributed to the one user who made it.",
+    ),
+    _c(
+        "UNIQUE-LOGON",
+        "OR User Requirements (3); CA 8404(b)",
+        "Each user has a unique log-on and password, never shared.",
+    ),
+    _c(
+        "TRAINED-BEFORE-ACCESS",
+        "OR CTS Requirements (2)-(5); CA 8402(b)(2)-(3), 8400(d)(8)",
+        "Users are trained before they access the system; training records are kept.",
+    ),
+    _c(
+        "USER-ROSTER",
+        "OR CTS Requirements (5)(a),(c); CA 8402(b)(4)-(5)",
+        "An accurate per-premises user list, updated at once; leavers cancelled at once.",
+    ),
+    _c(
+        "NO-FALSIFICATION",
+        "CA 8404(c); OR User Requirements (4), CTS Requirements (7)(b)",
+        "Records are never silently changed: a correction is a new record keeping the original.",
+    ),
+    _c(
+        "RETAIN-7Y",
+        "CA 8400(a),(d)(5)",
+        "Records are kept 7 years; retired UIDs 6 months after retirement.",
+    ),
+    _c(
+        "SALES-INVOICE",
+        "CA 8401",
+        "A sale or transport to another licensee has an invoice with the 8401 fields.",
+    ),
+    _c(
+        "SECONDARY-SYNC",
+        "OR CTS Requirements (7)",
+        "A secondary system syncs all relevant data both ways and preserves the original.",
+    ),
+    _c(
+        "AUDIT-VARIANCE",
+        "OR Inventory Audits; CA 8408",
+        "Physical audits are compared with the system; unexplained variances are violations.",
+    ),
+    _c(
+        "REGULATOR-ACCESS",
+        "CT announcement",
+        "The regulator, revenue and law enforcement can read a licensee's data.",
+    ),
+)
+
+CATALOGUE: dict[str, CatalogueEntry] = {e.id: e for e in ENTRIES}
+if len(CATALOGUE) != len(ENTRIES):
+    raise RuntimeError("a rule ID appears twice in the catalogue")
+
+
+def pack(jurisdiction: Jurisdiction) -> frozenset[str]:
+    """The IDs of the rules that apply to a licensee in ``jurisdiction``."""
+    if jurisdiction not in JURISDICTIONS:
+        raise ValueError(f"unknown jurisdiction {jurisdiction!r}; expected one of {JURISDICTIONS}")
+    return frozenset(e.id for e in ENTRIES if jurisdiction in e.jurisdictions)

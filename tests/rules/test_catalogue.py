@@ -1,0 +1,77 @@
+"""The catalogue matches RULES.md exactly, and the registry agrees with the catalogue."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from server.rules import REGISTRY
+from server.rules.catalogue import CATALOGUE, CT_PACK, ENTRIES, pack
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES_MD = ROOT.parent / "shared" / "regulations" / "RULES.md"
+SECTION = re.compile(r"^## ([A-Z])\. ")
+ROW = re.compile(r"^\| ([A-Z][A-Z0-9-]*) \| .* \| ([^|]+) \|$")
+
+
+def rules_md() -> dict[str, tuple[str, str]]:
+    """ID -> (section, citation), read from the markdown tables of RULES.md."""
+    if not RULES_MD.is_file():
+        pytest.fail(f"the rule catalogue {RULES_MD} is missing; it lives in ../shared/regulations")
+    found: dict[str, tuple[str, str]] = {}
+    section = ""
+    for line in RULES_MD.read_text(encoding="utf-8").splitlines():
+        if m := SECTION.match(line):
+            section = m.group(1)
+        elif (m := ROW.match(line.strip())) and m.group(1) != "ID":
+            assert m.group(1) not in found, f"{m.group(1)} twice in RULES.md"
+            found[m.group(1)] = (section, m.group(2).strip())
+    return found
+
+
+def test_rules_md_was_parsed() -> None:
+    parsed = rules_md()
+    assert {s for s, _ in parsed.values()} == {"A", "B", "C"}
+    assert len(parsed) >= 40
+
+
+def test_catalogue_ids_sections_and_citations_match_rules_md() -> None:
+    ours = {e.id: (e.section, e.citation) for e in ENTRIES}
+    assert ours == rules_md()
+
+
+def test_registered_rules_cite_what_the_catalogue_cites() -> None:
+    assert REGISTRY, "no rules registered"
+    for rule_id, registered in REGISTRY.items():
+        assert rule_id in CATALOGUE, f"{rule_id} is registered but not in the catalogue"
+        assert registered.citation == CATALOGUE[rule_id].citation, rule_id
+
+
+def test_implemented_follows_the_registry() -> None:
+    assert {e.id for e in ENTRIES if e.implemented} == set(REGISTRY)
+
+
+def test_deadlines_exactly_for_section_b() -> None:
+    for e in ENTRIES:
+        assert (e.deadline is not None) == (e.section == "B"), e.id
+
+
+def test_packs_follow_citations() -> None:
+    assert "BATCH-ID-UNIQUE" in pack("OR")
+    assert "BATCH-ID-UNIQUE" not in pack("CA")
+    assert "TAG-ONE-ITEM" in pack("CA")
+    assert "TAG-ONE-ITEM" not in pack("OR")
+    assert "BATCH-MAX-100" in pack("OR") & pack("CA")
+    assert pack("CT") == CT_PACK
+    assert "REGULATOR-ACCESS" not in pack("OR") | pack("CA")
+    assert all(e.jurisdictions for e in ENTRIES)
+
+
+def test_ct_pack_names_only_catalogued_rules_and_no_deadlines() -> None:
+    assert set(CATALOGUE) >= CT_PACK
+    assert all(CATALOGUE[i].section != "B" for i in CT_PACK)
+
+
+def test_unknown_jurisdiction() -> None:
+    with pytest.raises(ValueError, match="unknown jurisdiction"):
+        pack("WA")  # type: ignore[arg-type]

@@ -1,0 +1,28 @@
+"""docs/rules.md is generated from the catalogue and the registry, and kept up to date."""
+
+from pathlib import Path
+
+from server.rules.docs import DOCS_PATH, FIX_COMMAND, is_stale, main, render
+
+
+def test_docs_rules_md_is_not_stale() -> None:
+    assert not is_stale(), f"{DOCS_PATH} is stale; run: {FIX_COMMAND}"
+
+
+def test_render_is_deterministic() -> None:
+    assert render() == render()
+
+
+def test_check_exits_1_when_stale_and_0_when_written(tmp_path: Path) -> None:
+    out = tmp_path / "rules.md"
+    out.write_text("old\n")
+    assert main(["--check", "--output", str(out)]) == 1
+    assert main(["--output", str(out)]) == 0
+    assert main(["--check", "--output", str(out)]) == 0
+
+
+def test_docs_name_ids_citations_and_the_ct_reasoning() -> None:
+    text = render()
+    assert "| `UID-RETIRE-3BD` | CA 8403(e) | CA |" in text
+    assert "3 business days after destruction or disposal" in text
+    assert "The CT pack" in text

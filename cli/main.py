@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import devices_cmd, server_cmd
+from cli import devices_cmd, rules_cmd, server_cmd
 
 app = typer.Typer(
     name="seedtrace",
@@ -14,6 +14,7 @@ app.command("server")(server_cmd.serve)
 app.add_typer(server_cmd.db_app, name="db")
 app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")
+app.add_typer(rules_cmd.rules_app, name="rules")
 
 
 @app.command("demo")

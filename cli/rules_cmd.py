@@ -1,0 +1,51 @@
+"""``seedtrace rules``: the regulatory rule catalogue, per jurisdiction."""
+
+from typing import Annotated
+
+import typer
+
+rules_app = typer.Typer(
+    help="The regulatory rules: IDs, citations, packs, deadlines, implemented or not.",
+    no_args_is_help=True,
+)
+
+
+@rules_app.command("list")
+def list_rules(
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option("--jurisdiction", "-j", help="Only this jurisdiction's pack: OR, CA or CT."),
+    ] = None,
+) -> None:
+    """Print the rule table (ID, section, citation, jurisdictions, deadline, implemented)."""
+    # Imported here so `seedtrace --help` works on a station without the server extras.
+    from server.rules.calendar import JURISDICTIONS
+    from server.rules.catalogue import ENTRIES, pack
+
+    entries = list(ENTRIES)
+    if jurisdiction is not None:
+        wanted = jurisdiction.upper()
+        if wanted not in JURISDICTIONS:
+            raise typer.BadParameter(
+                f"{jurisdiction!r}; expected one of {', '.join(JURISDICTIONS)}",
+                param_hint="--jurisdiction",
+            )
+        ids = pack(wanted)
+        entries = [e for e in entries if e.id in ids]
+    rows = [("ID", "sec", "jurisdictions", "impl", "citation", "deadline")]
+    rows += [
+        (
+            e.id,
+            e.section,
+            ",".join(sorted(e.jurisdictions)),
+            "yes" if e.implemented else "no",
+            e.citation,
+            e.deadline.describe() if e.deadline else "",
+        )
+        for e in entries
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1]
+        typer.echo(line.rstrip())
+    typer.echo(f"{len(entries)} rules, {sum(e.implemented for e in entries)} implemented")

@@ -1,0 +1,29 @@
+"""``seedtrace rules list`` prints the catalogue."""
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def test_rules_list_shows_ids_and_citations() -> None:
+    result = runner.invoke(app, ["rules", "list"])
+    assert result.exit_code == 0, result.output
+    assert "UID-RETIRE-3BD" in result.output
+    assert "OR Cultivation Batches (1)-(2); CA 8403(b)(1)" in result.output
+    assert "3 business days after destruction or disposal" in result.output
+
+
+def test_rules_list_for_one_jurisdiction() -> None:
+    result = runner.invoke(app, ["rules", "list", "--jurisdiction", "ct"])
+    assert result.exit_code == 0, result.output
+    assert "REGULATOR-ACCESS" in result.output
+    assert "CT announcement" in result.output
+    assert "BATCH-ID-UNIQUE" not in result.output
+    assert "12 rules" in result.output
+
+
+def test_rules_list_refuses_an_unknown_jurisdiction() -> None:
+    result = runner.invoke(app, ["rules", "list", "--jurisdiction", "WA"])
+    assert result.exit_code == 2

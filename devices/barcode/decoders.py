@@ -92,7 +92,7 @@ class ZxingDecoder:
     degrees; a linear code not beyond ~15-20 degrees off those (``../shared/FACTS.md``).
 
     ``invert`` also looks for light-on-dark codes (a phone screen in dark mode). Off by
-    default: printed labels are dark on light, and the second pass costs ~40% of the decode
+    default: printed labels are dark on light, and the second pass costs up to ~40% of the decode
     time on a noisy frame.
     """
 

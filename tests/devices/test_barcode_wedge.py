@@ -2,6 +2,8 @@
 KeyEventSource interface (there is no /dev/uinput here to fake a kernel device)."""
 
 import logging
+import subprocess
+import sys
 
 import evdev.ecodes as ecodes
 import pytest
@@ -168,3 +170,12 @@ def test_a_missing_input_device_is_unavailable() -> None:
 def test_bad_options_are_config_errors() -> None:
     with pytest.raises(DeviceConfigError, match="suffix 'cr'"):
         wedge(ScriptedKeyboard(), "?suffix=cr")
+
+
+def test_scanners_do_not_import_opencv() -> None:
+    # A scale- or scanner-only station must not pay for (or need) OpenCV and numpy.
+    code = (
+        "import sys, devices.registry, devices.barcode.scanner, devices.barcode.wedge\n"
+        "assert 'cv2' not in sys.modules and 'numpy' not in sys.modules, 'heavy import'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)

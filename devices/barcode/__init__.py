@@ -10,7 +10,8 @@
 * :mod:`devices.barcode.wedge` - ``wedge:///dev/input/by-id/...``: a keyboard-wedge scanner.
 
 Simulators: :mod:`devices.sim.frames` and :mod:`devices.sim.camera` (rendered frames in a
-video file) and :mod:`devices.sim.scanner` (a serial scanner on a pty). OpenCV is imported
+video file), :mod:`devices.sim.scanner` (a serial scanner on a pty) and
+:mod:`devices.sim.keyboard` (key events for the wedge driver). OpenCV is imported
 only by the camera, decoder and frame modules, so importing this package costs nothing.
 See ``docs/devices-barcode.md``.
 """

@@ -3,7 +3,7 @@
 import glob
 import signal
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -61,30 +61,43 @@ def read_device(
         driver = open_device(url, device_id="cli")
     except DeviceError as err:
         raise typer.BadParameter(str(err), param_hint="URL") from err
+    try:
+        driver.__enter__()
+    except DeviceError as err:  # absent device: say so instead of a traceback
+        typer.echo(f"cannot open {url}: {err}", err=True)
+        raise typer.Exit(1) from err
+    try:
+        _print_readings(driver, kind, count, timeout)
+    finally:
+        driver.__exit__(None, None, None)
+
+
+def _print_readings(driver: Any, kind: str, count: int, timeout: float) -> None:
+    from devices.errors import DeviceError
+
     seen = 0
-    with driver:
-        while count == 0 or seen < count:
-            try:
-                if kind == "scale":
-                    r = driver.read(timeout=timeout)
-                    flag = "stable  " if r.stable else "unstable"
-                    typer.echo(f"{r.value} {r.unit.value}  ({r.grams} g)  {flag}  raw={r.raw!r}")
+    while count == 0 or seen < count:
+        try:
+            if kind == "scale":
+                r = driver.read(timeout=timeout)
+                flag = "stable  " if r.stable else "unstable"
+                typer.echo(f"{r.value} {r.unit.value}  ({r.grams} g)  {flag}  raw={r.raw!r}")
+                seen += 1
+            else:
+                got = False
+                for read in driver.reads(timeout=timeout):
+                    typer.echo(_describe(read))
                     seen += 1
-                else:
-                    got = False
-                    for read in driver.reads(timeout=timeout):
-                        typer.echo(_describe(read))
-                        seen += 1
-                        got = True
-                        if count and seen >= count:
-                            break
-                    if not got:
-                        typer.echo(f"(nothing in {timeout:g} s)")
-            except TimeoutError:
-                typer.echo(f"(nothing in {timeout:g} s)")
-            except DeviceError as err:
-                typer.echo(f"device: {err}", err=True)
-                time.sleep(1.0)
+                    got = True
+                    if count and seen >= count:
+                        break
+                if not got:
+                    typer.echo(f"(nothing in {timeout:g} s)")
+        except TimeoutError:
+            typer.echo(f"(nothing in {timeout:g} s)")
+        except DeviceError as err:
+            typer.echo(f"device: {err}", err=True)
+            time.sleep(1.0)
 
 
 def wait_for_stop() -> None:

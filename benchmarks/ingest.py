@@ -638,9 +638,12 @@ class Row:
         if self.error is not None:
             return self.error
         if self.throughput is not None and not self.throughput.ok:
-            return "; ".join(self.throughput.problems)
+            t = self.throughput
+            return f"{t.accepted} of {t.events} accepted: " + "; ".join(t.problems[:3])
         if self.latency is not None and self.latency.problems:
-            return "single scan: " + "; ".join(self.latency.problems)
+            return "single scan: " + "; ".join(self.latency.problems[:3])
+        if self.throughput is None or self.latency is None:
+            return "not measured"
         return None
 
 
@@ -769,17 +772,21 @@ def report(rows: list[Row], opts: Options, command: str, env: list[str]) -> str:
         "| ack p50 (ms) | ack p99 (ms) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
+    failed: list[str] = []
     for row in rows:
         head = f"| {row.path} | {row.database} | {row.processes if row.path == SEEDTRACE else '-'}"
         failure = row.failure
         t, lat = row.throughput, row.latency
         if failure is not None or t is None or lat is None:
-            lines.append(f"{head} | FAILED: {failure} | | | | |")
+            lines.append(f"{head} | FAILED (below) | | | | |")
+            failed.append(f"- {row.label}: {failure}")
             continue
         lines.append(
             f"{head} | {t.accepted} / {t.events} | {t.seconds:.2f} | {t.rate:.0f} "
             f"| {ms(lat.percentile(50))} | {ms(lat.percentile(99))} |"
         )
+    if failed:
+        lines += ["", "Failed (no number is reported for these):", "", *failed]
     lines += ["", "Ratio seedtrace / bare broker (same run):", ""]
     for row in rows[1:]:
         t, lat = row.throughput, row.latency

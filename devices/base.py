@@ -81,6 +81,30 @@ class BarcodeRead:
     device_id: str | None = None
 
 
+class OpenCloseContext:
+    """Mixin: ``with driver:`` opens it and closes it, whatever happens inside.
+
+    The class provides ``open()`` and ``close()``; every driver uses the same pair."""
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 class Device(Protocol):
     """What every driver has: a context manager with a state."""
 

@@ -30,14 +30,13 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import cv2
 import numpy as np
 
 from devices.barcode.decoders import Image, make_decoder, parse_symbologies
-from devices.base import BarcodeRead, DeviceState
+from devices.base import BarcodeRead, DeviceState, OpenCloseContext
 from devices.errors import DeviceConfigError, DeviceUnavailable
 from devices.repeat import RepeatFilter
 from devices.urls import DeviceUrl
@@ -63,7 +62,7 @@ def camera_source(url: DeviceUrl) -> int | str:
     return url.location  # a path, or a stream URL written after camera://
 
 
-class CameraReader:
+class CameraReader(OpenCloseContext):
     """Satisfies :class:`devices.base.BarcodeReader`."""
 
     def __init__(
@@ -193,15 +192,3 @@ class CameraReader:
                     deadline = time.monotonic() + timeout
             if deadline is not None and time.monotonic() >= deadline:
                 return
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -25,11 +25,9 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
 
 from devices.barcode.lines import UNKNOWN_SYMBOLOGY, Line, LineSplitter, Rejected, split_aim
-from devices.base import BarcodeRead, DeviceState
+from devices.base import BarcodeRead, DeviceState, OpenCloseContext
 from devices.errors import DeviceConfigError, DeviceUnavailable
 from devices.repeat import RepeatFilter
 from devices.serialport import SerialTransport
@@ -38,7 +36,7 @@ from devices.urls import DeviceUrl
 log = logging.getLogger(__name__)
 
 
-class SerialScanner:
+class SerialScanner(OpenCloseContext):
     """Satisfies :class:`devices.base.BarcodeReader`."""
 
     def __init__(self, url: DeviceUrl, *, device_id: str | None = None) -> None:
@@ -121,15 +119,3 @@ class SerialScanner:
                         deadline = time.monotonic() + timeout
             if deadline is not None and time.monotonic() >= deadline:
                 return
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

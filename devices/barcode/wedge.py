@@ -26,12 +26,11 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from devices.barcode.keymap import KeyDecoder
 from devices.barcode.lines import UNKNOWN_SYMBOLOGY, Rejected, split_aim
-from devices.base import BarcodeRead, DeviceState
+from devices.base import BarcodeRead, DeviceState, OpenCloseContext
 from devices.errors import DeviceConfigError, DeviceUnavailable
 from devices.repeat import RepeatFilter
 from devices.urls import DeviceUrl
@@ -107,7 +106,7 @@ class EvdevSource:
             raise DeviceUnavailable(f"{self.path} was lost: {err}") from err
 
 
-class WedgeScanner:
+class WedgeScanner(OpenCloseContext):
     """Satisfies :class:`devices.base.BarcodeReader`."""
 
     def __init__(
@@ -200,15 +199,3 @@ class WedgeScanner:
                         deadline = time.monotonic() + timeout
             if deadline is not None and time.monotonic() >= deadline:
                 return
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -35,12 +35,11 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from smartcard import scard
 
-from devices.base import DeviceState, TagRead, TagSource
+from devices.base import DeviceState, OpenCloseContext, TagRead, TagSource
 from devices.errors import DeviceConfigError, DeviceError, DeviceUnavailable, ReadingRefused
 from devices.repeat import RepeatFilter
 from devices.uid import uid_from_bytes
@@ -85,7 +84,7 @@ def _describe(rc: int) -> str:
     return f"{scard.SCardGetErrorMessage(rc).strip()} (0x{_code(rc):08X})"
 
 
-class PcscReader:
+class PcscReader(OpenCloseContext):
     def __init__(self, url: DeviceUrl, device_id: str | None = None) -> None:
         self.reader = url.location
         try:
@@ -253,18 +252,6 @@ class PcscReader:
             log.info("PC/SC reader %r is ready", self.reader)
         self._state = DeviceState.READY
         self._last_error = ""
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def make_pcsc_reader(url: DeviceUrl, device_id: str | None = None) -> PcscReader:

@@ -25,10 +25,8 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
 
-from devices.base import DeviceState, TagRead, TagSource
+from devices.base import DeviceState, OpenCloseContext, TagRead, TagSource
 from devices.errors import DeviceConfigError, DeviceError, DeviceUnavailable
 from devices.repeat import RepeatFilter
 from devices.rfid import uhf_codec as codec
@@ -42,7 +40,7 @@ REARM_AFTER = 1.0  # seconds of silence before a multi-poll inventory is started
 MULTI_ROUNDS = 0xFFFF
 
 
-class UhfReader:
+class UhfReader(OpenCloseContext):
     def __init__(self, url: DeviceUrl, device_id: str | None = None) -> None:
         mode = url.option("mode") or "single"
         if mode not in ("single", "multi"):
@@ -174,18 +172,6 @@ class UhfReader:
         self._state = DeviceState.UNAVAILABLE
         self._last_error = str(err)
         time.sleep(0.05)  # the transport paces reopening; this keeps a dead loop from spinning
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def make_uhf_reader(url: DeviceUrl, device_id: str | None = None) -> UhfReader:

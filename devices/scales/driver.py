@@ -29,10 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import TracebackType
-from typing import Self
 
-from devices.base import DeviceState, WeightReading
+from devices.base import DeviceState, OpenCloseContext, WeightReading
 from devices.errors import DeviceUnavailable, ReadingRefused
 from devices.scales.frames import Decode, FrameBuffer, Garbage, ScaleFrame, Status
 from devices.serialport import SerialTransport
@@ -73,7 +71,7 @@ class ScaleProtocol:
     tare_reports_weight: bool = False
 
 
-class SerialScale:
+class SerialScale(OpenCloseContext):
     def __init__(
         self, url: DeviceUrl, protocol: ScaleProtocol, *, device_id: str | None = None
     ) -> None:
@@ -114,18 +112,6 @@ class SerialScale:
     def close(self) -> None:
         self._transport.close()
         self._state = DeviceState.CLOSED
-
-    def __enter__(self) -> Self:
-        self.open()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- Scale ---------------------------------------------------------------------------
 

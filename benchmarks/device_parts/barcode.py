@@ -1,6 +1,6 @@
 """Decode time and success rate of zbar and zxing-cpp on rendered camera frames.
 
-Run: ``.venv/bin/python benchmarks/devices_barcode.py [--frames 60]``; prints a markdown
+Run: ``.venv/bin/python benchmarks/device_parts/barcode.py [--frames 60]``; prints a markdown
 table for ``docs/devices-barcode.md``.
 
 Each cell decodes the same frames with every decoder, in alternating order so neither

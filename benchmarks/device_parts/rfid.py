@@ -1,6 +1,6 @@
 """Tag read latency of the RFID drivers, printed as a markdown table.
 
-    .venv/bin/python benchmarks/devices_rfid.py [--cards 20] [--apdus 2000] [--inventories 500]
+    .venv/bin/python benchmarks/device_parts/rfid.py [--cards 20] [--apdus 2000] [--inventories 500]
 
 * PC/SC, card insert -> TagRead: a :class:`~devices.sim.vcard.VirtualCard` connects to vpcd
   and the time until :class:`~devices.rfid.pcsc.PcscReader` yields its read is taken.

@@ -1,6 +1,6 @@
 """Scale reading latency per protocol, printed as a markdown table.
 
-    .venv/bin/python benchmarks/devices_scales.py [--readings 300]
+    .venv/bin/python benchmarks/device_parts/scales.py [--readings 300]
 
 For each protocol a :class:`~devices.sim.scales.ScaleSimulator` runs on a pty and the real
 driver reads it. Two times per reading:

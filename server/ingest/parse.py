@@ -8,6 +8,7 @@ to its own topics).
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,9 +16,11 @@ from pydantic import ValidationError
 
 from schemas.acks import CONTRACT_CITATION, Ack, ContractRule, Outcome, Violation
 from schemas.events import EventEnvelope
+from schemas.ids import EVENT_ID_PATTERN
 from schemas.topics import Channel, StationTopic, parse_topic
 
 MAX_ERRORS_REPORTED = 5
+EVENT_ID = re.compile(EVENT_ID_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,16 +144,6 @@ def _salvage_ids(payload: bytes) -> tuple[str | None, int | None]:
     if not isinstance(doc, dict):
         return None, None
     event_id, sequence = doc.get("event_id"), doc.get("sequence")
-    try:
-        checked = Ack.model_validate(
-            {
-                "event_id": event_id,
-                "sequence": None,
-                "outcome": "rejected",
-                "received_at": "2000-01-01T00:00:00Z",
-            }
-        ).event_id
-    except ValidationError:
-        checked = None
+    checked = event_id if isinstance(event_id, str) and EVENT_ID.fullmatch(event_id) else None
     seq = sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else None
     return checked, seq

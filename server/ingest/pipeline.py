@@ -181,11 +181,7 @@ class Pipeline:
     def _hold(self, conn: sa.Connection, parsed: Parsed, result: BatchResult) -> None:
         ev = parsed.envelope
         taken = conn.execute(
-            sa.select(HELD.c.event_id).where(
-                HELD.c.licence == ev.licence,
-                HELD.c.station_id == ev.station_id,
-                HELD.c.sequence == ev.sequence,
-            )
+            sa.select(HELD.c.event_id).where(_held_at(ev.licence, ev.station_id, ev.sequence))
         ).scalar_one_or_none()
         if taken is not None:
             result.replies.append(
@@ -261,34 +257,37 @@ def _lock_licensees(conn: sa.Connection, licences: list[str]) -> set[str]:
     return set(rows)
 
 
-def _next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int:
+def _stored_next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int | None:
     value = conn.execute(
         sa.select(ST.c.next_sequence).where(ST.c.licence == licence, ST.c.station_id == station_id)
     ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def _next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int:
+    """The sequence the station must send next; registers a station seen for the first time."""
+    value = _stored_next_sequence(conn, licence, station_id)
     if value is None:
         # Safe without ON CONFLICT: this licensee's row is locked by this transaction.
         conn.execute(ST.insert().values(licence=licence, station_id=station_id, next_sequence=1))
         return 1
-    return int(value)
+    return value
+
+
+def _held_at(licence: str, station_id: str, sequence: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        HELD.c.licence == licence, HELD.c.station_id == station_id, HELD.c.sequence == sequence
+    )
 
 
 def _take_held(conn: sa.Connection, licence: str, station_id: str, sequence: int) -> Parsed | None:
+    key = _held_at(licence, station_id, sequence)
     row = conn.execute(
-        sa.select(HELD.c.body, HELD.c.body_sha256, HELD.c.received_at).where(
-            HELD.c.licence == licence,
-            HELD.c.station_id == station_id,
-            HELD.c.sequence == sequence,
-        )
+        sa.select(HELD.c.body, HELD.c.body_sha256, HELD.c.received_at).where(key)
     ).first()
     if row is None:
         return None
-    conn.execute(
-        HELD.delete().where(
-            HELD.c.licence == licence,
-            HELD.c.station_id == station_id,
-            HELD.c.sequence == sequence,
-        )
-    )
+    conn.execute(HELD.delete().where(key))
     envelope = EventEnvelope.model_validate_json(row.body)
     return Parsed(envelope, row.body, row.body_sha256, row.received_at)
 
@@ -310,19 +309,11 @@ def open_gaps(engine: Engine, older_than: datetime) -> list[Gap]:
         ).all()
         gaps = []
         for licence, station_id, count, first_held, oldest in rows:
-            oldest_at = HELD.c.received_at.type.process_result_value(oldest, conn.dialect)
-            if oldest_at is None or oldest_at >= older_than:
+            if oldest >= older_than:  # min() keeps the column's type: an aware datetime
                 continue
-            expected = _peek_next_sequence(conn, licence, station_id)
-            gaps.append(Gap(licence, station_id, expected, count, first_held, oldest_at))
+            expected = _stored_next_sequence(conn, licence, station_id) or 1
+            gaps.append(Gap(licence, station_id, expected, count, first_held, oldest))
         return gaps
-
-
-def _peek_next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int:
-    value = conn.execute(
-        sa.select(ST.c.next_sequence).where(ST.c.licence == licence, ST.c.station_id == station_id)
-    ).scalar_one_or_none()
-    return 1 if value is None else int(value)
 
 
 def _ack_topic(ev: EventEnvelope) -> str:

@@ -3,7 +3,9 @@
 A station removes an event from its outbox only when it receives the ack for that event
 (matched by ``event_id``). Outcomes:
 
-- ``accepted``: stored and applied.
+- ``accepted``: stored and applied. ``notices`` may still flag something a compliance
+  manager must know that does not reject the event, each with a rule ID and citation: an event
+  recorded after its deadline is accepted and flagged late (DISPOSITION-3BD and the like).
 - ``rejected``: stored as rejected and not applied; ``violations`` says why, each with the
   rule ID, its citation and a message a floor worker can act on.
 - ``duplicate``: this ``event_id`` was already decided; ``original_outcome`` repeats that
@@ -62,4 +64,5 @@ class Ack(BaseModel):
     outcome: Outcome
     original_outcome: Outcome | None = None
     violations: list[Violation] = Field(default_factory=list)
+    notices: list[Violation] = Field(default_factory=list)
     received_at: AwareDatetime

@@ -23,6 +23,14 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.commerce import (
+    PackageCreated,
+    SaleRecorded,
+    TransferArrived,
+    TransferDeparted,
+    TransferManifested,
+    TransferReceived,
+)
 from schemas.ids import (
     BatchId,
     DeviceId,
@@ -33,6 +41,22 @@ from schemas.ids import (
     TagUid,
     Text,
     UserId,
+)
+from schemas.records import (
+    AccessLost,
+    AccessRestored,
+    DiversionDiscovered,
+    DiversionReported,
+    InventoryClosedOut,
+    LicenceUpdated,
+    LocationAdded,
+    ReconciliationRecorded,
+    RecordFlagged,
+    TagsOrdered,
+    TrainingRegistered,
+    UserCancelled,
+    UserRegistered,
+    UserTrained,
 )
 from schemas.weights import Weight
 
@@ -234,6 +258,8 @@ class TagsReceived(_Model):
     )
     first: TagUid | None = None
     last: TagUid | None = None
+    # When the tags physically arrived, if earlier than this record (TAG-RECEIPT-3BD).
+    delivered_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _list_or_range(self) -> "TagsReceived":
@@ -287,7 +313,7 @@ class TagRetired(_Model):
     reason: Text
 
 
-Payload = Annotated[
+_Recorded = (
     PlantBatchCreated
     | PlantsTagged
     | PlantsPhaseChanged
@@ -297,9 +323,50 @@ Payload = Annotated[
     | PlantDestroyed
     | WasteRecorded
     | TagsReceived
-    | TagRetired,
-    Field(discriminator="kind"),
-]
+    | TagRetired
+    | PackageCreated
+    | TransferManifested
+    | TransferDeparted
+    | TransferArrived
+    | TransferReceived
+    | SaleRecorded
+    | LicenceUpdated
+    | InventoryClosedOut
+    | LocationAdded
+    | UserRegistered
+    | UserTrained
+    | TrainingRegistered
+    | UserCancelled
+    | TagsOrdered
+    | AccessLost
+    | AccessRestored
+    | RecordFlagged
+    | DiversionDiscovered
+    | DiversionReported
+    | ReconciliationRecorded
+)
+
+# What a correction may put in place of an earlier event: any payload but a correction.
+CorrectablePayload = Annotated[_Recorded, Field(discriminator="kind")]
+
+
+class RecordCorrected(_Model):
+    """Data entered in error, corrected (CORRECTION-3BD; NO-FALSIFICATION).
+
+    The event ``corrects`` stays in the log as it was. ``replacement`` is what should have been
+    recorded instead, of the same kind: the current state becomes what it would be had the
+    replacement been recorded in the original's place, and the correction is rejected when that
+    state would break a rule. ``discovered_at`` is when the error was found.
+    """
+
+    kind: Literal["record.corrected"] = "record.corrected"
+    corrects: EventId
+    reason: Text
+    discovered_at: AwareDatetime
+    replacement: CorrectablePayload
+
+
+Payload = Annotated[_Recorded | RecordCorrected, Field(discriminator="kind")]
 
 
 class EventEnvelope(_Model):

@@ -20,40 +20,30 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, get_args
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from schemas.acks import CONTRACT_CITATION, Ack, ContractRule, Outcome, Violation
+from schemas.acks import Ack
 from schemas.events import (
     SCHEMA_VERSION,
-    DestroyMethod,
     EventEnvelope,
-    HarvestBatchWeighed,
     Payload,
-    PlantBatchCreated,
-    PlantDestroyed,
-    PlantHarvested,
-    PlantOrigin,
-    PlantPhase,
-    PlantsMoved,
-    PlantsPhaseChanged,
-    PlantsTagged,
-    ScaleReading,
-    TagRetired,
-    TagsReceived,
-    TagType,
-    WasteRecorded,
-    WeightType,
+)
+from schemas.examples import (
+    ACK_EXAMPLES,
+    AT,
+    EVENT_ID,
+    LICENCE,
+    PAYLOAD_EXAMPLES,
+    STATION,
+    STATUS_EXAMPLES,
 )
 from schemas.ids import LICENCE_PATTERN, STATION_PATTERN
-from schemas.status import StationState, StationStatus
+from schemas.status import StationStatus
 from schemas.topics import Channel, shared_events_subscription, topic
-from schemas.weights import Unit, Weight
 
 HERE: Final = Path(__file__).resolve().parent
 JSON_DIR: Final = HERE / "json"
@@ -70,97 +60,6 @@ JSON_SCHEMAS: Final[dict[str, type[BaseModel]]] = {
 INGEST_SHARE_GROUP: Final = "seedtrace-ingest"
 MAX_EVENT_BYTES: Final = 64 * 1024
 MQTT_BINDING: Final = "0.2.0"
-
-# -- examples: one envelope per payload kind, built through the models so they are valid ----
-
-_LICENCE, _STATION = "CCL21-0001234", "harvest-1"
-_AT = datetime(2024, 6, 20, 14, 5, tzinfo=UTC)
-_UID = "1A4FF0100000022000000123"
-_READING = ScaleReading(
-    device_id="scale-1",
-    weight=Weight(value=Decimal("812.4"), unit=Unit.G),
-    stable=True,
-    raw_hex="532053202020203831322e3420670d0a",
-    read_at=_AT,
-)
-PAYLOAD_EXAMPLES: Final[list[BaseModel]] = [
-    PlantBatchCreated(
-        batch_id="B-2024-017",
-        origin=PlantOrigin.CLONE,
-        count=48,
-        strain="Blue Dream",
-        location="Propagation room",
-        mother_uid="1A4FF0100000022000000007",
-    ),
-    PlantsTagged(batch_id="B-2024-017", uids=[_UID, "1A4FF0100000022000000124"]),
-    PlantsPhaseChanged(uids=[_UID], phase=PlantPhase.FLOWERING, location="Flower room 2"),
-    PlantsMoved(uids=[_UID], location="Flower room 3"),
-    PlantHarvested(
-        uid=_UID, harvest_batch="H-2024-06-A", wet_weight=_READING.weight, scale_reading=_READING
-    ),
-    HarvestBatchWeighed(
-        harvest_batch="H-2024-06-A",
-        weight_type=WeightType.DRY,
-        weight=Weight(value=Decimal("3.25"), unit=Unit.LB),
-    ),
-    PlantDestroyed(
-        batch_id="B-2024-017",
-        count=3,
-        waste_weight=Weight(value=Decimal("41.0"), unit=Unit.G),
-        method=DestroyMethod.GRIND_AND_MIX,
-        reason="Root rot",
-    ),
-    WasteRecorded(
-        harvest_batch="H-2024-06-A",
-        location="Trim room",
-        weight=Weight(value=Decimal("1.2"), unit=Unit.KG),
-        method=DestroyMethod.COMPOST,
-        reason="Stems and fan leaves",
-    ),
-    TagsReceived(
-        tag_type=TagType.PLANT, first="1A4FF0100000022000000100", last="1A4FF0100000022000000199"
-    ),
-    TagRetired(uid="1A4FF0100000022000000124", reason="Tag damaged"),
-]
-_EVENT_ID = "01903a4e-5c00-7a3d-8f21-6b0c2d4e{:04x}"
-_ACK_ID = _EVENT_ID.format(1)
-ACK_EXAMPLES: Final[dict[str, Ack]] = {
-    "accepted": Ack(event_id=_ACK_ID, sequence=1, outcome=Outcome.ACCEPTED, received_at=_AT),
-    "rejected": Ack(
-        event_id=_ACK_ID,
-        sequence=1,
-        outcome=Outcome.REJECTED,
-        violations=[
-            Violation(
-                rule_id=ContractRule.SCHEMA_INVALID.value,
-                citation=CONTRACT_CITATION,
-                message="the event does not match the contract: occurred_at: Input should have "
-                "timezone info",
-                field="occurred_at",
-            )
-        ],
-        received_at=_AT,
-    ),
-    "duplicate": Ack(
-        event_id=_ACK_ID,
-        sequence=1,
-        outcome=Outcome.DUPLICATE,
-        original_outcome=Outcome.ACCEPTED,
-        received_at=_AT,
-    ),
-}
-STATUS_EXAMPLES: Final[dict[str, StationStatus]] = {
-    "online": StationStatus(
-        state=StationState.ONLINE,
-        at=_AT,
-        software_version="0.1.0",
-        outbox_depth=0,
-        outbox_capacity=100_000,
-        last_ack_at=_AT,
-        devices={"scale-1": "ok", "reader-1": "ok"},
-    ),
-    "offline (last will)": StationStatus(state=StationState.OFFLINE, at=_AT),
-}
 
 
 def payload_models() -> list[type[BaseModel]]:
@@ -184,13 +83,13 @@ def event_examples() -> dict[str, EventEnvelope]:
         raise LookupError(f"schemas/generate.py has no example for {', '.join(missing)}")
     return {
         kind: EventEnvelope(
-            event_id=_EVENT_ID.format(n),
-            licence=_LICENCE,
-            station_id=_STATION,
+            event_id=EVENT_ID.format(n),
+            licence=LICENCE,
+            station_id=STATION,
             device_id="reader-1",
             operator_id="j.garcia",
             sequence=n,
-            occurred_at=_AT,
+            occurred_at=AT,
             payload=by_kind[kind],
         )
         for n, kind in enumerate((kind_of(m) for m in payload_models()), start=1)
@@ -385,11 +284,11 @@ def asyncapi() -> dict[str, Any]:
         "parameters": {
             "licence": {
                 "description": f"The licence number (pattern {LICENCE_PATTERN}).",
-                "examples": [_LICENCE],
+                "examples": [LICENCE],
             },
             "station": {
                 "description": f"The station id (pattern {STATION_PATTERN}).",
-                "examples": [_STATION],
+                "examples": [STATION],
             },
         },
     }

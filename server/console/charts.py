@@ -39,7 +39,7 @@ def _axis(top: float, unit: str) -> list[str]:
     for i in range(5):
         v = top * i / 4
         y = HEIGHT - BOTTOM - plot_h * i / 4
-        label = f"{v:,.0f}" if top >= 4 else f"{v:.1f}"
+        label = f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d7de"/>'
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>'

@@ -9,9 +9,11 @@ function localTimes(root) {
     const d = new Date(el.getAttribute("datetime"));
     if (isNaN(d)) continue;
     el.title = el.textContent;
-    el.textContent = d.toLocaleString([], {
-      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-    });
+    // Swedish formatting is ISO-like (2026-11-24 14:05:09), unambiguous in every country.
+    const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+      minute: "2-digit", hourCycle: "h23" };
+    if (el.closest(".precise")) options.second = "2-digit";
+    el.textContent = d.toLocaleString("sv-SE", options);
     el.dataset.local = "1";
   }
 }

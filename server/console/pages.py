@@ -5,7 +5,7 @@ limited to the viewer's licences; a regulator's pages span all of its licensees 
 licence column (``multi``).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from server.console import charts, live
 from server.console.deps import EngineDep, ViewerDep
-from server.console.queries import audit, feed, history, inventory, tags
+from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.render import render
 from server.console.viewer import Viewer
 from server.health.store import latest
@@ -26,6 +26,7 @@ NAV = [
     ("/console/inventory", "Inventory"),
     ("/console/tags", "Tag stock"),
     ("/console/audit", "Audit trail"),
+    ("/console/reports", "Reports"),
 ]
 
 
@@ -174,3 +175,32 @@ def audit_page(
     item = item.strip()
     entries = audit.trail(engine, viewer.licences, item) if item else []
     return page(request, viewer, "audit.html", "Audit trail", item=item, entries=entries)
+
+
+@router.get("/reports")
+def reports_page(
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    start: date | None = None,
+    end: date | None = None,
+) -> HTMLResponse:
+    """Reconciliation sheet (now) and the audit report for [start, end) (UTC days; the last
+    seven days by default)."""
+    last = end if end is not None else datetime.now(UTC).date() + timedelta(days=1)
+    first = start if start is not None else last - timedelta(days=7)
+    if first >= last:
+        first = last - timedelta(days=1)
+    return page(
+        request,
+        viewer,
+        "reports.html",
+        "Reports",
+        rec=reports.reconciliation(engine, viewer.licences),
+        audit=reports.audit(
+            engine,
+            viewer.licences,
+            datetime.combine(first, time(), UTC),
+            datetime.combine(last, time(), UTC),
+        ),
+    )

@@ -122,3 +122,13 @@ def test_a_server_sent_event_spells_each_line_of_html_as_data() -> None:
     assert message.encode() == (
         b"event: row\nid: 42\ndata: <tr>\ndata: <td>x</td>\ndata: </tr>\n\n"
     )
+
+
+def test_the_reports_page_has_the_sheet_and_the_audit(client: TestClient, engine: Engine) -> None:
+    floor_day(engine)
+    html = client.get("/console/reports").text
+    assert "3 tagged live plants, 6 untagged immature plants in 1 batches" in html
+    assert "No day has been reconciled yet." in html
+    assert '<td>BATCH-MAX-100</td><td class="num">1</td>' in html
+    empty = client.get("/console/reports", params={"start": "2020-01-01", "end": "2020-01-02"})
+    assert "No events in this period." in empty.text

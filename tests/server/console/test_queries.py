@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from server.console import charts
-from server.console.queries import audit, feed, history, inventory, tags
+from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.queries.describe import describe_payload
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, floor_day, send
@@ -179,3 +179,31 @@ def test_the_wet_weight_chart_names_each_batch_and_its_exact_weight() -> None:
     assert "HB-1: 1530.45 g" in svg
     assert "HB-&lt;2&gt;" in svg  # escaped
     assert str(charts.wet_weights([])) == '<p class="muted">No harvests yet.</p>'
+
+
+def test_the_reconciliation_sheet_lists_what_must_be_counted(engine: Engine) -> None:
+    floor_day(engine)
+    rec = reports.reconciliation(engine, [LICENCE])
+    assert [(p.uid, p.location, p.phase) for p in rec.plants] == [
+        (uid_, "Flower 1", "flowering") for uid_ in PLANTS[3:]
+    ]
+    assert [(b.batch_id, b.immature) for b in rec.batches] == [("B-1", 6)]
+    assert [h.name for h in rec.harvests] == ["HB-1"]
+    assert rec.history == []
+
+
+def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine) -> None:
+    floor_day(engine)
+    send(engine, Station("veg-9"), batch_created("B-9", 101))
+    start = datetime.now(UTC) - timedelta(hours=1)
+    report = reports.audit(engine, [LICENCE], start, start + timedelta(hours=2))
+    assert report.total == 9
+    created = next(k for k in report.kinds if k.kind == "plant_batch.created")
+    assert (created.accepted, created.rejected) == (1, 2)
+    assert report.rules == [("BATCH-MAX-100", 2)]
+    assert [r.summary.split(":")[0] for r in report.rejected] == [
+        "Started batch B-2",
+        "Started batch B-9",
+    ]
+    later = reports.audit(engine, [LICENCE], start + timedelta(hours=2), start + timedelta(days=1))
+    assert (later.total, later.rejected) == (0, [])

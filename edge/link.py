@@ -9,10 +9,6 @@ server sends while the station is briefly away waits at the broker. It does **no
 events: paho's own queue is memory only and bounded by 16-bit message ids
 (``../shared/FACTS.md``). Durability is the outbox's job; this link reports failure instead
 of queueing forever (:class:`LinkError`).
-
-A production broker (``docs/deploy.md``) wants TLS and the station's own user name and
-password: pass ``tls_ca`` (the CA file that signed the broker's certificate), ``username``
-(``station.{licence}.{station}``) and ``password``.
 """
 
 import queue
@@ -20,7 +16,6 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -52,7 +47,6 @@ class StationLink:
         client_id: str | None = None,
         username: str | None = None,
         password: str | None = None,
-        tls_ca: Path | None = None,
         on_ack: Callable[[Ack], None] | None = None,
     ) -> None:
         self.licence = licence
@@ -76,9 +70,6 @@ class StationLink:
         self._client.on_message = self._on_message
         if username is not None:
             self._client.username_pw_set(username, password)
-        if tls_ca is not None:
-            # Verifies the broker's certificate against this CA and its name against `host`.
-            self._client.tls_set(ca_certs=str(tls_ca))
         offline = StationStatus(state=StationState.OFFLINE, at=datetime.now(UTC))
         self._client.will_set(self.status_topic, offline.model_dump_json(), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)

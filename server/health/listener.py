@@ -52,13 +52,11 @@ class HealthListener:
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
-        # A fresh id and a clean session each time: retained messages bring back the current
-        # state, so nothing queued while away is worth keeping.
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"seedtrace-health-{uuid.uuid4().hex[:12]}",
-            protocol=mqtt.MQTTv5,
-        )
+        # A clean session each time: retained messages bring back the current state, so
+        # nothing queued while away is worth keeping. The production broker makes the user
+        # name the client id (server.brokerauth), so a console account is used as both.
+        client_id = s.mqtt_username or f"seedtrace-health-{uuid.uuid4().hex[:12]}"
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect

@@ -15,6 +15,7 @@ from server.console.render import STATIC
 def mount(app: FastAPI) -> None:
     """Add the console to ``app`` (which must set ``app.state.engine`` and
     ``app.state.console_viewers``, see :mod:`server.console.deps`)."""
+    import server.console.people  # noqa: F401  (its routes join the pages' router)
     from server.console.pages import router as pages
 
     app.include_router(pages)

@@ -21,6 +21,7 @@ from server.ingest.submit import submit
 
 MANAGERS = frozenset({"account_manager", "administrator"})
 
+
 def may_manage(viewer: Viewer) -> bool:
     return not viewer.read_only and viewer.role in MANAGERS and len(viewer.licences) == 1
 

@@ -5,6 +5,7 @@ limited to the viewer's licences; a regulator's pages span all of its licensees 
 licence column (``multi``).
 """
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
-from server.console.deps import EngineDep, ViewerDep
+from server.console.deps import EngineDep, ViewerDep, ViewerSource
 from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.render import render
 from server.console.viewer import Viewer
@@ -69,6 +70,12 @@ def flash(to: str, message: str, *, ok: bool) -> RedirectResponse:
         samesite="strict",
     )
     return response
+
+
+def still_signed_in(request: Request) -> Callable[[], bool]:
+    """For a live stream: is this request's session still valid?"""
+    source: ViewerSource = request.app.state.console_viewers
+    return lambda: source.viewer_for(request) is not None
 
 
 def _blank(value: str | None) -> str | None:
@@ -127,7 +134,7 @@ def feed_stream(
         html = render("_feed_rows.html", rows=list(reversed(rows)), multi=multi)
         return [live.Message("row", html, str(cursor))]
 
-    return live.stream(request, poll)
+    return live.stream(request, poll, signed_in=still_signed_in(request))
 
 
 @router.get("/stations")
@@ -155,7 +162,7 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep) -> A
         shown = html
         return [live.Message("replace", html)]
 
-    return live.stream(request, poll, poll_s=1.0)
+    return live.stream(request, poll, signed_in=still_signed_in(request), poll_s=1.0)
 
 
 @router.get("/inventory")

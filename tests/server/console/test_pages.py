@@ -163,3 +163,12 @@ def test_a_regulator_cannot_cancel_a_user(engine: Engine) -> None:
     assert "left" not in r.text
     with TestClient(make_app(engine, MANAGER)) as c:
         assert "Cancelled" not in c.get("/console/users").text
+
+
+def test_sign_in_goes_back_only_to_a_console_page() -> None:
+    from server.console.session import _safe_next
+
+    assert _safe_next("/console/inventory") == "/console/inventory"
+    assert _safe_next("https://evil.example/") == "/console/"
+    assert _safe_next("/console//evil.example") == "/console/"
+    assert _safe_next(None) == "/console/"

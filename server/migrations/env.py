@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import server.db.health  # station health (server.health): registers its table too
 import server.db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config

@@ -38,7 +38,8 @@ def _admin(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
-    name = f"seedtrace_tmpl_{os.getpid()}"
+    # pid and a random part: a conftest that imports this fixture (tests/api) runs its own copy.
+    name = f"seedtrace_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
         _admin(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as err:

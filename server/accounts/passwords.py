@@ -46,7 +46,7 @@ class Passwords:
         )
         # Verified against when the log-on is unknown, so that answer takes as long as a
         # wrong password for a real account and does not reveal which log-ons exist.
-        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        self._dummy: str | None = None
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -54,10 +54,13 @@ class Passwords:
     def verify(self, stored: str | None, password: str) -> bool:
         """True when ``password`` matches ``stored``. An account without a password (None) or
         with a corrupt hash never matches, after the same work as a real check."""
+        target = stored
+        if target is None:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+            target = self._dummy
         try:
-            return self._hasher.verify(self._dummy if stored is None else stored, password) and (
-                stored is not None
-            )
+            return self._hasher.verify(target, password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 

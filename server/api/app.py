@@ -13,10 +13,19 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from server import console
-from server.accounts.roster import Roster
+from server.accounts.roster import DbRoster, Roster
 from server.accounts.service import Authenticator, utcnow
 from server.api import errors
-from server.api.routes import auth, cultivation, events, harvests, licensees, stations, tags
+from server.api.routes import (
+    auth,
+    cultivation,
+    events,
+    harvests,
+    licensees,
+    stations,
+    tags,
+    users,
+)
 from server.config import ServerSettings
 
 API_PREFIX = "/api/v1"
@@ -24,6 +33,7 @@ API_PREFIX = "/api/v1"
 ROUTERS = (
     auth.router,
     licensees.router,
+    users.router,
     stations.router,
     tags.router,
     cultivation.router,
@@ -36,11 +46,12 @@ def create_app(
     settings: ServerSettings,
     engine: Engine,
     *,
-    roster: Roster,
+    roster: Roster | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     """The API on ``engine`` (already migrated). ``clock`` gives aware UTC times; tests pass
-    a fixed one to move through lockouts and session expiry."""
+    a fixed one to move through lockouts and session expiry. ``roster`` defaults to the
+    database's (:class:`~server.accounts.roster.DbRoster`)."""
     app = FastAPI(
         title="seedtrace",
         summary="Seed-to-sale tracking: the licensee's records, read and written under rules.",
@@ -54,7 +65,7 @@ def create_app(
     app.state.authenticator = Authenticator(
         engine,
         passwords=settings.passwords(),
-        roster=roster,
+        roster=DbRoster() if roster is None else roster,
         policy=settings.lockout(),
         session_lifetime_s=settings.session_lifetime_s,
         clock=clock,

@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from schemas.records import Role
 from server.accounts import manage
 from server.api.app import create_app
 from server.config import ServerSettings
+from tests.api.people import PASSWORD, give_account, register
 from tests.api.roster import MemoryRoster
 from tests.api.seed import Floor, seed_floor
 from tests.server.conftest import (  # noqa: F401
@@ -61,8 +63,8 @@ def roster() -> MemoryRoster:
 
 
 @pytest.fixture
-def app(settings: ServerSettings, engine: Engine, clock: Clock, roster: MemoryRoster) -> FastAPI:  # noqa: F811
-    return create_app(settings, engine, roster=roster, clock=clock)
+def app(settings: ServerSettings, engine: Engine, clock: Clock) -> FastAPI:  # noqa: F811
+    return create_app(settings, engine, clock=clock)
 
 
 @pytest.fixture
@@ -71,8 +73,8 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
-PASSWORD = "correct horse battery"
 REGULATOR = "olcc.inspector"
+ADMIN, USER, OTHER_ADMIN = "a.chen", "maria.lopez", "b.ortiz"
 
 
 def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> dict[str, str]:
@@ -99,9 +101,38 @@ def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) ->
 
 
 @pytest.fixture
-def floors(engine: Engine, clock: Clock) -> tuple[Floor, Floor]:  # noqa: F811
+def people(app: FastAPI, engine: Engine, clock: Clock) -> None:  # noqa: F811
+    """An administrator and a user at LICENCE, an administrator at OTHER_LICENCE: on the
+    roster, trained, with log-ons."""
+    passwords = app.state.settings.passwords()
+    for licence, user_id, role in (
+        (LICENCE, ADMIN, Role.ADMINISTRATOR),
+        (LICENCE, USER, Role.USER),
+        (OTHER_LICENCE, OTHER_ADMIN, Role.ADMINISTRATOR),
+    ):
+        register(engine, licence, user_id, role, clock, by=None if role is not Role.USER else ADMIN)
+        give_account(engine, passwords, licence, user_id, clock)
+
+
+@pytest.fixture
+def admin(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, ADMIN)
+
+
+@pytest.fixture
+def user(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, USER)
+
+
+@pytest.fixture
+def other_admin(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, OTHER_ADMIN)
+
+
+@pytest.fixture
+def floors(engine: Engine, clock: Clock, people: None) -> tuple[Floor, Floor]:  # noqa: F811
     """The same floor at LICENCE and at OTHER_LICENCE, with different ids."""
     return (
-        seed_floor(engine, LICENCE, "1A4FF01000000220", clock),
-        seed_floor(engine, OTHER_LICENCE, "2B5EE02000000330", clock),
+        seed_floor(engine, LICENCE, "1A4FF01000000220", clock, operator=ADMIN),
+        seed_floor(engine, OTHER_LICENCE, "2B5EE02000000330", clock, operator=OTHER_ADMIN),
     )

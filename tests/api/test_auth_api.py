@@ -3,7 +3,8 @@
 from fastapi.testclient import TestClient
 
 from server.accounts.deps import SESSION_COOKIE
-from tests.api.conftest import PASSWORD, REGULATOR, Clock, sign_in
+from tests.api.conftest import REGULATOR, Clock, sign_in
+from tests.api.people import PASSWORD
 from tests.server.conftest import LICENCE
 
 

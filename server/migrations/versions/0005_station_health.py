@@ -1,10 +1,7 @@
 """Station health: the latest status each station published (server.db.health).
 
-Also joins the branches that were made in parallel (0002 domain tables, 0004 accounts) into
-one head; the integrator may chain them in a line instead.
-
 Revision ID: 0005
-Revises: 0002, 0004
+Revises: 0004
 Create Date: 2026-11-24
 """
 
@@ -14,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | tuple[str, ...] | None = ("0002", "0004")
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

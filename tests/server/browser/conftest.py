@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from server.accounts import manage
+from server.accounts.roster import DbRoster
 from server.api.app import create_app
 from server.broker import PrivateBroker
 from server.config import ServerSettings
-from server.console.roster import TableRoster
 from server.db.engine import make_engine, migrate
 from server.health.listener import HealthListener
 from server.ingest.pipeline import Pipeline
@@ -89,7 +89,7 @@ def _accounts(app: FastAPI, engine: Engine) -> None:
         for user_id in ("a.chen", "maria.lopez"):
             manage.add_user_account(
                 conn,
-                TableRoster(),
+                DbRoster(),
                 passwords,
                 licence=LICENCE,
                 user_id=user_id,
@@ -127,7 +127,7 @@ def site(engine: Engine, broker: PrivateBroker) -> Iterator[Site]:
     health = HealthListener(settings, engine)
     health.start()
     assert health.subscribed.wait(10), "the health listener did not subscribe"
-    app = create_app(settings, engine, roster=TableRoster())
+    app = create_app(settings, engine)
     _accounts(app, engine)
     web = LiveServer(app)
     web.start()

@@ -20,6 +20,7 @@ from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
 from server.store.licensees import add_licensee
 from tests.deploy.conftest import INGEST, A, SecureBroker
+from tests.server.conftest import register_staff
 from tests.server.floor import Station, tags_received
 
 pytestmark = pytest.mark.broker
@@ -36,6 +37,7 @@ def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Ing
         jurisdiction="OR",
         timezone="America/Los_Angeles",
     )
+    register_staff(engine, "OR-1001")  # the station's operator is a trained user (USER-AUTHORISED)
     settings = ServerSettings(
         database_url=str(engine.url),
         mqtt_host="127.0.0.1",  # the broker certificate names 127.0.0.1 and localhost

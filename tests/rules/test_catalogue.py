@@ -100,3 +100,10 @@ def test_ct_pack_names_only_catalogued_rules_and_no_deadlines() -> None:
 def test_unknown_jurisdiction() -> None:
     with pytest.raises(ValueError, match="unknown jurisdiction"):
         pack("WA")  # type: ignore[arg-type]
+
+
+def test_every_section_a_rule_has_pure_function_cases() -> None:
+    """Each ingest invariant is checked, passing and rejecting, in tests/rules/test_*_rules.py."""
+    text = "".join(p.read_text() for p in (ROOT / "tests" / "rules").glob("test_*_rules.py"))
+    missing = [e.id for e in ENTRIES if e.section == "A" and f'"{e.id}"' not in text]
+    assert missing == []

@@ -26,6 +26,7 @@ from server.store.licensees import add_licensee
 from tests.deploy.conftest import A_TOPICS, CONSOLE, INGEST, A, SecureBroker
 from tests.deploy.probe import GRANTED_QOS_1, Probe
 from tests.edge.helpers import InProcessAgent, config_data, make_config
+from tests.server.conftest import register_staff
 from tests.server.floor import Station, tags_received
 
 pytestmark = pytest.mark.broker
@@ -42,6 +43,7 @@ def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Ing
         jurisdiction="OR",
         timezone="America/Los_Angeles",
     )
+    register_staff(engine, "OR-1001")  # the station's operator is a trained user (USER-AUTHORISED)
     settings = ServerSettings(
         database_url=str(engine.url),
         mqtt_host="127.0.0.1",  # the broker certificate names 127.0.0.1 and localhost

@@ -17,8 +17,7 @@ EVERYONE = feed.FeedFilter()
 
 def test_the_feed_shows_newest_first_with_outcomes_and_reasons(engine: Engine) -> None:
     floor_day(engine)
-    rows = feed.recent(engine, [LICENCE], EVERYONE)
-    assert len(rows) == 8
+    rows = feed.recent(engine, [LICENCE], EVERYONE)[:8]  # the floor day, after the roster
     newest = rows[0]
     assert (newest.station_id, newest.operator_id, newest.outcome) == (
         "veg-1",
@@ -39,16 +38,18 @@ def test_the_feed_filters_by_station_and_operator_and_licence(engine: Engine) ->
     assert [r.kind for r in by_station] == ["plant_batch.created"]
     by_operator = feed.recent(engine, [LICENCE], feed.FeedFilter(operator="maria.lopez"))
     assert len(by_operator) == 7
+    assert {r.station_id for r in by_operator} == {"harvest-1"}
     assert {r.licence for r in feed.recent(engine, [LICENCE], EVERYONE)} == {LICENCE}
     both = feed.recent(engine, [LICENCE, OTHER_LICENCE], EVERYONE)
     assert {r.licence for r in both} == {LICENCE, OTHER_LICENCE}
     choices = feed.choices(engine, [LICENCE])
-    assert choices.stations == ["harvest-1", "veg-1"]
-    assert choices.operators == ["maria.lopez", "sam.ortiz"]
+    assert choices.stations == ["console", "harvest-1", "veg-1"]  # console: the roster
+    assert choices.operators == ["a.chen", "maria.lopez", "sam.ortiz", "seedtrace@server"]
 
 
 def test_after_gives_only_newer_rows_oldest_first(engine: Engine) -> None:
-    assert feed.last_position(engine) == 0
+    before = feed.last_position(engine)  # the roster's events
+    assert feed.after(engine, [LICENCE], EVERYONE, before) == []
     stations = floor_day(engine)
     mark = feed.last_position(engine)
     assert feed.after(engine, [LICENCE], EVERYONE, mark) == []
@@ -197,7 +198,7 @@ def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine
     send(engine, Station("veg-9"), batch_created("B-9", 101))
     start = datetime.now(UTC) - timedelta(hours=1)
     report = reports.audit(engine, [LICENCE], start, start + timedelta(hours=2))
-    assert report.total == 9
+    assert report.total == 4 + 2 + 8 + 1  # roster, sam.ortiz, the floor day, B-9
     created = next(k for k in report.kinds if k.kind == "plant_batch.created")
     assert (created.accepted, created.rejected) == (1, 2)
     assert report.rules == [("BATCH-MAX-100", 2)]

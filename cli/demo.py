@@ -26,6 +26,7 @@ STATION = "harvest-1"
 ROLL = "1A4FF01000000220000"  # + 5 digits
 MANAGER = "ana.chen"
 WORKER = "maria.lopez"
+DEMO_PEOPLE = [(MANAGER, "account manager"), (WORKER, "floor worker")]  # console log-ons
 
 
 class Step(NamedTuple):
@@ -139,6 +140,7 @@ def scenario() -> list[Step]:
 
 
 def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> None:
+    from cli.demo_console import start_console
     from edge.link import StationLink
     from schemas.acks import Outcome
     from schemas.events import EventEnvelope
@@ -187,7 +189,9 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
             env={**os.environ},
         )
         link = StationLink(LICENCE, STATION, "127.0.0.1", broker.port)
+        console = None
         try:
+            console = start_console(database_url, broker.port, LICENCE, DEMO_PEOPLE)
             link.connect()
             typer.echo(f"server     pid {server.pid}, log {server_log}")
             typer.echo(f"station    {LICENCE}/{STATION}")
@@ -232,6 +236,8 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
                 wait_for_stop()
         finally:
             link.close()
+            if console is not None:
+                console.stop()
             server.terminate()
             try:
                 server.wait(10)

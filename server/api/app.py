@@ -12,6 +12,7 @@ from datetime import datetime
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
+from server import console
 from server.accounts.roster import DbRoster, Roster
 from server.accounts.service import Authenticator, utcnow
 from server.api import errors
@@ -80,4 +81,5 @@ def create_app(
     for router in ROUTERS:
         api.include_router(router)
     app.include_router(api)
+    console.mount(app)  # the ops console: /console (server/console, docs/console.md)
     return app

@@ -74,7 +74,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 REGULATOR = "olcc.inspector"
-ADMIN, USER, OTHER_ADMIN = "a.chen", "maria.lopez", "b.ortiz"
+MANAGER, ADMIN, USER, OTHER_ADMIN = "k.owner", "a.chen", "maria.lopez", "b.ortiz"
 
 
 def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> dict[str, str]:
@@ -102,16 +102,22 @@ def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) ->
 
 @pytest.fixture
 def people(app: FastAPI, engine: Engine, clock: Clock) -> None:  # noqa: F811
-    """An administrator and a user at LICENCE, an administrator at OTHER_LICENCE: on the
-    roster, trained, with log-ons."""
+    """An account manager, an administrator and a user at LICENCE, an administrator at
+    OTHER_LICENCE: on the roster, trained, with log-ons."""
     passwords = app.state.settings.passwords()
     for licence, user_id, role in (
+        (LICENCE, MANAGER, Role.ACCOUNT_MANAGER),
         (LICENCE, ADMIN, Role.ADMINISTRATOR),
         (LICENCE, USER, Role.USER),
         (OTHER_LICENCE, OTHER_ADMIN, Role.ADMINISTRATOR),
     ):
         register(engine, licence, user_id, role, clock, by=None if role is not Role.USER else ADMIN)
         give_account(engine, passwords, licence, user_id, clock)
+
+
+@pytest.fixture
+def manager(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, MANAGER)
 
 
 @pytest.fixture

@@ -208,3 +208,38 @@ def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine
     ]
     later = reports.audit(engine, [LICENCE], start + timedelta(hours=2), start + timedelta(days=1))
     assert (later.total, later.rejected) == (0, [])
+
+
+def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -> None:
+    from schemas.events import RecordCorrected
+    from server.ingest.submit import submit
+    from tests.server.floor import MANAGER, harvested
+
+    floor_day(engine)
+    [original] = [
+        e.event
+        for e in audit.trail(engine, [LICENCE], PLANTS[0])
+        if e.event.kind == "plant.harvested"
+    ]
+    replacement = harvested(PLANTS[0], "500.0", harvest_batch="HB-1")
+    ack = submit(
+        engine,
+        LICENCE,
+        MANAGER,
+        RecordCorrected.model_validate(
+            {
+                "corrects": original.event_id,
+                "reason": "the scale was not zeroed",
+                "discovered_at": datetime.now(UTC).isoformat(),
+                "replacement": replacement,
+            }
+        ),
+    )
+    assert ack.outcome.value == "accepted", ack
+    entries = audit.trail(engine, [LICENCE], PLANTS[0])
+    harvest = next(e for e in entries if e.event.event_id == original.event_id)
+    assert harvest.event.summary.endswith("512.4 g wet")  # the original, as it was
+    [correction] = harvest.corrections
+    assert correction.summary.startswith(f"Correction of {original.event_id}: Harvested")
+    assert "500.0 g wet" in correction.summary
+    assert len(entries) == 4  # the correction is beside, not a row of its own

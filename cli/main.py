@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import broker_cmd, devices_cmd, edge_cmd, rules_cmd, server_cmd, users_cmd
+from cli import broker_cmd, devices_cmd, edge_cmd, rules_cmd, server_cmd, users_cmd, web_cmd
 
 app = typer.Typer(
     name="seedtrace",
@@ -11,6 +11,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("server")(server_cmd.serve)
+app.command("web")(web_cmd.web)
 app.add_typer(server_cmd.db_app, name="db")
 app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")

@@ -58,3 +58,54 @@ def test_a_taken_port_is_named_in_the_error(engine: Engine, broker: PrivateBroke
         with pytest.raises(DemoConsoleError, match=f"port {port}"):
             console.start()
         console.stop()
+
+
+def test_seedtrace_web_serves_the_console_and_records_station_health(
+    engine: Engine, broker: PrivateBroker
+) -> None:
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    port = free_port()
+    exe = str(Path(sys.executable).with_name("seedtrace"))
+    web = subprocess.Popen(
+        [
+            exe,
+            "web",
+            "--database-url",
+            str(engine.url.render_as_string(hide_password=False)),
+            "--port",
+            str(port),
+            "--mqtt-port",
+            str(broker.port),
+            "--log-level",
+            "WARNING",
+        ],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/console/sign-in")
+                break
+            except httpx.ConnectError:
+                assert web.poll() is None, "seedtrace web exited"
+                assert time.monotonic() < deadline, "seedtrace web did not start"
+                time.sleep(0.2)
+        assert "Sign in" in page.text
+        link = StationLink(LICENCE, "web-1", "127.0.0.1", broker.port)
+        link.connect()
+        try:
+            link.publish_status(StationStatus(state=StationState.ONLINE, at=datetime.now(UTC)))
+            while not latest(engine, [LICENCE]):
+                assert time.monotonic() < deadline, "no station health recorded"
+                time.sleep(0.2)
+        finally:
+            link.close()
+        assert latest(engine, [LICENCE])[0].station_id == "web-1"
+    finally:
+        web.terminate()
+        # uvicorn shuts down and then re-raises SIGTERM, as a service manager expects.
+        assert web.wait(20) in (0, -15)

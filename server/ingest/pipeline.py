@@ -22,6 +22,9 @@ One call to :meth:`Pipeline.process` handles a batch of messages in **one transa
    violation is stored as rejected, with all its violations, and changes nothing else.
    Rejected events consume their sequence number: the station moves on.
 5. **Store.** The log append and the projection changes commit together, or not at all.
+6. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.deadlines`)
+   opens and resolves notifications in the same transaction; an event that came after its
+   deadline is accepted with ``notices`` on its ack (kept, so a duplicate's ack repeats them).
 
 The caller publishes the replies only after the commit, and acknowledges the broker after that.
 """
@@ -38,6 +41,7 @@ from schemas.acks import Ack, ContractRule, Outcome, Violation
 from schemas.events import EventEnvelope
 from schemas.topics import Channel, topic
 from server.db.tables import EventLog, HeldEvent, Licensee, Station
+from server.deadlines import DeadlineEngine, stored_notices
 from server.ingest.parse import Parsed, contract_violation
 from server.rules import Rule, evaluate
 from server.store import projections
@@ -85,10 +89,12 @@ class Pipeline:
         *,
         rules: Iterable[Rule] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        deadlines: DeadlineEngine | None = None,
     ) -> None:
         self.engine = engine
         self.rules = None if rules is None else list(rules)
         self.clock = clock
+        self.deadlines = DeadlineEngine() if deadlines is None else deadlines
 
     def process(self, events: list[Parsed]) -> BatchResult:
         """Decide ``events`` (in arrival order) in one transaction; returns the replies."""
@@ -133,6 +139,7 @@ class Pipeline:
                         outcome=Outcome.DUPLICATE,
                         original_outcome=Outcome(stored.outcome),
                         violations=_violations_from_json(stored.violations),
+                        notices=stored_notices(conn, ev.event_id),
                         received_at=stored.received_at,
                     ),
                 )
@@ -230,8 +237,10 @@ class Pipeline:
             )
             .returning(L.c.position)
         ).scalar_one()
+        notices: list[Violation] = []
         if outcome is Outcome.ACCEPTED:
             projections.apply(conn, ev, position)
+            notices = self.deadlines.after_event(conn, ev, parsed.received_at, self.clock())
         result.applied += 1
         result.replies.append(
             Reply(
@@ -241,6 +250,7 @@ class Pipeline:
                     sequence=ev.sequence,
                     outcome=outcome,
                     violations=violations,
+                    notices=notices,
                     received_at=parsed.received_at,
                 ),
             )

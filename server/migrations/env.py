@@ -6,7 +6,9 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import server.db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+# Imported to register their tables on SQLModel.metadata.
+import server.db.notifications
+import server.db.tables  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -69,11 +69,12 @@ class DeadlineRule:
     category: Category
     opens_on: frozenset[str]  # event kinds that open it (ANY_KIND: every kind)
     resolves_on: frozenset[str]
+    late_on: frozenset[str]  # kinds that are themselves what the deadline asks for
     swept: str | None  # what the periodic sweep does for it, if anything
     on_event: Definition
 
     def handles(self, kind: str) -> bool:
-        kinds = self.opens_on | self.resolves_on
+        kinds = self.opens_on | self.resolves_on | self.late_on
         return kind in kinds or ANY_KIND in kinds
 
 
@@ -83,12 +84,15 @@ DEADLINES: dict[str, DeadlineRule] = {}
 def deadline(
     rule_id: str,
     *,
-    opens_on: Iterable[str],
-    resolves_on: Iterable[str],
+    opens_on: Iterable[str] = (),
+    resolves_on: Iterable[str] = (),
+    late_on: Iterable[str] = (),
     swept: str | None = None,
     category: Category = Category.COMPLIANCE,
 ) -> Callable[[Definition], Definition]:
-    """Register a definition for the section B rule ``rule_id``."""
+    """Register a definition for the section B rule ``rule_id``: the event kinds that open it,
+    that resolve it, and that are their own deadline (checked for lateness when they arrive);
+    ``swept`` says what the periodic sweep does for it."""
     entry = CATALOGUE.get(rule_id)
     if entry is None or entry.section != "B":
         raise ValueError(f"{rule_id} is not a section B rule of the catalogue")
@@ -102,6 +106,7 @@ def deadline(
             category,
             frozenset(opens_on),
             frozenset(resolves_on),
+            frozenset(late_on),
             swept,
             fn,
         )
@@ -152,7 +157,7 @@ DISPOSITION_KINDS = frozenset(
 )
 
 
-@deadline(DISPOSITION, opens_on=DISPOSITION_KINDS, resolves_on=DISPOSITION_KINDS)
+@deadline(DISPOSITION, late_on=DISPOSITION_KINDS)
 def disposition(ctx: Context) -> list[Effect]:
     """A change in disposition is recorded within 3 business days of happening (CA 8405(c)).
     The service learns of the change only from the event, so the event is the resolution: on
@@ -208,7 +213,7 @@ def net_weight(ctx: Context) -> list[Effect]:
 TAG_RECEIPT = "TAG-RECEIPT-3BD"
 
 
-@deadline(TAG_RECEIPT, opens_on={"tags.received"}, resolves_on={"tags.received"})
+@deadline(TAG_RECEIPT, late_on={"tags.received"})
 def tag_receipt(ctx: Context) -> list[Effect]:
     """Receipt of tags is documented within 3 business days of their physical arrival
     (``delivered_at``, else the event's time) (CA 8403(a)(3)). Like DISPOSITION-3BD, the event
@@ -365,7 +370,6 @@ DAILY_RECONCILE = "DAILY-RECONCILE"
 
 @deadline(
     DAILY_RECONCILE,
-    opens_on=(),
     resolves_on={"reconciliation.recorded"},
     swept="opened each business day, except in the first 10 days of licensure while ordered "
     "tags are in transit",
@@ -399,7 +403,7 @@ def reconcile_day(cal: LicenseeCalendar, day: date) -> Open:
 RETAIL_SALES = "RETAIL-SALES-EOD"
 
 
-@deadline(RETAIL_SALES, opens_on={"sale.recorded"}, resolves_on={"sale.recorded"})
+@deadline(RETAIL_SALES, late_on={"sale.recorded"})
 def retail_sales(ctx: Context) -> list[Effect]:
     """A retailer records each sale's price, amount and date by close of the business day
     (OR Reconciliation (4)): a sale made after close of business, or on a day that is not a
@@ -494,9 +498,8 @@ TAG_SUPPLY = "TAG-SUPPLY"
 
 @deadline(
     TAG_SUPPLY,
-    opens_on={"tags.received"},
     resolves_on={"tags.received"},
-    swept="checked for each tag type",
+    swept="opened when a tag type's stock runs low, checked for each type",
     category=Category.INFORMATIONAL,
 )
 def tag_supply(ctx: Context) -> list[Effect]:

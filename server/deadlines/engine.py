@@ -53,13 +53,7 @@ class DeadlineEngine:
         if cal is None:  # the pipeline accepts only registered licences
             return []
         facts = DbFacts(conn, event.licence)
-        ctx = Context(event, received_at, now, cal, facts, self.settings)
-        effects = [
-            effect
-            for definition in DEADLINES.values()
-            if definition.id in cal.rules and definition.handles(event.kind)
-            for effect in definition.on_event(ctx)
-        ]
+        effects = effects_for(Context(event, received_at, now, cal, facts, self.settings))
         applied = apply_effects(
             conn, cal, effects, now=now, facts=facts, event=event, received_at=received_at
         )
@@ -67,6 +61,16 @@ class DeadlineEngine:
         if applied.notices:
             store.save_notices(conn, cal.licence, event.event_id, applied.notices)
         return applied.notices
+
+
+def effects_for(ctx: Context) -> list[Effect]:
+    """What every definition of the licensee's pack that handles the event's kind returns."""
+    return [
+        effect
+        for definition in DEADLINES.values()
+        if definition.id in ctx.calendar.rules and definition.handles(ctx.event.kind)
+        for effect in definition.on_event(ctx)
+    ]
 
 
 @dataclass(slots=True)

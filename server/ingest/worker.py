@@ -6,7 +6,9 @@ what arrived within ``batch_wait_ms``), runs the pipeline, publishes each statio
 only then acknowledges the broker (``client.ack``). A process killed at any point before that
 leaves the message unacknowledged; the broker redelivers it when the process's persistent
 session (same ``client_id``) reconnects, and the pipeline answers it as a duplicate if it had
-already committed. Exactly-once *effect*, not exactly-once delivery.
+already committed. Exactly-once *effect*, not exactly-once delivery. Every
+``deadline_sweep_s`` seconds, between batches, the loop also runs the deadline sweep
+(:func:`server.deadlines.sweep`: overdue marking, DAILY-RECONCILE, TAG-SUPPLY).
 
 Failure handling:
 

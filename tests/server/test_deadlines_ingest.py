@@ -11,7 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
+from typer.testing import CliRunner
 
+from cli.main import app
 from schemas.acks import Ack, Outcome
 from server.config import ServerSettings
 from server.db.notifications import NOTIFICATION_TABLES
@@ -29,7 +31,7 @@ from server.deadlines import (
 from server.ingest.parse import Incoming, Parsed, parse
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
-from tests.server.desk import CA_LICENCE, OR_LICENCE, destroyed, la, retired
+from tests.server.desk import CA_LICENCE, OR_LICENCE, Desk, destroyed, la, retired
 from tests.server.floor import Station, batch_created, flowering, tagged, tags_received, uid
 
 
@@ -220,3 +222,27 @@ def test_the_migration_creates_the_tables_as_declared(engine: Engine) -> None:
         diffs = compare_metadata(context, SQLModel.metadata)
     ours = [d for d in diffs if any(table in repr(d) for table in NOTIFICATION_TABLES)]
     assert ours == []
+
+
+def test_notifications_on_the_command_line(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.send(destroyed(uid(1)), la(2026, 11, 25, 10, 0))
+    (n,) = desk.notifications("UID-RETIRE-3BD")
+    url = ["--database-url", engine.url.render_as_string(hide_password=False)]
+    runner = CliRunner()
+    listed = runner.invoke(app, ["notifications", "list", CA_LICENCE, "--state", "open", *url])
+    assert listed.exit_code == 0, listed.output
+    assert f"{n.id}\topen\tcompliance\tUID-RETIRE-3BD\t2026-12-03T08:00:00+00:00\ttag " in (
+        listed.output
+    )
+    refused = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    assert refused.exit_code == 1
+    assert "UID-RETIRE-3BD" in refused.output
+    assert "cannot be dismissed until it is resolved" in refused.output
+    desk.send(retired(uid(1)), la(2026, 11, 30, 9, 0))
+    done = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    assert done.exit_code == 0, done.output
+    assert get_notification(engine, n.id).dismissed_by == "ana"
+    bad = runner.invoke(app, ["notifications", "list", CA_LICENCE, "--state", "late", *url])
+    assert bad.exit_code == 2
+    assert "open, overdue, resolved, dismissed" in bad.output

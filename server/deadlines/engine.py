@@ -36,31 +36,56 @@ from server.deadlines.model import (
     LicenseeCalendar,
     Open,
     State,
+    Subject,
 )
 from server.rules.calendar import add_business_days
+
+
+@dataclass(slots=True)
+class _Licensee:
+    """What the engine reads once per licensee per ingest transaction: the licensee's row is
+    locked for the whole transaction, so only the transaction's own events can change it."""
+
+    calendar: LicenseeCalendar | None
+    facts: DbFacts
+    overdue_marked: bool = False
 
 
 class DeadlineEngine:
     def __init__(self, settings: DeadlineSettings | None = None) -> None:
         self.settings = DeadlineSettings() if settings is None else settings
+        self._transaction: object = None
+        self._licensees: dict[str, _Licensee] = {}
 
     def after_event(
         self, conn: sa.Connection, event: EventEnvelope, received_at: datetime, now: datetime
     ) -> list[Violation]:
         """Run the deadlines for the accepted ``event``; returns the notices for its ack."""
-        record(conn, event)
-        cal = load_calendar(conn, event.licence)
+        changed = record(conn, event)
+        known = self._licensee(conn, event.licence, changed)
+        cal, facts = known.calendar, known.facts
         if cal is None:  # the pipeline accepts only registered licences
             return []
-        facts = DbFacts(conn, event.licence)
         effects = effects_for(Context(event, received_at, now, cal, facts, self.settings))
         applied = apply_effects(
             conn, cal, effects, now=now, facts=facts, event=event, received_at=received_at
         )
-        store.mark_overdue(conn, cal.licence, now)
+        if not known.overdue_marked:  # once per batch: its events share one moment
+            store.mark_overdue(conn, cal.licence, now)
+            known.overdue_marked = True
         if applied.notices:
             store.save_notices(conn, cal.licence, event.event_id, applied.notices)
         return applied.notices
+
+    def _licensee(self, conn: sa.Connection, licence: str, changed: bool) -> _Licensee:
+        transaction = conn.get_transaction()
+        if transaction is not self._transaction:  # a new batch: nothing read yet
+            self._transaction, self._licensees = transaction, {}
+        known = self._licensees.get(licence)
+        if known is None or changed:
+            known = _Licensee(load_calendar(conn, licence), DbFacts(conn, licence))
+            self._licensees[licence] = known
+        return known
 
 
 def effects_for(ctx: Context) -> list[Effect]:
@@ -108,7 +133,11 @@ def apply_effects(
     for effect in effects:
         definition = DEADLINES[effect.rule_id]
         subject = effect.subject
-        row = store.latest(conn, cal.licence, effect.rule_id, subject.kind, subject.id)
+        row = (
+            None  # nothing can be about an event before it arrives: spare the lookup
+            if event is not None and subject == Subject("event", event.event_id)
+            else store.latest(conn, cal.licence, effect.rule_id, subject.kind, subject.id)
+        )
         if isinstance(effect, Open):
             if _blocks(row, effect):
                 continue
@@ -139,8 +168,8 @@ def apply_effects(
                 if due is not None and at >= due:
                     notice(effect.rule_id, _late(cal, row.message, due, at))
             continue
-        if effect.otherwise is None or event is None:
-            continue
+        if effect.otherwise is None or event is None or (row is not None and effect.keep):
+            continue  # a kept record already stands for this subject: a repeat is not judged
         due = _with_grace(cal, facts, event, effect.otherwise.due_at)
         late = due is not None and at >= due
         if row is None and (late or effect.keep):

@@ -40,8 +40,9 @@ TAGS = cast(sa.Table, Tag.__table__)  # type: ignore[attr-defined]
 OUTAGE_KINDS = ("access.lost", "access.restored")
 
 
-def record(conn: sa.Connection, event: EventEnvelope) -> None:
-    """Keep what the deadlines need from ``event`` (accepted; other kinds change nothing)."""
+def record(conn: sa.Connection, event: EventEnvelope) -> bool:
+    """Keep what the deadlines need from ``event`` (accepted); returns whether anything was
+    kept (other kinds change nothing)."""
     lic, p, at = event.licence, event.payload, event.occurred_at
     if isinstance(p, LicenceUpdated):
         values: dict[str, Any] = {}
@@ -51,11 +52,14 @@ def record(conn: sa.Connection, event: EventEnvelope) -> None:
             values["licensure_date"] = p.licensure_date
         if values:
             _upsert(conn, DL, {"licence": lic}, values)
+        return bool(values)
     elif isinstance(p, TagsOrdered):
         _upsert(conn, DL, {"licence": lic}, {"tags_ordered_at": at})
+        return True
     elif isinstance(p, TagsReceived):
         delivered = at if p.delivered_at is None else p.delivered_at
         _upsert(conn, DL, {"licence": lic}, {"tags_received_at": delivered})
+        return True
     elif isinstance(p, UserRegistered):
         _upsert(
             conn,
@@ -63,10 +67,13 @@ def record(conn: sa.Connection, event: EventEnvelope) -> None:
             {"licence": lic, "user_id": p.user_id},
             {"role": p.role.value, "registered_at": at},
         )
+        return True
     elif isinstance(p, UserTrained):
         _update_person(conn, lic, p.user_id, {"trained_on": p.trained_on})
+        return True
     elif isinstance(p, TrainingRegistered):
         _update_person(conn, lic, p.user_id, {"training_registered_on": p.registered_on})
+        return True
     elif isinstance(p, AccessLost):
         _upsert(
             conn,
@@ -74,6 +81,7 @@ def record(conn: sa.Connection, event: EventEnvelope) -> None:
             {"licence": lic, "lost_event_id": event.event_id},
             {"station_id": p.station_id, "lost_at": p.lost_at, "lost_cause": p.cause},
         )
+        return True
     elif isinstance(p, AccessRestored):
         _upsert(
             conn,
@@ -86,6 +94,8 @@ def record(conn: sa.Connection, event: EventEnvelope) -> None:
                 "backlog": p.backlog,
             },
         )
+        return True
+    return False
 
 
 def _where(table: sa.Table, key: dict[str, Any]) -> sa.ColumnElement[bool]:
@@ -139,7 +149,7 @@ class DbFacts:
     def __init__(self, conn: sa.Connection, licence: str) -> None:
         self.conn = conn
         self.licence = licence
-        self._covering: dict[tuple[datetime, str], list[Outage]] = {}
+        self._all_outages: list[Outage] | None = None
 
     def _dates(self) -> tuple[datetime | None, datetime | None]:
         row = self.conn.execute(
@@ -199,15 +209,9 @@ class DbFacts:
         return found[0] if found else None
 
     def outages_covering(self, moment: datetime, station_id: str) -> Sequence[Outage]:
-        key = (moment, station_id)
-        if key not in self._covering:  # asked by the grace and by OUTAGE-BACKFILL
-            candidates = self._outages(
-                OUT.c.lost_at.is_not(None),
-                OUT.c.lost_at <= moment,
-                sa.or_(OUT.c.restored_at.is_(None), OUT.c.restored_at >= moment),
-            )
-            self._covering[key] = [o for o in candidates if o.covers(moment, station_id)]
-        return self._covering[key]
+        if self._all_outages is None:  # read once: asked for every event, and rarely many
+            self._all_outages = self._outages()
+        return [o for o in self._all_outages if o.covers(moment, station_id)]
 
     def entered_during(self, outage: Outage) -> int:
         if outage.lost_at is None or outage.restored_at is None:
@@ -219,7 +223,7 @@ class DbFacts:
                 LOG.c.licence == self.licence,
                 LOG.c.outcome == "accepted",
                 LOG.c.occurred_at >= outage.lost_at,
-                LOG.c.occurred_at <= outage.restored_at,
+                LOG.c.occurred_at < outage.restored_at,
                 LOG.c.kind.not_in(OUTAGE_KINDS),
             )
         )

@@ -134,11 +134,12 @@ class Outage:
     backlog: int | None  # events recorded during the loss, as the restoration declares
 
     def covers(self, moment: datetime, station_id: str) -> bool:
-        """Whether something done at ``moment`` on ``station_id`` happened during this loss."""
+        """Whether something done at ``moment`` on ``station_id`` happened during this loss
+        (from ``lost_at`` up to, not including, ``restored_at``)."""
         if self.lost_at is None or moment < self.lost_at:
             return False
-        if self.restored_at is not None and moment > self.restored_at:
-            return False
+        if self.restored_at is not None and moment >= self.restored_at:
+            return False  # done once access was back: not part of the backlog
         return self.station_id is None or self.station_id == station_id
 
     def complete(self, entered: int) -> bool:

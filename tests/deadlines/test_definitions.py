@@ -213,6 +213,8 @@ def test_an_outage_covers_its_station_or_the_whole_premises() -> None:
     assert one.covers(la(2026, 12, 1, 9, 0), "veg-1")
     assert not one.covers(la(2026, 12, 1, 9, 0), "veg-2")
     assert not one.covers(la(2026, 12, 1, 13, 0), "veg-1")
+    assert one.covers(lost, "veg-1")
+    assert not one.covers(back, "veg-1")  # done once access was back
     assert everywhere.covers(la(2026, 12, 9, 9, 0), "veg-2")  # not restored yet
     assert (one.complete(1), one.complete(2)) == (False, True)
     assert not everywhere.complete(5)

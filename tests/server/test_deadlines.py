@@ -323,6 +323,8 @@ def test_daily_reconcile_opens_each_business_day_due_at_close_of_business(
     assert n.due_at == utc(2026, 11, 25, 1, 0)  # 17:00 PST, the default close of business
     desk.send(reconciled(date(2026, 11, 24)), la(2026, 11, 24, 16, 45))
     assert only(desk, "DAILY-RECONCILE").state is State.RESOLVED
+    _, again = desk.send(reconciled(date(2026, 11, 24)), la(2026, 11, 24, 18, 0))
+    assert again == []  # the day was reconciled in time; a second one is not late
     # Wednesday opens; Thursday is Thanksgiving (an OR holiday); the weekend opens nothing.
     desk.sweep(la(2026, 11, 29, 12, 0))
     days = {n.subject_id: n.state for n in desk.notifications("DAILY-RECONCILE")}

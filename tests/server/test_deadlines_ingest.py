@@ -3,7 +3,7 @@ and resolved by ingested events, the refusal to dismiss an unresolved compliance
 late notices on acks (repeated on a duplicate's ack), TAG-SUPPLY, the sweep in the worker, and
 the migration matching the tables."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -31,7 +31,18 @@ from server.deadlines import (
 from server.ingest.parse import Incoming, Parsed, parse
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
-from tests.server.desk import CA_LICENCE, OR_LICENCE, Desk, destroyed, la, retired
+from tests.server.desk import (
+    CA_LICENCE,
+    OR_LICENCE,
+    Desk,
+    access_lost,
+    access_restored,
+    destroyed,
+    la,
+    licence_updated,
+    reconciled,
+    retired,
+)
 from tests.server.floor import Station, batch_created, flowering, tagged, tags_received, uid
 
 
@@ -246,3 +257,31 @@ def test_notifications_on_the_command_line(engine: Engine) -> None:
     bad = runner.invoke(app, ["notifications", "list", CA_LICENCE, "--state", "late", *url])
     assert bad.exit_code == 2
     assert "open, overdue, resolved, dismissed" in bad.output
+
+
+def test_a_batch_sees_its_own_outage_and_close_of_business(engine: Engine) -> None:
+    """The engine reads a licensee's calendar and outages once per batch; events of the same
+    batch that change them are seen by the next ones."""
+    clock = Clock(la(2026, 12, 7, 12, 0))
+    pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", CA_LICENCE)
+    lost = station.event(access_lost(la(2026, 12, 7, 8, 0), "veg-1"), occurred_at=clock.now)
+    batch = [
+        station.event(licence_updated(close_of_business=time(19, 0)), occurred_at=clock.now),
+        lost,
+        station.event(access_restored(lost.event_id, clock.now, 1), occurred_at=clock.now),
+        station.event(tags_received(1, 10), occurred_at=la(2026, 12, 7, 9, 0)),
+        station.event(reconciled(date(2026, 12, 4)), occurred_at=clock.now),
+    ]
+    received_at = clock.now
+    parsed = [
+        parse(Incoming(station.topic, e.model_dump_json().encode(), received_at), 65536)
+        for e in batch
+    ]
+    acks = [r.ack for r in pipeline.process([p for p in parsed if isinstance(p, Parsed)]).replies]
+    assert [a.outcome for a in acks] == [Outcome.ACCEPTED] * 5, acks
+    (outage,) = list_notifications(engine, CA_LICENCE, rule_id="OUTAGE-BACKFILL")
+    assert outage.state is State.RESOLVED
+    assert outage.resolved_by_event == batch[3].event_id
+    (day,) = list_notifications(engine, CA_LICENCE, rule_id="DAILY-RECONCILE")
+    assert day.due_at == datetime(2026, 12, 5, 3, 0, tzinfo=UTC)  # Friday 19:00 PST
+    assert [v.rule_id for v in acks[4].notices] == ["DAILY-RECONCILE"]  # recorded Monday

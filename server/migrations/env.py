@@ -4,14 +4,11 @@
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 
-# Imported to register their tables on SQLModel.metadata.
-import server.db.notifications
-import server.db.tables  # noqa: F401
+from server.db.metadata import METADATA
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = METADATA
 
 
 def _run(connection: object) -> None:

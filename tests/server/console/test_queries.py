@@ -243,3 +243,14 @@ def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -
     assert correction.summary.startswith(f"Correction of {original.event_id}: Harvested")
     assert "500.0 g wet" in correction.summary
     assert len(entries) == 4  # the correction is beside, not a row of its own
+
+
+def test_relative_times_read_naturally() -> None:
+    from server.console.render import ago
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert ago(now - timedelta(seconds=3), now) == "just now"
+    assert ago(now - timedelta(minutes=12), now) == "12 min ago"
+    assert ago(now + timedelta(hours=5), now) == "in 5 h"
+    assert ago(now - timedelta(days=4), now) == "4 days ago"
+    assert ago(None, now) == "never"

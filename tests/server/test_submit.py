@@ -79,5 +79,7 @@ def test_concurrent_submissions_get_distinct_sequences(engine: Engine) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(a.sequence for a in acks if a.sequence is not None) == list(range(STAFF + 1, STAFF + 9))
+    assert sorted(a.sequence for a in acks if a.sequence is not None) == list(
+        range(STAFF + 1, STAFF + 9)
+    )
     assert all(a.outcome is Outcome.ACCEPTED for a in acks)

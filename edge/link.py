@@ -9,12 +9,18 @@ server sends while the station is briefly away waits at the broker. It does **no
 events: paho's own queue is memory only and bounded by 16-bit message ids
 (``../shared/FACTS.md``). Durability is the outbox's job; this link reports failure instead
 of queueing forever (:class:`LinkError`).
+
+The agent uses :meth:`StationLink.start` (connect in the background and keep retrying: a
+station must start and work with the broker down) and the hooks ``on_connected`` /
+``on_disconnected`` (with paho's reason, for the loss-of-access record) and ``on_puback``
+(the broker took message ``mid``). TLS: ``tls=TlsFiles(...)``.
 """
 
 import queue
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +42,15 @@ class LinkError(Exception):
     """The link could not do what was asked (not connected, broker refused, queue full)."""
 
 
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """CA to trust (None: the system's), and an optional client certificate and key."""
+
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
 class StationLink:
     def __init__(
         self,
@@ -48,6 +63,8 @@ class StationLink:
         username: str | None = None,
         password: str | None = None,
         on_ack: Callable[[Ack], None] | None = None,
+        tls: TlsFiles | None = None,
+        keepalive: int = 15,
     ) -> None:
         self.licence = licence
         self.station_id = station_id
@@ -56,6 +73,10 @@ class StationLink:
         self.acks_topic = topic(licence, station_id, Channel.ACKS)
         self.status_topic = topic(licence, station_id, Channel.STATUS)
         self.on_ack = on_ack
+        self.on_connected: Callable[[], None] | None = None
+        self.on_disconnected: Callable[[str], None] | None = None
+        self.on_puback: Callable[[int], None] | None = None
+        self.keepalive = keepalive
         self.acks: queue.Queue[Ack] = queue.Queue()
         self.bad_acks: list[str] = []
         self.connected = threading.Event()
@@ -68,28 +89,50 @@ class StationLink:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
+        self._client.on_connect_fail = self._on_connect_fail
+        if tls is not None:
+            self._client.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file)
         if username is not None:
             self._client.username_pw_set(username, password)
         offline = StationStatus(state=StationState.OFFLINE, at=datetime.now(UTC))
         self._client.will_set(self.status_topic, offline.model_dump_json(), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
 
-    def connect(self, timeout: float = 10.0) -> None:
+    def start(self) -> None:
+        """Connect in the background; paho retries (1-10 s apart) until the broker answers."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         try:
             self._client.connect_async(
-                self.host, self.port, keepalive=15, clean_start=False, properties=props
+                self.host,
+                self.port,
+                keepalive=self.keepalive,
+                clean_start=False,
+                properties=props,
             )
         except (OSError, ValueError) as err:
             raise LinkError(f"cannot reach the broker at {self.host}:{self.port}: {err}") from err
         self._client.loop_start()
+
+    def connect(self, timeout: float = 10.0) -> None:
+        """Connect and wait for the broker; raises LinkError if it does not answer in time."""
+        self.start()
         if not self.connected.wait(timeout):
             raise LinkError(
                 f"no connection to the broker at {self.host}:{self.port} in {timeout} s"
             )
 
-    def close(self) -> None:
+    def close(self, status: StationStatus | None = None) -> None:
+        """Disconnect (after publishing ``status``, e.g. a clean ``offline``, if given)."""
+        if status is not None and self.connected.is_set():
+            info = self._client.publish(
+                self.status_topic, status.model_dump_json(), qos=1, retain=True
+            )
+            try:
+                info.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError):
+                pass  # the connection went meanwhile; the will says offline anyway
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -98,9 +141,22 @@ class StationLink:
             return
         client.subscribe(self.acks_topic, qos=1)
         self.connected.set()
+        if self.on_connected is not None:
+            self.on_connected()
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        was_connected = self.connected.is_set()
         self.connected.clear()
+        if was_connected and self.on_disconnected is not None:
+            self.on_disconnected(f"connection to the broker lost ({reason})")
+
+    def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
+        if self.on_disconnected is not None:
+            self.on_disconnected(f"broker {self.host}:{self.port} unreachable")
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, _r: Any, _p: Any) -> None:
+        if self.on_puback is not None:
+            self.on_puback(mid)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -113,16 +169,18 @@ class StationLink:
         else:
             self.acks.put(ack)
 
-    def publish(self, event: EventEnvelope) -> None:
+    def publish(self, event: EventEnvelope) -> int:
         """Hand one event to the broker (QoS 1). Raises LinkError if paho refuses it."""
-        self.publish_raw(event.model_dump_json().encode())
+        return self.publish_raw(event.model_dump_json().encode())
 
-    def publish_raw(self, payload: bytes, topic_name: str | None = None) -> None:
+    def publish_raw(self, payload: bytes, topic_name: str | None = None) -> int:
+        """Publish QoS 1; returns paho's message id. Raises LinkError if paho refuses it."""
         info = self._client.publish(topic_name or self.events_topic, payload, qos=1)
         # paho does not raise: with 65,535 messages in flight it returns MQTT_ERR_QUEUE_SIZE
         # and never sends (../shared/FACTS.md). NO_CONN means queued in memory until reconnect.
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise LinkError(f"the broker link refused the event: {mqtt.error_string(info.rc)}")
+        return int(info.mid)
 
     def publish_status(self, status: StationStatus) -> None:
         self._client.publish(self.status_topic, status.model_dump_json(), qos=1, retain=True)

@@ -42,7 +42,7 @@ def _admin(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
-    name = f"seedtrace_tmpl_{os.getpid()}"
+    name = f"seedtrace_tmpl_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         _admin(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as err:

@@ -1,0 +1,111 @@
+"""Loss of access: when it starts, when it ends, and the two records that document it.
+
+OR CTS Requirements (8) and CA 8402(d): work goes on during a loss of access, every activity
+is recorded and entered once access returns, the loss is documented, and no transfer happens
+meanwhile. The station counts as having lost access when, for ``lost_after_s`` seconds,
+
+* the broker is unreachable (cause: what paho said), or
+* the broker is reachable but an event published that long ago still has no ack from the
+  server (cause: "no acknowledgement from the server ...").
+
+It then records ``access.lost`` (``lost_at`` = when the trouble began) in sequence order,
+keeps working, and when the first ack arrives again records ``access.restored`` with the
+``backlog``: how many events were recorded during the loss. Both need an operator (no event
+without one): with nobody signed in, the loss is remembered and recorded at the next sign-in,
+with its true times. The state (:class:`Loss`) is kept in the outbox's meta table, written in
+the same transaction as the record, so a restart neither forgets a loss nor records it twice.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+@dataclass
+class Loss:
+    lost_at: datetime
+    cause: str
+    event_id: str | None = None  # the access.lost record, once made
+    sequence: int | None = None
+    restored_at: datetime | None = None
+    restore_cause: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("lost_at", "restored_at"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> "Loss | None":
+        if data is None:
+            return None
+        values = dict(data)
+        for key in ("lost_at", "restored_at"):
+            if values.get(key) is not None:
+                values[key] = datetime.fromisoformat(values[key])
+        return cls(**values)
+
+
+class AccessTracker:
+    """Pure decisions; the agent records the events and persists :attr:`loss`."""
+
+    def __init__(self, lost_after_s: float, loss: Loss | None, started: datetime) -> None:
+        self.lost_after = timedelta(seconds=lost_after_s)
+        self.loss = loss
+        self.down_since: datetime | None = started  # not connected yet
+        self.down_cause = "the broker has not answered since the station started"
+
+    def link_down(self, cause: str, at: datetime) -> None:
+        if self.down_since is None:
+            self.down_since = at
+        self.down_cause = cause
+
+    def link_up(self) -> None:
+        self.down_since = None
+
+    def trouble(
+        self, oldest_unacked: datetime | None, now: datetime
+    ) -> tuple[datetime, str] | None:
+        """Since when, and why, the station cannot get its events entered; None if it can."""
+        if self.down_since is not None:
+            return self.down_since, f"broker unreachable: {self.down_cause}"
+        if oldest_unacked is not None and now - oldest_unacked >= self.lost_after:
+            waited = int((now - oldest_unacked).total_seconds())
+            return oldest_unacked, (
+                f"no acknowledgement from the server for {waited} s (the broker is reachable)"
+            )
+        return None
+
+    def check(self, oldest_unacked: datetime | None, now: datetime) -> bool:
+        """True when access is newly lost (then :attr:`loss` is set)."""
+        if self.loss is not None:
+            return False
+        found = self.trouble(oldest_unacked, now)
+        if found is None or now - found[0] < self.lost_after:
+            return False
+        self.loss = Loss(lost_at=found[0], cause=found[1])
+        return True
+
+    def ack_received(self, now: datetime) -> bool:
+        """True when this ack ends a loss (then ``loss.restored_at`` is set)."""
+        if self.loss is None or self.loss.restored_at is not None:
+            return False
+        self.loss.restored_at = now
+        self.loss.restore_cause = self.loss.cause
+        return True
+
+    @property
+    def offline(self) -> bool:
+        """Access lost and not yet back (what the display's banner shows)."""
+        return self.loss is not None and self.loss.restored_at is None
+
+    def offline_since(self) -> datetime | None:
+        if self.offline and self.loss is not None:
+            return self.loss.lost_at
+        return self.down_since
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

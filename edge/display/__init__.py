@@ -1,0 +1,1 @@
+"""The station display (``edge.display.server``) and its page (``page.html``)."""

@@ -1,0 +1,246 @@
+"""Stations for the edge tests: configs, a bench of simulated devices, agents in-process or as
+real ``seedtrace edge`` subprocesses, and reading the server's event log."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from devices.sim.scales import ScaleSimulator
+from devices.sim.uhf import UhfModuleSim
+from edge.agent import Agent
+from edge.config import StationConfig, parse_config
+from edge.remote import StationClient, View
+from edge.secrets import hash_secret
+from edge.toml_out import dumps
+
+LICENCE = "OR-1001"
+SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
+PASSWORD = "green-thumb"
+PIN = "2468"
+# Cheap hashes for tests (2^10): the station reads the cost from the hash itself.
+OPERATORS = [
+    {
+        "user_id": "maria.lopez",
+        "name": "Maria Lopez",
+        "badge": "04A2241AB75C80",
+        "pin_hash": hash_secret(PIN, log2_n=10),
+        "password_hash": hash_secret(PASSWORD, log2_n=10),
+    },
+    {
+        "user_id": "sam.okafor",
+        "name": "Sam Okafor",
+        "password_hash": hash_secret(PASSWORD, log2_n=10),
+    },
+]
+ALL_WORKFLOWS = [
+    "receive_tags",
+    "start_batch",
+    "tag_plants",
+    "change_phase",
+    "move",
+    "harvest",
+    "weigh_batch",
+    "destroy",
+    "waste",
+]
+
+
+def uid(n: int) -> str:
+    return f"1A4FF01000000220{n:08d}"
+
+
+def config_data(
+    tmp_path: Path,
+    broker_port: int,
+    *,
+    scale: ScaleSimulator | None,
+    uhf: UhfModuleSim | None,
+    station_id: str = "harvest-1",
+    **overrides: Any,
+) -> dict[str, Any]:
+    devices: dict[str, Any] = {}
+    if scale is not None:
+        devices["scale-1"] = {"url": scale.url + "?poll_interval=0.02", "role": "scale"}
+    if uhf is not None:
+        devices["reader-1"] = {"url": uhf.url + "&window=0.3", "role": "tags"}
+    data: dict[str, Any] = {
+        "licence": LICENCE,
+        "station_id": station_id,
+        "location": "Flower Room A",
+        "kind": "test",
+        "data_dir": str(tmp_path / station_id),
+        "workflows": ALL_WORKFLOWS if scale is not None else ALL_WORKFLOWS[:5],
+        "broker": {"url": f"mqtt://127.0.0.1:{broker_port}"},
+        "devices": devices,
+        "outbox": {"resend_after_s": 2.0},
+        "access": {"lost_after_s": 2.0},
+        "display": {"port": 0},
+        "floor": {"rooms": ["Flower Room A", "Flower Room B"], "drying_rooms": ["Drying 1"]},
+        "operators": OPERATORS,
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return data
+
+
+def make_config(data: dict[str, Any]) -> StationConfig:
+    return parse_config(data)
+
+
+class InProcessAgent:
+    """The real agent on threads of this process."""
+
+    def __init__(self, config: StationConfig) -> None:
+        self.agent = Agent(config)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.agent.run, args=(self.stop_event,), daemon=True)
+        assert self.agent.display is not None
+        self.client = StationClient(self.agent.display.url)
+
+    def start(self) -> "InProcessAgent":
+        self.thread.start()
+        self.client.wait_up()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "the agent did not stop"
+
+
+class AgentProcess:
+    """``seedtrace edge --config station.toml`` as a real subprocess (for SIGKILL tests)."""
+
+    def __init__(self, data: dict[str, Any], path: Path, env: dict[str, str] | None = None) -> None:
+        self.port = _free_port()
+        data = {**data, "display": {"port": self.port}}
+        path.write_text(dumps(data))
+        self.path = path
+        self.log = path.with_suffix(".log")
+        self.client = StationClient(f"http://127.0.0.1:{self.port}")
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [SEEDTRACE, "edge", "--config", str(path)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+            )
+        try:
+            self.client.wait_up()
+        except TimeoutError as err:
+            self.stop()
+            raise AssertionError(f"agent did not start: {self.log.read_text()[-2000:]}") from err
+
+    def wait_killed(self, timeout: float = 30.0) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def _free_port() -> int:
+    from server.broker import free_port
+
+    return free_port()
+
+
+class Bench:
+    """A worker at a station: simulated devices in hand, the touchscreen in front."""
+
+    def __init__(self, client: StationClient, scale: ScaleSimulator | None, uhf: UhfModuleSim):
+        self.client = client
+        self.scale = scale
+        self.uhf = uhf
+        self.before: Any = None  # the outcome shown before the last action
+
+    def _mark(self) -> None:
+        self.before = self.client.state().get("outcome")
+
+    def sign_in(self, user: str = "maria.lopez") -> None:
+        self._mark()
+        reply = self.client.act("sign_in", user=user, password=PASSWORD)
+        assert reply["ok"], reply
+
+    def mode(self, mode: str) -> None:
+        self._mark()
+        reply = self.client.act("mode", mode=mode)
+        assert reply["ok"], reply
+
+    def choose(self, key: str, value: str) -> dict[str, Any]:
+        self._mark()
+        return self.client.act("choose", key=key, value=value)
+
+    def scan(self, tag: str) -> View:
+        """Hold a tag to the reader until the station shows the scan, then take it away."""
+        self._mark()
+        before = (self.client.state().get("last_scan") or {}).get("at")
+        self.uhf.put(tag)
+        try:
+            return self.client.wait(
+                f"the scan of {tag}",
+                lambda v: (
+                    (v.get("last_scan") or {}).get("uid") == tag and v["last_scan"]["at"] != before
+                ),
+            )
+        finally:
+            self.uhf.take(tag)
+            time.sleep(0.4)  # out of the reader's repeat window before the next scan
+
+    def weigh(self, grams: str) -> None:
+        assert self.scale is not None
+        self._mark()
+        self.scale.set_weight(grams, motion=3)
+
+    def empty_pan(self) -> None:
+        assert self.scale is not None
+        self.scale.set_weight("0")
+        self.client.wait(
+            "an empty pan",
+            lambda v: (
+                (v.get("weight") or {}).get("value") in ("0.00", "0") and v["weight"]["stable"]
+            ),
+        )
+
+    def outcome(self, state: str, timeout: float = 15.0) -> View:
+        """Wait for a new outcome (since the last action) in ``state``."""
+        return self.client.wait(
+            f"outcome {state}",
+            lambda v: (
+                v.get("outcome") != self.before and (v.get("outcome") or {}).get("state") == state
+            ),
+            timeout,
+        )
+
+    def drained(self, timeout: float = 30.0) -> View:
+        return self.client.wait(
+            "every event acknowledged", lambda v: v["waiting"] == 0 and v["online"], timeout
+        )
+
+
+def event_log(engine: Engine, station_id: str = "harvest-1") -> list[Any]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT sequence, event_id, kind, outcome, operator_id, violations "
+                    "FROM event_log WHERE station_id = :s ORDER BY sequence"
+                ),
+                {"s": station_id},
+            )
+        )

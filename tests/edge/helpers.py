@@ -238,9 +238,37 @@ def event_log(engine: Engine, station_id: str = "harvest-1") -> list[Any]:
         return list(
             conn.execute(
                 sa.text(
-                    "SELECT sequence, event_id, kind, outcome, operator_id, violations "
+                    "SELECT sequence, event_id, kind, outcome, operator_id, violations, body "
                     "FROM event_log WHERE station_id = :s ORDER BY sequence"
                 ),
                 {"s": station_id},
             )
         )
+
+
+def prepare_plants(broker_port: int, plants: list[str], *, flowering: bool = True) -> None:
+    """Put plants on the server from a separate setup station: a roll of tags received,
+    a batch started, the plants tagged (and flowering), each event acknowledged."""
+    from edge.link import StationLink
+    from tests.server.floor import Station, batch_created, tagged, tags_received
+    from tests.server.floor import flowering as to_flowering
+
+    setup = Station("setup")
+    link = StationLink(setup.licence, setup.station_id, "127.0.0.1", broker_port)
+    link.connect()
+    try:
+        payloads = [
+            tags_received(1, 200),
+            batch_created("B-SETUP", len(plants)),
+            tagged("B-SETUP", plants),
+        ]
+        if flowering:
+            payloads.append(to_flowering(plants))
+        events = [setup.event(p) for p in payloads]
+        for event in events:
+            link.publish(event)
+        for _ in events:
+            ack = link.wait_ack(20)
+            assert ack.outcome.value == "accepted", ack
+    finally:
+        link.close()

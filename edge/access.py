@@ -10,10 +10,12 @@ meanwhile. The station counts as having lost access when, for ``lost_after_s`` s
 
 It then records ``access.lost`` (``lost_at`` = when the trouble began) in sequence order,
 keeps working, and when the first ack arrives again records ``access.restored`` with the
-``backlog``: how many events were recorded during the loss. Both need an operator (no event
-without one): with nobody signed in, the loss is remembered and recorded at the next sign-in,
-with its true times. The state (:class:`Loss`) is kept in the outbox's meta table, written in
-the same transaction as the record, so a restart neither forgets a loss nor records it twice.
+``backlog``: how many events were waiting to be entered then (recorded during the loss, or
+published just before it began and never answered), the loss record itself not counted.
+Both need an operator (no event without one): with nobody signed in, the loss is remembered
+and recorded at the next sign-in, with its true times. The state (:class:`Loss`) is kept in
+the outbox's meta table, written in the same transaction as each record, so a restart neither
+forgets a loss nor records it twice.
 """
 
 from dataclasses import asdict, dataclass
@@ -29,6 +31,7 @@ class Loss:
     sequence: int | None = None
     restored_at: datetime | None = None
     restore_cause: str | None = None
+    backlog: int | None = None  # events waiting to be entered when access came back
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -421,11 +421,17 @@ class Agent:
         self._set_outcome("info", message, "")
 
     def _on_ack(self, ack: Ack) -> None:
+        loss = self.access.loss
+        if loss is not None and loss.restored_at is None:
+            # The backlog: every event waiting now (before this ack removes one) was recorded
+            # during the loss, or was waiting to be entered when it began.
+            loss.backlog = self.outbox.count_waiting(exclude=loss.event_id)
+        restored = self.access.ack_received(datetime.now(UTC))
         result = self.sender.on_ack(ack)
         self.outbox.set_meta("last_ack_at", _now_iso())
-        if self.access.ack_received(datetime.now(UTC)):
-            log.info("access restored")
-            self.outbox.set_meta("access", self.access.loss.to_json() if self.access.loss else None)
+        if restored and loss is not None:
+            log.info("access restored; %s event(s) were recorded meanwhile", loss.backlog)
+            self.outbox.set_meta("access", loss.to_json())
             self._record_access()
         entry = result.entry
         if entry is None:
@@ -489,7 +495,7 @@ class Agent:
                 "lost_event_id": loss.event_id,
                 "restored_at": loss.restored_at.isoformat(),
                 "cause": (loss.restore_cause or loss.cause)[:500],
-                "backlog": self.outbox.next_sequence - 1 - loss.sequence,
+                "backlog": loss.backlog or 0,
             }
             if self._record(restored, meta=lambda _e: {"access": None}, quiet=True) is not None:
                 self.access.loss = None

@@ -175,10 +175,12 @@ class Outbox:
         with self._lock:
             return self._get(event_id)
 
-    def count_after(self, sequence: int) -> int:
+    def count_waiting(self, exclude: str | None = None) -> int:
+        """Events waiting to be entered (not refused), not counting ``exclude``."""
         with self._lock:
             row = self._db.execute(
-                "SELECT count(*) FROM events WHERE sequence > ?", (sequence,)
+                "SELECT count(*) FROM events WHERE refused IS NULL AND event_id IS NOT ?",
+                (exclude,),
             ).fetchone()
         return int(row[0])
 

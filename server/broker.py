@@ -24,6 +24,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+# The settings every seedtrace mosquitto needs, whatever its listeners (see the docstring).
+TUNING = (
+    "set_tcp_nodelay true",
+    "max_queued_messages 1000000",
+    "max_queued_bytes 0",
+    "max_inflight_messages 1000",
+    "max_packet_size 1048576",
+)
+
 
 def mosquitto_conf(
     *,
@@ -41,11 +50,7 @@ def mosquitto_conf(
         f"listener {port} {bind}",
         "protocol mqtt",
         f"allow_anonymous {'true' if allow_anonymous else 'false'}",
-        "set_tcp_nodelay true",
-        "max_queued_messages 1000000",
-        "max_queued_bytes 0",
-        "max_inflight_messages 1000",
-        "max_packet_size 1048576",
+        *TUNING,
         "persistence true",
         f"persistence_location {persistence_dir}/",
         "autosave_interval 60",

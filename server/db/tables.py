@@ -3,19 +3,23 @@
 - The **event log** (``event_log``) is the legal record (RETAIN-7Y, NO-FALSIFICATION): every
   event a registered licensee's station sent, accepted or rejected, in the order it was
   decided. The database refuses UPDATE and DELETE on it (triggers, see the first migration).
-- **Projections** (``batches``, ``plants``, ``tags``, ``harvest_batches``, ``waste``) hold the
-  current state. They change only in the same transaction as a log append, and can be rebuilt
-  from the accepted events of the log (:mod:`server.store.rebuild`).
+- **Projections** (:data:`PROJECTION_TABLES`: cultivation, the tag ledger, packages and
+  transfers, the licence, its people and its compliance records) hold the current state. They
+  change only in the same transaction as a log append, and can be rebuilt from the accepted
+  events of the log (:mod:`server.store.rebuild`). Every projection row has a ``licence``
+  column: a correction rebuilds one licensee's rows.
 
 Ingest bookkeeping (``stations``: the next expected sequence number per station;
 ``held_events``: events that arrived ahead of a gap) is neither: it is derived from the log or
 waiting to enter it.
 
 Weights are stored once, exactly, in grams (:class:`~server.db.types.ExactDecimal`), next to
-the value and unit the station reported.
+the value and unit the station reported where a plant's wet weight is concerned.
+``licensees`` is registration (who may send events at all); ``licence_details`` is what the
+licence's own events say about it.
 """
 
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -58,6 +62,8 @@ class EventLog(SQLModel, table=True):
     __tablename__ = "event_log"
     __table_args__ = (
         sa.UniqueConstraint("licence", "station_id", "sequence", name="uq_event_log_station_seq"),
+        # TRANSFER-AFTER-OUTAGE counts a licensee's events recorded during a loss of access.
+        sa.Index("ix_event_log_licence_occurred_at", "licence", "occurred_at"),
     )
 
     position: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
@@ -118,6 +124,8 @@ class Tag(SQLModel, table=True):
     item_type: str | None = Field(default=None, max_length=20)
     item_id: str | None = Field(default=None, max_length=100)
     received_at: datetime = Field(sa_column=_time())
+    # When the roll physically arrived, when the receipt says it was earlier (TAG-RECEIPT-3BD).
+    delivered_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     assigned_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     retired_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     retired_reason: str | None = Field(default=None, max_length=500)
@@ -153,6 +161,8 @@ class HarvestBatch(SQLModel, table=True):
     dry_weight_grams: Decimal | None = Field(default=None, sa_column=_grams())
     net_weight_grams: Decimal | None = Field(default=None, sa_column=_grams())
     waste_grams: Decimal = Field(sa_column=_grams(nullable=False))
+    # Taken into packages so far (PRODUCT-FROM-HARVEST: a batch gives no more than it has).
+    packaged_grams: Decimal = Field(sa_column=_grams(nullable=False))
     first_harvest_at: datetime = Field(sa_column=_time())
 
 
@@ -172,4 +182,310 @@ class Waste(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=_time())
 
 
-PROJECTION_TABLES = ("batches", "tags", "plants", "harvest_batches", "waste")
+# --- The licence, its premises and its people -------------------------------------------------
+
+
+class LicenceDetails(SQLModel, table=True):
+    """What ``licence.updated`` and ``inventory.closed_out`` say about a licence. No row: the
+    licence has recorded none yet (its status is then unknown, not "ended")."""
+
+    __tablename__ = "licence_details"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    licence_type: str | None = Field(default=None, max_length=20)
+    status: str | None = Field(default=None, max_length=12)
+    close_of_business: time | None = Field(default=None, sa_type=sa.Time)  # local time
+    licensure_date: date | None = Field(default=None, sa_type=sa.Date)
+    closed_out_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    closed_out_note: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(sa_column=_time())
+
+
+class Location(SQLModel, table=True):
+    """A room, canopy area, drying room or storage area of the licensed premises."""
+
+    __tablename__ = "locations"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    name: str = Field(primary_key=True, max_length=100)
+    location_kind: str = Field(max_length=12)
+    premises: str = Field(max_length=500)
+    added_at: datetime = Field(sa_column=_time())
+
+
+class User(SQLModel, table=True):
+    """The roster (USER-ROSTER): one row per log-on ever registered; a cancelled user stays."""
+
+    __tablename__ = "users"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    user_id: str = Field(primary_key=True, max_length=64)
+    full_name: str = Field(max_length=100)
+    role: str = Field(max_length=20)
+    premises: str | None = Field(default=None, max_length=500)
+    registered_at: datetime = Field(sa_column=_time())
+    registered_by: str = Field(max_length=64)
+    first_trained_on: date | None = Field(default=None, sa_type=sa.Date)
+    cancelled_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    cancel_reason: str | None = Field(default=None, max_length=500)
+
+
+class TrainingRecord(SQLModel, table=True):
+    """A training record (TRAINED-BEFORE-ACCESS, CA 8400(d)(8)): date, description, trainer,
+    trainee; ``recorded_by`` is who entered it."""
+
+    __tablename__ = "training_records"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    user_id: str = Field(max_length=64)
+    trained_on: date = Field(sa_type=sa.Date)
+    description: str = Field(max_length=500)
+    trainer: str = Field(max_length=100)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=_time())
+
+
+class TrainingRegistration(SQLModel, table=True):
+    """An account manager registered for the state's training (TRAINING-5BD)."""
+
+    __tablename__ = "training_registrations"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    user_id: str = Field(max_length=64)
+    course: str = Field(max_length=500)
+    registered_on: date = Field(sa_type=sa.Date)
+    recorded_at: datetime = Field(sa_column=_time())
+
+
+class TagOrder(SQLModel, table=True):
+    """UID tags requested from the vendor or department (TAG-REQUEST-5BD)."""
+
+    __tablename__ = "tag_orders"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    tag_type: str = Field(max_length=10)
+    quantity: int
+    order_reference: str = Field(max_length=100)
+    ordered_at: datetime = Field(sa_column=_time())
+    ordered_by: str = Field(max_length=64)
+
+
+# --- Packages, transfers, sales ---------------------------------------------------------------
+
+
+class Package(SQLModel, table=True):
+    """A package UID and what it holds. ``source`` is ``created`` (packaged here from harvest
+    batches) or ``received`` (accepted from another licensee: category and strain unknown
+    here). ``status``: ``on_hand``, ``manifested`` (on an outgoing manifest), ``departed``."""
+
+    __tablename__ = "packages"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    uid: str = Field(primary_key=True, max_length=24)
+    source: str = Field(max_length=10)
+    category: str | None = Field(default=None, max_length=20)
+    strain: str | None = Field(default=None, max_length=100)
+    quantity_grams: Decimal | None = Field(default=None, sa_column=_grams())  # the total
+    quantity_count: int | None = None
+    unit_weight_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    for_processor: bool = False
+    location: str | None = Field(default=None, max_length=100)
+    status: str = Field(max_length=12)
+    manifest_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_time())
+
+
+class PackageSource(SQLModel, table=True):
+    """How much of one harvest batch went into a package (PRODUCT-FROM-HARVEST)."""
+
+    __tablename__ = "package_sources"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    package_uid: str = Field(primary_key=True, max_length=24)
+    harvest_batch: str = Field(primary_key=True, max_length=100)
+    weight_grams: Decimal = Field(sa_column=_grams(nullable=False))
+
+
+class Transfer(SQLModel, table=True):
+    """A transfer as this licensee sees it: ``out`` (we are the seller: manifested, departed)
+    or ``in`` (goods from another licensee: arrived, received)."""
+
+    __tablename__ = "transfers"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    direction: str = Field(primary_key=True, max_length=3)  # out | in
+    manifest_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=10)  # manifested | departed | arrived | received
+    seller_name: str = Field(max_length=100)
+    seller_address: str = Field(max_length=500)
+    seller_licence: str = Field(max_length=40)
+    purchaser_name: str | None = Field(default=None, max_length=100)
+    purchaser_address: str | None = Field(default=None, max_length=500)
+    purchaser_licence: str | None = Field(default=None, max_length=40)
+    distributor_name: str | None = Field(default=None, max_length=100)
+    distributor_address: str | None = Field(default=None, max_length=500)
+    distributor_licence: str | None = Field(default=None, max_length=40)
+    transfer_date: date | None = Field(default=None, sa_type=sa.Date)
+    estimated_departure: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    estimated_arrival: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    departed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    arrived_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    recorded_at: datetime = Field(sa_column=_time())
+
+
+class TransferItem(SQLModel, table=True):
+    """One UID of a transfer; for incoming goods, whether it was accepted or rejected."""
+
+    __tablename__ = "transfer_items"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    direction: str = Field(primary_key=True, max_length=3)
+    manifest_id: str = Field(primary_key=True, max_length=64)
+    uid: str = Field(primary_key=True, max_length=24)
+    category: str | None = Field(default=None, max_length=20)
+    strain: str | None = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, max_length=500)
+    quantity_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    quantity_count: int | None = None
+    decision: str | None = Field(default=None, max_length=8)  # accepted | rejected
+    received_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    received_count: int | None = None
+    reject_reason: str | None = Field(default=None, max_length=500)
+
+
+class Sale(SQLModel, table=True):
+    """A retail sale from a package (RETAIL-SALES-EOD). ``price`` in US dollars."""
+
+    __tablename__ = "sales"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    package_uid: str = Field(max_length=24)
+    quantity_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    quantity_count: int | None = None
+    price: Decimal = Field(sa_column=sa.Column(ExactDecimal(), nullable=False))  # exact
+    sold_at: datetime = Field(sa_column=_time())
+
+
+# --- Compliance records -----------------------------------------------------------------------
+
+
+class AccessLoss(SQLModel, table=True):
+    """A loss of access and, once recorded, its restoration (OR CTS Requirements (8); CA
+    8402(d)). ``station_id`` None: the whole premises lost access."""
+
+    __tablename__ = "access_losses"
+
+    lost_event_id: str = Field(primary_key=True, max_length=36)
+    licence: str = Field(max_length=40, index=True)
+    station_id: str | None = Field(default=None, max_length=64)
+    lost_at: datetime = Field(sa_column=_time())
+    cause: str = Field(max_length=500)
+    reported_by: str = Field(max_length=64)
+    restored_event_id: str | None = Field(default=None, max_length=36)
+    restored_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    restore_cause: str | None = Field(default=None, max_length=500)
+    backlog: int | None = None
+    restored_by: str | None = Field(default=None, max_length=64)
+
+
+class FlaggedRecord(SQLModel, table=True):
+    """An accepted event someone found to be wrong (CORRECTION-3BD starts at discovery)."""
+
+    __tablename__ = "flagged_records"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    event_id: str = Field(max_length=36)
+    problem: str = Field(max_length=500)
+    discovered_at: datetime = Field(sa_column=_time())
+    flagged_by: str = Field(max_length=64)
+
+
+class Correction(SQLModel, table=True):
+    """A ``record.corrected``: ``corrects`` is the event it replaces (itself possibly a
+    correction), ``root_event_id`` the first event of that chain, whose place the replacement
+    takes in the replayed log."""
+
+    __tablename__ = "corrections"
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    licence: str = Field(max_length=40, index=True)
+    corrects: str = Field(max_length=36, unique=True)
+    root_event_id: str = Field(max_length=36)
+    replacement_kind: str = Field(max_length=40)
+    reason: str = Field(max_length=500)
+    discovered_at: datetime = Field(sa_column=_time())
+    corrected_at: datetime = Field(sa_column=_time())
+    corrected_by: str = Field(max_length=64)
+
+
+class Diversion(SQLModel, table=True):
+    """Diversion, theft, loss or criminal activity discovered (CA 8409); ``uids`` is a JSON
+    list."""
+
+    __tablename__ = "diversions"
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    licence: str = Field(max_length=40, index=True)
+    category: str = Field(max_length=20)
+    discovered_at: datetime = Field(sa_column=_time())
+    description: str = Field(max_length=500)
+    uids: str = Field(sa_type=sa.Text)
+    recorded_by: str = Field(max_length=64)
+
+
+class DiversionReport(SQLModel, table=True):
+    """A discovery reported to the department and law enforcement (DIVERSION-REPORT-3BD)."""
+
+    __tablename__ = "diversion_reports"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    discovery_event_id: str = Field(max_length=36)
+    reported_at: datetime = Field(sa_column=_time())
+    department_reference: str = Field(max_length=100)
+    law_enforcement_agency: str = Field(max_length=100)
+    law_enforcement_reference: str = Field(max_length=100)
+
+
+class Reconciliation(SQLModel, table=True):
+    """A day's inventory reconciled at close of business (DAILY-RECONCILE)."""
+
+    __tablename__ = "reconciliations"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    business_date: date = Field(sa_type=sa.Date)
+    note: str | None = Field(default=None, max_length=500)
+    recorded_at: datetime = Field(sa_column=_time())
+    recorded_by: str = Field(max_length=64)
+
+
+PROJECTION_TABLES = (
+    "batches",
+    "tags",
+    "plants",
+    "harvest_batches",
+    "waste",
+    "licence_details",
+    "locations",
+    "users",
+    "training_records",
+    "training_registrations",
+    "tag_orders",
+    "packages",
+    "package_sources",
+    "transfers",
+    "transfer_items",
+    "sales",
+    "access_losses",
+    "flagged_records",
+    "corrections",
+    "diversions",
+    "diversion_reports",
+    "reconciliations",
+)

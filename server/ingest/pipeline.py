@@ -35,10 +35,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, ContractRule, Outcome, Violation
-from schemas.events import EventEnvelope
+from schemas.events import EventEnvelope, Payload
+from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
 from server.db.tables import EventLog, HeldEvent, Licensee, Station
-from server.ingest.parse import Parsed, contract_violation
+from server.ingest.parse import Parsed, canonical, contract_violation
 from server.rules import Rule, evaluate
 from server.store import projections
 from server.store.state import DbState
@@ -74,6 +75,10 @@ class Gap:
     oldest_received_at: datetime
 
 
+# The pseudo-station under which events made on the server itself are recorded.
+CONSOLE_STATION = "console"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -100,6 +105,41 @@ class Pipeline:
             for parsed in events:
                 self._decide(conn, parsed, known, result)
         return result
+
+    def submit(
+        self,
+        licence: str,
+        operator_id: str,
+        payload: Payload,
+        *,
+        station_id: str = CONSOLE_STATION,
+        occurred_at: datetime | None = None,
+    ) -> Ack:
+        """Record one event made on the server (the ops console, the API, the CLI) and decide
+        it like any station's, in one transaction.
+
+        The event gets a new ``event_id`` and the next sequence number of ``station_id`` (the
+        pseudo-station ``console`` unless told otherwise), read under the licensee's lock, so
+        concurrent submissions never collide. ``occurred_at`` defaults to now. Raises
+        ValidationError when the envelope cannot be built (a bad ``operator_id``, say).
+        """
+        now = self.clock()
+        result = BatchResult()
+        with self.engine.begin() as conn:
+            known = _lock_licensees(conn, [licence])
+            sequence = _next_sequence(conn, licence, station_id) if licence in known else 1
+            envelope = EventEnvelope(
+                event_id=new_event_id(),
+                licence=licence,
+                station_id=station_id,
+                operator_id=operator_id,
+                sequence=sequence,
+                occurred_at=now if occurred_at is None else occurred_at,
+                payload=payload,
+            )
+            body, digest = canonical(envelope)
+            self._decide(conn, Parsed(envelope, body, digest, now), known, result)
+        return result.replies[0].ack
 
     def _decide(
         self, conn: sa.Connection, parsed: Parsed, known: set[str], result: BatchResult

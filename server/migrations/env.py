@@ -4,12 +4,11 @@
 
 from alembic import context
 from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 
-import server.db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from server.db.metadata import METADATA
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = METADATA
 
 
 def _run(connection: object) -> None:

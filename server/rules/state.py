@@ -1,12 +1,20 @@
 """What rules may know of the current state: a read-only view, and the records it returns.
 
 The ingest pipeline passes a database-backed view (:mod:`server.store.state`); tests pass an
-in-memory one. Weights are grams, exact.
+in-memory one. Weights are grams, exact; times are aware UTC datetimes.
+
+Set reads (``tags``, ``plants``, ``harvest_batches``, ``packages``) answer for many keys in one
+query: a rule about a list of UIDs reads them once, not once per UID. The mappings they return
+hold only the keys that exist.
 """
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
+
+ENDED_STATUSES = frozenset({"surrendered", "expired", "revoked"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,90 @@ class HarvestBatchState:
     wet_weight_grams: Decimal
     dry_weight_grams: Decimal | None
     net_weight_grams: Decimal | None
+    packaged_grams: Decimal = Decimal(0)
+
+    @property
+    def weight_grams(self) -> Decimal:
+        """What the batch weighs now: net once known, else dry, else wet."""
+        if self.net_weight_grams is not None:
+            return self.net_weight_grams
+        if self.dry_weight_grams is not None:
+            return self.dry_weight_grams
+        return self.wet_weight_grams
+
+
+@dataclass(frozen=True, slots=True)
+class LicenceState:
+    """The licence's own records. ``status`` None: no ``licence.updated`` said it yet."""
+
+    licence: str
+    jurisdiction: str
+    licence_type: str | None = None
+    status: str | None = None
+    closed_out_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    user_id: str
+    full_name: str
+    role: str  # account_manager | administrator | user
+    first_trained_on: date | None  # the earliest training record's date; None: untrained
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LocationState:
+    name: str
+    kind: str  # room | canopy | drying_room | storage | other
+
+
+@dataclass(frozen=True, slots=True)
+class PackageState:
+    uid: str
+    source: str  # created | received
+    category: str | None  # None for a package received from another licensee
+    strain: str | None
+    status: str  # on_hand | manifested | departed
+    manifest_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferState:
+    """A transfer of this licensee: ``out`` (we sell) or ``in`` (we receive). ``uids`` are the
+    items in manifest order; ``decided`` the incoming ones already accepted or rejected."""
+
+    manifest_id: str
+    direction: str
+    status: str  # manifested | departed | arrived | received
+    recorded_at: datetime
+    uids: tuple[str, ...]
+    decided: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class OutageState:
+    """A loss of access (``station_id`` None: the whole premises). ``entered`` counts the
+    events the log holds that happened during it (``lost_at`` to ``restored_at``)."""
+
+    lost_event_id: str
+    station_id: str | None
+    lost_at: datetime
+    restored_at: datetime | None
+    backlog: int | None
+    entered: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event of the log, as a correction needs to know it."""
+
+    event_id: str
+    licence: str
+    kind: str
+    outcome: str  # accepted | rejected
+    corrected_by: str | None  # the correction that replaced it, if any
+    replacement_kind: str | None  # for a ``record.corrected``: the kind it put in place
 
 
 class StateView(Protocol):
@@ -55,3 +147,26 @@ class StateView(Protocol):
     def tag(self, uid: str) -> TagState | None: ...
 
     def harvest_batch(self, name: str) -> HarvestBatchState | None: ...
+
+    def plants(self, uids: Collection[str]) -> Mapping[str, PlantState]: ...
+
+    def tags(self, uids: Collection[str]) -> Mapping[str, TagState]: ...
+
+    def harvest_batches(self, names: Collection[str]) -> Mapping[str, HarvestBatchState]: ...
+
+    def packages(self, uids: Collection[str]) -> Mapping[str, PackageState]: ...
+
+    def licence(self) -> LicenceState: ...
+
+    def user(self, user_id: str) -> UserState | None: ...
+
+    def location(self, name: str) -> LocationState | None: ...
+
+    def transfer(self, direction: str, manifest_id: str) -> TransferState | None: ...
+
+    def outages(self, at: datetime) -> list[OutageState]:
+        """Losses of access still open, restored with fewer events entered than their
+        backlog, or whose span contains ``at``."""
+        ...
+
+    def logged_event(self, event_id: str) -> LoggedEvent | None: ...

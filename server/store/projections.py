@@ -3,9 +3,20 @@
 Called in the same transaction as the event's log append (and by rebuild, in log order).
 The rules have already run, so this code assumes the event is valid; a database constraint
 that still fails here (a bug, or a race the licensee lock should have prevented) raises and
-rolls the whole transaction back, log append included.
+rolls the whole transaction back, log append included. The rules every projection relies on
+(unique batch ids, one item per tag, ...) are in every jurisdiction's pack: the
+record-soundness baseline of :mod:`server.rules.catalogue`.
+
+:data:`HANDLERS` maps every payload kind to its projection: the floor kinds here, packages
+and transfers in :mod:`~server.store.projections_commerce`, the licence, people and
+compliance records in :mod:`~server.store.projections_records`. A kind without a handler (a
+contract newer than this server) changes no projection and is logged: the event stays in the
+log, and a rebuild applies it once a projection exists. It never raises, so it can never roll
+a batch back again and again.
 """
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -26,6 +37,11 @@ from schemas.events import (
     WeightType,
 )
 from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
+from server.store import projections_commerce, projections_records
+
+log = logging.getLogger("seedtrace.store")
+
+Handler = Callable[[sa.Connection, EventEnvelope, int], None]
 
 B, P, T, H, W = (
     Batch.__table__,  # type: ignore[attr-defined]
@@ -38,77 +54,119 @@ B, P, T, H, W = (
 
 def apply(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
     """Change the projections as ``event`` (at log ``position``) says."""
-    lic = event.licence
-    at = event.occurred_at
+    handler = HANDLERS.get(event.kind)
+    if handler is None:
+        log.warning(
+            "no projection for %s (event %s): kept in the log, not applied",
+            event.kind,
+            event.event_id,
+        )
+        return
+    handler(conn, event, position)
+
+
+def _batch_created(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
     p = event.payload
-    if isinstance(p, PlantBatchCreated):
-        conn.execute(
-            B.insert().values(
-                licence=lic,
-                batch_id=p.batch_id,
-                origin=p.origin.value,
-                strain=p.strain,
-                location=p.location,
-                initial_count=p.count,
-                untagged_count=p.count,
-                tagged_count=0,
-                destroyed_count=0,
-                created_at=at,
-                created_position=position,
-            )
+    assert isinstance(p, PlantBatchCreated)
+    conn.execute(
+        B.insert().values(
+            licence=event.licence,
+            batch_id=p.batch_id,
+            origin=p.origin.value,
+            strain=p.strain,
+            location=p.location,
+            initial_count=p.count,
+            untagged_count=p.count,
+            tagged_count=0,
+            destroyed_count=0,
+            created_at=event.occurred_at,
+            created_position=position,
         )
-    elif isinstance(p, PlantsTagged):
-        _tag_plants(conn, lic, p, at)
-    elif isinstance(p, PlantsPhaseChanged):
-        values: dict[str, str] = {"phase": p.phase.value}
-        if p.location is not None:
-            values["location"] = p.location
-        _update_plants(conn, lic, p.uids, values)
-    elif isinstance(p, PlantsMoved):
-        _update_plants(conn, lic, p.uids, {"location": p.location})
-    elif isinstance(p, PlantHarvested):
-        _harvest(conn, lic, p, at)
-    elif isinstance(p, HarvestBatchWeighed):
-        column = "dry_weight_grams" if p.weight_type is WeightType.DRY else "net_weight_grams"
-        conn.execute(
-            H.update()
-            .where(H.c.licence == lic, H.c.name == p.harvest_batch)
-            .values({column: p.weight.in_grams()})
-        )
-    elif isinstance(p, PlantDestroyed):
-        _destroy(conn, lic, p, at, position)
-    elif isinstance(p, WasteRecorded):
-        grams = p.weight.in_grams()
-        source, source_id = (
-            ("harvest_batch", p.harvest_batch)
-            if p.harvest_batch is not None
-            else ("location", p.location)
-        )
-        _waste(conn, lic, position, source, source_id, 0, grams, p.method.value, p.reason, at)
-        if p.harvest_batch is not None:
-            _add_harvest_waste(conn, lic, p.harvest_batch, grams)
-    elif isinstance(p, TagsReceived):
-        conn.execute(
-            T.insert(),
-            [
-                {
-                    "licence": lic,
-                    "uid": uid,
-                    "tag_type": p.tag_type.value,
-                    "status": "available",
-                    "received_at": at,
-                }
-                for uid in p.expand()
-            ],
-        )
-    elif isinstance(p, TagRetired):
-        conn.execute(
-            T.update()
-            .where(T.c.licence == lic, T.c.uid == p.uid)
-            .values(status="retired", retired_at=at, retired_reason=p.reason)
-        )
-    else:  # pragma: no cover - every payload kind is handled above; a new one must be too
-        raise TypeError(f"no projection for {type(p).__name__}")
+    )
+
+
+def _tagged(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    assert isinstance(event.payload, PlantsTagged)
+    _tag_plants(conn, event.licence, event.payload, event.occurred_at)
+
+
+def _phase_changed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, PlantsPhaseChanged)
+    values: dict[str, str] = {"phase": p.phase.value}
+    if p.location is not None:
+        values["location"] = p.location
+    _update_plants(conn, event.licence, p.uids, values)
+
+
+def _moved(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, PlantsMoved)
+    _update_plants(conn, event.licence, p.uids, {"location": p.location})
+
+
+def _harvested(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    assert isinstance(event.payload, PlantHarvested)
+    _harvest(conn, event.licence, event.payload, event.occurred_at)
+
+
+def _weighed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, HarvestBatchWeighed)
+    column = "dry_weight_grams" if p.weight_type is WeightType.DRY else "net_weight_grams"
+    conn.execute(
+        H.update()
+        .where(H.c.licence == event.licence, H.c.name == p.harvest_batch)
+        .values({column: p.weight.in_grams()})
+    )
+
+
+def _destroyed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    assert isinstance(event.payload, PlantDestroyed)
+    _destroy(conn, event.licence, event.payload, event.occurred_at, position)
+
+
+def _waste_recorded(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, WasteRecorded)
+    lic, grams, at = event.licence, p.weight.in_grams(), event.occurred_at
+    source, source_id = (
+        ("harvest_batch", p.harvest_batch)
+        if p.harvest_batch is not None
+        else ("location", p.location)
+    )
+    _waste(conn, lic, position, source, source_id, 0, grams, p.method.value, p.reason, at)
+    if p.harvest_batch is not None:
+        _add_harvest_waste(conn, lic, p.harvest_batch, grams)
+
+
+def _tags_received(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, TagsReceived)
+    conn.execute(
+        T.insert(),
+        [
+            {
+                "licence": event.licence,
+                "uid": uid,
+                "tag_type": p.tag_type.value,
+                "status": "available",
+                "received_at": event.occurred_at,
+                "delivered_at": p.delivered_at,
+            }
+            for uid in p.expand()
+        ],
+    )
+
+
+def _tag_retired(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, TagRetired)
+    conn.execute(
+        T.update()
+        .where(T.c.licence == event.licence, T.c.uid == p.uid)
+        .values(status="retired", retired_at=event.occurred_at, retired_reason=p.reason)
+    )
 
 
 def _tag_plants(conn: sa.Connection, lic: str, p: PlantsTagged, at: datetime) -> None:
@@ -179,6 +237,7 @@ def _harvest(conn: sa.Connection, lic: str, p: PlantHarvested, at: datetime) -> 
                 plant_count=1,
                 wet_weight_grams=grams,
                 waste_grams=Decimal(0),
+                packaged_grams=Decimal(0),
                 first_harvest_at=at,
             )
         )
@@ -254,3 +313,19 @@ def _waste(
             occurred_at=at,
         )
     )
+
+
+HANDLERS: dict[str, Handler] = {
+    "plant_batch.created": _batch_created,
+    "plants.tagged": _tagged,
+    "plants.phase_changed": _phase_changed,
+    "plants.moved": _moved,
+    "plant.harvested": _harvested,
+    "harvest_batch.weighed": _weighed,
+    "plant.destroyed": _destroyed,
+    "waste.recorded": _waste_recorded,
+    "tags.received": _tags_received,
+    "tag.retired": _tag_retired,
+    **projections_commerce.HANDLERS,
+    **projections_records.HANDLERS,
+}

@@ -1,19 +1,26 @@
 """Rebuild the projections from the event log, and compare.
 
-The log is the legal record; projections are a cache of it. :func:`rebuild` empties the
-projection tables and replays every accepted event in log order, in one transaction.
+The log is the legal record; projections are a cache of it. :func:`replay` empties the
+projection tables and applies every accepted event again in log order, in one transaction.
 :func:`verify` does the same and reports every row that differs from what was there before;
 with ``keep=False`` it rolls back, leaving the database as it was (``seedtrace db rebuild
 --check``).
+
+Corrections: the replayed log is the **effective** log (:func:`effective_log`). An event that
+an accepted ``record.corrected`` replaced is replayed with the replacement's payload in its
+place (same envelope: same position, time, station and operator); a chain of corrections
+(a correction of a correction) resolves to its latest replacement. The ``record.corrected``
+events themselves only add their row to ``corrections``.
 """
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from schemas.events import EventEnvelope
+from schemas.events import CorrectablePayload, EventEnvelope, RecordCorrected
 from server.db.tables import PROJECTION_TABLES, EventLog
 from server.store import projections
 
@@ -33,16 +40,67 @@ def snapshot(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
-def replay(conn: sa.Connection) -> int:
-    """Empty the projections and apply every accepted event again; returns the count."""
-    for table in reversed(_tables()):
-        conn.execute(table.delete())
-    count = 0
+def _accepted(licence: str | None) -> sa.ColumnElement[bool]:
+    where = L.c.outcome == "accepted"
+    return where if licence is None else sa.and_(where, L.c.licence == licence)
+
+
+def substitutions(
+    conn: sa.Connection, licence: str | None = None
+) -> tuple[dict[str, CorrectablePayload], dict[str, str]]:
+    """From the accepted corrections (of ``licence``, or all): the payload that takes each
+    corrected event's place, by the first event's id, and each correction's first event."""
+    replacement: dict[str, CorrectablePayload] = {}
+    root_of: dict[str, str] = {}
     rows = conn.execute(
-        sa.select(L.c.position, L.c.body).where(L.c.outcome == "accepted").order_by(L.c.position)
+        sa.select(L.c.event_id, L.c.body)
+        .where(_accepted(licence), L.c.kind == "record.corrected")
+        .order_by(L.c.position)
+    )
+    for event_id, body in rows:
+        correction = EventEnvelope.model_validate_json(body).payload
+        assert isinstance(correction, RecordCorrected)
+        root = root_of.get(correction.corrects, correction.corrects)
+        root_of[event_id] = root
+        replacement[root] = correction.replacement
+    return replacement, root_of
+
+
+def effective_log(
+    conn: sa.Connection,
+    licence: str | None = None,
+    extra: Mapping[str, CorrectablePayload] | None = None,
+) -> Iterator[tuple[int, EventEnvelope]]:
+    """The accepted events (of ``licence``, or all) in log order, each corrected one with its
+    replacement in place; ``extra`` adds replacements not yet in the log (a correction being
+    decided), by the id of the event they replace."""
+    replacement, _ = substitutions(conn, licence)
+    replacement.update(extra or {})
+    rows = conn.execute(
+        sa.select(L.c.position, L.c.body).where(_accepted(licence)).order_by(L.c.position)
     )
     for position, body in rows:
-        projections.apply(conn, EventEnvelope.model_validate_json(body), position)
+        event = EventEnvelope.model_validate_json(body)
+        payload = replacement.get(event.event_id)
+        if payload is not None:
+            event = event.model_copy(update={"payload": payload})
+        yield position, event
+
+
+def clear(conn: sa.Connection, licence: str | None = None) -> None:
+    """Empty the projections (of one licensee, or all)."""
+    for table in reversed(_tables()):
+        conn.execute(
+            table.delete() if licence is None else table.delete().where(table.c.licence == licence)
+        )
+
+
+def replay(conn: sa.Connection) -> int:
+    """Empty the projections and apply the effective log again; returns the event count."""
+    clear(conn)
+    count = 0
+    for position, event in effective_log(conn):
+        projections.apply(conn, event, position)
         count += 1
     return count
 

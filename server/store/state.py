@@ -1,55 +1,276 @@
 """The database-backed :class:`~server.rules.state.StateView` for one licensee.
 
 Reads run on the ingest transaction's connection, so a rule sees the effect of every event
-applied earlier in the same batch.
+applied earlier in the same batch. Set reads are one query per call (in chunks of
+:data:`CHUNK` keys, well under SQLite's and PostgreSQL's bound-parameter limits).
+
+The licence and its users are read for nearly every event (CLOSED-OUT, USER-AUTHORISED), so
+a view keeps them between events; :meth:`DbState.changed` drops them after an event that
+changes them. That is safe because the ingest transaction holds the licensee's lock: nothing
+else writes this licensee's state meanwhile.
 """
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
-from server.db.tables import Batch, HarvestBatch, Plant, Tag
-from server.rules.state import BatchState, HarvestBatchState, PlantState, TagState
+from server.db.tables import (
+    AccessLoss,
+    Batch,
+    Correction,
+    EventLog,
+    HarvestBatch,
+    LicenceDetails,
+    Licensee,
+    Location,
+    Package,
+    Plant,
+    Tag,
+    Transfer,
+    TransferItem,
+    User,
+)
+from server.rules.state import (
+    BatchState,
+    HarvestBatchState,
+    LicenceState,
+    LocationState,
+    LoggedEvent,
+    OutageState,
+    PackageState,
+    PlantState,
+    TagState,
+    TransferState,
+    UserState,
+)
 
 B, P, T, H = Batch.__table__, Plant.__table__, Tag.__table__, HarvestBatch.__table__  # type: ignore[attr-defined]
+LIC, LD, U, LOC = (
+    Licensee.__table__,  # type: ignore[attr-defined]
+    LicenceDetails.__table__,  # type: ignore[attr-defined]
+    User.__table__,  # type: ignore[attr-defined]
+    Location.__table__,  # type: ignore[attr-defined]
+)
+PKG, TR, ITEM, LOSS, CORR, L = (
+    Package.__table__,  # type: ignore[attr-defined]
+    Transfer.__table__,  # type: ignore[attr-defined]
+    TransferItem.__table__,  # type: ignore[attr-defined]
+    AccessLoss.__table__,  # type: ignore[attr-defined]
+    Correction.__table__,  # type: ignore[attr-defined]
+    EventLog.__table__,  # type: ignore[attr-defined]
+)
+CHUNK = 2000
+# Kinds after which the cached licence or users are stale.
+LICENCE_KINDS = frozenset({"licence.updated", "inventory.closed_out"})
+USER_KINDS = frozenset({"user.registered", "user.trained", "user.cancelled"})
+OUTAGE_KINDS = ("access.lost", "access.restored")
+
+_PLANT = (P.c.uid, P.c.batch_id, P.c.strain, P.c.phase, P.c.harvest_batch)
+_TAG = (T.c.uid, T.c.tag_type, T.c.status, T.c.item_type, T.c.item_id)
+_HARVEST = (
+    H.c.name,
+    H.c.strain,
+    H.c.plant_count,
+    H.c.wet_weight_grams,
+    H.c.dry_weight_grams,
+    H.c.net_weight_grams,
+    H.c.packaged_grams,
+)
+_PACKAGE = (PKG.c.uid, PKG.c.source, PKG.c.category, PKG.c.strain, PKG.c.status, PKG.c.manifest_id)
+
+
+def _chunks(keys: Collection[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(keys))
+    for i in range(0, len(ordered), CHUNK):
+        yield ordered[i : i + CHUNK]
 
 
 class DbState:
-    def __init__(self, connection: sa.Connection, licence: str) -> None:
+    """The state of ``licence`` as its projections hold it.
+
+    ``before_position``, when set, limits what is read from the event log itself (the events
+    counted during an outage) to positions before it: a correction's replay sees the log as
+    it stood when each replayed event was decided.
+    """
+
+    def __init__(
+        self, connection: sa.Connection, licence: str, *, before_position: int | None = None
+    ) -> None:
         self.conn = connection
-        self.licence = licence
+        self.licence_id = licence
+        self.before_position = before_position
+        self._licence: LicenceState | None = None
+        self._users: dict[str, UserState | None] = {}
+
+    def changed(self, kind: str) -> None:
+        """An event of ``kind`` was applied: forget what it may have changed."""
+        if kind in LICENCE_KINDS or kind == "record.corrected":
+            self._licence = None
+        if kind in USER_KINDS or kind == "record.corrected":
+            self._users.clear()
+
+    # --- cultivation and tags ------------------------------------------------------------
 
     def batch(self, batch_id: str) -> BatchState | None:
         row = self.conn.execute(
             sa.select(B.c.batch_id, B.c.strain, B.c.untagged_count, B.c.tagged_count).where(
-                B.c.licence == self.licence, B.c.batch_id == batch_id
+                B.c.licence == self.licence_id, B.c.batch_id == batch_id
             )
         ).first()
         return None if row is None else BatchState(*row)
 
     def plant(self, uid: str) -> PlantState | None:
-        row = self.conn.execute(
-            sa.select(P.c.uid, P.c.batch_id, P.c.strain, P.c.phase, P.c.harvest_batch).where(
-                P.c.licence == self.licence, P.c.uid == uid
-            )
-        ).first()
-        return None if row is None else PlantState(*row)
+        return self.plants([uid]).get(uid)
 
     def tag(self, uid: str) -> TagState | None:
-        row = self.conn.execute(
-            sa.select(T.c.uid, T.c.tag_type, T.c.status, T.c.item_type, T.c.item_id).where(
-                T.c.licence == self.licence, T.c.uid == uid
-            )
-        ).first()
-        return None if row is None else TagState(*row)
+        return self.tags([uid]).get(uid)
 
     def harvest_batch(self, name: str) -> HarvestBatchState | None:
+        return self.harvest_batches([name]).get(name)
+
+    def _many(
+        self,
+        table: sa.Table,
+        columns: Sequence[sa.ColumnElement[Any]],
+        key: str,
+        keys: Collection[str],
+    ) -> list[sa.Row[Any]]:
+        rows: list[sa.Row[Any]] = []
+        for chunk in _chunks(keys):
+            rows += self.conn.execute(
+                sa.select(*columns).where(
+                    table.c.licence == self.licence_id, table.c[key].in_(chunk)
+                )
+            ).all()
+        return rows
+
+    def plants(self, uids: Collection[str]) -> dict[str, PlantState]:
+        return {r.uid: PlantState(*tuple(r)) for r in self._many(P, _PLANT, "uid", uids)}
+
+    def tags(self, uids: Collection[str]) -> dict[str, TagState]:
+        return {r.uid: TagState(*tuple(r)) for r in self._many(T, _TAG, "uid", uids)}
+
+    def harvest_batches(self, names: Collection[str]) -> dict[str, HarvestBatchState]:
+        return {
+            r.name: HarvestBatchState(*tuple(r)) for r in self._many(H, _HARVEST, "name", names)
+        }
+
+    def packages(self, uids: Collection[str]) -> dict[str, PackageState]:
+        return {r.uid: PackageState(*tuple(r)) for r in self._many(PKG, _PACKAGE, "uid", uids)}
+
+    # --- the licence, its premises and people -------------------------------------------
+
+    def licence(self) -> LicenceState:
+        if self._licence is None:
+            row = self.conn.execute(
+                sa.select(
+                    LIC.c.licence,
+                    LIC.c.jurisdiction,
+                    LD.c.licence_type,
+                    LD.c.status,
+                    LD.c.closed_out_at,
+                )
+                .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
+                .where(LIC.c.licence == self.licence_id)
+            ).one()
+            self._licence = LicenceState(*row)
+        return self._licence
+
+    def user(self, user_id: str) -> UserState | None:
+        if user_id not in self._users:
+            row = self.conn.execute(
+                sa.select(
+                    U.c.user_id, U.c.full_name, U.c.role, U.c.first_trained_on, U.c.cancelled_at
+                ).where(U.c.licence == self.licence_id, U.c.user_id == user_id)
+            ).first()
+            self._users[user_id] = None if row is None else UserState(*row)
+        return self._users[user_id]
+
+    def location(self, name: str) -> LocationState | None:
+        row = self.conn.execute(
+            sa.select(LOC.c.name, LOC.c.location_kind).where(
+                LOC.c.licence == self.licence_id, LOC.c.name == name
+            )
+        ).first()
+        return None if row is None else LocationState(*row)
+
+    # --- transfers, outages, the log ----------------------------------------------------
+
+    def transfer(self, direction: str, manifest_id: str) -> TransferState | None:
+        key = (
+            TR.c.licence == self.licence_id,
+            TR.c.direction == direction,
+            TR.c.manifest_id == manifest_id,
+        )
+        row = self.conn.execute(sa.select(TR.c.status, TR.c.recorded_at).where(*key)).first()
+        if row is None:
+            return None
+        items = self.conn.execute(
+            sa.select(ITEM.c.uid, ITEM.c.decision).where(
+                ITEM.c.licence == self.licence_id,
+                ITEM.c.direction == direction,
+                ITEM.c.manifest_id == manifest_id,
+            )
+        ).all()
+        return TransferState(
+            manifest_id,
+            direction,
+            row.status,
+            row.recorded_at,
+            tuple(i.uid for i in items),
+            frozenset(i.uid for i in items if i.decision is not None),
+        )
+
+    def outages(self, at: datetime) -> list[OutageState]:
+        during = sa.and_(
+            L.c.licence == LOSS.c.licence,
+            L.c.occurred_at >= LOSS.c.lost_at,
+            sa.or_(LOSS.c.restored_at.is_(None), L.c.occurred_at <= LOSS.c.restored_at),
+            sa.or_(LOSS.c.station_id.is_(None), L.c.station_id == LOSS.c.station_id),
+            L.c.kind.not_in(OUTAGE_KINDS),
+        )
+        if self.before_position is not None:
+            during = sa.and_(during, L.c.position < self.before_position)
+        entered = sa.select(sa.func.count()).where(during).scalar_subquery()
+        rows = self.conn.execute(
+            sa.select(
+                LOSS.c.lost_event_id,
+                LOSS.c.station_id,
+                LOSS.c.lost_at,
+                LOSS.c.restored_at,
+                LOSS.c.backlog,
+                entered,
+            )
+            .where(LOSS.c.licence == self.licence_id)
+            .order_by(LOSS.c.lost_at)
+        ).all()
+        found = [OutageState(*r) for r in rows]
+        return [
+            o
+            for o in found
+            if o.restored_at is None
+            or (o.backlog is not None and o.entered < o.backlog)
+            or o.lost_at <= at <= o.restored_at
+        ]
+
+    def logged_event(self, event_id: str) -> LoggedEvent | None:
+        by, own = CORR.alias("corrected_by"), CORR.alias("own")
         row = self.conn.execute(
             sa.select(
-                H.c.name,
-                H.c.strain,
-                H.c.plant_count,
-                H.c.wet_weight_grams,
-                H.c.dry_weight_grams,
-                H.c.net_weight_grams,
-            ).where(H.c.licence == self.licence, H.c.name == name)
+                L.c.event_id,
+                L.c.licence,
+                L.c.kind,
+                L.c.outcome,
+                by.c.event_id,
+                own.c.replacement_kind,
+            )
+            .select_from(
+                L.outerjoin(by, by.c.corrects == L.c.event_id).outerjoin(
+                    own, own.c.event_id == L.c.event_id
+                )
+            )
+            .where(L.c.event_id == event_id)
         ).first()
-        return None if row is None else HarvestBatchState(*row)
+        return None if row is None else LoggedEvent(*row)

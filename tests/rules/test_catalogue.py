@@ -9,7 +9,15 @@ from server.rules import REGISTRY
 from server.rules.catalogue import CATALOGUE, CT_PACK, ENTRIES, pack
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES_MD = ROOT.parent / "shared" / "regulations" / "RULES.md"
+# ../shared next to the checkout, or next to the folder of worktrees (/work/wt/<name>).
+RULES_MD = next(
+    (
+        p / "shared" / "regulations" / "RULES.md"
+        for p in ROOT.parents
+        if (p / "shared" / "regulations" / "RULES.md").is_file()
+    ),
+    ROOT.parent / "shared" / "regulations" / "RULES.md",
+)
 SECTION = re.compile(r"^## ([A-Z])\. ")
 ROW = re.compile(r"^\| ([A-Z][A-Z0-9-]*) \| .* \| ([^|]+) \|$")
 

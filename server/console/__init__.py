@@ -1,0 +1,25 @@
+"""The ops console: server-rendered pages (Jinja2) with a little plain JavaScript and live
+updates over server-sent events, served by the same FastAPI app as the REST API.
+
+:func:`mount` adds it to an app: the pages under ``/console``, the static files under
+``/console/static``, and ``/`` redirecting to the console. No asset comes from a CDN.
+"""
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from server.console.render import STATIC
+
+
+def mount(app: FastAPI) -> None:
+    """Add the console to ``app`` (which must set ``app.state.engine`` and
+    ``app.state.console_viewers``, see :mod:`server.console.deps`)."""
+    from server.console.pages import router as pages
+
+    app.include_router(pages)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=307)

@@ -1,0 +1,53 @@
+"""FastAPI dependencies of the console pages: the engine and the signed-in viewer.
+
+Both come from the app's state, set where the app is built: ``app.state.engine`` and
+``app.state.console_viewers``, a :class:`ViewerSource` that turns a request (its session
+cookie) into a :class:`~server.console.viewer.Viewer` (:mod:`server.console.session` has the
+one over the accounts service). Tests swap the source, not the pages.
+"""
+
+from typing import Annotated, Protocol
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.engine import Engine
+
+from server.console.viewer import Viewer
+
+SIGN_IN = "/console/sign-in"
+
+
+class ViewerSource(Protocol):
+    def viewer_for(self, request: Request) -> Viewer | None:
+        """The signed-in viewer of ``request``, or None when nobody is (or the session
+        ended: expired, signed out, or the person was cancelled)."""
+        ...
+
+
+def get_engine(request: Request) -> Engine:
+    engine = getattr(request.app.state, "engine", None)
+    if not isinstance(engine, Engine):
+        raise RuntimeError("the app has no engine (app.state.engine); build it in the lifespan")
+    return engine
+
+
+class SignInRequired(HTTPException):
+    """Not signed in (or the session ended): the browser is sent to the sign-in page."""
+
+    def __init__(self, back_to: str) -> None:
+        super().__init__(
+            status.HTTP_303_SEE_OTHER, headers={"Location": f"{SIGN_IN}?next={back_to}"}
+        )
+
+
+def current_viewer(request: Request) -> Viewer:
+    source: ViewerSource | None = getattr(request.app.state, "console_viewers", None)
+    if source is None:
+        raise RuntimeError("the app has no app.state.console_viewers; see server.console.deps")
+    viewer = source.viewer_for(request)
+    if viewer is None:
+        raise SignInRequired(request.url.path)
+    return viewer
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ViewerDep = Annotated[Viewer, Depends(current_viewer)]

@@ -1,0 +1,206 @@
+"""The console's read pages: floor feed, station health, inventory, tag stock, audit trail.
+
+Routes stay thin: each asks a query module for data and renders a template. Everything is
+limited to the viewer's licences; a regulator's pages span all of its licensees and show the
+licence column (``multi``).
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from server.console import charts, live
+from server.console.deps import EngineDep, ViewerDep
+from server.console.queries import audit, feed, history, inventory, reports, tags
+from server.console.render import render
+from server.console.viewer import Viewer
+from server.health.store import latest
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+NAV = [
+    ("/console/", "Floor feed"),
+    ("/console/stations", "Stations"),
+    ("/console/inventory", "Inventory"),
+    ("/console/tags", "Tag stock"),
+    ("/console/audit", "Audit trail"),
+    ("/console/reports", "Reports"),
+]
+
+
+def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any) -> HTMLResponse:
+    """Render a full page: the template gets the viewer, the navigation and ``context``."""
+    body = render(
+        name,
+        title=title,
+        viewer=viewer,
+        nav=NAV,
+        here=request.url.path,
+        multi=len(viewer.licences) > 1,
+        flash=request.query_params.get("flash"),
+        flash_kind=request.query_params.get("flash_kind", "ok"),
+        now=datetime.now(UTC),
+        **context,
+    )
+    return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _blank(value: str | None) -> str | None:
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+@router.get("/")
+def feed_page(
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    station: Annotated[str | None, Query(max_length=64)] = None,
+    operator: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    where = feed.FeedFilter(_blank(station), _blank(operator))
+    rows = feed.recent(engine, viewer.licences, where)
+    start = rows[0].position if rows else feed.last_position(engine)
+    query = request.url.query
+    stream_url = (
+        f"/console/feed/stream?{query}&after={start}"
+        if query
+        else (f"/console/feed/stream?after={start}")
+    )
+    return page(
+        request,
+        viewer,
+        "feed.html",
+        "Floor feed",
+        rows=rows,
+        where=where,
+        choices=feed.choices(engine, viewer.licences),
+        stream_url=stream_url,
+    )
+
+
+@router.get("/feed/stream")
+def feed_stream(
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    station: Annotated[str | None, Query(max_length=64)] = None,
+    operator: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    """New feed rows as they are stored: ``row`` messages of ``<tr>`` HTML, id = position."""
+    where = feed.FeedFilter(_blank(station), _blank(operator))
+    cursor = live.last_event_id(request) or after
+    multi = len(viewer.licences) > 1
+
+    def poll() -> list[live.Message]:
+        nonlocal cursor
+        rows = feed.after(engine, viewer.licences, where, cursor)
+        if not rows:
+            return []
+        cursor = rows[-1].position
+        html = render("_feed_rows.html", rows=list(reversed(rows)), multi=multi)
+        return [live.Message("row", html, str(cursor))]
+
+    return live.stream(request, poll)
+
+
+@router.get("/stations")
+def stations_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
+    return page(
+        request,
+        viewer,
+        "stations.html",
+        "Station health",
+        stations=latest(engine, viewer.licences),
+    )
+
+
+@router.get("/stations/stream")
+def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep) -> Any:
+    """The station table's body again whenever anything in it changes."""
+    multi = len(viewer.licences) > 1
+    shown = ""
+
+    def poll() -> list[live.Message]:
+        nonlocal shown
+        html = render("_stations_body.html", stations=latest(engine, viewer.licences), multi=multi)
+        if html == shown:
+            return []
+        shown = html
+        return [live.Message("replace", html)]
+
+    return live.stream(request, poll, poll_s=1.0)
+
+
+@router.get("/inventory")
+def inventory_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
+    inv = inventory.inventory(engine, viewer.licences)
+    today = datetime.now(UTC).date()
+    return page(
+        request,
+        viewer,
+        "inventory.html",
+        "Inventory",
+        inv=inv,
+        over_limit=sum(1 for b in inv.batches if b.level == "over"),
+        wet_chart=charts.wet_weights(
+            [(h.name, h.wet_grams) for h in sorted(inv.harvests, key=lambda h: h.first_harvest_at)]
+        ),
+        phase_chart=charts.phases(history.phases_over_time(engine, viewer.licences, today)),
+    )
+
+
+@router.get("/tags")
+def tags_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
+    return page(
+        request,
+        viewer,
+        "tags.html",
+        "Tag stock",
+        stock=tags.stock(engine, viewer.licences, datetime.now(UTC)),
+        window=tags.WINDOW_DAYS,
+        low_days=tags.LOW_DAYS,
+    )
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    item: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    item = item.strip()
+    entries = audit.trail(engine, viewer.licences, item) if item else []
+    return page(request, viewer, "audit.html", "Audit trail", item=item, entries=entries)
+
+
+@router.get("/reports")
+def reports_page(
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    start: date | None = None,
+    end: date | None = None,
+) -> HTMLResponse:
+    """Reconciliation sheet (now) and the audit report for [start, end) (UTC days; the last
+    seven days by default)."""
+    last = end if end is not None else datetime.now(UTC).date() + timedelta(days=1)
+    first = start if start is not None else last - timedelta(days=7)
+    if first >= last:
+        first = last - timedelta(days=1)
+    return page(
+        request,
+        viewer,
+        "reports.html",
+        "Reports",
+        rec=reports.reconciliation(engine, viewer.licences),
+        audit=reports.audit(
+            engine,
+            viewer.licences,
+            datetime.combine(first, time(), UTC),
+            datetime.combine(last, time(), UTC),
+        ),
+    )

@@ -1,0 +1,146 @@
+"""The floor feed: events from the log, newest first, with their outcome and why.
+
+Rows come straight from ``event_log`` (the record, accepted and rejected alike).
+:func:`recent` fills the page; :func:`after` gives what arrived since a log position, for the
+live stream (:mod:`server.console.live`).
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from server.console.queries.describe import describe
+from server.db.tables import EventLog
+
+L = EventLog.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    rule_id: str
+    citation: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    position: int
+    event_id: str
+    licence: str
+    station_id: str
+    operator_id: str
+    device_id: str | None
+    kind: str
+    occurred_at: datetime
+    received_at: datetime
+    outcome: str  # accepted | rejected
+    summary: str
+    violations: list[Problem] = field(default_factory=list)
+    corrects: str | None = None  # a correction: the event_id of the event it corrects
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome == "accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFilter:
+    """Which events to show: ``None`` means any station / operator."""
+
+    station: str | None = None
+    operator: str | None = None
+
+
+def row_from_log(r: sa.Row[tuple[object, ...]]) -> FeedRow:
+    """A FeedRow from an ``event_log`` row."""
+    m = r._mapping
+    body = str(m["body"])
+    payload = _payload(body)
+    corrects = payload.get("corrects") if payload.get("kind") == "record.corrected" else None
+    problems = [
+        Problem(v.get("rule_id", "?"), v.get("citation", ""), v.get("message", ""))
+        for v in json.loads(str(m["violations"]) or "[]")
+    ]
+    return FeedRow(
+        position=int(m["position"]),
+        event_id=str(m["event_id"]),
+        licence=str(m["licence"]),
+        station_id=str(m["station_id"]),
+        operator_id=str(m["operator_id"]),
+        device_id=None if m["device_id"] is None else str(m["device_id"]),
+        kind=str(m["kind"]),
+        occurred_at=m["occurred_at"],
+        received_at=m["received_at"],
+        outcome=str(m["outcome"]),
+        summary=describe(body),
+        violations=problems,
+        corrects=corrects if isinstance(corrects, str) else None,
+    )
+
+
+def _payload(body: str) -> dict[str, object]:
+    try:
+        envelope = json.loads(body)
+    except json.JSONDecodeError:
+        return {}
+    payload = envelope.get("payload") if isinstance(envelope, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+def _select(licences: Sequence[str], where: FeedFilter) -> sa.Select[tuple[object, ...]]:
+    query = sa.select(L).where(L.c.licence.in_(list(licences)))
+    if where.station is not None:
+        query = query.where(L.c.station_id == where.station)
+    if where.operator is not None:
+        query = query.where(L.c.operator_id == where.operator)
+    return query
+
+
+def recent(
+    engine: Engine, licences: Sequence[str], where: FeedFilter, limit: int = 100
+) -> list[FeedRow]:
+    """The newest ``limit`` events that match, newest first."""
+    query = _select(licences, where).order_by(L.c.position.desc()).limit(limit)
+    with engine.connect() as conn:
+        return [row_from_log(r) for r in conn.execute(query)]
+
+
+def after(
+    engine: Engine, licences: Sequence[str], where: FeedFilter, position: int, limit: int = 500
+) -> list[FeedRow]:
+    """Events after log ``position`` that match, oldest first (the order to show them in)."""
+    query = (
+        _select(licences, where).where(L.c.position > position).order_by(L.c.position).limit(limit)
+    )
+    with engine.connect() as conn:
+        return [row_from_log(r) for r in conn.execute(query)]
+
+
+def last_position(engine: Engine) -> int:
+    """The newest log position, or 0 for an empty log: where a new stream starts."""
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(sa.func.max(L.c.position))).scalar_one()
+    return 0 if value is None else int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterChoices:
+    stations: list[str]
+    operators: list[str]
+
+
+def choices(engine: Engine, licences: Sequence[str]) -> FilterChoices:
+    """The stations and operators that appear in these licences' log, for the filter menus."""
+    lic = L.c.licence.in_(list(licences))
+    with engine.connect() as conn:
+        stations = conn.execute(
+            sa.select(L.c.station_id).where(lic).distinct().order_by(L.c.station_id)
+        ).scalars()
+        operators = conn.execute(
+            sa.select(L.c.operator_id).where(lic).distinct().order_by(L.c.operator_id)
+        ).scalars()
+        return FilterChoices(list(stations), list(operators))

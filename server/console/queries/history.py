@@ -1,0 +1,110 @@
+"""Plants per phase over time, replayed from the event log.
+
+The projections hold only the present, so the history is rebuilt from the accepted events
+that change a plant's phase: batches (immature plants), tagging, phase changes, harvests and
+destruction. A correction (``record.corrected``) counts in place of the event it corrects, at
+that event's time, as it does for the current state. The count at the end of each UTC day is
+one point; days without events repeat the day before.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from server.db.tables import EventLog
+
+L = EventLog.__table__  # type: ignore[attr-defined]
+PHASES = ("immature", "vegetative", "flowering")
+KINDS = (
+    "plant_batch.created",
+    "plants.tagged",
+    "plants.phase_changed",
+    "plant.harvested",
+    "plant.destroyed",
+    "record.corrected",
+)
+MAX_DAYS = 90
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: date
+    counts: dict[str, int]  # phase -> live plants at the end of the day
+
+
+class _Floor:
+    """Phase per tagged plant and untagged count per batch, as events change them."""
+
+    def __init__(self) -> None:
+        self.phase: dict[tuple[str, str], str] = {}
+        self.untagged: Counter[tuple[str, str]] = Counter()
+
+    def apply(self, licence: str, p: dict[str, Any]) -> None:
+        kind = p.get("kind")
+        if kind == "plant_batch.created":
+            self.untagged[(licence, p["batch_id"])] += int(p["count"])
+        elif kind == "plants.tagged":
+            self.untagged[(licence, p["batch_id"])] -= len(p["uids"])
+            for uid in p["uids"]:
+                self.phase[(licence, uid)] = "vegetative"
+        elif kind == "plants.phase_changed":
+            for uid in p["uids"]:
+                self.phase[(licence, uid)] = p["phase"]
+        elif kind == "plant.harvested":
+            self.phase.pop((licence, p["uid"]), None)
+        elif kind == "plant.destroyed":
+            if p.get("uid") is not None:
+                self.phase.pop((licence, p["uid"]), None)
+            elif p.get("batch_id") is not None:
+                self.untagged[(licence, p["batch_id"])] -= int(p.get("count") or 0)
+
+    def counts(self) -> dict[str, int]:
+        tally = Counter(self.phase.values())
+        return {
+            "immature": max(0, sum(self.untagged.values())),
+            "vegetative": tally["vegetative"],
+            "flowering": tally["flowering"],
+        }
+
+
+def phases_over_time(engine: Engine, licences: Sequence[str], today: date) -> list[DayCount]:
+    """One point per UTC day from the first plant event (at most MAX_DAYS back) to ``today``."""
+    query = (
+        sa.select(L.c.licence, L.c.event_id, L.c.occurred_at, L.c.body)
+        .where(L.c.licence.in_(list(licences)), L.c.outcome == "accepted", L.c.kind.in_(KINDS))
+        .order_by(L.c.position)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    replaced: dict[str, dict[str, Any]] = {}
+    events: list[tuple[str, str, datetime, dict[str, Any]]] = []
+    for licence, event_id, occurred_at, body in rows:
+        payload = json.loads(body)["payload"]
+        if payload["kind"] == "record.corrected":
+            replaced[payload["corrects"]] = payload["replacement"]
+        else:
+            events.append((licence, event_id, occurred_at, payload))
+    if not events:
+        return []
+    floor = _Floor()
+    points: dict[date, dict[str, int]] = {}
+    for licence, event_id, occurred_at, payload in events:
+        floor.apply(licence, replaced.get(event_id, payload))
+        points[occurred_at.date()] = floor.counts()
+    first = max(min(points), today - timedelta(days=MAX_DAYS - 1))
+    out: list[DayCount] = []
+    last = dict.fromkeys(PHASES, 0)
+    for day in sorted(d for d in points if d < first):
+        last = points[day]
+    day = first
+    while day <= max(today, max(points)):
+        last = points.get(day, last)
+        out.append(DayCount(day, last))
+        day += timedelta(days=1)
+    return out

@@ -1,0 +1,159 @@
+"""Inventory now: plants by phase and room, batches against the 100-plant limit, harvest
+batches with their weights.
+
+Read from the projections (current state). Immature plants are not tagged one by one: they
+are the untagged count of their batch (``batches.untagged_count``), shown in the batch's room.
+BATCH-MAX-100 counts those, so a batch's "against the limit" figure is its untagged count.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from server.db.tables import Batch, HarvestBatch, Plant
+
+B = Batch.__table__  # type: ignore[attr-defined]
+P = Plant.__table__  # type: ignore[attr-defined]
+H = HarvestBatch.__table__  # type: ignore[attr-defined]
+
+BATCH_LIMIT = 100  # BATCH-MAX-100: immature plants per batch at any one time
+NEAR_LIMIT = 90  # shown as a warning from here on
+NET_WEIGHT_DAYS = 60  # NET-WEIGHT-60D: net weight within 60 calendar days of harvest
+LIVE_PHASES = ("immature", "vegetative", "flowering")
+
+
+@dataclass(frozen=True, slots=True)
+class RoomCount:
+    licence: str
+    location: str
+    phase: str
+    plants: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRow:
+    licence: str
+    batch_id: str
+    strain: str
+    origin: str
+    location: str
+    immature: int  # untagged plants still counted in the batch: what the limit applies to
+    tagged: int
+    destroyed: int
+    initial: int
+    created_at: datetime
+
+    @property
+    def limit(self) -> int:
+        return BATCH_LIMIT
+
+    @property
+    def level(self) -> str:
+        """``over`` / ``near`` / ``ok``: how close the batch is to BATCH-MAX-100."""
+        if self.immature > BATCH_LIMIT:
+            return "over"
+        return "near" if self.immature >= NEAR_LIMIT else "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestRow:
+    licence: str
+    name: str
+    strain: str
+    location: str | None
+    plants: int
+    wet_grams: Decimal
+    dry_grams: Decimal | None
+    net_grams: Decimal | None
+    waste_grams: Decimal
+    first_harvest_at: datetime
+
+    @property
+    def net_due_at(self) -> datetime:
+        """NET-WEIGHT-60D: when the net weight is due (calendar days, so plain UTC arithmetic)."""
+        return self.first_harvest_at + timedelta(days=NET_WEIGHT_DAYS)
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    rooms: list[RoomCount]
+    phase_totals: dict[str, int]
+    batches: list[BatchRow]
+    harvests: list[HarvestRow]
+
+
+def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCount]:
+    lic = list(licences)
+    tagged = conn.execute(
+        sa.select(P.c.licence, P.c.location, P.c.phase, sa.func.count())
+        .where(P.c.licence.in_(lic), P.c.phase.in_(LIVE_PHASES))
+        .group_by(P.c.licence, P.c.location, P.c.phase)
+    ).all()
+    immature = conn.execute(
+        sa.select(B.c.licence, B.c.location, sa.func.sum(B.c.untagged_count))
+        .where(B.c.licence.in_(lic), B.c.untagged_count > 0)
+        .group_by(B.c.licence, B.c.location)
+    ).all()
+    rows = [RoomCount(r[0], r[1], r[2], int(r[3])) for r in tagged]
+    rows += [RoomCount(r[0], r[1], "immature", int(r[2])) for r in immature]
+    order = {phase: i for i, phase in enumerate(LIVE_PHASES)}
+    return sorted(rows, key=lambda r: (r.licence, r.location, order[r.phase]))
+
+
+def batches(conn: sa.Connection, licences: Sequence[str]) -> list[BatchRow]:
+    rows = conn.execute(
+        sa.select(B)
+        .where(B.c.licence.in_(list(licences)))
+        .order_by(B.c.untagged_count.desc(), B.c.licence, B.c.batch_id)
+    ).all()
+    return [
+        BatchRow(
+            licence=r.licence,
+            batch_id=r.batch_id,
+            strain=r.strain,
+            origin=r.origin,
+            location=r.location,
+            immature=r.untagged_count,
+            tagged=r.tagged_count,
+            destroyed=r.destroyed_count,
+            initial=r.initial_count,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def harvests(conn: sa.Connection, licences: Sequence[str]) -> list[HarvestRow]:
+    rows = conn.execute(
+        sa.select(H)
+        .where(H.c.licence.in_(list(licences)))
+        .order_by(H.c.first_harvest_at.desc(), H.c.name)
+    ).all()
+    return [
+        HarvestRow(
+            licence=r.licence,
+            name=r.name,
+            strain=r.strain,
+            location=r.location,
+            plants=r.plant_count,
+            wet_grams=r.wet_weight_grams,
+            dry_grams=r.dry_weight_grams,
+            net_grams=r.net_weight_grams,
+            waste_grams=r.waste_grams,
+            first_harvest_at=r.first_harvest_at,
+        )
+        for r in rows
+    ]
+
+
+def inventory(engine: Engine, licences: Sequence[str]) -> Inventory:
+    with engine.connect() as conn:
+        rooms = plants_by_room(conn, licences)
+        totals = dict.fromkeys(LIVE_PHASES, 0)
+        for r in rooms:
+            totals[r.phase] += r.plants
+        return Inventory(rooms, totals, batches(conn, licences), harvests(conn, licences))

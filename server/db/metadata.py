@@ -1,0 +1,12 @@
+"""Every table module, imported in one place so ``SQLModel.metadata`` holds the whole schema.
+
+Alembic's environment and the migration tests import this; a new table module is added here.
+"""
+
+from sqlmodel import SQLModel
+
+import server.db.health
+import server.db.tables
+
+METADATA = SQLModel.metadata
+MODULES = (server.db.tables, server.db.health)

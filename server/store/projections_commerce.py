@@ -1,0 +1,280 @@
+"""Projections of packages, transfers and sales (see :mod:`server.store.projections`).
+
+A package's life at its licensee: ``on_hand`` when created (or accepted from another
+licensee), ``manifested`` once on an outgoing manifest, ``departed`` when the goods leave.
+What the purchaser then does is recorded at the purchaser, as an incoming transfer.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from schemas.commerce import (
+    PackageCreated,
+    Party,
+    Quantity,
+    SaleRecorded,
+    TransferArrived,
+    TransferDeparted,
+    TransferManifested,
+    TransferReceived,
+)
+from schemas.events import EventEnvelope
+from server.db.tables import HarvestBatch, Package, PackageSource, Sale, Tag, Transfer, TransferItem
+
+PKG, SRC, TR, ITEM, SALE, H, T = (
+    Package.__table__,  # type: ignore[attr-defined]
+    PackageSource.__table__,  # type: ignore[attr-defined]
+    Transfer.__table__,  # type: ignore[attr-defined]
+    TransferItem.__table__,  # type: ignore[attr-defined]
+    Sale.__table__,  # type: ignore[attr-defined]
+    HarvestBatch.__table__,  # type: ignore[attr-defined]
+    Tag.__table__,  # type: ignore[attr-defined]
+)
+
+
+def _quantity(q: Quantity) -> dict[str, Decimal | int | None]:
+    """A quantity as columns: the total in grams (None for a count without a unit weight),
+    the count, and the weight of one unit."""
+    return {
+        "quantity_grams": q.total_grams(),
+        "quantity_count": q.count,
+        "unit_weight_grams": None if q.unit_weight is None else q.unit_weight.in_grams(),
+    }
+
+
+def _package_created(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, PackageCreated)
+    lic, at = event.licence, event.occurred_at
+    conn.execute(
+        PKG.insert().values(
+            licence=lic,
+            uid=p.uid,
+            source="created",
+            category=p.category.value,
+            strain=p.strain,
+            for_processor=p.for_processor,
+            location=p.location,
+            status="on_hand",
+            created_at=at,
+            **_quantity(p.quantity),
+        )
+    )
+    taken: dict[str, Decimal] = {}
+    for source in p.sources:  # the same harvest batch named twice counts once, summed
+        taken[source.harvest_batch] = taken.get(source.harvest_batch, Decimal(0)) + (
+            source.weight.in_grams()
+        )
+    conn.execute(
+        SRC.insert(),
+        [
+            {"licence": lic, "package_uid": p.uid, "harvest_batch": name, "weight_grams": grams}
+            for name, grams in taken.items()
+        ],
+    )
+    packaged = conn.execute(
+        sa.select(H.c.name, H.c.packaged_grams).where(H.c.licence == lic, H.c.name.in_(taken))
+    ).all()
+    for name, already in packaged:  # summed in Python: the column is exact decimal text
+        conn.execute(
+            H.update()
+            .where(H.c.licence == lic, H.c.name == name)
+            .values(packaged_grams=already + taken[name])
+        )
+    conn.execute(
+        T.update()
+        .where(T.c.licence == lic, T.c.uid == p.uid)
+        .values(status="assigned", item_type="package", item_id=p.uid, assigned_at=at)
+    )
+
+
+def _parties(prefix: str, party: Party | None) -> dict[str, str | None]:
+    return {
+        f"{prefix}_name": None if party is None else party.name,
+        f"{prefix}_address": None if party is None else party.address,
+        f"{prefix}_licence": None if party is None else party.licence,
+    }
+
+
+def _manifested(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, TransferManifested)
+    lic = event.licence
+    conn.execute(
+        TR.insert().values(
+            licence=lic,
+            direction="out",
+            manifest_id=p.manifest_id,
+            status="manifested",
+            transfer_date=p.transfer_date,
+            estimated_departure=p.estimated_departure,
+            estimated_arrival=p.estimated_arrival,
+            recorded_at=event.occurred_at,
+            **_parties("seller", p.seller),
+            **_parties("purchaser", p.purchaser),
+            **_parties("distributor", p.distributor),
+        )
+    )
+    conn.execute(
+        ITEM.insert(),
+        [
+            {
+                "licence": lic,
+                "direction": "out",
+                "manifest_id": p.manifest_id,
+                "uid": item.uid,
+                "category": item.category.value,
+                "strain": item.strain,
+                "description": item.description,
+                "quantity_grams": item.quantity.total_grams(),
+                "quantity_count": item.quantity.count,
+            }
+            for item in p.items
+        ],
+    )
+    conn.execute(
+        PKG.update()
+        .where(PKG.c.licence == lic, PKG.c.uid.in_([i.uid for i in p.items]))
+        .values(status="manifested", manifest_id=p.manifest_id)
+    )
+
+
+def _departed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, TransferDeparted)
+    lic = event.licence
+    conn.execute(
+        TR.update()
+        .where(TR.c.licence == lic, TR.c.direction == "out", TR.c.manifest_id == p.manifest_id)
+        .values(status="departed", departed_at=p.departed_at)
+    )
+    conn.execute(
+        PKG.update()
+        .where(
+            PKG.c.licence == lic, PKG.c.manifest_id == p.manifest_id, PKG.c.status == "manifested"
+        )
+        .values(status="departed")
+    )
+
+
+def _arrived(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, TransferArrived)
+    lic = event.licence
+    conn.execute(
+        TR.insert().values(
+            licence=lic,
+            direction="in",
+            manifest_id=p.manifest_id,
+            status="arrived",
+            arrived_at=p.arrived_at,
+            recorded_at=event.occurred_at,
+            **_parties("seller", p.seller),
+        )
+    )
+    conn.execute(
+        ITEM.insert(),
+        [
+            {"licence": lic, "direction": "in", "manifest_id": p.manifest_id, "uid": uid}
+            for uid in p.uids
+        ],
+    )
+
+
+def _received(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, TransferReceived)
+    lic, key = event.licence, (ITEM.c.licence == event.licence, ITEM.c.direction == "in")
+    for accepted in p.accepted:
+        conn.execute(
+            ITEM.update()
+            .where(*key, ITEM.c.manifest_id == p.manifest_id, ITEM.c.uid == accepted.uid)
+            .values(
+                decision="accepted",
+                received_grams=accepted.quantity.total_grams(),
+                received_count=accepted.quantity.count,
+            )
+        )
+    for rejected in p.rejected:
+        conn.execute(
+            ITEM.update()
+            .where(*key, ITEM.c.manifest_id == p.manifest_id, ITEM.c.uid == rejected.uid)
+            .values(decision="rejected", reject_reason=rejected.reason)
+        )
+    _take_into_stock(conn, event, p)
+    undecided = conn.execute(
+        sa.select(sa.func.count()).where(
+            *key, ITEM.c.manifest_id == p.manifest_id, ITEM.c.decision.is_(None)
+        )
+    ).scalar_one()
+    if undecided == 0:
+        conn.execute(
+            TR.update()
+            .where(TR.c.licence == lic, TR.c.direction == "in", TR.c.manifest_id == p.manifest_id)
+            .values(status="received")
+        )
+
+
+def _take_into_stock(conn: sa.Connection, event: EventEnvelope, p: TransferReceived) -> None:
+    """Accepted items become packages on hand; a package of ours coming back (rejected by
+    its purchaser and returned) is on hand again."""
+    lic = event.licence
+    uids = [a.uid for a in p.accepted]
+    if not uids:
+        return
+    ours = set(
+        conn.execute(
+            sa.select(PKG.c.uid).where(PKG.c.licence == lic, PKG.c.uid.in_(uids))
+        ).scalars()
+    )
+    if ours:
+        conn.execute(
+            PKG.update()
+            .where(PKG.c.licence == lic, PKG.c.uid.in_(ours))
+            .values(status="on_hand", manifest_id=None)
+        )
+    new = [a for a in p.accepted if a.uid not in ours]
+    if new:
+        conn.execute(
+            PKG.insert(),
+            [
+                {
+                    "licence": lic,
+                    "uid": a.uid,
+                    "source": "received",
+                    "for_processor": False,
+                    "status": "on_hand",
+                    "created_at": event.occurred_at,
+                    **_quantity(a.quantity),
+                }
+                for a in new
+            ],
+        )
+
+
+def _sale(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    p = event.payload
+    assert isinstance(p, SaleRecorded)
+    conn.execute(
+        SALE.insert().values(
+            position=position,
+            licence=event.licence,
+            package_uid=p.package_uid,
+            quantity_grams=p.quantity.total_grams(),
+            quantity_count=p.quantity.count,
+            price=p.price,
+            sold_at=p.sold_at,
+        )
+    )
+
+
+HANDLERS: dict[str, Callable[[sa.Connection, EventEnvelope, int], None]] = {
+    "package.created": _package_created,
+    "transfer.manifested": _manifested,
+    "transfer.departed": _departed,
+    "transfer.arrived": _arrived,
+    "transfer.received": _received,
+    "sale.recorded": _sale,
+}

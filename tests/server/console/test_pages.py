@@ -1,0 +1,134 @@
+"""The console pages through the app (FastAPI TestClient), on SQLite and PostgreSQL: what a
+person sees on each page, and who may see what."""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+import server.console
+from server.console import live
+from server.console.viewer import Viewer
+from tests.server.conftest import LICENCE, OTHER_LICENCE
+from tests.server.console.day import PLANTS, floor_day, send
+from tests.server.floor import Station, tags_received
+
+MANAGER = Viewer("a.chen", "Alice Chen", "account_manager", (LICENCE,), read_only=False)
+REGULATOR = Viewer("olcc.1", "OLCC inspector", "regulator", (LICENCE, OTHER_LICENCE), True)
+
+
+class Fixed:
+    """A viewer source that says the same person is signed in (or nobody, with None)."""
+
+    def __init__(self, viewer: Viewer | None) -> None:
+        self.viewer = viewer
+
+    def viewer_for(self, request: Request) -> Viewer | None:
+        return self.viewer
+
+
+def make_app(engine: Engine, viewer: Viewer | None) -> FastAPI:
+    app = FastAPI()
+    app.state.engine = engine
+    app.state.console_viewers = Fixed(viewer)
+    server.console.mount(app)
+    return app
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    with TestClient(make_app(engine, MANAGER)) as c:
+        yield c
+
+
+def test_nobody_signed_in_is_sent_to_the_sign_in_page(engine: Engine) -> None:
+    with TestClient(make_app(engine, None)) as c:
+        r = c.get("/console/inventory", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"] == "/console/sign-in?next=/console/inventory"
+
+
+def test_the_root_and_the_static_files_are_served(client: TestClient) -> None:
+    r = client.get("/", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (307, "/console/")
+    assert "EventSource" in client.get("/console/static/console.js").text
+    assert client.get("/console/static/console.css").status_code == 200
+
+
+def test_the_feed_page_lists_events_with_outcomes_and_filters(
+    client: TestClient, engine: Engine
+) -> None:
+    floor_day(engine)
+    html = client.get("/console/").text
+    assert "Started batch B-2: 150 Blue Dream" in html
+    assert "BATCH-MAX-100" in html
+    assert html.count('class="rejected"') == 1
+    assert 'data-stream="/console/feed/stream?after=8"' in html
+    assert "<option>veg-1</option>" in html
+    only_veg = client.get("/console/", params={"station": "veg-1"}).text
+    assert "Harvested" not in only_veg
+    assert "/console/feed/stream?station=veg-1&amp;after=8" in only_veg
+
+
+def test_the_inventory_page_shows_rooms_batches_harvests_and_charts(
+    client: TestClient, engine: Engine
+) -> None:
+    floor_day(engine)
+    html = client.get("/console/inventory").text
+    assert "1,530.45 g" in html
+    assert 'aria-label="6 of 100"' in html
+    assert "Plants per phase over time" in html
+    assert "HB-1: 1530.45 g" in html  # the bar's tooltip in the SVG
+    assert html.count("<svg") == 2
+
+
+def test_the_tag_page_shows_days_of_supply(client: TestClient, engine: Engine) -> None:
+    floor_day(engine)
+    html = client.get("/console/tags").text
+    assert "<b>220 days</b>" in html
+
+
+def test_the_audit_page_shows_a_plants_trail(client: TestClient, engine: Engine) -> None:
+    floor_day(engine)
+    html = client.get("/console/audit", params={"item": PLANTS[0]}).text
+    assert f"{PLANTS[0]}: 4 events" in html
+    assert f"Harvested {PLANTS[0]} into HB-1, 512.4 g wet" in html
+
+
+def test_the_station_page_says_when_nobody_reported(client: TestClient) -> None:
+    assert "No station has reported its status yet." in client.get("/console/stations").text
+
+
+def test_a_regulator_sees_every_licensee_read_only_and_a_licensee_only_its_own(
+    engine: Engine, client: TestClient
+) -> None:
+    floor_day(engine)
+    send(engine, Station("coast-1", OTHER_LICENCE), tags_received(900, 901))
+    own = client.get("/console/").text
+    assert "coast-1" not in own
+    assert "Read-only view" not in own
+    with TestClient(make_app(engine, REGULATOR)) as c:
+        html = c.get("/console/").text
+    assert "coast-1" in html
+    assert "harvest-1" in html
+    assert "Read-only view for OLCC inspector: 2 licensees" in html
+    assert "<th>Licence</th>" in html
+
+
+def test_a_server_sent_event_spells_each_line_of_html_as_data() -> None:
+    message = live.Message("row", "<tr>\n<td>x</td>\n</tr>", "42")
+    assert message.encode() == (
+        b"event: row\nid: 42\ndata: <tr>\ndata: <td>x</td>\ndata: </tr>\n\n"
+    )
+
+
+def test_the_reports_page_has_the_sheet_and_the_audit(client: TestClient, engine: Engine) -> None:
+    floor_day(engine)
+    html = client.get("/console/reports").text
+    assert "3 tagged live plants, 6 untagged immature plants in 1 batches" in html
+    assert "No day has been reconciled yet." in html
+    assert '<td>BATCH-MAX-100</td><td class="num">1</td>' in html
+    empty = client.get("/console/reports", params={"start": "2020-01-01", "end": "2020-01-02"})
+    assert "No events in this period." in empty.text

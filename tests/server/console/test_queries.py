@@ -1,0 +1,209 @@
+"""The console's data queries on SQLite and PostgreSQL: what each page would show."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.engine import Engine
+
+from server.console import charts
+from server.console.queries import audit, feed, history, inventory, reports, tags
+from server.console.queries.describe import describe_payload
+from tests.server.conftest import LICENCE, OTHER_LICENCE
+from tests.server.console.day import PLANTS, floor_day, send
+from tests.server.floor import Station, batch_created, tags_received, uid
+
+EVERYONE = feed.FeedFilter()
+
+
+def test_the_feed_shows_newest_first_with_outcomes_and_reasons(engine: Engine) -> None:
+    floor_day(engine)
+    rows = feed.recent(engine, [LICENCE], EVERYONE)
+    assert len(rows) == 8
+    newest = rows[0]
+    assert (newest.station_id, newest.operator_id, newest.outcome) == (
+        "veg-1",
+        "sam.ortiz",
+        "rejected",
+    )
+    assert newest.summary == "Started batch B-2: 150 Blue Dream (clone) in Veg Room 1"
+    assert [v.rule_id for v in newest.violations] == ["BATCH-MAX-100"]
+    assert "at most 100" in newest.violations[0].message
+    assert rows[-1].summary.startswith("Received plant tags 1A4FF0100000022000000001 to")
+    assert rows[1].summary == f"Harvested {PLANTS[2]} into HB-1, 530.1 g wet"
+
+
+def test_the_feed_filters_by_station_and_operator_and_licence(engine: Engine) -> None:
+    floor_day(engine)
+    send(engine, Station("other-1", OTHER_LICENCE), tags_received(900, 901))
+    by_station = feed.recent(engine, [LICENCE], feed.FeedFilter(station="veg-1"))
+    assert [r.kind for r in by_station] == ["plant_batch.created"]
+    by_operator = feed.recent(engine, [LICENCE], feed.FeedFilter(operator="maria.lopez"))
+    assert len(by_operator) == 7
+    assert {r.licence for r in feed.recent(engine, [LICENCE], EVERYONE)} == {LICENCE}
+    both = feed.recent(engine, [LICENCE, OTHER_LICENCE], EVERYONE)
+    assert {r.licence for r in both} == {LICENCE, OTHER_LICENCE}
+    choices = feed.choices(engine, [LICENCE])
+    assert choices.stations == ["harvest-1", "veg-1"]
+    assert choices.operators == ["maria.lopez", "sam.ortiz"]
+
+
+def test_after_gives_only_newer_rows_oldest_first(engine: Engine) -> None:
+    assert feed.last_position(engine) == 0
+    stations = floor_day(engine)
+    mark = feed.last_position(engine)
+    assert feed.after(engine, [LICENCE], EVERYONE, mark) == []
+    send(engine, stations["harvest"], batch_created("B-3", 5))
+    send(engine, stations["veg"], batch_created("B-4", 5), operator_id="sam.ortiz")
+    new = feed.after(engine, [LICENCE], EVERYONE, mark)
+    assert [r.summary.split(":")[0] for r in new] == ["Started batch B-3", "Started batch B-4"]
+    only_veg = feed.after(engine, [LICENCE], feed.FeedFilter(station="veg-1"), mark)
+    assert [r.station_id for r in only_veg] == ["veg-1"]
+
+
+def test_inventory_counts_plants_by_room_and_phase_and_batches_against_the_limit(
+    engine: Engine,
+) -> None:
+    floor_day(engine)
+    inv = inventory.inventory(engine, [LICENCE])
+    rooms = {(r.location, r.phase): r.plants for r in inv.rooms}
+    # 12 clones, 6 tagged (flowering, in Flower 1), 3 of those harvested.
+    assert rooms == {("Veg Room 1", "immature"): 6, ("Flower 1", "flowering"): 3}
+    assert inv.phase_totals == {"immature": 6, "vegetative": 0, "flowering": 3}
+    [b1] = inv.batches  # B-2 was rejected: it does not exist
+    assert (b1.batch_id, b1.immature, b1.tagged, b1.level) == ("B-1", 6, 6, "ok")
+    [hb] = inv.harvests
+    assert (hb.name, hb.plants) == ("HB-1", 3)
+    assert hb.wet_grams == Decimal("1530.45")
+    assert hb.dry_grams is None
+    assert hb.net_due_at == hb.first_harvest_at + timedelta(days=60)
+
+
+def test_a_batch_near_the_limit_is_flagged(engine: Engine) -> None:
+    send(engine, Station(), batch_created("B-95", 95))
+    [b] = inventory.inventory(engine, [LICENCE]).batches
+    assert (b.immature, b.level) == (95, "near")
+
+
+def test_tag_stock_says_how_many_days_are_left(engine: Engine) -> None:
+    floor_day(engine)  # 50 received, 6 assigned today
+    [plant] = tags.stock(engine, [LICENCE], datetime.now(UTC))
+    assert (plant.tag_type, plant.available, plant.assigned, plant.used_in_window) == (
+        "plant",
+        44,
+        6,
+        6,
+    )
+    assert plant.per_day == Decimal(6) / 30
+    assert plant.days_left == 220  # 44 / (6 / 30)
+    assert not plant.low
+    # Thirty-one days later nothing was used in the window: no rate, no estimate.
+    [later] = tags.stock(engine, [LICENCE], datetime.now(UTC) + timedelta(days=31))
+    assert later.days_left is None
+
+
+def test_tag_stock_is_low_when_it_runs_out_soon(engine: Engine) -> None:
+    station = Station()
+    send(engine, station, tags_received(1, 10))
+    send(engine, station, batch_created("B-1", 20))
+    from tests.server.floor import tagged
+
+    send(engine, station, tagged("B-1", [uid(n) for n in range(1, 10)]))
+    [t] = tags.stock(engine, [LICENCE], datetime.now(UTC))
+    assert (t.available, t.days_left, t.low) == (1, 3, True)
+
+
+def test_the_audit_trail_of_a_plant_lists_every_event_that_touched_it(engine: Engine) -> None:
+    floor_day(engine)
+    entries = audit.trail(engine, [LICENCE], PLANTS[0])
+    assert [e.event.kind for e in entries] == [
+        "tags.received",  # its UID came in a roll: first..last covers it
+        "plants.tagged",
+        "plants.phase_changed",
+        "plant.harvested",
+    ]
+    assert audit.trail(engine, [OTHER_LICENCE], PLANTS[0]) == []
+    assert [e.event.kind for e in audit.trail(engine, [LICENCE], "B-2")] == ["plant_batch.created"]
+    assert audit.trail(engine, [LICENCE], "%") == []  # LIKE wildcards are literal
+
+
+def test_corrections_sit_beside_the_event_they_correct() -> None:
+    def row(position: int, event_id: str, corrects: str | None = None) -> feed.FeedRow:
+        at = datetime(2026, 11, 24, tzinfo=UTC)
+        return feed.FeedRow(
+            position,
+            event_id,
+            LICENCE,
+            "s",
+            "op",
+            None,
+            "k",
+            at,
+            at,
+            "accepted",
+            "x",
+            corrects=corrects,
+        )
+
+    entries = audit.pair([row(1, "a"), row(2, "b"), row(3, "c", corrects="a")])
+    assert [e.event.event_id for e in entries] == ["a", "b"]
+    assert [c.event_id for c in entries[0].corrections] == ["c"]
+
+
+def test_describe_handles_every_shape_it_may_meet() -> None:
+    assert describe_payload({"kind": "no.such.kind"}) == "no.such.kind"
+    assert describe_payload({"kind": "plant.harvested"}) == "plant.harvested"  # missing fields
+    correction = describe_payload(
+        {
+            "kind": "record.corrected",
+            "corrects": "e-1",
+            "reason": "wrong scale",
+            "replacement": {"kind": "tag.retired", "uid": "U1", "reason": "damaged"},
+        }
+    )
+    assert correction == "Correction of e-1: Retired tag U1 (damaged) (wrong scale)"
+
+
+def test_plants_per_phase_over_time_ends_with_today(engine: Engine) -> None:
+    floor_day(engine)
+    today = datetime.now(UTC).date()
+    days = history.phases_over_time(engine, [LICENCE], today + timedelta(days=2))
+    assert [d.day for d in days] == [today + timedelta(days=i) for i in range(3)]
+    assert days[-1].counts == {"immature": 6, "vegetative": 0, "flowering": 3}
+    svg = str(charts.phases(days))
+    assert svg.startswith('<svg class="chart"')
+    assert "6 immature, 0 vegetative, 3 flowering" in svg
+
+
+def test_the_wet_weight_chart_names_each_batch_and_its_exact_weight() -> None:
+    svg = str(charts.wet_weights([("HB-1", Decimal("1530.45")), ("HB-<2>", Decimal("80"))]))
+    assert "HB-1: 1530.45 g" in svg
+    assert "HB-&lt;2&gt;" in svg  # escaped
+    assert str(charts.wet_weights([])) == '<p class="muted">No harvests yet.</p>'
+
+
+def test_the_reconciliation_sheet_lists_what_must_be_counted(engine: Engine) -> None:
+    floor_day(engine)
+    rec = reports.reconciliation(engine, [LICENCE])
+    assert [(p.uid, p.location, p.phase) for p in rec.plants] == [
+        (uid_, "Flower 1", "flowering") for uid_ in PLANTS[3:]
+    ]
+    assert [(b.batch_id, b.immature) for b in rec.batches] == [("B-1", 6)]
+    assert [h.name for h in rec.harvests] == ["HB-1"]
+    assert rec.history == []
+
+
+def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine) -> None:
+    floor_day(engine)
+    send(engine, Station("veg-9"), batch_created("B-9", 101))
+    start = datetime.now(UTC) - timedelta(hours=1)
+    report = reports.audit(engine, [LICENCE], start, start + timedelta(hours=2))
+    assert report.total == 9
+    created = next(k for k in report.kinds if k.kind == "plant_batch.created")
+    assert (created.accepted, created.rejected) == (1, 2)
+    assert report.rules == [("BATCH-MAX-100", 2)]
+    assert [r.summary.split(":")[0] for r in report.rejected] == [
+        "Started batch B-2",
+        "Started batch B-9",
+    ]
+    later = reports.audit(engine, [LICENCE], start + timedelta(hours=2), start + timedelta(days=1))
+    assert (later.total, later.rejected) == (0, [])

@@ -1,0 +1,246 @@
+"""Payload builders for packages, transfers, sales and compliance records (floor events are in
+:mod:`tests.server.floor`)."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.server.floor import LICENCE
+
+PACKAGE_ROLL = "1A4FF0300000022000"  # + 6 digits
+NOW = datetime.now(UTC)
+
+
+def package_uid(n: int) -> str:
+    return f"{PACKAGE_ROLL}{n:06d}"
+
+
+def grams(value: str) -> dict[str, Any]:
+    return {"weight": {"value": value, "unit": "g"}}
+
+
+def package_tags_received(first: int, last: int) -> dict[str, Any]:
+    return {
+        "kind": "tags.received",
+        "tag_type": "package",
+        "first": package_uid(first),
+        "last": package_uid(last),
+    }
+
+
+def package_created(
+    uid: str,
+    sources: list[tuple[str, str]],
+    *,
+    category: str = "flower",
+    strain: str = "Blue Dream",
+    quantity: dict[str, Any] | None = None,
+    for_processor: bool = False,
+) -> dict[str, Any]:
+    """``sources``: (harvest batch, grams) pairs; the package holds their sum unless
+    ``quantity`` says otherwise."""
+    total = sum(float(g) for _, g in sources)
+    return {
+        "kind": "package.created",
+        "uid": uid,
+        "category": category,
+        "strain": strain,
+        "sources": [
+            {"harvest_batch": hb, "weight": {"value": g, "unit": "g"}} for hb, g in sources
+        ],
+        "quantity": quantity if quantity is not None else grams(f"{total:g}"),
+        "for_processor": for_processor,
+        "location": "Vault",
+    }
+
+
+def party(licence: str, name: str = "Green Acres Farm") -> dict[str, str]:
+    return {"name": name, "address": f"1 Farm Road ({licence})", "licence": licence}
+
+
+def manifested(
+    manifest_id: str,
+    items: list[tuple[str, str]],
+    *,
+    category: str = "flower",
+    strain: str = "Blue Dream",
+    seller: str = LICENCE,
+    purchaser: str = "C11-0000456-LIC",
+) -> dict[str, Any]:
+    """``items``: (package UID, grams) pairs."""
+    return {
+        "kind": "transfer.manifested",
+        "manifest_id": manifest_id,
+        "seller": party(seller),
+        "purchaser": party(purchaser, "Coastal Distribution"),
+        "transfer_date": NOW.date().isoformat(),
+        "estimated_departure": (NOW + timedelta(hours=1)).isoformat(),
+        "estimated_arrival": (NOW + timedelta(hours=4)).isoformat(),
+        "items": [
+            {
+                "uid": uid,
+                "category": category,
+                "strain": strain,
+                "description": f"{strain} {category}, {g} g",
+                "quantity": grams(g),
+            }
+            for uid, g in items
+        ],
+    }
+
+
+def departed(manifest_id: str, at: datetime | None = None) -> dict[str, Any]:
+    when = at if at is not None else datetime.now(UTC)
+    return {
+        "kind": "transfer.departed",
+        "manifest_id": manifest_id,
+        "departed_at": when.isoformat(),
+    }
+
+
+def arrived(manifest_id: str, uids: list[str], seller: str = "CCL21-0009999") -> dict[str, Any]:
+    return {
+        "kind": "transfer.arrived",
+        "manifest_id": manifest_id,
+        "seller": party(seller, "Hill Farm"),
+        "arrived_at": datetime.now(UTC).isoformat(),
+        "uids": uids,
+    }
+
+
+def received(
+    manifest_id: str,
+    accepted: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    rejected: list[tuple[str, str]] = (),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    return {
+        "kind": "transfer.received",
+        "manifest_id": manifest_id,
+        "accepted": [{"uid": u, "quantity": grams(g)} for u, g in accepted],
+        "rejected": [{"uid": u, "reason": r} for u, r in rejected],
+    }
+
+
+def sale(package: str, quantity: dict[str, Any], price: str = "35.00") -> dict[str, Any]:
+    return {
+        "kind": "sale.recorded",
+        "package_uid": package,
+        "quantity": quantity,
+        "price": price,
+        "sold_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def licence_updated(**fields: Any) -> dict[str, Any]:
+    return {"kind": "licence.updated", **fields}
+
+
+def closed_out() -> dict[str, Any]:
+    return {"kind": "inventory.closed_out", "note": "Licence surrendered; inventory destroyed"}
+
+
+def location_added(name: str, kind: str = "canopy") -> dict[str, Any]:
+    return {
+        "kind": "location.added",
+        "name": name,
+        "location_kind": kind,
+        "premises": "1 Farm Road, Salinas CA",
+    }
+
+
+def user_registered(user_id: str, role: str = "user", name: str = "Jo Garcia") -> dict[str, Any]:
+    return {"kind": "user.registered", "user_id": user_id, "full_name": name, "role": role}
+
+
+def user_trained(user_id: str, on: str = "2024-06-03") -> dict[str, Any]:
+    return {
+        "kind": "user.trained",
+        "user_id": user_id,
+        "trained_on": on,
+        "description": "Track-and-trace floor procedures",
+        "trainer": "A. Chen (administrator)",
+    }
+
+
+def user_cancelled(user_id: str) -> dict[str, Any]:
+    return {"kind": "user.cancelled", "user_id": user_id, "reason": "Left the company"}
+
+
+def training_registered(user_id: str) -> dict[str, Any]:
+    return {
+        "kind": "training.registered",
+        "user_id": user_id,
+        "course": "State account manager training",
+        "registered_on": "2024-01-18",
+    }
+
+
+def tags_ordered(quantity: int = 1000) -> dict[str, Any]:
+    return {
+        "kind": "tags.ordered",
+        "tag_type": "plant",
+        "quantity": quantity,
+        "order_reference": "PO-2024-117",
+    }
+
+
+def access_lost(lost_at: datetime, station_id: str | None = "harvest-1") -> dict[str, Any]:
+    return {
+        "kind": "access.lost",
+        "lost_at": lost_at.isoformat(),
+        "cause": "Broker unreachable: connection refused",
+        "station_id": station_id,
+    }
+
+
+def access_restored(lost_event_id: str, restored_at: datetime, backlog: int) -> dict[str, Any]:
+    return {
+        "kind": "access.restored",
+        "lost_event_id": lost_event_id,
+        "restored_at": restored_at.isoformat(),
+        "cause": "Broker unreachable: connection refused",
+        "backlog": backlog,
+    }
+
+
+def record_flagged(event_id: str) -> dict[str, Any]:
+    return {
+        "kind": "record.flagged",
+        "event_id": event_id,
+        "problem": "Wet weight keyed against the wrong plant",
+        "discovered_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def corrected(event_id: str, replacement: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "record.corrected",
+        "corrects": event_id,
+        "reason": "Keyed in error",
+        "discovered_at": datetime.now(UTC).isoformat(),
+        "replacement": replacement,
+    }
+
+
+def diversion_discovered(uids: list[str]) -> dict[str, Any]:
+    return {
+        "kind": "diversion.discovered",
+        "category": "theft",
+        "discovered_at": datetime.now(UTC).isoformat(),
+        "description": "Packages missing from the vault at the morning count",
+        "uids": uids,
+    }
+
+
+def diversion_reported(discovery_event_id: str) -> dict[str, Any]:
+    return {
+        "kind": "diversion.reported",
+        "discovery_event_id": discovery_event_id,
+        "reported_at": datetime.now(UTC).isoformat(),
+        "department_reference": "DCC-2024-5521",
+        "law_enforcement_agency": "Salinas Police Department",
+        "law_enforcement_reference": "SPD-24-118803",
+    }
+
+
+def reconciled(day: str = "2024-06-20") -> dict[str, Any]:
+    return {"kind": "reconciliation.recorded", "business_date": day}

@@ -1,0 +1,190 @@
+"""Every payload kind reaches its projection, and a rebuild from the log reproduces them all."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from schemas.acks import Outcome
+from schemas.events import EventEnvelope
+from server.db.tables import PROJECTION_TABLES
+from server.ingest.pipeline import Pipeline
+from server.rules.kinds import ALL_KINDS
+from server.store.projections import HANDLERS
+from server.store.rebuild import verify
+from tests.server import domain as d
+from tests.server.floor import (
+    Station,
+    batch_created,
+    flowering,
+    harvested,
+    tagged,
+    tags_received,
+    uid,
+)
+from tests.server.test_pipeline import run
+
+HB = "HB-2026-11-22"
+FOREIGN = ["1A4FF0900000022000000001", "1A4FF0900000022000000002"]
+
+
+def every_kind(station: Station, console: Station) -> list[tuple[Station, EventEnvelope]]:
+    """A licensee's life, from set-up to close-out, touching every payload kind but
+    ``record.corrected`` (tests/server/test_corrections.py)."""
+    plants = [uid(1), uid(2), uid(3)]
+    p1, p2 = d.package_uid(1), d.package_uid(2)
+    lost_at = datetime.now(UTC) - timedelta(hours=2)
+    lost = station.event(d.access_lost(lost_at))
+    out: list[tuple[Station, EventEnvelope]] = [
+        (console, console.event(d.licence_updated(licence_type="producer", status="active"))),
+        (console, console.event(d.licence_updated(close_of_business="18:00:00"))),
+        (console, console.event(d.location_added("Flower 1", "canopy"))),
+        (console, console.event(d.location_added("Drying Room 1", "drying_room"))),
+        (console, console.event(d.user_registered("j.garcia"))),
+        (console, console.event(d.user_trained("j.garcia", "2024-06-03"))),
+        (console, console.event(d.training_registered("j.garcia"))),
+        (console, console.event(d.tags_ordered())),
+        (station, station.event(tags_received(1, 50))),
+        (station, station.event(d.package_tags_received(1, 20))),
+        (station, station.event(batch_created("B-17", 10))),
+        (station, station.event(tagged("B-17", plants))),
+        (station, station.event(flowering(plants))),
+        (station, station.event({"kind": "plants.moved", "uids": plants, "location": "Flower 1"})),
+    ]
+    out += [(station, station.event(harvested(u, "500", harvest_batch=HB))) for u in plants]
+    waste = {"value": "20", "unit": "g"}
+    out += [
+        (
+            station,
+            station.event(
+                {
+                    "kind": "harvest_batch.weighed",
+                    "harvest_batch": HB,
+                    "weight_type": "dry",
+                    "weight": {"value": "400", "unit": "g"},
+                }
+            ),
+        ),
+        (
+            station,
+            station.event(
+                {
+                    "kind": "plant.destroyed",
+                    "batch_id": "B-17",
+                    "count": 2,
+                    "waste_weight": waste,
+                    "method": "compost",
+                    "reason": "Root rot",
+                }
+            ),
+        ),
+        (
+            station,
+            station.event(
+                {
+                    "kind": "waste.recorded",
+                    "harvest_batch": HB,
+                    "location": "Trim room",
+                    "weight": waste,
+                    "method": "compost",
+                    "reason": "Stems",
+                }
+            ),
+        ),
+        (station, station.event({"kind": "tag.retired", "uid": uid(49), "reason": "Damaged"})),
+        (station, station.event(d.package_created(p1, [(HB, "100")]))),
+        (station, station.event(d.package_created(p2, [(HB, "50")]))),
+        (station, lost),
+        (
+            station,
+            station.event(d.access_restored(lost.event_id, lost_at + timedelta(minutes=30), 0)),
+        ),
+        (console, console.event(d.manifested("M-1", [(p1, "100")]))),
+        (console, console.event(d.departed("M-1"))),
+        (console, console.event(d.arrived("M-IN-1", FOREIGN))),
+        (
+            console,
+            console.event(
+                d.received("M-IN-1", accepted=[(FOREIGN[0], "28")], rejected=[(FOREIGN[1], "Wet")])
+            ),
+        ),
+        (console, console.event(d.sale(p2, d.grams("3.5")))),
+        (console, console.event(d.record_flagged(lost.event_id))),
+    ]
+    discovery = console.event(d.diversion_discovered([p2]))
+    out += [
+        (console, discovery),
+        (console, console.event(d.diversion_reported(discovery.event_id))),
+        (console, console.event(d.reconciled())),
+        (console, console.event(d.user_cancelled("j.garcia"))),
+        (console, console.event(d.licence_updated(status="surrendered"))),
+        (console, console.event(d.closed_out())),
+    ]
+    return out
+
+
+def run_all(pipeline: Pipeline, events: list[tuple[Station, EventEnvelope]]) -> list[Any]:
+    acks = []
+    for station, event in events:
+        acks += run(pipeline, station, event)
+    return acks
+
+
+def rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql)).all()]
+
+
+def test_every_payload_kind_has_a_projection() -> None:
+    assert set(HANDLERS) == ALL_KINDS
+
+
+def test_every_kind_is_projected_and_rebuilt_identically(engine: Engine) -> None:
+    pipeline = Pipeline(engine)
+    events = every_kind(Station(), Station("console"))
+    acks = run_all(pipeline, events)
+    assert [(a.outcome, a.violations) for a in acks] == [(Outcome.ACCEPTED, [])] * len(events)
+    kinds = {e.kind for _, e in events}
+    assert kinds == ALL_KINDS - {"record.corrected"}
+
+    empty = [t for t in PROJECTION_TABLES if rows(engine, f"SELECT count(*) FROM {t}") == [(0,)]]
+    assert empty == ["corrections"]
+    p1, p2 = d.package_uid(1), d.package_uid(2)
+    assert rows(
+        engine, "SELECT uid, source, status, quantity_grams FROM packages ORDER BY uid"
+    ) == [
+        (p1, "created", "departed", "100"),
+        (p2, "created", "on_hand", "50"),
+        (FOREIGN[0], "received", "on_hand", "28"),
+    ]
+    assert rows(engine, "SELECT packaged_grams FROM harvest_batches") == [("150",)]
+    assert rows(
+        engine, "SELECT item_type, item_id FROM tags WHERE uid = :u".replace(":u", f"'{p1}'")
+    ) == [("package", p1)]
+    assert rows(
+        engine, "SELECT direction, manifest_id, status FROM transfers ORDER BY direction"
+    ) == [
+        ("in", "M-IN-1", "received"),
+        ("out", "M-1", "departed"),
+    ]
+    assert rows(
+        engine,
+        "SELECT uid, decision, reject_reason FROM transfer_items WHERE direction = 'in'"
+        " ORDER BY uid",
+    ) == [(FOREIGN[0], "accepted", None), (FOREIGN[1], "rejected", "Wet")]
+    (user,) = rows(engine, "SELECT user_id, role, first_trained_on, cancel_reason FROM users")
+    assert user[:2] == ("j.garcia", "user")
+    assert str(user[2]) == "2024-06-03"
+    assert user[3] == "Left the company"
+    (licence,) = rows(
+        engine, "SELECT licence_type, status, close_of_business, closed_out_at FROM licence_details"
+    )
+    assert licence[:2] == ("producer", "surrendered")
+    assert str(licence[2]).startswith("18:00")
+    assert licence[3] is not None
+    (loss,) = rows(engine, "SELECT station_id, backlog, restored_at FROM access_losses")
+    assert loss[:2] == ("harvest-1", 0)
+    assert loss[2] is not None
+
+    assert verify(engine, keep=False) == (len(events), [])

@@ -1,0 +1,42 @@
+"""The migrations build exactly the tables the code declares, on SQLite and PostgreSQL, and
+the newest one can be undone and done again."""
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from server.db.engine import alembic_config, current_revision, head_revision, migrate
+from server.db.metadata import METADATA
+from server.db.tables import PROJECTION_TABLES
+
+
+def _differences(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, METADATA))
+
+
+def test_migrated_schema_matches_the_table_declarations(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    assert _differences(engine) == []
+
+
+def test_every_projection_table_exists_and_has_a_licence_column(engine: Engine) -> None:
+    inspector = sa.inspect(engine)
+    for name in PROJECTION_TABLES:
+        columns = {c["name"] for c in inspector.get_columns(name)}
+        assert "licence" in columns, name
+
+
+def test_the_domain_migration_goes_down_and_up_again(engine: Engine) -> None:
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")
+    assert current_revision(engine) == "0001"
+    assert not sa.inspect(engine).has_table("packages")
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    assert _differences(engine) == []

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from devices.uid import TAG_LENGTH
 from edge.access import AccessTracker, Loss
-from edge.config import StationConfig, Workflow
+from edge.config import ConfigError, StationConfig, Workflow
 from edge.crash import crash_point
 from edge.describe import describe
 from edge.devices_io import CodeSeen, DeviceHub, DeviceProblem, TagSeen, WeightSeen
@@ -111,18 +111,22 @@ class Agent:
                     for p in (broker.ca_file, broker.cert_file, broker.key_file)
                 )
             )
-        self.link = StationLink(
-            config.licence,
-            config.station_id,
-            broker.host,
-            broker.port,
-            client_id=broker.client_id,
-            username=broker.username,
-            password=broker.read_password(),
-            on_ack=lambda ack: self.inbox.put(_AckIn(ack)),
-            tls=tls,
-            keepalive=broker.keepalive_s,
-        )
+        try:
+            self.link = StationLink(
+                config.licence,
+                config.station_id,
+                broker.host,
+                broker.port,
+                client_id=broker.client_id,
+                username=broker.username,
+                password=broker.read_password(),
+                on_ack=lambda ack: self.inbox.put(_AckIn(ack)),
+                tls=tls,
+                keepalive=broker.keepalive_s,
+            )
+        except (OSError, ValueError, ConfigError) as err:  # ssl.SSLError is an OSError
+            self.outbox.close()
+            raise AgentError(f"broker: cannot set up the link to {broker.url}: {err}") from err
         self.link.on_connected = lambda: self.inbox.put(_LinkUp())
         self.link.on_disconnected = lambda cause: self.inbox.put(_LinkDown(cause))
         self.link.on_puback = lambda mid: self.inbox.put(_PubAck(mid))

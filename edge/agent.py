@@ -365,7 +365,7 @@ class Agent:
         payload: dict[str, Any],
         meta: Callable[[EventEnvelope], dict[str, Any]] | None = None,
         *,
-        quiet: bool = False,
+        access_record: bool = False,
     ) -> EventEnvelope | None:
         operator = self.session.operator
         if operator is None:  # the callers check; this is the last line of defence
@@ -387,7 +387,8 @@ class Agent:
             )
 
         try:
-            event = self.outbox.append(build, meta=meta)
+            # Loss-of-access records document the outage itself: kept even when full.
+            event = self.outbox.append(build, meta=meta, over_capacity=access_record)
         except ValidationError as err:
             problem = err.errors()[0]
             where = ".".join(str(p) for p in problem["loc"][2:] if not str(p).startswith("plant"))
@@ -397,7 +398,7 @@ class Agent:
             self._refuse(f"Not recorded: station storage is full ({err}). Call your administrator.")
             return None
         log.info("recorded #%d %s", event.sequence, event.kind)
-        if not quiet:
+        if not access_record:
             self._latest_event = event.event_id
             state = "saved" if self.access.offline else "pending"
             where = "will be sent when access returns" if self.access.offline else "sending…"
@@ -489,7 +490,7 @@ class Agent:
                 named = {"event_id": event.event_id, "sequence": event.sequence}
                 return {"access": {**loss.to_json(), **named}}
 
-            event = self._record(lost, meta=state, quiet=True)
+            event = self._record(lost, meta=state, access_record=True)
             if event is None:
                 return
             loss.event_id, loss.sequence = event.event_id, event.sequence
@@ -501,7 +502,10 @@ class Agent:
                 "cause": (loss.restore_cause or loss.cause)[:500],
                 "backlog": loss.backlog or 0,
             }
-            if self._record(restored, meta=lambda _e: {"access": None}, quiet=True) is not None:
+            if (
+                self._record(restored, meta=lambda _e: {"access": None}, access_record=True)
+                is not None
+            ):
                 self.access.loss = None
 
     # -- periodic work -----------------------------------------------------------------------
@@ -509,7 +513,7 @@ class Agent:
     def _tick(self) -> None:
         self.sender.pump()
         now = datetime.now(UTC)
-        if self.access.check(self.sender.oldest_unacked_since(), now):
+        if self.access.check(self.sender.waiting_since(), now):
             loss = self.access.loss
             assert loss is not None
             log.warning("access lost since %s: %s", loss.lost_at.isoformat(), loss.cause)

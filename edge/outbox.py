@@ -97,14 +97,17 @@ class Outbox:
         build: Callable[[str, int], EventEnvelope],
         *,
         meta: Callable[[EventEnvelope], dict[str, Any]] | None = None,
+        over_capacity: bool = False,
     ) -> EventEnvelope:
         """Make and store one event: ``build(event_id, sequence)`` returns the envelope.
 
         ``meta(event)`` returns entries written in the same transaction (state that must
-        change with this event, such as the loss-of-access record). Raises OutboxFull at capacity,
-        and whatever ``build`` raises (nothing is stored then, and no number is used up)."""
+        change with this event, such as the loss-of-access record). ``over_capacity``: the
+        station's own compliance records (loss of access) are stored even when full.
+        Raises OutboxFull at capacity, and whatever ``build`` raises (nothing is stored then,
+        and no number is used up)."""
         with self._lock:
-            if self._depth >= self.capacity:
+            if self._depth >= self.capacity and not over_capacity:
                 raise OutboxFull(
                     f"the outbox holds {self._depth} unsent events (capacity {self.capacity})"
                 )

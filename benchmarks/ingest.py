@@ -99,6 +99,10 @@ SERVER_READY = "subscribed to the shared group"
 ECHO_READY = "echo ready"
 
 
+# The stations' operator: registered and trained per licensee (USER-AUTHORISED).
+OPERATOR = "op-bench"
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -124,7 +128,7 @@ class Floor:
             licence=self.licence,
             station_id=self.station_id,
             device_id=device_id,
-            operator_id="op-bench",
+            operator_id=OPERATOR,
             sequence=next(self.sequence),
             occurred_at=datetime.now(UTC),
             payload=payload,
@@ -338,9 +342,13 @@ def run_echo(port: int) -> None:
 
 
 def prepare_database(url: str, licences: Sequence[str]) -> None:
-    """``seedtrace db upgrade`` and ``seedtrace licensees add``, as Python calls."""
+    """``seedtrace db upgrade``, ``seedtrace licensees add`` and ``seedtrace users add`` (an
+    account manager, then the stations' trained operator), as Python calls."""
+    from datetime import date
+
     from server.db.engine import make_engine, migrate
     from server.store.licensees import add_licensee
+    from server.store.users import register_user
 
     engine = make_engine(url)
     try:
@@ -352,6 +360,20 @@ def prepare_database(url: str, licences: Sequence[str]) -> None:
                 name=f"Benchmark Farms {licence}",
                 jurisdiction="OR",
                 timezone="America/Los_Angeles",
+            )
+            trained = date(2024, 1, 15)
+            register_user(
+                engine, licence, "am-bench", "Bench Manager", "account_manager", trained, "State"
+            )
+            register_user(
+                engine,
+                licence,
+                OPERATOR,
+                "Bench Operator",
+                "user",
+                trained,
+                "Bench Manager",
+                operator_id="am-bench",
             )
     finally:
         engine.dispose()

@@ -6,6 +6,7 @@ reloaded *after* the passwords are printed, so a failed reload cannot lose them.
 """
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -106,7 +107,7 @@ def _run(
     reload: bool,
     pid_file: Path,
     *,
-    rotate: list[str] | tuple[()],
+    rotate: Collection[str],
 ) -> None:
     from server.brokerauth.accounts import AccountError
     from server.brokerauth.install import BrokerFiles, InstallError, issue, reload_broker

@@ -3,6 +3,10 @@
 Starts a private mosquitto on a free loopback port, a fresh SQLite database under
 ``var/demo/``, the real ingest server as a subprocess, and a scripted station that publishes
 a short floor day over MQTT and prints the server's answer to each event.
+
+The licensee's people are registered first, as ``seedtrace users add`` does: the account
+manager by the server operator, the floor worker by the account manager, each with a training
+record (USER-AUTHORISED rejects events of anyone else).
 """
 
 import os
@@ -10,16 +14,24 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
 
 LICENCE = "OR-DEMO-0001"
 STATION = "harvest-1"
 ROLL = "1A4FF01000000220000"  # + 5 digits
+MANAGER = "ana.chen"
+WORKER = "maria.lopez"
+
+
+class Step(NamedTuple):
+    what: str
+    payload: dict[str, Any]
+    operator: str = WORKER
 
 
 def _uid(n: int) -> str:
@@ -38,15 +50,15 @@ def _reading(grams: str, stable: bool = True) -> dict[str, Any]:
     }
 
 
-def scenario() -> list[tuple[str, dict[str, Any]]]:
-    """(what a worker did, payload) for a short floor day."""
+def scenario() -> list[Step]:
+    """What each worker did, for a short floor day."""
     plants = [_uid(n) for n in range(1, 7)]
-    steps: list[tuple[str, dict[str, Any]]] = [
-        (
+    steps: list[Step] = [
+        Step(
             "Receive a roll of 50 plant tags",
             {"kind": "tags.received", "tag_type": "plant", "first": _uid(1), "last": _uid(50)},
         ),
-        (
+        Step(
             "Start batch B-2026-001: 12 Blue Dream clones",
             {
                 "kind": "plant_batch.created",
@@ -57,11 +69,11 @@ def scenario() -> list[tuple[str, dict[str, Any]]]:
                 "location": "Veg Room 1",
             },
         ),
-        (
+        Step(
             "Tag 6 plants of the batch",
             {"kind": "plants.tagged", "batch_id": "B-2026-001", "uids": plants},
         ),
-        (
+        Step(
             "Move them to flower",
             {
                 "kind": "plants.phase_changed",
@@ -73,7 +85,7 @@ def scenario() -> list[tuple[str, dict[str, Any]]]:
     ]
     for uid, grams in zip(plants[:3], ["512.4", "487.95", "530.1"], strict=True):
         steps.append(
-            (
+            Step(
                 f"Harvest plant {uid}, {grams} g wet",
                 {
                     "kind": "plant.harvested",
@@ -86,7 +98,7 @@ def scenario() -> list[tuple[str, dict[str, Any]]]:
             )
         )
     steps.append(
-        (
+        Step(
             f"Scan plant {plants[0]} again by mistake and weigh it (it was harvested)",
             {
                 "kind": "plant.harvested",
@@ -98,7 +110,7 @@ def scenario() -> list[tuple[str, dict[str, Any]]]:
         )
     )
     steps.append(
-        (
+        Step(
             "Try to start a batch of 150 seeds",
             {
                 "kind": "plant_batch.created",
@@ -108,6 +120,19 @@ def scenario() -> list[tuple[str, dict[str, Any]]]:
                 "strain": "Sour Diesel",
                 "location": "Nursery",
             },
+        )
+    )
+    steps.append(
+        Step(
+            "A visitor who was never trained tries to destroy a plant",
+            {
+                "kind": "plant.destroyed",
+                "uid": plants[5],
+                "waste_weight": {"value": "350", "unit": "g"},
+                "method": "compost",
+                "reason": "Mould",
+            },
+            operator="visitor.1",
         )
     )
     return steps
@@ -121,6 +146,7 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
     from server.broker import PrivateBroker
     from server.db.engine import make_engine, migrate
     from server.store.licensees import add_licensee
+    from server.store.users import register_user
 
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -134,6 +160,19 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
         name="Demo Farm LLC",
         jurisdiction="OR",
         timezone="America/Los_Angeles",
+    )
+    register_user(
+        engine, LICENCE, MANAGER, "Ana Chen", "account_manager", date(2024, 1, 15), "State"
+    )
+    register_user(
+        engine,
+        LICENCE,
+        WORKER,
+        "Maria Lopez",
+        "user",
+        date(2024, 1, 22),
+        "Ana Chen (account manager)",
+        operator_id=MANAGER,
     )
     engine.dispose()
 
@@ -151,15 +190,16 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
         try:
             link.connect()
             typer.echo(f"server     pid {server.pid}, log {server_log}")
-            typer.echo(f"station    {LICENCE}/{STATION}\n")
-            for sequence, (what, payload) in enumerate(scenario(), start=1):
+            typer.echo(f"station    {LICENCE}/{STATION}")
+            typer.echo(f"staff      {MANAGER} (account manager), {WORKER} (user), trained\n")
+            for sequence, (what, payload, operator) in enumerate(scenario(), start=1):
                 event = EventEnvelope.model_validate(
                     {
                         "event_id": new_event_id(),
                         "licence": LICENCE,
                         "station_id": STATION,
                         "device_id": "scale-1" if payload["kind"] == "plant.harvested" else None,
-                        "operator_id": "maria.lopez",
+                        "operator_id": operator,
                         "sequence": sequence,
                         "occurred_at": datetime.now(UTC),
                         "payload": payload,

@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import broker_cmd, devices_cmd, edge_cmd, rules_cmd, server_cmd
+from cli import broker_cmd, devices_cmd, edge_cmd, rules_cmd, server_cmd, users_cmd
 
 app = typer.Typer(
     name="seedtrace",
@@ -15,6 +15,7 @@ app.add_typer(server_cmd.db_app, name="db")
 app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")
 app.add_typer(rules_cmd.rules_app, name="rules")
+app.add_typer(users_cmd.users_app, name="users")
 app.add_typer(broker_cmd.broker_app, name="broker")
 app.add_typer(edge_cmd.edge_app, name="edge")
 

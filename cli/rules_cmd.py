@@ -17,10 +17,12 @@ def list_rules(
         typer.Option("--jurisdiction", "-j", help="Only this jurisdiction's pack: OR, CA or CT."),
     ] = None,
 ) -> None:
-    """Print the rule table (ID, section, citation, jurisdictions, deadline, implemented)."""
+    """Print the rule table: ID, section, the packs holding it (cited by the state's text, or as
+    the record-soundness baseline), implemented or not, citation, deadline."""
     # Imported here so `seedtrace --help` works on a station without the server extras.
     from server.rules.calendar import JURISDICTIONS
     from server.rules.catalogue import ENTRIES, pack
+    from server.rules.docs import applies_in
 
     entries = list(ENTRIES)
     if jurisdiction is not None:
@@ -32,12 +34,12 @@ def list_rules(
             )
         ids = pack(wanted)
         entries = [e for e in entries if e.id in ids]
-    rows = [("ID", "sec", "jurisdictions", "impl", "citation", "deadline")]
+    rows = [("ID", "sec", "applies in", "impl", "citation", "deadline")]
     rows += [
         (
             e.id,
             e.section,
-            ",".join(sorted(e.jurisdictions)),
+            applies_in(e),
             "yes" if e.implemented else "no",
             e.citation,
             e.deadline.describe() if e.deadline else "",

@@ -11,6 +11,9 @@
 
 :class:`PrivateBroker` runs ``mosquitto`` on a free loopback port with such a config, and can
 stop and start it again on the same port and persistence file (outage tests).
+
+The production config (TLS, no anonymous access, password and ACL files) is
+:mod:`server.brokerauth.conf`; it shares :data:`TUNING` with this one.
 """
 
 import os

@@ -116,11 +116,14 @@ def write_atomically(path: Path, text: str, *, group: str | None, mode: int = FI
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise InstallError(f"cannot write {path}: {err}") from err
-    dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)  # the rename itself survives a power cut
-    finally:
-        os.close(dir_fd)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a power cut
+        finally:
+            os.close(dir_fd)
+    except OSError as err:
+        raise InstallError(f"wrote {path} but could not sync {path.parent}: {err}") from err
 
 
 def reload_broker(pid_file: Path = DEFAULT_PID_FILE) -> int:

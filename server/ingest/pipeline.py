@@ -18,9 +18,12 @@ One call to :meth:`Pipeline.process` handles a batch of messages in **one transa
    A sequence number below the next expected one with an unknown ``event_id`` is refused
    (SEQUENCE-CONFLICT): the station reused a number. Gaps that stay open are reported by
    :func:`open_gaps`.
-4. **Rules.** Every rule for the event's kind runs (:mod:`server.rules`); an event with any
+4. **Rules.** Every rule of the licensee's pack (its jurisdiction's, :func:`server.rules.
+   catalogue.pack`) for the event's kind runs (:mod:`server.rules`); an event with any
    violation is stored as rejected, with all its violations, and changes nothing else.
-   Rejected events consume their sequence number: the station moves on.
+   Rejected events consume their sequence number: the station moves on. A correction that
+   passes its own rules is then decided by replaying the licensee's log with the replacement
+   in place (:mod:`server.store.corrections`).
 5. **Store.** The log append and the projection changes commit together, or not at all.
 
 The caller publishes the replies only after the commit, and acknowledges the broker after that.
@@ -30,18 +33,22 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, ContractRule, Outcome, Violation
-from schemas.events import EventEnvelope, Payload
+from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
 from server.db.tables import EventLog, HeldEvent, Licensee, Station
 from server.ingest.parse import Parsed, canonical, contract_violation
-from server.rules import Rule, evaluate
-from server.store import projections
+from server.rules import REGISTRY, Rule, evaluate
+from server.rules.calendar import Jurisdiction
+from server.rules.catalogue import pack
+from server.rules.people import CONSOLE_STATION
+from server.store import corrections, projections
 from server.store.state import DbState
 
 L = EventLog.__table__  # type: ignore[attr-defined]
@@ -75,8 +82,22 @@ class Gap:
     oldest_received_at: datetime
 
 
-# The pseudo-station under which events made on the server itself are recorded.
-CONSOLE_STATION = "console"
+__all__ = ["CONSOLE_STATION", "BatchResult", "Gap", "Pipeline", "Reply", "open_gaps"]
+
+
+@dataclass(slots=True)
+class _Txn:
+    """One ingest transaction: its connection, the jurisdiction of every licensee it locked,
+    and one state view per licensee (kept across the transaction's events: see DbState)."""
+
+    conn: sa.Connection
+    jurisdictions: dict[str, str]
+    states: dict[str, DbState] = field(default_factory=dict)
+
+    def state(self, licence: str) -> DbState:
+        if licence not in self.states:
+            self.states[licence] = DbState(self.conn, licence)
+        return self.states[licence]
 
 
 def utcnow() -> datetime:
@@ -92,8 +113,17 @@ class Pipeline:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.engine = engine
-        self.rules = None if rules is None else list(rules)
+        self.rules = list(REGISTRY.values()) if rules is None else list(rules)
         self.clock = clock
+        self._packs: dict[str, list[Rule]] = {}
+
+    def rules_for(self, jurisdiction: str) -> list[Rule]:
+        """The rules applied to a licensee of ``jurisdiction``: its pack."""
+        if jurisdiction not in self._packs:
+            # add_licensee admits only OR, CA and CT; pack() refuses anything else.
+            ids = pack(cast(Jurisdiction, jurisdiction))
+            self._packs[jurisdiction] = [r for r in self.rules if r.id in ids]
+        return self._packs[jurisdiction]
 
     def process(self, events: list[Parsed]) -> BatchResult:
         """Decide ``events`` (in arrival order) in one transaction; returns the replies."""
@@ -101,9 +131,9 @@ class Pipeline:
         if not events:
             return result
         with self.engine.begin() as conn:
-            known = _lock_licensees(conn, sorted({e.envelope.licence for e in events}))
+            txn = _Txn(conn, _lock_licensees(conn, sorted({e.envelope.licence for e in events})))
             for parsed in events:
-                self._decide(conn, parsed, known, result)
+                self._decide(txn, parsed, result)
         return result
 
     def submit(
@@ -126,7 +156,8 @@ class Pipeline:
         now = self.clock()
         result = BatchResult()
         with self.engine.begin() as conn:
-            known = _lock_licensees(conn, [licence])
+            txn = _Txn(conn, _lock_licensees(conn, [licence]))
+            known = txn.jurisdictions
             sequence = _next_sequence(conn, licence, station_id) if licence in known else 1
             envelope = EventEnvelope(
                 event_id=new_event_id(),
@@ -138,14 +169,12 @@ class Pipeline:
                 payload=payload,
             )
             body, digest = canonical(envelope)
-            self._decide(conn, Parsed(envelope, body, digest, now), known, result)
+            self._decide(txn, Parsed(envelope, body, digest, now), result)
         return result.replies[0].ack
 
-    def _decide(
-        self, conn: sa.Connection, parsed: Parsed, known: set[str], result: BatchResult
-    ) -> None:
-        ev = parsed.envelope
-        if ev.licence not in known:
+    def _decide(self, txn: _Txn, parsed: Parsed, result: BatchResult) -> None:
+        conn, ev = txn.conn, parsed.envelope
+        if ev.licence not in txn.jurisdictions:
             result.replies.append(
                 _rejection(
                     parsed,
@@ -207,10 +236,10 @@ class Pipeline:
         if ev.sequence > expected:
             self._hold(conn, parsed, result)
             return
-        self._apply(conn, parsed, result)
+        self._apply(txn, parsed, result)
         expected += 1
         while (released := _take_held(conn, ev.licence, ev.station_id, expected)) is not None:
-            self._apply(conn, released, result)
+            self._apply(txn, released, result)
             expected += 1
         conn.execute(
             ST.update()
@@ -247,9 +276,12 @@ class Pipeline:
         )
         result.held += 1
 
-    def _apply(self, conn: sa.Connection, parsed: Parsed, result: BatchResult) -> None:
-        ev = parsed.envelope
-        violations = evaluate(DbState(conn, ev.licence), ev, self.rules)
+    def _apply(self, txn: _Txn, parsed: Parsed, result: BatchResult) -> None:
+        conn, ev = txn.conn, parsed.envelope
+        state, rules = txn.state(ev.licence), self.rules_for(txn.jurisdictions[ev.licence])
+        violations = evaluate(state, ev, rules)
+        if not violations and isinstance(ev.payload, RecordCorrected):
+            violations = corrections.replay_with(conn, ev, rules)
         outcome = Outcome.REJECTED if violations else Outcome.ACCEPTED
         position = conn.execute(
             L.insert()
@@ -272,6 +304,7 @@ class Pipeline:
         ).scalar_one()
         if outcome is Outcome.ACCEPTED:
             projections.apply(conn, ev, position)
+            state.changed(ev.kind)
         result.applied += 1
         result.replies.append(
             Reply(
@@ -287,14 +320,15 @@ class Pipeline:
         )
 
 
-def _lock_licensees(conn: sa.Connection, licences: list[str]) -> set[str]:
+def _lock_licensees(conn: sa.Connection, licences: list[str]) -> dict[str, str]:
+    """Lock the registered ones of ``licences``; returns their jurisdictions."""
     rows = conn.execute(
-        sa.select(LIC.c.licence)
+        sa.select(LIC.c.licence, LIC.c.jurisdiction)
         .where(LIC.c.licence.in_(licences))
         .order_by(LIC.c.licence)
         .with_for_update()
-    ).scalars()
-    return set(rows)
+    ).all()
+    return {licence: jurisdiction for licence, jurisdiction in rows}
 
 
 def _stored_next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int | None:

@@ -9,7 +9,17 @@ only the first.
 The rule modules are imported here explicitly (no folder scanning).
 """
 
-from server.rules import cultivation, harvest, tags
+from server.rules import cultivation, harvest, people, product, tags, transfers
 from server.rules.base import REGISTRY, Rule, evaluate
 
-__all__ = ["REGISTRY", "Rule", "cultivation", "evaluate", "harvest", "tags"]
+__all__ = [
+    "REGISTRY",
+    "Rule",
+    "cultivation",
+    "evaluate",
+    "harvest",
+    "people",
+    "product",
+    "tags",
+    "transfers",
+]

@@ -5,7 +5,13 @@ it enforces today. An entry is implemented when its ID is registered, never by a
 Citations are copied exactly from RULES.md (a test compares them).
 
 Rule packs: a rule belongs to OR's pack when its citation cites Oregon, to CA's when it cites
-California. Connecticut has, in this folder, only the DCP's 2021 announcement of BioTrack, which
+California, and to every pack when it is in the **record-soundness baseline**
+(:data:`BASELINE`): the rules without which the record itself stops being one record (a UID on
+two items, two batches with one identifier, a plant harvested twice, a package from nowhere, an
+unknown operator, a correction that erases its original). The current state is computed from the
+events on the assumption that these hold, so no jurisdiction can go without them, whichever
+texts happen to cite them (TAG-ONE-ITEM cites only California, BATCH-ID-UNIQUE only Oregon).
+Connecticut has, in this folder, only the DCP's 2021 announcement of BioTrack, which
 sets no deadlines and no detailed duties. What it does say: cannabis is tracked "from when it is
 first planted as a seed or clone to the point of sale" as it is "grown, manufactured into other
 products, packaged, tested, and sold" (ENTRY-FROM-ORIGIN, PHASE-ORDER, PRODUCT-FROM-HARVEST);
@@ -14,8 +20,8 @@ provisioned tag for life and quantities by weight: TAG-PROVISIONED, TAG-ONE-ITEM
 HARVEST-WET-WEIGHT, WEIGHT-UNITS); licensees "enter information" themselves (USER-AUTHORISED,
 ACCOUNTABLE, NO-FALSIFICATION); an "alternative vendor's software" must interact with the state's
 program (SECONDARY-SYNC); and the data is used by DCP, revenue and law enforcement
-(REGULATOR-ACCESS). So the CT pack is the rules that keep the record sound, and no section B
-deadline; it is to be revisited against the Connecticut regulations themselves.
+(REGULATOR-ACCESS). So the CT pack is the baseline plus SECONDARY-SYNC and REGULATOR-ACCESS,
+and no section B deadline; it is to be revisited against the Connecticut regulations themselves.
 """
 
 from dataclasses import dataclass
@@ -33,23 +39,30 @@ SECTION_TITLES: dict[Section, str] = {
     "C": "Records, accountability and access",
 }
 
-# Reasoned from connecticut-biotrack-announcement.txt; see the module docstring.
-CT_PACK = frozenset(
+# In every pack: the projections (server/store) rely on them; see the module docstring.
+BASELINE = frozenset(
     {
-        "TAG-ONE-ITEM",
+        "BATCH-ID-UNIQUE",
         "TAG-PROVISIONED",
-        "PHASE-ORDER",
+        "TAG-ONE-ITEM",
+        "TAG-STAYS-ON-PLANT",
         "ENTRY-FROM-ORIGIN",
-        "PRODUCT-FROM-HARVEST",
+        "PHASE-ORDER",
         "HARVEST-WET-WEIGHT",
+        "HARVEST-BATCH-NAME",
+        "PRODUCT-FROM-HARVEST",
         "WEIGHT-UNITS",
         "USER-AUTHORISED",
+        "TRANSFER-MANIFEST",
         "ACCOUNTABLE",
         "NO-FALSIFICATION",
-        "SECONDARY-SYNC",
-        "REGULATOR-ACCESS",
     }
 )
+
+# Reasoned from connecticut-biotrack-announcement.txt; see the module docstring.
+CT_PACK = BASELINE | {"SECONDARY-SYNC", "REGULATOR-ACCESS"}
+
+Basis = Literal["citation", "baseline"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +96,27 @@ class CatalogueEntry:
     deadline: Deadline | None = None
 
     @property
-    def jurisdictions(self) -> frozenset[Jurisdiction]:
+    def cited_by(self) -> frozenset[Jurisdiction]:
+        """The jurisdictions whose text the citation names (CT: its announcement)."""
         parts = [part.strip() for part in self.citation.split(";")]
         found: set[Jurisdiction] = {
             j for j in JURISDICTIONS if any(p.startswith(f"{j} ") for p in parts)
         }
-        if self.id in CT_PACK:
+        if self.id in CT_PACK - BASELINE:
             found.add("CT")
         return frozenset(found)
+
+    @property
+    def jurisdictions(self) -> frozenset[Jurisdiction]:
+        """The jurisdictions whose pack holds this rule."""
+        return frozenset(JURISDICTIONS) if self.id in BASELINE else self.cited_by
+
+    def basis(self, jurisdiction: Jurisdiction) -> Basis | None:
+        """Why the rule is in ``jurisdiction``'s pack: its citation, or the baseline (None:
+        it is not)."""
+        if jurisdiction in self.cited_by:
+            return "citation"
+        return "baseline" if self.id in BASELINE else None
 
     @property
     def implemented(self) -> bool:

@@ -1,4 +1,5 @@
-"""Batches and plants: entry from an origin, batch limits, phase order."""
+"""Batches and plants: entry from an origin, batch limits, phase order, tagged before the
+canopy."""
 
 from collections.abc import Iterator
 
@@ -75,8 +76,10 @@ def entry_from_origin(state: StateView, event: EventEnvelope) -> Iterator[str]:
                 f"cannot {verb} {wanted}"
             )
         return
-    for uid in _plant_uids(event):
-        if state.plant(uid) is None:
+    uids = _plant_uids(event)
+    plants = state.plants(uids)
+    for uid in uids:
+        if uid not in plants:
             yield f"No plant carries UID {uid}; tag it from its batch first"
 
 
@@ -100,8 +103,10 @@ def _plant_uids(event: EventEnvelope) -> list[str]:
 )
 def phase_order(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
-    for uid in _plant_uids(event):
-        plant = state.plant(uid)
+    uids = _plant_uids(event)
+    plants = state.plants(uids)
+    for uid in uids:
+        plant = plants.get(uid)
         if plant is None:
             continue  # ENTRY-FROM-ORIGIN reports it
         if plant.phase in ENDED:
@@ -111,3 +116,36 @@ def phase_order(state: StateView, event: EventEnvelope) -> Iterator[str]:
                 yield f"Plant {uid} is {plant.phase}; it cannot go back or stay at {p.phase.value}"
         elif isinstance(p, PlantHarvested) and plant.phase != "flowering":
             yield f"Plant {uid} is {plant.phase}; only a flowering plant is harvested"
+
+
+@rule(
+    "PLANT-TAGGED-TO-FLOWER",
+    citation="OR UID Tags (1)(c); CA 8403(b)(3)",
+    summary="A plant carries its own UID before it flowers or enters a canopy area (OR: by 8 "
+    "inches tall; height is not recorded, so the phase and the canopy are what is checked).",
+    kinds=["plant_batch.created", "plants.phase_changed", "plants.moved"],
+)
+def plant_tagged_to_flower(state: StateView, event: EventEnvelope) -> Iterator[str]:
+    p = event.payload
+    if isinstance(p, PlantBatchCreated):
+        place = state.location(p.location)
+        if place is not None and place.kind == "canopy":
+            yield (
+                f"Batch {p.batch_id} would put untagged plants in canopy area {p.location}; "
+                "tag each plant with its own UID before it goes to the canopy"
+            )
+        return
+    assert isinstance(p, PlantsPhaseChanged | PlantsMoved)
+    flowering = isinstance(p, PlantsPhaseChanged) and p.phase.value == "flowering"
+    place = None if p.location is None else state.location(p.location)
+    to_canopy = place is not None and place.kind == "canopy"
+    if not (flowering or to_canopy):
+        return
+    plants, tags = state.plants(p.uids), state.tags(p.uids)
+    for uid in p.uids:
+        plant, tag = plants.get(uid), tags.get(uid)
+        if plant is None or plant.phase in ENDED:
+            continue  # ENTRY-FROM-ORIGIN or PHASE-ORDER reports it
+        if tag is None or tag.status != "assigned" or tag.item_id != uid:
+            doing = "flower" if flowering else f"enter canopy area {p.location}"
+            yield f"Plant {uid} no longer carries its own UID; it may not {doing} untagged"

@@ -11,14 +11,24 @@ from pathlib import Path
 
 from server.rules import REGISTRY
 from server.rules.calendar import JURISDICTIONS
-from server.rules.catalogue import ENTRIES, SECTION_TITLES, CatalogueEntry, pack
+from server.rules.catalogue import BASELINE, ENTRIES, SECTION_TITLES, CatalogueEntry, pack
+from server.rules.kinds import ALL_KINDS
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 FIX_COMMAND = ".venv/bin/python -m server.rules.docs"
 
+BASELINE_PARAGRAPH = (
+    "**Packs and the baseline.** A licensee's jurisdiction picks its pack, and the ingest runs "
+    "only the rules of that pack. A rule is in a state's pack when it cites that state's text "
+    "(*cited* below), and in every pack when it belongs to the record-soundness baseline "
+    "(*baseline*): the rules without which the record stops being one record, whichever text "
+    "happens to cite them: "
+    + ", ".join(sorted(BASELINE))
+    + ". The current state is computed from the events on the assumption that these hold."
+)
+
 CT_PARAGRAPH = (
-    "**The CT pack.** OR and CA packs follow the citations: a rule is in a state's pack when it "
-    "cites that state's text. For Connecticut the folder holds only the DCP's 2021 BioTrack "
+    "**The CT pack.** For Connecticut the folder holds only the DCP's 2021 BioTrack "
     "announcement, which sets no deadlines and no detailed duties. It does say that cannabis is "
     "tracked from seed or clone to sale as it is grown, manufactured, packaged, tested and sold "
     "(ENTRY-FROM-ORIGIN, PHASE-ORDER, PRODUCT-FROM-HARVEST); that the state wants a real-time "
@@ -27,8 +37,8 @@ CT_PARAGRAPH = (
     "enter the information themselves (USER-AUTHORISED, ACCOUNTABLE, NO-FALSIFICATION), possibly "
     "through another vendor's software that interacts with the state's (SECONDARY-SYNC); and that "
     "DCP, revenue and law enforcement use the data (REGULATOR-ACCESS). So the CT pack is the "
-    "rules that keep the record sound, without section B deadlines, until it is checked against "
-    "the Connecticut regulations themselves."
+    "baseline plus SECONDARY-SYNC and REGULATOR-ACCESS, without section B deadlines, until it is "
+    "checked against the Connecticut regulations themselves."
 )
 
 
@@ -36,20 +46,30 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def applies_in(e: CatalogueEntry) -> str:
+    """``OR, CA cited; CT baseline``: the packs holding the rule, and why."""
+    cited = [j for j in JURISDICTIONS if e.basis(j) == "citation"]
+    base = [j for j in JURISDICTIONS if e.basis(j) == "baseline"]
+    parts = [f"{', '.join(cited)} cited"] if cited else []
+    parts += [f"{', '.join(base)} baseline"] if base else []
+    return "; ".join(parts)
+
+
+def _kinds(kinds: frozenset[str]) -> str:
+    if kinds == ALL_KINDS:
+        return "every kind"
+    return ", ".join(f"`{k}`" for k in sorted(kinds))
+
+
 def _row(e: CatalogueEntry) -> list[str]:
     registered = REGISTRY.get(e.id)
-    cells = [
-        f"`{e.id}`",
-        e.citation,
-        ", ".join(sorted(e.jurisdictions)),
-        e.summary,
-    ]
+    cells = [f"`{e.id}`", e.citation, applies_in(e), e.summary]
     if e.section == "B":
         assert e.deadline is not None
         cells += [e.deadline.describe(), e.deadline.resolved_by]
     cells += [
         "yes" if registered else "no",
-        ", ".join(f"`{k}`" for k in sorted(registered.kinds)) if registered else "",
+        _kinds(registered.kinds) if registered else "",
     ]
     return cells
 
@@ -70,6 +90,8 @@ def render() -> str:
         "after its last day, or at the licensee's close of business when configured; hour-based "
         "deadlines are elapsed time.",
         "",
+        BASELINE_PARAGRAPH,
+        "",
         CT_PARAGRAPH,
         "",
         "| jurisdiction | rules in its pack | implemented |",
@@ -79,7 +101,7 @@ def render() -> str:
         ids = pack(j)
         lines.append(f"| {j} | {len(ids)} | {len(ids & REGISTRY.keys())} |")
     for section, title in SECTION_TITLES.items():
-        header = ["ID", "citation", "jurisdictions", "what it checks"]
+        header = ["ID", "citation", "applies in", "what it checks"]
         if section == "B":
             header += ["deadline", "resolved by"]
         header += ["implemented", "checked on"]

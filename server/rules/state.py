@@ -164,6 +164,8 @@ class StateView(Protocol):
 
     def transfer(self, direction: str, manifest_id: str) -> TransferState | None: ...
 
+    def outage(self, lost_event_id: str) -> OutageState | None: ...
+
     def outages(self, at: datetime) -> list[OutageState]:
         """Losses of access still open, restored with fewer events entered than their
         backlog, or whose span contains ``at``."""

@@ -1,52 +1,78 @@
-"""The UID tag ledger: provisioned tags only, one item per tag for life."""
+"""The UID tag ledger: provisioned tags only, of the right type, one item per tag for life."""
 
 from collections.abc import Iterator
 
+from schemas.commerce import PackageCreated
 from schemas.events import EventEnvelope, PlantsTagged, TagRetired, TagsReceived
 from server.rules.base import rule
 from server.rules.state import StateView
+from server.rules.text import uid_list
+
+
+def _assigned(event: EventEnvelope) -> tuple[list[str], str] | None:
+    """The UIDs an event puts on new items, and the tag type they need."""
+    p = event.payload
+    if isinstance(p, PlantsTagged):
+        return list(p.uids), "plant"
+    if isinstance(p, PackageCreated):
+        return [p.uid], "package"
+    return None
 
 
 @rule(
     "TAG-PROVISIONED",
     citation="OR UID Tags (1)(a); CA 8403(a)(1),(a)(3)",
     summary="Only UIDs issued to this licensee, whose receipt is documented, may be used.",
-    kinds=["plants.tagged", "tag.retired"],
+    kinds=["plants.tagged", "package.created", "tag.retired"],
 )
 def tag_provisioned(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
-    uids = p.uids if isinstance(p, PlantsTagged) else [p.uid] if isinstance(p, TagRetired) else []
+    wanted: str | None = None
+    if isinstance(p, TagRetired):
+        uids = [p.uid]
+    elif (assigned := _assigned(event)) is not None:
+        uids, wanted = assigned
+    else:
+        return
+    tags = state.tags(uids)
     for uid in uids:
-        tag = state.tag(uid)
+        tag = tags.get(uid)
         if tag is None:
             yield f"UID {uid} was never received by this licensee; record the tag delivery first"
-        elif isinstance(p, PlantsTagged) and tag.tag_type != "plant":
-            yield f"UID {uid} is a {tag.tag_type} tag; a plant needs a plant tag"
+        elif wanted is not None and tag.tag_type != wanted:
+            yield f"UID {uid} is a {tag.tag_type} tag; a {wanted} needs a {wanted} tag"
 
 
 @rule(
     "TAG-ONE-ITEM",
     citation="CA 8403(b)(4),(e)",
     summary="A UID is assigned to one item for life; a retired UID is never used again.",
-    kinds=["plants.tagged", "tags.received", "tag.retired"],
+    kinds=["plants.tagged", "package.created", "tags.received", "tag.retired"],
 )
 def tag_one_item(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
     if isinstance(p, TagsReceived):
-        for uid in p.expand():
-            if state.tag(uid) is not None:
-                yield f"UID {uid} was already received; a UID is delivered once"
-    elif isinstance(p, PlantsTagged):
-        for uid in p.uids:
-            tag = state.tag(uid)
-            if tag is not None and tag.status == "assigned":
-                yield f"UID {uid} is already on {tag.item_type} {tag.item_id}"
-            elif tag is not None and tag.status == "retired":
-                yield f"UID {uid} was retired; a retired UID is never used again"
-    elif isinstance(p, TagRetired):
+        uids = p.expand()
+        known = state.tags(uids)
+        again = [uid for uid in uids if uid in known]
+        if again:
+            yield f"{uid_list(again)}: already received; a UID is delivered once"
+        return
+    if isinstance(p, TagRetired):
         tag = state.tag(p.uid)
         if tag is not None and tag.status == "retired":
             yield f"UID {p.uid} is already retired"
+        return
+    assigned = _assigned(event)
+    if assigned is None:
+        return
+    tags = state.tags(assigned[0])
+    for uid in assigned[0]:
+        tag = tags.get(uid)
+        if tag is not None and tag.status == "assigned":
+            yield f"UID {uid} is already on {tag.item_type} {tag.item_id}"
+        elif tag is not None and tag.status == "retired":
+            yield f"UID {uid} was retired; a retired UID is never used again"
 
 
 @rule(

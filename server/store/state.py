@@ -223,7 +223,9 @@ class DbState:
             frozenset(i.uid for i in items if i.decision is not None),
         )
 
-    def outages(self, at: datetime) -> list[OutageState]:
+    def _losses(self, *where: sa.ColumnElement[bool]) -> list[OutageState]:
+        """Losses of access with the count of events the log holds from their span: one
+        query, a counting subquery per loss over the (licence, occurred_at) index."""
         during = sa.and_(
             L.c.licence == LOSS.c.licence,
             L.c.occurred_at >= LOSS.c.lost_at,
@@ -243,13 +245,19 @@ class DbState:
                 LOSS.c.backlog,
                 entered,
             )
-            .where(LOSS.c.licence == self.licence_id)
+            .where(LOSS.c.licence == self.licence_id, *where)
             .order_by(LOSS.c.lost_at)
         ).all()
-        found = [OutageState(*r) for r in rows]
+        return [OutageState(*tuple(r)) for r in rows]
+
+    def outage(self, lost_event_id: str) -> OutageState | None:
+        found = self._losses(LOSS.c.lost_event_id == lost_event_id)
+        return found[0] if found else None
+
+    def outages(self, at: datetime) -> list[OutageState]:
         return [
             o
-            for o in found
+            for o in self._losses()
             if o.restored_at is None
             or (o.backlog is not None and o.entered < o.backlog)
             or o.lost_at <= at <= o.restored_at

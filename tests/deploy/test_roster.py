@@ -3,6 +3,7 @@
 import itertools
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -133,3 +134,13 @@ def test_accounts_gone_from_the_roster_are_removed() -> None:
         "station.OR-1001.harvest-1",
     }
     assert after.new_passwords == {}
+
+
+def test_the_shipped_example_roster_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "deploy/mosquitto/broker-accounts.toml.example"
+    roster = parse_roster(example.read_text(), str(example))
+    assert [s.username for s in roster.stations] == [
+        "station.020-1002345ABC.harvest-1",
+        "station.020-1002345ABC.trim-1",
+    ]
+    assert roster.ingest == ("seedtrace-ingest-1",)

@@ -2,9 +2,11 @@
 
 Both connect over TLS with the credentials ``seedtrace broker credentials`` issued, configured
 the way a deployment configures them: the link with the CA file, user name and password, the
-ingest with ``SEEDTRACE_MQTT_*`` settings. An event goes in; its ack comes back.
+ingest with ``SEEDTRACE_MQTT_*`` settings. An event goes in; its ack comes back. And the whole
+agent, from the ``[broker]`` section of a station.toml, reaches the broker the same way.
 """
 
+import queue
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,14 +14,19 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from edge.link import LinkError, StationLink
+from devices.sim.uhf import UhfModuleSim
+from edge.link import LinkError, StationLink, TlsFiles
 from schemas.acks import Outcome
+from schemas.status import StationState, StationStatus
 from server.config import ServerSettings
 from server.db.engine import make_engine, migrate
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
 from server.store.licensees import add_licensee
-from tests.deploy.conftest import INGEST, A, SecureBroker
+from tests.deploy.conftest import A_TOPICS, CONSOLE, INGEST, A, SecureBroker
+from tests.deploy.probe import GRANTED_QOS_1, Probe
+from tests.edge.helpers import InProcessAgent, config_data, make_config
+from tests.server.conftest import register_staff
 from tests.server.floor import Station, tags_received
 
 pytestmark = pytest.mark.broker
@@ -36,6 +43,7 @@ def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Ing
         jurisdiction="OR",
         timezone="America/Los_Angeles",
     )
+    register_staff(engine, "OR-1001")  # the station's operator is a trained user (USER-AUTHORISED)
     settings = ServerSettings(
         database_url=str(engine.url),
         mqtt_host="127.0.0.1",  # the broker certificate names 127.0.0.1 and localhost
@@ -59,11 +67,16 @@ def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Ing
 
 
 def station_link(sb: SecureBroker, host: str, password: str) -> StationLink:
-    link = StationLink("OR-1001", "harvest-1", host, sb.tls_port, username=A, password=password)
-    # The edge branch gives StationLink a `tls=TlsFiles(ca_file=...)` argument (fed from
-    # station.toml's broker.ca_file); until it is merged, set the same paho option directly.
-    link._client.tls_set(ca_certs=str(sb.ca))
-    return link
+    # What the agent builds from station.toml's [broker] url, username, password_file, ca_file.
+    return StationLink(
+        "OR-1001",
+        "harvest-1",
+        host,
+        sb.tls_port,
+        username=A,
+        password=password,
+        tls=TlsFiles(ca_file=str(sb.ca)),
+    )
 
 
 def test_an_event_goes_in_over_tls_and_its_ack_comes_back(
@@ -89,3 +102,35 @@ def test_a_link_with_a_wrong_password_does_not_connect(secure_broker: SecureBrok
             link.connect(timeout=2)
     finally:
         link.close()
+
+
+def test_the_agent_connects_with_the_broker_settings_of_its_station_toml(
+    secure_broker: SecureBroker, tmp_path: Path
+) -> None:
+    password_file = tmp_path / "mqtt-password"
+    password_file.write_text(secure_broker.passwords[A] + "\n")
+    broker = {
+        "url": f"mqtts://localhost:{secure_broker.tls_port}",
+        "username": A,
+        "password_file": str(password_file),
+        "ca_file": str(secure_broker.ca),
+    }
+    console = Probe(
+        secure_broker.local_port, CONSOLE, secure_broker.passwords[CONSOLE], ca=None
+    ).connect()
+    with UhfModuleSim() as uhf:
+        config = make_config(config_data(tmp_path, 0, scale=None, uhf=uhf, broker=broker))
+        agent = InProcessAgent(config).start()
+        try:
+            assert console.subscribe(f"{A_TOPICS}/status") == GRANTED_QOS_1
+            while True:  # the agent announces itself once its link is up
+                try:
+                    got_topic, payload = console.messages.get(timeout=15)
+                except queue.Empty:
+                    raise AssertionError("the agent never said it was online") from None
+                status = StationStatus.model_validate_json(payload)
+                if got_topic == f"{A_TOPICS}/status" and status.state is StationState.ONLINE:
+                    break
+        finally:
+            agent.stop()
+            console.close()

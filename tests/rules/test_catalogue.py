@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from server.rules import REGISTRY
-from server.rules.catalogue import CATALOGUE, CT_PACK, ENTRIES, pack
+from server.rules.catalogue import BASELINE, CATALOGUE, CT_PACK, ENTRIES, pack
 
 ROOT = Path(__file__).resolve().parents[2]
 # ../shared next to the checkout, or next to the folder of worktrees (/work/wt/<name>).
@@ -64,15 +64,32 @@ def test_deadlines_exactly_for_section_b() -> None:
         assert (e.deadline is not None) == (e.section == "B"), e.id
 
 
-def test_packs_follow_citations() -> None:
-    assert "BATCH-ID-UNIQUE" in pack("OR")
-    assert "BATCH-ID-UNIQUE" not in pack("CA")
-    assert "TAG-ONE-ITEM" in pack("CA")
-    assert "TAG-ONE-ITEM" not in pack("OR")
+def test_packs_follow_citations_plus_the_baseline() -> None:
+    assert "PACKAGE-IDENTICAL" in pack("OR")  # cites only OR
+    assert "PACKAGE-IDENTICAL" not in pack("CA") | pack("CT")
+    assert "CLOSED-OUT" in pack("CA")  # cites only CA
+    assert "CLOSED-OUT" not in pack("OR") | pack("CT")
     assert "BATCH-MAX-100" in pack("OR") & pack("CA")
     assert pack("CT") == CT_PACK
     assert "REGULATOR-ACCESS" not in pack("OR") | pack("CA")
     assert all(e.jurisdictions for e in ENTRIES)
+
+
+def test_every_pack_holds_the_record_soundness_baseline() -> None:
+    assert CATALOGUE.keys() >= BASELINE
+    for j in ("OR", "CA", "CT"):
+        assert pack(j) >= BASELINE
+    # Each says why: TAG-ONE-ITEM cites only California, BATCH-ID-UNIQUE only Oregon.
+    assert CATALOGUE["TAG-ONE-ITEM"].basis("CA") == "citation"
+    assert CATALOGUE["TAG-ONE-ITEM"].basis("OR") == "baseline"
+    assert CATALOGUE["BATCH-ID-UNIQUE"].basis("OR") == "citation"
+    assert CATALOGUE["BATCH-ID-UNIQUE"].basis("CA") == "baseline"
+    assert CATALOGUE["PACKAGE-IDENTICAL"].basis("CA") is None
+
+
+def test_baseline_is_implemented_for_section_a() -> None:
+    """The projections rely on the baseline's section A rules: each must be enforced."""
+    assert {i for i in BASELINE if CATALOGUE[i].section == "A"} <= REGISTRY.keys()
 
 
 def test_ct_pack_names_only_catalogued_rules_and_no_deadlines() -> None:
@@ -83,3 +100,10 @@ def test_ct_pack_names_only_catalogued_rules_and_no_deadlines() -> None:
 def test_unknown_jurisdiction() -> None:
     with pytest.raises(ValueError, match="unknown jurisdiction"):
         pack("WA")  # type: ignore[arg-type]
+
+
+def test_every_section_a_rule_has_pure_function_cases() -> None:
+    """Each ingest invariant is checked, passing and rejecting, in tests/rules/test_*_rules.py."""
+    text = "".join(p.read_text() for p in (ROOT / "tests" / "rules").glob("test_*_rules.py"))
+    missing = [e.id for e in ENTRIES if e.section == "A" and f'"{e.id}"' not in text]
+    assert missing == []

@@ -20,8 +20,10 @@ def test_rules_list_for_one_jurisdiction() -> None:
     assert result.exit_code == 0, result.output
     assert "REGULATOR-ACCESS" in result.output
     assert "CT announcement" in result.output
-    assert "BATCH-ID-UNIQUE" not in result.output
-    assert "12 rules" in result.output
+    assert "BATCH-MAX-100" not in result.output  # cited by OR and CA only
+    assert "BATCH-ID-UNIQUE" in result.output  # baseline
+    assert "OR cited; CA, CT baseline" in result.output
+    assert "16 rules" in result.output
 
 
 def test_rules_list_refuses_an_unknown_jurisdiction() -> None:

@@ -23,6 +23,10 @@ def test_check_exits_1_when_stale_and_0_when_written(tmp_path: Path) -> None:
 
 def test_docs_name_ids_citations_and_the_ct_reasoning() -> None:
     text = render()
-    assert "| `UID-RETIRE-3BD` | CA 8403(e) | CA |" in text
+    assert "| `UID-RETIRE-3BD` | CA 8403(e) | CA cited |" in text
+    assert "| `TAG-ONE-ITEM` | CA 8403(b)(4),(e) | CA cited; OR, CT baseline |" in text
+    assert "| `USER-AUTHORISED` |" in text
+    assert "every kind" in text
     assert "3 business days after destruction or disposal" in text
     assert "The CT pack" in text
+    assert "record-soundness baseline" in text

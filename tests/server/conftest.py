@@ -10,6 +10,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -20,10 +21,13 @@ from sqlalchemy.engine import Engine
 from server.broker import PrivateBroker
 from server.db.engine import make_engine, migrate
 from server.store.licensees import add_licensee
+from server.store.users import register_user
+from tests.server.floor import MANAGER, OPERATOR
 
 PG_ADMIN = os.environ.get("SEEDTRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 LICENCE = "OR-1001"
 OTHER_LICENCE = "CA-2002"
+STAFF_EVENTS = 8  # accepted console events of the engine fixture: 2 users x 2 licensees x 2
 
 
 def _pg_url(dbname: str) -> str:
@@ -38,7 +42,7 @@ def _admin(sql: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
-    name = f"seedtrace_tmpl_{os.getpid()}"
+    name = f"seedtrace_tmpl_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         _admin(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as err:
@@ -83,8 +87,34 @@ def engine(database_url: str) -> Iterator[Engine]:
         jurisdiction="CA",
         timezone="America/Los_Angeles",
     )
+    for licence in (LICENCE, OTHER_LICENCE):
+        register_staff(eng, licence)
     yield eng
     eng.dispose()
+
+
+def register_staff(engine: Engine, licence: str) -> None:
+    """An account manager (bootstrapped by the server operator) and the floor worker the
+    tests' stations name, both trained: 4 accepted events of the pseudo-station console."""
+    register_user(
+        engine,
+        licence,
+        MANAGER,
+        "Ana Chen",
+        "account_manager",
+        date(2024, 1, 20),
+        "State account manager training",
+    )
+    register_user(
+        engine,
+        licence,
+        OPERATOR,
+        "Maria Lopez",
+        "user",
+        date(2024, 2, 1),
+        "Ana Chen (account manager)",
+        operator_id=MANAGER,
+    )
 
 
 @pytest.fixture

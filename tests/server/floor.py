@@ -10,6 +10,8 @@ from schemas.topics import Channel, topic
 from server.ingest.parse import Incoming
 
 LICENCE = "OR-1001"
+OPERATOR = "maria.lopez"  # registered and trained by tests/server/conftest.py
+MANAGER = "a.chen"  # the licensee's account manager, likewise
 
 
 def uid(n: int, prefix: str = "1A4FF01000000220") -> str:
@@ -19,9 +21,12 @@ def uid(n: int, prefix: str = "1A4FF01000000220") -> str:
 class Station:
     """Makes envelopes for one station, numbering them 1, 2, 3, ..."""
 
-    def __init__(self, station_id: str = "harvest-1", licence: str = LICENCE) -> None:
+    def __init__(
+        self, station_id: str = "harvest-1", licence: str = LICENCE, operator: str = OPERATOR
+    ) -> None:
         self.station_id = station_id
         self.licence = licence
+        self.operator = operator
         self.sequence = 0
 
     @property
@@ -34,7 +39,7 @@ class Station:
             "event_id": new_event_id(),
             "licence": self.licence,
             "station_id": self.station_id,
-            "operator_id": "maria.lopez",
+            "operator_id": self.operator,
             "sequence": self.sequence,
             "occurred_at": datetime.now(UTC),
             "payload": payload,

@@ -21,6 +21,8 @@ from tests.server.floor import (
 )
 
 MAX = 64 * 1024
+# The floor's events: not the staff registered by the engine fixture (station console).
+FLOOR = "station_id <> 'console'"
 
 
 def run(pipeline: Pipeline, station: Station, *events: object) -> list[Ack]:
@@ -81,7 +83,7 @@ def test_same_event_twice_has_one_effect_and_the_stored_answer(engine: Engine) -
         assert dup.outcome is Outcome.DUPLICATE
         assert dup.original_outcome is Outcome.ACCEPTED
         assert dup.received_at == first.received_at
-    assert count(engine, "SELECT count(*) FROM event_log") == 5
+    assert count(engine, "SELECT count(*) FROM event_log WHERE station_id <> 'console'") == 5
     assert count(engine, "SELECT plant_count FROM harvest_batches") == 1
 
 
@@ -108,7 +110,7 @@ def test_same_event_id_with_other_content_is_refused_as_a_conflict(engine: Engin
     assert ack.outcome is Outcome.REJECTED
     assert ack.violations[0].rule_id == "EVENT-ID-CONFLICT"
     assert count(engine, "SELECT initial_count FROM batches") == 10
-    assert count(engine, "SELECT count(*) FROM event_log") == 1
+    assert count(engine, "SELECT count(*) FROM event_log WHERE station_id <> 'console'") == 1
 
 
 def test_out_of_order_events_are_held_then_applied_in_order(engine: Engine) -> None:
@@ -130,7 +132,9 @@ def test_out_of_order_events_are_held_then_applied_in_order(engine: Engine) -> N
     ]
     assert count(engine, "SELECT count(*) FROM held_events") == 0
     with engine.connect() as conn:
-        order = conn.execute(sa.text("SELECT sequence FROM event_log ORDER BY position")).scalars()
+        order = conn.execute(
+            sa.text(f"SELECT sequence FROM event_log WHERE {FLOOR} ORDER BY position")
+        ).scalars()
         assert list(order) == [1, 2, 3]
     # A held event delivered again while waiting is not answered twice, nor held twice.
     later = station.event(flowering([uid(1)]))
@@ -157,7 +161,7 @@ def test_unknown_licence_is_refused_and_not_stored(engine: Engine) -> None:
     ack = run(pipeline, station, station.event(batch_created("B-1", 5)))[0]
     assert ack.outcome is Outcome.REJECTED
     assert ack.violations[0].rule_id == "LICENCE-UNKNOWN"
-    assert count(engine, "SELECT count(*) FROM event_log") == 0
+    assert count(engine, "SELECT count(*) FROM event_log WHERE station_id <> 'console'") == 0
 
 
 def test_a_rejected_event_changes_nothing_and_reports_every_violation(engine: Engine) -> None:
@@ -177,7 +181,7 @@ def test_a_rejected_event_changes_nothing_and_reports_every_violation(engine: En
     assert count(engine, "SELECT plant_count FROM harvest_batches") == 1
     # The rejection is on the record too, and the station's sequence moved on.
     assert count(engine, "SELECT count(*) FROM event_log WHERE outcome = 'rejected'") == 1
-    assert count(engine, "SELECT next_sequence FROM stations") == 7
+    assert count(engine, "SELECT next_sequence FROM stations WHERE station_id = 'harvest-1'") == 7
 
 
 def test_weights_are_stored_exactly_in_grams(engine: Engine) -> None:
@@ -206,7 +210,7 @@ def test_a_batch_with_a_failing_event_rolls_back_whole(engine: Engine) -> None:
     events = [station.event(batch_created("B-1", 5)), station.event(batch_created("B-2", 5))]
     with pytest.raises(RuntimeError):
         run(Broken(engine), station, *events)
-    assert count(engine, "SELECT count(*) FROM event_log") == 0
+    assert count(engine, "SELECT count(*) FROM event_log WHERE station_id <> 'console'") == 0
     assert count(engine, "SELECT count(*) FROM batches") == 0
 
 

@@ -11,6 +11,7 @@ from cli.main import app
 from server.db.engine import current_revision
 from server.ingest.pipeline import Pipeline
 from server.store.rebuild import snapshot, verify
+from tests.server.conftest import STAFF_EVENTS
 from tests.server.floor import Station, batch_created, harvested
 from tests.server.test_pipeline import grow, run
 
@@ -67,7 +68,7 @@ def test_rebuild_from_the_log_reproduces_the_projections(engine: Engine) -> None
     assert before["plants"]
     assert before["harvest_batches"]
     count, diff = verify(engine, keep=True)
-    assert (count, diff) == (6, [])
+    assert (count, diff) == (6 + STAFF_EVENTS, [])
     with engine.connect() as conn:
         assert snapshot(conn) == before
 
@@ -81,7 +82,7 @@ def test_rebuild_reports_a_projection_that_drifted(engine: Engine) -> None:
     assert len(diff) == 4  # two plants, each seen before and after
     assert all(line.startswith("plants: only") for line in diff)
     _, diff_after_repair = verify(engine, keep=True)
-    assert verify(engine, keep=False) == (4, [])
+    assert verify(engine, keep=False) == (4 + STAFF_EVENTS, [])
     assert diff_after_repair == diff
 
 
@@ -94,4 +95,4 @@ def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> Non
     grow(pipeline, station, n_plants=2)
     result = runner.invoke(app, ["db", "rebuild", "--check", "--database-url", database_url])
     assert result.exit_code == 0, result.output
-    assert "checked from 4 accepted events: 0 differences" in result.output
+    assert f"checked from {4 + STAFF_EVENTS} accepted events: 0 differences" in result.output

@@ -11,10 +11,12 @@ from schemas.events import PlantBatchCreated, PlantOrigin, TagsReceived, TagType
 from server.db.tables import EventLog
 from server.ingest.pipeline import CONSOLE_STATION
 from server.ingest.submit import submit
-from tests.server.conftest import LICENCE
+from tests.server.conftest import LICENCE, STAFF_EVENTS
 from tests.server.floor import uid
 
 L = EventLog.__table__  # type: ignore[attr-defined]
+# The engine fixture registered LICENCE's staff through the console first.
+STAFF = STAFF_EVENTS // 2
 
 
 def _batch(batch_id: str) -> PlantBatchCreated:
@@ -37,12 +39,12 @@ def _log(engine: Engine) -> list[sa.Row[tuple[str, int, str, str, str]]]:
 def test_console_events_are_numbered_attributed_and_stored(engine: Engine) -> None:
     first = submit(engine, LICENCE, "a.chen", TagsReceived(tag_type=TagType.PLANT, uids=[uid(1)]))
     second = submit(engine, LICENCE, "a.chen", _batch("B-1"))
-    assert (first.outcome, first.sequence) == (Outcome.ACCEPTED, 1)
-    assert (second.outcome, second.sequence) == (Outcome.ACCEPTED, 2)
-    rows = _log(engine)
+    assert (first.outcome, first.sequence) == (Outcome.ACCEPTED, STAFF + 1)
+    assert (second.outcome, second.sequence) == (Outcome.ACCEPTED, STAFF + 2)
+    rows = _log(engine)[STAFF:]
     assert [(r.station_id, r.sequence, r.operator_id) for r in rows] == [
-        (CONSOLE_STATION, 1, "a.chen"),
-        (CONSOLE_STATION, 2, "a.chen"),
+        (CONSOLE_STATION, STAFF + 1, "a.chen"),
+        (CONSOLE_STATION, STAFF + 2, "a.chen"),
     ]
     assert json.loads(rows[1].body)["event_id"] == second.event_id
 
@@ -52,7 +54,7 @@ def test_a_console_event_breaking_a_rule_is_rejected_and_kept(engine: Engine) ->
     again = submit(engine, LICENCE, "a.chen", _batch("B-1"))
     assert again.outcome is Outcome.REJECTED
     assert [v.rule_id for v in again.violations] == ["BATCH-ID-UNIQUE"]
-    assert [r.outcome for r in _log(engine)] == ["accepted", "rejected"]
+    assert [r.outcome for r in _log(engine)[STAFF:]] == ["accepted", "rejected"]
 
 
 def test_unknown_licence_is_refused(engine: Engine) -> None:
@@ -77,5 +79,7 @@ def test_concurrent_submissions_get_distinct_sequences(engine: Engine) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(a.sequence for a in acks if a.sequence is not None) == list(range(1, 9))
+    assert sorted(a.sequence for a in acks if a.sequence is not None) == list(
+        range(STAFF + 1, STAFF + 9)
+    )
     assert all(a.outcome is Outcome.ACCEPTED for a in acks)

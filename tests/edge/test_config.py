@@ -43,10 +43,11 @@ def test_the_examples_load_and_name_real_drivers() -> None:
 
 
 def test_edge_check_prints_what_a_config_sets_up() -> None:
-    result = CliRunner().invoke(app, ["edge", "check", str(EXAMPLES[0])])
-    assert result.exit_code == 0, result.output
-    assert "OK" in result.output
-    assert "workflows" in result.output
+    for args in (["edge", "check", str(EXAMPLES[0])], ["edge", "check", "-c", str(EXAMPLES[0])]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "OK" in result.output
+        assert "workflows" in result.output
 
 
 @pytest.mark.parametrize(

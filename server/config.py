@@ -5,8 +5,11 @@ Validated at start-up; a bad value stops the server with a message naming the va
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from server.accounts.lockout import LockoutPolicy
+from server.accounts.passwords import Passwords
 
 
 class ServerSettings(BaseSettings):
@@ -44,3 +47,52 @@ class ServerSettings(BaseSettings):
         "batches form by themselves under load.",
     )
     gap_report_after_s: float = Field(default=60.0, gt=0)
+
+    # --- REST API and accounts -------------------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    session_lifetime_s: int = Field(
+        default=12 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="How long a sign-in lasts (seconds), however active the session",
+    )
+    login_free_attempts: int = Field(
+        default=3, ge=1, description="Failed log-ins in a row before each attempt must wait"
+    )
+    login_backoff_base_s: float = Field(
+        default=1.0, gt=0, description="First wait; doubles with every further failure"
+    )
+    login_backoff_max_s: float = Field(default=60.0, gt=0)
+    login_lock_after: int = Field(
+        default=10, ge=2, description="Failed log-ins in a row that lock the account"
+    )
+    login_lock_s: float = Field(default=900.0, gt=0, description="How long a lock lasts")
+    argon2_time_cost: int = Field(default=3, ge=1, le=100)
+    argon2_memory_kib: int = Field(
+        default=65536, ge=64, le=4 * 1024 * 1024, description="Memory per password hash"
+    )
+    argon2_parallelism: int = Field(default=4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _argon2_memory(self) -> "ServerSettings":
+        if self.argon2_memory_kib < 8 * self.argon2_parallelism:
+            raise ValueError("argon2_memory_kib must be at least 8 x argon2_parallelism")
+        return self
+
+    def passwords(self) -> Passwords:
+        """The password hasher these settings describe."""
+        return Passwords(
+            time_cost=self.argon2_time_cost,
+            memory_kib=self.argon2_memory_kib,
+            parallelism=self.argon2_parallelism,
+        )
+
+    def lockout(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            free_attempts=self.login_free_attempts,
+            backoff_base_s=self.login_backoff_base_s,
+            backoff_max_s=self.login_backoff_max_s,
+            lock_after=self.login_lock_after,
+            lock_s=self.login_lock_s,
+        )

@@ -13,10 +13,18 @@ from server.console.render import STATIC
 
 
 def mount(app: FastAPI) -> None:
-    """Add the console to ``app`` (which must set ``app.state.engine`` and
-    ``app.state.console_viewers``, see :mod:`server.console.deps`)."""
+    """Add the console to ``app``, which has ``app.state.engine`` and either
+    ``app.state.authenticator`` (the accounts service: sign-in with a session cookie) or its
+    own ``app.state.console_viewers`` (see :mod:`server.console.deps`)."""
+    import server.console.people  # noqa: F401  (its routes join the pages' router)
     from server.console.pages import router as pages
 
+    if getattr(app.state, "console_viewers", None) is None:
+        from server.console.session import SessionViewers
+        from server.console.session import router as session
+
+        app.state.console_viewers = SessionViewers(app.state.authenticator)
+        app.include_router(session)
     app.include_router(pages)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 

@@ -11,6 +11,10 @@ the last ``id`` back as ``Last-Event-ID`` when it reconnects, so nothing is miss
 A comment line (``: keep-alive``) goes out when nothing happened for :data:`KEEPALIVE_S`, so
 proxies keep the connection open. A stream ends after :data:`MAX_STREAM_S` (the browser
 reconnects at once), so a server shutting down never waits long for open streams.
+
+The session is checked again every :data:`SESSION_CHECK_S`: when it has ended (signed out,
+expired, or the person was cancelled) the stream sends ``event: ended`` and closes, and the
+page goes to the sign-in form at once instead of showing data to someone who lost access.
 """
 
 import asyncio
@@ -26,6 +30,7 @@ POLL_S = 0.5
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 300.0
 RETRY_MS = 1000
+SESSION_CHECK_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +52,27 @@ Poll = Callable[[], list[Message]]
 (it keeps its own cursor)."""
 
 
-def stream(request: Request, poll: Poll, *, poll_s: float = POLL_S) -> StreamingResponse:
-    """A ``text/event-stream`` response that sends whatever ``poll`` returns."""
+def stream(
+    request: Request,
+    poll: Poll,
+    *,
+    signed_in: Callable[[], bool],
+    poll_s: float = POLL_S,
+) -> StreamingResponse:
+    """A ``text/event-stream`` response that sends whatever ``poll`` returns while
+    ``signed_in()`` (called in a worker thread) says the session is still valid."""
 
     async def messages() -> AsyncIterator[bytes]:
         yield f"retry: {RETRY_MS}\n\n".encode()
-        started = last_sent = time.monotonic()
+        started = last_sent = checked = time.monotonic()
         while time.monotonic() - started < MAX_STREAM_S:
             if await request.is_disconnected():
                 return
+            if time.monotonic() - checked >= SESSION_CHECK_S:
+                checked = time.monotonic()
+                if not await run_in_threadpool(signed_in):
+                    yield Message("ended", "Your session has ended.").encode()
+                    return
             new = await run_in_threadpool(poll)
             for message in new:
                 yield message.encode()

@@ -5,14 +5,16 @@ limited to the viewer's licences; a regulator's pages span all of its licensees 
 licence column (``multi``).
 """
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
-from server.console.deps import EngineDep, ViewerDep
+from server.console.deps import EngineDep, ViewerDep, ViewerSource
 from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.render import render
 from server.console.viewer import Viewer
@@ -25,13 +27,19 @@ NAV = [
     ("/console/stations", "Stations"),
     ("/console/inventory", "Inventory"),
     ("/console/tags", "Tag stock"),
+    ("/console/users", "Users"),
     ("/console/audit", "Audit trail"),
     ("/console/reports", "Reports"),
 ]
 
 
+FLASH = "seedtrace_flash"
+
+
 def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any) -> HTMLResponse:
-    """Render a full page: the template gets the viewer, the navigation and ``context``."""
+    """Render a full page: the template gets the viewer, the navigation and ``context``, and
+    the message an action left (:func:`flash`), shown once."""
+    kind, _, text = request.cookies.get(FLASH, "").partition(":")
     body = render(
         name,
         title=title,
@@ -39,12 +47,35 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
         nav=NAV,
         here=request.url.path,
         multi=len(viewer.licences) > 1,
-        flash=request.query_params.get("flash"),
-        flash_kind=request.query_params.get("flash_kind", "ok"),
+        flash=unquote(text) or None,
+        flash_kind="bad" if kind == "bad" else "ok",
         now=datetime.now(UTC),
         **context,
     )
-    return HTMLResponse(body, headers={"Cache-Control": "no-store"})
+    response = HTMLResponse(body, headers={"Cache-Control": "no-store"})
+    if text:
+        response.delete_cookie(FLASH, path="/console")
+    return response
+
+
+def flash(to: str, message: str, *, ok: bool) -> RedirectResponse:
+    """Back to ``to`` (post/redirect/get) with ``message`` shown once at the top. The message
+    travels in a cookie, not the URL, so nobody can craft a link that shows their text."""
+    response = RedirectResponse(to, status_code=303)
+    response.set_cookie(
+        FLASH,
+        f"{'ok' if ok else 'bad'}:{quote(message)}",
+        path="/console",
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+def still_signed_in(request: Request) -> Callable[[], bool]:
+    """For a live stream: is this request's session still valid?"""
+    source: ViewerSource = request.app.state.console_viewers
+    return lambda: source.viewer_for(request) is not None
 
 
 def _blank(value: str | None) -> str | None:
@@ -103,7 +134,7 @@ def feed_stream(
         html = render("_feed_rows.html", rows=list(reversed(rows)), multi=multi)
         return [live.Message("row", html, str(cursor))]
 
-    return live.stream(request, poll)
+    return live.stream(request, poll, signed_in=still_signed_in(request))
 
 
 @router.get("/stations")
@@ -131,7 +162,7 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep) -> A
         shown = html
         return [live.Message("replace", html)]
 
-    return live.stream(request, poll, poll_s=1.0)
+    return live.stream(request, poll, signed_in=still_signed_in(request), poll_s=1.0)
 
 
 @router.get("/inventory")

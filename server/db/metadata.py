@@ -5,8 +5,9 @@ Alembic's environment and the migration tests import this; a new table module is
 
 from sqlmodel import SQLModel
 
+import server.db.accounts
 import server.db.health
 import server.db.tables
 
 METADATA = SQLModel.metadata
-MODULES = (server.db.tables, server.db.health)
+MODULES = (server.db.tables, server.db.health, server.db.accounts)

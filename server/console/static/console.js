@@ -48,6 +48,12 @@ function connect(container) {
   };
   source.addEventListener("row", onMessage);
   source.addEventListener("replace", onMessage);
+  // The server ends the stream when the session ended (signed out elsewhere, expired, or
+  // the person was cancelled): leave the page rather than keep showing data.
+  source.addEventListener("ended", () => {
+    source.close();
+    window.location.assign("/console/sign-in?next=" + encodeURIComponent(window.location.pathname));
+  });
 }
 
 // Ask before a button with data-confirm does something that cannot be undone.

@@ -1,7 +1,7 @@
 """Station health: the latest status each station published (server.db.health).
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-24
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

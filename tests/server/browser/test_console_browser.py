@@ -1,37 +1,39 @@
 """The ops console in headless Chromium against a real site: mosquitto, the ingest worker,
-the health listener and the web app under uvicorn. Each test saves a screenshot of the page
-it ends on under tests/artifacts/."""
+the health listener and the web app (API + console) under uvicorn, with real accounts. Each
+test saves a screenshot of the pages it checks under tests/artifacts/."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
 from edge.link import StationLink
 from schemas.status import StationState, StationStatus
-from tests.server.browser.conftest import Site
-from tests.server.browser.harness import LiveServer, screenshot, serve
-from tests.server.conftest import LICENCE
-from tests.server.console.day import PLANTS, floor_day
-from tests.server.console.test_pages import MANAGER, make_app
-from tests.server.floor import Station, batch_created
+from tests.server.browser.conftest import REGULATOR, Site
+from tests.server.browser.harness import screenshot
+from tests.server.conftest import LICENCE, OTHER_LICENCE
+from tests.server.console.day import PLANTS, floor_day, send
+from tests.server.floor import Station, batch_created, tags_received
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
-@pytest.fixture
-def web(site: Site) -> Iterator[LiveServer]:
-    app: FastAPI = make_app(site.engine, MANAGER)
-    yield from serve(app)
+def test_signing_in_with_a_wrong_password_is_refused(site: Site, page: Any) -> None:
+    page.goto(f"{site.web.url}/console/inventory")
+    assert page.url.endswith("/console/sign-in?next=/console/inventory")
+    page.get_by_label("Log-on").fill("a.chen")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("alert").filter(has_text="Wrong log-on or password.").wait_for()
+    screenshot(page, "sign-in-refused")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Inventory").wait_for()  # back where they wanted to go
 
 
-def test_a_scan_published_over_mqtt_appears_in_the_live_feed(
-    site: Site, web: LiveServer, page: Any
-) -> None:
+def test_a_scan_published_over_mqtt_appears_in_the_live_feed(site: Site, page: Any) -> None:
     floor_day(site.engine)
-    page.goto(f"{web.url}/console/")
+    site.sign_in(page, "a.chen")
     page.get_by_role("status").filter(has_text="Live").wait_for()
     page.evaluate("window.notReloaded = true")
     station = Station("veg-2", LICENCE)
@@ -51,10 +53,9 @@ def test_a_scan_published_over_mqtt_appears_in_the_live_feed(
     screenshot(page, "feed-live")
 
 
-def test_station_health_updates_when_a_station_goes_online(
-    site: Site, web: LiveServer, page: Any
-) -> None:
-    page.goto(f"{web.url}/console/stations")
+def test_station_health_updates_when_a_station_goes_online(site: Site, page: Any) -> None:
+    site.sign_in(page, "a.chen")
+    page.get_by_role("link", name="Stations").click()
     page.get_by_text("No station has reported its status yet.").wait_for()
     link = StationLink(LICENCE, "dry-1", "127.0.0.1", site.broker.port)
     link.connect()
@@ -78,11 +79,11 @@ def test_station_health_updates_when_a_station_goes_online(
         link.close()
 
 
-def test_inventory_and_audit_pages(site: Site, web: LiveServer, page: Any) -> None:
+def test_a_plants_audit_trail_and_the_inventory_pages(site: Site, page: Any) -> None:
     floor_day(site.engine)
-    page.goto(f"{web.url}/console/inventory")
-    harvests = page.locator("#harvests")
-    assert "1,530.45 g" in harvests.inner_text()
+    site.sign_in(page, "maria.lopez")
+    page.get_by_role("link", name="Inventory").click()
+    assert "1,530.45 g" in page.locator("#harvests").inner_text()
     assert page.locator("svg.chart").count() == 2
     screenshot(page, "inventory")
     page.get_by_role("link", name="Audit trail").click()
@@ -90,8 +91,61 @@ def test_inventory_and_audit_pages(site: Site, web: LiveServer, page: Any) -> No
     page.get_by_role("button", name="Show trail").click()
     trail = page.locator("#trail")
     trail.get_by_text(f"Harvested {PLANTS[0]} into HB-1, 512.4 g wet").wait_for()
-    assert trail.locator("tr").count() == 4
+    kinds = ["tags.received", "plants.tagged", "plants.phase_changed", "plant.harvested"]
+    rows = trail.locator("tr").all()
+    assert len(rows) == len(kinds)
+    for row, kind in zip(rows, kinds, strict=True):
+        assert kind in row.inner_text()
     screenshot(page, "audit-trail")
     page.get_by_role("link", name="Tag stock").click()
     assert "220 days" in page.locator("#tag-stock").inner_text()
     screenshot(page, "tags")
+    page.get_by_role("link", name="Reports").click()
+    assert "BATCH-MAX-100" in page.locator("#audit-rules").inner_text()
+    screenshot(page, "reports")
+
+
+def test_cancelling_a_user_ends_their_session(site: Site, chromium: Any) -> None:
+    manager = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    worker = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    site.sign_in(worker, "maria.lopez")
+    worker.get_by_role("status").filter(has_text="Live").wait_for()
+    site.sign_in(manager, "a.chen")
+    manager.get_by_role("link", name="Users").click()
+    row = manager.locator("#users tr[data-user='maria.lopez']")
+    assert "Active" in row.inner_text()
+    screenshot(manager, "users")
+    row.get_by_label("Reason to cancel maria.lopez").fill("left the company")
+    manager.on("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Cancel maria.lopez").click()
+    manager.get_by_role("alert").filter(has_text="maria.lopez is cancelled").wait_for()
+    assert "Cancelled" in manager.locator("#users tr[data-user='maria.lopez']").inner_text()
+    # Maria's open feed notices without a click: the live stream ends, the page signs her out.
+    worker.get_by_role("alert").filter(has_text="Your session has ended").wait_for()
+    assert "/console/sign-in" in worker.url
+    screenshot(worker, "session-ended")
+    worker.goto(f"{site.web.url}/console/inventory")
+    assert "/console/sign-in" in worker.url
+    # And she cannot sign in again.
+    worker.get_by_label("Log-on").fill("maria.lopez")
+    worker.get_by_label("Password").fill("correct horse battery")
+    worker.get_by_role("button", name="Sign in").click()
+    assert worker.get_by_role("alert").inner_text() != ""
+    assert worker.get_by_role("button", name="Sign out").count() == 0
+    manager.context.close()
+    worker.context.close()
+
+
+def test_a_regulator_reads_every_licensee_and_changes_nothing(site: Site, page: Any) -> None:
+    floor_day(site.engine)
+    send(site.engine, Station("coast-1", OTHER_LICENCE), tags_received(900, 901))
+    site.sign_in(page, REGULATOR)
+    note = page.get_by_role("note")
+    assert "Read-only view for OLCC Inspector: 2 licensees" in note.inner_text()
+    feed = page.locator("#feed").inner_text()
+    assert "coast-1" in feed
+    assert "harvest-1" in feed
+    screenshot(page, "regulator-feed")
+    page.get_by_role("link", name="Users").click()
+    assert page.get_by_role("button", name="Cancel maria.lopez").count() == 0
+    screenshot(page, "regulator-users")

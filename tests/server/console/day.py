@@ -52,3 +52,36 @@ def floor_day(engine: Engine, licence: str = LICENCE) -> dict[str, Station]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def staff(engine: Engine, licence: str = LICENCE) -> None:
+    """a.chen (account manager, trained), maria.lopez (user, trained), sam.ortiz (user, not
+    trained yet), recorded from the console."""
+    from datetime import date
+
+    from schemas.records import Role, UserRegistered, UserTrained
+    from server.ingest.submit import submit
+
+    people = [
+        ("a.chen", "Alice Chen", Role.ACCOUNT_MANAGER, True),
+        ("maria.lopez", "Maria Lopez", Role.USER, True),
+        ("sam.ortiz", "Sam Ortiz", Role.USER, False),
+    ]
+    for user_id, name, role, trained in people:
+        ack = submit(
+            engine, licence, "a.chen", UserRegistered(user_id=user_id, full_name=name, role=role)
+        )
+        assert ack.outcome.value == "accepted", ack
+        if trained:
+            ack = submit(
+                engine,
+                licence,
+                "a.chen",
+                UserTrained(
+                    user_id=user_id,
+                    trained_on=date(2026, 11, 2),
+                    description="CTS basics and tag handling",
+                    trainer="OLCC" if role is Role.ACCOUNT_MANAGER else "Alice Chen",
+                ),
+            )
+            assert ack.outcome.value == "accepted", ack

@@ -12,7 +12,7 @@ import server.console
 from server.console import live
 from server.console.viewer import Viewer
 from tests.server.conftest import LICENCE, OTHER_LICENCE
-from tests.server.console.day import PLANTS, floor_day, send
+from tests.server.console.day import PLANTS, floor_day, send, staff
 from tests.server.floor import Station, tags_received
 
 MANAGER = Viewer("a.chen", "Alice Chen", "account_manager", (LICENCE,), read_only=False)
@@ -132,3 +132,43 @@ def test_the_reports_page_has_the_sheet_and_the_audit(client: TestClient, engine
     assert '<td>BATCH-MAX-100</td><td class="num">1</td>' in html
     empty = client.get("/console/reports", params={"start": "2020-01-01", "end": "2020-01-02"})
     assert "No events in this period." in empty.text
+
+
+def test_the_users_page_shows_roles_training_and_cancels_a_user(
+    client: TestClient, engine: Engine
+) -> None:
+    staff(engine)
+    html = client.get("/console/users").text
+    assert "CTS basics and tag handling" in html
+    assert "Not trained" in html  # sam.ortiz
+    assert "Cancel maria.lopez" in html
+    assert "Cancel a.chen" not in html  # not oneself
+    refused = client.post("/console/users/maria.lopez/cancel", data={"reason": " "})
+    assert "Say why maria.lopez is cancelled" in refused.text
+    done = client.post("/console/users/maria.lopez/cancel", data={"reason": "left the company"})
+    assert "maria.lopez is cancelled; their sessions have ended." in done.text
+    assert "left the company" in done.text
+    assert "Cancel maria.lopez" not in done.text
+    again = client.get("/console/users").text
+    assert "their sessions have ended" not in again  # the message is shown once
+
+
+def test_a_regulator_cannot_cancel_a_user(engine: Engine) -> None:
+    staff(engine)
+    with TestClient(make_app(engine, REGULATOR)) as c:
+        page = c.get("/console/users").text
+        assert "Cancel maria.lopez" not in page
+        r = c.post("/console/users/maria.lopez/cancel", data={"reason": "because"})
+    assert "this view is read-only" in r.text
+    assert "left" not in r.text
+    with TestClient(make_app(engine, MANAGER)) as c:
+        assert "Cancelled" not in c.get("/console/users").text
+
+
+def test_sign_in_goes_back_only_to_a_console_page() -> None:
+    from server.console.session import _safe_next
+
+    assert _safe_next("/console/inventory") == "/console/inventory"
+    assert _safe_next("https://evil.example/") == "/console/"
+    assert _safe_next("/console//evil.example") == "/console/"
+    assert _safe_next(None) == "/console/"

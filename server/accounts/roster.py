@@ -1,0 +1,54 @@
+"""What the accounts need to know of a licensee's roster: role, training, cancellation.
+
+The roster is part of the legal record: ``user.registered``, ``user.trained`` and
+``user.cancelled`` events, projected into the roster tables by the store. Accounts only read
+it, through the :class:`Roster` protocol, on every sign-in and every request, so a
+cancellation or a missing training record takes effect at once (USER-ROSTER,
+TRAINED-BEFORE-ACCESS).
+"""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from schemas.records import Role
+from server.db.tables import User
+
+U = User.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class RosterEntry:
+    user_id: str
+    full_name: str
+    role: Role
+    trained: bool
+    cancelled: bool
+
+
+class Roster(Protocol):
+    def entry(self, conn: sa.Connection, licence: str, user_id: str) -> RosterEntry | None:
+        """The roster entry of ``user_id`` at ``licence``, or None if never registered."""
+        ...
+
+
+class DbRoster:
+    """The roster as the store projects it (the ``users`` table): trained once any training
+    record exists, cancelled once ``user.cancelled`` was recorded."""
+
+    def entry(self, conn: sa.Connection, licence: str, user_id: str) -> RosterEntry | None:
+        row = conn.execute(
+            sa.select(
+                U.c.user_id, U.c.full_name, U.c.role, U.c.first_trained_on, U.c.cancelled_at
+            ).where(U.c.licence == licence, U.c.user_id == user_id)
+        ).first()
+        if row is None:
+            return None
+        return RosterEntry(
+            user_id=row.user_id,
+            full_name=row.full_name,
+            role=Role(row.role),
+            trained=row.first_trained_on is not None,
+            cancelled=row.cancelled_at is not None,
+        )

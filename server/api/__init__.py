@@ -1,0 +1,1 @@
+"""The REST API (FastAPI): :func:`server.api.app.create_app`. See ``docs/api.md``."""

@@ -1,0 +1,79 @@
+"""The REST API application: :func:`create_app`.
+
+Everything the routes need (settings, engine, clock, authenticator) is passed in and kept on
+``app.state``; nothing is built at import time, so tests and the CLI each make an app on their
+own database. OpenAPI is served at ``/openapi.json``, the interactive documentation at
+``/docs``; the routes live under ``/api/v1`` (see ``docs/api.md``).
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.engine import Engine
+
+from server import console
+from server.accounts.roster import DbRoster, Roster
+from server.accounts.service import Authenticator, utcnow
+from server.api import errors
+from server.api.routes import (
+    auth,
+    cultivation,
+    events,
+    harvests,
+    licensees,
+    stations,
+    tags,
+    users,
+)
+from server.config import ServerSettings
+
+API_PREFIX = "/api/v1"
+
+ROUTERS = (
+    auth.router,
+    licensees.router,
+    users.router,
+    stations.router,
+    tags.router,
+    cultivation.router,
+    harvests.router,
+    events.router,
+)
+
+
+def create_app(
+    settings: ServerSettings,
+    engine: Engine,
+    *,
+    roster: Roster | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """The API on ``engine`` (already migrated). ``clock`` gives aware UTC times; tests pass
+    a fixed one to move through lockouts and session expiry. ``roster`` defaults to the
+    database's (:class:`~server.accounts.roster.DbRoster`)."""
+    app = FastAPI(
+        title="seedtrace",
+        summary="Seed-to-sale tracking: the licensee's records, read and written under rules.",
+        version="1",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock
+    app.state.authenticator = Authenticator(
+        engine,
+        passwords=settings.passwords(),
+        roster=DbRoster() if roster is None else roster,
+        policy=settings.lockout(),
+        session_lifetime_s=settings.session_lifetime_s,
+        clock=clock,
+    )
+    errors.install(app)
+    api = APIRouter(prefix=API_PREFIX, responses=errors.PROBLEM_RESPONSES)
+    for router in ROUTERS:
+        api.include_router(router)
+    app.include_router(api)
+    console.mount(app)  # the ops console: /console (server/console, docs/console.md)
+    return app

@@ -1,0 +1,82 @@
+"""Dependencies of the API's routes: the engine, the clock and the event recorder.
+
+All of them come from ``app.state`` (set by :func:`server.api.app.create_app`), never from
+module globals, so a test builds an app on its own database and clock.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy.engine import Engine
+
+from schemas.acks import Outcome, Violation
+from schemas.events import Payload
+from server.accounts.deps import Scope
+from server.api.errors import EventRejected
+from server.config import ServerSettings
+from server.ingest.submit import submit
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_settings(request: Request) -> ServerSettings:
+    settings: ServerSettings = request.app.state.settings
+    return settings
+
+
+def get_clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+
+
+class Recorded(BaseModel):
+    """An event recorded and accepted; ``notices`` flag what a compliance manager must know
+    (a late record, say) without refusing it."""
+
+    event_id: str
+    kind: str
+    sequence: int
+    received_at: AwareDatetime
+    notices: list[Violation]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorder:
+    """Records one event through the ingest pipeline, attributed to the signed-in user
+    (ACCOUNTABLE), under the pseudo-station ``console``."""
+
+    engine: Engine
+    clock: Callable[[], datetime]
+
+    def __call__(self, scope: Scope, payload: Payload) -> Recorded:
+        """Raises EventRejected (422 with the violations) when a rule refuses the event; the
+        log keeps the rejected attempt either way."""
+        ack = submit(self.engine, scope.licence, scope.operator_id, payload, clock=self.clock)
+        if ack.outcome is not Outcome.ACCEPTED or ack.event_id is None or ack.sequence is None:
+            raise EventRejected(ack)
+        return Recorded(
+            event_id=ack.event_id,
+            kind=payload.kind,
+            sequence=ack.sequence,
+            received_at=ack.received_at,
+            notices=list(ack.notices),
+        )
+
+
+def get_recorder(engine: EngineDep, clock: ClockDep) -> Recorder:
+    return Recorder(engine, clock)
+
+
+RecorderDep = Annotated[Recorder, Depends(get_recorder)]

@@ -1,0 +1,1 @@
+"""One router per area; each route is thin: check scope, query or record, answer."""

@@ -1,0 +1,119 @@
+"""The event log: who did what, when, from which station, and what the rules said."""
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel
+
+from schemas.acks import Violation
+from server.accounts.deps import ReadScope
+from server.api.deps import EngineDep
+from server.api.errors import Invalid
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.params import EventIdPath, StationQuery, UserQuery
+from server.db.tables import EventLog
+
+router = APIRouter(tags=["event log"])
+L = EventLog.__table__  # type: ignore[attr-defined]
+
+KIND_PATTERN = r"^[a-z_]{1,30}\.[a-z_]{1,30}$"
+
+
+class LoggedOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class EventOut(BaseModel):
+    position: int  # order of decision on this server
+    event_id: str
+    kind: str
+    operator_id: str  # who (ACCOUNTABLE)
+    station_id: str  # from which station; "console" for the console and the API
+    sequence: int
+    device_id: str | None
+    occurred_at: datetime  # when it happened, as the station or user said
+    received_at: datetime  # when the server decided it
+    outcome: LoggedOutcome
+    violations: list[Violation]
+    payload: dict[str, Any]  # what happened: the event's payload, as recorded
+
+
+EVENT_COLUMNS = (
+    L.c.position,
+    L.c.event_id,
+    L.c.kind,
+    L.c.operator_id,
+    L.c.station_id,
+    L.c.sequence,
+    L.c.device_id,
+    L.c.occurred_at,
+    L.c.received_at,
+    L.c.outcome,
+    L.c.violations,
+    L.c.body,
+)
+
+
+def event_out(r: sa.RowMapping) -> EventOut:
+    return EventOut(
+        position=r["position"],
+        event_id=r["event_id"],
+        kind=r["kind"],
+        operator_id=r["operator_id"],
+        station_id=r["station_id"],
+        sequence=r["sequence"],
+        device_id=r["device_id"],
+        occurred_at=r["occurred_at"],
+        received_at=r["received_at"],
+        outcome=LoggedOutcome(r["outcome"]),
+        violations=[Violation.model_validate(v) for v in json.loads(r["violations"])],
+        payload=json.loads(r["body"])["payload"],
+    )
+
+
+@router.get("/licensees/{licence}/events", response_model=Page[EventOut], responses=CSV_RESPONSE)
+def list_events(
+    scope: ReadScope,
+    engine: EngineDep,
+    paging: PagingDep,
+    kind: Annotated[str | None, Query(pattern=KIND_PATTERN, examples=["plant.harvested"])] = None,
+    operator_id: UserQuery = None,
+    station_id: StationQuery = None,
+    outcome: LoggedOutcome | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="occurred at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="occurred before")] = None,
+) -> Page[EventOut] | Response:
+    """The licensee's event log, newest first."""
+    if since is not None and until is not None and until < since:
+        raise Invalid("query", "until", "is before since")
+    stmt = sa.select(*EVENT_COLUMNS).where(L.c.licence == scope.licence)
+    for column, value in (
+        (L.c.kind, kind),
+        (L.c.operator_id, operator_id),
+        (L.c.station_id, station_id),
+        (L.c.outcome, None if outcome is None else outcome.value),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(L.c.occurred_at >= since)
+    if until is not None:
+        stmt = stmt.where(L.c.occurred_at < until)
+    with engine.connect() as conn:
+        return respond(
+            conn, stmt.order_by(L.c.position.desc()), paging, event_out, EventOut, "events"
+        )
+
+
+@router.get("/licensees/{licence}/events/{event_id}")
+def get_event(scope: ReadScope, engine: EngineDep, event_id: EventIdPath) -> EventOut:
+    """One event of the log."""
+    stmt = sa.select(*EVENT_COLUMNS).where(L.c.licence == scope.licence, L.c.event_id == event_id)
+    with engine.connect() as conn:
+        return event_out(one(conn, stmt, f"event {event_id}"))

@@ -1,0 +1,151 @@
+"""Harvest batches (wet, dry and net weight, moisture loss) and weighed waste."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from schemas.events import DestroyMethod
+from server.accounts.deps import ReadScope
+from server.api.deps import EngineDep
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.params import NamePath, NameQuery
+from server.db.tables import HarvestBatch, Waste
+
+router = APIRouter(tags=["harvests"])
+H = HarvestBatch.__table__  # type: ignore[attr-defined]
+W = Waste.__table__  # type: ignore[attr-defined]
+
+PERCENT = Decimal("0.01")
+
+
+class HarvestBatchOut(BaseModel):
+    name: str
+    strain: str
+    location: str | None
+    plant_count: int
+    wet_weight_grams: Decimal  # sum of the plants' wet weights at harvest
+    dry_weight_grams: Decimal | None
+    net_weight_grams: Decimal | None
+    waste_grams: Decimal
+    # (wet - dry) / wet, in percent to 2 decimals; null until the dry weight is recorded
+    moisture_loss_pct: Decimal | None
+    first_harvest_at: datetime
+
+
+class WasteSource(StrEnum):
+    PLANT = "plant"
+    BATCH = "batch"
+    HARVEST_BATCH = "harvest_batch"
+    LOCATION = "location"
+
+
+class WasteOut(BaseModel):
+    position: int  # the event log position of the event that recorded it
+    source: WasteSource
+    source_id: str
+    plant_count: int
+    weight_grams: Decimal
+    method: DestroyMethod
+    reason: str
+    occurred_at: datetime
+
+
+HARVEST_COLUMNS = (
+    H.c.name,
+    H.c.strain,
+    H.c.location,
+    H.c.plant_count,
+    H.c.wet_weight_grams,
+    H.c.dry_weight_grams,
+    H.c.net_weight_grams,
+    H.c.waste_grams,
+    H.c.first_harvest_at,
+)
+
+
+def moisture_loss_pct(wet: Decimal, dry: Decimal | None) -> Decimal | None:
+    """Weight lost in drying, as a percentage of the wet weight (None without a dry weight,
+    or for a wet weight of zero, where no percentage exists)."""
+    if dry is None or wet == 0:
+        return None
+    return ((wet - dry) * 100 / wet).quantize(PERCENT)
+
+
+def _harvest(r: sa.RowMapping) -> HarvestBatchOut:
+    return HarvestBatchOut(
+        **r, moisture_loss_pct=moisture_loss_pct(r["wet_weight_grams"], r["dry_weight_grams"])
+    )
+
+
+def _waste(r: sa.RowMapping) -> WasteOut:
+    return WasteOut(**r)
+
+
+@router.get(
+    "/licensees/{licence}/harvest-batches",
+    response_model=Page[HarvestBatchOut],
+    responses=CSV_RESPONSE,
+)
+def list_harvest_batches(
+    scope: ReadScope,
+    engine: EngineDep,
+    paging: PagingDep,
+    strain: NameQuery = None,
+    dried: bool | None = None,
+) -> Page[HarvestBatchOut] | Response:
+    """Harvest batches, oldest first. ``dried``: only those with (or without) a dry weight."""
+    stmt = sa.select(*HARVEST_COLUMNS).where(H.c.licence == scope.licence)
+    if strain is not None:
+        stmt = stmt.where(H.c.strain == strain)
+    if dried is not None:
+        column = H.c.dry_weight_grams
+        stmt = stmt.where(column.is_not(None) if dried else column.is_(None))
+    with engine.connect() as conn:
+        return respond(
+            conn,
+            stmt.order_by(H.c.first_harvest_at, H.c.name),
+            paging,
+            _harvest,
+            HarvestBatchOut,
+            "harvest-batches",
+        )
+
+
+@router.get("/licensees/{licence}/harvest-batches/{name:path}")
+def get_harvest_batch(scope: ReadScope, engine: EngineDep, name: NamePath) -> HarvestBatchOut:
+    """One harvest batch."""
+    stmt = sa.select(*HARVEST_COLUMNS).where(H.c.licence == scope.licence, H.c.name == name)
+    with engine.connect() as conn:
+        return _harvest(one(conn, stmt, f"harvest batch {name}"))
+
+
+@router.get("/licensees/{licence}/waste", response_model=Page[WasteOut], responses=CSV_RESPONSE)
+def list_waste(
+    scope: ReadScope,
+    engine: EngineDep,
+    paging: PagingDep,
+    source: WasteSource | None = None,
+    source_id: NameQuery = None,
+) -> Page[WasteOut] | Response:
+    """Weighed waste, newest first."""
+    stmt = sa.select(
+        W.c.position,
+        W.c.source,
+        W.c.source_id,
+        W.c.plant_count,
+        W.c.weight_grams,
+        W.c.method,
+        W.c.reason,
+        W.c.occurred_at,
+    ).where(W.c.licence == scope.licence)
+    if source is not None:
+        stmt = stmt.where(W.c.source == source.value)
+    if source_id is not None:
+        stmt = stmt.where(W.c.source_id == source_id)
+    with engine.connect() as conn:
+        return respond(conn, stmt.order_by(W.c.position.desc()), paging, _waste, WasteOut, "waste")

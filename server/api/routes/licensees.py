@@ -1,0 +1,53 @@
+"""Licensees the caller may see: a user's own, or those a regulator oversees."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from server.accounts.deps import CurrentPrincipal, ReadScope
+from server.api.deps import EngineDep
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.db.tables import Licensee
+
+router = APIRouter(tags=["licensees"])
+LIC = Licensee.__table__  # type: ignore[attr-defined]
+
+
+class LicenseeOut(BaseModel):
+    licence: str
+    name: str
+    jurisdiction: str
+    timezone: str
+    created_at: datetime
+
+
+LICENSEE_COLUMNS = (LIC.c.licence, LIC.c.name, LIC.c.jurisdiction, LIC.c.timezone, LIC.c.created_at)
+
+
+def _licensee(r: sa.RowMapping) -> LicenseeOut:
+    return LicenseeOut(**r)
+
+
+@router.get("/licensees", response_model=Page[LicenseeOut], responses=CSV_RESPONSE)
+def list_licensees(
+    principal: CurrentPrincipal, engine: EngineDep, paging: PagingDep
+) -> Page[LicenseeOut] | Response:
+    """The licensees this account may read."""
+    stmt = (
+        sa.select(*LICENSEE_COLUMNS)
+        .where(LIC.c.licence.in_(sorted(principal.licences)))
+        .order_by(LIC.c.licence)
+    )
+    with engine.connect() as conn:
+        return respond(conn, stmt, paging, _licensee, LicenseeOut, "licensees")
+
+
+@router.get("/licensees/{licence}")
+def get_licensee(scope: ReadScope, engine: EngineDep) -> LicenseeOut:
+    """One licensee."""
+    stmt = sa.select(*LICENSEE_COLUMNS).where(LIC.c.licence == scope.licence)
+    with engine.connect() as conn:
+        return _licensee(one(conn, stmt, f"licensee {scope.licence}"))

@@ -1,0 +1,127 @@
+"""The tag ledger: receive tags, stock by type, and one UID's history."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from schemas.events import TagsReceived, TagType
+from server.accounts.deps import ReadScope, WriteScope
+from server.api.deps import EngineDep, Recorded, RecorderDep
+from server.api.history import uid_history
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, page_of, respond
+from server.api.params import UidPath
+from server.api.routes.events import EventOut
+from server.db.tables import Tag
+
+router = APIRouter(tags=["tags"])
+T = Tag.__table__  # type: ignore[attr-defined]
+
+
+class TagStatus(StrEnum):
+    AVAILABLE = "available"
+    ASSIGNED = "assigned"
+    RETIRED = "retired"
+
+
+class TagOut(BaseModel):
+    uid: str
+    tag_type: TagType
+    status: TagStatus
+    item_type: str | None
+    item_id: str | None
+    received_at: datetime
+    assigned_at: datetime | None
+    retired_at: datetime | None
+    retired_reason: str | None
+
+
+class TagStock(BaseModel):
+    tag_type: TagType
+    available: int
+    assigned: int
+    retired: int
+    total: int
+
+
+class TagDetail(BaseModel):
+    tag: TagOut
+    history: list[EventOut]  # every event naming this UID, oldest first
+
+
+TAG_COLUMNS = (
+    T.c.uid,
+    T.c.tag_type,
+    T.c.status,
+    T.c.item_type,
+    T.c.item_id,
+    T.c.received_at,
+    T.c.assigned_at,
+    T.c.retired_at,
+    T.c.retired_reason,
+)
+
+
+def _tag(r: sa.RowMapping) -> TagOut:
+    return TagOut(**r)
+
+
+@router.get("/licensees/{licence}/tags", response_model=Page[TagOut], responses=CSV_RESPONSE)
+def list_tags(
+    scope: ReadScope,
+    engine: EngineDep,
+    paging: PagingDep,
+    tag_type: TagType | None = None,
+    status: TagStatus | None = None,
+) -> Page[TagOut] | Response:
+    """The UIDs this licensee received, by UID."""
+    stmt = sa.select(*TAG_COLUMNS).where(T.c.licence == scope.licence)
+    if tag_type is not None:
+        stmt = stmt.where(T.c.tag_type == tag_type.value)
+    if status is not None:
+        stmt = stmt.where(T.c.status == status.value)
+    with engine.connect() as conn:
+        return respond(conn, stmt.order_by(T.c.uid), paging, _tag, TagOut, "tags")
+
+
+@router.get("/licensees/{licence}/tag-stock", response_model=Page[TagStock], responses=CSV_RESPONSE)
+def tag_stock(scope: ReadScope, engine: EngineDep, paging: PagingDep) -> Page[TagStock] | Response:
+    """How many UIDs of each type are available, assigned and retired (TAG-SUPPLY)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(T.c.tag_type, T.c.status, sa.func.count())
+            .where(T.c.licence == scope.licence)
+            .group_by(T.c.tag_type, T.c.status)
+        ).all()
+    counts = {(t, s): n for t, s, n in rows}
+    stock = []
+    for tag_type in TagType:
+        by_status = {s: counts.get((tag_type.value, s.value), 0) for s in TagStatus}
+        stock.append(
+            TagStock(
+                tag_type=tag_type,
+                available=by_status[TagStatus.AVAILABLE],
+                assigned=by_status[TagStatus.ASSIGNED],
+                retired=by_status[TagStatus.RETIRED],
+                total=sum(by_status.values()),
+            )
+        )
+    return page_of(stock, paging, TagStock, "tag-stock")
+
+
+@router.get("/licensees/{licence}/tags/{uid}")
+def get_tag(scope: ReadScope, engine: EngineDep, uid: UidPath) -> TagDetail:
+    """One UID: its state and every event that named it."""
+    with engine.connect() as conn:
+        stmt = sa.select(*TAG_COLUMNS).where(T.c.licence == scope.licence, T.c.uid == uid)
+        row = one(conn, stmt, f"tag {uid}")
+        return TagDetail(tag=_tag(row), history=uid_history(conn, scope.licence, uid))
+
+
+@router.post("/licensees/{licence}/tags/received", status_code=201)
+def receive_tags(scope: WriteScope, record: RecorderDep, body: TagsReceived) -> Recorded:
+    """Record UID tags physically received: a list of UIDs, or a roll from first to last."""
+    return record(scope, body)

@@ -1,0 +1,81 @@
+"""Users, roles and training records (USER-ROSTER, TRAINED-BEFORE-ACCESS), from the roster
+tables the store keeps from ``user.*`` and ``training.registered`` events."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from server.db.tables import TrainingRecord, TrainingRegistration, User
+
+U = User.__table__  # type: ignore[attr-defined]
+TR = TrainingRecord.__table__  # type: ignore[attr-defined]
+REG = TrainingRegistration.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    trained_on: date
+    description: str
+    trainer: str
+    recorded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    licence: str
+    user_id: str
+    full_name: str
+    role: str
+    premises: str | None
+    registered_at: datetime
+    registered_by: str
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    trainings: list[Training] = field(default_factory=list)
+    registrations: list[str] = field(default_factory=list)  # courses registered for
+
+    @property
+    def active(self) -> bool:
+        return self.cancelled_at is None
+
+    @property
+    def trained(self) -> bool:
+        return bool(self.trainings)
+
+
+def roster(engine: Engine, licences: Sequence[str]) -> list[Person]:
+    """Everyone ever registered: active people first, then by name."""
+    lic = list(licences)
+    with engine.connect() as conn:
+        people = {
+            (r.licence, r.user_id): Person(
+                licence=r.licence,
+                user_id=r.user_id,
+                full_name=r.full_name,
+                role=r.role,
+                premises=r.premises,
+                registered_at=r.registered_at,
+                registered_by=r.registered_by,
+                cancelled_at=r.cancelled_at,
+                cancel_reason=r.cancel_reason,
+            )
+            for r in conn.execute(sa.select(U).where(U.c.licence.in_(lic)))
+        }
+        for r in conn.execute(
+            sa.select(TR).where(TR.c.licence.in_(lic)).order_by(TR.c.trained_on, TR.c.position)
+        ):
+            person = people.get((r.licence, r.user_id))
+            if person is not None:
+                person.trainings.append(
+                    Training(r.trained_on, r.description, r.trainer, r.recorded_by)
+                )
+        for r in conn.execute(
+            sa.select(REG).where(REG.c.licence.in_(lic)).order_by(REG.c.registered_on)
+        ):
+            person = people.get((r.licence, r.user_id))
+            if person is not None:
+                person.registrations.append(f"{r.course} ({r.registered_on.isoformat()})")
+    return sorted(people.values(), key=lambda p: (not p.active, p.licence, p.full_name))

@@ -1,0 +1,138 @@
+"""Fixtures for the REST API: an app on the test database (SQLite and PostgreSQL, from
+``tests/server/conftest.py``), a clock the test moves, and a client.
+
+Password hashing uses argon2id with the smallest cost the settings allow, so the many
+sign-ins of the suite stay quick; the algorithm and the code path are the production ones.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from schemas.records import Role
+from server.accounts import manage
+from server.api.app import create_app
+from server.config import ServerSettings
+from tests.api.people import PASSWORD, give_account, register
+from tests.api.roster import MemoryRoster
+from tests.api.seed import Floor, seed_floor
+from tests.server.conftest import (  # noqa: F401
+    LICENCE,
+    OTHER_LICENCE,
+    database_url,
+    engine,
+    pg_template,
+)
+
+
+class Clock:
+    """A clock that stands still until the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 17, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> ServerSettings:  # noqa: F811
+    return ServerSettings(
+        database_url=database_url,
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
+        argon2_parallelism=1,
+    )
+
+
+@pytest.fixture
+def roster() -> MemoryRoster:
+    return MemoryRoster()
+
+
+@pytest.fixture
+def app(settings: ServerSettings, engine: Engine, clock: Clock) -> FastAPI:  # noqa: F811
+    return create_app(settings, engine, clock=clock)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+REGULATOR = "olcc.inspector"
+ADMIN, USER, OTHER_ADMIN = "a.chen", "maria.lopez", "b.ortiz"
+
+
+def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> dict[str, str]:
+    """Sign in through the API; returns the Authorization header to send."""
+    answer = client.post("/api/v1/auth/login", json={"login": login, "password": password})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.fixture
+def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) -> dict[str, str]:  # noqa: F811
+    """A regulator overseeing LICENCE (not OTHER_LICENCE), signed in: its headers."""
+    with engine.begin() as conn:
+        manage.add_regulator(
+            conn,
+            app.state.settings.passwords(),
+            login=REGULATOR,
+            display_name="OLCC Inspector",
+            password=PASSWORD,
+            oversees=[LICENCE],
+            now=clock(),
+        )
+    return sign_in(client, REGULATOR)
+
+
+@pytest.fixture
+def people(app: FastAPI, engine: Engine, clock: Clock) -> None:  # noqa: F811
+    """An administrator and a user at LICENCE, an administrator at OTHER_LICENCE: on the
+    roster, trained, with log-ons."""
+    passwords = app.state.settings.passwords()
+    for licence, user_id, role in (
+        (LICENCE, ADMIN, Role.ADMINISTRATOR),
+        (LICENCE, USER, Role.USER),
+        (OTHER_LICENCE, OTHER_ADMIN, Role.ADMINISTRATOR),
+    ):
+        register(engine, licence, user_id, role, clock, by=None if role is not Role.USER else ADMIN)
+        give_account(engine, passwords, licence, user_id, clock)
+
+
+@pytest.fixture
+def admin(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, ADMIN)
+
+
+@pytest.fixture
+def user(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, USER)
+
+
+@pytest.fixture
+def other_admin(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, OTHER_ADMIN)
+
+
+@pytest.fixture
+def floors(engine: Engine, clock: Clock, people: None) -> tuple[Floor, Floor]:  # noqa: F811
+    """The same floor at LICENCE and at OTHER_LICENCE, with different ids."""
+    return (
+        seed_floor(engine, LICENCE, "1A4FF01000000220", clock, operator=ADMIN),
+        seed_floor(engine, OTHER_LICENCE, "2B5EE02000000330", clock, operator=OTHER_ADMIN),
+    )

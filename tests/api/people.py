@@ -1,0 +1,81 @@
+"""Licensee people for the API tests: registered and trained through the pipeline (events),
+then given a log-on and password (the accounts tables)."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from schemas.acks import Outcome
+from schemas.events import Payload
+from schemas.records import Role, UserRegistered, UserTrained
+from server.accounts import manage
+from server.accounts.passwords import Passwords
+from server.accounts.roster import DbRoster
+from server.ingest.submit import submit
+
+PASSWORD = "correct horse battery"
+
+
+def record(
+    engine: Engine, licence: str, operator: str, payload: Payload, clock: Callable[[], datetime]
+) -> str:
+    ack = submit(engine, licence, operator, payload, clock=clock)
+    assert ack.outcome is Outcome.ACCEPTED, ack.violations
+    assert ack.event_id is not None
+    return ack.event_id
+
+
+def register(
+    engine: Engine,
+    licence: str,
+    user_id: str,
+    role: Role,
+    clock: Callable[[], datetime],
+    *,
+    trained: bool = True,
+    by: str | None = None,
+) -> None:
+    """Put ``user_id`` on the roster (recorded by ``by``, default the user), and train them."""
+    operator = user_id if by is None else by
+    full_name = user_id.replace(".", " ").title()
+    record(
+        engine,
+        licence,
+        operator,
+        UserRegistered(user_id=user_id, full_name=full_name, role=role),
+        clock,
+    )
+    if trained:
+        record(
+            engine,
+            licence,
+            operator,
+            UserTrained(
+                user_id=user_id,
+                trained_on=clock().date(),
+                description="Track-and-trace basics",
+                trainer="State of Oregon" if role is not Role.USER else "A. Chen",
+            ),
+            clock,
+        )
+
+
+def give_account(
+    engine: Engine,
+    passwords: Passwords,
+    licence: str,
+    user_id: str,
+    clock: Callable[[], datetime],
+    password: str = PASSWORD,
+) -> None:
+    with engine.begin() as conn:
+        manage.add_user_account(
+            conn,
+            DbRoster(),
+            passwords,
+            licence=licence,
+            user_id=user_id,
+            password=password,
+            now=clock(),
+        )

@@ -544,7 +544,7 @@ class Agent:
             notes.append(f"access lost since {since.isoformat() if since else '?'}")
         if self.outbox.filling:
             notes.append(f"outbox {self.outbox.depth} of {self.outbox.capacity}: nearly full")
-        refused = len(self.outbox.refused())
+        refused = self.outbox.refused_count()
         if refused:
             notes.append(f"{refused} event(s) refused by the server need attention")
         return notes

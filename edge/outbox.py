@@ -174,6 +174,13 @@ class Outbox:
             ).fetchall()
         return [_entry(row) for row in rows]
 
+    def refused_count(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*) FROM events WHERE refused IS NOT NULL"
+            ).fetchone()
+        return int(row[0])
+
     def get(self, event_id: str) -> Entry | None:
         with self._lock:
             return self._get(event_id)

@@ -14,12 +14,14 @@ from sqlalchemy.engine import Engine
 
 from devices.sim.scales import ScaleSimulator
 from devices.sim.uhf import UhfModuleSim
+from schemas.status import StationState
 from server.broker import PrivateBroker
 from tests.edge.conftest import Ingest
 from tests.edge.helpers import (
     AgentProcess,
     Bench,
     InProcessAgent,
+    StatusWatcher,
     config_data,
     event_log,
     make_config,
@@ -47,8 +49,9 @@ def test_an_agent_killed_mid_event_loses_nothing_and_doubles_nothing(
 ) -> None:
     plants = [uid(n) for n in (1, 2, 3, 4)]
     prepare_plants(broker.port, plants)
-    data = config_data(tmp_path, broker.port, scale=scale, uhf=uhf)
+    data = config_data(tmp_path, broker.port, scale=scale, uhf=uhf, broker={"keepalive_s": 5})
     config = tmp_path / "station.toml"
+    watcher = StatusWatcher(broker.port)
     # Sequence 2 is the second harvest: killed after writing it / after the broker took it.
     station = AgentProcess(data, config, env={"SEEDTRACE_EDGE_CRASH": f"{point}:2"})
     try:
@@ -62,8 +65,11 @@ def test_an_agent_killed_mid_event_loses_nothing_and_doubles_nothing(
         bench.scan(plants[1])
         bench.weigh("402.5")  # the agent dies with this event
         assert station.wait_killed() == -signal.SIGKILL
+        # The broker notices the vanished station (1.5 keepalives) and publishes its will.
+        watcher.wait("the last will", lambda s: s.state is StationState.OFFLINE, timeout=30)
     finally:
         station.stop()
+        watcher.close()
     scale.set_weight("0")
 
     station = AgentProcess(data, config)  # the same outbox, no crash hook

@@ -1,57 +1,30 @@
 """Station health on the retained status topic, and an outbox that nears its size: the display
 and the status say so, and a full outbox refuses new work instead of dropping anything."""
 
-import threading
-import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import Engine
 
 from devices.sim.uhf import UhfModuleSim
-from schemas.status import StationState, StationStatus
+from schemas.status import StationState
 from server.broker import PrivateBroker
 from tests.edge.conftest import Ingest
-from tests.edge.helpers import Bench, InProcessAgent, config_data, event_log, make_config, uid
+from tests.edge.helpers import (
+    Bench,
+    InProcessAgent,
+    StatusWatcher,
+    config_data,
+    event_log,
+    make_config,
+    uid,
+)
 
 pytestmark = [
     pytest.mark.broker,
     pytest.mark.hardware,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-TOPIC = "seedtrace/v1/OR-1001/harvest-1/status"
-
-
-class StatusWatcher:
-    def __init__(self, port: int) -> None:
-        self.latest: StationStatus | None = None
-        self.changed = threading.Condition()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", port)
-        self.client.subscribe(TOPIC, qos=1)
-        self.client.loop_start()
-
-    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
-        with self.changed:
-            self.latest = StationStatus.model_validate_json(message.payload)
-            self.changed.notify_all()
-
-    def wait(self, what: str, check: object, timeout: float = 15.0) -> StationStatus:
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while self.latest is None or not check(self.latest):  # type: ignore[operator]
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no status with {what}; last: {self.latest}")
-                self.changed.wait(left)
-            return self.latest
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
 
 
 def test_health_on_the_status_topic_and_a_filling_outbox(

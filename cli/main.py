@@ -2,7 +2,15 @@
 
 import typer
 
-from cli import broker_cmd, devices_cmd, edge_cmd, rules_cmd, server_cmd, users_cmd
+from cli import (
+    broker_cmd,
+    devices_cmd,
+    edge_cmd,
+    notifications_cmd,
+    rules_cmd,
+    server_cmd,
+    users_cmd,
+)
 
 app = typer.Typer(
     name="seedtrace",
@@ -18,6 +26,7 @@ app.add_typer(rules_cmd.rules_app, name="rules")
 app.add_typer(users_cmd.users_app, name="users")
 app.add_typer(broker_cmd.broker_app, name="broker")
 app.add_typer(edge_cmd.edge_app, name="edge")
+app.add_typer(notifications_cmd.notifications_app, name="notifications")
 
 
 @app.command("demo")

@@ -64,6 +64,7 @@ def serve(
     Run several with different --client-id values to split the load (shared subscription).
     """
     from server.db.engine import make_engine, migrate
+    from server.deadlines import DeadlineEngine, DeadlineSettings
     from server.ingest.pipeline import Pipeline
     from server.ingest.worker import IngestWorker
 
@@ -79,7 +80,10 @@ def serve(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    worker = IngestWorker(settings, Pipeline(engine))
+    deadlines = DeadlineEngine(
+        DeadlineSettings(settings.tag_supply_days, settings.tag_supply_window_days)
+    )
+    worker = IngestWorker(settings, Pipeline(engine, deadlines=deadlines))
     worker.run(stop)
 
 

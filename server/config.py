@@ -47,6 +47,21 @@ class ServerSettings(BaseSettings):
         "batches form by themselves under load.",
     )
     gap_report_after_s: float = Field(default=60.0, gt=0)
+    deadline_sweep_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the deadline sweep runs: overdue marking, the daily "
+        "reconciliation notification, the tag supply check",
+    )
+    tag_supply_days: int = Field(
+        default=14,
+        ge=1,
+        description="TAG-SUPPLY warns when the unassigned tags of a type last fewer days than "
+        "this at the recent rate of use",
+    )
+    tag_supply_window_days: int = Field(
+        default=14, ge=1, description="TAG-SUPPLY: the recent rate of use is over this many days"
+    )
 
     # --- REST API and accounts -------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")

@@ -18,10 +18,13 @@ from server.accounts.service import Authenticator, utcnow
 from server.api import errors
 from server.api.routes import (
     auth,
+    commerce,
     cultivation,
     events,
     harvests,
     licensees,
+    premises,
+    records,
     stations,
     tags,
     users,
@@ -33,12 +36,15 @@ API_PREFIX = "/api/v1"
 ROUTERS = (
     auth.router,
     licensees.router,
+    premises.router,
     users.router,
     stations.router,
     tags.router,
     cultivation.router,
     harvests.router,
+    commerce.router,
     events.router,
+    records.router,
 )
 
 

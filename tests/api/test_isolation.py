@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import ADMIN, OTHER_ADMIN, USER
-from tests.api.seed import Floor, station_of
+from tests.api.seed import Floor, room_of, station_of
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
 Headers = dict[str, str]
 PREFIX = "/api/v1/licensees/{licence}"
-PEOPLE = {LICENCE: ADMIN, OTHER_LICENCE: OTHER_ADMIN}
+PEOPLE = {LICENCE: ADMIN, OTHER_LICENCE: OTHER_ADMIN}  # each exists at one licensee only
 
 
 def licensee_routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -32,7 +32,7 @@ def licensee_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def fill(path: str, licence: str, ids: Floor) -> str:
-    """``path`` with every parameter set to an id that exists at ``ids.licence``."""
+    """``path`` with every parameter set to an id that exists at ``ids.licence`` only."""
     values = {
         "licence": licence,
         "uid": ids.plants[0],
@@ -41,6 +41,11 @@ def fill(path: str, licence: str, ids: Floor) -> str:
         "event_id": ids.event_ids[0],
         "station_id": station_of(ids.licence),
         "user_id": PEOPLE[ids.licence],
+        "location": room_of(ids.licence),
+        "package_uid": ids.package_uids[0],
+        "direction": "out",
+        "manifest_id": ids.manifest_id,
+        "lost_event_id": ids.access_loss,
     }
 
     def value(match: re.Match[str]) -> str:

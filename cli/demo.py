@@ -341,6 +341,7 @@ def _server(seedtrace: str, database_url: str, port: int, log: Path) -> Iterator
 
 
 def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> None:
+    from cli.demo_console import start_console
     from server.broker import PrivateBroker
     from server.db.engine import make_engine, migrate
     from server.store.licensees import add_licensee
@@ -369,6 +370,8 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
     ):
         typer.echo(f"mosquitto  127.0.0.1:{broker.port} (config {broker.conf})")
         typer.echo(f"staff      {MANAGER} (account manager); {', '.join(WORKERS)} (trained users)")
+        people = [(MANAGER, "account manager"), *((w, "floor worker") for w in WORKERS)]
+        console = start_console(database_url, broker.port, LICENCE, people)
         stations = Stations(workdir, broker.port, seedtrace)
         try:
             stations.start()
@@ -379,9 +382,13 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
                 f"  rebuild check: {seedtrace} db rebuild --check --database-url {database_url}"
             )
             if keep_running:
-                typer.echo("\nThe stations keep running; open a display above. Ctrl-C stops.")
+                typer.echo(
+                    f"\nThe stations and the console ({console.url}) keep running; open a "
+                    "display or sign in above. Ctrl-C stops."
+                )
                 from cli.devices_cmd import wait_for_stop
 
                 wait_for_stop()
         finally:
             stations.close()
+            console.stop()

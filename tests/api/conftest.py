@@ -74,7 +74,9 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 REGULATOR = "olcc.inspector"
-MANAGER, ADMIN, USER, OTHER_ADMIN = "k.owner", "a.chen", "maria.lopez", "b.ortiz"
+# MANAGER and USER are the staff tests/server/conftest.py registers at both licensees; ADMIN
+# and OTHER_ADMIN exist at one licensee each.
+MANAGER, ADMIN, USER, OTHER_ADMIN = "a.chen", "j.park", "maria.lopez", "b.ortiz"
 
 
 def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> dict[str, str]:
@@ -102,16 +104,19 @@ def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) ->
 
 @pytest.fixture
 def people(app: FastAPI, engine: Engine, clock: Clock) -> None:  # noqa: F811
-    """An account manager, an administrator and a user at LICENCE, an administrator at
-    OTHER_LICENCE: on the roster, trained, with log-ons."""
+    """Log-ons for LICENCE's account manager, an administrator and a user, and for an
+    administrator of OTHER_LICENCE. The engine fixture already registered and trained each
+    licensee's account manager and user; the administrators are registered and trained here,
+    by their account manager."""
     passwords = app.state.settings.passwords()
-    for licence, user_id, role in (
-        (LICENCE, MANAGER, Role.ACCOUNT_MANAGER),
-        (LICENCE, ADMIN, Role.ADMINISTRATOR),
-        (LICENCE, USER, Role.USER),
-        (OTHER_LICENCE, OTHER_ADMIN, Role.ADMINISTRATOR),
+    register(engine, LICENCE, ADMIN, Role.ADMINISTRATOR, clock, by=MANAGER)
+    register(engine, OTHER_LICENCE, OTHER_ADMIN, Role.ADMINISTRATOR, clock, by=MANAGER)
+    for licence, user_id in (
+        (LICENCE, MANAGER),
+        (LICENCE, ADMIN),
+        (LICENCE, USER),
+        (OTHER_LICENCE, OTHER_ADMIN),
     ):
-        register(engine, licence, user_id, role, clock, by=None if role is not Role.USER else ADMIN)
         give_account(engine, passwords, licence, user_id, clock)
 
 

@@ -43,8 +43,6 @@ from schemas.weights import Unit, Weight
 from server.ingest.pipeline import CONSOLE_STATION
 from server.ingest.submit import submit
 
-OPERATOR = "a.chen"
-
 
 @dataclass(frozen=True)
 class Floor:
@@ -95,7 +93,7 @@ def seed_floor(
     licence: str,
     prefix: str,
     clock: Callable[[], datetime],
-    operator: str = OPERATOR,
+    operator: str,
 ) -> Floor:
     """Four locations, tags, a batch of 10, three tagged plants flowering, two harvested into
     a weighed harvest batch, one destroyed, some trim waste (from a station), a package on an

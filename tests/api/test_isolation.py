@@ -18,7 +18,7 @@ from tests.server.conftest import LICENCE, OTHER_LICENCE
 
 Headers = dict[str, str]
 PREFIX = "/api/v1/licensees/{licence}"
-PEOPLE = {LICENCE: ADMIN, OTHER_LICENCE: OTHER_ADMIN}
+PEOPLE = {LICENCE: ADMIN, OTHER_LICENCE: OTHER_ADMIN}  # each exists at one licensee only
 
 
 def licensee_routes(app: FastAPI) -> list[tuple[str, str]]:

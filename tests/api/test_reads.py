@@ -5,7 +5,8 @@ import io
 
 from fastapi.testclient import TestClient
 
-from tests.api.seed import OPERATOR, Floor, station_of
+from tests.api.conftest import ADMIN
+from tests.api.seed import Floor, station_of
 from tests.server.conftest import LICENCE
 
 Headers = dict[str, str]
@@ -48,7 +49,7 @@ def test_the_event_log_says_who_what_when_and_from_where(
     assert page["items"][0]["kind"] == "access.lost"
     waste = get(client, regulator, "/events", kind="waste.recorded")["items"]
     assert len(waste) == 1
-    assert waste[0]["operator_id"] == OPERATOR
+    assert waste[0]["operator_id"] == ADMIN
     assert waste[0]["station_id"] == station_of(LICENCE)
     assert waste[0]["outcome"] == "accepted"
     assert waste[0]["payload"]["reason"] == "Stems and fan leaves"

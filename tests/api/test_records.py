@@ -3,7 +3,7 @@ and what a rejected event looks like."""
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import USER
+from tests.api.conftest import ADMIN, USER
 from tests.api.seed import Floor, uid_of
 from tests.server.conftest import LICENCE
 
@@ -141,5 +141,5 @@ def test_tag_orders(client: TestClient, user: Headers, floors: tuple[Floor, Floo
     orders = client.get(BASE + "/tag-orders", headers=user).json()["items"]
     assert [(o["tag_type"], o["quantity"], o["ordered_by"]) for o in orders] == [
         ("package", 1000, USER),
-        ("plant", 500, "a.chen"),
+        ("plant", 500, ADMIN),
     ]

@@ -23,6 +23,7 @@ from server.api.routes import (
     events,
     harvests,
     licensees,
+    notifications,
     premises,
     records,
     stations,
@@ -45,6 +46,7 @@ ROUTERS = (
     commerce.router,
     events.router,
     records.router,
+    notifications.router,
 )
 
 

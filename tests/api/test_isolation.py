@@ -46,6 +46,7 @@ def fill(path: str, licence: str, ids: Floor) -> str:
         "direction": "out",
         "manifest_id": ids.manifest_id,
         "lost_event_id": ids.access_loss,
+        "notification_id": str(ids.notification_id),
     }
 
     def value(match: re.Match[str]) -> str:

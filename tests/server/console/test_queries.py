@@ -76,6 +76,12 @@ def test_inventory_counts_plants_by_room_and_phase_and_batches_against_the_limit
     assert (hb.name, hb.plants) == ("HB-1", 3)
     assert hb.wet_grams == Decimal("1530.45")
     assert hb.dry_grams is None
+    assert hb.net_due_at is None  # NET-WEIGHT-60D is California's, and LICENCE is in Oregon
+
+
+def test_a_california_harvest_batch_has_its_net_weight_due_in_60_days(engine: Engine) -> None:
+    floor_day(engine, OTHER_LICENCE)
+    [hb] = inventory.inventory(engine, [OTHER_LICENCE]).harvests
     assert hb.net_due_at == hb.first_harvest_at + timedelta(days=60)
 
 

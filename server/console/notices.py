@@ -5,11 +5,11 @@ notification (the refusal, with its reason, is shown to the person who tried).""
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import live
-from server.console.deps import EngineDep, ViewerDep
+from server.console.deps import EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router, still_signed_in
 from server.console.queries.notifications import by_urgency, counts
 from server.console.render import render
@@ -42,7 +42,7 @@ def notifications_stream(request: Request, viewer: ViewerDep, engine: EngineDep)
     return live.stream(request, poll, signed_in=still_signed_in(request), poll_s=2.0)
 
 
-@router.post("/notifications/{notification_id}/dismiss")
+@router.post("/notifications/{notification_id}/dismiss", dependencies=[Depends(same_origin)])
 def dismiss_notification(
     notification_id: int, viewer: ViewerDep, engine: EngineDep
 ) -> RedirectResponse:

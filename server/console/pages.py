@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from server.console import charts, live
 from server.console.deps import EngineDep, ViewerDep, ViewerSource, get_engine
 from server.console.queries import audit, feed, history, inventory, reports, tags
-from server.console.queries.notifications import by_urgency, counts
+from server.console.queries.notifications import overdue_count
 from server.console.render import render
 from server.console.viewer import Viewer
 from server.health.store import latest
@@ -43,7 +43,6 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
     the message an action left (:func:`flash`), shown once."""
     kind, _, text = request.cookies.get(FLASH, "").partition(":")
     now = datetime.now(UTC)
-    urgent = counts(by_urgency(get_engine(request), viewer.licences, now))
     body = render(
         name,
         title=title,
@@ -54,7 +53,7 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
         flash=unquote(text) or None,
         flash_kind="bad" if kind == "bad" else "ok",
         now=now,
-        overdue=urgent["overdue"],
+        overdue=overdue_count(get_engine(request), viewer.licences, now),
         **context,
     )
     response = HTMLResponse(body, headers={"Cache-Control": "no-store"})

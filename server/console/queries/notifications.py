@@ -79,6 +79,18 @@ def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> list[I
     return sorted(items, key=_key)
 
 
+def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int:
+    """How many unresolved notifications are past due: the number every page shows. Reads
+    only unresolved ones, so it stays cheap however long the history grows."""
+    unresolved = (State.OPEN, State.OVERDUE)
+    return sum(
+        1
+        for licence in licences
+        for n in list_notifications(engine, licence, states=unresolved)
+        if _group(n, now) == "overdue"
+    )
+
+
 def counts(items: Sequence[Item]) -> dict[str, int]:
     out = dict.fromkeys(GROUPS, 0)
     for item in items:

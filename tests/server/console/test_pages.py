@@ -200,3 +200,14 @@ def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
     assert "connected now" in html
     assert "1,234" in html
     assert "100,000" in html
+
+
+def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: Engine) -> None:
+    staff(engine)
+    r = client.post(
+        "/console/users/maria.lopez/cancel",
+        data={"reason": "phished"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert r.status_code == 403
+    assert "Cancelled" not in client.get("/console/users").text

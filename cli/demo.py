@@ -181,7 +181,15 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
     with PrivateBroker() as broker, server_log.open("ab") as log:
         typer.echo(f"mosquitto  127.0.0.1:{broker.port} (config {broker.conf})")
         server = subprocess.Popen(
-            [seedtrace, "server", "--database-url", database_url, "--mqtt-port", str(broker.port)],
+            [
+                seedtrace,
+                "server",
+                "--database-url",
+                database_url,
+                "--mqtt-port",
+                str(broker.port),
+                "--no-api",  # the demo shows ingest; port 8000 may be taken
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ},

@@ -17,6 +17,7 @@ from server.accounts.roster import DbRoster, Roster
 from server.accounts.service import Authenticator, utcnow
 from server.api import errors
 from server.api.routes import (
+    audit,
     auth,
     commerce,
     cultivation,
@@ -25,6 +26,7 @@ from server.api.routes import (
     licensees,
     notifications,
     premises,
+    reconciliation,
     records,
     stations,
     tags,
@@ -47,6 +49,8 @@ ROUTERS = (
     events.router,
     records.router,
     notifications.router,
+    reconciliation.router,
+    audit.router,
 )
 
 

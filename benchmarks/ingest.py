@@ -263,7 +263,6 @@ def ingest_servers(
                 str(port),
                 "--client-id",
                 f"bench-ingest-{n}",
-                "--no-api",
                 "--no-migrate",
             ]
             if profile is not None:

@@ -193,8 +193,21 @@ def test_tag_receipt_documented_late_is_flagged(engine: Engine) -> None:
 # --- TAG-REQUEST-5BD ------------------------------------------------------------------------
 
 
+def _unstaffed(engine: Engine) -> Desk:
+    """A CA licensee with nobody registered yet: the engine fixture's licensees already have an
+    account manager, credentialed at set-up time, whose TAG-REQUEST-5BD is already running."""
+    add_licensee(
+        engine,
+        licence="CA-3003",
+        name="Sierra Seedlings",
+        jurisdiction="CA",
+        timezone="America/Los_Angeles",
+    )
+    return Desk(engine, licence="CA-3003")
+
+
 def test_tag_request_within_5_business_days_of_credentialing(engine: Engine) -> None:
-    desk = Desk(engine)
+    desk = _unstaffed(engine)
     desk.send(user_registered("ana.ruiz"), la(2026, 11, 30, 9, 0))
     n = only(desk, "TAG-REQUEST-5BD")
     assert n.citation == "CA 8403(a)"
@@ -207,7 +220,7 @@ def test_tag_request_within_5_business_days_of_credentialing(engine: Engine) -> 
 def test_tag_request_not_opened_once_tags_were_ordered_or_for_a_plain_user(
     engine: Engine,
 ) -> None:
-    desk = Desk(engine)
+    desk = _unstaffed(engine)
     desk.send(user_registered("sam.lee", role="user"), la(2026, 11, 30, 9, 0))
     desk.send(tags_ordered(), la(2026, 11, 30, 10, 0))
     desk.send(user_registered("ana.ruiz"), la(2026, 11, 30, 11, 0))

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,17 @@ from sqlalchemy.engine import Engine
 
 from edge.link import StationLink
 from schemas.acks import Ack, Outcome
+from schemas.records import LocationAdded, LocationKind, UserCancelled
 from server.broker import PrivateBroker
 from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline
+from server.ingest.submit import submit
 from server.ingest.worker import IngestWorker
+from server.rules.catalogue import CATALOGUE
+from server.store.users import register_user
 from tests.server.conftest import LICENCE, licensee_locked
 from tests.server.floor import (
+    MANAGER,
     Station,
     batch_created,
     flowering,
@@ -191,7 +197,6 @@ def _server(
                 "--client-id",
                 client_id,
                 "--no-migrate",
-                "--no-api",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -355,3 +360,58 @@ def test_out_of_order_delivery_is_applied_in_station_order(
             )
         ).scalars()
         assert list(order) == [1, 2, 3]
+
+
+def test_an_event_breaking_several_rules_gets_every_violation_in_its_ack(
+    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+) -> None:
+    """A cancelled worker starts a second batch B-1 of 150 plants in the canopy: four rules,
+    each named in the ack with its citation and a message."""
+    register_user(
+        engine,
+        LICENCE,
+        "sam.temp",
+        "Sam Temp",
+        "user",
+        date(2024, 3, 1),
+        "Ana Chen",
+        operator_id=MANAGER,
+    )
+    for payload in (
+        UserCancelled(user_id="sam.temp", reason="Contract ended"),
+        LocationAdded(name="Flower 1", location_kind=LocationKind.CANOPY, premises="1 Farm Road"),
+    ):
+        assert submit(engine, LICENCE, MANAGER, payload).outcome is Outcome.ACCEPTED
+    station = Station()
+    ln = link(broker, station)
+    try:
+        first = station.event(batch_created("B-1", 10))
+        bad = station.event(
+            {**batch_created("B-1", 150), "location": "Flower 1"}, operator_id="sam.temp"
+        )
+        ln.publish(first)
+        ln.publish(bad)
+        acks = {a.event_id: a for a in acks_for(ln, 2)}
+    finally:
+        ln.close()
+    assert acks[first.event_id].outcome is Outcome.ACCEPTED
+    rejection = acks[bad.event_id]
+    assert rejection.outcome is Outcome.REJECTED
+    got = {v.rule_id: v for v in rejection.violations}
+    assert sorted(got) == [
+        "BATCH-ID-UNIQUE",
+        "BATCH-MAX-100",
+        "PLANT-TAGGED-TO-FLOWER",
+        "USER-AUTHORISED",
+    ]
+    for rule_id, words in {
+        "BATCH-ID-UNIQUE": "Batch B-1 already exists",
+        "BATCH-MAX-100": "Batch B-1 would hold 150 plants",
+        "PLANT-TAGGED-TO-FLOWER": "untagged plants in canopy area Flower 1",
+        "USER-AUTHORISED": "sam.temp's access was cancelled on",
+    }.items():
+        citation = CATALOGUE[rule_id].citation
+        assert got[rule_id].citation == citation
+        assert words in got[rule_id].message
+        assert got[rule_id].message.endswith(f"({citation})")
+    assert count(engine, "SELECT initial_count FROM batches WHERE batch_id = 'B-1'") == 10

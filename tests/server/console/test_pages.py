@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 import server.console
 from server.console import live
+from server.console.queries import feed
 from server.console.viewer import Viewer
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, floor_day, send, staff
@@ -61,15 +62,16 @@ def test_the_feed_page_lists_events_with_outcomes_and_filters(
     client: TestClient, engine: Engine
 ) -> None:
     floor_day(engine)
+    last = feed.last_position(engine)
     html = client.get("/console/").text
     assert "Started batch B-2: 150 Blue Dream" in html
     assert "BATCH-MAX-100" in html
     assert html.count('class="rejected"') == 1
-    assert 'data-stream="/console/feed/stream?after=8"' in html
+    assert f'data-stream="/console/feed/stream?after={last}"' in html
     assert "<option>veg-1</option>" in html
     only_veg = client.get("/console/", params={"station": "veg-1"}).text
     assert "Harvested" not in only_veg
-    assert "/console/feed/stream?station=veg-1&amp;after=8" in only_veg
+    assert f"/console/feed/stream?station=veg-1&amp;after={last}" in only_veg
 
 
 def test_the_inventory_page_shows_rooms_batches_harvests_and_charts(
@@ -139,8 +141,8 @@ def test_the_users_page_shows_roles_training_and_cancels_a_user(
 ) -> None:
     staff(engine)
     html = client.get("/console/users").text
-    assert "CTS basics and tag handling" in html
-    assert "Not trained" in html  # sam.ortiz
+    assert "Track-and-trace system training" in html
+    assert "Not trained" in html  # li.wong
     assert "Cancel maria.lopez" in html
     assert "Cancel a.chen" not in html  # not oneself
     refused = client.post("/console/users/maria.lopez/cancel", data={"reason": " "})

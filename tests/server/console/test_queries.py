@@ -17,8 +17,7 @@ EVERYONE = feed.FeedFilter()
 
 def test_the_feed_shows_newest_first_with_outcomes_and_reasons(engine: Engine) -> None:
     floor_day(engine)
-    rows = feed.recent(engine, [LICENCE], EVERYONE)
-    assert len(rows) == 8
+    rows = feed.recent(engine, [LICENCE], EVERYONE)[:8]  # the floor day, after the roster
     newest = rows[0]
     assert (newest.station_id, newest.operator_id, newest.outcome) == (
         "veg-1",
@@ -39,16 +38,18 @@ def test_the_feed_filters_by_station_and_operator_and_licence(engine: Engine) ->
     assert [r.kind for r in by_station] == ["plant_batch.created"]
     by_operator = feed.recent(engine, [LICENCE], feed.FeedFilter(operator="maria.lopez"))
     assert len(by_operator) == 7
+    assert {r.station_id for r in by_operator} == {"harvest-1"}
     assert {r.licence for r in feed.recent(engine, [LICENCE], EVERYONE)} == {LICENCE}
     both = feed.recent(engine, [LICENCE, OTHER_LICENCE], EVERYONE)
     assert {r.licence for r in both} == {LICENCE, OTHER_LICENCE}
     choices = feed.choices(engine, [LICENCE])
-    assert choices.stations == ["harvest-1", "veg-1"]
-    assert choices.operators == ["maria.lopez", "sam.ortiz"]
+    assert choices.stations == ["console", "harvest-1", "veg-1"]  # console: the roster
+    assert choices.operators == ["a.chen", "maria.lopez", "sam.ortiz", "seedtrace@server"]
 
 
 def test_after_gives_only_newer_rows_oldest_first(engine: Engine) -> None:
-    assert feed.last_position(engine) == 0
+    before = feed.last_position(engine)  # the roster's events
+    assert feed.after(engine, [LICENCE], EVERYONE, before) == []
     stations = floor_day(engine)
     mark = feed.last_position(engine)
     assert feed.after(engine, [LICENCE], EVERYONE, mark) == []
@@ -197,7 +198,7 @@ def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine
     send(engine, Station("veg-9"), batch_created("B-9", 101))
     start = datetime.now(UTC) - timedelta(hours=1)
     report = reports.audit(engine, [LICENCE], start, start + timedelta(hours=2))
-    assert report.total == 9
+    assert report.total == 4 + 2 + 8 + 1  # roster, sam.ortiz, the floor day, B-9
     created = next(k for k in report.kinds if k.kind == "plant_batch.created")
     assert (created.accepted, created.rejected) == (1, 2)
     assert report.rules == [("BATCH-MAX-100", 2)]
@@ -207,3 +208,38 @@ def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine
     ]
     later = reports.audit(engine, [LICENCE], start + timedelta(hours=2), start + timedelta(days=1))
     assert (later.total, later.rejected) == (0, [])
+
+
+def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -> None:
+    from schemas.events import RecordCorrected
+    from server.ingest.submit import submit
+    from tests.server.floor import MANAGER, harvested
+
+    floor_day(engine)
+    [original] = [
+        e.event
+        for e in audit.trail(engine, [LICENCE], PLANTS[0])
+        if e.event.kind == "plant.harvested"
+    ]
+    replacement = harvested(PLANTS[0], "500.0", harvest_batch="HB-1")
+    ack = submit(
+        engine,
+        LICENCE,
+        MANAGER,
+        RecordCorrected.model_validate(
+            {
+                "corrects": original.event_id,
+                "reason": "the scale was not zeroed",
+                "discovered_at": datetime.now(UTC).isoformat(),
+                "replacement": replacement,
+            }
+        ),
+    )
+    assert ack.outcome.value == "accepted", ack
+    entries = audit.trail(engine, [LICENCE], PLANTS[0])
+    harvest = next(e for e in entries if e.event.event_id == original.event_id)
+    assert harvest.event.summary.endswith("512.4 g wet")  # the original, as it was
+    [correction] = harvest.corrections
+    assert correction.summary.startswith(f"Correction of {original.event_id}: Harvested")
+    assert "500.0 g wet" in correction.summary
+    assert len(entries) == 4  # the correction is beside, not a row of its own

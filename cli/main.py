@@ -11,7 +11,6 @@ from cli import (
     rules_cmd,
     server_cmd,
     users_cmd,
-    web_cmd,
 )
 
 app = typer.Typer(
@@ -21,7 +20,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("server")(server_cmd.serve)
-app.command("web")(web_cmd.web)
 app.add_typer(server_cmd.db_app, name="db")
 app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")

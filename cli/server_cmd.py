@@ -101,12 +101,15 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     http = _start_api(settings, engine, log_level) if api else None
+    health = _start_health(settings, engine) if api else None  # for the console's stations page
     try:
         if ingest:
             _run_ingest(settings, engine, stop)
         else:
             stop.wait()
     finally:
+        if health is not None:
+            health.stop()
         if http is not None:
             server, thread = http
             server.should_exit = True
@@ -123,6 +126,16 @@ def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event) -> None:
         DeadlineSettings(settings.tag_supply_days, settings.tag_supply_window_days)
     )
     IngestWorker(settings, Pipeline(engine, deadlines=deadlines)).run(stop)
+
+
+def _start_health(settings: Any, engine: "Engine") -> Any:
+    """The station health listener (server/health): every station's status topic, stored for
+    the console. With broker authentication it needs a ``console`` broker account."""
+    from server.health.listener import HealthListener
+
+    listener = HealthListener(settings, engine)
+    listener.start()
+    return listener
 
 
 def _start_api(settings: Any, engine: "Engine", log_level: str) -> tuple[Any, threading.Thread]:

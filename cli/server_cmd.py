@@ -64,20 +64,20 @@ def serve(
         bool,
         typer.Option(
             "--api/--no-api",
-            help="Also serve the REST API and the console over HTTP in this process "
-            "(seedtrace web serves them on their own, with the station health listener).",
+            help="Serve the REST API and the console over HTTP, with the station health "
+            "listener (--no-api for extra ingest processes).",
         ),
-    ] = False,
+    ] = True,
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations at start.")
     ] = True,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
 ) -> None:
-    """Run an ingest process: events from stations over MQTT, decided, stored and answered;
-    with --api, the REST API and the console (HTTP, OpenAPI at /docs) in the same process.
+    """Run the central service: the ingest process (events from stations over MQTT, decided,
+    stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
 
-    Run several with different --client-id values to split the load (shared subscription);
-    SIGINT or SIGTERM stops every part cleanly.
+    Run more ingest processes with different --client-id values and --no-api to split the load
+    (shared subscription); SIGINT or SIGTERM stops every part cleanly.
     """
     from server.db.engine import make_engine, migrate
 

@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from server.console.queries.describe import describe
+from server.db.notifications import EventNotice
 from server.db.tables import EventLog
 
 L = EventLog.__table__  # type: ignore[attr-defined]
+EN = EventNotice.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class FeedRow:
     summary: str
     violations: list[Problem] = field(default_factory=list)
     corrects: str | None = None  # a correction: the event_id of the event it corrects
+    notices: list[Problem] = field(default_factory=list)  # accepted, but flagged (e.g. late)
 
     @property
     def accepted(self) -> bool:
@@ -61,10 +64,7 @@ def row_from_log(r: sa.Row[tuple[object, ...]]) -> FeedRow:
     body = str(m["body"])
     payload = _payload(body)
     corrects = payload.get("corrects") if payload.get("kind") == "record.corrected" else None
-    problems = [
-        Problem(v.get("rule_id", "?"), v.get("citation", ""), v.get("message", ""))
-        for v in json.loads(str(m["violations"]) or "[]")
-    ]
+    problems = _problems(m["violations"])
     return FeedRow(
         position=int(m["position"]),
         event_id=str(m["event_id"]),
@@ -79,7 +79,18 @@ def row_from_log(r: sa.Row[tuple[object, ...]]) -> FeedRow:
         summary=describe(body),
         violations=problems,
         corrects=corrects if isinstance(corrects, str) else None,
+        notices=_problems(m.get("notices")),
     )
+
+
+def _problems(text: object) -> list[Problem]:
+    """Violations or notices as stored: a JSON list of schemas.acks.Violation, or nothing."""
+    if not isinstance(text, str) or text == "":
+        return []
+    return [
+        Problem(v.get("rule_id", "?"), v.get("citation", ""), v.get("message", ""))
+        for v in json.loads(text)
+    ]
 
 
 def _payload(body: str) -> dict[str, object]:
@@ -92,7 +103,12 @@ def _payload(body: str) -> dict[str, object]:
 
 
 def _select(licences: Sequence[str], where: FeedFilter) -> sa.Select[tuple[object, ...]]:
-    query = sa.select(L).where(L.c.licence.in_(list(licences)))
+    """The log's rows with the notices their acks carried (late events), if any."""
+    query = (
+        sa.select(L, EN.c.notices)
+        .select_from(L.outerjoin(EN, EN.c.event_id == L.c.event_id))
+        .where(L.c.licence.in_(list(licences)))
+    )
     if where.station is not None:
         query = query.where(L.c.station_id == where.station)
     if where.operator is not None:

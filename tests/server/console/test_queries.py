@@ -273,3 +273,21 @@ def test_packages_on_the_premises_are_in_the_inventory(engine: Engine) -> None:
     assert ack.outcome.value == "accepted", ack
     [p] = inventory.inventory(engine, [LICENCE]).packages
     assert (p.uid, p.category, p.grams, p.status) == (pkg, "flower", Decimal("100"), "on_hand")
+
+
+def test_an_accepted_but_late_event_carries_its_notice_in_the_feed(engine: Engine) -> None:
+    from tests.server.floor import harvested
+
+    stations = floor_day(engine, OTHER_LICENCE)  # California: DISPOSITION-3BD applies
+    late = send(
+        engine,
+        stations["harvest"],
+        harvested(PLANTS[3], "501.0", harvest_batch="HB-1"),
+        occurred_at=datetime.now(UTC) - timedelta(days=10),
+    )
+    assert late.outcome.value == "accepted"
+    assert [n.rule_id for n in late.notices] == ["DISPOSITION-3BD"]
+    [row] = feed.recent(engine, [OTHER_LICENCE], EVERYONE, limit=1)
+    assert row.accepted
+    assert [n.rule_id for n in row.notices] == ["DISPOSITION-3BD"]
+    assert row.notices[0].message == late.notices[0].message

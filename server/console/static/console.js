@@ -69,6 +69,10 @@ document.addEventListener("DOMContentLoaded", () => {
   localTimes(document);
   confirmations(document);
   for (const el of document.querySelectorAll("[data-stream]")) connect(el);
+  // Filter menus apply as soon as one is changed (the button stays for keyboard users).
+  for (const select of document.querySelectorAll("form.filters select")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
   for (const el of document.querySelectorAll("[data-print]")) {
     el.addEventListener("click", () => window.print());
   }

@@ -177,3 +177,14 @@ def test_dismissing_an_unresolved_compliance_notification_is_refused(site: Site,
     assert still.get_attribute("data-rule") == "CORRECTION-3BD"
     assert "OVERDUE" in still.inner_text()
     screenshot(page, "notification-dismiss-refused")
+
+
+def test_the_feed_filters_by_station_as_soon_as_one_is_picked(site: Site, page: Any) -> None:
+    floor_day(site.engine)
+    site.sign_in(page, "a.chen")
+    page.get_by_label("Station").select_option("veg-1")
+    page.wait_for_url("**/console/?station=veg-1**")
+    rows = page.locator("#feed tr")
+    assert rows.count() == 1
+    assert "Started batch B-2: 150" in rows.first.inner_text()
+    screenshot(page, "feed-filtered")

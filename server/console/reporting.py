@@ -118,7 +118,7 @@ def physical_audit(
     licence: Annotated[str | None, Form(max_length=40)] = None,
 ) -> HTMLResponse:
     """Compare what was counted with the system; shows the variances, records nothing."""
-    target = licence if licence is not None else viewer.licences[0]
+    target = licence if licence is not None else next(iter(viewer.licences), "")
     if not viewer.may_see(target):
         return _render(
             request, viewer, engine, counts_text=counted, counts_error=f"no licence {target}"

@@ -84,3 +84,26 @@ def test_count_lines_keep_weights_exact() -> None:
         ("HB-1", None, "1512.30 g"),
         ("P-1", 3, "0.5 lb"),
     ]
+
+
+def test_a_regulator_overseeing_nobody_sees_empty_pages(engine: Engine) -> None:
+    from server.console.viewer import Viewer
+
+    nobody = Viewer("olcc.2", "New inspector", "regulator", (), read_only=True)
+    floor_day(engine)
+    with TestClient(make_app(engine, nobody)) as client:
+        for path in (
+            "/console/",
+            "/console/inventory",
+            "/console/notifications",
+            "/console/tags",
+            "/console/users",
+            "/console/reports",
+            "/console/stations",
+            f"/console/audit?item={PLANTS[0]}",
+        ):
+            r = client.get(path)
+            assert r.status_code == 200, path
+            assert "Blue Dream" not in r.text, path
+        r = client.post("/console/reports/physical-audit", data={"counted": "batch, B-1, 6"})
+        assert "no licence" in r.text

@@ -192,8 +192,12 @@ class Agent:
                         self._handle(item)
                     except Exception:
                         log.exception("input %r failed; the station carries on", item)
+                        if isinstance(item, Action):
+                            item.reply.update(self._refuse("That failed; the station log says why"))
                 self._tick()
                 self._refresh_view()
+                if isinstance(item, Action):
+                    item.done.set()  # after the view shows the action's effect
         finally:
             if self.display is not None:
                 self.display.stop()
@@ -230,10 +234,7 @@ class Agent:
         elif isinstance(item, DeviceProblem):
             self._on_device_problem(item)
         elif isinstance(item, Action):
-            try:
-                item.reply.update(self._on_action(item.body))
-            finally:
-                item.done.set()
+            item.reply.update(self._on_action(item.body))
         elif isinstance(item, _AckIn):
             self._on_ack(item.ack)
         elif isinstance(item, _PubAck):

@@ -328,7 +328,15 @@ def _summary(database_url: str) -> None:
 def _server(seedtrace: str, database_url: str, port: int, log: Path) -> Iterator[None]:
     with log.open("ab") as out:
         server = subprocess.Popen(
-            [seedtrace, "server", "--database-url", database_url, "--mqtt-port", str(port)],
+            [
+                seedtrace,
+                "server",
+                "--database-url",
+                database_url,
+                "--mqtt-port",
+                str(port),
+                "--no-api",  # ingest only: the console (API included) is served by the demo
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ},

@@ -3,6 +3,7 @@
 import typer
 
 from cli import (
+    accounts_cmd,
     broker_cmd,
     devices_cmd,
     edge_cmd,
@@ -10,7 +11,6 @@ from cli import (
     rules_cmd,
     server_cmd,
     users_cmd,
-    web_cmd,
 )
 
 app = typer.Typer(
@@ -20,12 +20,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("server")(server_cmd.serve)
-app.command("web")(web_cmd.web)
 app.add_typer(server_cmd.db_app, name="db")
 app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")
 app.add_typer(rules_cmd.rules_app, name="rules")
 app.add_typer(users_cmd.users_app, name="users")
+app.add_typer(accounts_cmd.accounts_app, name="accounts")
 app.add_typer(broker_cmd.broker_app, name="broker")
 app.add_typer(edge_cmd.edge_app, name="edge")
 app.add_typer(notifications_cmd.notifications_app, name="notifications")

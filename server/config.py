@@ -3,6 +3,7 @@
 Validated at start-up; a bad value stops the server with a message naming the variable.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -88,6 +89,13 @@ class ServerSettings(BaseSettings):
         default=65536, ge=64, le=4 * 1024 * 1024, description="Memory per password hash"
     )
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
+    audit_moisture_tolerance_pct: Decimal = Field(
+        default=Decimal(5),
+        ge=0,
+        le=50,
+        description="Physical audits: a weight variance of usable cannabis within this "
+        "percentage of the expected weight is normal moisture variation (AUDIT-VARIANCE)",
+    )
 
     @model_validator(mode="after")
     def _argon2_memory(self) -> "ServerSettings":

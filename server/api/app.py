@@ -17,13 +17,16 @@ from server.accounts.roster import DbRoster, Roster
 from server.accounts.service import Authenticator, utcnow
 from server.api import errors
 from server.api.routes import (
+    audit,
     auth,
     commerce,
     cultivation,
     events,
     harvests,
     licensees,
+    notifications,
     premises,
+    reconciliation,
     records,
     stations,
     tags,
@@ -45,6 +48,9 @@ ROUTERS = (
     commerce.router,
     events.router,
     records.router,
+    notifications.router,
+    reconciliation.router,
+    audit.router,
 )
 
 

@@ -23,6 +23,7 @@ from tests.api.seed import Floor, seed_floor
 from tests.server.conftest import (  # noqa: F401
     LICENCE,
     OTHER_LICENCE,
+    broker,
     database_url,
     engine,
     pg_template,

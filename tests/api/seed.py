@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
@@ -38,8 +39,9 @@ from schemas.events import (
     WasteRecorded,
     WeightType,
 )
-from schemas.records import AccessLost, LocationAdded, LocationKind, TagsOrdered
+from schemas.records import AccessLost, LocationAdded, LocationKind, RecordFlagged, TagsOrdered
 from schemas.weights import Unit, Weight
+from server.db.notifications import Notification
 from server.ingest.pipeline import CONSOLE_STATION
 from server.ingest.submit import submit
 
@@ -54,15 +56,19 @@ class Floor:
     batch_id: str
     harvest_batch: str
     manifest_id: str
-    event_ids: list[str]  # in order; the access loss is the last
+    event_ids: list[str]  # in order; the last two are the access loss and the flag
+    notification_id: int  # the licensee's first notification
 
     @property
     def access_loss(self) -> str:
-        return self.event_ids[-1]
+        return self.event_ids[-2]
 
     @property
     def plants(self) -> list[str]:
         return self.uids[:3]
+
+
+N = Notification.__table__  # type: ignore[attr-defined]
 
 
 def room_of(licence: str) -> str:
@@ -97,8 +103,8 @@ def seed_floor(
 ) -> Floor:
     """Four locations, tags, a batch of 10, three tagged plants flowering, two harvested into
     a weighed harvest batch, one destroyed, some trim waste (from a station), a package on an
-    outgoing manifest, a tag order, and a loss of access still open. ``prefix``: 16
-    characters [0-9A-Z]."""
+    outgoing manifest, a tag order (flagged as wrong), and a loss of access still open.
+    ``prefix``: 16 characters [0-9A-Z]."""
     assert len(prefix) == 16
     now = clock()
     uids = [uid_of(prefix, n) for n in range(1, 11)]
@@ -185,4 +191,14 @@ def seed_floor(
         assert ack.outcome is Outcome.ACCEPTED, ack.violations
         assert ack.event_id is not None
         ids.append(ack.event_id)
-    return Floor(licence, uids, package_uids, batch_id, harvest, manifest, ids)
+    # The tag order's quantity was mistyped: flagged, which opens CORRECTION-3BD.
+    flag = RecordFlagged(event_id=ids[-2], problem="Quantity mistyped", discovered_at=now)
+    ack = submit(engine, licence, operator, flag, clock=clock)
+    assert ack.outcome is Outcome.ACCEPTED, ack.violations
+    assert ack.event_id is not None
+    ids.append(ack.event_id)
+    with engine.connect() as conn:
+        first = conn.execute(
+            sa.select(sa.func.min(N.c.id)).where(N.c.licence == licence)
+        ).scalar_one()
+    return Floor(licence, uids, package_uids, batch_id, harvest, manifest, ids, first)

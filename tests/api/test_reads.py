@@ -46,7 +46,7 @@ def test_the_event_log_says_who_what_when_and_from_where(
     # The floor, after three people registered and trained (six events).
     assert page["total"] == len(mine.event_ids) + 6
     assert [e["event_id"] for e in page["items"]] == mine.event_ids[::-1][:3]
-    assert page["items"][0]["kind"] == "access.lost"
+    assert page["items"][0]["kind"] == "record.flagged"
     waste = get(client, regulator, "/events", kind="waste.recorded")["items"]
     assert len(waste) == 1
     assert waste[0]["operator_id"] == ADMIN

@@ -63,7 +63,7 @@ def test_a_flagged_event_is_corrected_and_the_original_kept(
     )
     assert flag.status_code == 201, flag.text
     open_flags = client.get(BASE + "/flagged-records", headers=user, params={"open_only": True})
-    assert [f["event_id"] for f in open_flags.json()["items"]] == [weighed["event_id"]]
+    assert weighed["event_id"] in [f["event_id"] for f in open_flags.json()["items"]]
     replacement = {**weighed["payload"], "weight": {"value": "560", "unit": "g"}}
     correction = {
         "reason": "Dry weight misread",

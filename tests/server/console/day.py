@@ -80,3 +80,24 @@ def staff(engine: Engine, licence: str = LICENCE) -> None:
         UserRegistered(user_id="li.wong", full_name="Li Wong", role=Role.USER),
     )
     assert ack.outcome.value == "accepted", ack
+
+
+def flag(engine: Engine, event_id: str, days_ago: float, licence: str = LICENCE) -> Ack:
+    """maria.lopez flags ``event_id`` as wrong, found ``days_ago`` days ago: CORRECTION-3BD
+    opens a compliance notification due 3 business days after the discovery."""
+    from datetime import timedelta
+
+    from schemas.records import RecordFlagged
+
+    ack = submit(
+        engine,
+        licence,
+        "maria.lopez",
+        RecordFlagged(
+            event_id=event_id,
+            problem="the scale was not zeroed",
+            discovered_at=datetime.now(UTC) - timedelta(days=days_ago),
+        ),
+    )
+    assert ack.outcome.value == "accepted", ack
+    return ack

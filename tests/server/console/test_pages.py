@@ -174,3 +174,40 @@ def test_sign_in_goes_back_only_to_a_console_page() -> None:
     assert _safe_next("https://evil.example/") == "/console/"
     assert _safe_next("/console//evil.example") == "/console/"
     assert _safe_next(None) == "/console/"
+
+
+def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
+    client: TestClient, engine: Engine
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from schemas.status import StationState, StationStatus
+    from server.health.store import record
+
+    now = datetime.now(UTC)
+    alive = StationStatus(
+        state=StationState.ONLINE, at=now, outbox_depth=1234, outbox_capacity=100_000
+    )
+    record(engine, LICENCE, "a-live", alive, received_at=now, retained=False)
+    seen = StationStatus(state=StationState.ONLINE, at=now - timedelta(hours=3))
+    record(engine, LICENCE, "z-gone", seen, received_at=now - timedelta(hours=3), retained=False)
+    gone = StationStatus(state=StationState.OFFLINE, at=now - timedelta(hours=5))
+    record(engine, LICENCE, "z-gone", gone, received_at=now, retained=False)
+    html = client.get("/console/stations").text
+    assert html.index('data-station="z-gone"') < html.index('data-station="a-live"')
+    assert "OFFLINE" in html
+    assert "3 h ago" in html  # last seen: its last online status, not the will's arrival
+    assert "connected now" in html
+    assert "1,234" in html
+    assert "100,000" in html
+
+
+def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: Engine) -> None:
+    staff(engine)
+    r = client.post(
+        "/console/users/maria.lopez/cancel",
+        data={"reason": "phished"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert r.status_code == 403
+    assert "Cancelled" not in client.get("/console/users").text

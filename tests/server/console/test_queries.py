@@ -76,6 +76,12 @@ def test_inventory_counts_plants_by_room_and_phase_and_batches_against_the_limit
     assert (hb.name, hb.plants) == ("HB-1", 3)
     assert hb.wet_grams == Decimal("1530.45")
     assert hb.dry_grams is None
+    assert hb.net_due_at is None  # NET-WEIGHT-60D is California's, and LICENCE is in Oregon
+
+
+def test_a_california_harvest_batch_has_its_net_weight_due_in_60_days(engine: Engine) -> None:
+    floor_day(engine, OTHER_LICENCE)
+    [hb] = inventory.inventory(engine, [OTHER_LICENCE]).harvests
     assert hb.net_due_at == hb.first_harvest_at + timedelta(days=60)
 
 
@@ -243,3 +249,14 @@ def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -
     assert correction.summary.startswith(f"Correction of {original.event_id}: Harvested")
     assert "500.0 g wet" in correction.summary
     assert len(entries) == 4  # the correction is beside, not a row of its own
+
+
+def test_relative_times_read_naturally() -> None:
+    from server.console.render import ago
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert ago(now - timedelta(seconds=3), now) == "just now"
+    assert ago(now - timedelta(minutes=12), now) == "12 min ago"
+    assert ago(now + timedelta(hours=5), now) == "in 5 h"
+    assert ago(now - timedelta(days=4), now) == "4 days ago"
+    assert ago(None, now) == "never"

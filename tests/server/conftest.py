@@ -71,7 +71,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def licensed_engine(database_url: str) -> Iterator[Engine]:
+    """The two licensees, registered, and nobody on their rosters yet."""
     eng = make_engine(database_url)
     add_licensee(
         eng,
@@ -87,10 +88,17 @@ def engine(database_url: str) -> Iterator[Engine]:
         jurisdiction="CA",
         timezone="America/Los_Angeles",
     )
-    for licence in (LICENCE, OTHER_LICENCE):
-        register_staff(eng, licence)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def engine(licensed_engine: Engine) -> Engine:
+    """The two licensees with their staff (:func:`register_staff`), so the stations of
+    tests/server/floor.py name a trained user (USER-AUTHORISED)."""
+    for licence in (LICENCE, OTHER_LICENCE):
+        register_staff(licensed_engine, licence)
+    return licensed_engine
 
 
 def register_staff(engine: Engine, licence: str) -> None:
@@ -100,10 +108,11 @@ def register_staff(engine: Engine, licence: str) -> None:
         engine,
         licence,
         MANAGER,
-        "Ana Chen",
+        "Alice Chen",
         "account_manager",
         date(2024, 1, 20),
-        "State account manager training",
+        "OLCC",
+        description="CTS basics and tag handling",
     )
     register_user(
         engine,
@@ -112,7 +121,8 @@ def register_staff(engine: Engine, licence: str) -> None:
         "Maria Lopez",
         "user",
         date(2024, 2, 1),
-        "Ana Chen (account manager)",
+        "Alice Chen",
+        description="CTS basics and tag handling",
         operator_id=MANAGER,
     )
 

@@ -55,33 +55,16 @@ def now() -> datetime:
 
 
 def staff(engine: Engine, licence: str = LICENCE) -> None:
-    """a.chen (account manager, trained), maria.lopez (user, trained), sam.ortiz (user, not
-    trained yet), recorded from the console."""
-    from datetime import date
-
-    from schemas.records import Role, UserRegistered, UserTrained
+    """a.chen (account manager, trained) and maria.lopez (user, trained) come with the engine
+    fixture (tests/server/conftest.py); this adds sam.ortiz (user, not trained yet),
+    registered by a.chen from the console."""
+    from schemas.records import Role, UserRegistered
     from server.ingest.submit import submit
 
-    people = [
-        ("a.chen", "Alice Chen", Role.ACCOUNT_MANAGER, True),
-        ("maria.lopez", "Maria Lopez", Role.USER, True),
-        ("sam.ortiz", "Sam Ortiz", Role.USER, False),
-    ]
-    for user_id, name, role, trained in people:
-        ack = submit(
-            engine, licence, "a.chen", UserRegistered(user_id=user_id, full_name=name, role=role)
-        )
-        assert ack.outcome.value == "accepted", ack
-        if trained:
-            ack = submit(
-                engine,
-                licence,
-                "a.chen",
-                UserTrained(
-                    user_id=user_id,
-                    trained_on=date(2026, 11, 2),
-                    description="CTS basics and tag handling",
-                    trainer="OLCC" if role is Role.ACCOUNT_MANAGER else "Alice Chen",
-                ),
-            )
-            assert ack.outcome.value == "accepted", ack
+    ack = submit(
+        engine,
+        licence,
+        "a.chen",
+        UserRegistered(user_id="sam.ortiz", full_name="Sam Ortiz", role=Role.USER),
+    )
+    assert ack.outcome.value == "accepted", ack

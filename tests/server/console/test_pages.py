@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 import server.console
 from server.console import live
 from server.console.viewer import Viewer
-from tests.server.conftest import LICENCE, OTHER_LICENCE
+from tests.server.conftest import LICENCE, OTHER_LICENCE, STAFF_EVENTS
 from tests.server.console.day import PLANTS, floor_day, send, staff
 from tests.server.floor import Station, tags_received
 
@@ -65,11 +65,12 @@ def test_the_feed_page_lists_events_with_outcomes_and_filters(
     assert "Started batch B-2: 150 Blue Dream" in html
     assert "BATCH-MAX-100" in html
     assert html.count('class="rejected"') == 1
-    assert 'data-stream="/console/feed/stream?after=8"' in html
+    last = STAFF_EVENTS + 8  # the engine fixture's staff, then the floor day
+    assert f'data-stream="/console/feed/stream?after={last}"' in html
     assert "<option>veg-1</option>" in html
     only_veg = client.get("/console/", params={"station": "veg-1"}).text
     assert "Harvested" not in only_veg
-    assert "/console/feed/stream?station=veg-1&amp;after=8" in only_veg
+    assert f"/console/feed/stream?station=veg-1&amp;after={last}" in only_veg
 
 
 def test_the_inventory_page_shows_rooms_batches_harvests_and_charts(

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from server.console import charts
 from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.queries.describe import describe_payload
-from tests.server.conftest import LICENCE, OTHER_LICENCE
+from tests.server.conftest import LICENCE, OTHER_LICENCE, STAFF_EVENTS
 from tests.server.console.day import PLANTS, floor_day, send
 from tests.server.floor import Station, batch_created, tags_received, uid
 
@@ -17,7 +17,8 @@ EVERYONE = feed.FeedFilter()
 
 def test_the_feed_shows_newest_first_with_outcomes_and_reasons(engine: Engine) -> None:
     floor_day(engine)
-    rows = feed.recent(engine, [LICENCE], EVERYONE)
+    # The floor day, after the staff the engine fixture registered at the console.
+    rows = [r for r in feed.recent(engine, [LICENCE], EVERYONE) if r.station_id != "console"]
     assert len(rows) == 8
     newest = rows[0]
     assert (newest.station_id, newest.operator_id, newest.outcome) == (
@@ -26,7 +27,8 @@ def test_the_feed_shows_newest_first_with_outcomes_and_reasons(engine: Engine) -
         "rejected",
     )
     assert newest.summary == "Started batch B-2: 150 Blue Dream (clone) in Veg Room 1"
-    assert [v.rule_id for v in newest.violations] == ["BATCH-MAX-100"]
+    # sam.ortiz is not on the roster (tests/server/console/day.py: staff() adds him).
+    assert [v.rule_id for v in newest.violations] == ["BATCH-MAX-100", "USER-AUTHORISED"]
     assert "at most 100" in newest.violations[0].message
     assert rows[-1].summary.startswith("Received plant tags 1A4FF0100000022000000001 to")
     assert rows[1].summary == f"Harvested {PLANTS[2]} into HB-1, 530.1 g wet"
@@ -43,12 +45,12 @@ def test_the_feed_filters_by_station_and_operator_and_licence(engine: Engine) ->
     both = feed.recent(engine, [LICENCE, OTHER_LICENCE], EVERYONE)
     assert {r.licence for r in both} == {LICENCE, OTHER_LICENCE}
     choices = feed.choices(engine, [LICENCE])
-    assert choices.stations == ["harvest-1", "veg-1"]
-    assert choices.operators == ["maria.lopez", "sam.ortiz"]
+    assert choices.stations == ["console", "harvest-1", "veg-1"]
+    assert choices.operators == ["a.chen", "maria.lopez", "sam.ortiz", "seedtrace@server"]
 
 
 def test_after_gives_only_newer_rows_oldest_first(engine: Engine) -> None:
-    assert feed.last_position(engine) == 0
+    assert feed.last_position(engine) == STAFF_EVENTS
     stations = floor_day(engine)
     mark = feed.last_position(engine)
     assert feed.after(engine, [LICENCE], EVERYONE, mark) == []
@@ -197,10 +199,10 @@ def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine
     send(engine, Station("veg-9"), batch_created("B-9", 101))
     start = datetime.now(UTC) - timedelta(hours=1)
     report = reports.audit(engine, [LICENCE], start, start + timedelta(hours=2))
-    assert report.total == 9
+    assert report.total == 9 + STAFF_EVENTS // 2  # and LICENCE's staff, at the console
     created = next(k for k in report.kinds if k.kind == "plant_batch.created")
     assert (created.accepted, created.rejected) == (1, 2)
-    assert report.rules == [("BATCH-MAX-100", 2)]
+    assert report.rules == [("BATCH-MAX-100", 2), ("USER-AUTHORISED", 1)]  # sam.ortiz
     assert [r.summary.split(":")[0] for r in report.rejected] == [
         "Started batch B-2",
         "Started batch B-9",

@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml deploy/scripts/ensure-debian-packages
 deps: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/seedtrace demo
+	$(BIN)/seedtrace demo --keep-running
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

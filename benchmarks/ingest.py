@@ -263,6 +263,7 @@ def ingest_servers(
                 str(port),
                 "--client-id",
                 f"bench-ingest-{n}",
+                "--no-api",
                 "--no-migrate",
             ]
             if profile is not None:

@@ -1,152 +1,358 @@
-"""``seedtrace demo``: the spine end to end on this machine.
+"""``seedtrace demo``: a floor day at three simulated stations, through the real station agent.
 
 Starts a private mosquitto on a free loopback port, a fresh SQLite database under
-``var/demo/``, the real ingest server as a subprocess, and a scripted station that publishes
-a short floor day over MQTT and prints the server's answer to each event.
+``var/demo/``, the real ingest server, and three stations, each a real ``seedtrace edge``
+process with its own config (``var/demo/<station>/station.toml``) and its simulated devices
+(a UHF RFID module and a scale on ptys, a camera playing rendered labels), which this process
+holds. Scripted workers then do a floor day at the stations' displays: tags received, a batch
+started and tagged, plants flowered, one culled, harvested with stable weights, a rejection
+and a refusal, and a broker outage in the middle of the harvest (the station keeps working,
+documents the loss of access and backfills). Every answer the station shows is printed; each
+station's display URL is printed so you can open it in a browser.
 
 The licensee's people are registered first, as ``seedtrace users add`` does: the account
-manager by the server operator, the floor worker by the account manager, each with a training
+manager by the server operator, the floor workers by the account manager, each with a training
 record (USER-AUTHORISED rejects events of anyone else).
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+if TYPE_CHECKING:
+    from devices.sim.scales import ScaleSimulator
+    from devices.sim.uhf import UhfModuleSim
+
 LICENCE = "OR-DEMO-0001"
-STATION = "harvest-1"
-ROLL = "1A4FF01000000220000"  # + 5 digits
 MANAGER = "ana.chen"
-WORKER = "maria.lopez"
+PASSWORD = "demo-password"
+WORKERS = {  # user id -> (name, station)
+    "maria.lopez": ("Maria Lopez", "veg-1"),
+    "sam.okafor": ("Sam Okafor", "flower-1"),
+    "jo.garcia": ("Jo Garcia", "harvest-1"),
+}
+ROLL = "1A4FF0100000022000"  # + 6 digits: a 24-character plant tag
 
 
-class Step(NamedTuple):
-    what: str
-    payload: dict[str, Any]
-    operator: str = WORKER
+def uid(n: int) -> str:
+    return f"{ROLL}{n:06d}"
 
 
-def _uid(n: int) -> str:
-    return f"{ROLL}{n:05d}"
+def _register_people(engine: Any) -> None:
+    from server.store.users import register_user
+
+    register_user(
+        engine, LICENCE, MANAGER, "Ana Chen", "account_manager", date(2024, 1, 15), "State"
+    )
+    for user_id, (name, _station) in WORKERS.items():
+        register_user(
+            engine,
+            LICENCE,
+            user_id,
+            name,
+            "user",
+            date(2024, 1, 22),
+            "Ana Chen (account manager)",
+            operator_id=MANAGER,
+        )
 
 
-def _reading(grams: str, stable: bool = True) -> dict[str, Any]:
-    weight = {"value": grams, "unit": "g"}
-    frame = f"S {'S' if stable else 'D'} {Decimal(grams):>10} g\r\n".encode()
-    return {
-        "device_id": "scale-1",
-        "weight": weight,
-        "stable": stable,
-        "raw_hex": frame.hex(),
-        "read_at": datetime.now(UTC).isoformat(),
+def _station_config(
+    workdir: Path,
+    station: str,
+    location: str,
+    broker_port: int,
+    devices: dict[str, Any],
+    **extra: Any,
+) -> Path:
+    from edge.secrets import hash_secret
+    from edge.toml_out import dumps
+    from server.broker import free_port
+
+    password = hash_secret(PASSWORD, log2_n=12)
+    data = {
+        "licence": LICENCE,
+        "station_id": station,
+        "location": location,
+        "kind": "demo",
+        "data_dir": str((workdir / station).resolve()),
+        "broker": {"url": f"mqtt://127.0.0.1:{broker_port}"},
+        "devices": devices,
+        "access": {"lost_after_s": 5.0},
+        "outbox": {"resend_after_s": 3.0},
+        "display": {"host": "127.0.0.1", "port": free_port()},
+        "floor": {
+            "rooms": ["Veg Room 1", "Flower Room A", "Flower Room B"],
+            "drying_rooms": ["Drying Room 1"],
+            "strains": ["Blue Dream", "Sour Diesel"],
+        },
+        "operators": [
+            {"user_id": user_id, "name": name, "password_hash": password}
+            for user_id, (name, _station) in WORKERS.items()
+        ],
+        **extra,
     }
+    path = workdir / station / "station.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dumps(data))
+    return path
 
 
-def scenario() -> list[Step]:
-    """What each worker did, for a short floor day."""
-    plants = [_uid(n) for n in range(1, 7)]
-    steps: list[Step] = [
-        Step(
-            "Receive a roll of 50 plant tags",
-            {"kind": "tags.received", "tag_type": "plant", "first": _uid(1), "last": _uid(50)},
-        ),
-        Step(
-            "Start batch B-2026-001: 12 Blue Dream clones",
-            {
-                "kind": "plant_batch.created",
-                "batch_id": "B-2026-001",
-                "origin": "clone",
-                "count": 12,
-                "strain": "Blue Dream",
-                "location": "Veg Room 1",
-            },
-        ),
-        Step(
-            "Tag 6 plants of the batch",
-            {"kind": "plants.tagged", "batch_id": "B-2026-001", "uids": plants},
-        ),
-        Step(
-            "Move them to flower",
-            {
-                "kind": "plants.phase_changed",
-                "uids": plants,
-                "phase": "flowering",
-                "location": "Flower Room A",
-            },
-        ),
-    ]
-    for uid, grams in zip(plants[:3], ["512.4", "487.95", "530.1"], strict=True):
-        steps.append(
-            Step(
-                f"Harvest plant {uid}, {grams} g wet",
+class Stations:
+    """The three station agents as subprocesses, and the devices this process holds for them."""
+
+    def __init__(self, workdir: Path, broker_port: int, seedtrace: str) -> None:
+        from cli.demo_floor import CameraBench
+        from devices.sim.scales import ScaleSimulator
+        from devices.sim.uhf import UhfModuleSim
+
+        self.workdir, self.seedtrace = workdir, seedtrace
+        self.uhf = {s: UhfModuleSim() for s in ("veg-1", "flower-1", "harvest-1")}
+        self.scales = {s: ScaleSimulator("mt-sics", weight="0") for s in ("flower-1", "harvest-1")}
+        self.camera = CameraBench(workdir / "veg-1" / "bench")
+        for sim in self._sims():
+            sim.start()
+
+        def reader(s: str) -> dict[str, str]:
+            return {"url": self.uhf[s].url + "&window=0.5", "role": "tags"}
+
+        def scale(s: str) -> dict[str, str]:
+            return {"url": self.scales[s].url, "role": "scale"}
+
+        self.configs = {
+            "veg-1": _station_config(
+                workdir,
+                "veg-1",
+                "Veg Room 1",
+                broker_port,
                 {
-                    "kind": "plant.harvested",
-                    "uid": uid,
-                    "harvest_batch": "HB-2026-11-22-A",
-                    "wet_weight": {"value": grams, "unit": "g"},
-                    "scale_reading": _reading(grams),
-                    "location": "Drying Room 1",
+                    "reader-1": reader("veg-1"),
+                    "camera-1": {"url": self.camera.url, "role": "barcode"},
                 },
+                workflows=["receive_tags", "start_batch", "tag_plants", "change_phase"],
+            ),
+            "flower-1": _station_config(
+                workdir,
+                "flower-1",
+                "Flower Room A",
+                broker_port,
+                {"reader-1": reader("flower-1"), "scale-1": scale("flower-1")},
+                workflows=["change_phase", "move", "destroy", "waste"],
+            ),
+            "harvest-1": _station_config(
+                workdir,
+                "harvest-1",
+                "Drying Room 1",
+                broker_port,
+                {"reader-1": reader("harvest-1"), "scale-1": scale("harvest-1")},
+                workflows=["harvest", "weigh_batch", "destroy"],
+            ),
+        }
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.urls: dict[str, str] = {}
+
+    def start(self) -> None:
+        from edge.config import load_config
+        from edge.remote import StationClient
+
+        for station, path in self.configs.items():
+            config = load_config(path)
+            log = path.with_name("agent.log")
+            with log.open("ab") as out:
+                self.processes[station] = subprocess.Popen(
+                    [self.seedtrace, "edge", "--config", str(path)],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ},
+                )
+            self.urls[station] = f"http://127.0.0.1:{config.display.port}/"
+        for station, url in self.urls.items():
+            StationClient(url).wait_up(timeout=30)
+            log = self.configs[station].with_name("agent.log")
+            typer.echo(f"station    {station:<10} display {url}  (log {log})")
+
+    def _sims(self) -> "list[UhfModuleSim | ScaleSimulator]":
+        return [*self.uhf.values(), *self.scales.values()]
+
+    def client(self, station: str) -> Any:
+        from edge.remote import StationClient
+
+        return StationClient(self.urls[station])
+
+    def close(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for sim in self._sims():
+            sim.stop()
+            sim.pty.close()
+        self.camera.close()
+
+
+def floor_day(stations: Stations, broker: Any) -> None:
+    """What the workers do; each step prints the station's answer."""
+    from cli.demo_floor import Worker
+
+    plants = [uid(n) for n in range(1, 7)]
+    maria = Worker(
+        "Maria",
+        "veg-1",
+        stations.client("veg-1"),
+        uhf=stations.uhf["veg-1"],
+        camera=stations.camera,
+    )
+    sam = Worker(
+        "Sam",
+        "flower-1",
+        stations.client("flower-1"),
+        uhf=stations.uhf["flower-1"],
+        scale=stations.scales["flower-1"],
+    )
+    jo = Worker(
+        "Jo",
+        "harvest-1",
+        stations.client("harvest-1"),
+        uhf=stations.uhf["harvest-1"],
+        scale=stations.scales["harvest-1"],
+    )
+    typer.echo("\nMorning, Veg Room 1")
+    maria.sign_in("maria.lopez", PASSWORD)
+    maria.mode("receive_tags")
+    maria.show_label(uid(1))
+    maria.show_label(uid(50))
+    maria.choose("done", "yes")
+    maria.answer("receives a roll of 50 plant tags: first and last label under the camera")
+    maria.mode("start_batch")
+    for key, value in [("origin", "clone"), ("strain", "Blue Dream"), ("count", "12")]:
+        maria.choose(key, value)
+    maria.choose("batch_id", "B-2026-001")
+    maria.choose("confirm", "yes")
+    maria.answer("starts batch B-2026-001: 12 Blue Dream clones")
+    maria.mode("tag_plants")
+    for plant in plants:
+        maria.scan(plant)
+        maria.answer(f"tags a plant of B-2026-001 with {plant}")
+    maria.mode("change_phase")
+    for plant in plants:
+        maria.scan(plant)
+    maria.choose("room", "Flower Room A")
+    maria.choose("done", "yes")
+    maria.answer("moves the 6 plants to flowering, Flower Room A")
+
+    typer.echo("\nWeeks later, Flower Room A")
+    sam.sign_in("sam.okafor", PASSWORD)
+    sam.mode("destroy")
+    sam.scan(plants[5])
+    sam.weigh("38.50")
+    time.sleep(1.0)  # the scale settles; the station takes the stable weight
+    sam.choose("method", "compost")
+    sam.choose("reason", "Male plant")
+    sam.answer(f"culls male plant {plants[5]}: 38.50 g, composted")
+    sam.clear_pan()
+
+    typer.echo("\nHarvest day, Drying Room 1")
+    jo.sign_in("jo.garcia", PASSWORD)
+    jo.mode("harvest")
+    for plant, grams in zip(plants[:2], ["512.40", "487.95"], strict=True):
+        jo.scan(plant)
+        jo.weigh(grams)
+        jo.answer(f"harvests {plant}: {grams} g wet, stable")
+        jo.clear_pan()
+    jo.scan(plants[5])
+    jo.weigh("40.00")
+    jo.answer(f"harvests {plants[5]}, the plant Sam culled")
+    jo.clear_pan()
+    jo.scan(plants[0])
+    jo.answer(f"scans {plants[0]} again by mistake")
+
+    typer.echo("\nThe broker goes down mid-harvest (a network outage)")
+    broker.stop()
+    jo.client.wait("the loss of access", lambda v: v["access_lost"], timeout=30)
+    typer.secho(f"  [harvest-1] display: {jo.client.state()['banner']}", fg=typer.colors.YELLOW)
+    for plant, grams in zip(plants[2:5], ["530.10", "501.00", "476.25"], strict=True):
+        jo.scan(plant)
+        jo.weigh(grams)
+        jo.answer(f"harvests {plant}: {grams} g wet, while offline")
+        jo.clear_pan()
+    typer.secho(f"  [harvest-1] display: {jo.client.state()['banner']}", fg=typer.colors.YELLOW)
+    broker.start()
+    typer.echo("  The broker is back; the station sends its backlog in order")
+    jo.client.wait("the backlog entered", lambda v: v["waiting"] == 0 and v["online"], 90)
+    jo.say("sees the station online again: every event entered, in order", "accepted")
+
+
+def _summary(database_url: str) -> None:
+    import sqlalchemy as sa
+
+    from server.db.engine import make_engine
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT station_id, outcome, count(*) FROM event_log "
+                "WHERE station_id != 'console' GROUP BY station_id, outcome ORDER BY 1, 2"
             )
+        ).all()
+        kinds = conn.execute(
+            sa.text(
+                "SELECT sequence, kind, outcome FROM event_log "
+                "WHERE station_id = 'harvest-1' ORDER BY sequence"
+            )
+        ).all()
+    engine.dispose()
+    typer.echo("\nThe server's event log, per station:")
+    for station, outcome, count in rows:
+        typer.echo(f"  {station:<10} {outcome:<9} {count}")
+    typer.echo("  harvest-1, in sequence: " + ", ".join(f"#{s} {k} ({o})" for s, k, o in kinds))
+
+
+@contextlib.contextmanager
+def _server(seedtrace: str, database_url: str, port: int, log: Path) -> Iterator[None]:
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [
+                seedtrace,
+                "server",
+                "--database-url",
+                database_url,
+                "--mqtt-port",
+                str(port),
+                "--no-api",  # ingest only: the console (API included) is served by the demo
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ},
         )
-    steps.append(
-        Step(
-            f"Scan plant {plants[0]} again by mistake and weigh it (it was harvested)",
-            {
-                "kind": "plant.harvested",
-                "uid": plants[0],
-                "harvest_batch": "HB-2026-11-22-A",
-                "wet_weight": {"value": "498.0", "unit": "g"},
-                "scale_reading": _reading("498.0"),
-            },
-        )
-    )
-    steps.append(
-        Step(
-            "Try to start a batch of 150 seeds",
-            {
-                "kind": "plant_batch.created",
-                "batch_id": "B-2026-002",
-                "origin": "seed",
-                "count": 150,
-                "strain": "Sour Diesel",
-                "location": "Nursery",
-            },
-        )
-    )
-    steps.append(
-        Step(
-            "A visitor who was never trained tries to destroy a plant",
-            {
-                "kind": "plant.destroyed",
-                "uid": plants[5],
-                "waste_weight": {"value": "350", "unit": "g"},
-                "method": "compost",
-                "reason": "Mould",
-            },
-            operator="visitor.1",
-        )
-    )
-    return steps
+    try:
+        typer.echo(f"server     pid {server.pid}, log {log}")
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> None:
-    from edge.link import StationLink
-    from schemas.acks import Outcome
-    from schemas.events import EventEnvelope
-    from schemas.ids import new_event_id
+    from cli.demo_console import start_console
     from server.broker import PrivateBroker
     from server.db.engine import make_engine, migrate
     from server.store.licensees import add_licensee
-    from server.store.users import register_user
 
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -161,97 +367,36 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
         jurisdiction="OR",
         timezone="America/Los_Angeles",
     )
-    register_user(
-        engine, LICENCE, MANAGER, "Ana Chen", "account_manager", date(2024, 1, 15), "State"
-    )
-    register_user(
-        engine,
-        LICENCE,
-        WORKER,
-        "Maria Lopez",
-        "user",
-        date(2024, 1, 22),
-        "Ana Chen (account manager)",
-        operator_id=MANAGER,
-    )
+    _register_people(engine)
     engine.dispose()
 
     seedtrace = str(Path(sys.executable).with_name("seedtrace"))
-    server_log = workdir / "server.log"
-    with PrivateBroker() as broker, server_log.open("ab") as log:
+    (workdir / "mosquitto").mkdir()
+    with (
+        PrivateBroker(workdir=(workdir / "mosquitto").resolve()) as broker,
+        _server(seedtrace, database_url, broker.port, workdir / "server.log"),
+    ):
         typer.echo(f"mosquitto  127.0.0.1:{broker.port} (config {broker.conf})")
-        server = subprocess.Popen(
-            [seedtrace, "server", "--database-url", database_url, "--mqtt-port", str(broker.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
-        link = StationLink(LICENCE, STATION, "127.0.0.1", broker.port)
+        typer.echo(f"staff      {MANAGER} (account manager); {', '.join(WORKERS)} (trained users)")
+        people = [(MANAGER, "account manager"), *((w, "floor worker") for w in WORKERS)]
+        console = start_console(database_url, broker.port, LICENCE, people)
+        stations = Stations(workdir, broker.port, seedtrace)
         try:
-            link.connect()
-            typer.echo(f"server     pid {server.pid}, log {server_log}")
-            typer.echo(f"station    {LICENCE}/{STATION}")
-            typer.echo(f"staff      {MANAGER} (account manager), {WORKER} (user), trained\n")
-            for sequence, (what, payload, operator) in enumerate(scenario(), start=1):
-                event = EventEnvelope.model_validate(
-                    {
-                        "event_id": new_event_id(),
-                        "licence": LICENCE,
-                        "station_id": STATION,
-                        "device_id": "scale-1" if payload["kind"] == "plant.harvested" else None,
-                        "operator_id": operator,
-                        "sequence": sequence,
-                        "occurred_at": datetime.now(UTC),
-                        "payload": payload,
-                    }
-                )
-                started = time.perf_counter()
-                ack = _publish_until_acked(link, event, timeout=30)
-                ms = (time.perf_counter() - started) * 1000
-                colour = typer.colors.GREEN if ack.outcome is Outcome.ACCEPTED else typer.colors.RED
-                typer.echo(f"#{sequence:<2} {what}")
-                typer.secho(f"    {ack.outcome.value} in {ms:.1f} ms", fg=colour)
-                for v in ack.violations:
-                    typer.secho(f"    {v.rule_id}: {v.message}", fg=colour)
+            stations.start()
+            floor_day(stations, broker)
+            _summary(database_url)
             typer.echo(f"\nThe record: {db_path}")
-            typer.echo(
-                f"  event log:    sqlite3 {db_path} 'SELECT position, kind, outcome FROM event_log'"
-            )
-            plants_sql = "SELECT uid, phase, wet_weight_grams FROM plants"
-            typer.echo(f"  plants:       sqlite3 {db_path} '{plants_sql}'")
             typer.echo(
                 f"  rebuild check: {seedtrace} db rebuild --check --database-url {database_url}"
             )
             if keep_running:
                 typer.echo(
-                    f"\nRunning: stations publish to seedtrace/v1/{LICENCE}/<station>/events "
-                    f"on port {broker.port}. Ctrl-C stops."
+                    f"\nThe stations and the console ({console.url}) keep running; open a "
+                    "display or sign in above. Ctrl-C stops."
                 )
                 from cli.devices_cmd import wait_for_stop
 
                 wait_for_stop()
         finally:
-            link.close()
-            server.terminate()
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-
-
-def _publish_until_acked(link: Any, event: Any, timeout: float, resend_after: float = 2.0) -> Any:
-    """Publish, and publish the same event again until its ack arrives, as a station's outbox
-    does: an event published before the server subscribed is dropped by the broker, and the
-    server's idempotency makes resending safe."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        link.publish(event)
-        resend_at = time.monotonic() + resend_after
-        while (left := resend_at - time.monotonic()) > 0:
-            try:
-                ack = link.wait_ack(left)
-            except TimeoutError:
-                break
-            if ack.event_id == event.event_id:
-                return ack
-    raise TimeoutError(f"no ack for event {event.event_id} within {timeout} s")
+            stations.close()
+            console.stop()

@@ -61,10 +61,19 @@ def run(
 
 
 @edge_app.command("check")
-def check(config: Annotated[Path, typer.Argument(help="The station's TOML file.")]) -> None:
-    """Check a station config and print what it sets up; exit 2 naming each bad key."""
+def check(
+    path: Annotated[Path | None, typer.Argument(help="The station's TOML file.")] = None,
+    config: ConfigPath = None,
+) -> None:
+    """Check a station config and print what it sets up; exit 2 naming each bad key.
+
+    ``seedtrace edge check station.toml`` or ``seedtrace edge check --config station.toml``."""
     from edge.config import StationConfig
 
+    config = path or config
+    if config is None:
+        typer.secho("give the station's config: --config station.toml", fg="red", err=True)
+        raise typer.Exit(2)
     station = _load(config)
     assert isinstance(station, StationConfig)
     typer.echo(f"{config}: OK")

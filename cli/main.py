@@ -2,7 +2,16 @@
 
 import typer
 
-from cli import broker_cmd, devices_cmd, edge_cmd, rules_cmd, server_cmd, users_cmd
+from cli import (
+    accounts_cmd,
+    broker_cmd,
+    devices_cmd,
+    edge_cmd,
+    notifications_cmd,
+    rules_cmd,
+    server_cmd,
+    users_cmd,
+)
 
 app = typer.Typer(
     name="seedtrace",
@@ -16,8 +25,10 @@ app.add_typer(server_cmd.licensees_app, name="licensees")
 app.add_typer(devices_cmd.devices_app, name="devices")
 app.add_typer(rules_cmd.rules_app, name="rules")
 app.add_typer(users_cmd.users_app, name="users")
+app.add_typer(accounts_cmd.accounts_app, name="accounts")
 app.add_typer(broker_cmd.broker_app, name="broker")
 app.add_typer(edge_cmd.edge_app, name="edge")
+app.add_typer(notifications_cmd.notifications_app, name="notifications")
 
 
 @app.command("demo")

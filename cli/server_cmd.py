@@ -4,6 +4,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -54,24 +55,40 @@ def serve(
     client_id: Annotated[
         str | None, typer.Option(help="Stable MQTT client id of this ingest process.")
     ] = None,
+    api_host: Annotated[str | None, typer.Option(help="Address the REST API listens on.")] = None,
+    api_port: Annotated[int | None, typer.Option(help="Port of the REST API.")] = None,
+    ingest: Annotated[
+        bool, typer.Option("--ingest/--no-ingest", help="Take station events from MQTT.")
+    ] = True,
+    api: Annotated[
+        bool,
+        typer.Option("--api/--no-api", help="Serve the REST API and the console over HTTP."),
+    ] = True,
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations at start.")
     ] = True,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
 ) -> None:
-    """Run an ingest process: events from stations over MQTT, decided, stored and answered.
+    """Run the central service: the ingest process (events from stations over MQTT, decided,
+    stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
 
-    Run several with different --client-id values to split the load (shared subscription).
+    Run more ingest processes with different --client-id values and --no-api to split the load
+    (shared subscription); SIGINT or SIGTERM stops both parts cleanly.
     """
     from server.db.engine import make_engine, migrate
-    from server.ingest.pipeline import Pipeline
-    from server.ingest.worker import IngestWorker
 
+    if not (ingest or api):
+        raise typer.BadParameter("--no-ingest and --no-api leave nothing to run")
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     settings = _settings(
-        database_url=database_url, mqtt_host=mqtt_host, mqtt_port=mqtt_port, client_id=client_id
+        database_url=database_url,
+        mqtt_host=mqtt_host,
+        mqtt_port=mqtt_port,
+        client_id=client_id,
+        api_host=api_host,
+        api_port=api_port,
     )
     engine = make_engine(settings.database_url)
     if migrate_first:
@@ -79,8 +96,71 @@ def serve(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    worker = IngestWorker(settings, Pipeline(engine))
-    worker.run(stop)
+    http = _start_api(settings, engine, log_level) if api else None
+    health = _start_health(settings, engine) if api else None  # for the console's stations page
+    try:
+        if ingest:
+            _run_ingest(settings, engine, stop)
+        else:
+            stop.wait()
+    finally:
+        if health is not None:
+            health.stop()
+        if http is not None:
+            server, thread = http
+            server.should_exit = True
+            thread.join()
+        engine.dispose()
+
+
+def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event) -> None:
+    from server.deadlines import DeadlineEngine, DeadlineSettings
+    from server.ingest.pipeline import Pipeline
+    from server.ingest.worker import IngestWorker
+
+    deadlines = DeadlineEngine(
+        DeadlineSettings(settings.tag_supply_days, settings.tag_supply_window_days)
+    )
+    IngestWorker(settings, Pipeline(engine, deadlines=deadlines)).run(stop)
+
+
+def _start_health(settings: Any, engine: "Engine") -> Any:
+    """The station health listener (server/health): every station's status topic, stored for
+    the console. With broker authentication it needs a ``console`` broker account."""
+    from server.health.listener import HealthListener
+
+    listener = HealthListener(settings, engine)
+    listener.start()
+    return listener
+
+
+def _start_api(settings: Any, engine: "Engine", log_level: str) -> tuple[Any, threading.Thread]:
+    """uvicorn in a thread of its own; signals stay with the main thread (uvicorn installs
+    handlers only in the main thread), which tells it to exit."""
+    import uvicorn
+
+    from server.api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings, engine),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=log_level.lower(),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="seedtrace-api", daemon=True)
+    thread.start()
+    # Serving is half the service: one that cannot listen (the port taken) stops here.
+    while not server.started and thread.is_alive():
+        time.sleep(0.05)
+    if not server.started:
+        typer.echo(
+            f"the REST API cannot listen on {settings.api_host}:{settings.api_port} (see the "
+            "log above); choose another --api-port, or --no-api",
+            err=True,
+        )
+        raise typer.Exit(1)
+    return server, thread
 
 
 @db_app.command("upgrade")

@@ -10,10 +10,12 @@ meanwhile. The station counts as having lost access when, for ``lost_after_s`` s
 
 It then records ``access.lost`` (``lost_at`` = when the trouble began) in sequence order,
 keeps working, and when the first ack arrives again records ``access.restored`` with the
-``backlog``: how many events were recorded during the loss. Both need an operator (no event
-without one): with nobody signed in, the loss is remembered and recorded at the next sign-in,
-with its true times. The state (:class:`Loss`) is kept in the outbox's meta table, written in
-the same transaction as the record, so a restart neither forgets a loss nor records it twice.
+``backlog``: how many events were waiting to be entered then (recorded during the loss, or
+published just before it began and never answered), the loss record itself not counted.
+Both need an operator (no event without one): with nobody signed in, the loss is remembered
+and recorded at the next sign-in, with its true times. The state (:class:`Loss`) is kept in
+the outbox's meta table, written in the same transaction as each record, so a restart neither
+forgets a loss nor records it twice.
 """
 
 from dataclasses import asdict, dataclass
@@ -29,6 +31,7 @@ class Loss:
     sequence: int | None = None
     restored_at: datetime | None = None
     restore_cause: str | None = None
+    backlog: int | None = None  # events waiting to be entered when access came back
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -65,24 +68,26 @@ class AccessTracker:
     def link_up(self) -> None:
         self.down_since = None
 
-    def trouble(
-        self, oldest_unacked: datetime | None, now: datetime
-    ) -> tuple[datetime, str] | None:
-        """Since when, and why, the station cannot get its events entered; None if it can."""
+    def trouble(self, waiting_since: datetime | None, now: datetime) -> tuple[datetime, str] | None:
+        """Since when, and why, the station cannot get its events entered; None if it can.
+
+        ``waiting_since``: since when an ack has been awaited without any arriving: the later
+        of the oldest unanswered publish and the last ack received (acks still coming in,
+        even slowly, mean the server is there)."""
         if self.down_since is not None:
             return self.down_since, f"broker unreachable: {self.down_cause}"
-        if oldest_unacked is not None and now - oldest_unacked >= self.lost_after:
-            waited = int((now - oldest_unacked).total_seconds())
-            return oldest_unacked, (
+        if waiting_since is not None and now - waiting_since >= self.lost_after:
+            waited = int((now - waiting_since).total_seconds())
+            return waiting_since, (
                 f"no acknowledgement from the server for {waited} s (the broker is reachable)"
             )
         return None
 
-    def check(self, oldest_unacked: datetime | None, now: datetime) -> bool:
+    def check(self, waiting_since: datetime | None, now: datetime) -> bool:
         """True when access is newly lost (then :attr:`loss` is set)."""
         if self.loss is not None:
             return False
-        found = self.trouble(oldest_unacked, now)
+        found = self.trouble(waiting_since, now)
         if found is None or now - found[0] < self.lost_after:
             return False
         self.loss = Loss(lost_at=found[0], cause=found[1])

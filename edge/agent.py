@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from devices.uid import TAG_LENGTH
 from edge.access import AccessTracker, Loss
-from edge.config import StationConfig, Workflow
+from edge.config import ConfigError, StationConfig, Workflow
 from edge.crash import crash_point
 from edge.describe import describe
 from edge.devices_io import CodeSeen, DeviceHub, DeviceProblem, TagSeen, WeightSeen
@@ -111,18 +111,22 @@ class Agent:
                     for p in (broker.ca_file, broker.cert_file, broker.key_file)
                 )
             )
-        self.link = StationLink(
-            config.licence,
-            config.station_id,
-            broker.host,
-            broker.port,
-            client_id=broker.client_id,
-            username=broker.username,
-            password=broker.read_password(),
-            on_ack=lambda ack: self.inbox.put(_AckIn(ack)),
-            tls=tls,
-            keepalive=broker.keepalive_s,
-        )
+        try:
+            self.link = StationLink(
+                config.licence,
+                config.station_id,
+                broker.host,
+                broker.port,
+                client_id=broker.client_id,
+                username=broker.username,
+                password=broker.read_password(),
+                on_ack=lambda ack: self.inbox.put(_AckIn(ack)),
+                tls=tls,
+                keepalive=broker.keepalive_s,
+            )
+        except (OSError, ValueError, ConfigError) as err:  # ssl.SSLError is an OSError
+            self.outbox.close()
+            raise AgentError(f"broker: cannot set up the link to {broker.url}: {err}") from err
         self.link.on_connected = lambda: self.inbox.put(_LinkUp())
         self.link.on_disconnected = lambda cause: self.inbox.put(_LinkDown(cause))
         self.link.on_puback = lambda mid: self.inbox.put(_PubAck(mid))
@@ -361,7 +365,7 @@ class Agent:
         payload: dict[str, Any],
         meta: Callable[[EventEnvelope], dict[str, Any]] | None = None,
         *,
-        quiet: bool = False,
+        access_record: bool = False,
     ) -> EventEnvelope | None:
         operator = self.session.operator
         if operator is None:  # the callers check; this is the last line of defence
@@ -383,7 +387,8 @@ class Agent:
             )
 
         try:
-            event = self.outbox.append(build, meta=meta)
+            # Loss-of-access records document the outage itself: kept even when full.
+            event = self.outbox.append(build, meta=meta, over_capacity=access_record)
         except ValidationError as err:
             problem = err.errors()[0]
             where = ".".join(str(p) for p in problem["loc"][2:] if not str(p).startswith("plant"))
@@ -393,7 +398,7 @@ class Agent:
             self._refuse(f"Not recorded: station storage is full ({err}). Call your administrator.")
             return None
         log.info("recorded #%d %s", event.sequence, event.kind)
-        if not quiet:
+        if not access_record:
             self._latest_event = event.event_id
             state = "saved" if self.access.offline else "pending"
             where = "will be sent when access returns" if self.access.offline else "sending…"
@@ -421,11 +426,17 @@ class Agent:
         self._set_outcome("info", message, "")
 
     def _on_ack(self, ack: Ack) -> None:
+        loss = self.access.loss
+        if loss is not None and loss.restored_at is None:
+            # The backlog: every event waiting now (before this ack removes one) was recorded
+            # during the loss, or was waiting to be entered when it began.
+            loss.backlog = self.outbox.count_waiting(exclude=loss.event_id)
+        restored = self.access.ack_received(datetime.now(UTC))
         result = self.sender.on_ack(ack)
         self.outbox.set_meta("last_ack_at", _now_iso())
-        if self.access.ack_received(datetime.now(UTC)):
-            log.info("access restored")
-            self.outbox.set_meta("access", self.access.loss.to_json() if self.access.loss else None)
+        if restored and loss is not None:
+            log.info("access restored; %s event(s) were recorded meanwhile", loss.backlog)
+            self.outbox.set_meta("access", loss.to_json())
             self._record_access()
         entry = result.entry
         if entry is None:
@@ -479,7 +490,7 @@ class Agent:
                 named = {"event_id": event.event_id, "sequence": event.sequence}
                 return {"access": {**loss.to_json(), **named}}
 
-            event = self._record(lost, meta=state, quiet=True)
+            event = self._record(lost, meta=state, access_record=True)
             if event is None:
                 return
             loss.event_id, loss.sequence = event.event_id, event.sequence
@@ -489,9 +500,12 @@ class Agent:
                 "lost_event_id": loss.event_id,
                 "restored_at": loss.restored_at.isoformat(),
                 "cause": (loss.restore_cause or loss.cause)[:500],
-                "backlog": self.outbox.next_sequence - 1 - loss.sequence,
+                "backlog": loss.backlog or 0,
             }
-            if self._record(restored, meta=lambda _e: {"access": None}, quiet=True) is not None:
+            if (
+                self._record(restored, meta=lambda _e: {"access": None}, access_record=True)
+                is not None
+            ):
                 self.access.loss = None
 
     # -- periodic work -----------------------------------------------------------------------
@@ -499,7 +513,7 @@ class Agent:
     def _tick(self) -> None:
         self.sender.pump()
         now = datetime.now(UTC)
-        if self.access.check(self.sender.oldest_unacked_since(), now):
+        if self.access.check(self.sender.waiting_since(), now):
             loss = self.access.loss
             assert loss is not None
             log.warning("access lost since %s: %s", loss.lost_at.isoformat(), loss.cause)
@@ -530,7 +544,7 @@ class Agent:
             notes.append(f"access lost since {since.isoformat() if since else '?'}")
         if self.outbox.filling:
             notes.append(f"outbox {self.outbox.depth} of {self.outbox.capacity}: nearly full")
-        refused = len(self.outbox.refused())
+        refused = self.outbox.refused_count()
         if refused:
             notes.append(f"{refused} event(s) refused by the server need attention")
         return notes

@@ -13,7 +13,12 @@ of queueing forever (:class:`LinkError`).
 The agent uses :meth:`StationLink.start` (connect in the background and keep retrying: a
 station must start and work with the broker down) and the hooks ``on_connected`` /
 ``on_disconnected`` (with paho's reason, for the loss-of-access record) and ``on_puback``
-(the broker took message ``mid``). TLS: ``tls=TlsFiles(...)``.
+(the broker took message ``mid``).
+
+A production broker (``docs/deploy.md``) wants TLS and the station's own user name and
+password: pass ``tls_ca`` (the CA file that signed the broker's certificate), or ``tls``
+(:class:`TlsFiles`, also with a client certificate), ``username``
+(``station.{licence}.{station}``) and ``password``.
 """
 
 import queue
@@ -22,6 +27,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -62,6 +68,7 @@ class StationLink:
         client_id: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        tls_ca: Path | None = None,
         on_ack: Callable[[Ack], None] | None = None,
         tls: TlsFiles | None = None,
         keepalive: int = 15,
@@ -91,7 +98,10 @@ class StationLink:
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
         self._client.on_connect_fail = self._on_connect_fail
+        if tls is None and tls_ca is not None:
+            tls = TlsFiles(ca_file=str(tls_ca))
         if tls is not None:
+            # Verifies the broker's certificate against the CA and its name against `host`.
             self._client.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file)
         if username is not None:
             self._client.username_pw_set(username, password)

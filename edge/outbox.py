@@ -97,14 +97,17 @@ class Outbox:
         build: Callable[[str, int], EventEnvelope],
         *,
         meta: Callable[[EventEnvelope], dict[str, Any]] | None = None,
+        over_capacity: bool = False,
     ) -> EventEnvelope:
         """Make and store one event: ``build(event_id, sequence)`` returns the envelope.
 
         ``meta(event)`` returns entries written in the same transaction (state that must
-        change with this event, such as the loss-of-access record). Raises OutboxFull at capacity,
-        and whatever ``build`` raises (nothing is stored then, and no number is used up)."""
+        change with this event, such as the loss-of-access record). ``over_capacity``: the
+        station's own compliance records (loss of access) are stored even when full.
+        Raises OutboxFull at capacity, and whatever ``build`` raises (nothing is stored then,
+        and no number is used up)."""
         with self._lock:
-            if self._depth >= self.capacity:
+            if self._depth >= self.capacity and not over_capacity:
                 raise OutboxFull(
                     f"the outbox holds {self._depth} unsent events (capacity {self.capacity})"
                 )
@@ -171,14 +174,23 @@ class Outbox:
             ).fetchall()
         return [_entry(row) for row in rows]
 
+    def refused_count(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*) FROM events WHERE refused IS NOT NULL"
+            ).fetchone()
+        return int(row[0])
+
     def get(self, event_id: str) -> Entry | None:
         with self._lock:
             return self._get(event_id)
 
-    def count_after(self, sequence: int) -> int:
+    def count_waiting(self, exclude: str | None = None) -> int:
+        """Events waiting to be entered (not refused), not counting ``exclude``."""
         with self._lock:
             row = self._db.execute(
-                "SELECT count(*) FROM events WHERE sequence > ?", (sequence,)
+                "SELECT count(*) FROM events WHERE refused IS NULL AND event_id IS NOT ?",
+                (exclude,),
             ).fetchone()
         return int(row[0])
 

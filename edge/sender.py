@@ -100,10 +100,14 @@ class Sender:
         """The broker has message ``mid``; returns its sequence (for the crash test hook)."""
         return self._mids.pop(mid, None)
 
-    def oldest_unacked_since(self) -> datetime | None:
-        """When the oldest event still waiting for its ack was first published (this
-        connection), or None when nothing published is waiting."""
-        return min(self._first_sent.values(), default=None)
+    def waiting_since(self) -> datetime | None:
+        """Since when acks have been awaited in vain: the later of the oldest unanswered
+        publish (this connection) and the last ack received; None when nothing published is
+        waiting."""
+        oldest = min(self._first_sent.values(), default=None)
+        if oldest is None or self.last_ack_at is None:
+            return oldest
+        return max(oldest, self.last_ack_at)
 
     def on_ack(self, ack: Ack) -> AckResult:
         self.last_ack_at = datetime.now(UTC)

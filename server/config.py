@@ -3,6 +3,7 @@
 Validated at start-up; a bad value stops the server with a message naming the variable.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -47,6 +48,21 @@ class ServerSettings(BaseSettings):
         "batches form by themselves under load.",
     )
     gap_report_after_s: float = Field(default=60.0, gt=0)
+    deadline_sweep_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often the deadline sweep runs: overdue marking, the daily "
+        "reconciliation notification, the tag supply check",
+    )
+    tag_supply_days: int = Field(
+        default=14,
+        ge=1,
+        description="TAG-SUPPLY warns when the unassigned tags of a type last fewer days than "
+        "this at the recent rate of use",
+    )
+    tag_supply_window_days: int = Field(
+        default=14, ge=1, description="TAG-SUPPLY: the recent rate of use is over this many days"
+    )
 
     # --- REST API and accounts -------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")
@@ -73,6 +89,13 @@ class ServerSettings(BaseSettings):
         default=65536, ge=64, le=4 * 1024 * 1024, description="Memory per password hash"
     )
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
+    audit_moisture_tolerance_pct: Decimal = Field(
+        default=Decimal(5),
+        ge=0,
+        le=50,
+        description="Physical audits: a weight variance of usable cannabis within this "
+        "percentage of the expected weight is normal moisture variation (AUDIT-VARIANCE)",
+    )
 
     @model_validator(mode="after")
     def _argon2_memory(self) -> "ServerSettings":

@@ -17,11 +17,17 @@ from server.accounts.roster import DbRoster, Roster
 from server.accounts.service import Authenticator, utcnow
 from server.api import errors
 from server.api.routes import (
+    audit,
     auth,
+    commerce,
     cultivation,
     events,
     harvests,
     licensees,
+    notifications,
+    premises,
+    reconciliation,
+    records,
     stations,
     tags,
     users,
@@ -33,12 +39,18 @@ API_PREFIX = "/api/v1"
 ROUTERS = (
     auth.router,
     licensees.router,
+    premises.router,
     users.router,
     stations.router,
     tags.router,
     cultivation.router,
     harvests.router,
+    commerce.router,
     events.router,
+    records.router,
+    notifications.router,
+    reconciliation.router,
+    audit.router,
 )
 
 

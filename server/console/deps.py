@@ -49,5 +49,18 @@ def current_viewer(request: Request) -> Viewer:
     return viewer
 
 
+def same_origin(request: Request) -> None:
+    """Refuse a form posted from another site. The session cookie is ``SameSite=Strict``, so
+    such a post carries no session anyway; this also covers the sign-in form (no session
+    yet) and browsers that ignore SameSite. A request without ``Origin`` (not a browser) is
+    let through: it has no cookie a browser would add for it."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin != own:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"a form from {origin} is refused here")
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
-from server.console.deps import EngineDep, ViewerDep, ViewerSource
+from server.console.deps import EngineDep, ViewerDep, ViewerSource, get_engine
 from server.console.queries import audit, feed, history, inventory, reports, tags
+from server.console.queries.notifications import overdue_count
 from server.console.render import render
 from server.console.viewer import Viewer
 from server.health.store import latest
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 NAV = [
     ("/console/", "Floor feed"),
     ("/console/stations", "Stations"),
+    ("/console/notifications", "Notifications"),
     ("/console/inventory", "Inventory"),
     ("/console/tags", "Tag stock"),
     ("/console/users", "Users"),
@@ -40,6 +42,7 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
     """Render a full page: the template gets the viewer, the navigation and ``context``, and
     the message an action left (:func:`flash`), shown once."""
     kind, _, text = request.cookies.get(FLASH, "").partition(":")
+    now = datetime.now(UTC)
     body = render(
         name,
         title=title,
@@ -49,7 +52,8 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
         multi=len(viewer.licences) > 1,
         flash=unquote(text) or None,
         flash_kind="bad" if kind == "bad" else "ok",
-        now=datetime.now(UTC),
+        now=now,
+        overdue=overdue_count(get_engine(request), viewer.licences, now),
         **context,
     )
     response = HTMLResponse(body, headers={"Cache-Control": "no-store"})

@@ -9,11 +9,11 @@ regulator's view has no button, and the server refuses the request anyway.
 
 from typing import Annotated
 
-from fastapi import Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from schemas.records import UserCancelled
-from server.console.deps import EngineDep, ViewerDep
+from server.console.deps import EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router
 from server.console.queries.users import roster
 from server.console.viewer import Viewer
@@ -38,7 +38,7 @@ def users_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLRe
     )
 
 
-@router.post("/users/{user_id}/cancel")
+@router.post("/users/{user_id}/cancel", dependencies=[Depends(same_origin)])
 def cancel_user(
     user_id: str,
     viewer: ViewerDep,

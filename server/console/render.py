@@ -43,6 +43,8 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     if value is None:
         return "never"
     delta = value - (now or datetime.now(UTC))
+    if abs(delta.total_seconds()) < 10:
+        return "just now"
     return f"in {span(delta)}" if delta.total_seconds() > 0 else f"{span(delta)} ago"
 
 

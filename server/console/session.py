@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from server.accounts.errors import AccessRefused, BadCredentials, NotSignedIn, SignInThrottled
 from server.accounts.roles import AccessRole, Principal
 from server.accounts.service import Authenticator
+from server.console.deps import same_origin
 from server.console.render import render
 from server.console.viewer import Viewer
 
@@ -81,7 +82,7 @@ def sign_in_form(request: Request, next: str | None = None) -> HTMLResponse:
     return response
 
 
-@router.post("/sign-in")
+@router.post("/sign-in", dependencies=[Depends(same_origin)])
 def sign_in(
     request: Request,
     login: Annotated[str, Form(max_length=200)],
@@ -110,7 +111,7 @@ def sign_in(
     return response
 
 
-@router.post("/sign-out")
+@router.post("/sign-out", dependencies=[Depends(same_origin)])
 def sign_out(request: Request) -> Response:
     token = request.cookies.get(COOKIE)
     if token is not None:

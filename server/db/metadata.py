@@ -7,7 +7,8 @@ from sqlmodel import SQLModel
 
 import server.db.accounts
 import server.db.health
+import server.db.notifications
 import server.db.tables
 
 METADATA = SQLModel.metadata
-MODULES = (server.db.tables, server.db.health, server.db.accounts)
+MODULES = (server.db.tables, server.db.health, server.db.accounts, server.db.notifications)

@@ -25,6 +25,9 @@ One call to :meth:`Pipeline.process` handles a batch of messages in **one transa
    passes its own rules is then decided by replaying the licensee's log with the replacement
    in place (:mod:`server.store.corrections`).
 5. **Store.** The log append and the projection changes commit together, or not at all.
+6. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.deadlines`)
+   opens and resolves notifications in the same transaction; an event that came after its
+   deadline is accepted with ``notices`` on its ack (kept, so a duplicate's ack repeats them).
 
 The caller publishes the replies only after the commit, and acknowledges the broker after that.
 """
@@ -43,6 +46,7 @@ from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
 from server.db.tables import EventLog, HeldEvent, Licensee, Station
+from server.deadlines import DeadlineEngine, stored_notices
 from server.ingest.parse import Parsed, canonical, contract_violation
 from server.rules import REGISTRY, Rule, evaluate
 from server.rules.calendar import Jurisdiction
@@ -111,10 +115,12 @@ class Pipeline:
         *,
         rules: Iterable[Rule] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        deadlines: DeadlineEngine | None = None,
     ) -> None:
         self.engine = engine
         self.rules = list(REGISTRY.values()) if rules is None else list(rules)
         self.clock = clock
+        self.deadlines = DeadlineEngine() if deadlines is None else deadlines
         self._packs: dict[str, list[Rule]] = {}
 
     def rules_for(self, jurisdiction: str) -> list[Rule]:
@@ -202,6 +208,7 @@ class Pipeline:
                         outcome=Outcome.DUPLICATE,
                         original_outcome=Outcome(stored.outcome),
                         violations=_violations_from_json(stored.violations),
+                        notices=stored_notices(conn, ev.event_id),
                         received_at=stored.received_at,
                     ),
                 )
@@ -302,9 +309,11 @@ class Pipeline:
             )
             .returning(L.c.position)
         ).scalar_one()
+        notices: list[Violation] = []
         if outcome is Outcome.ACCEPTED:
             projections.apply(conn, ev, position)
             state.changed(ev.kind)
+            notices = self.deadlines.after_event(conn, ev, parsed.received_at, self.clock())
         result.applied += 1
         result.replies.append(
             Reply(
@@ -314,6 +323,7 @@ class Pipeline:
                     sequence=ev.sequence,
                     outcome=outcome,
                     violations=violations,
+                    notices=notices,
                     received_at=parsed.received_at,
                 ),
             )

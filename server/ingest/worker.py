@@ -6,7 +6,9 @@ what arrived within ``batch_wait_ms``), runs the pipeline, publishes each statio
 only then acknowledges the broker (``client.ack``). A process killed at any point before that
 leaves the message unacknowledged; the broker redelivers it when the process's persistent
 session (same ``client_id``) reconnects, and the pipeline answers it as a duplicate if it had
-already committed. Exactly-once *effect*, not exactly-once delivery.
+already committed. Exactly-once *effect*, not exactly-once delivery. Every
+``deadline_sweep_s`` seconds, between batches, the loop also runs the deadline sweep
+(:func:`server.deadlines.sweep`: overdue marking, DAILY-RECONCILE, TAG-SUPPLY).
 
 Failure handling:
 
@@ -38,6 +40,7 @@ from sqlalchemy import exc as sa_exc
 
 from schemas.topics import Channel, shared_events_subscription, topic
 from server.config import ServerSettings
+from server.deadlines import sweep
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
 
@@ -63,6 +66,7 @@ class IngestWorker:
         self.processed = 0
         self.client = self._make_client()
         self._last_gap_check = time.monotonic()
+        self._last_sweep: float | None = None  # the first sweep runs at start
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
@@ -148,6 +152,7 @@ class IngestWorker:
                 if batch:
                     self._handle(batch, stop)
                 self._report_gaps()
+                self._sweep_deadlines()
         finally:
             self.stop()
 
@@ -260,6 +265,32 @@ class IngestWorker:
                 gap.held_count,
                 gap.first_held,
                 gap.oldest_received_at.isoformat(),
+            )
+
+    def _sweep_deadlines(self) -> None:
+        """Every ``deadline_sweep_s``: mark overdue notifications, open the day's
+        DAILY-RECONCILE, check TAG-SUPPLY (:mod:`server.deadlines.sweep`)."""
+        now = time.monotonic()
+        if self._last_sweep is not None and now - self._last_sweep < self.settings.deadline_sweep_s:
+            return
+        self._last_sweep = now
+        try:
+            report = sweep(
+                self.pipeline.engine, self.pipeline.clock(), self.pipeline.deadlines.settings
+            )
+        except TRANSIENT_DB_ERRORS as err:
+            log.error("could not run the deadline sweep: %s", err)
+            return
+        except Exception:  # the top of the loop: log it, keep ingesting, try next time
+            log.exception("the deadline sweep failed")
+            return
+        if report.opened or report.overdue or report.resolved:
+            log.info(
+                "deadline sweep: %d opened, %d overdue, %d resolved across %d licensees",
+                report.opened,
+                report.overdue,
+                report.resolved,
+                report.licensees,
             )
 
 

@@ -1,7 +1,8 @@
 """Every rule of ``../shared/regulations/RULES.md`` (sections A, B and C) as data.
 
 The catalogue is the list of what seedtrace must enforce; :data:`server.rules.REGISTRY` is what
-it enforces today. An entry is implemented when its ID is registered, never by a flag here.
+it enforces today, and :data:`server.deadlines.DEADLINES` the deadlines it follows. An entry is
+implemented when its ID is registered in one of them, never by a flag here.
 Citations are copied exactly from RULES.md (a test compares them).
 
 Rule packs: a rule belongs to OR's pack when its citation cites Oregon, to CA's when it cites
@@ -120,6 +121,13 @@ class CatalogueEntry:
 
     @property
     def implemented(self) -> bool:
+        """A section A or C rule when it is registered; a section B deadline when the deadline
+        engine has its definition."""
+        if self.section == "B":
+            # Imported here: the definitions read this catalogue for their citations.
+            from server.deadlines.definitions import DEADLINES
+
+            return self.id in DEADLINES
         return self.id in REGISTRY
 
 

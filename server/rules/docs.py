@@ -66,12 +66,44 @@ def _row(e: CatalogueEntry) -> list[str]:
     cells = [f"`{e.id}`", e.citation, applies_in(e), e.summary]
     if e.section == "B":
         assert e.deadline is not None
-        cells += [e.deadline.describe(), e.deadline.resolved_by]
+        implemented = "yes" if e.implemented else "no"
+        return [
+            *cells,
+            e.deadline.describe(),
+            e.deadline.resolved_by,
+            implemented,
+            _deadline_events(e.id),
+        ]
     cells += [
         "yes" if registered else "no",
         _kinds(registered.kinds) if registered else "",
     ]
     return cells
+
+
+def _deadline_events(rule_id: str) -> str:
+    """What opens and resolves a deadline in :mod:`server.deadlines`, for the table."""
+    from server.deadlines.definitions import ANY_KIND, DEADLINES
+
+    d = DEADLINES.get(rule_id)
+    if d is None:
+        return ""
+
+    def kinds(names: frozenset[str]) -> str:
+        if ANY_KIND in names:
+            return "the events it waits for (any kind)"
+        return ", ".join(f"`{k}`" for k in sorted(names))
+
+    parts = []
+    if d.opens_on:
+        parts.append(f"opened by {kinds(d.opens_on)}")
+    if d.swept is not None:
+        parts.append(f"sweep: {d.swept}")
+    if d.resolves_on:
+        parts.append(f"resolved by {kinds(d.resolves_on)}")
+    if d.late_on:
+        parts.append(f"{kinds(d.late_on)} recorded after it: accepted, flagged late on the ack")
+    return "; ".join(parts)
 
 
 def render() -> str:
@@ -84,11 +116,16 @@ def render() -> str:
         "",
         "Every rule of `../shared/regulations/RULES.md`, with the jurisdictions whose pack "
         "includes it and whether seedtrace enforces it yet (a rule is implemented when it is in "
-        "`server.rules.REGISTRY`). Deadlines are computed on the licensee's local calendar by "
-        "`server/rules/calendar.py`: business days exclude weekends and the state's public "
-        "holidays (from the `holidays` package); a day-based deadline ends at the local midnight "
-        "after its last day, or at the licensee's close of business when configured; hour-based "
-        "deadlines are elapsed time.",
+        "`server.rules.REGISTRY`, a deadline when it is in `server.deadlines.DEADLINES`). "
+        "Deadlines are computed on the licensee's local calendar by `server/rules/calendar.py`: "
+        "business days exclude weekends and the state's public holidays (from the `holidays` "
+        "package); a day-based deadline ends at the local midnight after its last day; a "
+        "close-of-business deadline at the licensee's close of business (17:00 local unless "
+        "`licence.updated` sets it); hour-based deadlines are elapsed time. The deadline engine "
+        "(`server/deadlines/`) opens a notification when a deadline starts, resolves it when the "
+        "event that resolves it is accepted, and marks it overdue when its time passes; an "
+        "event that is itself late is accepted with a notice on its ack "
+        "(`docs/architecture.md`, Deadlines and notifications).",
         "",
         BASELINE_PARAGRAPH,
         "",
@@ -99,12 +136,14 @@ def render() -> str:
     ]
     for j in JURISDICTIONS:
         ids = pack(j)
-        lines.append(f"| {j} | {len(ids)} | {len(ids & REGISTRY.keys())} |")
+        done = sum(e.implemented for e in ENTRIES if e.id in ids)
+        lines.append(f"| {j} | {len(ids)} | {done} |")
     for section, title in SECTION_TITLES.items():
         header = ["ID", "citation", "applies in", "what it checks"]
         if section == "B":
-            header += ["deadline", "resolved by"]
-        header += ["implemented", "checked on"]
+            header += ["deadline", "resolved by", "implemented", "events"]
+        else:
+            header += ["implemented", "checked on"]
         lines += [
             "",
             f"## {section}. {title}",

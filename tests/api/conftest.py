@@ -17,23 +17,17 @@ from schemas.records import Role
 from server.accounts import manage
 from server.api.app import create_app
 from server.config import ServerSettings
-from server.rules.people import SERVER_OPERATOR
 from tests.api.people import PASSWORD, give_account, register
 from tests.api.roster import MemoryRoster
 from tests.api.seed import Floor, seed_floor
 from tests.server.conftest import (  # noqa: F401
     LICENCE,
     OTHER_LICENCE,
+    broker,
     database_url,
-    licensed_engine,
+    engine,
     pg_template,
 )
-
-
-@pytest.fixture
-def engine(licensed_engine: Engine) -> Engine:  # noqa: F811
-    """The licensees with empty rosters: each test's people are its own (``people``)."""
-    return licensed_engine
 
 
 class Clock:
@@ -70,7 +64,7 @@ def roster() -> MemoryRoster:
 
 
 @pytest.fixture
-def app(settings: ServerSettings, engine: Engine, clock: Clock) -> FastAPI:
+def app(settings: ServerSettings, engine: Engine, clock: Clock) -> FastAPI:  # noqa: F811
     return create_app(settings, engine, clock=clock)
 
 
@@ -81,8 +75,9 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 REGULATOR = "olcc.inspector"
-ADMIN, USER, OTHER_ADMIN = "a.chen", "maria.lopez", "b.ortiz"
-OWNER = "k.owner"  # each licensee's account manager, bootstrapped by the server operator
+# MANAGER and USER are the staff tests/server/conftest.py registers at both licensees; ADMIN
+# and OTHER_ADMIN exist at one licensee each.
+MANAGER, ADMIN, USER, OTHER_ADMIN = "a.chen", "j.park", "maria.lopez", "b.ortiz"
 
 
 def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> dict[str, str]:
@@ -93,7 +88,7 @@ def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> dict[st
 
 
 @pytest.fixture
-def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) -> dict[str, str]:
+def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) -> dict[str, str]:  # noqa: F811
     """A regulator overseeing LICENCE (not OTHER_LICENCE), signed in: its headers."""
     with engine.begin() as conn:
         manage.add_regulator(
@@ -109,20 +104,26 @@ def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) ->
 
 
 @pytest.fixture
-def people(app: FastAPI, engine: Engine, clock: Clock) -> None:
-    """An administrator and a user at LICENCE, an administrator at OTHER_LICENCE: on the
-    roster, trained, with log-ons."""
+def people(app: FastAPI, engine: Engine, clock: Clock) -> None:  # noqa: F811
+    """Log-ons for LICENCE's account manager, an administrator and a user, and for an
+    administrator of OTHER_LICENCE. The engine fixture already registered and trained each
+    licensee's account manager and user; the administrators are registered and trained here,
+    by their account manager."""
     passwords = app.state.settings.passwords()
-    for licence in (LICENCE, OTHER_LICENCE):  # USER-AUTHORISED: someone must register them
-        register(engine, licence, OWNER, Role.ACCOUNT_MANAGER, clock, by=SERVER_OPERATOR)
-    for licence, user_id, role in (
-        (LICENCE, ADMIN, Role.ADMINISTRATOR),
-        (LICENCE, USER, Role.USER),
-        (OTHER_LICENCE, OTHER_ADMIN, Role.ADMINISTRATOR),
+    register(engine, LICENCE, ADMIN, Role.ADMINISTRATOR, clock, by=MANAGER)
+    register(engine, OTHER_LICENCE, OTHER_ADMIN, Role.ADMINISTRATOR, clock, by=MANAGER)
+    for licence, user_id in (
+        (LICENCE, MANAGER),
+        (LICENCE, ADMIN),
+        (LICENCE, USER),
+        (OTHER_LICENCE, OTHER_ADMIN),
     ):
-        by = OWNER if role is not Role.USER else ADMIN
-        register(engine, licence, user_id, role, clock, by=by)
         give_account(engine, passwords, licence, user_id, clock)
+
+
+@pytest.fixture
+def manager(client: TestClient, people: None) -> dict[str, str]:
+    return sign_in(client, MANAGER)
 
 
 @pytest.fixture
@@ -141,7 +142,7 @@ def other_admin(client: TestClient, people: None) -> dict[str, str]:
 
 
 @pytest.fixture
-def floors(engine: Engine, clock: Clock, people: None) -> tuple[Floor, Floor]:
+def floors(engine: Engine, clock: Clock, people: None) -> tuple[Floor, Floor]:  # noqa: F811
     """The same floor at LICENCE and at OTHER_LICENCE, with different ids."""
     return (
         seed_floor(engine, LICENCE, "1A4FF01000000220", clock, operator=ADMIN),

@@ -34,10 +34,10 @@ def register(
     clock: Callable[[], datetime],
     *,
     trained: bool = True,
-    by: str | None = None,
+    by: str,
 ) -> None:
-    """Put ``user_id`` on the roster (recorded by ``by``, default the user), and train them."""
-    operator = user_id if by is None else by
+    """Put ``user_id`` on the roster, recorded by ``by``, and train them."""
+    operator = by
     full_name = user_id.replace(".", " ").title()
     record(
         engine,

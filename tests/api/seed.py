@@ -6,12 +6,22 @@ asking for them across licensees must answer 404 because of scoping, not by acci
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
+from schemas.commerce import (
+    ItemCategory,
+    ManifestItem,
+    PackageCreated,
+    PackageSource,
+    Party,
+    Quantity,
+    TransferManifested,
+)
 from schemas.events import (
     DestroyMethod,
     HarvestBatchWeighed,
@@ -29,11 +39,11 @@ from schemas.events import (
     WasteRecorded,
     WeightType,
 )
+from schemas.records import AccessLost, LocationAdded, LocationKind, RecordFlagged, TagsOrdered
 from schemas.weights import Unit, Weight
+from server.db.notifications import Notification
 from server.ingest.pipeline import CONSOLE_STATION
 from server.ingest.submit import submit
-
-OPERATOR = "a.chen"
 
 
 @dataclass(frozen=True)
@@ -42,14 +52,28 @@ class Floor:
 
     licence: str
     uids: list[str]  # plant tags received; the first three are plants
-    package_uids: list[str]
+    package_uids: list[str]  # received; the first is packaged and on a manifest
     batch_id: str
     harvest_batch: str
-    event_ids: list[str]
+    manifest_id: str
+    event_ids: list[str]  # in order; the last two are the access loss and the flag
+    notification_id: int  # the licensee's first notification
+
+    @property
+    def access_loss(self) -> str:
+        return self.event_ids[-2]
 
     @property
     def plants(self) -> list[str]:
         return self.uids[:3]
+
+
+N = Notification.__table__  # type: ignore[attr-defined]
+
+
+def room_of(licence: str) -> str:
+    """A location only this licensee has."""
+    return f"Room {licence}"
 
 
 def station_of(licence: str) -> str:
@@ -75,16 +99,28 @@ def seed_floor(
     licence: str,
     prefix: str,
     clock: Callable[[], datetime],
-    operator: str = OPERATOR,
+    operator: str,
 ) -> Floor:
-    """Tags, a batch of 10, three tagged plants flowering, two harvested into a weighed
-    harvest batch, one destroyed, and some trim waste. ``prefix``: 16 characters [0-9A-Z]."""
+    """Four locations, tags, a batch of 10, three tagged plants flowering, two harvested into
+    a weighed harvest batch, one destroyed, some trim waste (from a station), a package on an
+    outgoing manifest, a tag order (flagged as wrong), and a loss of access still open.
+    ``prefix``: 16 characters [0-9A-Z]."""
     assert len(prefix) == 16
     now = clock()
     uids = [uid_of(prefix, n) for n in range(1, 11)]
     package_uids = [uid_of(prefix, n) for n in range(101, 104)]
-    batch_id, harvest = f"B-{licence}", f"HB-{licence}"
+    batch_id, harvest, manifest = f"B-{licence}", f"HB-{licence}", f"M-{licence}"
     events: list[Payload] = [
+        *(
+            LocationAdded(name=name, location_kind=kind, premises="1 Farm Road")
+            for name, kind in (
+                ("Veg", LocationKind.ROOM),
+                ("Flower 1", LocationKind.CANOPY),
+                ("Dry Room", LocationKind.DRYING_ROOM),
+                ("Vault", LocationKind.STORAGE),
+                (room_of(licence), LocationKind.OTHER),
+            )
+        ),
         TagsReceived(tag_type=TagType.PLANT, first=uids[0], last=uids[-1]),
         TagsReceived(tag_type=TagType.PACKAGE, uids=package_uids),
         PlantBatchCreated(
@@ -119,13 +155,50 @@ def seed_floor(
             method=DestroyMethod.GRIND_AND_MIX,
             reason="Stems and fan leaves",
         ),
+        PackageCreated(
+            uid=package_uids[0],
+            category=ItemCategory.FLOWER,
+            strain="Blue Dream",
+            sources=[PackageSource(harvest_batch=harvest, weight=grams("100"))],
+            quantity=Quantity(weight=grams("100")),
+            location="Vault",
+        ),
+        TransferManifested(
+            manifest_id=manifest,
+            seller=Party(name="Seller", address="1 Farm Road", licence=licence),
+            purchaser=Party(name="Buyer", address="2 Shop Street", licence="C10-0000001-LIC"),
+            transfer_date=now.date(),
+            estimated_departure=now + timedelta(hours=1),
+            estimated_arrival=now + timedelta(hours=3),
+            items=[
+                ManifestItem(
+                    uid=package_uids[0],
+                    category=ItemCategory.FLOWER,
+                    strain="Blue Dream",
+                    description="Blue Dream flower, 100 g",
+                    quantity=Quantity(weight=grams("100")),
+                )
+            ],
+        ),
+        TagsOrdered(tag_type="plant", quantity=500, order_reference=f"PO-{licence}"),
+        AccessLost(lost_at=now - timedelta(minutes=5), cause="Internet outage"),
     ]
     ids = []
-    for n, payload in enumerate(events):
-        # The last event comes from a station of this licensee's own, the rest from the console.
-        station = station_of(licence) if n == len(events) - 1 else CONSOLE_STATION
+    for payload in events:
+        # The waste comes from a station of this licensee's own, the rest from the console.
+        station = station_of(licence) if isinstance(payload, WasteRecorded) else CONSOLE_STATION
         ack = submit(engine, licence, operator, payload, station_id=station, clock=clock)
         assert ack.outcome is Outcome.ACCEPTED, ack.violations
         assert ack.event_id is not None
         ids.append(ack.event_id)
-    return Floor(licence, uids, package_uids, batch_id, harvest, ids)
+    # The tag order's quantity was mistyped: flagged, which opens CORRECTION-3BD.
+    flag = RecordFlagged(event_id=ids[-2], problem="Quantity mistyped", discovered_at=now)
+    ack = submit(engine, licence, operator, flag, clock=clock)
+    assert ack.outcome is Outcome.ACCEPTED, ack.violations
+    assert ack.event_id is not None
+    ids.append(ack.event_id)
+    with engine.connect() as conn:
+        first = conn.execute(
+            sa.select(sa.func.min(N.c.id)).where(N.c.licence == licence)
+        ).scalar_one()
+    return Floor(licence, uids, package_uids, batch_id, harvest, manifest, ids, first)

@@ -17,7 +17,6 @@ from tests.server.conftest import (  # noqa: F401 - fixtures, used by name
     broker,
     database_url,
     engine,
-    licensed_engine,
     pg_template,
 )
 

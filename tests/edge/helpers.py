@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import sqlalchemy as sa
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import Engine
 
 from devices.sim.scales import ScaleSimulator
@@ -19,8 +21,10 @@ from edge.config import StationConfig, parse_config
 from edge.remote import StationClient, View
 from edge.secrets import hash_secret
 from edge.toml_out import dumps
+from schemas.status import StationStatus
 
 LICENCE = "OR-1001"
+STATUS_TOPIC = "seedtrace/v1/OR-1001/harvest-1/status"
 SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
 PASSWORD = "green-thumb"
 PIN = "2468"
@@ -238,9 +242,67 @@ def event_log(engine: Engine, station_id: str = "harvest-1") -> list[Any]:
         return list(
             conn.execute(
                 sa.text(
-                    "SELECT sequence, event_id, kind, outcome, operator_id, violations "
+                    "SELECT sequence, event_id, kind, outcome, operator_id, violations, body "
                     "FROM event_log WHERE station_id = :s ORDER BY sequence"
                 ),
                 {"s": station_id},
             )
         )
+
+
+def prepare_plants(broker_port: int, plants: list[str], *, flowering: bool = True) -> None:
+    """Put plants on the server from a separate setup station: a roll of tags received,
+    a batch started, the plants tagged (and flowering), each event acknowledged."""
+    from edge.link import StationLink
+    from tests.server.floor import Station, batch_created, tagged, tags_received
+    from tests.server.floor import flowering as to_flowering
+
+    setup = Station("setup")
+    link = StationLink(setup.licence, setup.station_id, "127.0.0.1", broker_port)
+    link.connect()
+    try:
+        payloads = [
+            tags_received(1, 200),
+            batch_created("B-SETUP", len(plants)),
+            tagged("B-SETUP", plants),
+        ]
+        if flowering:
+            payloads.append(to_flowering(plants))
+        events = [setup.event(p) for p in payloads]
+        for event in events:
+            link.publish(event)
+        for _ in events:
+            ack = link.wait_ack(20)
+            assert ack.outcome.value == "accepted", ack
+    finally:
+        link.close()
+
+
+class StatusWatcher:
+    def __init__(self, port: int) -> None:
+        self.latest: StationStatus | None = None
+        self.changed = threading.Condition()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe(STATUS_TOPIC, qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        with self.changed:
+            self.latest = StationStatus.model_validate_json(message.payload)
+            self.changed.notify_all()
+
+    def wait(self, what: str, check: object, timeout: float = 15.0) -> StationStatus:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while self.latest is None or not check(self.latest):  # type: ignore[operator]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no status with {what}; last: {self.latest}")
+                self.changed.wait(left)
+            return self.latest
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()

@@ -30,3 +30,10 @@ def test_docs_name_ids_citations_and_the_ct_reasoning() -> None:
     assert "3 business days after destruction or disposal" in text
     assert "The CT pack" in text
     assert "record-soundness baseline" in text
+
+
+def test_docs_show_what_opens_and_resolves_each_deadline() -> None:
+    text = render()
+    assert "| yes | opened by `plant.destroyed`; resolved by `tag.retired` |" in text
+    assert "sweep: opened each business day" in text
+    assert "`sale.recorded` recorded after it: accepted, flagged late on the ack" in text

@@ -71,8 +71,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 
 @pytest.fixture
-def licensed_engine(database_url: str) -> Iterator[Engine]:
-    """The two licensees, registered, and nobody on their rosters yet."""
+def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url)
     add_licensee(
         eng,
@@ -88,17 +87,10 @@ def licensed_engine(database_url: str) -> Iterator[Engine]:
         jurisdiction="CA",
         timezone="America/Los_Angeles",
     )
+    for licence in (LICENCE, OTHER_LICENCE):
+        register_staff(eng, licence)
     yield eng
     eng.dispose()
-
-
-@pytest.fixture
-def engine(licensed_engine: Engine) -> Engine:
-    """The two licensees with their staff (:func:`register_staff`), so the stations of
-    tests/server/floor.py name a trained user (USER-AUTHORISED)."""
-    for licence in (LICENCE, OTHER_LICENCE):
-        register_staff(licensed_engine, licence)
-    return licensed_engine
 
 
 def register_staff(engine: Engine, licence: str) -> None:
@@ -108,11 +100,10 @@ def register_staff(engine: Engine, licence: str) -> None:
         engine,
         licence,
         MANAGER,
-        "Alice Chen",
+        "Ana Chen",
         "account_manager",
         date(2024, 1, 20),
-        "OLCC",
-        description="CTS basics and tag handling",
+        "State account manager training",
     )
     register_user(
         engine,
@@ -121,8 +112,7 @@ def register_staff(engine: Engine, licence: str) -> None:
         "Maria Lopez",
         "user",
         date(2024, 2, 1),
-        "Alice Chen",
-        description="CTS basics and tag handling",
+        "Ana Chen (account manager)",
         operator_id=MANAGER,
     )
 

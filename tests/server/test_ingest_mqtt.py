@@ -197,6 +197,7 @@ def _server(
                 "--client-id",
                 client_id,
                 "--no-migrate",
+                "--no-api",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -2,14 +2,16 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from schemas.events import TagsReceived, TagType
-from server.accounts.deps import ReadScope, WriteScope
+from schemas.events import TagRetired, TagsReceived, TagType
+from schemas.ids import Text
+from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import EngineDep, Recorded, RecorderDep
 from server.api.history import uid_history
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, page_of, respond
@@ -125,3 +127,29 @@ def get_tag(scope: ReadScope, engine: EngineDep, uid: UidPath) -> TagDetail:
 def receive_tags(scope: WriteScope, record: RecorderDep, body: TagsReceived) -> Recorded:
     """Record UID tags physically received: a list of UIDs, or a roll from first to last."""
     return record(scope, body)
+
+
+class Retirement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text
+
+
+def known_tag(scope: WriteScope, engine: EngineDep, uid: UidPath) -> Scope:
+    """A UID this licensee received, looked up before the body is read."""
+    with engine.connect() as conn:
+        one(
+            conn,
+            sa.select(T.c.uid).where(T.c.licence == scope.licence, T.c.uid == uid),
+            f"tag {uid}",
+        )
+    return scope
+
+
+@router.post("/licensees/{licence}/tags/{uid}/retirement", status_code=201)
+def retire_tag(
+    scope: Annotated[Scope, Depends(known_tag)], record: RecorderDep, uid: UidPath, body: Retirement
+) -> Recorded:
+    """Take a UID out of use (tag.retired): its item destroyed, or the tag damaged or lost
+    (UID-RETIRE-3BD). A retired UID is never assigned again."""
+    return record(scope, TagRetired(uid=uid, reason=body.reason))

@@ -14,11 +14,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from server.db.tables import Batch, HarvestBatch, Plant
+from server.db.tables import Batch, HarvestBatch, Licensee, Plant
+from server.rules.calendar import JURISDICTIONS
+from server.rules.catalogue import pack
 
 B = Batch.__table__  # type: ignore[attr-defined]
 P = Plant.__table__  # type: ignore[attr-defined]
 H = HarvestBatch.__table__  # type: ignore[attr-defined]
+LIC = Licensee.__table__  # type: ignore[attr-defined]
+NET_WEIGHT_RULE = "NET-WEIGHT-60D"
 
 BATCH_LIMIT = 100  # BATCH-MAX-100: immature plants per batch at any one time
 NEAR_LIMIT = 90  # shown as a warning from here on
@@ -71,10 +75,14 @@ class HarvestRow:
     net_grams: Decimal | None
     waste_grams: Decimal
     first_harvest_at: datetime
+    net_weight_rule: bool = False  # NET-WEIGHT-60D is in the licensee's pack (CA, not OR)
 
     @property
-    def net_due_at(self) -> datetime:
-        """NET-WEIGHT-60D: when the net weight is due (calendar days, so plain UTC arithmetic)."""
+    def net_due_at(self) -> datetime | None:
+        """NET-WEIGHT-60D: when the net weight is due (calendar days, so plain UTC arithmetic),
+        or None where the rule does not apply."""
+        if not self.net_weight_rule:
+            return None
         return self.first_harvest_at + timedelta(days=NET_WEIGHT_DAYS)
 
 
@@ -127,7 +135,16 @@ def batches(conn: sa.Connection, licences: Sequence[str]) -> list[BatchRow]:
     ]
 
 
+def _net_weight_rule(conn: sa.Connection, licences: Sequence[str]) -> set[str]:
+    """The licences whose jurisdiction's pack has NET-WEIGHT-60D."""
+    found = conn.execute(
+        sa.select(LIC.c.licence, LIC.c.jurisdiction).where(LIC.c.licence.in_(list(licences)))
+    )
+    return {lic for lic, j in found if j in JURISDICTIONS and NET_WEIGHT_RULE in pack(j)}
+
+
 def harvests(conn: sa.Connection, licences: Sequence[str]) -> list[HarvestRow]:
+    net_rule = _net_weight_rule(conn, licences)
     rows = conn.execute(
         sa.select(H)
         .where(H.c.licence.in_(list(licences)))
@@ -145,6 +162,7 @@ def harvests(conn: sa.Connection, licences: Sequence[str]) -> list[HarvestRow]:
             net_grams=r.net_weight_grams,
             waste_grams=r.waste_grams,
             first_harvest_at=r.first_harvest_at,
+            net_weight_rule=r.licence in net_rule,
         )
         for r in rows
     ]

@@ -44,7 +44,7 @@ function connect(container) {
     } else {
       container.replaceChildren(template.content);
     }
-    say("Live, updated " + new Date().toLocaleTimeString());
+    say("Live, updated " + new Date().toLocaleTimeString("sv-SE"));
   };
   source.addEventListener("row", onMessage);
   source.addEventListener("replace", onMessage);

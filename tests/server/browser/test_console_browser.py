@@ -9,10 +9,11 @@ import pytest
 
 from edge.link import StationLink
 from schemas.status import StationState, StationStatus
+from server.console.queries import audit
 from tests.server.browser.conftest import REGULATOR, Site
 from tests.server.browser.harness import screenshot
 from tests.server.conftest import LICENCE, OTHER_LICENCE
-from tests.server.console.day import PLANTS, floor_day, send
+from tests.server.console.day import PLANTS, flag, floor_day, send
 from tests.server.floor import Station, batch_created, tags_received
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -149,3 +150,30 @@ def test_a_regulator_reads_every_licensee_and_changes_nothing(site: Site, page: 
     page.get_by_role("link", name="Users").click()
     assert page.get_by_role("button", name="Cancel maria.lopez").count() == 0
     screenshot(page, "regulator-users")
+
+
+def test_dismissing_an_unresolved_compliance_notification_is_refused(site: Site, page: Any) -> None:
+    floor_day(site.engine)
+    [harvest] = [
+        e.event.event_id
+        for e in audit.trail(site.engine, [LICENCE], PLANTS[0])
+        if e.event.kind == "plant.harvested"
+    ]
+    flag(site.engine, harvest, days_ago=10)
+    site.sign_in(page, "a.chen")
+    # Seen from the first page, before looking (the ingest's sweep may have opened a
+    # DAILY-RECONCILE for an earlier day too).
+    assert page.locator("#overdue-count").inner_text().endswith(" overdue")
+    page.get_by_role("link", name="Notifications").click()
+    row = page.locator("#notifications tr").first  # the most overdue compliance one
+    assert "OVERDUE" in row.inner_text()
+    assert row.get_attribute("data-rule") == "CORRECTION-3BD"
+    screenshot(page, "notifications")
+    row.get_by_role("button", name="Dismiss").click()
+    alert = page.get_by_role("alert")
+    alert.filter(has_text="Not dismissed").wait_for()
+    assert "cannot be dismissed until it is resolved" in alert.inner_text()
+    still = page.locator("#notifications tr").first
+    assert still.get_attribute("data-rule") == "CORRECTION-3BD"
+    assert "OVERDUE" in still.inner_text()
+    screenshot(page, "notification-dismiss-refused")

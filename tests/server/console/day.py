@@ -1,14 +1,18 @@
 """A small floor day for console tests, decided by the real pipeline."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack
+from schemas.records import Role, UserRegistered
 from server.ingest.pipeline import Pipeline
+from server.ingest.submit import submit
+from server.store.users import register_user
 from tests.server.conftest import LICENCE
 from tests.server.floor import (
+    MANAGER,
     Station,
     batch_created,
     flowering,
@@ -36,17 +40,29 @@ def _parsed(station: Station, event: Any) -> Any:
 
 
 def floor_day(engine: Engine, licence: str = LICENCE) -> dict[str, Station]:
-    """Tags 1-50 received, batch B-1 of 12 clones, 6 tagged, flowered, 3 harvested into
-    HB-1 (512.4, 487.95, 530.1 g), and one rejected batch of 150 at station veg-1."""
+    """sam.ortiz registered and trained (by the account manager); then tags 1-50 received,
+    batch B-1 of 12 clones, 6 tagged, flowered, 3 harvested into HB-1 (512.4, 487.95,
+    530.1 g) at harvest-1 by maria.lopez, and one rejected batch of 150 at veg-1 by sam.ortiz:
+    8 floor events after the roster's."""
+    register_user(
+        engine,
+        licence,
+        "sam.ortiz",
+        "Sam Ortiz",
+        "user",
+        date(2026, 11, 2),
+        "Ana Chen",
+        operator_id=MANAGER,
+    )
     harvest = Station("harvest-1", licence)
-    veg = Station("veg-1", licence)
+    veg = Station("veg-1", licence, operator="sam.ortiz")
     send(engine, harvest, tags_received(1, 50))
     send(engine, harvest, batch_created("B-1", 12))
     send(engine, harvest, tagged("B-1", PLANTS))
     send(engine, harvest, flowering(PLANTS))
     for plant, grams in zip(PLANTS[:3], ["512.4", "487.95", "530.1"], strict=True):
         send(engine, harvest, harvested(plant, grams, harvest_batch="HB-1"))
-    send(engine, veg, batch_created("B-2", 150), operator_id="sam.ortiz")
+    send(engine, veg, batch_created("B-2", 150))
     return {"harvest": harvest, "veg": veg}
 
 
@@ -55,16 +71,33 @@ def now() -> datetime:
 
 
 def staff(engine: Engine, licence: str = LICENCE) -> None:
-    """a.chen (account manager, trained) and maria.lopez (user, trained) come with the engine
-    fixture (tests/server/conftest.py); this adds sam.ortiz (user, not trained yet),
-    registered by a.chen from the console."""
-    from schemas.records import Role, UserRegistered
-    from server.ingest.submit import submit
+    """Besides a.chen (account manager) and maria.lopez (user), both trained, whom the engine
+    fixture registers: li.wong, registered but not trained yet."""
+    ack = submit(
+        engine,
+        licence,
+        MANAGER,
+        UserRegistered(user_id="li.wong", full_name="Li Wong", role=Role.USER),
+    )
+    assert ack.outcome.value == "accepted", ack
+
+
+def flag(engine: Engine, event_id: str, days_ago: float, licence: str = LICENCE) -> Ack:
+    """maria.lopez flags ``event_id`` as wrong, found ``days_ago`` days ago: CORRECTION-3BD
+    opens a compliance notification due 3 business days after the discovery."""
+    from datetime import timedelta
+
+    from schemas.records import RecordFlagged
 
     ack = submit(
         engine,
         licence,
-        "a.chen",
-        UserRegistered(user_id="sam.ortiz", full_name="Sam Ortiz", role=Role.USER),
+        "maria.lopez",
+        RecordFlagged(
+            event_id=event_id,
+            problem="the scale was not zeroed",
+            discovered_at=datetime.now(UTC) - timedelta(days=days_ago),
+        ),
     )
     assert ack.outcome.value == "accepted", ack
+    return ack

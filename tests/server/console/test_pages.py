@@ -10,8 +10,9 @@ from sqlalchemy.engine import Engine
 
 import server.console
 from server.console import live
+from server.console.queries import feed
 from server.console.viewer import Viewer
-from tests.server.conftest import LICENCE, OTHER_LICENCE, STAFF_EVENTS
+from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, floor_day, send, staff
 from tests.server.floor import Station, tags_received
 
@@ -61,11 +62,11 @@ def test_the_feed_page_lists_events_with_outcomes_and_filters(
     client: TestClient, engine: Engine
 ) -> None:
     floor_day(engine)
+    last = feed.last_position(engine)
     html = client.get("/console/").text
     assert "Started batch B-2: 150 Blue Dream" in html
     assert "BATCH-MAX-100" in html
     assert html.count('class="rejected"') == 1
-    last = STAFF_EVENTS + 8  # the engine fixture's staff, then the floor day
     assert f'data-stream="/console/feed/stream?after={last}"' in html
     assert "<option>veg-1</option>" in html
     only_veg = client.get("/console/", params={"station": "veg-1"}).text
@@ -140,8 +141,8 @@ def test_the_users_page_shows_roles_training_and_cancels_a_user(
 ) -> None:
     staff(engine)
     html = client.get("/console/users").text
-    assert "CTS basics and tag handling" in html
-    assert "Not trained" in html  # sam.ortiz
+    assert "Track-and-trace system training" in html
+    assert "Not trained" in html  # li.wong
     assert "Cancel maria.lopez" in html
     assert "Cancel a.chen" not in html  # not oneself
     refused = client.post("/console/users/maria.lopez/cancel", data={"reason": " "})
@@ -173,3 +174,40 @@ def test_sign_in_goes_back_only_to_a_console_page() -> None:
     assert _safe_next("https://evil.example/") == "/console/"
     assert _safe_next("/console//evil.example") == "/console/"
     assert _safe_next(None) == "/console/"
+
+
+def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
+    client: TestClient, engine: Engine
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from schemas.status import StationState, StationStatus
+    from server.health.store import record
+
+    now = datetime.now(UTC)
+    alive = StationStatus(
+        state=StationState.ONLINE, at=now, outbox_depth=1234, outbox_capacity=100_000
+    )
+    record(engine, LICENCE, "a-live", alive, received_at=now, retained=False)
+    seen = StationStatus(state=StationState.ONLINE, at=now - timedelta(hours=3))
+    record(engine, LICENCE, "z-gone", seen, received_at=now - timedelta(hours=3), retained=False)
+    gone = StationStatus(state=StationState.OFFLINE, at=now - timedelta(hours=5))
+    record(engine, LICENCE, "z-gone", gone, received_at=now, retained=False)
+    html = client.get("/console/stations").text
+    assert html.index('data-station="z-gone"') < html.index('data-station="a-live"')
+    assert "OFFLINE" in html
+    assert "3 h ago" in html  # last seen: its last online status, not the will's arrival
+    assert "connected now" in html
+    assert "1,234" in html
+    assert "100,000" in html
+
+
+def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: Engine) -> None:
+    staff(engine)
+    r = client.post(
+        "/console/users/maria.lopez/cancel",
+        data={"reason": "phished"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert r.status_code == 403
+    assert "Cancelled" not in client.get("/console/users").text

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from server.console import charts
 from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.queries.describe import describe_payload
-from tests.server.conftest import LICENCE, OTHER_LICENCE, STAFF_EVENTS
+from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, floor_day, send
 from tests.server.floor import Station, batch_created, tags_received, uid
 
@@ -17,9 +17,7 @@ EVERYONE = feed.FeedFilter()
 
 def test_the_feed_shows_newest_first_with_outcomes_and_reasons(engine: Engine) -> None:
     floor_day(engine)
-    # The floor day, after the staff the engine fixture registered at the console.
-    rows = [r for r in feed.recent(engine, [LICENCE], EVERYONE) if r.station_id != "console"]
-    assert len(rows) == 8
+    rows = feed.recent(engine, [LICENCE], EVERYONE)[:8]  # the floor day, after the roster
     newest = rows[0]
     assert (newest.station_id, newest.operator_id, newest.outcome) == (
         "veg-1",
@@ -27,8 +25,7 @@ def test_the_feed_shows_newest_first_with_outcomes_and_reasons(engine: Engine) -
         "rejected",
     )
     assert newest.summary == "Started batch B-2: 150 Blue Dream (clone) in Veg Room 1"
-    # sam.ortiz is not on the roster (tests/server/console/day.py: staff() adds him).
-    assert [v.rule_id for v in newest.violations] == ["BATCH-MAX-100", "USER-AUTHORISED"]
+    assert [v.rule_id for v in newest.violations] == ["BATCH-MAX-100"]
     assert "at most 100" in newest.violations[0].message
     assert rows[-1].summary.startswith("Received plant tags 1A4FF0100000022000000001 to")
     assert rows[1].summary == f"Harvested {PLANTS[2]} into HB-1, 530.1 g wet"
@@ -41,16 +38,18 @@ def test_the_feed_filters_by_station_and_operator_and_licence(engine: Engine) ->
     assert [r.kind for r in by_station] == ["plant_batch.created"]
     by_operator = feed.recent(engine, [LICENCE], feed.FeedFilter(operator="maria.lopez"))
     assert len(by_operator) == 7
+    assert {r.station_id for r in by_operator} == {"harvest-1"}
     assert {r.licence for r in feed.recent(engine, [LICENCE], EVERYONE)} == {LICENCE}
     both = feed.recent(engine, [LICENCE, OTHER_LICENCE], EVERYONE)
     assert {r.licence for r in both} == {LICENCE, OTHER_LICENCE}
     choices = feed.choices(engine, [LICENCE])
-    assert choices.stations == ["console", "harvest-1", "veg-1"]
+    assert choices.stations == ["console", "harvest-1", "veg-1"]  # console: the roster
     assert choices.operators == ["a.chen", "maria.lopez", "sam.ortiz", "seedtrace@server"]
 
 
 def test_after_gives_only_newer_rows_oldest_first(engine: Engine) -> None:
-    assert feed.last_position(engine) == STAFF_EVENTS
+    before = feed.last_position(engine)  # the roster's events
+    assert feed.after(engine, [LICENCE], EVERYONE, before) == []
     stations = floor_day(engine)
     mark = feed.last_position(engine)
     assert feed.after(engine, [LICENCE], EVERYONE, mark) == []
@@ -77,6 +76,12 @@ def test_inventory_counts_plants_by_room_and_phase_and_batches_against_the_limit
     assert (hb.name, hb.plants) == ("HB-1", 3)
     assert hb.wet_grams == Decimal("1530.45")
     assert hb.dry_grams is None
+    assert hb.net_due_at is None  # NET-WEIGHT-60D is California's, and LICENCE is in Oregon
+
+
+def test_a_california_harvest_batch_has_its_net_weight_due_in_60_days(engine: Engine) -> None:
+    floor_day(engine, OTHER_LICENCE)
+    [hb] = inventory.inventory(engine, [OTHER_LICENCE]).harvests
     assert hb.net_due_at == hb.first_harvest_at + timedelta(days=60)
 
 
@@ -199,13 +204,59 @@ def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine
     send(engine, Station("veg-9"), batch_created("B-9", 101))
     start = datetime.now(UTC) - timedelta(hours=1)
     report = reports.audit(engine, [LICENCE], start, start + timedelta(hours=2))
-    assert report.total == 9 + STAFF_EVENTS // 2  # and LICENCE's staff, at the console
+    assert report.total == 4 + 2 + 8 + 1  # roster, sam.ortiz, the floor day, B-9
     created = next(k for k in report.kinds if k.kind == "plant_batch.created")
     assert (created.accepted, created.rejected) == (1, 2)
-    assert report.rules == [("BATCH-MAX-100", 2), ("USER-AUTHORISED", 1)]  # sam.ortiz
+    assert report.rules == [("BATCH-MAX-100", 2)]
     assert [r.summary.split(":")[0] for r in report.rejected] == [
         "Started batch B-2",
         "Started batch B-9",
     ]
     later = reports.audit(engine, [LICENCE], start + timedelta(hours=2), start + timedelta(days=1))
     assert (later.total, later.rejected) == (0, [])
+
+
+def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -> None:
+    from schemas.events import RecordCorrected
+    from server.ingest.submit import submit
+    from tests.server.floor import MANAGER, harvested
+
+    floor_day(engine)
+    [original] = [
+        e.event
+        for e in audit.trail(engine, [LICENCE], PLANTS[0])
+        if e.event.kind == "plant.harvested"
+    ]
+    replacement = harvested(PLANTS[0], "500.0", harvest_batch="HB-1")
+    ack = submit(
+        engine,
+        LICENCE,
+        MANAGER,
+        RecordCorrected.model_validate(
+            {
+                "corrects": original.event_id,
+                "reason": "the scale was not zeroed",
+                "discovered_at": datetime.now(UTC).isoformat(),
+                "replacement": replacement,
+            }
+        ),
+    )
+    assert ack.outcome.value == "accepted", ack
+    entries = audit.trail(engine, [LICENCE], PLANTS[0])
+    harvest = next(e for e in entries if e.event.event_id == original.event_id)
+    assert harvest.event.summary.endswith("512.4 g wet")  # the original, as it was
+    [correction] = harvest.corrections
+    assert correction.summary.startswith(f"Correction of {original.event_id}: Harvested")
+    assert "500.0 g wet" in correction.summary
+    assert len(entries) == 4  # the correction is beside, not a row of its own
+
+
+def test_relative_times_read_naturally() -> None:
+    from server.console.render import ago
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert ago(now - timedelta(seconds=3), now) == "just now"
+    assert ago(now - timedelta(minutes=12), now) == "12 min ago"
+    assert ago(now + timedelta(hours=5), now) == "in 5 h"
+    assert ago(now - timedelta(days=4), now) == "4 days ago"
+    assert ago(None, now) == "never"

@@ -1,0 +1,185 @@
+"""``seedtrace accounts``: log-ons and passwords (the first ones of a server, and repairs).
+
+A licensee's person must be on the roster first (``seedtrace users add``, an event); an account
+only gives them a log-on and a password, which are never part of an event. Regulators exist
+only as accounts. Passwords are read from the terminal (twice, not echoed) or, with
+``--password-stdin``, from the first line of standard input (for scripts).
+"""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.server_cmd import DatabaseUrl, _engine, _settings
+
+accounts_app = typer.Typer(
+    help="Log-ons and passwords: licensee users, regulators; unlock and disable.",
+    no_args_is_help=True,
+)
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+def _fail(err: Exception) -> typer.Exit:
+    typer.echo(str(err), err=True)
+    return typer.Exit(1)
+
+
+@accounts_app.command("set-password")
+def set_password(
+    licence: Annotated[str, typer.Argument(help="The licensee's licence number.")],
+    user_id: Annotated[str, typer.Argument(help="The user's id on the licensee's roster.")],
+    login: Annotated[
+        str | None,
+        typer.Option(help="Log-on for a new account (default: the user id; must be unique)."),
+    ] = None,
+    password_stdin: PasswordStdin = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Give a roster user a log-on and password, or set a new password (their sessions end)."""
+    from datetime import UTC, datetime
+
+    from server.accounts import manage, store
+    from server.accounts.errors import AccountsError
+    from server.accounts.passwords import WeakPassword
+    from server.accounts.roles import AccountKind
+    from server.accounts.roster import DbRoster
+
+    password = _password(password_stdin)
+    passwords = _settings(database_url=database_url).passwords()
+    now = datetime.now(UTC)
+    try:
+        with _engine(database_url) as engine, engine.begin() as conn:
+            account = store.by_subject(conn, AccountKind.USER, licence, user_id)
+            if account is None:
+                manage.add_user_account(
+                    conn,
+                    DbRoster(),
+                    passwords,
+                    licence=licence,
+                    user_id=user_id,
+                    password=password,
+                    now=now,
+                    login=login,
+                )
+                done = f"log-on {login or user_id} created"
+            else:
+                if login is not None and login != account.login:
+                    raise typer.BadParameter(f"{user_id} already has the log-on {account.login}")
+                manage.set_password(
+                    conn, passwords, login=account.login, password=password, now=now
+                )
+                done = f"password of {account.login} set; its sessions ended"
+    except (AccountsError, WeakPassword) as err:
+        raise _fail(err) from err
+    typer.echo(f"{licence} {user_id}: {done}")
+
+
+@accounts_app.command("add-regulator")
+def add_regulator(
+    login: Annotated[str, typer.Argument(help="The regulator's log-on.")],
+    name: Annotated[str, typer.Option("--name", help="Name shown in the console.")],
+    oversees: Annotated[
+        list[str], typer.Option("--oversees", help="A licence it may read; repeat for more.")
+    ],
+    password_stdin: PasswordStdin = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a regulator account: reads the licensees it oversees, writes nothing."""
+    from datetime import UTC, datetime
+
+    from server.accounts import manage
+    from server.accounts.errors import AccountsError
+    from server.accounts.passwords import WeakPassword
+
+    password = _password(password_stdin)
+    passwords = _settings(database_url=database_url).passwords()
+    try:
+        with _engine(database_url) as engine, engine.begin() as conn:
+            manage.add_regulator(
+                conn,
+                passwords,
+                login=login,
+                display_name=name,
+                password=password,
+                oversees=oversees,
+                now=datetime.now(UTC),
+            )
+    except (AccountsError, WeakPassword) as err:
+        raise _fail(err) from err
+    typer.echo(f"regulator {login} added, overseeing {', '.join(sorted(oversees))}")
+
+
+@accounts_app.command("unlock")
+def unlock(
+    login: Annotated[str, typer.Argument(help="The locked log-on.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Clear an account's failed log-ins and lock."""
+    from server.accounts import lockout, store
+
+    with _engine(database_url) as engine, engine.begin() as conn:
+        account = store.by_login(conn, login)
+        if account is None:
+            raise _fail(LookupError(f"no account with log-on {login}"))
+        store.store_counters(conn, account.account_id, lockout.CLEAR)
+    typer.echo(f"{login} unlocked")
+
+
+@accounts_app.command("disable")
+def disable(
+    login: Annotated[str, typer.Argument(help="The log-on to disable.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Disable an account (a regulator who left); every session ends. A licensee's user is
+    cancelled on the roster instead (user.cancelled, an event)."""
+    from datetime import UTC, datetime
+
+    from server.accounts import store
+
+    with _engine(database_url) as engine, engine.begin() as conn:
+        account = store.by_login(conn, login)
+        if account is None:
+            raise _fail(LookupError(f"no account with log-on {login}"))
+        store.disable(conn, account.account_id, datetime.now(UTC))
+    typer.echo(f"{login} disabled")
+
+
+@accounts_app.command("list")
+def list_accounts(database_url: DatabaseUrl = None) -> None:
+    """Every account: log-on, kind, licensee (or overseen licensees), and whether it is
+    locked or disabled. Never a password or hash."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from server.accounts import store
+    from server.db.accounts import Account
+
+    a = Account.__table__  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    with _engine(database_url) as engine, engine.connect() as conn:
+        logins = conn.execute(sa.select(a.c.login).order_by(a.c.login)).scalars().all()
+        for login in logins:
+            row = store.by_login(conn, login)
+            if row is None:
+                continue
+            where = row.licence or ",".join(sorted(store.oversees(conn, row.account_id)))
+            state = "active"
+            if row.disabled_at is not None:
+                state = "disabled"
+            elif row.counters.locked_until is not None and row.counters.locked_until > now:
+                state = f"locked until {row.counters.locked_until:%Y-%m-%d %H:%M}Z"
+            typer.echo(f"{row.login}\t{row.kind.value}\t{where}\t{row.subject_id}\t{state}")

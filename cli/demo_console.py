@@ -1,0 +1,149 @@
+"""The console part of ``seedtrace demo``: the web app (REST API + ops console) on
+http://127.0.0.1:8000, the station health listener, and demo log-ons printed at start.
+
+:class:`DemoConsole` runs in the demo's process: uvicorn in a thread, the health listener on
+paho's thread, both on the demo's SQLite database and private mosquitto. The people must
+already be on the licensee's roster (registered and trained, as the demo does first); each
+gets a log-on with a password made for this run, and a regulator overseeing the demo
+licensee is added. Passwords are printed once and live only in ``var/demo/``'s database.
+"""
+
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = 8000
+REGULATOR = "olcc.inspector"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    login: str
+    password: str
+    what: str
+
+
+class DemoConsoleError(RuntimeError):
+    pass
+
+
+class DemoConsole:
+    def __init__(
+        self,
+        database_url: str,
+        mqtt_port: int,
+        *,
+        host: str = DEMO_HOST,
+        port: int = DEMO_PORT,
+    ) -> None:
+        from server.config import ServerSettings
+        from server.db.engine import make_engine
+
+        self.settings = ServerSettings(database_url=database_url, mqtt_port=mqtt_port)
+        self.engine = make_engine(database_url)
+        self.host, self.port = host, port
+        self.url = f"http://{host}:{port}"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.health: Any = None  # the HealthListener, once started
+
+    def add_accounts(self, licence: str, people: list[tuple[str, str]]) -> list[DemoAccount]:
+        """Log-ons for roster people ``(user_id, what they are)`` and a regulator."""
+        from server.accounts import manage
+        from server.accounts.roster import DbRoster
+
+        passwords = self.settings.passwords()
+        now = datetime.now(UTC)
+        made = []
+        with self.engine.begin() as conn:
+            for user_id, what in people:
+                password = secrets.token_urlsafe(12)
+                manage.add_user_account(
+                    conn,
+                    DbRoster(),
+                    passwords,
+                    licence=licence,
+                    user_id=user_id,
+                    password=password,
+                    now=now,
+                )
+                made.append(DemoAccount(user_id, password, what))
+            password = secrets.token_urlsafe(12)
+            manage.add_regulator(
+                conn,
+                passwords,
+                login=REGULATOR,
+                display_name="OLCC Inspector (demo)",
+                password=password,
+                oversees=[licence],
+                now=now,
+            )
+            made.append(DemoAccount(REGULATOR, password, f"regulator, read-only over {licence}"))
+        return made
+
+    def start(self) -> None:
+        """Start the health listener and serve the app; raises DemoConsoleError when the port
+        is taken or the server does not come up."""
+        import uvicorn
+
+        from server.api.app import create_app
+        from server.health.listener import HealthListener
+
+        with socket.socket() as probe:
+            try:
+                probe.bind((self.host, self.port))
+            except OSError as err:
+                raise DemoConsoleError(
+                    f"cannot serve the console on {self.url}: {err.strerror}; stop whatever "
+                    f"listens on port {self.port} and run the demo again"
+                ) from err
+        self.health = HealthListener(self.settings, self.engine)
+        self.health.start()
+        app = create_app(self.settings, self.engine)
+        config = uvicorn.Config(
+            app, host=self.host, port=self.port, log_level="warning", timeout_graceful_shutdown=2
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="console", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise DemoConsoleError(f"the console did not start on {self.url}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        if self.health is not None:
+            self.health.stop()
+        self.engine.dispose()
+
+
+def start_console(
+    database_url: str, mqtt_port: int, licence: str, people: list[tuple[str, str]]
+) -> DemoConsole:
+    """The hook ``cli/demo.py`` calls once the roster exists and the broker runs: make the
+    log-ons, start the console, print where it is and how to sign in."""
+    console = DemoConsole(database_url, mqtt_port)
+    accounts = console.add_accounts(licence, people)
+    try:
+        console.start()
+    except DemoConsoleError as err:
+        typer.secho(str(err), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from err
+    typer.secho(f"console    {console.url}  (sign in with one of these)", bold=True)
+    width = max(len(a.login) for a in accounts)
+    for a in accounts:
+        typer.echo(f"           {a.login:<{width}}  password {a.password}  {a.what}")
+    return console

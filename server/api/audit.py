@@ -1,0 +1,234 @@
+"""Physical inventory audit: counted weights and counts against the system's inventory
+(AUDIT-VARIANCE; OR Inventory Audits; CA 8408).
+
+Each counted line names an item and what was found: a ``count`` and/or a ``weight``. What the
+system expects:
+
+- ``plant`` (UID): 1 while vegetative or flowering, else 0;
+- ``batch`` (batch id): its untagged immature plants;
+- ``harvest_batch`` (name): the latest recorded weight (net, else dry, else wet) less what went
+  into packages, in grams;
+- ``package`` (UID): its weight (and unit count for counted products) while on the premises;
+  0 once departed.
+
+A weight variance of **usable cannabis** (harvest batches; packages of flower, leaf or shake)
+within the moisture tolerance, as a percentage of the expected weight, is normal moisture
+variation and not a violation (``within_moisture_tolerance``); any other variance is. Lines are
+matched by item; an item the system does not know is reported as such, and, for every item type
+the audit counted, an item the system holds that was not counted is reported as missing.
+"""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.ids import Name
+from schemas.weights import Weight
+from server.api.inventory import LIVE_PHASES, harvest_remaining, packaged_grams
+from server.db.tables import Batch, HarvestBatch, Package, Plant
+
+B = Batch.__table__  # type: ignore[attr-defined]
+P = Plant.__table__  # type: ignore[attr-defined]
+H = HarvestBatch.__table__  # type: ignore[attr-defined]
+PK = Package.__table__  # type: ignore[attr-defined]
+
+USABLE_CATEGORIES = frozenset({"flower", "leaf", "shake"})
+MAX_AUDIT_LINES = 10_000
+PERCENT = Decimal("0.01")
+
+
+class AuditItem(StrEnum):
+    PLANT = "plant"
+    BATCH = "batch"
+    HARVEST_BATCH = "harvest_batch"
+    PACKAGE = "package"
+
+
+class Counted(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_type: AuditItem
+    item_id: Name  # UID, batch id or harvest batch name
+    count: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    weight: Weight | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "Counted":
+        if self.count is None and self.weight is None:
+            raise ValueError("give the count, the weight, or both")
+        return self
+
+
+class AuditIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    counted: Annotated[list[Counted], Field(min_length=1, max_length=MAX_AUDIT_LINES)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "AuditIn":
+        seen: set[tuple[str, str]] = set()
+        for line in self.counted:
+            key = (line.item_type.value, line.item_id)
+            if key in seen:
+                raise ValueError(f"{line.item_type.value} {line.item_id} is counted twice")
+            seen.add(key)
+        return self
+
+
+class Finding(StrEnum):
+    MATCH = "match"
+    WITHIN_MOISTURE_TOLERANCE = "within_moisture_tolerance"
+    VARIANCE = "variance"  # AUDIT-VARIANCE
+    UNKNOWN_ITEM = "unknown_item"  # counted, but the system has no such item
+    NOT_COUNTED = "not_counted"  # the system holds it, the audit did not find it
+
+
+class AuditLine(BaseModel):
+    item_type: AuditItem
+    item_id: str
+    usable_cannabis: bool
+    expected_count: int | None
+    counted_count: int | None
+    expected_grams: Decimal | None
+    counted_grams: Decimal | None
+    variance_count: int | None  # counted - expected
+    variance_grams: Decimal | None  # counted - expected
+    variance_pct: Decimal | None  # of the expected weight, 2 decimals
+    finding: Finding
+
+
+class AuditResult(BaseModel):
+    moisture_tolerance_pct: Decimal
+    lines: list[AuditLine]
+    violations: int  # lines that are AUDIT-VARIANCE violations
+
+
+class _Expected(BaseModel):
+    count: int | None
+    grams: Decimal | None
+    usable: bool
+    on_hand: bool  # whether an uncounted item is missing
+
+
+Expectations = dict[tuple[AuditItem, str], _Expected]
+
+
+def expected(conn: sa.Connection, licence: str, types: set[AuditItem]) -> Expectations:
+    """What the system holds of the item types an audit counts."""
+    found: Expectations = {}
+    if AuditItem.PLANT in types:
+        for uid, phase in conn.execute(sa.select(P.c.uid, P.c.phase).where(P.c.licence == licence)):
+            live = phase in LIVE_PHASES
+            found[(AuditItem.PLANT, uid)] = _Expected(
+                count=1 if live else 0, grams=None, usable=False, on_hand=live
+            )
+    if AuditItem.BATCH in types:
+        for batch_id, n in conn.execute(
+            sa.select(B.c.batch_id, B.c.untagged_count).where(B.c.licence == licence)
+        ):
+            found[(AuditItem.BATCH, batch_id)] = _Expected(
+                count=n, grams=None, usable=False, on_hand=n > 0
+            )
+    if AuditItem.HARVEST_BATCH in types:
+        taken = packaged_grams(conn, licence)
+        for row in conn.execute(
+            sa.select(
+                H.c.name, H.c.wet_weight_grams, H.c.dry_weight_grams, H.c.net_weight_grams
+            ).where(H.c.licence == licence)
+        ).mappings():
+            _, grams = harvest_remaining(row, taken)
+            found[(AuditItem.HARVEST_BATCH, row["name"])] = _Expected(
+                count=None, grams=grams, usable=True, on_hand=grams > 0
+            )
+    if AuditItem.PACKAGE in types:
+        for row in conn.execute(
+            sa.select(
+                PK.c.uid, PK.c.category, PK.c.status, PK.c.quantity_grams, PK.c.quantity_count
+            ).where(PK.c.licence == licence)
+        ).mappings():
+            here = row["status"] != "departed"
+            found[(AuditItem.PACKAGE, row["uid"])] = _Expected(
+                count=(row["quantity_count"] or 0) if here else 0,
+                grams=(row["quantity_grams"] if here else Decimal(0)),
+                usable=row["category"] in USABLE_CATEGORIES,
+                on_hand=here,
+            )
+    return found
+
+
+def compare(
+    conn: sa.Connection, licence: str, audit: AuditIn, tolerance_pct: Decimal
+) -> AuditResult:
+    """Every counted line against the system, then what the system holds but was not counted."""
+    types = {c.item_type for c in audit.counted}
+    system = expected(conn, licence, types)
+    lines = [_line(c, system.get((c.item_type, c.item_id)), tolerance_pct) for c in audit.counted]
+    counted = {(c.item_type, c.item_id) for c in audit.counted}
+    for (item_type, item_id), exp in sorted(system.items()):
+        if exp.on_hand and (item_type, item_id) not in counted:
+            lines.append(
+                AuditLine(
+                    item_type=item_type,
+                    item_id=item_id,
+                    usable_cannabis=exp.usable,
+                    expected_count=exp.count,
+                    counted_count=None,
+                    expected_grams=exp.grams,
+                    counted_grams=None,
+                    variance_count=None if exp.count is None else -exp.count,
+                    variance_grams=None if exp.grams is None else -exp.grams,
+                    variance_pct=None if exp.grams is None else Decimal(-100).quantize(PERCENT),
+                    finding=Finding.NOT_COUNTED,
+                )
+            )
+    bad = {Finding.VARIANCE, Finding.UNKNOWN_ITEM, Finding.NOT_COUNTED}
+    return AuditResult(
+        moisture_tolerance_pct=tolerance_pct,
+        lines=lines,
+        violations=sum(1 for line in lines if line.finding in bad),
+    )
+
+
+def _line(c: Counted, exp: _Expected | None, tolerance_pct: Decimal) -> AuditLine:
+    grams = None if c.weight is None else c.weight.in_grams()
+    if exp is None:
+        return AuditLine(
+            item_type=c.item_type,
+            item_id=c.item_id,
+            usable_cannabis=False,
+            expected_count=None,
+            counted_count=c.count,
+            expected_grams=None,
+            counted_grams=grams,
+            variance_count=None,
+            variance_grams=None,
+            variance_pct=None,
+            finding=Finding.UNKNOWN_ITEM,
+        )
+    d_count = None if c.count is None or exp.count is None else c.count - exp.count
+    d_grams = None if grams is None or exp.grams is None else grams - exp.grams
+    pct = None
+    if d_grams is not None and exp.grams is not None and exp.grams != 0:
+        pct = (d_grams * 100 / exp.grams).quantize(PERCENT)
+    if d_count in (None, 0) and d_grams in (None, 0):
+        finding = Finding.MATCH
+    elif d_count in (None, 0) and exp.usable and pct is not None and abs(pct) <= tolerance_pct:
+        finding = Finding.WITHIN_MOISTURE_TOLERANCE
+    else:
+        finding = Finding.VARIANCE
+    return AuditLine(
+        item_type=c.item_type,
+        item_id=c.item_id,
+        usable_cannabis=exp.usable,
+        expected_count=exp.count,
+        counted_count=c.count,
+        expected_grams=exp.grams,
+        counted_grams=grams,
+        variance_count=d_count,
+        variance_grams=d_grams,
+        variance_pct=pct,
+        finding=finding,
+    )

@@ -1,0 +1,133 @@
+"""The licence's details and its premises (rooms, canopy areas, drying rooms, storage)."""
+
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from schemas.records import (
+    InventoryClosedOut,
+    LicenceStatus,
+    LicenceType,
+    LicenceUpdated,
+    LocationAdded,
+    LocationKind,
+)
+from server.accounts.deps import AccountManagerScope, ManagerScope, ReadScope
+from server.api.deps import EngineDep, Recorded, RecorderDep
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.params import NamePath
+from server.db.tables import LicenceDetails, Licensee, Location
+
+router = APIRouter(tags=["licensees"])
+LIC = Licensee.__table__  # type: ignore[attr-defined]
+LD = LicenceDetails.__table__  # type: ignore[attr-defined]
+LOC = Location.__table__  # type: ignore[attr-defined]
+
+
+class LicenceOut(BaseModel):
+    licence: str
+    name: str
+    jurisdiction: str
+    timezone: str
+    # From licence.updated events; null until recorded.
+    licence_type: LicenceType | None
+    status: LicenceStatus | None
+    close_of_business: time | None  # local time in ``timezone``
+    licensure_date: date | None
+    closed_out_at: datetime | None
+    closed_out_note: str | None
+
+
+class LocationOut(BaseModel):
+    name: str
+    location_kind: LocationKind
+    premises: str
+    added_at: datetime
+
+
+def _licence(r: sa.RowMapping) -> LicenceOut:
+    return LicenceOut(**r)
+
+
+def _location(r: sa.RowMapping) -> LocationOut:
+    return LocationOut(**r)
+
+
+LOCATION_COLUMNS = (LOC.c.name, LOC.c.location_kind, LOC.c.premises, LOC.c.added_at)
+
+
+@router.get("/licensees/{licence}/licence")
+def get_licence(scope: ReadScope, engine: EngineDep) -> LicenceOut:
+    """The licence: registration and the details recorded since (type, status, close of
+    business, licensure date, close-out)."""
+    stmt = (
+        sa.select(
+            LIC.c.licence,
+            LIC.c.name,
+            LIC.c.jurisdiction,
+            LIC.c.timezone,
+            LD.c.licence_type,
+            LD.c.status,
+            LD.c.close_of_business,
+            LD.c.licensure_date,
+            LD.c.closed_out_at,
+            LD.c.closed_out_note,
+        )
+        .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
+        .where(LIC.c.licence == scope.licence)
+    )
+    with engine.connect() as conn:
+        return _licence(one(conn, stmt, f"licensee {scope.licence}"))
+
+
+@router.patch("/licensees/{licence}/licence", status_code=201)
+def update_licence(
+    scope: AccountManagerScope, record: RecorderDep, body: LicenceUpdated
+) -> Recorded:
+    """Change the licence's details (licence.updated): only the fields given change."""
+    return record(scope, body)
+
+
+@router.post("/licensees/{licence}/licence/close-out", status_code=201)
+def close_out(
+    scope: AccountManagerScope, record: RecorderDep, body: InventoryClosedOut
+) -> Recorded:
+    """Close out the inventory of a licence that ended (CLOSED-OUT): nothing is recorded
+    after this."""
+    return record(scope, body)
+
+
+@router.get(
+    "/licensees/{licence}/locations", response_model=Page[LocationOut], responses=CSV_RESPONSE
+)
+def list_locations(
+    scope: ReadScope,
+    engine: EngineDep,
+    paging: PagingDep,
+    location_kind: LocationKind | None = None,
+) -> Page[LocationOut] | Response:
+    """Rooms, canopy areas, drying rooms and storage of the licensed premises, by name."""
+    stmt = sa.select(*LOCATION_COLUMNS).where(LOC.c.licence == scope.licence)
+    if location_kind is not None:
+        stmt = stmt.where(LOC.c.location_kind == location_kind.value)
+    with engine.connect() as conn:
+        return respond(conn, stmt.order_by(LOC.c.name), paging, _location, LocationOut, "locations")
+
+
+@router.get("/licensees/{licence}/locations/{location:path}")
+def get_location(scope: ReadScope, engine: EngineDep, location: NamePath) -> LocationOut:
+    """One location."""
+    stmt = sa.select(*LOCATION_COLUMNS).where(
+        LOC.c.licence == scope.licence, LOC.c.name == location
+    )
+    with engine.connect() as conn:
+        return _location(one(conn, stmt, f"location {location}"))
+
+
+@router.post("/licensees/{licence}/locations", status_code=201)
+def add_location(scope: ManagerScope, record: RecorderDep, body: LocationAdded) -> Recorded:
+    """Add a location (location.added); adding an existing name updates its kind and premises."""
+    return record(scope, body)

@@ -1,0 +1,347 @@
+"""Compliance records: flags and corrections of earlier events, losses of access, tag orders.
+
+A correction never changes the event it corrects (NO-FALSIFICATION): it is a new event,
+``record.corrected``, that keeps the original in the log and names what should have been
+recorded instead, within 3 business days of discovery (CORRECTION-3BD).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.events import CorrectablePayload, RecordCorrected
+from schemas.ids import Text
+from schemas.records import AccessLost, AccessRestored, RecordFlagged, TagsOrdered
+from server.accounts.deps import ReadScope, Scope, WriteScope
+from server.api.deps import EngineDep, Recorded, RecorderDep
+from server.api.errors import Conflict, NotFound
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.params import EventIdPath
+from server.db.tables import AccessLoss, Correction, EventLog, FlaggedRecord, TagOrder
+
+router = APIRouter(tags=["records"])
+L = EventLog.__table__  # type: ignore[attr-defined]
+CORR = Correction.__table__  # type: ignore[attr-defined]
+FLAG = FlaggedRecord.__table__  # type: ignore[attr-defined]
+LOSS = AccessLoss.__table__  # type: ignore[attr-defined]
+ORD = TagOrder.__table__  # type: ignore[attr-defined]
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text
+    discovered_at: AwareDatetime  # when the error was found: the 3 business days start here
+    replacement: CorrectablePayload  # what should have been recorded, of the same kind
+
+
+class FlagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    problem: Text
+    discovered_at: AwareDatetime
+
+
+class RestorationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    restored_at: AwareDatetime
+    cause: Text
+    backlog: Annotated[int, Field(ge=0, le=1_000_000)]  # events made during the loss
+
+
+class CorrectionOut(BaseModel):
+    event_id: str  # the record.corrected event
+    corrects: str  # the event it replaces (kept in the log)
+    root_event_id: str  # the first event of a chain of corrections
+    replacement_kind: str
+    reason: str
+    discovered_at: datetime
+    corrected_at: datetime
+    corrected_by: str
+
+
+class FlagOut(BaseModel):
+    position: int
+    event_id: str
+    problem: str
+    discovered_at: datetime
+    flagged_by: str
+    corrected_by_event: str | None  # the correction of the flagged event, once recorded
+
+
+class AccessLossOut(BaseModel):
+    lost_event_id: str
+    station_id: str | None  # null: the whole premises
+    lost_at: datetime
+    cause: str
+    reported_by: str
+    restored_event_id: str | None
+    restored_at: datetime | None
+    restore_cause: str | None
+    backlog: int | None
+    restored_by: str | None
+
+
+class TagOrderOut(BaseModel):
+    position: int
+    tag_type: Literal["plant", "package"]
+    quantity: int
+    order_reference: str
+    ordered_at: datetime
+    ordered_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    scope: Scope
+    event_id: str
+    kind: str
+
+
+def logged_event(scope: WriteScope, engine: EngineDep, event_id: EventIdPath) -> LoggedEvent:
+    """An accepted event of this licensee's log, looked up before the body is read."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(L.c.kind, L.c.outcome).where(
+                L.c.licence == scope.licence, L.c.event_id == event_id
+            )
+        ).first()
+    if row is None:
+        raise NotFound(f"event {event_id} not found")
+    if row.outcome != "accepted":
+        raise Conflict(
+            f"event {event_id} was rejected and changed nothing; there is nothing to correct"
+        )
+    return LoggedEvent(scope, event_id, row.kind)
+
+
+LoggedEventDep = Annotated[LoggedEvent, Depends(logged_event)]
+
+
+@router.post("/licensees/{licence}/events/{event_id}/correction", status_code=201)
+def correct_event(
+    target: LoggedEventDep, record: RecorderDep, engine: EngineDep, body: CorrectionIn
+) -> Recorded:
+    """Correct an accepted event (record.corrected): the original stays in the log; the
+    replacement, of the same kind, takes its place in the current state."""
+    with engine.connect() as conn:
+        later = conn.execute(
+            sa.select(CORR.c.event_id).where(
+                CORR.c.licence == target.scope.licence, CORR.c.corrects == target.event_id
+            )
+        ).scalar_one_or_none()
+    if later is not None:
+        raise Conflict(
+            f"event {target.event_id} was already corrected by {later}; correct that instead"
+        )
+    return record(
+        target.scope,
+        RecordCorrected(
+            corrects=target.event_id,
+            reason=body.reason,
+            discovered_at=body.discovered_at,
+            replacement=body.replacement,
+        ),
+    )
+
+
+@router.post("/licensees/{licence}/events/{event_id}/flag", status_code=201)
+def flag_event(target: LoggedEventDep, record: RecorderDep, body: FlagIn) -> Recorded:
+    """Say an accepted event is wrong (record.flagged): CORRECTION-3BD's clock starts at
+    ``discovered_at``."""
+    return record(
+        target.scope,
+        RecordFlagged(
+            event_id=target.event_id, problem=body.problem, discovered_at=body.discovered_at
+        ),
+    )
+
+
+@router.get(
+    "/licensees/{licence}/corrections", response_model=Page[CorrectionOut], responses=CSV_RESPONSE
+)
+def list_corrections(
+    scope: ReadScope, engine: EngineDep, paging: PagingDep
+) -> Page[CorrectionOut] | Response:
+    """Corrections, newest first."""
+    stmt = (
+        sa.select(
+            CORR.c.event_id,
+            CORR.c.corrects,
+            CORR.c.root_event_id,
+            CORR.c.replacement_kind,
+            CORR.c.reason,
+            CORR.c.discovered_at,
+            CORR.c.corrected_at,
+            CORR.c.corrected_by,
+        )
+        .where(CORR.c.licence == scope.licence)
+        .order_by(CORR.c.corrected_at.desc(), CORR.c.event_id.desc())
+    )
+    with engine.connect() as conn:
+        return respond(
+            conn, stmt, paging, lambda r: CorrectionOut(**r), CorrectionOut, "corrections"
+        )
+
+
+@router.get(
+    "/licensees/{licence}/flagged-records", response_model=Page[FlagOut], responses=CSV_RESPONSE
+)
+def list_flags(
+    scope: ReadScope, engine: EngineDep, paging: PagingDep, open_only: bool = False
+) -> Page[FlagOut] | Response:
+    """Events flagged as wrong, newest first; ``open_only``: those not yet corrected."""
+    corrected = CORR.c.event_id.label("corrected_by_event")
+    stmt = (
+        sa.select(
+            FLAG.c.position,
+            FLAG.c.event_id,
+            FLAG.c.problem,
+            FLAG.c.discovered_at,
+            FLAG.c.flagged_by,
+            corrected,
+        )
+        .select_from(
+            FLAG.outerjoin(
+                CORR, sa.and_(CORR.c.licence == FLAG.c.licence, CORR.c.corrects == FLAG.c.event_id)
+            )
+        )
+        .where(FLAG.c.licence == scope.licence)
+    )
+    if open_only:
+        stmt = stmt.where(CORR.c.event_id.is_(None))
+    with engine.connect() as conn:
+        return respond(
+            conn,
+            stmt.order_by(FLAG.c.position.desc()),
+            paging,
+            lambda r: FlagOut(**r),
+            FlagOut,
+            "flagged-records",
+        )
+
+
+LOSS_COLUMNS = (
+    LOSS.c.lost_event_id,
+    LOSS.c.station_id,
+    LOSS.c.lost_at,
+    LOSS.c.cause,
+    LOSS.c.reported_by,
+    LOSS.c.restored_event_id,
+    LOSS.c.restored_at,
+    LOSS.c.restore_cause,
+    LOSS.c.backlog,
+    LOSS.c.restored_by,
+)
+
+
+@router.get(
+    "/licensees/{licence}/access-losses",
+    response_model=Page[AccessLossOut],
+    responses=CSV_RESPONSE,
+)
+def list_access_losses(
+    scope: ReadScope, engine: EngineDep, paging: PagingDep, open_only: bool = False
+) -> Page[AccessLossOut] | Response:
+    """Losses of access to the system, newest first; ``open_only``: not yet restored."""
+    stmt = sa.select(*LOSS_COLUMNS).where(LOSS.c.licence == scope.licence)
+    if open_only:
+        stmt = stmt.where(LOSS.c.restored_event_id.is_(None))
+    with engine.connect() as conn:
+        return respond(
+            conn,
+            stmt.order_by(LOSS.c.lost_at.desc()),
+            paging,
+            lambda r: AccessLossOut(**r),
+            AccessLossOut,
+            "access-losses",
+        )
+
+
+@router.get("/licensees/{licence}/access-losses/{lost_event_id}")
+def get_access_loss(
+    scope: ReadScope, engine: EngineDep, lost_event_id: EventIdPath
+) -> AccessLossOut:
+    """One loss of access, by the event that recorded it."""
+    stmt = sa.select(*LOSS_COLUMNS).where(
+        LOSS.c.licence == scope.licence, LOSS.c.lost_event_id == lost_event_id
+    )
+    with engine.connect() as conn:
+        return AccessLossOut(**one(conn, stmt, f"loss of access {lost_event_id}"))
+
+
+@router.post("/licensees/{licence}/access-losses", status_code=201)
+def record_access_loss(scope: WriteScope, record: RecorderDep, body: AccessLost) -> Recorded:
+    """Record a loss of access with its date, time and cause (OUTAGE-BACKFILL); no transfer
+    until access is back and the backlog entered (TRANSFER-AFTER-OUTAGE)."""
+    return record(scope, body)
+
+
+def open_loss(scope: WriteScope, engine: EngineDep, lost_event_id: EventIdPath) -> Scope:
+    """A loss of access of this licensee not yet restored, looked up before the body."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(LOSS.c.restored_event_id).where(
+                LOSS.c.licence == scope.licence, LOSS.c.lost_event_id == lost_event_id
+            )
+        ).first()
+    if found is None:
+        raise NotFound(f"loss of access {lost_event_id} not found")
+    if found.restored_event_id is not None:
+        raise Conflict(f"loss of access {lost_event_id} was already restored")
+    return scope
+
+
+@router.post("/licensees/{licence}/access-losses/{lost_event_id}/restoration", status_code=201)
+def record_restoration(
+    scope: Annotated[Scope, Depends(open_loss)],
+    record: RecorderDep,
+    lost_event_id: EventIdPath,
+    body: RestorationIn,
+) -> Recorded:
+    """Access came back (access.restored), with the cause and how many events were made in
+    the meantime."""
+    return record(
+        scope,
+        AccessRestored(
+            lost_event_id=lost_event_id,
+            restored_at=body.restored_at,
+            cause=body.cause,
+            backlog=body.backlog,
+        ),
+    )
+
+
+@router.get(
+    "/licensees/{licence}/tag-orders", response_model=Page[TagOrderOut], responses=CSV_RESPONSE
+)
+def list_tag_orders(
+    scope: ReadScope, engine: EngineDep, paging: PagingDep
+) -> Page[TagOrderOut] | Response:
+    """UID tags requested from the vendor, newest first (TAG-REQUEST-5BD)."""
+    stmt = (
+        sa.select(
+            ORD.c.position,
+            ORD.c.tag_type,
+            ORD.c.quantity,
+            ORD.c.order_reference,
+            ORD.c.ordered_at,
+            ORD.c.ordered_by,
+        )
+        .where(ORD.c.licence == scope.licence)
+        .order_by(ORD.c.position.desc())
+    )
+    with engine.connect() as conn:
+        return respond(conn, stmt, paging, lambda r: TagOrderOut(**r), TagOrderOut, "tag-orders")
+
+
+@router.post("/licensees/{licence}/tag-orders", status_code=201)
+def order_tags(scope: WriteScope, record: RecorderDep, body: TagsOrdered) -> Recorded:
+    """Record UID tags requested from the vendor or department (tags.ordered)."""
+    return record(scope, body)

@@ -1,0 +1,61 @@
+"""The notifications page: what is overdue and due, by urgency, with what resolves each, live;
+and dismissing one, which the deadline store refuses for an unresolved compliance
+notification (the refusal, with its reason, is shown to the person who tried)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from server.console import live
+from server.console.deps import EngineDep, ViewerDep, same_origin
+from server.console.pages import flash, page, router, still_signed_in
+from server.console.queries.notifications import by_urgency, counts
+from server.console.render import render
+from server.deadlines import DismissRefused, NotificationNotFound, dismiss, get_notification
+
+
+@router.get("/notifications")
+def notifications_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
+    items = by_urgency(engine, viewer.licences, datetime.now(UTC))
+    return page(
+        request, viewer, "notifications.html", "Notifications", items=items, tally=counts(items)
+    )
+
+
+@router.get("/notifications/stream")
+def notifications_stream(request: Request, viewer: ViewerDep, engine: EngineDep) -> Any:
+    """The table's body again whenever a notification opens, changes or falls due."""
+    multi = len(viewer.licences) > 1
+    shown = ""
+
+    def poll() -> list[live.Message]:
+        nonlocal shown
+        items = by_urgency(engine, viewer.licences, datetime.now(UTC))
+        html = render("_notifications_body.html", items=items, multi=multi, viewer=viewer)
+        if html == shown:
+            return []
+        shown = html
+        return [live.Message("replace", html)]
+
+    return live.stream(request, poll, signed_in=still_signed_in(request), poll_s=2.0)
+
+
+@router.post("/notifications/{notification_id}/dismiss", dependencies=[Depends(same_origin)])
+def dismiss_notification(
+    notification_id: int, viewer: ViewerDep, engine: EngineDep
+) -> RedirectResponse:
+    back = "/console/notifications"
+    if viewer.read_only:
+        return flash(back, "This view is read-only: nothing can be dismissed from it.", ok=False)
+    try:
+        n = get_notification(engine, notification_id)
+        if not viewer.may_see(n.licence):
+            raise NotificationNotFound(f"there is no notification {notification_id}")
+        dismiss(engine, notification_id, by=viewer.user_id, now=datetime.now(UTC))
+    except DismissRefused as err:
+        return flash(back, f"Not dismissed: {err}", ok=False)
+    except NotificationNotFound as err:
+        return flash(back, str(err), ok=False)
+    return flash(back, f"Notification {notification_id} ({n.rule_id}) dismissed.", ok=True)

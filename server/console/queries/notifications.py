@@ -1,0 +1,98 @@
+"""Notifications sorted by urgency, for the page a compliance manager opens first.
+
+Reads the deadline engine's notifications (:func:`server.deadlines.list_notifications`) and
+puts what needs action first:
+
+1. **overdue**: unresolved and past its due time (the sweep may not have marked it yet, so
+   the due time is compared with now here), most overdue first;
+2. **due soon**: unresolved and due within :data:`SOON`;
+3. **open**: unresolved, due later (soonest first), then unresolved with no due time;
+4. **closed**: resolved or dismissed within :data:`RECENT`, newest first, for the record.
+
+Compliance notifications come before informational ones within a group.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from server.deadlines import Category, NotificationPublic, State, list_notifications
+
+SOON = timedelta(hours=24)
+RECENT = timedelta(days=7)
+GROUPS = ("overdue", "due soon", "open", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    n: NotificationPublic
+    group: str  # one of GROUPS
+
+    @property
+    def compliance(self) -> bool:
+        return self.n.category is Category.COMPLIANCE
+
+    @property
+    def open(self) -> bool:
+        return self.group != "closed"
+
+    @property
+    def may_dismiss(self) -> bool:
+        """What the deadline store allows: informational any time, compliance once resolved.
+        The button is shown either way; the store's refusal says why (RULES.md section B)."""
+        return self.n.state is not State.DISMISSED
+
+
+def _group(n: NotificationPublic, now: datetime) -> str | None:
+    if n.state in (State.OPEN, State.OVERDUE):
+        if n.state is State.OVERDUE or (n.due_at is not None and n.due_at <= now):
+            return "overdue"
+        if n.due_at is not None and n.due_at - now <= SOON:
+            return "due soon"
+        return "open"
+    closed_at = n.resolved_at if n.state is State.RESOLVED else n.dismissed_at
+    if closed_at is not None and now - closed_at <= RECENT:
+        return "closed"
+    return None
+
+
+def _key(item: Item) -> tuple[int, int, float]:
+    n = item.n
+    rank = GROUPS.index(item.group)
+    category = 0 if item.compliance else 1
+    if item.group == "closed":
+        closed = n.resolved_at or n.dismissed_at
+        return rank, 0, -(closed.timestamp() if closed is not None else 0.0)
+    due = n.due_at.timestamp() if n.due_at is not None else float("inf")
+    return rank, category, due
+
+
+def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> list[Item]:
+    items = []
+    for licence in licences:
+        for n in list_notifications(engine, licence):
+            group = _group(n, now)
+            if group is not None:
+                items.append(Item(n, group))
+    return sorted(items, key=_key)
+
+
+def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int:
+    """How many unresolved notifications are past due: the number every page shows. Reads
+    only unresolved ones, so it stays cheap however long the history grows."""
+    unresolved = (State.OPEN, State.OVERDUE)
+    return sum(
+        1
+        for licence in licences
+        for n in list_notifications(engine, licence, states=unresolved)
+        if _group(n, now) == "overdue"
+    )
+
+
+def counts(items: Sequence[Item]) -> dict[str, int]:
+    out = dict.fromkeys(GROUPS, 0)
+    for item in items:
+        out[item.group] += 1
+    return out

@@ -1,0 +1,114 @@
+"""Tables of the deadline engine (:mod:`server.deadlines`): notifications and what the engine
+keeps from the events to compute deadlines.
+
+- ``notifications``: one row per compliance or informational notification (RULES.md section B),
+  with its rule ID and citation, the item it concerns (``subject_type``/``subject_id``), what
+  resolves it, its due time and state (``open``, ``overdue``, ``resolved``, ``dismissed``).
+  Not rebuilt from the log: dismissals are decisions of a person, not events.
+- ``event_notices``: the late notices given on an event's ack, keyed by ``event_id``, so a
+  duplicate's ack repeats them without touching the append-only ``event_log``.
+- ``deadline_licensees``, ``deadline_people``, ``deadline_outages``: facts the deadlines need,
+  taken from accepted events (``licence.updated``, ``user.*``, ``training.registered``,
+  ``tags.ordered``/``tags.received``, ``access.lost``/``access.restored``). The domain tables
+  of those events belong to the rules; these are the engine's own, so it depends only on the
+  event contract.
+
+All times are UTC (:class:`~server.db.types.UtcDateTime`); ``close_of_business`` is a local
+wall-clock time in the licensee's zone.
+"""
+
+from datetime import date, datetime, time
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from server.db.tables import BigId
+from server.db.types import UtcDateTime
+
+
+def _time(nullable: bool = False) -> sa.Column[datetime]:
+    return sa.Column(UtcDateTime(), nullable=nullable)
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.Index("ix_notifications_licence_state", "licence", "state"),
+        sa.Index("ix_notifications_subject", "licence", "rule_id", "subject_type", "subject_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
+    licence: str = Field(foreign_key="licensees.licence", max_length=40)
+    rule_id: str = Field(max_length=40)
+    citation: str = Field(max_length=200)
+    category: str = Field(max_length=16)  # compliance | informational
+    subject_type: str = Field(max_length=24)
+    subject_id: str = Field(max_length=120)
+    message: str = Field(sa_type=sa.Text)
+    resolves_by: str = Field(sa_type=sa.Text)
+    pending: str = Field(sa_type=sa.Text)  # JSON list of items still outstanding
+    state: str = Field(max_length=10)  # open | overdue | resolved | dismissed
+    started_at: datetime = Field(sa_column=_time())
+    due_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    opened_at: datetime = Field(sa_column=_time())
+    opened_by_event: str | None = Field(default=None, max_length=36)
+    overdue_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    resolved_by_event: str | None = Field(default=None, max_length=36)
+    dismissed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    dismissed_by: str | None = Field(default=None, max_length=64)
+
+
+class EventNotice(SQLModel, table=True):
+    __tablename__ = "event_notices"
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    licence: str = Field(max_length=40)
+    notices: str = Field(sa_type=sa.Text)  # JSON list of schemas.acks.Violation
+
+
+class DeadlineLicensee(SQLModel, table=True):
+    __tablename__ = "deadline_licensees"
+
+    licence: str = Field(primary_key=True, foreign_key="licensees.licence", max_length=40)
+    close_of_business: time | None = Field(default=None, sa_column=sa.Column(sa.Time()))
+    licensure_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date()))
+    tags_ordered_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    tags_received_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class DeadlinePerson(SQLModel, table=True):
+    __tablename__ = "deadline_people"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    user_id: str = Field(primary_key=True, max_length=64)
+    role: str = Field(max_length=20)
+    registered_at: datetime = Field(sa_column=_time())
+    trained_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date()))
+    training_registered_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date()))
+
+
+class DeadlineOutage(SQLModel, table=True):
+    """A loss of access, keyed by the ``access.lost`` event's id; either of its two events may
+    arrive first (they can come from different stations)."""
+
+    __tablename__ = "deadline_outages"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    lost_event_id: str = Field(primary_key=True, max_length=36)
+    station_id: str | None = Field(default=None, max_length=64)
+    lost_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    lost_cause: str | None = Field(default=None, sa_type=sa.Text)
+    restored_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    restored_event_id: str | None = Field(default=None, max_length=36)
+    restored_cause: str | None = Field(default=None, sa_type=sa.Text)
+    backlog: int | None = None
+
+
+NOTIFICATION_TABLES = (
+    "notifications",
+    "event_notices",
+    "deadline_licensees",
+    "deadline_people",
+    "deadline_outages",
+)

@@ -1,0 +1,223 @@
+"""The deadline engine: runs the section B definitions for each accepted event and applies what
+they return to the notification store.
+
+:meth:`DeadlineEngine.after_event` is called by the ingest pipeline right after an event is
+applied, on the same connection and in the same transaction (the licensee's row is locked):
+
+1. :func:`~server.deadlines.facts.record` keeps what the deadlines need from the event;
+2. every definition of the licensee's jurisdiction pack that handles the event's kind runs;
+3. :func:`apply_effects` opens and resolves notifications; an event that resolves a deadline
+   after its due time, or that is its own deadline and came late (DISPOSITION-3BD), gets a
+   *notice* (rule ID, citation, message) for its ack; one that opens a deadline already past
+   gets one too;
+4. the licensee's open notifications whose due time has come are marked overdue;
+5. the notices are stored under the event's id, so a duplicate's ack repeats them.
+
+The clock is the caller's ``now``: tests move time by passing it.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from schemas.acks import Violation
+from schemas.events import EventEnvelope
+from server.deadlines import store
+from server.deadlines.definitions import DEADLINES, OUTAGE
+from server.deadlines.facts import DbFacts, load_calendar, record
+from server.deadlines.model import (
+    OUTAGE_BACKFILL_DAYS,
+    UNRESOLVED,
+    Context,
+    DeadlineSettings,
+    Effect,
+    Facts,
+    LicenseeCalendar,
+    Open,
+    State,
+    Subject,
+)
+from server.rules.calendar import add_business_days
+
+
+@dataclass(slots=True)
+class _Licensee:
+    """What the engine reads once per licensee per ingest transaction: the licensee's row is
+    locked for the whole transaction, so only the transaction's own events can change it."""
+
+    calendar: LicenseeCalendar | None
+    facts: DbFacts
+    overdue_marked: bool = False
+
+
+class DeadlineEngine:
+    def __init__(self, settings: DeadlineSettings | None = None) -> None:
+        self.settings = DeadlineSettings() if settings is None else settings
+        self._transaction: object = None
+        self._licensees: dict[str, _Licensee] = {}
+
+    def after_event(
+        self, conn: sa.Connection, event: EventEnvelope, received_at: datetime, now: datetime
+    ) -> list[Violation]:
+        """Run the deadlines for the accepted ``event``; returns the notices for its ack."""
+        changed = record(conn, event)
+        known = self._licensee(conn, event.licence, changed)
+        cal, facts = known.calendar, known.facts
+        if cal is None:  # the pipeline accepts only registered licences
+            return []
+        effects = effects_for(Context(event, received_at, now, cal, facts, self.settings))
+        applied = apply_effects(
+            conn, cal, effects, now=now, facts=facts, event=event, received_at=received_at
+        )
+        if not known.overdue_marked:  # once per batch: its events share one moment
+            store.mark_overdue(conn, cal.licence, now)
+            known.overdue_marked = True
+        if applied.notices:
+            store.save_notices(conn, cal.licence, event.event_id, applied.notices)
+        return applied.notices
+
+    def _licensee(self, conn: sa.Connection, licence: str, changed: bool) -> _Licensee:
+        transaction = conn.get_transaction()
+        if transaction is not self._transaction:  # a new batch: nothing read yet
+            self._transaction, self._licensees = transaction, {}
+        known = self._licensees.get(licence)
+        if known is None or changed:
+            known = _Licensee(load_calendar(conn, licence), DbFacts(conn, licence))
+            self._licensees[licence] = known
+        return known
+
+
+def effects_for(ctx: Context) -> list[Effect]:
+    """What every definition of the licensee's pack that handles the event's kind returns."""
+    return [
+        effect
+        for definition in DEADLINES.values()
+        if definition.id in ctx.calendar.rules and definition.handles(ctx.event.kind)
+        for effect in definition.on_event(ctx)
+    ]
+
+
+@dataclass(slots=True)
+class Applied:
+    notices: list[Violation] = field(default_factory=list)
+    opened: int = 0
+    resolved: int = 0
+
+
+def apply_effects(
+    conn: sa.Connection,
+    cal: LicenseeCalendar,
+    effects: list[Effect],
+    *,
+    now: datetime,
+    facts: Facts,
+    event: EventEnvelope | None = None,
+    received_at: datetime | None = None,
+) -> Applied:
+    """Open and resolve notifications as ``effects`` say. ``event`` is the event that caused
+    them (None for the sweep); it was recorded at ``received_at``, else at ``now``."""
+    out = Applied()
+    at = now if received_at is None else received_at
+    event_id = None if event is None else event.event_id
+
+    def notice(rule_id: str, message: str) -> None:
+        # One notice per rule per event: a correction both resolving a flag and late by its
+        # own discovery time says it once.
+        if event is not None and all(n.rule_id != rule_id for n in out.notices):
+            citation = DEADLINES[rule_id].citation
+            out.notices.append(
+                Violation(rule_id=rule_id, citation=citation, message=f"{message} ({citation})")
+            )
+
+    for effect in effects:
+        definition = DEADLINES[effect.rule_id]
+        subject = effect.subject
+        row = (
+            None  # nothing can be about an event before it arrives: spare the lookup
+            if event is not None and subject == Subject("event", event.event_id)
+            else store.latest(conn, cal.licence, effect.rule_id, subject.kind, subject.id)
+        )
+        if isinstance(effect, Open):
+            if _blocks(row, effect):
+                continue
+            overdue = effect.due_at is not None and effect.due_at <= now
+            state = State.OVERDUE if overdue else State.OPEN
+            store.insert(
+                conn,
+                cal,
+                effect,
+                category=definition.category,
+                citation=definition.citation,
+                state=state,
+                now=now,
+                event_id=event_id,
+            )
+            out.opened += 1
+            if overdue and effect.due_at is not None:
+                notice(
+                    effect.rule_id,
+                    f"Already overdue: {effect.message} It was due by "
+                    f"{cal.show(effect.due_at)}; resolve it with {effect.resolves_by}.",
+                )
+            continue
+        if row is not None and row.state in UNRESOLVED:
+            if store.resolve(conn, row, items=effect.items, at=at, event_id=event_id):
+                out.resolved += 1
+                due = _with_grace(cal, facts, event, row.due_at)
+                if due is not None and at >= due:
+                    notice(effect.rule_id, _late(cal, row.message, due, at))
+            continue
+        if effect.otherwise is None or event is None or (row is not None and effect.keep):
+            continue  # a kept record already stands for this subject: a repeat is not judged
+        due = _with_grace(cal, facts, event, effect.otherwise.due_at)
+        late = due is not None and at >= due
+        if row is None and (late or effect.keep):
+            store.insert(
+                conn,
+                cal,
+                replace(effect.otherwise, due_at=due),
+                category=definition.category,
+                citation=definition.citation,
+                state=State.RESOLVED,
+                now=now,
+                event_id=event_id,
+                resolved_at=at,
+            )
+        if late and due is not None:
+            notice(effect.rule_id, _late(cal, effect.otherwise.message, due, at))
+    return out
+
+
+def _blocks(row: store.NotificationPublic | None, opening: Open) -> bool:
+    """Whether an existing notification means ``opening`` must not be opened again."""
+    if row is None:
+        return False
+    if row.state in UNRESOLVED or opening.once_since is None:
+        return True
+    return row.started_at >= opening.once_since
+
+
+def _with_grace(
+    cal: LicenseeCalendar, facts: Facts, event: EventEnvelope | None, due: datetime | None
+) -> datetime | None:
+    """``due`` for judging whether ``event`` came late: what happened during a loss of access
+    may be entered until 3 business days after restoration (CA 8402(d)(1)); while access is
+    still lost, nothing of it is late yet (None)."""
+    if due is None or event is None or OUTAGE not in cal.rules:
+        return due
+    for outage in facts.outages_covering(event.occurred_at, event.station_id):
+        if outage.restored_at is None:
+            return None
+        restored = add_business_days(
+            outage.restored_at, OUTAGE_BACKFILL_DAYS, cal.jurisdiction, cal.tz
+        )
+        due = max(due, restored)
+    return due
+
+
+def _late(cal: LicenseeCalendar, message: str, due: datetime, at: datetime) -> str:
+    return (
+        f"Recorded late: {message} It was due by {cal.show(due)} and reached seedtrace "
+        f"{cal.show(at)}; accepted and flagged."
+    )

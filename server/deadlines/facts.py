@@ -1,0 +1,243 @@
+"""What the deadline engine keeps from accepted events, and reads back for the definitions.
+
+:func:`record` runs first for every accepted event (on the ingest transaction's connection, so
+the licensee's row is locked and a read-then-write cannot race). :class:`DbFacts` is the
+database-backed :class:`~server.deadlines.model.Facts` for one licensee; it also reads the
+``tags`` projection (tag stock) and the ``event_log`` (an outage's backlog entered so far),
+never writing either. :func:`load_calendar` builds the licensee's calendar.
+"""
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, cast, get_args
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from schemas.events import EventEnvelope, TagsReceived
+from schemas.records import (
+    AccessLost,
+    AccessRestored,
+    LicenceUpdated,
+    TagsOrdered,
+    TrainingRegistered,
+    UserRegistered,
+    UserTrained,
+)
+from server.db.notifications import DeadlineLicensee, DeadlineOutage, DeadlinePerson
+from server.db.tables import EventLog, Licensee, Tag
+from server.deadlines.model import DEFAULT_CLOSE, LicenseeCalendar, Outage, Person, TagStock
+from server.rules.calendar import Jurisdiction
+from server.rules.catalogue import pack
+
+DL = cast(sa.Table, DeadlineLicensee.__table__)  # type: ignore[attr-defined]
+PEOPLE = cast(sa.Table, DeadlinePerson.__table__)  # type: ignore[attr-defined]
+OUT = cast(sa.Table, DeadlineOutage.__table__)  # type: ignore[attr-defined]
+LIC = cast(sa.Table, Licensee.__table__)  # type: ignore[attr-defined]
+LOG = cast(sa.Table, EventLog.__table__)  # type: ignore[attr-defined]
+TAGS = cast(sa.Table, Tag.__table__)  # type: ignore[attr-defined]
+
+OUTAGE_KINDS = ("access.lost", "access.restored")
+
+
+def record(conn: sa.Connection, event: EventEnvelope) -> bool:
+    """Keep what the deadlines need from ``event`` (accepted); returns whether anything was
+    kept (other kinds change nothing)."""
+    lic, p, at = event.licence, event.payload, event.occurred_at
+    if isinstance(p, LicenceUpdated):
+        values: dict[str, Any] = {}
+        if p.close_of_business is not None:
+            values["close_of_business"] = p.close_of_business
+        if p.licensure_date is not None:
+            values["licensure_date"] = p.licensure_date
+        if values:
+            _upsert(conn, DL, {"licence": lic}, values)
+        return bool(values)
+    elif isinstance(p, TagsOrdered):
+        _upsert(conn, DL, {"licence": lic}, {"tags_ordered_at": at})
+        return True
+    elif isinstance(p, TagsReceived):
+        delivered = at if p.delivered_at is None else p.delivered_at
+        _upsert(conn, DL, {"licence": lic}, {"tags_received_at": delivered})
+        return True
+    elif isinstance(p, UserRegistered):
+        _upsert(
+            conn,
+            PEOPLE,
+            {"licence": lic, "user_id": p.user_id},
+            {"role": p.role.value, "registered_at": at},
+        )
+        return True
+    elif isinstance(p, UserTrained):
+        _update_person(conn, lic, p.user_id, {"trained_on": p.trained_on})
+        return True
+    elif isinstance(p, TrainingRegistered):
+        _update_person(conn, lic, p.user_id, {"training_registered_on": p.registered_on})
+        return True
+    elif isinstance(p, AccessLost):
+        _upsert(
+            conn,
+            OUT,
+            {"licence": lic, "lost_event_id": event.event_id},
+            {"station_id": p.station_id, "lost_at": p.lost_at, "lost_cause": p.cause},
+        )
+        return True
+    elif isinstance(p, AccessRestored):
+        _upsert(
+            conn,
+            OUT,
+            {"licence": lic, "lost_event_id": p.lost_event_id},
+            {
+                "restored_at": p.restored_at,
+                "restored_event_id": event.event_id,
+                "restored_cause": p.cause,
+                "backlog": p.backlog,
+            },
+        )
+        return True
+    return False
+
+
+def _where(table: sa.Table, key: dict[str, Any]) -> sa.ColumnElement[bool]:
+    return sa.and_(*(table.c[name] == value for name, value in key.items()))
+
+
+def _upsert(
+    conn: sa.Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
+) -> None:
+    # Safe without ON CONFLICT: the licensee's row is locked by this transaction.
+    found = conn.execute(sa.select(sa.literal(1)).select_from(table).where(_where(table, key)))
+    if found.first() is None:
+        conn.execute(table.insert().values({**key, **values}))
+    else:
+        conn.execute(table.update().where(_where(table, key)).values(values))
+
+
+def _update_person(conn: sa.Connection, lic: str, user_id: str, values: dict[str, date]) -> None:
+    # A training record of someone never registered changes nothing here: USER-AUTHORISED and
+    # the roster rules are the rules' business, not the deadlines'.
+    conn.execute(
+        PEOPLE.update().where(_where(PEOPLE, {"licence": lic, "user_id": user_id})).values(values)
+    )
+
+
+def load_calendar(conn: sa.Connection, licence: str) -> LicenseeCalendar | None:
+    """The licensee's calendar, or None when the licence is not registered."""
+    row = conn.execute(
+        sa.select(LIC.c.jurisdiction, LIC.c.timezone, DL.c.close_of_business, DL.c.licensure_date)
+        .select_from(LIC.outerjoin(DL, DL.c.licence == LIC.c.licence))
+        .where(LIC.c.licence == licence)
+    ).first()
+    if row is None:
+        return None
+    if row.jurisdiction not in get_args(Jurisdiction):
+        raise ValueError(f"licensee {licence} has an unknown jurisdiction {row.jurisdiction!r}")
+    jurisdiction = cast(Jurisdiction, row.jurisdiction)
+    return LicenseeCalendar(
+        licence=licence,
+        jurisdiction=jurisdiction,
+        tz=ZoneInfo(row.timezone),
+        close=DEFAULT_CLOSE if row.close_of_business is None else row.close_of_business,
+        licensure_date=row.licensure_date,
+        rules=pack(jurisdiction),
+    )
+
+
+class DbFacts:
+    """:class:`~server.deadlines.model.Facts` of one licensee, read on ``conn``."""
+
+    def __init__(self, conn: sa.Connection, licence: str) -> None:
+        self.conn = conn
+        self.licence = licence
+        self._all_outages: list[Outage] | None = None
+
+    def _dates(self) -> tuple[datetime | None, datetime | None]:
+        row = self.conn.execute(
+            sa.select(DL.c.tags_ordered_at, DL.c.tags_received_at).where(
+                DL.c.licence == self.licence
+            )
+        ).first()
+        return (None, None) if row is None else (row.tags_ordered_at, row.tags_received_at)
+
+    def tags_ordered(self) -> bool:
+        return self._dates()[0] is not None
+
+    def tags_in_transit(self, at: datetime) -> bool:
+        ordered, received = self._dates()
+        if ordered is None or ordered > at:
+            return False
+        return received is None or received < ordered or received > at
+
+    def _people(self, *where: sa.ColumnElement[bool]) -> list[Person]:
+        rows = self.conn.execute(
+            sa.select(
+                PEOPLE.c.user_id,
+                PEOPLE.c.role,
+                PEOPLE.c.registered_at,
+                PEOPLE.c.trained_on,
+                PEOPLE.c.training_registered_on,
+            )
+            .where(PEOPLE.c.licence == self.licence, *where)
+            .order_by(PEOPLE.c.user_id)
+        ).all()
+        return [Person(*r) for r in rows]
+
+    def person(self, user_id: str) -> Person | None:
+        found = self._people(PEOPLE.c.user_id == user_id)
+        return found[0] if found else None
+
+    def people(self) -> Sequence[Person]:
+        return self._people()
+
+    def _outages(self, *where: sa.ColumnElement[bool]) -> list[Outage]:
+        rows = self.conn.execute(
+            sa.select(
+                OUT.c.lost_event_id,
+                OUT.c.station_id,
+                OUT.c.lost_at,
+                OUT.c.lost_cause,
+                OUT.c.restored_at,
+                OUT.c.backlog,
+            )
+            .where(OUT.c.licence == self.licence, *where)
+            .order_by(OUT.c.lost_event_id)
+        ).all()
+        return [Outage(*r) for r in rows]
+
+    def outage(self, lost_event_id: str) -> Outage | None:
+        found = self._outages(OUT.c.lost_event_id == lost_event_id)
+        return found[0] if found else None
+
+    def outages_covering(self, moment: datetime, station_id: str) -> Sequence[Outage]:
+        if self._all_outages is None:  # read once: asked for every event, and rarely many
+            self._all_outages = self._outages()
+        return [o for o in self._all_outages if o.covers(moment, station_id)]
+
+    def entered_during(self, outage: Outage) -> int:
+        if outage.lost_at is None or outage.restored_at is None:
+            return 0
+        query = (
+            sa.select(sa.func.count())
+            .select_from(LOG)
+            .where(
+                LOG.c.licence == self.licence,
+                LOG.c.outcome == "accepted",
+                LOG.c.occurred_at >= outage.lost_at,
+                LOG.c.occurred_at < outage.restored_at,
+                LOG.c.kind.not_in(OUTAGE_KINDS),
+            )
+        )
+        if outage.station_id is not None:
+            query = query.where(LOG.c.station_id == outage.station_id)
+        return int(self.conn.execute(query).scalar_one())
+
+    def tag_stock(self, tag_type: str, since: datetime) -> TagStock:
+        mine = sa.and_(TAGS.c.licence == self.licence, TAGS.c.tag_type == tag_type)
+        row = self.conn.execute(
+            sa.select(
+                sa.func.count().filter(TAGS.c.status == "available"),
+                sa.func.count().filter(TAGS.c.assigned_at >= since),
+                sa.func.max(TAGS.c.received_at),
+            ).where(mine)
+        ).one()
+        return TagStock(tag_type, int(row[0]), int(row[1]), row[2])

@@ -1,0 +1,267 @@
+"""The notification store: list, get and dismiss for people; open, resolve and mark overdue for
+the engine; the late notices of each event for its ack.
+
+Dismissing (acknowledging) follows OR System Notifications (1)-(2) and CA 8404(d): an
+informational notification may be dismissed at any time; a compliance notification only once
+the issue it names is resolved. :func:`dismiss` refuses otherwise with
+:class:`DismissRefused`, naming the rule and what resolves it.
+
+Errors::
+
+    NotificationError (ValueError)
+    ├── NotificationNotFound
+    └── DismissRefused
+"""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+from sqlalchemy.engine import Engine
+
+from schemas.acks import Violation
+from server.db.notifications import EventNotice, Notification
+from server.db.tables import Licensee
+from server.deadlines.model import UNRESOLVED, Category, LicenseeCalendar, Open, State
+
+N = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
+NOTICES = cast(sa.Table, EventNotice.__table__)  # type: ignore[attr-defined]
+LIC = cast(sa.Table, Licensee.__table__)  # type: ignore[attr-defined]
+
+DISMISS_CITATION = {
+    "OR": "OR System Notifications (1)",
+    "CA": "CA 8404(d)",
+    "CT": "OR System Notifications (1); CA 8404(d)",
+}
+
+
+class NotificationError(ValueError):
+    pass
+
+
+class NotificationNotFound(NotificationError):
+    pass
+
+
+class DismissRefused(NotificationError):
+    pass
+
+
+class NotificationPublic(BaseModel):
+    """A notification as a compliance manager sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    licence: str
+    rule_id: str
+    citation: str
+    category: Category
+    state: State
+    subject_type: str  # what item it concerns: tag, harvest_batch, manifest, event, ...
+    subject_id: str
+    message: str
+    resolves_by: str  # what resolves it
+    pending: list[str]  # items still outstanding (a transfer's unreceived UIDs)
+    started_at: AwareDatetime
+    due_at: AwareDatetime | None
+    opened_at: AwareDatetime
+    opened_by_event: str | None
+    overdue_at: AwareDatetime | None
+    resolved_at: AwareDatetime | None
+    resolved_by_event: str | None
+    dismissed_at: AwareDatetime | None
+    dismissed_by: str | None
+
+    @property
+    def late(self) -> bool:
+        """Resolved after its due time, or still unresolved past it."""
+        if self.due_at is None:
+            return False
+        if self.resolved_at is not None:
+            return self.resolved_at >= self.due_at
+        return self.overdue_at is not None
+
+
+def _public(row: sa.Row[Any]) -> NotificationPublic:
+    values = dict(row._mapping)
+    values["pending"] = json.loads(values["pending"])
+    return NotificationPublic.model_validate(values)
+
+
+# --- for people (the ops console and API) ------------------------------------------------
+
+
+def list_notifications(
+    engine: Engine,
+    licence: str,
+    *,
+    states: Sequence[State] | None = None,
+    rule_id: str | None = None,
+) -> list[NotificationPublic]:
+    """A licensee's notifications, oldest first, optionally only in ``states`` / of one rule."""
+    query = sa.select(N).where(N.c.licence == licence).order_by(N.c.id)
+    if states is not None:
+        query = query.where(N.c.state.in_([s.value for s in states]))
+    if rule_id is not None:
+        query = query.where(N.c.rule_id == rule_id)
+    with engine.connect() as conn:
+        return [_public(r) for r in conn.execute(query).all()]
+
+
+def get_notification(engine: Engine, notification_id: int) -> NotificationPublic:
+    with engine.connect() as conn:
+        return _get(conn, notification_id)
+
+
+def _get(conn: sa.Connection, notification_id: int) -> NotificationPublic:
+    row = conn.execute(sa.select(N).where(N.c.id == notification_id)).first()
+    if row is None:
+        raise NotificationNotFound(f"there is no notification {notification_id}")
+    return _public(row)
+
+
+def dismiss(engine: Engine, notification_id: int, *, by: str, now: datetime) -> NotificationPublic:
+    """Dismiss (acknowledge) a notification as user ``by``.
+
+    Raises DismissRefused for a compliance notification that is still open or overdue, and
+    NotificationNotFound. Dismissing a dismissed notification changes nothing.
+    """
+    with engine.begin() as conn:
+        n = _get(conn, notification_id)
+        if n.state is State.DISMISSED:
+            return n
+        if n.category is Category.COMPLIANCE and n.state in UNRESOLVED:
+            jurisdiction = conn.execute(
+                sa.select(LIC.c.jurisdiction).where(LIC.c.licence == n.licence)
+            ).scalar_one()
+            raise DismissRefused(
+                f"notification {n.id} ({n.rule_id}, {n.citation}) is {n.state.value} and cannot "
+                f"be dismissed until it is resolved by {n.resolves_by}: {n.message} "
+                f"A compliance notification is dismissed only once its issue is resolved "
+                f"({DISMISS_CITATION[jurisdiction]})."
+            )
+        conn.execute(
+            N.update()
+            .where(N.c.id == notification_id)
+            .values(state=State.DISMISSED.value, dismissed_at=now, dismissed_by=by)
+        )
+        return _get(conn, notification_id)
+
+
+def stored_notices(conn: sa.Connection, event_id: str) -> list[Violation]:
+    """The notices given on ``event_id``'s ack, for a duplicate's ack."""
+    text = conn.execute(
+        sa.select(NOTICES.c.notices).where(NOTICES.c.event_id == event_id)
+    ).scalar_one_or_none()
+    return [] if text is None else [Violation.model_validate(v) for v in json.loads(text)]
+
+
+# --- for the engine ------------------------------------------------------------------------
+
+
+def save_notices(
+    conn: sa.Connection, licence: str, event_id: str, notices: list[Violation]
+) -> None:
+    conn.execute(
+        NOTICES.insert().values(
+            event_id=event_id,
+            licence=licence,
+            notices=json.dumps([n.model_dump(mode="json") for n in notices]),
+        )
+    )
+
+
+def latest(
+    conn: sa.Connection, licence: str, rule_id: str, subject_type: str, subject_id: str
+) -> NotificationPublic | None:
+    """The newest notification of ``rule_id`` about that subject."""
+    row = conn.execute(
+        sa.select(N)
+        .where(
+            N.c.licence == licence,
+            N.c.rule_id == rule_id,
+            N.c.subject_type == subject_type,
+            N.c.subject_id == subject_id,
+        )
+        .order_by(N.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _public(row)
+
+
+def insert(
+    conn: sa.Connection,
+    cal: LicenseeCalendar,
+    opening: Open,
+    *,
+    category: Category,
+    citation: str,
+    state: State,
+    now: datetime,
+    event_id: str | None,
+    resolved_at: datetime | None = None,
+) -> int:
+    """Store ``opening`` as a notification in ``state``; returns its id."""
+    return int(
+        conn.execute(
+            N.insert()
+            .values(
+                licence=cal.licence,
+                rule_id=opening.rule_id,
+                citation=citation,
+                category=category.value,
+                subject_type=opening.subject.kind,
+                subject_id=opening.subject.id,
+                message=opening.message,
+                resolves_by=opening.resolves_by,
+                pending=json.dumps(list(opening.pending)),
+                state=state.value,
+                started_at=opening.started_at,
+                due_at=opening.due_at,
+                opened_at=now,
+                opened_by_event=event_id,
+                overdue_at=now if state is State.OVERDUE else None,
+                resolved_at=resolved_at,
+                resolved_by_event=event_id if resolved_at is not None else None,
+            )
+            .returning(N.c.id)
+        ).scalar_one()
+    )
+
+
+def resolve(
+    conn: sa.Connection,
+    notification: NotificationPublic,
+    *,
+    items: Sequence[str] | None,
+    at: datetime,
+    event_id: str | None,
+) -> bool:
+    """Take ``items`` off the notification's pending list (all of it when None) and resolve it
+    when nothing is left. Returns whether it is now resolved."""
+    left = [] if items is None else [i for i in notification.pending if i not in set(items)]
+    values: dict[str, Any] = {"pending": json.dumps(left)}
+    if not left:
+        values.update(state=State.RESOLVED.value, resolved_at=at, resolved_by_event=event_id)
+    conn.execute(N.update().where(N.c.id == notification.id).values(values))
+    return not left
+
+
+def mark_overdue(conn: sa.Connection, licence: str, now: datetime) -> int:
+    """Mark the licensee's open notifications whose due time has come overdue; returns how
+    many."""
+    result = conn.execute(
+        N.update()
+        .where(
+            N.c.licence == licence,
+            N.c.state == State.OPEN.value,
+            N.c.due_at.is_not(None),
+            N.c.due_at <= now,
+        )
+        .values(state=State.OVERDUE.value, overdue_at=now)
+    )
+    return int(result.rowcount)

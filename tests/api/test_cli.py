@@ -1,0 +1,223 @@
+"""``seedtrace accounts`` and ``seedtrace server`` serving the API next to the ingest."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from cli.main import app as cli
+from edge.link import StationLink
+from server.broker import PrivateBroker
+from tests.server.conftest import LICENCE, OTHER_LICENCE
+from tests.server.floor import MANAGER, OPERATOR, Station, batch_created
+
+SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
+PASSWORD = "a long enough passphrase"
+
+
+def run(database_url: str, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, [*args, "--database-url", database_url], input=stdin)
+    return result.exit_code, result.output
+
+
+def login(client: TestClient, who: str, password: str = PASSWORD) -> int:
+    return client.post("/api/v1/auth/login", json={"login": who, "password": password}).status_code
+
+
+def test_the_first_password_of_a_roster_user(database_url: str, client: TestClient) -> None:
+    code, out = run(
+        database_url,
+        "accounts",
+        "set-password",
+        LICENCE,
+        MANAGER,
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert code == 1
+    assert "at least 12 characters" in out
+    code, out = run(
+        database_url,
+        "accounts",
+        "set-password",
+        LICENCE,
+        MANAGER,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 0, out
+    assert f"{LICENCE} {MANAGER}: log-on {MANAGER} created" in out
+    assert login(client, MANAGER) == 200
+    # The same person at the other licensee needs a log-on of their own (UNIQUE-LOGON).
+    code, out = run(
+        database_url,
+        "accounts",
+        "set-password",
+        OTHER_LICENCE,
+        MANAGER,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 1
+    assert "UNIQUE-LOGON" in out
+    code, _ = run(
+        database_url,
+        "accounts",
+        "set-password",
+        OTHER_LICENCE,
+        MANAGER,
+        "--login",
+        "a.chen.coastal",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 0
+    code, out = run(
+        database_url,
+        "accounts",
+        "set-password",
+        LICENCE,
+        "ghost",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 1
+    assert "not on the roster" in out
+
+
+def test_regulators_unlock_disable_and_list(database_url: str, client: TestClient) -> None:
+    code, out = run(
+        database_url,
+        "accounts",
+        "add-regulator",
+        "olcc.auditor",
+        "--name",
+        "OLCC",
+        "--oversees",
+        LICENCE,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 0, out
+    for _ in range(3):
+        login(client, "olcc.auditor", "wrong password")
+    assert login(client, "olcc.auditor") == 429
+    assert run(database_url, "accounts", "unlock", "olcc.auditor")[0] == 0
+    assert login(client, "olcc.auditor") == 200
+    code, out = run(database_url, "accounts", "list")
+    assert out.splitlines() == ["olcc.auditor\tregulator\tOR-1001\tolcc.auditor\tactive"]
+    assert "$argon2" not in out
+    assert run(database_url, "accounts", "disable", "olcc.auditor")[0] == 0
+    assert login(client, "olcc.auditor") == 403
+    code, out = run(
+        database_url,
+        "accounts",
+        "add-regulator",
+        "x.y",
+        "--name",
+        "X",
+        "--oversees",
+        "NOPE-1",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert code == 1
+    assert "NOPE-1 is not registered" in out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as err:
+            return err.code
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_the_server_serves_the_api_next_to_the_ingest_and_stops_on_sigterm(
+    engine: Engine, database_url: str, broker: PrivateBroker, tmp_path: Path
+) -> None:
+    """(``engine`` registers the licensees and the operator the station names.)"""
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [
+                SEEDTRACE,
+                "server",
+                "--database-url",
+                database_url,
+                "--mqtt-port",
+                str(broker.port),
+                "--api-port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert wait_http(f"http://127.0.0.1:{port}/openapi.json") == 200
+        assert wait_http(f"http://127.0.0.1:{port}/api/v1/auth/me") == 401
+        # The ingest half answers a station.
+        station = Station("veg-1")
+        link = StationLink(LICENCE, "veg-1", "127.0.0.1", broker.port)
+        link.connect()
+        try:
+            event = station.event(batch_created("B-CLI", 3), operator_id=OPERATOR)
+            link.publish(event)
+            ack = link.wait_ack(20)
+        finally:
+            link.close()
+        assert ack.event_id == event.event_id
+        assert ack.outcome.value == "accepted", ack.violations
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0, log.read_text()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_a_taken_api_port_stops_the_server_with_a_reason(database_url: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                SEEDTRACE,
+                "server",
+                "--database-url",
+                database_url,
+                "--no-ingest",
+                "--api-port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr

@@ -1,0 +1,91 @@
+"""Notifications on the console, on SQLite and PostgreSQL: sorted by urgency, what resolves
+each, and an unresolved compliance notification that cannot be dismissed."""
+
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from server.console.queries import audit
+from server.console.queries.notifications import by_urgency, counts
+from server.deadlines import DismissRefused, dismiss
+from tests.server.conftest import LICENCE
+from tests.server.console.day import PLANTS, flag, floor_day
+from tests.server.console.test_pages import MANAGER, REGULATOR, make_app
+
+
+def harvest_events(engine: Engine) -> list[str]:
+    return [
+        e.event.event_id
+        for uid in PLANTS[:2]
+        for e in audit.trail(engine, [LICENCE], uid)
+        if e.event.kind == "plant.harvested"
+    ]
+
+
+def test_overdue_comes_first_and_says_what_resolves_it(engine: Engine) -> None:
+    floor_day(engine)
+    recent, old = harvest_events(engine)
+    flag(engine, recent, days_ago=0)
+    flag(engine, old, days_ago=10)
+    items = by_urgency(engine, [LICENCE], datetime.now(UTC))
+    corrections = [i for i in items if i.n.rule_id == "CORRECTION-3BD"]
+    assert [(i.group, i.n.subject_id) for i in corrections] == [
+        ("overdue", old),
+        ("open", recent),
+    ]
+    assert items[0] is corrections[0]  # nothing is more urgent than an overdue compliance one
+    assert corrections[0].compliance
+    assert corrections[0].n.resolves_by != ""
+    assert counts(items)["overdue"] >= 1
+
+
+def test_an_unresolved_compliance_notification_cannot_be_dismissed(engine: Engine) -> None:
+    floor_day(engine)
+    flag(engine, harvest_events(engine)[0], days_ago=10)
+    [item] = [i for i in by_urgency(engine, [LICENCE], datetime.now(UTC)) if i.group == "overdue"]
+    with pytest.raises(DismissRefused, match="cannot be dismissed until it is resolved"):
+        dismiss(engine, item.n.id, by="a.chen", now=datetime.now(UTC))
+
+
+def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) -> None:
+    floor_day(engine)
+    flag(engine, harvest_events(engine)[0], days_ago=10)
+    with TestClient(make_app(engine, MANAGER)) as client:
+        html = client.get("/console/notifications").text
+        assert "1 overdue" in html  # in the navigation, on every page
+        assert "OVERDUE" in html
+        assert "CORRECTION-3BD" in html
+        [item] = [
+            i for i in by_urgency(engine, [LICENCE], datetime.now(UTC)) if i.group == "overdue"
+        ]
+        refused = client.post(f"/console/notifications/{item.n.id}/dismiss")
+        assert "Not dismissed:" in refused.text
+        assert "cannot be dismissed until it is resolved" in refused.text
+        assert "1 overdue" in client.get("/console/inventory").text
+    with TestClient(make_app(engine, REGULATOR)) as client:
+        html = client.get("/console/notifications").text
+        assert "CORRECTION-3BD" in html
+        assert "Dismiss" not in html.split("<tbody")[1]
+        r = client.post(f"/console/notifications/{item.n.id}/dismiss")
+        assert "This view is read-only" in r.text
+
+
+def test_a_notification_of_another_licensee_is_not_found(engine: Engine) -> None:
+    from tests.server.conftest import OTHER_LICENCE
+
+    floor_day(engine, OTHER_LICENCE)
+    flag(engine, harvest_events_of(engine, OTHER_LICENCE), days_ago=1, licence=OTHER_LICENCE)
+    [item] = by_urgency(engine, [OTHER_LICENCE], datetime.now(UTC))[:1]
+    with TestClient(make_app(engine, MANAGER)) as client:
+        r = client.post(f"/console/notifications/{item.n.id}/dismiss")
+    assert f"there is no notification {item.n.id}" in r.text
+
+
+def harvest_events_of(engine: Engine, licence: str) -> str:
+    return next(
+        e.event.event_id
+        for e in audit.trail(engine, [licence], PLANTS[0])
+        if e.event.kind == "plant.harvested"
+    )

@@ -1,0 +1,465 @@
+"""Each section B deadline on SQLite and PostgreSQL: what opens it (with its rule ID, citation
+and due time on the licensee's calendar), what resolves it, what does not open it, and overdue
+marking when the clock passes the due time."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.engine import Engine
+
+from server.deadlines import Category, NotificationPublic, State
+from server.rules.catalogue import CATALOGUE
+from server.store.licensees import add_licensee
+from tests.server.desk import (
+    OR_LICENCE,
+    Desk,
+    access_lost,
+    access_restored,
+    arrived,
+    corrected,
+    destroyed,
+    discovered,
+    flagged,
+    la,
+    licence_updated,
+    received,
+    reconciled,
+    reported,
+    retired,
+    sale,
+    tags_ordered,
+    tags_received,
+    training_registered,
+    user_registered,
+    weighed,
+)
+from tests.server.floor import harvested, uid
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+def only(desk: Desk, rule_id: str) -> NotificationPublic:
+    found = desk.notifications(rule_id)
+    assert len(found) == 1, found
+    n = found[0]
+    assert n.rule_id == rule_id
+    assert n.citation == CATALOGUE[rule_id].citation
+    return n
+
+
+def overdue_at(desk: Desk, rule_id: str, due: datetime) -> None:
+    """The sweep leaves it open just before ``due`` and marks it overdue at ``due``."""
+    desk.sweep(due - timedelta(seconds=1))
+    assert only(desk, rule_id).state is State.OPEN
+    desk.sweep(due)
+    n = only(desk, rule_id)
+    assert n.state is State.OVERDUE
+    assert n.overdue_at == due
+
+
+# --- UID-RETIRE-3BD -------------------------------------------------------------------------
+
+
+def test_uid_retire_opens_on_destruction_and_resolves_on_retirement(engine: Engine) -> None:
+    desk = Desk(engine)
+    # Wednesday before Thanksgiving: Thursday 26 and Friday 27 are CA holidays.
+    desk.send(destroyed(uid(1)), la(2026, 11, 25, 10, 0))
+    n = only(desk, "UID-RETIRE-3BD")
+    assert n.citation == "CA 8403(e)"
+    assert n.category is Category.COMPLIANCE
+    assert (n.subject_type, n.subject_id) == ("tag", uid(1))
+    assert n.due_at == utc(2026, 12, 3, 8, 0)  # end of Wednesday 2 December, PST
+    assert "tag.retired" in n.resolves_by
+    _, notices = desk.send(retired(uid(1)), la(2026, 12, 2, 16, 0))
+    n = only(desk, "UID-RETIRE-3BD")
+    assert n.state is State.RESOLVED
+    assert n.resolved_at == la(2026, 12, 2, 16, 0)
+    assert notices == []
+
+
+def test_uid_retire_goes_overdue_when_the_clock_passes(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.send(destroyed(uid(1)), la(2026, 11, 25, 10, 0))
+    overdue_at(desk, "UID-RETIRE-3BD", utc(2026, 12, 3, 8, 0))
+    _, notices = desk.send(retired(uid(1)), la(2026, 12, 3, 9, 0))
+    assert only(desk, "UID-RETIRE-3BD").state is State.RESOLVED
+    assert [n.rule_id for n in notices] == ["UID-RETIRE-3BD"]
+    assert "Recorded late" in notices[0].message
+    assert notices[0].message.endswith("(CA 8403(e))")
+
+
+def test_uid_retire_is_not_in_the_oregon_pack_nor_for_untagged_plants(engine: Engine) -> None:
+    oregon = Desk(engine, OR_LICENCE)
+    oregon.send(destroyed(uid(1)), la(2026, 11, 25, 10, 0))
+    assert oregon.notifications("UID-RETIRE-3BD") == []
+    desk = Desk(engine)
+    batch_destroyed = {**destroyed(uid(2)), "uid": None, "batch_id": "B-1", "count": 4}
+    desk.send(batch_destroyed, la(2026, 11, 25, 10, 0))
+    assert desk.notifications("UID-RETIRE-3BD") == []
+
+
+# --- DISPOSITION-3BD ------------------------------------------------------------------------
+
+
+def test_disposition_recorded_in_time_leaves_no_trace(engine: Engine) -> None:
+    desk = Desk(engine)
+    # Friday 20 November + 3 business days: Mon 23, Tue 24, Wed 25 -> due Thu 26 00:00 PST.
+    _, notices = desk.send(
+        weighed("HB-1", "dry"), la(2026, 11, 20, 10, 0), received_at=la(2026, 11, 25, 23, 59)
+    )
+    assert notices == []
+    assert desk.notifications("DISPOSITION-3BD") == []
+
+
+def test_disposition_recorded_late_is_flagged_and_kept(engine: Engine) -> None:
+    desk = Desk(engine)
+    event, notices = desk.send(
+        weighed("HB-1", "dry"), la(2026, 11, 20, 10, 0), received_at=la(2026, 11, 26, 0, 0)
+    )
+    assert [(v.rule_id, v.citation) for v in notices] == [("DISPOSITION-3BD", "CA 8405(c)")]
+    assert "harvest_batch.weighed of harvest batch HB-1" in notices[0].message
+    assert "Thu 2026-11-26 00:00 PST" in notices[0].message
+    n = only(desk, "DISPOSITION-3BD")
+    assert (n.subject_type, n.subject_id) == ("event", event.event_id)
+    assert n.state is State.RESOLVED
+    assert n.late
+
+
+def test_disposition_during_a_loss_of_access_has_until_3_days_after_restoration(
+    engine: Engine,
+) -> None:
+    desk = Desk(engine)
+    lost, _ = desk.send(access_lost(la(2026, 12, 1, 8, 0)), la(2026, 12, 1, 8, 0))
+    desk.send(access_restored(lost.event_id, la(2026, 12, 8, 9, 0), 1), la(2026, 12, 8, 9, 0))
+    # Happened Tuesday 1 December during the loss; 3 business days after it is long past, but
+    # it may be entered until the end of Friday 11 December (3 business days after restoring).
+    _, notices = desk.send(
+        weighed("HB-1", "dry"), la(2026, 12, 1, 10, 0), received_at=la(2026, 12, 10, 15, 0)
+    )
+    assert notices == []
+    assert desk.notifications("DISPOSITION-3BD") == []
+
+
+# --- NET-WEIGHT-60D -------------------------------------------------------------------------
+
+
+def test_net_weight_within_60_calendar_days_of_harvest(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.send(harvested(uid(1), "500", "HB-1"), la(2026, 1, 10, 15, 0))
+    desk.send(harvested(uid(2), "500", "HB-1"), la(2026, 1, 11, 15, 0))
+    n = only(desk, "NET-WEIGHT-60D")  # the first harvest starts it, once
+    assert n.citation == "CA 8406(b)"
+    assert (n.subject_type, n.subject_id) == ("harvest_batch", "HB-1")
+    assert n.due_at == utc(2026, 3, 12, 7, 0)  # local midnight, PDT by then
+    desk.send(weighed("HB-1", "dry"), la(2026, 2, 1, 9, 0))
+    assert only(desk, "NET-WEIGHT-60D").state is State.OPEN  # a dry weight does not close it
+    desk.send(weighed("HB-1", "net"), la(2026, 2, 20, 9, 0))
+    assert only(desk, "NET-WEIGHT-60D").state is State.RESOLVED
+
+
+def test_net_weight_overdue(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.send(harvested(uid(1), "500", "HB-1"), la(2026, 1, 10, 15, 0))
+    overdue_at(desk, "NET-WEIGHT-60D", utc(2026, 3, 12, 7, 0))
+
+
+# --- TAG-RECEIPT-3BD ------------------------------------------------------------------------
+
+
+def test_tag_receipt_documented_in_time_across_thanksgiving(engine: Engine) -> None:
+    desk = Desk(engine)
+    # Delivered Monday 23 November: Tue 24, Wed 25, (Thanksgiving and the day after), Mon 30.
+    _, notices = desk.send(
+        tags_received(1, 100, delivered_at=la(2026, 11, 23, 9, 0)),
+        la(2026, 11, 30, 16, 0),
+    )
+    assert notices == []
+    assert desk.notifications("TAG-RECEIPT-3BD") == []
+
+
+def test_tag_receipt_documented_late_is_flagged(engine: Engine) -> None:
+    desk = Desk(engine)
+    _, notices = desk.send(
+        tags_received(1, 100, delivered_at=la(2026, 11, 23, 9, 0)), la(2026, 12, 1, 9, 0)
+    )
+    assert [(v.rule_id, v.citation) for v in notices] == [("TAG-RECEIPT-3BD", "CA 8403(a)(3)")]
+    n = only(desk, "TAG-RECEIPT-3BD")
+    assert n.subject_id == f"{uid(1)}..{uid(100)}"
+    assert n.due_at == utc(2026, 12, 1, 8, 0)
+    assert n.late
+
+
+# --- TAG-REQUEST-5BD ------------------------------------------------------------------------
+
+
+def _unstaffed(engine: Engine) -> Desk:
+    """A CA licensee with nobody registered yet: the engine fixture's licensees already have an
+    account manager, credentialed at set-up time, whose TAG-REQUEST-5BD is already running."""
+    add_licensee(
+        engine,
+        licence="CA-3003",
+        name="Sierra Seedlings",
+        jurisdiction="CA",
+        timezone="America/Los_Angeles",
+    )
+    return Desk(engine, licence="CA-3003")
+
+
+def test_tag_request_within_5_business_days_of_credentialing(engine: Engine) -> None:
+    desk = _unstaffed(engine)
+    desk.send(user_registered("ana.ruiz"), la(2026, 11, 30, 9, 0))
+    n = only(desk, "TAG-REQUEST-5BD")
+    assert n.citation == "CA 8403(a)"
+    assert n.due_at == utc(2026, 12, 8, 8, 0)  # Tue 1 ... Mon 7, due end of Monday 7
+    overdue_at(desk, "TAG-REQUEST-5BD", utc(2026, 12, 8, 8, 0))
+    desk.send(tags_ordered(), la(2026, 12, 8, 10, 0))
+    assert only(desk, "TAG-REQUEST-5BD").state is State.RESOLVED
+
+
+def test_tag_request_not_opened_once_tags_were_ordered_or_for_a_plain_user(
+    engine: Engine,
+) -> None:
+    desk = _unstaffed(engine)
+    desk.send(user_registered("sam.lee", role="user"), la(2026, 11, 30, 9, 0))
+    desk.send(tags_ordered(), la(2026, 11, 30, 10, 0))
+    desk.send(user_registered("ana.ruiz"), la(2026, 11, 30, 11, 0))
+    assert desk.notifications("TAG-REQUEST-5BD") == []
+
+
+# --- TRANSFER-RECEIPT-24H -------------------------------------------------------------------
+
+
+def test_transfer_receipt_within_24_hours_across_the_dst_change(engine: Engine) -> None:
+    desk = Desk(engine)
+    a, b = uid(7, "1A4FF02000000220"), uid(8, "1A4FF02000000220")
+    desk.send(arrived("M-9", [a, b], la(2026, 10, 31, 12, 0)), la(2026, 10, 31, 12, 5))
+    n = only(desk, "TRANSFER-RECEIPT-24H")
+    assert n.citation == "CA 8405(b)"
+    # 24 elapsed hours: 11:00 PST on Sunday, the clock having gone back an hour.
+    assert n.due_at == utc(2026, 11, 1, 19, 0)
+    assert n.pending == [a, b]
+    desk.send(received("M-9", accepted=[a]), la(2026, 10, 31, 15, 0))
+    n = only(desk, "TRANSFER-RECEIPT-24H")
+    assert (n.state, n.pending) == (State.OPEN, [b])
+    desk.send(received("M-9", accepted=[], rejected=(b,)), la(2026, 10, 31, 16, 0))
+    assert only(desk, "TRANSFER-RECEIPT-24H").state is State.RESOLVED
+
+
+def test_transfer_receipt_overdue_and_an_arrival_recorded_too_late(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.send(arrived("M-9", [uid(7)], la(2026, 10, 31, 12, 0)), la(2026, 10, 31, 12, 5))
+    overdue_at(desk, "TRANSFER-RECEIPT-24H", utc(2026, 11, 1, 19, 0))
+    _, notices = desk.send(arrived("M-10", [uid(9)], la(2026, 11, 2, 8, 0)), la(2026, 11, 3, 9, 0))
+    assert [v.rule_id for v in notices] == ["TRANSFER-RECEIPT-24H"]
+    assert notices[0].message.startswith("Already overdue")
+    states = {n.subject_id: n.state for n in desk.notifications("TRANSFER-RECEIPT-24H")}
+    assert states == {"M-9": State.OVERDUE, "M-10": State.OVERDUE}
+
+
+# --- CORRECTION-3BD -------------------------------------------------------------------------
+
+
+def test_correction_within_3_business_days_of_discovery_in_oregon(engine: Engine) -> None:
+    desk = Desk(engine, OR_LICENCE)
+    wrong, _ = desk.send(weighed("HB-1"), la(2026, 12, 1, 9, 0))
+    desk.send(flagged(wrong.event_id, la(2026, 12, 4, 16, 0)), la(2026, 12, 4, 16, 5))
+    n = only(desk, "CORRECTION-3BD")
+    assert n.citation == "CA 8402(b)(6); OR CTS Requirements (5)(d)"
+    assert (n.subject_type, n.subject_id) == ("event", wrong.event_id)
+    assert n.due_at == utc(2026, 12, 10, 8, 0)  # Mon 7, Tue 8, Wed 9
+    overdue_at(desk, "CORRECTION-3BD", utc(2026, 12, 10, 8, 0))
+    _, notices = desk.send(corrected(wrong.event_id, la(2026, 12, 4, 16, 0)), la(2026, 12, 10, 9))
+    assert only(desk, "CORRECTION-3BD").state is State.RESOLVED
+    assert [v.rule_id for v in notices] == ["CORRECTION-3BD"]  # said once, though late twice
+
+
+def test_an_unflagged_correction_is_judged_by_its_own_discovery_time(engine: Engine) -> None:
+    desk = Desk(engine)
+    wrong, _ = desk.send(weighed("HB-1"), la(2026, 11, 30, 9, 0))
+    _, on_time = desk.send(corrected(wrong.event_id, la(2026, 11, 30, 10, 0)), la(2026, 12, 3, 9))
+    assert on_time == []
+    assert desk.notifications("CORRECTION-3BD") == []
+    _, late = desk.send(corrected(wrong.event_id, la(2026, 11, 30, 10, 0)), la(2026, 12, 4, 9))
+    assert [(v.rule_id, v.citation) for v in late] == [
+        ("CORRECTION-3BD", "CA 8402(b)(6); OR CTS Requirements (5)(d)")
+    ]
+
+
+# --- OUTAGE-BACKFILL ------------------------------------------------------------------------
+
+
+def test_outage_backfill_resolves_when_the_backlog_is_entered(engine: Engine) -> None:
+    desk = Desk(engine, OR_LICENCE)
+    lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0), "desk-1"), la(2026, 12, 7, 8, 0))
+    assert desk.notifications("OUTAGE-BACKFILL") == []  # the clock starts at restoration
+    desk.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 2), la(2026, 12, 7, 12, 0))
+    n = only(desk, "OUTAGE-BACKFILL")
+    assert n.citation == "OR CTS Requirements (8)(a)-(b); CA 8402(d)(1)-(2)"
+    assert (n.subject_type, n.subject_id) == ("outage", lost.event_id)
+    assert n.due_at == utc(2026, 12, 11, 8, 0)  # Tue 8, Wed 9, Thu 10
+    assert "internet down" in n.message
+    assert "2 events" in n.message
+    desk.send(weighed("HB-1", "dry"), la(2026, 12, 7, 13, 0))  # after restoration: not backlog
+    desk.send(weighed("HB-2", "dry"), la(2026, 12, 7, 9, 0), received_at=la(2026, 12, 7, 14))
+    assert only(desk, "OUTAGE-BACKFILL").state is State.OPEN
+    desk.send(weighed("HB-3", "dry"), la(2026, 12, 7, 10, 0), received_at=la(2026, 12, 8, 9))
+    assert only(desk, "OUTAGE-BACKFILL").state is State.RESOLVED
+
+
+def test_outage_without_backlog_is_resolved_at_once_and_overdue_otherwise(
+    engine: Engine,
+) -> None:
+    desk = Desk(engine)
+    lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
+    desk.send(access_restored(lost.event_id, la(2026, 12, 7, 8, 30), 0), la(2026, 12, 7, 8, 30))
+    assert only(desk, "OUTAGE-BACKFILL").state is State.RESOLVED
+    other = Desk(engine, OR_LICENCE)
+    lost, _ = other.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
+    other.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 5), la(2026, 12, 7, 12))
+    overdue_at(other, "OUTAGE-BACKFILL", utc(2026, 12, 11, 8, 0))
+
+
+# --- DAILY-RECONCILE ------------------------------------------------------------------------
+
+
+def test_daily_reconcile_opens_each_business_day_due_at_close_of_business(
+    engine: Engine,
+) -> None:
+    desk = Desk(engine, OR_LICENCE)
+    desk.registered_on(la(2026, 11, 24, 8, 0))
+    desk.sweep(la(2026, 11, 24, 0, 5))  # before registration day's first sweep: nothing
+    desk.sweep(la(2026, 11, 24, 9, 0))
+    n = only(desk, "DAILY-RECONCILE")
+    assert n.citation == "OR Reconciliation (1)(b),(2),(3); CA 8406(a)"
+    assert (n.subject_type, n.subject_id) == ("business_day", "2026-11-24")
+    assert n.due_at == utc(2026, 11, 25, 1, 0)  # 17:00 PST, the default close of business
+    desk.send(reconciled(date(2026, 11, 24)), la(2026, 11, 24, 16, 45))
+    assert only(desk, "DAILY-RECONCILE").state is State.RESOLVED
+    _, again = desk.send(reconciled(date(2026, 11, 24)), la(2026, 11, 24, 18, 0))
+    assert again == []  # the day was reconciled in time; a second one is not late
+    # Wednesday opens; Thursday is Thanksgiving (an OR holiday); the weekend opens nothing.
+    desk.sweep(la(2026, 11, 29, 12, 0))
+    days = {n.subject_id: n.state for n in desk.notifications("DAILY-RECONCILE")}
+    assert days == {
+        "2026-11-24": State.RESOLVED,
+        "2026-11-25": State.OVERDUE,
+        "2026-11-27": State.OVERDUE,  # the day after Thanksgiving is a business day in OR
+    }
+
+
+def test_daily_reconcile_follows_the_configured_close_and_the_licensure_grace(
+    engine: Engine,
+) -> None:
+    desk = Desk(engine)  # CA: Friday 27 November is a holiday too
+    desk.registered_on(la(2026, 11, 20, 8, 0))
+    desk.send(licence_updated(date(2026, 11, 20), time(18, 30)), la(2026, 11, 20, 8, 0))
+    desk.send(tags_ordered(), la(2026, 11, 20, 9, 0))
+    desk.sweep(la(2026, 11, 27, 12, 0))  # first 10 days of licensure, tags in transit: none
+    assert desk.notifications("DAILY-RECONCILE") == []
+    desk.send(reconciled(date(2026, 12, 1)), la(2026, 12, 1, 8, 0))  # recorded early: kept
+    desk.sweep(la(2026, 12, 1, 9, 0))
+    days = {n.subject_id: n for n in desk.notifications("DAILY-RECONCILE")}
+    assert sorted(days) == ["2026-11-30", "2026-12-01"]
+    assert days["2026-11-30"].due_at == utc(2026, 12, 1, 2, 30)  # 18:30 PST
+    assert days["2026-11-30"].state is State.OVERDUE
+    assert days["2026-12-01"].state is State.RESOLVED
+
+
+def test_daily_reconcile_not_in_connecticut(engine: Engine) -> None:
+    add_licensee(
+        engine, licence="CT-4004", name="Nutmeg", jurisdiction="CT", timezone="America/New_York"
+    )
+    desk = Desk(engine, "CT-4004")
+    desk.registered_on(la(2026, 11, 30, 5, 0))
+    desk.sweep(la(2026, 12, 2, 12, 0))
+    desk.send(destroyed(uid(1)), la(2026, 12, 2, 12, 0))
+    desk.send(weighed("HB-1"), la(2026, 11, 1, 12, 0), received_at=la(2026, 12, 2, 12, 0))
+    assert desk.notifications() == []
+
+
+# --- RETAIL-SALES-EOD -----------------------------------------------------------------------
+
+
+def test_retail_sales_recorded_by_close_of_business(engine: Engine) -> None:
+    desk = Desk(engine, OR_LICENCE)
+    package = uid(40)
+    _, on_time = desk.send(sale(package, la(2026, 12, 1, 12, 0)), la(2026, 12, 1, 16, 59))
+    # Sold after the 17:00 close: due at close of the next business day.
+    _, evening = desk.send(sale(package, la(2026, 12, 1, 18, 0)), la(2026, 12, 2, 10, 0))
+    assert on_time == evening == []
+    assert desk.notifications("RETAIL-SALES-EOD") == []
+    _, late = desk.send(sale(package, la(2026, 12, 3, 12, 0)), la(2026, 12, 3, 17, 5))
+    assert [(v.rule_id, v.citation) for v in late] == [
+        ("RETAIL-SALES-EOD", "OR Reconciliation (4)")
+    ]
+    _, again = desk.send(sale(package, la(2026, 12, 3, 13, 0)), la(2026, 12, 3, 17, 6))
+    assert [v.rule_id for v in again] == ["RETAIL-SALES-EOD"]  # every late sale is flagged
+    n = only(desk, "RETAIL-SALES-EOD")  # one record per sales day
+    assert (n.subject_type, n.subject_id, n.state) == ("sales_day", "2026-12-03", State.RESOLVED)
+    assert n.due_at == utc(2026, 12, 4, 1, 0)
+
+
+def test_retail_sales_is_oregon_only(engine: Engine) -> None:
+    desk = Desk(engine)
+    _, notices = desk.send(sale(uid(40), la(2026, 12, 1, 12, 0)), la(2026, 12, 8, 12, 0))
+    assert notices == []
+    assert desk.notifications("RETAIL-SALES-EOD") == []
+
+
+# --- TRAINING-5BD ---------------------------------------------------------------------------
+
+
+def test_training_registration_within_5_business_days_of_licensure(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.send(user_registered("ana.ruiz"), la(2026, 11, 30, 9, 0))
+    desk.send(user_registered("sam.lee", role="user"), la(2026, 11, 30, 9, 0))
+    assert desk.notifications("TRAINING-5BD") == []  # no licensure date yet
+    desk.send(licence_updated(date(2026, 12, 1)), la(2026, 12, 1, 9, 0))
+    n = only(desk, "TRAINING-5BD")  # only the account manager
+    assert n.citation == "CA 8402(b)(2)"
+    assert (n.subject_type, n.subject_id) == ("user", "ana.ruiz")
+    assert n.due_at == utc(2026, 12, 9, 8, 0)  # Wed 2 ... Tue 8
+    overdue_at(desk, "TRAINING-5BD", utc(2026, 12, 9, 8, 0))
+    desk.send(training_registered("ana.ruiz", date(2026, 12, 9)), la(2026, 12, 9, 9, 0))
+    assert only(desk, "TRAINING-5BD").state is State.RESOLVED
+
+
+def test_training_not_needed_by_a_trained_account_manager(engine: Engine) -> None:
+    desk = Desk(engine)
+    desk.send(licence_updated(date(2026, 12, 1)), la(2026, 12, 1, 9, 0))
+    desk.send(
+        {
+            "kind": "user.trained",
+            "user_id": "ana.ruiz",
+            "trained_on": "2026-11-02",
+            "description": "CalCannabis track-and-trace",
+            "trainer": "CDFA",
+        },
+        la(2026, 12, 1, 9, 30),
+    )
+    assert desk.notifications("TRAINING-5BD") == []
+    desk.send(user_registered("ana.ruiz"), la(2026, 12, 1, 10, 0))
+    # Registered after licensure: 5 business days from registration.
+    assert only(desk, "TRAINING-5BD").due_at == utc(2026, 12, 9, 8, 0)
+
+
+# --- DIVERSION-REPORT-3BD -------------------------------------------------------------------
+
+
+def test_diversion_report_within_3_business_days_over_christmas(engine: Engine) -> None:
+    desk = Desk(engine)
+    found, _ = desk.send(discovered(la(2026, 12, 24, 15, 0)), la(2026, 12, 24, 15, 10))
+    n = only(desk, "DIVERSION-REPORT-3BD")
+    assert n.citation == "CA 8409"
+    assert n.due_at == utc(2026, 12, 31, 8, 0)  # Mon 28, Tue 29, Wed 30
+    overdue_at(desk, "DIVERSION-REPORT-3BD", utc(2026, 12, 31, 8, 0))
+    _, notices = desk.send(reported(found.event_id, la(2026, 12, 31, 9)), la(2026, 12, 31, 9))
+    assert only(desk, "DIVERSION-REPORT-3BD").state is State.RESOLVED
+    assert [v.rule_id for v in notices] == ["DIVERSION-REPORT-3BD"]
+
+
+def test_diversion_is_not_an_oregon_deadline(engine: Engine) -> None:
+    desk = Desk(engine, OR_LICENCE)
+    desk.send(discovered(la(2026, 12, 24, 15, 0)), la(2026, 12, 24, 15, 10))
+    assert desk.notifications("DIVERSION-REPORT-3BD") == []

@@ -62,7 +62,11 @@ def serve(
     ] = True,
     api: Annotated[
         bool,
-        typer.Option("--api/--no-api", help="Serve the REST API and the console over HTTP."),
+        typer.Option(
+            "--api/--no-api",
+            help="Serve the REST API and the console over HTTP, with the station health "
+            "listener (--no-api for extra ingest processes).",
+        ),
     ] = True,
     migrate_first: Annotated[
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations at start.")
@@ -73,7 +77,7 @@ def serve(
     stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
 
     Run more ingest processes with different --client-id values and --no-api to split the load
-    (shared subscription); SIGINT or SIGTERM stops both parts cleanly.
+    (shared subscription); SIGINT or SIGTERM stops every part cleanly.
     """
     from server.db.engine import make_engine, migrate
 

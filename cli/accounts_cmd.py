@@ -183,3 +183,22 @@ def list_accounts(database_url: DatabaseUrl = None) -> None:
             elif row.counters.locked_until is not None and row.counters.locked_until > now:
                 state = f"locked until {row.counters.locked_until:%Y-%m-%d %H:%M}Z"
             typer.echo(f"{row.login}\t{row.kind.value}\t{where}\t{row.subject_id}\t{state}")
+
+
+@accounts_app.command("broker-files")
+def broker_files(database_url: DatabaseUrl = None) -> None:
+    """Write mosquitto's password and ACL files from the roster file's service accounts and
+    every station account of the database, then reload mosquitto
+    (SEEDTRACE_BROKER_FILES_DIR, _BROKER_ROSTER, _BROKER_FILES_GROUP, _BROKER_PID_FILE)."""
+    from server.accounts.stations import BrokerFilesError, write_broker_files
+
+    config = _settings(database_url=database_url).broker_config()
+    if config is None:
+        raise typer.BadParameter("set SEEDTRACE_BROKER_FILES_DIR to where the files go")
+    try:
+        with _engine(database_url) as engine:
+            reloaded = write_broker_files(engine, config)
+    except BrokerFilesError as err:
+        raise _fail(err) from err
+    done = "mosquitto reloads them now" if reloaded else "no pid file set: reload mosquitto"
+    typer.echo(f"wrote {config.files_dir / 'passwd'} and {config.files_dir / 'acl'}; {done}")

@@ -5,12 +5,16 @@ Validated at start-up; a bad value stops the server with a message naming the va
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.accounts.lockout import LockoutPolicy
 from server.accounts.passwords import Passwords
+
+if TYPE_CHECKING:
+    from server.accounts.stations import BrokerConfig
 
 
 class ServerSettings(BaseSettings):
@@ -89,6 +93,22 @@ class ServerSettings(BaseSettings):
         default=65536, ge=64, le=4 * 1024 * 1024, description="Memory per password hash"
     )
     argon2_parallelism: int = Field(default=4, ge=1, le=64)
+    broker_files_dir: Path | None = Field(
+        default=None,
+        description="Where station credentials issued through the API are written for "
+        "mosquitto (passwd and acl, e.g. /etc/mosquitto/seedtrace); unset: stored only",
+    )
+    broker_roster: Path | None = Field(
+        default=None,
+        description="The roster file of `seedtrace broker credentials` (ingest and console "
+        "accounts), kept in the files written for the API's stations",
+    )
+    broker_files_group: str | None = Field(
+        default=None, description="Group owning the broker files (mosquitto reads them)"
+    )
+    broker_pid_file: Path | None = Field(
+        default=None, description="mosquitto's pid file: reloaded after writing; unset: not"
+    )
     audit_moisture_tolerance_pct: Decimal = Field(
         default=Decimal(5),
         ge=0,
@@ -109,6 +129,19 @@ class ServerSettings(BaseSettings):
             time_cost=self.argon2_time_cost,
             memory_kib=self.argon2_memory_kib,
             parallelism=self.argon2_parallelism,
+        )
+
+    def broker_config(self) -> "BrokerConfig | None":
+        """Where and how station credentials are written for mosquitto; None: not at all."""
+        from server.accounts.stations import BrokerConfig
+
+        if self.broker_files_dir is None:
+            return None
+        return BrokerConfig(
+            files_dir=self.broker_files_dir,
+            roster_file=self.broker_roster,
+            group=self.broker_files_group,
+            pid_file=self.broker_pid_file,
         )
 
     def lockout(self) -> LockoutPolicy:

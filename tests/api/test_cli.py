@@ -223,3 +223,26 @@ def test_a_taken_api_port_stops_the_server_with_a_reason(database_url: str, tmp_
         )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_broker_files_from_the_database(
+    database_url: str,
+    client: TestClient,
+    manager: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out = run(database_url, "accounts", "broker-files")
+    assert code == 2
+    assert "SEEDTRACE_BROKER_FILES_DIR" in out
+    issued = client.post(
+        f"/api/v1/licensees/{LICENCE}/stations", headers=manager, json={"station_id": "veg-2"}
+    ).json()
+    monkeypatch.setenv("SEEDTRACE_BROKER_FILES_DIR", str(tmp_path))
+    code, out = run(database_url, "accounts", "broker-files")
+    assert code == 0, out
+    assert "no pid file set" in out
+    passwd = (tmp_path / "passwd").read_text()
+    assert passwd.startswith(f"{issued['username']}:$7$")
+    assert issued["password"] not in passwd
+    assert f"topic write seedtrace/v1/{LICENCE}/veg-2/events" in (tmp_path / "acl").read_text()

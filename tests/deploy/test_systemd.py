@@ -65,4 +65,4 @@ def test_the_server_unit_runs_a_command_that_exists() -> None:
         [SEEDTRACE, *argv[1:], "--help"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    assert "Run an ingest process" in result.stdout
+    assert "Run the central service" in result.stdout

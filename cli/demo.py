@@ -292,6 +292,10 @@ def floor_day(stations: Stations, broker: Any) -> None:
     typer.echo("  The broker is back; the station sends its backlog in order")
     jo.client.wait("the backlog entered", lambda v: v["waiting"] == 0 and v["online"], 90)
     jo.say("sees the station online again: every event entered, in order", "accepted")
+    for worker in (maria, sam):  # their stations documented the outage too
+        worker.client.wait(
+            f"{worker.station}'s backlog entered", lambda v: v["waiting"] == 0 and v["online"], 90
+        )
 
 
 def _summary(database_url: str) -> None:
@@ -371,9 +375,8 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
     engine.dispose()
 
     seedtrace = str(Path(sys.executable).with_name("seedtrace"))
-    (workdir / "mosquitto").mkdir()
     with (
-        PrivateBroker(workdir=(workdir / "mosquitto").resolve()) as broker,
+        PrivateBroker() as broker,
         _server(seedtrace, database_url, broker.port, workdir / "server.log"),
     ):
         typer.echo(f"mosquitto  127.0.0.1:{broker.port} (config {broker.conf})")

@@ -6,6 +6,7 @@ paho's thread, both on the demo's SQLite database and private mosquitto. The peo
 already be on the licensee's roster (registered and trained, as the demo does first); each
 gets a log-on with a password made for this run, and a regulator overseeing the demo
 licensee is added. Passwords are printed once and live only in ``var/demo/``'s database.
+The listener logs to ``console.log`` beside the database.
 """
 
 import secrets
@@ -53,6 +54,7 @@ class DemoConsole:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.health: Any = None  # the HealthListener, once started
+        self._log_handler: Any = None
 
     def add_accounts(self, licence: str, people: list[tuple[str, str]]) -> list[DemoAccount]:
         """Log-ons for roster people ``(user_id, what they are)`` and a regulator."""
@@ -104,6 +106,7 @@ class DemoConsole:
                     f"cannot serve the console on {self.url}: {err.strerror}; stop whatever "
                     f"listens on port {self.port} and run the demo again"
                 ) from err
+        self._log_to_file()
         self.health = HealthListener(self.settings, self.engine)
         self.health.start()
         app = create_app(self.settings, self.engine)
@@ -120,6 +123,23 @@ class DemoConsole:
                 raise DemoConsoleError(f"the console did not start on {self.url}")
             time.sleep(0.05)
 
+    def _log_to_file(self) -> None:
+        """The listener's log goes next to the demo's database (``console.log``), not into the
+        demo's story on the terminal (the demo stops the broker on purpose)."""
+        import logging
+        from pathlib import Path
+
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() != "sqlite" or database is None:
+            return
+        handler = logging.FileHandler(Path(database).parent / "console.log")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log = logging.getLogger("seedtrace.health")
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+        self._log_handler = handler
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
@@ -127,6 +147,13 @@ class DemoConsole:
             self._thread.join(10)
         if self.health is not None:
             self.health.stop()
+        if self._log_handler is not None:
+            import logging
+
+            log = logging.getLogger("seedtrace.health")
+            log.removeHandler(self._log_handler)
+            log.propagate = True
+            self._log_handler.close()
         self.engine.dispose()
 
 

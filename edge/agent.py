@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from edge.link import StationLink, TlsFiles
 from edge.outbox import Outbox, OutboxFull
 from edge.sender import AckVerdict, Sender
 from edge.session import Session, SignInError
+from edge.view import banner, prompt_view, warnings
 from schemas.acks import Ack, Outcome
 from schemas.events import EventEnvelope
 from schemas.status import StationState, StationStatus
@@ -86,10 +87,6 @@ class _LinkDown:
 @dataclass(frozen=True, slots=True)
 class _PubAck:
     mid: int
-
-
-def _hhmm(at: datetime) -> str:
-    return at.astimezone().strftime("%H:%M")
 
 
 class Agent:
@@ -192,8 +189,12 @@ class Agent:
                         self._handle(item)
                     except Exception:
                         log.exception("input %r failed; the station carries on", item)
+                        if isinstance(item, Action):
+                            item.reply.update(self._refuse("That failed; the station log says why"))
                 self._tick()
                 self._refresh_view()
+                if isinstance(item, Action):
+                    item.done.set()  # after the view shows the action's effect
         finally:
             if self.display is not None:
                 self.display.stop()
@@ -230,10 +231,7 @@ class Agent:
         elif isinstance(item, DeviceProblem):
             self._on_device_problem(item)
         elif isinstance(item, Action):
-            try:
-                item.reply.update(self._on_action(item.body))
-            finally:
-                item.done.set()
+            item.reply.update(self._on_action(item.body))
         elif isinstance(item, _AckIn):
             self._on_ack(item.ack)
         elif isinstance(item, _PubAck):
@@ -538,16 +536,8 @@ class Agent:
         )
 
     def _warnings(self) -> list[str]:
-        notes = []
-        if self.access.offline:
-            since = self.access.offline_since()
-            notes.append(f"access lost since {since.isoformat() if since else '?'}")
-        if self.outbox.filling:
-            notes.append(f"outbox {self.outbox.depth} of {self.outbox.capacity}: nearly full")
-        refused = self.outbox.refused_count()
-        if refused:
-            notes.append(f"{refused} event(s) refused by the server need attention")
-        return notes
+        box = self.outbox
+        return warnings(self.access, box.depth, box.capacity, box.filling, box.refused_count())
 
     def _publish_status(self) -> None:
         if not self.link.connected.is_set():
@@ -583,49 +573,8 @@ class Agent:
 
     def _build_view(self) -> dict[str, Any]:
         operator = self.session.operator
-        prompt: dict[str, Any]
-        if operator is None:
-            holder = self.session.badge_holder
-            text = (
-                f"{holder.name}: enter your PIN"
-                if holder is not None
-                else "Tap your badge, or sign in with your user name"
-            )
-            prompt = {
-                "text": text,
-                "step": "pin" if holder else "sign_in",
-                "expects": [],
-                "choices": [],
-                "fields": [],
-                "items": [],
-            }
-        elif self.flow is None:
-            prompt = {
-                "text": "Choose what you are doing",
-                "step": "mode",
-                "expects": [],
-                "choices": [],
-                "fields": [],
-                "items": [],
-            }
-        else:
-            p = self.flow.prompt()
-            prompt = {
-                "text": p.text,
-                "step": p.step,
-                "expects": list(p.expects),
-                "choices": [asdict(c) for c in p.choices],
-                "fields": [asdict(f) for f in p.fields],
-                "items": list(p.items),
-            }
+        connected = self.link.connected.is_set()
         depth = self.outbox.depth
-        offline = not self.link.connected.is_set() or self.access.offline
-        since = self.access.offline_since()
-        banner = None
-        if offline:
-            banner = f"OFFLINE since {_hhmm(since) if since else '?'} — {depth} waiting"
-            if self.access.offline:
-                banner += " — transfers blocked"
         return {
             "station": {
                 "licence": self.config.licence,
@@ -641,14 +590,14 @@ class Agent:
                 for m in self.config.workflows
             ],
             "mode": None if self.mode is None else self.mode.value,
-            "prompt": prompt,
+            "prompt": prompt_view(operator, self.session.badge_holder, self.flow),
             "last_scan": self.last_scan,
             "weight": self.weight,
             "outcome": self.outcome,
             "alerts": list(self.alerts),
-            "online": not offline,
+            "online": connected and not self.access.offline,
             "access_lost": self.access.offline,
-            "banner": banner,
+            "banner": banner(connected, self.access, depth),
             "waiting": depth,
             "capacity": self.outbox.capacity,
             "filling": self.outbox.filling,

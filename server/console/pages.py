@@ -6,7 +6,7 @@ licence column (``multi``).
 """
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
 from server.console.deps import EngineDep, ViewerDep, ViewerSource, get_engine
-from server.console.queries import audit, feed, history, inventory, reports, tags
+from server.console.queries import audit, feed, history, inventory, tags
 from server.console.queries.notifications import overdue_count
 from server.console.render import render
 from server.console.viewer import Viewer
@@ -210,32 +210,3 @@ def audit_page(
     item = item.strip()
     entries = audit.trail(engine, viewer.licences, item) if item else []
     return page(request, viewer, "audit.html", "Audit trail", item=item, entries=entries)
-
-
-@router.get("/reports")
-def reports_page(
-    request: Request,
-    viewer: ViewerDep,
-    engine: EngineDep,
-    start: date | None = None,
-    end: date | None = None,
-) -> HTMLResponse:
-    """Reconciliation sheet (now) and the audit report for [start, end) (UTC days; the last
-    seven days by default)."""
-    last = end if end is not None else datetime.now(UTC).date() + timedelta(days=1)
-    first = start if start is not None else last - timedelta(days=7)
-    if first >= last:
-        first = last - timedelta(days=1)
-    return page(
-        request,
-        viewer,
-        "reports.html",
-        "Reports",
-        rec=reports.reconciliation(engine, viewer.licences),
-        audit=reports.audit(
-            engine,
-            viewer.licences,
-            datetime.combine(first, time(), UTC),
-            datetime.combine(last, time(), UTC),
-        ),
-    )

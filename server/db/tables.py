@@ -113,7 +113,9 @@ class Batch(SQLModel, table=True):
 
 
 class Tag(SQLModel, table=True):
-    """The UID tag ledger: one row per UID received by the licensee."""
+    """The UID tag ledger: one row per UID received by the licensee. A retired UID keeps its
+    row, with the date and reason, for good (RETAIN-7Y asks for 6 months after retirement):
+    nothing deletes from the ledger, and TAG-ONE-ITEM reads it to refuse the UID again."""
 
     __tablename__ = "tags"
 

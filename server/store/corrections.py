@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from schemas.acks import Violation
 from schemas.events import EventEnvelope, RecordCorrected
 from server.db.tables import Correction, EventLog
-from server.rules import Rule, evaluate
+from server.rules import REGISTRY, Rule, evaluate
 from server.store import projections
 from server.store.rebuild import clear, effective_log
 from server.store.state import DbState
@@ -62,8 +62,12 @@ def replay_with(
     licence, rules = correction.licence, list(rules)
     root = root_of(conn, p.corrects)
     root_position = conn.execute(
-        sa.select(L.c.position).where(L.c.event_id == root, L.c.licence == licence)
-    ).scalar_one()
+        sa.select(L.c.position).where(
+            L.c.event_id == root, L.c.licence == licence, L.c.outcome == "accepted"
+        )
+    ).scalar_one_or_none()
+    if root_position is None:  # NO-FALSIFICATION says why, even if left out of ``rules``
+        return REGISTRY["NO-FALSIFICATION"].violations(DbState(conn, licence), correction)
     savepoint = conn.begin_nested()
     try:
         found = _replay(conn, licence, root, root_position, p, rules)

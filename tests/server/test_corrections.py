@@ -168,3 +168,21 @@ def test_an_event_is_corrected_once_then_its_correction_is(engine: Engine) -> No
         f"SELECT root_event_id FROM corrections WHERE event_id = '{second.event_id}'"
     ) == (created.event_id,)
     assert verify(engine, keep=False)[1] == []
+
+
+def test_a_pipeline_without_no_falsification_still_refuses_a_correction_of_nothing(
+    engine: Engine,
+) -> None:
+    """The replay needs an accepted original; a pipeline given fewer rules (tests, tools)
+    must still not crash on a correction that names none."""
+    from server.rules import REGISTRY
+
+    log = Log(engine)
+    log.pipeline = Pipeline(
+        engine, rules=[r for r in REGISTRY.values() if r.id != "NO-FALSIFICATION"]
+    )
+    ghost = "01903a4e-5c00-7a3d-8f21-6b0c2d4e9999"
+    ack = log.correct(ghost, batch_created("B-1", 5))
+    assert ack.outcome is Outcome.REJECTED
+    assert [v.rule_id for v in ack.violations] == ["NO-FALSIFICATION"]
+    assert f"Event {ghost} is not in the record of licence OR-1001" in ack.violations[0].message

@@ -1,5 +1,5 @@
 """Inventory now: plants by phase and room, batches against the 100-plant limit, harvest
-batches with their weights.
+batches with their weights, and packages on the premises.
 
 Read from the projections (current state). Immature plants are not tagged one by one: they
 are the untagged count of their batch (``batches.untagged_count``), shown in the batch's room.
@@ -14,7 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from server.db.tables import Batch, HarvestBatch, Licensee, Plant
+from server.db.tables import Batch, HarvestBatch, Licensee, Package, Plant
 from server.rules.calendar import JURISDICTIONS
 from server.rules.catalogue import pack
 
@@ -22,6 +22,7 @@ B = Batch.__table__  # type: ignore[attr-defined]
 P = Plant.__table__  # type: ignore[attr-defined]
 H = HarvestBatch.__table__  # type: ignore[attr-defined]
 LIC = Licensee.__table__  # type: ignore[attr-defined]
+PK = Package.__table__  # type: ignore[attr-defined]
 NET_WEIGHT_RULE = "NET-WEIGHT-60D"
 
 BATCH_LIMIT = 100  # BATCH-MAX-100: immature plants per batch at any one time
@@ -87,11 +88,48 @@ class HarvestRow:
 
 
 @dataclass(frozen=True, slots=True)
+class PackageRow:
+    licence: str
+    uid: str
+    category: str | None
+    strain: str | None
+    grams: Decimal | None
+    count: int | None
+    location: str | None
+    status: str  # on_hand | manifested (on an outgoing manifest)
+    manifest_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     rooms: list[RoomCount]
     phase_totals: dict[str, int]
     batches: list[BatchRow]
     harvests: list[HarvestRow]
+    packages: list[PackageRow]
+
+
+def packages(conn: sa.Connection, licences: Sequence[str]) -> list[PackageRow]:
+    """Packages still on the premises (on hand, or manifested and not yet departed)."""
+    rows = conn.execute(
+        sa.select(PK)
+        .where(PK.c.licence.in_(list(licences)), PK.c.status != "departed")
+        .order_by(PK.c.licence, PK.c.status, PK.c.uid)
+    ).all()
+    return [
+        PackageRow(
+            licence=r.licence,
+            uid=r.uid,
+            category=r.category,
+            strain=r.strain,
+            grams=r.quantity_grams,
+            count=r.quantity_count,
+            location=r.location,
+            status=r.status,
+            manifest_id=r.manifest_id,
+        )
+        for r in rows
+    ]
 
 
 def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCount]:
@@ -174,4 +212,10 @@ def inventory(engine: Engine, licences: Sequence[str]) -> Inventory:
         totals = dict.fromkeys(LIVE_PHASES, 0)
         for r in rooms:
             totals[r.phase] += r.plants
-        return Inventory(rooms, totals, batches(conn, licences), harvests(conn, licences))
+        return Inventory(
+            rooms,
+            totals,
+            batches(conn, licences),
+            harvests(conn, licences),
+            packages(conn, licences),
+        )

@@ -69,4 +69,7 @@ document.addEventListener("DOMContentLoaded", () => {
   localTimes(document);
   confirmations(document);
   for (const el of document.querySelectorAll("[data-stream]")) connect(el);
+  for (const el of document.querySelectorAll("[data-print]")) {
+    el.addEventListener("click", () => window.print());
+  }
 });

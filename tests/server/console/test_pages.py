@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 import server.console
+from server.config import ServerSettings
 from server.console import live
 from server.console.queries import feed
 from server.console.viewer import Viewer
@@ -33,6 +34,7 @@ class Fixed:
 def make_app(engine: Engine, viewer: Viewer | None) -> FastAPI:
     app = FastAPI()
     app.state.engine = engine
+    app.state.settings = ServerSettings()
     app.state.console_viewers = Fixed(viewer)
     server.console.mount(app)
     return app

@@ -260,3 +260,16 @@ def test_relative_times_read_naturally() -> None:
     assert ago(now + timedelta(hours=5), now) == "in 5 h"
     assert ago(now - timedelta(days=4), now) == "4 days ago"
     assert ago(None, now) == "never"
+
+
+def test_packages_on_the_premises_are_in_the_inventory(engine: Engine) -> None:
+    from tests.server import domain as d
+
+    stations = floor_day(engine)
+    harvest = stations["harvest"]
+    assert send(engine, harvest, d.package_tags_received(1, 5)).outcome.value == "accepted"
+    pkg = d.package_uid(1)
+    ack = send(engine, harvest, d.package_created(pkg, [("HB-1", "100")]))
+    assert ack.outcome.value == "accepted", ack
+    [p] = inventory.inventory(engine, [LICENCE]).packages
+    assert (p.uid, p.category, p.grams, p.status) == (pkg, "flower", Decimal("100"), "on_hand")

@@ -1,0 +1,70 @@
+"""What the display shows, computed from the agent's state (pure functions, no I/O).
+
+The agent assembles the whole view (:meth:`edge.agent.Agent._build_view`); these are its
+parts: the prompt (sign-in, choosing a mode, or the workflow's step), the offline banner
+("OFFLINE since 10:42 — 37 waiting — transfers blocked") and the warnings that the display
+and the status topic share.
+"""
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from edge.access import AccessTracker
+from edge.config import Operator
+from edge.flows import Flow
+
+
+def _plain(text: str, step: str) -> dict[str, Any]:
+    return {"text": text, "step": step, "expects": [], "choices": [], "fields": [], "items": []}
+
+
+def prompt_view(
+    operator: Operator | None, badge_holder: Operator | None, flow: Flow | None
+) -> dict[str, Any]:
+    if operator is None:
+        if badge_holder is not None:
+            return _plain(f"{badge_holder.name}: enter your PIN", "pin")
+        return _plain("Tap your badge, or sign in with your user name", "sign_in")
+    if flow is None:
+        return _plain("Choose what you are doing", "mode")
+    p = flow.prompt()
+    return {
+        "text": p.text,
+        "step": p.step,
+        "expects": list(p.expects),
+        "choices": [asdict(c) for c in p.choices],
+        "fields": [asdict(f) for f in p.fields],
+        "items": list(p.items),
+    }
+
+
+def hhmm(at: datetime) -> str:
+    """Local wall-clock time, as the floor reads it."""
+    return at.astimezone().strftime("%H:%M")
+
+
+def banner(connected: bool, access: AccessTracker, waiting: int) -> str | None:
+    """None while online; else since when, how many events wait, and whether transfers are
+    blocked (a recorded loss of access)."""
+    if connected and not access.offline:
+        return None
+    since = access.offline_since()
+    text = f"OFFLINE since {hhmm(since) if since else '?'} — {waiting} waiting"
+    if access.offline:
+        text += " — transfers blocked"
+    return text
+
+
+def warnings(
+    access: AccessTracker, depth: int, capacity: int, filling: bool, refused: int
+) -> list[str]:
+    notes = []
+    if access.offline:
+        since = access.offline_since()
+        notes.append(f"access lost since {since.isoformat() if since else '?'}")
+    if filling:
+        notes.append(f"outbox {depth} of {capacity}: nearly full")
+    if refused:
+        notes.append(f"{refused} event(s) refused by the server need attention")
+    return notes

@@ -1,0 +1,135 @@
+"""The reports page: the reconciliation sheet and the record's audit report, recording the
+day's reconciliation (``reconciliation.recorded``, which resolves DAILY-RECONCILE), and a
+physical audit compared with the system's inventory (AUDIT-VARIANCE, via
+:func:`server.api.audit.compare`; it records nothing, so a regulator may run it too)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.engine import Engine
+
+from schemas.records import ReconciliationRecorded
+from server.api.audit import compare
+from server.console.deps import EngineDep, ViewerDep, same_origin
+from server.console.pages import flash, page, router
+from server.console.queries import reports
+from server.console.queries.counts import CountsError, parse_counts
+from server.console.viewer import Viewer
+from server.db.tables import Licensee
+from server.ingest.submit import submit
+
+LIC = Licensee.__table__  # type: ignore[attr-defined]
+EXAMPLE = (
+    "plant, 1A4FF0100000022000000004, 1\nbatch, B-2026-001, 6\nharvest_batch, HB-1, , 1512.3 g"
+)
+
+
+def may_record(viewer: Viewer) -> bool:
+    return not viewer.read_only and len(viewer.licences) == 1
+
+
+def local_today(engine: Engine, licence: str) -> date:
+    with engine.connect() as conn:
+        tz = conn.execute(sa.select(LIC.c.timezone).where(LIC.c.licence == licence)).scalar_one()
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+def _render(
+    request: Request,
+    viewer: Viewer,
+    engine: Engine,
+    start: date | None = None,
+    end: date | None = None,
+    **extra: Any,
+) -> HTMLResponse:
+    last = end if end is not None else datetime.now(UTC).date() + timedelta(days=1)
+    first = start if start is not None else last - timedelta(days=7)
+    if first >= last:
+        first = last - timedelta(days=1)
+    context: dict[str, Any] = {
+        "counts_text": "",
+        "counts_error": None,
+        "physical": None,
+        "example": EXAMPLE,
+        "may_record": may_record(viewer),
+        "today": local_today(engine, viewer.licences[0]) if may_record(viewer) else None,
+    }
+    context.update(extra)
+    return page(
+        request,
+        viewer,
+        "reports.html",
+        "Reports",
+        rec=reports.reconciliation(engine, viewer.licences),
+        audit=reports.audit(
+            engine,
+            viewer.licences,
+            datetime.combine(first, time(), UTC),
+            datetime.combine(last, time(), UTC),
+        ),
+        **context,
+    )
+
+
+@router.get("/reports")
+def reports_page(
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    start: date | None = None,
+    end: date | None = None,
+) -> HTMLResponse:
+    """Reconciliation sheet (now) and the audit report for [start, end) (UTC days; the last
+    seven days by default)."""
+    return _render(request, viewer, engine, start, end)
+
+
+@router.post("/reports/reconciled", dependencies=[Depends(same_origin)])
+def record_reconciliation(
+    viewer: ViewerDep,
+    engine: EngineDep,
+    business_date: Annotated[date, Form()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> RedirectResponse:
+    back = "/console/reports#reconciliation"
+    if not may_record(viewer):
+        return flash(back, "This view is read-only: nothing can be recorded from it.", ok=False)
+    [licence] = viewer.licences
+    payload = ReconciliationRecorded(
+        business_date=business_date, note=note.strip() if note.strip() != "" else None
+    )
+    ack = submit(engine, licence, viewer.user_id, payload)
+    if ack.violations:
+        why = "; ".join(f"{v.rule_id}: {v.message}" for v in ack.violations)
+        return flash(back, f"The reconciliation was not recorded. {why}", ok=False)
+    return flash(back, f"Reconciliation of {business_date.isoformat()} recorded.", ok=True)
+
+
+@router.post("/reports/physical-audit", dependencies=[Depends(same_origin)])
+def physical_audit(
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    counted: Annotated[str, Form(max_length=1_000_000)],
+    licence: Annotated[str | None, Form(max_length=40)] = None,
+) -> HTMLResponse:
+    """Compare what was counted with the system; shows the variances, records nothing."""
+    target = licence if licence is not None else viewer.licences[0]
+    if not viewer.may_see(target):
+        return _render(
+            request, viewer, engine, counts_text=counted, counts_error=f"no licence {target}"
+        )
+    try:
+        audit_in = parse_counts(counted)
+    except CountsError as err:
+        return _render(request, viewer, engine, counts_text=counted, counts_error=str(err))
+    tolerance = request.app.state.settings.audit_moisture_tolerance_pct
+    with engine.connect() as conn:
+        result = compare(conn, target, audit_in, tolerance)
+    return _render(
+        request, viewer, engine, counts_text=counted, physical=result, physical_licence=target
+    )

@@ -68,6 +68,7 @@ def give_account(
     user_id: str,
     clock: Callable[[], datetime],
     password: str = PASSWORD,
+    login: str | None = None,
 ) -> None:
     with engine.begin() as conn:
         manage.add_user_account(
@@ -78,4 +79,5 @@ def give_account(
             user_id=user_id,
             password=password,
             now=clock(),
+            login=login,
         )

@@ -1,9 +1,12 @@
 """The licence's details and its locations over the API."""
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
-from tests.api.conftest import MANAGER
-from tests.server.conftest import LICENCE
+from tests.api.conftest import MANAGER, Clock, sign_in
+from tests.api.people import give_account
+from tests.server.conftest import LICENCE, OTHER_LICENCE
 
 Headers = dict[str, str]
 BASE = f"/api/v1/licensees/{LICENCE}"
@@ -55,3 +58,34 @@ def test_locations_are_added_by_managers_and_listed(
     bad = client.post(BASE + "/locations", headers=admin, json={**room, "location_kind": "barn"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "location_kind"
+
+
+def test_a_closed_out_licence_records_nothing_more(
+    app: FastAPI, client: TestClient, engine: Engine, clock: Clock, other_admin: Headers
+) -> None:
+    """CLOSED-OUT is California's rule (CA 8406(c),(d)): at OTHER_LICENCE, by its account
+    manager (the same person as at LICENCE, under a log-on of their own)."""
+    give_account(
+        engine, app.state.settings.passwords(), OTHER_LICENCE, MANAGER, clock, login="a.chen.ca"
+    )
+    manager = sign_in(client, "a.chen.ca")
+    base = f"/api/v1/licensees/{OTHER_LICENCE}"
+    note = {"note": "Licence surrendered; inventory destroyed"}
+    refused = client.post(base + "/licence/close-out", headers=other_admin, json=note)
+    assert refused.status_code == 403
+    early = client.post(base + "/licence/close-out", headers=manager, json=note)
+    assert [v["rule_id"] for v in early.json()["violations"]] == ["CLOSED-OUT"]
+    client.patch(base + "/licence", headers=manager, json={"status": "surrendered"})
+    closed = client.post(base + "/licence/close-out", headers=manager, json=note)
+    assert closed.status_code == 201, closed.text
+    assert (
+        client.get(base + "/licence", headers=other_admin).json()["closed_out_note"]
+        == (note["note"])
+    )
+    after = client.post(
+        base + "/tag-orders",
+        headers=other_admin,
+        json={"tag_type": "plant", "quantity": 10, "order_reference": "PO-LATE"},
+    )
+    assert after.status_code == 422
+    assert [v["rule_id"] for v in after.json()["violations"]] == ["CLOSED-OUT"]

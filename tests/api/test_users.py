@@ -153,3 +153,22 @@ def test_the_roster_and_training_records_export(client: TestClient, admin: Heade
     assert [r.split(",")[0] for r in rows] == sorted([ADMIN, MANAGER, USER])
     records = client.get(BASE + "/training-records", headers=admin, params={"user_id": USER})
     assert [t["user_id"] for t in records.json()["items"]] == [USER]
+
+
+def test_an_account_managers_registration_for_state_training(
+    client: TestClient, manager: Headers
+) -> None:
+    answer = client.post(
+        BASE + f"/users/{MANAGER}/training-registrations",
+        headers=manager,
+        json={"course": "CDFA track-and-trace training", "registered_on": "2026-11-20"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["kind"] == "training.registered"
+    bad = client.post(
+        BASE + f"/users/{MANAGER}/training-registrations",
+        headers=manager,
+        json={"course": "", "registered_on": "2026-11-20"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "course"

@@ -73,8 +73,8 @@ def serve(
     ] = True,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
 ) -> None:
-    """Run an ingest process (events from stations over MQTT, decided, stored and answered)
-    and the REST API with the console (HTTP, OpenAPI at /docs): the central service.
+    """Run the central service: the ingest process (events from stations over MQTT, decided,
+    stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
 
     Run more ingest processes with different --client-id values and --no-api to split the load
     (shared subscription); SIGINT or SIGTERM stops every part cleanly.

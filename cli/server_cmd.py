@@ -133,6 +133,16 @@ def _start_health(settings: Any, engine: "Engine") -> Any:
     the console. With broker authentication it needs a ``console`` broker account."""
     from server.health.listener import HealthListener
 
+    if settings.mqtt_username is not None and settings.health_mqtt_username is None:
+        # The broker wants accounts and the ingest's may not read status topics (and sharing it
+        # would knock the ingest off): without a console account, no station health.
+        typer.secho(
+            "station health is off: set SEEDTRACE_HEALTH_MQTT_USERNAME and "
+            "SEEDTRACE_HEALTH_MQTT_PASSWORD to a console broker account (docs/deploy.md)",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
+        return None
     listener = HealthListener(settings, engine)
     listener.start()
     return listener

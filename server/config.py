@@ -29,6 +29,12 @@ class ServerSettings(BaseSettings):
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
     mqtt_tls_ca: Path | None = Field(default=None, description="CA file; enables TLS")
+    health_mqtt_username: str | None = Field(
+        default=None,
+        description="The station health listener's own broker account (a console account); "
+        "required when the broker wants accounts, never the ingest's",
+    )
+    health_mqtt_password: SecretStr | None = None
     client_id: str = Field(
         default="seedtrace-ingest-1",
         pattern=r"^[A-Za-z0-9_-]{1,64}$",

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
@@ -27,6 +26,7 @@ from schemas.status import StationStatus
 from schemas.topics import STATUS_FILTER, Channel, parse_topic
 from server.config import ServerSettings
 from server.health.store import UnknownLicence, record
+from server.mqttclient import make_client
 
 log = logging.getLogger("seedtrace.health")
 
@@ -55,18 +55,17 @@ class HealthListener:
         # A clean session each time: retained messages bring back the current state, so
         # nothing queued while away is worth keeping. The production broker makes the user
         # name the client id (server.brokerauth), so a console account is used as both.
-        client_id = s.mqtt_username or f"seedtrace-health-{uuid.uuid4().hex[:12]}"
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        # Its own broker account (the console role: status topics only). The production broker
+        # makes the user name the client id, so sharing the ingest's account would knock the
+        # ingest off the broker.
+        client_id = s.health_mqtt_username or f"seedtrace-health-{uuid.uuid4().hex[:12]}"
+        client = make_client(
+            s, client_id=client_id, username=s.health_mqtt_username, password=s.health_mqtt_password
+        )
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        if s.mqtt_username is not None:
-            password = None if s.mqtt_password is None else s.mqtt_password.get_secret_value()
-            client.username_pw_set(s.mqtt_username, password)
-        if s.mqtt_tls_ca is not None:
-            client.tls_set(ca_certs=str(s.mqtt_tls_ca))
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
         return client
 
     def start(self) -> None:

@@ -25,7 +25,6 @@ Failure handling:
 
 import logging
 import queue
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +32,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import exc as sa_exc
@@ -43,6 +41,7 @@ from server.config import ServerSettings
 from server.deadlines import sweep
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
+from server.mqttclient import make_client
 
 log = logging.getLogger("seedtrace.ingest")
 
@@ -70,23 +69,17 @@ class IngestWorker:
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
+        client = make_client(
+            s,
             client_id=s.client_id,
-            protocol=mqtt.MQTTv5,
+            username=s.mqtt_username,
+            password=s.mqtt_password,
             manual_ack=True,
         )
-        client.on_socket_open = _no_delay
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
-        if s.mqtt_username is not None:
-            password = None if s.mqtt_password is None else s.mqtt_password.get_secret_value()
-            client.username_pw_set(s.mqtt_username, password)
-        if s.mqtt_tls_ca is not None:
-            client.tls_set(ca_certs=str(s.mqtt_tls_ca))
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
         return client
 
     # paho callbacks (network thread) -------------------------------------------------
@@ -292,9 +285,3 @@ class IngestWorker:
                 report.resolved,
                 report.licensees,
             )
-
-
-def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
-    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (../shared/FACTS.md).
-    if isinstance(sock, socket.socket):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

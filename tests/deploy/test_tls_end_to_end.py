@@ -9,6 +9,7 @@ agent, from the ``[broker]`` section of a station.toml, reaches the broker the s
 import queue
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from schemas.acks import Outcome
 from schemas.status import StationState, StationStatus
 from server.config import ServerSettings
 from server.db.engine import make_engine, migrate
+from server.health.listener import HealthListener
+from server.health.store import latest
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
 from server.store.licensees import add_licensee
@@ -134,3 +137,46 @@ def test_the_agent_connects_with_the_broker_settings_of_its_station_toml(
         finally:
             agent.stop()
             console.close()
+
+
+def test_station_health_uses_its_own_console_account_beside_the_ingest(
+    secure_broker: SecureBroker, ingest_over_tls: IngestWorker
+) -> None:
+    # seedtrace server runs both in one process; on the production broker (user name = client
+    # id) a shared account would knock one off, and the ingest's may not read status topics.
+    settings = ingest_over_tls.settings.model_copy(
+        update={
+            "health_mqtt_username": CONSOLE,
+            "health_mqtt_password": SecretStr(secure_broker.passwords[CONSOLE]),
+        }
+    )
+    engine = make_engine(settings.database_url)
+    listener = HealthListener(settings, engine)
+    listener.start()
+    link = station_link(secure_broker, "localhost", secure_broker.passwords[A])
+    try:
+        assert listener.subscribed.wait(10), "the health listener did not subscribe"
+        link.connect()
+        link.publish_status(StationStatus(state=StationState.ONLINE, at=datetime.now(UTC)))
+        assert listener.wait_for(1, 10)
+        [health] = latest(engine, ["OR-1001"])
+        assert (health.station_id, health.state) == ("harvest-1", "online")
+        event = Station("harvest-1", "OR-1001").event(tags_received(1, 10))
+        link.publish(event)
+        assert link.wait_ack(15).outcome is Outcome.ACCEPTED  # the ingest is still connected
+    finally:
+        link.close()
+        listener.stop()
+        engine.dispose()
+
+
+def test_without_a_console_account_the_server_runs_with_station_health_off(
+    secure_broker: SecureBroker, ingest_over_tls: IngestWorker
+) -> None:
+    from cli.server_cmd import _start_health
+
+    engine = make_engine(ingest_over_tls.settings.database_url)
+    try:
+        assert _start_health(ingest_over_tls.settings, engine) is None
+    finally:
+        engine.dispose()

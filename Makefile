@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := mosquitto python3-venv python3-dev pcscd vsmartcard-vpcd libpcsclite-dev swig gcc \
-	libzbar0 postgresql chromium chromium-driver openssl systemd curl
+	libzbar0 postgresql chromium openssl systemd curl
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit deps schemas clean

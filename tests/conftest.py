@@ -8,6 +8,10 @@ import os
 
 import pytest
 
+# Headless Chromium (the `chromium` and `page` fixtures) for the console's and the station
+# display's browser tests.
+pytest_plugins = ["tests.server.browser.harness"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

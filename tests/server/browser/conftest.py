@@ -24,7 +24,7 @@ from server.db.engine import make_engine, migrate
 from server.health.listener import HealthListener
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
-from tests.server.browser.harness import LiveServer, chromium_or_skip
+from tests.server.browser.harness import LiveServer
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import staff
 
@@ -36,26 +36,6 @@ def database_url(tmp_path: Any) -> str:
     migrate(engine)
     engine.dispose()
     return url
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    pg = context.new_page()
-    yield pg
-    context.close()
 
 
 PASSWORD = "correct horse battery"

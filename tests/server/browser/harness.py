@@ -1,4 +1,5 @@
-"""Browser-test harness: a real uvicorn server in a thread, and headless Chromium.
+"""Browser-test harness: a real uvicorn server in a thread, and headless Chromium (the
+``chromium`` and ``page`` fixtures, imported by the console's and the station display's tests).
 
 The browser is Debian's ``/usr/bin/chromium`` driven by Playwright (its own browser download
 is never used). A test that cannot find it skips, which CI counts as a failure.
@@ -9,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -63,6 +65,28 @@ def chromium_or_skip() -> str:
     if not CHROMIUM.exists() or shutil.which("chromium") is None:
         pytest.skip("Debian's chromium is not installed (make test installs it)")
     return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, under Playwright, once per test session."""
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser context and page; actions and waits time out after 15 s."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
 
 
 def screenshot(page: object, name: str) -> Path:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from schemas.clock import SYSTEM_CLOCK
+
 if TYPE_CHECKING:
     from devices.sim.scales import ScaleSimulator
     from devices.sim.uhf import UhfModuleSim
@@ -51,7 +53,14 @@ def _register_people(engine: Any) -> None:
     from server.store.users import register_user
 
     register_user(
-        engine, LICENCE, MANAGER, "Ana Chen", "account_manager", date(2024, 1, 15), "State"
+        engine,
+        LICENCE,
+        MANAGER,
+        "Ana Chen",
+        "account_manager",
+        date(2024, 1, 15),
+        "State",
+        clock=SYSTEM_CLOCK,
     )
     for user_id, (name, _station) in WORKERS.items():
         register_user(
@@ -63,6 +72,7 @@ def _register_people(engine: Any) -> None:
             date(2024, 1, 22),
             "Ana Chen (account manager)",
             operator_id=MANAGER,
+            clock=SYSTEM_CLOCK,
         )
 
 
@@ -83,6 +93,7 @@ def _station_config(
         "licence": LICENCE,
         "station_id": station,
         "location": location,
+        "time_zone": "America/Los_Angeles",
         "kind": "demo",
         "data_dir": str((workdir / station).resolve()),
         "broker": {"url": f"mqtt://127.0.0.1:{broker_port}"},
@@ -370,6 +381,7 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
         name="Demo Farm LLC",
         jurisdiction="OR",
         timezone="America/Los_Angeles",
+        now=SYSTEM_CLOCK.now(),
     )
     _register_people(engine)
     engine.dispose()

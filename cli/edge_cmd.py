@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from schemas.clock import SYSTEM_CLOCK
+
 edge_app = typer.Typer(
     help="The station agent (Raspberry Pi): devices, workflows, outbox, display.",
     invoke_without_command=True,
@@ -48,7 +50,7 @@ def run(
     station = _load(config)
     assert isinstance(station, StationConfig)
     try:
-        agent = Agent(station)
+        agent = Agent(station, clock=SYSTEM_CLOCK)  # the one clock of this process
     except (AgentError, OutboxError) as err:
         typer.secho(str(err), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from err

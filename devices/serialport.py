@@ -7,7 +7,7 @@ call to :meth:`SerialTransport.read` or :meth:`write` tries to reopen it, at mos
 ``reopen_interval`` seconds, so a driver loop simply keeps calling.
 
 Why reopen by path: on a Pi a replugged USB adapter may come back as another ``ttyUSBn``;
-``/dev/serial/by-id/...`` follows it (see ``../shared/FACTS.md``).
+``/dev/serial/by-id/...`` follows it (see ``docs/platform-facts.md``).
 """
 
 import os

@@ -19,7 +19,7 @@ forgets a loss nor records it twice.
 """
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -110,7 +110,3 @@ class AccessTracker:
         if self.offline and self.loss is not None:
             return self.loss.lost_at
         return self.down_since
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -39,6 +39,7 @@ from edge.sender import AckVerdict, Sender
 from edge.session import Session, SignInError
 from edge.view import banner, prompt_view, warnings
 from schemas.acks import Ack, Outcome
+from schemas.clock import Clock
 from schemas.events import EventEnvelope
 from schemas.status import StationState, StationStatus
 
@@ -90,12 +91,14 @@ class _PubAck:
 
 
 class Agent:
-    def __init__(self, config: StationConfig) -> None:
+    def __init__(self, config: StationConfig, *, clock: Clock) -> None:
         self.config = config
+        self.clock = clock  # every time the station stamps or shows reads this
         self.version = software_version()
         self.inbox: queue.Queue[object] = queue.Queue()
         self.outbox = Outbox(
             config.outbox_path,
+            clock=clock,
             capacity=config.outbox.capacity,
             warn_ratio=config.outbox.warn_ratio,
         )
@@ -120,6 +123,7 @@ class Agent:
                 on_ack=lambda ack: self.inbox.put(_AckIn(ack)),
                 tls=tls,
                 keepalive=broker.keepalive_s,
+                clock=clock,
             )
         except (OSError, ValueError, ConfigError) as err:  # ssl.SSLError is an OSError
             self.outbox.close()
@@ -132,13 +136,14 @@ class Agent:
             self.link,
             window=config.outbox.window,
             resend_after_s=config.outbox.resend_after_s,
+            clock=clock,
         )
         last_ack = self.outbox.meta("last_ack_at")
         self.sender.last_ack_at = None if last_ack is None else datetime.fromisoformat(last_ack)
         self.access = AccessTracker(
             config.access.lost_after_s,
             Loss.from_json(self.outbox.meta("access")),
-            datetime.now(UTC),
+            self.clock.now(),
         )
         self.session = Session(config.operators, config.sign_in)
         self.devices = DeviceHub(config, self.inbox.put)
@@ -226,7 +231,11 @@ class Agent:
         elif isinstance(item, TagSeen):
             self._on_tag(item.uid, item.device_id)
         elif isinstance(item, CodeSeen):
-            self.last_scan = {"uid": item.text, "device": item.device_id, "at": _now_iso()}
+            self.last_scan = {
+                "uid": item.text,
+                "device": item.device_id,
+                "at": self.clock.now().isoformat(),
+            }
             self._refuse(f"Barcode {item.text!r} is not a tag UID")
         elif isinstance(item, DeviceProblem):
             self._on_device_problem(item)
@@ -245,10 +254,10 @@ class Agent:
             self._status_sent = None  # publish a fresh online status now
         elif isinstance(item, _LinkDown):
             log.warning("broker link down: %s", item.cause)
-            self.access.link_down(item.cause, datetime.now(UTC))
+            self.access.link_down(item.cause, self.clock.now())
 
     def _on_tag(self, uid: str, device_id: str) -> None:
-        self.last_scan = {"uid": uid, "device": device_id, "at": _now_iso()}
+        self.last_scan = {"uid": uid, "device": device_id, "at": self.clock.now().isoformat()}
         if self.session.is_badge(uid):
             try:
                 holder = self.session.badge(uid)
@@ -326,7 +335,7 @@ class Agent:
                 return self._refuse(f"No mode {body.get('mode')!r}")
             if mode not in self.config.workflows:
                 return self._refuse(f"{TITLES[mode]} is not done at this station")
-            self.mode, self.flow = mode, make_flow(mode, self.config, self.memory)
+            self.mode, self.flow = mode, make_flow(mode, self.config, self.memory, self.clock)
             return {"ok": True, "message": TITLES[mode]}
         if self.flow is None:
             return self._refuse("Choose what you are doing first (a mode at the top)")
@@ -336,7 +345,7 @@ class Agent:
             )
         if action == "scan":  # a tag's printed number typed in (an unreadable tag)
             uid = str(body.get("uid", "")).strip().upper()
-            self.last_scan = {"uid": uid, "device": "keyboard", "at": _now_iso()}
+            self.last_scan = {"uid": uid, "device": "keyboard", "at": self.clock.now().isoformat()}
             if len(uid) != TAG_LENGTH or not uid.isalnum():
                 return self._refuse(f"{uid!r} is not a 24-character tag UID")
             return self._apply(self.flow.tag(uid))
@@ -379,7 +388,7 @@ class Agent:
                     "device_id": self._device_for(payload),
                     "operator_id": operator.user_id,
                     "sequence": sequence,
-                    "occurred_at": datetime.now(UTC),
+                    "occurred_at": self.clock.now(),
                     "payload": payload,
                 }
             )
@@ -429,9 +438,9 @@ class Agent:
             # The backlog: every event waiting now (before this ack removes one) was recorded
             # during the loss, or was waiting to be entered when it began.
             loss.backlog = self.outbox.count_waiting(exclude=loss.event_id)
-        restored = self.access.ack_received(datetime.now(UTC))
+        restored = self.access.ack_received(self.clock.now())
         result = self.sender.on_ack(ack)
-        self.outbox.set_meta("last_ack_at", _now_iso())
+        self.outbox.set_meta("last_ack_at", self.clock.now().isoformat())
         if restored and loss is not None:
             log.info("access restored; %s event(s) were recorded meanwhile", loss.backlog)
             self.outbox.set_meta("access", loss.to_json())
@@ -510,7 +519,7 @@ class Agent:
 
     def _tick(self) -> None:
         self.sender.pump()
-        now = datetime.now(UTC)
+        now = self.clock.now()
         if self.access.check(self.sender.waiting_since(), now):
             loss = self.access.loss
             assert loss is not None
@@ -526,7 +535,7 @@ class Agent:
     def _status(self, state: StationState, message: str | None = None) -> StationStatus:
         return StationStatus(
             state=state,
-            at=datetime.now(UTC),
+            at=self.clock.now(),
             software_version=self.version,
             outbox_depth=self.outbox.depth,
             outbox_capacity=self.outbox.capacity,
@@ -559,7 +568,7 @@ class Agent:
             "state": state,
             "title": title,
             "message": message,
-            "at": _now_iso(),
+            "at": self.clock.now().isoformat(),
             **extra,
         }
 
@@ -597,14 +606,10 @@ class Agent:
             "alerts": list(self.alerts),
             "online": connected and not self.access.offline,
             "access_lost": self.access.offline,
-            "banner": banner(connected, self.access, depth),
+            "banner": banner(connected, self.access, depth, self.config.time_zone),
             "waiting": depth,
             "capacity": self.outbox.capacity,
             "filling": self.outbox.filling,
             "warnings": self._warnings(),
             "devices": dict(self.devices.states),
         }
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat()

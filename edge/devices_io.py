@@ -10,7 +10,7 @@ What is posted (the agent's controller thread handles them in order):
 Drivers come from ``devices`` by URL (:func:`devices.registry.open_device`). A device that
 is missing at start or lost later is retried every ``RETRY_S`` seconds: the drivers reopen by
 themselves, and this loop never gives up (a broad ``except`` at the top of each loop logs the
-traceback and keeps the station alive, as STYLE.md rule 7 says).
+traceback and keeps the station alive, a broad except only at the top of a loop).
 """
 
 import logging

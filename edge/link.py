@@ -7,7 +7,7 @@ last will so the broker announces a station that vanished.
 The link keeps a persistent session (``clean_start=False``, one day's expiry) so an ack the
 server sends while the station is briefly away waits at the broker. It does **not** keep
 events: paho's own queue is memory only and bounded by 16-bit message ids
-(``../shared/FACTS.md``). Durability is the outbox's job; this link reports failure instead
+(``docs/platform-facts.md``). Durability is the outbox's job; this link reports failure instead
 of queueing forever (:class:`LinkError`).
 
 The agent uses :meth:`StationLink.start` (connect in the background and keep retrying: a
@@ -26,7 +26,6 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
 from schemas.acks import Ack
+from schemas.clock import Clock
 from schemas.events import EventEnvelope
 from schemas.status import StationState, StationStatus
 from schemas.topics import Channel, topic
@@ -72,6 +72,7 @@ class StationLink:
         on_ack: Callable[[Ack], None] | None = None,
         tls: TlsFiles | None = None,
         keepalive: int = 15,
+        clock: Clock,
     ) -> None:
         self.licence = licence
         self.station_id = station_id
@@ -105,7 +106,8 @@ class StationLink:
             self._client.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file)
         if username is not None:
             self._client.username_pw_set(username, password)
-        offline = StationStatus(state=StationState.OFFLINE, at=datetime.now(UTC))
+        # The will is stamped when the link is made: the broker sends it, unchanged, later.
+        offline = StationStatus(state=StationState.OFFLINE, at=clock.now())
         self._client.will_set(self.status_topic, offline.model_dump_json(), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
 
@@ -187,7 +189,7 @@ class StationLink:
         """Publish QoS 1; returns paho's message id. Raises LinkError if paho refuses it."""
         info = self._client.publish(topic_name or self.events_topic, payload, qos=1)
         # paho does not raise: with 65,535 messages in flight it returns MQTT_ERR_QUEUE_SIZE
-        # and never sends (../shared/FACTS.md). NO_CONN means queued in memory until reconnect.
+        # and never sends (docs/platform-facts.md). NO_CONN means queued in memory until reconnect.
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise LinkError(f"the broker link refused the event: {mqtt.error_string(info.rc)}")
         return int(info.mid)
@@ -204,6 +206,6 @@ class StationLink:
 
 
 def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
-    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (../shared/FACTS.md).
+    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (docs/platform-facts.md).
     if isinstance(sock, socket.socket):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -41,7 +41,7 @@ Text = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=1, max_
 def new_event_id() -> str:
     """Return a new UUIDv7 (RFC 9562) as a canonical lowercase string.
 
-    Time-ordered ids keep database index inserts local (see ``../shared/FACTS.md``): the first
+    Time-ordered ids keep database index inserts local (see ``docs/platform-facts.md``): the first
     48 bits are the Unix time in milliseconds, then the version and variant bits, then 74
     random bits.
     """

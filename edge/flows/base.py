@@ -21,6 +21,7 @@ from typing import Any
 
 from devices.base import WeightReading
 from edge.config import StationConfig
+from schemas.clock import Clock
 
 Record = dict[str, Any]
 
@@ -114,9 +115,10 @@ class Flow:
 
     title = ""
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
         self.config = config
         self.memory = memory
+        self.clock = clock  # stamps what the flow remembers and names (batch, harvest day)
         self.scale_id = config.scale_id or "scale"
 
     def prompt(self) -> Prompt:

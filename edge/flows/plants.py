@@ -1,10 +1,9 @@
 """Workflows without the scale: start a batch, tag plants, change phase, move, receive tags."""
 
-from datetime import datetime
-
 from devices.uid import TAG_LENGTH
 from edge.config import StationConfig
 from edge.flows.base import Choice, FloorMemory, Flow, InputField, Prompt, Result, short_uid
+from schemas.clock import Clock, local_time
 from schemas.events import PlantOrigin, TagType, tag_range
 
 ORIGIN_LABELS = {
@@ -30,12 +29,13 @@ class StartBatch(Flow):
 
     title = "Start a plant batch"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.values: dict[str, str] = {"location": config.location, "batch_id": self._new_id()}
 
     def _new_id(self) -> str:
-        return f"B-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        local = local_time(self.clock.now(), self.config.time_zone)  # the premises' wall clock
+        return f"B-{local.strftime('%Y%m%d-%H%M%S')}"
 
     def prompt(self) -> Prompt:
         v = self.values
@@ -93,8 +93,8 @@ class TagPlants(Flow):
 
     title = "Tag plants"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.batch_id: str | None = memory.batches[0] if memory.batches else None
         self.tagged: list[str] = []
 
@@ -132,8 +132,10 @@ class TagPlants(Flow):
 class ScanPlants(Flow):
     """Scan plants, choose the phase and/or room, then Done records them in one event."""
 
-    def __init__(self, config: StationConfig, memory: FloorMemory, *, phase: bool) -> None:
-        super().__init__(config, memory)
+    def __init__(
+        self, config: StationConfig, memory: FloorMemory, clock: Clock, *, phase: bool
+    ) -> None:
+        super().__init__(config, memory, clock)
         self.with_phase = phase
         self.title = "Change phase" if phase else "Move plants"
         self.uids: list[str] = []
@@ -206,8 +208,8 @@ class ReceiveTags(Flow):
 
     title = "Receive tags"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.tag_type = TagType.PLANT.value
         self.as_list = False
         self.uids: list[str] = []

@@ -11,13 +11,13 @@ person's standing checked (trained, not cancelled, not disabled): that answer re
 someone who does not know the password.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from schemas.clock import Clock
 from server.accounts import lockout, sessions, store
 from server.accounts.errors import (
     AccessRefused,
@@ -28,10 +28,6 @@ from server.accounts.errors import (
 from server.accounts.passwords import Passwords, check_policy
 from server.accounts.roles import AccessRole, AccountKind, Principal
 from server.accounts.roster import Roster
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +46,7 @@ class Authenticator:
         roster: Roster,
         policy: lockout.LockoutPolicy | None = None,
         session_lifetime_s: float = 12 * 3600,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self.engine = engine
         self.passwords = passwords
@@ -62,7 +58,7 @@ class Authenticator:
     def sign_in(self, login: str, password: str) -> SignedIn:
         """Check the password and open a session. Raises BadCredentials, SignInThrottled or
         AccessRefused (see :mod:`server.accounts.errors`)."""
-        now = self.clock()
+        now = self.clock.now()
         with self.engine.begin() as conn:
             account = store.by_login(conn, login) if len(login) <= 64 else None
             if account is None:
@@ -99,7 +95,7 @@ class Authenticator:
             raise NotSignedIn("the session token is malformed; sign in again")
         key = sessions.digest(token)
         with self.engine.connect() as conn:
-            account_id = sessions.live_account(conn, key, self.clock())
+            account_id = sessions.live_account(conn, key, self.clock.now())
             account = None if account_id is None else store.by_id(conn, account_id)
             if account is None:
                 raise NotSignedIn("your session has ended; sign in again")
@@ -111,12 +107,12 @@ class Authenticator:
     def sign_out(self, token: str) -> None:
         if sessions.well_formed(token):
             with self.engine.begin() as conn:
-                sessions.revoke(conn, sessions.digest(token), self.clock())
+                sessions.revoke(conn, sessions.digest(token), self.clock.now())
 
     def revoke(self, principal: Principal) -> None:
         """End the session ``principal`` came with (sign-out of a resolved request)."""
         with self.engine.begin() as conn:
-            sessions.revoke(conn, principal.token_sha256, self.clock())
+            sessions.revoke(conn, principal.token_sha256, self.clock.now())
 
     def change_password(self, principal: Principal, current: str, new: str) -> None:
         """The signed-in person changes their own password; their other sessions end."""
@@ -129,7 +125,7 @@ class Authenticator:
                 conn,
                 principal.account_id,
                 self.passwords.hash(new),
-                self.clock(),
+                self.clock.now(),
                 keep=principal.token_sha256,
             )
 

@@ -6,15 +6,13 @@ own database. OpenAPI is served at ``/openapi.json``, the interactive documentat
 ``/docs``; the routes live under ``/api/v1`` (see ``docs/api.md``).
 """
 
-from collections.abc import Callable
-from datetime import datetime
-
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
+from schemas.clock import Clock
 from server import console
 from server.accounts.roster import DbRoster, Roster
-from server.accounts.service import Authenticator, utcnow
+from server.accounts.service import Authenticator
 from server.api import errors
 from server.api.routes import (
     audit,
@@ -59,7 +57,7 @@ def create_app(
     engine: Engine,
     *,
     roster: Roster | None = None,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock,
 ) -> FastAPI:
     """The API on ``engine`` (already migrated). ``clock`` gives aware UTC times; tests pass
     a fixed one to move through lockouts and session expiry. ``roster`` defaults to the

@@ -4,9 +4,7 @@ All of them come from ``app.state`` (set by :func:`server.api.app.create_app`), 
 module globals, so a test builds an app on its own database and clock.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome, Violation
+from schemas.clock import Clock
 from schemas.events import Payload
 from server.accounts.deps import Scope
 from server.api.errors import EventRejected
@@ -31,14 +30,14 @@ def get_settings(request: Request) -> ServerSettings:
     return settings
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
-    clock: Callable[[], datetime] = request.app.state.clock
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
     return clock
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
-ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 class Recorded(BaseModel):
@@ -58,7 +57,7 @@ class Recorder:
     (ACCOUNTABLE), under the pseudo-station ``console``."""
 
     engine: Engine
-    clock: Callable[[], datetime]
+    clock: Clock
 
     def __call__(self, scope: Scope, payload: Payload) -> Recorded:
         """Raises EventRejected (422 with the violations) when a rule refuses the event; the

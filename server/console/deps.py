@@ -1,4 +1,4 @@
-"""FastAPI dependencies of the console pages: the engine and the signed-in viewer.
+"""FastAPI dependencies of the console pages: the engine, the clock and the signed-in viewer.
 
 Both come from the app's state, set where the app is built: ``app.state.engine`` and
 ``app.state.console_viewers``, a :class:`ViewerSource` that turns a request (its session
@@ -11,6 +11,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.engine import Engine
 
+from schemas.clock import Clock
 from server.console.viewer import Viewer
 
 SIGN_IN = "/console/sign-in"
@@ -21,6 +22,14 @@ class ViewerSource(Protocol):
         """The signed-in viewer of ``request``, or None when nobody is (or the session
         ended: expired, signed out, or the person was cancelled)."""
         ...
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's clock (``app.state.clock``): every "now" and "today" of a page reads it."""
+    clock = getattr(request.app.state, "clock", None)
+    if not isinstance(clock, Clock):
+        raise RuntimeError("the app has no clock (app.state.clock); build it in the lifespan")
+    return clock
 
 
 def get_engine(request: Request) -> Engine:
@@ -63,4 +72,5 @@ def same_origin(request: Request) -> None:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]

@@ -13,7 +13,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from schemas.records import UserCancelled
-from server.console.deps import EngineDep, ViewerDep, same_origin
+from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router
 from server.console.queries.users import roster
 from server.console.viewer import Viewer
@@ -43,6 +43,7 @@ def cancel_user(
     user_id: str,
     viewer: ViewerDep,
     engine: EngineDep,
+    clock: ClockDep,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> RedirectResponse:
     back = "/console/users"
@@ -59,7 +60,11 @@ def cancel_user(
         )
     [licence] = viewer.licences
     ack = submit(
-        engine, licence, viewer.user_id, UserCancelled(user_id=user_id, reason=reason.strip())
+        engine,
+        licence,
+        viewer.user_id,
+        UserCancelled(user_id=user_id, reason=reason.strip()),
+        clock=clock,
     )
     if ack.violations:
         why = "; ".join(f"{v.rule_id}: {v.message}" for v in ack.violations)

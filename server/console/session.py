@@ -8,7 +8,6 @@ is also what protects the console's forms from cross-site requests). Every reque
 session again, so a cancelled user, an expired session or a sign-out ends access at once.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from server.accounts.errors import AccessRefused, BadCredentials, NotSignedIn, SignInThrottled
 from server.accounts.roles import AccessRole, Principal
 from server.accounts.service import Authenticator
-from server.console.deps import same_origin
+from server.console.deps import get_clock, same_origin
 from server.console.render import render
 from server.console.viewer import Viewer
 
@@ -102,7 +101,7 @@ def sign_in(
     response.set_cookie(
         COOKIE,
         signed_in.token,
-        max_age=max(0, int((signed_in.expires_at - datetime.now(UTC)).total_seconds())),
+        max_age=max(0, int((signed_in.expires_at - get_clock(request).now()).total_seconds())),
         path="/console",
         httponly=True,
         samesite="strict",

@@ -1,7 +1,7 @@
 """Engine construction and migrations.
 
 SQLite (the default, for a single site) is opened in WAL mode with ``synchronous=NORMAL``,
-a 64 MiB page cache and foreign keys on (see ``../shared/FACTS.md``), and every transaction
+a 64 MiB page cache and foreign keys on (see ``docs/platform-facts.md``), and every transaction
 starts with ``BEGIN IMMEDIATE``: writers queue for the one write lock at the start, instead of
 failing with "database is locked" half way through. PostgreSQL (production) is reached with
 ``postgresql+psycopg://``.

@@ -1,10 +1,10 @@
-"""The section B deadlines of RULES.md, one pure function each.
+"""The section B deadlines of the rule catalogue (`docs/rules.md`), one pure function each.
 
 A definition takes a :class:`~server.deadlines.model.Context` (an accepted event, when it
 reached the service, the licensee's calendar, read-only facts) and returns the notifications to
 open or resolve. It never writes: the engine applies what it returns. Each is registered with
 :func:`deadline` under its rule ID, with the event kinds that open and resolve it; the citation
-and the deadline's length come from :mod:`server.rules.catalogue`, the single copy of RULES.md.
+and the deadline's length come from :mod:`server.rules.catalogue`, the project's one rule catalogue.
 
 Two deadlines are also opened by the periodic sweep (:mod:`server.deadlines.sweep`):
 DAILY-RECONCILE, every business day, and TAG-SUPPLY, when stock runs low.

@@ -1,7 +1,7 @@
 """Decide, store and answer station events, exactly once and in each station's order.
 
 One call to :meth:`Pipeline.process` handles a batch of messages in **one transaction**
-(round trips, not fsync, are what cost on PostgreSQL: ``../shared/FACTS.md``). For each event:
+(round trips, not fsync, are what cost on PostgreSQL: ``docs/platform-facts.md``). For each event:
 
 1. **Licensee lock.** The transaction first locks the row of every licensee in the batch
    (``SELECT ... FOR UPDATE``, in licence order, so two processes cannot deadlock; SQLite's
@@ -33,15 +33,16 @@ The caller publishes the replies only after the commit, and acknowledges the bro
 """
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, ContractRule, Outcome, Violation
+from schemas.clock import Clock
 from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
@@ -104,17 +105,13 @@ class _Txn:
         return self.states[licence]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Pipeline:
     def __init__(
         self,
         engine: Engine,
         *,
         rules: Iterable[Rule] | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
         deadlines: DeadlineEngine | None = None,
     ) -> None:
         self.engine = engine
@@ -159,7 +156,7 @@ class Pipeline:
         concurrent submissions never collide. ``occurred_at`` defaults to now. Raises
         ValidationError when the envelope cannot be built (a bad ``operator_id``, say).
         """
-        now = self.clock()
+        now = self.clock.now()
         result = BatchResult()
         with self.engine.begin() as conn:
             txn = _Txn(conn, _lock_licensees(conn, [licence]))
@@ -313,7 +310,7 @@ class Pipeline:
         if outcome is Outcome.ACCEPTED:
             projections.apply(conn, ev, position)
             state.changed(ev.kind)
-            notices = self.deadlines.after_event(conn, ev, parsed.received_at, self.clock())
+            notices = self.deadlines.after_event(conn, ev, parsed.received_at, self.clock.now())
         result.applied += 1
         result.replies.append(
             Reply(

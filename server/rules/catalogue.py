@@ -1,9 +1,12 @@
-"""Every rule of ``../shared/regulations/RULES.md`` (sections A, B and C) as data.
+"""Every rule seedtrace knows (sections A, B and C of ``docs/rules.md``) as data: the project's
+own rule catalogue, with each rule's stable ID and the regulation it comes from.
 
 The catalogue is the list of what seedtrace must enforce; :data:`server.rules.REGISTRY` is what
 it enforces today, and :data:`server.deadlines.DEADLINES` the deadlines it follows. An entry is
 implemented when its ID is registered in one of them, never by a flag here.
-Citations are copied exactly from RULES.md (a test compares them).
+Citations name the regulation itself (OAR 845-025, CCR title 3 §§ 8400-8409, the DCP's
+announcement); the team's distillation of those texts is cross-checked by a test where it
+is present beside the checkout.
 
 Rule packs: a rule belongs to OR's pack when its citation cites Oregon, to CA's when it cites
 California, and to every pack when it is in the **record-soundness baseline**
@@ -12,7 +15,7 @@ two items, two batches with one identifier, a plant harvested twice, a package f
 unknown operator, a correction that erases its original). The current state is computed from the
 events on the assumption that these hold, so no jurisdiction can go without them, whichever
 texts happen to cite them (TAG-ONE-ITEM cites only California, BATCH-ID-UNIQUE only Oregon).
-Connecticut has, in this folder, only the DCP's 2021 announcement of BioTrack, which
+For Connecticut, the texts we work from are only the DCP's 2021 announcement of BioTrack, which
 sets no deadlines and no detailed duties. What it does say: cannabis is tracked "from when it is
 first planted as a seed or clone to the point of sale" as it is "grown, manufactured into other
 products, packaged, tested, and sold" (ENTRY-FROM-ORIGIN, PHASE-ORDER, PRODUCT-FROM-HARVEST);
@@ -149,7 +152,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     # A. Ingest invariants
     _a(
         "BATCH-MAX-100",
-        "OR Cultivation Batches (1)-(2); CA 8403(b)(1)",
+        "OR Cultivation Batches (2); CA 8403(b)(1)",
         "A batch holds at most 100 immature plants at any one time.",
     ),
     _a(

@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from schemas.clock import ManualClock
 from server.api.app import create_app
 from server.config import ServerSettings
-from tests.api.conftest import Clock
 from tests.deploy.conftest import (  # noqa: F401
     INGEST,
     ROSTER,
@@ -71,7 +71,7 @@ def test_no_password_or_hash_is_ever_listed(
 
 
 def test_a_roster_account_without_a_hash_is_reported_not_a_server_error(
-    app: object, engine: Engine, clock: Clock, manager: Headers, tmp_path: Path
+    app: object, engine: Engine, clock: ManualClock, manager: Headers, tmp_path: Path
 ) -> None:
     roster = tmp_path / "broker-accounts.toml"
     roster.write_text(ROSTER)
@@ -94,7 +94,7 @@ def test_a_roster_account_without_a_hash_is_reported_not_a_server_error(
 @pytest.mark.broker
 def test_mosquitto_lets_in_exactly_the_credentials_the_api_issued(
     engine: Engine,
-    clock: Clock,
+    clock: ManualClock,
     manager: Headers,
     secure_broker: SecureBroker,  # noqa: F811
     tmp_path: Path,

@@ -21,6 +21,7 @@ def minimal(**changes: Any) -> dict[str, Any]:
         "licence": "OR-1001",
         "station_id": "veg-1",
         "location": "Veg Room 1",
+        "time_zone": "America/Los_Angeles",
         "workflows": ["tag_plants"],
         "devices": {"reader-1": {"url": "uhf:///dev/ttyUSB0", "role": "tags"}},
     }

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from server.deadlines import Category, NotificationPublic, State
 from server.rules.catalogue import CATALOGUE
 from server.store.licensees import add_licensee
+from tests.pinned import START
 from tests.server.desk import (
     OR_LICENCE,
     Desk,
@@ -202,6 +203,7 @@ def _unstaffed(engine: Engine) -> Desk:
         name="Sierra Seedlings",
         jurisdiction="CA",
         timezone="America/Los_Angeles",
+        now=START,
     )
     return Desk(engine, licence="CA-3003")
 
@@ -368,7 +370,12 @@ def test_daily_reconcile_follows_the_configured_close_and_the_licensure_grace(
 
 def test_daily_reconcile_not_in_connecticut(engine: Engine) -> None:
     add_licensee(
-        engine, licence="CT-4004", name="Nutmeg", jurisdiction="CT", timezone="America/New_York"
+        engine,
+        licence="CT-4004",
+        name="Nutmeg",
+        jurisdiction="CT",
+        timezone="America/New_York",
+        now=START,
     )
     desk = Desk(engine, "CT-4004")
     desk.registered_on(la(2026, 11, 30, 5, 0))

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from cli.main import app
+from schemas.clock import SYSTEM_CLOCK
 from server.db.engine import current_revision
 from server.ingest.pipeline import Pipeline
 from server.store.rebuild import snapshot, verify
@@ -26,7 +27,7 @@ from tests.server.test_pipeline import grow, run
     ],
 )
 def test_the_database_refuses_to_change_the_event_log(engine: Engine, statement: str) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     run(
         pipeline,
         station,
@@ -47,14 +48,14 @@ def test_truncate_is_refused_on_postgresql(engine: Engine) -> None:
         with pytest.raises(exc.OperationalError), engine.begin() as conn:
             conn.execute(sa.text("TRUNCATE event_log"))
         return
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     run(pipeline, station, station.event(batch_created("B-1", 5)))
     with pytest.raises(exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE event_log"))
 
 
 def test_rebuild_from_the_log_reproduces_the_projections(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     uids = grow(pipeline, station, n_plants=4)
     run(
         pipeline,
@@ -74,7 +75,7 @@ def test_rebuild_from_the_log_reproduces_the_projections(engine: Engine) -> None
 
 
 def test_rebuild_reports_a_projection_that_drifted(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     grow(pipeline, station, n_plants=2)
     with engine.begin() as conn:  # someone edits current state behind the log's back
         conn.execute(sa.text("UPDATE plants SET phase = 'vegetative'"))
@@ -91,7 +92,7 @@ def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> Non
     up = runner.invoke(app, ["db", "upgrade", "--database-url", database_url])
     assert up.exit_code == 0, up.output
     assert f"revision {current_revision(engine)}" in up.output
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     grow(pipeline, station, n_plants=2)
     result = runner.invoke(app, ["db", "rebuild", "--check", "--database-url", database_url])
     assert result.exit_code == 0, result.output

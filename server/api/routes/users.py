@@ -291,7 +291,7 @@ def register_user(
             licence=scope.licence,
             user_id=body.user_id,
             password=body.password,
-            now=clock(),
+            now=clock.now(),
             login=login,
         )
     return Registered(recorded=recorded, login=login)
@@ -356,14 +356,14 @@ def set_user_password(
                     licence=scope.licence,
                     user_id=user_id,
                     password=body.password,
-                    now=clock(),
+                    now=clock.now(),
                     login=body.login,
                 )
             else:
                 if body.login is not None and body.login != account.login:
                     raise Invalid("body", "login", "the user already has a log-on")
                 manage.set_password(
-                    conn, passwords, login=account.login, password=body.password, now=clock()
+                    conn, passwords, login=account.login, password=body.password, now=clock.now()
                 )
         except WeakPassword as err:
             raise Invalid("body", "password", str(err).removeprefix("password: ")) from err

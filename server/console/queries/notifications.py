@@ -41,7 +41,7 @@ class Item:
     @property
     def may_dismiss(self) -> bool:
         """What the deadline store allows: informational any time, compliance once resolved.
-        The button is shown either way; the store's refusal says why (RULES.md section B)."""
+        The button is shown either way; the store's refusal says why (docs/rules.md, section B)."""
         return self.n.state is not State.DISMISSED
 
 

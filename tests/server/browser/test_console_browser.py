@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from edge.link import StationLink
+from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
 from server.console.queries import audit
 from tests.server.browser.conftest import REGULATOR, Site
@@ -38,7 +39,7 @@ def test_a_scan_published_over_mqtt_appears_in_the_live_feed(site: Site, page: A
     page.get_by_role("status").filter(has_text="Live").wait_for()
     page.evaluate("window.notReloaded = true")
     station = Station("veg-2", LICENCE)
-    link = StationLink(LICENCE, "veg-2", "127.0.0.1", site.broker.port)
+    link = StationLink(LICENCE, "veg-2", "127.0.0.1", site.broker.port, clock=SYSTEM_CLOCK)
     link.connect()
     try:
         link.publish(station.event(batch_created("B-LIVE", 40)))
@@ -58,7 +59,7 @@ def test_station_health_updates_when_a_station_goes_online(site: Site, page: Any
     site.sign_in(page, "a.chen")
     page.get_by_role("link", name="Stations").click()
     page.get_by_text("No station has reported its status yet.").wait_for()
-    link = StationLink(LICENCE, "dry-1", "127.0.0.1", site.broker.port)
+    link = StationLink(LICENCE, "dry-1", "127.0.0.1", site.broker.port, clock=SYSTEM_CLOCK)
     link.connect()
     try:
         link.publish_status(

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
+from schemas.clock import SYSTEM_CLOCK
 from server.console import charts
 from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.queries.describe import describe_payload
@@ -240,6 +241,7 @@ def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -
                 "replacement": replacement,
             }
         ),
+        clock=SYSTEM_CLOCK,
     )
     assert ack.outcome.value == "accepted", ack
     entries = audit.trail(engine, [LICENCE], PLANTS[0])

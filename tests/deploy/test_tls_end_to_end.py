@@ -183,6 +183,6 @@ def test_without_a_console_account_the_server_runs_with_station_health_off(
 
     engine = make_engine(ingest_over_tls.settings.database_url)
     try:
-        assert _start_health(ingest_over_tls.settings, engine) is None
+        assert _start_health(ingest_over_tls.settings, engine, SYSTEM_CLOCK) is None
     finally:
         engine.dispose()

@@ -210,7 +210,7 @@ def test_a_batch_with_a_failing_event_rolls_back_whole(engine: Engine) -> None:
     station = Station()
     events = [station.event(batch_created("B-1", 5)), station.event(batch_created("B-2", 5))]
     with pytest.raises(RuntimeError):
-        run(Broken(engine), station, *events)
+        run(Broken(engine, clock=SYSTEM_CLOCK), station, *events)
     assert count(engine, "SELECT count(*) FROM event_log WHERE station_id <> 'console'") == 0
     assert count(engine, "SELECT count(*) FROM batches") == 0
 

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from schemas.clock import SYSTEM_CLOCK
+from schemas.clock import SYSTEM_CLOCK, ManualClock
 from server.accounts import manage
 from server.accounts.roster import DbRoster
 from server.api.app import create_app
@@ -86,6 +86,14 @@ def _accounts(app: FastAPI, engine: Engine) -> None:
             oversees=[LICENCE, OTHER_LICENCE],
             now=now,
         )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Chromium cannot be time-travelled (it hangs under libfaketime), so the browser tests run
+    the whole site on the system clock; the licensees are registered at the moment the test
+    starts, as a real licensee is registered before its first day on the floor."""
+    return ManualClock(SYSTEM_CLOCK.now())
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 import server.console
+from schemas.clock import SYSTEM_CLOCK
 from server.config import ServerSettings
 from server.console import live
 from server.console.queries import feed
@@ -35,6 +36,8 @@ def make_app(engine: Engine, viewer: Viewer | None) -> FastAPI:
     app = FastAPI()
     app.state.engine = engine
     app.state.settings = ServerSettings()
+    # The floor these tests build (tests/server/console/day.py) is stamped by the system clock.
+    app.state.clock = SYSTEM_CLOCK
     app.state.console_viewers = Fixed(viewer)
     server.console.mount(app)
     return app

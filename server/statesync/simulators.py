@@ -11,12 +11,13 @@ from types import TracebackType
 from typing import Any, Self
 
 from schemas.clock import Clock
+from server.statesync.biotrack_sim import BioTrackApp
 from server.statesync.faults import FaultSettings, FaultState
 from server.statesync.metrc_sim import MetrcApp
 from server.statesync.simhttp import SimApp, SimServer
 from server.statesync.simstore import SimStore
 
-__all__ = ["MetrcSimulator"]
+__all__ = ["BioTrackSimulator", "MetrcSimulator"]
 
 
 class _Simulator:
@@ -72,4 +73,23 @@ class MetrcSimulator(_Simulator):
         self.app = MetrcApp(
             store, clock, state, vendor_key=vendor_key, rate_limit_per_s=rate_limit_per_s
         )
+        super().__init__(store, self.app, state, clock, host, port)
+
+
+class BioTrackSimulator(_Simulator):
+    """The BioTrack-shaped JSON-RPC simulator (``url`` + ``/serverjson.asp``); ``app`` seeds
+    users (``app.add_user(licence, username, password)``)."""
+
+    def __init__(
+        self,
+        db: str | Path,
+        *,
+        clock: Clock,
+        faults: FaultSettings | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        store = SimStore(db)
+        state = FaultState(faults or FaultSettings(), clock.now())
+        self.app = BioTrackApp(store, clock, state)
         super().__init__(store, self.app, state, clock, host, port)

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from schemas.clock import ManualClock
+from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.metrc_models import LocationCreate
-from server.statesync.simulators import MetrcSimulator
+from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 
 START = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 LICENCE = "020-1000001ABC"
@@ -48,4 +49,21 @@ def client(metrc: MetrcSimulator) -> Iterator[HttpMetrcClient]:
         c.create_locations(
             LICENCE, [LocationCreate(name=n, location_type_name="Default") for n in LOCATIONS]
         )
+        yield c
+
+
+BT_LICENCE = "CT-PROD-0042"
+BT_USER, BT_PASSWORD = "pat.producer", "correct horse battery"
+
+
+@pytest.fixture
+def biotrack(tmp_path: Path, clock: ManualClock) -> Iterator[BioTrackSimulator]:
+    with BioTrackSimulator(tmp_path / "biotrack.db", clock=clock) as sim:
+        sim.app.add_user(BT_LICENCE, BT_USER, BT_PASSWORD)
+        yield sim
+
+
+@pytest.fixture
+def bt(biotrack: BioTrackSimulator) -> Iterator[HttpBioTrackClient]:
+    with HttpBioTrackClient(biotrack.url, BT_LICENCE, BT_USER, BT_PASSWORD, timeout_s=5.0) as c:
         yield c

@@ -158,7 +158,11 @@ class MetrcApp:
             record = {"Name": name, "Licenses": licences, "Permissions": granted}
             s.put_record("user", user_key, record)
 
-    def add_tags(self, licence: str, tag_type: str, labels: list[str]) -> None:
+    def add_tags(
+        self, licence: str, tag_type: str, labels: list[str], *, skip_existing: bool = False
+    ) -> None:
+        """Tags issued to ``licence``; a label it has already is an error unless
+        ``skip_existing`` (a restarted simulator seeded with the same roll)."""
         if tag_type not in ("Plant", "Package"):
             raise ValueError(f"tag type must be Plant or Package, not {tag_type!r}")
         now = self.clock.now()
@@ -167,6 +171,8 @@ class MetrcApp:
                 raise ValueError(f"facility {licence} does not exist; add it first")
             for label in labels:
                 if s.find(licence, "tag", label, active_only=False) is not None:
+                    if skip_existing:
+                        continue
                     raise ValueError(f"tag {label} already exists at {licence}")
                 data = {"Label": label, "TagTypeName": tag_type, "StatusName": "Available"}
                 s.insert(licence, "tag", label, data, now)

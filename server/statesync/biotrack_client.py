@@ -378,3 +378,8 @@ class HttpBioTrackClient:
         if code == ERR_LOGIN:
             raise NotAuthorised(action, [message], code=code)
         raise StateRefused(action, [message], code=code if isinstance(code, int) else None)
+
+
+def _conforms(client: HttpBioTrackClient) -> BioTrackApi:
+    """mypy checks here that the HTTP client satisfies the Protocol."""
+    return client

@@ -95,6 +95,76 @@ class MetrcApi(Protocol):
     def plant_batch(self, licence: str, batch_id: int) -> PlantBatch | None: ...
     def harvest(self, licence: str, harvest_id: int) -> Harvest | None: ...
     def package(self, licence: str, label: str) -> Package | None: ...
+    def plants(
+        self,
+        licence: str,
+        which: Literal["vegetative", "flowering", "inactive"],
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[Plant]: ...
+    def plant_batches(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[PlantBatch]: ...
+    def harvests(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[Harvest]: ...
+    def packages(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[Package]: ...
+    def receipts(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[SalesReceiptRecord]: ...
+    def outgoing_transfers(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[Transfer]: ...
+    def incoming_transfers(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[Transfer]: ...
+    def plant_waste(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[PlantWasteRecord]: ...
+    def harvest_waste(
+        self,
+        licence: str,
+        harvest_id: int,
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[HarvestWasteRecord]: ...
+    def locations(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[MetrcLocation]: ...
+    def available_tags(
+        self,
+        licence: str,
+        tag_type: Literal["plant", "package"],
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[Tag]: ...
+    def names(self, licence: str, path: str) -> list[str]: ...
     def page(
         self,
         licence: str,
@@ -200,42 +270,168 @@ class HttpMetrcClient:
         return self._lookup(f"/packages/v2/{label}", licence, Package)
 
     def plants(
-        self, licence: str, which: Literal["vegetative", "flowering", "inactive"], **kw: Any
+        self,
+        licence: str,
+        which: Literal["vegetative", "flowering", "inactive"],
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
     ) -> Page[Plant]:
-        return self.page(licence, PLANT_LISTS[which], Plant, **kw)
+        return self.page(
+            licence, PLANT_LISTS[which], Plant, window=window, page=page, page_size=page_size
+        )
 
-    def plant_batches(self, licence: str, *, active: bool = True, **kw: Any) -> Page[PlantBatch]:
-        return self.page(licence, _state("/plantbatches/v2", active), PlantBatch, **kw)
+    def plant_batches(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[PlantBatch]:
+        return self.page(
+            licence,
+            _state("/plantbatches/v2", active),
+            PlantBatch,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
-    def harvests(self, licence: str, *, active: bool = True, **kw: Any) -> Page[Harvest]:
-        return self.page(licence, _state("/harvests/v2", active), Harvest, **kw)
+    def harvests(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[Harvest]:
+        return self.page(
+            licence,
+            _state("/harvests/v2", active),
+            Harvest,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
-    def packages(self, licence: str, *, active: bool = True, **kw: Any) -> Page[Package]:
-        return self.page(licence, _state("/packages/v2", active), Package, **kw)
+    def packages(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[Package]:
+        return self.page(
+            licence,
+            _state("/packages/v2", active),
+            Package,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
-    def receipts(self, licence: str, *, active: bool = True, **kw: Any) -> Page[SalesReceiptRecord]:
-        return self.page(licence, _state("/sales/v2/receipts", active), SalesReceiptRecord, **kw)
+    def receipts(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[SalesReceiptRecord]:
+        return self.page(
+            licence,
+            "/sales/v2/receipts/active",
+            SalesReceiptRecord,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
-    def outgoing_transfers(self, licence: str, **kw: Any) -> Page[Transfer]:
-        return self.page(licence, "/transfers/v2/templates/outgoing", Transfer, **kw)
+    def outgoing_transfers(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[Transfer]:
+        return self.page(
+            licence,
+            "/transfers/v2/templates/outgoing",
+            Transfer,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
-    def incoming_transfers(self, licence: str, **kw: Any) -> Page[Transfer]:
-        return self.page(licence, "/transfers/v2/incoming", Transfer, **kw)
+    def incoming_transfers(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[Transfer]:
+        return self.page(
+            licence,
+            "/transfers/v2/incoming",
+            Transfer,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
-    def plant_waste(self, licence: str, **kw: Any) -> Page[PlantWasteRecord]:
-        return self.page(licence, "/plants/v2/waste", PlantWasteRecord, **kw)
+    def plant_waste(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[PlantWasteRecord]:
+        return self.page(
+            licence,
+            "/plants/v2/waste",
+            PlantWasteRecord,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
-    def harvest_waste(self, licence: str, harvest_id: int, **kw: Any) -> Page[HarvestWasteRecord]:
-        params = {"harvestId": str(harvest_id)}
-        return self.page(licence, "/harvests/v2/waste", HarvestWasteRecord, params=params, **kw)
+    def harvest_waste(
+        self,
+        licence: str,
+        harvest_id: int,
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[HarvestWasteRecord]:
+        return self.page(
+            licence,
+            "/harvests/v2/waste",
+            HarvestWasteRecord,
+            window=window,
+            page=page,
+            page_size=page_size,
+            params={"harvestId": str(harvest_id)},
+        )
 
-    def locations(self, licence: str, **kw: Any) -> Page[MetrcLocation]:
-        return self.page(licence, "/locations/v2/active", MetrcLocation, **kw)
+    def locations(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[MetrcLocation]:
+        return self.page(
+            licence,
+            "/locations/v2/active",
+            MetrcLocation,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
     def available_tags(
-        self, licence: str, tag_type: Literal["plant", "package"], **kw: Any
+        self,
+        licence: str,
+        tag_type: Literal["plant", "package"],
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
     ) -> Page[Tag]:
-        return self.page(licence, f"/tags/v2/{tag_type}/available", Tag, **kw)
+        return self.page(
+            licence,
+            f"/tags/v2/{tag_type}/available",
+            Tag,
+            window=window,
+            page=page,
+            page_size=page_size,
+        )
 
     def names(self, licence: str, path: str) -> list[str]:
         """A list of names (waste methods, waste reasons, harvest waste types)."""
@@ -346,3 +542,8 @@ def _messages(response: httpx.Response) -> list[str]:
         else:
             found.append(str(item))
     return found
+
+
+def _conforms(client: HttpMetrcClient) -> MetrcApi:
+    """mypy checks here that the HTTP client satisfies the Protocol."""
+    return client

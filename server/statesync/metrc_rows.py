@@ -3,8 +3,9 @@
 Metrc validates every row of a request and answers all problems at once, as a 400 with a JSON
 array of ``{"row": n, "message": "..."}``; nothing of the request is kept. :class:`RowCheck`
 collects those messages while a handler reads a row; the helpers return None for a missing or
-malformed field (having noted why), so a handler can check everything before it changes
-anything.
+malformed field, or for a reference to something the licence does not have (a location, an
+available tag, an active plant or harvest), having noted why, so a handler can check
+everything before it changes anything.
 
 Weights: Metrc names units in words (``Grams``, ``Ounces``); :data:`UNIT_GRAMS` converts
 exactly, from the same definitions as ``schemas/weights.py``.
@@ -16,9 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from schemas.weights import GRAMS_PER_UNIT, Unit
-from server.statesync.simstore import SimStore
+from server.statesync.simstore import SimObject, SimStore
 
-__all__ = ["UNIT_GRAMS", "RowCheck", "WriteRefused"]
+__all__ = ["UNIT_GRAMS", "RowCheck", "WriteRefused", "next_labels"]
 
 UNIT_GRAMS: dict[str, Decimal] = {
     "Milligrams": GRAMS_PER_UNIT[Unit.MG],
@@ -130,3 +131,55 @@ class RowCheck:
             self.fail(f"{name} must be a non-empty list of objects.")
             return []
         return value
+
+    def location(self, item: dict[str, Any], name: str) -> str | None:
+        """A location name in ``item[name]`` that exists at the licence."""
+        value = self.text(item, name)
+        if value is not None and self.store.find(self.licence, "location", value) is None:
+            self.fail(f"Location '{value}' does not exist at facility {self.licence}.")
+            return None
+        return value
+
+    def tag(self, label: str, tag_type: str) -> SimObject | None:
+        """The licence's available tag ``label`` of ``tag_type`` (Plant or Package)."""
+        tag = self.store.find(self.licence, "tag", label, active_only=False)
+        if tag is None or tag.data["TagTypeName"] != tag_type:
+            self.fail(f"{tag_type} tag {label} is not a tag of facility {self.licence}.")
+            return None
+        if not tag.active:
+            self.fail(f"Tag {label} has already been used.")
+            return None
+        return tag
+
+    def use_tag(self, tag: SimObject) -> None:
+        tag.data["StatusName"] = "Used"
+        tag.data["UsedDateTime"] = self.now.isoformat()
+        self.store.update(tag, self.now, active=False)
+
+    def active(self, kind: str, key: str, what: str) -> SimObject | None:
+        """The active object of ``kind`` with ``key``; noted as a problem if there is none."""
+        obj = self.store.find(self.licence, kind, key)
+        if obj is None:
+            self.fail(f"{what} {key} does not exist or is not active at facility {self.licence}.")
+        return obj
+
+    def harvest_by_id(self, item: dict[str, Any], name: str = "Id") -> SimObject | None:
+        """The active harvest whose id is ``item[name]``."""
+        value = item.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"{name} must be a harvest id; got {value!r}.")
+            return None
+        harvest = self.store.get(self.licence, "harvest", value)
+        if harvest is None or not harvest.active:
+            self.fail(f"Harvest {value} does not exist or is finished at facility {self.licence}.")
+            return None
+        return harvest
+
+
+def next_labels(first: str, count: int) -> list[str]:
+    """``count`` tag labels from ``first``, counting up its trailing digits (a tag roll)."""
+    digits = len(first) - len(first.rstrip("0123456789"))
+    if digits == 0:
+        raise ValueError(f"tag {first} has no trailing digits to count up")
+    prefix, start = first[:-digits], int(first[-digits:])
+    return [f"{prefix}{n:0{digits}d}" for n in range(start, start + count)]

@@ -32,14 +32,9 @@ from typing import Any
 
 from schemas.clock import Clock
 from server.statesync.faults import FaultState
+from server.statesync.metrc_product import WASTE_TYPES
 from server.statesync.metrc_rows import RowCheck, WriteRefused
-from server.statesync.metrc_writes import (
-    PERMISSIONS,
-    WASTE_METHODS,
-    WASTE_REASONS,
-    WASTE_TYPES,
-    WRITES,
-)
+from server.statesync.metrc_writes import PERMISSIONS, WASTE_METHODS, WASTE_REASONS, WRITES
 from server.statesync.simhttp import SimRequest, SimResponse
 from server.statesync.simstore import SimObject, SimStore
 from server.statesync.wire import loads
@@ -66,7 +61,6 @@ _LISTS: dict[str, tuple[tuple[str, ...], bool | None, dict[str, str]]] = {
     "/transfers/v2/templates/outgoing": (("transfer",), None, {}),
     "/transfers/v2/incoming": (("incoming",), None, {}),
     "/sales/v2/receipts/active": (("receipt",), True, {}),
-    "/sales/v2/receipts/inactive": (("receipt",), False, {}),
     "/locations/v2/active": (("location",), True, {}),
     "/tags/v2/plant/available": (("tag",), True, {"TagTypeName": "Plant"}),
     "/tags/v2/package/available": (("tag",), True, {"TagTypeName": "Package"}),

@@ -1,4 +1,8 @@
-"""The Metrc simulator's writes: one handler per row of each POST/PUT/DELETE body.
+"""The Metrc simulator's writes: the endpoint table, and the cultivation handlers (plant
+batches, plants, harvesting, destruction, plant waste); harvests' waste and packages,
+transfers, receipts and locations are in :mod:`server.statesync.metrc_product`.
+
+One handler per row of each POST/PUT/DELETE body.
 
 Each handler reads a row with :class:`server.statesync.metrc_rows.RowCheck`, checks it against
 the licence's current state as Metrc would (the tag must be an available tag of the licence,
@@ -19,10 +23,25 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from server.statesync.metrc_rows import UNIT_GRAMS, RowCheck
-from server.statesync.simstore import SimObject
+from server.statesync.metrc_product import (
+    add_location,
+    finish_harvest,
+    harvest_package,
+    harvest_waste,
+    outgoing_transfer,
+    sales_receipt,
+)
+from server.statesync.metrc_rows import RowCheck, next_labels
 
-__all__ = ["GROWTH_PHASES", "WASTE_METHODS", "WASTE_REASONS", "WASTE_TYPES", "WRITES", "Write"]
+__all__ = [
+    "GROWTH_PHASES",
+    "PERMISSIONS",
+    "WASTE_METHODS",
+    "WASTE_REASONS",
+    "WRITES",
+    "Write",
+    "next_labels",
+]
 
 WASTE_METHODS = ("Grinder", "Compost", "Incinerator", "Other")
 WASTE_REASONS = (
@@ -33,10 +52,8 @@ WASTE_REASONS = (
     "Trimming/Pruning",
     "Other",
 )
-WASTE_TYPES = ("Plant Material", "Stems", "Other")
 BATCH_TYPES = ("Seed", "Clone")
 GROWTH_PHASES = ("Vegetative", "Flowering")
-CUSTOMER_TYPES = ("Consumer", "Patient", "Caregiver", "ExternalPatient")
 
 Handler = Callable[[RowCheck, dict[str, Any]], int | None]
 
@@ -49,65 +66,12 @@ class Write:
         self.handler = handler
 
 
-def _location(c: RowCheck, item: dict[str, Any], name: str) -> str | None:
-    value = c.text(item, name)
-    if value is not None and c.store.find(c.licence, "location", value) is None:
-        c.fail(f"Location '{value}' does not exist at facility {c.licence}.")
-        return None
-    return value
-
-
-def _tag(c: RowCheck, label: str, tag_type: str) -> SimObject | None:
-    tag = c.store.find(c.licence, "tag", label, active_only=False)
-    if tag is None or tag.data["TagTypeName"] != tag_type:
-        c.fail(f"{tag_type} tag {label} is not a tag of facility {c.licence}.")
-        return None
-    if not tag.active:
-        c.fail(f"Tag {label} has already been used.")
-        return None
-    return tag
-
-
-def _use_tag(c: RowCheck, tag: SimObject) -> None:
-    tag.data["StatusName"] = "Used"
-    tag.data["UsedDateTime"] = c.now.isoformat()
-    c.store.update(tag, c.now, active=False)
-
-
-def next_labels(first: str, count: int) -> list[str]:
-    """``count`` tag labels from ``first``, counting up its trailing digits (a tag roll)."""
-    digits = len(first) - len(first.rstrip("0123456789"))
-    if digits == 0:
-        raise ValueError(f"tag {first} has no trailing digits to count up")
-    prefix, start = first[:-digits], int(first[-digits:])
-    return [f"{prefix}{n:0{digits}d}" for n in range(start, start + count)]
-
-
-def _active(c: RowCheck, kind: str, key: str, what: str) -> SimObject | None:
-    obj = c.store.find(c.licence, kind, key)
-    if obj is None:
-        c.fail(f"{what} {key} does not exist or is not active at facility {c.licence}.")
-    return obj
-
-
-def _harvest_by_id(c: RowCheck, item: dict[str, Any], name: str = "Id") -> SimObject | None:
-    value = item.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        c.fail(f"{name} must be a harvest id; got {value!r}.")
-        return None
-    harvest = c.store.get(c.licence, "harvest", value)
-    if harvest is None or not harvest.active:
-        c.fail(f"Harvest {value} does not exist or is finished at facility {c.licence}.")
-        return None
-    return harvest
-
-
 def plantings(c: RowCheck, item: dict[str, Any]) -> int | None:
     name = c.text(item, "Name")
     batch_type = c.choice(item, "Type", BATCH_TYPES)
     count = c.count(item, "Count")
     strain = c.text(item, "Strain")
-    location = _location(c, item, "Location")
+    location = c.location(item, "Location")
     day = c.day(item, "ActualDate")
     if name is not None and c.store.find(c.licence, "plantbatch", name) is not None:
         c.fail(f"Plant Batch {name} already exists.")
@@ -133,9 +97,9 @@ def batch_growth_phase(c: RowCheck, item: dict[str, Any]) -> int | None:
     count = c.count(item, "Count")
     starting = c.text(item, "StartingTag")
     phase = c.choice(item, "GrowthPhase", GROWTH_PHASES)
-    location = _location(c, item, "NewLocation")
+    location = c.location(item, "NewLocation")
     day = c.day(item, "GrowthDate")
-    batch = None if name is None else _active(c, "plantbatch", name, "Plant Batch")
+    batch = None if name is None else c.active("plantbatch", name, "Plant Batch")
     if batch is None or count is None or starting is None:
         return None
     if count > batch.data["UntrackedCount"]:
@@ -149,12 +113,12 @@ def batch_growth_phase(c: RowCheck, item: dict[str, Any]) -> int | None:
     except ValueError as err:
         c.fail(str(err))
         return None
-    tags = [_tag(c, label, "Plant") for label in labels]
+    tags = [c.tag(label, "Plant") for label in labels]
     if None in (phase, location, day) or any(t is None for t in tags):
         return None
     for label, tag in zip(labels, tags, strict=True):
         if tag is not None:
-            _use_tag(c, tag)
+            c.use_tag(tag)
         data = {
             "Label": label,
             "State": "Tracked",
@@ -176,9 +140,9 @@ def batch_growth_phase(c: RowCheck, item: dict[str, Any]) -> int | None:
 def plant_growth_phase(c: RowCheck, item: dict[str, Any]) -> int | None:
     label = c.text(item, "Label")
     phase = c.choice(item, "GrowthPhase", GROWTH_PHASES)
-    location = _location(c, item, "NewLocation")
+    location = c.location(item, "NewLocation")
     day = c.day(item, "GrowthDate")
-    plant = None if label is None else _active(c, "plant", label, "Plant")
+    plant = None if label is None else c.active("plant", label, "Plant")
     if plant is None or phase is None or location is None or day is None:
         return None
     if plant.data["GrowthPhase"] == "Flowering" and phase == "Vegetative":
@@ -191,9 +155,9 @@ def plant_growth_phase(c: RowCheck, item: dict[str, Any]) -> int | None:
 
 def plant_location(c: RowCheck, item: dict[str, Any]) -> int | None:
     label = c.text(item, "Label")
-    location = _location(c, item, "Location")
+    location = c.location(item, "Location")
     day = c.day(item, "ActualDate")
-    plant = None if label is None else _active(c, "plant", label, "Plant")
+    plant = None if label is None else c.active("plant", label, "Plant")
     if plant is None or location is None or day is None:
         return None
     plant.data["LocationName"] = location
@@ -204,10 +168,10 @@ def plant_location(c: RowCheck, item: dict[str, Any]) -> int | None:
 def harvest_plant(c: RowCheck, item: dict[str, Any]) -> int | None:
     label = c.text(item, "Plant")
     grams = c.grams(item, "Weight", "UnitOfWeight", positive=True)
-    drying = _location(c, item, "DryingLocation")
+    drying = c.location(item, "DryingLocation")
     name = c.text(item, "HarvestName")
     day = c.day(item, "ActualDate")
-    plant = None if label is None else _active(c, "plant", label, "Plant")
+    plant = None if label is None else c.active("plant", label, "Plant")
     if plant is not None and plant.data["GrowthPhase"] != "Flowering":
         c.fail(
             f"Plant {label} is {plant.data['GrowthPhase']}; only Flowering plants are harvested."
@@ -274,7 +238,7 @@ def _waste_fields(c: RowCheck, item: dict[str, Any], unit: str) -> dict[str, Any
 def destroy_plant(c: RowCheck, item: dict[str, Any]) -> int | None:
     label = c.text(item, "Label")
     waste = _waste_fields(c, item, "WasteUnitOfMeasureName")
-    plant = None if label is None else _active(c, "plant", label, "Plant")
+    plant = None if label is None else c.active("plant", label, "Plant")
     if plant is None or waste is None:
         return None
     plant.data.update({"State": "Destroyed"} | waste)
@@ -286,7 +250,7 @@ def destroy_batch_plants(c: RowCheck, item: dict[str, Any]) -> int | None:
     name = c.text(item, "PlantBatch")
     count = c.count(item, "Count")
     waste = _waste_fields(c, item, "WasteUnitOfMeasure")
-    batch = None if name is None else _active(c, "plantbatch", name, "Plant Batch")
+    batch = None if name is None else c.active("plantbatch", name, "Plant Batch")
     if batch is None or count is None or waste is None:
         return None
     if count > batch.data["UntrackedCount"]:
@@ -309,13 +273,13 @@ def plant_waste(c: RowCheck, item: dict[str, Any]) -> int | None:
     note = c.text(item, "Note", required=False)
     grams = c.grams(item, "WasteWeight", "UnitOfMeasureName", positive=True)
     day = c.day(item, "WasteDate")
-    location = _location(c, item, "LocationName")
+    location = c.location(item, "LocationName")
     labels = item.get("PlantLabels") or []
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         c.fail("PlantLabels must be a list of plant tags.")
         return None
     for label in labels:
-        _active(c, "plant", label, "Plant")
+        c.active("plant", label, "Plant")
     if None in (method, mixed, reason, grams, day, location):
         return None
     record = {
@@ -330,188 +294,6 @@ def plant_waste(c: RowCheck, item: dict[str, Any]) -> int | None:
         "PlantLabels": labels,
     }
     return c.store.insert(c.licence, "plantwaste", day or "", record, c.now)
-
-
-def harvest_waste(c: RowCheck, item: dict[str, Any]) -> int | None:
-    harvest = _harvest_by_id(c, item)
-    waste_type = c.choice(item, "WasteType", WASTE_TYPES)
-    grams = c.grams(item, "WasteWeight", "UnitOfWeight", positive=True)
-    day = c.day(item, "ActualDate")
-    if harvest is None or waste_type is None or grams is None or day is None:
-        return None
-    if grams > harvest.data["CurrentWeight"]:
-        c.fail(
-            f"Harvest {harvest.key} holds {harvest.data['CurrentWeight']} g; "
-            f"cannot waste {grams} g."
-        )
-        return None
-    harvest.data["CurrentWeight"] -= grams
-    harvest.data["TotalWasteWeight"] += grams
-    c.store.update(harvest, c.now)
-    record = {
-        "HarvestId": harvest.id,
-        "HarvestName": harvest.key,
-        "WasteTypeName": waste_type,
-        "WasteWeight": grams,
-        "UnitOfWeightName": "Grams",
-        "ActualDate": day,
-    }
-    return c.store.insert(c.licence, "harvestwaste", harvest.key, record, c.now)
-
-
-def finish_harvest(c: RowCheck, item: dict[str, Any]) -> int | None:
-    harvest = _harvest_by_id(c, item)
-    day = c.day(item, "ActualDate")
-    if harvest is None or day is None:
-        return None
-    harvest.data.update({"IsFinished": True, "FinishedDate": day})
-    c.store.update(harvest, c.now, active=False)
-    return harvest.id
-
-
-def harvest_package(c: RowCheck, item: dict[str, Any]) -> int | None:
-    label = c.text(item, "Tag")
-    location = _location(c, item, "Location")
-    item_name = c.text(item, "Item")
-    unit = c.choice(item, "UnitOfWeight", tuple(UNIT_GRAMS))
-    day = c.day(item, "ActualDate")
-    tag = None if label is None else _tag(c, label, "Package")
-    takes: list[tuple[SimObject, Decimal]] = []
-    for ingredient in c.rows(item, "Ingredients"):
-        by_id = ingredient.get("HarvestId")
-        by_name = ingredient.get("HarvestName")
-        if by_id is not None:
-            harvest = _harvest_by_id(c, ingredient, "HarvestId")
-        elif isinstance(by_name, str):
-            harvest = _active(c, "harvest", by_name, "Harvest")
-        else:
-            c.fail("Each ingredient needs HarvestId or HarvestName.")
-            continue
-        grams = c.grams(ingredient, "Weight", "UnitOfWeight", positive=True)
-        if harvest is not None and grams is not None:
-            if grams > harvest.data["CurrentWeight"]:
-                c.fail(
-                    f"Harvest {harvest.key} holds {harvest.data['CurrentWeight']} g; "
-                    f"cannot package {grams} g."
-                )
-            takes.append((harvest, grams))
-    if tag is None or label is None or None in (location, item_name, unit, day) or c.errors:
-        return None
-    total = Decimal(0)
-    for harvest, grams in takes:
-        harvest.data["CurrentWeight"] -= grams
-        harvest.data["TotalPackagedWeight"] += grams
-        c.store.update(harvest, c.now)
-        total += grams
-    _use_tag(c, tag)
-    data = {
-        "Label": label,
-        "ItemName": item_name,
-        "Quantity": total / UNIT_GRAMS[unit or "Grams"],
-        "UnitOfMeasureName": unit,
-        "PackagedDate": day,
-        "LocationName": location,
-        "SourceHarvestNames": ", ".join(h.key for h, _ in takes),
-        "IsInTransit": False,
-        "IsFinished": False,
-    }
-    return c.store.insert(c.licence, "package", label, data, c.now)
-
-
-def outgoing_transfer(c: RowCheck, item: dict[str, Any]) -> int | None:
-    name = c.text(item, "Name")
-    destinations = c.rows(item, "Destinations")
-    packages: list[SimObject] = []
-    for destination in destinations:
-        c.text(destination, "RecipientLicenseNumber")
-        c.text(destination, "TransferTypeName")
-        c.instant(destination, "EstimatedDepartureDateTime")
-        c.instant(destination, "EstimatedArrivalDateTime")
-        for line in c.rows(destination, "Packages"):
-            label = c.text(line, "PackageLabel")
-            package = None if label is None else _active(c, "package", label, "Package")
-            if package is not None and package.data["IsInTransit"]:
-                c.fail(f"Package {label} is already on a manifest.")
-            elif package is not None:
-                packages.append(package)
-    if name is None or c.errors:
-        return None
-    manifest = f"{c.store.next_value('manifest', 1):010d}"
-    data = {
-        "Name": name,
-        "ManifestNumber": manifest,
-        "ShipperFacilityLicenseNumber": c.licence,
-        "CreatedByUserName": c.user,
-        "CreatedDateTime": c.now.isoformat(),
-        "Destinations": destinations,
-    }
-    transfer_id = c.store.insert(c.licence, "transfer", manifest, data, c.now)
-    for package in packages:
-        package.data["IsInTransit"] = True
-        c.store.update(package, c.now)
-    for destination in destinations:
-        recipient = destination["RecipientLicenseNumber"]
-        incoming = data | {"Id": transfer_id, "Destinations": [destination]}
-        c.store.insert(recipient, "incoming", manifest, incoming, c.now)
-    return transfer_id
-
-
-def sales_receipt(c: RowCheck, item: dict[str, Any]) -> int | None:
-    sold_at = c.instant(item, "SalesDateTime")
-    customer = c.choice(item, "SalesCustomerType", CUSTOMER_TYPES)
-    external = c.text(item, "ExternalReceiptNumber", required=False)
-    lines = c.rows(item, "Transactions")
-    takes: list[tuple[SimObject, Decimal]] = []
-    total_price = Decimal(0)
-    for line in lines:
-        label = c.text(line, "PackageLabel")
-        quantity = c.amount(line, "Quantity", positive=True)
-        unit = c.text(line, "UnitOfMeasure")
-        price = c.amount(line, "TotalAmount")
-        package = None if label is None else _active(c, "package", label, "Package")
-        if package is None or quantity is None or unit is None or price is None:
-            continue
-        if unit != package.data["UnitOfMeasureName"]:
-            c.fail(
-                f"Package {label} is counted in {package.data['UnitOfMeasureName']}, not {unit}."
-            )
-            continue
-        held = package.data["Quantity"] - sum(q for p, q in takes if p.id == package.id)
-        if quantity > held:
-            c.fail(f"Package {label} holds {held} {unit}; cannot sell {quantity}.")
-            continue
-        takes.append((package, quantity))
-        total_price += price
-    if sold_at is None or customer is None or c.errors:
-        return None
-    for package, quantity in takes:
-        package.data["Quantity"] -= quantity
-        c.store.update(package, c.now, active=package.data["Quantity"] > 0)
-    receipt = f"{c.store.next_value('receipt', 1):010d}"
-    data = {
-        "ReceiptNumber": receipt,
-        "ExternalReceiptNumber": external,
-        "SalesDateTime": sold_at,
-        "SalesCustomerType": customer,
-        "TotalPackages": len(lines),
-        "TotalPrice": total_price,
-        "Transactions": lines,
-        "IsFinal": False,
-        "RecordedByUserName": c.user,
-    }
-    return c.store.insert(c.licence, "receipt", receipt, data, c.now)
-
-
-def add_location(c: RowCheck, item: dict[str, Any]) -> int | None:
-    name = c.text(item, "Name")
-    location_type = c.text(item, "LocationTypeName")
-    if name is not None and c.store.find(c.licence, "location", name) is not None:
-        c.fail(f"Location {name} already exists.")
-        return None
-    if name is None or location_type is None:
-        return None
-    data = {"Name": name, "LocationTypeName": location_type}
-    return c.store.insert(c.licence, "location", name, data, c.now)
 
 
 # (method, path) -> the endpoint. Permissions are named as Metrc's user screens name them.

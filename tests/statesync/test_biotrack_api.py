@@ -157,3 +157,19 @@ def test_envelope_errors(biotrack: BioTrackSimulator, bt: HttpBioTrackClient) ->
     }
     assert nobody.json()["errorcode"] == 3
     assert httpx.get(url).status_code == 404
+
+
+def test_a_partial_harvest_collects_more_wet_weight(bt: HttpBioTrackClient) -> None:
+    veg, dry = rooms(bt)
+    plant = bt.new_plants(1, "Blue Dream", veg).barcode_ids[0]
+    bt.harvest_plant(
+        plant,
+        [WeightNode(amount=Decimal("300"), invtype=6, uom="g")],
+        collect_additional=True,
+    )
+    growing = {p["id"]: p for p in bt.sync("plant", 0)}[plant]
+    assert (growing["state"], growing["wet_weight"]) == ("growing", Decimal("300"))
+    bt.harvest_plant(plant, [WeightNode(amount=Decimal("1"), invtype=6, uom="lb")], new_room=dry)
+    drying = {p["id"]: p for p in bt.sync("plant", 0)}[plant]
+    assert (drying["state"], drying["room"]) == ("drying", dry)
+    assert drying["wet_weight"] == Decimal("753.59237")

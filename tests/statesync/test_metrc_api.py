@@ -323,3 +323,25 @@ def test_credentials_and_permissions(metrc: MetrcSimulator, client: HttpMetrcCli
         "Ivan Intern lacks the permission 'Manage Immature Plants'.",
     )
     assert client.plant_batches(LICENCE).data == []  # nothing was made by the refused call
+
+
+def test_lists_of_what_is_used_up_and_lookups_of_what_is_not_there(
+    client: HttpMetrcClient, clock: ManualClock
+) -> None:
+    plant_batch(client, count=2)
+    tag_plants(client, 2)  # every plant of the batch tagged: the batch is used up
+    assert client.plant_batches(LICENCE).data == []
+    assert [b.name for b in client.plant_batches(LICENCE, active=False).data] == ["B-1"]
+
+    flower(client, PLANT_TAGS[:2])
+    harvest_id = harvest(client, PLANT_TAGS[:2], grams="50")
+    package(client, harvest_id, PACKAGE_TAGS[0], "100")
+    assert [p.label for p in client.packages(LICENCE).data] == [PACKAGE_TAGS[0]]
+    client.create_receipts(LICENCE, [receipt(PACKAGE_TAGS[0], "100", clock.now())])
+    assert client.packages(LICENCE).data == []  # sold out
+    assert [p.quantity for p in client.packages(LICENCE, active=False).data] == [0]
+
+    assert client.plant(LICENCE, "1A4FF0100000022999999999") is None
+    assert client.package(LICENCE, "1A4FF0300000022999999999") is None
+    assert client.harvest(LICENCE, 999_999) is None
+    assert client.plant_batch(LICENCE, 999_999) is None

@@ -16,13 +16,15 @@ from server.statesync.errors import (
     NotAuthorised,
     OutcomeUnknown,
     RateLimited,
+    StateRefused,
     StateUnavailable,
 )
 from server.statesync.faults import FaultSettings
 from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.metrc_models import LocationCreate
 from server.statesync.simulators import MetrcSimulator
-from tests.statesync.conftest import LICENCE, USER_KEY, VENDOR_KEY, seed_metrc
+from tests.statesync.conftest import LICENCE, PLANT_TAGS, USER_KEY, VENDOR_KEY, seed_metrc
+from tests.statesync.metrc_flow import flower, harvest, plant_batch, tag_plants
 
 LAB = [LocationCreate(name="Lab", location_type_name="Default")]
 
@@ -155,3 +157,25 @@ def test_a_stopped_simulator_is_unavailable(tmp_path: Path, clock: ManualClock) 
         url = sim.url
     with HttpMetrcClient(url, VENDOR_KEY, USER_KEY) as c, pytest.raises(StateUnavailable):
         c.create_locations(LICENCE, LAB)  # refused connection: nothing was sent
+
+
+def test_a_lost_harvest_answer_then_a_blind_resend_is_refused(
+    metrc: MetrcSimulator, client: HttpMetrcClient
+) -> None:
+    """Why the connector must read back before resending to Metrc: the first harvest call
+    was kept; sending it again is refused, and would be a second harvest if it were not."""
+    plant_batch(client)
+    tag_plants(client, 1)
+    flower(client, PLANT_TAGS[:1])
+    metrc.set_faults(lose_rate=1.0)
+    with pytest.raises(OutcomeUnknown):
+        harvest(client, PLANT_TAGS[:1])
+    metrc.set_faults(lose_rate=0.0)
+    plant = client.plant(LICENCE, PLANT_TAGS[0])  # the read-back
+    assert plant is not None
+    assert plant.state == "Harvested"
+    with pytest.raises(StateRefused):
+        harvest(client, PLANT_TAGS[:1])
+    found = client.harvest(LICENCE, plant.harvest_id or 0)
+    assert found is not None
+    assert found.plant_count == 1

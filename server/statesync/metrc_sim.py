@@ -34,7 +34,13 @@ from schemas.clock import Clock
 from server.statesync.faults import FaultState
 from server.statesync.metrc_product import WASTE_TYPES
 from server.statesync.metrc_rows import RowCheck, WriteRefused
-from server.statesync.metrc_writes import PERMISSIONS, WASTE_METHODS, WASTE_REASONS, WRITES
+from server.statesync.metrc_writes import (
+    PERMISSIONS,
+    WASTE_METHODS,
+    WASTE_REASONS,
+    WRITES,
+    Handler,
+)
 from server.statesync.simhttp import SimRequest, SimResponse
 from server.statesync.simstore import SimObject, SimStore
 from server.statesync.wire import loads
@@ -257,7 +263,7 @@ class MetrcApp:
         return record if isinstance(record, dict) else None
 
     def _write(
-        self, request: SimRequest, licence: str, now: datetime, user: str, handler: Any
+        self, request: SimRequest, licence: str, now: datetime, user: str, handler: Handler
     ) -> SimResponse:
         try:
             rows = loads(request.body)
@@ -322,11 +328,13 @@ class MetrcApp:
         size = _whole(request.param("pageSize"), "pageSize", MAX_PAGE_SIZE, problems)
         if size > MAX_PAGE_SIZE:
             problems.append(f"pageSize may not be more than {MAX_PAGE_SIZE}.")
+        harvest_id = request.param("harvestId")
+        if harvest_id is not None and not harvest_id.isdigit():
+            problems.append(f"harvestId must be a harvest id; got '{harvest_id}'.")
         if problems:
             return _refuse(problems)
         extra = dict(where)
-        harvest_id = request.param("harvestId")
-        if harvest_id is not None and harvest_id.isdigit():
+        if harvest_id is not None:
             extra["HarvestId"] = harvest_id
         with self.store.transaction() as s:
             found, total = s.query(

@@ -39,6 +39,7 @@ __all__ = [
     "WASTE_METHODS",
     "WASTE_REASONS",
     "WRITES",
+    "Handler",
     "Write",
     "next_labels",
 ]

@@ -137,3 +137,9 @@ def test_the_rate_limit_per_facility_answers_429_with_retry_after(
     limited.locations(BUYER)
     clock.advance(1)
     assert limited.locations(LICENCE).total == 1
+
+
+def test_a_harvest_id_that_is_not_a_number_is_refused(client: HttpMetrcClient) -> None:
+    with pytest.raises(StateRefused) as refused:
+        client.page(LICENCE, "/harvests/v2/waste", Tag, params={"harvestId": "H-1"})
+    assert refused.value.messages == ("harvestId must be a harvest id; got 'H-1'.",)

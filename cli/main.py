@@ -10,6 +10,7 @@ from cli import (
     notifications_cmd,
     rules_cmd,
     server_cmd,
+    statesim_cmd,
     users_cmd,
 )
 
@@ -41,7 +42,7 @@ def demo(
     run_demo(keep_running=keep_running)
 
 
-app.command("sim")(devices_cmd.sim)
+app.add_typer(statesim_cmd.sim_app, name="sim")
 
 
 def main() -> None:

@@ -68,6 +68,8 @@ def test_edge_check_prints_what_a_config_sets_up() -> None:
             "cert_file and key_file go together",
         ),
         ({"outbox": {"capacity": 0}}, "outbox.capacity"),
+        ({"station_id": "console"}, "station_id: Value error, 'console' is reserved"),
+        ({"time_zone": "Pacific Time"}, "time_zone: Value error, 'Pacific Time' is not an IANA"),
         ({"statoin_id": "x"}, "statoin_id: unknown key"),
         (
             {"operators": [{"user_id": "a", "name": "A", "pin_hash": "md5$x"}]},

@@ -4,6 +4,7 @@ person sees on each page, and who may see what."""
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -158,6 +159,14 @@ def test_the_users_page_shows_roles_training_and_cancels_a_user(
     assert "Cancel maria.lopez" not in done.text
     again = client.get("/console/users").text
     assert "their sessions have ended" not in again  # the message is shown once
+    # No button for oneself, and a forged form is refused too, with the reason.
+    own = client.post("/console/users/a.chen/cancel", data={"reason": "leaving"})
+    assert "a.chen was not cancelled: a.chen cannot cancel their own access" in own.text
+    with engine.connect() as conn:
+        cancelled = conn.execute(
+            sa.text("SELECT body FROM event_log WHERE kind = 'user.cancelled'")
+        ).scalars()
+        assert ["maria.lopez" in body for body in cancelled] == [True]  # a.chen: nothing kept
 
 
 def test_a_regulator_cannot_cancel_a_user(engine: Engine) -> None:

@@ -33,7 +33,8 @@ def served(settings: ServerSettings, engine: Engine, clock: ManualClock) -> Iter
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        assert thread.is_alive(), "uvicorn stopped before it started"
+        assert time.monotonic() < deadline, "uvicorn did not start within 20 s"
         time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{settings.api_port}"
@@ -51,7 +52,9 @@ def test_a_trusted_proxys_https_makes_the_cookie_secure_and_sends_hsts(
         assert answer.status_code == 303, answer.text
         assert "Secure" in answer.headers["set-cookie"]
         assert answer.headers["strict-transport-security"] == "max-age=31536000"
-        plain = client.post("/console/sign-in", data=FORM, headers={"Host": SITE})
+        plain = client.post(
+            "/console/sign-in", data=FORM, headers={"Host": SITE, "Origin": f"http://{SITE}"}
+        )
         assert plain.status_code == 303
         assert "Secure" not in plain.headers["set-cookie"]  # plain HTTP: no Secure, no HSTS
         assert "strict-transport-security" not in plain.headers

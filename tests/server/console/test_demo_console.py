@@ -34,6 +34,7 @@ def test_the_demo_console_serves_signs_in_and_listens_for_station_health(
             signed_in = client.post(
                 "/console/sign-in",
                 data={"login": MANAGER, "password": accounts[0].password, "next": "/console/"},
+                headers={"Origin": console.url},
             )
             assert signed_in.status_code == 303
             # The cookie docs/api.md names, kept to the console's pages and from scripts.

@@ -33,6 +33,10 @@ class Fixed:
         return self.viewer
 
 
+# What a browser sends with a form from the console's own page (server.console.deps.same_origin).
+OWN_PAGE = {"Origin": "http://testserver"}
+
+
 def make_app(engine: Engine, viewer: Viewer | None) -> FastAPI:
     app = FastAPI()
     app.state.engine = engine
@@ -46,12 +50,12 @@ def make_app(engine: Engine, viewer: Viewer | None) -> FastAPI:
 
 @pytest.fixture
 def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(make_app(engine, MANAGER)) as c:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as c:
         yield c
 
 
 def test_nobody_signed_in_is_sent_to_the_sign_in_page(engine: Engine) -> None:
-    with TestClient(make_app(engine, None)) as c:
+    with TestClient(make_app(engine, None), headers=OWN_PAGE) as c:
         r = c.get("/console/inventory", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/console/sign-in?next=/console/inventory"
@@ -117,7 +121,7 @@ def test_a_regulator_sees_every_licensee_read_only_and_a_licensee_only_its_own(
     own = client.get("/console/").text
     assert "coast-1" not in own
     assert "Read-only view" not in own
-    with TestClient(make_app(engine, REGULATOR)) as c:
+    with TestClient(make_app(engine, REGULATOR), headers=OWN_PAGE) as c:
         html = c.get("/console/").text
     assert "coast-1" in html
     assert "harvest-1" in html
@@ -171,13 +175,13 @@ def test_the_users_page_shows_roles_training_and_cancels_a_user(
 
 def test_a_regulator_cannot_cancel_a_user(engine: Engine) -> None:
     staff(engine)
-    with TestClient(make_app(engine, REGULATOR)) as c:
+    with TestClient(make_app(engine, REGULATOR), headers=OWN_PAGE) as c:
         page = c.get("/console/users").text
         assert "Cancel maria.lopez" not in page
         r = c.post("/console/users/maria.lopez/cancel", data={"reason": "because"})
     assert "this view is read-only" in r.text
     assert "left" not in r.text
-    with TestClient(make_app(engine, MANAGER)) as c:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as c:
         assert "Cancelled" not in c.get("/console/users").text
 
 
@@ -225,3 +229,21 @@ def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: 
     )
     assert r.status_code == 403
     assert "Cancelled" not in client.get("/console/users").text
+    with TestClient(make_app(engine, MANAGER)) as bare:  # no Origin header at all
+        foreign = bare.post(
+            "/console/users/maria.lopez/cancel",
+            data={"reason": "phished"},
+            headers={"Referer": "https://evil.example/page"},
+        )
+        assert foreign.status_code == 403
+        assert "https://evil.example is refused" in foreign.text
+        neither = bare.post("/console/users/maria.lopez/cancel", data={"reason": "phished"})
+        assert neither.status_code == 403
+        assert "without Origin or Referer" in neither.text
+        assert "Cancelled" not in bare.get("/console/users").text
+        own = bare.post(
+            "/console/users/maria.lopez/cancel",
+            data={"reason": "left"},
+            headers={"Referer": "http://testserver/console/users"},
+        )
+        assert "maria.lopez is cancelled" in own.text

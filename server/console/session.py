@@ -91,7 +91,8 @@ def sign_in(
 ) -> Response:
     target = _safe_next(next)
     try:
-        signed_in = _authenticator(request).sign_in(login.strip(), password)
+        client = None if request.client is None else request.client.host
+        signed_in = _authenticator(request).sign_in(login.strip(), password, client=client)
     except BadCredentials:
         return _form("Wrong log-on or password.", login, target, 401)
     except SignInThrottled as err:

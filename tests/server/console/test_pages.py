@@ -66,6 +66,10 @@ def test_the_root_and_the_static_files_are_served(client: TestClient) -> None:
     assert (r.status_code, r.headers["location"]) == (307, "/console/")
     assert "EventSource" in client.get("/console/static/console.js").text
     assert client.get("/console/static/console.css").status_code == 200
+    icon = client.get("/favicon.ico")  # every browser asks; no 404 in its console
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert '<link rel="icon" href="/console/static/favicon.svg"' in client.get("/console/").text
 
 
 def test_the_feed_page_lists_events_with_outcomes_and_filters(

@@ -60,7 +60,13 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
         [item] = [
             i for i in by_urgency(engine, [LICENCE], datetime.now(UTC)) if i.group == "overdue"
         ]
-        refused = client.post(f"/console/notifications/{item.n.id}/dismiss")
+        row = html.split(f'id="n{item.n.id}"')[1].split("</tr>")[0]
+        # No button that would only be refused: what is needed, and where to do it, instead.
+        assert "Dismiss" not in row
+        assert "Needs action" in row
+        assert "Can be dismissed once resolved." in row
+        assert f'href="/console/audit?item={item.n.subject_id}">Open its audit trail' in row
+        refused = client.post(f"/console/notifications/{item.n.id}/dismiss")  # forged anyway
         assert "Not dismissed:" in refused.text
         assert "cannot be dismissed until it is resolved" in refused.text
         assert "1 overdue" in client.get("/console/inventory").text

@@ -211,7 +211,14 @@ def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
         state=StationState.ONLINE, at=now, outbox_depth=1234, outbox_capacity=100_000
     )
     record(engine, LICENCE, "a-live", alive, received_at=now, retained=False)
-    seen = StationStatus(state=StationState.ONLINE, at=now - timedelta(hours=3))
+    seen = StationStatus(
+        state=StationState.ONLINE,
+        at=now - timedelta(hours=3),
+        outbox_depth=0,  # zero is a value: shown, not "unknown"
+        outbox_capacity=5000,
+        last_ack_at=now - timedelta(hours=3),
+        devices={"scale-1": "ok"},
+    )
     record(engine, LICENCE, "z-gone", seen, received_at=now - timedelta(hours=3), retained=False)
     gone = StationStatus(state=StationState.OFFLINE, at=now - timedelta(hours=5))
     record(engine, LICENCE, "z-gone", gone, received_at=now, retained=False)
@@ -222,6 +229,14 @@ def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
     assert "connected now" in html
     assert "1,234" in html
     assert "100,000" in html
+    # Its last will carried no figures: the last known ones stay, with their age.
+    gone_row = html.split('data-station="z-gone"')[1].split("</tr>")[0]
+    assert "unknown" not in gone_row
+    assert "0 <span" in gone_row
+    assert "5,000" in gone_row
+    assert "last known, 3 h ago" in gone_row
+    assert "scale-1: ok" in gone_row
+    assert "as last reported, 3 h ago" in gone_row
 
 
 def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: Engine) -> None:

@@ -237,14 +237,19 @@ def test_notifications_on_the_command_line(engine: Engine) -> None:
     assert f"{n.id}\topen\tcompliance\tUID-RETIRE-3BD\t2026-12-03T08:00:00+00:00\ttag " in (
         listed.output
     )
-    refused = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    nobody = runner.invoke(
+        app, ["notifications", "dismiss", str(n.id), "--by", "not.a.roster.user", *url]
+    )
+    assert nobody.exit_code == 1
+    assert "not.a.roster.user is not an active user of licence CA-2002" in nobody.output
+    refused = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "a.chen", *url])
     assert refused.exit_code == 1
     assert "UID-RETIRE-3BD" in refused.output
     assert "cannot be dismissed until it is resolved" in refused.output
     desk.send(retired(uid(1)), la(2026, 11, 30, 9, 0))
-    done = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    done = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "a.chen", *url])
     assert done.exit_code == 0, done.output
-    assert get_notification(engine, n.id).dismissed_by == "ana"
+    assert get_notification(engine, n.id).dismissed_by == "a.chen"
     bad = runner.invoke(app, ["notifications", "list", CA_LICENCE, "--state", "late", *url])
     assert bad.exit_code == 2
     assert "open, overdue, resolved, dismissed" in bad.output

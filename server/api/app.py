@@ -8,7 +8,7 @@ own database. OpenAPI is served at ``/openapi.json``, the interactive documentat
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
 from schemas.clock import Clock
@@ -16,6 +16,7 @@ from server import console
 from server.accounts.roster import DbRoster, Roster
 from server.accounts.service import Authenticator
 from server.api import errors
+from server.api.deps import known_query
 from server.api.routes import (
     audit,
     auth,
@@ -95,7 +96,11 @@ def create_app(
                 response.headers["Strict-Transport-Security"] = hsts
             return response
 
-    api = APIRouter(prefix=API_PREFIX, responses=errors.PROBLEM_RESPONSES)
+    api = APIRouter(
+        prefix=API_PREFIX,
+        responses=errors.PROBLEM_RESPONSES,
+        dependencies=[Depends(known_query)],
+    )
     for router in ROUTERS:
         api.include_router(router)
     app.include_router(api)

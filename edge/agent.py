@@ -37,7 +37,7 @@ from edge.link import StationLink, TlsFiles
 from edge.outbox import Outbox, OutboxFull
 from edge.sender import AckVerdict, Sender
 from edge.session import Session, SignInError
-from edge.view import banner, prompt_view, warnings
+from edge.view import OUTBOX_FULL_ADVICE, banner, outbox_note, prompt_view, warnings
 from schemas.acks import Ack, Outcome
 from schemas.clock import Clock
 from schemas.events import EventEnvelope
@@ -48,6 +48,9 @@ log = logging.getLogger("seedtrace.edge")
 STATUS_EVERY_S = 60.0
 STATUS_MIN_GAP_S = 1.0
 TICK_S = 0.1
+EMPTY_PAN_FIRST = (
+    "Lift the load off the scale: a weight is taken only after the pan has been seen empty"
+)
 
 
 class AgentError(Exception):
@@ -162,6 +165,7 @@ class Agent:
         self._view_changed = threading.Condition()
         self._status_sent: dict[str, Any] | None = None
         self._status_at = 0.0
+        self._outbox_level = "ok"
         self.stopped = threading.Event()
         self.display: DisplayServer | None = None
         if config.display.enabled:
@@ -287,10 +291,17 @@ class Agent:
             "state": "ok",
             "problem": None,
         }
-        if not self.gate.offer(reading):
-            return
         flow = self.flow
-        if self.session.operator is None or flow is None or "weight" not in flow.prompt().expects:
+        wants_weight = (
+            self.session.operator is not None
+            and flow is not None
+            and "weight" in flow.prompt().expects
+        )
+        if not self.gate.offer(reading):
+            if wants_weight and self.gate.needs_empty_pan(reading):
+                self.weight["problem"] = EMPTY_PAN_FIRST
+            return
+        if not wants_weight or flow is None:
             return  # a load before its scan: it is taken once the step asks for a weight
         self.gate.taken()
         self.session.touch()
@@ -362,7 +373,9 @@ class Agent:
             return self._refuse(result.refused)
         for payload in result.records:
             if not self._record(payload):
+                # The flow keeps no trace of it (result.then is not run): scan it again later.
                 return {"ok": False, "message": (self.outcome or {}).get("message", "")}
+        result.stored()
         if result.message is not None and not result.records:
             self._info(result.message)
         return {"ok": True, "message": result.message or ""}
@@ -402,7 +415,11 @@ class Agent:
             self._refuse(f"Not recorded: {where or 'event'}: {problem['msg']}")
             return None
         except OutboxFull as err:
-            self._refuse(f"Not recorded: station storage is full ({err}). Call your administrator.")
+            log.warning("refused %s: %s", payload.get("kind"), err)
+            self._refuse(
+                f"Not recorded: station storage is full ({err}); {OUTBOX_FULL_ADVICE}. "
+                "Do it again once there is room."
+            )
             return None
         log.info("recorded #%d %s", event.sequence, event.kind)
         if not access_record:
@@ -530,7 +547,21 @@ class Agent:
             who = self.session.sign_out()
             self.mode, self.flow = None, None
             self._info(f"{who.name if who else 'Operator'} signed out (idle)")
+        self._log_outbox_level()
         self._publish_status()
+
+    def _log_outbox_level(self) -> None:
+        """One log line each time the outbox crosses a level (ok, nearly full, full)."""
+        box = self.outbox
+        level = "full" if box.full else "nearly full" if box.filling else "ok"
+        if level == self._outbox_level:
+            return
+        self._outbox_level = level
+        note = outbox_note(box.depth, box.capacity, box.filling)
+        if note is None:
+            log.info("outbox %d of %d: room again", box.depth, box.capacity)
+        else:
+            log.warning("%s", note)
 
     def _status(self, state: StationState, message: str | None = None) -> StationStatus:
         return StationStatus(
@@ -610,6 +641,7 @@ class Agent:
             "waiting": depth,
             "capacity": self.outbox.capacity,
             "filling": self.outbox.filling,
+            "full": self.outbox.full,
             "warnings": self._warnings(),
             "devices": dict(self.devices.states),
         }

@@ -34,6 +34,7 @@ from edge.devices_io import CodeSeen, DeviceHub, DeviceProblem, TagSeen, WeightS
 from edge.display.server import DisplayServer
 from edge.flows import TITLES, FloorMemory, Flow, Result, ScaleGate, make_flow
 from edge.link import StationLink, TlsFiles
+from edge.mqtt_reasons import Stage
 from edge.outbox import Outbox, OutboxFull
 from edge.sender import AckVerdict, Sender
 from edge.session import Session, SignInError
@@ -93,6 +94,12 @@ class _PubAck:
     mid: int
 
 
+@dataclass(frozen=True, slots=True)
+class _LinkProblem:
+    stage: Stage
+    message: str | None  # None: that stage works again
+
+
 class Agent:
     def __init__(self, config: StationConfig, *, clock: Clock) -> None:
         self.config = config
@@ -134,6 +141,8 @@ class Agent:
         self.link.on_connected = lambda: self.inbox.put(_LinkUp())
         self.link.on_disconnected = lambda cause: self.inbox.put(_LinkDown(cause))
         self.link.on_puback = lambda mid: self.inbox.put(_PubAck(mid))
+        self.link.on_problem = lambda stage, message: self.inbox.put(_LinkProblem(stage, message))
+        self.link_problems: dict[Stage, str] = {}  # what the broker refused, for people
         self.sender = Sender(
             self.outbox,
             self.link,
@@ -259,6 +268,20 @@ class Agent:
         elif isinstance(item, _LinkDown):
             log.warning("broker link down: %s", item.cause)
             self.access.link_down(item.cause, self.clock.now())
+        elif isinstance(item, _LinkProblem):
+            self._on_link_problem(item.stage, item.message)
+
+    def _on_link_problem(self, stage: Stage, message: str | None) -> None:
+        """The broker refused something (or it works again): one log line per change."""
+        if message is None:
+            if self.link_problems.pop(stage, None) is not None:
+                log.info("broker: the station's %s works again", stage.value)
+            return
+        if self.link_problems.get(stage) != message:
+            log.warning("broker: %s", message)
+            self.link_problems[stage] = message
+        if stage is Stage.CONNECT:  # paho retries; access is lost while the log-on is refused
+            self.access.link_down(message, self.clock.now(), refused=True)
 
     def _on_tag(self, uid: str, device_id: str) -> None:
         self.last_scan = {"uid": uid, "device": device_id, "at": self.clock.now().isoformat()}
@@ -577,7 +600,11 @@ class Agent:
 
     def _warnings(self) -> list[str]:
         box = self.outbox
-        return warnings(self.access, box.depth, box.capacity, box.filling, box.refused_count())
+        notes = warnings(self.access, box.depth, box.capacity, box.filling, box.refused_count())
+        # A device that is away (a pulled cable, a port that refuses its settings), with why.
+        notes += [f"{d} {p}" for d, p in sorted(self.devices.problems.items())]
+        notes += [f"broker: {m}" for m in self.link_problems.values()]
+        return notes
 
     def _publish_status(self) -> None:
         if not self.link.connected.is_set():

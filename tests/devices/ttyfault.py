@@ -7,7 +7,8 @@ new process a session leader whose controlling terminal is the given pty, and ha
 terminal's foreground to a sleeping helper process: the program then opens the pty as a
 technician's tool opens a port, and pyserial's ``open()`` gets ``termios.error(5, 'Input/output
 error')`` from ``tcsetattr``, exactly the failure a USB adapter that refuses its settings gives.
-The helper dies with the program (SIGHUP when the session leader exits).
+The helper closes every file it inherited and dies with the program (SIGHUP when the session
+leader exits).
 """
 
 import fcntl
@@ -53,8 +54,9 @@ def refusing_tcsetattr(path: str) -> Callable[[], None]:
         fd = os.open(path, os.O_RDWR)
         fcntl.ioctl(fd, termios.TIOCSCTTY, 0)  # the pty is now this session's terminal
         helper = os.fork()
-        if helper == 0:
+        if helper == 0:  # holds the foreground; keeps none of the parent's files open
             os.setpgid(0, 0)
+            os.closerange(0, 65536)
             signal.pause()
             os._exit(0)
         os.setpgid(helper, helper)

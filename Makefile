@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := mosquitto python3-venv python3-dev pcscd vsmartcard-vpcd libpcsclite-dev swig gcc \
 	libzbar0 postgresql chromium openssl systemd curl faketime
 STAMP := $(VENV)/.installed
+DEMO_PORT ?= 8000
+DEMO_DIR ?= var/demo
 
 .PHONY: demo test lint typecheck unit time-travel deps schemas clean
 
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml deploy/scripts/ensure-debian-packages
 deps: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/seedtrace demo --keep-running
+	$(BIN)/seedtrace demo --keep-running --port $(DEMO_PORT) --workdir $(DEMO_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

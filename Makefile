@@ -23,8 +23,12 @@ $(STAMP): pyproject.toml deploy/scripts/ensure-debian-packages
 
 deps: $(STAMP)
 
+# On a terminal the demo runs as its own foreground job (set -m; fg), so Ctrl-C reaches the
+# demo, which stops everything it started, prints "demo stopped" and exits 0, and not make,
+# which would report "Interrupt" and fail.
+DEMO := $(BIN)/seedtrace demo --keep-running --port $(DEMO_PORT) --workdir $(DEMO_DIR)
 demo: $(STAMP)
-	$(BIN)/seedtrace demo --keep-running --port $(DEMO_PORT) --workdir $(DEMO_DIR)
+	@if [ -t 0 ]; then set -m; $(DEMO) & fg %1 >/dev/null; else exec $(DEMO); fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,11 +2,14 @@
 A second demo while one runs is refused before it deletes anything, and Ctrl-C stops a demo
 cleanly (exit 0)."""
 
+import fcntl
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -110,3 +113,59 @@ def test_a_second_demo_is_refused_and_ctrl_c_stops_the_first_cleanly(tmp_path: P
     assert "Traceback" not in errors
     assert not (tmp_path / "demo.pid").exists()
     assert database.exists()  # the record stays
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_ctrl_c_at_a_terminal_stops_make_demo_with_status_0(tmp_path: Path) -> None:
+    """``make demo`` used to end "Interrupt", status 2, and no "stopped" line. A real terminal
+    (a pty as make's controlling terminal) and a real Ctrl-C (the byte 0x03 typed into it)."""
+    master, slave = os.openpty()
+
+    def on_the_terminal() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    make = subprocess.Popen(
+        [
+            *("make", "--no-print-directory", "-o", ".venv/.installed", "demo"),
+            *(f"BIN={Path(sys.executable).parent}", "DEMO_PORT=auto", f"DEMO_DIR={tmp_path / 'd'}"),
+        ],
+        cwd=ROOT,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        preexec_fn=on_the_terminal,
+    )
+    os.close(slave)
+    screen = b""
+
+    def read_until(text: bytes, timeout: float) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + timeout
+        while text not in screen:
+            ready, _, _ = select.select([master], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise AssertionError(f"no {text!r}; the terminal shows:\n{screen.decode()}")
+            try:
+                screen += os.read(master, 65536)
+            except OSError as err:  # the terminal closed: everything on it has exited
+                shown = screen.decode()
+                raise AssertionError(f"no {text!r}; the terminal shows:\n{shown}") from err
+
+    try:
+        read_until(b"station    harvest-1", 180)  # mid floor day
+        os.write(master, b"\x03")  # Ctrl-C
+        read_until(b"demo stopped", 120)
+        assert make.wait(60) == 0, screen.decode()[-3000:]
+    finally:
+        if make.poll() is None:
+            make.kill()
+            make.wait()
+        os.close(master)
+    shown = screen.decode(errors="replace")
+    assert "Interrupt" not in shown
+    assert "Traceback" not in shown

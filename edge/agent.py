@@ -92,6 +92,7 @@ class _LinkDown:
 @dataclass(frozen=True, slots=True)
 class _PubAck:
     mid: int
+    code: int  # the PUBACK's reason code
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ class Agent:
             raise AgentError(f"broker: cannot set up the link to {broker.url}: {err}") from err
         self.link.on_connected = lambda: self.inbox.put(_LinkUp())
         self.link.on_disconnected = lambda cause: self.inbox.put(_LinkDown(cause))
-        self.link.on_puback = lambda mid: self.inbox.put(_PubAck(mid))
+        self.link.on_puback = lambda mid, code: self.inbox.put(_PubAck(mid, code))
         self.link.on_problem = lambda stage, message: self.inbox.put(_LinkProblem(stage, message))
         self.link_problems: dict[Stage, str] = {}  # what the broker refused, for people
         self.sender = Sender(
@@ -258,7 +259,8 @@ class Agent:
             self._on_ack(item.ack)
         elif isinstance(item, _PubAck):
             sequence = self.sender.puback(item.mid)
-            if sequence is not None:
+            if sequence is not None:  # an event's PUBACK (the status's are not the worker's)
+                self._on_link_problem(Stage.PUBLISH, self.link.puback_problem(item.code))
                 crash_point("after_puback", sequence)
         elif isinstance(item, _LinkUp):
             log.info("connected to the broker")

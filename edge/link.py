@@ -13,10 +13,11 @@ of queueing forever (:class:`LinkError`).
 The agent uses :meth:`StationLink.start` (connect in the background and keep retrying: a
 station must start and work with the broker down) and the hooks ``on_connected`` /
 ``on_disconnected`` (with paho's reason, for the loss-of-access record), ``on_puback``
-(the broker answered message ``mid``) and ``on_problem``: the broker refused the log-on, the
-subscription to the acks or an event, or closed the connection itself, with the reason code
-put in a technician's words (:mod:`edge.mqtt_reasons`); ``on_problem(stage, None)`` when that
-stage works again.
+(the broker answered message ``mid`` with a PUBACK reason code: the caller knows which
+messages are events, :meth:`puback_problem` words the code) and ``on_problem``: the broker
+refused the log-on or the subscription to the acks, or closed the connection itself, with the
+reason code put in a technician's words (:mod:`edge.mqtt_reasons`); ``on_problem(stage,
+None)`` when that stage works again.
 
 A production broker (``docs/deploy.md``) wants TLS and the station's own user name and
 password: pass ``tls_ca`` (the CA file that signed the broker's certificate), or ``tls``
@@ -87,10 +88,9 @@ class StationLink:
         self.on_ack = on_ack
         self.on_connected: Callable[[], None] | None = None
         self.on_disconnected: Callable[[str], None] | None = None
-        self.on_puback: Callable[[int], None] | None = None
+        self.on_puback: Callable[[int, int], None] | None = None  # mid, PUBACK reason code
         self.on_problem: Callable[[Stage, str | None], None] | None = None
         self._subscribe_mid: int | None = None
-        self._status_mids: set[int] = set()
         self.keepalive = keepalive
         self.acks: queue.Queue[Ack] = queue.Queue()
         self.bad_acks: list[str] = []
@@ -199,12 +199,10 @@ class StationLink:
             self.on_disconnected(f"broker {self.host}:{self.port} unreachable")
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: Any, _p: Any) -> None:
-        if mid in self._status_mids:  # the retained status is not an event: no subscriber is fine
-            self._status_mids.discard(mid)
-        else:
-            self._problem(Stage.PUBLISH, reason)
+        # Called by paho's thread holding paho's locks, possibly before publish() has returned
+        # the mid to its caller: only report here; the controller decides what the mid was.
         if self.on_puback is not None:
-            self.on_puback(mid)
+            self.on_puback(mid, int(getattr(reason, "value", reason)))
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -221,6 +219,11 @@ class StationLink:
         """Hand one event to the broker (QoS 1). Raises LinkError if paho refuses it."""
         return self.publish_raw(event.model_dump_json().encode())
 
+    @staticmethod
+    def puback_problem(code: int) -> str | None:
+        """What a PUBACK reason code for an event means for the technician; None if all is well."""
+        return explain(Stage.PUBLISH, code) if is_problem(Stage.PUBLISH, code) else None
+
     def publish_raw(self, payload: bytes, topic_name: str | None = None) -> int:
         """Publish QoS 1; returns paho's message id. Raises LinkError if paho refuses it."""
         info = self._client.publish(topic_name or self.events_topic, payload, qos=1)
@@ -231,8 +234,7 @@ class StationLink:
         return int(info.mid)
 
     def publish_status(self, status: StationStatus) -> None:
-        info = self._client.publish(self.status_topic, status.model_dump_json(), qos=1, retain=True)
-        self._status_mids.add(info.mid)
+        self._client.publish(self.status_topic, status.model_dump_json(), qos=1, retain=True)
 
     def wait_ack(self, timeout: float) -> Ack:
         """The next ack (when no ``on_ack`` callback is set). Raises TimeoutError."""

@@ -90,6 +90,8 @@ OHAUS: list[Expect] = [
     (b"Err 4\r\n", ERR, None, None, False),
     (b"  -OL-\r\n", OVER, None, None, False),
     (b"  -UL-\r\n", UNDER, None, None, False),
+    (b"        OL   g\r\n", OVER, None, None, False),  # the field right-justified, unit kept
+    (b"      -UL-    kg\r\n", UNDER, None, None, False),
 ]
 
 TOLEDO: list[Expect] = [

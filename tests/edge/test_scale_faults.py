@@ -31,12 +31,14 @@ from tests.edge.helpers import (
 pytestmark = [pytest.mark.broker, pytest.mark.hardware]
 
 
-@pytest.mark.parametrize("form", ["manual", "nines"])
-def test_an_aandd_overload_reads_as_overload_on_the_display(
-    tmp_path: Path, broker: PrivateBroker, uhf: UhfModuleSim, form: str
+@pytest.mark.parametrize(
+    ("protocol", "form"), [("and", "manual"), ("and", "nines"), ("ohaus", "manual")]
+)
+def test_an_overload_reads_as_overload_on_the_display(
+    tmp_path: Path, broker: PrivateBroker, uhf: UhfModuleSim, protocol: str, form: str
 ) -> None:
-    """``OL,+9999999E+19`` (no unit) used to show as "no answer"."""
-    with ScaleSimulator("and", weight="250.00", overload_form=form) as scale:
+    """A&D's ``OL,+9999999E+19`` (no unit) used to show as "no answer"."""
+    with ScaleSimulator(protocol, weight="250.00", overload_form=form) as scale:
         scale.set_condition("overload")
         station = InProcessAgent(
             make_config(config_data(tmp_path, broker.port, scale=scale, uhf=uhf))

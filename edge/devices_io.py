@@ -170,7 +170,7 @@ class DeviceHub:
 
     def _unavailable(self, device_id: str, err: DeviceError) -> None:
         problem = f"unavailable: {err}; retrying"
-        if self.states.get(device_id) != "unavailable" or self.problems.get(device_id) != problem:
+        if self.states.get(device_id) != "unavailable":  # the display shows the latest reason
             log.warning("device %s %s", device_id, problem)
         self._set(device_id, "unavailable")
         self.problems[device_id] = problem

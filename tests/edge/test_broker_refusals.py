@@ -20,8 +20,6 @@ from server.brokerauth.roster import parse_roster
 from tests.deploy.conftest import broker_group
 from tests.edge.helpers import InProcessAgent, config_data, make_config, uid
 
-pytestmark = [pytest.mark.broker]
-
 ROSTER = """
 ingest = ["seedtrace-ingest-1"]
 console = ["seedtrace-console"]
@@ -76,6 +74,7 @@ def _broker_notes(view: dict[str, Any]) -> list[str]:
     return [w for w in view["warnings"] if w.startswith("broker: ")]
 
 
+@pytest.mark.broker
 def test_a_wrong_password_reads_as_a_refused_log_on(
     tmp_path: Path, auth_broker: AuthBroker, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -100,6 +99,7 @@ def test_a_wrong_password_reads_as_a_refused_log_on(
     assert not any("no acknowledgement" in line for line in lines)
 
 
+@pytest.mark.broker
 def test_another_stations_account_is_refused_its_events(
     tmp_path: Path, auth_broker: AuthBroker, caplog: pytest.LogCaptureFixture
 ) -> None:

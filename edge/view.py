@@ -57,6 +57,22 @@ def banner(connected: bool, access: AccessTracker, waiting: int, tz: str) -> str
     return text
 
 
+OUTBOX_FULL_ADVICE = (
+    "new work is refused until the server acknowledges events: check the network and the "
+    "broker, or call your administrator"
+)
+
+
+def outbox_note(depth: int, capacity: int, filling: bool) -> str | None:
+    """The outbox's warning: None below the warning level, "nearly full", or "full" at
+    capacity with what to do about it."""
+    if depth >= capacity:
+        return f"outbox {depth} of {capacity}: full; {OUTBOX_FULL_ADVICE}"
+    if filling:
+        return f"outbox {depth} of {capacity}: nearly full"
+    return None
+
+
 def warnings(
     access: AccessTracker, depth: int, capacity: int, filling: bool, refused: int
 ) -> list[str]:
@@ -64,8 +80,9 @@ def warnings(
     if access.offline:
         since = access.offline_since()
         notes.append(f"access lost since {since.isoformat() if since else '?'}")
-    if filling:
-        notes.append(f"outbox {depth} of {capacity}: nearly full")
+    note = outbox_note(depth, capacity, filling)
+    if note is not None:
+        notes.append(note)
     if refused:
         notes.append(f"{refused} event(s) refused by the server need attention")
     return notes

@@ -602,7 +602,14 @@ class Agent:
 
     def _warnings(self) -> list[str]:
         box = self.outbox
-        notes = warnings(self.access, box.depth, box.capacity, box.filling, box.refused_count())
+        notes = warnings(
+            self.access,
+            box.depth,
+            box.capacity,
+            box.filling,
+            box.refused_count(),
+            self.config.time_zone,
+        )
         # A device that is away (a pulled cable, a port that refuses its settings), with why.
         notes += [f"{d} {p}" for d, p in sorted(self.devices.problems.items())]
         notes += [f"broker: {m}" for m in self.link_problems.values()]

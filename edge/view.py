@@ -73,13 +73,19 @@ def outbox_note(depth: int, capacity: int, filling: bool) -> str | None:
     return None
 
 
+def local_stamp(at: datetime, tz: str) -> str:
+    """``at`` as the floor reads a date and time: the premises' wall clock and its zone
+    ('2026-11-24 09:30 PST'), never a raw ISO string."""
+    return local_time(at, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def warnings(
-    access: AccessTracker, depth: int, capacity: int, filling: bool, refused: int
+    access: AccessTracker, depth: int, capacity: int, filling: bool, refused: int, tz: str
 ) -> list[str]:
     notes = []
     if access.offline:
         since = access.offline_since()
-        notes.append(f"access lost since {since.isoformat() if since else '?'}")
+        notes.append(f"access lost since {local_stamp(since, tz) if since else '?'}")
     note = outbox_note(depth, capacity, filling)
     if note is not None:
         notes.append(note)

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from devices.base import WeightReading
+from edge.access import AccessTracker, Loss
 from edge.config import Operator, SignInConfig, StationConfig, Workflow, parse_config
 from edge.flows import FloorMemory, ScaleGate, make_flow
 from edge.secrets import hash_secret
 from edge.session import Session, SignInError
+from edge.view import local_stamp, warnings
 from schemas.clock import ManualClock
 from schemas.weights import Unit
 from tests.edge.helpers import uid
@@ -233,3 +235,15 @@ def test_names_follow_the_premises_day_not_the_machines(tmp_path: Path, clock: M
     leap = make_flow(Workflow.HARVEST, config(tmp_path), FloorMemory(), clock)
     assert leap.tag(uid(2)).refused is None
     assert leap.weight(reading("250")).records[0]["harvest_batch"] == "HB-2028-02-29-Drying 1"
+
+
+def test_the_display_says_when_access_was_lost_on_the_premises_clock() -> None:
+    """No raw ISO text on the station's screen: the premises' date, time and zone."""
+    lost = datetime(2026, 11, 24, 17, 30, tzinfo=UTC)
+    access = AccessTracker(60, Loss(lost_at=lost, cause="internet down"), lost)
+    notes = warnings(access, 3, 100, False, 0, "America/Los_Angeles")
+    assert "access lost since 2026-11-24 09:30 PST" in notes
+    assert not any("T17:30" in note for note in notes)
+    assert local_stamp(datetime(2026, 7, 1, 19, 0, tzinfo=UTC), "America/Los_Angeles") == (
+        "2026-07-01 12:00 PDT"
+    )

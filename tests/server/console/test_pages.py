@@ -236,6 +236,9 @@ def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
     assert "5,000" in gone_row
     assert "last known, 3 h ago" in gone_row
     assert "scale-1: ok" in gone_row
+    # Times on the premises' clock, with the zone: never the browser's zone or bare UTC.
+    assert " PST</time>" in gone_row or " PDT</time>" in gone_row
+    assert " UTC</time>" not in html
     assert "as last reported, 3 h ago" in gone_row
 
 

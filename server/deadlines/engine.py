@@ -158,7 +158,7 @@ def apply_effects(
                 notice(
                     effect.rule_id,
                     f"Already overdue: {effect.message} It was due by "
-                    f"{cal.show(effect.due_at)}; resolve it with {effect.resolves_by}.",
+                    f"{cal.show_due(effect.due_at)}; resolve it with {effect.resolves_by}.",
                 )
             continue
         if row is not None and row.state in UNRESOLVED:
@@ -218,6 +218,6 @@ def _with_grace(
 
 def _late(cal: LicenseeCalendar, message: str, due: datetime, at: datetime) -> str:
     return (
-        f"Recorded late: {message} It was due by {cal.show(due)} and reached seedtrace "
+        f"Recorded late: {message} It was due by {cal.show_due(due)} and reached seedtrace "
         f"{cal.show(at)}; accepted and flagged."
     )

@@ -132,7 +132,9 @@ def test_late_disposition_is_accepted_with_a_notice_and_a_duplicate_repeats_it(
     ack = send(pipeline, station, late)
     assert ack.outcome is Outcome.ACCEPTED
     assert [(v.rule_id, v.citation) for v in ack.notices] == [("DISPOSITION-3BD", "CA 8405(c)")]
-    assert "Thu 2026-11-26 00:00 PST" in ack.notices[0].message
+    # Due at midnight ending Wednesday 25: said as that day's end, not "Thu 00:00".
+    assert "It was due by end of Wed 2026-11-25 (PST)" in ack.notices[0].message
+    assert "00:00" not in ack.notices[0].message.split("reached")[0]
     again = send(pipeline, station, late)
     assert (again.outcome, again.original_outcome) == (Outcome.DUPLICATE, Outcome.ACCEPTED)
     assert again.notices == ack.notices

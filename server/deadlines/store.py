@@ -217,8 +217,10 @@ def insert(
     now: datetime,
     event_id: str | None,
     resolved_at: datetime | None = None,
+    overdue_at: datetime | None = None,
 ) -> int:
-    """Store ``opening`` as a notification in ``state``; returns its id."""
+    """Store ``opening`` as a notification in ``state``; returns its id. ``overdue_at``: when
+    a notification stored already resolved had fallen overdue (it was recorded late)."""
     return int(
         conn.execute(
             N.insert()
@@ -237,7 +239,7 @@ def insert(
                 due_at=opening.due_at,
                 opened_at=now,
                 opened_by_event=event_id,
-                overdue_at=now if state is State.OVERDUE else None,
+                overdue_at=now if state is State.OVERDUE else overdue_at,
                 resolved_at=resolved_at,
                 resolved_by_event=event_id if resolved_at is not None else None,
             )
@@ -253,13 +255,23 @@ def resolve(
     items: Sequence[str] | None,
     at: datetime,
     event_id: str | None,
+    late: str | None = None,
+    due: datetime | None = None,
 ) -> bool:
     """Take ``items`` off the notification's pending list (all of it when None) and resolve it
-    when nothing is left. Returns whether it is now resolved."""
+    when nothing is left. Returns whether it is now resolved.
+
+    ``late``: resolved after ``due`` (its due time, with any grace): the history keeps that
+    it was overdue from ``due`` (whether or not a sweep saw it) and ``late``'s words, after
+    the message, so a late record never reads as an on-time one."""
     left = [] if items is None else [i for i in notification.pending if i not in set(items)]
     values: dict[str, Any] = {"pending": json.dumps(left)}
     if not left:
         values.update(state=State.RESOLVED.value, resolved_at=at, resolved_by_event=event_id)
+        if late is not None:
+            values["message"] = f"{notification.message} {late}"
+            if notification.overdue_at is None and due is not None:
+                values["overdue_at"] = due
     conn.execute(N.update().where(N.c.id == notification.id).values(values))
     return not left
 

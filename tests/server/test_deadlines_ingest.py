@@ -116,7 +116,11 @@ def test_overdue_by_the_sweep_then_resolved_late_by_ingest(engine: Engine) -> No
     assert get_notification(engine, n.id).state is State.OVERDUE
     ack = ingest(pipeline, station, retired(uids[0]), clock.now())
     assert [(v.rule_id, v.citation) for v in ack.notices] == [("UID-RETIRE-3BD", "CA 8403(e)")]
-    assert get_notification(engine, n.id).late
+    resolved = get_notification(engine, n.id)
+    assert resolved.late
+    assert "Resolved late, on the day of the deadline, after it" not in resolved.message
+    assert resolved.message.endswith("Thu 2026-12-03 00:00 PST.")
+    assert "Resolved late, 1 business day after the deadline" in resolved.message
 
 
 def test_late_disposition_is_accepted_with_a_notice_and_a_duplicate_repeats_it(
@@ -140,6 +144,14 @@ def test_late_disposition_is_accepted_with_a_notice_and_a_duplicate_repeats_it(
     assert again.notices == ack.notices
     (n,) = list_notifications(engine, CA_LICENCE, rule_id="DISPOSITION-3BD")
     assert n.late
+    # The history says so for ever, not only the ack: overdue from its due time (no sweep ran)
+    # and resolved 2 business days after it: Mon 30 and Tue 1 December (Thursday 26 is
+    # Thanksgiving and Friday 27 the day after, both California state holidays).
+    assert n.overdue_at == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    assert n.message.endswith(
+        "Resolved late, 2 business days after the deadline (end of Wed 2026-11-25 (PST)), "
+        "Tue 2026-12-01 08:00 PST."
+    )
 
 
 def test_oregon_has_no_disposition_deadline(engine: Engine) -> None:

@@ -27,7 +27,6 @@ from server.deadlines import store
 from server.deadlines.definitions import DEADLINES, OUTAGE
 from server.deadlines.facts import DbFacts, load_calendar, record
 from server.deadlines.model import (
-    OUTAGE_BACKFILL_DAYS,
     UNRESOLVED,
     Context,
     DeadlineSettings,
@@ -38,7 +37,7 @@ from server.deadlines.model import (
     State,
     Subject,
 )
-from server.rules.calendar import add_business_days, business_days_between
+from server.rules.calendar import business_days_between
 
 
 @dataclass(slots=True)
@@ -211,17 +210,18 @@ def _with_grace(
     cal: LicenseeCalendar, facts: Facts, event: EventEnvelope | None, due: datetime | None
 ) -> datetime | None:
     """``due`` for judging whether ``event`` came late: what happened during a loss of access
-    may be entered until 3 business days after restoration (CA 8402(d)(1)); while access is
-    still lost, nothing of it is late yet (None)."""
+    may be entered until OUTAGE-BACKFILL falls due after restoration (CA 8402(d)(1): 3
+    business days); while access is still lost, or where the state sets no limit on the
+    backfill (Oregon), nothing of it is late (None)."""
     if due is None or event is None or OUTAGE not in cal.rules:
         return due
     for outage in facts.outages_covering(event.occurred_at, event.station_id):
         if outage.restored_at is None:
             return None
-        restored = add_business_days(
-            outage.restored_at, OUTAGE_BACKFILL_DAYS, cal.jurisdiction, cal.tz
-        )
-        due = max(due, restored)
+        backfill = cal.due(OUTAGE, outage.restored_at)
+        if backfill is None:
+            return None
+        due = max(due, backfill)
     return due
 
 

@@ -31,9 +31,6 @@ DEFAULT_CLOSE = time(17, 0)
 # OR UID Tags (1)(b), Reconciliation (2): no tags and no daily reconciliation are required in
 # the first ten calendar days of licensure while ordered tags are in transit.
 LICENSURE_GRACE_DAYS = 10
-# CA 8402(d)(1): what happened during a loss of access is entered within 3 business days of
-# restoration.
-OUTAGE_BACKFILL_DAYS = 3
 
 
 class Category(StrEnum):
@@ -78,13 +75,17 @@ class LicenseeCalendar:
 
     def due(self, rule_id: str, start: datetime) -> datetime | None:
         """When ``rule_id``'s deadline, started at ``start``, falls due (UTC); None for a rule
-        without a due time (TAG-SUPPLY). Follows the rule's catalogue :class:`Deadline`:
+        without a due time (TAG-SUPPLY), or whose limit this licensee's state does not set
+        (CORRECTION-3BD and OUTAGE-BACKFILL in Oregon). Follows the rule's catalogue
+        :class:`Deadline`:
         business and calendar days end at the local midnight after the last day, hours are
         elapsed time, close of business is this licensee's closing time on the business day of
         ``start`` (the next one when ``start`` falls on a weekend or holiday)."""
         deadline = CATALOGUE[rule_id].deadline
         if deadline is None:
             raise ValueError(f"{rule_id} is not a deadline (section B of docs/rules.md)")
+        if not deadline.limits(self.jurisdiction):
+            return None  # this state's text sets the duty, not a limit: nothing falls due
         if deadline.kind == "business_days":
             return add_business_days(start, deadline.amount, self.jurisdiction, self.tz)
         if deadline.kind == "calendar_days":

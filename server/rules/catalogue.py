@@ -77,6 +77,13 @@ class Deadline:
     amount: int  # days or hours; 0 for close of business ("the same business day")
     starts: str  # the moment the clock starts
     resolved_by: str
+    # The jurisdictions whose text sets the limit; None: every jurisdiction whose pack holds
+    # the rule. Elsewhere the duty stands without a limit: its notification has no due time.
+    limit_set_by: frozenset[Jurisdiction] | None = None
+
+    def limits(self, jurisdiction: Jurisdiction) -> bool:
+        """Whether ``jurisdiction``'s text sets this deadline's limit."""
+        return self.limit_set_by is None or jurisdiction in self.limit_set_by
 
     def describe(self) -> str:
         unit = {
@@ -85,7 +92,11 @@ class Deadline:
             "hours": "hours",
         }.get(self.kind)
         if unit is not None:
-            return f"{self.amount} {unit} after {self.starts}"
+            limit = f"{self.amount} {unit} after {self.starts}"
+            if self.limit_set_by is None:
+                return limit
+            only = ", ".join(sorted(self.limit_set_by))
+            return f"{only}: {limit}; elsewhere the duty without a limit"
         if self.kind == "close_of_business":
             return f"close of business, {self.starts}"
         return f"no deadline: informational, {self.starts}"
@@ -175,9 +186,17 @@ def _c(rule_id: str, citation: str, summary: str) -> CatalogueEntry:
 
 
 def _b(
-    rule_id: str, citation: str, summary: str, kind: DeadlineKind, amount: int, starts: str, by: str
+    rule_id: str,
+    citation: str,
+    summary: str,
+    kind: DeadlineKind,
+    amount: int,
+    starts: str,
+    by: str,
+    limit_set_by: frozenset[Jurisdiction] | None = None,
 ) -> CatalogueEntry:
-    return CatalogueEntry(rule_id, "B", citation, summary, Deadline(kind, amount, starts, by))
+    deadline = Deadline(kind, amount, starts, by, limit_set_by)
+    return CatalogueEntry(rule_id, "B", citation, summary, deadline)
 
 
 ENTRIES: tuple[CatalogueEntry, ...] = (
@@ -325,20 +344,24 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     _b(
         "CORRECTION-3BD",
         "CA 8402(b)(6); OR CTS Requirements (5)(d)",
-        "Data entered in error is corrected within 3 business days of discovery.",
+        "Data entered in error is corrected (CA: within 3 business days of discovery; OR: the "
+        "duty, with no limit set).",
         "business_days",
         3,
         "discovery of the error",
         "a correction record (the original kept)",
+        frozenset({"CA"}),
     ),
     _b(
         "OUTAGE-BACKFILL",
         "OR CTS Requirements (8)(a)-(b); CA 8402(d)(1)-(2)",
-        "An outage is documented and everything done meanwhile entered within 3 business days.",
+        "An outage is documented and everything done meanwhile entered (CA: within 3 business "
+        "days; OR: once access is restored, no limit set).",
         "business_days",
         3,
         "restoration of access",
         "the outage documented (date, time, cause) and the backlog entered",
+        frozenset({"CA"}),
     ),
     _b(
         "DAILY-RECONCILE",

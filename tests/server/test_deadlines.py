@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.engine import Engine
 
-from server.deadlines import Category, NotificationPublic, State
+from server.deadlines import Category, NotificationPublic, State, get_notification
 from server.rules.catalogue import CATALOGUE
 from server.store.licensees import add_licensee
 from tests.pinned import START
 from tests.server.desk import (
+    CA_LICENCE,
     OR_LICENCE,
     Desk,
     access_lost,
@@ -262,8 +263,8 @@ def test_transfer_receipt_overdue_and_an_arrival_recorded_too_late(engine: Engin
 # --- CORRECTION-3BD -------------------------------------------------------------------------
 
 
-def test_correction_within_3_business_days_of_discovery_in_oregon(engine: Engine) -> None:
-    desk = Desk(engine, OR_LICENCE)
+def test_correction_within_3_business_days_of_discovery_in_california(engine: Engine) -> None:
+    desk = Desk(engine, CA_LICENCE)
     wrong, _ = desk.send(weighed("HB-1"), la(2026, 12, 1, 9, 0))
     desk.send(flagged(wrong.event_id, la(2026, 12, 4, 16, 0)), la(2026, 12, 4, 16, 5))
     n = only(desk, "CORRECTION-3BD")
@@ -274,6 +275,21 @@ def test_correction_within_3_business_days_of_discovery_in_oregon(engine: Engine
     _, notices = desk.send(corrected(wrong.event_id, la(2026, 12, 4, 16, 0)), la(2026, 12, 10, 9))
     assert only(desk, "CORRECTION-3BD").state is State.RESOLVED
     assert [v.rule_id for v in notices] == ["CORRECTION-3BD"]  # said once, though late twice
+
+
+def test_oregon_sets_the_duty_to_correct_but_no_3_day_limit(engine: Engine) -> None:
+    """OR CTS Requirements (5)(d) requires the correction without a time limit: the
+    notification stands until the correction, with no due time, and is never late."""
+    desk = Desk(engine, OR_LICENCE)
+    wrong, _ = desk.send(weighed("HB-1"), la(2026, 12, 1, 9, 0))
+    desk.send(flagged(wrong.event_id, la(2026, 12, 4, 16, 0)), la(2026, 12, 4, 16, 5))
+    n = only(desk, "CORRECTION-3BD")
+    assert (n.state, n.due_at) == (State.OPEN, None)
+    desk.sweep(la(2027, 1, 15, 9, 0))
+    assert only(desk, "CORRECTION-3BD").state is State.OPEN  # weeks later: still not overdue
+    _, notices = desk.send(corrected(wrong.event_id, la(2026, 12, 4, 16, 0)), la(2027, 1, 15, 9))
+    assert only(desk, "CORRECTION-3BD").state is State.RESOLVED
+    assert notices == []  # not late: Oregon sets no limit
 
 
 def test_an_unflagged_correction_is_judged_by_its_own_discovery_time(engine: Engine) -> None:
@@ -292,7 +308,7 @@ def test_an_unflagged_correction_is_judged_by_its_own_discovery_time(engine: Eng
 
 
 def test_outage_backfill_resolves_when_the_backlog_is_entered(engine: Engine) -> None:
-    desk = Desk(engine, OR_LICENCE)
+    desk = Desk(engine, CA_LICENCE)
     lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0), "desk-1"), la(2026, 12, 7, 8, 0))
     assert desk.notifications("OUTAGE-BACKFILL") == []  # the clock starts at restoration
     desk.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 2), la(2026, 12, 7, 12, 0))
@@ -317,11 +333,30 @@ def test_outage_without_backlog_is_resolved_at_once_and_overdue_otherwise(
     lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
     desk.send(access_restored(lost.event_id, la(2026, 12, 7, 8, 30), 0), la(2026, 12, 7, 8, 30))
     assert only(desk, "OUTAGE-BACKFILL").state is State.RESOLVED
-    other = Desk(engine, OR_LICENCE)
-    lost, _ = other.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
-    other.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 5), la(2026, 12, 7, 12))
-    overdue_at(other, "OUTAGE-BACKFILL", utc(2026, 12, 11, 8, 0))
-    assert only(other, "OUTAGE-BACKFILL").message.startswith("The whole premises lost access ")
+    later = Desk(engine, station_id="desk-2")
+    lost, _ = later.send(access_lost(la(2026, 12, 8, 8, 0)), la(2026, 12, 8, 8, 0))
+    later.send(access_restored(lost.event_id, la(2026, 12, 8, 12, 0), 5), la(2026, 12, 8, 12))
+    [second] = [n for n in later.notifications("OUTAGE-BACKFILL") if n.subject_id == lost.event_id]
+    assert second.message.startswith("The whole premises lost access ")
+    assert second.due_at == utc(2026, 12, 12, 8, 0)  # Wed 9, Thu 10, Fri 11 (CA): end of Fri
+    later.sweep(utc(2026, 12, 12, 8, 0))
+    assert get_notification(engine, second.id).state is State.OVERDUE
+
+
+def test_oregon_backfill_has_no_3_day_limit(engine: Engine) -> None:
+    """OR CTS Requirements (8): the loss documented and everything entered once access is
+    restored, with no limit set: no due time, and a backlog event entered weeks later is not
+    late."""
+    desk = Desk(engine, OR_LICENCE)
+    lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0), "desk-1"), la(2026, 12, 7, 8, 0))
+    desk.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 1), la(2026, 12, 7, 12, 0))
+    n = only(desk, "OUTAGE-BACKFILL")
+    assert (n.state, n.due_at) == (State.OPEN, None)
+    desk.sweep(la(2027, 1, 15, 9, 0))
+    assert only(desk, "OUTAGE-BACKFILL").state is State.OPEN
+    _, notices = desk.send(weighed("HB-2", "dry"), la(2026, 12, 7, 9), received_at=la(2027, 1, 15))
+    assert only(desk, "OUTAGE-BACKFILL").state is State.RESOLVED
+    assert notices == []
 
 
 # --- DAILY-RECONCILE ------------------------------------------------------------------------

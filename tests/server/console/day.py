@@ -88,7 +88,8 @@ def staff(engine: Engine, licence: str = LICENCE) -> None:
 
 def flag(engine: Engine, event_id: str, days_ago: float, licence: str = LICENCE) -> Ack:
     """maria.lopez flags ``event_id`` as wrong, found ``days_ago`` days ago: CORRECTION-3BD
-    opens a compliance notification due 3 business days after the discovery."""
+    opens a compliance notification, due 3 business days after the discovery in California
+    (Oregon sets the duty without a limit)."""
     from datetime import timedelta
 
     from schemas.records import RecordFlagged

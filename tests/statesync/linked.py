@@ -6,7 +6,7 @@ clock; :func:`drain` runs it until nothing is left to file, moving the clock pas
 Retry-After or back-off instead of waiting.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from server.ingest.pipeline import Pipeline
 from server.statesync.clients import ClientPool
 from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
-from server.statesync.queue import configure_link
+from server.statesync.queue import CALLS, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from server.store.licensees import add_licensee
@@ -138,10 +138,38 @@ def drain(c: Connector, clock: ManualClock, *, passes: int = 400, step_s: float 
                 idle += 1
                 if idle >= 2:
                     return
-            clock.advance(timedelta(seconds=step_s))
+            waiting = _next_wait(c.engine)
+            if waiting is not None and waiting > clock.now() and not _due(c.engine, clock):
+                clock.set(waiting)  # only calls that wait (BioTrack's 72 hours) are left
+            else:
+                clock.advance(timedelta(seconds=step_s))
         else:
             idle = 0
     raise AssertionError(f"the connector did not finish in {passes} passes")
+
+
+def _next_wait(engine: Engine) -> datetime | None:
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(sa.func.min(CALLS.c.not_before)).where(
+                CALLS.c.status.in_(("pending", "sent", "unknown"))
+            )
+        ).scalar_one_or_none()
+    return None if found is None else found
+
+
+def _due(engine: Engine, clock: ManualClock) -> bool:
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(CALLS)
+                .where(
+                    CALLS.c.status.in_(("pending", "sent", "unknown")),
+                    sa.or_(CALLS.c.not_before.is_(None), CALLS.c.not_before <= clock.now()),
+                )
+            ).scalar_one()
+        )
 
 
 def _all_planned(engine: Engine) -> bool:
@@ -160,7 +188,7 @@ def _all_planned(engine: Engine) -> bool:
 def calls(engine: Engine, licence: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT * FROM sync_calls WHERE licence = :l ORDER BY id"), {"l": licence}
+            sa.select(CALLS).where(CALLS.c.licence == licence).order_by(CALLS.c.id)
         ).mappings()
         return [dict(r) for r in rows]
 

@@ -121,7 +121,9 @@ def open_calls(engine: Engine) -> int:
         return int(
             conn.execute(
                 sa.text(
-                    "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown')"
+                    "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
+                    # a licensee whose queue waits behind a refusal has nothing to do
+                    "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')"
                 )
             ).scalar_one()
         )

@@ -1,0 +1,74 @@
+"""A state refusal becomes a compliance notification naming the event, the state's words and
+what to do; the licensee's queue waits behind it, other licensees go on; a retry after the
+cause is fixed, or a skip, lets it go on."""
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from schemas.clock import ManualClock
+from server.statesync.credentials import Credentials, Secret
+from server.statesync.manage import settle, status
+from server.statesync.queue import configure_link
+from server.statesync.simulators import MetrcSimulator
+from tests.server.conftest import LICENCE, OTHER_LICENCE
+from tests.server.floor import OPERATOR, uid
+from tests.statesync.cultivation import receive_tags, story
+from tests.statesync.linked import KEY, USER_KEY, VENDOR_KEY, Floor, calls, connector, drain
+from tests.statesync.test_connector_metrc import assert_metrc_matches
+
+TAGS = [uid(n) for n in range(1, 61)]
+
+
+def test_a_refusal_is_a_notification_and_blocks_only_its_licensee(
+    engine: Engine, clock: ManualClock, tmp_path: object
+) -> None:
+    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+        sim.app.add_facility(LICENCE, "Green Acres Farm")
+        sim.app.add_facility(OTHER_LICENCE, "Coastal Cultivators")
+        sim.app.add_user(USER_KEY, "Maria Lopez", [LICENCE, OTHER_LICENCE])
+        sim.app.add_tags(OTHER_LICENCE, "Plant", TAGS)  # LICENCE's tags never reached Metrc
+        for licence in (LICENCE, OTHER_LICENCE):
+            configure_link(engine, licence, sim.url, now=clock.now())
+            Credentials(KEY).store(
+                engine, licence, OPERATOR, "metrc", Secret(None, USER_KEY), now=clock.now()
+            )
+            floor = Floor(engine, clock, licence)
+            for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
+                floor.record(payload)
+        with connector(engine, clock) as c:
+            drain(c, clock)
+
+            ours = calls(engine, LICENCE)
+            (refused,) = [r for r in ours if r["status"] == "refused"]
+            assert refused["action"] == "batch_growth_phase"
+            assert all(r["status"] == "pending" for r in ours if r["id"] > refused["id"])
+            assert {r["status"] for r in calls(engine, OTHER_LICENCE)} == {"done"}
+            with engine.connect() as conn:
+                note = conn.execute(
+                    sa.text(
+                        "SELECT * FROM notifications WHERE licence = :l AND rule_id = "
+                        "'SECONDARY-SYNC'"
+                    ),
+                    {"l": LICENCE},
+                ).one()
+            assert note.category == "compliance"
+            assert note.state == "open"
+            assert note.subject_id == refused["event_id"]
+            assert refused["event_id"] in note.message
+            assert "plants.tagged" in note.message
+            assert refused["message"] in note.message  # Metrc's own words
+            assert f"seedtrace sync retry {LICENCE} {refused['id']}" in note.resolves_by
+            assert status(engine, LICENCE).refused[0][0] == refused["id"]
+
+            sim.app.add_tags(LICENCE, "Plant", TAGS)  # fixed at the state
+            settle(engine, LICENCE, refused["id"], retry=True, by="a.chen", now=clock.now())
+            drain(c, clock)
+        assert {r["status"] for r in calls(engine, LICENCE)} == {"done"}
+        for licence in (LICENCE, OTHER_LICENCE):
+            assert_metrc_matches(engine, sim, licence)
+        with engine.connect() as conn:
+            state = conn.execute(
+                sa.text("SELECT state FROM notifications WHERE id = :i"),
+                {"i": refused["notification_id"]},
+            ).scalar_one()
+        assert state == "resolved"

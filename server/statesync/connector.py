@@ -171,6 +171,9 @@ class Connector:
 
     def _work(self, link: LinkRow, call: CallRow) -> Step:
         try:
+            if call.status in ("sent", "unknown") and call.request is None:
+                self._set(link, call, status="pending")  # marked, never sent: prepare again
+                return "progress"
             if call.status in ("sent", "unknown"):
                 found = self._verify(link, call)
                 self._reachable(link)
@@ -205,10 +208,15 @@ class Connector:
             self._refuse(link, call, "; ".join(err.messages) or str(err))
             return "progress"
         except OutcomeUnknown as err:
+            # Give a request the state may still be working on time to finish before the
+            # read-back asks whether it took effect.
             log.info(
                 "call %s of %s: outcome unknown (%s); checking first", call.id, link.licence, err
             )
-            return "progress"
+            self._retry_at[link.licence] = self.clock.now() + timedelta(
+                seconds=self.settings.timeout_s
+            )
+            return "wait"
         except SessionExpired:
             return "progress"  # the client logs on afresh with the next call
         except RateLimited as err:
@@ -270,6 +278,11 @@ class Connector:
         readback: dict[str, Any],
         nonce: str | None,
     ) -> None:
+        # The client first: missing credentials must fail before the call is marked sent.
+        if call.system == "metrc":
+            self.clients.metrc(link.base_url, link.licence, call.operator_id)
+        else:
+            self.clients.biotrack(link.base_url, link.licence, call.operator_id)
         now = self.clock.now()
         with self.engine.begin() as conn:
             hold(conn, link.licence, self.owner, now, self.settings.lease_s)
@@ -353,11 +366,11 @@ class Connector:
         learn: bool,
     ) -> None:
         objects = Objects(conn, link.licence, link.system, now)
-        if learn or call.action == "pair":
+        if learn:  # a call known done without sending learnt what it needed already
             action = self._actions(call)
             if call.system == "metrc":
                 action.learn(objects, request, answer)
-            elif call.action != "pair":
+            else:
                 action.learn(objects, call, request, answer)
         update_call(
             conn,

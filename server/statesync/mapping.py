@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from schemas.commerce import PackageCreated, SaleRecorded, TransferManifested
 from schemas.events import (
     DestroyMethod,
     EventEnvelope,
@@ -262,6 +263,77 @@ def _m_waste(ev: EventEnvelope, p: Payload) -> list[Planned]:
     return [Planned("ensure_location", {"name": p.location}), Planned("plant_waste", {"row": row})]
 
 
+def _m_package(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, PackageCreated)
+    # Metrc's item names come from a per-licensee item list (left, docs/sync.md); until then
+    # the item is named by category and strain, as our items are.
+    ingredients = [
+        {
+            "HarvestName": s.harvest_batch,
+            "Weight": _metrc_weight(s.weight)["weight"],
+            "UnitOfWeight": _metrc_weight(s.weight)["unit"],
+        }
+        for s in p.sources
+    ]
+    where: Any = (
+        p.location
+        if p.location is not None
+        else ref("harvest_location", p.sources[0].harvest_batch)
+    )
+    row = {
+        "Tag": p.uid,
+        "Location": where,
+        "Item": f"{p.category.value.replace('_', ' ').title()} - {p.strain}",
+        "UnitOfWeight": "Grams",
+        "Ingredients": ingredients,
+        "ActualDate": _day(ev),
+    }
+    ensure = [] if p.location is None else [Planned("ensure_location", {"name": p.location})]
+    return [*ensure, Planned("create_package", {"row": row})]
+
+
+def _m_manifest(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, TransferManifested)
+    row = {
+        "Name": p.manifest_id,
+        "Destinations": [
+            {
+                "RecipientLicenseNumber": p.purchaser.licence,
+                "TransferTypeName": "Wholesale Manifest",
+                "PlannedRoute": "As planned by the driver",
+                "EstimatedDepartureDateTime": p.estimated_departure.isoformat(),
+                "EstimatedArrivalDateTime": p.estimated_arrival.isoformat(),
+                "Packages": [{"PackageLabel": item.uid} for item in p.items],
+            }
+        ],
+    }
+    return [Planned("create_transfer", {"row": row})]
+
+
+def _m_sale(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, SaleRecorded)
+    grams = p.quantity.total_grams()
+    if grams is not None:
+        amount, unit = format(grams, "f"), "Grams"  # our packages are kept in grams at Metrc
+    else:
+        amount, unit = str(p.quantity.count), "Each"
+    row = {
+        "SalesDateTime": p.sold_at.isoformat(),
+        "SalesCustomerType": "Consumer",
+        # Our event id: the receipt's read-back key.
+        "ExternalReceiptNumber": ev.event_id,
+        "Transactions": [
+            {
+                "PackageLabel": p.package_uid,
+                "Quantity": amount,
+                "UnitOfMeasure": unit,
+                "TotalAmount": format(p.price, "f"),
+            }
+        ],
+    }
+    return [Planned("create_receipt", {"row": row})]
+
+
 # -- BioTrack (CT) -----------------------------------------------------------------------------
 
 
@@ -362,6 +434,9 @@ METRC: dict[str, Mapper] = {
     "plant.harvested": _m_harvested,
     "plant.destroyed": _m_destroyed,
     "waste.recorded": _m_waste,
+    "package.created": _m_package,
+    "transfer.manifested": _m_manifest,
+    "sale.recorded": _m_sale,
     # harvest_batch.weighed: Metrc takes no dry weight of a harvest; reconciliation compares.
     # tags.received / tag.retired: Metrc issues and retires tags itself.
 }

@@ -15,6 +15,9 @@ killed mid-call) the connector asks Metrc whether the call took effect before it
 | ``destroy_plant`` | the plant's state |
 | ``destroy_batch_plants``, ``plant_waste`` | our event id in the waste record's note |
 | ``harvest_waste`` | the harvest's waste total against the total read just before sending |
+| ``create_package`` | the package's label (``/packages/v2/{label}``) |
+| ``create_transfer`` | the manifest's name (our manifest id) among the outgoing transfers |
+| ``create_receipt`` | our event id as the receipt's ``ExternalReceiptNumber`` |
 
 A Metrc request keeps all its rows or none, so the first row answers for all. Windows start
 five minutes before the call was first sent (the two clocks need not agree to the second) and
@@ -34,8 +37,10 @@ from pydantic import BaseModel
 from server.statesync.calls import Answer, Reader, resolve
 from server.statesync.metrc_client import MetrcApi, Window
 from server.statesync.metrc_models import (
+    HarvestPackage,
     HarvestWaste,
     LocationCreate,
+    OutgoingTransfer,
     PlantBatchDestroy,
     PlantBatchGrowthPhase,
     PlantBatchPlanting,
@@ -44,6 +49,7 @@ from server.statesync.metrc_models import (
     PlantHarvest,
     PlantLocation,
     PlantWaste,
+    SalesReceipt,
     WriteResult,
 )
 from server.statesync.queue import CallRow, Objects
@@ -58,6 +64,7 @@ READERS: dict[str, Reader] = {
     "batch_location": ("batch", lambda _id, data: data["location"]),
     "plant_location": ("plant", lambda _id, data: data["location"]),
     "harvest": ("harvest", lambda state_id, _data: int(state_id)),
+    "harvest_location": ("harvest", lambda _id, data: data["location"]),
 }
 
 
@@ -234,7 +241,8 @@ def _readback_harvest(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Ans
 
 
 def _learn_harvest(objects: Objects, req: dict[str, Any], a: Answer) -> None:
-    objects.put("harvest", req["row"]["HarvestName"], a.ids[0])
+    row = req["row"]
+    objects.put("harvest", row["HarvestName"], a.ids[0], {"location": row["DryingLocation"]})
 
 
 def _send_destroy(ctx: Ctx, req: dict[str, Any]) -> Answer:
@@ -294,6 +302,55 @@ def _readback_harvest_waste(ctx: Ctx, req: dict[str, Any], rb: dict[str, Any]) -
     return _found(harvest) if harvest.total_waste_weight > Decimal(before) else None
 
 
+# -- product -----------------------------------------------------------------------------------
+
+
+def _send_package(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = HarvestPackage.model_validate(req["row"])
+    return _answer(ctx.api.create_packages(ctx.licence, [row]))
+
+
+def _readback_package(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    package = ctx.api.package(ctx.licence, req["row"]["Tag"])
+    return None if package is None else _found(package)
+
+
+def _send_transfer(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = OutgoingTransfer.model_validate(req["row"])
+    return _answer(ctx.api.create_transfers(ctx.licence, [row]))
+
+
+def _readback_transfer(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    name = req["row"]["Name"]
+    for window in windows(_since(ctx), ctx.now + SLACK):
+
+        def fetch(n: int, w: Window = window) -> Any:
+            return ctx.api.outgoing_transfers(ctx.licence, window=w, page=n)
+
+        for transfer in _pages(fetch):
+            if transfer.name == name:
+                return _found(transfer)
+    return None
+
+
+def _send_receipt(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = SalesReceipt.model_validate(req["row"])
+    return _answer(ctx.api.create_receipts(ctx.licence, [row]))
+
+
+def _readback_receipt(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    ours = req["row"]["ExternalReceiptNumber"]
+    for window in windows(_since(ctx), ctx.now + SLACK):
+
+        def fetch(n: int, w: Window = window) -> Any:
+            return ctx.api.receipts(ctx.licence, window=w, page=n)
+
+        for receipt in _pages(fetch):
+            if receipt.external_receipt_number == ours:
+                return _found(receipt)
+    return None
+
+
 def _learn_nothing(_o: Objects, _r: dict[str, Any], _a: Answer) -> None:
     return None
 
@@ -329,6 +386,9 @@ ACTIONS: dict[str, MetrcAction] = {
         _learn_nothing,
         prepare=_prepare_harvest_waste,
     ),
+    "create_package": MetrcAction(_send_package, _readback_package, _learn_nothing),
+    "create_transfer": MetrcAction(_send_transfer, _readback_transfer, _learn_nothing),
+    "create_receipt": MetrcAction(_send_receipt, _readback_receipt, _learn_nothing),
 }
 
 

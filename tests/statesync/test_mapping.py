@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from schemas.clock import ManualClock
 from schemas.events import EventEnvelope
 from server.statesync.mapping import BIOTRACK, DESTROY_WAIT_S, METRC, plan, ref, tag_runs
 from tests.server.floor import batch_created, flowering, harvested, tagged, tags_received, uid
@@ -104,3 +105,23 @@ def test_every_mapped_kind_is_an_event_kind() -> None:
     kinds = {m.model_fields["kind"].default for m in union}
     assert set(METRC) <= kinds
     assert set(BIOTRACK) <= kinds
+
+
+def test_metrc_package_manifest_and_sale() -> None:
+    from tests.server.domain import package_created, package_uid
+    from tests.statesync.test_connector_product import manifest, sale
+
+    clock = ManualClock(AT)
+    _, package = plan(event(package_created(package_uid(1), [("HB-1", "500")])), "metrc")
+    assert package.action == "create_package"
+    assert package.args["row"]["Item"] == "Flower - Blue Dream"
+    assert package.args["row"]["Ingredients"] == [
+        {"HarvestName": "HB-1", "Weight": "500", "UnitOfWeight": "Grams"}
+    ]
+    (transfer,) = plan(event(manifest(clock, "M-1", package_uid(1), "500")), "metrc")
+    assert transfer.args["row"]["Name"] == "M-1"
+    assert transfer.args["row"]["Destinations"][0]["Packages"] == [{"PackageLabel": package_uid(1)}]
+    (receipt,) = plan(event(sale(clock, package_uid(1), "3.5")), "metrc")
+    assert receipt.args["row"]["ExternalReceiptNumber"] == "0190d5e2-7c1a-7000-8000-000000000001"
+    assert receipt.args["row"]["Transactions"][0]["Quantity"] == "3.5"
+    assert plan(event(sale(clock, package_uid(1), "3.5")), "biotrack") == []

@@ -26,7 +26,7 @@ Time is the injected clock; a broad ``except`` only at the top of the loop, logg
 import json
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import Clock
 from server.statesync import biotrack_calls, metrc_calls
+from server.statesync.access import AccessWatch
 from server.statesync.biotrack_client import ActionResult
 from server.statesync.calls import Answer, Unresolvable
 from server.statesync.clients import ClientPool
@@ -48,8 +49,6 @@ from server.statesync.errors import (
 )
 from server.statesync.notices import (
     open_refusal,
-    record_lost,
-    record_restored,
     resolve_backfills,
 )
 from server.statesync.queue import (
@@ -69,7 +68,6 @@ from server.statesync.queue import (
     plan_next,
     release,
     start_waits,
-    unplanned,
     update_call,
 )
 from server.statesync.settings import SyncSettings
@@ -92,9 +90,7 @@ class Connector:
     ) -> None:
         self.engine, self.clock, self.settings, self.clients = engine, clock, settings, clients
         self.owner = settings.worker_id
-        self._retry_at: dict[str, datetime] = {}
-        self._backoff: dict[str, float] = {}
-        self._failing: dict[str, tuple[datetime, str]] = {}
+        self.access = AccessWatch(engine, clock, settings)
         self._auth_retried: set[int] = set()
         self._held: set[str] = set()
 
@@ -133,8 +129,7 @@ class Connector:
         worked = 0
         for link in linked:
             now = self.clock.now()
-            retry_at = self._retry_at.get(link.licence)
-            if retry_at is not None and now < retry_at:
+            if not self.access.due(link.licence, now):
                 continue
             if not acquire(self.engine, link.licence, self.owner, now, self.settings.lease_s):
                 self._held.discard(link.licence)
@@ -176,7 +171,7 @@ class Connector:
                 return "progress"
             if call.status in ("sent", "unknown"):
                 found = self._verify(link, call)
-                self._reachable(link)
+                self.access.reachable(link)
                 if found is not None:
                     self._done(link, call, call.request or {}, found)
                     return "progress"
@@ -213,18 +208,16 @@ class Connector:
             log.info(
                 "call %s of %s: outcome unknown (%s); checking first", call.id, link.licence, err
             )
-            self._retry_at[link.licence] = self.clock.now() + timedelta(
-                seconds=self.settings.timeout_s
-            )
+            self.access.wait(link.licence, self.settings.timeout_s)
             return "wait"
         except SessionExpired:
             return "progress"  # the client logs on afresh with the next call
         except RateLimited as err:
-            self._reachable(link)
-            self._retry_at[link.licence] = self.clock.now() + timedelta(seconds=err.retry_after_s)
+            self.access.reachable(link)
+            self.access.wait(link.licence, err.retry_after_s)
             return "wait"
         except StateUnavailable as err:
-            self._unreachable(link, str(err))
+            self.access.unreachable(link, str(err))
             return "wait"
 
     def _actions(self, call: CallRow) -> Any:
@@ -313,7 +306,7 @@ class Connector:
         except (RateLimited, StateUnavailable, SessionExpired, NotAuthorised) as err:
             self._set(link, call, status="pending", message=str(err))  # nothing was done
             raise
-        self._reachable(link)
+        self.access.reachable(link)
         self._done(link, sent, request, answer)
 
     def _verify(self, link: LinkRow, call: CallRow) -> Answer | None:
@@ -399,42 +392,3 @@ class Connector:
                 conn, call.id, status="refused", message=text, response=raw, notification_id=note
             )
         log.warning("call %s (%s) of %s refused: %s", call.id, call.action, link.licence, text)
-
-    # -- access to the state -----------------------------------------------------------------
-
-    def _unreachable(self, link: LinkRow, cause: str) -> None:
-        now = self.clock.now()
-        since, first_cause = self._failing.setdefault(link.licence, (now, cause))
-        delay = min(self._backoff.get(link.licence, 0.5) * 2, self.settings.backoff_max_s)
-        self._backoff[link.licence] = delay
-        self._retry_at[link.licence] = now + timedelta(seconds=delay)
-        if (now - since).total_seconds() < self.settings.lost_after_s:
-            return
-        with self.engine.begin() as conn:
-            hold(conn, link.licence, self.owner, now, self.settings.lease_s)
-            if get_link(conn, link.licence).access == "up":
-                conn.execute(
-                    sa.update(LINKS).where(LINKS.c.licence == link.licence).values(access="lost")
-                )
-                record_lost(conn, link.licence, link.system, since, first_cause)
-                log.warning("access to the state system of %s lost since %s", link.licence, since)
-
-    def _reachable(self, link: LinkRow) -> None:
-        self._failing.pop(link.licence, None)
-        self._backoff.pop(link.licence, None)
-        now = self.clock.now()
-        with self.engine.begin() as conn:
-            current = get_link(conn, link.licence)
-            if current.access != "lost":
-                return
-            hold(conn, link.licence, self.owner, now, self.settings.lease_s)
-            where = conn.execute(
-                sa.text("SELECT jurisdiction, timezone FROM licensees WHERE licence = :l"),
-                {"l": link.licence},
-            ).one()
-            backlog = open_calls(conn, link.licence) + unplanned(conn, current)
-            conn.execute(
-                sa.update(LINKS).where(LINKS.c.licence == link.licence).values(access="up")
-            )
-            record_restored(conn, link.licence, link.system, where[0], where[1], backlog, now)
-            log.warning("access to the state system of %s restored", link.licence)

@@ -1,10 +1,10 @@
 """SIGKILL the connector at random points, again and again (at least 20 times in one run),
 while the state loses answers and fails; a fresh process takes over each time. Afterwards
-Metrc holds every object once, nothing is missing, the calls went in order, and no process's
-log shows a credential.
+Metrc (or BioTrack) holds every object once, nothing is missing, the calls went in order,
+and no process's log shows a credential.
 
 The connector runs as ``seedtrace sync run`` subprocesses on the system clock; the Metrc
-simulator runs here, on the system clock too (its lastModified windows are what the
+simulators run here, on the system clock too (its lastModified windows are what the
 read-backs search), with latency so that kills land in the middle of calls.
 """
 
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -22,18 +23,23 @@ from sqlalchemy.engine import Engine
 from schemas.clock import SYSTEM_CLOCK, ManualClock
 from server.statesync.faults import FaultSettings
 from server.statesync.metrc_client import HttpMetrcClient
-from server.statesync.simulators import MetrcSimulator
+from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
+    BT_PASSWORD,
+    CT_LICENCE,
     KEY,
     USER_KEY,
     VENDOR_KEY,
     Floor,
+    add_ct,
     calls,
+    link_biotrack,
     link_metrc,
     seed_metrc,
 )
+from tests.statesync.test_connector_biotrack import assert_biotrack_matches
 from tests.statesync.test_connector_metrc import assert_metrc_matches
 
 KILLS = 20
@@ -99,10 +105,45 @@ def _remaining(engine: Engine) -> int:
     return int(open_calls) + int(unplanned)
 
 
-def test_twenty_sigkills_neither_double_nor_lose_nor_reorder(
+def _kill_repeatedly(engine: Engine, database_url: str, log: Path) -> int:
+    """Start, let run a random moment, SIGKILL; until KILLS kills landed mid-work. Then a last
+    process finishes the backlog and stops cleanly. Returns the number of kills."""
+    rng = random.Random(20261205)
+    kills = 0
+    for _ in range(200):
+        if kills >= KILLS or _remaining(engine) == 0:
+            break
+        proc, since = _start(database_url, log)
+        _wait_running(proc, log, since)
+        time.sleep(rng.uniform(0.0, 0.35))
+        if _remaining(engine) > 0:
+            kills += 1
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert kills >= KILLS, f"the work ran out after {kills} kills; make it longer"
+    proc, since = _start(database_url, log)  # the last one finishes the job
+    try:
+        deadline = time.monotonic() + 120
+        while _remaining(engine) > 0:
+            assert time.monotonic() < deadline, "the backlog did not drain in 120 s"
+            assert proc.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    text = log.read_text()
+    assert text.count("connector chaos-1 running") == kills + 1
+    return kills
+
+
+def _in_order(rows: list[dict[str, Any]]) -> None:
+    assert {r["status"] for r in rows} == {"done"}
+    assert [r["done_at"] for r in rows] == sorted(r["done_at"] for r in rows)
+
+
+def test_twenty_sigkills_into_metrc(
     engine: Engine, clock: ManualClock, database_url: str, tmp_path: Path
 ) -> None:
-    rng = random.Random(20261205)
     faults = FaultSettings(lose_rate=0.15, error_rate=0.1, latency_s=0.04, seed=99)
     with MetrcSimulator(
         tmp_path / "metrc.db",
@@ -119,42 +160,45 @@ def test_twenty_sigkills_neither_double_nor_lose_nor_reorder(
             for payload in story(batch, first, harvest_batch=harvest):
                 floor.record(payload)
         log = tmp_path / "connector.log"
-        kills = 0
-        for _ in range(200):
-            if kills >= KILLS or _remaining(engine) == 0:
-                break
-            proc, since = _start(database_url, log)
-            _wait_running(proc, log, since)
-            time.sleep(rng.uniform(0.0, 0.35))
-            if _remaining(engine) > 0:
-                kills += 1
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-        assert kills >= KILLS, f"the work ran out after {kills} kills; make it longer"
-        proc, since = _start(database_url, log)  # the last one finishes the job
-        try:
-            deadline = time.monotonic() + 120
-            while _remaining(engine) > 0:
-                assert time.monotonic() < deadline, "the backlog did not drain in 120 s"
-                assert proc.poll() is None, log.read_text()[-3000:]
-                time.sleep(0.1)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+        _kill_repeatedly(engine, database_url, log)
         sim.set_faults(lose_rate=0.0, error_rate=0.0, latency_s=0.0)
         rows = calls(engine, LICENCE)
-        assert {r["status"] for r in rows} == {"done"}
+        _in_order(rows)
         # Kills and lost answers left calls whose outcome had to be read back first.
         assert any(r["message"] == "confirmed by read-back" for r in rows)
-        assert [r["done_at"] for r in rows] == sorted(r["done_at"] for r in rows)
         assert_metrc_matches(engine, sim, LICENCE)
         with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
             assert m.plant_waste(LICENCE).total == 2 * len(STORIES)
-            harvests = [h for h in m.harvests(LICENCE).data]
+            harvests = m.harvests(LICENCE).data
             assert sorted(h.name for h in harvests) == [s[2] for s in STORIES]
             for h in harvests:
                 assert m.harvest_waste(LICENCE, h.id).total == 1
         text = log.read_text()
-        assert text.count("connector chaos-1 running") == kills + 1
         for secret in (USER_KEY, VENDOR_KEY, KEY):
+            assert secret not in text
+
+
+def test_twenty_sigkills_into_biotrack(
+    engine: Engine, clock: ManualClock, database_url: str, tmp_path: Path
+) -> None:
+    add_ct(engine, clock)
+    faults = FaultSettings(lose_rate=0.15, error_rate=0.1, latency_s=0.04, seed=98)
+    with BioTrackSimulator(tmp_path / "bt.db", clock=SYSTEM_CLOCK, faults=faults) as sim:
+        link_biotrack(engine, sim, clock)
+        floor = Floor(engine, clock, CT_LICENCE)
+        floor.record(receive_tags(60))
+        for batch, first, harvest in STORIES:
+            for payload in story(batch, first, harvest_batch=harvest):
+                # BioTrack destroys 72 hours after the schedule: not on this test's clock.
+                if payload["kind"] != "plant.destroyed":
+                    floor.record(payload)
+        log = tmp_path / "connector.log"
+        _kill_repeatedly(engine, database_url, log)
+        sim.set_faults(lose_rate=0.0, error_rate=0.0, latency_s=0.0)
+        rows = calls(engine, CT_LICENCE)
+        _in_order(rows)
+        assert any(r["message"] == "confirmed by nonce_replay" for r in rows)
+        assert_biotrack_matches(engine, sim)
+        text = log.read_text()
+        for secret in (BT_PASSWORD, KEY):
             assert secret not in text

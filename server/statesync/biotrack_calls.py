@@ -1,11 +1,12 @@
 """The connector's BioTrack actions (CT): how each planned call is resolved, sent and learnt
 from (docs/sync.md, Exactly once).
 
-Every write carries a **nonce**, ``EVENT_ID:CALL_INDEX:GENERATION``, stored in ``sync_calls``
-before the request leaves; after an unknown outcome the connector asks ``nonce_replay`` first
+Every write carries a **nonce**, ``EVENT_ID:CALL_INDEX:N`` (``N``: the call's sends before
+the nonce was made), stored in ``sync_calls`` before the request leaves; after an unknown
+outcome the connector asks ``nonce_replay`` first
 (:meth:`server.statesync.biotrack_client.HttpBioTrackClient.nonce_replay`), so no action needs
-a read-back of its own. ``GENERATION`` changes only when a person retries a refused call (a
-used nonce is refused for good).
+a read-back of its own. A new nonce is made only when a person retries a refused call (a used
+nonce is refused for good).
 
 Two actions are ours alone and make no call: ``ensure_room`` when the room's id is already
 known, and ``pair``, which gives our UIDs the ids ``plant_new`` returned for the batch (BioTrack

@@ -26,6 +26,7 @@ Time is the injected clock; a broad ``except`` only at the top of the loop, logg
 import json
 import logging
 import threading
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -185,7 +186,7 @@ class Connector:
             self._send(link, call, request, readback, nonce)
             return "progress"
         except (Unresolvable, CredentialError) as err:
-            self._refuse(link, call, str(err))
+            self._refuse(link, call, str(err), by_state=False)
             return "progress"
         except _Refusal as err:
             self._refuse(link, call, err.text, err.raw)
@@ -290,7 +291,7 @@ class Connector:
                 first_sent_at=call.first_sent_at or now,
                 last_attempt_at=now,
             )
-        sent = CallRow(**(call.__dict__ | {"first_sent_at": call.first_sent_at or now}))
+        sent = replace(call, first_sent_at=call.first_sent_at or now)
         try:
             if call.system == "metrc":
                 answer = metrc_calls.ACTIONS[call.action].send(self._metrc_ctx(link, sent), request)
@@ -380,14 +381,22 @@ class Connector:
             sa.update(LINKS).where(LINKS.c.licence == link.licence).values(last_success_at=now)
         )
 
-    def _refuse(self, link: LinkRow, call: CallRow, text: str, raw: str | None = None) -> None:
+    def _refuse(
+        self,
+        link: LinkRow,
+        call: CallRow,
+        text: str,
+        raw: str | None = None,
+        *,
+        by_state: bool = True,
+    ) -> None:
         now = self.clock.now()
         with self.engine.begin() as conn:
             hold(conn, link.licence, self.owner, now, self.settings.lease_s)
             kind = conn.execute(
                 sa.select(LOG.c.kind).where(LOG.c.event_id == call.event_id)
             ).scalar_one()
-            note = open_refusal(conn, call, kind, text, now)
+            note = open_refusal(conn, call, kind, text, now, by_state=by_state)
             update_call(
                 conn, call.id, status="refused", message=text, response=raw, notification_id=note
             )

@@ -45,13 +45,26 @@ def _insert(conn: Connection, licence: str, rule_id: str, values: dict[str, obje
     return int(inserted)
 
 
-def open_refusal(conn: Connection, call: CallRow, kind: str, messages: str, now: datetime) -> int:
-    """A compliance notification for ``call`` refused with the state's ``messages``."""
+def open_refusal(
+    conn: Connection,
+    call: CallRow,
+    kind: str,
+    messages: str,
+    now: datetime,
+    *,
+    by_state: bool = True,
+) -> int:
+    """A compliance notification for ``call``: refused by the state with its ``messages``, or
+    (``by_state`` False) not makeable by us for the reason in ``messages``."""
     system = SYSTEM_NAME[call.system]
+    what = (
+        f"{system} refused call {call.call_index} ({call.action})"
+        if by_state
+        else f"seedtrace could not make call {call.call_index} ({call.action}) to {system}"
+    )
     message = (
-        f"{system} refused call {call.call_index} ({call.action}) of our event "
-        f"{call.event_id} ({kind}): {messages}. This licensee's later events wait until "
-        "it is settled."
+        f"{what} of our event {call.event_id} ({kind}): {messages}. This licensee's later "
+        "events wait until it is settled."
     )
     resolves_by = (
         f"correct what {system} objects to (at {system}, or with a correction here), then "

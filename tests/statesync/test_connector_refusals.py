@@ -2,6 +2,9 @@
 what to do; the licensee's queue waits behind it, other licensees go on; a retry after the
 cause is fixed, or a skip, lets it go on."""
 
+import logging
+
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -11,7 +14,7 @@ from server.statesync.manage import settle, status
 from server.statesync.queue import configure_link
 from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE, OTHER_LICENCE
-from tests.server.floor import OPERATOR, uid
+from tests.server.floor import OPERATOR, batch_created, uid
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import KEY, USER_KEY, VENDOR_KEY, Floor, calls, connector, drain
 from tests.statesync.test_connector_metrc import assert_metrc_matches
@@ -72,3 +75,39 @@ def test_a_refusal_is_a_notification_and_blocks_only_its_licensee(
                 {"i": refused["notification_id"]},
             ).scalar_one()
         assert state == "resolved"
+
+
+def test_a_wrong_or_missing_key_is_a_refusal_that_never_shows_the_key(
+    engine: Engine, clock: ManualClock, tmp_path: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = "metrc-key-typed-wrong-0000"
+    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+        sim.app.add_facility(LICENCE, "Green Acres Farm")
+        sim.app.add_facility(OTHER_LICENCE, "Coastal Cultivators")
+        sim.app.add_user(USER_KEY, "Maria Lopez", [LICENCE, OTHER_LICENCE])
+        configure_link(engine, LICENCE, sim.url, now=clock.now())
+        configure_link(engine, OTHER_LICENCE, sim.url, now=clock.now())
+        Credentials(KEY).store(
+            engine, LICENCE, OPERATOR, "metrc", Secret(None, wrong), now=clock.now()
+        )
+        for licence in (LICENCE, OTHER_LICENCE):  # OTHER_LICENCE has no key stored at all
+            Floor(engine, clock, licence).record(batch_created("B-1", 5))
+        with connector(engine, clock) as c:
+            drain(c, clock)
+        with engine.connect() as conn:
+            notes = dict(
+                conn.execute(
+                    sa.text(
+                        "SELECT licence, message || ' ' || resolves_by FROM notifications "
+                        "WHERE rule_id = 'SECONDARY-SYNC'"
+                    )
+                ).all()
+            )
+        assert "Authorization has been denied" in notes[LICENCE]
+        assert "Metrc refused call 0 (ensure_location)" in notes[LICENCE]
+        assert "seedtrace could not make call 0 (ensure_location)" in notes[OTHER_LICENCE]
+        assert f"seedtrace sync credential {OTHER_LICENCE} {OPERATOR}" in notes[OTHER_LICENCE]
+        for text in (*notes.values(), caplog.text):
+            assert wrong not in text
+            assert USER_KEY not in text

@@ -128,13 +128,19 @@ class Connector:
         with self.engine.connect() as conn:
             linked = links(conn)
         worked = 0
+        took_new = False
         for link in linked:
             now = self.clock.now()
             if not self.access.due(link.licence, now):
                 continue
+            # At most one more licensee per pass: the others are left a pass to take some,
+            # so several processes share the licensees instead of the first taking them all.
+            if link.licence not in self._held and took_new:
+                continue
             if not acquire(self.engine, link.licence, self.owner, now, self.settings.lease_s):
                 self._held.discard(link.licence)
                 continue
+            took_new = took_new or link.licence not in self._held
             self._held.add(link.licence)
             try:
                 for _ in range(self.settings.burst):

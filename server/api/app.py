@@ -26,6 +26,7 @@ from server.api.routes import (
     premises,
     reconciliation,
     records,
+    statelink,
     stations,
     tags,
     users,
@@ -49,6 +50,7 @@ ROUTERS = (
     notifications.router,
     reconciliation.router,
     audit.router,
+    statelink.router,
 )
 
 

@@ -82,6 +82,10 @@ class SyncCall(SQLModel, table=True):
     response: str | None = Field(default=None, sa_type=sa.Text)  # the state's answer, raw
     message: str | None = Field(default=None, sa_type=sa.Text)
     attempts: int = 0
+    # True: the state refused the write itself (nothing done, ever); False: we could not make
+    # or check the call (credentials, an unknown state id, a failed read-back). A retry of the
+    # latter checks first whether an earlier send took effect.
+    refusal_final: bool | None = None
     notification_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     created_at: datetime = Field(sa_column=_time(nullable=False))
     first_sent_at: datetime | None = Field(default=None, sa_column=_time())

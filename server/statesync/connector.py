@@ -80,6 +80,9 @@ Step = Literal["idle", "progress", "wait"]
 
 
 class _Refusal(Exception):
+    """The state refused the write itself (its answer to the send, or the answer stored under
+    the nonce): nothing was done."""
+
     def __init__(self, text: str, raw: str | None = None) -> None:
         super().__init__(text)
         self.text, self.raw = text, raw
@@ -192,22 +195,22 @@ class Connector:
             self._send(link, call, request, readback, nonce)
             return "progress"
         except (Unresolvable, CredentialError) as err:
-            self._refuse(link, call, str(err), by_state=False)
+            self._refuse(link, call, str(err), by_state=False, final=False)
             return "progress"
         except _Refusal as err:
-            self._refuse(link, call, err.text, err.raw)
+            self._refuse(link, call, err.text, err.raw, final=True)
             return "progress"
         except NotAuthorised as err:
             # Metrc answers one 401 when a key's validation lapses: try once more afresh.
             self.clients.forget(link.licence, call.operator_id)
             if call.id in self._auth_retried:
                 self._auth_retried.discard(call.id)
-                self._refuse(link, call, "; ".join(err.messages) or str(err))
+                self._refuse(link, call, "; ".join(err.messages) or str(err), final=False)
             else:
                 self._auth_retried.add(call.id)
             return "progress"
-        except StateRefused as err:
-            self._refuse(link, call, "; ".join(err.messages) or str(err))
+        except StateRefused as err:  # a read refused (a send's refusal is a _Refusal)
+            self._refuse(link, call, "; ".join(err.messages) or str(err), final=False)
             return "progress"
         except OutcomeUnknown as err:
             # Give a request the state may still be working on time to finish before the
@@ -310,7 +313,12 @@ class Connector:
         except OutcomeUnknown as err:
             self._set(link, call, status="unknown", message=str(err))
             raise
-        except (RateLimited, StateUnavailable, SessionExpired, NotAuthorised) as err:
+        except NotAuthorised:
+            self._set(link, call, status="pending", message="credentials refused")
+            raise
+        except StateRefused as err:
+            raise _Refusal("; ".join(err.messages) or str(err)) from err
+        except (RateLimited, StateUnavailable, SessionExpired) as err:
             self._set(link, call, status="pending", message=str(err))  # nothing was done
             raise
         self.access.reachable(link)
@@ -394,6 +402,7 @@ class Connector:
         text: str,
         raw: str | None = None,
         *,
+        final: bool,
         by_state: bool = True,
     ) -> None:
         now = self.clock.now()
@@ -404,6 +413,12 @@ class Connector:
             ).scalar_one()
             note = open_refusal(conn, call, kind, text, now, by_state=by_state)
             update_call(
-                conn, call.id, status="refused", message=text, response=raw, notification_id=note
+                conn,
+                call.id,
+                status="refused",
+                message=text,
+                response=raw,
+                notification_id=note,
+                refusal_final=final,
             )
         log.warning("call %s (%s) of %s refused: %s", call.id, call.action, link.licence, text)

@@ -1,9 +1,12 @@
 """What a person does with the state link: see its status, and settle a refused call by
 retrying it or by declaring it entered at the state by hand (docs/sync.md, Refusals).
 
-Both settle the call's notification (resolved) and let the licensee's queue go on. A retry
-sends the same call afresh: its request is made again from the plan (so a correction to what
-the state knows is used) and, for BioTrack, under a new nonce (the old one is spent).
+Both settle the call's notification (resolved) and let the licensee's queue go on. A retry of
+a call the state refused itself sends it afresh: its request is made again from the plan (so
+a correction to what the state knows is used) and, for BioTrack, under a new nonce (the old
+one is spent). A retry of a call we could not make or check (credentials refused, an unknown
+state id, a failed read-back) after it had been sent checks first whether that send took
+effect (``unknown``), keeping its body and nonce: never a blind resend.
 """
 
 from dataclasses import dataclass
@@ -80,15 +83,21 @@ def settle(
     (``skipped``), by the person ``by``."""
     with engine.begin() as conn:
         row = conn.execute(
-            sa.select(CALLS.c.status, CALLS.c.notification_id, CALLS.c.attempts).where(
-                CALLS.c.id == call_id, CALLS.c.licence == licence
-            )
+            sa.select(
+                CALLS.c.status,
+                CALLS.c.notification_id,
+                CALLS.c.first_sent_at,
+                CALLS.c.refusal_final,
+            ).where(CALLS.c.id == call_id, CALLS.c.licence == licence)
         ).first()
         if row is None:
             raise SettleError(f"{licence} has no state call {call_id}")
         if row.status != "refused":
             raise SettleError(f"call {call_id} of {licence} is {row.status}, not refused")
-        if retry:
+        values: dict[str, str | None]
+        if retry and not row.refusal_final and row.first_sent_at is not None:
+            values = {"status": "unknown", "message": f"retried by {by}: checked first"}
+        elif retry:
             values = {
                 "status": "pending",
                 "request": None,

@@ -10,13 +10,25 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.credentials import Credentials, Secret
+from server.statesync.faults import FaultSettings
 from server.statesync.manage import settle, status
+from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.queue import configure_link
 from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
 from tests.statesync.cultivation import receive_tags, story
-from tests.statesync.linked import KEY, USER_KEY, VENDOR_KEY, Floor, calls, connector, drain
+from tests.statesync.linked import (
+    KEY,
+    USER_KEY,
+    VENDOR_KEY,
+    Floor,
+    calls,
+    connector,
+    drain,
+    link_metrc,
+    seed_metrc,
+)
 from tests.statesync.test_connector_metrc import assert_metrc_matches
 
 TAGS = [uid(n) for n in range(1, 61)]
@@ -111,3 +123,43 @@ def test_a_wrong_or_missing_key_is_a_refusal_that_never_shows_the_key(
         for text in (*notes.values(), caplog.text):
             assert wrong not in text
             assert USER_KEY not in text
+
+
+def test_a_retry_after_a_failed_check_checks_again_and_never_doubles(
+    engine: Engine, clock: ManualClock, tmp_path: object
+) -> None:
+    """The planting is kept at Metrc but its answer lost; then the key is refused while the
+    connector checks. Retried once the key is right, the call is checked (read back), found,
+    and not sent again."""
+    faults = FaultSettings(lose_rate=1.0)
+    with MetrcSimulator(
+        f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=faults
+    ) as sim:
+        seed_metrc(sim, LICENCE)
+        link_metrc(engine, sim, LICENCE, clock)
+        sim.app.add_user("metrc-key-new", "Maria Lopez", [LICENCE])
+        Floor(engine, clock, LICENCE).record(batch_created("B-1", 5))
+        store = Credentials(KEY)
+        with connector(engine, clock) as c:
+            c.run_once()  # ensure_location: kept, answer lost
+            store.store(
+                engine, LICENCE, OPERATOR, "metrc", Secret(None, "revoked"), now=clock.now()
+            )
+            c.clients.forget(LICENCE, OPERATOR)
+            drain(c, clock)
+            (refused,) = [r for r in calls(engine, LICENCE) if r["status"] == "refused"]
+            assert refused["refusal_final"] is False
+            sim.set_faults(lose_rate=0.0)
+            store.store(
+                engine, LICENCE, OPERATOR, "metrc", Secret(None, "metrc-key-new"), now=clock.now()
+            )
+            c.clients.forget(LICENCE, OPERATOR)
+            settle(engine, LICENCE, refused["id"], retry=True, by="a.chen", now=clock.now())
+            assert calls(engine, LICENCE)[0]["status"] == "unknown"
+            drain(c, clock)
+        rows = calls(engine, LICENCE)
+        assert {r["status"] for r in rows} == {"done"}
+        assert rows[0]["message"] == "confirmed by read-back"
+        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+            assert [loc.name for loc in m.locations(LICENCE).data] == ["Veg Room 1"]
+            assert [b.name for b in m.plant_batches(LICENCE).data] == ["B-1"]

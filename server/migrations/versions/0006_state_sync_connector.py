@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("response", sa.Text(), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("refusal_final", sa.Boolean(), nullable=True),
         sa.Column("notification_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("first_sent_at", sa.DateTime(timezone=True), nullable=True),

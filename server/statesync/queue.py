@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from schemas.events import EventEnvelope
 from server.db.statesync import SyncCall, SyncLink, SyncObject
 from server.db.tables import EventLog
-from server.statesync.mapping import SYSTEM_OF, System, plan
+from server.statesync.mapping import SYSTEM_OF, TABLES, System, plan
 
 __all__ = [
     "OPEN",
@@ -312,6 +312,7 @@ def open_calls(conn: Connection, licence: str) -> int:
 
 
 def unplanned(conn: Connection, link: LinkRow) -> int:
+    """Accepted events after the cursor of kinds that file anything into the link's system."""
     return conn.execute(
         sa.select(sa.func.count())
         .select_from(LOG)
@@ -319,6 +320,7 @@ def unplanned(conn: Connection, link: LinkRow) -> int:
             LOG.c.licence == link.licence,
             LOG.c.position > link.cursor,
             LOG.c.outcome == "accepted",
+            LOG.c.kind.in_(list(TABLES[link.system])),
         )
     ).scalar_one()
 

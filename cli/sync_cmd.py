@@ -8,7 +8,7 @@
 - ``sync credential LICENCE USER``: store a person's Metrc user key or BioTrack log-on,
   encrypted; the secret is read from stdin (never an argument: it would show in ``ps``).
 - ``sync retry`` / ``sync skip LICENCE CALL_ID``: settle a refused call.
-- ``sync reconcile LICENCE --user USER``: every difference with Metrc, with what to do.
+- ``sync reconcile LICENCE --user USER``: every difference with the state, with what to do.
 - ``sync new-key``: a fresh ``SEEDTRACE_SYNC_CREDENTIALS_KEY``.
 
 The database comes from ``SEEDTRACE_DATABASE_URL`` (or ``--database-url``), the connector's
@@ -183,15 +183,16 @@ def skip_cmd(licence: str, call_id: int, by: By, database_url: DatabaseUrl = Non
 @sync_app.command("reconcile")
 def reconcile_cmd(
     licence: Annotated[str, typer.Argument(help="Licence number.")],
-    user: Annotated[str, typer.Option(help="Whose Metrc credentials read the state's lists.")],
+    user: Annotated[str, typer.Option(help="Whose state credentials read the state's lists.")],
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Every difference between Metrc's records and ours, with what to do; changes nothing."""
+    """Every difference between the state's records and ours, with what to do; changes
+    nothing."""
     from server.statesync.clients import ClientPool
     from server.statesync.credentials import CredentialError, Credentials
     from server.statesync.errors import StateSyncError
     from server.statesync.queue import get_link
-    from server.statesync.reconcile import reconcile_metrc
+    from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
 
     settings = _sync_settings()
     vendor = settings.metrc_vendor_key
@@ -205,21 +206,22 @@ def reconcile_cmd(
         try:
             with engine.connect() as conn:
                 link = get_link(conn, licence)
-            if link.system != "metrc":
-                raise typer.BadParameter(f"{licence} files into {link.system}: not yet reconciled")
-            api = pool.metrc(link.base_url, licence, user)
-            report = reconcile_metrc(engine, api, licence)
+            if link.system == "metrc":
+                report = reconcile_metrc(engine, pool.metrc(link.base_url, licence, user), licence)
+            else:
+                bt = pool.biotrack(link.base_url, licence, user)
+                report = reconcile_biotrack(engine, bt, licence)
         except (LookupError, CredentialError) as err:
             raise typer.BadParameter(str(err)) from err
         except StateSyncError as err:
-            typer.echo(f"Metrc could not be read: {err}", err=True)
+            typer.echo(f"the state system could not be read: {err}", err=True)
             raise typer.Exit(1) from err
         finally:
             pool.close()
     for d in report.differences:
         typer.echo(
             f"{d.subject_type} {d.subject_id}\t{d.what}\tours {d.ours or '-'}\t"
-            f"Metrc {d.theirs or '-'}\t{d.advice}"
+            f"state {d.theirs or '-'}\t{d.advice}"
         )
     typer.echo(f"{len(report.differences)} differences; {report.waiting} waiting to be filed")
 

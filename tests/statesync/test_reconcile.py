@@ -9,20 +9,26 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
+from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.metrc_models import PlantBatchPlanting, PlantLocation
-from server.statesync.reconcile import reconcile_metrc
-from server.statesync.simulators import MetrcSimulator
+from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
+from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
-from tests.statesync.cultivation import receive_tags, story
+from tests.statesync.cultivation import moved, receive_tags, story
 from tests.statesync.linked import (
+    BT_PASSWORD,
+    BT_USER,
+    CT_LICENCE,
     KEY,
     USER_KEY,
     VENDOR_KEY,
     Floor,
+    add_ct,
     connector,
     drain,
+    link_biotrack,
     link_metrc,
     seed_metrc,
 )
@@ -107,3 +113,26 @@ def test_the_cli_reports_and_names_the_waiting(
     assert "batch B-2\tmissing at Metrc" in done.stdout
     assert "1 differences; 1 waiting to be filed" in done.stdout
     assert USER_KEY not in done.stdout + done.stderr
+
+
+def test_biotrack_plants_both_ways(engine: Engine, clock: ManualClock, tmp_path: object) -> None:
+    add_ct(engine, clock)
+    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
+        link_biotrack(engine, sim, clock)
+        floor = Floor(engine, clock, CT_LICENCE)
+        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
+            floor.record(payload)
+        with connector(engine, clock) as c:
+            drain(c, clock)
+        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+            assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []
+            stray = bt.new_plants(2, "Haze", 1)  # at BioTrack by hand, never recorded here
+            floor.record(moved([uid(4)], "Flower 1"))  # here, not filed yet
+            report = reconcile_biotrack(engine, bt, CT_LICENCE)
+    found = {(d.subject_id, d.what): d for d in report.differences}
+    assert set(found) == {
+        (stray.barcode_ids[0], "missing here"),
+        (stray.barcode_ids[1], "missing here"),
+        (uid(4), "room"),
+    }
+    assert "waits in our queue" in found[(uid(4), "room")].advice

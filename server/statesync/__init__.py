@@ -14,6 +14,7 @@ and a simulator beside it speaks the same API over real loopback HTTP, with faul
 The connector (``seedtrace sync run``) files accepted events through them, exactly once:
 :mod:`mapping` (events -> calls, pure), :mod:`queue` (cursor, leases, call rows),
 :mod:`connector` (the worker), :mod:`metrc_calls` / :mod:`biotrack_calls` (per action),
-:mod:`notices` (refusals, outages), :mod:`credentials`, :mod:`clients`, :mod:`manage`,
+:mod:`notices` (refusals, outages), :mod:`access` (back-off, loss of access),
+:mod:`credentials`, :mod:`clients`, :mod:`manage` (status, retry, skip), :mod:`reconcile`,
 :mod:`settings` (docs/sync.md).
 """

@@ -26,6 +26,7 @@ Time is the injected clock; a broad ``except`` only at the top of the loop, logg
 import json
 import logging
 import threading
+from collections import deque
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
@@ -97,6 +98,7 @@ class Connector:
         self.access = AccessWatch(engine, clock, settings)
         self._auth_retried: set[int] = set()
         self._held: set[str] = set()
+        self._recent: dict[str, deque[datetime]] = {}  # when each recent step began
 
     def close(self) -> None:
         """Close the state clients (a process that stops also gives its leases back)."""
@@ -147,6 +149,8 @@ class Connector:
             self._held.add(link.licence)
             try:
                 for _ in range(self.settings.burst):
+                    if not self._paced(link.licence):
+                        break
                     if self.step(link.licence) != "progress":
                         break
                     worked += 1
@@ -154,6 +158,19 @@ class Connector:
                 log.warning("%s", err)
                 self._held.discard(link.licence)
         return worked
+
+    def _paced(self, licence: str) -> bool:
+        """Whether ``licence`` may take another step within ``calls_per_s``; if not, it waits
+        until the oldest step of the last second is a second old."""
+        now = self.clock.now()
+        recent = self._recent.setdefault(licence, deque())
+        while recent and (now - recent[0]).total_seconds() >= 1.0:
+            recent.popleft()
+        if len(recent) >= self.settings.calls_per_s:
+            self.access.wait(licence, 1.0 - (now - recent[0]).total_seconds())
+            return False
+        recent.append(now)
+        return True
 
     def step(self, licence: str) -> Step:
         """Plan or work one call of ``licence`` (whose lease this process holds)."""

@@ -42,6 +42,13 @@ class SyncSettings(BaseSettings):
     )
     backoff_max_s: float = Field(default=30.0, gt=0)
     burst: int = Field(default=20, ge=1, description="Calls per licensee before the next one")
+    calls_per_s: float = Field(
+        default=40.0,
+        gt=0,
+        description="Steps per licensee per second at most: stay under the state's rate limit "
+        "(Metrc's default is 50 writes per second per facility) instead of running into 429 "
+        "and waiting out a whole Retry-After",
+    )
 
     @model_validator(mode="after")
     def _lease_outlives_a_call(self) -> "SyncSettings":

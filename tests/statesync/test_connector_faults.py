@@ -189,3 +189,21 @@ def _aware(value: object):  # type: ignore[no-untyped-def]
         value = datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def test_calls_are_paced_under_the_states_limit(
+    engine: Engine, clock: ManualClock, tmp_path: object
+) -> None:
+    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+        seed_metrc(sim, LICENCE)
+        link_metrc(engine, sim, LICENCE, clock)
+        floor = Floor(engine, clock, LICENCE)
+        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
+            floor.record(payload)
+        with connector(engine, clock, calls_per_s=3, burst=50) as c:
+            assert c.run_once() == 3  # the clock stands still: three steps in this second
+            assert c.run_once() == 0
+            clock.advance(1.0)
+            assert c.run_once() == 3
+            drain(c, clock)
+        assert_metrc_matches(engine, sim, LICENCE)

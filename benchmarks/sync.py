@@ -10,8 +10,9 @@ The events are realistic cultivation (per cycle: ``plant_batch.created`` of 50,
 pipeline first; that is the backlog a licensee has after a state outage. Then the connector
 (in this process, on the system clock) files it, one call at a time as it must, and the drain
 time is from its start to the last call done. The simulator's ceiling is its rate limit on
-writes per facility (``--rate-limit``, Metrc's default 50 per second); a second run lifts the
-limit to show the connector's own pace.
+writes per facility (``--rate-limit``, Metrc's default 50 per second), under which the
+connector paces itself (``SEEDTRACE_SYNC_CALLS_PER_S``, 40); a second run lifts the limit and
+the pacing to show the connector's own pace.
 
 Nothing here asserts a timing: this is measurement. Compare ratios within one run; these
 machines are noisy (``docs/platform-facts.md``).
@@ -131,8 +132,15 @@ def run(kind: str, events: int, rate_limit: int) -> tuple[int, float, int]:
                 Credentials(key).store(
                     engine, LICENCE, USER, "metrc", Secret(None, USER_KEY), now=SYSTEM_CLOCK.now()
                 )
+                # Paced under the limit as in production; unpaced when the limit is lifted, to
+                # show the connector's own pace.
+                pace = 40.0 if rate_limit < 1_000_000 else 1_000_000.0
                 settings = SyncSettings(
-                    credentials_key=key, metrc_vendor_key=VENDOR, burst=200, poll_s=0.05
+                    credentials_key=key,
+                    metrc_vendor_key=VENDOR,
+                    burst=200,
+                    poll_s=0.05,
+                    calls_per_s=pace,
                 )
                 pool = ClientPool(
                     engine, Credentials(key), metrc_vendor_key=VENDOR, timeout_s=settings.timeout_s

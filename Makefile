@@ -9,6 +9,8 @@ BIN := $(VENV)/bin
 DEBIAN_PACKAGES := mosquitto python3-venv python3-dev pcscd vsmartcard-vpcd libpcsclite-dev swig gcc \
 	libzbar0 postgresql chromium openssl systemd curl faketime
 STAMP := $(VENV)/.installed
+DEMO_PORT ?= 8000
+DEMO_DIR ?= var/demo
 
 .PHONY: demo test lint typecheck unit time-travel deps schemas clean
 
@@ -21,8 +23,12 @@ $(STAMP): pyproject.toml deploy/scripts/ensure-debian-packages
 
 deps: $(STAMP)
 
+# On a terminal the demo runs as its own foreground job (set -m; fg), so Ctrl-C reaches the
+# demo, which stops everything it started, prints "demo stopped" and exits 0, and not make,
+# which would report "Interrupt" and fail.
+DEMO := $(BIN)/seedtrace demo --keep-running --port $(DEMO_PORT) --workdir $(DEMO_DIR)
 demo: $(STAMP)
-	$(BIN)/seedtrace demo --keep-running
+	@if [ -t 0 ]; then set -m; $(DEMO) & fg %1 >/dev/null; else exec $(DEMO); fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -124,14 +124,14 @@ def unlock(
     login: Annotated[str, typer.Argument(help="The locked log-on.")],
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Clear an account's failed log-ins and lock."""
-    from server.accounts import lockout, store
+    """Clear a log-on's failed log-ins and lock."""
+    from server.accounts import store, throttle
 
     with _engine(database_url) as engine, engine.begin() as conn:
         account = store.by_login(conn, login)
         if account is None:
             raise _fail(LookupError(f"no account with log-on {login}"))
-        store.store_counters(conn, account.account_id, lockout.CLEAR)
+        throttle.store(conn, throttle.login_subject(login), throttle.CLEAR)
     typer.echo(f"{login} unlocked")
 
 
@@ -158,7 +158,7 @@ def list_accounts(database_url: DatabaseUrl = None) -> None:
     locked or disabled. Never a password or hash."""
     import sqlalchemy as sa
 
-    from server.accounts import store
+    from server.accounts import store, throttle
     from server.db.accounts import Account
 
     a = Account.__table__  # type: ignore[attr-defined]
@@ -171,10 +171,11 @@ def list_accounts(database_url: DatabaseUrl = None) -> None:
                 continue
             where = row.licence or ",".join(sorted(store.oversees(conn, row.account_id)))
             state = "active"
+            locked = throttle.counters(conn, throttle.login_subject(login)).locked_until
             if row.disabled_at is not None:
                 state = "disabled"
-            elif row.counters.locked_until is not None and row.counters.locked_until > now:
-                state = f"locked until {row.counters.locked_until:%Y-%m-%d %H:%M}Z"
+            elif locked is not None and locked > now:
+                state = f"locked until {locked:%Y-%m-%d %H:%M}Z"
             typer.echo(f"{row.login}\t{row.kind.value}\t{where}\t{row.subject_id}\t{state}")
 
 

@@ -162,11 +162,15 @@ class DemoConsole:
 
 
 def start_console(
-    database_url: str, mqtt_port: int, licence: str, people: list[tuple[str, str]]
+    database_url: str,
+    mqtt_port: int,
+    licence: str,
+    people: list[tuple[str, str]],
+    port: int = DEMO_PORT,
 ) -> DemoConsole:
     """The hook ``cli/demo.py`` calls once the roster exists and the broker runs: make the
-    log-ons, start the console, print where it is and how to sign in."""
-    console = DemoConsole(database_url, mqtt_port)
+    log-ons, start the console on ``port``, print where it is and how to sign in."""
+    console = DemoConsole(database_url, mqtt_port, port=port)
     accounts = console.add_accounts(licence, people)
     try:
         console.start()

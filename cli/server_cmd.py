@@ -152,6 +152,23 @@ def _start_health(settings: Any, engine: "Engine", clock: Clock) -> Any:
     return listener
 
 
+def api_config(app: Any, settings: Any, log_level: str = "info") -> Any:
+    """uvicorn's configuration for the API and console: behind an HTTPS reverse proxy
+    (docs/deploy.md), the scheme and client address come from ``X-Forwarded-Proto`` and
+    ``X-Forwarded-For``, believed only from ``settings.forwarded_allow_ips``, so the session
+    cookie is ``Secure`` and HSTS is sent exactly when the browser spoke HTTPS."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=log_level.lower(),
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
 def _start_api(
     settings: Any, engine: "Engine", log_level: str, clock: Clock
 ) -> tuple[Any, threading.Thread]:
@@ -161,12 +178,7 @@ def _start_api(
 
     from server.api.app import create_app
 
-    config = uvicorn.Config(
-        create_app(settings, engine, clock=clock),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level=log_level.lower(),
-    )
+    config = api_config(create_app(settings, engine, clock=clock), settings, log_level)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="seedtrace-api", daemon=True)
     thread.start()

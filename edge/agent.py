@@ -34,10 +34,11 @@ from edge.devices_io import CodeSeen, DeviceHub, DeviceProblem, TagSeen, WeightS
 from edge.display.server import DisplayServer
 from edge.flows import TITLES, FloorMemory, Flow, Result, ScaleGate, make_flow
 from edge.link import StationLink, TlsFiles
+from edge.mqtt_reasons import Stage
 from edge.outbox import Outbox, OutboxFull
 from edge.sender import AckVerdict, Sender
 from edge.session import Session, SignInError
-from edge.view import banner, prompt_view, warnings
+from edge.view import OUTBOX_FULL_ADVICE, banner, outbox_note, prompt_view, warnings
 from schemas.acks import Ack, Outcome
 from schemas.clock import Clock
 from schemas.events import EventEnvelope
@@ -48,6 +49,9 @@ log = logging.getLogger("seedtrace.edge")
 STATUS_EVERY_S = 60.0
 STATUS_MIN_GAP_S = 1.0
 TICK_S = 0.1
+EMPTY_PAN_FIRST = (
+    "Lift the load off the scale: a weight is taken only after the pan has been seen empty"
+)
 
 
 class AgentError(Exception):
@@ -88,6 +92,13 @@ class _LinkDown:
 @dataclass(frozen=True, slots=True)
 class _PubAck:
     mid: int
+    code: int  # the PUBACK's reason code
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkProblem:
+    stage: Stage
+    message: str | None  # None: that stage works again
 
 
 class Agent:
@@ -130,7 +141,9 @@ class Agent:
             raise AgentError(f"broker: cannot set up the link to {broker.url}: {err}") from err
         self.link.on_connected = lambda: self.inbox.put(_LinkUp())
         self.link.on_disconnected = lambda cause: self.inbox.put(_LinkDown(cause))
-        self.link.on_puback = lambda mid: self.inbox.put(_PubAck(mid))
+        self.link.on_puback = lambda mid, code: self.inbox.put(_PubAck(mid, code))
+        self.link.on_problem = lambda stage, message: self.inbox.put(_LinkProblem(stage, message))
+        self.link_problems: dict[Stage, str] = {}  # what the broker refused, for people
         self.sender = Sender(
             self.outbox,
             self.link,
@@ -162,6 +175,7 @@ class Agent:
         self._view_changed = threading.Condition()
         self._status_sent: dict[str, Any] | None = None
         self._status_at = 0.0
+        self._outbox_level = "ok"
         self.stopped = threading.Event()
         self.display: DisplayServer | None = None
         if config.display.enabled:
@@ -245,7 +259,8 @@ class Agent:
             self._on_ack(item.ack)
         elif isinstance(item, _PubAck):
             sequence = self.sender.puback(item.mid)
-            if sequence is not None:
+            if sequence is not None:  # an event's PUBACK (the status's are not the worker's)
+                self._on_link_problem(Stage.PUBLISH, self.link.puback_problem(item.code))
                 crash_point("after_puback", sequence)
         elif isinstance(item, _LinkUp):
             log.info("connected to the broker")
@@ -255,6 +270,20 @@ class Agent:
         elif isinstance(item, _LinkDown):
             log.warning("broker link down: %s", item.cause)
             self.access.link_down(item.cause, self.clock.now())
+        elif isinstance(item, _LinkProblem):
+            self._on_link_problem(item.stage, item.message)
+
+    def _on_link_problem(self, stage: Stage, message: str | None) -> None:
+        """The broker refused something (or it works again): one log line per change."""
+        if message is None:
+            if self.link_problems.pop(stage, None) is not None:
+                log.info("broker: the station's %s works again", stage.value)
+            return
+        if self.link_problems.get(stage) != message:
+            log.warning("broker: %s", message)
+            self.link_problems[stage] = message
+        if stage is Stage.CONNECT:  # paho retries; access is lost while the log-on is refused
+            self.access.link_down(message, self.clock.now(), refused=True)
 
     def _on_tag(self, uid: str, device_id: str) -> None:
         self.last_scan = {"uid": uid, "device": device_id, "at": self.clock.now().isoformat()}
@@ -287,10 +316,17 @@ class Agent:
             "state": "ok",
             "problem": None,
         }
-        if not self.gate.offer(reading):
-            return
         flow = self.flow
-        if self.session.operator is None or flow is None or "weight" not in flow.prompt().expects:
+        wants_weight = (
+            self.session.operator is not None
+            and flow is not None
+            and "weight" in flow.prompt().expects
+        )
+        if not self.gate.offer(reading):
+            if wants_weight and self.gate.needs_empty_pan(reading):
+                self.weight["problem"] = EMPTY_PAN_FIRST
+            return
+        if not wants_weight or flow is None:
             return  # a load before its scan: it is taken once the step asks for a weight
         self.gate.taken()
         self.session.touch()
@@ -362,7 +398,9 @@ class Agent:
             return self._refuse(result.refused)
         for payload in result.records:
             if not self._record(payload):
+                # The flow keeps no trace of it (result.then is not run): scan it again later.
                 return {"ok": False, "message": (self.outcome or {}).get("message", "")}
+        result.stored()
         if result.message is not None and not result.records:
             self._info(result.message)
         return {"ok": True, "message": result.message or ""}
@@ -402,7 +440,11 @@ class Agent:
             self._refuse(f"Not recorded: {where or 'event'}: {problem['msg']}")
             return None
         except OutboxFull as err:
-            self._refuse(f"Not recorded: station storage is full ({err}). Call your administrator.")
+            log.warning("refused %s: %s", payload.get("kind"), err)
+            self._refuse(
+                f"Not recorded: station storage is full ({err}); {OUTBOX_FULL_ADVICE}. "
+                "Do it again once there is room."
+            )
             return None
         log.info("recorded #%d %s", event.sequence, event.kind)
         if not access_record:
@@ -530,7 +572,21 @@ class Agent:
             who = self.session.sign_out()
             self.mode, self.flow = None, None
             self._info(f"{who.name if who else 'Operator'} signed out (idle)")
+        self._log_outbox_level()
         self._publish_status()
+
+    def _log_outbox_level(self) -> None:
+        """One log line each time the outbox crosses a level (ok, nearly full, full)."""
+        box = self.outbox
+        level = "full" if box.full else "nearly full" if box.filling else "ok"
+        if level == self._outbox_level:
+            return
+        self._outbox_level = level
+        note = outbox_note(box.depth, box.capacity, box.filling)
+        if note is None:
+            log.info("outbox %d of %d: room again", box.depth, box.capacity)
+        else:
+            log.warning("%s", note)
 
     def _status(self, state: StationState, message: str | None = None) -> StationStatus:
         return StationStatus(
@@ -546,7 +602,18 @@ class Agent:
 
     def _warnings(self) -> list[str]:
         box = self.outbox
-        return warnings(self.access, box.depth, box.capacity, box.filling, box.refused_count())
+        notes = warnings(
+            self.access,
+            box.depth,
+            box.capacity,
+            box.filling,
+            box.refused_count(),
+            self.config.time_zone,
+        )
+        # A device that is away (a pulled cable, a port that refuses its settings), with why.
+        notes += [f"{d} {p}" for d, p in sorted(self.devices.problems.items())]
+        notes += [f"broker: {m}" for m in self.link_problems.values()]
+        return notes
 
     def _publish_status(self) -> None:
         if not self.link.connected.is_set():
@@ -610,6 +677,7 @@ class Agent:
             "waiting": depth,
             "capacity": self.outbox.capacity,
             "filling": self.outbox.filling,
+            "full": self.outbox.full,
             "warnings": self._warnings(),
             "devices": dict(self.devices.states),
         }

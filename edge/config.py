@@ -23,6 +23,7 @@ from schemas.ids import (
     DEVICE_PATTERN,
     LICENCE_PATTERN,
     NAME_PATTERN,
+    RESERVED_STATION_IDS,
     STATION_PATTERN,
     USER_PATTERN,
 )
@@ -233,6 +234,13 @@ class StationConfig(_Section):
     floor: FloorConfig = FloorConfig()
     operators: list[Operator] = Field(default_factory=list)
     operators_file: Path | None = None
+
+    @field_validator("station_id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower() in RESERVED_STATION_IDS:
+            raise ValueError(f"{value!r} is reserved for the server's own events; choose another")
+        return value
 
     @field_validator("time_zone")
     @classmethod

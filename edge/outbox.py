@@ -209,7 +209,13 @@ class Outbox:
 
     @property
     def filling(self) -> bool:
+        """From the warning level up (full included)."""
         return self._depth >= self.warn_at
+
+    @property
+    def full(self) -> bool:
+        """At capacity: new work is refused until acks make room."""
+        return self._depth >= self.capacity
 
     @property
     def next_sequence(self) -> int:

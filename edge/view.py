@@ -57,15 +57,38 @@ def banner(connected: bool, access: AccessTracker, waiting: int, tz: str) -> str
     return text
 
 
+OUTBOX_FULL_ADVICE = (
+    "new work is refused until the server acknowledges events: check the network and the "
+    "broker, or call your administrator"
+)
+
+
+def outbox_note(depth: int, capacity: int, filling: bool) -> str | None:
+    """The outbox's warning: None below the warning level, "nearly full", or "full" at
+    capacity with what to do about it."""
+    if depth >= capacity:
+        return f"outbox {depth} of {capacity}: full; {OUTBOX_FULL_ADVICE}"
+    if filling:
+        return f"outbox {depth} of {capacity}: nearly full"
+    return None
+
+
+def local_stamp(at: datetime, tz: str) -> str:
+    """``at`` as the floor reads a date and time: the premises' wall clock and its zone
+    ('2026-11-24 09:30 PST'), never a raw ISO string."""
+    return local_time(at, tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def warnings(
-    access: AccessTracker, depth: int, capacity: int, filling: bool, refused: int
+    access: AccessTracker, depth: int, capacity: int, filling: bool, refused: int, tz: str
 ) -> list[str]:
     notes = []
     if access.offline:
         since = access.offline_since()
-        notes.append(f"access lost since {since.isoformat() if since else '?'}")
-    if filling:
-        notes.append(f"outbox {depth} of {capacity}: nearly full")
+        notes.append(f"access lost since {local_stamp(since, tz) if since else '?'}")
+    note = outbox_note(depth, capacity, filling)
+    if note is not None:
+        notes.append(note)
     if refused:
         notes.append(f"{refused} event(s) refused by the server need attention")
     return notes

@@ -15,6 +15,11 @@ from pydantic import StringConstraints
 LICENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
 STATION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+# Station ids the server keeps for itself: "console" is the pseudo-station under which events
+# made on the server (ops console, API, CLI) get their sequence numbers. A real station by that
+# name would share (and break) that sequence, so none may be issued or configured. Compared
+# without regard to case, as people read them.
+RESERVED_STATION_IDS = frozenset({"console"})
 DEVICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 # A UUID in canonical lowercase form, or a ULID (Crockford base32, 26 characters).
 EVENT_ID_PATTERN = (

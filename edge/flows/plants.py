@@ -82,9 +82,12 @@ class StartBatch(Flow):
                 "strain": v["strain"],
                 "location": v["location"],
             }
-            self.memory.remember_batch(v["batch_id"])
-            self.values = {"location": v["location"], "batch_id": self._new_id()}
-            return Result([record])
+
+            def stored() -> None:
+                self.memory.remember_batch(v["batch_id"])
+                self.values = {"location": v["location"], "batch_id": self._new_id()}
+
+            return Result([record], then=stored)
         return super().choose(key, value)
 
 
@@ -124,9 +127,13 @@ class TagPlants(Flow):
             return Result.refuse("Choose the batch before scanning tags")
         if uid in self.tagged:
             return Result.refuse(f"Tag {short_uid(uid)} was already scanned for this batch")
-        self.tagged.append(uid)
-        self.memory.remember_batch(self.batch_id)
-        return Result([{"kind": "plants.tagged", "batch_id": self.batch_id, "uids": [uid]}])
+        batch_id = self.batch_id
+
+        def stored() -> None:
+            self.tagged.append(uid)
+            self.memory.remember_batch(batch_id)
+
+        return Result([{"kind": "plants.tagged", "batch_id": batch_id, "uids": [uid]}], then=stored)
 
 
 class ScanPlants(Flow):
@@ -177,6 +184,9 @@ class ScanPlants(Flow):
         self.uids.append(uid)
         return Result(message=f"{len(self.uids)} plant(s) scanned")
 
+    def _clear(self) -> None:
+        self.uids = []
+
     def choose(self, key: str, value: str) -> Result:
         if key == "phase" and self.with_phase and value in ("vegetative", "flowering"):
             self.phase = value
@@ -198,8 +208,7 @@ class ScanPlants(Flow):
                 return Result.refuse("Choose the room the plants go to")
             else:
                 record = {"kind": "plants.moved", "uids": self.uids, "location": self.room}
-            self.uids = []
-            return Result([record])
+            return Result([record], then=self._clear)
         return super().choose(key, value)
 
 
@@ -260,6 +269,9 @@ class ReceiveTags(Flow):
         self.uids.append(uid)
         return Result()
 
+    def _clear(self) -> None:
+        self.uids = []
+
     def choose(self, key: str, value: str) -> Result:
         if key == "tag_type" and value in {t.value for t in TagType}:
             self.tag_type = value
@@ -279,6 +291,5 @@ class ReceiveTags(Flow):
                 record["first"], record["last"] = self.uids
             else:
                 return Result.refuse("Scan the tags first")
-            self.uids = []
-            return Result([record])
+            return Result([record], then=self._clear)
         return super().choose(key, value)

@@ -95,10 +95,14 @@ class Harvest(Flow):
             "scale_reading": scale_evidence(reading, self.scale_id),
             "location": self.room,
         }
-        self.memory.harvested[self.plant] = self.clock.now()
-        self.memory.remember_harvest_batch(self.batch_name)
-        self.plant = None
-        return Result([record])
+        plant, batch_name = self.plant, self.batch_name
+
+        def stored() -> None:
+            self.memory.harvested[plant] = self.clock.now()
+            self.memory.remember_harvest_batch(batch_name)
+            self.plant = None
+
+        return Result([record], then=stored)
 
     def choose(self, key: str, value: str) -> Result:
         if key == "room" and value in _drying_rooms(self.config):
@@ -250,6 +254,5 @@ class Dispose(Flow):
                 reason=value.strip(),
                 scale_reading=scale_evidence(self.reading, self.scale_id),
             )
-            self._reset()
-            return Result([record])
+            return Result([record], then=self._reset)
         return super().choose(key, value)

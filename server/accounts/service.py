@@ -11,14 +11,14 @@ person's standing checked (trained, not cancelled, not disabled): that answer re
 someone who does not know the password.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import Clock
-from server.accounts import lockout, sessions, store
+from server.accounts import lockout, sessions, store, throttle
 from server.accounts.errors import (
     AccessRefused,
     BadCredentials,
@@ -52,36 +52,59 @@ class Authenticator:
         self.passwords = passwords
         self.roster = roster
         self.policy = lockout.LockoutPolicy() if policy is None else policy
+        # One address may be a farm office where several people mistype: ten times the room
+        # of one log-on before it is slowed, with the same waits and lock.
+        self.client_policy = replace(
+            self.policy,
+            free_attempts=self.policy.free_attempts * 10,
+            lock_after=self.policy.lock_after * 10,
+        )
         self.session_lifetime_s = session_lifetime_s
         self.clock = clock
 
-    def sign_in(self, login: str, password: str) -> SignedIn:
+    def sign_in(self, login: str, password: str, *, client: str | None = None) -> SignedIn:
         """Check the password and open a session. Raises BadCredentials, SignInThrottled or
-        AccessRefused (see :mod:`server.accounts.errors`)."""
+        AccessRefused (see :mod:`server.accounts.errors`).
+
+        Failures are counted per log-on name, known or not, and per ``client`` address (when
+        given), and an unknown log-on costs the same password hash as a known one: neither the
+        answers nor their timing say whether a log-on exists."""
         now = self.clock.now()
+        name = throttle.login_subject(login)
+        policies = {name: self.policy}
+        if client is not None:
+            policies[throttle.client_subject(client)] = self.client_policy
         with self.engine.begin() as conn:
-            account = store.by_login(conn, login) if len(login) <= 64 else None
-            if account is None:
-                self.passwords.verify(None, password)  # same work as for a real account
-                raise BadCredentials()
-            refused = lockout.refusal(self.policy, account.counters, now)
+            before = {s: throttle.counters(conn, s) for s in policies}
+            refusals = [
+                r
+                for s, policy in policies.items()
+                if (r := lockout.refusal(policy, before[s], now)) is not None
+            ]
+            refused = max(refusals, key=lambda r: r.until) if refusals else None
             correct = False
+            account = None
             if refused is None:
-                correct = self.passwords.verify(account.password_hash, password)
-                after = (
-                    lockout.CLEAR
-                    if correct
-                    else lockout.after_failure(self.policy, account.counters, now)
-                )
-                if after != account.counters:
-                    store.store_counters(conn, account.account_id, after)
-                stored = account.password_hash
-                if correct and stored is not None and self.passwords.needs_rehash(stored):
+                account = store.by_login(conn, login) if len(login) <= 64 else None
+                stored = None if account is None else account.password_hash
+                # verify(None, ...) does the same work as a real check and never matches.
+                correct = self.passwords.verify(stored, password)
+                for subject, policy in policies.items():
+                    if correct:  # a success clears the log-on, not the address
+                        after = lockout.CLEAR if subject == name else before[subject]
+                    else:
+                        after = lockout.after_failure(policy, before[subject], now)
+                    if after != before[subject]:
+                        throttle.store(conn, subject, after)
+                if not correct:
+                    throttle.forget_idle(conn, now)
+                rehash = correct and stored is not None and self.passwords.needs_rehash(stored)
+                if rehash and account is not None:
                     store.rehash(conn, account.account_id, self.passwords.hash(password))
         # Committed above: a failure is counted even though an error is raised below.
         if refused is not None:
             raise _throttled(refused, now)
-        if not correct:
+        if not correct or account is None:
             raise BadCredentials()
         with self.engine.begin() as conn:
             token = sessions.open_session(conn, account.account_id, now, self.session_lifetime_s)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.engine import Engine
 
@@ -15,6 +16,7 @@ from schemas.acks import Outcome, Violation
 from schemas.clock import Clock
 from schemas.events import Payload
 from server.accounts.deps import Scope
+from server.api import contract
 from server.api.errors import EventRejected
 from server.config import ServerSettings
 from server.ingest.submit import submit
@@ -79,3 +81,23 @@ def get_recorder(engine: EngineDep, clock: ClockDep) -> Recorder:
 
 
 RecorderDep = Annotated[Recorder, Depends(get_recorder)]
+
+
+def known_query(request: Request) -> None:
+    """Refuse (422, naming it) a query parameter the operation does not document: a misspelt
+    filter (``?limt=5``, ``?stauts=open``) must not silently list everything. What an
+    operation takes is read from the API's own OpenAPI document (:mod:`server.api.contract`)."""
+    taken = contract.query_names(request)
+    unknown = sorted(set(request.query_params) - taken)
+    if unknown:
+        takes = f" (it takes: {', '.join(sorted(taken))})" if taken else " (it takes none)"
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "not a parameter of this operation" + takes,
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )

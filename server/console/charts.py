@@ -16,6 +16,12 @@ WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 56
 PHASE_COLOURS = {"immature": "#8c959f", "vegetative": "#1f883d", "flowering": "#8250df"}
 BAR = "#0969da"
+MAX_BATCHES = 30  # bars in the wet weight chart: the latest ones
+ROW_H = 24  # one bar's row
+CHAR_W = 7.2  # average width of a label character in the console's 12 px font
+MAX_LABEL_W = 300  # longer names are shortened, with the full name on hover
+VALUE_W = 96  # room for the weight at the end of the longest bar
+MAX_TICKS = 6  # dates under the phase chart
 
 
 def _nice_max(value: float) -> float:
@@ -51,65 +57,95 @@ def _axis(top: float, unit: str) -> list[str]:
     return parts
 
 
-def _svg(title: str, desc: str, parts: list[str]) -> Markup:
+def _svg(title: str, desc: str, parts: list[str], height: float = HEIGHT) -> Markup:
     return Markup(
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         f"<desc>{escape(desc)}</desc>{''.join(parts)}</svg>"
     )
 
 
 def wet_weights(batches: Sequence[tuple[str, Decimal]]) -> Markup:
-    """Bars: wet weight in grams per harvest batch, in the order given."""
-    title = "Harvest wet weight per batch"
+    """Horizontal bars: wet weight in grams per harvest batch, in the order given, the latest
+    :data:`MAX_BATCHES`. Each name is written out in full beside its bar (a harvest batch is
+    named for its day and room: "HB-2026-12-04-Drying Room 1"), each weight at its bar's end,
+    and the chart grows a row per batch, so one batch and thirty read alike."""
     if not batches:
         return Markup('<p class="muted">No harvests yet.</p>')
-    top = _nice_max(float(max(g for _, g in batches)))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / len(batches)
-    bar_w = max(2.0, min(60.0, slot * 0.7))
-    parts = _axis(top, "grams wet")
-    for i, (name, grams) in enumerate(batches):
-        h = plot_h * float(grams) / top
-        x = LEFT + slot * i + (slot - bar_w) / 2
-        y = HEIGHT - BOTTOM - h
-        label = escape(name if len(name) <= 14 else name[:13] + "…")
+    shown = list(batches)[-MAX_BATCHES:]
+    title = "Harvest wet weight per batch"
+    if len(shown) < len(batches):
+        title += f" (the latest {len(shown)} of {len(batches)})"
+    label_w = min(MAX_LABEL_W, max(len(name) for name, _ in shown) * CHAR_W + 12)
+    plot_x, plot_w = label_w, WIDTH - label_w - VALUE_W
+    top = max(float(g) for _, g in shown) or 1.0
+    height = TOP + ROW_H * len(shown) + 8
+    parts = []
+    for i, (name, grams) in enumerate(shown):
+        y = TOP + ROW_H * i
+        w = max(1.0, plot_w * float(grams) / top) if grams > 0 else 0.0
+        fits = len(name) * CHAR_W + 12 <= label_w
+        text = name if fits else name[: max(1, int((label_w - 12) / CHAR_W) - 1)] + "…"
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{BAR}">'
-            f"<title>{escape(name)}: {grams:f} g</title></rect>"
-            f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">'
-            f"{label}</text>"
+            f'<text x="{plot_x - 8}" y="{y + ROW_H / 2 + 4:.1f}" text-anchor="end">'
+            f"<title>{escape(name)}</title>{escape(text)}</text>"
+            f'<rect x="{plot_x}" y="{y + 3:.1f}" width="{w:.1f}" height="{ROW_H - 6}" '
+            f'fill="{BAR}"><title>{escape(name)}: {grams:f} g</title></rect>'
+            f'<text x="{plot_x + w + 6:.1f}" y="{y + ROW_H / 2 + 4:.1f}">{_grams(grams)}</text>'
         )
-    desc = "; ".join(f"{name}: {grams:f} g" for name, grams in batches)
-    return _svg(title, desc, parts)
+    desc = "; ".join(f"{name}: {grams:f} g" for name, grams in shown)
+    return _svg(title, desc, parts, height)
+
+
+def _grams(grams: Decimal) -> str:
+    return f"{grams:,f} g" if grams < 10_000 else f"{grams / 1000:,.2f} kg"
 
 
 def phases(days: Sequence[DayCount]) -> Markup:
-    """Lines: live plants per phase at the end of each day."""
+    """Steps: live plants per phase at the end of each day. Each day is a span of the width,
+    so a single day is a line across the chart, not a dot; up to :data:`MAX_TICKS` dates are
+    written under it, evenly spread, so a year reads as well as a week."""
     title = "Plants per phase over time"
     if not days:
         return Markup('<p class="muted">No plants yet.</p>')
     top = _nice_max(max(max(d.counts.values()) for d in days))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(1, len(days) - 1)
+    n = len(days)
+
+    def x(i: int) -> float:
+        return LEFT + plot_w * i / n
+
+    def y(count: int) -> float:
+        return HEIGHT - BOTTOM - plot_h * count / top
+
     parts = _axis(top, "plants")
     for phase in PHASES:
-        points = " ".join(
-            f"{LEFT + step * i:.1f},{HEIGHT - BOTTOM - plot_h * d.counts[phase] / top:.1f}"
-            for i, d in enumerate(days)
-        )
-        colour = PHASE_COLOURS[phase]
-        if len(days) == 1:
-            cx, cy = points.split(",")
-            parts.append(f'<circle cx="{cx}" cy="{cy}" r="4" fill="{colour}"/>')
-        else:
-            parts.append(
-                f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>'
-            )
-    for i in sorted({0, len(days) - 1}):
+        path = []
+        for i, d in enumerate(days):
+            level = y(d.counts[phase])
+            path.append(f"{'M' if i == 0 else 'L'}{x(i):.1f},{level:.1f}")
+            path.append(f"L{x(i + 1):.1f},{level:.1f}")
         parts.append(
-            f'<text x="{LEFT + step * i:.1f}" y="{HEIGHT - BOTTOM + 14}" '
-            f'text-anchor="{"start" if i == 0 else "end"}">{days[i].day.isoformat()}</text>'
+            f'<path d="{" ".join(path)}" fill="none" stroke="{PHASE_COLOURS[phase]}" '
+            f'stroke-width="2.5"><title>{phase}: {days[-1].counts[phase]} on '
+            f"{days[-1].day.isoformat()}</title></path>"
+        )
+    spread = {round(k * (n - 1) / (MAX_TICKS - 1)) for k in range(MAX_TICKS)}
+    ticks = sorted(spread) if n > 1 else [0]
+    for i in ticks:
+        # The first date starts at its day, the last ends at its day, the rest are centred:
+        # no label runs off the chart.
+        if i == 0:
+            at, anchor = x(i), "start"
+        elif i == n - 1:
+            at, anchor = x(i + 1), "end"
+        else:
+            at, anchor = (x(i) + x(i + 1)) / 2, "middle"
+        parts.append(
+            f'<line x1="{at:.1f}" x2="{at:.1f}" y1="{HEIGHT - BOTTOM}" '
+            f'y2="{HEIGHT - BOTTOM + 4}" stroke="#57606a"/>'
+            f'<text x="{at:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="{anchor}">'
+            f"{days[i].day.isoformat()}</text>"
         )
     for j, phase in enumerate(PHASES):
         lx = LEFT + j * 130

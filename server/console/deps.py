@@ -7,6 +7,7 @@ one over the accounts service). Tests swap the source, not the pages.
 """
 
 from typing import Annotated, Protocol
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.engine import Engine
@@ -61,12 +62,21 @@ def current_viewer(request: Request) -> Viewer:
 def same_origin(request: Request) -> None:
     """Refuse a form posted from another site. The session cookie is ``SameSite=Strict``, so
     such a post carries no session anyway; this also covers the sign-in form (no session
-    yet) and browsers that ignore SameSite. A request without ``Origin`` (not a browser) is
-    let through: it has no cookie a browser would add for it."""
+    yet) and browsers that ignore SameSite. The page's origin is ``Origin``, or, from a
+    browser that leaves ``Origin`` out, the ``Referer``'s scheme and host; a state-changing
+    request with neither is refused too (every browser sends one of them with a form, and a
+    script has the API, with its bearer token, instead)."""
+    own = f"{request.url.scheme}://{request.url.netloc}"
     origin = request.headers.get("origin")
     if origin is None:
-        return
-    own = f"{request.url.scheme}://{request.url.netloc}"
+        referer = request.headers.get("referer")
+        if referer is None:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "a form without Origin or Referer is refused: post it from the console's page",
+            )
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}"
     if origin != own:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"a form from {origin} is refused here")
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from server.console import live
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router, still_signed_in
+from server.console.queries import days
 from server.console.queries.notifications import by_urgency, counts
 from server.console.render import render
 from server.deadlines import DismissRefused, NotificationNotFound, dismiss, get_notification
@@ -31,13 +32,16 @@ def notifications_stream(
 ) -> Any:
     """The table's body again whenever a notification opens, changes or falls due."""
     multi = len(viewer.licences) > 1
+    tz = days.shared_zone(engine, viewer.licences)
     shown = ""
 
     def poll() -> list[live.Message]:
         nonlocal shown
         now = clock.now()
         items = by_urgency(engine, viewer.licences, now)
-        html = render("_notifications_body.html", items=items, multi=multi, viewer=viewer, now=now)
+        html = render(
+            "_notifications_body.html", items=items, multi=multi, viewer=viewer, now=now, tz=tz
+        )
         if html == shown:
             return []
         shown = html

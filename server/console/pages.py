@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
 from server.console.deps import ClockDep, EngineDep, ViewerDep, ViewerSource, get_clock, get_engine
-from server.console.queries import audit, feed, history, inventory, tags
+from server.console.queries import audit, days, feed, history, inventory, tags
 from server.console.queries.notifications import overdue_count
 from server.console.render import render
 from server.console.viewer import Viewer
@@ -42,6 +42,7 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
     the message an action left (:func:`flash`), shown once."""
     kind, _, text = request.cookies.get(FLASH, "").partition(":")
     now = get_clock(request).now()
+    engine = get_engine(request)
     body = render(
         name,
         title=title,
@@ -52,7 +53,8 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
         flash=unquote(text) or None,
         flash_kind="bad" if kind == "bad" else "ok",
         now=now,
-        overdue=overdue_count(get_engine(request), viewer.licences, now),
+        tz=days.shared_zone(engine, viewer.licences),  # every time shown is the premises'
+        overdue=overdue_count(engine, viewer.licences, now),
         **context,
     )
     response = HTMLResponse(body, headers={"Cache-Control": "no-store"})
@@ -127,6 +129,7 @@ def feed_stream(
     where = feed.FeedFilter(_blank(station), _blank(operator))
     cursor = live.last_event_id(request) or after
     multi = len(viewer.licences) > 1
+    tz = days.shared_zone(engine, viewer.licences)
 
     def poll() -> list[live.Message]:
         nonlocal cursor
@@ -134,7 +137,7 @@ def feed_stream(
         if not rows:
             return []
         cursor = rows[-1].position
-        html = render("_feed_rows.html", rows=list(reversed(rows)), multi=multi)
+        html = render("_feed_rows.html", rows=list(reversed(rows)), multi=multi, tz=tz)
         return [live.Message("row", html, str(cursor))]
 
     return live.stream(request, poll, signed_in=still_signed_in(request))
@@ -155,6 +158,7 @@ def stations_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTM
 def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep) -> Any:
     """The station table's body again whenever anything in it changes."""
     multi = len(viewer.licences) > 1
+    tz = days.shared_zone(engine, viewer.licences)
     shown = ""
 
     def poll() -> list[live.Message]:
@@ -164,6 +168,7 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep, cloc
             stations=latest(engine, viewer.licences),
             multi=multi,
             now=clock.now(),
+            tz=tz,
         )
         if html == shown:
             return []

@@ -13,6 +13,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from schemas.records import UserCancelled
+from server.accounts.roster import CancellationRefused, check_cancellation
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router
 from server.console.queries.users import roster
@@ -59,6 +60,11 @@ def cancel_user(
             back, f"Say why {user_id} is cancelled (the reason is kept in the record).", ok=False
         )
     [licence] = viewer.licences
+    with engine.connect() as conn:
+        try:
+            check_cancellation(conn, licence, viewer.user_id, user_id)
+        except CancellationRefused as err:
+            return flash(back, f"{user_id} was not cancelled: {err}", ok=False)
     ack = submit(
         engine,
         licence,

@@ -1,8 +1,11 @@
 """The console's Jinja2 environment: templates from ``templates/``, autoescaped, with the
 filters the pages share.
 
-- ``when``: an aware datetime as ``<time datetime="...Z">2026-11-24 14:05 UTC</time>``; the
-  page's script rewrites it in the browser's time zone, and without script it stays exact.
+- ``when``: an aware datetime on the premises' wall clock, with the zone's abbreviation:
+  ``<time datetime="2026-11-24T17:30:00Z">2026-11-24 09:30 PST</time>``. The zone is the
+  template's ``tz`` (the licensees' shared zone, :func:`server.console.queries.days.
+  shared_zone`; UTC across zones), the same rule as the deadline messages and the acks; the
+  exact UTC instant is the ``title``. Never the browser's or the server's zone.
 - ``ago``: "3 min ago" / "in 2 h" relative to now, for due times and last seen.
 - ``grams``: an exact Decimal weight, thousands grouped, never rounded ("1,530.45 g").
 """
@@ -12,19 +15,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
+
+from schemas.clock import local_time
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def when(value: datetime | None) -> Markup:
+@pass_context
+def when(context: Context, value: datetime | None) -> Markup:
     if value is None:
         return Markup("<span class='none'>never</span>")
     utc = value.astimezone(UTC)
     iso = utc.isoformat().replace("+00:00", "Z")
-    return Markup('<time datetime="{}">{} UTC</time>').format(iso, utc.strftime("%Y-%m-%d %H:%M"))
+    local = local_time(utc, context.get("tz", "UTC"))
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        iso, utc.strftime("%Y-%m-%d %H:%M:%S UTC"), local.strftime("%Y-%m-%d %H:%M %Z")
+    )
 
 
 def span(delta: timedelta) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from server.accounts.deps import SESSION_COOKIE
 from server.accounts.errors import AccessRefused, BadCredentials, NotSignedIn, SignInThrottled
 from server.accounts.roles import AccessRole, Principal
 from server.accounts.service import Authenticator
@@ -21,7 +22,7 @@ from server.console.deps import get_clock, same_origin
 from server.console.render import render
 from server.console.viewer import Viewer
 
-COOKIE = "seedtrace_console"
+COOKIE = SESSION_COOKIE  # one name, as docs/api.md says; scoped to /console by its path
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
@@ -90,7 +91,8 @@ def sign_in(
 ) -> Response:
     target = _safe_next(next)
     try:
-        signed_in = _authenticator(request).sign_in(login.strip(), password)
+        client = None if request.client is None else request.client.host
+        signed_in = _authenticator(request).sign_in(login.strip(), password, client=client)
     except BadCredentials:
         return _form("Wrong log-on or password.", login, target, 401)
     except SignInThrottled as err:

@@ -337,8 +337,12 @@ def outage_backfill(ctx: Context) -> list[Effect]:
         lost = "at a time not yet documented (record access.lost)"
         if outage is not None and outage.lost_at is not None:
             lost = f"{ctx.calendar.show(outage.lost_at)} ({outage.lost_cause})"
+        # Name who lost access, so two outages never read alike: the station the loss names,
+        # else the station that reported the restoration; None there means the premises.
+        station = ev.station_id if outage is None else outage.station_id
+        who = "The whole premises" if station is None else f"Station {station}"
         message = (
-            f"Access was lost {lost} and restored {ctx.calendar.show(p.restored_at)} "
+            f"{who} lost access {lost}; restored {ctx.calendar.show(p.restored_at)} "
             f"({p.cause}): enter the {p.backlog} events recorded meanwhile."
         )
         by = (

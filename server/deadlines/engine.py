@@ -17,7 +17,7 @@ The clock is the caller's ``now``: tests move time by passing it.
 """
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -38,7 +38,7 @@ from server.deadlines.model import (
     State,
     Subject,
 )
-from server.rules.calendar import add_business_days
+from server.rules.calendar import add_business_days, business_days_between
 
 
 @dataclass(slots=True)
@@ -158,14 +158,18 @@ def apply_effects(
                 notice(
                     effect.rule_id,
                     f"Already overdue: {effect.message} It was due by "
-                    f"{cal.show(effect.due_at)}; resolve it with {effect.resolves_by}.",
+                    f"{cal.show_due(effect.due_at)}; resolve it with {effect.resolves_by}.",
                 )
             continue
         if row is not None and row.state in UNRESOLVED:
-            if store.resolve(conn, row, items=effect.items, at=at, event_id=event_id):
+            due = _with_grace(cal, facts, event, row.due_at)
+            late = due is not None and at >= due
+            history = None if due is None or not late else _resolved_late(cal, due, at)
+            if store.resolve(
+                conn, row, items=effect.items, at=at, event_id=event_id, late=history, due=due
+            ):
                 out.resolved += 1
-                due = _with_grace(cal, facts, event, row.due_at)
-                if due is not None and at >= due:
+                if due is not None and late:
                     notice(effect.rule_id, _late(cal, row.message, due, at))
             continue
         if effect.otherwise is None or event is None or (row is not None and effect.keep):
@@ -173,16 +177,21 @@ def apply_effects(
         due = _with_grace(cal, facts, event, effect.otherwise.due_at)
         late = due is not None and at >= due
         if row is None and (late or effect.keep):
+            record = replace(effect.otherwise, due_at=due)
+            if late and due is not None:  # born resolved, and late: the history says so
+                message = f"{record.message} {_resolved_late(cal, due, at)}"
+                record = replace(record, message=message)
             store.insert(
                 conn,
                 cal,
-                replace(effect.otherwise, due_at=due),
+                record,
                 category=definition.category,
                 citation=definition.citation,
                 state=State.RESOLVED,
                 now=now,
                 event_id=event_id,
                 resolved_at=at,
+                overdue_at=due if late else None,
             )
         if late and due is not None:
             notice(effect.rule_id, _late(cal, effect.otherwise.message, due, at))
@@ -216,8 +225,20 @@ def _with_grace(
     return due
 
 
+def _resolved_late(cal: LicenseeCalendar, due: datetime, at: datetime) -> str:
+    """What the notification's history keeps when it is resolved after its due time."""
+    # Business days after the day the deadline closed, up to the day it was resolved.
+    days = business_days_between(due - timedelta(microseconds=1), at, cal.jurisdiction, cal.tz)
+    after = (
+        "on the day of the deadline, after it"
+        if days == 0
+        else f"{days} business day{'s' if days != 1 else ''} after the deadline"
+    )
+    return f"Resolved late, {after} ({cal.show_due(due)}), {cal.show(at)}."
+
+
 def _late(cal: LicenseeCalendar, message: str, due: datetime, at: datetime) -> str:
     return (
-        f"Recorded late: {message} It was due by {cal.show(due)} and reached seedtrace "
+        f"Recorded late: {message} It was due by {cal.show_due(due)} and reached seedtrace "
         f"{cal.show(at)}; accepted and flagged."
     )

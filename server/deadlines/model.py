@@ -110,6 +110,16 @@ class LicenseeCalendar:
         """``moment`` in the licensee's local time, for messages: 'Wed 2026-12-02 17:00 PST'."""
         return moment.astimezone(self.tz).strftime("%a %Y-%m-%d %H:%M %Z")
 
+    def show_due(self, due: datetime) -> str:
+        """A due time as a person reads a deadline: a day-based one ends at local midnight,
+        which is said as the end of the day it closes ('end of Wed 2026-12-02 (PST)', not
+        'Thu 00:00', which reads as the morning after); any other time as :meth:`show`."""
+        local = due.astimezone(self.tz)
+        if local.time() != time(0):
+            return self.show(due)
+        last = local - timedelta(microseconds=1)  # the last instant of the day it closes
+        return f"end of {last:%a %Y-%m-%d} ({last:%Z})"
+
 
 @dataclass(frozen=True, slots=True)
 class Person:

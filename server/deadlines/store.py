@@ -24,12 +24,13 @@ from sqlalchemy.engine import Engine
 
 from schemas.acks import Violation
 from server.db.notifications import EventNotice, Notification
-from server.db.tables import Licensee
+from server.db.tables import Licensee, User
 from server.deadlines.model import UNRESOLVED, Category, LicenseeCalendar, Open, State
 
 N = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
 NOTICES = cast(sa.Table, EventNotice.__table__)  # type: ignore[attr-defined]
 LIC = cast(sa.Table, Licensee.__table__)  # type: ignore[attr-defined]
+USERS = cast(sa.Table, User.__table__)  # type: ignore[attr-defined]
 
 DISMISS_CITATION = {
     "OR": "OR System Notifications (1)",
@@ -127,11 +128,23 @@ def _get(conn: sa.Connection, notification_id: int) -> NotificationPublic:
 def dismiss(engine: Engine, notification_id: int, *, by: str, now: datetime) -> NotificationPublic:
     """Dismiss (acknowledge) a notification as user ``by``.
 
-    Raises DismissRefused for a compliance notification that is still open or overdue, and
-    NotificationNotFound. Dismissing a dismissed notification changes nothing.
+    Raises DismissRefused when ``by`` is not a trained, uncancelled user on the licensee's
+    roster (the record says who acknowledged it: ACCOUNTABLE) or for a compliance
+    notification that is still open or overdue, and NotificationNotFound. Dismissing a
+    dismissed notification changes nothing.
     """
     with engine.begin() as conn:
         n = _get(conn, notification_id)
+        person = conn.execute(
+            sa.select(USERS.c.first_trained_on, USERS.c.cancelled_at).where(
+                USERS.c.licence == n.licence, USERS.c.user_id == by
+            )
+        ).first()
+        if person is None or person.first_trained_on is None or person.cancelled_at is not None:
+            raise DismissRefused(
+                f"{by} is not an active user of licence {n.licence}: only a trained user on its "
+                "roster may dismiss its notifications, and the record keeps who did"
+            )
         if n.state is State.DISMISSED:
             return n
         if n.category is Category.COMPLIANCE and n.state in UNRESOLVED:
@@ -204,8 +217,10 @@ def insert(
     now: datetime,
     event_id: str | None,
     resolved_at: datetime | None = None,
+    overdue_at: datetime | None = None,
 ) -> int:
-    """Store ``opening`` as a notification in ``state``; returns its id."""
+    """Store ``opening`` as a notification in ``state``; returns its id. ``overdue_at``: when
+    a notification stored already resolved had fallen overdue (it was recorded late)."""
     return int(
         conn.execute(
             N.insert()
@@ -224,7 +239,7 @@ def insert(
                 due_at=opening.due_at,
                 opened_at=now,
                 opened_by_event=event_id,
-                overdue_at=now if state is State.OVERDUE else None,
+                overdue_at=now if state is State.OVERDUE else overdue_at,
                 resolved_at=resolved_at,
                 resolved_by_event=event_id if resolved_at is not None else None,
             )
@@ -240,13 +255,23 @@ def resolve(
     items: Sequence[str] | None,
     at: datetime,
     event_id: str | None,
+    late: str | None = None,
+    due: datetime | None = None,
 ) -> bool:
     """Take ``items`` off the notification's pending list (all of it when None) and resolve it
-    when nothing is left. Returns whether it is now resolved."""
+    when nothing is left. Returns whether it is now resolved.
+
+    ``late``: resolved after ``due`` (its due time, with any grace): the history keeps that
+    it was overdue from ``due`` (whether or not a sweep saw it) and ``late``'s words, after
+    the message, so a late record never reads as an on-time one."""
     left = [] if items is None else [i for i in notification.pending if i not in set(items)]
     values: dict[str, Any] = {"pending": json.dumps(left)}
     if not left:
         values.update(state=State.RESOLVED.value, resolved_at=at, resolved_by_event=event_id)
+        if late is not None:
+            values["message"] = f"{notification.message} {late}"
+            if notification.overdue_at is None and due is not None:
+                values["overdue_at"] = due
     conn.execute(N.update().where(N.c.id == notification.id).values(values))
     return not left
 

@@ -91,6 +91,29 @@ class Deadline:
         return f"no deadline: informational, {self.starts}"
 
 
+# Rules that are not checks on an event but are enforced where the thing they govern lives:
+# rule ID -> (the module that enforces it, how). tests/rules/test_catalogue.py checks that
+# each module exists and names the rule, so this table cannot claim what the code does not do.
+ENFORCED_ELSEWHERE: dict[str, tuple[str, str]] = {
+    "UNIQUE-LOGON": (
+        "server/accounts/store.py",
+        "log-ons are unique across the server; a station's operators share no user id or badge",
+    ),
+    "TRAINED-BEFORE-ACCESS": (
+        "server/accounts/service.py",
+        "sign-in and every request refuse a person with no training record",
+    ),
+    "USER-ROSTER": (
+        "server/accounts/service.py",
+        "a cancelled person's sessions stop at their next request; the roster lists everyone",
+    ),
+    "AUDIT-VARIANCE": (
+        "server/api/audit.py",
+        "a physical audit is compared with the system; unexplained variances are listed",
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
     id: str
@@ -123,9 +146,18 @@ class CatalogueEntry:
         return "baseline" if self.id in BASELINE else None
 
     @property
+    def enforced_where(self) -> str | None:
+        """Where a rule that is not an event check is enforced (None: it is one, or nowhere)."""
+        found = ENFORCED_ELSEWHERE.get(self.id)
+        return None if found is None else f"{found[1]} (`{found[0]}`)"
+
+    @property
     def implemented(self) -> bool:
-        """A section A or C rule when it is registered; a section B deadline when the deadline
-        engine has its definition."""
+        """A section A or C rule when it is registered or enforced elsewhere
+        (:data:`ENFORCED_ELSEWHERE`); a section B deadline when the deadline engine has its
+        definition."""
+        if self.id in ENFORCED_ELSEWHERE:
+            return True
         if self.section == "B":
             # Imported here: the definitions read this catalogue for their citations.
             from server.deadlines.definitions import DEADLINES

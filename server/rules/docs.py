@@ -74,9 +74,10 @@ def _row(e: CatalogueEntry) -> list[str]:
             implemented,
             _deadline_events(e.id),
         ]
+    where = e.enforced_where
     cells += [
-        "yes" if registered else "no",
-        _kinds(registered.kinds) if registered else "",
+        "yes" if e.implemented else "no",
+        _kinds(registered.kinds) if registered else (where if where is not None else ""),
     ]
     return cells
 
@@ -117,6 +118,8 @@ def render() -> str:
         "Every rule in seedtrace's catalogue (`server/rules/catalogue.py`), with the "
         "jurisdictions whose pack "
         "includes it and whether seedtrace enforces it yet (a rule is implemented when it is in "
+        "`server.rules.catalogue.ENFORCED_ELSEWHERE`, which names the module that enforces a "
+        "rule that is not a check on one event, or in "
         "`server.rules.REGISTRY`, a deadline when it is in `server.deadlines.DEADLINES`). "
         "Deadlines are computed on the licensee's local calendar by `server/rules/calendar.py`: "
         "business days exclude weekends and the state's public holidays (from the `holidays` "

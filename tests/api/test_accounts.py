@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from schemas.records import Role
-from server.accounts import lockout, manage, store
+from server.accounts import lockout, manage, store, throttle
 from server.accounts.errors import (
     AccessRefused,
     AccountConflict,
@@ -125,9 +125,38 @@ def test_failures_slow_then_lock_and_success_clears(
     clock.advance(600)
     auth.sign_in("a.chen", PASSWORD)
     with auth.engine.connect() as conn:
-        row = store.by_login(conn, "a.chen")
-    assert row is not None
-    assert row.counters == lockout.CLEAR
+        assert throttle.counters(conn, throttle.login_subject("a.chen")) == lockout.CLEAR
+
+
+def test_a_known_and_an_unknown_log_on_are_slowed_and_locked_alike(
+    auth: Authenticator, clock: ManualClock
+) -> None:
+    """Counting per name, not per account: the answers never tell which log-ons exist."""
+    answers: dict[str, list[str]] = {}
+    for login in ("a.chen", "no.such.person"):
+        seen = answers.setdefault(login, [])
+        for _ in range(POLICY.lock_after + 1):
+            clock.advance(60)  # past any wait, so every attempt but the locked ones is checked
+            try:
+                auth.sign_in(login, "guess")
+            except SignInThrottled as err:
+                seen.append(f"throttled locked={err.locked} retry={err.retry_after_s}")
+            except BadCredentials as err:
+                seen.append(str(err))
+    assert answers["a.chen"] == answers["no.such.person"]
+    assert answers["a.chen"][-1] == "throttled locked=True retry=540"
+
+
+def test_one_address_guessing_across_names_is_slowed(auth: Authenticator) -> None:
+    """Many names, one client: the address's own counter slows it (ten times the room of
+    one log-on, for a farm office where several people share an address)."""
+    room = auth.client_policy.free_attempts
+    for n in range(room):
+        with pytest.raises(BadCredentials):
+            auth.sign_in(f"guess.{n}", "guess", client="192.0.2.7")
+    with pytest.raises(SignInThrottled):
+        auth.sign_in("a.chen", PASSWORD, client="192.0.2.7")  # even a right one, for now
+    auth.sign_in("a.chen", PASSWORD, client="192.0.2.8")  # another machine is not held up
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -136,3 +136,16 @@ def test_mosquitto_lets_in_exactly_the_credentials_the_api_issued(
 
 def _connect(sb: SecureBroker, username: str, password: str) -> Probe:
     return Probe(sb.tls_port, username, password, ca=sb.ca, client_id=username).connect()
+
+
+@pytest.mark.parametrize("name", ["console", "Console"])
+def test_the_consoles_reserved_station_name_is_refused(
+    client: TestClient, manager: Headers, user: Headers, name: str
+) -> None:
+    """The server records its own events under the pseudo-station ``console``: a real station
+    by that name would share its sequence numbers, so no credentials are issued for it."""
+    refused = client.post(BASE + "/stations", headers=manager, json={"station_id": name})
+    assert refused.status_code == 422, refused.text
+    assert "is reserved" in refused.text
+    listed = client.get(BASE + "/stations", headers=user).json()["items"]
+    assert all(s["broker_username"] is None for s in listed if s["station_id"] == "console")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,13 @@ class InProcessAgent:
 class AgentProcess:
     """``seedtrace edge --config station.toml`` as a real subprocess (for SIGKILL tests)."""
 
-    def __init__(self, data: dict[str, Any], path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        path: Path,
+        env: dict[str, str] | None = None,
+        preexec: Callable[[], None] | None = None,
+    ) -> None:
         self.port = _free_port()
         data = {**data, "display": {"port": self.port}}
         path.write_text(dumps(data))
@@ -140,6 +147,7 @@ class AgentProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(env or {})},
+                preexec_fn=preexec,
             )
         try:
             self.client.wait_up()

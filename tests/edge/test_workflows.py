@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from devices.base import WeightReading
+from edge.access import AccessTracker, Loss
 from edge.config import Operator, SignInConfig, StationConfig, Workflow, parse_config
 from edge.flows import FloorMemory, ScaleGate, make_flow
 from edge.secrets import hash_secret
 from edge.session import Session, SignInError
+from edge.view import local_stamp, warnings
 from schemas.clock import ManualClock
 from schemas.weights import Unit
 from tests.edge.helpers import uid
@@ -108,6 +110,7 @@ def test_harvest_refuses_what_makes_no_sense_in_the_step(
     assert second is not None
     assert "A weight is awaited for plant …000001" in second
     result = flow.weight(reading("512.40"))
+    result.stored()  # as the agent does once the record is in the outbox
     [record] = result.records
     assert record["kind"] == "plant.harvested"
     assert record["wet_weight"] == {"value": "512.40", "unit": "g"}
@@ -124,7 +127,11 @@ def test_harvest_refuses_what_makes_no_sense_in_the_step(
 
 def test_the_scale_gate_takes_each_load_once_and_only_when_stable() -> None:
     gate = ScaleGate(min_grams=1.0)
+    assert not gate.offer(reading("500"))  # on the pan at start: not seen empty yet
+    assert gate.needs_empty_pan(reading("500"))
+    assert not gate.offer(reading("0"))  # zero is a weight, but not a load to take
     assert not gate.offer(reading("500", stable=False))
+    assert not gate.needs_empty_pan(reading("500", stable=False))
     assert gate.offer(reading("500"))
     gate.taken()
     assert not gate.offer(reading("500"))  # the same plant still on the pan
@@ -160,14 +167,19 @@ def test_start_batch_then_tag_uses_the_new_batch(tmp_path: Path, clock: ManualCl
     for key, value in [("origin", "tissue_culture"), ("strain", "OG Kush"), ("count", "12")]:
         start.choose(key, value)
     start.choose("batch_id", "B-9")
-    [record] = start.choose("confirm", "yes").records
+    confirmed = start.choose("confirm", "yes")
+    confirmed.stored()
+    [record] = confirmed.records
     assert record["count"] == 12
     assert record["origin"] == "tissue_culture"
     tag = make_flow(Workflow.TAG_PLANTS, station, memory, clock)
     assert "batch B-9" in tag.prompt().text
-    assert tag.tag(uid(1)).records == [
-        {"kind": "plants.tagged", "batch_id": "B-9", "uids": [uid(1)]}
-    ]
+    first = tag.tag(uid(1))
+    assert first.records == [{"kind": "plants.tagged", "batch_id": "B-9", "uids": [uid(1)]}]
+    # Not stored (the outbox was full): the flow keeps no trace, the tag can be scanned again.
+    assert tag.tag(uid(1)).records == first.records
+    assert tag.prompt().items == ()
+    first.stored()
     refused = tag.tag(uid(1)).refused
     assert refused is not None
     assert "already scanned" in refused
@@ -212,7 +224,9 @@ def test_names_follow_the_premises_day_not_the_machines(tmp_path: Path, clock: M
     clock.set(datetime(2026, 11, 25, 6, 30, tzinfo=UTC))
     harvest = make_flow(Workflow.HARVEST, config(tmp_path), FloorMemory(), clock)
     assert harvest.tag(uid(1)).refused is None
-    [record] = harvest.weight(reading("250")).records
+    weighed = harvest.weight(reading("250"))
+    weighed.stored()
+    [record] = weighed.records
     assert record["harvest_batch"] == "HB-2026-11-24-Drying 1"
     assert harvest.tag(uid(1)).refused == "Plant …000001 was already harvested here at 22:30"
     start = make_flow(Workflow.START_BATCH, config(tmp_path), FloorMemory(), clock)
@@ -221,3 +235,15 @@ def test_names_follow_the_premises_day_not_the_machines(tmp_path: Path, clock: M
     leap = make_flow(Workflow.HARVEST, config(tmp_path), FloorMemory(), clock)
     assert leap.tag(uid(2)).refused is None
     assert leap.weight(reading("250")).records[0]["harvest_batch"] == "HB-2028-02-29-Drying 1"
+
+
+def test_the_display_says_when_access_was_lost_on_the_premises_clock() -> None:
+    """No raw ISO text on the station's screen: the premises' date, time and zone."""
+    lost = datetime(2026, 11, 24, 17, 30, tzinfo=UTC)
+    access = AccessTracker(60, Loss(lost_at=lost, cause="internet down"), lost)
+    notes = warnings(access, 3, 100, False, 0, "America/Los_Angeles")
+    assert "access lost since 2026-11-24 09:30 PST" in notes
+    assert not any("T17:30" in note for note in notes)
+    assert local_stamp(datetime(2026, 7, 1, 19, 0, tzinfo=UTC), "America/Los_Angeles") == (
+        "2026-07-01 12:00 PDT"
+    )

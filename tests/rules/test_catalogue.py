@@ -13,7 +13,14 @@ import pytest
 
 from server.deadlines import DEADLINES
 from server.rules import REGISTRY
-from server.rules.catalogue import BASELINE, CATALOGUE, CT_PACK, ENTRIES, pack
+from server.rules.catalogue import (
+    BASELINE,
+    CATALOGUE,
+    CT_PACK,
+    ENFORCED_ELSEWHERE,
+    ENTRIES,
+    pack,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # shared/ next to the checkout, or next to the folder of worktrees.
@@ -66,7 +73,25 @@ def test_registered_rules_cite_what_the_catalogue_cites() -> None:
 
 
 def test_implemented_follows_the_registries() -> None:
-    assert {e.id for e in ENTRIES if e.implemented} == set(REGISTRY) | set(DEADLINES)
+    assert {e.id for e in ENTRIES if e.implemented} == set(REGISTRY) | set(DEADLINES) | set(
+        ENFORCED_ELSEWHERE
+    )
+
+
+def test_a_rule_enforced_elsewhere_is_named_where_it_is_enforced() -> None:
+    """The catalogue cannot claim enforcement the code does not have: each module it names
+    exists and names the rule, and `seedtrace rules list` says where."""
+    assert set(ENFORCED_ELSEWHERE) >= {
+        "UNIQUE-LOGON",
+        "TRAINED-BEFORE-ACCESS",
+        "USER-ROSTER",
+        "AUDIT-VARIANCE",
+    }
+    for rule_id, (module, _how) in ENFORCED_ELSEWHERE.items():
+        assert rule_id in CATALOGUE, rule_id
+        assert rule_id not in REGISTRY, f"{rule_id} is an event check: leave it to the registry"
+        assert rule_id in (ROOT / module).read_text(encoding="utf-8"), (rule_id, module)
+        assert CATALOGUE[rule_id].enforced_where is not None
 
 
 def test_deadlines_exactly_for_section_b() -> None:

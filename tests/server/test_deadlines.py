@@ -302,6 +302,7 @@ def test_outage_backfill_resolves_when_the_backlog_is_entered(engine: Engine) ->
     assert n.due_at == utc(2026, 12, 11, 8, 0)  # Tue 8, Wed 9, Thu 10
     assert "internet down" in n.message
     assert "2 events" in n.message
+    assert n.message.startswith("Station desk-1 lost access ")  # which one, when, why
     desk.send(weighed("HB-1", "dry"), la(2026, 12, 7, 13, 0))  # after restoration: not backlog
     desk.send(weighed("HB-2", "dry"), la(2026, 12, 7, 9, 0), received_at=la(2026, 12, 7, 14))
     assert only(desk, "OUTAGE-BACKFILL").state is State.OPEN
@@ -320,6 +321,7 @@ def test_outage_without_backlog_is_resolved_at_once_and_overdue_otherwise(
     lost, _ = other.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
     other.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 5), la(2026, 12, 7, 12))
     overdue_at(other, "OUTAGE-BACKFILL", utc(2026, 12, 11, 8, 0))
+    assert only(other, "OUTAGE-BACKFILL").message.startswith("The whole premises lost access ")
 
 
 # --- DAILY-RECONCILE ------------------------------------------------------------------------

@@ -116,7 +116,11 @@ def test_overdue_by_the_sweep_then_resolved_late_by_ingest(engine: Engine) -> No
     assert get_notification(engine, n.id).state is State.OVERDUE
     ack = ingest(pipeline, station, retired(uids[0]), clock.now())
     assert [(v.rule_id, v.citation) for v in ack.notices] == [("UID-RETIRE-3BD", "CA 8403(e)")]
-    assert get_notification(engine, n.id).late
+    resolved = get_notification(engine, n.id)
+    assert resolved.late
+    assert "Resolved late, on the day of the deadline, after it" not in resolved.message
+    assert resolved.message.endswith("Thu 2026-12-03 00:00 PST.")
+    assert "Resolved late, 1 business day after the deadline" in resolved.message
 
 
 def test_late_disposition_is_accepted_with_a_notice_and_a_duplicate_repeats_it(
@@ -132,12 +136,22 @@ def test_late_disposition_is_accepted_with_a_notice_and_a_duplicate_repeats_it(
     ack = send(pipeline, station, late)
     assert ack.outcome is Outcome.ACCEPTED
     assert [(v.rule_id, v.citation) for v in ack.notices] == [("DISPOSITION-3BD", "CA 8405(c)")]
-    assert "Thu 2026-11-26 00:00 PST" in ack.notices[0].message
+    # Due at midnight ending Wednesday 25: said as that day's end, not "Thu 00:00".
+    assert "It was due by end of Wed 2026-11-25 (PST)" in ack.notices[0].message
+    assert "00:00" not in ack.notices[0].message.split("reached")[0]
     again = send(pipeline, station, late)
     assert (again.outcome, again.original_outcome) == (Outcome.DUPLICATE, Outcome.ACCEPTED)
     assert again.notices == ack.notices
     (n,) = list_notifications(engine, CA_LICENCE, rule_id="DISPOSITION-3BD")
     assert n.late
+    # The history says so for ever, not only the ack: overdue from its due time (no sweep ran)
+    # and resolved 2 business days after it: Mon 30 and Tue 1 December (Thursday 26 is
+    # Thanksgiving and Friday 27 the day after, both California state holidays).
+    assert n.overdue_at == datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+    assert n.message.endswith(
+        "Resolved late, 2 business days after the deadline (end of Wed 2026-11-25 (PST)), "
+        "Tue 2026-12-01 08:00 PST."
+    )
 
 
 def test_oregon_has_no_disposition_deadline(engine: Engine) -> None:
@@ -237,14 +251,19 @@ def test_notifications_on_the_command_line(engine: Engine) -> None:
     assert f"{n.id}\topen\tcompliance\tUID-RETIRE-3BD\t2026-12-03T08:00:00+00:00\ttag " in (
         listed.output
     )
-    refused = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    nobody = runner.invoke(
+        app, ["notifications", "dismiss", str(n.id), "--by", "not.a.roster.user", *url]
+    )
+    assert nobody.exit_code == 1
+    assert "not.a.roster.user is not an active user of licence CA-2002" in nobody.output
+    refused = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "a.chen", *url])
     assert refused.exit_code == 1
     assert "UID-RETIRE-3BD" in refused.output
     assert "cannot be dismissed until it is resolved" in refused.output
     desk.send(retired(uid(1)), la(2026, 11, 30, 9, 0))
-    done = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    done = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "a.chen", *url])
     assert done.exit_code == 0, done.output
-    assert get_notification(engine, n.id).dismissed_by == "ana"
+    assert get_notification(engine, n.id).dismissed_by == "a.chen"
     bad = runner.invoke(app, ["notifications", "list", CA_LICENCE, "--state", "late", *url])
     assert bad.exit_code == 2
     assert "open, overdue, resolved, dismissed" in bad.output

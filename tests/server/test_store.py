@@ -42,6 +42,40 @@ def test_the_database_refuses_to_change_the_event_log(engine: Engine, statement:
         assert conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all() == before
 
 
+REWRITES = {
+    # SQLite resolves REPLACE by deleting the old row without its DELETE trigger: refused too.
+    "sqlite": [
+        "INSERT OR REPLACE INTO event_log SELECT * FROM event_log WHERE sequence = 1",
+        "REPLACE INTO event_log SELECT * FROM event_log WHERE sequence = 1",
+        "INSERT OR REPLACE INTO event_log (position, event_id, licence, station_id, operator_id,"
+        " sequence, kind, occurred_at, received_at, body, body_sha256, outcome, violations)"
+        " SELECT position + 1000, event_id, licence, station_id, operator_id, sequence, kind,"
+        " occurred_at, received_at, '{}', body_sha256, outcome, violations FROM event_log"
+        " WHERE sequence = 1",
+        "UPDATE OR REPLACE event_log SET body = '{}' WHERE sequence = 1",
+    ],
+    "postgresql": [
+        "INSERT INTO event_log SELECT * FROM event_log WHERE sequence = 1"
+        " ON CONFLICT (position) DO UPDATE SET body = '{}'",
+        "INSERT INTO event_log SELECT * FROM event_log WHERE sequence = 1"
+        " ON CONFLICT (event_id) DO UPDATE SET outcome = 'accepted'",
+    ],
+}
+
+
+def test_no_insert_or_replace_rewrites_a_stored_event(engine: Engine) -> None:
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
+    run(pipeline, station, station.event(batch_created("B-1", 5)))
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all()
+    for statement in REWRITES[engine.dialect.name]:
+        with pytest.raises(exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+        with engine.connect() as conn:
+            after = conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all()
+        assert after == before, statement
+
+
 def test_truncate_is_refused_on_postgresql(engine: Engine) -> None:
     """SQLite has no TRUNCATE (its DELETE trigger covers the same ground); PostgreSQL does."""
     if engine.dialect.name != "postgresql":

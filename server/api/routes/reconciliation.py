@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.ids import Text
 from schemas.records import ReconciliationRecorded
+from schemas.times import Day
 from server.accounts.deps import ReadScope, WriteScope
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Invalid
@@ -70,7 +71,7 @@ class InventoryRow(InventoryLine):
 class ReconciliationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    business_date: date
+    business_date: Day
     note: Text | None = None
 
 

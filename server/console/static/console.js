@@ -1,22 +1,6 @@
-// seedtrace ops console: local times and live updates. Plain JavaScript, no libraries.
+// seedtrace ops console: live updates. Plain JavaScript, no libraries. (Times come from the
+// server on the premises' clock, with the zone: the browser's own zone is never used.)
 "use strict";
-
-// Show every <time datetime="...Z"> in the browser's time zone; the UTC text stays as the
-// title, so the exact stored value is one hover away.
-function localTimes(root) {
-  for (const el of root.querySelectorAll("time[datetime]")) {
-    if (el.dataset.local) continue;
-    const d = new Date(el.getAttribute("datetime"));
-    if (isNaN(d)) continue;
-    el.title = el.textContent;
-    // Swedish formatting is ISO-like (2026-11-24 14:05:09), unambiguous in every country.
-    const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
-      minute: "2-digit", hourCycle: "h23" };
-    if (el.closest(".precise")) options.second = "2-digit";
-    el.textContent = d.toLocaleString("sv-SE", options);
-    el.dataset.local = "1";
-  }
-}
 
 // Subscribe to a server-sent events stream named by data-stream on a container.
 //   data-mode="prepend": each "row" message is HTML for rows to put first (the feed);
@@ -30,7 +14,6 @@ function connect(container) {
   const onMessage = (message) => {
     const template = document.createElement("template");
     template.innerHTML = message.data;
-    localTimes(template.content);
     if (container.dataset.mode === "prepend") {
       const rows = Array.from(template.content.children);
       for (const row of rows.reverse()) {
@@ -44,7 +27,7 @@ function connect(container) {
     } else {
       container.replaceChildren(template.content);
     }
-    say("Live, updated " + new Date().toLocaleTimeString("sv-SE"));
+    say("Live");
   };
   source.addEventListener("row", onMessage);
   source.addEventListener("replace", onMessage);
@@ -66,7 +49,6 @@ function confirmations(root) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  localTimes(document);
   confirmations(document);
   for (const el of document.querySelectorAll("[data-stream]")) connect(el);
   // Filter menus apply as soon as one is changed (the button stays for keyboard users).

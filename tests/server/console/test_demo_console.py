@@ -34,8 +34,15 @@ def test_the_demo_console_serves_signs_in_and_listens_for_station_health(
             signed_in = client.post(
                 "/console/sign-in",
                 data={"login": MANAGER, "password": accounts[0].password, "next": "/console/"},
+                headers={"Origin": console.url},
             )
             assert signed_in.status_code == 303
+            # The cookie docs/api.md names, kept to the console's pages and from scripts.
+            cookie = signed_in.headers["set-cookie"]
+            assert cookie.startswith("seedtrace_session=")
+            assert "HttpOnly" in cookie
+            assert "Path=/console" in cookie
+            assert "SameSite=strict" in cookie
             page = client.get("/console/stations")
             assert "Station health" in page.text
         link = StationLink(LICENCE, "demo-1", "127.0.0.1", broker.port, clock=SYSTEM_CLOCK)

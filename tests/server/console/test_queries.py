@@ -1,5 +1,6 @@
 """The console's data queries on SQLite and PostgreSQL: what each page would show."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -296,3 +297,27 @@ def test_an_accepted_but_late_event_carries_its_notice_in_the_feed(engine: Engin
     assert row.accepted
     assert [n.rule_id for n in row.notices] == ["DISPOSITION-3BD"]
     assert row.notices[0].message == late.notices[0].message
+
+
+def test_charts_read_well_with_one_day_and_with_a_year() -> None:
+    from datetime import date as day_
+
+    one = charts.phases([history.DayCount(day_(2026, 12, 4), {p: 3 for p in history.PHASES})])
+    # One day is a line across the chart (a step over the day), not a lone dot.
+    assert str(one).count('<path d="M64.0,') == 3
+    assert "L704.0," in str(one)
+    assert "<circle" not in str(one)
+    year = [
+        history.DayCount(day_(2026, 1, 1) + timedelta(days=i), {p: i for p in history.PHASES})
+        for i in range(365)
+    ]
+    svg = str(charts.phases(year))
+    dates = re.findall(r">(\d{4}-\d{2}-\d{2})</text>", svg)
+    assert len(dates) == 6  # spread over the year, not only the ends
+    assert (dates[0], dates[-1]) == ("2026-01-01", "2026-12-31")
+    name = "HB-2026-12-04-Drying Room 1"
+    bars = str(charts.wet_weights([(name, Decimal("1530.45")), ("HB-2", Decimal("0"))]))
+    assert f">{name}</text>" in bars  # written out in full, not cut
+    assert "1,530.45 g" in bars
+    many = [(f"HB-{i}", Decimal(i + 1)) for i in range(40)]
+    assert "the latest 30 of 40" in str(charts.wet_weights(many))

@@ -15,6 +15,7 @@ from cli import (
     rules_cmd,
     server_cmd,
     statesim_cmd,
+    sync_cmd,
     users_cmd,
 )
 
@@ -69,6 +70,7 @@ def demo(
 
 
 app.add_typer(statesim_cmd.sim_app, name="sim")
+app.add_typer(sync_cmd.sync_app, name="sync")
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from server.api.routes import (
     premises,
     reconciliation,
     records,
+    statelink,
     stations,
     tags,
     users,
@@ -52,6 +53,7 @@ ROUTERS = (
     notifications.router,
     reconciliation.router,
     audit.router,
+    statelink.router,
 )
 
 

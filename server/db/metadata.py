@@ -8,7 +8,14 @@ from sqlmodel import SQLModel
 import server.db.accounts
 import server.db.health
 import server.db.notifications
+import server.db.statesync
 import server.db.tables
 
 METADATA = SQLModel.metadata
-MODULES = (server.db.tables, server.db.health, server.db.accounts, server.db.notifications)
+MODULES = (
+    server.db.tables,
+    server.db.health,
+    server.db.accounts,
+    server.db.notifications,
+    server.db.statesync,
+)

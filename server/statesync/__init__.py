@@ -11,5 +11,10 @@ and a simulator beside it speaks the same API over real loopback HTTP, with faul
   :mod:`faults` (the knobs), :mod:`simhttp` (loopback server), :mod:`simstore` (a simulator's
   SQLite), :mod:`simulators` (ready-to-run simulators), :mod:`wire` (JSON).
 
-The connector that sends our events through these clients is not built yet (docs/sync.md).
+The connector (``seedtrace sync run``) files accepted events through them, exactly once:
+:mod:`mapping` (events -> calls, pure), :mod:`queue` (cursor, leases, call rows),
+:mod:`connector` (the worker), :mod:`metrc_calls` / :mod:`biotrack_calls` (per action),
+:mod:`notices` (refusals, outages), :mod:`access` (back-off, loss of access),
+:mod:`credentials`, :mod:`clients`, :mod:`manage` (status, retry, skip), :mod:`reconcile`,
+:mod:`settings` (docs/sync.md).
 """

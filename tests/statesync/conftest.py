@@ -67,3 +67,7 @@ def biotrack(tmp_path: Path, clock: ManualClock) -> Iterator[BioTrackSimulator]:
 def bt(biotrack: BioTrackSimulator) -> Iterator[HttpBioTrackClient]:
     with HttpBioTrackClient(biotrack.url, BT_LICENCE, BT_USER, BT_PASSWORD, timeout_s=5.0) as c:
         yield c
+
+
+# The connector's tests run on seedtrace's database, SQLite and PostgreSQL.
+from tests.server.conftest import database_url, engine, pg_template  # noqa: E402,F401

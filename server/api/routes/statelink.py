@@ -1,0 +1,100 @@
+"""The licensee's link to its state system (Metrc, BioTrack): its health, and the state calls
+made for an event (docs/sync.md).
+
+Read-only, for anyone who may read the licensee. Credentials are never part of an answer: they
+live encrypted in their own table, which nothing here reads. The raw state answers are given
+as the state sent them (SECONDARY-SYNC: preserve the original data).
+"""
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from server.accounts.deps import ReadScope
+from server.api.deps import EngineDep
+from server.api.errors import NotFound
+from server.api.params import EventIdPath
+from server.statesync.manage import status
+from server.statesync.queue import CALLS
+
+router = APIRouter(tags=["state link"])
+
+
+class Refusal(BaseModel):
+    call_id: int
+    event_id: str
+    action: str
+    message: str | None
+
+
+class Outage(BaseModel):
+    lost_at: datetime
+    restored_at: datetime | None
+    cause: str
+
+
+class StateLink(BaseModel):
+    system: str
+    base_url: str
+    access: str  # up | lost
+    last_success_at: datetime | None
+    queue_depth: int
+    oldest_unsent: datetime | None
+    refusals: list[Refusal]
+    outages: list[Outage]
+
+
+class StateCall(BaseModel):
+    id: int
+    call_index: int
+    system: str
+    action: str
+    status: str
+    attempts: int
+    state_ids: list[str] | None
+    response: str | None
+    message: str | None
+    created_at: datetime
+    first_sent_at: datetime | None
+    done_at: datetime | None
+
+
+@router.get("/licensees/{licence}/state-link")
+def get_state_link(scope: ReadScope, engine: EngineDep) -> StateLink:
+    """The state link's health: access, last success, queue, refusals, outages."""
+    try:
+        s = status(engine, scope.licence)
+    except LookupError as err:
+        raise NotFound(f"{scope.licence} is not linked to a state system") from err
+    return StateLink(
+        system=s.system,
+        base_url=s.base_url,
+        access=s.access,
+        last_success_at=s.last_success_at,
+        queue_depth=s.queue_depth,
+        oldest_unsent=s.oldest_unsent,
+        refusals=[Refusal(call_id=c, event_id=e, action=a, message=m) for c, e, a, m in s.refused],
+        outages=[Outage(lost_at=lo, restored_at=re, cause=c) for lo, re, c in s.outages],
+    )
+
+
+@router.get("/licensees/{licence}/events/{event_id}/state-calls")
+def list_state_calls(scope: ReadScope, engine: EngineDep, event_id: EventIdPath) -> list[StateCall]:
+    """The state calls made for one event, in order, with the state's ids and raw answers."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(CALLS)
+            .where(CALLS.c.licence == scope.licence, CALLS.c.event_id == event_id)
+            .order_by(CALLS.c.call_index)
+        ).mappings()
+        return [_call(r) for r in rows]
+
+
+def _call(r: sa.RowMapping) -> StateCall:
+    values: dict[str, Any] = {k: r[k] for k in StateCall.model_fields if k != "state_ids"}
+    ids = r["state_ids"]
+    return StateCall(**values, state_ids=None if ids is None else json.loads(ids))

@@ -1,0 +1,55 @@
+"""What the connector's per-system action tables share: an :class:`Answer`, references
+resolved against ``sync_objects``, and :class:`Unresolvable`.
+
+A planned call's ``args`` may hold ``{"ref": KIND, "key": OUR_ID}`` (see
+:func:`server.statesync.mapping.ref`). :func:`resolve` replaces each with what the state gave
+us for it, through a table of ``KIND -> (object kind, how to read it)``; an object the state
+never gave us raises :class:`Unresolvable`, which the connector files as a refusal for a person
+to look at (the call cannot be made as planned), never as something to retry.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.statesync.queue import Objects
+
+__all__ = ["Answer", "Reader", "Unresolvable", "resolve"]
+
+Reader = tuple[str, Callable[[str, dict[str, Any]], Any]]
+
+
+class Unresolvable(Exception):
+    """A reference to an object the state has not told us about."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a call got back: the state's ids (as text: Metrc's numbers, BioTrack's 16-digit
+    ids) and its answer unmodified (``raw``); ``how`` says how we learnt it."""
+
+    ids: list[str]
+    raw: str
+    how: str = "answer"  # answer | read-back | nonce_replay | known
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve(value: Any, objects: Objects, readers: Mapping[str, Reader]) -> Any:
+    """``value`` with every reference replaced by what ``objects`` knows of it."""
+    if isinstance(value, dict):
+        if set(value) == {"ref", "key"}:
+            kind, key = value["ref"], value["key"]
+            if kind not in readers:
+                raise ValueError(f"no reader for references of kind {kind}")
+            object_kind, read = readers[kind]
+            found = objects.get(object_kind, key)
+            if found is None:
+                raise Unresolvable(
+                    f"the state system has not given us its {object_kind} for {key}: it was "
+                    "filed before this link existed, or its call was refused or skipped"
+                )
+            return read(*found)
+        return {k: resolve(v, objects, readers) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, objects, readers) for v in value]
+    return value

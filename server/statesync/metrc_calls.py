@@ -1,0 +1,396 @@
+"""The connector's Metrc actions (OR, CA): how each planned call is resolved, sent, read back
+and learnt from (docs/sync.md, Exactly once).
+
+Metrc has no idempotency key and its writes are not idempotent, so every action has a
+**read-back**: after an unknown outcome (the answer lost, a 5xx after the commit, a process
+killed mid-call) the connector asks Metrc whether the call took effect before it sends again:
+
+| action | read back by |
+| --- | --- |
+| ``ensure_location`` | the location's name in the active list (also read **before** posting) |
+| ``plantings`` | the batch's name in the active and inactive lists, lastModified window |
+| ``batch_growth_phase`` | the first new plant's label (``/plants/v2/{label}``) |
+| ``plant_growth_phase``, ``move_plants`` | the plant's phase and location |
+| ``harvest_plant`` | the plant's harvest id |
+| ``destroy_plant`` | the plant's state |
+| ``destroy_batch_plants``, ``plant_waste`` | our event id in the waste record's note |
+| ``harvest_waste`` | the harvest's waste total against the total read just before sending |
+| ``create_package`` | the package's label (``/packages/v2/{label}``) |
+| ``create_transfer`` | the manifest's name (our manifest id) among the outgoing transfers |
+| ``create_receipt`` | our event id as the receipt's ``ExternalReceiptNumber`` |
+
+A Metrc request keeps all its rows or none, so the first row answers for all. Windows start
+five minutes before the call was first sent (the two clocks need not agree to the second) and
+are walked 24 hours at a time, 20 rows a page. The read-backs assume the licensee's calls go
+one at a time (the lease) and that nobody changes the same object at Metrc by hand meanwhile.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from server.statesync.calls import Answer, Reader, resolve
+from server.statesync.metrc_client import MetrcApi, Window
+from server.statesync.metrc_models import (
+    HarvestPackage,
+    HarvestWaste,
+    LocationCreate,
+    OutgoingTransfer,
+    PlantBatchDestroy,
+    PlantBatchGrowthPhase,
+    PlantBatchPlanting,
+    PlantDestroy,
+    PlantGrowthPhase,
+    PlantHarvest,
+    PlantLocation,
+    PlantWaste,
+    SalesReceipt,
+    WriteResult,
+)
+from server.statesync.queue import CallRow, Objects
+
+__all__ = ["ACTIONS", "READERS", "MetrcAction"]
+
+LOCATION_TYPE = "Default"
+SLACK = timedelta(minutes=5)
+MAX_WINDOW = timedelta(hours=24)
+
+READERS: dict[str, Reader] = {
+    "batch_location": ("batch", lambda _id, data: data["location"]),
+    "plant_location": ("plant", lambda _id, data: data["location"]),
+    "harvest": ("harvest", lambda state_id, _data: int(state_id)),
+    "harvest_location": ("harvest", lambda _id, data: data["location"]),
+}
+
+
+def _answer(result: WriteResult) -> Answer:
+    return Answer([str(i) for i in result.ids], result.raw)
+
+
+def _found(obj: BaseModel) -> Answer:
+    # The object as Metrc described it: what told us the call had taken effect.
+    return Answer([str(getattr(obj, "id", ""))], obj.model_dump_json(by_alias=True), "read-back")
+
+
+def windows(since: datetime, until: datetime) -> Iterator[Window]:
+    start = since - SLACK
+    while start < until:
+        end = min(start + MAX_WINDOW, until)
+        yield (start, end)
+        start = end
+
+
+def _pages(fetch: Callable[[int], Any]) -> Iterator[Any]:
+    page = 1
+    while True:
+        got = fetch(page)
+        yield from got.data
+        if page >= got.total_pages:
+            return
+        page += 1
+
+
+@dataclass(frozen=True)
+class Ctx:
+    api: MetrcApi
+    licence: str
+    call: CallRow
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MetrcAction:
+    send: Callable[[Ctx, dict[str, Any]], Answer]
+    readback: Callable[[Ctx, dict[str, Any], dict[str, Any]], Answer | None]
+    learn: Callable[[Objects, dict[str, Any], Answer], None]
+    known: Callable[[Objects, dict[str, Any]], Answer | None] = lambda _o, _r: None
+    prepare: Callable[[Ctx, dict[str, Any]], dict[str, Any]] = lambda _c, _r: {}
+
+    def request(self, objects: Objects, call: CallRow) -> dict[str, Any]:
+        args = {k: v for k, v in call.plan.items() if k != "wait_s"}
+        resolved: dict[str, Any] = resolve(args, objects, READERS)
+        return resolved
+
+
+def _since(ctx: Ctx) -> datetime:
+    return ctx.call.first_sent_at or ctx.now
+
+
+# -- locations ---------------------------------------------------------------------------------
+
+
+def _find_location(ctx: Ctx, name: str) -> Answer | None:
+    for loc in _pages(lambda n: ctx.api.locations(ctx.licence, page=n)):
+        if loc.name == name:
+            return _found(loc)
+    return None
+
+
+def _send_location(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    # Made at Metrc by hand, or by an earlier call whose answer was lost: use it.
+    found = _find_location(ctx, req["name"])
+    if found is not None:
+        return found
+    row = LocationCreate(name=req["name"], location_type_name=LOCATION_TYPE)
+    return _answer(ctx.api.create_locations(ctx.licence, [row]))
+
+
+def _learn_location(objects: Objects, req: dict[str, Any], a: Answer) -> None:
+    objects.put("location", req["name"], a.ids[0] if a.ids else "")
+
+
+def _known_location(objects: Objects, req: dict[str, Any]) -> Answer | None:
+    found = objects.get("location", req["name"])
+    return None if found is None else Answer([found[0]], "", "known")
+
+
+# -- plant batches -----------------------------------------------------------------------------
+
+
+def _send_plantings(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = PlantBatchPlanting.model_validate(req["row"])
+    return _answer(ctx.api.create_plantings(ctx.licence, [row]))
+
+
+def _readback_plantings(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    name = req["row"]["Name"]
+    for window in windows(_since(ctx), ctx.now + SLACK):
+        for active in (True, False):
+
+            def fetch(n: int, w: Window = window, a: bool = active) -> Any:
+                return ctx.api.plant_batches(ctx.licence, active=a, window=w, page=n)
+
+            for batch in _pages(fetch):
+                if batch.name == name:
+                    return _found(batch)
+    return None
+
+
+def _learn_plantings(objects: Objects, req: dict[str, Any], a: Answer) -> None:
+    row = req["row"]
+    objects.put("batch", row["Name"], a.ids[0] if a.ids else "", {"location": row["Location"]})
+
+
+def _send_batch_phase(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    rows = [PlantBatchGrowthPhase.model_validate(r) for r in req["rows"]]
+    return _answer(ctx.api.change_batch_growth_phase(ctx.licence, rows))
+
+
+def _readback_batch_phase(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    plant = ctx.api.plant(ctx.licence, req["rows"][0]["StartingTag"])
+    return None if plant is None else _found(plant)
+
+
+def _learn_batch_phase(objects: Objects, req: dict[str, Any], a: Answer) -> None:
+    where = req["rows"][0]["NewLocation"]
+    for uid in req["uids"]:
+        objects.put("plant", uid, uid, {"location": where})
+
+
+# -- plants ------------------------------------------------------------------------------------
+
+
+def _send_phase(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    rows = [PlantGrowthPhase.model_validate(r) for r in req["rows"]]
+    return _answer(ctx.api.change_growth_phase(ctx.licence, rows))
+
+
+def _readback_phase(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    row = req["rows"][0]
+    plant = ctx.api.plant(ctx.licence, row["Label"])
+    if plant is None:
+        return None
+    took = plant.growth_phase == row["GrowthPhase"] and plant.location_name == row["NewLocation"]
+    return _found(plant) if took else None
+
+
+def _learn_rows_location(field: str) -> Callable[[Objects, dict[str, Any], Answer], None]:
+    def learn(objects: Objects, req: dict[str, Any], a: Answer) -> None:
+        for row in req["rows"]:
+            objects.put("plant", row["Label"], row["Label"], {"location": row[field]})
+
+    return learn
+
+
+def _send_move(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    rows = [PlantLocation.model_validate(r) for r in req["rows"]]
+    return _answer(ctx.api.move_plants(ctx.licence, rows))
+
+
+def _readback_move(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    row = req["rows"][0]
+    plant = ctx.api.plant(ctx.licence, row["Label"])
+    return _found(plant) if plant is not None and plant.location_name == row["Location"] else None
+
+
+def _send_harvest(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = PlantHarvest.model_validate(req["row"])
+    return _answer(ctx.api.harvest_plants(ctx.licence, [row]))
+
+
+def _readback_harvest(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    plant = ctx.api.plant(ctx.licence, req["row"]["Plant"])
+    if plant is None or plant.harvest_id is None:
+        return None
+    return Answer([str(plant.harvest_id)], plant.model_dump_json(by_alias=True), "read-back")
+
+
+def _learn_harvest(objects: Objects, req: dict[str, Any], a: Answer) -> None:
+    row = req["row"]
+    objects.put("harvest", row["HarvestName"], a.ids[0], {"location": row["DryingLocation"]})
+
+
+def _send_destroy(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = PlantDestroy.model_validate(req["row"])
+    return _answer(ctx.api.destroy_plants(ctx.licence, [row]))
+
+
+def _readback_destroy(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    plant = ctx.api.plant(ctx.licence, req["row"]["Label"])
+    return _found(plant) if plant is not None and plant.state == "Destroyed" else None
+
+
+# -- waste -------------------------------------------------------------------------------------
+
+
+def _find_waste_note(ctx: Ctx, field: str, note: str) -> Answer | None:
+    for window in windows(_since(ctx), ctx.now + SLACK):
+
+        def fetch(n: int, w: Window = window) -> Any:
+            return ctx.api.plant_waste(ctx.licence, window=w, page=n)
+
+        for record in _pages(fetch):
+            if (record.model_extra or {}).get(field) == note:
+                return _found(record)
+    return None
+
+
+def _send_batch_destroy(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = PlantBatchDestroy.model_validate(req["row"])
+    return _answer(ctx.api.destroy_batch_plants(ctx.licence, [row]))
+
+
+def _send_plant_waste(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = PlantWaste.model_validate(req["row"])
+    return _answer(ctx.api.record_plant_waste(ctx.licence, [row]))
+
+
+def _prepare_harvest_waste(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
+    harvest = ctx.api.harvest(ctx.licence, req["row"]["Id"])
+    if harvest is None:
+        return {"waste_before": None}
+    return {"waste_before": format(harvest.total_waste_weight, "f")}
+
+
+def _send_harvest_waste(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = HarvestWaste.model_validate(req["row"])
+    return _answer(ctx.api.record_harvest_waste(ctx.licence, [row]))
+
+
+def _readback_harvest_waste(ctx: Ctx, req: dict[str, Any], rb: dict[str, Any]) -> Answer | None:
+    harvest = ctx.api.harvest(ctx.licence, req["row"]["Id"])
+    before = rb.get("waste_before")
+    if harvest is None or before is None:
+        return None
+    # Only this call could have changed this harvest's waste since it was read (one call of
+    # the licensee at a time): any increase is ours.
+    return _found(harvest) if harvest.total_waste_weight > Decimal(before) else None
+
+
+# -- product -----------------------------------------------------------------------------------
+
+
+def _send_package(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = HarvestPackage.model_validate(req["row"])
+    return _answer(ctx.api.create_packages(ctx.licence, [row]))
+
+
+def _readback_package(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    package = ctx.api.package(ctx.licence, req["row"]["Tag"])
+    return None if package is None else _found(package)
+
+
+def _send_transfer(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = OutgoingTransfer.model_validate(req["row"])
+    return _answer(ctx.api.create_transfers(ctx.licence, [row]))
+
+
+def _readback_transfer(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    name = req["row"]["Name"]
+    for window in windows(_since(ctx), ctx.now + SLACK):
+
+        def fetch(n: int, w: Window = window) -> Any:
+            return ctx.api.outgoing_transfers(ctx.licence, window=w, page=n)
+
+        for transfer in _pages(fetch):
+            if transfer.name == name:
+                return _found(transfer)
+    return None
+
+
+def _send_receipt(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    row = SalesReceipt.model_validate(req["row"])
+    return _answer(ctx.api.create_receipts(ctx.licence, [row]))
+
+
+def _readback_receipt(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+    ours = req["row"]["ExternalReceiptNumber"]
+    for window in windows(_since(ctx), ctx.now + SLACK):
+
+        def fetch(n: int, w: Window = window) -> Any:
+            return ctx.api.receipts(ctx.licence, window=w, page=n)
+
+        for receipt in _pages(fetch):
+            if receipt.external_receipt_number == ours:
+                return _found(receipt)
+    return None
+
+
+def _learn_nothing(_o: Objects, _r: dict[str, Any], _a: Answer) -> None:
+    return None
+
+
+ACTIONS: dict[str, MetrcAction] = {
+    "ensure_location": MetrcAction(
+        _send_location,
+        lambda ctx, req, _rb: _find_location(ctx, req["name"]),
+        _learn_location,
+        known=_known_location,
+    ),
+    "plantings": MetrcAction(_send_plantings, _readback_plantings, _learn_plantings),
+    "batch_growth_phase": MetrcAction(_send_batch_phase, _readback_batch_phase, _learn_batch_phase),
+    "plant_growth_phase": MetrcAction(
+        _send_phase, _readback_phase, _learn_rows_location("NewLocation")
+    ),
+    "move_plants": MetrcAction(_send_move, _readback_move, _learn_rows_location("Location")),
+    "harvest_plant": MetrcAction(_send_harvest, _readback_harvest, _learn_harvest),
+    "destroy_plant": MetrcAction(_send_destroy, _readback_destroy, _learn_nothing),
+    "destroy_batch_plants": MetrcAction(
+        _send_batch_destroy,
+        lambda ctx, req, _rb: _find_waste_note(ctx, "ReasonNote", req["row"]["ReasonNote"]),
+        _learn_nothing,
+    ),
+    "plant_waste": MetrcAction(
+        _send_plant_waste,
+        lambda ctx, req, _rb: _find_waste_note(ctx, "Note", req["row"]["Note"]),
+        _learn_nothing,
+    ),
+    "harvest_waste": MetrcAction(
+        _send_harvest_waste,
+        _readback_harvest_waste,
+        _learn_nothing,
+        prepare=_prepare_harvest_waste,
+    ),
+    "create_package": MetrcAction(_send_package, _readback_package, _learn_nothing),
+    "create_transfer": MetrcAction(_send_transfer, _readback_transfer, _learn_nothing),
+    "create_receipt": MetrcAction(_send_receipt, _readback_receipt, _learn_nothing),
+}
+
+
+def dumps_request(req: dict[str, Any]) -> str:
+    return json.dumps(req, sort_keys=True)

@@ -1,0 +1,366 @@
+"""The connector's side of the database: links, leases, planning events into calls, call
+states, the state's ids of our objects (docs/sync.md, The queue).
+
+The queue is ``event_log``: every accepted event of a licensee, in ``position`` order, written
+in the event's own transaction by the ingest (which this module never touches). The connector
+keeps a **cursor** per licensee (``sync_links.cursor``): :func:`plan_next` reads the accepted
+events after it, turns each into its calls with the pure :func:`server.statesync.mapping.plan`
+and inserts one ``sync_calls`` row per call, moving the cursor in the same transaction; so an
+event is planned exactly once, whatever crashes.
+
+**Leases** (``sync_links.lease_owner`` / ``lease_until``): one conditional UPDATE takes a free,
+expired or own lease (:func:`acquire`), atomic on SQLite and PostgreSQL alike. Every
+transaction the connector commits for a licensee first renews its lease with
+:func:`hold`, which raises :class:`LeaseLost` when another process has it: a process that
+stalled past its lease can change nothing.
+
+**Which call is next** (:func:`next_call`): the licensee's lowest open call (``pending``,
+``sent``, ``unknown``) whose ``not_before`` has come; none while any of its calls is
+``refused`` (the queue waits behind a refusal: docs/sync.md says why).
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from schemas.events import EventEnvelope
+from server.db.statesync import SyncCall, SyncLink, SyncObject
+from server.db.tables import EventLog
+from server.statesync.mapping import SYSTEM_OF, TABLES, System, plan
+
+__all__ = [
+    "OPEN",
+    "CallRow",
+    "LeaseLost",
+    "LinkRow",
+    "Objects",
+    "acquire",
+    "configure_link",
+    "get_link",
+    "hold",
+    "links",
+    "next_call",
+    "plan_next",
+    "release",
+    "update_call",
+]
+
+LINKS = SyncLink.__table__  # type: ignore[attr-defined]
+CALLS = SyncCall.__table__  # type: ignore[attr-defined]
+OBJECTS = SyncObject.__table__  # type: ignore[attr-defined]
+LOG = EventLog.__table__  # type: ignore[attr-defined]
+OPEN = ("pending", "sent", "unknown")
+
+
+class LeaseLost(Exception):
+    """Another connector process holds the licensee now; this one must let it go."""
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    licence: str
+    system: System
+    base_url: str
+    cursor: int
+    access: str
+    lease_owner: str | None
+    lease_until: datetime | None
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CallRow:
+    id: int
+    licence: str
+    event_id: str
+    call_index: int
+    system: System
+    action: str
+    operator_id: str
+    plan: dict[str, Any]
+    request: dict[str, Any] | None
+    nonce: str | None
+    readback: dict[str, Any] | None
+    status: str
+    attempts: int
+    first_sent_at: datetime | None
+    notification_id: int | None
+
+
+def _link(row: sa.Row[Any]) -> LinkRow:
+    m = row._mapping
+    return LinkRow(**{k: m[k] for k in LinkRow.__dataclass_fields__})
+
+
+def _call(row: sa.Row[Any]) -> CallRow:
+    m = row._mapping
+    values = {k: m[k] for k in CallRow.__dataclass_fields__}
+    for name in ("plan", "request", "readback"):
+        values[name] = None if m[name] is None else json.loads(m[name])
+    return CallRow(**values)
+
+
+def configure_link(
+    engine: Engine, licence: str, base_url: str, *, now: datetime, from_now: bool = False
+) -> LinkRow:
+    """Link ``licence`` to its jurisdiction's state system at ``base_url`` (or change the
+    URL). A new link files everything accepted so far, unless ``from_now``."""
+    with engine.begin() as conn:
+        jurisdiction = conn.execute(
+            sa.text("SELECT jurisdiction FROM licensees WHERE licence = :l"), {"l": licence}
+        ).scalar_one_or_none()
+        if jurisdiction is None:
+            raise ValueError(f"licence {licence} is not registered")
+        system = SYSTEM_OF.get(jurisdiction)
+        if system is None:
+            raise ValueError(f"{licence} is in {jurisdiction}, which has no state system we file")
+        existing = conn.execute(sa.select(LINKS).where(LINKS.c.licence == licence)).first()
+        if existing is not None:
+            conn.execute(
+                sa.update(LINKS).where(LINKS.c.licence == licence).values(base_url=base_url)
+            )
+        else:
+            cursor = 0
+            if from_now:
+                cursor = conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.max(LOG.c.position), 0)).where(
+                        LOG.c.licence == licence
+                    )
+                ).scalar_one()
+            conn.execute(
+                sa.insert(LINKS).values(
+                    licence=licence,
+                    system=system,
+                    base_url=base_url,
+                    cursor=cursor,
+                    access="up",
+                    created_at=now,
+                )
+            )
+        return _link(conn.execute(sa.select(LINKS).where(LINKS.c.licence == licence)).one())
+
+
+def get_link(conn: Connection, licence: str) -> LinkRow:
+    row = conn.execute(sa.select(LINKS).where(LINKS.c.licence == licence)).first()
+    if row is None:
+        raise LookupError(f"{licence} is not linked to a state system (`seedtrace sync link`)")
+    return _link(row)
+
+
+def links(conn: Connection) -> list[LinkRow]:
+    return [_link(r) for r in conn.execute(sa.select(LINKS).order_by(LINKS.c.licence))]
+
+
+def acquire(engine: Engine, licence: str, owner: str, now: datetime, lease_s: float) -> bool:
+    """Take (or renew) ``licence``'s lease for ``owner``; False when another owner's lease
+    has not expired."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(LINKS)
+            .where(
+                LINKS.c.licence == licence,
+                sa.or_(
+                    LINKS.c.lease_owner.is_(None),
+                    LINKS.c.lease_owner == owner,
+                    LINKS.c.lease_until < now,
+                ),
+            )
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_s))
+        )
+        return done.rowcount == 1
+
+
+def hold(conn: Connection, licence: str, owner: str, now: datetime, lease_s: float) -> None:
+    """Renew ``owner``'s unexpired lease in this transaction, or raise :class:`LeaseLost`."""
+    done = conn.execute(
+        sa.update(LINKS)
+        .where(
+            LINKS.c.licence == licence,
+            LINKS.c.lease_owner == owner,
+            LINKS.c.lease_until >= now,
+        )
+        .values(lease_until=now + timedelta(seconds=lease_s))
+    )
+    if done.rowcount != 1:
+        raise LeaseLost(f"{owner} no longer holds the lease of {licence}")
+
+
+def release(engine: Engine, licence: str, owner: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(LINKS)
+            .where(LINKS.c.licence == licence, LINKS.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def plan_next(conn: Connection, link: LinkRow, now: datetime, limit: int = 100) -> int:
+    """Plan up to ``limit`` accepted events after the cursor into calls; returns how many
+    events were read (0: the licensee's log is all planned)."""
+    rows = conn.execute(
+        sa.select(LOG.c.position, LOG.c.body)
+        .where(
+            LOG.c.licence == link.licence,
+            LOG.c.position > link.cursor,
+            LOG.c.outcome == "accepted",
+        )
+        .order_by(LOG.c.position)
+        .limit(limit)
+    ).all()
+    for position, body in rows:
+        event = EventEnvelope.model_validate_json(body)
+        for index, call in enumerate(plan(event, link.system)):
+            conn.execute(
+                sa.insert(CALLS).values(
+                    licence=link.licence,
+                    event_id=event.event_id,
+                    position=position,
+                    call_index=index,
+                    system=link.system,
+                    action=call.action,
+                    operator_id=event.operator_id,
+                    plan=json.dumps(call.args | {"wait_s": call.wait_s}),
+                    status="pending",
+                    # A waiting call (BioTrack destroy) is dated once its predecessor is done;
+                    # until then it is held back from the start of the wait.
+                    not_before=event.occurred_at + timedelta(seconds=call.wait_s)
+                    if call.wait_s
+                    else None,
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+    if rows:
+        conn.execute(
+            sa.update(LINKS).where(LINKS.c.licence == link.licence).values(cursor=rows[-1][0])
+        )
+    return len(rows)
+
+
+def blocked_by(conn: Connection, licence: str) -> CallRow | None:
+    """The licensee's first refused call, if any: its queue waits behind it."""
+    row = conn.execute(
+        sa.select(CALLS)
+        .where(CALLS.c.licence == licence, CALLS.c.status == "refused")
+        .order_by(CALLS.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else _call(row)
+
+
+def next_call(conn: Connection, licence: str, now: datetime) -> CallRow | None:
+    """The call to work on now, or None (nothing due, or the queue waits behind a refusal)."""
+    if blocked_by(conn, licence) is not None:
+        return None
+    row = conn.execute(
+        sa.select(CALLS)
+        .where(
+            CALLS.c.licence == licence,
+            CALLS.c.status.in_(OPEN),
+            sa.or_(CALLS.c.not_before.is_(None), CALLS.c.not_before <= now),
+        )
+        .order_by(CALLS.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else _call(row)
+
+
+def sibling(conn: Connection, call: CallRow, index: int) -> CallRow:
+    """Call ``index`` of the same event."""
+    row = conn.execute(
+        sa.select(CALLS).where(CALLS.c.event_id == call.event_id, CALLS.c.call_index == index)
+    ).one()
+    return _call(row)
+
+
+def update_call(conn: Connection, call_id: int, **values: Any) -> None:
+    for name in ("request", "readback", "state_ids"):
+        if name in values and values[name] is not None and not isinstance(values[name], str):
+            values[name] = json.dumps(values[name])
+    conn.execute(sa.update(CALLS).where(CALLS.c.id == call_id).values(**values))
+
+
+def start_waits(conn: Connection, call: CallRow, done_at: datetime) -> None:
+    """Date the event's waiting calls from ``done_at``, the moment their predecessor was
+    done (BioTrack's 72 hours run from the schedule, not from our event)."""
+    later = conn.execute(
+        sa.select(CALLS.c.id, CALLS.c.plan).where(
+            CALLS.c.event_id == call.event_id, CALLS.c.call_index == call.call_index + 1
+        )
+    ).first()
+    if later is None:
+        return
+    wait_s = json.loads(later.plan).get("wait_s", 0)
+    if wait_s:
+        conn.execute(
+            sa.update(CALLS)
+            .where(CALLS.c.id == later.id)
+            .values(not_before=done_at + timedelta(seconds=wait_s))
+        )
+
+
+def open_calls(conn: Connection, licence: str) -> int:
+    return conn.execute(
+        sa.select(sa.func.count())
+        .select_from(CALLS)
+        .where(CALLS.c.licence == licence, CALLS.c.status.in_((*OPEN, "refused")))
+    ).scalar_one()
+
+
+def unplanned(conn: Connection, link: LinkRow) -> int:
+    """Accepted events after the cursor of kinds that file anything into the link's system."""
+    return conn.execute(
+        sa.select(sa.func.count())
+        .select_from(LOG)
+        .where(
+            LOG.c.licence == link.licence,
+            LOG.c.position > link.cursor,
+            LOG.c.outcome == "accepted",
+            LOG.c.kind.in_(list(TABLES[link.system])),
+        )
+    ).scalar_one()
+
+
+class Objects:
+    """The state's ids (and what we keep of them) for one licensee's objects, on ``conn``."""
+
+    def __init__(self, conn: Connection, licence: str, system: str, now: datetime) -> None:
+        self.conn, self.licence, self.system, self.now = conn, licence, system, now
+
+    def _where(self, kind: str, key: str) -> list[sa.ColumnElement[bool]]:
+        return [
+            OBJECTS.c.licence == self.licence,
+            OBJECTS.c.system == self.system,
+            OBJECTS.c.kind == kind,
+            OBJECTS.c.key == key,
+        ]
+
+    def get(self, kind: str, key: str) -> tuple[str, dict[str, Any]] | None:
+        row = self.conn.execute(
+            sa.select(OBJECTS.c.state_id, OBJECTS.c.data).where(*self._where(kind, key))
+        ).first()
+        return None if row is None else (row.state_id, json.loads(row.data))
+
+    def put(self, kind: str, key: str, state_id: str, data: dict[str, Any] | None = None) -> None:
+        self.conn.execute(sa.delete(OBJECTS).where(*self._where(kind, key)))
+        self.conn.execute(
+            sa.insert(OBJECTS).values(
+                licence=self.licence,
+                system=self.system,
+                kind=kind,
+                key=key,
+                state_id=state_id,
+                data=json.dumps(data or {}),
+                updated_at=self.now,
+            )
+        )
+
+    def sibling_request(self, call: CallRow, index: int) -> dict[str, Any]:
+        found = sibling(self.conn, call, index).request
+        if found is None:
+            raise LookupError(f"call {index} of event {call.event_id} was never sent")
+        return found

@@ -1,0 +1,284 @@
+"""Reconciliation with Metrc: what the state holds against what we hold, difference by
+difference, with what to do; nothing is changed on either side (docs/sync.md,
+Reconciliation; SECONDARY-SYNC, OAR 845-025 CTS Requirements (7)).
+
+:func:`reconcile_metrc` reads Metrc's plant batches, plants (vegetative, flowering, inactive)
+and harvests, page by page (20 a page, waiting out any 429), and compares them with our
+projections (``batches``, ``plants``, ``harvest_batches``):
+
+- an object on one side only (``missing at Metrc`` / ``missing here``);
+- a batch's untagged, tagged or destroyed count, a plant's phase or location, a harvest's
+  plant count or wet weight that differ.
+
+:func:`reconcile_biotrack` reads BioTrack's plants (``sync_plant`` from the first
+transaction) and compares each with our plant of the same id (``sync_objects``): a plant on
+one side only, its state (growing, drying or cured, destroyed) and its room.
+
+Calls still waiting in our queue explain some differences: the report says how many wait, and
+a difference about an object named by a waiting call or event says so.
+"""
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from server.statesync.biotrack_client import BioTrackApi
+from server.statesync.errors import RateLimited
+from server.statesync.mapping import TABLES
+from server.statesync.metrc_client import MetrcApi
+from server.statesync.queue import CALLS, LOG, OPEN, get_link
+
+__all__ = ["Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
+
+T = TypeVar("T")
+PHASES = {"Vegetative": "vegetative", "Flowering": "flowering"}
+INACTIVE = {"Harvested": "harvested", "Destroyed": "destroyed"}
+
+
+@dataclass(frozen=True)
+class Difference:
+    subject_type: str  # batch | plant | harvest
+    subject_id: str
+    what: str  # missing at Metrc | missing here | the field that differs
+    ours: str | None
+    theirs: str | None
+    advice: str
+
+
+@dataclass(frozen=True)
+class Report:
+    licence: str
+    waiting: int  # calls open in our queue, and accepted events not planned into calls yet
+    differences: list[Difference]
+
+
+def _all(fetch: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """Every row of a paged list: ``fetch(*args, page=n, **kwargs)`` for n = 1, 2, ..."""
+    page, waited, max_wait_s = 1, 0.0, 60.0
+    while True:
+        try:
+            got = fetch(*args, page=page, **kwargs)
+        except RateLimited as err:
+            if waited + err.retry_after_s > max_wait_s:
+                raise
+            time.sleep(err.retry_after_s)  # Metrc asked us to wait; a read is simply repeated
+            waited += err.retry_after_s
+            continue
+        yield from got.data
+        if page >= got.total_pages:
+            return
+        page += 1
+
+
+def _advice(waiting: set[str], key: str, fix: str) -> str:
+    if key in waiting:
+        return "an event about it still waits in our queue: check again once it is filed"
+    return fix
+
+
+def _waiting(conn: sa.Connection, licence: str) -> list[str]:
+    """The plans of the licensee's open calls and the bodies of its accepted events not
+    planned yet (of kinds that file anything)."""
+    plans = list(
+        conn.execute(
+            sa.select(CALLS.c.plan).where(CALLS.c.licence == licence, CALLS.c.status.in_(OPEN))
+        ).scalars()
+    )
+    link = get_link(conn, licence)
+    plans += conn.execute(
+        sa.select(LOG.c.body).where(
+            LOG.c.licence == licence,
+            LOG.c.outcome == "accepted",
+            LOG.c.position > link.cursor,
+            LOG.c.kind.in_(list(TABLES[link.system])),
+        )
+    ).scalars()
+    return plans
+
+
+BIOTRACK_STATE = {
+    "vegetative": "growing",
+    "flowering": "growing",
+    "immature": "growing",
+    "harvested": "drying or cured",
+    "destroyed": "destroyed",
+}
+
+
+def reconcile_biotrack(engine: Engine, api: BioTrackApi, licence: str) -> Report:
+    """Every difference between BioTrack's plants of ``licence`` and ours."""
+    with engine.connect() as conn:
+        ours = conn.execute(
+            sa.text(
+                "SELECT p.uid, p.phase, p.location, o.state_id FROM plants p LEFT JOIN "
+                "sync_objects o ON o.licence = p.licence AND o.system = 'biotrack' "
+                "AND o.kind = 'plant' AND o.key = p.uid WHERE p.licence = :l"
+            ),
+            {"l": licence},
+        ).all()
+        rooms: dict[str, str] = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT state_id, key FROM sync_objects WHERE licence = :l "
+                    "AND system = 'biotrack' AND kind = 'room'"
+                ),
+                {"l": licence},
+            ).all()
+        )
+        batch_ids = {
+            i
+            for (data,) in conn.execute(
+                sa.text(
+                    "SELECT data FROM sync_objects WHERE licence = :l AND system = 'biotrack' "
+                    "AND kind = 'batch'"
+                ),
+                {"l": licence},
+            )
+            for i in json.loads(data).get("untagged", [])
+        }
+        plans = _waiting(conn, licence)
+    theirs = {str(p["id"]): p for p in api.sync("plant", 0)}
+    found: list[Difference] = []
+    for p in ours:
+        key = p.uid
+        waiting = any(key in plan for plan in plans)
+        if p.state_id is None or p.state_id not in theirs:
+            fix = "file it at BioTrack (see its events' state calls), or correct our plant"
+            advice = _advice({key} if waiting else set(), key, fix)
+            found.append(Difference("plant", key, "missing at BioTrack", "present", None, advice))
+            continue
+        t = theirs[p.state_id]
+        want = BIOTRACK_STATE.get(p.phase, p.phase)
+        state = "drying or cured" if t["state"] in ("drying", "cured") else t["state"]
+        fix = "find which is right; correct it here (record.corrected) or at BioTrack"
+        if state != want:
+            advice = _advice({key} if waiting else set(), key, fix)
+            found.append(Difference("plant", key, "state", want, str(t["state"]), advice))
+        if want == "growing" and rooms.get(str(t.get("room"))) != p.location:
+            advice = _advice({key} if waiting else set(), key, fix)
+            room = rooms.get(str(t.get("room")), f"room {t.get('room')}")
+            found.append(Difference("plant", key, "room", p.location, room, advice))
+    known = {p.state_id for p in ours} | batch_ids
+    for state_id in theirs.keys() - known:
+        if theirs[state_id]["state"] != "growing":
+            continue  # untagged plants destroyed from a batch: we count those per batch
+        fix = "enter the plant here, or find why BioTrack has it"
+        found.append(Difference("plant", state_id, "missing here", None, "present", fix))
+    return Report(licence, len(plans), found)
+
+
+def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str) -> Report:
+    """Every difference between Metrc's records of ``licence`` and ours."""
+    with engine.connect() as conn:
+        ours_batches = {
+            r.batch_id: r
+            for r in conn.execute(
+                sa.text(
+                    "SELECT batch_id, untagged_count, tagged_count, destroyed_count "
+                    "FROM batches WHERE licence = :l"
+                ),
+                {"l": licence},
+            )
+        }
+        ours_plants = {
+            r.uid: r
+            for r in conn.execute(
+                sa.text("SELECT uid, phase, location FROM plants WHERE licence = :l"),
+                {"l": licence},
+            )
+        }
+        ours_harvests = {
+            r.name: r
+            for r in conn.execute(
+                sa.text(
+                    "SELECT name, plant_count, wet_weight_grams FROM harvest_batches "
+                    "WHERE licence = :l"
+                ),
+                {"l": licence},
+            )
+        }
+        plans = _waiting(conn, licence)
+        waiting_calls = len(plans)
+    # What the waiting calls and events name (batch ids, UIDs, harvest names appear in them).
+    waiting = {k for p in plans for k in (*ours_batches, *ours_plants, *ours_harvests) if k in p}
+    found: list[Difference] = []
+
+    def missing(kind: str, key: str, here: bool) -> None:
+        if here:
+            fix = f"enter {kind} {key} here, or find why Metrc has it"
+            found.append(Difference(kind, key, "missing here", None, "present", fix))
+        else:
+            fix = f"file it at Metrc (see its events' state calls), or correct our {kind}"
+            found.append(
+                Difference(
+                    kind, key, "missing at Metrc", "present", None, _advice(waiting, key, fix)
+                )
+            )
+
+    def differs(kind: str, key: str, what: str, ours: object, theirs: object) -> None:
+        if str(ours) != str(theirs):
+            fix = "find which is right; correct it here (record.corrected) or at Metrc"
+            found.append(
+                Difference(kind, key, what, str(ours), str(theirs), _advice(waiting, key, fix))
+            )
+
+    batches = {
+        b.name: b
+        for active in (True, False)
+        for b in _all(api.plant_batches, licence, active=active)
+    }
+    for key, ours in ours_batches.items():
+        theirs = batches.get(key)
+        if theirs is None:
+            missing("batch", key, here=False)
+            continue
+        differs("batch", key, "untagged count", ours.untagged_count, theirs.untracked_count)
+        differs("batch", key, "tagged count", ours.tagged_count, theirs.tracked_count)
+        differs("batch", key, "destroyed count", ours.destroyed_count, theirs.destroyed_count)
+    for key in batches.keys() - ours_batches.keys():
+        missing("batch", key, here=True)
+
+    plants = {
+        p.label: p
+        for which in ("vegetative", "flowering", "inactive")
+        for p in _all(api.plants, licence, which)
+    }
+    for key, ours in ours_plants.items():
+        theirs = plants.get(key)
+        if theirs is None:
+            missing("plant", key, here=False)
+            continue
+        phase = INACTIVE.get(theirs.state) or PHASES.get(
+            theirs.growth_phase, theirs.growth_phase.lower()
+        )
+        differs("plant", key, "phase", ours.phase, phase)
+        if ours.phase in ("vegetative", "flowering"):
+            differs("plant", key, "location", ours.location, theirs.location_name)
+    for key in plants.keys() - ours_plants.keys():
+        missing("plant", key, here=True)
+
+    harvests = {
+        h.name: h for active in (True, False) for h in _all(api.harvests, licence, active=active)
+    }
+    for key, ours in ours_harvests.items():
+        theirs = harvests.get(key)
+        if theirs is None:
+            missing("harvest", key, here=False)
+            continue
+        differs("harvest", key, "plant count", ours.plant_count, theirs.plant_count)
+        differs(
+            "harvest",
+            key,
+            "wet weight (g)",
+            Decimal(ours.wet_weight_grams).normalize(),
+            Decimal(theirs.total_wet_weight).normalize(),
+        )
+    for key in harvests.keys() - ours_harvests.keys():
+        missing("harvest", key, here=True)
+    return Report(licence, waiting_calls, found)

@@ -1,0 +1,62 @@
+"""The state link over the API: its health, and the state calls of an event with the state's
+ids and raw answers; never a credential."""
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from schemas.clock import ManualClock
+from server.statesync.simulators import MetrcSimulator
+from tests.server.conftest import LICENCE
+from tests.server.floor import batch_created
+from tests.statesync.linked import (
+    KEY,
+    USER_KEY,
+    VENDOR_KEY,
+    Floor,
+    connector,
+    drain,
+    link_metrc,
+    seed_metrc,
+)
+
+BASE = f"/api/v1/licensees/{LICENCE}"
+
+
+def test_the_link_and_an_events_calls(
+    client: TestClient,
+    manager: dict[str, str],
+    other_admin: dict[str, str],
+    engine: Engine,
+    clock: ManualClock,
+    tmp_path: Path,
+) -> None:
+    assert client.get(BASE + "/state-link", headers=manager).status_code == 404  # not linked
+    with MetrcSimulator(tmp_path / "metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+        seed_metrc(sim, LICENCE)
+        link_metrc(engine, sim, LICENCE, clock)
+        event_id = Floor(engine, clock, LICENCE).record(batch_created("B-9", 4))
+        with connector(engine, clock) as c:
+            drain(c, clock)
+    link = client.get(BASE + "/state-link", headers=manager)
+    assert link.status_code == 200, link.text
+    body = link.json()
+    assert (body["system"], body["access"], body["queue_depth"]) == ("metrc", "up", 0)
+    assert body["refusals"] == []
+    assert body["last_success_at"] is not None
+    got = client.get(BASE + f"/events/{event_id}/state-calls", headers=manager)
+    assert got.status_code == 200, got.text
+    made = got.json()
+    assert [(c["action"], c["status"]) for c in made] == [
+        ("ensure_location", "done"),
+        ("plantings", "done"),
+    ]
+    assert made[1]["state_ids"] != []
+    assert '"Ids"' in made[1]["response"]
+    for answer in (link, got):
+        assert USER_KEY not in answer.text
+        assert KEY not in answer.text
+    # Another licensee's administrator sees nothing of it.
+    other = client.get(BASE + "/state-link", headers=other_admin)
+    assert other.status_code == 404

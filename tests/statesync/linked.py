@@ -1,0 +1,199 @@
+"""A seedtrace database linked to the state simulators, for the connector's tests.
+
+:class:`Floor` records events through the real :class:`~server.ingest.pipeline.Pipeline`
+(as a station would) for one licensee; :func:`connector` builds a connector on the test's
+clock; :func:`drain` runs it until nothing is left to file, moving the clock past any
+Retry-After or back-off instead of waiting.
+"""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import TypeAdapter
+from sqlalchemy.engine import Engine
+
+from schemas.acks import Outcome
+from schemas.clock import ManualClock
+from schemas.events import Payload
+from server.ingest.pipeline import Pipeline
+from server.statesync.clients import ClientPool
+from server.statesync.connector import Connector
+from server.statesync.credentials import Credentials, Secret, new_key
+from server.statesync.queue import CALLS, configure_link
+from server.statesync.settings import SyncSettings
+from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
+from server.store.licensees import add_licensee
+from tests.server.conftest import register_staff
+from tests.server.floor import OPERATOR, uid
+
+VENDOR_KEY = "vendor-seedtrace-5e1f"
+USER_KEY = "metrc-key-of-maria-93c1d7"
+BT_USER, BT_PASSWORD = "maria.lopez@ct", "bt-pass-of-maria-41aa"
+CT_LICENCE = "CT-3003"
+KEY = new_key()
+
+
+def settings(**overrides: Any) -> SyncSettings:
+    values: dict[str, Any] = {
+        "credentials_key": KEY,
+        "metrc_vendor_key": VENDOR_KEY,
+        "lease_s": 10.0,
+        "timeout_s": 2.0,
+        "lost_after_s": 60.0,
+        "backoff_max_s": 8.0,
+    }
+    return SyncSettings(**(values | overrides))
+
+
+PAYLOAD: TypeAdapter[Payload] = TypeAdapter(Payload)
+
+
+class Floor:
+    """One licensee's floor, recording through the real pipeline at the test's clock."""
+
+    def __init__(self, engine: Engine, clock: ManualClock, licence: str) -> None:
+        self.pipeline = Pipeline(engine, clock=clock)
+        self.licence = licence
+        self.clock = clock
+
+    def record(self, payload: dict[str, Any], *, accepted: bool = True) -> str:
+        if "scale_reading" in payload:  # weighed now, on the test's clock
+            payload = payload | {
+                "scale_reading": payload["scale_reading"]
+                | {"read_at": self.clock.now().isoformat()}
+            }
+        ack = self.pipeline.submit(
+            self.licence, OPERATOR, PAYLOAD.validate_python(payload), station_id="floor-1"
+        )
+        if accepted:
+            assert ack.outcome is Outcome.ACCEPTED, ack
+        self.clock.advance(timedelta(seconds=30))
+        return ack.event_id
+
+
+def seed_metrc(sim: MetrcSimulator, licence: str, n_tags: int = 60) -> None:
+    sim.app.add_facility(licence, "Green Acres Farm")
+    sim.app.add_user(USER_KEY, "Maria Lopez", [licence])
+    sim.app.add_tags(licence, "Plant", [uid(n) for n in range(1, n_tags + 1)])
+
+
+def link_metrc(engine: Engine, sim: MetrcSimulator, licence: str, clock: ManualClock) -> None:
+    configure_link(engine, licence, sim.url, now=clock.now())
+    Credentials(KEY).store(
+        engine, licence, OPERATOR, "metrc", Secret(None, USER_KEY), now=clock.now()
+    )
+
+
+def add_ct(engine: Engine, clock: ManualClock) -> None:
+    add_licensee(
+        engine,
+        licence=CT_LICENCE,
+        name="Nutmeg Growers",
+        jurisdiction="CT",
+        timezone="America/New_York",
+        now=clock.now(),
+    )
+    register_staff(engine, CT_LICENCE, clock)
+
+
+def link_biotrack(engine: Engine, sim: BioTrackSimulator, clock: ManualClock) -> None:
+    sim.app.add_user(CT_LICENCE, BT_USER, BT_PASSWORD)
+    configure_link(engine, CT_LICENCE, sim.url, now=clock.now())
+    Credentials(KEY).store(
+        engine, CT_LICENCE, OPERATOR, "biotrack", Secret(BT_USER, BT_PASSWORD), now=clock.now()
+    )
+
+
+def connector(engine: Engine, clock: ManualClock, **overrides: Any) -> Connector:
+    s = settings(**overrides)
+    pool = ClientPool(
+        engine,
+        Credentials(KEY),
+        metrc_vendor_key=VENDOR_KEY,
+        timeout_s=s.timeout_s,
+    )
+    return Connector(engine, clock=clock, settings=s, clients=pool)
+
+
+def open_calls(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
+                    # a licensee whose queue waits behind a refusal has nothing to do
+                    "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')"
+                )
+            ).scalar_one()
+        )
+
+
+def drain(c: Connector, clock: ManualClock, *, passes: int = 400, step_s: float = 1.0) -> None:
+    """Run ``c`` until a pass does nothing and nothing is open, moving the clock by
+    ``step_s`` per idle pass (Retry-After, back-off, outages pass on the clock)."""
+    idle = 0
+    for _ in range(passes):
+        worked = c.run_once()
+        if worked == 0:
+            if open_calls(c.engine) == 0 and _all_planned(c.engine):
+                idle += 1
+                if idle >= 2:
+                    return
+            waiting = _next_wait(c.engine)
+            if waiting is not None and waiting > clock.now() and not _due(c.engine, clock):
+                clock.set(waiting)  # only calls that wait (BioTrack's 72 hours) are left
+            else:
+                clock.advance(timedelta(seconds=step_s))
+        else:
+            idle = 0
+    raise AssertionError(f"the connector did not finish in {passes} passes")
+
+
+def _next_wait(engine: Engine) -> datetime | None:
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(sa.func.min(CALLS.c.not_before)).where(
+                CALLS.c.status.in_(("pending", "sent", "unknown"))
+            )
+        ).scalar_one_or_none()
+    return None if found is None else found
+
+
+def _due(engine: Engine, clock: ManualClock) -> bool:
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(CALLS)
+                .where(
+                    CALLS.c.status.in_(("pending", "sent", "unknown")),
+                    sa.or_(CALLS.c.not_before.is_(None), CALLS.c.not_before <= clock.now()),
+                )
+            ).scalar_one()
+        )
+
+
+def _all_planned(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM event_log e JOIN sync_links l ON l.licence = e.licence "
+                    "WHERE e.position > l.cursor AND e.outcome = 'accepted'"
+                )
+            ).scalar_one()
+            == 0
+        )
+
+
+def calls(engine: Engine, licence: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(CALLS).where(CALLS.c.licence == licence).order_by(CALLS.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def today(clock: ManualClock) -> date:
+    return clock.now().date()

@@ -1,0 +1,101 @@
+"""Packages, manifests and sales into Metrc, end to end, through lost answers: each is made
+once (a package by its label, a manifest by its name, a receipt by our event id)."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from schemas.clock import ManualClock
+from server.statesync.faults import FaultSettings
+from server.statesync.metrc_client import HttpMetrcClient
+from server.statesync.simulators import MetrcSimulator
+from tests.server.conftest import LICENCE
+from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
+from tests.statesync.cultivation import receive_tags, story
+from tests.statesync.linked import (
+    USER_KEY,
+    VENDOR_KEY,
+    Floor,
+    calls,
+    connector,
+    drain,
+    link_metrc,
+    seed_metrc,
+)
+
+BUYER = "OR-2002"
+
+
+def manifest(clock: ManualClock, manifest_id: str, uid: str, g: str) -> dict[str, Any]:
+    now = clock.now()
+    return {
+        "kind": "transfer.manifested",
+        "manifest_id": manifest_id,
+        "seller": party(LICENCE),
+        "purchaser": party(BUYER, "Valley Processing"),
+        "transfer_date": now.date().isoformat(),
+        "estimated_departure": (now + timedelta(hours=1)).isoformat(),
+        "estimated_arrival": (now + timedelta(hours=4)).isoformat(),
+        "items": [
+            {
+                "uid": uid,
+                "category": "flower",
+                "strain": "Blue Dream",
+                "description": f"Blue Dream flower, {g} g",
+                "quantity": grams(g),
+            }
+        ],
+    }
+
+
+def sale(clock: ManualClock, uid: str, g: str) -> dict[str, Any]:
+    return {
+        "kind": "sale.recorded",
+        "package_uid": uid,
+        "quantity": grams(g),
+        "price": "35.00",
+        "sold_at": clock.now().isoformat(),
+    }
+
+
+@pytest.mark.parametrize("lose_rate", [0.0, 0.5], ids=["calm", "lost-answers"])
+def test_packages_manifests_and_sales_reach_metrc_once(
+    engine: Engine, clock: ManualClock, tmp_path: object, lose_rate: float
+) -> None:
+    faults = FaultSettings(lose_rate=lose_rate, seed=4)
+    with MetrcSimulator(
+        f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=faults
+    ) as sim:
+        seed_metrc(sim, LICENCE)
+        sim.app.add_facility(BUYER, "Valley Processing")
+        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 11)])
+        link_metrc(engine, sim, LICENCE, clock)
+        floor = Floor(engine, clock, LICENCE)
+        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
+            floor.record(payload)
+        floor.record(package_tags_received(1, 10))
+        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+        floor.record(package_created(package_uid(2), [("HB-1", "100")]))
+        floor.record(manifest(clock, "M-1", package_uid(1), "500"))
+        sale_event = floor.record(sale(clock, package_uid(2), "3.5"))
+        with connector(engine, clock) as c:
+            drain(c, clock)
+        sim.set_faults(lose_rate=0.0)
+        rows = calls(engine, LICENCE)
+        assert {r["status"] for r in rows} == {"done"}
+        if lose_rate:
+            product = ("create_package", "create_transfer", "create_receipt")
+            checked = [r for r in rows if r["action"] in product and r["message"] is not None]
+            assert checked, "no product call's answer was lost: pick another seed"
+        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+            packages = {p.label: p for p in m.packages(LICENCE).data}
+            packages |= {p.label: p for p in m.packages(LICENCE, active=False).data}
+            assert set(packages) == {package_uid(1), package_uid(2)}
+            assert packages[package_uid(1)].is_in_transit
+            assert packages[package_uid(2)].quantity == 100 - 3.5
+            (transfer,) = m.outgoing_transfers(LICENCE).data
+            assert transfer.name == "M-1"
+            (receipt,) = m.receipts(LICENCE).data
+            assert receipt.external_receipt_number == sale_event

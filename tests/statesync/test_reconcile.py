@@ -1,0 +1,138 @@
+"""Reconciliation with Metrc reports every difference both ways, with what to do, and changes
+nothing."""
+
+import os
+import subprocess
+import sys
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from schemas.clock import ManualClock
+from server.statesync.biotrack_client import HttpBioTrackClient
+from server.statesync.metrc_client import HttpMetrcClient
+from server.statesync.metrc_models import PlantBatchPlanting, PlantLocation
+from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
+from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
+from tests.server.conftest import LICENCE
+from tests.server.floor import OPERATOR, batch_created, uid
+from tests.statesync.cultivation import moved, receive_tags, story
+from tests.statesync.linked import (
+    BT_PASSWORD,
+    BT_USER,
+    CT_LICENCE,
+    KEY,
+    USER_KEY,
+    VENDOR_KEY,
+    Floor,
+    add_ct,
+    connector,
+    drain,
+    link_biotrack,
+    link_metrc,
+    seed_metrc,
+)
+
+
+def test_differences_both_ways_with_what_to_do(
+    engine: Engine, clock: ManualClock, tmp_path: object
+) -> None:
+    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+        seed_metrc(sim, LICENCE)
+        link_metrc(engine, sim, LICENCE, clock)
+        floor = Floor(engine, clock, LICENCE)
+        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
+            floor.record(payload)
+        with connector(engine, clock) as c:
+            drain(c, clock)
+        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+            assert reconcile_metrc(engine, m, LICENCE).differences == []
+            # At Metrc by hand: a plant moved, a batch planted that we never recorded.
+            day = date(2026, 3, 2)
+            m.move_plants(
+                LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
+            )
+            m.create_plantings(
+                LICENCE,
+                [
+                    PlantBatchPlanting(
+                        name="B-X",
+                        type="Seed",
+                        count=3,
+                        strain="Haze",
+                        location="Veg Room 1",
+                        actual_date=day,
+                    )
+                ],
+            )
+            floor.record(batch_created("B-2", 6))  # here, not filed yet
+            report = reconcile_metrc(engine, m, LICENCE)
+        found = {(d.subject_type, d.subject_id, d.what): d for d in report.differences}
+        assert set(found) == {
+            ("plant", uid(4), "location"),
+            ("batch", "B-X", "missing here"),
+            ("batch", "B-2", "missing at Metrc"),
+        }
+        moved = found[("plant", uid(4), "location")]
+        assert (moved.ours, moved.theirs) == ("Flower 2", "Veg Room 1")
+        assert "record.corrected" in moved.advice
+        assert "waits in our queue" in found[("batch", "B-2", "missing at Metrc")].advice
+        assert report.waiting == 1  # B-2's event, not even planned into calls yet
+
+
+def test_the_cli_reports_and_names_the_waiting(
+    engine: Engine, clock: ManualClock, tmp_path: object, database_url: str
+) -> None:
+    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+        seed_metrc(sim, LICENCE)
+        link_metrc(engine, sim, LICENCE, clock)
+        Floor(engine, clock, LICENCE).record(batch_created("B-2", 6))
+        env = os.environ | {
+            "SEEDTRACE_DATABASE_URL": database_url,
+            "SEEDTRACE_SYNC_CREDENTIALS_KEY": KEY,
+            "SEEDTRACE_SYNC_METRC_VENDOR_KEY": VENDOR_KEY,
+        }
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from cli.main import main; main()",
+                "sync",
+                "reconcile",
+                LICENCE,
+                "--user",
+                OPERATOR,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "batch B-2\tmissing at Metrc" in done.stdout
+    assert "1 differences; 1 waiting to be filed" in done.stdout
+    assert USER_KEY not in done.stdout + done.stderr
+
+
+def test_biotrack_plants_both_ways(engine: Engine, clock: ManualClock, tmp_path: object) -> None:
+    add_ct(engine, clock)
+    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
+        link_biotrack(engine, sim, clock)
+        floor = Floor(engine, clock, CT_LICENCE)
+        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
+            floor.record(payload)
+        with connector(engine, clock) as c:
+            drain(c, clock)
+        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+            assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []
+            stray = bt.new_plants(2, "Haze", 1)  # at BioTrack by hand, never recorded here
+            floor.record(moved([uid(4)], "Flower 1"))  # here, not filed yet
+            report = reconcile_biotrack(engine, bt, CT_LICENCE)
+    found = {(d.subject_id, d.what): d for d in report.differences}
+    assert set(found) == {
+        (stray.barcode_ids[0], "missing here"),
+        (stray.barcode_ids[1], "missing here"),
+        (uid(4), "room"),
+    }
+    assert "waits in our queue" in found[(uid(4), "room")].advice

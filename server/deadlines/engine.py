@@ -16,6 +16,7 @@ applied, on the same connection and in the same transaction (the licensee's row 
 The clock is the caller's ``now``: tests move time by passing it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -58,12 +59,22 @@ class DeadlineEngine:
         self._licensees: dict[str, _Licensee] = {}
 
     def after_event(
-        self, conn: sa.Connection, event: EventEnvelope, received_at: datetime, now: datetime
+        self,
+        conn: sa.Connection,
+        event: EventEnvelope,
+        received_at: datetime,
+        now: datetime,
+        *,
+        sync: Callable[[], None] | None = None,
     ) -> list[Violation]:
-        """Run the deadlines for the accepted ``event``; returns the notices for its ack."""
+        """Run the deadlines for the accepted ``event``; returns the notices for its ack.
+
+        ``sync``, when given, is called before the engine reads the ``tags`` projection or the
+        event log: the ingest pipeline queues those writes and writes them then."""
         changed = record(conn, event)
         known = self._licensee(conn, event.licence, changed)
         cal, facts = known.calendar, known.facts
+        facts.sync = sync
         if cal is None:  # the pipeline accepts only registered licences
             return []
         effects = effects_for(Context(event, received_at, now, cal, facts, self.settings))

@@ -7,7 +7,7 @@ database-backed :class:`~server.deadlines.model.Facts` for one licensee; it also
 never writing either. :func:`load_calendar` builds the licensee's calendar.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo
@@ -144,12 +144,21 @@ def load_calendar(conn: sa.Connection, licence: str) -> LicenseeCalendar | None:
 
 
 class DbFacts:
-    """:class:`~server.deadlines.model.Facts` of one licensee, read on ``conn``."""
+    """:class:`~server.deadlines.model.Facts` of one licensee, read on ``conn``. ``sync`` is
+    called before reading the event log or the ``tags`` projection (see
+    :meth:`~server.deadlines.engine.DeadlineEngine.after_event`)."""
 
-    def __init__(self, conn: sa.Connection, licence: str) -> None:
+    def __init__(
+        self, conn: sa.Connection, licence: str, sync: Callable[[], None] | None = None
+    ) -> None:
         self.conn = conn
         self.licence = licence
+        self.sync = sync
         self._all_outages: list[Outage] | None = None
+
+    def _synced(self) -> None:
+        if self.sync is not None:
+            self.sync()
 
     def _dates(self) -> tuple[datetime | None, datetime | None]:
         row = self.conn.execute(
@@ -216,6 +225,7 @@ class DbFacts:
     def entered_during(self, outage: Outage) -> int:
         if outage.lost_at is None or outage.restored_at is None:
             return 0
+        self._synced()
         query = (
             sa.select(sa.func.count())
             .select_from(LOG)
@@ -232,6 +242,7 @@ class DbFacts:
         return int(self.conn.execute(query).scalar_one())
 
     def tag_stock(self, tag_type: str, since: datetime) -> TagStock:
+        self._synced()
         mine = sa.and_(TAGS.c.licence == self.licence, TAGS.c.tag_type == tag_type)
         row = self.conn.execute(
             sa.select(

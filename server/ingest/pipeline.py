@@ -1,38 +1,50 @@
 """Decide, store and answer station events, exactly once and in each station's order.
 
-One call to :meth:`Pipeline.process` handles a batch of messages in **one transaction**
-(round trips, not fsync, are what cost on PostgreSQL: ``../shared/FACTS.md``). For each event:
+One call to :meth:`Pipeline.process` handles a batch of messages in **one transaction**, and
+is built around round trips, which are what an ingest costs on PostgreSQL
+(``docs/performance.md``): a batch reads what it needs once, decides every event in memory,
+and writes with one multi-row statement per table.
 
 1. **Licensee lock.** The transaction first locks the row of every licensee in the batch
    (``SELECT ... FOR UPDATE``, in licence order, so two processes cannot deadlock; SQLite's
-   ``BEGIN IMMEDIATE`` already serialises writers). Rules read a licensee's whole state (one
-   plant, one tag) across stations, so two ingest processes must not decide two events of one
-   licensee at once: with the lock, two stations harvesting the same plant leave one winner.
-2. **Exactly-once.** An ``event_id`` already in the log gets its stored decision again
-   (outcome ``duplicate``) and changes nothing; the same ``event_id`` with a different body is
-   refused (EVENT-ID-CONFLICT) and stored nowhere.
-3. **Per-station order: hold.** Each station's events are applied in sequence order, from 1,
+   ``BEGIN IMMEDIATE`` already serialises writers), reading each licence's own records with
+   it. Rules read a licensee's whole state (one plant, one tag) across stations, so two ingest
+   processes must not decide two events of one licensee at once: with the lock, two stations
+   harvesting the same plant leave one winner.
+2. **One read per table.** The batch's log entries, held events and stations
+   (:class:`~server.ingest.ledger.Ledger`), then the plants, tags, harvest batches,
+   cultivation batches, users and locations its events name
+   (:func:`server.store.overlay.prefetch`), each in one query for the whole batch.
+3. **Exactly-once.** An ``event_id`` already in the log (or decided earlier in the batch) gets
+   its stored decision again (outcome ``duplicate``) and changes nothing; the same
+   ``event_id`` with a different body is refused (EVENT-ID-CONFLICT) and stored nowhere.
+4. **Per-station order: hold.** Each station's events are applied in sequence order, from 1,
    without gaps. An event ahead of a gap is **held** (``held_events``, committed, so it
    survives a restart and any ingest process can release it) and gets no ack yet; when the
    missing sequence arrives, it and every held successor are applied in order and answered.
    A sequence number below the next expected one with an unknown ``event_id`` is refused
    (SEQUENCE-CONFLICT): the station reused a number. Gaps that stay open are reported by
    :func:`open_gaps`.
-4. **Rules.** Every rule of the licensee's pack (its jurisdiction's, :func:`server.rules.
-   catalogue.pack`) for the event's kind runs (:mod:`server.rules`); an event with any
-   violation is stored as rejected, with all its violations, and changes nothing else.
-   Rejected events consume their sequence number: the station moves on. A correction that
-   passes its own rules is then decided by replaying the licensee's log with the replacement
-   in place (:mod:`server.store.corrections`).
-5. **Store.** The log append and the projection changes commit together, or not at all.
-6. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.deadlines`)
+5. **Rules, in memory.** Every rule of the licensee's pack (its jurisdiction's,
+   :func:`server.rules.catalogue.pack`) for the event's kind runs against the batch's
+   :class:`~server.store.overlay.Overlay` of the licensee, which holds the effect of every
+   event decided before it in the batch. An event with any violation is stored as rejected,
+   with all its violations, and changes nothing else. Rejected events consume their sequence
+   number: the station moves on. A correction that passes its own rules is then decided by
+   replaying the licensee's log with the replacement in place
+   (:mod:`server.store.corrections`).
+6. **Store.** Accepted floor events change the overlay and queue their projection rows; other
+   kinds are applied by :mod:`server.store.projections` once the queue is written. The log
+   rows, projection rows, held rows and stations' sequences are written with multi-row
+   statements and commit together, or not at all.
+7. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.deadlines`)
    opens and resolves notifications in the same transaction; an event that came after its
    deadline is accepted with ``notices`` on its ack (kept, so a duplicate's ack repeats them).
 
-The caller publishes the replies only after the commit, and acknowledges the broker after that.
+A batch of one (a single scan) takes the same path, with no waiting for company. The caller
+publishes the replies only after the commit, and acknowledges the broker after that.
 """
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,20 +57,34 @@ from schemas.acks import Ack, ContractRule, Outcome, Violation
 from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
-from server.db.tables import EventLog, HeldEvent, Licensee, Station
-from server.deadlines import DeadlineEngine, stored_notices
+from server.db.tables import HeldEvent, LicenceDetails, Licensee, Station
+from server.deadlines import DeadlineEngine
+from server.ingest.ledger import Ledger, StationKey
 from server.ingest.parse import Parsed, canonical, contract_violation
 from server.rules import REGISTRY, Rule, evaluate
 from server.rules.calendar import Jurisdiction
 from server.rules.catalogue import pack
 from server.rules.people import CONSOLE_STATION
+from server.rules.state import LicenceState
 from server.store import corrections, projections
-from server.store.state import DbState
+from server.store.overlay import Overlay, Position, Writes, load, needs
 
-L = EventLog.__table__  # type: ignore[attr-defined]
 HELD = HeldEvent.__table__  # type: ignore[attr-defined]
 ST = Station.__table__  # type: ignore[attr-defined]
 LIC = Licensee.__table__  # type: ignore[attr-defined]
+LD = LicenceDetails.__table__  # type: ignore[attr-defined]
+
+# The licensees of a batch, locked, with their licence records (CLOSED-OUT reads them).
+LOCK_LICENSEES = (
+    sa.select(LIC.c.licence, LIC.c.jurisdiction, LD.c.licence_type, LD.c.status, LD.c.closed_out_at)
+    .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
+    .where(LIC.c.licence.in_(sa.bindparam("licences", expanding=True)))
+    .order_by(LIC.c.licence)
+    .with_for_update(of=LIC)
+)
+NEXT_SEQUENCE = sa.select(ST.c.next_sequence).where(
+    ST.c.licence == sa.bindparam("licence"), ST.c.station_id == sa.bindparam("station_id")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +115,54 @@ class Gap:
 __all__ = ["CONSOLE_STATION", "BatchResult", "Gap", "Pipeline", "Reply", "open_gaps"]
 
 
-@dataclass(slots=True)
 class _Txn:
-    """One ingest transaction: its connection, the jurisdiction of every licensee it locked,
-    and one state view per licensee (kept across the transaction's events: see DbState)."""
+    """One ingest transaction: its connection, the licensees it locked, the batch's ledger,
+    one overlay per licensee and the projection writes they queued."""
 
-    conn: sa.Connection
-    jurisdictions: dict[str, str]
-    states: dict[str, DbState] = field(default_factory=dict)
+    def __init__(self, conn: sa.Connection, licences: Iterable[str]) -> None:
+        self.conn = conn
+        rows = conn.execute(LOCK_LICENSEES, {"licences": sorted(set(licences))}).all()
+        self.jurisdictions = {r.licence: r.jurisdiction for r in rows}
+        self.ledger = Ledger(conn)
+        self.writes = Writes()
+        self.overlays = {
+            r.licence: Overlay(conn, r.licence, self.writes, self.flush, LicenceState(*r))
+            for r in rows
+        }
 
-    def state(self, licence: str) -> DbState:
-        if licence not in self.states:
-            self.states[licence] = DbState(self.conn, licence)
-        return self.states[licence]
+    def load(self, events: list[Parsed], stations: Iterable[StationKey] = ()) -> None:
+        """Read what the batch needs: ledger first, then every row its events (and the
+        events held for its stations) name, one query per table."""
+        known = [p for p in events if p.envelope.licence in self.jurisdictions]
+        wanted = {(p.envelope.licence, p.envelope.station_id) for p in known} | set(stations)
+        self.ledger.load([p.envelope.event_id for p in known], wanted)
+        envelopes = [p.envelope for p in known]
+        for station in self.ledger.stations.values():
+            envelopes += [h.release().envelope for h in station.held.values()]
+        self.prefetch(envelopes)
+
+    def prefetch(self, envelopes: Iterable[EventEnvelope]) -> None:
+        keys: dict[str, set[tuple[str, str]]] = {}
+        for ev in envelopes:
+            if ev.licence in self.overlays:
+                for table, names in needs(ev).items():
+                    keys.setdefault(table, set()).update((ev.licence, k) for k in names)
+        for table, pairs in keys.items():
+            found = load(self.conn, table, pairs)
+            for licence, overlay in self.overlays.items():
+                overlay.remember(table, found, [k for lic, k in pairs if lic == licence])
+
+    def flush(self) -> None:
+        """Write everything queued so far: log rows (for their positions), then projections."""
+        for overlay in self.overlays.values():
+            overlay.queue_harvests()
+        self.ledger.flush_log()
+        if self.writes:
+            self.writes.flush(self.conn, self.ledger.positions)
+
+    def finish(self) -> None:
+        self.flush()
+        self.ledger.finish()
 
 
 def utcnow() -> datetime:
@@ -137,9 +198,11 @@ class Pipeline:
         if not events:
             return result
         with self.engine.begin() as conn:
-            txn = _Txn(conn, _lock_licensees(conn, sorted({e.envelope.licence for e in events})))
+            txn = _Txn(conn, {e.envelope.licence for e in events})
+            txn.load(events)
             for parsed in events:
                 self._decide(txn, parsed, result)
+            txn.finish()
         return result
 
     def submit(
@@ -162,24 +225,25 @@ class Pipeline:
         now = self.clock()
         result = BatchResult()
         with self.engine.begin() as conn:
-            txn = _Txn(conn, _lock_licensees(conn, [licence]))
-            known = txn.jurisdictions
-            sequence = _next_sequence(conn, licence, station_id) if licence in known else 1
+            txn = _Txn(conn, [licence])
+            txn.load([], [(licence, station_id)] if licence in txn.jurisdictions else [])
             envelope = EventEnvelope(
                 event_id=new_event_id(),
                 licence=licence,
                 station_id=station_id,
                 operator_id=operator_id,
-                sequence=sequence,
+                sequence=txn.ledger.station(licence, station_id).next_sequence,
                 occurred_at=now if occurred_at is None else occurred_at,
                 payload=payload,
             )
             body, digest = canonical(envelope)
+            txn.prefetch([envelope])
             self._decide(txn, Parsed(envelope, body, digest, now), result)
+            txn.finish()
         return result.replies[0].ack
 
     def _decide(self, txn: _Txn, parsed: Parsed, result: BatchResult) -> None:
-        conn, ev = txn.conn, parsed.envelope
+        ev, ledger = parsed.envelope, txn.ledger
         if ev.licence not in txn.jurisdictions:
             result.replies.append(
                 _rejection(
@@ -190,13 +254,9 @@ class Pipeline:
                 )
             )
             return
-        stored = conn.execute(
-            sa.select(L.c.body_sha256, L.c.outcome, L.c.violations, L.c.received_at).where(
-                L.c.event_id == ev.event_id
-            )
-        ).first()
+        stored = ledger.logged.get(ev.event_id)
         if stored is not None:
-            if stored.body_sha256 != parsed.sha256:
+            if stored.sha256 != parsed.sha256:
                 result.replies.append(_id_conflict(parsed))
                 return
             result.replies.append(
@@ -206,30 +266,23 @@ class Pipeline:
                         event_id=ev.event_id,
                         sequence=ev.sequence,
                         outcome=Outcome.DUPLICATE,
-                        original_outcome=Outcome(stored.outcome),
-                        violations=_violations_from_json(stored.violations),
-                        notices=stored_notices(conn, ev.event_id),
+                        original_outcome=stored.outcome,
+                        violations=stored.violations,
+                        notices=stored.notices,
                         received_at=stored.received_at,
                     ),
                 )
             )
             return
-        held = conn.execute(
-            sa.select(HELD.c.body_sha256).where(HELD.c.event_id == ev.event_id)
-        ).first()
+        held = ledger.held_ids.get(ev.event_id)
         if held is not None:
-            if held.body_sha256 != parsed.sha256:
+            if held.sha256 != parsed.sha256:
                 result.replies.append(_id_conflict(parsed))
             return  # already waiting for its gap to fill; it is answered then
-        expected = _next_sequence(conn, ev.licence, ev.station_id)
+        station = ledger.station(ev.licence, ev.station_id)
+        expected = station.next_sequence
         if ev.sequence < expected:
-            used_by = conn.execute(
-                sa.select(L.c.event_id).where(
-                    L.c.licence == ev.licence,
-                    L.c.station_id == ev.station_id,
-                    L.c.sequence == ev.sequence,
-                )
-            ).scalar_one_or_none()
+            used_by = ledger.used_by(ev.licence, ev.station_id, ev.sequence)
             result.replies.append(
                 _rejection(
                     parsed,
@@ -241,79 +294,51 @@ class Pipeline:
             )
             return
         if ev.sequence > expected:
-            self._hold(conn, parsed, result)
+            taken = station.held.get(ev.sequence)
+            if taken is not None:
+                result.replies.append(
+                    _rejection(
+                        parsed,
+                        ContractRule.SEQUENCE_CONFLICT,
+                        f"sequence {ev.sequence} of station {ev.station_id} is already taken "
+                        f"by event {taken.event_id}, which is waiting for an earlier sequence",
+                        field="sequence",
+                    )
+                )
+                return
+            ledger.hold(parsed, station)
+            result.held += 1
             return
         self._apply(txn, parsed, result)
         expected += 1
-        while (released := _take_held(conn, ev.licence, ev.station_id, expected)) is not None:
+        while (released := ledger.take(ev.licence, ev.station_id, expected)) is not None:
             self._apply(txn, released, result)
             expected += 1
-        conn.execute(
-            ST.update()
-            .where(ST.c.licence == ev.licence, ST.c.station_id == ev.station_id)
-            .values(next_sequence=expected, last_event_at=parsed.received_at)
-        )
-
-    def _hold(self, conn: sa.Connection, parsed: Parsed, result: BatchResult) -> None:
-        ev = parsed.envelope
-        taken = conn.execute(
-            sa.select(HELD.c.event_id).where(_held_at(ev.licence, ev.station_id, ev.sequence))
-        ).scalar_one_or_none()
-        if taken is not None:
-            result.replies.append(
-                _rejection(
-                    parsed,
-                    ContractRule.SEQUENCE_CONFLICT,
-                    f"sequence {ev.sequence} of station {ev.station_id} is already taken by "
-                    f"event {taken}, which is waiting for an earlier sequence",
-                    field="sequence",
-                )
-            )
-            return
-        conn.execute(
-            HELD.insert().values(
-                licence=ev.licence,
-                station_id=ev.station_id,
-                sequence=ev.sequence,
-                event_id=ev.event_id,
-                body=parsed.body,
-                body_sha256=parsed.sha256,
-                received_at=parsed.received_at,
-            )
-        )
-        result.held += 1
+        station.next_sequence, station.last_event_at = expected, parsed.received_at
+        station.changed = True
 
     def _apply(self, txn: _Txn, parsed: Parsed, result: BatchResult) -> None:
         conn, ev = txn.conn, parsed.envelope
-        state, rules = txn.state(ev.licence), self.rules_for(txn.jurisdictions[ev.licence])
+        state, rules = txn.overlays[ev.licence], self.rules_for(txn.jurisdictions[ev.licence])
         violations = evaluate(state, ev, rules)
         if not violations and isinstance(ev.payload, RecordCorrected):
+            txn.flush()  # the replay reads the log and rebuilds the projections
             violations = corrections.replay_with(conn, ev, rules)
+            state.forget()
         outcome = Outcome.REJECTED if violations else Outcome.ACCEPTED
-        position = conn.execute(
-            L.insert()
-            .values(
-                event_id=ev.event_id,
-                licence=ev.licence,
-                station_id=ev.station_id,
-                sequence=ev.sequence,
-                kind=ev.kind,
-                operator_id=ev.operator_id,
-                device_id=ev.device_id,
-                occurred_at=ev.occurred_at,
-                received_at=parsed.received_at,
-                outcome=outcome.value,
-                violations=json.dumps([v.model_dump(mode="json") for v in violations]),
-                body=parsed.body,
-                body_sha256=parsed.sha256,
-            )
-            .returning(L.c.position)
-        ).scalar_one()
+        txn.ledger.append(parsed, outcome, violations, [])
         notices: list[Violation] = []
         if outcome is Outcome.ACCEPTED:
-            projections.apply(conn, ev, position)
-            state.changed(ev.kind)
-            notices = self.deadlines.after_event(conn, ev, parsed.received_at, self.clock())
+            if not state.apply(ev, Position(ev.event_id)):
+                # Not a floor kind: its projection runs on the database, as it stands now.
+                txn.flush()
+                projections.apply(conn, ev, txn.ledger.positions[ev.event_id])
+                state.forget()
+            notices = self.deadlines.after_event(
+                conn, ev, parsed.received_at, self.clock(), sync=txn.flush
+            )
+            if notices:
+                txn.ledger.set_notices(ev.event_id, notices)
         result.applied += 1
         result.replies.append(
             Reply(
@@ -328,52 +353,6 @@ class Pipeline:
                 ),
             )
         )
-
-
-def _lock_licensees(conn: sa.Connection, licences: list[str]) -> dict[str, str]:
-    """Lock the registered ones of ``licences``; returns their jurisdictions."""
-    rows = conn.execute(
-        sa.select(LIC.c.licence, LIC.c.jurisdiction)
-        .where(LIC.c.licence.in_(licences))
-        .order_by(LIC.c.licence)
-        .with_for_update()
-    ).all()
-    return {licence: jurisdiction for licence, jurisdiction in rows}
-
-
-def _stored_next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int | None:
-    value = conn.execute(
-        sa.select(ST.c.next_sequence).where(ST.c.licence == licence, ST.c.station_id == station_id)
-    ).scalar_one_or_none()
-    return None if value is None else int(value)
-
-
-def _next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int:
-    """The sequence the station must send next; registers a station seen for the first time."""
-    value = _stored_next_sequence(conn, licence, station_id)
-    if value is None:
-        # Safe without ON CONFLICT: this licensee's row is locked by this transaction.
-        conn.execute(ST.insert().values(licence=licence, station_id=station_id, next_sequence=1))
-        return 1
-    return value
-
-
-def _held_at(licence: str, station_id: str, sequence: int) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        HELD.c.licence == licence, HELD.c.station_id == station_id, HELD.c.sequence == sequence
-    )
-
-
-def _take_held(conn: sa.Connection, licence: str, station_id: str, sequence: int) -> Parsed | None:
-    key = _held_at(licence, station_id, sequence)
-    row = conn.execute(
-        sa.select(HELD.c.body, HELD.c.body_sha256, HELD.c.received_at).where(key)
-    ).first()
-    if row is None:
-        return None
-    conn.execute(HELD.delete().where(key))
-    envelope = EventEnvelope.model_validate_json(row.body)
-    return Parsed(envelope, row.body, row.body_sha256, row.received_at)
 
 
 def open_gaps(engine: Engine, older_than: datetime) -> list[Gap]:
@@ -395,7 +374,10 @@ def open_gaps(engine: Engine, older_than: datetime) -> list[Gap]:
         for licence, station_id, count, first_held, oldest in rows:
             if oldest >= older_than:  # min() keeps the column's type: an aware datetime
                 continue
-            expected = _stored_next_sequence(conn, licence, station_id) or 1
+            stored = conn.execute(
+                NEXT_SEQUENCE, {"licence": licence, "station_id": station_id}
+            ).scalar_one_or_none()
+            expected = 1 if stored is None else int(stored)
             gaps.append(Gap(licence, station_id, expected, count, first_held, oldest))
         return gaps
 
@@ -426,7 +408,3 @@ def _id_conflict(parsed: Parsed) -> Reply:
         "an event id is never reused",
         field="event_id",
     )
-
-
-def _violations_from_json(text: str) -> list[Violation]:
-    return [Violation.model_validate(v) for v in json.loads(text)]

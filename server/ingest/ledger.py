@@ -1,0 +1,302 @@
+"""Exactly-once and per-station order for one ingest batch, read once and written once.
+
+:class:`Ledger` answers, for the events of one batch, the questions the pipeline asks of every
+event (is its ``event_id`` in the log, or held? which sequence does its station expect? what
+is held after it?) from three queries made when the batch starts, under the licensees' locks:
+
+- the log rows of the batch's ``event_id`` s (and the notices their acks carried);
+- the held events of the batch's ``event_id`` s and of the batch's stations: usually none, so
+  a station with nothing held costs nothing more;
+- the ``stations`` rows of the batch's stations.
+
+Then it keeps the batch's own changes in memory (log rows to append, events held and released,
+stations' next sequence) and writes them with one multi-row statement per table:
+:meth:`Ledger.flush_log` (log rows, returning their positions) whenever the pipeline needs the
+database current, :meth:`Ledger.finish` (held rows, stations) once at the end.
+"""
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from schemas.acks import Outcome, Violation
+from schemas.events import EventEnvelope
+from server.db.notifications import EventNotice
+from server.db.tables import EventLog, HeldEvent, Station
+from server.ingest.parse import Parsed
+
+L = EventLog.__table__  # type: ignore[attr-defined]
+HELD = HeldEvent.__table__  # type: ignore[attr-defined]
+ST = Station.__table__  # type: ignore[attr-defined]
+NOTICES = EventNotice.__table__  # type: ignore[attr-defined]
+
+_IDS: sa.BindParameter[str] = sa.bindparam("ids", expanding=True)
+_LICENCES: sa.BindParameter[str] = sa.bindparam("licences", expanding=True)
+_STATIONS: sa.BindParameter[str] = sa.bindparam("stations", expanding=True)
+
+LOGGED = sa.select(
+    L.c.event_id, L.c.body_sha256, L.c.outcome, L.c.violations, L.c.received_at
+).where(L.c.event_id.in_(_IDS))
+LOGGED_NOTICES = sa.select(NOTICES.c.event_id, NOTICES.c.notices).where(
+    NOTICES.c.event_id.in_(_IDS)
+)
+HELD_ROWS = sa.select(
+    HELD.c.licence,
+    HELD.c.station_id,
+    HELD.c.sequence,
+    HELD.c.event_id,
+    HELD.c.body,
+    HELD.c.body_sha256,
+    HELD.c.received_at,
+).where(
+    sa.or_(
+        HELD.c.event_id.in_(_IDS),
+        sa.and_(HELD.c.licence.in_(_LICENCES), HELD.c.station_id.in_(_STATIONS)),
+    )
+)
+STATIONS = sa.select(ST.c.licence, ST.c.station_id, ST.c.next_sequence).where(
+    ST.c.licence.in_(_LICENCES), ST.c.station_id.in_(_STATIONS)
+)
+USED_BY = sa.select(L.c.event_id).where(
+    L.c.licence == sa.bindparam("licence"),
+    L.c.station_id == sa.bindparam("station_id"),
+    L.c.sequence == sa.bindparam("sequence"),
+)
+LOG_INSERT = L.insert().returning(L.c.event_id, L.c.position)
+HELD_INSERT = HELD.insert()
+HELD_DELETE = HELD.delete().where(
+    HELD.c.licence == sa.bindparam("k_licence"),
+    HELD.c.station_id == sa.bindparam("k_station_id"),
+    HELD.c.sequence == sa.bindparam("k_sequence"),
+)
+STATION_INSERT = ST.insert()
+STATION_UPDATE = ST.update().where(
+    ST.c.licence == sa.bindparam("k_licence"), ST.c.station_id == sa.bindparam("k_station_id")
+)
+
+StationKey = tuple[str, str]  # (licence, station_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """An event in the log (or appended by this batch): what a duplicate is answered with."""
+
+    sha256: str
+    outcome: Outcome
+    violations: list[Violation]
+    notices: list[Violation]
+    received_at: datetime
+
+
+@dataclass(slots=True)
+class Held:
+    """An event waiting for an earlier sequence of its station. ``stored``: it has a row in
+    ``held_events`` (held by an earlier batch)."""
+
+    event_id: str
+    sha256: str
+    stored: bool
+    parsed: Parsed | None = None  # parsed when released (a stored one arrives as text)
+    body: str = ""
+    received_at: datetime | None = None
+
+    def release(self) -> Parsed:
+        if self.parsed is None:
+            assert self.received_at is not None
+            envelope = EventEnvelope.model_validate_json(self.body)
+            self.parsed = Parsed(envelope, self.body, self.sha256, self.received_at)
+        return self.parsed
+
+
+@dataclass(slots=True)
+class StationState:
+    next_sequence: int
+    stored: bool  # a ``stations`` row exists
+    changed: bool = False
+    last_event_at: datetime | None = None
+    held: dict[int, Held] = field(default_factory=dict)
+
+
+def _violations(text: str) -> list[Violation]:
+    return [Violation.model_validate(v) for v in json.loads(text)]
+
+
+def _json(violations: list[Violation]) -> str:
+    return json.dumps([v.model_dump(mode="json") for v in violations])
+
+
+class Ledger:
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.logged: dict[str, Logged] = {}
+        self.held_ids: dict[str, Held] = {}
+        self.stations: dict[StationKey, StationState] = {}
+        self.sequences: dict[tuple[str, str, int], str] = {}  # this batch's (station, seq) -> id
+        self.positions: dict[str, int] = {}
+        self._log_rows: list[dict[str, Any]] = []
+        self._released: list[tuple[str, str, int]] = []
+
+    def load(self, event_ids: Collection[str], stations: Collection[StationKey]) -> None:
+        """Read what the log, ``held_events`` and ``stations`` hold for these events and
+        stations (three queries; the notices of logged events only when there are some)."""
+        ids = sorted(set(event_ids))
+        wanted = set(stations)
+        licences = sorted({s[0] for s in wanted})
+        names = sorted({s[1] for s in wanted})
+        if ids:
+            rows = self.conn.execute(LOGGED, {"ids": ids}).all()
+            notices: dict[str, list[Violation]] = {}
+            if rows:
+                found = self.conn.execute(LOGGED_NOTICES, {"ids": [r.event_id for r in rows]})
+                notices = {event_id: _violations(text) for event_id, text in found}
+            for r in rows:
+                self.logged[r.event_id] = Logged(
+                    r.body_sha256,
+                    Outcome(r.outcome),
+                    _violations(r.violations),
+                    notices.get(r.event_id, []),
+                    r.received_at,
+                )
+        if not wanted:
+            return
+        for r in self.conn.execute(STATIONS, {"licences": licences, "stations": names}):
+            if (r.licence, r.station_id) in wanted:
+                self.stations[(r.licence, r.station_id)] = StationState(int(r.next_sequence), True)
+        params = {"ids": ids or [""], "licences": licences, "stations": names}
+        for h in self.conn.execute(HELD_ROWS, params):
+            held = Held(h.event_id, h.body_sha256, True, None, h.body, h.received_at)
+            self.held_ids[h.event_id] = held
+            self.station(h.licence, h.station_id).held[int(h.sequence)] = held
+
+    def station(self, licence: str, station_id: str) -> StationState:
+        """The station's state; a station seen for the first time expects sequence 1."""
+        key = (licence, station_id)
+        if key not in self.stations:
+            self.stations[key] = StationState(1, False)
+        return self.stations[key]
+
+    def used_by(self, licence: str, station_id: str, sequence: int) -> str | None:
+        """The event that used ``sequence`` of the station."""
+        local = self.sequences.get((licence, station_id, sequence))
+        if local is not None:
+            return local
+        params = {"licence": licence, "station_id": station_id, "sequence": sequence}
+        found = self.conn.execute(USED_BY, params).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    def hold(self, parsed: Parsed, station: StationState) -> None:
+        held = Held(parsed.envelope.event_id, parsed.sha256, False, parsed)
+        station.held[parsed.envelope.sequence] = held
+        self.held_ids[held.event_id] = held
+
+    def take(self, licence: str, station_id: str, sequence: int) -> Parsed | None:
+        """The event held at ``sequence`` of the station, no longer held; None if none is."""
+        held = self.station(licence, station_id).held.pop(sequence, None)
+        if held is None:
+            return None
+        del self.held_ids[held.event_id]
+        if held.stored:
+            self._released.append((licence, station_id, sequence))
+        return held.release()
+
+    def append(
+        self,
+        parsed: Parsed,
+        outcome: Outcome,
+        violations: list[Violation],
+        notices: list[Violation],
+    ) -> None:
+        """Queue the log row of a decided event (written by :meth:`flush_log`)."""
+        ev = parsed.envelope
+        self.logged[ev.event_id] = Logged(
+            parsed.sha256, outcome, violations, notices, parsed.received_at
+        )
+        self.sequences[(ev.licence, ev.station_id, ev.sequence)] = ev.event_id
+        self._log_rows.append(
+            {
+                "event_id": ev.event_id,
+                "licence": ev.licence,
+                "station_id": ev.station_id,
+                "sequence": ev.sequence,
+                "kind": ev.kind,
+                "operator_id": ev.operator_id,
+                "device_id": ev.device_id,
+                "occurred_at": ev.occurred_at,
+                "received_at": parsed.received_at,
+                "outcome": outcome.value,
+                "violations": _json(violations),
+                "body": parsed.body,
+                "body_sha256": parsed.sha256,
+            }
+        )
+
+    def set_notices(self, event_id: str, notices: list[Violation]) -> None:
+        old = self.logged[event_id]
+        self.logged[event_id] = Logged(
+            old.sha256, old.outcome, old.violations, notices, old.received_at
+        )
+
+    def flush_log(self) -> None:
+        """Append the queued log rows, in decision order; their positions go to
+        :attr:`positions`."""
+        if self._log_rows:
+            rows, self._log_rows = self._log_rows, []
+            for event_id, position in self.conn.execute(LOG_INSERT, rows):
+                self.positions[event_id] = int(position)
+
+    def finish(self) -> None:
+        """Write the held events and the stations' sequences (after :meth:`flush_log`)."""
+        new_held: list[dict[str, Any]] = []
+        for (licence, station_id), station in self.stations.items():
+            for sequence, held in station.held.items():
+                if not held.stored:
+                    assert held.parsed is not None
+                    new_held.append(
+                        {
+                            "licence": licence,
+                            "station_id": station_id,
+                            "sequence": sequence,
+                            "event_id": held.event_id,
+                            "body": held.parsed.body,
+                            "body_sha256": held.sha256,
+                            "received_at": held.parsed.received_at,
+                        }
+                    )
+        if self._released:
+            self.conn.execute(
+                HELD_DELETE,
+                [
+                    {"k_licence": lic, "k_station_id": st, "k_sequence": seq}
+                    for lic, st, seq in self._released
+                ],
+            )
+        if new_held:
+            self.conn.execute(HELD_INSERT, new_held)
+        inserts = [
+            {
+                "licence": lic,
+                "station_id": st,
+                "next_sequence": s.next_sequence,
+                "last_event_at": s.last_event_at,
+            }
+            for (lic, st), s in self.stations.items()
+            if not s.stored and (s.changed or s.held)
+        ]
+        updates = [
+            {
+                "k_licence": lic,
+                "k_station_id": st,
+                "next_sequence": s.next_sequence,
+                "last_event_at": s.last_event_at,
+            }
+            for (lic, st), s in self.stations.items()
+            if s.stored and s.changed
+        ]
+        if inserts:
+            self.conn.execute(STATION_INSERT, inserts)
+        if updates:
+            self.conn.execute(STATION_UPDATE, updates)

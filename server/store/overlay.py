@@ -1,0 +1,583 @@
+"""The state one ingest batch decides against: read once per batch, changed in memory, written
+at the end with multi-row statements.
+
+Round trips, not rows, are what an ingest batch costs (``docs/performance.md``). So a batch
+does not read a plant, a tag or a harvest batch each time a rule asks; it:
+
+1. **prefetches** (:func:`prefetch`) every plant, tag, harvest batch, cultivation batch, user
+   and location the batch's events name, one query per table for all its licensees
+   (a key that does not exist is remembered as absent);
+2. keeps one :class:`Overlay` per licensee, a :class:`~server.rules.state.StateView` that
+   answers the rules from those rows, so event *k* of the batch sees the effect of events
+   before it;
+3. applies the accepted events of the **hot kinds** (:data:`HOT_KINDS`: the floor's tags,
+   batches, plants and harvests, nearly all of the traffic) to the overlay in memory and
+   queues their projection writes in :class:`Writes`, which runs them per table, in order,
+   as ``executemany`` (one statement per run of equal statements; psycopg pipelines it);
+4. for every other kind (rare: transfers, records, corrections), first writes what is queued,
+   then lets :mod:`server.store.projections` apply the event directly, and forgets what the
+   overlay held for that licensee (the handler may have changed any of it).
+
+A read the overlay cannot answer from memory (transfers, outages, the log itself) first writes
+what is queued, then reads the database (:class:`~server.store.state.DbState`): the database
+is then exactly the state after the previous event.
+
+Every statement of the hot path is built once, here, at import (SQLAlchemy then only looks up
+its compiled form); the prefetch reads on PostgreSQL join ``unnest`` of the wanted keys to the
+primary key, a plan that needs no statistics.
+"""
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from schemas.events import (
+    EventEnvelope,
+    PlantBatchCreated,
+    PlantDestroyed,
+    PlantHarvested,
+    PlantsMoved,
+    PlantsPhaseChanged,
+    PlantsTagged,
+    TagsReceived,
+)
+from server.db.tables import Batch, HarvestBatch, Location, Plant, Tag, User
+from server.rules.state import (
+    BatchState,
+    HarvestBatchState,
+    LicenceState,
+    LocationState,
+    LoggedEvent,
+    OutageState,
+    PackageState,
+    PlantState,
+    TagState,
+    TransferState,
+    UserState,
+)
+from server.store.state import DbState
+
+B, P, T, H = Batch.__table__, Plant.__table__, Tag.__table__, HarvestBatch.__table__  # type: ignore[attr-defined]
+U, LOC = User.__table__, Location.__table__  # type: ignore[attr-defined]
+
+HOT_KINDS = frozenset(
+    {
+        "tags.received",
+        "plant_batch.created",
+        "plants.tagged",
+        "plants.phase_changed",
+        "plants.moved",
+        "plant.harvested",
+    }
+)
+SQLITE_CHUNK = 2000  # keys per IN list, well under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """The log position of ``event_id``, known once its log row is written: a queued
+    projection row that needs it carries this placeholder until then."""
+
+    event_id: str
+
+
+# --- writes ------------------------------------------------------------------------------
+
+
+def _key(table: sa.Table, *columns: str) -> sa.ColumnElement[bool]:
+    """``licence = :k_licence AND col = :k_col ...``: the WHERE of a per-row UPDATE (the
+    ``k_`` names keep the SET columns' names free for ``executemany``)."""
+    return sa.and_(*(table.c[c] == sa.bindparam(f"k_{c}") for c in ("licence", *columns)))
+
+
+TAG_INSERT = T.insert()
+TAG_ASSIGN = T.update().where(_key(T, "uid"))
+BATCH_INSERT = B.insert()
+BATCH_TAGGED = (
+    B.update()
+    .where(_key(B, "batch_id"))
+    .values(
+        untagged_count=B.c.untagged_count - sa.bindparam("n", type_=sa.Integer),
+        tagged_count=B.c.tagged_count + sa.bindparam("n", type_=sa.Integer),
+    )
+)
+PLANT_INSERT = P.insert()
+PLANT_UPDATE = P.update().where(_key(P, "uid"))
+HARVEST_INSERT = H.insert()
+HARVEST_UPDATE = H.update().where(_key(H, "name"))
+
+
+class Writes:
+    """Projection writes queued per table, each table's in the order queued. Projection
+    tables have no foreign keys between them, so only the order within a table matters."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, list[tuple[sa.Executable, dict[str, Any]]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._tables)
+
+    def add(self, table: str, statement: sa.Executable, params: dict[str, Any]) -> None:
+        self._tables.setdefault(table, []).append((statement, params))
+
+    def flush(self, conn: sa.Connection, positions: Mapping[str, int]) -> None:
+        """Run what is queued: each run of one statement as one ``executemany``."""
+        for ops in self._tables.values():
+            start = 0
+            while start < len(ops):
+                statement, keys, end = ops[start][0], ops[start][1].keys(), start
+                # One executemany needs one statement and one set of parameter names.
+                while end < len(ops) and ops[end][0] is statement and ops[end][1].keys() == keys:
+                    end += 1
+                rows = [_resolved(params, positions) for _, params in ops[start:end]]
+                conn.execute(statement, rows)
+                start = end
+        self._tables.clear()
+
+
+def _resolved(params: dict[str, Any], positions: Mapping[str, int]) -> dict[str, Any]:
+    if not any(isinstance(v, Position) for v in params.values()):
+        return params
+    return {k: positions[v.event_id] if isinstance(v, Position) else v for k, v in params.items()}
+
+
+# --- prefetch ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchRow:
+    """A cultivation batch as the overlay keeps it (its location: where tagged plants go)."""
+
+    batch_id: str
+    strain: str
+    location: str
+    untagged_count: int
+    tagged_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    name: str
+    table: sa.Table
+    key: str
+    columns: tuple[str, ...]
+    make: Callable[..., Any]
+
+
+SPECS: dict[str, _Spec] = {
+    s.name: s
+    for s in (
+        _Spec(
+            "plants", P, "uid", ("uid", "batch_id", "strain", "phase", "harvest_batch"), PlantState
+        ),
+        _Spec("tags", T, "uid", ("uid", "tag_type", "status", "item_type", "item_id"), TagState),
+        _Spec(
+            "harvests",
+            H,
+            "name",
+            (
+                "name",
+                "strain",
+                "plant_count",
+                "wet_weight_grams",
+                "dry_weight_grams",
+                "net_weight_grams",
+                "packaged_grams",
+            ),
+            HarvestBatchState,
+        ),
+        _Spec(
+            "batches",
+            B,
+            "batch_id",
+            ("batch_id", "strain", "location", "untagged_count", "tagged_count"),
+            _BatchRow,
+        ),
+        _Spec(
+            "users",
+            U,
+            "user_id",
+            ("user_id", "full_name", "role", "first_trained_on", "cancelled_at"),
+            UserState,
+        ),
+        _Spec("locations", LOC, "name", ("name", "location_kind"), LocationState),
+    )
+}
+
+
+def _pg_select(spec: _Spec) -> sa.Select[Any]:
+    keys = (
+        sa.func.unnest(
+            sa.bindparam("licences", type_=postgresql.ARRAY(sa.String)),
+            sa.bindparam("keys", type_=postgresql.ARRAY(sa.String)),
+        )
+        .table_valued("licence", "key")
+        .render_derived(name="wanted")
+    )
+    t = spec.table
+    on = sa.and_(t.c.licence == keys.c.licence, t.c[spec.key] == keys.c.key)
+    return sa.select(t.c.licence, *(t.c[c] for c in spec.columns)).select_from(t.join(keys, on))
+
+
+def _sqlite_select(spec: _Spec) -> sa.Select[Any]:
+    t = spec.table
+    return sa.select(t.c.licence, *(t.c[c] for c in spec.columns)).where(
+        t.c.licence.in_(sa.bindparam("licences", expanding=True)),
+        t.c[spec.key].in_(sa.bindparam("keys", expanding=True)),
+    )
+
+
+PG_SELECTS = {name: _pg_select(spec) for name, spec in SPECS.items()}
+SQLITE_SELECTS = {name: _sqlite_select(spec) for name, spec in SPECS.items()}
+
+
+def load(
+    conn: sa.Connection, table: str, wanted: Collection[tuple[str, str]]
+) -> dict[tuple[str, str], Any]:
+    """The rows of ``table`` for the (licence, key) pairs ``wanted``, in one query (SQLite:
+    one per :data:`SQLITE_CHUNK` keys); pairs without a row are left out."""
+    spec, found = SPECS[table], {}
+    if not wanted:
+        return {}
+    pairs = sorted(set(wanted))
+    if conn.dialect.name == "postgresql":
+        chunks = [pairs]
+        statement = PG_SELECTS[table]
+    else:
+        chunks = [pairs[i : i + SQLITE_CHUNK] for i in range(0, len(pairs), SQLITE_CHUNK)]
+        statement = SQLITE_SELECTS[table]
+    for chunk in chunks:
+        licences = [p[0] for p in chunk]
+        if statement is SQLITE_SELECTS[table]:  # two IN lists: a superset, filtered below
+            licences = sorted(set(licences))
+        params = {"licences": licences, "keys": [p[1] for p in chunk]}
+        want = set(chunk)
+        for row in conn.execute(statement, params):
+            pair = (row[0], row[1])
+            if pair in want:
+                found[pair] = spec.make(*row[1:])
+    return found
+
+
+def needs(event: EventEnvelope) -> dict[str, set[str]]:
+    """The keys of each table that the rules and projections of ``event`` will read."""
+    p = event.payload
+    out: dict[str, set[str]] = {name: set() for name in SPECS}
+    out["users"].add(event.operator_id)
+    user_id = getattr(p, "user_id", None)
+    if isinstance(user_id, str):
+        out["users"].add(user_id)
+    if isinstance(p, TagsReceived):
+        out["tags"].update(p.expand())
+    elif isinstance(p, PlantBatchCreated):
+        out["batches"].add(p.batch_id)
+        out["locations"].add(p.location)
+    elif isinstance(p, PlantsTagged):
+        out["batches"].add(p.batch_id)
+        out["tags"].update(p.uids)
+    elif isinstance(p, PlantsPhaseChanged | PlantsMoved):
+        out["plants"].update(p.uids)
+        out["tags"].update(p.uids)
+        if p.location is not None:
+            out["locations"].add(p.location)
+    elif isinstance(p, PlantHarvested):
+        out["plants"].add(p.uid)
+        out["harvests"].add(p.harvest_batch)
+    elif isinstance(p, PlantDestroyed):
+        if p.uid is not None:
+            out["plants"].add(p.uid)
+        if p.batch_id is not None:
+            out["batches"].add(p.batch_id)
+    return out
+
+
+# --- the view ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _HarvestWrite:
+    new: bool
+    location: str | None = None
+    first_harvest_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Overlay:
+    """One licensee's state for the batch (a :class:`~server.rules.state.StateView`).
+
+    ``flush`` writes everything the batch has queued so far (log rows first), so the database
+    can answer what the overlay does not hold.
+    """
+
+    conn: sa.Connection
+    licence_id: str
+    writes: Writes
+    flush: Callable[[], None]
+    licence_state: LicenceState | None = None
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    harvest_writes: dict[str, _HarvestWrite] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop everything held: the database was changed behind the overlay's back."""
+        self.rows = {name: {} for name in SPECS}
+        self.licence_state = None
+
+    def remember(
+        self, table: str, found: Mapping[tuple[str, str], Any], keys: Iterable[str]
+    ) -> None:
+        held = self.rows[table]
+        for key in keys:
+            if key not in held:
+                held[key] = found.get((self.licence_id, key))
+
+    def _get(self, table: str, keys: Collection[str]) -> dict[str, Any]:
+        held = self.rows[table]
+        missing = [k for k in keys if k not in held]
+        if missing:
+            # Not prefetched, so no queued write touches it: the database has it right.
+            found = load(self.conn, table, [(self.licence_id, k) for k in missing])
+            self.remember(table, found, missing)
+        return {k: v for k in keys if (v := held[k]) is not None}
+
+    def _db(self) -> DbState:
+        self.flush()
+        return DbState(self.conn, self.licence_id)
+
+    # StateView ----------------------------------------------------------------------------
+
+    def batch(self, batch_id: str) -> BatchState | None:
+        row = self._get("batches", [batch_id]).get(batch_id)
+        if row is None:
+            return None
+        return BatchState(row.batch_id, row.strain, row.untagged_count, row.tagged_count)
+
+    def plant(self, uid: str) -> PlantState | None:
+        return self.plants([uid]).get(uid)
+
+    def tag(self, uid: str) -> TagState | None:
+        return self.tags([uid]).get(uid)
+
+    def harvest_batch(self, name: str) -> HarvestBatchState | None:
+        return self.harvest_batches([name]).get(name)
+
+    def plants(self, uids: Collection[str]) -> dict[str, PlantState]:
+        return self._get("plants", uids)
+
+    def tags(self, uids: Collection[str]) -> dict[str, TagState]:
+        return self._get("tags", uids)
+
+    def harvest_batches(self, names: Collection[str]) -> dict[str, HarvestBatchState]:
+        return self._get("harvests", names)
+
+    def packages(self, uids: Collection[str]) -> Mapping[str, PackageState]:
+        return self._db().packages(uids)
+
+    def licence(self) -> LicenceState:
+        if self.licence_state is None:
+            self.licence_state = self._db().licence()
+        return self.licence_state
+
+    def user(self, user_id: str) -> UserState | None:
+        return self._get("users", [user_id]).get(user_id)
+
+    def location(self, name: str) -> LocationState | None:
+        return self._get("locations", [name]).get(name)
+
+    def transfer(self, direction: str, manifest_id: str) -> TransferState | None:
+        return self._db().transfer(direction, manifest_id)
+
+    def outage(self, lost_event_id: str) -> OutageState | None:
+        return self._db().outage(lost_event_id)
+
+    def outages(self, at: datetime) -> list[OutageState]:
+        return self._db().outages(at)
+
+    def logged_event(self, event_id: str) -> LoggedEvent | None:
+        return self._db().logged_event(event_id)
+
+    # hot projections ----------------------------------------------------------------------
+
+    def apply(self, event: EventEnvelope, position: Position) -> bool:
+        """Apply an accepted event of a hot kind in memory and queue its writes; False (and
+        nothing done) for any other kind."""
+        p, lic, at = event.payload, self.licence_id, event.occurred_at
+        if isinstance(p, TagsReceived):
+            for uid in p.expand():
+                self.rows["tags"][uid] = TagState(uid, p.tag_type.value, "available", None, None)
+                self.writes.add(
+                    "tags",
+                    TAG_INSERT,
+                    {
+                        "licence": lic,
+                        "uid": uid,
+                        "tag_type": p.tag_type.value,
+                        "status": "available",
+                        "received_at": at,
+                        "delivered_at": p.delivered_at,
+                    },
+                )
+        elif isinstance(p, PlantBatchCreated):
+            self.rows["batches"][p.batch_id] = _BatchRow(
+                p.batch_id, p.strain, p.location, p.count, 0
+            )
+            self.writes.add(
+                "batches",
+                BATCH_INSERT,
+                {
+                    "licence": lic,
+                    "batch_id": p.batch_id,
+                    "origin": p.origin.value,
+                    "strain": p.strain,
+                    "location": p.location,
+                    "initial_count": p.count,
+                    "untagged_count": p.count,
+                    "tagged_count": 0,
+                    "destroyed_count": 0,
+                    "created_at": at,
+                    "created_position": position,
+                },
+            )
+        elif isinstance(p, PlantsTagged):
+            self._tag(p, at)
+        elif isinstance(p, PlantsPhaseChanged | PlantsMoved):
+            values: dict[str, str] = {} if p.location is None else {"location": p.location}
+            if isinstance(p, PlantsPhaseChanged):
+                values["phase"] = p.phase.value
+            plants = self.plants(p.uids)
+            for uid in p.uids:
+                if isinstance(p, PlantsPhaseChanged) and uid in plants:
+                    old = plants[uid]
+                    self.rows["plants"][uid] = PlantState(
+                        uid, old.batch_id, old.strain, p.phase.value, old.harvest_batch
+                    )
+                self.writes.add("plants", PLANT_UPDATE, {"k_licence": lic, "k_uid": uid, **values})
+        elif isinstance(p, PlantHarvested):
+            self._harvest(p, at)
+        else:
+            return False
+        return True
+
+    def _tag(self, p: PlantsTagged, at: datetime) -> None:
+        lic, n = self.licence_id, len(p.uids)
+        batch = self._get("batches", [p.batch_id])[p.batch_id]
+        self.rows["batches"][p.batch_id] = _BatchRow(
+            batch.batch_id,
+            batch.strain,
+            batch.location,
+            batch.untagged_count - n,
+            batch.tagged_count + n,
+        )
+        self.writes.add(
+            "batches", BATCH_TAGGED, {"k_licence": lic, "k_batch_id": p.batch_id, "n": n}
+        )
+        location = p.location if p.location is not None else batch.location
+        tags = self.tags(p.uids)
+        for uid in p.uids:
+            self.rows["plants"][uid] = PlantState(uid, p.batch_id, batch.strain, "vegetative", None)
+            self.writes.add(
+                "plants",
+                PLANT_INSERT,
+                {
+                    "licence": lic,
+                    "uid": uid,
+                    "batch_id": p.batch_id,
+                    "strain": batch.strain,
+                    "phase": "vegetative",
+                    "location": location,
+                    "tagged_at": at,
+                },
+            )
+            self.rows["tags"][uid] = TagState(uid, tags[uid].tag_type, "assigned", "plant", uid)
+            self.writes.add(
+                "tags",
+                TAG_ASSIGN,
+                {
+                    "k_licence": lic,
+                    "k_uid": uid,
+                    "status": "assigned",
+                    "item_type": "plant",
+                    "item_id": uid,
+                    "assigned_at": at,
+                },
+            )
+
+    def _harvest(self, p: PlantHarvested, at: datetime) -> None:
+        lic, grams = self.licence_id, p.wet_weight.in_grams()
+        plant = self.plants([p.uid])[p.uid]
+        self.rows["plants"][p.uid] = PlantState(
+            p.uid, plant.batch_id, plant.strain, "harvested", p.harvest_batch
+        )
+        self.writes.add(
+            "plants",
+            PLANT_UPDATE,
+            {
+                "k_licence": lic,
+                "k_uid": p.uid,
+                "phase": "harvested",
+                "harvest_batch": p.harvest_batch,
+                "wet_weight_value": p.wet_weight.value,
+                "wet_weight_unit": p.wet_weight.unit.value,
+                "wet_weight_grams": grams,
+                "harvested_at": at,
+            },
+        )
+        current = self.harvest_batches([p.harvest_batch]).get(p.harvest_batch)
+        if current is None:
+            self.rows["harvests"][p.harvest_batch] = HarvestBatchState(
+                p.harvest_batch, plant.strain, 1, grams, None, None, Decimal(0)
+            )
+            self.harvest_writes[p.harvest_batch] = _HarvestWrite(True, p.location, at)
+            return
+        self.rows["harvests"][p.harvest_batch] = HarvestBatchState(
+            current.name,
+            current.strain,
+            current.plant_count + 1,
+            current.wet_weight_grams + grams,  # exact: Decimal in Python, decimal text stored
+            current.dry_weight_grams,
+            current.net_weight_grams,
+            current.packaged_grams,
+        )
+        self.harvest_writes.setdefault(p.harvest_batch, _HarvestWrite(False))
+
+    def queue_harvests(self) -> None:
+        """Queue the harvest batches changed in memory as rows (one per batch, not one per
+        plant harvested): called before the queued writes are flushed."""
+        lic = self.licence_id
+        for name, write in self.harvest_writes.items():
+            row = self.rows["harvests"][name]
+            if write.new:
+                self.writes.add(
+                    "harvest_batches",
+                    HARVEST_INSERT,
+                    {
+                        "licence": lic,
+                        "name": name,
+                        "strain": row.strain,
+                        "location": write.location,
+                        "plant_count": row.plant_count,
+                        "wet_weight_grams": row.wet_weight_grams,
+                        "waste_grams": Decimal(0),
+                        "packaged_grams": Decimal(0),
+                        "first_harvest_at": write.first_harvest_at,
+                    },
+                )
+            else:
+                self.writes.add(
+                    "harvest_batches",
+                    HARVEST_UPDATE,
+                    {
+                        "k_licence": lic,
+                        "k_name": name,
+                        "plant_count": row.plant_count,
+                        "wet_weight_grams": row.wet_weight_grams,
+                    },
+                )
+        self.harvest_writes.clear()

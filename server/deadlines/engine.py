@@ -16,17 +16,19 @@ applied, on the same connection and in the same transaction (the licensee's row 
 The clock is the caller's ``now``: tests move time by passing it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from schemas.acks import Violation
 from schemas.events import EventEnvelope
+from server.db.pipelined import Step
 from server.deadlines import store
 from server.deadlines.definitions import DEADLINES, OUTAGE
-from server.deadlines.facts import DbFacts, load_calendar, record
+from server.deadlines.facts import BATCH_READS, DbFacts, calendar, load_calendar, record
 from server.deadlines.model import (
     OUTAGE_BACKFILL_DAYS,
     UNRESOLVED,
@@ -36,6 +38,7 @@ from server.deadlines.model import (
     Facts,
     LicenseeCalendar,
     Open,
+    Outage,
     State,
     Subject,
 )
@@ -87,6 +90,31 @@ class DeadlineEngine:
         if applied.notices:
             store.save_notices(conn, cal.licence, event.event_id, applied.notices)
         return applied.notices
+
+    def batch_reads(self, dialect: str, licences: Collection[str]) -> list[Step]:
+        """What the engine reads once per batch for ``licences`` (their calendars and
+        losses of access), as steps the ingest sends with its own reads; pass the results to
+        :meth:`batch_read` before the batch's first :meth:`after_event`."""
+        reads, params = BATCH_READS[dialect], {"licences": sorted(licences) or [""]}
+        return [Step(reads.calendars, params, rows=True), Step(reads.outages, params, rows=True)]
+
+    def batch_read(
+        self,
+        conn: sa.Connection,
+        licences: Collection[str],
+        results: list[list[tuple[Any, ...]]],
+    ) -> None:
+        """Keep what :meth:`batch_reads` read, for the transaction ``conn`` is in."""
+        calendars, outage_rows = results
+        outages: dict[str, list[Outage]] = {licence: [] for licence in licences}
+        for licence, *columns in outage_rows:
+            outages.setdefault(licence, []).append(Outage(*columns))
+        self._transaction, self._licensees = conn.get_transaction(), {}
+        for licence, *columns in calendars:
+            self._licensees[licence] = _Licensee(
+                calendar(licence, *columns),
+                DbFacts(conn, licence, outages=outages.get(licence, [])),
+            )
 
     def _licensee(self, conn: sa.Connection, licence: str, changed: bool) -> _Licensee:
         transaction = conn.get_transaction()

@@ -11,8 +11,9 @@ is held after it?) from three queries made when the batch starts, under the lice
 
 Then it keeps the batch's own changes in memory (log rows to append, events held and released,
 stations' next sequence) and writes them with one multi-row statement per table:
-:meth:`Ledger.flush_log` (log rows, returning their positions) whenever the pipeline needs the
-database current, :meth:`Ledger.finish` (held rows, stations) once at the end.
+:meth:`Ledger.log_steps` (log rows) whenever the pipeline needs the database current,
+:meth:`Ledger.finish_steps` (held rows, stations) once at the end. Reads and writes are
+:class:`~server.db.pipelined.Step` s, so the pipeline sends them together with its others.
 """
 
 import json
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from schemas.acks import Outcome, Violation
 from schemas.events import EventEnvelope
 from server.db.notifications import EventNotice
+from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import EventLog, HeldEvent, Station
 from server.ingest.parse import Parsed
 
@@ -34,39 +36,49 @@ HELD = HeldEvent.__table__  # type: ignore[attr-defined]
 ST = Station.__table__  # type: ignore[attr-defined]
 NOTICES = EventNotice.__table__  # type: ignore[attr-defined]
 
-_IDS: sa.BindParameter[str] = sa.bindparam("ids", expanding=True)
-_LICENCES: sa.BindParameter[str] = sa.bindparam("licences", expanding=True)
-_STATIONS: sa.BindParameter[str] = sa.bindparam("stations", expanding=True)
 
-LOGGED = sa.select(
-    L.c.event_id, L.c.body_sha256, L.c.outcome, L.c.violations, L.c.received_at
-).where(L.c.event_id.in_(_IDS))
-LOGGED_NOTICES = sa.select(NOTICES.c.event_id, NOTICES.c.notices).where(
-    NOTICES.c.event_id.in_(_IDS)
-)
-HELD_ROWS = sa.select(
-    HELD.c.licence,
-    HELD.c.station_id,
-    HELD.c.sequence,
-    HELD.c.event_id,
-    HELD.c.body,
-    HELD.c.body_sha256,
-    HELD.c.received_at,
-).where(
-    sa.or_(
-        HELD.c.event_id.in_(_IDS),
-        sa.and_(HELD.c.licence.in_(_LICENCES), HELD.c.station_id.in_(_STATIONS)),
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    logged: sa.Select[Any]
+    notices: sa.Select[Any]
+    held: sa.Select[Any]
+    stations: sa.Select[Any]
+
+
+def _reads(match: Match) -> _Reads:
+    return _Reads(
+        sa.select(
+            L.c.event_id, L.c.body_sha256, L.c.outcome, L.c.violations, L.c.received_at
+        ).where(match(L.c.event_id, "ids")),
+        sa.select(NOTICES.c.event_id, NOTICES.c.notices).where(match(NOTICES.c.event_id, "ids")),
+        sa.select(
+            HELD.c.licence,
+            HELD.c.station_id,
+            HELD.c.sequence,
+            HELD.c.event_id,
+            HELD.c.body,
+            HELD.c.body_sha256,
+            HELD.c.received_at,
+        ).where(
+            sa.or_(
+                match(HELD.c.event_id, "ids"),
+                sa.and_(match(HELD.c.licence, "licences"), match(HELD.c.station_id, "stations")),
+            )
+        ),
+        sa.select(ST.c.licence, ST.c.station_id, ST.c.next_sequence).where(
+            match(ST.c.licence, "licences"), match(ST.c.station_id, "stations")
+        ),
     )
-)
-STATIONS = sa.select(ST.c.licence, ST.c.station_id, ST.c.next_sequence).where(
-    ST.c.licence.in_(_LICENCES), ST.c.station_id.in_(_STATIONS)
-)
+
+
+READS = {dialect: _reads(match) for dialect, match in MATCH.items()}
 USED_BY = sa.select(L.c.event_id).where(
     L.c.licence == sa.bindparam("licence"),
     L.c.station_id == sa.bindparam("station_id"),
     L.c.sequence == sa.bindparam("sequence"),
 )
-LOG_INSERT = L.insert().returning(L.c.event_id, L.c.position)
+LOG_INSERT = L.insert()
+LOG_INSERT_RETURNING = L.insert().returning(L.c.event_id, L.c.position)
 HELD_INSERT = HELD.insert()
 HELD_DELETE = HELD.delete().where(
     HELD.c.licence == sa.bindparam("k_licence"),
@@ -139,38 +151,51 @@ class Ledger:
         self.positions: dict[str, int] = {}
         self._log_rows: list[dict[str, Any]] = []
         self._released: list[tuple[str, str, int]] = []
+        self._wanted: set[StationKey] = set()
 
-    def load(self, event_ids: Collection[str], stations: Collection[StationKey]) -> None:
-        """Read what the log, ``held_events`` and ``stations`` hold for these events and
-        stations (three queries; the notices of logged events only when there are some)."""
-        ids = sorted(set(event_ids))
+    def read_steps(
+        self, event_ids: Collection[str], stations: Collection[StationKey]
+    ) -> list[Step]:
+        """The reads of this batch's log rows, held events and stations (run them, then pass
+        the results to :meth:`took`)."""
+        reads = READS[self.conn.dialect.name]
         wanted = set(stations)
-        licences = sorted({s[0] for s in wanted})
-        names = sorted({s[1] for s in wanted})
-        if ids:
-            rows = self.conn.execute(LOGGED, {"ids": ids}).all()
-            notices: dict[str, list[Violation]] = {}
-            if rows:
-                found = self.conn.execute(LOGGED_NOTICES, {"ids": [r.event_id for r in rows]})
-                notices = {event_id: _violations(text) for event_id, text in found}
-            for r in rows:
-                self.logged[r.event_id] = Logged(
-                    r.body_sha256,
-                    Outcome(r.outcome),
-                    _violations(r.violations),
-                    notices.get(r.event_id, []),
-                    r.received_at,
-                )
-        if not wanted:
-            return
-        for r in self.conn.execute(STATIONS, {"licences": licences, "stations": names}):
-            if (r.licence, r.station_id) in wanted:
-                self.stations[(r.licence, r.station_id)] = StationState(int(r.next_sequence), True)
-        params = {"ids": ids or [""], "licences": licences, "stations": names}
-        for h in self.conn.execute(HELD_ROWS, params):
-            held = Held(h.event_id, h.body_sha256, True, None, h.body, h.received_at)
-            self.held_ids[h.event_id] = held
-            self.station(h.licence, h.station_id).held[int(h.sequence)] = held
+        self._wanted = wanted
+        params = {
+            "ids": sorted(set(event_ids)) or [""],
+            "licences": sorted({s[0] for s in wanted}) or [""],
+            "stations": sorted({s[1] for s in wanted}) or [""],
+        }
+        return [
+            Step(reads.logged, {"ids": params["ids"]}, rows=True),
+            Step(reads.stations, {k: params[k] for k in ("licences", "stations")}, rows=True),
+            Step(reads.held, params, rows=True),
+        ]
+
+    def took(self, results: list[list[tuple[Any, ...]]]) -> None:
+        """Keep what :meth:`read_steps` read; reads the notices of logged events (another
+        query, only when some of the batch's events are already in the log)."""
+        logged, stations, held_rows = results
+        notices: dict[str, list[Violation]] = {}
+        if logged:
+            reads = READS[self.conn.dialect.name]
+            found = self.conn.execute(reads.notices, {"ids": [r[0] for r in logged]})
+            notices = {event_id: _violations(text) for event_id, text in found}
+        for event_id, sha256, outcome, violations, received_at in logged:
+            self.logged[event_id] = Logged(
+                sha256,
+                Outcome(outcome),
+                _violations(violations),
+                notices.get(event_id, []),
+                received_at,
+            )
+        for licence, station_id, next_sequence in stations:
+            if (licence, station_id) in self._wanted:
+                self.stations[(licence, station_id)] = StationState(int(next_sequence), True)
+        for licence, station_id, sequence, event_id, body, sha256, received_at in held_rows:
+            held = Held(event_id, sha256, True, None, body, received_at)
+            self.held_ids[event_id] = held
+            self.station(licence, station_id).held[int(sequence)] = held
 
     def station(self, licence: str, station_id: str) -> StationState:
         """The station's state; a station seen for the first time expects sequence 1."""
@@ -240,16 +265,21 @@ class Ledger:
             old.sha256, old.outcome, old.violations, notices, old.received_at
         )
 
-    def flush_log(self) -> None:
-        """Append the queued log rows, in decision order; their positions go to
-        :attr:`positions`."""
-        if self._log_rows:
-            rows, self._log_rows = self._log_rows, []
-            for event_id, position in self.conn.execute(LOG_INSERT, rows):
-                self.positions[event_id] = int(position)
+    def log_steps(self, positions: bool) -> list[Step]:
+        """The append of the queued log rows, in decision order; with ``positions``, the step
+        returns (event_id, position) rows for :meth:`took_positions`."""
+        if not self._log_rows:
+            return []
+        rows, self._log_rows = self._log_rows, []
+        return [Step(LOG_INSERT_RETURNING if positions else LOG_INSERT, rows, rows=positions)]
 
-    def finish(self) -> None:
-        """Write the held events and the stations' sequences (after :meth:`flush_log`)."""
+    def took_positions(self, rows: list[tuple[Any, ...]]) -> None:
+        for event_id, position in rows:
+            self.positions[event_id] = int(position)
+
+    def finish_steps(self) -> list[Step]:
+        """The writes of the held events and the stations' sequences (after the log's)."""
+        steps: list[Step] = []
         new_held: list[dict[str, Any]] = []
         for (licence, station_id), station in self.stations.items():
             for sequence, held in station.held.items():
@@ -267,15 +297,13 @@ class Ledger:
                         }
                     )
         if self._released:
-            self.conn.execute(
-                HELD_DELETE,
-                [
-                    {"k_licence": lic, "k_station_id": st, "k_sequence": seq}
-                    for lic, st, seq in self._released
-                ],
-            )
+            released = [
+                {"k_licence": lic, "k_station_id": st, "k_sequence": seq}
+                for lic, st, seq in self._released
+            ]
+            steps.append(Step(HELD_DELETE, released))
         if new_held:
-            self.conn.execute(HELD_INSERT, new_held)
+            steps.append(Step(HELD_INSERT, new_held))
         inserts = [
             {
                 "licence": lic,
@@ -297,6 +325,7 @@ class Ledger:
             if s.stored and s.changed
         ]
         if inserts:
-            self.conn.execute(STATION_INSERT, inserts)
+            steps.append(Step(STATION_INSERT, inserts))
         if updates:
-            self.conn.execute(STATION_UPDATE, updates)
+            steps.append(Step(STATION_UPDATE, updates))
+        return steps

@@ -48,7 +48,7 @@ publishes the replies only after the commit, and acknowledges the broker after t
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -57,6 +57,8 @@ from schemas.acks import Ack, ContractRule, Outcome, Violation
 from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
+from server.db import pipelined
+from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import HeldEvent, LicenceDetails, Licensee, Station
 from server.deadlines import DeadlineEngine
 from server.ingest.ledger import Ledger, StationKey
@@ -67,21 +69,28 @@ from server.rules.catalogue import pack
 from server.rules.people import CONSOLE_STATION
 from server.rules.state import LicenceState
 from server.store import corrections, projections
-from server.store.overlay import Overlay, Position, Writes, load, needs
+from server.store.overlay import Overlay, Writes, found, load_steps, needs
 
 HELD = HeldEvent.__table__  # type: ignore[attr-defined]
 ST = Station.__table__  # type: ignore[attr-defined]
 LIC = Licensee.__table__  # type: ignore[attr-defined]
 LD = LicenceDetails.__table__  # type: ignore[attr-defined]
 
-# The licensees of a batch, locked, with their licence records (CLOSED-OUT reads them).
-LOCK_LICENSEES = (
-    sa.select(LIC.c.licence, LIC.c.jurisdiction, LD.c.licence_type, LD.c.status, LD.c.closed_out_at)
-    .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
-    .where(LIC.c.licence.in_(sa.bindparam("licences", expanding=True)))
-    .order_by(LIC.c.licence)
-    .with_for_update(of=LIC)
-)
+
+def _lock(match: Match) -> sa.Select[Any]:
+    """The licensees of a batch, locked, with their licence records (CLOSED-OUT reads them)."""
+    return (
+        sa.select(
+            LIC.c.licence, LIC.c.jurisdiction, LD.c.licence_type, LD.c.status, LD.c.closed_out_at
+        )
+        .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
+        .where(match(LIC.c.licence, "licences"))
+        .order_by(LIC.c.licence)
+        .with_for_update(of=LIC)
+    )
+
+
+LOCK_LICENSEES = {dialect: _lock(match) for dialect, match in MATCH.items()}
 NEXT_SEQUENCE = sa.select(ST.c.next_sequence).where(
     ST.c.licence == sa.bindparam("licence"), ST.c.station_id == sa.bindparam("station_id")
 )
@@ -119,50 +128,91 @@ class _Txn:
     """One ingest transaction: its connection, the licensees it locked, the batch's ledger,
     one overlay per licensee and the projection writes they queued."""
 
-    def __init__(self, conn: sa.Connection, licences: Iterable[str]) -> None:
+    def __init__(self, conn: sa.Connection, deadlines: DeadlineEngine) -> None:
         self.conn = conn
-        rows = conn.execute(LOCK_LICENSEES, {"licences": sorted(set(licences))}).all()
-        self.jurisdictions = {r.licence: r.jurisdiction for r in rows}
+        self.deadlines = deadlines
+        self.jurisdictions: dict[str, str] = {}
         self.ledger = Ledger(conn)
         self.writes = Writes()
-        self.overlays = {
-            r.licence: Overlay(conn, r.licence, self.writes, self.flush, LicenceState(*r))
-            for r in rows
-        }
+        self.overlays: dict[str, Overlay] = {}
 
     def load(self, events: list[Parsed], stations: Iterable[StationKey] = ()) -> None:
-        """Read what the batch needs: ledger first, then every row its events (and the
-        events held for its stations) name, one query per table."""
-        known = [p for p in events if p.envelope.licence in self.jurisdictions]
-        wanted = {(p.envelope.licence, p.envelope.station_id) for p in known} | set(stations)
-        self.ledger.load([p.envelope.event_id for p in known], wanted)
-        envelopes = [p.envelope for p in known]
-        for station in self.ledger.stations.values():
-            envelopes += [h.release().envelope for h in station.held.values()]
-        self.prefetch(envelopes)
+        """Lock the events' licensees and read everything the batch needs, in one round trip
+        on PostgreSQL: their licence records, the ledger (log rows, held events, stations),
+        every row the events name (one query per table) and what the deadline engine reads
+        once per batch. Rows named by held events come in a second read, when there are
+        any."""
+        envelopes = [p.envelope for p in events]
+        wanted = {(ev.licence, ev.station_id) for ev in envelopes} | set(stations)
+        licences = sorted({ev.licence for ev in envelopes} | {s[0] for s in wanted})
+        lock = Step(LOCK_LICENSEES[self.conn.dialect.name], {"licences": licences}, rows=True)
+        ledger = self.ledger.read_steps([ev.event_id for ev in envelopes], wanted)
+        deadlines = self.deadlines.batch_reads(self.conn.dialect.name, licences)
+        prefetch = self._prefetch_steps(envelopes)
+        steps = [lock, *ledger, *deadlines, *(s for _, _, s in prefetch)]
+        results = pipelined.run(self.conn, steps)
+        for row in results[0]:
+            self.jurisdictions[row[0]] = row[1]
+            self.overlays[row[0]] = Overlay(
+                self.conn, row[0], self.writes, self.flush, LicenceState(*row)
+            )
+        after_ledger = 1 + len(ledger)
+        self.ledger.took(results[1:after_ledger])
+        self.deadlines.batch_read(
+            self.conn, licences, results[after_ledger : after_ledger + len(deadlines)]
+        )
+        self._remember(prefetch, results[after_ledger + len(deadlines) :])
+        held = [h for st in self.ledger.stations.values() for h in st.held.values()]
+        if held:
+            self.prefetch([h.release().envelope for h in held])
 
-    def prefetch(self, envelopes: Iterable[EventEnvelope]) -> None:
+    def _prefetch_steps(
+        self, envelopes: Iterable[EventEnvelope]
+    ) -> list[tuple[str, set[tuple[str, str]], Step]]:
         keys: dict[str, set[tuple[str, str]]] = {}
         for ev in envelopes:
-            if ev.licence in self.overlays:
-                for table, names in needs(ev).items():
-                    keys.setdefault(table, set()).update((ev.licence, k) for k in names)
-        for table, pairs in keys.items():
-            found = load(self.conn, table, pairs)
-            for licence, overlay in self.overlays.items():
-                overlay.remember(table, found, [k for lic, k in pairs if lic == licence])
+            for table, names in needs(ev).items():
+                keys.setdefault(table, set()).update((ev.licence, k) for k in names)
+        dialect = self.conn.dialect.name
+        return [
+            (table, pairs, step)
+            for table, pairs in keys.items()
+            for step in load_steps(dialect, table, pairs)
+        ]
 
-    def flush(self) -> None:
-        """Write everything queued so far: log rows (for their positions), then projections."""
+    def _remember(
+        self,
+        prefetch: list[tuple[str, set[tuple[str, str]], Step]],
+        results: list[list[tuple[Any, ...]]],
+    ) -> None:
+        for (table, pairs, _), rows in zip(prefetch, results, strict=True):
+            loaded = found(table, pairs, [rows])
+            for licence, overlay in self.overlays.items():
+                overlay.remember(table, loaded, [k for lic, k in pairs if lic == licence])
+
+    def prefetch(self, envelopes: Iterable[EventEnvelope]) -> None:
+        """Read the rows ``envelopes`` name that the overlays do not hold yet."""
+        wanted = [ev for ev in envelopes if ev.licence in self.overlays]
+        prefetch = self._prefetch_steps(wanted)
+        self._remember(prefetch, pipelined.run(self.conn, [s for _, _, s in prefetch]))
+
+    def _write_steps(self, positions: bool) -> list[Step]:
         for overlay in self.overlays.values():
             overlay.queue_harvests()
-        self.ledger.flush_log()
-        if self.writes:
-            self.writes.flush(self.conn, self.ledger.positions)
+        return [*self.ledger.log_steps(positions), *self.writes.steps()]
+
+    def flush(self) -> None:
+        """Write everything queued so far (log rows, then projections), keeping the log
+        positions: the database is then the state after the last event decided."""
+        steps = self._write_steps(positions=True)
+        results = pipelined.run(self.conn, steps)
+        if steps and steps[0].rows:
+            self.ledger.took_positions(results[0])
 
     def finish(self) -> None:
-        self.flush()
-        self.ledger.finish()
+        """Write everything the batch queued, held rows and stations included, in one round
+        trip on PostgreSQL (the commit is the caller's)."""
+        pipelined.run(self.conn, [*self._write_steps(positions=False), *self.ledger.finish_steps()])
 
 
 def utcnow() -> datetime:
@@ -198,7 +248,7 @@ class Pipeline:
         if not events:
             return result
         with self.engine.begin() as conn:
-            txn = _Txn(conn, {e.envelope.licence for e in events})
+            txn = _Txn(conn, self.deadlines)
             txn.load(events)
             for parsed in events:
                 self._decide(txn, parsed, result)
@@ -225,8 +275,8 @@ class Pipeline:
         now = self.clock()
         result = BatchResult()
         with self.engine.begin() as conn:
-            txn = _Txn(conn, [licence])
-            txn.load([], [(licence, station_id)] if licence in txn.jurisdictions else [])
+            txn = _Txn(conn, self.deadlines)
+            txn.load([], [(licence, station_id)])
             envelope = EventEnvelope(
                 event_id=new_event_id(),
                 licence=licence,
@@ -329,7 +379,7 @@ class Pipeline:
         txn.ledger.append(parsed, outcome, violations, [])
         notices: list[Violation] = []
         if outcome is Outcome.ACCEPTED:
-            if not state.apply(ev, Position(ev.event_id)):
+            if not state.apply(ev):
                 # Not a floor kind: its projection runs on the database, as it stands now.
                 txn.flush()
                 projections.apply(conn, ev, txn.ledger.positions[ev.event_id])

@@ -12,8 +12,9 @@ does not read a plant, a tag or a harvest batch each time a rule asks; it:
    before it;
 3. applies the accepted events of the **hot kinds** (:data:`HOT_KINDS`: the floor's tags,
    batches, plants and harvests, nearly all of the traffic) to the overlay in memory and
-   queues their projection writes in :class:`Writes`, which runs them per table, in order,
-   as ``executemany`` (one statement per run of equal statements; psycopg pipelines it);
+   queues their projection writes in :class:`Writes`, which gives them per table, in order,
+   as ``executemany`` steps (one per run of equal statements) for
+   :func:`server.db.pipelined.run` to send with the batch's other writes;
 4. for every other kind (rare: transfers, records, corrections), first writes what is queued,
    then lets :mod:`server.store.projections` apply the event directly, and forgets what the
    overlay held for that licensee (the handler may have changed any of it).
@@ -22,9 +23,9 @@ A read the overlay cannot answer from memory (transfers, outages, the log itself
 what is queued, then reads the database (:class:`~server.store.state.DbState`): the database
 is then exactly the state after the previous event.
 
-Every statement of the hot path is built once, here, at import (SQLAlchemy then only looks up
-its compiled form); the prefetch reads on PostgreSQL join ``unnest`` of the wanted keys to the
-primary key, a plan that needs no statistics.
+Every statement of the hot path is built once, here, at import, and compiled once; the
+prefetch reads on PostgreSQL join ``unnest`` of the wanted keys to the primary key, a plan that
+needs no statistics.
 """
 
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -46,7 +47,9 @@ from schemas.events import (
     PlantsTagged,
     TagsReceived,
 )
-from server.db.tables import Batch, HarvestBatch, Location, Plant, Tag, User
+from server.db import pipelined
+from server.db.pipelined import Step
+from server.db.tables import Batch, EventLog, HarvestBatch, Location, Plant, Tag, User
 from server.rules.state import (
     BatchState,
     HarvestBatchState,
@@ -63,7 +66,7 @@ from server.rules.state import (
 from server.store.state import DbState
 
 B, P, T, H = Batch.__table__, Plant.__table__, Tag.__table__, HarvestBatch.__table__  # type: ignore[attr-defined]
-U, LOC = User.__table__, Location.__table__  # type: ignore[attr-defined]
+U, LOC, L = User.__table__, Location.__table__, EventLog.__table__  # type: ignore[attr-defined]
 
 HOT_KINDS = frozenset(
     {
@@ -78,14 +81,6 @@ HOT_KINDS = frozenset(
 SQLITE_CHUNK = 2000  # keys per IN list, well under SQLite's bound-parameter limit
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
-    """The log position of ``event_id``, known once its log row is written: a queued
-    projection row that needs it carries this placeholder until then."""
-
-    event_id: str
-
-
 # --- writes ------------------------------------------------------------------------------
 
 
@@ -97,7 +92,13 @@ def _key(table: sa.Table, *columns: str) -> sa.ColumnElement[bool]:
 
 TAG_INSERT = T.insert()
 TAG_ASSIGN = T.update().where(_key(T, "uid"))
-BATCH_INSERT = B.insert()
+# A batch's created_position is its event's log position: read in the statement, so the batch
+# row is written in the same round trip as the log row.
+BATCH_INSERT = B.insert().values(
+    created_position=sa.select(L.c.position)
+    .where(L.c.event_id == sa.bindparam("k_event_id"))
+    .scalar_subquery()
+)
 BATCH_TAGGED = (
     B.update()
     .where(_key(B, "batch_id"))
@@ -125,8 +126,10 @@ class Writes:
     def add(self, table: str, statement: sa.Executable, params: dict[str, Any]) -> None:
         self._tables.setdefault(table, []).append((statement, params))
 
-    def flush(self, conn: sa.Connection, positions: Mapping[str, int]) -> None:
-        """Run what is queued: each run of one statement as one ``executemany``."""
+    def steps(self) -> list[Step]:
+        """What is queued, as steps (each run of one statement: one ``executemany``), and
+        the queue emptied."""
+        out: list[Step] = []
         for ops in self._tables.values():
             start = 0
             while start < len(ops):
@@ -134,16 +137,10 @@ class Writes:
                 # One executemany needs one statement and one set of parameter names.
                 while end < len(ops) and ops[end][0] is statement and ops[end][1].keys() == keys:
                     end += 1
-                rows = [_resolved(params, positions) for _, params in ops[start:end]]
-                conn.execute(statement, rows)
+                out.append(Step(statement, [params for _, params in ops[start:end]]))
                 start = end
         self._tables.clear()
-
-
-def _resolved(params: dict[str, Any], positions: Mapping[str, int]) -> dict[str, Any]:
-    if not any(isinstance(v, Position) for v in params.values()):
-        return params
-    return {k: positions[v.event_id] if isinstance(v, Position) else v for k, v in params.items()}
+        return out
 
 
 # --- prefetch ----------------------------------------------------------------------------
@@ -236,32 +233,48 @@ PG_SELECTS = {name: _pg_select(spec) for name, spec in SPECS.items()}
 SQLITE_SELECTS = {name: _sqlite_select(spec) for name, spec in SPECS.items()}
 
 
+def load_steps(dialect: str, table: str, wanted: Collection[tuple[str, str]]) -> list[Step]:
+    """The reads of ``table``'s rows for the (licence, key) pairs ``wanted``: one step (SQLite:
+    one per :data:`SQLITE_CHUNK` keys, each a superset filtered by :func:`found`)."""
+    pairs = sorted(set(wanted))
+    if not pairs:
+        return []
+    if dialect == "postgresql":
+        licences, keys = [p[0] for p in pairs], [p[1] for p in pairs]
+        return [Step(PG_SELECTS[table], {"licences": licences, "keys": keys}, rows=True)]
+    return [
+        Step(
+            SQLITE_SELECTS[table],
+            {
+                "licences": sorted({p[0] for p in chunk}),
+                "keys": [p[1] for p in chunk],
+            },
+            rows=True,
+        )
+        for chunk in (pairs[i : i + SQLITE_CHUNK] for i in range(0, len(pairs), SQLITE_CHUNK))
+    ]
+
+
+def found(
+    table: str, wanted: Collection[tuple[str, str]], results: Iterable[list[tuple[Any, ...]]]
+) -> dict[tuple[str, str], Any]:
+    """The rows the steps of :func:`load_steps` read, by (licence, key), as state records;
+    pairs without a row are left out."""
+    spec, want, out = SPECS[table], set(wanted), {}
+    for rows in results:
+        for row in rows:
+            pair = (row[0], row[1])
+            if pair in want:
+                out[pair] = spec.make(*row[1:])
+    return out
+
+
 def load(
     conn: sa.Connection, table: str, wanted: Collection[tuple[str, str]]
 ) -> dict[tuple[str, str], Any]:
-    """The rows of ``table`` for the (licence, key) pairs ``wanted``, in one query (SQLite:
-    one per :data:`SQLITE_CHUNK` keys); pairs without a row are left out."""
-    spec, found = SPECS[table], {}
-    if not wanted:
-        return {}
-    pairs = sorted(set(wanted))
-    if conn.dialect.name == "postgresql":
-        chunks = [pairs]
-        statement = PG_SELECTS[table]
-    else:
-        chunks = [pairs[i : i + SQLITE_CHUNK] for i in range(0, len(pairs), SQLITE_CHUNK)]
-        statement = SQLITE_SELECTS[table]
-    for chunk in chunks:
-        licences = [p[0] for p in chunk]
-        if statement is SQLITE_SELECTS[table]:  # two IN lists: a superset, filtered below
-            licences = sorted(set(licences))
-        params = {"licences": licences, "keys": [p[1] for p in chunk]}
-        want = set(chunk)
-        for row in conn.execute(statement, params):
-            pair = (row[0], row[1])
-            if pair in want:
-                found[pair] = spec.make(*row[1:])
-    return found
+    """The rows of ``table`` for the pairs ``wanted``, read now."""
+    steps = load_steps(conn.dialect.name, table, wanted)
+    return found(table, wanted, pipelined.run(conn, steps))
 
 
 def needs(event: EventEnvelope) -> dict[str, set[str]]:
@@ -331,20 +344,20 @@ class Overlay:
         self.licence_state = None
 
     def remember(
-        self, table: str, found: Mapping[tuple[str, str], Any], keys: Iterable[str]
+        self, table: str, loaded: Mapping[tuple[str, str], Any], keys: Iterable[str]
     ) -> None:
         held = self.rows[table]
         for key in keys:
             if key not in held:
-                held[key] = found.get((self.licence_id, key))
+                held[key] = loaded.get((self.licence_id, key))
 
     def _get(self, table: str, keys: Collection[str]) -> dict[str, Any]:
         held = self.rows[table]
         missing = [k for k in keys if k not in held]
         if missing:
             # Not prefetched, so no queued write touches it: the database has it right.
-            found = load(self.conn, table, [(self.licence_id, k) for k in missing])
-            self.remember(table, found, missing)
+            loaded = load(self.conn, table, [(self.licence_id, k) for k in missing])
+            self.remember(table, loaded, missing)
         return {k: v for k in keys if (v := held[k]) is not None}
 
     def _db(self) -> DbState:
@@ -405,7 +418,7 @@ class Overlay:
 
     # hot projections ----------------------------------------------------------------------
 
-    def apply(self, event: EventEnvelope, position: Position) -> bool:
+    def apply(self, event: EventEnvelope) -> bool:
         """Apply an accepted event of a hot kind in memory and queue its writes; False (and
         nothing done) for any other kind."""
         p, lic, at = event.payload, self.licence_id, event.occurred_at
@@ -442,7 +455,7 @@ class Overlay:
                     "tagged_count": 0,
                     "destroyed_count": 0,
                     "created_at": at,
-                    "created_position": position,
+                    "k_event_id": event.event_id,
                 },
             )
         elif isinstance(p, PlantsTagged):

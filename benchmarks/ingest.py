@@ -485,7 +485,8 @@ class WindowedStation:
 
     def _problem(self, text: str) -> None:
         if len(self.problems) < 5:
-            self.problems.append(f"{self.link.station_id}: {text}")
+            short = text if len(text) <= 300 else text[:300] + "..."
+            self.problems.append(f"{self.link.station_id}: {short}")
 
     def publish_all(self, go: threading.Event, stop: threading.Event) -> None:
         go.wait()

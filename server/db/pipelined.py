@@ -12,7 +12,9 @@ and executes them through psycopg in one pipeline; an error in any statement rai
 psycopg error, which the caller's transaction then rolls back). Elsewhere (SQLite, in
 process, where a "round trip" is a function call) it simply executes them in order.
 
-A statement given a list of parameter sets runs as ``executemany``. Statements with expanding
+A statement given a list of parameter sets runs as ``executemany``; a
+:class:`~server.db.bulk.BulkInsert` or :class:`~server.db.bulk.BulkUpdate` given one runs as
+one statement over arrays on PostgreSQL (:mod:`server.db.bulk`). Statements with expanding
 ``IN`` parameters cannot be compiled ahead; on PostgreSQL use ``= ANY(array)`` instead.
 """
 
@@ -22,6 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+
+from server.db.bulk import Bulk, BulkInsert, BulkUpdate, prepare
 
 Params = dict[str, Any]
 Match = Callable[[sa.ColumnElement[str], str], sa.ColumnElement[bool]]
@@ -46,9 +50,16 @@ class Step:
     """One statement and its parameters (a list: ``executemany``). ``rows``: return its
     result rows (a SELECT, or a statement with RETURNING)."""
 
-    statement: sa.Executable
+    statement: sa.Executable | Bulk
     params: Params | list[Params]
     rows: bool = False
+
+    @property
+    def core(self) -> sa.Executable:
+        """The Core statement (a bulk write's row-by-row form)."""
+        if isinstance(self.statement, BulkInsert | BulkUpdate):
+            return self.statement.statement
+        return self.statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +125,7 @@ def run(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]
     if conn.dialect.name != "postgresql":
         out: list[list[tuple[Any, ...]]] = []
         for step in steps:
-            result = conn.execute(step.statement, step.params)
+            result = conn.execute(step.core, step.params)
             out.append([tuple(r) for r in result] if step.rows else [])
         return out
     driver: Any = conn.connection.driver_connection
@@ -126,8 +137,14 @@ def run(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]
             if not rows:
                 cursors.append((None, step))
                 continue
-            compiled = _compile(step.statement, frozenset(rows[0]), conn.dialect)
             cursor = driver.cursor()
+            if many and not step.rows and isinstance(step.statement, BulkInsert | BulkUpdate):
+                bulk = prepare(step.statement, frozenset(rows[0]), conn.dialect)
+                keys = len(step.statement.keys) if isinstance(step.statement, BulkUpdate) else 0
+                cursor.execute(bulk.sql, bulk.params(rows, keys))
+                cursors.append((cursor, step))
+                continue
+            compiled = _compile(step.core, frozenset(rows[0]), conn.dialect)
             if many:
                 cursor.executemany(
                     compiled.sql, [_bound(compiled, r) for r in rows], returning=step.rows
@@ -139,7 +156,7 @@ def run(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]
     for cursor, step in cursors:
         found: list[tuple[Any, ...]] = []
         if cursor is not None and step.rows:
-            compiled = _compile(step.statement, frozenset(_first(step.params)), conn.dialect)
+            compiled = _compile(step.core, frozenset(_first(step.params)), conn.dialect)
             while True:
                 found += [_row(compiled, r) for r in cursor.fetchall()]
                 if not cursor.nextset():

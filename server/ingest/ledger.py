@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from schemas.acks import Outcome, Violation
 from schemas.events import EventEnvelope
+from server.db.bulk import BulkInsert, BulkUpdate
 from server.db.notifications import EventNotice
 from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import EventLog, HeldEvent, Station
@@ -77,18 +78,16 @@ USED_BY = sa.select(L.c.event_id).where(
     L.c.station_id == sa.bindparam("station_id"),
     L.c.sequence == sa.bindparam("sequence"),
 )
-LOG_INSERT = L.insert()
+LOG_INSERT = BulkInsert(L)
 LOG_INSERT_RETURNING = L.insert().returning(L.c.event_id, L.c.position)
-HELD_INSERT = HELD.insert()
+HELD_INSERT = BulkInsert(HELD)
 HELD_DELETE = HELD.delete().where(
     HELD.c.licence == sa.bindparam("k_licence"),
     HELD.c.station_id == sa.bindparam("k_station_id"),
     HELD.c.sequence == sa.bindparam("k_sequence"),
 )
-STATION_INSERT = ST.insert()
-STATION_UPDATE = ST.update().where(
-    ST.c.licence == sa.bindparam("k_licence"), ST.c.station_id == sa.bindparam("k_station_id")
-)
+STATION_INSERT = BulkInsert(ST)
+STATION_UPDATE = BulkUpdate(ST, "licence", "station_id")
 
 StationKey = tuple[str, str]  # (licence, station_id)
 

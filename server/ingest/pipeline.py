@@ -185,8 +185,13 @@ class _Txn:
         prefetch: list[tuple[str, set[tuple[str, str]], Step]],
         results: list[list[tuple[Any, ...]]],
     ) -> None:
+        # A table's keys may be read in several steps (SQLite's chunks): gather them first,
+        # or a key of a later chunk would be remembered as absent.
+        tables: dict[str, tuple[set[tuple[str, str]], list[list[tuple[Any, ...]]]]] = {}
         for (table, pairs, _), rows in zip(prefetch, results, strict=True):
-            loaded = found(table, pairs, [rows])
+            tables.setdefault(table, (pairs, []))[1].append(rows)
+        for table, (pairs, chunks) in tables.items():
+            loaded = found(table, pairs, chunks)
             for licence, overlay in self.overlays.items():
                 overlay.remember(table, loaded, [k for lic, k in pairs if lic == licence])
 

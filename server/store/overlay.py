@@ -48,6 +48,7 @@ from schemas.events import (
     TagsReceived,
 )
 from server.db import pipelined
+from server.db.bulk import Bulk, BulkInsert, BulkUpdate
 from server.db.pipelined import Step
 from server.db.tables import Batch, EventLog, HarvestBatch, Location, Plant, Tag, User
 from server.rules.state import (
@@ -84,14 +85,8 @@ SQLITE_CHUNK = 2000  # keys per IN list, well under SQLite's bound-parameter lim
 # --- writes ------------------------------------------------------------------------------
 
 
-def _key(table: sa.Table, *columns: str) -> sa.ColumnElement[bool]:
-    """``licence = :k_licence AND col = :k_col ...``: the WHERE of a per-row UPDATE (the
-    ``k_`` names keep the SET columns' names free for ``executemany``)."""
-    return sa.and_(*(table.c[c] == sa.bindparam(f"k_{c}") for c in ("licence", *columns)))
-
-
-TAG_INSERT = T.insert()
-TAG_ASSIGN = T.update().where(_key(T, "uid"))
+TAG_INSERT = BulkInsert(T)
+TAG_ASSIGN = BulkUpdate(T, "licence", "uid")
 # A batch's created_position is its event's log position: read in the statement, so the batch
 # row is written in the same round trip as the log row.
 BATCH_INSERT = B.insert().values(
@@ -101,16 +96,16 @@ BATCH_INSERT = B.insert().values(
 )
 BATCH_TAGGED = (
     B.update()
-    .where(_key(B, "batch_id"))
+    .where(B.c.licence == sa.bindparam("k_licence"), B.c.batch_id == sa.bindparam("k_batch_id"))
     .values(
         untagged_count=B.c.untagged_count - sa.bindparam("n", type_=sa.Integer),
         tagged_count=B.c.tagged_count + sa.bindparam("n", type_=sa.Integer),
     )
 )
-PLANT_INSERT = P.insert()
-PLANT_UPDATE = P.update().where(_key(P, "uid"))
-HARVEST_INSERT = H.insert()
-HARVEST_UPDATE = H.update().where(_key(H, "name"))
+PLANT_INSERT = BulkInsert(P)
+PLANT_UPDATE = BulkUpdate(P, "licence", "uid")
+HARVEST_INSERT = BulkInsert(H)
+HARVEST_UPDATE = BulkUpdate(H, "licence", "name")
 
 
 class Writes:
@@ -118,12 +113,12 @@ class Writes:
     tables have no foreign keys between them, so only the order within a table matters."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, list[tuple[sa.Executable, dict[str, Any]]]] = {}
+        self._tables: dict[str, list[tuple[sa.Executable | Bulk, dict[str, Any]]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self._tables)
 
-    def add(self, table: str, statement: sa.Executable, params: dict[str, Any]) -> None:
+    def add(self, table: str, statement: sa.Executable | Bulk, params: dict[str, Any]) -> None:
         self._tables.setdefault(table, []).append((statement, params))
 
     def steps(self) -> list[Step]:

@@ -64,9 +64,13 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    sql: str
+    compiled: sa.sql.compiler.SQLCompiler
     binds: dict[str, Callable[[Any], Any] | None]
     results: list[Callable[[Any], Any] | None]
+
+    @property
+    def sql(self) -> str:
+        return self.compiled.string
 
 
 _COMPILED: dict[tuple[int, str, frozenset[str]], _Compiled] = {}
@@ -92,7 +96,7 @@ def _compile(statement: sa.Executable, keys: frozenset[str], dialect: sa.Dialect
             else statement.exported_columns
         )
         results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-    found = _Compiled(compiled.string, binds, results)
+    found = _Compiled(compiled, binds, results)
     # Module-level statements only: keeping them alive keeps their id() unique.
     _KEEP.append(statement)
     _COMPILED[cache_key] = found
@@ -104,7 +108,8 @@ _KEEP: list[sa.Executable] = []
 
 def _bound(compiled: _Compiled, params: Params) -> Params:
     out = {}
-    for key, value in params.items():
+    # construct_params adds the statement's own literal values to the caller's.
+    for key, value in compiled.compiled.construct_params(params).items():
         process = compiled.binds.get(key)
         out[key] = value if process is None or value is None else process(value)
     return out

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from schemas.acks import Violation
 from schemas.events import EventEnvelope
-from server.db.pipelined import Step
+from server.db.pipelined import MATCH, Match, Step
 from server.deadlines import store
 from server.deadlines.definitions import DEADLINES, OUTAGE
 from server.deadlines.facts import BATCH_READS, DbFacts, calendar, load_calendar, record
@@ -53,6 +53,24 @@ class _Licensee:
     calendar: LicenseeCalendar | None
     facts: DbFacts
     overdue_marked: bool = False
+
+
+def _due(match: Match) -> sa.Select[Any]:
+    """The licensees with an open notification whose due time has come."""
+    n = store.N
+    return (
+        sa.select(n.c.licence)
+        .distinct()
+        .where(
+            match(n.c.licence, "licences"),
+            n.c.state == State.OPEN.value,
+            n.c.due_at.is_not(None),
+            n.c.due_at <= sa.bindparam("now"),
+        )
+    )
+
+
+DUE = {dialect: _due(match) for dialect, match in MATCH.items()}
 
 
 class DeadlineEngine:
@@ -91,12 +109,17 @@ class DeadlineEngine:
             store.save_notices(conn, cal.licence, event.event_id, applied.notices)
         return applied.notices
 
-    def batch_reads(self, dialect: str, licences: Collection[str]) -> list[Step]:
-        """What the engine reads once per batch for ``licences`` (their calendars and
-        losses of access), as steps the ingest sends with its own reads; pass the results to
-        :meth:`batch_read` before the batch's first :meth:`after_event`."""
+    def batch_reads(self, dialect: str, licences: Collection[str], now: datetime) -> list[Step]:
+        """What the engine reads once per batch for ``licences`` (their calendars, losses of
+        access, and which have open notifications already due at ``now``), as steps the
+        ingest sends with its own reads; pass the results to :meth:`batch_read` before the
+        batch's first :meth:`after_event`."""
         reads, params = BATCH_READS[dialect], {"licences": sorted(licences) or [""]}
-        return [Step(reads.calendars, params, rows=True), Step(reads.outages, params, rows=True)]
+        return [
+            Step(reads.calendars, params, rows=True),
+            Step(reads.outages, params, rows=True),
+            Step(DUE[dialect], {**params, "now": now}, rows=True),
+        ]
 
     def batch_read(
         self,
@@ -105,7 +128,8 @@ class DeadlineEngine:
         results: list[list[tuple[Any, ...]]],
     ) -> None:
         """Keep what :meth:`batch_reads` read, for the transaction ``conn`` is in."""
-        calendars, outage_rows = results
+        calendars, outage_rows, due = results
+        overdue = {licence for (licence,) in due}
         outages: dict[str, list[Outage]] = {licence: [] for licence in licences}
         for licence, *columns in outage_rows:
             outages.setdefault(licence, []).append(Outage(*columns))
@@ -114,6 +138,9 @@ class DeadlineEngine:
             self._licensees[licence] = _Licensee(
                 calendar(licence, *columns),
                 DbFacts(conn, licence, outages=outages.get(licence, [])),
+                # Nothing was due when the batch began: no overdue marking to do (the next
+                # batch or the sweep marks what falls due meanwhile).
+                overdue_marked=licence not in overdue,
             )
 
     def _licensee(self, conn: sa.Connection, licence: str, changed: bool) -> _Licensee:

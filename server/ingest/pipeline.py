@@ -128,9 +128,10 @@ class _Txn:
     """One ingest transaction: its connection, the licensees it locked, the batch's ledger,
     one overlay per licensee and the projection writes they queued."""
 
-    def __init__(self, conn: sa.Connection, deadlines: DeadlineEngine) -> None:
+    def __init__(self, conn: sa.Connection, deadlines: DeadlineEngine, now: datetime) -> None:
         self.conn = conn
         self.deadlines = deadlines
+        self.now = now  # when the batch began
         self.jurisdictions: dict[str, str] = {}
         self.ledger = Ledger(conn)
         self.writes = Writes()
@@ -147,7 +148,7 @@ class _Txn:
         licences = sorted({ev.licence for ev in envelopes} | {s[0] for s in wanted})
         lock = Step(LOCK_LICENSEES[self.conn.dialect.name], {"licences": licences}, rows=True)
         ledger = self.ledger.read_steps([ev.event_id for ev in envelopes], wanted)
-        deadlines = self.deadlines.batch_reads(self.conn.dialect.name, licences)
+        deadlines = self.deadlines.batch_reads(self.conn.dialect.name, licences, self.now)
         prefetch = self._prefetch_steps(envelopes)
         steps = [lock, *ledger, *deadlines, *(s for _, _, s in prefetch)]
         results = pipelined.run(self.conn, steps)
@@ -253,7 +254,7 @@ class Pipeline:
         if not events:
             return result
         with self.engine.begin() as conn:
-            txn = _Txn(conn, self.deadlines)
+            txn = _Txn(conn, self.deadlines, self.clock())
             txn.load(events)
             for parsed in events:
                 self._decide(txn, parsed, result)
@@ -280,7 +281,7 @@ class Pipeline:
         now = self.clock()
         result = BatchResult()
         with self.engine.begin() as conn:
-            txn = _Txn(conn, self.deadlines)
+            txn = _Txn(conn, self.deadlines, now)
             txn.load([], [(licence, station_id)])
             envelope = EventEnvelope(
                 event_id=new_event_id(),

@@ -81,8 +81,10 @@ def prepare(write: Bulk, names: frozenset[str], dialect: sa.Dialect) -> Prepared
     keys = [f"k_{k}" for k in write.keys] if isinstance(write, BulkUpdate) else []
     ordered = (*keys, *sorted(names - set(keys)))
     columns = [table.c[n.removeprefix("k_") if n in keys else n] for n in ordered]
+    # Binary parameters: psycopg writes a text array by escaping every element with a regular
+    # expression, which cost more than the server's work for a batch's JSON bodies.
     arrays = ", ".join(
-        f"CAST(%({n})s AS {c.type.compile(dialect=dialect)}[])"
+        f"CAST(%({n})b AS {c.type.compile(dialect=dialect)}[])"
         for n, c in zip(ordered, columns, strict=True)
     )
     name = quote(table.name)

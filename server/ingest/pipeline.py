@@ -69,7 +69,8 @@ from server.rules.catalogue import pack
 from server.rules.people import CONSOLE_STATION
 from server.rules.state import LicenceState
 from server.store import corrections, projections
-from server.store.overlay import Overlay, Writes, found, load_steps, needs
+from server.store.overlay import Overlay, Writes
+from server.store.prefetch import found, load_steps, needs
 
 HELD = HeldEvent.__table__  # type: ignore[attr-defined]
 ST = Station.__table__  # type: ignore[attr-defined]
@@ -193,8 +194,11 @@ class _Txn:
             tables.setdefault(table, (pairs, []))[1].append(rows)
         for table, (pairs, chunks) in tables.items():
             loaded = found(table, pairs, chunks)
+            keys: dict[str, list[str]] = {}
+            for licence, key in pairs:
+                keys.setdefault(licence, []).append(key)
             for licence, overlay in self.overlays.items():
-                overlay.remember(table, loaded, [k for lic, k in pairs if lic == licence])
+                overlay.remember(table, loaded, keys.get(licence, []))
 
     def prefetch(self, envelopes: Iterable[EventEnvelope]) -> None:
         """Read the rows ``envelopes`` name that the overlays do not hold yet."""

@@ -61,7 +61,7 @@ from server.db import pipelined
 from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import HeldEvent, LicenceDetails, Licensee, Station
 from server.deadlines import DeadlineEngine
-from server.ingest.ledger import Ledger, StationKey
+from server.ingest.ledger import Held, Ledger, StationKey
 from server.ingest.parse import Parsed, canonical, contract_violation
 from server.rules import REGISTRY, Rule, evaluate
 from server.rules.calendar import Jurisdiction
@@ -142,8 +142,8 @@ class _Txn:
         """Lock the events' licensees and read everything the batch needs, in one round trip
         on PostgreSQL: their licence records, the ledger (log rows, held events, stations),
         every row the events name (one query per table) and what the deadline engine reads
-        once per batch. Rows named by held events come in a second read, when there are
-        any."""
+        once per batch. Rows named by the held events the batch releases come in a second
+        read, when there are any."""
         envelopes = [p.envelope for p in events]
         wanted = {(ev.licence, ev.station_id) for ev in envelopes} | set(stations)
         licences = sorted({ev.licence for ev in envelopes} | {s[0] for s in wanted})
@@ -164,9 +164,27 @@ class _Txn:
             self.conn, licences, results[after_ledger : after_ledger + len(deadlines)]
         )
         self._remember(prefetch, results[after_ledger + len(deadlines) :])
-        held = [h for st in self.ledger.stations.values() for h in st.held.values()]
-        if held:
-            self.prefetch([h.release().envelope for h in held])
+        released = self._releasable(envelopes)
+        if released:
+            self.prefetch([h.release().envelope for h in released])
+
+    def _releasable(self, envelopes: list[EventEnvelope]) -> list[Held]:
+        """The held events this batch's events will release: from each station's next
+        sequence on, as long as the batch or the held events have the next one. (A station
+        with a gap still open keeps its other held events unparsed.)"""
+        coming: dict[StationKey, set[int]] = {}
+        for ev in envelopes:
+            coming.setdefault((ev.licence, ev.station_id), set()).add(ev.sequence)
+        out: list[Held] = []
+        for key, station in self.ledger.stations.items():
+            if not station.held:
+                continue
+            arriving, sequence = coming.get(key, set()), station.next_sequence
+            while sequence in arriving or sequence in station.held:
+                if sequence in station.held:
+                    out.append(station.held[sequence])
+                sequence += 1
+        return out
 
     def _prefetch_steps(
         self, envelopes: Iterable[EventEnvelope]

@@ -251,15 +251,16 @@ class Overlay:
             return False
         p, lic, at = event.payload, self.licence_id, event.occurred_at
         if isinstance(p, TagsReceived):
+            tag_type = p.tag_type.value  # a roll is up to 10,000 tags: read it once
             for uid in p.expand():
-                self.rows["tags"][uid] = TagState(uid, p.tag_type.value, "available", None, None)
+                self.rows["tags"][uid] = TagState(uid, tag_type, "available", None, None)
                 self.writes.add(
                     "tags",
                     TAG_INSERT,
                     {
                         "licence": lic,
                         "uid": uid,
-                        "tag_type": p.tag_type.value,
+                        "tag_type": tag_type,
                         "status": "available",
                         "received_at": at,
                         "delivered_at": p.delivered_at,

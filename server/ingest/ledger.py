@@ -194,7 +194,10 @@ class Ledger:
         for licence, station_id, sequence, event_id, body, sha256, received_at in held_rows:
             held = Held(event_id, sha256, True, None, body, received_at)
             self.held_ids[event_id] = held
-            self.station(licence, station_id).held[int(sequence)] = held
+            # Found by its id only (the same id on another station's event): it is known,
+            # but its station is not one this batch reads or writes.
+            if (licence, station_id) in self._wanted:
+                self.station(licence, station_id).held[int(sequence)] = held
 
     def station(self, licence: str, station_id: str) -> StationState:
         """The station's state; a station seen for the first time expects sequence 1."""

@@ -270,3 +270,17 @@ def test_a_plant_moved_twice_in_one_batch_ends_where_the_second_move_put_it(
         (uids[1], "Flower 3"),
         (uids[2], "Flower 1"),
     ]
+
+
+def test_a_held_event_id_reused_by_another_station_is_a_conflict(engine: Engine) -> None:
+    pipeline, station, other = Pipeline(engine), Station(), Station("veg-3")
+    run(pipeline, other, other.event(batch_created("B-1", 5)))
+    other.sequence += 1  # sequence 2 is lost on the way: 3 is held
+    waiting = other.event(batch_created("B-3", 5))
+    assert run(pipeline, other, waiting) == []
+    forged = station.event(batch_created("B-4", 5), event_id=waiting.event_id)
+    (ack,) = run(pipeline, station, forged)
+    assert ack.outcome is Outcome.REJECTED
+    assert ack.violations[0].rule_id == "EVENT-ID-CONFLICT"
+    assert count(engine, "SELECT next_sequence FROM stations WHERE station_id = 'veg-3'") == 2
+    assert count(engine, "SELECT count(*) FROM held_events") == 1

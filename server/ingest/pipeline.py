@@ -7,10 +7,11 @@ and writes with one multi-row statement per table.
 
 1. **Licensee lock.** The transaction first locks the row of every licensee in the batch
    (``SELECT ... FOR UPDATE``, in licence order, so two processes cannot deadlock; SQLite's
-   ``BEGIN IMMEDIATE`` already serialises writers), reading each licence's own records with
-   it. Rules read a licensee's whole state (one plant, one tag) across stations, so two ingest
-   processes must not decide two events of one licensee at once: with the lock, two stations
-   harvesting the same plant leave one winner.
+   ``BEGIN IMMEDIATE`` already serialises writers); everything else is read after it, so
+   it sees what the previous holder committed. Rules read a licensee's whole state (one
+   plant, one tag) across stations, so two ingest processes must not decide two events of
+   one licensee at once: with the lock, two stations harvesting the same plant leave one
+   winner.
 2. **One read per table.** The batch's log entries, held events and stations
    (:class:`~server.ingest.ledger.Ledger`), then the plants, tags, harvest batches,
    cultivation batches, users and locations its events name
@@ -79,19 +80,30 @@ LD = LicenceDetails.__table__  # type: ignore[attr-defined]
 
 
 def _lock(match: Match) -> sa.Select[Any]:
-    """The licensees of a batch, locked, with their licence records (CLOSED-OUT reads them)."""
+    """The licensees of a batch, locked."""
+    return (
+        sa.select(LIC.c.licence, LIC.c.jurisdiction)
+        .where(match(LIC.c.licence, "licences"))
+        .order_by(LIC.c.licence)
+        .with_for_update()
+    )
+
+
+def _licence_records(match: Match) -> sa.Select[Any]:
+    """The licences' own records (CLOSED-OUT reads them). A statement of its own, after the
+    lock: the lock's statement may have waited for another process's commit, and on
+    PostgreSQL it would still return the rows of its other tables as they were before."""
     return (
         sa.select(
             LIC.c.licence, LIC.c.jurisdiction, LD.c.licence_type, LD.c.status, LD.c.closed_out_at
         )
         .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
         .where(match(LIC.c.licence, "licences"))
-        .order_by(LIC.c.licence)
-        .with_for_update(of=LIC)
     )
 
 
 LOCK_LICENSEES = {dialect: _lock(match) for dialect, match in MATCH.items()}
+LICENCE_RECORDS = {dialect: _licence_records(match) for dialect, match in MATCH.items()}
 NEXT_SEQUENCE = sa.select(ST.c.next_sequence).where(
     ST.c.licence == sa.bindparam("licence"), ST.c.station_id == sa.bindparam("station_id")
 )
@@ -147,19 +159,22 @@ class _Txn:
         envelopes = [p.envelope for p in events]
         wanted = {(ev.licence, ev.station_id) for ev in envelopes} | set(stations)
         licences = sorted({ev.licence for ev in envelopes} | {s[0] for s in wanted})
-        lock = Step(LOCK_LICENSEES[self.conn.dialect.name], {"licences": licences}, rows=True)
+        dialect, by_licence = self.conn.dialect.name, {"licences": licences}
+        lock = Step(LOCK_LICENSEES[dialect], by_licence, rows=True)
+        records = Step(LICENCE_RECORDS[dialect], by_licence, rows=True)
         ledger = self.ledger.read_steps([ev.event_id for ev in envelopes], wanted)
-        deadlines = self.deadlines.batch_reads(self.conn.dialect.name, licences, self.now)
+        deadlines = self.deadlines.batch_reads(dialect, licences, self.now)
         prefetch = self._prefetch_steps(envelopes)
-        steps = [lock, *ledger, *deadlines, *(s for _, _, s in prefetch)]
+        steps = [lock, records, *ledger, *deadlines, *(s for _, _, s in prefetch)]
         results = pipelined.run(self.conn, steps)
-        for row in results[0]:
-            self.jurisdictions[row[0]] = row[1]
-            self.overlays[row[0]] = Overlay(
-                self.conn, row[0], self.writes, self.flush, LicenceState(*row)
-            )
-        after_ledger = 1 + len(ledger)
-        self.ledger.took(results[1:after_ledger])
+        self.jurisdictions = {licence: jurisdiction for licence, jurisdiction in results[0]}
+        for row in results[1]:
+            if row[0] in self.jurisdictions:
+                self.overlays[row[0]] = Overlay(
+                    self.conn, row[0], self.writes, self.flush, LicenceState(*row)
+                )
+        after_ledger = 2 + len(ledger)
+        self.ledger.took(results[2:after_ledger])
         self.deadlines.batch_read(
             self.conn, licences, results[after_ledger : after_ledger + len(deadlines)]
         )

@@ -39,7 +39,7 @@ run under ``benchmarks/counted_server.py``, which counts every statement, COMMIT
 pre-ping probe its engines send (SQLAlchemy events), read before and after the phase.
 
 Nothing here asserts a timing: this is measurement. Compare ratios within one run; these
-machines are noisy (``../shared/FACTS.md``).
+machines are noisy (``docs/platform-facts.md``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from schemas.clock import SYSTEM_CLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
@@ -331,7 +333,7 @@ def echo_subscriber(port: int, workdir: Path) -> Iterator[None]:
 
 
 def no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
-    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (../shared/FACTS.md).
+    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (docs/platform-facts.md).
     if isinstance(sock, socket.socket):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -385,10 +387,18 @@ def prepare_database(url: str, licences: Sequence[str]) -> None:
                 name=f"Benchmark Farms {licence}",
                 jurisdiction="OR",
                 timezone="America/Los_Angeles",
+                now=SYSTEM_CLOCK.now(),
             )
             trained = date(2024, 1, 15)
             register_user(
-                engine, licence, "am-bench", "Bench Manager", "account_manager", trained, "State"
+                engine,
+                licence,
+                "am-bench",
+                "Bench Manager",
+                "account_manager",
+                trained,
+                "State",
+                clock=SYSTEM_CLOCK,
             )
             register_user(
                 engine,
@@ -399,6 +409,7 @@ def prepare_database(url: str, licences: Sequence[str]) -> None:
                 trained,
                 "Bench Manager",
                 operator_id="am-bench",
+                clock=SYSTEM_CLOCK,
             )
     finally:
         engine.dispose()

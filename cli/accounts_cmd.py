@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from cli.server_cmd import DatabaseUrl, _engine, _settings
+from schemas.clock import SYSTEM_CLOCK
 
 accounts_app = typer.Typer(
     help="Log-ons and passwords: licensee users, regulators; unlock and disable.",
@@ -49,8 +50,6 @@ def set_password(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Give a roster user a log-on and password, or set a new password (their sessions end)."""
-    from datetime import UTC, datetime
-
     from server.accounts import manage, store
     from server.accounts.errors import AccountsError
     from server.accounts.passwords import WeakPassword
@@ -59,7 +58,7 @@ def set_password(
 
     password = _password(password_stdin)
     passwords = _settings(database_url=database_url).passwords()
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     try:
         with _engine(database_url) as engine, engine.begin() as conn:
             account = store.by_subject(conn, AccountKind.USER, licence, user_id)
@@ -98,8 +97,6 @@ def add_regulator(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a regulator account: reads the licensees it oversees, writes nothing."""
-    from datetime import UTC, datetime
-
     from server.accounts import manage
     from server.accounts.errors import AccountsError
     from server.accounts.passwords import WeakPassword
@@ -115,7 +112,7 @@ def add_regulator(
                 display_name=name,
                 password=password,
                 oversees=oversees,
-                now=datetime.now(UTC),
+                now=SYSTEM_CLOCK.now(),
             )
     except (AccountsError, WeakPassword) as err:
         raise _fail(err) from err
@@ -127,14 +124,14 @@ def unlock(
     login: Annotated[str, typer.Argument(help="The locked log-on.")],
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Clear an account's failed log-ins and lock."""
-    from server.accounts import lockout, store
+    """Clear a log-on's failed log-ins and lock."""
+    from server.accounts import store, throttle
 
     with _engine(database_url) as engine, engine.begin() as conn:
         account = store.by_login(conn, login)
         if account is None:
             raise _fail(LookupError(f"no account with log-on {login}"))
-        store.store_counters(conn, account.account_id, lockout.CLEAR)
+        throttle.store(conn, throttle.login_subject(login), throttle.CLEAR)
     typer.echo(f"{login} unlocked")
 
 
@@ -145,15 +142,13 @@ def disable(
 ) -> None:
     """Disable an account (a regulator who left); every session ends. A licensee's user is
     cancelled on the roster instead (user.cancelled, an event)."""
-    from datetime import UTC, datetime
-
     from server.accounts import store
 
     with _engine(database_url) as engine, engine.begin() as conn:
         account = store.by_login(conn, login)
         if account is None:
             raise _fail(LookupError(f"no account with log-on {login}"))
-        store.disable(conn, account.account_id, datetime.now(UTC))
+        store.disable(conn, account.account_id, SYSTEM_CLOCK.now())
     typer.echo(f"{login} disabled")
 
 
@@ -161,15 +156,13 @@ def disable(
 def list_accounts(database_url: DatabaseUrl = None) -> None:
     """Every account: log-on, kind, licensee (or overseen licensees), and whether it is
     locked or disabled. Never a password or hash."""
-    from datetime import UTC, datetime
-
     import sqlalchemy as sa
 
-    from server.accounts import store
+    from server.accounts import store, throttle
     from server.db.accounts import Account
 
     a = Account.__table__  # type: ignore[attr-defined]
-    now = datetime.now(UTC)
+    now = SYSTEM_CLOCK.now()
     with _engine(database_url) as engine, engine.connect() as conn:
         logins = conn.execute(sa.select(a.c.login).order_by(a.c.login)).scalars().all()
         for login in logins:
@@ -178,10 +171,11 @@ def list_accounts(database_url: DatabaseUrl = None) -> None:
                 continue
             where = row.licence or ",".join(sorted(store.oversees(conn, row.account_id)))
             state = "active"
+            locked = throttle.counters(conn, throttle.login_subject(login)).locked_until
             if row.disabled_at is not None:
                 state = "disabled"
-            elif row.counters.locked_until is not None and row.counters.locked_until > now:
-                state = f"locked until {row.counters.locked_until:%Y-%m-%d %H:%M}Z"
+            elif locked is not None and locked > now:
+                state = f"locked until {locked:%Y-%m-%d %H:%M}Z"
             typer.echo(f"{row.login}\t{row.kind.value}\t{where}\t{row.subject_id}\t{state}")
 
 

@@ -6,6 +6,7 @@ reloaded *after* the passwords are printed, so a failed reload cannot lose them.
 """
 
 import os
+import shutil
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,7 +30,9 @@ Roster = Annotated[
 ]
 OutDir = Annotated[
     Path,
-    typer.Option("--out", help="Directory of the mosquitto passwd and acl files."),
+    typer.Option(
+        "--out", help="Directory of the mosquitto passwd and acl files (made if missing)."
+    ),
 ]
 Group = Annotated[
     str | None,
@@ -123,10 +126,9 @@ def _run(
         roster = parse_roster(text, str(roster_file))
     except AccountError as err:
         raise typer.BadParameter(str(err), param_hint="--stations") from err
-    if not out.is_dir():
-        raise typer.BadParameter(f"{out} is not a directory", param_hint="--out")
     if group is None and os.geteuid() == 0:
         group = "mosquitto"
+    _make_out_dir(out, group)
     try:
         issued = issue(roster, BrokerFiles(out), rotate=rotate, group=group)
     except InstallError as err:
@@ -140,6 +142,22 @@ def _run(
             typer.echo(f"error: files written, mosquitto not reloaded: {err}", err=True)
             raise typer.Exit(1) from err
         typer.echo(f"mosquitto (pid {pid}) reloads them now", err=True)
+
+
+def _make_out_dir(out: Path, group: str | None) -> None:
+    """Make ``--out`` if it is missing: owner and ``group`` only (it holds password hashes;
+    mosquitto, in ``group``, must be able to enter it to read them)."""
+    if out.is_dir():
+        return
+    if out.exists():
+        raise typer.BadParameter(f"{out} is not a directory", param_hint="--out")
+    try:
+        out.mkdir(mode=0o750, parents=True)
+        if group is not None:
+            shutil.chown(out, group=group)
+    except (OSError, LookupError) as err:  # LookupError: no such group
+        raise typer.BadParameter(f"cannot make {out}: {err}", param_hint="--out") from err
+    typer.echo(f"made {out}", err=True)
 
 
 def _report(issued: "Issued", out: Path) -> None:

@@ -28,6 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from cli.demo_console import DEMO_PORT
+from cli.demo_guard import DemoLock, console_port
+from schemas.clock import SYSTEM_CLOCK
+
 if TYPE_CHECKING:
     from devices.sim.scales import ScaleSimulator
     from devices.sim.uhf import UhfModuleSim
@@ -51,7 +55,14 @@ def _register_people(engine: Any) -> None:
     from server.store.users import register_user
 
     register_user(
-        engine, LICENCE, MANAGER, "Ana Chen", "account_manager", date(2024, 1, 15), "State"
+        engine,
+        LICENCE,
+        MANAGER,
+        "Ana Chen",
+        "account_manager",
+        date(2024, 1, 15),
+        "State",
+        clock=SYSTEM_CLOCK,
     )
     for user_id, (name, _station) in WORKERS.items():
         register_user(
@@ -63,6 +74,7 @@ def _register_people(engine: Any) -> None:
             date(2024, 1, 22),
             "Ana Chen (account manager)",
             operator_id=MANAGER,
+            clock=SYSTEM_CLOCK,
         )
 
 
@@ -83,6 +95,7 @@ def _station_config(
         "licence": LICENCE,
         "station_id": station,
         "location": location,
+        "time_zone": "America/Los_Angeles",
         "kind": "demo",
         "data_dir": str((workdir / station).resolve()),
         "broker": {"url": f"mqtt://127.0.0.1:{broker_port}"},
@@ -352,7 +365,26 @@ def _server(seedtrace: str, database_url: str, port: int, log: Path) -> Iterator
             server.kill()
 
 
-def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> None:
+def run_demo(
+    keep_running: bool = False, workdir: Path = Path("var/demo"), port: int = DEMO_PORT
+) -> None:
+    """Run the demo in ``workdir`` (wiped first) with the console on ``port`` (0: a free one).
+
+    Raises DemoRefused, having changed nothing, while another demo runs on ``workdir`` or when
+    the port is taken. Ctrl-C (KeyboardInterrupt) at any point stops everything it started and
+    prints a "stopped" line; it is not an error."""
+    with DemoLock(workdir):  # before anything is deleted
+        port = console_port(port)
+        stopped = keep_running  # then only Ctrl-C or SIGTERM ends it
+        try:
+            _run(keep_running, workdir, port)
+        except KeyboardInterrupt:
+            stopped = True  # _run's finally blocks stopped the stations, console, server, broker
+        done = "stopped" if stopped else "finished"
+        typer.echo(f"demo {done}: everything it started is shut down; the record is in {workdir}")
+
+
+def _run(keep_running: bool, workdir: Path, port: int) -> None:
     from cli.demo_console import start_console
     from server.broker import PrivateBroker
     from server.db.engine import make_engine, migrate
@@ -370,6 +402,7 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
         name="Demo Farm LLC",
         jurisdiction="OR",
         timezone="America/Los_Angeles",
+        now=SYSTEM_CLOCK.now(),
     )
     _register_people(engine)
     engine.dispose()
@@ -382,7 +415,7 @@ def run_demo(keep_running: bool = False, workdir: Path = Path("var/demo")) -> No
         typer.echo(f"mosquitto  127.0.0.1:{broker.port} (config {broker.conf})")
         typer.echo(f"staff      {MANAGER} (account manager); {', '.join(WORKERS)} (trained users)")
         people = [(MANAGER, "account manager"), *((w, "floor worker") for w in WORKERS)]
-        console = start_console(database_url, broker.port, LICENCE, people)
+        console = start_console(database_url, broker.port, LICENCE, people, port=port)
         stations = Stations(workdir, broker.port, seedtrace)
         try:
             stations.start()

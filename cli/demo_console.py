@@ -14,10 +14,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
+
+from schemas.clock import SYSTEM_CLOCK, Clock
 
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = 8000
@@ -43,8 +44,11 @@ class DemoConsole:
         *,
         host: str = DEMO_HOST,
         port: int = DEMO_PORT,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         from server.config import ServerSettings
+
+        self.clock = clock  # the demo's one clock: sign-ins, sessions, health
         from server.db.engine import make_engine
 
         self.settings = ServerSettings(database_url=database_url, mqtt_port=mqtt_port)
@@ -62,7 +66,7 @@ class DemoConsole:
         from server.accounts.roster import DbRoster
 
         passwords = self.settings.passwords()
-        now = datetime.now(UTC)
+        now = self.clock.now()
         made = []
         with self.engine.begin() as conn:
             for user_id, what in people:
@@ -107,9 +111,9 @@ class DemoConsole:
                     f"listens on port {self.port} and run the demo again"
                 ) from err
         self._log_to_file()
-        self.health = HealthListener(self.settings, self.engine)
+        self.health = HealthListener(self.settings, self.engine, clock=self.clock)
         self.health.start()
-        app = create_app(self.settings, self.engine)
+        app = create_app(self.settings, self.engine, clock=self.clock)
         config = uvicorn.Config(
             app, host=self.host, port=self.port, log_level="warning", timeout_graceful_shutdown=2
         )
@@ -158,11 +162,15 @@ class DemoConsole:
 
 
 def start_console(
-    database_url: str, mqtt_port: int, licence: str, people: list[tuple[str, str]]
+    database_url: str,
+    mqtt_port: int,
+    licence: str,
+    people: list[tuple[str, str]],
+    port: int = DEMO_PORT,
 ) -> DemoConsole:
     """The hook ``cli/demo.py`` calls once the roster exists and the broker runs: make the
-    log-ons, start the console, print where it is and how to sign in."""
-    console = DemoConsole(database_url, mqtt_port)
+    log-ons, start the console on ``port``, print where it is and how to sign in."""
+    console = DemoConsole(database_url, mqtt_port, port=port)
     accounts = console.add_accounts(licence, people)
     try:
         console.start()

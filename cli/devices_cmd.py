@@ -1,4 +1,13 @@
-"""``seedtrace devices`` and ``seedtrace sim``: the technician's tools on the floor."""
+"""``seedtrace devices`` and ``seedtrace sim``: the technician's tools on the floor.
+
+``seedtrace devices read URL --count N`` exits when N answers came (a reading, a refusal such
+as an overload, or nothing within ``--timeout``), with the status scripts check:
+
+* 0: every answer was a reading;
+* 1: the device could not be opened, or was lost (one line on stderr says why);
+* 2: the URL or an option is wrong;
+* 3: the device answered, but not always with a reading (refused, or nothing in time).
+"""
 
 import glob
 import signal
@@ -49,10 +58,22 @@ def list_devices() -> None:
 @devices_app.command("read")
 def read_device(
     url: Annotated[str, typer.Argument(help="Device URL, e.g. mt-sics:///dev/ttyUSB0")],
-    count: Annotated[int, typer.Option(help="Stop after this many readings (0: run on).")] = 0,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for each reading.")] = 5.0,
+    count: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Stop after this many answers: readings, refusals or timeouts (0: run on).",
+        ),
+    ] = 0,
+    timeout: Annotated[
+        float, typer.Option(min=0.01, help="Seconds to wait for each reading.")
+    ] = 5.0,
 ) -> None:
-    """Print live readings from one device, decoded and raw."""
+    """Print live readings from one device, decoded and raw.
+
+    Exit status: 0 every answer was a reading; 1 the device could not be opened or was lost;
+    3 some answers were refusals (overload...) or nothing came within --timeout.
+    """
     from devices.errors import DeviceError
     from devices.registry import device_kind, open_device
 
@@ -67,37 +88,49 @@ def read_device(
         typer.echo(f"cannot open {url}: {err}", err=True)
         raise typer.Exit(1) from err
     try:
-        _print_readings(driver, kind, count, timeout)
+        status = _print_readings(driver, kind, count, timeout)
     finally:
         driver.__exit__(None, None, None)
+    if status:
+        raise typer.Exit(status)
 
 
-def _print_readings(driver: Any, kind: str, count: int, timeout: float) -> None:
-    from devices.errors import DeviceError
+def _print_readings(driver: Any, kind: str, count: int, timeout: float) -> int:
+    """Print answers until ``count`` of them came (0: until Ctrl-C); the exit status."""
+    from devices.errors import DeviceUnavailable, ReadingRefused
 
-    seen = 0
-    while count == 0 or seen < count:
+    answers = readings = 0
+    lost = False
+    while count == 0 or answers < count:
         try:
             if kind == "scale":
                 r = driver.read(timeout=timeout)
                 flag = "stable  " if r.stable else "unstable"
                 typer.echo(f"{r.value} {r.unit.value}  ({r.grams} g)  {flag}  raw={r.raw!r}")
-                seen += 1
+                answers, readings = answers + 1, readings + 1
             else:
                 got = False
                 for read in driver.reads(timeout=timeout):
                     typer.echo(_describe(read))
-                    seen += 1
-                    got = True
-                    if count and seen >= count:
+                    answers, readings, got = answers + 1, readings + 1, True
+                    if count and answers >= count:
                         break
                 if not got:
-                    typer.echo(f"(nothing in {timeout:g} s)")
+                    raise TimeoutError
         except TimeoutError:
             typer.echo(f"(nothing in {timeout:g} s)")
-        except DeviceError as err:
-            typer.echo(f"device: {err}", err=True)
-            time.sleep(1.0)
+            answers += 1
+        except ReadingRefused as err:  # the device answered: overload, motion, error code
+            typer.echo(f"refused: {err.reason}: {err}  raw={err.raw!r}")
+            answers += 1
+        except DeviceUnavailable as err:
+            typer.echo(f"device unavailable: {err}", err=True)
+            answers, lost = answers + 1, True
+            if count == 0:
+                time.sleep(1.0)  # running on: the driver reopens the port on the next read
+    if lost:
+        return 1
+    return 0 if readings == answers else 3
 
 
 def wait_for_stop() -> None:

@@ -2,11 +2,14 @@
 
 import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from schemas.clock import SYSTEM_CLOCK
 
 edge_app = typer.Typer(
     help="The station agent (Raspberry Pi): devices, workflows, outbox, display.",
@@ -48,7 +51,7 @@ def run(
     station = _load(config)
     assert isinstance(station, StationConfig)
     try:
-        agent = Agent(station)
+        agent = Agent(station, clock=SYSTEM_CLOCK)  # the one clock of this process
     except (AgentError, OutboxError) as err:
         typer.secho(str(err), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from err
@@ -88,17 +91,32 @@ def check(
 
 @edge_app.command("hash-secret")
 def hash_secret_cmd(
-    secret: Annotated[
-        str,
+    stdin: Annotated[
+        bool,
         typer.Option(
-            prompt="PIN or password", hide_input=True, confirmation_prompt=True, help="The secret."
+            "--stdin",
+            help="Read the secret from the first line of standard input (for scripts). "
+            "Implied when standard input is not a terminal.",
         ),
-    ],
+    ] = False,
 ) -> None:
-    """Print the scrypt hash of a PIN or password, for pin_hash / password_hash."""
+    """Print the scrypt hash of a PIN or password, for pin_hash / password_hash.
+
+    Asks twice on a terminal; in a script: ``printf '%s\\n' "$PIN" | seedtrace edge
+    hash-secret``. Never on the command line, where other users could read it in ``ps``."""
     from edge.secrets import hash_secret
 
+    if stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        secret = line[:-1] if line.endswith("\n") else line
+        secret = secret.removesuffix("\r")
+        if secret == "":
+            typer.secho("no secret on standard input (one line expected)", fg="red", err=True)
+            raise typer.Exit(2)
+    else:
+        secret = typer.prompt("PIN or password", hide_input=True, confirmation_prompt=True)
     try:
         typer.echo(hash_secret(secret))
     except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+        typer.secho(f"not hashed: {err}", fg="red", err=True)
+        raise typer.Exit(2) from err

@@ -1,5 +1,9 @@
 """``seedtrace`` entry point: wires the subcommand groups together."""
 
+import signal
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from cli import (
@@ -10,6 +14,7 @@ from cli import (
     notifications_cmd,
     rules_cmd,
     server_cmd,
+    statesim_cmd,
     users_cmd,
 )
 
@@ -33,15 +38,37 @@ app.add_typer(notifications_cmd.notifications_app, name="notifications")
 
 @app.command("demo")
 def demo(
-    keep_running: bool = typer.Option(False, help="Leave broker and server up after the script."),
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave broker and server up after the script.")
+    ] = False,
+    port: Annotated[
+        str, typer.Option(help="The console's port; 0 or auto: a free one (printed at start).")
+    ] = "8000",
+    workdir: Annotated[
+        Path,
+        typer.Option(help="The demo's directory, wiped at start (a lock keeps it for one demo)."),
+    ] = Path("var/demo"),
 ) -> None:
-    """Run the demo: private mosquitto, the ingest server on SQLite, a scripted station."""
+    """Run the demo: private mosquitto, the ingest server on SQLite, three scripted stations.
+
+    Ctrl-C stops it cleanly ("demo stopped", exit 0). Refused, with nothing deleted, while
+    another demo runs on the same directory or when the port is taken (exit 1)."""
     from cli.demo import run_demo
+    from cli.demo_guard import DemoRefused, parse_port
 
-    run_demo(keep_running=keep_running)
+    try:
+        console_port = parse_port(port)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--port") from err
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # systemd/kill stop it as Ctrl-C
+    try:
+        run_demo(keep_running=keep_running, workdir=workdir, port=console_port)
+    except DemoRefused as err:
+        typer.secho(str(err), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from err
 
 
-app.command("sim")(devices_cmd.sim)
+app.add_typer(statesim_cmd.sim_app, name="sim")
 
 
 def main() -> None:

@@ -1,10 +1,11 @@
-"""``seedtrace notifications``: a licensee's deadline notifications (RULES.md section B)."""
+"""``seedtrace notifications``: a licensee's deadline notifications (docs/rules.md, B)."""
 
 from typing import Annotated
 
 import typer
 
 from cli.server_cmd import DatabaseUrl, _engine
+from schemas.clock import SYSTEM_CLOCK
 
 notifications_app = typer.Typer(
     help="Compliance and informational notifications: list, dismiss.", no_args_is_help=True
@@ -49,13 +50,11 @@ def dismiss_cmd(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Dismiss (acknowledge) a notification; a compliance one only once it is resolved."""
-    from datetime import UTC, datetime
-
     from server.deadlines import DismissRefused, NotificationNotFound, dismiss
 
     try:
         with _engine(database_url) as engine:
-            done = dismiss(engine, notification_id, by=by, now=datetime.now(UTC))
+            done = dismiss(engine, notification_id, by=by, now=SYSTEM_CLOCK.now())
     except NotificationNotFound as err:
         raise typer.BadParameter(str(err), param_hint="NOTIFICATION_ID") from err
     except DismissRefused as err:

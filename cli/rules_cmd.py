@@ -34,7 +34,7 @@ def list_rules(
             )
         ids = pack(wanted)
         entries = [e for e in entries if e.id in ids]
-    rows = [("ID", "sec", "applies in", "impl", "citation", "deadline")]
+    rows = [("ID", "sec", "applies in", "impl", "citation", "deadline, or where it is enforced")]
     rows += [
         (
             e.id,
@@ -42,7 +42,7 @@ def list_rules(
             applies_in(e),
             "yes" if e.implemented else "no",
             e.citation,
-            e.deadline.describe() if e.deadline else "",
+            e.deadline.describe() if e.deadline else (e.enforced_where or ""),
         )
         for e in entries
     ]

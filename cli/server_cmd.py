@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from schemas.clock import SYSTEM_CLOCK, Clock
+
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 licensees_app = typer.Typer(help="Register and list licensees.", no_args_is_help=True)
 
@@ -100,11 +102,13 @@ def serve(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    http = _start_api(settings, engine, log_level) if api else None
-    health = _start_health(settings, engine) if api else None  # for the console's stations page
+    clock = SYSTEM_CLOCK  # the one clock of this process: every part below reads it
+    http = _start_api(settings, engine, log_level, clock) if api else None
+    # for the console's stations page
+    health = _start_health(settings, engine, clock) if api else None
     try:
         if ingest:
-            _run_ingest(settings, engine, stop)
+            _run_ingest(settings, engine, stop, clock)
         else:
             stop.wait()
     finally:
@@ -117,7 +121,7 @@ def serve(
         engine.dispose()
 
 
-def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event) -> None:
+def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event, clock: Clock) -> None:
     from server.deadlines import DeadlineEngine, DeadlineSettings
     from server.ingest.pipeline import Pipeline
     from server.ingest.worker import IngestWorker
@@ -125,10 +129,10 @@ def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event) -> None:
     deadlines = DeadlineEngine(
         DeadlineSettings(settings.tag_supply_days, settings.tag_supply_window_days)
     )
-    IngestWorker(settings, Pipeline(engine, deadlines=deadlines)).run(stop)
+    IngestWorker(settings, Pipeline(engine, clock=clock, deadlines=deadlines)).run(stop)
 
 
-def _start_health(settings: Any, engine: "Engine") -> Any:
+def _start_health(settings: Any, engine: "Engine", clock: Clock) -> Any:
     """The station health listener (server/health): every station's status topic, stored for
     the console. With broker authentication it needs a ``console`` broker account."""
     from server.health.listener import HealthListener
@@ -143,24 +147,38 @@ def _start_health(settings: Any, engine: "Engine") -> Any:
             err=True,
         )
         return None
-    listener = HealthListener(settings, engine)
+    listener = HealthListener(settings, engine, clock=clock)
     listener.start()
     return listener
 
 
-def _start_api(settings: Any, engine: "Engine", log_level: str) -> tuple[Any, threading.Thread]:
+def api_config(app: Any, settings: Any, log_level: str = "info") -> Any:
+    """uvicorn's configuration for the API and console: behind an HTTPS reverse proxy
+    (docs/deploy.md), the scheme and client address come from ``X-Forwarded-Proto`` and
+    ``X-Forwarded-For``, believed only from ``settings.forwarded_allow_ips``, so the session
+    cookie is ``Secure`` and HSTS is sent exactly when the browser spoke HTTPS."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level=log_level.lower(),
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+
+
+def _start_api(
+    settings: Any, engine: "Engine", log_level: str, clock: Clock
+) -> tuple[Any, threading.Thread]:
     """uvicorn in a thread of its own; signals stay with the main thread (uvicorn installs
     handlers only in the main thread), which tells it to exit."""
     import uvicorn
 
     from server.api.app import create_app
 
-    config = uvicorn.Config(
-        create_app(settings, engine),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level=log_level.lower(),
-    )
+    config = api_config(create_app(settings, engine, clock=clock), settings, log_level)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="seedtrace-api", daemon=True)
     thread.start()
@@ -221,7 +239,12 @@ def licensees_add(
     try:
         with _engine(database_url) as engine:
             add_licensee(
-                engine, licence=licence, name=name, jurisdiction=jurisdiction, timezone=timezone
+                engine,
+                licence=licence,
+                name=name,
+                jurisdiction=jurisdiction,
+                timezone=timezone,
+                now=SYSTEM_CLOCK.now(),
             )
     except LicenseeError as err:
         raise typer.BadParameter(str(err)) from err

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from cli.server_cmd import DatabaseUrl, _engine
+from schemas.clock import SYSTEM_CLOCK
 from server.rules.people import SERVER_OPERATOR  # schemas and rules only: no server extras
 
 users_app = typer.Typer(
@@ -61,6 +62,7 @@ def users_add(
                 description=description,
                 operator_id=operator,
                 premises=premises,
+                clock=SYSTEM_CLOCK,
             )
     except UserRefused as err:
         for v in err.violations:

@@ -1,6 +1,6 @@
 """Station device drivers: RFID tag readers, barcode sources and serial scales.
 
-Each device is three layers (see ``../shared/STYLE.md``):
+Each device is three layers (``docs/architecture.md``):
 
 1. a **transport** opened from a URL (:mod:`devices.urls`): a serial port or pty, a TCP socket,
    a PC/SC reader name, a camera index or video file;

@@ -1,13 +1,15 @@
 """A serial transport that survives a pulled cable.
 
 Opens a path (``/dev/ttyUSB0``, ``/dev/serial/by-id/...``, a pty) or a pyserial URL
-(``socket://``, ``loop://``) with :func:`serial.serial_for_url`. Any pyserial or OS error is
+(``socket://``, ``loop://``) with :func:`serial.serial_for_url`. Any pyserial or OS error,
+including ``termios.error`` (not an OSError: pyserial lets it through when the kernel refuses
+``tcsetattr`` or ``tcflush`` on a port that is not a usable tty, or whose device is going), is
 translated into :class:`~devices.errors.DeviceUnavailable` and the port is closed; the next
 call to :meth:`SerialTransport.read` or :meth:`write` tries to reopen it, at most once per
 ``reopen_interval`` seconds, so a driver loop simply keeps calling.
 
 Why reopen by path: on a Pi a replugged USB adapter may come back as another ``ttyUSBn``;
-``/dev/serial/by-id/...`` follows it (see ``../shared/FACTS.md``).
+``/dev/serial/by-id/...`` follows it (see ``docs/platform-facts.md``).
 """
 
 import os
@@ -65,6 +67,12 @@ class SerialTransport:
                 timeout=0.05,
                 exclusive=True if os.path.exists(self.target) else None,
             )
+        except termios.error as err:
+            raise DeviceUnavailable(
+                f"cannot open {self.target}: the port refused its serial settings "
+                f"({_termios_text(err)}); is it a serial device, and not in use by another "
+                "session?"
+            ) from err
         except (serial.SerialException, OSError, ValueError) as err:
             raise DeviceUnavailable(f"cannot open {self.target}: {err}") from err
         self._port = port
@@ -89,7 +97,8 @@ class SerialTransport:
     def _lost(self, err: BaseException) -> DeviceUnavailable:
         self.failures += 1
         self.close()
-        return DeviceUnavailable(f"{self.target} was lost: {err}")
+        text = _termios_text(err) if isinstance(err, termios.error) else str(err)
+        return DeviceUnavailable(f"{self.target} was lost: {text}")
 
     def read(self, max_bytes: int = 4096, timeout: float = 0.05) -> bytes:
         """Whatever arrives within ``timeout`` seconds (possibly nothing), up to ``max_bytes``."""
@@ -121,3 +130,10 @@ class SerialTransport:
                 self._port.reset_input_buffer()
             except _LOST as err:
                 raise self._lost(err) from err
+
+
+def _termios_text(err: termios.error) -> str:
+    """``termios.error(5, 'Input/output error')`` -> ``Input/output error (errno 5)``."""
+    if len(err.args) == 2:
+        return f"{err.args[1]} (errno {err.args[0]})"
+    return str(err)

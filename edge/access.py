@@ -19,7 +19,7 @@ forgets a loss nor records it twice.
 """
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -59,11 +59,15 @@ class AccessTracker:
         self.loss = loss
         self.down_since: datetime | None = started  # not connected yet
         self.down_cause = "the broker has not answered since the station started"
+        self.down_refused = False  # the broker answered, and refused the log-on
 
-    def link_down(self, cause: str, at: datetime) -> None:
+    def link_down(self, cause: str, at: datetime, *, refused: bool = False) -> None:
+        """The broker is not there (``refused``: it is, and refused the log-on; ``cause``
+        then says why in full)."""
         if self.down_since is None:
             self.down_since = at
         self.down_cause = cause
+        self.down_refused = refused
 
     def link_up(self) -> None:
         self.down_since = None
@@ -75,6 +79,8 @@ class AccessTracker:
         of the oldest unanswered publish and the last ack received (acks still coming in,
         even slowly, mean the server is there)."""
         if self.down_since is not None:
+            if self.down_refused:
+                return self.down_since, self.down_cause
             return self.down_since, f"broker unreachable: {self.down_cause}"
         if waiting_since is not None and now - waiting_since >= self.lost_after:
             waited = int((now - waiting_since).total_seconds())
@@ -110,7 +116,3 @@ class AccessTracker:
         if self.offline and self.loss is not None:
             return self.loss.lost_at
         return self.down_since
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,11 +34,13 @@ from edge.devices_io import CodeSeen, DeviceHub, DeviceProblem, TagSeen, WeightS
 from edge.display.server import DisplayServer
 from edge.flows import TITLES, FloorMemory, Flow, Result, ScaleGate, make_flow
 from edge.link import StationLink, TlsFiles
+from edge.mqtt_reasons import Stage
 from edge.outbox import Outbox, OutboxFull
 from edge.sender import AckVerdict, Sender
 from edge.session import Session, SignInError
-from edge.view import banner, prompt_view, warnings
+from edge.view import OUTBOX_FULL_ADVICE, banner, outbox_note, prompt_view, warnings
 from schemas.acks import Ack, Outcome
+from schemas.clock import Clock
 from schemas.events import EventEnvelope
 from schemas.status import StationState, StationStatus
 
@@ -47,6 +49,9 @@ log = logging.getLogger("seedtrace.edge")
 STATUS_EVERY_S = 60.0
 STATUS_MIN_GAP_S = 1.0
 TICK_S = 0.1
+EMPTY_PAN_FIRST = (
+    "Lift the load off the scale: a weight is taken only after the pan has been seen empty"
+)
 
 
 class AgentError(Exception):
@@ -87,15 +92,24 @@ class _LinkDown:
 @dataclass(frozen=True, slots=True)
 class _PubAck:
     mid: int
+    code: int  # the PUBACK's reason code
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkProblem:
+    stage: Stage
+    message: str | None  # None: that stage works again
 
 
 class Agent:
-    def __init__(self, config: StationConfig) -> None:
+    def __init__(self, config: StationConfig, *, clock: Clock) -> None:
         self.config = config
+        self.clock = clock  # every time the station stamps or shows reads this
         self.version = software_version()
         self.inbox: queue.Queue[object] = queue.Queue()
         self.outbox = Outbox(
             config.outbox_path,
+            clock=clock,
             capacity=config.outbox.capacity,
             warn_ratio=config.outbox.warn_ratio,
         )
@@ -120,25 +134,29 @@ class Agent:
                 on_ack=lambda ack: self.inbox.put(_AckIn(ack)),
                 tls=tls,
                 keepalive=broker.keepalive_s,
+                clock=clock,
             )
         except (OSError, ValueError, ConfigError) as err:  # ssl.SSLError is an OSError
             self.outbox.close()
             raise AgentError(f"broker: cannot set up the link to {broker.url}: {err}") from err
         self.link.on_connected = lambda: self.inbox.put(_LinkUp())
         self.link.on_disconnected = lambda cause: self.inbox.put(_LinkDown(cause))
-        self.link.on_puback = lambda mid: self.inbox.put(_PubAck(mid))
+        self.link.on_puback = lambda mid, code: self.inbox.put(_PubAck(mid, code))
+        self.link.on_problem = lambda stage, message: self.inbox.put(_LinkProblem(stage, message))
+        self.link_problems: dict[Stage, str] = {}  # what the broker refused, for people
         self.sender = Sender(
             self.outbox,
             self.link,
             window=config.outbox.window,
             resend_after_s=config.outbox.resend_after_s,
+            clock=clock,
         )
         last_ack = self.outbox.meta("last_ack_at")
         self.sender.last_ack_at = None if last_ack is None else datetime.fromisoformat(last_ack)
         self.access = AccessTracker(
             config.access.lost_after_s,
             Loss.from_json(self.outbox.meta("access")),
-            datetime.now(UTC),
+            self.clock.now(),
         )
         self.session = Session(config.operators, config.sign_in)
         self.devices = DeviceHub(config, self.inbox.put)
@@ -157,6 +175,7 @@ class Agent:
         self._view_changed = threading.Condition()
         self._status_sent: dict[str, Any] | None = None
         self._status_at = 0.0
+        self._outbox_level = "ok"
         self.stopped = threading.Event()
         self.display: DisplayServer | None = None
         if config.display.enabled:
@@ -226,7 +245,11 @@ class Agent:
         elif isinstance(item, TagSeen):
             self._on_tag(item.uid, item.device_id)
         elif isinstance(item, CodeSeen):
-            self.last_scan = {"uid": item.text, "device": item.device_id, "at": _now_iso()}
+            self.last_scan = {
+                "uid": item.text,
+                "device": item.device_id,
+                "at": self.clock.now().isoformat(),
+            }
             self._refuse(f"Barcode {item.text!r} is not a tag UID")
         elif isinstance(item, DeviceProblem):
             self._on_device_problem(item)
@@ -236,7 +259,8 @@ class Agent:
             self._on_ack(item.ack)
         elif isinstance(item, _PubAck):
             sequence = self.sender.puback(item.mid)
-            if sequence is not None:
+            if sequence is not None:  # an event's PUBACK (the status's are not the worker's)
+                self._on_link_problem(Stage.PUBLISH, self.link.puback_problem(item.code))
                 crash_point("after_puback", sequence)
         elif isinstance(item, _LinkUp):
             log.info("connected to the broker")
@@ -245,10 +269,24 @@ class Agent:
             self._status_sent = None  # publish a fresh online status now
         elif isinstance(item, _LinkDown):
             log.warning("broker link down: %s", item.cause)
-            self.access.link_down(item.cause, datetime.now(UTC))
+            self.access.link_down(item.cause, self.clock.now())
+        elif isinstance(item, _LinkProblem):
+            self._on_link_problem(item.stage, item.message)
+
+    def _on_link_problem(self, stage: Stage, message: str | None) -> None:
+        """The broker refused something (or it works again): one log line per change."""
+        if message is None:
+            if self.link_problems.pop(stage, None) is not None:
+                log.info("broker: the station's %s works again", stage.value)
+            return
+        if self.link_problems.get(stage) != message:
+            log.warning("broker: %s", message)
+            self.link_problems[stage] = message
+        if stage is Stage.CONNECT:  # paho retries; access is lost while the log-on is refused
+            self.access.link_down(message, self.clock.now(), refused=True)
 
     def _on_tag(self, uid: str, device_id: str) -> None:
-        self.last_scan = {"uid": uid, "device": device_id, "at": _now_iso()}
+        self.last_scan = {"uid": uid, "device": device_id, "at": self.clock.now().isoformat()}
         if self.session.is_badge(uid):
             try:
                 holder = self.session.badge(uid)
@@ -278,10 +316,17 @@ class Agent:
             "state": "ok",
             "problem": None,
         }
-        if not self.gate.offer(reading):
-            return
         flow = self.flow
-        if self.session.operator is None or flow is None or "weight" not in flow.prompt().expects:
+        wants_weight = (
+            self.session.operator is not None
+            and flow is not None
+            and "weight" in flow.prompt().expects
+        )
+        if not self.gate.offer(reading):
+            if wants_weight and self.gate.needs_empty_pan(reading):
+                self.weight["problem"] = EMPTY_PAN_FIRST
+            return
+        if not wants_weight or flow is None:
             return  # a load before its scan: it is taken once the step asks for a weight
         self.gate.taken()
         self.session.touch()
@@ -326,7 +371,7 @@ class Agent:
                 return self._refuse(f"No mode {body.get('mode')!r}")
             if mode not in self.config.workflows:
                 return self._refuse(f"{TITLES[mode]} is not done at this station")
-            self.mode, self.flow = mode, make_flow(mode, self.config, self.memory)
+            self.mode, self.flow = mode, make_flow(mode, self.config, self.memory, self.clock)
             return {"ok": True, "message": TITLES[mode]}
         if self.flow is None:
             return self._refuse("Choose what you are doing first (a mode at the top)")
@@ -336,7 +381,7 @@ class Agent:
             )
         if action == "scan":  # a tag's printed number typed in (an unreadable tag)
             uid = str(body.get("uid", "")).strip().upper()
-            self.last_scan = {"uid": uid, "device": "keyboard", "at": _now_iso()}
+            self.last_scan = {"uid": uid, "device": "keyboard", "at": self.clock.now().isoformat()}
             if len(uid) != TAG_LENGTH or not uid.isalnum():
                 return self._refuse(f"{uid!r} is not a 24-character tag UID")
             return self._apply(self.flow.tag(uid))
@@ -353,7 +398,9 @@ class Agent:
             return self._refuse(result.refused)
         for payload in result.records:
             if not self._record(payload):
+                # The flow keeps no trace of it (result.then is not run): scan it again later.
                 return {"ok": False, "message": (self.outcome or {}).get("message", "")}
+        result.stored()
         if result.message is not None and not result.records:
             self._info(result.message)
         return {"ok": True, "message": result.message or ""}
@@ -379,7 +426,7 @@ class Agent:
                     "device_id": self._device_for(payload),
                     "operator_id": operator.user_id,
                     "sequence": sequence,
-                    "occurred_at": datetime.now(UTC),
+                    "occurred_at": self.clock.now(),
                     "payload": payload,
                 }
             )
@@ -393,7 +440,11 @@ class Agent:
             self._refuse(f"Not recorded: {where or 'event'}: {problem['msg']}")
             return None
         except OutboxFull as err:
-            self._refuse(f"Not recorded: station storage is full ({err}). Call your administrator.")
+            log.warning("refused %s: %s", payload.get("kind"), err)
+            self._refuse(
+                f"Not recorded: station storage is full ({err}); {OUTBOX_FULL_ADVICE}. "
+                "Do it again once there is room."
+            )
             return None
         log.info("recorded #%d %s", event.sequence, event.kind)
         if not access_record:
@@ -429,9 +480,9 @@ class Agent:
             # The backlog: every event waiting now (before this ack removes one) was recorded
             # during the loss, or was waiting to be entered when it began.
             loss.backlog = self.outbox.count_waiting(exclude=loss.event_id)
-        restored = self.access.ack_received(datetime.now(UTC))
+        restored = self.access.ack_received(self.clock.now())
         result = self.sender.on_ack(ack)
-        self.outbox.set_meta("last_ack_at", _now_iso())
+        self.outbox.set_meta("last_ack_at", self.clock.now().isoformat())
         if restored and loss is not None:
             log.info("access restored; %s event(s) were recorded meanwhile", loss.backlog)
             self.outbox.set_meta("access", loss.to_json())
@@ -510,7 +561,7 @@ class Agent:
 
     def _tick(self) -> None:
         self.sender.pump()
-        now = datetime.now(UTC)
+        now = self.clock.now()
         if self.access.check(self.sender.waiting_since(), now):
             loss = self.access.loss
             assert loss is not None
@@ -521,12 +572,26 @@ class Agent:
             who = self.session.sign_out()
             self.mode, self.flow = None, None
             self._info(f"{who.name if who else 'Operator'} signed out (idle)")
+        self._log_outbox_level()
         self._publish_status()
+
+    def _log_outbox_level(self) -> None:
+        """One log line each time the outbox crosses a level (ok, nearly full, full)."""
+        box = self.outbox
+        level = "full" if box.full else "nearly full" if box.filling else "ok"
+        if level == self._outbox_level:
+            return
+        self._outbox_level = level
+        note = outbox_note(box.depth, box.capacity, box.filling)
+        if note is None:
+            log.info("outbox %d of %d: room again", box.depth, box.capacity)
+        else:
+            log.warning("%s", note)
 
     def _status(self, state: StationState, message: str | None = None) -> StationStatus:
         return StationStatus(
             state=state,
-            at=datetime.now(UTC),
+            at=self.clock.now(),
             software_version=self.version,
             outbox_depth=self.outbox.depth,
             outbox_capacity=self.outbox.capacity,
@@ -537,7 +602,11 @@ class Agent:
 
     def _warnings(self) -> list[str]:
         box = self.outbox
-        return warnings(self.access, box.depth, box.capacity, box.filling, box.refused_count())
+        notes = warnings(self.access, box.depth, box.capacity, box.filling, box.refused_count())
+        # A device that is away (a pulled cable, a port that refuses its settings), with why.
+        notes += [f"{d} {p}" for d, p in sorted(self.devices.problems.items())]
+        notes += [f"broker: {m}" for m in self.link_problems.values()]
+        return notes
 
     def _publish_status(self) -> None:
         if not self.link.connected.is_set():
@@ -559,7 +628,7 @@ class Agent:
             "state": state,
             "title": title,
             "message": message,
-            "at": _now_iso(),
+            "at": self.clock.now().isoformat(),
             **extra,
         }
 
@@ -597,14 +666,11 @@ class Agent:
             "alerts": list(self.alerts),
             "online": connected and not self.access.offline,
             "access_lost": self.access.offline,
-            "banner": banner(connected, self.access, depth),
+            "banner": banner(connected, self.access, depth, self.config.time_zone),
             "waiting": depth,
             "capacity": self.outbox.capacity,
             "filling": self.outbox.filling,
+            "full": self.outbox.full,
             "warnings": self._warnings(),
             "devices": dict(self.devices.states),
         }
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat()

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -22,6 +23,7 @@ from schemas.ids import (
     DEVICE_PATTERN,
     LICENCE_PATTERN,
     NAME_PATTERN,
+    RESERVED_STATION_IDS,
     STATION_PATTERN,
     USER_PATTERN,
 )
@@ -215,6 +217,9 @@ class StationConfig(_Section):
     licence: Annotated[str, Field(pattern=LICENCE_PATTERN)]
     station_id: Annotated[str, Field(pattern=STATION_PATTERN)]
     location: Name
+    # The premises' IANA zone: which day a harvest batch is named for, batch names, the times
+    # the display shows. Never the Pi's own zone, which is often left at UTC.
+    time_zone: str
     kind: str = "station"  # free text for people: propagation, flower, harvest...
     data_dir: Path = Path("/var/lib/seedtrace/edge")
     workflows: Annotated[list[Workflow], Field(min_length=1)]
@@ -229,6 +234,24 @@ class StationConfig(_Section):
     floor: FloorConfig = FloorConfig()
     operators: list[Operator] = Field(default_factory=list)
     operators_file: Path | None = None
+
+    @field_validator("station_id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value.lower() in RESERVED_STATION_IDS:
+            raise ValueError(f"{value!r} is reserved for the server's own events; choose another")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (e.g. America/Los_Angeles)"
+            ) from err
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "StationConfig":

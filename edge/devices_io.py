@@ -8,9 +8,15 @@ What is posted (the agent's controller thread handles them in order):
 * :class:`DeviceProblem`: a device is unavailable or its answer is unusable (overload...).
 
 Drivers come from ``devices`` by URL (:func:`devices.registry.open_device`). A device that
-is missing at start or lost later is retried every ``RETRY_S`` seconds: the drivers reopen by
-themselves, and this loop never gives up (a broad ``except`` at the top of each loop logs the
-traceback and keeps the station alive, as STYLE.md rule 7 says).
+is missing at start, lost later, or whose port cannot be configured is marked ``unavailable``
+(the display and the status topic show it, with why) and retried with a back-off: ``RETRY_S``
+doubling to ``RETRY_MAX_S`` while it stays away, back to ``RETRY_S`` once it answers. The
+log gets one line per change of state ("unavailable: why", "ready again"), not one per try.
+The loop never gives up: a broad ``except`` at the top of each device's loop logs the
+traceback (an unexpected error is a bug to see) and backs off the same way.
+
+A scale's refusals are put in words for the worker (:data:`READING_PROBLEMS`): an overload
+reads "OVERLOAD", not "no answer".
 """
 
 import logging
@@ -28,7 +34,24 @@ from edge.config import DeviceRole, StationConfig
 log = logging.getLogger("seedtrace.edge.devices")
 
 RETRY_S = 0.5
+RETRY_MAX_S = 10.0
 SCALE_POLL_S = 0.2
+
+# What the display says when the scale answers with something that is not a weight.
+READING_PROBLEMS = {
+    "overload": "OVERLOAD: more than the scale can weigh; take the load off",
+    "underload": "UNDERLOAD: below the scale's zero; empty the pan and zero the scale",
+    "negative": "below zero: empty the pan and zero the scale",
+    "motion": "settling…",
+    "device_error": "the scale reports an error",
+    "unsupported": "the scale cannot do that",
+}
+
+
+def reading_problem(err: ReadingRefused) -> str:
+    """The worker's words for a refused reading, with the scale's own detail for errors."""
+    text = READING_PROBLEMS.get(err.reason, err.reason)
+    return f"{text} ({err})" if err.reason == "device_error" else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +84,8 @@ class DeviceHub:
         self.config = config
         self.post = post
         self.states: dict[str, str] = {d: DeviceState.CLOSED.value for d in config.devices}
+        self.problems: dict[str, str] = {}  # device -> why it is unavailable, for people
+        self._delay: dict[str, float] = dict.fromkeys(config.devices, RETRY_S)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -85,13 +110,28 @@ class DeviceHub:
         while not self._stop.is_set():
             try:
                 target(device_id, url)
-            except Exception:
-                log.exception("device %s failed; starting it again", device_id)
+            except Exception as err:
+                if self.states.get(device_id) != "error":  # one traceback per failure, not per try
+                    log.exception("device %s failed; starting it again", device_id)
                 self._set(device_id, "error")
-            self._stop.wait(RETRY_S)
+                self.problems[device_id] = f"failed: {type(err).__name__}: {err}"
+                self.post(DeviceProblem(device_id, self.problems[device_id], "error"))
+            self._backoff(device_id)
+
+    def _backoff(self, device_id: str) -> None:
+        """Wait before the next try; each try in a row waits twice as long, up to RETRY_MAX_S."""
+        delay = self._delay[device_id]
+        self._stop.wait(delay)
+        self._delay[device_id] = min(delay * 2, RETRY_MAX_S)
 
     def _set(self, device_id: str, state: str) -> None:
+        previous = self.states.get(device_id)
         self.states[device_id] = state
+        if state == "ready":
+            self._delay[device_id] = RETRY_S
+            if previous in ("unavailable", "error"):
+                self.problems.pop(device_id, None)
+                log.info("device %s ready again", device_id)
 
     # -- readers: RFID tags, badges, barcodes ----------------------------------------------
 
@@ -113,7 +153,7 @@ class DeviceHub:
                     self._set(device_id, driver.state.value)
                 except DeviceUnavailable as err:
                     self._unavailable(device_id, err)
-                    self._stop.wait(RETRY_S)
+                    self._backoff(device_id)
                 except ReadingRefused as err:
                     log.warning("device %s: %s", device_id, err)
         finally:
@@ -129,10 +169,12 @@ class DeviceHub:
         self.post(TagSeen(uid, device_id))
 
     def _unavailable(self, device_id: str, err: DeviceError) -> None:
-        if self.states.get(device_id) != "unavailable":
-            log.warning("device %s unavailable: %s", device_id, err)
+        problem = f"unavailable: {err}; retrying"
+        if self.states.get(device_id) != "unavailable":  # the display shows the latest reason
+            log.warning("device %s %s", device_id, problem)
         self._set(device_id, "unavailable")
-        self.post(DeviceProblem(device_id, f"unavailable: {err}", "unavailable"))
+        self.problems[device_id] = problem
+        self.post(DeviceProblem(device_id, problem, "unavailable"))
 
     # -- the scale ---------------------------------------------------------------------------
 
@@ -142,17 +184,18 @@ class DeviceHub:
             driver.open()
         except DeviceUnavailable as err:
             self._unavailable(device_id, err)  # read() below reopens it when it is back
+            self._backoff(device_id)
         try:
             while not self._stop.is_set():
                 try:
                     reading = driver.read(timeout=1.0)
                 except DeviceUnavailable as err:
                     self._unavailable(device_id, err)
-                    self._stop.wait(RETRY_S)
+                    self._backoff(device_id)
                     continue
                 except ReadingRefused as err:
                     self._set(device_id, "ready")
-                    self.post(DeviceProblem(device_id, str(err), err.reason))
+                    self.post(DeviceProblem(device_id, reading_problem(err), err.reason))
                 except TimeoutError as err:
                     self._set(device_id, "no answer")
                     self.post(DeviceProblem(device_id, str(err), "timeout"))

@@ -7,13 +7,17 @@ last will so the broker announces a station that vanished.
 The link keeps a persistent session (``clean_start=False``, one day's expiry) so an ack the
 server sends while the station is briefly away waits at the broker. It does **not** keep
 events: paho's own queue is memory only and bounded by 16-bit message ids
-(``../shared/FACTS.md``). Durability is the outbox's job; this link reports failure instead
+(``docs/platform-facts.md``). Durability is the outbox's job; this link reports failure instead
 of queueing forever (:class:`LinkError`).
 
 The agent uses :meth:`StationLink.start` (connect in the background and keep retrying: a
 station must start and work with the broker down) and the hooks ``on_connected`` /
-``on_disconnected`` (with paho's reason, for the loss-of-access record) and ``on_puback``
-(the broker took message ``mid``).
+``on_disconnected`` (with paho's reason, for the loss-of-access record), ``on_puback``
+(the broker answered message ``mid`` with a PUBACK reason code: the caller knows which
+messages are events, :meth:`puback_problem` words the code) and ``on_problem``: the broker
+refused the log-on or the subscription to the acks, or closed the connection itself, with the
+reason code put in a technician's words (:mod:`edge.mqtt_reasons`); ``on_problem(stage,
+None)`` when that stage works again.
 
 A production broker (``docs/deploy.md``) wants TLS and the station's own user name and
 password: pass ``tls_ca`` (the CA file that signed the broker's certificate), or ``tls``
@@ -26,7 +30,6 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
+from edge.mqtt_reasons import Stage, explain, is_problem
 from schemas.acks import Ack
+from schemas.clock import Clock
 from schemas.events import EventEnvelope
 from schemas.status import StationState, StationStatus
 from schemas.topics import Channel, topic
@@ -72,6 +77,7 @@ class StationLink:
         on_ack: Callable[[Ack], None] | None = None,
         tls: TlsFiles | None = None,
         keepalive: int = 15,
+        clock: Clock,
     ) -> None:
         self.licence = licence
         self.station_id = station_id
@@ -82,7 +88,9 @@ class StationLink:
         self.on_ack = on_ack
         self.on_connected: Callable[[], None] | None = None
         self.on_disconnected: Callable[[str], None] | None = None
-        self.on_puback: Callable[[int], None] | None = None
+        self.on_puback: Callable[[int, int], None] | None = None  # mid, PUBACK reason code
+        self.on_problem: Callable[[Stage, str | None], None] | None = None
+        self._subscribe_mid: int | None = None
         self.keepalive = keepalive
         self.acks: queue.Queue[Ack] = queue.Queue()
         self.bad_acks: list[str] = []
@@ -98,6 +106,7 @@ class StationLink:
         self._client.on_message = self._on_message
         self._client.on_publish = self._on_publish
         self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_subscribe = self._on_subscribe
         if tls is None and tls_ca is not None:
             tls = TlsFiles(ca_file=str(tls_ca))
         if tls is not None:
@@ -105,7 +114,8 @@ class StationLink:
             self._client.tls_set(ca_certs=tls.ca_file, certfile=tls.cert_file, keyfile=tls.key_file)
         if username is not None:
             self._client.username_pw_set(username, password)
-        offline = StationStatus(state=StationState.OFFLINE, at=datetime.now(UTC))
+        # The will is stamped when the link is made: the broker sends it, unchanged, later.
+        offline = StationStatus(state=StationState.OFFLINE, at=clock.now())
         self._client.will_set(self.status_topic, offline.model_dump_json(), qos=1, retain=True)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
 
@@ -146,27 +156,53 @@ class StationLink:
         self._client.disconnect()
         self._client.loop_stop()
 
+    def _problem(self, stage: Stage, reason: Any) -> bool:
+        """Report a refusal (True) or that ``stage`` works (False) to ``on_problem``."""
+        code = int(getattr(reason, "value", reason))
+        message = explain(stage, code, str(reason)) if is_problem(stage, code) else None
+        if self.on_problem is not None:
+            self.on_problem(stage, message)
+        return message is not None
+
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            return
-        client.subscribe(self.acks_topic, qos=1)
+        if self._problem(Stage.CONNECT, reason):
+            return  # paho closes the socket and tries again (1-10 s apart)
+        if self.on_problem is not None:
+            self.on_problem(Stage.DISCONNECT, None)
+        _rc, self._subscribe_mid = client.subscribe(self.acks_topic, qos=1)
         self.connected.set()
         if self.on_connected is not None:
             self.on_connected()
 
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: Any, mid: int, reasons: list[Any], _p: Any
+    ) -> None:
+        if mid == self._subscribe_mid and reasons:
+            self._problem(Stage.SUBSCRIBE, reasons[0])
+
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         was_connected = self.connected.is_set()
         self.connected.clear()
+        code = int(getattr(reason, "value", 0))
+        # A DISCONNECT the broker sent says why. A lost socket is paho's own 0x80
+        # ("Unspecified error"), which says nothing: keep paho's words for it.
+        cause = f"connection to the broker lost ({reason})"
+        if was_connected and is_problem(Stage.DISCONNECT, code) and code != 0x80:
+            cause = explain(Stage.DISCONNECT, code, str(reason))
+            if self.on_problem is not None:
+                self.on_problem(Stage.DISCONNECT, cause)
         if was_connected and self.on_disconnected is not None:
-            self.on_disconnected(f"connection to the broker lost ({reason})")
+            self.on_disconnected(cause)
 
     def _on_connect_fail(self, _c: mqtt.Client, _u: Any) -> None:
         if self.on_disconnected is not None:
             self.on_disconnected(f"broker {self.host}:{self.port} unreachable")
 
-    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, _r: Any, _p: Any) -> None:
+    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        # Called by paho's thread holding paho's locks, possibly before publish() has returned
+        # the mid to its caller: only report here; the controller decides what the mid was.
         if self.on_puback is not None:
-            self.on_puback(mid)
+            self.on_puback(mid, int(getattr(reason, "value", reason)))
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -183,11 +219,16 @@ class StationLink:
         """Hand one event to the broker (QoS 1). Raises LinkError if paho refuses it."""
         return self.publish_raw(event.model_dump_json().encode())
 
+    @staticmethod
+    def puback_problem(code: int) -> str | None:
+        """What a PUBACK reason code for an event means for the technician; None if all is well."""
+        return explain(Stage.PUBLISH, code) if is_problem(Stage.PUBLISH, code) else None
+
     def publish_raw(self, payload: bytes, topic_name: str | None = None) -> int:
         """Publish QoS 1; returns paho's message id. Raises LinkError if paho refuses it."""
         info = self._client.publish(topic_name or self.events_topic, payload, qos=1)
         # paho does not raise: with 65,535 messages in flight it returns MQTT_ERR_QUEUE_SIZE
-        # and never sends (../shared/FACTS.md). NO_CONN means queued in memory until reconnect.
+        # and never sends (docs/platform-facts.md). NO_CONN means queued in memory until reconnect.
         if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
             raise LinkError(f"the broker link refused the event: {mqtt.error_string(info.rc)}")
         return int(info.mid)
@@ -204,6 +245,6 @@ class StationLink:
 
 
 def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
-    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (../shared/FACTS.md).
+    # Nagle + delayed ACK cost ~88 ms per QoS 1 round trip (docs/platform-facts.md).
     if isinstance(sock, socket.socket):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

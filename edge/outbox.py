@@ -28,11 +28,12 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from edge.crash import crash_point
+from schemas.clock import Clock
 from schemas.events import EventEnvelope
 from schemas.ids import new_event_id
 
@@ -71,8 +72,11 @@ class Entry:
 
 
 class Outbox:
-    def __init__(self, path: Path, *, capacity: int = 100_000, warn_ratio: float = 0.8) -> None:
+    def __init__(
+        self, path: Path, *, clock: Clock, capacity: int = 100_000, warn_ratio: float = 0.8
+    ) -> None:
         self.path = path
+        self.clock = clock  # stamps created_at: when the station recorded the event
         self.capacity = capacity
         self.warn_at = max(1, int(capacity * warn_ratio))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +125,7 @@ class Outbox:
                 self._db.execute(
                     "INSERT INTO events (sequence, event_id, kind, body, created_at) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (sequence, event.event_id, event.kind, body, _now()),
+                    (sequence, event.event_id, event.kind, body, self.clock.now().isoformat()),
                 )
                 self._set_meta("next_sequence", sequence + 1)
                 for key, value in (meta(event) if meta is not None else {}).items():
@@ -205,7 +209,13 @@ class Outbox:
 
     @property
     def filling(self) -> bool:
+        """From the warning level up (full included)."""
         return self._depth >= self.warn_at
+
+    @property
+    def full(self) -> bool:
+        """At capacity: new work is refused until acks make room."""
+        return self._depth >= self.capacity
 
     @property
     def next_sequence(self) -> int:
@@ -240,10 +250,6 @@ class Outbox:
             self._db.execute("ROLLBACK")
         except sqlite3.Error:
             pass  # no transaction was open: BEGIN itself failed
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:

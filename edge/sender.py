@@ -23,12 +23,13 @@ Runs on the agent's controller thread only.
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from edge.link import LinkError, StationLink
 from edge.outbox import Entry, Outbox
 from schemas.acks import Ack, ContractRule, Outcome
+from schemas.clock import Clock
 
 log = logging.getLogger("seedtrace.edge.sender")
 
@@ -52,9 +53,16 @@ class AckResult:
 
 class Sender:
     def __init__(
-        self, outbox: Outbox, link: StationLink, *, window: int, resend_after_s: float
+        self,
+        outbox: Outbox,
+        link: StationLink,
+        *,
+        window: int,
+        resend_after_s: float,
+        clock: Clock,
     ) -> None:
         self.outbox = outbox
+        self.clock = clock
         self.link = link
         self.window = window
         self.base_resend = resend_after_s
@@ -89,7 +97,7 @@ class Sender:
                 break
             resent = resent or last is not None
             self._sent_at[entry.sequence] = now
-            self._first_sent.setdefault(entry.sequence, datetime.now(UTC))
+            self._first_sent.setdefault(entry.sequence, self.clock.now())
             self._mids[mid] = entry.sequence
             sent += 1
         if resent:  # a whole pause passed without the ack: wait longer before the next try
@@ -110,7 +118,7 @@ class Sender:
         return max(oldest, self.last_ack_at)
 
     def on_ack(self, ack: Ack) -> AckResult:
-        self.last_ack_at = datetime.now(UTC)
+        self.last_ack_at = self.clock.now()
         self.resend_s = self.base_resend
         entry = None if ack.event_id is None else self.outbox.get(ack.event_id)
         if entry is None:

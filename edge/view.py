@@ -13,6 +13,7 @@ from typing import Any
 from edge.access import AccessTracker
 from edge.config import Operator
 from edge.flows import Flow
+from schemas.clock import local_time
 
 
 def _plain(text: str, step: str) -> dict[str, Any]:
@@ -39,21 +40,37 @@ def prompt_view(
     }
 
 
-def hhmm(at: datetime) -> str:
-    """Local wall-clock time, as the floor reads it."""
-    return at.astimezone().strftime("%H:%M")
+def hhmm(at: datetime, tz: str) -> str:
+    """``at`` on the premises' wall clock (the IANA zone ``tz``), as the floor reads it."""
+    return local_time(at, tz).strftime("%H:%M")
 
 
-def banner(connected: bool, access: AccessTracker, waiting: int) -> str | None:
+def banner(connected: bool, access: AccessTracker, waiting: int, tz: str) -> str | None:
     """None while online; else since when, how many events wait, and whether transfers are
     blocked (a recorded loss of access)."""
     if connected and not access.offline:
         return None
     since = access.offline_since()
-    text = f"OFFLINE since {hhmm(since) if since else '?'} — {waiting} waiting"
+    text = f"OFFLINE since {hhmm(since, tz) if since else '?'} — {waiting} waiting"
     if access.offline:
         text += " — transfers blocked"
     return text
+
+
+OUTBOX_FULL_ADVICE = (
+    "new work is refused until the server acknowledges events: check the network and the "
+    "broker, or call your administrator"
+)
+
+
+def outbox_note(depth: int, capacity: int, filling: bool) -> str | None:
+    """The outbox's warning: None below the warning level, "nearly full", or "full" at
+    capacity with what to do about it."""
+    if depth >= capacity:
+        return f"outbox {depth} of {capacity}: full; {OUTBOX_FULL_ADVICE}"
+    if filling:
+        return f"outbox {depth} of {capacity}: nearly full"
+    return None
 
 
 def warnings(
@@ -63,8 +80,9 @@ def warnings(
     if access.offline:
         since = access.offline_since()
         notes.append(f"access lost since {since.isoformat() if since else '?'}")
-    if filling:
-        notes.append(f"outbox {depth} of {capacity}: nearly full")
+    note = outbox_note(depth, capacity, filling)
+    if note is not None:
+        notes.append(note)
     if refused:
         notes.append(f"{refused} event(s) refused by the server need attention")
     return notes

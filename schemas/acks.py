@@ -18,9 +18,10 @@ station; ``event_id`` and ``sequence`` are then filled in only when they could b
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.ids import EventId
+from schemas.times import Instant
 
 CONTRACT_CITATION = "seedtrace MQTT contract v1 (docs/mqtt.md)"
 
@@ -65,4 +66,4 @@ class Ack(BaseModel):
     original_outcome: Outcome | None = None
     violations: list[Violation] = Field(default_factory=list)
     notices: list[Violation] = Field(default_factory=list)
-    received_at: AwareDatetime
+    received_at: Instant

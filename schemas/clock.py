@@ -36,7 +36,8 @@ class SystemClock:
     """The machine's real-time clock. The only place in seedtrace that reads the wall clock."""
 
     def now(self) -> datetime:
-        return datetime.now(UTC)  # noqa: TID251 - the system clock's own definition
+        # The system clock's own definition: the one wall-clock read in seedtrace.
+        return datetime.now(UTC)  # noqa: TID251
 
     def __repr__(self) -> str:
         return "SystemClock()"

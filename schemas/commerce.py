@@ -18,14 +18,14 @@ A transfer is recorded in steps, each an event:
 4. ``transfer.received``: the purchaser accepts or rejects each item.
 """
 
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.ids import BatchId, LicenceNumber, Name, TagUid, Text
+from schemas.times import Day, Instant
 from schemas.weights import Weight
 
 # A package holds product of at most this many harvest batches (a mixed lot for a processor).
@@ -139,9 +139,9 @@ class TransferManifested(_Model):
     seller: Party
     purchaser: Party
     distributor: Party | None = None
-    transfer_date: date
-    estimated_departure: AwareDatetime
-    estimated_arrival: AwareDatetime
+    transfer_date: Day
+    estimated_departure: Instant
+    estimated_arrival: Instant
     items: Annotated[list[ManifestItem], Field(min_length=1, max_length=MAX_MANIFEST_ITEMS)]
 
     @model_validator(mode="after")
@@ -157,7 +157,7 @@ class TransferDeparted(_Model):
 
     kind: Literal["transfer.departed"] = "transfer.departed"
     manifest_id: ManifestId
-    departed_at: AwareDatetime
+    departed_at: Instant
 
 
 class TransferArrived(_Model):
@@ -166,7 +166,7 @@ class TransferArrived(_Model):
     kind: Literal["transfer.arrived"] = "transfer.arrived"
     manifest_id: ManifestId
     seller: Party
-    arrived_at: AwareDatetime
+    arrived_at: Instant
     uids: Annotated[list[TagUid], Field(min_length=1, max_length=MAX_MANIFEST_ITEMS)]
 
 
@@ -208,4 +208,4 @@ class SaleRecorded(_Model):
     package_uid: TagUid
     quantity: Quantity
     price: Money
-    sold_at: AwareDatetime
+    sold_at: Instant

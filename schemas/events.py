@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -58,6 +57,7 @@ from schemas.records import (
     UserRegistered,
     UserTrained,
 )
+from schemas.times import Instant
 from schemas.weights import Weight
 
 SCHEMA_VERSION: Final = 1
@@ -123,7 +123,7 @@ class ScaleReading(_Model):
     weight: Weight
     stable: bool
     raw_hex: Annotated[str, Field(pattern=r"^(?:[0-9a-f]{2})*$", max_length=512)]
-    read_at: AwareDatetime
+    read_at: Instant
 
     _read_at_utc = field_validator("read_at")(_utc)
 
@@ -259,7 +259,7 @@ class TagsReceived(_Model):
     first: TagUid | None = None
     last: TagUid | None = None
     # When the tags physically arrived, if earlier than this record (TAG-RECEIPT-3BD).
-    delivered_at: AwareDatetime | None = None
+    delivered_at: Instant | None = None
 
     @model_validator(mode="after")
     def _list_or_range(self) -> "TagsReceived":
@@ -362,7 +362,7 @@ class RecordCorrected(_Model):
     kind: Literal["record.corrected"] = "record.corrected"
     corrects: EventId
     reason: Text
-    discovered_at: AwareDatetime
+    discovered_at: Instant
     replacement: CorrectablePayload
 
 
@@ -379,7 +379,7 @@ class EventEnvelope(_Model):
     device_id: DeviceId | None = None
     operator_id: UserId
     sequence: Annotated[int, Field(ge=1, le=2**63 - 1)]
-    occurred_at: AwareDatetime
+    occurred_at: Instant
     payload: Payload
 
     _occurred_at_utc = field_validator("occurred_at")(_utc)

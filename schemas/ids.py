@@ -15,6 +15,11 @@ from pydantic import StringConstraints
 LICENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
 STATION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 USER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+# Station ids the server keeps for itself: "console" is the pseudo-station under which events
+# made on the server (ops console, API, CLI) get their sequence numbers. A real station by that
+# name would share (and break) that sequence, so none may be issued or configured. Compared
+# without regard to case, as people read them.
+RESERVED_STATION_IDS = frozenset({"console"})
 DEVICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 # A UUID in canonical lowercase form, or a ULID (Crockford base32, 26 characters).
 EVENT_ID_PATTERN = (
@@ -41,7 +46,7 @@ Text = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=1, max_
 def new_event_id() -> str:
     """Return a new UUIDv7 (RFC 9562) as a canonical lowercase string.
 
-    Time-ordered ids keep database index inserts local (see ``../shared/FACTS.md``): the first
+    Time-ordered ids keep database index inserts local (see ``docs/platform-facts.md``): the first
     48 bits are the Unix time in milliseconds, then the version and variant bits, then 74
     random bits.
     """

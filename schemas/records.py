@@ -9,13 +9,13 @@ They travel in the same envelope as floor events, so each is attributed to its o
 Passwords and sessions are never part of an event: they live in the server's accounts tables.
 """
 
-from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.ids import EventId, Name, StationId, TagUid, Text, UserId
+from schemas.times import Day, Instant, WallTime
 
 
 class _Model(BaseModel):
@@ -46,8 +46,8 @@ class LicenceUpdated(_Model):
     kind: Literal["licence.updated"] = "licence.updated"
     licence_type: LicenceType | None = None
     status: LicenceStatus | None = None
-    close_of_business: time | None = None  # local time in the licensee's time zone
-    licensure_date: date | None = None
+    close_of_business: WallTime | None = None  # local time in the licensee's time zone
+    licensure_date: Day | None = None
 
     @model_validator(mode="after")
     def _something(self) -> "LicenceUpdated":
@@ -106,7 +106,7 @@ class UserTrained(_Model):
 
     kind: Literal["user.trained"] = "user.trained"
     user_id: UserId
-    trained_on: date
+    trained_on: Day
     description: Text
     trainer: Name
 
@@ -117,7 +117,7 @@ class TrainingRegistered(_Model):
     kind: Literal["training.registered"] = "training.registered"
     user_id: UserId
     course: Text
-    registered_on: date
+    registered_on: Day
 
 
 class UserCancelled(_Model):
@@ -142,7 +142,7 @@ class AccessLost(_Model):
     names the station that lost it, or is None when the whole premises did."""
 
     kind: Literal["access.lost"] = "access.lost"
-    lost_at: AwareDatetime
+    lost_at: Instant
     cause: Text
     station_id: StationId | None = None
 
@@ -153,7 +153,7 @@ class AccessRestored(_Model):
 
     kind: Literal["access.restored"] = "access.restored"
     lost_event_id: EventId
-    restored_at: AwareDatetime
+    restored_at: Instant
     cause: Text
     backlog: Annotated[int, Field(ge=0)]
 
@@ -165,7 +165,7 @@ class RecordFlagged(_Model):
     kind: Literal["record.flagged"] = "record.flagged"
     event_id: EventId
     problem: Text
-    discovered_at: AwareDatetime
+    discovered_at: Instant
 
 
 class DiversionCategory(StrEnum):
@@ -180,7 +180,7 @@ class DiversionDiscovered(_Model):
 
     kind: Literal["diversion.discovered"] = "diversion.discovered"
     category: DiversionCategory
-    discovered_at: AwareDatetime
+    discovered_at: Instant
     description: Text
     uids: Annotated[list[TagUid], Field(max_length=500)] = []
 
@@ -190,7 +190,7 @@ class DiversionReported(_Model):
 
     kind: Literal["diversion.reported"] = "diversion.reported"
     discovery_event_id: EventId
-    reported_at: AwareDatetime
+    reported_at: Instant
     department_reference: Name
     law_enforcement_agency: Name
     law_enforcement_reference: Name
@@ -200,5 +200,5 @@ class ReconciliationRecorded(_Model):
     """The day's inventory was reconciled at close of business (DAILY-RECONCILE)."""
 
     kind: Literal["reconciliation.recorded"] = "reconciliation.recorded"
-    business_date: date
+    business_date: Day
     note: Text | None = None

@@ -6,7 +6,9 @@ MQTT last will, so the broker announces a station that vanished. The ops console
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.times import Instant
 
 
 class StationState(StrEnum):
@@ -19,10 +21,10 @@ class StationStatus(BaseModel):
 
     schema_version: int = 1
     state: StationState
-    at: AwareDatetime
+    at: Instant
     software_version: str | None = None
     outbox_depth: int | None = Field(default=None, ge=0)
     outbox_capacity: int | None = Field(default=None, ge=0)
-    last_ack_at: AwareDatetime | None = None
+    last_ack_at: Instant | None = None
     devices: dict[str, str] = Field(default_factory=dict)
     message: str | None = None

@@ -2,7 +2,8 @@
 
 A weight is a :class:`decimal.Decimal` and a unit; it is never a float. On the wire it is
 ``{"value": "123.45", "unit": "g"}`` (the value as a decimal string; a JSON number below 10^9 is
-accepted too and read digit for digit). Conversion to grams is exact: the avoirdupois ounce is
+accepted too and read digit for digit, and from 10^9 up refused, integer or not: see
+:data:`FLOAT_EXACT_BELOW`). Conversion to grams is exact: the avoirdupois ounce is
 28.349523125 g and the pound 453.59237 g by definition.
 """
 
@@ -34,9 +35,12 @@ GRAMS_PER_UNIT: dict[Unit, Decimal] = {
 
 # Up to 12 integer digits and 6 decimals: a tonne in milligrams, or a microgram on a balance.
 WeightValue = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
-# A JSON number arrives as a binary float, which holds 15 significant digits exactly: with at
-# most 6 decimals, that is every value below 10^9. Above it, digits could change unnoticed.
-FLOAT_EXACT_BELOW = 1e9
+# A JSON number arrives as a binary float in most parsers on its way (JavaScript's, a broker
+# plug-in's, a log shipper's), which holds 15 significant digits exactly: with at most 6
+# decimals, that is every value below 10^9. From 10^9 up digits could change unnoticed, so the
+# contract (docs/mqtt.md) refuses every bare JSON number from 10^9 up, an integer too: that
+# Python reads 1000000000 exactly does not make it safe on the way here.
+FLOAT_EXACT_BELOW = 1_000_000_000
 
 
 class Weight(BaseModel):
@@ -51,7 +55,15 @@ class Weight(BaseModel):
     @field_validator("value", mode="before")
     @classmethod
     def _exact(cls, value: object) -> object:
-        if isinstance(value, float) and math.isfinite(value) and abs(value) >= FLOAT_EXACT_BELOW:
+        if isinstance(value, bool):
+            too_big = False  # not a number here: the Decimal field refuses it
+        elif isinstance(value, int):
+            too_big = abs(value) >= FLOAT_EXACT_BELOW
+        elif isinstance(value, float):
+            too_big = math.isfinite(value) and abs(value) >= FLOAT_EXACT_BELOW  # inf: refused below
+        else:
+            too_big = False  # a string or a Decimal: exact
+        if too_big:
             raise ValueError(
                 "a weight of 10^9 or more must be sent as a decimal string, such as "
                 '"1234567890.5"; as a JSON number its last digits could be lost'

@@ -1,7 +1,7 @@
 """Mosquitto configuration, and a private mosquitto for tests and the demo.
 
 :func:`mosquitto_conf` writes the settings every seedtrace broker needs (measured in
-``../shared/FACTS.md``):
+``docs/platform-facts.md``):
 
 - ``set_tcp_nodelay true``: without it each QoS 1 round trip waits ~88 ms for delayed ACKs;
 - ``max_queued_messages`` / ``max_queued_bytes`` raised: past the default 1000, mosquitto
@@ -101,7 +101,7 @@ class PrivateBroker:
 
     def _give_dir_to_broker_user(self) -> None:
         # mosquitto started as root drops to the "mosquitto" user, which must be able to
-        # write the persistence file and the log (../shared/FACTS.md).
+        # write the persistence file and the log (docs/platform-facts.md).
         if os.geteuid() != 0:
             return
         try:

@@ -77,6 +77,16 @@ class ServerSettings(BaseSettings):
     # --- REST API and accounts -------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")
     api_port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses of the HTTPS reverse proxies whose "
+        "X-Forwarded-Proto and X-Forwarded-For are believed (docs/deploy.md); empty: none",
+    )
+    hsts_max_age_s: int = Field(
+        default=365 * 24 * 3600,
+        ge=0,
+        description="Strict-Transport-Security max-age sent on answers to HTTPS requests; 0: none",
+    )
     session_lifetime_s: int = Field(
         default=12 * 3600,
         ge=60,

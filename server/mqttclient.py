@@ -1,7 +1,7 @@
 """One way to build the server's paho clients (the ingest worker, the health listener).
 
 MQTT v5, TCP_NODELAY (Nagle and delayed ACK cost ~88 ms per QoS 1 round trip,
-``../shared/FACTS.md``), the account's user name and password, TLS when a CA file is set, and
+``docs/platform-facts.md``), the account's user name and password, TLS when a CA file is set, and
 a reconnect delay of 1 to 10 s. The caller sets its own callbacks.
 """
 

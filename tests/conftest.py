@@ -8,6 +8,9 @@ import os
 
 import pytest
 
+from schemas.clock import ManualClock
+from tests.pinned import pinned_clock
+
 # Headless Chromium (the `chromium` and `page` fixtures) for the console's and the station
 # display's browser tests.
 pytest_plugins = ["tests.server.browser.harness"]
@@ -23,3 +26,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The clock the code under test reads, standing at ``tests.pinned.START`` until the test
+    moves it."""
+    return pinned_clock()

@@ -355,6 +355,50 @@ def test_weights_refused(value: object, problem: str) -> None:
         Weight.model_validate_json(json.dumps({"value": value, "unit": "g"}))
 
 
+# docs/mqtt.md: "A JSON number is accepted below 10^9 and read digit for digit; from 10^9 up it
+# is refused". Checked at, below and above the boundary, integers and fractions, on the
+# server's parse path (the bytes a station publishes -> ack or parsed event).
+BARE_NUMBERS = [
+    ("999999999", "999999999"),  # below: integer
+    ("999999999.999999", "999999999.999999"),  # below: the largest value with 6 decimals
+    ("0", "0"),  # zero is a weight
+    ("1000000000", None),  # at: refused, integer or not
+    ("1000000000.0", None),
+    ("1000000000.000001", None),  # above
+    ("1000000001", None),
+    ("123456789012", None),
+    ('"1000000000"', "1000000000"),  # as a string: exact at any size
+    ('"999999999999.999999"', "999999999999.999999"),
+]
+
+
+@pytest.mark.parametrize(("number", "read"), BARE_NUMBERS)
+def test_the_bare_number_boundary_is_10_to_the_9(number: str, read: str | None) -> None:
+    from server.ingest.parse import Incoming, Parsed, Refused, parse
+
+    payload = {
+        "kind": "waste.recorded",
+        "location": "Trim room",
+        "weight": {"value": "__VALUE__", "unit": "g"},
+        "method": "compost",
+        "reason": "Stems",
+    }
+    doc = envelope(payload, station_id="trim-1")
+    wire = json.dumps(doc).replace('"__VALUE__"', number).encode()
+    topic = f"seedtrace/v1/{doc['licence']}/trim-1/events"
+    result = parse(Incoming(topic, wire, datetime(2024, 6, 20, tzinfo=UTC)), 256 * 1024)
+    if read is None:
+        assert isinstance(result, Refused), number
+        [violation] = result.ack.violations
+        assert violation.rule_id == "SCHEMA-INVALID"
+        assert violation.field == "payload.waste.recorded.weight.value"
+        assert "a weight of 10^9 or more must be sent as a decimal string" in violation.message
+    else:
+        assert isinstance(result, Parsed), number
+        stored = json.loads(result.body)["payload"]["weight"]
+        assert stored == {"value": read, "unit": "g"}  # stored as the exact string
+
+
 def test_weights_inside_events_are_strings() -> None:
     payload = {
         "kind": "waste.recorded",

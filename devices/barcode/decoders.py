@@ -89,7 +89,7 @@ def _gray(image: Image) -> Image:
 
 class ZxingDecoder:
     """zxing-cpp. Reads Code 128, QR and DataMatrix, upright or turned by 90/180/270
-    degrees; a linear code not beyond ~15-20 degrees off those (``../shared/FACTS.md``).
+    degrees; a linear code not beyond ~15-20 degrees off those (``docs/platform-facts.md``).
 
     ``invert`` also looks for light-on-dark codes (a phone screen in dark mode). Off by
     default: printed labels are dark on light, and the second pass costs up to ~40% of the decode

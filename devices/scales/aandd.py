@@ -8,11 +8,19 @@ A reply or streamed line is 17 bytes, ASCII, CR LF terminated (``␣`` is a spac
     +-----+--+--------+---------+-----+
     HH    ST stable weight, US unstable weight, OL out of range, QT stable count (pieces)
     DATA  9 characters: sign, digits with leading zeros, decimal point: "+00123.45"
-          (out of range: "+999999.9" or "+9999999E+19"; the sign says over or under)
+          (indicators may pad with spaces instead of zeros: "+   123.45")
     UNIT  3 characters, right-aligned: "␣␣g", "␣kg", "␣mg", "␣oz", "␣lb", "␣PC", "␣␣%", "ozt"
 
     ST,+00123.45␣␣g   123.45 g, stable        US,-00001.20␣␣g   -1.20 g, in motion
-    OL,+999999.9␣␣g   overload                OL,-999999.9␣␣g   underload
+    QT,+00012345␣PC   a piece count, stable (not a mass: refused as a device error)
+
+Out of range, the header is OL and the sign says over (+) or under (-). The balance manuals
+show it in two forms, and both are recognised, with or without the unit field:
+
+    OL,+9999999E+19     overload: the manuals' form, 15 bytes, no unit (display "E")
+    OL,-9999999E+19     underload (display "-E")
+    OL,+999999.9␣␣g     overload as some indicators send it: nines in the data, unit kept
+    OL,-999999.9␣␣g     underload
 
 Some indicators put a second header after the first (``ST,NT,+0012.34␣kg``: GS gross, NT net,
 TR tare; or a comparison result LO/OK/HI/--); it is accepted, NT marks a net weight.
@@ -47,9 +55,13 @@ COMMANDS: dict[str, bytes] = {
 ZERO_ACKS = 2  # R is acknowledged on receipt and on completion
 TARE_ACKS = 1
 
+# Only OL may come without a unit (the manuals' overload form has none). A weight or count
+# without one is a frame cut short (a replug), skipped as garbage like any other.
 _LINE = re.compile(
-    rb"(?:(?P<hdr>ST|US|OL|QT),(?:(?P<hdr2>GS|NT|TR|OK|LO|HI|--),)?"
-    rb"(?P<data>[-+][0-9. ]+(?:E[-+][0-9]+)?) *(?P<unit>[A-Za-z%]{1,3}) *"
+    rb"(?:(?P<hdr>ST|US|QT),(?:(?P<hdr2>GS|NT|TR|OK|LO|HI|--),)?"
+    rb"(?P<data>[-+][0-9. ]+) *(?P<unit>[A-Za-z%]{1,3}) *"
+    rb"|OL,(?:(?:GS|NT|TR|OK|LO|HI|--),)?(?P<range>[-+])[0-9. ]+(?:E[-+]?[0-9]+)?"
+    rb"(?: *[A-Za-z%]{1,3})? *"
     rb"|EC,E(?P<code>[0-9]{2}))\Z"
 )
 
@@ -57,16 +69,17 @@ _LINE = re.compile(
 def _build(match: "re.Match[bytes]", raw: bytes) -> ScaleFrame:
     if match["code"] is not None:
         return ScaleFrame(Status.ERROR, raw, detail=f"A&D error E{match['code'].decode()}")
+    if match["range"] is not None:  # OL: the sign says over or under
+        return ScaleFrame(Status.UNDERLOAD if match["range"] == b"-" else Status.OVERLOAD, raw)
     header = match["hdr"].decode()
     data = match["data"].decode()
-    if header == "OL":
-        return ScaleFrame(Status.UNDERLOAD if data.startswith("-") else Status.OVERLOAD, raw)
-    unit = (match["unit"] or b"").decode()
+    unit = match["unit"].decode()
     value = parse_decimal(data)
     if value is None:
         return ScaleFrame(Status.ERROR, raw, detail=f"unreadable weight {data!r}")
     if header == "QT":  # a piece count is not a mass
         return ScaleFrame(Status.ERROR, raw, stable=True, detail=f"count, not a mass: {unit}")
+
     net = match["hdr2"] == b"NT"
     return weight_frame(raw, value, unit, stable=header == "ST", net=net)
 

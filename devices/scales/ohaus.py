@@ -40,8 +40,8 @@ COMMANDS: dict[str, bytes] = {
 _LINE = re.compile(
     rb"(?: *(?P<sign>-)? *(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+) (?P<unit>[A-Za-z%]{1,5})"
     rb"(?: +(?P<mark>\?))?(?: *(?P<legend>[A-Za-z/][A-Za-z/ ]{0,9}|[0-9]{2}:[0-9]{2}:[0-9]{2}))? *"
-    rb"| *(?P<over>-?OL-?)(?: [A-Za-z]{1,5})? *"
-    rb"| *(?P<under>-?UL-?)(?: [A-Za-z]{1,5})? *"
+    rb"| *(?P<over>-?OL-?)(?: +[A-Za-z]{1,5})? *"
+    rb"| *(?P<under>-?UL-?)(?: +[A-Za-z]{1,5})? *"
     rb"|(?P<err>ES|Err ?[0-9]{1,3}) *)\Z"
 )
 

@@ -56,7 +56,7 @@ def render_label(
 ) -> Image:
     """The code alone on white paper, ``module_px`` pixels per module."""
     if quiet_modules < 10:
-        raise ValueError("keep at least 10 modules of quiet zone (../shared/FACTS.md)")
+        raise ValueError("keep at least 10 modules of quiet zone (docs/platform-facts.md)")
     try:
         code = zxingcpp.create_barcode(text, _FORMATS[symbology_of(symbology)])
     except Exception as err:  # zxing-cpp raises its own types for unencodable content

@@ -5,7 +5,7 @@ pty's slave (like ``/dev/serial/by-id/...`` on a Pi). The simulator reads and wr
 master fd. :meth:`unplug` closes the master, which the driver sees as a vanished device;
 :meth:`replug` makes a new pty and points the symlink at it, as a re-enumerated USB adapter.
 
-Measured round trip through a pty: ~0.25 ms (``../shared/FACTS.md``).
+Measured round trip through a pty: ~0.25 ms (``docs/platform-facts.md``).
 """
 
 import os

@@ -11,6 +11,8 @@ Knobs (all also settable as strings, ``seedtrace sim scale --protocol nci -o wei
 * ``motion``: how many frames are unstable before the scale settles (after each new weight);
   1000000 means never (send-when-stable commands then time out as the scale would);
 * ``condition``: ``normal``, ``overload`` or ``underload``;
+* ``overload_form`` (A&D): ``manual`` (default: ``OL,+9999999E+19``, no unit, as the balance
+  manuals print it) or ``nines`` (``OL,+999999.9  g``, as some indicators send it);
 * ``garbage``: send noise bytes in front of every frame;
 * ``split``: write every frame in two parts, a few milliseconds apart;
 * ``interval``: seconds between streamed frames (Toledo), default 0.1;
@@ -54,6 +56,7 @@ class ScaleSimulator:
         split: str | bool = False,
         interval: str | float = 0.1,
         checksum: str | bool = True,
+        overload_form: str = "manual",
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
@@ -61,7 +64,10 @@ class ScaleSimulator:
             raise ValueError(f"unit {unit!r} is not one of g, kg, mg, oz, lb")
         if condition not in ("normal", "overload", "underload"):
             raise ValueError(f"condition {condition!r} is not normal, overload or underload")
+        if overload_form not in ("manual", "nines"):
+            raise ValueError(f"overload_form {overload_form!r} is not manual or nines")
         self.protocol = protocol
+        self.overload_form = overload_form
         self.unit = unit
         self.places = int(places)
         self.condition = condition
@@ -175,6 +181,8 @@ class ScaleSimulator:
             unit = f"{self.unit:>3}"
             if self.condition != "normal":
                 sign = "+" if self.condition == "overload" else "-"
+                if self.overload_form == "manual":
+                    return f"OL,{sign}9999999E+19\r\n".encode()
                 return f"OL,{sign}999999.9{unit}\r\n".encode()
             if command == b"S" and self._never_settles():
                 return None  # A&D answers S only once stable

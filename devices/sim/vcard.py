@@ -25,7 +25,7 @@ anything else            ``6D 00`` (instruction not supported)
 some cards on some readers do, to test the driver's error path.
 
 Latency: ``TCP_NODELAY``, and ``TCP_QUICKACK`` before every ``recv``; without them each APDU
-waits ~40 ms for a delayed ACK (``../shared/FACTS.md``).
+waits ~40 ms for a delayed ACK (``docs/platform-facts.md``).
 """
 
 import logging

@@ -7,6 +7,7 @@ from edge.config import StationConfig, Workflow
 from edge.flows.base import FloorMemory, Flow, Prompt, Result, ScaleGate
 from edge.flows.plants import ReceiveTags, ScanPlants, StartBatch, TagPlants
 from edge.flows.weighing import Dispose, Harvest, WeighBatch
+from schemas.clock import Clock
 
 TITLES = {
     Workflow.START_BATCH: "Start batch",
@@ -21,24 +22,24 @@ TITLES = {
 }
 
 
-def make_flow(mode: Workflow, config: StationConfig, memory: FloorMemory) -> Flow:
+def make_flow(mode: Workflow, config: StationConfig, memory: FloorMemory, clock: Clock) -> Flow:
     if mode is Workflow.START_BATCH:
-        return StartBatch(config, memory)
+        return StartBatch(config, memory, clock)
     if mode is Workflow.TAG_PLANTS:
-        return TagPlants(config, memory)
+        return TagPlants(config, memory, clock)
     if mode is Workflow.CHANGE_PHASE:
-        return ScanPlants(config, memory, phase=True)
+        return ScanPlants(config, memory, clock, phase=True)
     if mode is Workflow.MOVE:
-        return ScanPlants(config, memory, phase=False)
+        return ScanPlants(config, memory, clock, phase=False)
     if mode is Workflow.HARVEST:
-        return Harvest(config, memory)
+        return Harvest(config, memory, clock)
     if mode is Workflow.WEIGH_BATCH:
-        return WeighBatch(config, memory)
+        return WeighBatch(config, memory, clock)
     if mode is Workflow.DESTROY:
-        return Dispose(config, memory, plant=True)
+        return Dispose(config, memory, clock, plant=True)
     if mode is Workflow.WASTE:
-        return Dispose(config, memory, plant=False)
-    return ReceiveTags(config, memory)
+        return Dispose(config, memory, clock, plant=False)
+    return ReceiveTags(config, memory, clock)
 
 
 __all__ = ["TITLES", "FloorMemory", "Flow", "Prompt", "Result", "ScaleGate", "make_flow"]

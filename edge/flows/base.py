@@ -12,8 +12,15 @@ Each returns a :class:`Result`: payloads to record (dicts in the contract's shap
 events by the agent), a message, or a **refusal**: input that makes no sense in this step (a
 tag where a weight is awaited, the same plant twice), explained to the worker and never
 published. :meth:`Flow.prompt` says what the display shows now.
+
+A flow does not change what it remembers (the tags scanned for a batch, the plants harvested
+today, the list just sent) when it returns records: it puts that change in
+:attr:`Result.then`, which the agent runs only once every record is in the outbox. A record
+the station refuses (a full outbox, a contract error) thus leaves no trace, and the worker can
+scan the same tag again once there is room.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +28,7 @@ from typing import Any
 
 from devices.base import WeightReading
 from edge.config import StationConfig
+from schemas.clock import Clock
 
 Record = dict[str, Any]
 
@@ -58,6 +66,12 @@ class Result:
     records: list[Record] = field(default_factory=list)
     message: str | None = None
     refused: str | None = None
+    then: Callable[[], None] | None = None  # run once every record is stored
+
+    def stored(self) -> None:
+        """The records are in the outbox: let the flow remember them."""
+        if self.then is not None:
+            self.then()
 
     @staticmethod
     def refuse(message: str) -> "Result":
@@ -114,9 +128,10 @@ class Flow:
 
     title = ""
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
         self.config = config
         self.memory = memory
+        self.clock = clock  # stamps what the flow remembers and names (batch, harvest day)
         self.scale_id = config.scale_id or "scale"
 
     def prompt(self) -> Prompt:
@@ -140,15 +155,23 @@ class Flow:
 
 class ScaleGate:
     """Hands a flow each new load once: a stable reading of at least ``min_grams``, after
-    the pan has been seen (nearly) empty since the last load taken.
+    the pan has been seen (nearly) empty since the last load taken, or since start.
 
     Without it, the plant still on the pan from the last weighing would be weighed again for
-    the next plant scanned. Readings are in grams (:attr:`WeightReading.grams`).
+    the next plant scanned; and a load already on the pan when the station starts (a bucket
+    left there, a plant from before a restart) would be taken as the first plant's weight.
+    So the gate starts closed: the pan must read below ``min_grams`` once before any weight is
+    taken. Readings are in grams (:attr:`WeightReading.grams`).
     """
 
     def __init__(self, min_grams: float) -> None:
         self.min_grams = Decimal(str(min_grams))
-        self.armed = True
+        self.armed = False  # nothing is taken until the pan has been seen empty
+
+    def needs_empty_pan(self, reading: WeightReading) -> bool:
+        """True if ``reading`` is a settled load the gate holds back because the pan has not
+        been seen empty since the last load (or since start): the worker must lift it."""
+        return reading.stable and reading.grams >= self.min_grams and not self.armed
 
     def offer(self, reading: WeightReading) -> bool:
         """True if this reading is a new load to take."""

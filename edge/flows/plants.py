@@ -1,10 +1,9 @@
 """Workflows without the scale: start a batch, tag plants, change phase, move, receive tags."""
 
-from datetime import datetime
-
 from devices.uid import TAG_LENGTH
 from edge.config import StationConfig
 from edge.flows.base import Choice, FloorMemory, Flow, InputField, Prompt, Result, short_uid
+from schemas.clock import Clock, local_time
 from schemas.events import PlantOrigin, TagType, tag_range
 
 ORIGIN_LABELS = {
@@ -30,12 +29,13 @@ class StartBatch(Flow):
 
     title = "Start a plant batch"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.values: dict[str, str] = {"location": config.location, "batch_id": self._new_id()}
 
     def _new_id(self) -> str:
-        return f"B-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        local = local_time(self.clock.now(), self.config.time_zone)  # the premises' wall clock
+        return f"B-{local.strftime('%Y%m%d-%H%M%S')}"
 
     def prompt(self) -> Prompt:
         v = self.values
@@ -82,9 +82,12 @@ class StartBatch(Flow):
                 "strain": v["strain"],
                 "location": v["location"],
             }
-            self.memory.remember_batch(v["batch_id"])
-            self.values = {"location": v["location"], "batch_id": self._new_id()}
-            return Result([record])
+
+            def stored() -> None:
+                self.memory.remember_batch(v["batch_id"])
+                self.values = {"location": v["location"], "batch_id": self._new_id()}
+
+            return Result([record], then=stored)
         return super().choose(key, value)
 
 
@@ -93,8 +96,8 @@ class TagPlants(Flow):
 
     title = "Tag plants"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.batch_id: str | None = memory.batches[0] if memory.batches else None
         self.tagged: list[str] = []
 
@@ -124,16 +127,22 @@ class TagPlants(Flow):
             return Result.refuse("Choose the batch before scanning tags")
         if uid in self.tagged:
             return Result.refuse(f"Tag {short_uid(uid)} was already scanned for this batch")
-        self.tagged.append(uid)
-        self.memory.remember_batch(self.batch_id)
-        return Result([{"kind": "plants.tagged", "batch_id": self.batch_id, "uids": [uid]}])
+        batch_id = self.batch_id
+
+        def stored() -> None:
+            self.tagged.append(uid)
+            self.memory.remember_batch(batch_id)
+
+        return Result([{"kind": "plants.tagged", "batch_id": batch_id, "uids": [uid]}], then=stored)
 
 
 class ScanPlants(Flow):
     """Scan plants, choose the phase and/or room, then Done records them in one event."""
 
-    def __init__(self, config: StationConfig, memory: FloorMemory, *, phase: bool) -> None:
-        super().__init__(config, memory)
+    def __init__(
+        self, config: StationConfig, memory: FloorMemory, clock: Clock, *, phase: bool
+    ) -> None:
+        super().__init__(config, memory, clock)
         self.with_phase = phase
         self.title = "Change phase" if phase else "Move plants"
         self.uids: list[str] = []
@@ -175,6 +184,9 @@ class ScanPlants(Flow):
         self.uids.append(uid)
         return Result(message=f"{len(self.uids)} plant(s) scanned")
 
+    def _clear(self) -> None:
+        self.uids = []
+
     def choose(self, key: str, value: str) -> Result:
         if key == "phase" and self.with_phase and value in ("vegetative", "flowering"):
             self.phase = value
@@ -196,8 +208,7 @@ class ScanPlants(Flow):
                 return Result.refuse("Choose the room the plants go to")
             else:
                 record = {"kind": "plants.moved", "uids": self.uids, "location": self.room}
-            self.uids = []
-            return Result([record])
+            return Result([record], then=self._clear)
         return super().choose(key, value)
 
 
@@ -206,8 +217,8 @@ class ReceiveTags(Flow):
 
     title = "Receive tags"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.tag_type = TagType.PLANT.value
         self.as_list = False
         self.uids: list[str] = []
@@ -258,6 +269,9 @@ class ReceiveTags(Flow):
         self.uids.append(uid)
         return Result()
 
+    def _clear(self) -> None:
+        self.uids = []
+
     def choose(self, key: str, value: str) -> Result:
         if key == "tag_type" and value in {t.value for t in TagType}:
             self.tag_type = value
@@ -277,6 +291,5 @@ class ReceiveTags(Flow):
                 record["first"], record["last"] = self.uids
             else:
                 return Result.refuse("Scan the tags first")
-            self.uids = []
-            return Result([record])
+            return Result([record], then=self._clear)
         return super().choose(key, value)

@@ -4,8 +4,6 @@ Only stable readings reach these flows (:class:`~edge.flows.base.ScaleGate`); th
 raw frame goes into the event as evidence (HARVEST-WET-WEIGHT).
 """
 
-from datetime import UTC, datetime
-
 from devices.base import WeightReading
 from edge.config import StationConfig
 from edge.flows.base import (
@@ -21,6 +19,7 @@ from edge.flows.base import (
     show_weight,
     weight_of,
 )
+from schemas.clock import Clock, local_day, local_time
 from schemas.events import DestroyMethod
 
 REASONS = ("Mould", "Pests", "Male plant", "Damaged", "Failed quality")
@@ -42,14 +41,14 @@ class Harvest(Flow):
 
     title = "Harvest"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.room = _drying_rooms(config)[0]
         self.batch_name = self._default_name()
         self.plant: str | None = None
 
     def _default_name(self) -> str:
-        day = datetime.now().strftime("%Y-%m-%d")
+        day = local_day(self.clock.now(), self.config.time_zone).isoformat()  # the premises' day
         return f"{self.config.floor.harvest_batch_prefix}-{day}-{self.room}"
 
     def prompt(self) -> Prompt:
@@ -78,7 +77,7 @@ class Harvest(Flow):
             )
         when = self.memory.harvested.get(uid)
         if when is not None:
-            at = when.astimezone().strftime("%H:%M")
+            at = local_time(when, self.config.time_zone).strftime("%H:%M")
             return Result.refuse(f"Plant {short_uid(uid)} was already harvested here at {at}")
         self.plant = uid
         return Result()
@@ -96,10 +95,14 @@ class Harvest(Flow):
             "scale_reading": scale_evidence(reading, self.scale_id),
             "location": self.room,
         }
-        self.memory.harvested[self.plant] = datetime.now(UTC)
-        self.memory.remember_harvest_batch(self.batch_name)
-        self.plant = None
-        return Result([record])
+        plant, batch_name = self.plant, self.batch_name
+
+        def stored() -> None:
+            self.memory.harvested[plant] = self.clock.now()
+            self.memory.remember_harvest_batch(batch_name)
+            self.plant = None
+
+        return Result([record], then=stored)
 
     def choose(self, key: str, value: str) -> Result:
         if key == "room" and value in _drying_rooms(self.config):
@@ -120,8 +123,8 @@ class WeighBatch(Flow):
 
     title = "Dry / net weight"
 
-    def __init__(self, config: StationConfig, memory: FloorMemory) -> None:
-        super().__init__(config, memory)
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
         self.batch_name: str | None = memory.harvest_batches[0] if memory.harvest_batches else None
         self.weight_type = "dry"
 
@@ -172,8 +175,10 @@ class WeighBatch(Flow):
 class Dispose(Flow):
     """Destroy a plant (scan it) or record waste: weigh, then choose method and reason."""
 
-    def __init__(self, config: StationConfig, memory: FloorMemory, *, plant: bool) -> None:
-        super().__init__(config, memory)
+    def __init__(
+        self, config: StationConfig, memory: FloorMemory, clock: Clock, *, plant: bool
+    ) -> None:
+        super().__init__(config, memory, clock)
         self.for_plant = plant
         self.title = "Destroy a plant" if plant else "Record waste"
         self._reset()
@@ -249,6 +254,5 @@ class Dispose(Flow):
                 reason=value.strip(),
                 scale_reading=scale_evidence(self.reading, self.scale_id),
             )
-            self._reset()
-            return Result([record])
+            return Result([record], then=self._reset)
         return super().choose(key, value)

@@ -55,12 +55,17 @@ AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
 def session_token(
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> str | None:
-    """The request's session token: the bearer token if given, else the cookie."""
+    """The request's session token: the bearer token if given, else the cookie. An
+    ``Authorization`` header that is not ``Bearer <token>`` is refused (NotSignedIn) rather
+    than ignored: a client that sent credentials must not be served as someone else."""
     if bearer is not None:
         return bearer.credentials
+    if "authorization" in request.headers:
+        raise NotSignedIn("the Authorization header must be 'Bearer <token>'")
     return cookie
 
 

@@ -52,3 +52,37 @@ class DbRoster:
             trained=row.first_trained_on is not None,
             cancelled=row.cancelled_at is not None,
         )
+
+
+class CancellationRefused(ValueError):
+    """Cancelling this person would leave the licensee unable to manage its own roster."""
+
+
+def check_cancellation(conn: sa.Connection, licence: str, by: str, user_id: str) -> None:
+    """Refuse (CancellationRefused, saying why and what to do) a cancellation that would lock
+    the licensee out: nobody cancels their own access, and the last active account manager
+    (the only role that registers managers and administrators) stays until another is
+    registered and trained. Cancelling anyone else, or an already cancelled person (the
+    pipeline's rules then say what is wrong), is left to the event."""
+    if by == user_id:
+        raise CancellationRefused(
+            f"{user_id} cannot cancel their own access; another account manager or "
+            "administrator of the licensee must"
+        )
+    target = DbRoster().entry(conn, licence, user_id)
+    if target is None or target.cancelled or target.role is not Role.ACCOUNT_MANAGER:
+        return
+    others = conn.execute(
+        sa.select(sa.func.count()).where(
+            U.c.licence == licence,
+            U.c.role == Role.ACCOUNT_MANAGER.value,
+            U.c.cancelled_at.is_(None),
+            U.c.first_trained_on.is_not(None),
+            U.c.user_id != user_id,
+        )
+    ).scalar_one()
+    if others == 0:
+        raise CancellationRefused(
+            f"{user_id} is the licensee's only active account manager: register and train "
+            "another account manager first, or nobody could manage the licensee's roster"
+        )

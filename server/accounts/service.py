@@ -11,14 +11,14 @@ person's standing checked (trained, not cancelled, not disabled): that answer re
 someone who does not know the password.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from server.accounts import lockout, sessions, store
+from schemas.clock import Clock
+from server.accounts import lockout, sessions, store, throttle
 from server.accounts.errors import (
     AccessRefused,
     BadCredentials,
@@ -28,10 +28,6 @@ from server.accounts.errors import (
 from server.accounts.passwords import Passwords, check_policy
 from server.accounts.roles import AccessRole, AccountKind, Principal
 from server.accounts.roster import Roster
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,42 +46,65 @@ class Authenticator:
         roster: Roster,
         policy: lockout.LockoutPolicy | None = None,
         session_lifetime_s: float = 12 * 3600,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self.engine = engine
         self.passwords = passwords
         self.roster = roster
         self.policy = lockout.LockoutPolicy() if policy is None else policy
+        # One address may be a farm office where several people mistype: ten times the room
+        # of one log-on before it is slowed, with the same waits and lock.
+        self.client_policy = replace(
+            self.policy,
+            free_attempts=self.policy.free_attempts * 10,
+            lock_after=self.policy.lock_after * 10,
+        )
         self.session_lifetime_s = session_lifetime_s
         self.clock = clock
 
-    def sign_in(self, login: str, password: str) -> SignedIn:
+    def sign_in(self, login: str, password: str, *, client: str | None = None) -> SignedIn:
         """Check the password and open a session. Raises BadCredentials, SignInThrottled or
-        AccessRefused (see :mod:`server.accounts.errors`)."""
-        now = self.clock()
+        AccessRefused (see :mod:`server.accounts.errors`).
+
+        Failures are counted per log-on name, known or not, and per ``client`` address (when
+        given), and an unknown log-on costs the same password hash as a known one: neither the
+        answers nor their timing say whether a log-on exists."""
+        now = self.clock.now()
+        name = throttle.login_subject(login)
+        policies = {name: self.policy}
+        if client is not None:
+            policies[throttle.client_subject(client)] = self.client_policy
         with self.engine.begin() as conn:
-            account = store.by_login(conn, login) if len(login) <= 64 else None
-            if account is None:
-                self.passwords.verify(None, password)  # same work as for a real account
-                raise BadCredentials()
-            refused = lockout.refusal(self.policy, account.counters, now)
+            before = {s: throttle.counters(conn, s) for s in policies}
+            refusals = [
+                r
+                for s, policy in policies.items()
+                if (r := lockout.refusal(policy, before[s], now)) is not None
+            ]
+            refused = max(refusals, key=lambda r: r.until) if refusals else None
             correct = False
+            account = None
             if refused is None:
-                correct = self.passwords.verify(account.password_hash, password)
-                after = (
-                    lockout.CLEAR
-                    if correct
-                    else lockout.after_failure(self.policy, account.counters, now)
-                )
-                if after != account.counters:
-                    store.store_counters(conn, account.account_id, after)
-                stored = account.password_hash
-                if correct and stored is not None and self.passwords.needs_rehash(stored):
+                account = store.by_login(conn, login) if len(login) <= 64 else None
+                stored = None if account is None else account.password_hash
+                # verify(None, ...) does the same work as a real check and never matches.
+                correct = self.passwords.verify(stored, password)
+                for subject, policy in policies.items():
+                    if correct:  # a success clears the log-on, not the address
+                        after = lockout.CLEAR if subject == name else before[subject]
+                    else:
+                        after = lockout.after_failure(policy, before[subject], now)
+                    if after != before[subject]:
+                        throttle.store(conn, subject, after)
+                if not correct:
+                    throttle.forget_idle(conn, now)
+                rehash = correct and stored is not None and self.passwords.needs_rehash(stored)
+                if rehash and account is not None:
                     store.rehash(conn, account.account_id, self.passwords.hash(password))
         # Committed above: a failure is counted even though an error is raised below.
         if refused is not None:
             raise _throttled(refused, now)
-        if not correct:
+        if not correct or account is None:
             raise BadCredentials()
         with self.engine.begin() as conn:
             token = sessions.open_session(conn, account.account_id, now, self.session_lifetime_s)
@@ -99,7 +118,7 @@ class Authenticator:
             raise NotSignedIn("the session token is malformed; sign in again")
         key = sessions.digest(token)
         with self.engine.connect() as conn:
-            account_id = sessions.live_account(conn, key, self.clock())
+            account_id = sessions.live_account(conn, key, self.clock.now())
             account = None if account_id is None else store.by_id(conn, account_id)
             if account is None:
                 raise NotSignedIn("your session has ended; sign in again")
@@ -111,12 +130,12 @@ class Authenticator:
     def sign_out(self, token: str) -> None:
         if sessions.well_formed(token):
             with self.engine.begin() as conn:
-                sessions.revoke(conn, sessions.digest(token), self.clock())
+                sessions.revoke(conn, sessions.digest(token), self.clock.now())
 
     def revoke(self, principal: Principal) -> None:
         """End the session ``principal`` came with (sign-out of a resolved request)."""
         with self.engine.begin() as conn:
-            sessions.revoke(conn, principal.token_sha256, self.clock())
+            sessions.revoke(conn, principal.token_sha256, self.clock.now())
 
     def change_password(self, principal: Principal, current: str, new: str) -> None:
         """The signed-in person changes their own password; their other sessions end."""
@@ -129,7 +148,7 @@ class Authenticator:
                 conn,
                 principal.account_id,
                 self.passwords.hash(new),
-                self.clock(),
+                self.clock.now(),
                 keep=principal.token_sha256,
             )
 

@@ -12,8 +12,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from schemas.ids import LICENCE_PATTERN, USER_PATTERN
+from server.accounts import throttle
 from server.accounts.errors import AccountConflict, AccountInvalid, AccountNotFound
-from server.accounts.lockout import Counters
 from server.accounts.roles import AccountKind
 from server.accounts.sessions import revoke_all
 from server.db.accounts import Account, RegulatorLicensee
@@ -37,7 +37,6 @@ class AccountRow:
     subject_id: str
     display_name: str
     password_hash: str | None
-    counters: Counters
     disabled_at: datetime | None
 
 
@@ -49,9 +48,6 @@ _COLUMNS = (
     A.c.subject_id,
     A.c.display_name,
     A.c.password_hash,
-    A.c.failed_logins,
-    A.c.last_failed_at,
-    A.c.locked_until,
     A.c.disabled_at,
 )
 
@@ -65,7 +61,6 @@ def _row(m: sa.RowMapping) -> AccountRow:
         subject_id=m["subject_id"],
         display_name=m["display_name"],
         password_hash=m["password_hash"],
-        counters=Counters(m["failed_logins"], m["last_failed_at"], m["locked_until"]),
         disabled_at=m["disabled_at"],
     )
 
@@ -127,7 +122,6 @@ def insert(
                 subject_id=subject_id,
                 display_name=display_name.strip(),
                 password_hash=password_hash,
-                failed_logins=0,
                 created_at=now,
                 password_changed_at=None if password_hash is None else now,
             )
@@ -139,31 +133,15 @@ def insert(
 def set_password_hash(
     conn: sa.Connection, account_id: int, password_hash: str, now: datetime, *, keep: str | None
 ) -> None:
-    """Store a new password hash, clear the lockout and end every other session."""
-    conn.execute(
+    """Store a new password hash, clear the log-on's lockout and end every other session."""
+    login = conn.execute(
         A.update()
         .where(A.c.account_id == account_id)
-        .values(
-            password_hash=password_hash,
-            password_changed_at=now,
-            failed_logins=0,
-            last_failed_at=None,
-            locked_until=None,
-        )
-    )
+        .values(password_hash=password_hash, password_changed_at=now)
+        .returning(A.c.login)
+    ).scalar_one()
+    throttle.store(conn, throttle.login_subject(login), throttle.CLEAR)
     revoke_all(conn, account_id, now, keep=keep)
-
-
-def store_counters(conn: sa.Connection, account_id: int, counters: Counters) -> None:
-    conn.execute(
-        A.update()
-        .where(A.c.account_id == account_id)
-        .values(
-            failed_logins=counters.failed_logins,
-            last_failed_at=counters.last_failed_at,
-            locked_until=counters.locked_until,
-        )
-    )
 
 
 def rehash(conn: sa.Connection, account_id: int, password_hash: str) -> None:

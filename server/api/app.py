@@ -6,16 +6,17 @@ own database. OpenAPI is served at ``/openapi.json``, the interactive documentat
 ``/docs``; the routes live under ``/api/v1`` (see ``docs/api.md``).
 """
 
-from collections.abc import Callable
-from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy.engine import Engine
 
+from schemas.clock import Clock
 from server import console
 from server.accounts.roster import DbRoster, Roster
-from server.accounts.service import Authenticator, utcnow
+from server.accounts.service import Authenticator
 from server.api import errors
+from server.api.deps import known_query
 from server.api.routes import (
     audit,
     auth,
@@ -59,7 +60,7 @@ def create_app(
     engine: Engine,
     *,
     roster: Roster | None = None,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock,
 ) -> FastAPI:
     """The API on ``engine`` (already migrated). ``clock`` gives aware UTC times; tests pass
     a fixed one to move through lockouts and session expiry. ``roster`` defaults to the
@@ -83,7 +84,23 @@ def create_app(
         clock=clock,
     )
     errors.install(app)
-    api = APIRouter(prefix=API_PREFIX, responses=errors.PROBLEM_RESPONSES)
+    if settings.hsts_max_age_s > 0:
+        hsts = f"max-age={settings.hsts_max_age_s}"
+
+        @app.middleware("http")
+        async def strict_transport(request: Request, call_next: Any) -> Any:
+            """Tell the browser to come back over HTTPS only: on HTTPS answers (the scheme
+            the proxy reported, when the proxy is trusted), never on plain HTTP."""
+            response = await call_next(request)
+            if request.url.scheme == "https":
+                response.headers["Strict-Transport-Security"] = hsts
+            return response
+
+    api = APIRouter(
+        prefix=API_PREFIX,
+        responses=errors.PROBLEM_RESPONSES,
+        dependencies=[Depends(known_query)],
+    )
     for router in ROUTERS:
         api.include_router(router)
     app.include_router(api)

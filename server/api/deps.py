@@ -4,18 +4,19 @@ All of them come from ``app.state`` (set by :func:`server.api.app.create_app`), 
 module globals, so a test builds an app on its own database and clock.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome, Violation
+from schemas.clock import Clock
 from schemas.events import Payload
 from server.accounts.deps import Scope
+from server.api import contract
 from server.api.errors import EventRejected
 from server.config import ServerSettings
 from server.ingest.submit import submit
@@ -31,14 +32,14 @@ def get_settings(request: Request) -> ServerSettings:
     return settings
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
-    clock: Callable[[], datetime] = request.app.state.clock
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
     return clock
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
-ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 class Recorded(BaseModel):
@@ -58,7 +59,7 @@ class Recorder:
     (ACCOUNTABLE), under the pseudo-station ``console``."""
 
     engine: Engine
-    clock: Callable[[], datetime]
+    clock: Clock
 
     def __call__(self, scope: Scope, payload: Payload) -> Recorded:
         """Raises EventRejected (422 with the violations) when a rule refuses the event; the
@@ -80,3 +81,23 @@ def get_recorder(engine: EngineDep, clock: ClockDep) -> Recorder:
 
 
 RecorderDep = Annotated[Recorder, Depends(get_recorder)]
+
+
+def known_query(request: Request) -> None:
+    """Refuse (422, naming it) a query parameter the operation does not document: a misspelt
+    filter (``?limt=5``, ``?stauts=open``) must not silently list everything. What an
+    operation takes is read from the API's own OpenAPI document (:mod:`server.api.contract`)."""
+    taken = contract.query_names(request)
+    unknown = sorted(set(request.query_params) - taken)
+    if unknown:
+        takes = f" (it takes: {', '.join(sorted(taken))})" if taken else " (it takes none)"
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "not a parameter of this operation" + takes,
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )

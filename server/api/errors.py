@@ -16,10 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.acks import Ack, Violation
 from server.accounts import errors as acc
 from server.accounts.passwords import WeakPassword
+from server.api import contract
 
 
 class FieldError(BaseModel):
@@ -40,6 +42,7 @@ class Problem(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": text}
     for status, text in (
+        (400, "The body is not JSON (or not UTF-8)"),
         (401, "Not signed in, or the session ended"),
         (403, "Not allowed for this account"),
         (404, "Not found (or not visible to this account)"),
@@ -145,9 +148,56 @@ def _invalid_request(_request: Request, err: Exception) -> JSONResponse:
     return _json(422, Problem(detail=f"invalid request: {summary}", errors=found))
 
 
+def _http_error(request: Request, err: Exception) -> JSONResponse:
+    """Starlette's and FastAPI's own refusals (a body that is not JSON: 400; a method the
+    path does not have: 405) in the one shape. A 405's ``Allow`` lists every method of the
+    path, not only those of the first route that matched it (Starlette's answer)."""
+    assert isinstance(err, StarletteHTTPException)
+    headers = dict(err.headers or {})
+    detail = str(err.detail)
+    if err.status_code == 400:
+        detail = f"the request body is not valid JSON: {detail}"
+    if err.status_code == 405:
+        allowed = contract.methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
+    return _json(err.status_code, Problem(detail=detail), headers)
+
+
+def _declare_conflicts(app: FastAPI) -> None:
+    """Every operation that changes something may find the record already changed (a user id
+    taken, a loss already restored, a notification not yet resolvable): declare its 409."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for operations in schema["paths"].values():
+                for method, operation in operations.items():
+                    if method in ("post", "put", "patch", "delete"):
+                        operation["responses"].setdefault(
+                            "409",
+                            {
+                                "description": "Conflicts with the record as it stands",
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "#/components/schemas/Problem"}
+                                    }
+                                },
+                            },
+                        )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers above on ``app``."""
+    """Register the handlers above on ``app`` and complete its OpenAPI document."""
     app.add_exception_handler(acc.AccountsError, _account_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(WeakPassword, _weak_password)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    _declare_conflicts(app)

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from schemas.ids import LICENCE_PATTERN, STATION_PATTERN
+from schemas.ids import LICENCE_PATTERN, RESERVED_STATION_IDS, STATION_PATTERN
 from schemas.topics import EVENTS_FILTER, STATUS_FILTER, Channel, topic
 
 # The passwords we issue are 256-bit random strings, which no amount of guessing finds, so key
@@ -79,6 +79,11 @@ class StationRef:
             )
         if not re.fullmatch(STATION_PATTERN, self.station_id):
             raise AccountError(f"station id {self.station_id!r} is not valid ({STATION_PATTERN})")
+        if self.station_id.lower() in RESERVED_STATION_IDS:
+            raise AccountError(
+                f"station id {self.station_id!r} is reserved: the server records its own "
+                "events (console, API, CLI) under it; choose another name"
+            )
 
     @property
     def username(self) -> str:

@@ -33,3 +33,8 @@ def mount(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     def _root() -> RedirectResponse:
         return RedirectResponse("/console/", status_code=307)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> RedirectResponse:
+        """Browsers ask for /favicon.ico whatever the page says: send them to the icon."""
+        return RedirectResponse("/console/static/favicon.svg", status_code=301)

@@ -1,4 +1,4 @@
-"""FastAPI dependencies of the console pages: the engine and the signed-in viewer.
+"""FastAPI dependencies of the console pages: the engine, the clock and the signed-in viewer.
 
 Both come from the app's state, set where the app is built: ``app.state.engine`` and
 ``app.state.console_viewers``, a :class:`ViewerSource` that turns a request (its session
@@ -7,10 +7,12 @@ one over the accounts service). Tests swap the source, not the pages.
 """
 
 from typing import Annotated, Protocol
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.engine import Engine
 
+from schemas.clock import Clock
 from server.console.viewer import Viewer
 
 SIGN_IN = "/console/sign-in"
@@ -21,6 +23,14 @@ class ViewerSource(Protocol):
         """The signed-in viewer of ``request``, or None when nobody is (or the session
         ended: expired, signed out, or the person was cancelled)."""
         ...
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's clock (``app.state.clock``): every "now" and "today" of a page reads it."""
+    clock = getattr(request.app.state, "clock", None)
+    if not isinstance(clock, Clock):
+        raise RuntimeError("the app has no clock (app.state.clock); build it in the lifespan")
+    return clock
 
 
 def get_engine(request: Request) -> Engine:
@@ -52,15 +62,25 @@ def current_viewer(request: Request) -> Viewer:
 def same_origin(request: Request) -> None:
     """Refuse a form posted from another site. The session cookie is ``SameSite=Strict``, so
     such a post carries no session anyway; this also covers the sign-in form (no session
-    yet) and browsers that ignore SameSite. A request without ``Origin`` (not a browser) is
-    let through: it has no cookie a browser would add for it."""
+    yet) and browsers that ignore SameSite. The page's origin is ``Origin``, or, from a
+    browser that leaves ``Origin`` out, the ``Referer``'s scheme and host; a state-changing
+    request with neither is refused too (every browser sends one of them with a form, and a
+    script has the API, with its bearer token, instead)."""
+    own = f"{request.url.scheme}://{request.url.netloc}"
     origin = request.headers.get("origin")
     if origin is None:
-        return
-    own = f"{request.url.scheme}://{request.url.netloc}"
+        referer = request.headers.get("referer")
+        if referer is None:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "a form without Origin or Referer is refused: post it from the console's page",
+            )
+        parts = urlsplit(referer)
+        origin = f"{parts.scheme}://{parts.netloc}"
     if origin != own:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"a form from {origin} is refused here")
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]

@@ -2,14 +2,13 @@
 and dismissing one, which the deadline store refuses for an unresolved compliance
 notification (the refusal, with its reason, is shown to the person who tried)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import live
-from server.console.deps import EngineDep, ViewerDep, same_origin
+from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router, still_signed_in
 from server.console.queries.notifications import by_urgency, counts
 from server.console.render import render
@@ -17,23 +16,28 @@ from server.deadlines import DismissRefused, NotificationNotFound, dismiss, get_
 
 
 @router.get("/notifications")
-def notifications_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
-    items = by_urgency(engine, viewer.licences, datetime.now(UTC))
+def notifications_page(
+    request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
+) -> HTMLResponse:
+    items = by_urgency(engine, viewer.licences, clock.now())
     return page(
         request, viewer, "notifications.html", "Notifications", items=items, tally=counts(items)
     )
 
 
 @router.get("/notifications/stream")
-def notifications_stream(request: Request, viewer: ViewerDep, engine: EngineDep) -> Any:
+def notifications_stream(
+    request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
+) -> Any:
     """The table's body again whenever a notification opens, changes or falls due."""
     multi = len(viewer.licences) > 1
     shown = ""
 
     def poll() -> list[live.Message]:
         nonlocal shown
-        items = by_urgency(engine, viewer.licences, datetime.now(UTC))
-        html = render("_notifications_body.html", items=items, multi=multi, viewer=viewer)
+        now = clock.now()
+        items = by_urgency(engine, viewer.licences, now)
+        html = render("_notifications_body.html", items=items, multi=multi, viewer=viewer, now=now)
         if html == shown:
             return []
         shown = html
@@ -44,7 +48,7 @@ def notifications_stream(request: Request, viewer: ViewerDep, engine: EngineDep)
 
 @router.post("/notifications/{notification_id}/dismiss", dependencies=[Depends(same_origin)])
 def dismiss_notification(
-    notification_id: int, viewer: ViewerDep, engine: EngineDep
+    notification_id: int, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
 ) -> RedirectResponse:
     back = "/console/notifications"
     if viewer.read_only:
@@ -53,7 +57,7 @@ def dismiss_notification(
         n = get_notification(engine, notification_id)
         if not viewer.may_see(n.licence):
             raise NotificationNotFound(f"there is no notification {notification_id}")
-        dismiss(engine, notification_id, by=viewer.user_id, now=datetime.now(UTC))
+        dismiss(engine, notification_id, by=viewer.user_id, now=clock.now())
     except DismissRefused as err:
         return flash(back, f"Not dismissed: {err}", ok=False)
     except NotificationNotFound as err:

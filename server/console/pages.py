@@ -6,7 +6,6 @@ licence column (``multi``).
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
-from server.console.deps import EngineDep, ViewerDep, ViewerSource, get_engine
+from server.console.deps import ClockDep, EngineDep, ViewerDep, ViewerSource, get_clock, get_engine
 from server.console.queries import audit, feed, history, inventory, tags
 from server.console.queries.notifications import overdue_count
 from server.console.render import render
@@ -42,7 +41,7 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
     """Render a full page: the template gets the viewer, the navigation and ``context``, and
     the message an action left (:func:`flash`), shown once."""
     kind, _, text = request.cookies.get(FLASH, "").partition(":")
-    now = datetime.now(UTC)
+    now = get_clock(request).now()
     body = render(
         name,
         title=title,
@@ -153,14 +152,19 @@ def stations_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTM
 
 
 @router.get("/stations/stream")
-def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep) -> Any:
+def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep) -> Any:
     """The station table's body again whenever anything in it changes."""
     multi = len(viewer.licences) > 1
     shown = ""
 
     def poll() -> list[live.Message]:
         nonlocal shown
-        html = render("_stations_body.html", stations=latest(engine, viewer.licences), multi=multi)
+        html = render(
+            "_stations_body.html",
+            stations=latest(engine, viewer.licences),
+            multi=multi,
+            now=clock.now(),
+        )
         if html == shown:
             return []
         shown = html
@@ -170,9 +174,10 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep) -> A
 
 
 @router.get("/inventory")
-def inventory_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
+def inventory_page(
+    request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
+) -> HTMLResponse:
     inv = inventory.inventory(engine, viewer.licences)
-    today = datetime.now(UTC).date()
     return page(
         request,
         viewer,
@@ -183,18 +188,20 @@ def inventory_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HT
         wet_chart=charts.wet_weights(
             [(h.name, h.wet_grams) for h in sorted(inv.harvests, key=lambda h: h.first_harvest_at)]
         ),
-        phase_chart=charts.phases(history.phases_over_time(engine, viewer.licences, today)),
+        phase_chart=charts.phases(history.phases_over_time(engine, viewer.licences, clock.now())),
     )
 
 
 @router.get("/tags")
-def tags_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
+def tags_page(
+    request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
+) -> HTMLResponse:
     return page(
         request,
         viewer,
         "tags.html",
         "Tag stock",
-        stock=tags.stock(engine, viewer.licences, datetime.now(UTC)),
+        stock=tags.stock(engine, viewer.licences, clock.now()),
         window=tags.WINDOW_DAYS,
         low_days=tags.LOW_DAYS,
     )

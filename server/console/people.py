@@ -13,7 +13,8 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from schemas.records import UserCancelled
-from server.console.deps import EngineDep, ViewerDep, same_origin
+from server.accounts.roster import CancellationRefused, check_cancellation
+from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router
 from server.console.queries.users import roster
 from server.console.viewer import Viewer
@@ -43,6 +44,7 @@ def cancel_user(
     user_id: str,
     viewer: ViewerDep,
     engine: EngineDep,
+    clock: ClockDep,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> RedirectResponse:
     back = "/console/users"
@@ -58,8 +60,17 @@ def cancel_user(
             back, f"Say why {user_id} is cancelled (the reason is kept in the record).", ok=False
         )
     [licence] = viewer.licences
+    with engine.connect() as conn:
+        try:
+            check_cancellation(conn, licence, viewer.user_id, user_id)
+        except CancellationRefused as err:
+            return flash(back, f"{user_id} was not cancelled: {err}", ok=False)
     ack = submit(
-        engine, licence, viewer.user_id, UserCancelled(user_id=user_id, reason=reason.strip())
+        engine,
+        licence,
+        viewer.user_id,
+        UserCancelled(user_id=user_id, reason=reason.strip()),
+        clock=clock,
     )
     if ack.violations:
         why = "; ".join(f"{v.rule_id}: {v.message}" for v in ack.violations)

@@ -39,10 +39,10 @@ def span(delta: timedelta) -> str:
     return f"{int(seconds // 86400)} days"
 
 
-def ago(value: datetime | None, now: datetime | None = None) -> str:
+def ago(value: datetime | None, now: datetime) -> str:
     if value is None:
         return "never"
-    delta = value - (now or datetime.now(UTC))
+    delta = value - now
     if abs(delta.total_seconds()) < 10:
         return "just now"
     return f"in {span(delta)}" if delta.total_seconds() > 0 else f"{span(delta)} ago"

@@ -3,26 +3,24 @@ day's reconciliation (``reconciliation.recorded``, which resolves DAILY-RECONCIL
 physical audit compared with the system's inventory (AUDIT-VARIANCE, via
 :func:`server.api.audit.compare`; it records nothing, so a regulator may run it too)."""
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.engine import Engine
 
+from schemas.clock import local_day
 from schemas.records import ReconciliationRecorded
 from server.api.audit import compare
-from server.console.deps import EngineDep, ViewerDep, same_origin
+from server.console.deps import ClockDep, EngineDep, ViewerDep, get_clock, same_origin
 from server.console.pages import flash, page, router
-from server.console.queries import reports
+from server.console.queries import days, reports
 from server.console.queries.counts import CountsError, parse_counts
 from server.console.viewer import Viewer
-from server.db.tables import Licensee
 from server.ingest.submit import submit
 
-LIC = Licensee.__table__  # type: ignore[attr-defined]
 EXAMPLE = (
     "plant, 1A4FF0100000022000000004, 1\nbatch, B-2026-001, 6\nharvest_batch, HB-1, , 1512.3 g"
 )
@@ -30,12 +28,6 @@ EXAMPLE = (
 
 def may_record(viewer: Viewer) -> bool:
     return not viewer.read_only and len(viewer.licences) == 1
-
-
-def local_today(engine: Engine, licence: str) -> date:
-    with engine.connect() as conn:
-        tz = conn.execute(sa.select(LIC.c.timezone).where(LIC.c.licence == licence)).scalar_one()
-    return datetime.now(ZoneInfo(tz)).date()
 
 
 def _render(
@@ -46,7 +38,9 @@ def _render(
     end: date | None = None,
     **extra: Any,
 ) -> HTMLResponse:
-    last = end if end is not None else datetime.now(UTC).date() + timedelta(days=1)
+    now = get_clock(request).now()
+    zone = days.shared_zone(engine, viewer.licences)
+    last = end if end is not None else local_day(now, zone) + timedelta(days=1)
     first = start if start is not None else last - timedelta(days=7)
     if first >= last:
         first = last - timedelta(days=1)
@@ -56,7 +50,8 @@ def _render(
         "physical": None,
         "example": EXAMPLE,
         "may_record": may_record(viewer),
-        "today": local_today(engine, viewer.licences[0]) if may_record(viewer) else None,
+        "today": days.local_today(engine, viewer.licences[0], now) if may_record(viewer) else None,
+        "report_zone": zone,
     }
     context.update(extra)
     return page(
@@ -68,8 +63,8 @@ def _render(
         audit=reports.audit(
             engine,
             viewer.licences,
-            datetime.combine(first, time(), UTC),
-            datetime.combine(last, time(), UTC),
+            datetime.combine(first, time(), ZoneInfo(zone)),
+            datetime.combine(last, time(), ZoneInfo(zone)),
         ),
         **context,
     )
@@ -83,8 +78,8 @@ def reports_page(
     start: date | None = None,
     end: date | None = None,
 ) -> HTMLResponse:
-    """Reconciliation sheet (now) and the audit report for [start, end) (UTC days; the last
-    seven days by default)."""
+    """Reconciliation sheet (now) and the audit report for [start, end): days at the premises
+    (in the licensees' zone; UTC across zones), the last seven by default."""
     return _render(request, viewer, engine, start, end)
 
 
@@ -92,6 +87,7 @@ def reports_page(
 def record_reconciliation(
     viewer: ViewerDep,
     engine: EngineDep,
+    clock: ClockDep,
     business_date: Annotated[date, Form()],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> RedirectResponse:
@@ -102,7 +98,7 @@ def record_reconciliation(
     payload = ReconciliationRecorded(
         business_date=business_date, note=note.strip() if note.strip() != "" else None
     )
-    ack = submit(engine, licence, viewer.user_id, payload)
+    ack = submit(engine, licence, viewer.user_id, payload, clock=clock)
     if ack.violations:
         why = "; ".join(f"{v.rule_id}: {v.message}" for v in ack.violations)
         return flash(back, f"The reconciliation was not recorded. {why}", ok=False)

@@ -8,21 +8,21 @@ is also what protects the console's forms from cross-site requests). Every reque
 session again, so a cancelled user, an expired session or a sign-out ends access at once.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from server.accounts.deps import SESSION_COOKIE
 from server.accounts.errors import AccessRefused, BadCredentials, NotSignedIn, SignInThrottled
 from server.accounts.roles import AccessRole, Principal
 from server.accounts.service import Authenticator
-from server.console.deps import same_origin
+from server.console.deps import get_clock, same_origin
 from server.console.render import render
 from server.console.viewer import Viewer
 
-COOKIE = "seedtrace_console"
+COOKIE = SESSION_COOKIE  # one name, as docs/api.md says; scoped to /console by its path
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
@@ -91,7 +91,8 @@ def sign_in(
 ) -> Response:
     target = _safe_next(next)
     try:
-        signed_in = _authenticator(request).sign_in(login.strip(), password)
+        client = None if request.client is None else request.client.host
+        signed_in = _authenticator(request).sign_in(login.strip(), password, client=client)
     except BadCredentials:
         return _form("Wrong log-on or password.", login, target, 401)
     except SignInThrottled as err:
@@ -102,7 +103,7 @@ def sign_in(
     response.set_cookie(
         COOKIE,
         signed_in.token,
-        max_age=max(0, int((signed_in.expires_at - datetime.now(UTC)).total_seconds())),
+        max_age=max(0, int((signed_in.expires_at - get_clock(request).now()).total_seconds())),
         path="/console",
         httponly=True,
         samesite="strict",

@@ -14,6 +14,9 @@ password hashes of stations.
   (UNIQUE-LOGON).
 - ``account_sessions``: a session is a random token given to the client once; only its digest
   is stored, so a copy of the database cannot be used to sign in.
+- ``sign_in_throttle``: failed log-in counters per log-on *name* (``login:<name>``, whether or
+  not an account has that name, so the answers never tell a known log-on from an unknown one)
+  and per client address (``client:<address>``); see :mod:`server.accounts.lockout`.
 """
 
 from datetime import datetime
@@ -43,9 +46,6 @@ class Account(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     password_hash: str | None = Field(default=None, sa_type=sa.Text)  # argon2id, PHC string
     mqtt_password_hash: str | None = Field(default=None, sa_type=sa.Text)  # mosquitto format
-    failed_logins: int = 0  # consecutive failures since the last success or lock
-    last_failed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    locked_until: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     created_at: datetime = Field(sa_column=_time())
     password_changed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     disabled_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
@@ -82,3 +82,14 @@ class AccountSession(SQLModel, table=True):
 
 
 ACCOUNT_TABLES = ("accounts", "regulator_licensees", "account_sessions")
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins of one subject: a log-on name or a client address."""
+
+    __tablename__ = "sign_in_throttle"
+
+    subject: str = Field(primary_key=True, max_length=200)
+    failed_logins: int = 0  # consecutive failures since the last success or lock
+    last_failed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    locked_until: datetime | None = Field(default=None, sa_column=_time(nullable=True))

@@ -1,7 +1,7 @@
 """Engine construction and migrations.
 
 SQLite (the default, for a single site) is opened in WAL mode with ``synchronous=NORMAL``,
-a 64 MiB page cache and foreign keys on (see ``../shared/FACTS.md``), and every transaction
+a 64 MiB page cache and foreign keys on (see ``docs/platform-facts.md``), and every transaction
 starts with ``BEGIN IMMEDIATE``: writers queue for the one write lock at the start, instead of
 failing with "database is locked" half way through. PostgreSQL (production) is reached with
 ``postgresql+psycopg://``.
@@ -45,6 +45,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # REPLACE deletes a conflicting row; with this on, that delete fires the append-only
+        # tables' DELETE triggers (migration 0007 also refuses such inserts outright).
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MiB
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -1,7 +1,7 @@
 """Tables of the deadline engine (:mod:`server.deadlines`): notifications and what the engine
 keeps from the events to compute deadlines.
 
-- ``notifications``: one row per compliance or informational notification (RULES.md section B),
+- ``notifications``: one row per compliance or informational notification (docs/rules.md, B),
   with its rule ID and citation, the item it concerns (``subject_type``/``subject_id``), what
   resolves it, its due time and state (``open``, ``overdue``, ``resolved``, ``dismissed``).
   Not rebuilt from the log: dismissals are decisions of a person, not events.

@@ -2,7 +2,8 @@
 
 - The **event log** (``event_log``) is the legal record (RETAIN-7Y, NO-FALSIFICATION): every
   event a registered licensee's station sent, accepted or rejected, in the order it was
-  decided. The database refuses UPDATE and DELETE on it (triggers, see the first migration).
+  decided. The database refuses UPDATE and DELETE on it (triggers, see the first migration),
+  and on SQLite an insert that would REPLACE a stored row (migration 0007).
 - **Projections** (:data:`PROJECTION_TABLES`: cultivation, the tag ledger, packages and
   transfers, the licence, its people and its compliance records) hold the current state. They
   change only in the same transaction as a log append, and can be rebuilt from the accepted

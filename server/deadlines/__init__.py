@@ -1,4 +1,4 @@
-"""Deadlines and compliance notifications (RULES.md section B).
+"""Deadlines and compliance notifications (section B of `docs/rules.md`).
 
 - :mod:`~server.deadlines.definitions`: one pure function per section B rule ID, registered in
   :data:`DEADLINES` with the event kinds that open and resolve it;

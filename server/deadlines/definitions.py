@@ -1,10 +1,10 @@
-"""The section B deadlines of RULES.md, one pure function each.
+"""The section B deadlines of the rule catalogue (`docs/rules.md`), one pure function each.
 
 A definition takes a :class:`~server.deadlines.model.Context` (an accepted event, when it
 reached the service, the licensee's calendar, read-only facts) and returns the notifications to
 open or resolve. It never writes: the engine applies what it returns. Each is registered with
 :func:`deadline` under its rule ID, with the event kinds that open and resolve it; the citation
-and the deadline's length come from :mod:`server.rules.catalogue`, the single copy of RULES.md.
+and the deadline's length come from :mod:`server.rules.catalogue`, the project's one rule catalogue.
 
 Two deadlines are also opened by the periodic sweep (:mod:`server.deadlines.sweep`):
 DAILY-RECONCILE, every business day, and TAG-SUPPLY, when stock runs low.
@@ -337,8 +337,12 @@ def outage_backfill(ctx: Context) -> list[Effect]:
         lost = "at a time not yet documented (record access.lost)"
         if outage is not None and outage.lost_at is not None:
             lost = f"{ctx.calendar.show(outage.lost_at)} ({outage.lost_cause})"
+        # Name who lost access, so two outages never read alike: the station the loss names,
+        # else the station that reported the restoration; None there means the premises.
+        station = ev.station_id if outage is None else outage.station_id
+        who = "The whole premises" if station is None else f"Station {station}"
         message = (
-            f"Access was lost {lost} and restored {ctx.calendar.show(p.restored_at)} "
+            f"{who} lost access {lost}; restored {ctx.calendar.show(p.restored_at)} "
             f"({p.cause}): enter the {p.backlog} events recorded meanwhile."
         )
         by = (

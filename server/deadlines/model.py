@@ -84,7 +84,7 @@ class LicenseeCalendar:
         ``start`` (the next one when ``start`` falls on a weekend or holiday)."""
         deadline = CATALOGUE[rule_id].deadline
         if deadline is None:
-            raise ValueError(f"{rule_id} is not a deadline (RULES.md section B)")
+            raise ValueError(f"{rule_id} is not a deadline (section B of docs/rules.md)")
         if deadline.kind == "business_days":
             return add_business_days(start, deadline.amount, self.jurisdiction, self.tz)
         if deadline.kind == "calendar_days":

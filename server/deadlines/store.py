@@ -24,12 +24,13 @@ from sqlalchemy.engine import Engine
 
 from schemas.acks import Violation
 from server.db.notifications import EventNotice, Notification
-from server.db.tables import Licensee
+from server.db.tables import Licensee, User
 from server.deadlines.model import UNRESOLVED, Category, LicenseeCalendar, Open, State
 
 N = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
 NOTICES = cast(sa.Table, EventNotice.__table__)  # type: ignore[attr-defined]
 LIC = cast(sa.Table, Licensee.__table__)  # type: ignore[attr-defined]
+USERS = cast(sa.Table, User.__table__)  # type: ignore[attr-defined]
 
 DISMISS_CITATION = {
     "OR": "OR System Notifications (1)",
@@ -127,11 +128,23 @@ def _get(conn: sa.Connection, notification_id: int) -> NotificationPublic:
 def dismiss(engine: Engine, notification_id: int, *, by: str, now: datetime) -> NotificationPublic:
     """Dismiss (acknowledge) a notification as user ``by``.
 
-    Raises DismissRefused for a compliance notification that is still open or overdue, and
-    NotificationNotFound. Dismissing a dismissed notification changes nothing.
+    Raises DismissRefused when ``by`` is not a trained, uncancelled user on the licensee's
+    roster (the record says who acknowledged it: ACCOUNTABLE) or for a compliance
+    notification that is still open or overdue, and NotificationNotFound. Dismissing a
+    dismissed notification changes nothing.
     """
     with engine.begin() as conn:
         n = _get(conn, notification_id)
+        person = conn.execute(
+            sa.select(USERS.c.first_trained_on, USERS.c.cancelled_at).where(
+                USERS.c.licence == n.licence, USERS.c.user_id == by
+            )
+        ).first()
+        if person is None or person.first_trained_on is None or person.cancelled_at is not None:
+            raise DismissRefused(
+                f"{by} is not an active user of licence {n.licence}: only a trained user on its "
+                "roster may dismiss its notifications, and the record keeps who did"
+            )
         if n.state is State.DISMISSED:
             return n
         if n.category is Category.COMPLIANCE and n.state in UNRESOLVED:

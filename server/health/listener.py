@@ -14,7 +14,6 @@ re-reads every retained status). Nothing here can stop paho's network thread.
 import logging
 import threading
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from schemas.clock import Clock
 from schemas.status import StationStatus
 from schemas.topics import STATUS_FILTER, Channel, parse_topic
 from server.config import ServerSettings
@@ -40,9 +40,10 @@ class HealthListener:
     logs; ``subscribed`` is set once the broker has accepted the subscription.
     """
 
-    def __init__(self, settings: ServerSettings, engine: Engine) -> None:
+    def __init__(self, settings: ServerSettings, engine: Engine, *, clock: Clock) -> None:
         self.settings = settings
         self.engine = engine
+        self.clock = clock  # stamps received_at: when the server heard the station
         self.subscribed = threading.Event()
         self.stored = 0
         self.dropped = 0
@@ -131,7 +132,7 @@ class HealthListener:
                 where.licence,
                 where.station_id,
                 status,
-                received_at=datetime.now(UTC),
+                received_at=self.clock.now(),
                 retained=retained,
             )
         except UnknownLicence as err:

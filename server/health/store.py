@@ -31,6 +31,16 @@ class UnknownLicence(LookupError):
     pass
 
 
+# What only a live station can tell; an offline message without them leaves them as they were.
+KEPT_WHILE_OFFLINE = frozenset(
+    {"software_version", "outbox_depth", "outbox_capacity", "last_ack_at", "devices"}
+)
+
+
+def _told(value: object) -> bool:
+    return value is not None and value != "{}"
+
+
 def record(
     engine: Engine,
     licence: str,
@@ -74,6 +84,10 @@ def record(
         before = previous.last_seen_at
         if seen is None or (before is not None and before > seen):
             seen = before
+        if status.state is StationState.OFFLINE:
+            # A last will carries no outbox or device figures: keep the last known ones (the
+            # console shows them with their age) instead of replacing them with "unknown".
+            values = {k: v for k, v in values.items() if k not in KEPT_WHILE_OFFLINE or _told(v)}
         conn.execute(SH.update().where(*key).values(last_seen_at=seen, **values))
 
 

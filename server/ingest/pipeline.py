@@ -46,15 +46,16 @@ A batch of one (a single scan) takes the same path, with no waiting for company.
 publishes the replies only after the commit, and acknowledges the broker after that.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, ContractRule, Outcome, Violation
+from schemas.clock import Clock
 from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
@@ -258,17 +259,13 @@ class _Txn:
         pipelined.run(self.conn, [*self._write_steps(positions=False), *self.ledger.finish_steps()])
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Pipeline:
     def __init__(
         self,
         engine: Engine,
         *,
         rules: Iterable[Rule] | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
         deadlines: DeadlineEngine | None = None,
     ) -> None:
         self.engine = engine
@@ -291,7 +288,7 @@ class Pipeline:
         if not events:
             return result
         with self.engine.begin() as conn:
-            txn = _Txn(conn, self.deadlines, self.clock())
+            txn = _Txn(conn, self.deadlines, self.clock.now())
             txn.load(events)
             for parsed in events:
                 self._decide(txn, parsed, result)
@@ -315,7 +312,7 @@ class Pipeline:
         concurrent submissions never collide. ``occurred_at`` defaults to now. Raises
         ValidationError when the envelope cannot be built (a bad ``operator_id``, say).
         """
-        now = self.clock()
+        now = self.clock.now()
         result = BatchResult()
         with self.engine.begin() as conn:
             txn = _Txn(conn, self.deadlines, now)
@@ -428,7 +425,7 @@ class Pipeline:
                 projections.apply(conn, ev, txn.ledger.positions[ev.event_id])
                 state.forget()
             notices = self.deadlines.after_event(
-                conn, ev, parsed.received_at, self.clock(), sync=txn.flush
+                conn, ev, parsed.received_at, self.clock.now(), sync=txn.flush
             )
             if notices:
                 txn.ledger.set_notices(ev.event_id, notices)

@@ -5,14 +5,14 @@ same rules, the same append-only log, attributed to ``operator_id`` (ACCOUNTABLE
 pseudo-station ``console`` whose sequence numbers the server hands out itself.
 """
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack
+from schemas.clock import Clock
 from schemas.events import Payload
-from server.ingest.pipeline import CONSOLE_STATION, Pipeline, utcnow
+from server.ingest.pipeline import CONSOLE_STATION, Pipeline
 
 
 def submit(
@@ -23,7 +23,7 @@ def submit(
     *,
     occurred_at: datetime | None = None,
     station_id: str = CONSOLE_STATION,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock,
 ) -> Ack:
     """Decide and store one server-made event; returns its ack (accepted or rejected, with
     every violation). See :meth:`Pipeline.submit`."""

@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -113,7 +113,7 @@ class IngestWorker:
             Incoming(
                 message.topic,
                 bytes(message.payload),
-                datetime.now(UTC),
+                self.pipeline.clock.now(),
                 (message.mid, message.qos),
             )
         )
@@ -242,9 +242,9 @@ class IngestWorker:
         if now - self._last_gap_check < self.settings.gap_report_after_s / 2:
             return
         self._last_gap_check = now
-        older_than = datetime.now(UTC).timestamp() - self.settings.gap_report_after_s
+        older_than = self.pipeline.clock.now() - timedelta(seconds=self.settings.gap_report_after_s)
         try:
-            gaps = open_gaps(self.pipeline.engine, datetime.fromtimestamp(older_than, UTC))
+            gaps = open_gaps(self.pipeline.engine, older_than)
         except TRANSIENT_DB_ERRORS as err:
             log.error("could not check for sequence gaps: %s", err)
             return
@@ -269,7 +269,7 @@ class IngestWorker:
         self._last_sweep = now
         try:
             report = sweep(
-                self.pipeline.engine, self.pipeline.clock(), self.pipeline.deadlines.settings
+                self.pipeline.engine, self.pipeline.clock.now(), self.pipeline.deadlines.settings
             )
         except TRANSIENT_DB_ERRORS as err:
             log.error("could not run the deadline sweep: %s", err)

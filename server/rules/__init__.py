@@ -1,7 +1,8 @@
 """Regulatory rules as pure functions.
 
 A rule takes the current state (a :class:`~server.rules.state.StateView`) and an event and
-returns violations, each with its rule ID and citation (``../shared/regulations/RULES.md``).
+returns violations, each with its rule ID and citation (from the catalogue,
+:mod:`server.rules.catalogue`, listed in ``docs/rules.md``).
 Rules never write; they are testable without a database. :data:`REGISTRY` lists them all;
 :func:`evaluate` runs the ones that concern an event's kind and returns every violation, not
 only the first.

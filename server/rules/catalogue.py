@@ -1,9 +1,12 @@
-"""Every rule of ``../shared/regulations/RULES.md`` (sections A, B and C) as data.
+"""Every rule seedtrace knows (sections A, B and C of ``docs/rules.md``) as data: the project's
+own rule catalogue, with each rule's stable ID and the regulation it comes from.
 
 The catalogue is the list of what seedtrace must enforce; :data:`server.rules.REGISTRY` is what
 it enforces today, and :data:`server.deadlines.DEADLINES` the deadlines it follows. An entry is
 implemented when its ID is registered in one of them, never by a flag here.
-Citations are copied exactly from RULES.md (a test compares them).
+Citations name the regulation itself (OAR 845-025, CCR title 3 §§ 8400-8409, the DCP's
+announcement); the team's distillation of those texts is cross-checked by a test where it
+is present beside the checkout.
 
 Rule packs: a rule belongs to OR's pack when its citation cites Oregon, to CA's when it cites
 California, and to every pack when it is in the **record-soundness baseline**
@@ -12,7 +15,7 @@ two items, two batches with one identifier, a plant harvested twice, a package f
 unknown operator, a correction that erases its original). The current state is computed from the
 events on the assumption that these hold, so no jurisdiction can go without them, whichever
 texts happen to cite them (TAG-ONE-ITEM cites only California, BATCH-ID-UNIQUE only Oregon).
-Connecticut has, in this folder, only the DCP's 2021 announcement of BioTrack, which
+For Connecticut, the texts we work from are only the DCP's 2021 announcement of BioTrack, which
 sets no deadlines and no detailed duties. What it does say: cannabis is tracked "from when it is
 first planted as a seed or clone to the point of sale" as it is "grown, manufactured into other
 products, packaged, tested, and sold" (ENTRY-FROM-ORIGIN, PHASE-ORDER, PRODUCT-FROM-HARVEST);
@@ -89,6 +92,29 @@ class Deadline:
         return f"no deadline: informational, {self.starts}"
 
 
+# Rules that are not checks on an event but are enforced where the thing they govern lives:
+# rule ID -> (the module that enforces it, how). tests/rules/test_catalogue.py checks that
+# each module exists and names the rule, so this table cannot claim what the code does not do.
+ENFORCED_ELSEWHERE: dict[str, tuple[str, str]] = {
+    "UNIQUE-LOGON": (
+        "server/accounts/store.py",
+        "log-ons are unique across the server; a station's operators share no user id or badge",
+    ),
+    "TRAINED-BEFORE-ACCESS": (
+        "server/accounts/service.py",
+        "sign-in and every request refuse a person with no training record",
+    ),
+    "USER-ROSTER": (
+        "server/accounts/service.py",
+        "a cancelled person's sessions stop at their next request; the roster lists everyone",
+    ),
+    "AUDIT-VARIANCE": (
+        "server/api/audit.py",
+        "a physical audit is compared with the system; unexplained variances are listed",
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
     id: str
@@ -121,9 +147,18 @@ class CatalogueEntry:
         return "baseline" if self.id in BASELINE else None
 
     @property
+    def enforced_where(self) -> str | None:
+        """Where a rule that is not an event check is enforced (None: it is one, or nowhere)."""
+        found = ENFORCED_ELSEWHERE.get(self.id)
+        return None if found is None else f"{found[1]} (`{found[0]}`)"
+
+    @property
     def implemented(self) -> bool:
-        """A section A or C rule when it is registered; a section B deadline when the deadline
-        engine has its definition."""
+        """A section A or C rule when it is registered or enforced elsewhere
+        (:data:`ENFORCED_ELSEWHERE`); a section B deadline when the deadline engine has its
+        definition."""
+        if self.id in ENFORCED_ELSEWHERE:
+            return True
         if self.section == "B":
             # Imported here: the definitions read this catalogue for their citations.
             from server.deadlines.definitions import DEADLINES
@@ -150,7 +185,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     # A. Ingest invariants
     _a(
         "BATCH-MAX-100",
-        "OR Cultivation Batches (1)-(2); CA 8403(b)(1)",
+        "OR Cultivation Batches (2); CA 8403(b)(1)",
         "A batch holds at most 100 immature plants at any one time.",
     ),
     _a(

@@ -35,7 +35,7 @@ def batch_id_unique(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "BATCH-MAX-100",
-    citation="OR Cultivation Batches (1)-(2); CA 8403(b)(1)",
+    citation="OR Cultivation Batches (2); CA 8403(b)(1)",
     summary="A batch holds at most 100 immature plants at any one time.",
     kinds=["plant_batch.created"],
 )

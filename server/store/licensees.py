@@ -1,7 +1,7 @@
 """Registering licensees: only a registered licence's events are accepted."""
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -19,9 +19,10 @@ class LicenseeError(ValueError):
 
 
 def add_licensee(
-    engine: Engine, *, licence: str, name: str, jurisdiction: str, timezone: str
+    engine: Engine, *, licence: str, name: str, jurisdiction: str, timezone: str, now: datetime
 ) -> None:
-    """Register a licensee. Raises LicenseeError naming the bad field, or a duplicate."""
+    """Register a licensee at ``now`` (its deadlines, such as DAILY-RECONCILE, run from then).
+    Raises LicenseeError naming the bad field, or a duplicate."""
     if not re.fullmatch(LICENCE_PATTERN, licence):
         raise LicenseeError(f"licence {licence!r}: 3-40 letters, digits or '-', no spaces")
     if jurisdiction not in JURISDICTIONS:
@@ -42,7 +43,7 @@ def add_licensee(
                 name=name.strip(),
                 jurisdiction=jurisdiction,
                 timezone=timezone,
-                created_at=datetime.now(UTC),
+                created_at=now,
             )
         )
 

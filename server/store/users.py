@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, Outcome, Violation
+from schemas.clock import Clock
 from schemas.records import Role, UserRegistered, UserTrained
 from server.ingest.submit import submit
 from server.rules.people import SERVER_OPERATOR
@@ -51,6 +52,7 @@ def register_user(
     description: str = DEFAULT_TRAINING,
     operator_id: str = SERVER_OPERATOR,
     premises: str | None = None,
+    clock: Clock,
 ) -> Registered:
     """Register ``user_id`` for ``licence`` and record their training, recorded by
     ``operator_id`` (default: the server operator, who may do this only for an account
@@ -62,6 +64,7 @@ def register_user(
         licence,
         operator_id,
         UserRegistered(user_id=user_id, full_name=full_name, role=Role(role), premises=premises),
+        clock=clock,
     )
     if registered.outcome is not Outcome.ACCEPTED:
         raise UserRefused(f"registering {user_id}", registered.violations)
@@ -72,6 +75,7 @@ def register_user(
         UserTrained(
             user_id=user_id, trained_on=trained_on, description=description, trainer=trainer
         ),
+        clock=clock,
     )
     if trained.outcome is not Outcome.ACCEPTED:
         raise UserRefused(

@@ -6,13 +6,13 @@ sign-ins of the suite stay quick; the algorithm and the code path are the produc
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from schemas.clock import ManualClock
 from schemas.records import Role
 from server.accounts import manage
 from server.api.app import create_app
@@ -28,24 +28,6 @@ from tests.server.conftest import (  # noqa: F401
     engine,
     pg_template,
 )
-
-
-class Clock:
-    """A clock that stands still until the test moves it."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 24, 17, 30, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -64,7 +46,7 @@ def roster() -> MemoryRoster:
 
 
 @pytest.fixture
-def app(settings: ServerSettings, engine: Engine, clock: Clock) -> FastAPI:  # noqa: F811
+def app(settings: ServerSettings, engine: Engine, clock: ManualClock) -> FastAPI:  # noqa: F811
     return create_app(settings, engine, clock=clock)
 
 
@@ -88,7 +70,12 @@ def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> dict[st
 
 
 @pytest.fixture
-def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) -> dict[str, str]:  # noqa: F811
+def regulator(
+    app: FastAPI,
+    engine: Engine,  # noqa: F811
+    clock: ManualClock,
+    client: TestClient,
+) -> dict[str, str]:
     """A regulator overseeing LICENCE (not OTHER_LICENCE), signed in: its headers."""
     with engine.begin() as conn:
         manage.add_regulator(
@@ -98,13 +85,13 @@ def regulator(app: FastAPI, engine: Engine, clock: Clock, client: TestClient) ->
             display_name="OLCC Inspector",
             password=PASSWORD,
             oversees=[LICENCE],
-            now=clock(),
+            now=clock.now(),
         )
     return sign_in(client, REGULATOR)
 
 
 @pytest.fixture
-def people(app: FastAPI, engine: Engine, clock: Clock) -> None:  # noqa: F811
+def people(app: FastAPI, engine: Engine, clock: ManualClock) -> None:  # noqa: F811
     """Log-ons for LICENCE's account manager, an administrator and a user, and for an
     administrator of OTHER_LICENCE. The engine fixture already registered and trained each
     licensee's account manager and user; the administrators are registered and trained here,
@@ -142,7 +129,7 @@ def other_admin(client: TestClient, people: None) -> dict[str, str]:
 
 
 @pytest.fixture
-def floors(engine: Engine, clock: Clock, people: None) -> tuple[Floor, Floor]:  # noqa: F811
+def floors(engine: Engine, clock: ManualClock, people: None) -> tuple[Floor, Floor]:  # noqa: F811
     """The same floor at LICENCE and at OTHER_LICENCE, with different ids."""
     return (
         seed_floor(engine, LICENCE, "1A4FF01000000220", clock, operator=ADMIN),

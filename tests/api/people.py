@@ -1,12 +1,10 @@
 """Licensee people for the API tests: registered and trained through the pipeline (events),
 then given a log-on and password (the accounts tables)."""
 
-from collections.abc import Callable
-from datetime import datetime
-
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
+from schemas.clock import Clock
 from schemas.events import Payload
 from schemas.records import Role, UserRegistered, UserTrained
 from server.accounts import manage
@@ -17,9 +15,7 @@ from server.ingest.submit import submit
 PASSWORD = "correct horse battery"
 
 
-def record(
-    engine: Engine, licence: str, operator: str, payload: Payload, clock: Callable[[], datetime]
-) -> str:
+def record(engine: Engine, licence: str, operator: str, payload: Payload, clock: Clock) -> str:
     ack = submit(engine, licence, operator, payload, clock=clock)
     assert ack.outcome is Outcome.ACCEPTED, ack.violations
     assert ack.event_id is not None
@@ -31,7 +27,7 @@ def register(
     licence: str,
     user_id: str,
     role: Role,
-    clock: Callable[[], datetime],
+    clock: Clock,
     *,
     trained: bool = True,
     by: str,
@@ -53,7 +49,7 @@ def register(
             operator,
             UserTrained(
                 user_id=user_id,
-                trained_on=clock().date(),
+                trained_on=clock.now().date(),
                 description="Track-and-trace basics",
                 trainer="State of Oregon" if role is not Role.USER else "A. Chen",
             ),
@@ -66,7 +62,7 @@ def give_account(
     passwords: Passwords,
     licence: str,
     user_id: str,
-    clock: Callable[[], datetime],
+    clock: Clock,
     password: str = PASSWORD,
     login: str | None = None,
 ) -> None:
@@ -78,6 +74,6 @@ def give_account(
             licence=licence,
             user_id=user_id,
             password=password,
-            now=clock(),
+            now=clock.now(),
             login=login,
         )

@@ -4,7 +4,6 @@ Each licensee gets UIDs with its own prefix, so one licensee's ids never exist a
 asking for them across licensees must answer 404 because of scoping, not by accident.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
+from schemas.clock import Clock
 from schemas.commerce import (
     ItemCategory,
     ManifestItem,
@@ -98,7 +98,7 @@ def seed_floor(
     engine: Engine,
     licence: str,
     prefix: str,
-    clock: Callable[[], datetime],
+    clock: Clock,
     operator: str,
 ) -> Floor:
     """Four locations, tags, a batch of 10, three tagged plants flowering, two harvested into
@@ -106,7 +106,7 @@ def seed_floor(
     outgoing manifest, a tag order (flagged as wrong), and a loss of access still open.
     ``prefix``: 16 characters [0-9A-Z]."""
     assert len(prefix) == 16
-    now = clock()
+    now = clock.now()
     uids = [uid_of(prefix, n) for n in range(1, 11)]
     package_uids = [uid_of(prefix, n) for n in range(101, 104)]
     batch_id, harvest, manifest = f"B-{licence}", f"HB-{licence}", f"M-{licence}"

@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from schemas.clock import ManualClock
 from schemas.records import Role
-from server.accounts import lockout, manage, store
+from server.accounts import lockout, manage, store, throttle
 from server.accounts.errors import (
     AccessRefused,
     AccountConflict,
@@ -20,7 +21,6 @@ from server.accounts.passwords import Passwords, WeakPassword, check_policy
 from server.accounts.roles import AccessRole, AccountKind
 from server.accounts.service import Authenticator
 from server.db.accounts import Account, AccountSession
-from tests.api.conftest import Clock
 from tests.api.roster import MemoryRoster
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
@@ -32,11 +32,17 @@ POLICY = lockout.LockoutPolicy(
 
 
 @pytest.fixture
-def auth(engine: Engine, clock: Clock, roster: MemoryRoster) -> Authenticator:
+def auth(engine: Engine, clock: ManualClock, roster: MemoryRoster) -> Authenticator:
     roster.add(LICENCE, "a.chen", role=Role.ADMINISTRATOR)
     with engine.begin() as conn:
         manage.add_user_account(
-            conn, roster, FAST, licence=LICENCE, user_id="a.chen", password=PASSWORD, now=clock()
+            conn,
+            roster,
+            FAST,
+            licence=LICENCE,
+            user_id="a.chen",
+            password=PASSWORD,
+            now=clock.now(),
         )
     return Authenticator(
         engine, passwords=FAST, roster=roster, policy=POLICY, session_lifetime_s=3600, clock=clock
@@ -95,7 +101,9 @@ def test_wrong_password_and_unknown_login_get_the_same_answer(auth: Authenticato
     assert str(wrong.value) == str(unknown.value) == "wrong log-on or password"
 
 
-def test_failures_slow_then_lock_and_success_clears(auth: Authenticator, clock: Clock) -> None:
+def test_failures_slow_then_lock_and_success_clears(
+    auth: Authenticator, clock: ManualClock
+) -> None:
     for _ in range(POLICY.free_attempts):
         with pytest.raises(BadCredentials):
             auth.sign_in("a.chen", "guess")
@@ -117,9 +125,38 @@ def test_failures_slow_then_lock_and_success_clears(auth: Authenticator, clock: 
     clock.advance(600)
     auth.sign_in("a.chen", PASSWORD)
     with auth.engine.connect() as conn:
-        row = store.by_login(conn, "a.chen")
-    assert row is not None
-    assert row.counters == lockout.CLEAR
+        assert throttle.counters(conn, throttle.login_subject("a.chen")) == lockout.CLEAR
+
+
+def test_a_known_and_an_unknown_log_on_are_slowed_and_locked_alike(
+    auth: Authenticator, clock: ManualClock
+) -> None:
+    """Counting per name, not per account: the answers never tell which log-ons exist."""
+    answers: dict[str, list[str]] = {}
+    for login in ("a.chen", "no.such.person"):
+        seen = answers.setdefault(login, [])
+        for _ in range(POLICY.lock_after + 1):
+            clock.advance(60)  # past any wait, so every attempt but the locked ones is checked
+            try:
+                auth.sign_in(login, "guess")
+            except SignInThrottled as err:
+                seen.append(f"throttled locked={err.locked} retry={err.retry_after_s}")
+            except BadCredentials as err:
+                seen.append(str(err))
+    assert answers["a.chen"] == answers["no.such.person"]
+    assert answers["a.chen"][-1] == "throttled locked=True retry=540"
+
+
+def test_one_address_guessing_across_names_is_slowed(auth: Authenticator) -> None:
+    """Many names, one client: the address's own counter slows it (ten times the room of
+    one log-on, for a farm office where several people share an address)."""
+    room = auth.client_policy.free_attempts
+    for n in range(room):
+        with pytest.raises(BadCredentials):
+            auth.sign_in(f"guess.{n}", "guess", client="192.0.2.7")
+    with pytest.raises(SignInThrottled):
+        auth.sign_in("a.chen", PASSWORD, client="192.0.2.7")  # even a right one, for now
+    auth.sign_in("a.chen", PASSWORD, client="192.0.2.8")  # another machine is not held up
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
@@ -134,7 +171,7 @@ def test_backoff_doubles_up_to_the_cap() -> None:
     assert lockout.refusal(POLICY, lockout.Counters(2, now, None), now) is None
 
 
-def test_a_session_ends_at_expiry_and_at_sign_out(auth: Authenticator, clock: Clock) -> None:
+def test_a_session_ends_at_expiry_and_at_sign_out(auth: Authenticator, clock: ManualClock) -> None:
     first = auth.sign_in("a.chen", PASSWORD).token
     second = auth.sign_in("a.chen", PASSWORD).token
     auth.sign_out(first)
@@ -163,12 +200,18 @@ def test_cancelling_a_user_stops_their_session_at_once(
 
 
 def test_an_untrained_user_cannot_sign_in(
-    auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: Clock
+    auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: ManualClock
 ) -> None:
     roster.add(LICENCE, "new.hire", trained=False)
     with engine.begin() as conn:
         manage.add_user_account(
-            conn, roster, FAST, licence=LICENCE, user_id="new.hire", password=PASSWORD, now=clock()
+            conn,
+            roster,
+            FAST,
+            licence=LICENCE,
+            user_id="new.hire",
+            password=PASSWORD,
+            now=clock.now(),
         )
     with pytest.raises(AccessRefused, match="TRAINED-BEFORE-ACCESS"):
         auth.sign_in("new.hire", PASSWORD)
@@ -193,7 +236,7 @@ def test_changing_the_password_ends_the_other_sessions(auth: Authenticator) -> N
 
 
 def test_log_ons_are_unique_across_licensees(
-    auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: Clock
+    auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: ManualClock
 ) -> None:
     roster.add(OTHER_LICENCE, "a.chen")
     with engine.begin() as conn, pytest.raises(AccountConflict, match="UNIQUE-LOGON"):
@@ -204,7 +247,7 @@ def test_log_ons_are_unique_across_licensees(
             licence=OTHER_LICENCE,
             user_id="a.chen",
             password=PASSWORD,
-            now=clock(),
+            now=clock.now(),
         )
     with engine.begin() as conn:
         manage.add_user_account(
@@ -214,23 +257,23 @@ def test_log_ons_are_unique_across_licensees(
             licence=OTHER_LICENCE,
             user_id="a.chen",
             password=PASSWORD,
-            now=clock(),
+            now=clock.now(),
             login="a.chen.coastal",
         )
     assert auth.principal(auth.sign_in("a.chen.coastal", PASSWORD).token).licence == OTHER_LICENCE
 
 
 def test_an_account_needs_a_roster_entry(
-    auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: Clock
+    auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: ManualClock
 ) -> None:
     with engine.begin() as conn, pytest.raises(AccountNotFound, match="not on the roster"):
         manage.add_user_account(
-            conn, roster, FAST, licence=LICENCE, user_id="ghost", password=PASSWORD, now=clock()
+            conn, roster, FAST, licence=LICENCE, user_id="ghost", password=PASSWORD, now=clock.now()
         )
 
 
 def test_a_regulator_reads_only_what_it_oversees(
-    auth: Authenticator, engine: Engine, clock: Clock
+    auth: Authenticator, engine: Engine, clock: ManualClock
 ) -> None:
     with engine.begin() as conn:
         manage.add_regulator(
@@ -240,7 +283,7 @@ def test_a_regulator_reads_only_what_it_oversees(
             display_name="OLCC Inspector",
             password=PASSWORD,
             oversees=[LICENCE],
-            now=clock(),
+            now=clock.now(),
         )
     p = auth.principal(auth.sign_in("olcc.inspector", PASSWORD).token)
     assert (p.kind, p.role, p.licence) == (AccountKind.REGULATOR, AccessRole.REGULATOR, None)
@@ -249,7 +292,7 @@ def test_a_regulator_reads_only_what_it_oversees(
     assert not p.can_write(LICENCE)
 
 
-def test_a_regulator_must_oversee_registered_licensees(engine: Engine, clock: Clock) -> None:
+def test_a_regulator_must_oversee_registered_licensees(engine: Engine, clock: ManualClock) -> None:
     with engine.begin() as conn, pytest.raises(AccountNotFound, match="NOPE-1"):
         manage.add_regulator(
             conn,
@@ -258,16 +301,16 @@ def test_a_regulator_must_oversee_registered_licensees(engine: Engine, clock: Cl
             display_name="DCC",
             password=PASSWORD,
             oversees=["NOPE-1"],
-            now=clock(),
+            now=clock.now(),
         )
 
 
-def test_a_disabled_account_loses_its_sessions(auth: Authenticator, clock: Clock) -> None:
+def test_a_disabled_account_loses_its_sessions(auth: Authenticator, clock: ManualClock) -> None:
     token = auth.sign_in("a.chen", PASSWORD).token
     with auth.engine.begin() as conn:
         row = store.by_login(conn, "a.chen")
         assert row is not None
-        store.disable(conn, row.account_id, clock())
+        store.disable(conn, row.account_id, clock.now())
     with pytest.raises(NotSignedIn):
         auth.principal(token)
     with pytest.raises(AccessRefused, match="disabled"):

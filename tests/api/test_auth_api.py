@@ -2,8 +2,9 @@
 
 from fastapi.testclient import TestClient
 
+from schemas.clock import ManualClock
 from server.accounts.deps import SESSION_COOKIE
-from tests.api.conftest import REGULATOR, Clock, sign_in
+from tests.api.conftest import REGULATOR, sign_in
 from tests.api.people import PASSWORD
 from tests.server.conftest import LICENCE
 
@@ -40,7 +41,7 @@ def test_a_wrong_password_is_401_without_saying_which_part(
 
 
 def test_repeated_failures_answer_429_with_retry_after(
-    client: TestClient, regulator: dict[str, str], clock: Clock
+    client: TestClient, regulator: dict[str, str], clock: ManualClock
 ) -> None:
     for _ in range(3):
         client.post("/api/v1/auth/login", json={"login": REGULATOR, "password": "guess"})

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from edge.link import StationLink
+from schemas.clock import SYSTEM_CLOCK
 from server.broker import PrivateBroker
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.floor import MANAGER, OPERATOR, Station, batch_created
@@ -183,7 +184,7 @@ def test_the_server_serves_the_api_next_to_the_ingest_and_stops_on_sigterm(
         assert wait_http(f"http://127.0.0.1:{port}/api/v1/auth/me") == 401
         # The ingest half answers a station.
         station = Station("veg-1")
-        link = StationLink(LICENCE, "veg-1", "127.0.0.1", broker.port)
+        link = StationLink(LICENCE, "veg-1", "127.0.0.1", broker.port, clock=SYSTEM_CLOCK)
         link.connect()
         try:
             event = station.event(batch_created("B-CLI", 3), operator_id=OPERATOR)

@@ -4,7 +4,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from tests.api.conftest import MANAGER, Clock, sign_in
+from schemas.clock import ManualClock
+from tests.api.conftest import MANAGER, sign_in
 from tests.api.people import give_account
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
@@ -61,7 +62,7 @@ def test_locations_are_added_by_managers_and_listed(
 
 
 def test_a_closed_out_licence_records_nothing_more(
-    app: FastAPI, client: TestClient, engine: Engine, clock: Clock, other_admin: Headers
+    app: FastAPI, client: TestClient, engine: Engine, clock: ManualClock, other_admin: Headers
 ) -> None:
     """CLOSED-OUT is California's rule (CA 8406(c),(d)): at OTHER_LICENCE, by its account
     manager (the same person as at LICENCE, under a log-on of their own)."""

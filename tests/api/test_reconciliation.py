@@ -5,8 +5,9 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from schemas.clock import ManualClock
 from server.deadlines import sweep
-from tests.api.conftest import USER, Clock
+from tests.api.conftest import USER
 from tests.api.seed import Floor
 from tests.server.conftest import LICENCE
 
@@ -39,14 +40,14 @@ def test_the_close_of_business_report(
 def test_reconciling_records_who_closed_the_day_and_resolves_the_notification(
     client: TestClient,
     engine: Engine,
-    clock: Clock,
+    clock: ManualClock,
     manager: Headers,
     user: Headers,
     floors: tuple[Floor, Floor],
 ) -> None:
     client.patch(BASE + "/licence", headers=manager, json={"close_of_business": "18:00:00"})
     clock.advance(10 * 3600)  # 19:30 in Los Angeles: past close of business
-    sweep(engine, clock())
+    sweep(engine, clock.now())
     days = client.get(
         BASE + "/notifications", headers=user, params={"rule_id": "DAILY-RECONCILE"}
     ).json()["items"]

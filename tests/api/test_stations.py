@@ -7,9 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from schemas.clock import ManualClock
 from server.api.app import create_app
 from server.config import ServerSettings
-from tests.api.conftest import Clock
 from tests.deploy.conftest import (  # noqa: F401
     INGEST,
     ROSTER,
@@ -71,7 +71,7 @@ def test_no_password_or_hash_is_ever_listed(
 
 
 def test_a_roster_account_without_a_hash_is_reported_not_a_server_error(
-    app: object, engine: Engine, clock: Clock, manager: Headers, tmp_path: Path
+    app: object, engine: Engine, clock: ManualClock, manager: Headers, tmp_path: Path
 ) -> None:
     roster = tmp_path / "broker-accounts.toml"
     roster.write_text(ROSTER)
@@ -94,7 +94,7 @@ def test_a_roster_account_without_a_hash_is_reported_not_a_server_error(
 @pytest.mark.broker
 def test_mosquitto_lets_in_exactly_the_credentials_the_api_issued(
     engine: Engine,
-    clock: Clock,
+    clock: ManualClock,
     manager: Headers,
     secure_broker: SecureBroker,  # noqa: F811
     tmp_path: Path,
@@ -136,3 +136,16 @@ def test_mosquitto_lets_in_exactly_the_credentials_the_api_issued(
 
 def _connect(sb: SecureBroker, username: str, password: str) -> Probe:
     return Probe(sb.tls_port, username, password, ca=sb.ca, client_id=username).connect()
+
+
+@pytest.mark.parametrize("name", ["console", "Console"])
+def test_the_consoles_reserved_station_name_is_refused(
+    client: TestClient, manager: Headers, user: Headers, name: str
+) -> None:
+    """The server records its own events under the pseudo-station ``console``: a real station
+    by that name would share its sequence numbers, so no credentials are issued for it."""
+    refused = client.post(BASE + "/stations", headers=manager, json={"station_id": name})
+    assert refused.status_code == 422, refused.text
+    assert "is reserved" in refused.text
+    listed = client.get(BASE + "/stations", headers=user).json()["items"]
+    assert all(s["broker_username"] is None for s in listed if s["station_id"] == "console")

@@ -172,3 +172,28 @@ def test_an_account_managers_registration_for_state_training(
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "course"
+
+
+def test_nobody_cancels_their_own_access_or_locks_the_licensee_out(
+    client: TestClient, manager: Headers, admin: Headers
+) -> None:
+    before = client.get(BASE + "/events", headers=admin).json()["total"]
+    own = client.post(BASE + f"/users/{MANAGER}/cancel", headers=manager, json={"reason": "Bye"})
+    assert own.status_code == 409
+    assert own.json()["detail"] == (
+        f"{MANAGER} cannot cancel their own access; another account manager or administrator "
+        "of the licensee must"
+    )
+    assert client.get(BASE + "/events", headers=admin).json()["total"] == before  # nothing kept
+    assert client.get("/api/v1/auth/me", headers=manager).status_code == 200
+    # With a second trained account manager, one may cancel the other.
+    second = {**NEW, "user_id": "k.lee", "role": "account_manager", "password": PASSWORD}
+    assert client.post(BASE + "/users", headers=manager, json=second).status_code == 201
+    assert (
+        client.post(BASE + "/users/k.lee/training", headers=manager, json=TRAINING).status_code
+        == 201
+    )
+    other = sign_in(client, "k.lee")
+    done = client.post(BASE + f"/users/{MANAGER}/cancel", headers=other, json={"reason": "Left"})
+    assert done.status_code == 201, done.text
+    assert client.get("/api/v1/auth/me", headers=manager).status_code == 401

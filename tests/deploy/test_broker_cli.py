@@ -1,5 +1,7 @@
 """``seedtrace broker credentials`` and ``seedtrace broker rotate`` as an operator runs them."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from tests.deploy.conftest import A_TOPICS, ROSTER, A, B, SecureBroker
 from tests.deploy.probe import ACCEPTED, NOT_AUTHORIZED, Probe, Refused
 
 runner = CliRunner()
+SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
 
 
 def new_passwords(stdout: str) -> dict[str, str]:
@@ -138,3 +141,31 @@ def test_rotate_against_a_running_broker(secure_broker: SecureBroker, roster_fil
         assert b.disconnects == []
     finally:
         b.close()
+
+
+def test_credentials_make_the_out_directory(tmp_path: Path, roster_file: Path) -> None:
+    """``--out`` naming a directory that does not exist yet used to fail."""
+    out = tmp_path / "etc" / "mosquitto" / "seedtrace"
+    command = [SEEDTRACE, "broker", "credentials", "--stations", str(roster_file), "--no-reload"]
+    done = subprocess.run(
+        [*command, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"made {out}" in done.stderr
+    assert len(new_passwords(done.stdout)) == 5
+    assert (out / "passwd").is_file()
+    assert (out / "acl").is_file()
+    assert out.stat().st_mode & 0o777 == 0o750
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("")
+    refused = subprocess.run(
+        [*command, "--out", str(not_a_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "is not a directory" in " ".join(refused.stderr.replace("│", " ").split())

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from devices.sim.uhf import UhfModuleSim
 from edge.link import LinkError, StationLink, TlsFiles
 from schemas.acks import Outcome
+from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
 from server.config import ServerSettings
 from server.db.engine import make_engine, migrate
@@ -29,6 +30,7 @@ from server.store.licensees import add_licensee
 from tests.deploy.conftest import A_TOPICS, CONSOLE, INGEST, A, SecureBroker
 from tests.deploy.probe import GRANTED_QOS_1, Probe
 from tests.edge.helpers import InProcessAgent, config_data, make_config
+from tests.pinned import START, pinned_clock
 from tests.server.conftest import register_staff
 from tests.server.floor import Station, tags_received
 
@@ -45,8 +47,11 @@ def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Ing
         name="Green Acres Farm",
         jurisdiction="OR",
         timezone="America/Los_Angeles",
+        now=START,
     )
-    register_staff(engine, "OR-1001")  # the station's operator is a trained user (USER-AUTHORISED)
+    register_staff(
+        engine, "OR-1001", pinned_clock()
+    )  # the station's operator is a trained user (USER-AUTHORISED)
     settings = ServerSettings(
         database_url=str(engine.url),
         mqtt_host="127.0.0.1",  # the broker certificate names 127.0.0.1 and localhost
@@ -56,7 +61,7 @@ def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Ing
         mqtt_tls_ca=secure_broker.ca,
         client_id=INGEST,
     )
-    worker = IngestWorker(settings, Pipeline(engine))
+    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK))
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
@@ -79,6 +84,7 @@ def station_link(sb: SecureBroker, host: str, password: str) -> StationLink:
         username=A,
         password=password,
         tls=TlsFiles(ca_file=str(sb.ca)),
+        clock=SYSTEM_CLOCK,
     )
 
 
@@ -151,7 +157,7 @@ def test_station_health_uses_its_own_console_account_beside_the_ingest(
         }
     )
     engine = make_engine(settings.database_url)
-    listener = HealthListener(settings, engine)
+    listener = HealthListener(settings, engine, clock=SYSTEM_CLOCK)
     listener.start()
     link = station_link(secure_broker, "localhost", secure_broker.passwords[A])
     try:
@@ -177,6 +183,6 @@ def test_without_a_console_account_the_server_runs_with_station_health_off(
 
     engine = make_engine(ingest_over_tls.settings.database_url)
     try:
-        assert _start_health(ingest_over_tls.settings, engine) is None
+        assert _start_health(ingest_over_tls.settings, engine, SYSTEM_CLOCK) is None
     finally:
         engine.dispose()

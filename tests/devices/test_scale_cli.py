@@ -5,8 +5,12 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from devices.sim.scales import ScaleSimulator
+from tests.devices.ttyfault import RefusingPort
 
 pytestmark = pytest.mark.hardware
 
@@ -52,3 +56,43 @@ def test_sim_scale_prints_a_url_that_devices_read_can_read(protocol: str) -> Non
             for pipe in (sim.stdout, sim.stderr):
                 if pipe is not None:
                     pipe.close()
+
+
+def _read(url: str, *options: str, preexec: Any = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _command("devices", "read", url, *options),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=preexec,
+    )
+
+
+def test_a_port_that_refuses_its_settings_is_one_clear_line_and_status_1() -> None:
+    """termios.error from tcsetattr (not an OSError) used to escape as a traceback."""
+    with RefusingPort() as port:
+        read = _read(f"mt-sics://{port.path}", "--count", "1", preexec=port.preexec())
+    assert read.returncode == 1, read.stderr
+    assert "Traceback" not in read.stderr
+    [line] = read.stderr.strip().splitlines()
+    assert line.startswith(f"cannot open mt-sics://{port.path}: cannot open {port.path}: ")
+    assert "the port refused its serial settings (Input/output error (errno 5))" in line
+
+
+def test_read_count_stops_after_refused_answers_with_status_3() -> None:
+    """Every frame refused (an overload): --count 1 used to run for ever."""
+    with ScaleSimulator("and", condition="overload") as sim:
+        read = _read(sim.url, "--count", "2", "--timeout", "5")
+    assert read.returncode == 3, read.stderr
+    lines = read.stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith("refused: overload: not a weight: overload") for line in lines)
+
+
+def test_read_count_stops_when_nothing_answers_in_the_timeout() -> None:
+    with ScaleSimulator("mt-sics") as sim:
+        sim.stop()  # the pty is there, but no scale answers on it
+        read = _read(sim.url, "--count", "1", "--timeout", "0.5")
+    assert read.returncode == 3, read.stderr
+    assert read.stdout.strip() == "(nothing in 0.5 s)"

@@ -61,9 +61,16 @@ AANDD: list[Expect] = [
     (b"ST,+0001.234 kg\r\n", OK, "1.234", Unit.KG, True),  # GC series example
     (b"ST,OK,+0001.234 kg\r\n", OK, "1.234", Unit.KG, True),  # with comparison result
     (b"ST,NT,+0012.34kg\r\n", OK, "12.34", Unit.KG, True),  # AD-4404 indicator, net
+    (b"OL,+9999999E+19\r\n", OVER, None, None, False),  # the balance manuals' form, no unit
+    (b"OL,-9999999E+19\r\n", UNDER, None, None, False),
+    (b"OL,+9999999E+19  g\r\n", OVER, None, None, False),
+    (b"OL,GS,+9999999E+19\r\n", OVER, None, None, False),  # indicator, gross
     (b"OL,+999999.9  g\r\n", OVER, None, None, False),
+    (b"OL,-999999.9  g\r\n", UNDER, None, None, False),
     (b"OL,-99999999 PC\r\n", UNDER, None, None, False),
     (b"QT,+00012345 PC\r\n", ERR, None, None, True),  # a count is not a mass
+    (b"ST,+   123.45  g\r\n", OK, "123.45", Unit.G, True),  # indicator, padded with spaces
+    (b"US,NT,+0012.34 kg\r\n", MOTION, "12.34", Unit.KG, False),
     (b"ST,+00123.4  %\r\n", ERR, None, None, True),
     (b"EC,E01\r\n", ERR, None, None, False),
     (b"\x06", DONE, None, None, False),  # <AK>
@@ -83,6 +90,8 @@ OHAUS: list[Expect] = [
     (b"Err 4\r\n", ERR, None, None, False),
     (b"  -OL-\r\n", OVER, None, None, False),
     (b"  -UL-\r\n", UNDER, None, None, False),
+    (b"        OL   g\r\n", OVER, None, None, False),  # the field right-justified, unit kept
+    (b"      -UL-    kg\r\n", UNDER, None, None, False),
 ]
 
 TOLEDO: list[Expect] = [

@@ -166,3 +166,21 @@ def test_a_scale_that_is_not_there_is_unavailable() -> None:
     with pytest.raises(DeviceUnavailable):
         scale.open()
     assert scale.state is DeviceState.UNAVAILABLE
+
+
+@pytest.mark.parametrize("form", ["manual", "nines"])
+@pytest.mark.parametrize("condition", ["overload", "underload"])
+def test_an_aandd_scale_out_of_range_in_every_documented_form(form: str, condition: str) -> None:
+    """``OL,+9999999E+19`` (the balance manuals' form, no unit) used to time out as "no
+    answer"; with the unit or the nines it was already read."""
+    with ScaleSimulator("and", weight="123.45", overload_form=form) as sim:
+        sim.set_condition(condition)
+        with open_device(sim.url + URL_OPTIONS) as scale:
+            for call in (scale.read, scale.read_stable):
+                with pytest.raises(ReadingRefused) as refused:
+                    call(2)
+                assert refused.value.reason == condition
+                sign = b"+" if condition == "overload" else b"-"
+                expected = b"OL," + sign + (b"9999999E+19" if form == "manual" else b"999999.9")
+                assert refused.value.raw.startswith(expected)
+            assert scale.garbage_bytes == 0

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from devices.sim.scales import ScaleSimulator
 from devices.sim.uhf import UhfModuleSim
+from schemas.clock import SYSTEM_CLOCK
 from server.broker import PrivateBroker
 from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline
@@ -36,7 +37,7 @@ class Ingest:
             mqtt_port=self.broker.port,
             client_id="ingest-edge-test",
         )
-        worker = IngestWorker(settings, Pipeline(self.engine))
+        worker = IngestWorker(settings, Pipeline(self.engine, clock=SYSTEM_CLOCK))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=worker.run, args=(self._stop,), daemon=True)
         self._thread.start()

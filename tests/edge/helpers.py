@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from edge.config import StationConfig, parse_config
 from edge.remote import StationClient, View
 from edge.secrets import hash_secret
 from edge.toml_out import dumps
+from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationStatus
 
 LICENCE = "OR-1001"
@@ -78,6 +80,7 @@ def config_data(
         "licence": LICENCE,
         "station_id": station_id,
         "location": "Flower Room A",
+        "time_zone": "America/Los_Angeles",
         "kind": "test",
         "data_dir": str(tmp_path / station_id),
         "workflows": ALL_WORKFLOWS if scale is not None else ALL_WORKFLOWS[:5],
@@ -105,7 +108,7 @@ class InProcessAgent:
     """The real agent on threads of this process."""
 
     def __init__(self, config: StationConfig) -> None:
-        self.agent = Agent(config)
+        self.agent = Agent(config, clock=SYSTEM_CLOCK)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.agent.run, args=(self.stop_event,), daemon=True)
         assert self.agent.display is not None
@@ -125,7 +128,13 @@ class InProcessAgent:
 class AgentProcess:
     """``seedtrace edge --config station.toml`` as a real subprocess (for SIGKILL tests)."""
 
-    def __init__(self, data: dict[str, Any], path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any],
+        path: Path,
+        env: dict[str, str] | None = None,
+        preexec: Callable[[], None] | None = None,
+    ) -> None:
         self.port = _free_port()
         data = {**data, "display": {"port": self.port}}
         path.write_text(dumps(data))
@@ -138,6 +147,7 @@ class AgentProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(env or {})},
+                preexec_fn=preexec,
             )
         try:
             self.client.wait_up()
@@ -258,7 +268,9 @@ def prepare_plants(broker_port: int, plants: list[str], *, flowering: bool = Tru
     from tests.server.floor import flowering as to_flowering
 
     setup = Station("setup")
-    link = StationLink(setup.licence, setup.station_id, "127.0.0.1", broker_port)
+    link = StationLink(
+        setup.licence, setup.station_id, "127.0.0.1", broker_port, clock=SYSTEM_CLOCK
+    )
     link.connect()
     try:
         payloads = [

@@ -1,6 +1,8 @@
 """The station config: the examples in deploy/stations/ load, and a bad file is refused with
 a message naming each bad key."""
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ def minimal(**changes: Any) -> dict[str, Any]:
         "licence": "OR-1001",
         "station_id": "veg-1",
         "location": "Veg Room 1",
+        "time_zone": "America/Los_Angeles",
         "workflows": ["tag_plants"],
         "devices": {"reader-1": {"url": "uhf:///dev/ttyUSB0", "role": "tags"}},
     }
@@ -67,6 +70,8 @@ def test_edge_check_prints_what_a_config_sets_up() -> None:
             "cert_file and key_file go together",
         ),
         ({"outbox": {"capacity": 0}}, "outbox.capacity"),
+        ({"station_id": "console"}, "station_id: Value error, 'console' is reserved"),
+        ({"time_zone": "Pacific Time"}, "time_zone: Value error, 'Pacific Time' is not an IANA"),
         ({"statoin_id": "x"}, "statoin_id: unknown key"),
         (
             {"operators": [{"user_id": "a", "name": "A", "pin_hash": "md5$x"}]},
@@ -130,3 +135,25 @@ def test_edge_without_a_config_says_what_to_give() -> None:
     result = CliRunner().invoke(app, ["edge"])
     assert result.exit_code == 2
     assert "--config" in result.output
+
+
+SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
+
+
+def test_hash_secret_reads_the_secret_from_stdin_for_scripts() -> None:
+    """It used to prompt only: a provisioning script could not use it."""
+    for args in (["edge", "hash-secret"], ["edge", "hash-secret", "--stdin"]):
+        done = subprocess.run(
+            [SEEDTRACE, *args], input="2468\n", capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        stored = done.stdout.strip()
+        check_hash_format(stored)
+        assert verify_secret("2468", stored)
+        assert not verify_secret("2468\n", stored)
+    empty = subprocess.run(
+        [SEEDTRACE, "edge", "hash-secret"], input="", capture_output=True, text=True, timeout=60
+    )
+    assert empty.returncode == 2
+    assert empty.stdout == ""
+    assert "no secret on standard input" in empty.stderr

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from edge.access import AccessTracker, Loss
 from edge.outbox import Outbox, OutboxFull
 from schemas.events import EventEnvelope
+from tests.pinned import pinned_clock
 
 
 def builder(payload: dict[str, Any]) -> Any:
@@ -41,14 +42,16 @@ BATCH = {
 
 
 def test_events_are_numbered_kept_across_reopen_and_removed_only_by_ack(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "outbox.db")
+    box = Outbox(tmp_path / "outbox.db", clock=pinned_clock())
     first = box.append(builder(BATCH))
     second = box.append(builder({**BATCH, "batch_id": "B-2"}))
     assert (first.sequence, second.sequence) == (1, 2)
     assert box.depth == 2
     box.close()
 
-    box = Outbox(tmp_path / "outbox.db")  # a restart (or a power cut after the commit)
+    box = Outbox(
+        tmp_path / "outbox.db", clock=pinned_clock()
+    )  # a restart (or a power cut after the commit)
     pending = box.pending(10)
     assert [e.sequence for e in pending] == [1, 2]
     assert pending[0].body == first.model_dump_json().encode()  # resent byte for byte
@@ -62,7 +65,7 @@ def test_events_are_numbered_kept_across_reopen_and_removed_only_by_ack(tmp_path
 
 
 def test_an_invalid_event_stores_nothing_and_uses_no_number(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "outbox.db")
+    box = Outbox(tmp_path / "outbox.db", clock=pinned_clock())
     with pytest.raises(ValidationError):
         box.append(builder({**BATCH, "batch_id": "B-1 "}))  # a trailing blank
     assert box.depth == 0
@@ -71,7 +74,7 @@ def test_an_invalid_event_stores_nothing_and_uses_no_number(tmp_path: Path) -> N
 
 
 def test_a_full_outbox_refuses_new_events_and_warns_before(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "outbox.db", capacity=10, warn_ratio=0.8)
+    box = Outbox(tmp_path / "outbox.db", clock=pinned_clock(), capacity=10, warn_ratio=0.8)
     for n in range(8):
         box.append(builder({**BATCH, "batch_id": f"B-{n}"}))
     assert box.filling
@@ -85,7 +88,7 @@ def test_a_full_outbox_refuses_new_events_and_warns_before(tmp_path: Path) -> No
 
 
 def test_a_refused_event_is_kept_but_not_sent_again(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "outbox.db")
+    box = Outbox(tmp_path / "outbox.db", clock=pinned_clock())
     event = box.append(builder(BATCH))
     box.refuse(event.event_id, "SCHEMA-INVALID: ...")
     assert box.pending(10) == []
@@ -95,10 +98,10 @@ def test_a_refused_event_is_kept_but_not_sent_again(tmp_path: Path) -> None:
 
 
 def test_meta_is_written_with_the_event(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "outbox.db")
+    box = Outbox(tmp_path / "outbox.db", clock=pinned_clock())
     event = box.append(builder(BATCH), meta=lambda e: {"access": {"event_id": e.event_id}})
     box.close()
-    box = Outbox(tmp_path / "outbox.db")
+    box = Outbox(tmp_path / "outbox.db", clock=pinned_clock())
     assert box.meta("access") == {"event_id": event.event_id}
     box.close()
 

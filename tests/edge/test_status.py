@@ -1,6 +1,7 @@
 """Station health on the retained status topic, and an outbox that nears its size: the display
 and the status say so, and a full outbox refuses new work instead of dropping anything."""
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,12 @@ pytestmark = [
 
 
 def test_health_on_the_status_topic_and_a_filling_outbox(
-    tmp_path: Path, engine: Engine, broker: PrivateBroker, ingest: Ingest, uhf: UhfModuleSim
+    tmp_path: Path,
+    engine: Engine,
+    broker: PrivateBroker,
+    ingest: Ingest,
+    uhf: UhfModuleSim,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     data = config_data(
         tmp_path,
@@ -57,17 +63,37 @@ def test_health_on_the_status_topic_and_a_filling_outbox(
         status = watcher.wait("depth 3", lambda s: s.outbox_depth == 3)
         assert status.message is not None
         assert "outbox 3 of 10: nearly full" in status.message
-        refused = None
+        caplog.set_level(logging.INFO, logger="seedtrace.edge")
+        refused, refused_tag = None, ""
         for n in range(4, 13):  # until the outbox is full: then refused, nothing dropped
-            view = bench.scan(uid(n))
+            refused_tag = uid(n)
+            view = bench.scan(refused_tag)
             if view["outcome"]["state"] == "refused":
                 refused = view
                 break
         assert refused is not None, "a full outbox accepted more"
-        assert "station storage is full" in refused["outcome"]["message"]
+        message = refused["outcome"]["message"]
+        assert "station storage is full" in message
+        assert "check the network and the broker, or call your administrator" in message
         assert refused["waiting"] >= 10
+        # Full is "full" (not "nearly full"), with what to do: on the display, the status, the log.
+        view = station.client.wait("the full warning", lambda v: v["full"])
+        full_note = "outbox 10 of 10: full; new work is refused until the server acknowledges"
+        assert any(w.startswith(full_note) for w in view["warnings"]), view["warnings"]
+        assert not any("nearly full" in w for w in view["warnings"])
+        status = watcher.wait("a full outbox", lambda s: full_note in (s.message or ""))
+        assert status.outbox_depth == 10
+        lines = [r.getMessage() for r in caplog.records if r.name == "seedtrace.edge"]
+        assert sum(line.startswith(full_note) for line in lines) == 1, lines
+        assert any(line.startswith("refused plants.tagged: the outbox holds 10") for line in lines)
+        again = bench.scan(refused_tag)  # still full: refused again, not "already scanned"
+        assert "station storage is full" in again["outcome"]["message"]
         ingest.start()
         bench.drained(timeout=60)
+        # The refused scan left no trace in the flow: once there is room it is taken.
+        bench.scan(refused_tag)
+        bench.outcome("rejected")  # recorded and decided (batch B-1 is unknown to the server)
+        bench.drained(timeout=30)
         status = watcher.wait("an empty outbox", lambda s: s.outbox_depth == 0)
         assert status.last_ack_at is not None
     finally:
@@ -82,5 +108,5 @@ def test_health_on_the_status_topic_and_a_filling_outbox(
     # The server was away past the threshold: one loss, documented once, even though the
     # backlog's acks then came in over several seconds.
     assert (kinds.count("access.lost"), kinds.count("access.restored")) == (1, 1)
-    assert kinds[-1] == "access.restored"
+    assert kinds[-2:] == ["access.restored", "plants.tagged"]  # the refused tag, scanned again
     assert kinds.count("plants.tagged") == len(log) - 2

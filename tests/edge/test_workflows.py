@@ -13,6 +13,7 @@ from edge.config import Operator, SignInConfig, StationConfig, Workflow, parse_c
 from edge.flows import FloorMemory, ScaleGate, make_flow
 from edge.secrets import hash_secret
 from edge.session import Session, SignInError
+from schemas.clock import ManualClock
 from schemas.weights import Unit
 from tests.edge.helpers import uid
 
@@ -25,6 +26,7 @@ def config(tmp_path: Path) -> StationConfig:
             "licence": "OR-1001",
             "station_id": "harvest-1",
             "location": "Flower Room A",
+            "time_zone": "America/Los_Angeles",
             "data_dir": str(tmp_path),
             "workflows": [w.value for w in Workflow],
             "devices": {
@@ -49,7 +51,9 @@ def reading(grams: str, stable: bool = True) -> WeightReading:
     )
 
 
-class Clock:
+class Ticks:
+    """Monotonic seconds for the session's idle and lockout timers."""
+
     def __init__(self) -> None:
         self.now = 1000.0
 
@@ -58,7 +62,7 @@ class Clock:
 
 
 def test_badge_then_pin_signs_in_and_idle_signs_out() -> None:
-    clock = Clock()
+    clock = Ticks()
     people = [Operator(user_id="maria.lopez", name="Maria", badge="04A2241AB75C80", pin_hash=PIN)]
     session = Session(people, SignInConfig(idle_sign_out_s=300), clock)
     assert session.is_badge("04A2241AB75C80")
@@ -76,7 +80,7 @@ def test_badge_then_pin_signs_in_and_idle_signs_out() -> None:
 
 
 def test_repeated_wrong_secrets_lock_sign_in() -> None:
-    clock = Clock()
+    clock = Ticks()
     people = [Operator(user_id="sam", name="Sam", password_hash=PIN)]
     session = Session(people, SignInConfig(max_failures=3, lockout_s=60), clock)
     for _ in range(3):
@@ -90,9 +94,11 @@ def test_repeated_wrong_secrets_lock_sign_in() -> None:
         session.password("nobody", "2468")
 
 
-def test_harvest_refuses_what_makes_no_sense_in_the_step(tmp_path: Path) -> None:
+def test_harvest_refuses_what_makes_no_sense_in_the_step(
+    tmp_path: Path, clock: ManualClock
+) -> None:
     memory = FloorMemory()
-    flow = make_flow(Workflow.HARVEST, config(tmp_path), memory)
+    flow = make_flow(Workflow.HARVEST, config(tmp_path), memory, clock)
     refused = flow.weight(reading("500"))
     assert refused.refused is not None
     assert "scan its tag first" in refused.refused
@@ -102,6 +108,7 @@ def test_harvest_refuses_what_makes_no_sense_in_the_step(tmp_path: Path) -> None
     assert second is not None
     assert "A weight is awaited for plant …000001" in second
     result = flow.weight(reading("512.40"))
+    result.stored()  # as the agent does once the record is in the outbox
     [record] = result.records
     assert record["kind"] == "plant.harvested"
     assert record["wet_weight"] == {"value": "512.40", "unit": "g"}
@@ -118,7 +125,11 @@ def test_harvest_refuses_what_makes_no_sense_in_the_step(tmp_path: Path) -> None
 
 def test_the_scale_gate_takes_each_load_once_and_only_when_stable() -> None:
     gate = ScaleGate(min_grams=1.0)
+    assert not gate.offer(reading("500"))  # on the pan at start: not seen empty yet
+    assert gate.needs_empty_pan(reading("500"))
+    assert not gate.offer(reading("0"))  # zero is a weight, but not a load to take
     assert not gate.offer(reading("500", stable=False))
+    assert not gate.needs_empty_pan(reading("500", stable=False))
     assert gate.offer(reading("500"))
     gate.taken()
     assert not gate.offer(reading("500"))  # the same plant still on the pan
@@ -127,8 +138,8 @@ def test_the_scale_gate_takes_each_load_once_and_only_when_stable() -> None:
     assert not gate.offer(reading("0"))  # zero is a weight, but not a load to take
 
 
-def test_a_roll_of_tags_is_its_two_ends(tmp_path: Path) -> None:
-    flow = make_flow(Workflow.RECEIVE_TAGS, config(tmp_path), FloorMemory())
+def test_a_roll_of_tags_is_its_two_ends(tmp_path: Path, clock: ManualClock) -> None:
+    flow = make_flow(Workflow.RECEIVE_TAGS, config(tmp_path), FloorMemory(), clock)
     flow.tag(uid(100))
     bad = flow.tag("1A4FF0100000033000000199").refused
     assert bad is not None
@@ -145,30 +156,35 @@ def test_a_roll_of_tags_is_its_two_ends(tmp_path: Path) -> None:
     }
 
 
-def test_start_batch_then_tag_uses_the_new_batch(tmp_path: Path) -> None:
+def test_start_batch_then_tag_uses_the_new_batch(tmp_path: Path, clock: ManualClock) -> None:
     memory = FloorMemory()
     station = config(tmp_path)
-    start = make_flow(Workflow.START_BATCH, station, memory)
+    start = make_flow(Workflow.START_BATCH, station, memory, clock)
     assert start.choose("confirm", "yes").refused == "Choose the origin first"
     assert start.choose("count", "six").refused is not None
     for key, value in [("origin", "tissue_culture"), ("strain", "OG Kush"), ("count", "12")]:
         start.choose(key, value)
     start.choose("batch_id", "B-9")
-    [record] = start.choose("confirm", "yes").records
+    confirmed = start.choose("confirm", "yes")
+    confirmed.stored()
+    [record] = confirmed.records
     assert record["count"] == 12
     assert record["origin"] == "tissue_culture"
-    tag = make_flow(Workflow.TAG_PLANTS, station, memory)
+    tag = make_flow(Workflow.TAG_PLANTS, station, memory, clock)
     assert "batch B-9" in tag.prompt().text
-    assert tag.tag(uid(1)).records == [
-        {"kind": "plants.tagged", "batch_id": "B-9", "uids": [uid(1)]}
-    ]
+    first = tag.tag(uid(1))
+    assert first.records == [{"kind": "plants.tagged", "batch_id": "B-9", "uids": [uid(1)]}]
+    # Not stored (the outbox was full): the flow keeps no trace, the tag can be scanned again.
+    assert tag.tag(uid(1)).records == first.records
+    assert tag.prompt().items == ()
+    first.stored()
     refused = tag.tag(uid(1)).refused
     assert refused is not None
     assert "already scanned" in refused
 
 
-def test_destroy_weighs_then_asks_method_and_reason(tmp_path: Path) -> None:
-    flow = make_flow(Workflow.DESTROY, config(tmp_path), FloorMemory())
+def test_destroy_weighs_then_asks_method_and_reason(tmp_path: Path, clock: ManualClock) -> None:
+    flow = make_flow(Workflow.DESTROY, config(tmp_path), FloorMemory(), clock)
     assert flow.weight(reading("50")).refused is not None  # scan first
     flow.tag(uid(5))
     flow.weight(reading("41.0"))
@@ -181,8 +197,10 @@ def test_destroy_weighs_then_asks_method_and_reason(tmp_path: Path) -> None:
     assert (record["method"], record["reason"]) == ("compost", "Mould")
 
 
-def test_phase_change_collects_plants_and_records_them_once(tmp_path: Path) -> None:
-    flow = make_flow(Workflow.CHANGE_PHASE, config(tmp_path), FloorMemory())
+def test_phase_change_collects_plants_and_records_them_once(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    flow = make_flow(Workflow.CHANGE_PHASE, config(tmp_path), FloorMemory(), clock)
     assert flow.choose("done", "yes").refused == "Scan at least one plant first"
     flow.tag(uid(1))
     flow.tag(uid(2))
@@ -196,3 +214,22 @@ def test_phase_change_collects_plants_and_records_them_once(tmp_path: Path) -> N
         "phase": "flowering",
         "location": "Flower Room B",
     }
+
+
+def test_names_follow_the_premises_day_not_the_machines(tmp_path: Path, clock: ManualClock) -> None:
+    """At 22:30 on 24 November in Los Angeles it is already the 25th in UTC (and on a Pi left
+    at UTC): the harvest batch and the plant batch are named for the floor's day."""
+    clock.set(datetime(2026, 11, 25, 6, 30, tzinfo=UTC))
+    harvest = make_flow(Workflow.HARVEST, config(tmp_path), FloorMemory(), clock)
+    assert harvest.tag(uid(1)).refused is None
+    weighed = harvest.weight(reading("250"))
+    weighed.stored()
+    [record] = weighed.records
+    assert record["harvest_batch"] == "HB-2026-11-24-Drying 1"
+    assert harvest.tag(uid(1)).refused == "Plant …000001 was already harvested here at 22:30"
+    start = make_flow(Workflow.START_BATCH, config(tmp_path), FloorMemory(), clock)
+    assert start.prompt().fields[-1].value == "B-20261124-223000"
+    clock.set(datetime(2028, 2, 29, 20, 0, tzinfo=UTC))  # a leap day, noon in Los Angeles
+    leap = make_flow(Workflow.HARVEST, config(tmp_path), FloorMemory(), clock)
+    assert leap.tag(uid(2)).refused is None
+    assert leap.weight(reading("250")).records[0]["harvest_batch"] == "HB-2028-02-29-Drying 1"

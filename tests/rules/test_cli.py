@@ -11,7 +11,7 @@ def test_rules_list_shows_ids_and_citations() -> None:
     result = runner.invoke(app, ["rules", "list"])
     assert result.exit_code == 0, result.output
     assert "UID-RETIRE-3BD" in result.output
-    assert "OR Cultivation Batches (1)-(2); CA 8403(b)(1)" in result.output
+    assert "OR Cultivation Batches (2); CA 8403(b)(1)" in result.output
     assert "3 business days after destruction or disposal" in result.output
 
 

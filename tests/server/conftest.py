@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from schemas.clock import Clock, ManualClock
 from server.broker import PrivateBroker
 from server.db.engine import make_engine, migrate
 from server.store.licensees import add_licensee
@@ -71,7 +72,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
+def engine(database_url: str, clock: ManualClock) -> Iterator[Engine]:
+    """Two licensees registered, with their staff, at the test clock's start."""
     eng = make_engine(database_url)
     add_licensee(
         eng,
@@ -79,6 +81,7 @@ def engine(database_url: str) -> Iterator[Engine]:
         name="Green Acres Farm",
         jurisdiction="OR",
         timezone="America/Los_Angeles",
+        now=clock.now(),
     )
     add_licensee(
         eng,
@@ -86,14 +89,15 @@ def engine(database_url: str) -> Iterator[Engine]:
         name="Coastal Cultivators",
         jurisdiction="CA",
         timezone="America/Los_Angeles",
+        now=clock.now(),
     )
     for licence in (LICENCE, OTHER_LICENCE):
-        register_staff(eng, licence)
+        register_staff(eng, licence, clock)
     yield eng
     eng.dispose()
 
 
-def register_staff(engine: Engine, licence: str) -> None:
+def register_staff(engine: Engine, licence: str, clock: Clock) -> None:
     """An account manager (bootstrapped by the server operator) and the floor worker the
     tests' stations name, both trained: 4 accepted events of the pseudo-station console."""
     register_user(
@@ -104,6 +108,7 @@ def register_staff(engine: Engine, licence: str) -> None:
         "account_manager",
         date(2024, 1, 20),
         "State account manager training",
+        clock=clock,
     )
     register_user(
         engine,
@@ -114,6 +119,7 @@ def register_staff(engine: Engine, licence: str) -> None:
         date(2024, 2, 1),
         "Ana Chen (account manager)",
         operator_id=MANAGER,
+        clock=clock,
     )
 
 

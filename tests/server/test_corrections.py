@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, Outcome
+from schemas.clock import SYSTEM_CLOCK
 from schemas.events import EventEnvelope
 from server.ingest.pipeline import Pipeline
 from server.store.rebuild import snapshot, verify
@@ -32,7 +33,7 @@ HB = "HB-2026-11-22"
 class Log:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.pipeline = Pipeline(engine)
+        self.pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
         self.station = Station()
         self.office = Station("office-1", operator=MANAGER)
 
@@ -101,7 +102,7 @@ def test_a_replacement_breaking_a_rule_itself_is_rejected_and_changes_nothing(
     assert ack.outcome is Outcome.REJECTED
     (violation,) = ack.violations
     assert violation.rule_id == "BATCH-MAX-100"
-    assert violation.citation == "OR Cultivation Batches (1)-(2); CA 8403(b)(1)"
+    assert violation.citation == "OR Cultivation Batches (2); CA 8403(b)(1)"
     assert violation.message.startswith("With this correction, the replacement: Batch B-1 would")
     assert log.state() == before
 
@@ -179,7 +180,9 @@ def test_a_pipeline_without_no_falsification_still_refuses_a_correction_of_nothi
 
     log = Log(engine)
     log.pipeline = Pipeline(
-        engine, rules=[r for r in REGISTRY.values() if r.id != "NO-FALSIFICATION"]
+        engine,
+        rules=[r for r in REGISTRY.values() if r.id != "NO-FALSIFICATION"],
+        clock=SYSTEM_CLOCK,
     )
     ghost = "01903a4e-5c00-7a3d-8f21-6b0c2d4e9999"
     ack = log.correct(ghost, batch_created("B-1", 5))

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from server.deadlines import Category, NotificationPublic, State
 from server.rules.catalogue import CATALOGUE
 from server.store.licensees import add_licensee
+from tests.pinned import START
 from tests.server.desk import (
     OR_LICENCE,
     Desk,
@@ -202,6 +203,7 @@ def _unstaffed(engine: Engine) -> Desk:
         name="Sierra Seedlings",
         jurisdiction="CA",
         timezone="America/Los_Angeles",
+        now=START,
     )
     return Desk(engine, licence="CA-3003")
 
@@ -300,6 +302,7 @@ def test_outage_backfill_resolves_when_the_backlog_is_entered(engine: Engine) ->
     assert n.due_at == utc(2026, 12, 11, 8, 0)  # Tue 8, Wed 9, Thu 10
     assert "internet down" in n.message
     assert "2 events" in n.message
+    assert n.message.startswith("Station desk-1 lost access ")  # which one, when, why
     desk.send(weighed("HB-1", "dry"), la(2026, 12, 7, 13, 0))  # after restoration: not backlog
     desk.send(weighed("HB-2", "dry"), la(2026, 12, 7, 9, 0), received_at=la(2026, 12, 7, 14))
     assert only(desk, "OUTAGE-BACKFILL").state is State.OPEN
@@ -318,6 +321,7 @@ def test_outage_without_backlog_is_resolved_at_once_and_overdue_otherwise(
     lost, _ = other.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
     other.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 5), la(2026, 12, 7, 12))
     overdue_at(other, "OUTAGE-BACKFILL", utc(2026, 12, 11, 8, 0))
+    assert only(other, "OUTAGE-BACKFILL").message.startswith("The whole premises lost access ")
 
 
 # --- DAILY-RECONCILE ------------------------------------------------------------------------
@@ -368,7 +372,12 @@ def test_daily_reconcile_follows_the_configured_close_and_the_licensure_grace(
 
 def test_daily_reconcile_not_in_connecticut(engine: Engine) -> None:
     add_licensee(
-        engine, licence="CT-4004", name="Nutmeg", jurisdiction="CT", timezone="America/New_York"
+        engine,
+        licence="CT-4004",
+        name="Nutmeg",
+        jurisdiction="CT",
+        timezone="America/New_York",
+        now=START,
     )
     desk = Desk(engine, "CT-4004")
     desk.registered_on(la(2026, 11, 30, 5, 0))

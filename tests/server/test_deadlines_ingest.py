@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from schemas.acks import Ack, Outcome
+from schemas.clock import ManualClock
 from server.config import ServerSettings
 from server.db.notifications import NOTIFICATION_TABLES
 from server.deadlines import (
@@ -46,16 +47,6 @@ from tests.server.desk import (
 from tests.server.floor import Station, batch_created, flowering, tagged, tags_received, uid
 
 
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def ingest(
     pipeline: Pipeline, station: Station, payload: dict[str, Any], occurred_at: datetime
 ) -> Ack:
@@ -65,7 +56,7 @@ def ingest(
 
 
 def send(pipeline: Pipeline, station: Station, event: Any) -> Ack:
-    received_at = pipeline.clock()
+    received_at = pipeline.clock.now()
     parsed = parse(Incoming(station.topic, event.model_dump_json().encode(), received_at), 65536)
     assert isinstance(parsed, Parsed), parsed
     (reply,) = pipeline.process([parsed]).replies
@@ -85,15 +76,15 @@ def grow(
 def test_unresolved_compliance_notification_cannot_be_dismissed_until_resolved(
     engine: Engine,
 ) -> None:
-    clock = Clock(la(2026, 11, 25, 10, 0))
+    clock = ManualClock(la(2026, 11, 25, 10, 0))
     pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", CA_LICENCE)
-    uids = grow(pipeline, station, clock.now)
-    ack = ingest(pipeline, station, destroyed(uids[0]), clock.now)
+    uids = grow(pipeline, station, clock.now())
+    ack = ingest(pipeline, station, destroyed(uids[0]), clock.now())
     assert (ack.outcome, ack.notices) == (Outcome.ACCEPTED, [])
     (n,) = list_notifications(engine, CA_LICENCE, rule_id="UID-RETIRE-3BD")
     assert (n.state, n.due_at) == (State.OPEN, datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
     with pytest.raises(DismissRefused) as refused:
-        dismiss(engine, n.id, by="maria.lopez", now=clock.now)
+        dismiss(engine, n.id, by="maria.lopez", now=clock.now())
     message = str(refused.value)
     assert "UID-RETIRE-3BD" in message
     assert "CA 8403(e)" in message
@@ -101,29 +92,29 @@ def test_unresolved_compliance_notification_cannot_be_dismissed_until_resolved(
     assert "CA 8404(d)" in message  # the rule on dismissing, for a CA licensee
     assert get_notification(engine, n.id).state is State.OPEN
 
-    clock.now = la(2026, 12, 1, 9, 0)
-    ack = ingest(pipeline, station, retired(uids[0]), clock.now)
+    clock.set(la(2026, 12, 1, 9, 0))
+    ack = ingest(pipeline, station, retired(uids[0]), clock.now())
     assert (ack.outcome, ack.notices) == (Outcome.ACCEPTED, [])
     resolved = get_notification(engine, n.id)
-    assert (resolved.state, resolved.resolved_at) == (State.RESOLVED, clock.now)
+    assert (resolved.state, resolved.resolved_at) == (State.RESOLVED, clock.now())
     assert resolved.resolved_by_event == ack.event_id
-    done = dismiss(engine, n.id, by="maria.lopez", now=clock.now)
+    done = dismiss(engine, n.id, by="maria.lopez", now=clock.now())
     assert (done.state, done.dismissed_by) == (State.DISMISSED, "maria.lopez")
 
 
 def test_overdue_by_the_sweep_then_resolved_late_by_ingest(engine: Engine) -> None:
-    clock = Clock(la(2026, 11, 25, 10, 0))
+    clock = ManualClock(la(2026, 11, 25, 10, 0))
     pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", CA_LICENCE)
-    uids = grow(pipeline, station, clock.now)
-    ingest(pipeline, station, destroyed(uids[0]), clock.now)
+    uids = grow(pipeline, station, clock.now())
+    ingest(pipeline, station, destroyed(uids[0]), clock.now())
     IngestWorker(ServerSettings(), pipeline)._sweep_deadlines()
     (n,) = list_notifications(engine, CA_LICENCE, rule_id="UID-RETIRE-3BD")
     assert n.state is State.OPEN
-    clock.now = la(2026, 12, 3, 0, 0)  # midnight ending Wednesday 2 December
+    clock.set(la(2026, 12, 3, 0, 0))  # midnight ending Wednesday 2 December
     worker = IngestWorker(ServerSettings(), pipeline)
     worker._sweep_deadlines()
     assert get_notification(engine, n.id).state is State.OVERDUE
-    ack = ingest(pipeline, station, retired(uids[0]), clock.now)
+    ack = ingest(pipeline, station, retired(uids[0]), clock.now())
     assert [(v.rule_id, v.citation) for v in ack.notices] == [("UID-RETIRE-3BD", "CA 8403(e)")]
     assert get_notification(engine, n.id).late
 
@@ -131,12 +122,12 @@ def test_overdue_by_the_sweep_then_resolved_late_by_ingest(engine: Engine) -> No
 def test_late_disposition_is_accepted_with_a_notice_and_a_duplicate_repeats_it(
     engine: Engine,
 ) -> None:
-    clock = Clock(la(2026, 11, 20, 8, 0))
+    clock = ManualClock(la(2026, 11, 20, 8, 0))
     pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", CA_LICENCE)
-    uids = grow(pipeline, station, clock.now, plants=1, flower=False)
+    uids = grow(pipeline, station, clock.now(), plants=1, flower=False)
     # Flowering since Friday 20 November, recorded Tuesday 1 December: due by the end of
     # Wednesday 25 (CA).
-    clock.now = la(2026, 12, 1, 8, 0)
+    clock.set(la(2026, 12, 1, 8, 0))
     late = station.event(flowering(uids), occurred_at=la(2026, 11, 20, 9, 0))
     ack = send(pipeline, station, late)
     assert ack.outcome is Outcome.ACCEPTED
@@ -150,14 +141,14 @@ def test_late_disposition_is_accepted_with_a_notice_and_a_duplicate_repeats_it(
 
 
 def test_oregon_has_no_disposition_deadline(engine: Engine) -> None:
-    clock = Clock(la(2026, 12, 1, 8, 0))
+    clock = ManualClock(la(2026, 12, 1, 8, 0))
     pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", OR_LICENCE)
     grow(pipeline, station, la(2026, 11, 2, 8, 0))
     assert list_notifications(engine, OR_LICENCE) == []
 
 
 def test_tag_supply_warns_and_may_be_acknowledged(engine: Engine) -> None:
-    clock = Clock(la(2026, 12, 1, 8, 0))
+    clock = ManualClock(la(2026, 12, 1, 8, 0))
     deadlines = DeadlineEngine(DeadlineSettings(supply_days=14, rate_window_days=14))
     pipeline = Pipeline(engine, clock=clock, deadlines=deadlines)
     station = Station("veg-1", OR_LICENCE)
@@ -170,20 +161,20 @@ def test_tag_supply_warns_and_may_be_acknowledged(engine: Engine) -> None:
     # 10 used in 14 days, 10 left: they last 14 days, enough.
     assert list_notifications(engine, OR_LICENCE, rule_id="TAG-SUPPLY") == []
     ingest(pipeline, station, tagged("B-1", [uid(11), uid(12)]), start + timedelta(days=1))
-    clock.now += timedelta(minutes=5)
+    clock.advance(timedelta(minutes=5))
     IngestWorker(ServerSettings(), pipeline)._sweep_deadlines()
     (n,) = list_notifications(engine, OR_LICENCE, rule_id="TAG-SUPPLY")
     assert (n.category, n.state, n.due_at) == (Category.INFORMATIONAL, State.OPEN, None)
     assert n.citation == "OR UID Tags (1)(b); CA 8403(a)(2)"
     assert n.message.startswith("8 unassigned plant tags left")
-    acknowledged = dismiss(engine, n.id, by="maria.lopez", now=clock.now)
+    acknowledged = dismiss(engine, n.id, by="maria.lopez", now=clock.now())
     assert acknowledged.state is State.DISMISSED
     IngestWorker(ServerSettings(), pipeline)._sweep_deadlines()  # not again until a receipt
     assert len(list_notifications(engine, OR_LICENCE, rule_id="TAG-SUPPLY")) == 1
 
 
 def test_tag_supply_resolved_by_a_receipt(engine: Engine) -> None:
-    clock = Clock(la(2026, 12, 1, 8, 0))
+    clock = ManualClock(la(2026, 12, 1, 8, 0))
     pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", CA_LICENCE)
     start = la(2026, 11, 20, 8, 0)
     ingest(pipeline, station, tags_received(1, 20), start)
@@ -192,18 +183,18 @@ def test_tag_supply_resolved_by_a_receipt(engine: Engine) -> None:
     IngestWorker(ServerSettings(), pipeline)._sweep_deadlines()
     (n,) = list_notifications(engine, CA_LICENCE, rule_id="TAG-SUPPLY")
     assert n.state is State.OPEN
-    ingest(pipeline, station, tags_received(100, 199), clock.now)
+    ingest(pipeline, station, tags_received(100, 199), clock.now())
     assert get_notification(engine, n.id).state is State.RESOLVED
 
 
 def test_the_worker_sweeps_every_deadline_sweep_s(engine: Engine) -> None:
-    clock = Clock(la(2026, 11, 25, 10, 0))
+    clock = ManualClock(la(2026, 11, 25, 10, 0))
     pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", CA_LICENCE)
-    uids = grow(pipeline, station, clock.now)
-    ingest(pipeline, station, destroyed(uids[0]), clock.now)
+    uids = grow(pipeline, station, clock.now())
+    ingest(pipeline, station, destroyed(uids[0]), clock.now())
     worker = IngestWorker(ServerSettings(deadline_sweep_s=3600), pipeline)
     worker._sweep_deadlines()  # the first sweep runs at start
-    clock.now = la(2026, 12, 4, 9, 0)
+    clock.set(la(2026, 12, 4, 9, 0))
     worker._sweep_deadlines()  # within the hour: not yet
     (n,) = list_notifications(engine, CA_LICENCE, rule_id="UID-RETIRE-3BD")
     assert n.state is State.OPEN
@@ -246,14 +237,19 @@ def test_notifications_on_the_command_line(engine: Engine) -> None:
     assert f"{n.id}\topen\tcompliance\tUID-RETIRE-3BD\t2026-12-03T08:00:00+00:00\ttag " in (
         listed.output
     )
-    refused = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    nobody = runner.invoke(
+        app, ["notifications", "dismiss", str(n.id), "--by", "not.a.roster.user", *url]
+    )
+    assert nobody.exit_code == 1
+    assert "not.a.roster.user is not an active user of licence CA-2002" in nobody.output
+    refused = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "a.chen", *url])
     assert refused.exit_code == 1
     assert "UID-RETIRE-3BD" in refused.output
     assert "cannot be dismissed until it is resolved" in refused.output
     desk.send(retired(uid(1)), la(2026, 11, 30, 9, 0))
-    done = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "ana", *url])
+    done = runner.invoke(app, ["notifications", "dismiss", str(n.id), "--by", "a.chen", *url])
     assert done.exit_code == 0, done.output
-    assert get_notification(engine, n.id).dismissed_by == "ana"
+    assert get_notification(engine, n.id).dismissed_by == "a.chen"
     bad = runner.invoke(app, ["notifications", "list", CA_LICENCE, "--state", "late", *url])
     assert bad.exit_code == 2
     assert "open, overdue, resolved, dismissed" in bad.output
@@ -262,17 +258,17 @@ def test_notifications_on_the_command_line(engine: Engine) -> None:
 def test_a_batch_sees_its_own_outage_and_close_of_business(engine: Engine) -> None:
     """The engine reads a licensee's calendar and outages once per batch; events of the same
     batch that change them are seen by the next ones."""
-    clock = Clock(la(2026, 12, 7, 12, 0))
+    clock = ManualClock(la(2026, 12, 7, 12, 0))
     pipeline, station = Pipeline(engine, clock=clock), Station("veg-1", CA_LICENCE)
-    lost = station.event(access_lost(la(2026, 12, 7, 8, 0), "veg-1"), occurred_at=clock.now)
+    lost = station.event(access_lost(la(2026, 12, 7, 8, 0), "veg-1"), occurred_at=clock.now())
     batch = [
-        station.event(licence_updated(close_of_business=time(19, 0)), occurred_at=clock.now),
+        station.event(licence_updated(close_of_business=time(19, 0)), occurred_at=clock.now()),
         lost,
-        station.event(access_restored(lost.event_id, clock.now, 1), occurred_at=clock.now),
+        station.event(access_restored(lost.event_id, clock.now(), 1), occurred_at=clock.now()),
         station.event(tags_received(1, 10), occurred_at=la(2026, 12, 7, 9, 0)),
-        station.event(reconciled(date(2026, 12, 4)), occurred_at=clock.now),
+        station.event(reconciled(date(2026, 12, 4)), occurred_at=clock.now()),
     ]
-    received_at = clock.now
+    received_at = clock.now()
     parsed = [
         parse(Incoming(station.topic, e.model_dump_json().encode(), received_at), 65536)
         for e in batch

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
+from schemas.clock import SYSTEM_CLOCK
 from schemas.events import EventEnvelope
 from server.db.tables import PROJECTION_TABLES
 from server.ingest.pipeline import Pipeline
@@ -143,7 +144,7 @@ def test_every_payload_kind_has_a_projection() -> None:
 
 
 def test_every_kind_is_projected_and_rebuilt_identically(engine: Engine) -> None:
-    pipeline = Pipeline(engine)
+    pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
     events = every_kind(Station(), Station("office-1", operator=MANAGER))
     acks = run_all(pipeline, events)
     assert [(a.outcome, a.violations) for a in acks] == [(Outcome.ACCEPTED, [])] * len(events)

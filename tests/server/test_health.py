@@ -12,6 +12,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import Engine
 
+from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
 from schemas.topics import Channel, topic
 from server.broker import PrivateBroker
@@ -68,7 +69,7 @@ def publisher(broker: PrivateBroker) -> Iterator[Publisher]:
 
 
 def start_listener(engine: Engine, broker: PrivateBroker) -> HealthListener:
-    listener = HealthListener(ServerSettings(mqtt_port=broker.port), engine)
+    listener = HealthListener(ServerSettings(mqtt_port=broker.port), engine, clock=SYSTEM_CLOCK)
     listener.start()
     assert listener.subscribed.wait(10), "the health listener did not subscribe"
     return listener
@@ -169,7 +170,7 @@ def test_bad_status_messages_are_ignored_and_the_listener_keeps_going(
 
 
 def test_handle_refuses_a_topic_that_is_not_a_status(engine: Engine) -> None:
-    listener = HealthListener(ServerSettings(), engine)
+    listener = HealthListener(ServerSettings(), engine, clock=SYSTEM_CLOCK)
     assert not listener.handle(status_topic("x").replace("status", "events"), b"{}", retained=False)
     assert not listener.handle(status_topic("x"), b"", retained=True)
     assert listener.dropped == 2

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from edge.link import StationLink
 from schemas.acks import Ack, Outcome
+from schemas.clock import SYSTEM_CLOCK
 from schemas.records import LocationAdded, LocationKind, UserCancelled
 from server.broker import PrivateBroker
 from server.config import ServerSettings
@@ -30,6 +31,7 @@ from server.ingest.submit import submit
 from server.ingest.worker import IngestWorker
 from server.rules.catalogue import CATALOGUE
 from server.store.users import register_user
+from tests.pinned import pinned_clock
 from tests.server.conftest import LICENCE, licensee_locked
 from tests.server.floor import (
     MANAGER,
@@ -53,7 +55,7 @@ def ingest(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
         mqtt_port=broker.port,
         client_id="ingest-test",
     )
-    worker = IngestWorker(settings, Pipeline(engine))
+    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK))
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
@@ -64,7 +66,9 @@ def ingest(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
 
 
 def link(broker: PrivateBroker, station: Station) -> StationLink:
-    ln = StationLink(station.licence, station.station_id, "127.0.0.1", broker.port)
+    ln = StationLink(
+        station.licence, station.station_id, "127.0.0.1", broker.port, clock=SYSTEM_CLOCK
+    )
     ln.connect()
     return ln
 
@@ -383,12 +387,16 @@ def test_an_event_breaking_several_rules_gets_every_violation_in_its_ack(
         date(2024, 3, 1),
         "Ana Chen",
         operator_id=MANAGER,
+        clock=pinned_clock(),
     )
     for payload in (
         UserCancelled(user_id="sam.temp", reason="Contract ended"),
         LocationAdded(name="Flower 1", location_kind=LocationKind.CANOPY, premises="1 Farm Road"),
     ):
-        assert submit(engine, LICENCE, MANAGER, payload).outcome is Outcome.ACCEPTED
+        assert (
+            submit(engine, LICENCE, MANAGER, payload, clock=SYSTEM_CLOCK).outcome
+            is Outcome.ACCEPTED
+        )
     station = Station()
     ln = link(broker, station)
     try:

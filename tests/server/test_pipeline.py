@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, Outcome
+from schemas.clock import SYSTEM_CLOCK
 from server.ingest.parse import Parsed, parse
 from server.ingest.pipeline import Pipeline
 from tests.server.floor import (
@@ -55,7 +56,7 @@ def grow(pipeline: Pipeline, station: Station, n_plants: int = 3) -> list[str]:
 
 
 def test_floor_events_are_accepted_and_projected(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     uids = grow(pipeline, station)
     acks = run(pipeline, station, station.event(harvested(uids[0], "512.25")))
     assert acks[0].outcome is Outcome.ACCEPTED
@@ -73,7 +74,7 @@ def test_floor_events_are_accepted_and_projected(engine: Engine) -> None:
 
 
 def test_same_event_twice_has_one_effect_and_the_stored_answer(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     uids = grow(pipeline, station)
     harvest = station.event(harvested(uids[0], "100"))
     first = run(pipeline, station, harvest)[0]
@@ -88,7 +89,7 @@ def test_same_event_twice_has_one_effect_and_the_stored_answer(engine: Engine) -
 
 
 def test_duplicate_of_a_rejected_event_repeats_its_violations(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     bad = station.event(batch_created("B-1", 150))
     first = run(pipeline, station, bad)[0]
     again = run(pipeline, station, bad)[0]
@@ -100,7 +101,7 @@ def test_duplicate_of_a_rejected_event_repeats_its_violations(engine: Engine) ->
 
 
 def test_same_event_id_with_other_content_is_refused_as_a_conflict(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     original = station.event(batch_created("B-1", 10))
     run(pipeline, station, original)
     forged = original.model_copy(
@@ -114,7 +115,7 @@ def test_same_event_id_with_other_content_is_refused_as_a_conflict(engine: Engin
 
 
 def test_out_of_order_events_are_held_then_applied_in_order(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     receive, create, tag = (
         station.event(tags_received(1, 10)),
         station.event(batch_created("B-2", 5)),
@@ -146,7 +147,7 @@ def test_out_of_order_events_are_held_then_applied_in_order(engine: Engine) -> N
 
 
 def test_a_reused_sequence_number_is_refused(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     run(pipeline, station, station.event(batch_created("B-1", 5)))
     reused = station.event(batch_created("B-2", 5), sequence=1)
     ack = run(pipeline, station, reused)[0]
@@ -157,7 +158,7 @@ def test_a_reused_sequence_number_is_refused(engine: Engine) -> None:
 
 
 def test_unknown_licence_is_refused_and_not_stored(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station(licence="OR-9999")
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station(licence="OR-9999")
     ack = run(pipeline, station, station.event(batch_created("B-1", 5)))[0]
     assert ack.outcome is Outcome.REJECTED
     assert ack.violations[0].rule_id == "LICENCE-UNKNOWN"
@@ -165,7 +166,7 @@ def test_unknown_licence_is_refused_and_not_stored(engine: Engine) -> None:
 
 
 def test_a_rejected_event_changes_nothing_and_reports_every_violation(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     uids = grow(pipeline, station)
     run(pipeline, station, station.event(harvested(uids[0], "300")))
     before = count(engine, "SELECT count(*) FROM harvest_batches")
@@ -185,7 +186,7 @@ def test_a_rejected_event_changes_nothing_and_reports_every_violation(engine: En
 
 
 def test_weights_are_stored_exactly_in_grams(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     uids = grow(pipeline, station)
     payload = harvested(uids[0], "1")
     payload["wet_weight"] = payload["scale_reading"]["weight"] = {"value": "1.1", "unit": "lb"}
@@ -209,7 +210,7 @@ def test_a_batch_with_a_failing_event_rolls_back_whole(engine: Engine) -> None:
     station = Station()
     events = [station.event(batch_created("B-1", 5)), station.event(batch_created("B-2", 5))]
     with pytest.raises(RuntimeError):
-        run(Broken(engine), station, *events)
+        run(Broken(engine, clock=SYSTEM_CLOCK), station, *events)
     assert count(engine, "SELECT count(*) FROM event_log WHERE station_id <> 'console'") == 0
     assert count(engine, "SELECT count(*) FROM batches") == 0
 
@@ -219,7 +220,7 @@ def test_a_gap_that_stays_open_is_reported(engine: Engine) -> None:
 
     from server.ingest.pipeline import open_gaps
 
-    pipeline, station = Pipeline(engine), Station("veg-2")
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station("veg-2")
     run(pipeline, station, station.event(batch_created("B-1", 5)))
     station.sequence += 1  # sequence 2 is lost on the way
     run(
@@ -237,7 +238,8 @@ def test_a_gap_that_stays_open_is_reported(engine: Engine) -> None:
 def test_a_batch_naming_thousands_of_tags_sees_every_one(engine: Engine) -> None:
     """A batch's tags are read in one go (in chunks on SQLite): tags received earlier stay
     known however many other tags the batch names."""
-    pipeline, station, other = Pipeline(engine), Station(), Station("receiving-2")
+    pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
+    station, other = Station(), Station("receiving-2")
     run(pipeline, station, station.event(tags_received(9000, 9050)))
     uids = [uid(i) for i in range(9000, 9003)]  # sorted after the 4000 below
     batch = [
@@ -256,7 +258,7 @@ def test_a_batch_naming_thousands_of_tags_sees_every_one(engine: Engine) -> None
 def test_a_plant_moved_twice_in_one_batch_ends_where_the_second_move_put_it(
     engine: Engine,
 ) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     uids = grow(pipeline, station)
     moves = [
         station.event({"kind": "plants.moved", "uids": uids[:2], "location": where})
@@ -273,7 +275,7 @@ def test_a_plant_moved_twice_in_one_batch_ends_where_the_second_move_put_it(
 
 
 def test_a_held_event_id_reused_by_another_station_is_a_conflict(engine: Engine) -> None:
-    pipeline, station, other = Pipeline(engine), Station(), Station("veg-3")
+    pipeline, station, other = Pipeline(engine, clock=SYSTEM_CLOCK), Station(), Station("veg-3")
     run(pipeline, other, other.event(batch_created("B-1", 5)))
     other.sequence += 1  # sequence 2 is lost on the way: 3 is held
     waiting = other.event(batch_created("B-3", 5))

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
+from schemas.clock import SYSTEM_CLOCK
 from server.ingest.pipeline import Pipeline
 from server.store.licensees import add_licensee
 from server.store.rebuild import verify
+from tests.pinned import START, pinned_clock
 from tests.server import domain as d
 from tests.server.conftest import register_staff
 from tests.server.floor import Station, batch_created, flowering, harvested, tagged, uid
@@ -147,9 +149,11 @@ def test_random_floor_events_never_break_the_record(
 ) -> None:
     events = _interleave([*stories, noise], shuffle)
     licence = f"PROP-{next(_licences)}"
-    add_licensee(engine, licence=licence, name="Prop Farm", jurisdiction="OR", timezone="UTC")
-    register_staff(engine, licence)
-    pipeline, station = Pipeline(engine), Station(licence=licence)
+    add_licensee(
+        engine, licence=licence, name="Prop Farm", jurisdiction="OR", timezone="UTC", now=START
+    )
+    register_staff(engine, licence, pinned_clock())
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station(licence=licence)
     retired: set[str] = set()
     for payload in SETUP:
         (ack,) = run(pipeline, station, station.event(payload))

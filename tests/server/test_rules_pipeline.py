@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, Outcome
+from schemas.clock import SYSTEM_CLOCK
 from server.ingest.pipeline import Pipeline
 from server.rules.catalogue import CATALOGUE
 from server.store.rebuild import verify
@@ -35,7 +36,7 @@ class Floor:
     """A licensee's station and console, deciding one event at a time."""
 
     def __init__(self, engine: Engine, licence: str = "OR-1001") -> None:
-        self.pipeline = Pipeline(engine)
+        self.pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
         self.station = Station(licence=licence)
         self.console = Station("office-1", licence=licence, operator=MANAGER)
 

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from cli.main import app
+from schemas.clock import SYSTEM_CLOCK
 from server.db.engine import current_revision
 from server.ingest.pipeline import Pipeline
 from server.store.rebuild import snapshot, verify
@@ -26,7 +27,7 @@ from tests.server.test_pipeline import grow, run
     ],
 )
 def test_the_database_refuses_to_change_the_event_log(engine: Engine, statement: str) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     run(
         pipeline,
         station,
@@ -41,20 +42,54 @@ def test_the_database_refuses_to_change_the_event_log(engine: Engine, statement:
         assert conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all() == before
 
 
+REWRITES = {
+    # SQLite resolves REPLACE by deleting the old row without its DELETE trigger: refused too.
+    "sqlite": [
+        "INSERT OR REPLACE INTO event_log SELECT * FROM event_log WHERE sequence = 1",
+        "REPLACE INTO event_log SELECT * FROM event_log WHERE sequence = 1",
+        "INSERT OR REPLACE INTO event_log (position, event_id, licence, station_id, operator_id,"
+        " sequence, kind, occurred_at, received_at, body, body_sha256, outcome, violations)"
+        " SELECT position + 1000, event_id, licence, station_id, operator_id, sequence, kind,"
+        " occurred_at, received_at, '{}', body_sha256, outcome, violations FROM event_log"
+        " WHERE sequence = 1",
+        "UPDATE OR REPLACE event_log SET body = '{}' WHERE sequence = 1",
+    ],
+    "postgresql": [
+        "INSERT INTO event_log SELECT * FROM event_log WHERE sequence = 1"
+        " ON CONFLICT (position) DO UPDATE SET body = '{}'",
+        "INSERT INTO event_log SELECT * FROM event_log WHERE sequence = 1"
+        " ON CONFLICT (event_id) DO UPDATE SET outcome = 'accepted'",
+    ],
+}
+
+
+def test_no_insert_or_replace_rewrites_a_stored_event(engine: Engine) -> None:
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
+    run(pipeline, station, station.event(batch_created("B-1", 5)))
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all()
+    for statement in REWRITES[engine.dialect.name]:
+        with pytest.raises(exc.DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(sa.text(statement))
+        with engine.connect() as conn:
+            after = conn.execute(sa.text("SELECT * FROM event_log ORDER BY position")).all()
+        assert after == before, statement
+
+
 def test_truncate_is_refused_on_postgresql(engine: Engine) -> None:
     """SQLite has no TRUNCATE (its DELETE trigger covers the same ground); PostgreSQL does."""
     if engine.dialect.name != "postgresql":
         with pytest.raises(exc.OperationalError), engine.begin() as conn:
             conn.execute(sa.text("TRUNCATE event_log"))
         return
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     run(pipeline, station, station.event(batch_created("B-1", 5)))
     with pytest.raises(exc.DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE event_log"))
 
 
 def test_rebuild_from_the_log_reproduces_the_projections(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     uids = grow(pipeline, station, n_plants=4)
     run(
         pipeline,
@@ -74,7 +109,7 @@ def test_rebuild_from_the_log_reproduces_the_projections(engine: Engine) -> None
 
 
 def test_rebuild_reports_a_projection_that_drifted(engine: Engine) -> None:
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     grow(pipeline, station, n_plants=2)
     with engine.begin() as conn:  # someone edits current state behind the log's back
         conn.execute(sa.text("UPDATE plants SET phase = 'vegetative'"))
@@ -91,7 +126,7 @@ def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> Non
     up = runner.invoke(app, ["db", "upgrade", "--database-url", database_url])
     assert up.exit_code == 0, up.output
     assert f"revision {current_revision(engine)}" in up.output
-    pipeline, station = Pipeline(engine), Station()
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
     grow(pipeline, station, n_plants=2)
     result = runner.invoke(app, ["db", "rebuild", "--check", "--database-url", database_url])
     assert result.exit_code == 0, result.output

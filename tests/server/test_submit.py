@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import ContractRule, Outcome
+from schemas.clock import SYSTEM_CLOCK
 from schemas.events import PlantBatchCreated, PlantOrigin, TagsReceived, TagType
 from server.db.tables import EventLog
 from server.ingest.pipeline import CONSOLE_STATION
@@ -37,8 +38,14 @@ def _log(engine: Engine) -> list[sa.Row[tuple[str, int, str, str, str]]]:
 
 
 def test_console_events_are_numbered_attributed_and_stored(engine: Engine) -> None:
-    first = submit(engine, LICENCE, "a.chen", TagsReceived(tag_type=TagType.PLANT, uids=[uid(1)]))
-    second = submit(engine, LICENCE, "a.chen", _batch("B-1"))
+    first = submit(
+        engine,
+        LICENCE,
+        "a.chen",
+        TagsReceived(tag_type=TagType.PLANT, uids=[uid(1)]),
+        clock=SYSTEM_CLOCK,
+    )
+    second = submit(engine, LICENCE, "a.chen", _batch("B-1"), clock=SYSTEM_CLOCK)
     assert (first.outcome, first.sequence) == (Outcome.ACCEPTED, STAFF + 1)
     assert (second.outcome, second.sequence) == (Outcome.ACCEPTED, STAFF + 2)
     rows = _log(engine)[STAFF:]
@@ -50,15 +57,15 @@ def test_console_events_are_numbered_attributed_and_stored(engine: Engine) -> No
 
 
 def test_a_console_event_breaking_a_rule_is_rejected_and_kept(engine: Engine) -> None:
-    submit(engine, LICENCE, "a.chen", _batch("B-1"))
-    again = submit(engine, LICENCE, "a.chen", _batch("B-1"))
+    submit(engine, LICENCE, "a.chen", _batch("B-1"), clock=SYSTEM_CLOCK)
+    again = submit(engine, LICENCE, "a.chen", _batch("B-1"), clock=SYSTEM_CLOCK)
     assert again.outcome is Outcome.REJECTED
     assert [v.rule_id for v in again.violations] == ["BATCH-ID-UNIQUE"]
     assert [r.outcome for r in _log(engine)[STAFF:]] == ["accepted", "rejected"]
 
 
 def test_unknown_licence_is_refused(engine: Engine) -> None:
-    ack = submit(engine, "NO-SUCH-LICENCE", "a.chen", _batch("B-1"))
+    ack = submit(engine, "NO-SUCH-LICENCE", "a.chen", _batch("B-1"), clock=SYSTEM_CLOCK)
     assert ack.outcome is Outcome.REJECTED
     assert ack.violations[0].rule_id == ContractRule.LICENCE_UNKNOWN.value
 
@@ -69,7 +76,7 @@ def test_concurrent_submissions_get_distinct_sequences(engine: Engine) -> None:
 
     def one(n: int) -> None:
         try:
-            acks.append(submit(engine, LICENCE, "a.chen", _batch(f"B-{n}")))
+            acks.append(submit(engine, LICENCE, "a.chen", _batch(f"B-{n}"), clock=SYSTEM_CLOCK))
         except BaseException as err:  # the assertion below reports it
             errors.append(err)
 

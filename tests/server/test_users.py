@@ -10,11 +10,13 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from schemas.acks import Outcome
+from schemas.clock import SYSTEM_CLOCK
 from schemas.events import TagsReceived, TagType
 from server.ingest.submit import submit
 from server.rules.people import SERVER_OPERATOR
 from server.store.licensees import add_licensee
 from server.store.users import UserRefused, register_user
+from tests.pinned import START, pinned_clock
 from tests.server.floor import uid
 
 NEW = "CT-3003"
@@ -24,7 +26,12 @@ runner = CliRunner()
 @pytest.fixture
 def new_licensee(engine: Engine) -> str:
     add_licensee(
-        engine, licence=NEW, name="Nutmeg Growers", jurisdiction="CT", timezone="America/New_York"
+        engine,
+        licence=NEW,
+        name="Nutmeg Growers",
+        jurisdiction="CT",
+        timezone="America/New_York",
+        now=START,
     )
     return NEW
 
@@ -33,11 +40,26 @@ def test_the_server_operator_bootstraps_the_account_manager(
     engine: Engine, new_licensee: str
 ) -> None:
     done = register_user(
-        engine, new_licensee, "boss", "Bo Ss", "account_manager", date(2024, 5, 1), "DCP training"
+        engine,
+        new_licensee,
+        "boss",
+        "Bo Ss",
+        "account_manager",
+        date(2024, 5, 1),
+        "DCP training",
+        clock=pinned_clock(),
     )
     assert (done.registered.outcome, done.trained.outcome) == (Outcome.ACCEPTED, Outcome.ACCEPTED)
     register_user(
-        engine, new_licensee, "jo", "Jo", "user", date(2024, 5, 2), "Bo Ss", operator_id="boss"
+        engine,
+        new_licensee,
+        "jo",
+        "Jo",
+        "user",
+        date(2024, 5, 2),
+        "Bo Ss",
+        operator_id="boss",
+        clock=pinned_clock(),
     )
     with engine.connect() as conn:
         rows = conn.execute(
@@ -64,10 +86,19 @@ def test_the_server_operator_bootstraps_the_account_manager(
 
 def test_the_server_operator_does_nothing_else(engine: Engine, new_licensee: str) -> None:
     with pytest.raises(UserRefused, match="USER-AUTHORISED: The server operator") as refused:
-        register_user(engine, new_licensee, "jo", "Jo", "user", date(2024, 5, 2), "Nobody")
+        register_user(
+            engine,
+            new_licensee,
+            "jo",
+            "Jo",
+            "user",
+            date(2024, 5, 2),
+            "Nobody",
+            clock=pinned_clock(),
+        )
     assert [v.rule_id for v in refused.value.violations] == ["USER-AUTHORISED"]
     tags = TagsReceived(tag_type=TagType.PLANT, uids=[uid(1)])
-    ack = submit(engine, new_licensee, SERVER_OPERATOR, tags)
+    ack = submit(engine, new_licensee, SERVER_OPERATOR, tags, clock=SYSTEM_CLOCK)
     assert ack.outcome is Outcome.REJECTED
     assert "only registers and trains a licensee's account manager" in ack.violations[0].message
 

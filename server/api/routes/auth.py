@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from server.accounts.deps import AuthenticatorDep, CurrentPrincipal
@@ -62,9 +62,10 @@ def me_of(p: Principal) -> Me:
     "/login",
     responses={429: {"description": "Too many failed log-ins; see Retry-After"}},
 )
-def login(body: Credentials, auth: AuthenticatorDep) -> Token:
+def login(body: Credentials, auth: AuthenticatorDep, request: Request) -> Token:
     """Sign in; send the token back as `Authorization: Bearer <token>`."""
-    signed = auth.sign_in(body.login, body.password)
+    client = None if request.client is None else request.client.host
+    signed = auth.sign_in(body.login, body.password, client=client)
     return Token(
         access_token=signed.token, expires_at=signed.expires_at, account=me_of(signed.principal)
     )

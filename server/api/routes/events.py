@@ -8,9 +8,10 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from schemas.acks import Violation
+from schemas.times import Instant
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.errors import Invalid
@@ -86,8 +87,8 @@ def list_events(
     operator_id: UserQuery = None,
     station_id: StationQuery = None,
     outcome: LoggedOutcome | None = None,
-    since: Annotated[AwareDatetime | None, Query(description="occurred at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="occurred before")] = None,
+    since: Annotated[Instant | None, Query(description="occurred at or after")] = None,
+    until: Annotated[Instant | None, Query(description="occurred before")] = None,
 ) -> Page[EventOut] | Response:
     """The licensee's event log, newest first."""
     if since is not None and until is not None and until < since:

@@ -1,4 +1,4 @@
-"""Compliance and informational notifications (RULES.md section B).
+"""Compliance and informational notifications (section B of `docs/rules.md`).
 
 A notification is resolved by recording what it asks for (its ``resolves_by``: the net weight,
 the day's reconciliation, the correction...), through the route that records that event; the
@@ -104,6 +104,6 @@ def dismiss_notification(
     """Acknowledge a notification, as the signed-in user. Refused (409) for a compliance
     notification that is not resolved yet."""
     try:
-        return dismiss(engine, found.notification.id, by=found.scope.operator_id, now=clock())
+        return dismiss(engine, found.notification.id, by=found.scope.operator_id, now=clock.now())
     except DismissRefused as err:
         raise Conflict(str(err)) from err

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.ids import Text
 from schemas.records import ReconciliationRecorded
+from schemas.times import Day
 from server.accounts.deps import ReadScope, WriteScope
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Invalid
@@ -70,7 +71,7 @@ class InventoryRow(InventoryLine):
 class ReconciliationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    business_date: date
+    business_date: Day
     note: Text | None = None
 
 
@@ -120,7 +121,7 @@ def reconciliation_report(
     reconciled it."""
     with engine.connect() as conn:
         tz, close = _zone_and_close(conn, scope.licence)
-        today = local_date(clock(), tz)
+        today = local_date(clock.now(), tz)
         day = today if business_date is None else business_date
         _check_day(day, today, "date")
         start, end = _day_end(day - timedelta(days=1), tz, close), _day_end(day, tz, close)
@@ -181,7 +182,7 @@ def record_reconciliation(
     signed-in user; it resolves that day's DAILY-RECONCILE notification."""
     with engine.connect() as conn:
         tz, _ = _zone_and_close(conn, scope.licence)
-    _check_day(body.business_date, local_date(clock(), tz), "business_date")
+    _check_day(body.business_date, local_date(clock.now(), tz), "business_date")
     return record(scope, ReconciliationRecorded(business_date=body.business_date, note=body.note))
 
 

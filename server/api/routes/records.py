@@ -12,11 +12,12 @@ from typing import Annotated, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.events import CorrectablePayload, RecordCorrected
 from schemas.ids import Text
 from schemas.records import AccessLost, AccessRestored, RecordFlagged, TagsOrdered
+from schemas.times import Instant
 from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import EngineDep, Recorded, RecorderDep
 from server.api.errors import Conflict, NotFound
@@ -36,7 +37,7 @@ class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Text
-    discovered_at: AwareDatetime  # when the error was found: the 3 business days start here
+    discovered_at: Instant  # when the error was found: the 3 business days start here
     replacement: CorrectablePayload  # what should have been recorded, of the same kind
 
 
@@ -44,13 +45,13 @@ class FlagIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     problem: Text
-    discovered_at: AwareDatetime
+    discovered_at: Instant
 
 
 class RestorationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    restored_at: AwareDatetime
+    restored_at: Instant
     cause: Text
     backlog: Annotated[int, Field(ge=0, le=1_000_000)]  # events made during the loss
 

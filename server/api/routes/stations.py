@@ -138,7 +138,7 @@ def add_station(
     """Give a station its broker account and first password (shown once); it may then
     publish events for this licence only."""
     with engine.begin() as conn:
-        issued = creds.add_station(conn, scope.licence, body.station_id, clock())
+        issued = creds.add_station(conn, scope.licence, body.station_id, clock.now())
     return _answer(engine, settings, body.station_id, issued)
 
 
@@ -167,7 +167,7 @@ def rotate_credentials(
     """A new password for the station (shown once); once mosquitto reloads, the old one stops
     working and its connection is closed."""
     with engine.begin() as conn:
-        issued = creds.rotate_station(conn, target.scope.licence, target.station_id, clock())
+        issued = creds.rotate_station(conn, target.scope.licence, target.station_id, clock.now())
     return _answer(engine, settings, target.station_id, issued)
 
 
@@ -178,7 +178,7 @@ def revoke_credentials(
     """The station may no longer connect to the broker (a lost or retired device); a new
     password (POST .../credentials) brings it back."""
     with engine.begin() as conn:
-        creds.revoke_station(conn, target.scope.licence, target.station_id, clock())
+        creds.revoke_station(conn, target.scope.licence, target.station_id, clock.now())
     return _write(engine, settings)
 
 

@@ -23,7 +23,7 @@ from server.accounts.deps import AuthenticatorDep, ManagerScope, ReadScope, Scop
 from server.accounts.errors import AccountConflict, Forbidden
 from server.accounts.passwords import MAX_LENGTH, WeakPassword, check_policy
 from server.accounts.roles import AccessRole, AccountKind
-from server.accounts.roster import DbRoster
+from server.accounts.roster import CancellationRefused, DbRoster, check_cancellation
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Conflict, Invalid, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
@@ -291,7 +291,7 @@ def register_user(
             licence=scope.licence,
             user_id=body.user_id,
             password=body.password,
-            now=clock(),
+            now=clock.now(),
             login=login,
         )
     return Registered(recorded=recorded, login=login)
@@ -325,10 +325,18 @@ def register_for_training(
 
 
 @router.post("/licensees/{licence}/users/{user_id}/cancel", status_code=201)
-def cancel_user(target: TargetDep, record: RecorderDep, body: Cancellation) -> Recorded:
+def cancel_user(
+    target: TargetDep, record: RecorderDep, engine: EngineDep, body: Cancellation
+) -> Recorded:
     """End a person's access at once (user.cancelled): every request checks the roster, so
-    their sessions stop working with the next request."""
+    their sessions stop working with the next request. Refused (409) for one's own access
+    and for the licensee's last active account manager."""
     _may_manage(target.scope, target.role)
+    with engine.connect() as conn:
+        try:
+            check_cancellation(conn, target.scope.licence, target.scope.operator_id, target.user_id)
+        except CancellationRefused as err:
+            raise Conflict(str(err)) from err
     return record(target.scope, UserCancelled(user_id=target.user_id, reason=body.reason))
 
 
@@ -356,14 +364,14 @@ def set_user_password(
                     licence=scope.licence,
                     user_id=user_id,
                     password=body.password,
-                    now=clock(),
+                    now=clock.now(),
                     login=body.login,
                 )
             else:
                 if body.login is not None and body.login != account.login:
                     raise Invalid("body", "login", "the user already has a log-on")
                 manage.set_password(
-                    conn, passwords, login=account.login, password=body.password, now=clock()
+                    conn, passwords, login=account.login, password=body.password, now=clock.now()
                 )
         except WeakPassword as err:
             raise Invalid("body", "password", str(err).removeprefix("password: ")) from err

@@ -3,8 +3,8 @@
 The projections hold only the present, so the history is rebuilt from the accepted events
 that change a plant's phase: batches (immature plants), tagging, phase changes, harvests and
 destruction. A correction (``record.corrected``) counts in place of the event it corrects, at
-that event's time, as it does for the current state. The count at the end of each UTC day is
-one point; days without events repeat the day before.
+that event's time, as it does for the current state. The count at the end of each local day
+(in the licensee's own zone) is one point; days without events repeat the day before.
 """
 
 import json
@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from schemas.clock import local_day
+from server.console.queries import days
 from server.db.tables import EventLog
 
 L = EventLog.__table__  # type: ignore[attr-defined]
@@ -73,8 +75,9 @@ class _Floor:
         }
 
 
-def phases_over_time(engine: Engine, licences: Sequence[str], today: date) -> list[DayCount]:
-    """One point per UTC day from the first plant event (at most MAX_DAYS back) to ``today``."""
+def phases_over_time(engine: Engine, licences: Sequence[str], now: datetime) -> list[DayCount]:
+    """One point per local day from the first plant event (at most MAX_DAYS back) to the day
+    it is at ``now``; each event counts on its day in its licensee's zone."""
     query = (
         sa.select(L.c.licence, L.c.event_id, L.c.occurred_at, L.c.body)
         .where(L.c.licence.in_(list(licences)), L.c.outcome == "accepted", L.c.kind.in_(KINDS))
@@ -82,6 +85,10 @@ def phases_over_time(engine: Engine, licences: Sequence[str], today: date) -> li
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
+        tz = days.zones(conn, licences)
+    if not tz:
+        return []
+    today = max(local_day(now, zone) for zone in tz.values())
     replaced: dict[str, dict[str, Any]] = {}
     events: list[tuple[str, str, datetime, dict[str, Any]]] = []
     for licence, event_id, occurred_at, body in rows:
@@ -96,7 +103,7 @@ def phases_over_time(engine: Engine, licences: Sequence[str], today: date) -> li
     points: dict[date, dict[str, int]] = {}
     for licence, event_id, occurred_at, payload in events:
         floor.apply(licence, replaced.get(event_id, payload))
-        points[occurred_at.date()] = floor.counts()
+        points[local_day(occurred_at, tz[licence])] = floor.counts()
     first = max(min(points), today - timedelta(days=MAX_DAYS - 1))
     out: list[DayCount] = []
     last = dict.fromkeys(PHASES, 0)

@@ -15,11 +15,14 @@ Compliance notifications come before informational ones within a group.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
 
 from server.deadlines import Category, NotificationPublic, State, list_notifications
 
+# Subjects that are not items with an audit trail.
+NOT_ITEMS = ("business_day", "licence", "licensee")
 SOON = timedelta(hours=24)
 RECENT = timedelta(days=7)
 GROUPS = ("overdue", "due soon", "open", "closed")
@@ -40,9 +43,22 @@ class Item:
 
     @property
     def may_dismiss(self) -> bool:
-        """What the deadline store allows: informational any time, compliance once resolved.
-        The button is shown either way; the store's refusal says why (RULES.md section B)."""
-        return self.n.state is not State.DISMISSED
+        """What the deadline store allows (docs/rules.md, section B): an informational
+        notification any time, a compliance one once resolved, nothing twice. The page offers
+        the button only then; the store still refuses a forged request, saying why."""
+        if self.n.state is State.DISMISSED:
+            return False
+        return not self.compliance or self.n.state is State.RESOLVED
+
+    @property
+    def action(self) -> tuple[str, str] | None:
+        """Where the console does what resolves this notification, as (link, words), or None
+        when it is done elsewhere (a station, the API) and the text says what."""
+        if self.n.rule_id == "DAILY-RECONCILE":
+            return "/console/reports#reconciliation", "Record the reconciliation"
+        if self.n.subject_id is not None and self.n.subject_type not in NOT_ITEMS:
+            return f"/console/audit?item={quote(self.n.subject_id)}", "Open its audit trail"
+        return None
 
 
 def _group(n: NotificationPublic, now: datetime) -> str | None:

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from schemas.clock import SYSTEM_CLOCK, ManualClock
 from server.accounts import manage
 from server.accounts.roster import DbRoster
 from server.api.app import create_app
@@ -88,6 +89,14 @@ def _accounts(app: FastAPI, engine: Engine) -> None:
 
 
 @pytest.fixture
+def clock() -> ManualClock:
+    """Chromium cannot be time-travelled (it hangs under libfaketime), so the browser tests run
+    the whole site on the system clock; the licensees are registered at the moment the test
+    starts, as a real licensee is registered before its first day on the floor."""
+    return ManualClock(SYSTEM_CLOCK.now())
+
+
+@pytest.fixture
 def site(engine: Engine, broker: PrivateBroker) -> Iterator[Site]:
     """mosquitto, the ingest worker, the health listener and the web app (the API with the
     console) under uvicorn, all on ``engine``; staff and a regulator can sign in."""
@@ -99,15 +108,15 @@ def site(engine: Engine, broker: PrivateBroker) -> Iterator[Site]:
         argon2_memory_kib=64,
         argon2_parallelism=1,
     )
-    worker = IngestWorker(settings, Pipeline(engine))
+    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK))
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
     assert worker.connected.wait(10), "the ingest worker did not connect"
-    health = HealthListener(settings, engine)
+    health = HealthListener(settings, engine, clock=SYSTEM_CLOCK)
     health.start()
     assert health.subscribed.wait(10), "the health listener did not subscribe"
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, clock=SYSTEM_CLOCK)
     _accounts(app, engine)
     web = LiveServer(app)
     web.start()

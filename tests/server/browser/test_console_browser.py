@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from edge.link import StationLink
+from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
 from server.console.queries import audit
 from tests.server.browser.conftest import REGULATOR, Site
@@ -38,7 +39,7 @@ def test_a_scan_published_over_mqtt_appears_in_the_live_feed(site: Site, page: A
     page.get_by_role("status").filter(has_text="Live").wait_for()
     page.evaluate("window.notReloaded = true")
     station = Station("veg-2", LICENCE)
-    link = StationLink(LICENCE, "veg-2", "127.0.0.1", site.broker.port)
+    link = StationLink(LICENCE, "veg-2", "127.0.0.1", site.broker.port, clock=SYSTEM_CLOCK)
     link.connect()
     try:
         link.publish(station.event(batch_created("B-LIVE", 40)))
@@ -58,7 +59,7 @@ def test_station_health_updates_when_a_station_goes_online(site: Site, page: Any
     site.sign_in(page, "a.chen")
     page.get_by_role("link", name="Stations").click()
     page.get_by_text("No station has reported its status yet.").wait_for()
-    link = StationLink(LICENCE, "dry-1", "127.0.0.1", site.broker.port)
+    link = StationLink(LICENCE, "dry-1", "127.0.0.1", site.broker.port, clock=SYSTEM_CLOCK)
     link.connect()
     try:
         link.publish_status(
@@ -152,7 +153,9 @@ def test_a_regulator_reads_every_licensee_and_changes_nothing(site: Site, page: 
     screenshot(page, "regulator-users")
 
 
-def test_dismissing_an_unresolved_compliance_notification_is_refused(site: Site, page: Any) -> None:
+def test_an_unresolved_compliance_notification_offers_the_way_to_resolve_it_not_dismissal(
+    site: Site, page: Any
+) -> None:
     floor_day(site.engine)
     [harvest] = [
         e.event.event_id
@@ -169,14 +172,14 @@ def test_dismissing_an_unresolved_compliance_notification_is_refused(site: Site,
     assert "OVERDUE" in row.inner_text()
     assert row.get_attribute("data-rule") == "CORRECTION-3BD"
     screenshot(page, "notifications")
-    row.get_by_role("button", name="Dismiss").click()
-    alert = page.get_by_role("alert")
-    alert.filter(has_text="Not dismissed").wait_for()
-    assert "cannot be dismissed until it is resolved" in alert.inner_text()
-    still = page.locator("#notifications tr").first
-    assert still.get_attribute("data-rule") == "CORRECTION-3BD"
-    assert "OVERDUE" in still.inner_text()
-    screenshot(page, "notification-dismiss-refused")
+    # Nothing to click that would only be refused: what is needed and where to do it.
+    assert row.get_by_role("button", name="Dismiss").count() == 0
+    assert "Needs action" in row.inner_text()
+    assert "Can be dismissed once resolved." in row.inner_text()
+    row.get_by_role("link", name="Open its audit trail").click()
+    page.get_by_role("heading", name="Audit trail").first.wait_for()
+    assert harvest in page.url
+    screenshot(page, "notification-resolve-link")
 
 
 def test_the_feed_filters_by_station_as_soon_as_one_is_picked(site: Site, page: Any) -> None:

@@ -6,10 +6,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack
+from schemas.clock import SYSTEM_CLOCK
 from schemas.records import Role, UserRegistered
 from server.ingest.pipeline import Pipeline
 from server.ingest.submit import submit
 from server.store.users import register_user
+from tests.pinned import pinned_clock
 from tests.server.conftest import LICENCE
 from tests.server.floor import (
     MANAGER,
@@ -27,7 +29,7 @@ PLANTS = [uid(n) for n in range(1, 7)]
 
 def send(engine: Engine, station: Station, payload: dict[str, Any], **overrides: Any) -> Ack:
     event = station.event(payload, **overrides)
-    [reply] = Pipeline(engine).process([_parsed(station, event)]).replies
+    [reply] = Pipeline(engine, clock=SYSTEM_CLOCK).process([_parsed(station, event)]).replies
     return reply.ack
 
 
@@ -53,6 +55,7 @@ def floor_day(engine: Engine, licence: str = LICENCE) -> dict[str, Station]:
         date(2026, 11, 2),
         "Ana Chen",
         operator_id=MANAGER,
+        clock=pinned_clock(),
     )
     harvest = Station("harvest-1", licence)
     veg = Station("veg-1", licence, operator="sam.ortiz")
@@ -78,6 +81,7 @@ def staff(engine: Engine, licence: str = LICENCE) -> None:
         licence,
         MANAGER,
         UserRegistered(user_id="li.wong", full_name="Li Wong", role=Role.USER),
+        clock=SYSTEM_CLOCK,
     )
     assert ack.outcome.value == "accepted", ack
 
@@ -98,6 +102,7 @@ def flag(engine: Engine, event_id: str, days_ago: float, licence: str = LICENCE)
             problem="the scale was not zeroed",
             discovered_at=datetime.now(UTC) - timedelta(days=days_ago),
         ),
+        clock=SYSTEM_CLOCK,
     )
     assert ack.outcome.value == "accepted", ack
     return ack

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from cli.demo_console import DemoConsole, DemoConsoleError
 from edge.link import StationLink
+from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
 from server.broker import PrivateBroker, free_port
 from server.health.store import latest
@@ -33,11 +34,18 @@ def test_the_demo_console_serves_signs_in_and_listens_for_station_health(
             signed_in = client.post(
                 "/console/sign-in",
                 data={"login": MANAGER, "password": accounts[0].password, "next": "/console/"},
+                headers={"Origin": console.url},
             )
             assert signed_in.status_code == 303
+            # The cookie docs/api.md names, kept to the console's pages and from scripts.
+            cookie = signed_in.headers["set-cookie"]
+            assert cookie.startswith("seedtrace_session=")
+            assert "HttpOnly" in cookie
+            assert "Path=/console" in cookie
+            assert "SameSite=strict" in cookie
             page = client.get("/console/stations")
             assert "Station health" in page.text
-        link = StationLink(LICENCE, "demo-1", "127.0.0.1", broker.port)
+        link = StationLink(LICENCE, "demo-1", "127.0.0.1", broker.port, clock=SYSTEM_CLOCK)
         link.connect()
         try:
             link.publish_status(StationStatus(state=StationState.ONLINE, at=datetime.now(UTC)))
@@ -97,7 +105,7 @@ def test_seedtrace_server_serves_the_console_and_records_station_health(
                 assert time.monotonic() < deadline, "seedtrace server did not start"
                 time.sleep(0.2)
         assert "Sign in" in page.text
-        link = StationLink(LICENCE, "web-1", "127.0.0.1", broker.port)
+        link = StationLink(LICENCE, "web-1", "127.0.0.1", broker.port, clock=SYSTEM_CLOCK)
         link.connect()
         try:
             link.publish_status(StationStatus(state=StationState.ONLINE, at=datetime.now(UTC)))

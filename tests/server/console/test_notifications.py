@@ -12,7 +12,7 @@ from server.console.queries.notifications import by_urgency, counts
 from server.deadlines import DismissRefused, dismiss
 from tests.server.conftest import LICENCE
 from tests.server.console.day import PLANTS, flag, floor_day
-from tests.server.console.test_pages import MANAGER, REGULATOR, make_app
+from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, make_app
 
 
 def harvest_events(engine: Engine) -> list[str]:
@@ -52,7 +52,7 @@ def test_an_unresolved_compliance_notification_cannot_be_dismissed(engine: Engin
 def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) -> None:
     floor_day(engine)
     flag(engine, harvest_events(engine)[0], days_ago=10)
-    with TestClient(make_app(engine, MANAGER)) as client:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
         html = client.get("/console/notifications").text
         assert "1 overdue" in html  # in the navigation, on every page
         assert "OVERDUE" in html
@@ -60,11 +60,17 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
         [item] = [
             i for i in by_urgency(engine, [LICENCE], datetime.now(UTC)) if i.group == "overdue"
         ]
-        refused = client.post(f"/console/notifications/{item.n.id}/dismiss")
+        row = html.split(f'id="n{item.n.id}"')[1].split("</tr>")[0]
+        # No button that would only be refused: what is needed, and where to do it, instead.
+        assert "Dismiss" not in row
+        assert "Needs action" in row
+        assert "Can be dismissed once resolved." in row
+        assert f'href="/console/audit?item={item.n.subject_id}">Open its audit trail' in row
+        refused = client.post(f"/console/notifications/{item.n.id}/dismiss")  # forged anyway
         assert "Not dismissed:" in refused.text
         assert "cannot be dismissed until it is resolved" in refused.text
         assert "1 overdue" in client.get("/console/inventory").text
-    with TestClient(make_app(engine, REGULATOR)) as client:
+    with TestClient(make_app(engine, REGULATOR), headers=OWN_PAGE) as client:
         html = client.get("/console/notifications").text
         assert "CORRECTION-3BD" in html
         assert "Dismiss" not in html.split("<tbody")[1]
@@ -78,7 +84,7 @@ def test_a_notification_of_another_licensee_is_not_found(engine: Engine) -> None
     floor_day(engine, OTHER_LICENCE)
     flag(engine, harvest_events_of(engine, OTHER_LICENCE), days_ago=1, licence=OTHER_LICENCE)
     [item] = by_urgency(engine, [OTHER_LICENCE], datetime.now(UTC))[:1]
-    with TestClient(make_app(engine, MANAGER)) as client:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
         r = client.post(f"/console/notifications/{item.n.id}/dismiss")
     assert f"there is no notification {item.n.id}" in r.text
 

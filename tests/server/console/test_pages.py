@@ -4,11 +4,13 @@ person sees on each page, and who may see what."""
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 import server.console
+from schemas.clock import SYSTEM_CLOCK
 from server.config import ServerSettings
 from server.console import live
 from server.console.queries import feed
@@ -31,10 +33,16 @@ class Fixed:
         return self.viewer
 
 
+# What a browser sends with a form from the console's own page (server.console.deps.same_origin).
+OWN_PAGE = {"Origin": "http://testserver"}
+
+
 def make_app(engine: Engine, viewer: Viewer | None) -> FastAPI:
     app = FastAPI()
     app.state.engine = engine
     app.state.settings = ServerSettings()
+    # The floor these tests build (tests/server/console/day.py) is stamped by the system clock.
+    app.state.clock = SYSTEM_CLOCK
     app.state.console_viewers = Fixed(viewer)
     server.console.mount(app)
     return app
@@ -42,12 +50,12 @@ def make_app(engine: Engine, viewer: Viewer | None) -> FastAPI:
 
 @pytest.fixture
 def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(make_app(engine, MANAGER)) as c:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as c:
         yield c
 
 
 def test_nobody_signed_in_is_sent_to_the_sign_in_page(engine: Engine) -> None:
-    with TestClient(make_app(engine, None)) as c:
+    with TestClient(make_app(engine, None), headers=OWN_PAGE) as c:
         r = c.get("/console/inventory", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/console/sign-in?next=/console/inventory"
@@ -58,6 +66,10 @@ def test_the_root_and_the_static_files_are_served(client: TestClient) -> None:
     assert (r.status_code, r.headers["location"]) == (307, "/console/")
     assert "EventSource" in client.get("/console/static/console.js").text
     assert client.get("/console/static/console.css").status_code == 200
+    icon = client.get("/favicon.ico")  # every browser asks; no 404 in its console
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert '<link rel="icon" href="/console/static/favicon.svg"' in client.get("/console/").text
 
 
 def test_the_feed_page_lists_events_with_outcomes_and_filters(
@@ -113,7 +125,7 @@ def test_a_regulator_sees_every_licensee_read_only_and_a_licensee_only_its_own(
     own = client.get("/console/").text
     assert "coast-1" not in own
     assert "Read-only view" not in own
-    with TestClient(make_app(engine, REGULATOR)) as c:
+    with TestClient(make_app(engine, REGULATOR), headers=OWN_PAGE) as c:
         html = c.get("/console/").text
     assert "coast-1" in html
     assert "harvest-1" in html
@@ -155,17 +167,25 @@ def test_the_users_page_shows_roles_training_and_cancels_a_user(
     assert "Cancel maria.lopez" not in done.text
     again = client.get("/console/users").text
     assert "their sessions have ended" not in again  # the message is shown once
+    # No button for oneself, and a forged form is refused too, with the reason.
+    own = client.post("/console/users/a.chen/cancel", data={"reason": "leaving"})
+    assert "a.chen was not cancelled: a.chen cannot cancel their own access" in own.text
+    with engine.connect() as conn:
+        cancelled = conn.execute(
+            sa.text("SELECT body FROM event_log WHERE kind = 'user.cancelled'")
+        ).scalars()
+        assert ["maria.lopez" in body for body in cancelled] == [True]  # a.chen: nothing kept
 
 
 def test_a_regulator_cannot_cancel_a_user(engine: Engine) -> None:
     staff(engine)
-    with TestClient(make_app(engine, REGULATOR)) as c:
+    with TestClient(make_app(engine, REGULATOR), headers=OWN_PAGE) as c:
         page = c.get("/console/users").text
         assert "Cancel maria.lopez" not in page
         r = c.post("/console/users/maria.lopez/cancel", data={"reason": "because"})
     assert "this view is read-only" in r.text
     assert "left" not in r.text
-    with TestClient(make_app(engine, MANAGER)) as c:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as c:
         assert "Cancelled" not in c.get("/console/users").text
 
 
@@ -191,7 +211,14 @@ def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
         state=StationState.ONLINE, at=now, outbox_depth=1234, outbox_capacity=100_000
     )
     record(engine, LICENCE, "a-live", alive, received_at=now, retained=False)
-    seen = StationStatus(state=StationState.ONLINE, at=now - timedelta(hours=3))
+    seen = StationStatus(
+        state=StationState.ONLINE,
+        at=now - timedelta(hours=3),
+        outbox_depth=0,  # zero is a value: shown, not "unknown"
+        outbox_capacity=5000,
+        last_ack_at=now - timedelta(hours=3),
+        devices={"scale-1": "ok"},
+    )
     record(engine, LICENCE, "z-gone", seen, received_at=now - timedelta(hours=3), retained=False)
     gone = StationStatus(state=StationState.OFFLINE, at=now - timedelta(hours=5))
     record(engine, LICENCE, "z-gone", gone, received_at=now, retained=False)
@@ -202,6 +229,14 @@ def test_the_station_page_says_offline_first_with_when_it_was_last_seen(
     assert "connected now" in html
     assert "1,234" in html
     assert "100,000" in html
+    # Its last will carried no figures: the last known ones stay, with their age.
+    gone_row = html.split('data-station="z-gone"')[1].split("</tr>")[0]
+    assert "unknown" not in gone_row
+    assert "0 <span" in gone_row
+    assert "5,000" in gone_row
+    assert "last known, 3 h ago" in gone_row
+    assert "scale-1: ok" in gone_row
+    assert "as last reported, 3 h ago" in gone_row
 
 
 def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: Engine) -> None:
@@ -213,3 +248,21 @@ def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: 
     )
     assert r.status_code == 403
     assert "Cancelled" not in client.get("/console/users").text
+    with TestClient(make_app(engine, MANAGER)) as bare:  # no Origin header at all
+        foreign = bare.post(
+            "/console/users/maria.lopez/cancel",
+            data={"reason": "phished"},
+            headers={"Referer": "https://evil.example/page"},
+        )
+        assert foreign.status_code == 403
+        assert "https://evil.example is refused" in foreign.text
+        neither = bare.post("/console/users/maria.lopez/cancel", data={"reason": "phished"})
+        assert neither.status_code == 403
+        assert "without Origin or Referer" in neither.text
+        assert "Cancelled" not in bare.get("/console/users").text
+        own = bare.post(
+            "/console/users/maria.lopez/cancel",
+            data={"reason": "left"},
+            headers={"Referer": "http://testserver/console/users"},
+        )
+        assert "maria.lopez is cancelled" in own.text

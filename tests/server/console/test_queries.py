@@ -5,9 +5,11 @@ from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
+from schemas.clock import SYSTEM_CLOCK, local_day
 from server.console import charts
 from server.console.queries import audit, feed, history, inventory, reports, tags
 from server.console.queries.describe import describe_payload
+from tests.pinned import START
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, floor_day, send
 from tests.server.floor import Station, batch_created, tags_received, uid
@@ -171,9 +173,10 @@ def test_describe_handles_every_shape_it_may_meet() -> None:
 
 
 def test_plants_per_phase_over_time_ends_with_today(engine: Engine) -> None:
-    floor_day(engine)
-    today = datetime.now(UTC).date()
-    days = history.phases_over_time(engine, [LICENCE], today + timedelta(days=2))
+    floor_day(engine)  # stamped by the system clock
+    now = datetime.now(UTC)
+    today = local_day(now, "America/Los_Angeles")  # the licensee's day, not the UTC one
+    days = history.phases_over_time(engine, [LICENCE], now + timedelta(days=2))
     assert [d.day for d in days] == [today + timedelta(days=i) for i in range(3)]
     assert days[-1].counts == {"immature": 6, "vegetative": 0, "flowering": 3}
     svg = str(charts.phases(days))
@@ -202,8 +205,9 @@ def test_the_reconciliation_sheet_lists_what_must_be_counted(engine: Engine) -> 
 def test_the_audit_report_counts_outcomes_and_rejections_per_rule(engine: Engine) -> None:
     floor_day(engine)
     send(engine, Station("veg-9"), batch_created("B-9", 101))
-    start = datetime.now(UTC) - timedelta(hours=1)
-    report = reports.audit(engine, [LICENCE], start, start + timedelta(hours=2))
+    # The roster was registered at the test clock's start, the floor day happens now.
+    start = START - timedelta(hours=1)
+    report = reports.audit(engine, [LICENCE], start, datetime.now(UTC) + timedelta(hours=1))
     assert report.total == 4 + 2 + 8 + 1  # roster, sam.ortiz, the floor day, B-9
     created = next(k for k in report.kinds if k.kind == "plant_batch.created")
     assert (created.accepted, created.rejected) == (1, 2)
@@ -240,6 +244,7 @@ def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -
                 "replacement": replacement,
             }
         ),
+        clock=SYSTEM_CLOCK,
     )
     assert ack.outcome.value == "accepted", ack
     entries = audit.trail(engine, [LICENCE], PLANTS[0])

@@ -7,12 +7,12 @@ from sqlalchemy.engine import Engine
 
 from server.console.queries.counts import CountsError, parse_counts
 from tests.server.console.day import PLANTS, floor_day
-from tests.server.console.test_pages import MANAGER, REGULATOR, make_app
+from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, make_app
 
 
 def test_recording_the_reconciliation_resolves_it_and_lists_the_day(engine: Engine) -> None:
     floor_day(engine)
-    with TestClient(make_app(engine, MANAGER)) as client:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
         page = client.get("/console/reports").text
         assert "Record reconciliation" in page
         done = client.post(
@@ -22,7 +22,7 @@ def test_recording_the_reconciliation_resolves_it_and_lists_the_day(engine: Engi
         assert "Reconciliation of 2026-11-23 recorded." in done.text
         assert "<td>2026-11-23</td><td>a.chen</td>" in done.text
         assert "all counted" in done.text
-    with TestClient(make_app(engine, REGULATOR)) as client:
+    with TestClient(make_app(engine, REGULATOR), headers=OWN_PAGE) as client:
         assert "Record reconciliation" not in client.get("/console/reports").text
         refused = client.post("/console/reports/reconciled", data={"business_date": "2026-11-24"})
         assert "This view is read-only" in refused.text
@@ -40,7 +40,9 @@ def test_a_physical_audit_shows_each_variance(engine: Engine) -> None:
             "plant, 1A4FF0100000022099999999, 1",
         ]
     )
-    with TestClient(make_app(engine, REGULATOR)) as client:  # an inspector may compare
+    with TestClient(
+        make_app(engine, REGULATOR), headers=OWN_PAGE
+    ) as client:  # an inspector may compare
         html = client.post("/console/reports/physical-audit", data={"counted": counted}).text
     lines = html.split('id="physical-lines"')[1].split("</tbody>")[0]
     assert lines.count("<tr") == 6  # five counted, and PLANTS[5] not counted
@@ -53,7 +55,7 @@ def test_a_physical_audit_shows_each_variance(engine: Engine) -> None:
 
 
 def test_a_bad_count_line_is_named_and_the_text_kept(engine: Engine) -> None:
-    with TestClient(make_app(engine, MANAGER)) as client:
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
         html = client.post(
             "/console/reports/physical-audit", data={"counted": "plant, X1, one"}
         ).text
@@ -91,7 +93,7 @@ def test_a_regulator_overseeing_nobody_sees_empty_pages(engine: Engine) -> None:
 
     nobody = Viewer("olcc.2", "New inspector", "regulator", (), read_only=True)
     floor_day(engine)
-    with TestClient(make_app(engine, nobody)) as client:
+    with TestClient(make_app(engine, nobody), headers=OWN_PAGE) as client:
         for path in (
             "/console/",
             "/console/inventory",

@@ -1,0 +1,48 @@
+"""Sign-in throttling per log-on name and per client address, not per account row
+(server.db.accounts.SignInThrottle): an unknown log-on is slowed and locked like a known one.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sign_in_throttle",
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("subject"),
+    )
+    # Counters already kept on accounts move to their log-on's name.
+    op.execute(
+        "INSERT INTO sign_in_throttle (subject, failed_logins, last_failed_at, locked_until) "
+        "SELECT 'login:' || login, failed_logins, last_failed_at, locked_until FROM accounts "
+        "WHERE failed_logins > 0 OR locked_until IS NOT NULL"
+    )
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("failed_logins")
+        batch.drop_column("last_failed_at")
+        batch.drop_column("locked_until")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(
+            sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch.add_column(sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
+    op.drop_table("sign_in_throttle")

@@ -1,0 +1,110 @@
+"""Steps of a grow cycle through the Metrc client, shared by the Metrc tests."""
+
+from datetime import date
+from decimal import Decimal
+
+from server.statesync.metrc_client import HttpMetrcClient
+from server.statesync.metrc_models import (
+    HarvestPackage,
+    HarvestPackageIngredient,
+    PlantBatchGrowthPhase,
+    PlantBatchPlanting,
+    PlantGrowthPhase,
+    PlantHarvest,
+)
+from tests.statesync.conftest import LICENCE, PLANT_TAGS
+
+DAY = date(2026, 3, 2)
+
+
+def plant_batch(client: HttpMetrcClient, name: str = "B-1", count: int = 10) -> int:
+    result = client.create_plantings(
+        LICENCE,
+        [
+            PlantBatchPlanting(
+                name=name,
+                type="Clone",
+                count=count,
+                strain="Blue Dream",
+                location="Clone Room",
+                actual_date=DAY,
+            )
+        ],
+    )
+    return result.ids[0]
+
+
+def tag_plants(client: HttpMetrcClient, count: int, first: str = PLANT_TAGS[0]) -> None:
+    client.change_batch_growth_phase(
+        LICENCE,
+        [
+            PlantBatchGrowthPhase(
+                name="B-1",
+                count=count,
+                starting_tag=first,
+                growth_phase="Vegetative",
+                new_location="Clone Room",
+                growth_date=DAY,
+            )
+        ],
+    )
+
+
+def flower(client: HttpMetrcClient, labels: list[str]) -> None:
+    client.change_growth_phase(
+        LICENCE,
+        [
+            PlantGrowthPhase(
+                label=x, growth_phase="Flowering", new_location="Flower Room", growth_date=DAY
+            )
+            for x in labels
+        ],
+    )
+
+
+def harvest(client: HttpMetrcClient, labels: list[str], grams: str = "500.25") -> int:
+    result = client.harvest_plants(
+        LICENCE,
+        [
+            PlantHarvest(
+                plant=x,
+                weight=Decimal(grams),
+                unit_of_weight="Grams",
+                drying_location="Dry Room",
+                harvest_name="H-2026-03",
+                actual_date=DAY,
+            )
+            for x in labels
+        ],
+    )
+    return result.ids[0]
+
+
+def package(client: HttpMetrcClient, harvest_id: int, tag: str, grams: str) -> int:
+    result = client.create_packages(
+        LICENCE,
+        [
+            HarvestPackage(
+                tag=tag,
+                location="Vault",
+                item="Blue Dream Flower",
+                unit_of_weight="Grams",
+                ingredients=[
+                    HarvestPackageIngredient(
+                        harvest_id=harvest_id, weight=Decimal(grams), unit_of_weight="Grams"
+                    )
+                ],
+                actual_date=DAY,
+            )
+        ],
+    )
+    return result.ids[0]
+
+
+def grow_to_package(client: HttpMetrcClient, tag: str, grams: str = "300") -> tuple[int, int]:
+    """Batch -> 2 tagged plants -> flowering -> harvested -> one package: (harvest, package)."""
+    plant_batch(client)
+    tag_plants(client, 2)
+    flower(client, PLANT_TAGS[:2])
+    harvest_id = harvest(client, PLANT_TAGS[:2])
+    return harvest_id, package(client, harvest_id, tag, grams)

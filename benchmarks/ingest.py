@@ -69,8 +69,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from schemas.clock import SYSTEM_CLOCK
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
@@ -80,6 +78,7 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from edge.link import LinkError, StationLink  # noqa: E402
 from schemas.acks import Ack, Outcome  # noqa: E402
+from schemas.clock import SYSTEM_CLOCK  # noqa: E402
 from schemas.events import (  # noqa: E402
     EventEnvelope,
     Payload,
@@ -471,6 +470,7 @@ class WindowedStation:
             port,
             client_id=f"bench-{floor.station_id}",
             on_ack=self._on_ack,
+            clock=SYSTEM_CLOCK,
         )
 
     def _on_ack(self, ack: Ack) -> None:  # paho's network thread
@@ -597,6 +597,7 @@ class AckWaiter:
             port,
             client_id=f"bench-{floor.station_id}",
             on_ack=lambda ack: self.acks.put((time.perf_counter(), ack)),
+            clock=SYSTEM_CLOCK,
         )
 
     def round_trip(self, event_id: str, payload: bytes, timeout: float) -> tuple[float, Ack]:

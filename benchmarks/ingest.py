@@ -30,6 +30,13 @@ Each scenario measures, in this order:
    missing ack makes the scenario **failed**: no number is reported for it.
 2. **Ack round trip of a single scan**: one more station sets up flowering plants, then
    publishes one ``plant.harvested`` at a time and waits for its ack: p50 and p99.
+3. **Backlog drain**: one more station publishes ``--backlog`` events (default 10,000) at
+   once, as a station does when it comes back from an outage with a full outbox: seconds
+   from the first publish to the last ack.
+
+For seedtrace, each phase also reports the **database round trips per event**: the servers
+run under ``benchmarks/counted_server.py``, which counts every statement, COMMIT, BEGIN and
+pre-ping probe its engines send (SQLAlchemy events), read before and after the phase.
 
 Nothing here asserts a timing: this is measurement. Compare ratios within one run; these
 machines are noisy (``docs/platform-facts.md``).
@@ -53,7 +60,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -61,8 +68,6 @@ from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
 from typing import Any
-
-from schemas.clock import SYSTEM_CLOCK
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from anywhere
@@ -73,6 +78,7 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from edge.link import LinkError, StationLink  # noqa: E402
 from schemas.acks import Ack, Outcome  # noqa: E402
+from schemas.clock import SYSTEM_CLOCK  # noqa: E402
 from schemas.events import (  # noqa: E402
     EventEnvelope,
     Payload,
@@ -244,18 +250,34 @@ def wait_for_line(path: Path, text: str, proc: subprocess.Popen[Any], timeout: f
     raise RuntimeError(f"{proc.args!r} was not ready within {timeout} s (see {path})")
 
 
+@dataclass
+class Servers:
+    logs: list[Path]
+    counts: list[Path]  # each server's round-trip count (benchmarks/counted_server.py)
+
+    def round_trips(self) -> int:
+        total = 0
+        for path in self.counts:
+            with contextlib.suppress(OSError, ValueError):
+                total += int(path.read_text())
+        return total
+
+
 @contextlib.contextmanager
 def ingest_servers(
     url: str, port: int, count: int, workdir: Path, profile: Path | None
-) -> Iterator[list[Path]]:
-    """``count`` ``seedtrace server`` processes; yields their log files."""
-    seedtrace = Path(sys.executable).parent / "seedtrace"
+) -> Iterator[Servers]:
+    """``count`` ``seedtrace server`` processes, their round trips counted."""
+    counted = Path(__file__).resolve().parent / "counted_server.py"
     procs: list[subprocess.Popen[bytes]] = []
-    logs: list[Path] = []
+    servers = Servers([], [])
+    logs = servers.logs
     try:
         for n in range(1, count + 1):
+            servers.counts.append(workdir / f"ingest-{n}.count")
             command = [
-                str(seedtrace),
+                str(counted),
+                str(servers.counts[-1]),
                 "server",
                 "--database-url",
                 url,
@@ -270,7 +292,8 @@ def ingest_servers(
             ]
             if profile is not None:
                 out = profile / f"{workdir.name}-ingest-{n}.prof"
-                command = [sys.executable, "-m", "cProfile", "-o", str(out), *command]
+                command = ["-m", "cProfile", "-o", str(out), *command]
+            command = [sys.executable, *command]
             logs.append(workdir / f"ingest-{n}.log")
             with logs[-1].open("wb") as sink:
                 procs.append(
@@ -284,7 +307,7 @@ def ingest_servers(
                 )
         for proc, path in zip(procs, logs, strict=True):
             wait_for_line(path, SERVER_READY, proc, timeout=60)
-        yield logs
+        yield servers
     finally:
         for proc in procs:
             stop_process(proc)
@@ -447,6 +470,7 @@ class WindowedStation:
             port,
             client_id=f"bench-{floor.station_id}",
             on_ack=self._on_ack,
+            clock=SYSTEM_CLOCK,
         )
 
     def _on_ack(self, ack: Ack) -> None:  # paho's network thread
@@ -472,7 +496,8 @@ class WindowedStation:
 
     def _problem(self, text: str) -> None:
         if len(self.problems) < 5:
-            self.problems.append(f"{self.link.station_id}: {text}")
+            short = text if len(text) <= 300 else text[:300] + "..."
+            self.problems.append(f"{self.link.station_id}: {short}")
 
     def publish_all(self, go: threading.Event, stop: threading.Event) -> None:
         go.wait()
@@ -553,6 +578,7 @@ def measure_throughput(
 class Latency:
     samples: list[float] = field(default_factory=list)  # seconds
     problems: list[str] = field(default_factory=list)
+    round_trips: int | None = None  # over the measured scans
 
     def percentile(self, p: int) -> float:
         return statistics.quantiles(self.samples, n=100, method="inclusive")[p - 1]
@@ -571,6 +597,7 @@ class AckWaiter:
             port,
             client_id=f"bench-{floor.station_id}",
             on_ack=lambda ack: self.acks.put((time.perf_counter(), ack)),
+            clock=SYSTEM_CLOCK,
         )
 
     def round_trip(self, event_id: str, payload: bytes, timeout: float) -> tuple[float, Ack]:
@@ -590,7 +617,14 @@ class AckWaiter:
                 return at - start, ack
 
 
-def measure_latency(floor: Floor, samples: int, port: int, *, check_ids: bool) -> Latency:
+def measure_latency(
+    floor: Floor,
+    samples: int,
+    port: int,
+    *,
+    check_ids: bool,
+    round_trips: Callable[[], int] | None = None,
+) -> Latency:
     setup, uids = floor.flowering_plants(samples)
     scans = [floor.harvest(uid, "H-single-scan", Decimal("812.50")) for uid in uids]
     result = Latency()
@@ -598,6 +632,7 @@ def measure_latency(floor: Floor, samples: int, port: int, *, check_ids: bool) -
     waiter.link.connect()
     try:
         for measured, events in ((False, setup), (True, scans)):
+            before = None if round_trips is None or not measured else round_trips()
             for event in events:
                 payload = event.model_dump_json().encode()
                 try:
@@ -610,6 +645,9 @@ def measure_latency(floor: Floor, samples: int, port: int, *, check_ids: bool) -
                     return result
                 if measured:
                     result.samples.append(seconds)
+            if before is not None and round_trips is not None:
+                time.sleep(0.3)  # the count file is written every 0.1 s
+                result.round_trips = round_trips() - before
     finally:
         waiter.link.close()
     return result
@@ -649,6 +687,7 @@ class Options:
     licensees: int
     window: int
     samples: int
+    backlog: int
     stall: float
     profile: Path | None
 
@@ -660,8 +699,11 @@ class Row:
     processes: int
     throughput: Throughput | None = None
     latency: Latency | None = None
+    backlog: Throughput | None = None
     error: str | None = None
     server_errors: int = 0
+    throughput_round_trips: int | None = None
+    backlog_round_trips: int | None = None
 
     @property
     def label(self) -> str:
@@ -676,7 +718,10 @@ class Row:
             return f"{t.accepted} of {t.events} accepted: " + "; ".join(t.problems[:3])
         if self.latency is not None and self.latency.problems:
             return "single scan: " + "; ".join(self.latency.problems[:3])
-        if self.throughput is None or self.latency is None:
+        if self.backlog is not None and not self.backlog.ok:
+            b = self.backlog
+            return f"backlog: {b.accepted} of {b.events} accepted: " + "; ".join(b.problems[:3])
+        if self.throughput is None or self.latency is None or self.backlog is None:
             return "not measured"
         return None
 
@@ -684,12 +729,11 @@ class Row:
 @contextlib.contextmanager
 def answering_side(
     row: Row, port: int, licences: list[str], workdir: Path, opts: Options
-) -> Iterator[list[Path]]:
-    """The echo subscriber, or a fresh database and ``row.processes`` ingest servers;
-    yields the server log files."""
+) -> Iterator[Servers]:
+    """The echo subscriber, or a fresh database and ``row.processes`` ingest servers."""
     if row.path == BARE:
         with echo_subscriber(port, workdir):
-            yield []
+            yield Servers([], [])
         return
     with contextlib.ExitStack() as stack:
         if row.database == "SQLite":
@@ -714,12 +758,14 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
     try:
         with (
             PrivateBroker() as broker,
-            answering_side(row, broker.port, licences, workdir, opts) as logs,
+            answering_side(row, broker.port, licences, workdir, opts) as servers,
         ):
             log(f"{row.label}: waiting for answers")
             prober = Floor(licences[0], "probe", 998)
             probe(prober, broker.port, check_ids=check_ids, count=3 * row.processes)
             log(f"{row.label}: throughput, {opts.stations} stations x {opts.events} events")
+            counted = bool(servers.counts)
+            before = settled(servers) if counted else 0
             row.throughput = measure_throughput(
                 floors,
                 opts.events,
@@ -728,10 +774,30 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
                 check_ids=check_ids,
                 stall=opts.stall,
             )
+            if counted:
+                row.throughput_round_trips = settled(servers) - before
             log(f"{row.label}: {row.throughput.rate:.0f} events/s; single scans")
             single = Floor(licences[0], "single", 999)
-            row.latency = measure_latency(single, opts.samples, broker.port, check_ids=check_ids)
-            for path in logs:
+            row.latency = measure_latency(
+                single,
+                opts.samples,
+                broker.port,
+                check_ids=check_ids,
+                round_trips=servers.round_trips if counted else None,
+            )
+            log(f"{row.label}: backlog of {opts.backlog} events from one station")
+            before = settled(servers) if counted else 0
+            row.backlog = measure_throughput(
+                [Floor(licences[0], "backlog", 997)],
+                opts.backlog,
+                broker.port,
+                window=opts.backlog,
+                check_ids=check_ids,
+                stall=opts.stall,
+            )
+            if counted:
+                row.backlog_round_trips = settled(servers) - before
+            for path in servers.logs:
                 text = path.read_text(errors="replace")
                 row.server_errors += len(re.findall(r" (?:ERROR|CRITICAL) ", text))
     except (RuntimeError, OSError, LinkError) as err:
@@ -739,6 +805,12 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
     if row.failure is not None:
         log(f"{row.label}: FAILED: {row.failure}")
     return row
+
+
+def settled(servers: Servers) -> int:
+    """The servers' round-trip count, once the count files have caught up."""
+    time.sleep(0.3)  # they are written every 0.1 s
+    return servers.round_trips()
 
 
 def plan(db: str, processes: int) -> list[Row]:
@@ -793,6 +865,10 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
 
 
+def per(round_trips: int | None, events: int) -> str:
+    return "-" if round_trips is None or events == 0 else f"{round_trips / events:.2f}"
+
+
 def report(rows: list[Row], opts: Options, command: str, env: list[str]) -> str:
     bare = rows[0] if rows and rows[0].path == BARE and rows[0].failure is None else None
     lines = [
@@ -800,24 +876,30 @@ def report(rows: list[Row], opts: Options, command: str, env: list[str]) -> str:
         f"- Command: `{command}`",
         f"- Load: {opts.stations} stations x {opts.events} events, QoS 1, at most "
         f"{opts.window} unacknowledged per station, {opts.licensees} licensee(s); single scan: "
-        f"{opts.samples} `plant.harvested`, one at a time",
+        f"{opts.samples} `plant.harvested`, one at a time; backlog: {opts.backlog} events "
+        "from one station at once",
         "",
         "| path | database | ingest processes | accepted / sent | seconds | events/s "
-        "| ack p50 (ms) | ack p99 (ms) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ack p50 (ms) | ack p99 (ms) | backlog drain (s) | round trips / event "
+        "| round trips / single scan | round trips / backlog event |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     failed: list[str] = []
     for row in rows:
         head = f"| {row.path} | {row.database} | {row.processes if row.path == SEEDTRACE else '-'}"
         failure = row.failure
         t, lat = row.throughput, row.latency
-        if failure is not None or t is None or lat is None:
-            lines.append(f"{head} | FAILED (below) | | | | |")
+        b = row.backlog
+        if failure is not None or t is None or lat is None or b is None:
+            lines.append(f"{head} | FAILED (below) | | | | | | | | |")
             failed.append(f"- {row.label}: {failure}")
             continue
         lines.append(
             f"{head} | {t.accepted} / {t.events} | {t.seconds:.2f} | {t.rate:.0f} "
-            f"| {ms(lat.percentile(50))} | {ms(lat.percentile(99))} |"
+            f"| {ms(lat.percentile(50))} | {ms(lat.percentile(99))} | {b.seconds:.2f} "
+            f"| {per(row.throughput_round_trips, t.events)} "
+            f"| {per(lat.round_trips, len(lat.samples))} "
+            f"| {per(row.backlog_round_trips, b.events)} |"
         )
     if failed:
         lines += ["", "Failed (no number is reported for these):", "", *failed]
@@ -826,13 +908,16 @@ def report(rows: list[Row], opts: Options, command: str, env: list[str]) -> str:
         t, lat = row.throughput, row.latency
         if bare is None or bare.throughput is None or bare.latency is None:
             lines.append(f"- {row.label}: no ratio, the bare broker run failed")
-        elif row.failure is not None or t is None or lat is None:
+        elif row.failure is not None or t is None or lat is None or row.backlog is None:
             lines.append(f"- {row.label}: no ratio, the run failed")
         else:
+            backlog = ""
+            if bare.backlog is not None:
+                backlog = f", backlog drain x{row.backlog.seconds / bare.backlog.seconds:.1f}"
             lines.append(
                 f"- {row.label}: throughput x{t.rate / bare.throughput.rate:.3f}, "
                 f"ack p50 x{lat.percentile(50) / bare.latency.percentile(50):.1f}, "
-                f"ack p99 x{lat.percentile(99) / bare.latency.percentile(99):.1f}"
+                f"ack p99 x{lat.percentile(99) / bare.latency.percentile(99):.1f}{backlog}"
             )
     errors = [r for r in rows if r.server_errors]
     for row in errors:
@@ -858,6 +943,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--licensees", type=int, default=1, help="stations spread over (1)")
     parser.add_argument("--window", type=int, default=200, help="unacked events per station")
     parser.add_argument("--samples", type=int, default=300, help="single-scan round trips")
+    parser.add_argument("--backlog", type=int, default=10_000, help="backlog events (10000)")
     parser.add_argument("--stall", type=float, default=30.0, help="give up after s without acks")
     parser.add_argument("--profile", type=Path, help="run servers under cProfile, .prof here")
     parser.add_argument("--echo-port", type=int, help=argparse.SUPPRESS)
@@ -869,6 +955,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("need --events >= 1, --window >= 1 and 1 <= --licensees <= --stations")
     if not 1 <= args.samples <= 10_000:
         parser.error("--samples: 1 to 10000")
+    if not 1 <= args.backlog <= 60_000:  # paho's message ids are 16 bit
+        parser.error("--backlog: 1 to 60000")
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
         args.profile = args.profile.resolve()
@@ -878,6 +966,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.licensees,
         args.window,
         args.samples,
+        args.backlog,
         args.stall,
         args.profile,
     )

@@ -66,11 +66,24 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema to ``revision`` (default: the newest)."""
+    """Bring the database schema to ``revision`` (default: the newest), then
+    :func:`analyze`."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    analyze(engine)
+
+
+def analyze(engine: Engine) -> None:
+    """Refresh PostgreSQL's planner statistics (``ANALYZE``), after a migration or a bulk
+    load (a rebuild). A database filled faster than autovacuum notices (or run with
+    autovacuum off) otherwise plans from no statistics at all. The ingest's own queries do
+    not depend on it (``docs/performance.md``); the console's and the API's may. SQLite's
+    planner uses its indexes without statistics, so nothing is done there."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
 
 
 def head_revision() -> str:

@@ -16,16 +16,19 @@ applied, on the same connection and in the same transaction (the licensee's row 
 The clock is the caller's ``now``: tests move time by passing it.
 """
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from schemas.acks import Violation
 from schemas.events import EventEnvelope
+from server.db.pipelined import MATCH, Match, Step
 from server.deadlines import store
 from server.deadlines.definitions import DEADLINES, OUTAGE
-from server.deadlines.facts import DbFacts, load_calendar, record
+from server.deadlines.facts import BATCH_READS, DbFacts, calendar, load_calendar, record
 from server.deadlines.model import (
     UNRESOLVED,
     Context,
@@ -34,6 +37,7 @@ from server.deadlines.model import (
     Facts,
     LicenseeCalendar,
     Open,
+    Outage,
     State,
     Subject,
 )
@@ -50,6 +54,24 @@ class _Licensee:
     overdue_marked: bool = False
 
 
+def _due(match: Match) -> sa.Select[Any]:
+    """The licensees with an open notification whose due time has come."""
+    n = store.N
+    return (
+        sa.select(n.c.licence)
+        .distinct()
+        .where(
+            match(n.c.licence, "licences"),
+            n.c.state == State.OPEN.value,
+            n.c.due_at.is_not(None),
+            n.c.due_at <= sa.bindparam("now"),
+        )
+    )
+
+
+DUE = {dialect: _due(match) for dialect, match in MATCH.items()}
+
+
 class DeadlineEngine:
     def __init__(self, settings: DeadlineSettings | None = None) -> None:
         self.settings = DeadlineSettings() if settings is None else settings
@@ -57,12 +79,22 @@ class DeadlineEngine:
         self._licensees: dict[str, _Licensee] = {}
 
     def after_event(
-        self, conn: sa.Connection, event: EventEnvelope, received_at: datetime, now: datetime
+        self,
+        conn: sa.Connection,
+        event: EventEnvelope,
+        received_at: datetime,
+        now: datetime,
+        *,
+        sync: Callable[[], None] | None = None,
     ) -> list[Violation]:
-        """Run the deadlines for the accepted ``event``; returns the notices for its ack."""
+        """Run the deadlines for the accepted ``event``; returns the notices for its ack.
+
+        ``sync``, when given, is called before the engine reads the ``tags`` projection or the
+        event log: the ingest pipeline queues those writes and writes them then."""
         changed = record(conn, event)
         known = self._licensee(conn, event.licence, changed)
         cal, facts = known.calendar, known.facts
+        facts.sync = sync
         if cal is None:  # the pipeline accepts only registered licences
             return []
         effects = effects_for(Context(event, received_at, now, cal, facts, self.settings))
@@ -75,6 +107,40 @@ class DeadlineEngine:
         if applied.notices:
             store.save_notices(conn, cal.licence, event.event_id, applied.notices)
         return applied.notices
+
+    def batch_reads(self, dialect: str, licences: Collection[str], now: datetime) -> list[Step]:
+        """What the engine reads once per batch for ``licences`` (their calendars, losses of
+        access, and which have open notifications already due at ``now``), as steps the
+        ingest sends with its own reads; pass the results to :meth:`batch_read` before the
+        batch's first :meth:`after_event`."""
+        reads, params = BATCH_READS[dialect], {"licences": sorted(licences) or [""]}
+        return [
+            Step(reads.calendars, params, rows=True),
+            Step(reads.outages, params, rows=True),
+            Step(DUE[dialect], {**params, "now": now}, rows=True),
+        ]
+
+    def batch_read(
+        self,
+        conn: sa.Connection,
+        licences: Collection[str],
+        results: list[list[tuple[Any, ...]]],
+    ) -> None:
+        """Keep what :meth:`batch_reads` read, for the transaction ``conn`` is in."""
+        calendars, outage_rows, due = results
+        overdue = {licence for (licence,) in due}
+        outages: dict[str, list[Outage]] = {licence: [] for licence in licences}
+        for licence, *columns in outage_rows:
+            outages.setdefault(licence, []).append(Outage(*columns))
+        self._transaction, self._licensees = conn.get_transaction(), {}
+        for licence, *columns in calendars:
+            self._licensees[licence] = _Licensee(
+                calendar(licence, *columns),
+                DbFacts(conn, licence, outages=outages.get(licence, [])),
+                # Nothing was due when the batch began: no overdue marking to do (the next
+                # batch or the sweep marks what falls due meanwhile).
+                overdue_marked=licence not in overdue,
+            )
 
     def _licensee(self, conn: sa.Connection, licence: str, changed: bool) -> _Licensee:
         transaction = conn.get_transaction()

@@ -7,8 +7,9 @@ database-backed :class:`~server.deadlines.model.Facts` for one licensee; it also
 never writing either. :func:`load_calendar` builds the licensee's calendar.
 """
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Any, cast, get_args
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from schemas.records import (
     UserTrained,
 )
 from server.db.notifications import DeadlineLicensee, DeadlineOutage, DeadlinePerson
+from server.db.pipelined import MATCH, Match
 from server.db.tables import EventLog, Licensee, Tag
 from server.deadlines.model import DEFAULT_CLOSE, LicenseeCalendar, Outage, Person, TagStock
 from server.rules.calendar import Jurisdiction
@@ -128,28 +130,90 @@ def load_calendar(conn: sa.Connection, licence: str) -> LicenseeCalendar | None:
         .select_from(LIC.outerjoin(DL, DL.c.licence == LIC.c.licence))
         .where(LIC.c.licence == licence)
     ).first()
-    if row is None:
-        return None
-    if row.jurisdiction not in get_args(Jurisdiction):
-        raise ValueError(f"licensee {licence} has an unknown jurisdiction {row.jurisdiction!r}")
-    jurisdiction = cast(Jurisdiction, row.jurisdiction)
+    return None if row is None else calendar(licence, *row)
+
+
+def calendar(
+    licence: str,
+    jurisdiction: str,
+    timezone: str,
+    close: time | None,
+    licensure_date: date | None,
+) -> LicenseeCalendar:
+    """The calendar of a registered licensee, from its rows."""
+    if jurisdiction not in get_args(Jurisdiction):
+        raise ValueError(f"licensee {licence} has an unknown jurisdiction {jurisdiction!r}")
+    checked = cast(Jurisdiction, jurisdiction)
     return LicenseeCalendar(
         licence=licence,
-        jurisdiction=jurisdiction,
-        tz=ZoneInfo(row.timezone),
-        close=DEFAULT_CLOSE if row.close_of_business is None else row.close_of_business,
-        licensure_date=row.licensure_date,
-        rules=pack(jurisdiction),
+        jurisdiction=checked,
+        tz=ZoneInfo(timezone),
+        close=DEFAULT_CLOSE if close is None else close,
+        licensure_date=licensure_date,
+        rules=pack(checked),
     )
 
 
-class DbFacts:
-    """:class:`~server.deadlines.model.Facts` of one licensee, read on ``conn``."""
+_OUTAGE = (
+    OUT.c.lost_event_id,
+    OUT.c.station_id,
+    OUT.c.lost_at,
+    OUT.c.lost_cause,
+    OUT.c.restored_at,
+    OUT.c.backlog,
+)
 
-    def __init__(self, conn: sa.Connection, licence: str) -> None:
+
+@dataclass(frozen=True, slots=True)
+class BatchReads:
+    """What the engine reads once per ingest batch, for all the batch's licensees at once:
+    their calendars and their losses of access."""
+
+    calendars: sa.Select[Any]
+    outages: sa.Select[Any]
+
+
+def _batch_reads(match: Match) -> BatchReads:
+    return BatchReads(
+        sa.select(
+            LIC.c.licence,
+            LIC.c.jurisdiction,
+            LIC.c.timezone,
+            DL.c.close_of_business,
+            DL.c.licensure_date,
+        )
+        .select_from(LIC.outerjoin(DL, DL.c.licence == LIC.c.licence))
+        .where(match(LIC.c.licence, "licences")),
+        sa.select(OUT.c.licence, *_OUTAGE)
+        .where(match(OUT.c.licence, "licences"))
+        .order_by(OUT.c.licence, OUT.c.lost_event_id),
+    )
+
+
+BATCH_READS = {dialect: _batch_reads(match) for dialect, match in MATCH.items()}
+
+
+class DbFacts:
+    """:class:`~server.deadlines.model.Facts` of one licensee, read on ``conn``. ``sync`` is
+    called before reading the event log or the ``tags`` projection (see
+    :meth:`~server.deadlines.engine.DeadlineEngine.after_event`)."""
+
+    def __init__(
+        self,
+        conn: sa.Connection,
+        licence: str,
+        sync: Callable[[], None] | None = None,
+        *,
+        outages: list[Outage] | None = None,
+    ) -> None:
         self.conn = conn
         self.licence = licence
-        self._all_outages: list[Outage] | None = None
+        self.sync = sync
+        self._all_outages = outages  # None: not read yet
+
+    def _synced(self) -> None:
+        if self.sync is not None:
+            self.sync()
 
     def _dates(self) -> tuple[datetime | None, datetime | None]:
         row = self.conn.execute(
@@ -191,14 +255,7 @@ class DbFacts:
 
     def _outages(self, *where: sa.ColumnElement[bool]) -> list[Outage]:
         rows = self.conn.execute(
-            sa.select(
-                OUT.c.lost_event_id,
-                OUT.c.station_id,
-                OUT.c.lost_at,
-                OUT.c.lost_cause,
-                OUT.c.restored_at,
-                OUT.c.backlog,
-            )
+            sa.select(*_OUTAGE)
             .where(OUT.c.licence == self.licence, *where)
             .order_by(OUT.c.lost_event_id)
         ).all()
@@ -216,6 +273,7 @@ class DbFacts:
     def entered_during(self, outage: Outage) -> int:
         if outage.lost_at is None or outage.restored_at is None:
             return 0
+        self._synced()
         query = (
             sa.select(sa.func.count())
             .select_from(LOG)
@@ -232,6 +290,7 @@ class DbFacts:
         return int(self.conn.execute(query).scalar_one())
 
     def tag_stock(self, tag_type: str, since: datetime) -> TagStock:
+        self._synced()
         mine = sa.and_(TAGS.c.licence == self.licence, TAGS.c.tag_type == tag_type)
         row = self.conn.execute(
             sa.select(

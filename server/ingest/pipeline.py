@@ -1,42 +1,55 @@
 """Decide, store and answer station events, exactly once and in each station's order.
 
-One call to :meth:`Pipeline.process` handles a batch of messages in **one transaction**
-(round trips, not fsync, are what cost on PostgreSQL: ``docs/platform-facts.md``). For each event:
+One call to :meth:`Pipeline.process` handles a batch of messages in **one transaction**, and
+is built around round trips, which are what an ingest costs on PostgreSQL
+(``docs/performance.md``): a batch reads what it needs once, decides every event in memory,
+and writes with one multi-row statement per table.
 
 1. **Licensee lock.** The transaction first locks the row of every licensee in the batch
    (``SELECT ... FOR UPDATE``, in licence order, so two processes cannot deadlock; SQLite's
-   ``BEGIN IMMEDIATE`` already serialises writers). Rules read a licensee's whole state (one
-   plant, one tag) across stations, so two ingest processes must not decide two events of one
-   licensee at once: with the lock, two stations harvesting the same plant leave one winner.
-2. **Exactly-once.** An ``event_id`` already in the log gets its stored decision again
-   (outcome ``duplicate``) and changes nothing; the same ``event_id`` with a different body is
-   refused (EVENT-ID-CONFLICT) and stored nowhere.
-3. **Per-station order: hold.** Each station's events are applied in sequence order, from 1,
+   ``BEGIN IMMEDIATE`` already serialises writers); everything else is read after it, so
+   it sees what the previous holder committed. Rules read a licensee's whole state (one
+   plant, one tag) across stations, so two ingest processes must not decide two events of
+   one licensee at once: with the lock, two stations harvesting the same plant leave one
+   winner.
+2. **One read per table.** The batch's log entries, held events and stations
+   (:class:`~server.ingest.ledger.Ledger`), then the plants, tags, harvest batches,
+   cultivation batches, users and locations its events name
+   (:func:`server.store.overlay.prefetch`), each in one query for the whole batch.
+3. **Exactly-once.** An ``event_id`` already in the log (or decided earlier in the batch) gets
+   its stored decision again (outcome ``duplicate``) and changes nothing; the same
+   ``event_id`` with a different body is refused (EVENT-ID-CONFLICT) and stored nowhere.
+4. **Per-station order: hold.** Each station's events are applied in sequence order, from 1,
    without gaps. An event ahead of a gap is **held** (``held_events``, committed, so it
    survives a restart and any ingest process can release it) and gets no ack yet; when the
    missing sequence arrives, it and every held successor are applied in order and answered.
    A sequence number below the next expected one with an unknown ``event_id`` is refused
    (SEQUENCE-CONFLICT): the station reused a number. Gaps that stay open are reported by
    :func:`open_gaps`.
-4. **Rules.** Every rule of the licensee's pack (its jurisdiction's, :func:`server.rules.
-   catalogue.pack`) for the event's kind runs (:mod:`server.rules`); an event with any
-   violation is stored as rejected, with all its violations, and changes nothing else.
-   Rejected events consume their sequence number: the station moves on. A correction that
-   passes its own rules is then decided by replaying the licensee's log with the replacement
-   in place (:mod:`server.store.corrections`).
-5. **Store.** The log append and the projection changes commit together, or not at all.
-6. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.deadlines`)
+5. **Rules, in memory.** Every rule of the licensee's pack (its jurisdiction's,
+   :func:`server.rules.catalogue.pack`) for the event's kind runs against the batch's
+   :class:`~server.store.overlay.Overlay` of the licensee, which holds the effect of every
+   event decided before it in the batch. An event with any violation is stored as rejected,
+   with all its violations, and changes nothing else. Rejected events consume their sequence
+   number: the station moves on. A correction that passes its own rules is then decided by
+   replaying the licensee's log with the replacement in place
+   (:mod:`server.store.corrections`).
+6. **Store.** Accepted floor events change the overlay and queue their projection rows; other
+   kinds are applied by :mod:`server.store.projections` once the queue is written. The log
+   rows, projection rows, held rows and stations' sequences are written with multi-row
+   statements and commit together, or not at all.
+7. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.deadlines`)
    opens and resolves notifications in the same transaction; an event that came after its
    deadline is accepted with ``notices`` on its ack (kept, so a duplicate's ack repeats them).
 
-The caller publishes the replies only after the commit, and acknowledges the broker after that.
+A batch of one (a single scan) takes the same path, with no waiting for company. The caller
+publishes the replies only after the commit, and acknowledges the broker after that.
 """
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -46,20 +59,55 @@ from schemas.clock import Clock
 from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
-from server.db.tables import EventLog, HeldEvent, Licensee, Station
-from server.deadlines import DeadlineEngine, stored_notices
+from server.db import pipelined
+from server.db.pipelined import MATCH, Match, Step
+from server.db.tables import HeldEvent, LicenceDetails, Licensee, Station
+from server.deadlines import DeadlineEngine
+from server.ingest.ledger import Held, Ledger, StationKey
 from server.ingest.parse import Parsed, canonical, contract_violation
 from server.rules import REGISTRY, Rule, evaluate
 from server.rules.calendar import Jurisdiction
 from server.rules.catalogue import pack
 from server.rules.people import CONSOLE_STATION
+from server.rules.state import LicenceState
 from server.store import corrections, projections
-from server.store.state import DbState
+from server.store.overlay import Overlay, Writes
+from server.store.prefetch import found, load_steps, needs
 
-L = EventLog.__table__  # type: ignore[attr-defined]
 HELD = HeldEvent.__table__  # type: ignore[attr-defined]
 ST = Station.__table__  # type: ignore[attr-defined]
 LIC = Licensee.__table__  # type: ignore[attr-defined]
+LD = LicenceDetails.__table__  # type: ignore[attr-defined]
+
+
+def _lock(match: Match) -> sa.Select[Any]:
+    """The licensees of a batch, locked."""
+    return (
+        sa.select(LIC.c.licence, LIC.c.jurisdiction)
+        .where(match(LIC.c.licence, "licences"))
+        .order_by(LIC.c.licence)
+        .with_for_update()
+    )
+
+
+def _licence_records(match: Match) -> sa.Select[Any]:
+    """The licences' own records (CLOSED-OUT reads them). A statement of its own, after the
+    lock: the lock's statement may have waited for another process's commit, and on
+    PostgreSQL it would still return the rows of its other tables as they were before."""
+    return (
+        sa.select(
+            LIC.c.licence, LIC.c.jurisdiction, LD.c.licence_type, LD.c.status, LD.c.closed_out_at
+        )
+        .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
+        .where(match(LIC.c.licence, "licences"))
+    )
+
+
+LOCK_LICENSEES = {dialect: _lock(match) for dialect, match in MATCH.items()}
+LICENCE_RECORDS = {dialect: _licence_records(match) for dialect, match in MATCH.items()}
+NEXT_SEQUENCE = sa.select(ST.c.next_sequence).where(
+    ST.c.licence == sa.bindparam("licence"), ST.c.station_id == sa.bindparam("station_id")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,19 +138,125 @@ class Gap:
 __all__ = ["CONSOLE_STATION", "BatchResult", "Gap", "Pipeline", "Reply", "open_gaps"]
 
 
-@dataclass(slots=True)
 class _Txn:
-    """One ingest transaction: its connection, the jurisdiction of every licensee it locked,
-    and one state view per licensee (kept across the transaction's events: see DbState)."""
+    """One ingest transaction: its connection, the licensees it locked, the batch's ledger,
+    one overlay per licensee and the projection writes they queued."""
 
-    conn: sa.Connection
-    jurisdictions: dict[str, str]
-    states: dict[str, DbState] = field(default_factory=dict)
+    def __init__(self, conn: sa.Connection, deadlines: DeadlineEngine, now: datetime) -> None:
+        self.conn = conn
+        self.deadlines = deadlines
+        self.now = now  # when the batch began
+        self.jurisdictions: dict[str, str] = {}
+        self.ledger = Ledger(conn)
+        self.writes = Writes()
+        self.overlays: dict[str, Overlay] = {}
 
-    def state(self, licence: str) -> DbState:
-        if licence not in self.states:
-            self.states[licence] = DbState(self.conn, licence)
-        return self.states[licence]
+    def load(self, events: list[Parsed], stations: Iterable[StationKey] = ()) -> None:
+        """Lock the events' licensees and read everything the batch needs, in one round trip
+        on PostgreSQL: their licence records, the ledger (log rows, held events, stations),
+        every row the events name (one query per table) and what the deadline engine reads
+        once per batch. Rows named by the held events the batch releases come in a second
+        read, when there are any."""
+        envelopes = [p.envelope for p in events]
+        wanted = {(ev.licence, ev.station_id) for ev in envelopes} | set(stations)
+        licences = sorted({ev.licence for ev in envelopes} | {s[0] for s in wanted})
+        dialect, by_licence = self.conn.dialect.name, {"licences": licences}
+        lock = Step(LOCK_LICENSEES[dialect], by_licence, rows=True)
+        records = Step(LICENCE_RECORDS[dialect], by_licence, rows=True)
+        ledger = self.ledger.read_steps([ev.event_id for ev in envelopes], wanted)
+        deadlines = self.deadlines.batch_reads(dialect, licences, self.now)
+        prefetch = self._prefetch_steps(envelopes)
+        steps = [lock, records, *ledger, *deadlines, *(s for _, _, s in prefetch)]
+        results = pipelined.run(self.conn, steps)
+        self.jurisdictions = {licence: jurisdiction for licence, jurisdiction in results[0]}
+        for row in results[1]:
+            if row[0] in self.jurisdictions:
+                self.overlays[row[0]] = Overlay(
+                    self.conn, row[0], self.writes, self.flush, LicenceState(*row)
+                )
+        after_ledger = 2 + len(ledger)
+        self.ledger.took(results[2:after_ledger])
+        self.deadlines.batch_read(
+            self.conn, licences, results[after_ledger : after_ledger + len(deadlines)]
+        )
+        self._remember(prefetch, results[after_ledger + len(deadlines) :])
+        released = self._releasable(envelopes)
+        if released:
+            self.prefetch([h.release().envelope for h in released])
+
+    def _releasable(self, envelopes: list[EventEnvelope]) -> list[Held]:
+        """The held events this batch's events will release: from each station's next
+        sequence on, as long as the batch or the held events have the next one. (A station
+        with a gap still open keeps its other held events unparsed.)"""
+        coming: dict[StationKey, set[int]] = {}
+        for ev in envelopes:
+            coming.setdefault((ev.licence, ev.station_id), set()).add(ev.sequence)
+        out: list[Held] = []
+        for key, station in self.ledger.stations.items():
+            if not station.held:
+                continue
+            arriving, sequence = coming.get(key, set()), station.next_sequence
+            while sequence in arriving or sequence in station.held:
+                if sequence in station.held:
+                    out.append(station.held[sequence])
+                sequence += 1
+        return out
+
+    def _prefetch_steps(
+        self, envelopes: Iterable[EventEnvelope]
+    ) -> list[tuple[str, set[tuple[str, str]], Step]]:
+        keys: dict[str, set[tuple[str, str]]] = {}
+        for ev in envelopes:
+            for table, names in needs(ev).items():
+                keys.setdefault(table, set()).update((ev.licence, k) for k in names)
+        dialect = self.conn.dialect.name
+        return [
+            (table, pairs, step)
+            for table, pairs in keys.items()
+            for step in load_steps(dialect, table, pairs)
+        ]
+
+    def _remember(
+        self,
+        prefetch: list[tuple[str, set[tuple[str, str]], Step]],
+        results: list[list[tuple[Any, ...]]],
+    ) -> None:
+        # A table's keys may be read in several steps (SQLite's chunks): gather them first,
+        # or a key of a later chunk would be remembered as absent.
+        tables: dict[str, tuple[set[tuple[str, str]], list[list[tuple[Any, ...]]]]] = {}
+        for (table, pairs, _), rows in zip(prefetch, results, strict=True):
+            tables.setdefault(table, (pairs, []))[1].append(rows)
+        for table, (pairs, chunks) in tables.items():
+            loaded = found(table, pairs, chunks)
+            keys: dict[str, list[str]] = {}
+            for licence, key in pairs:
+                keys.setdefault(licence, []).append(key)
+            for licence, overlay in self.overlays.items():
+                overlay.remember(table, loaded, keys.get(licence, []))
+
+    def prefetch(self, envelopes: Iterable[EventEnvelope]) -> None:
+        """Read the rows ``envelopes`` name that the overlays do not hold yet."""
+        wanted = [ev for ev in envelopes if ev.licence in self.overlays]
+        prefetch = self._prefetch_steps(wanted)
+        self._remember(prefetch, pipelined.run(self.conn, [s for _, _, s in prefetch]))
+
+    def _write_steps(self, positions: bool) -> list[Step]:
+        for overlay in self.overlays.values():
+            overlay.queue_harvests()
+        return [*self.ledger.log_steps(positions), *self.writes.steps()]
+
+    def flush(self) -> None:
+        """Write everything queued so far (log rows, then projections), keeping the log
+        positions: the database is then the state after the last event decided."""
+        steps = self._write_steps(positions=True)
+        results = pipelined.run(self.conn, steps)
+        if steps and steps[0].rows:
+            self.ledger.took_positions(results[0])
+
+    def finish(self) -> None:
+        """Write everything the batch queued, held rows and stations included, in one round
+        trip on PostgreSQL (the commit is the caller's)."""
+        pipelined.run(self.conn, [*self._write_steps(positions=False), *self.ledger.finish_steps()])
 
 
 class Pipeline:
@@ -134,9 +288,11 @@ class Pipeline:
         if not events:
             return result
         with self.engine.begin() as conn:
-            txn = _Txn(conn, _lock_licensees(conn, sorted({e.envelope.licence for e in events})))
+            txn = _Txn(conn, self.deadlines, self.clock.now())
+            txn.load(events)
             for parsed in events:
                 self._decide(txn, parsed, result)
+            txn.finish()
         return result
 
     def submit(
@@ -159,24 +315,25 @@ class Pipeline:
         now = self.clock.now()
         result = BatchResult()
         with self.engine.begin() as conn:
-            txn = _Txn(conn, _lock_licensees(conn, [licence]))
-            known = txn.jurisdictions
-            sequence = _next_sequence(conn, licence, station_id) if licence in known else 1
+            txn = _Txn(conn, self.deadlines, now)
+            txn.load([], [(licence, station_id)])
             envelope = EventEnvelope(
                 event_id=new_event_id(),
                 licence=licence,
                 station_id=station_id,
                 operator_id=operator_id,
-                sequence=sequence,
+                sequence=txn.ledger.station(licence, station_id).next_sequence,
                 occurred_at=now if occurred_at is None else occurred_at,
                 payload=payload,
             )
             body, digest = canonical(envelope)
+            txn.prefetch([envelope])
             self._decide(txn, Parsed(envelope, body, digest, now), result)
+            txn.finish()
         return result.replies[0].ack
 
     def _decide(self, txn: _Txn, parsed: Parsed, result: BatchResult) -> None:
-        conn, ev = txn.conn, parsed.envelope
+        ev, ledger = parsed.envelope, txn.ledger
         if ev.licence not in txn.jurisdictions:
             result.replies.append(
                 _rejection(
@@ -187,13 +344,9 @@ class Pipeline:
                 )
             )
             return
-        stored = conn.execute(
-            sa.select(L.c.body_sha256, L.c.outcome, L.c.violations, L.c.received_at).where(
-                L.c.event_id == ev.event_id
-            )
-        ).first()
+        stored = ledger.logged.get(ev.event_id)
         if stored is not None:
-            if stored.body_sha256 != parsed.sha256:
+            if stored.sha256 != parsed.sha256:
                 result.replies.append(_id_conflict(parsed))
                 return
             result.replies.append(
@@ -203,30 +356,23 @@ class Pipeline:
                         event_id=ev.event_id,
                         sequence=ev.sequence,
                         outcome=Outcome.DUPLICATE,
-                        original_outcome=Outcome(stored.outcome),
-                        violations=_violations_from_json(stored.violations),
-                        notices=stored_notices(conn, ev.event_id),
+                        original_outcome=stored.outcome,
+                        violations=stored.violations,
+                        notices=stored.notices,
                         received_at=stored.received_at,
                     ),
                 )
             )
             return
-        held = conn.execute(
-            sa.select(HELD.c.body_sha256).where(HELD.c.event_id == ev.event_id)
-        ).first()
+        held = ledger.held_ids.get(ev.event_id)
         if held is not None:
-            if held.body_sha256 != parsed.sha256:
+            if held.sha256 != parsed.sha256:
                 result.replies.append(_id_conflict(parsed))
             return  # already waiting for its gap to fill; it is answered then
-        expected = _next_sequence(conn, ev.licence, ev.station_id)
+        station = ledger.station(ev.licence, ev.station_id)
+        expected = station.next_sequence
         if ev.sequence < expected:
-            used_by = conn.execute(
-                sa.select(L.c.event_id).where(
-                    L.c.licence == ev.licence,
-                    L.c.station_id == ev.station_id,
-                    L.c.sequence == ev.sequence,
-                )
-            ).scalar_one_or_none()
+            used_by = ledger.used_by(ev.licence, ev.station_id, ev.sequence)
             result.replies.append(
                 _rejection(
                     parsed,
@@ -238,79 +384,51 @@ class Pipeline:
             )
             return
         if ev.sequence > expected:
-            self._hold(conn, parsed, result)
+            taken = station.held.get(ev.sequence)
+            if taken is not None:
+                result.replies.append(
+                    _rejection(
+                        parsed,
+                        ContractRule.SEQUENCE_CONFLICT,
+                        f"sequence {ev.sequence} of station {ev.station_id} is already taken "
+                        f"by event {taken.event_id}, which is waiting for an earlier sequence",
+                        field="sequence",
+                    )
+                )
+                return
+            ledger.hold(parsed, station)
+            result.held += 1
             return
         self._apply(txn, parsed, result)
         expected += 1
-        while (released := _take_held(conn, ev.licence, ev.station_id, expected)) is not None:
+        while (released := ledger.take(ev.licence, ev.station_id, expected)) is not None:
             self._apply(txn, released, result)
             expected += 1
-        conn.execute(
-            ST.update()
-            .where(ST.c.licence == ev.licence, ST.c.station_id == ev.station_id)
-            .values(next_sequence=expected, last_event_at=parsed.received_at)
-        )
-
-    def _hold(self, conn: sa.Connection, parsed: Parsed, result: BatchResult) -> None:
-        ev = parsed.envelope
-        taken = conn.execute(
-            sa.select(HELD.c.event_id).where(_held_at(ev.licence, ev.station_id, ev.sequence))
-        ).scalar_one_or_none()
-        if taken is not None:
-            result.replies.append(
-                _rejection(
-                    parsed,
-                    ContractRule.SEQUENCE_CONFLICT,
-                    f"sequence {ev.sequence} of station {ev.station_id} is already taken by "
-                    f"event {taken}, which is waiting for an earlier sequence",
-                    field="sequence",
-                )
-            )
-            return
-        conn.execute(
-            HELD.insert().values(
-                licence=ev.licence,
-                station_id=ev.station_id,
-                sequence=ev.sequence,
-                event_id=ev.event_id,
-                body=parsed.body,
-                body_sha256=parsed.sha256,
-                received_at=parsed.received_at,
-            )
-        )
-        result.held += 1
+        station.next_sequence, station.last_event_at = expected, parsed.received_at
+        station.changed = True
 
     def _apply(self, txn: _Txn, parsed: Parsed, result: BatchResult) -> None:
         conn, ev = txn.conn, parsed.envelope
-        state, rules = txn.state(ev.licence), self.rules_for(txn.jurisdictions[ev.licence])
+        state, rules = txn.overlays[ev.licence], self.rules_for(txn.jurisdictions[ev.licence])
         violations = evaluate(state, ev, rules)
         if not violations and isinstance(ev.payload, RecordCorrected):
+            txn.flush()  # the replay reads the log and rebuilds the projections
             violations = corrections.replay_with(conn, ev, rules)
+            state.forget()
         outcome = Outcome.REJECTED if violations else Outcome.ACCEPTED
-        position = conn.execute(
-            L.insert()
-            .values(
-                event_id=ev.event_id,
-                licence=ev.licence,
-                station_id=ev.station_id,
-                sequence=ev.sequence,
-                kind=ev.kind,
-                operator_id=ev.operator_id,
-                device_id=ev.device_id,
-                occurred_at=ev.occurred_at,
-                received_at=parsed.received_at,
-                outcome=outcome.value,
-                violations=json.dumps([v.model_dump(mode="json") for v in violations]),
-                body=parsed.body,
-                body_sha256=parsed.sha256,
-            )
-            .returning(L.c.position)
-        ).scalar_one()
+        txn.ledger.append(parsed, outcome, violations, [])
         notices: list[Violation] = []
         if outcome is Outcome.ACCEPTED:
-            projections.apply(conn, ev, position)
-            state.changed(ev.kind)
-            notices = self.deadlines.after_event(conn, ev, parsed.received_at, self.clock.now())
+            if not state.apply(ev):
+                # Not a floor kind: its projection runs on the database, as it stands now.
+                txn.flush()
+                projections.apply(conn, ev, txn.ledger.positions[ev.event_id])
+                state.forget()
+            notices = self.deadlines.after_event(
+                conn, ev, parsed.received_at, self.clock.now(), sync=txn.flush
+            )
+            if notices:
+                txn.ledger.set_notices(ev.event_id, notices)
         result.applied += 1
         result.replies.append(
             Reply(
@@ -325,52 +443,6 @@ class Pipeline:
                 ),
             )
         )
-
-
-def _lock_licensees(conn: sa.Connection, licences: list[str]) -> dict[str, str]:
-    """Lock the registered ones of ``licences``; returns their jurisdictions."""
-    rows = conn.execute(
-        sa.select(LIC.c.licence, LIC.c.jurisdiction)
-        .where(LIC.c.licence.in_(licences))
-        .order_by(LIC.c.licence)
-        .with_for_update()
-    ).all()
-    return {licence: jurisdiction for licence, jurisdiction in rows}
-
-
-def _stored_next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int | None:
-    value = conn.execute(
-        sa.select(ST.c.next_sequence).where(ST.c.licence == licence, ST.c.station_id == station_id)
-    ).scalar_one_or_none()
-    return None if value is None else int(value)
-
-
-def _next_sequence(conn: sa.Connection, licence: str, station_id: str) -> int:
-    """The sequence the station must send next; registers a station seen for the first time."""
-    value = _stored_next_sequence(conn, licence, station_id)
-    if value is None:
-        # Safe without ON CONFLICT: this licensee's row is locked by this transaction.
-        conn.execute(ST.insert().values(licence=licence, station_id=station_id, next_sequence=1))
-        return 1
-    return value
-
-
-def _held_at(licence: str, station_id: str, sequence: int) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        HELD.c.licence == licence, HELD.c.station_id == station_id, HELD.c.sequence == sequence
-    )
-
-
-def _take_held(conn: sa.Connection, licence: str, station_id: str, sequence: int) -> Parsed | None:
-    key = _held_at(licence, station_id, sequence)
-    row = conn.execute(
-        sa.select(HELD.c.body, HELD.c.body_sha256, HELD.c.received_at).where(key)
-    ).first()
-    if row is None:
-        return None
-    conn.execute(HELD.delete().where(key))
-    envelope = EventEnvelope.model_validate_json(row.body)
-    return Parsed(envelope, row.body, row.body_sha256, row.received_at)
 
 
 def open_gaps(engine: Engine, older_than: datetime) -> list[Gap]:
@@ -392,7 +464,10 @@ def open_gaps(engine: Engine, older_than: datetime) -> list[Gap]:
         for licence, station_id, count, first_held, oldest in rows:
             if oldest >= older_than:  # min() keeps the column's type: an aware datetime
                 continue
-            expected = _stored_next_sequence(conn, licence, station_id) or 1
+            stored = conn.execute(
+                NEXT_SEQUENCE, {"licence": licence, "station_id": station_id}
+            ).scalar_one_or_none()
+            expected = 1 if stored is None else int(stored)
             gaps.append(Gap(licence, station_id, expected, count, first_held, oldest))
         return gaps
 
@@ -423,7 +498,3 @@ def _id_conflict(parsed: Parsed) -> Reply:
         "an event id is never reused",
         field="event_id",
     )
-
-
-def _violations_from_json(text: str) -> list[Violation]:
-    return [Violation.model_validate(v) for v in json.loads(text)]

@@ -29,6 +29,7 @@ and no section B deadline; it is to be revisited against the Connecticut regulat
 """
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from server.rules import REGISTRY
@@ -466,6 +467,7 @@ if len(CATALOGUE) != len(ENTRIES):
     raise RuntimeError("a rule ID appears twice in the catalogue")
 
 
+@cache  # the catalogue is constant; asked once per licensee per ingest batch
 def pack(jurisdiction: Jurisdiction) -> frozenset[str]:
     """The IDs of the rules that apply to a licensee in ``jurisdiction``."""
     if jurisdiction not in JURISDICTIONS:

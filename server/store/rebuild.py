@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from schemas.events import CorrectablePayload, EventEnvelope, RecordCorrected
+from server.db.engine import analyze
 from server.db.tables import PROJECTION_TABLES, EventLog
 from server.store import projections
 
@@ -132,4 +133,6 @@ def verify(engine: Engine, *, keep: bool) -> tuple[int, list[str]]:
             transaction.commit()
         else:
             transaction.rollback()
+    if keep:
+        analyze(engine)  # every projection row was just written again
     return count, diff

@@ -270,6 +270,12 @@ def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
     links = [link(broker, s) for s in rivals]
     try:
         _wait_subscribed(broker, ln, setup, engine)
+        # All three in the group before the rivals publish: a fast ingest can otherwise be
+        # done before the last process has subscribed.
+        deadline = time.monotonic() + 30
+        while log.read_text().count("subscribed to the shared group") < 3:
+            assert time.monotonic() < deadline, "not every ingest process subscribed"
+            time.sleep(0.1)
         for ev in [
             setup.event(tags_received(1, 200)),
             setup.event(batch_created("B-1", 40)),

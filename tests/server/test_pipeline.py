@@ -233,3 +233,56 @@ def test_a_gap_that_stays_open_is_reported(engine: Engine) -> None:
     (gap,) = open_gaps(engine, older_than=datetime.now(UTC) + timedelta(seconds=1))
     assert (gap.licence, gap.station_id, gap.missing_from) == ("OR-1001", "veg-2", 2)
     assert (gap.held_count, gap.first_held) == (2, 3)
+
+
+def test_a_batch_naming_thousands_of_tags_sees_every_one(engine: Engine) -> None:
+    """A batch's tags are read in one go (in chunks on SQLite): tags received earlier stay
+    known however many other tags the batch names."""
+    pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
+    station, other = Station(), Station("receiving-2")
+    run(pipeline, station, station.event(tags_received(9000, 9050)))
+    uids = [uid(i) for i in range(9000, 9003)]  # sorted after the 4000 below
+    batch = [
+        (other, other.event(tags_received(1000, 2999))),
+        (other, other.event(tags_received(3000, 4999))),
+        (station, station.event(batch_created("B-9", 10))),
+        (station, station.event(tagged("B-9", uids))),
+    ]
+    parsed = [parse(sender.incoming(ev), MAX) for sender, ev in batch]
+    assert all(isinstance(p, Parsed) for p in parsed)
+    acks = [r.ack for r in pipeline.process(parsed).replies]  # type: ignore[arg-type]
+    assert [a.outcome for a in acks] == [Outcome.ACCEPTED] * 4, acks
+    assert count(engine, "SELECT count(*) FROM tags WHERE status = 'assigned'") == 3
+
+
+def test_a_plant_moved_twice_in_one_batch_ends_where_the_second_move_put_it(
+    engine: Engine,
+) -> None:
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
+    uids = grow(pipeline, station)
+    moves = [
+        station.event({"kind": "plants.moved", "uids": uids[:2], "location": where})
+        for where in ("Drying Room 1", "Flower 3")
+    ]
+    assert [a.outcome for a in run(pipeline, station, *moves)] == [Outcome.ACCEPTED] * 2
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT uid, location FROM plants ORDER BY uid")).all()
+    assert [tuple(r) for r in rows] == [
+        (uids[0], "Flower 3"),
+        (uids[1], "Flower 3"),
+        (uids[2], "Flower 1"),
+    ]
+
+
+def test_a_held_event_id_reused_by_another_station_is_a_conflict(engine: Engine) -> None:
+    pipeline, station, other = Pipeline(engine, clock=SYSTEM_CLOCK), Station(), Station("veg-3")
+    run(pipeline, other, other.event(batch_created("B-1", 5)))
+    other.sequence += 1  # sequence 2 is lost on the way: 3 is held
+    waiting = other.event(batch_created("B-3", 5))
+    assert run(pipeline, other, waiting) == []
+    forged = station.event(batch_created("B-4", 5), event_id=waiting.event_id)
+    (ack,) = run(pipeline, station, forged)
+    assert ack.outcome is Outcome.REJECTED
+    assert ack.violations[0].rule_id == "EVENT-ID-CONFLICT"
+    assert count(engine, "SELECT next_sequence FROM stations WHERE station_id = 'veg-3'") == 2
+    assert count(engine, "SELECT count(*) FROM held_events") == 1

@@ -32,7 +32,9 @@ def test_the_link_and_an_events_calls(
     clock: ManualClock,
     tmp_path: Path,
 ) -> None:
-    assert client.get(BASE + "/state-link", headers=manager).status_code == 404  # not linked
+    unlinked = client.get(BASE + "/state-link", headers=manager)
+    assert unlinked.status_code == 200, unlinked.text
+    assert (unlinked.json()["linked"], unlinked.json()["access"]) == (False, "not linked")
     with MetrcSimulator(tmp_path / "metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
         seed_metrc(sim, LICENCE)
         link_metrc(engine, sim, LICENCE, clock)
@@ -42,7 +44,8 @@ def test_the_link_and_an_events_calls(
     link = client.get(BASE + "/state-link", headers=manager)
     assert link.status_code == 200, link.text
     body = link.json()
-    assert (body["system"], body["access"], body["queue_depth"]) == ("metrc", "up", 0)
+    assert (body["linked"], body["system"], body["access"]) == (True, "metrc", "up")
+    assert body["queue_depth"] == 0
     assert body["refusals"] == []
     assert body["last_success_at"] is not None
     got = client.get(BASE + f"/events/{event_id}/state-calls", headers=manager)

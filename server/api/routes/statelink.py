@@ -18,8 +18,11 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.errors import NotFound
 from server.api.params import EventIdPath
+from server.db.tables import EventLog
 from server.statesync.manage import status
 from server.statesync.queue import CALLS
+
+LOG = EventLog.__table__  # type: ignore[attr-defined]
 
 router = APIRouter(tags=["state link"])
 
@@ -38,14 +41,28 @@ class Outage(BaseModel):
 
 
 class StateLink(BaseModel):
-    system: str
-    base_url: str
-    access: str  # up | lost
+    linked: bool  # False: no state system is configured for the licensee yet
+    system: str | None
+    base_url: str | None
+    access: str  # up | lost | not linked
     last_success_at: datetime | None
     queue_depth: int
     oldest_unsent: datetime | None
     refusals: list[Refusal]
     outages: list[Outage]
+
+
+NOT_LINKED = StateLink(
+    linked=False,
+    system=None,
+    base_url=None,
+    access="not linked",
+    last_success_at=None,
+    queue_depth=0,
+    oldest_unsent=None,
+    refusals=[],
+    outages=[],
+)
 
 
 class StateCall(BaseModel):
@@ -65,12 +82,14 @@ class StateCall(BaseModel):
 
 @router.get("/licensees/{licence}/state-link")
 def get_state_link(scope: ReadScope, engine: EngineDep) -> StateLink:
-    """The state link's health: access, last success, queue, refusals, outages."""
+    """The state link's health: access, last success, queue, refusals, outages (``linked``
+    false, and nothing else, for a licensee whose state link is not configured yet)."""
     try:
         s = status(engine, scope.licence)
-    except LookupError as err:
-        raise NotFound(f"{scope.licence} is not linked to a state system") from err
+    except LookupError:
+        return NOT_LINKED  # the licensee exists; it has no link yet: that is an answer
     return StateLink(
+        linked=True,
         system=s.system,
         base_url=s.base_url,
         access=s.access,
@@ -84,8 +103,16 @@ def get_state_link(scope: ReadScope, engine: EngineDep) -> StateLink:
 
 @router.get("/licensees/{licence}/events/{event_id}/state-calls")
 def list_state_calls(scope: ReadScope, engine: EngineDep, event_id: EventIdPath) -> list[StateCall]:
-    """The state calls made for one event, in order, with the state's ids and raw answers."""
+    """The state calls made for one event, in order, with the state's ids and raw answers;
+    404 for an event that is not in this licensee's log (another licensee's, say)."""
     with engine.connect() as conn:
+        known = conn.execute(
+            sa.select(LOG.c.position).where(
+                LOG.c.licence == scope.licence, LOG.c.event_id == event_id
+            )
+        ).first()
+        if known is None:
+            raise NotFound(f"event {event_id} not found")
         rows = conn.execute(
             sa.select(CALLS)
             .where(CALLS.c.licence == scope.licence, CALLS.c.event_id == event_id)

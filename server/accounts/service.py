@@ -85,7 +85,9 @@ class Authenticator:
             correct = False
             account = None
             if refused is None:
-                account = store.by_login(conn, login) if len(login) <= 64 else None
+                # A log-on never holds U+0000 (and PostgreSQL could not look one up).
+                known = len(login) <= 64 and "\x00" not in login
+                account = store.by_login(conn, login) if known else None
                 stored = None if account is None else account.password_hash
                 # verify(None, ...) does the same work as a real check and never matches.
                 correct = self.passwords.verify(stored, password)

@@ -24,11 +24,16 @@ FORGET_AFTER = timedelta(days=1)  # longer than any wait or lock the policy can 
 def login_subject(login: str) -> str:
     """The subject of a log-on name (cut to what the column holds; longer names are never
     accounts, they are still counted)."""
-    return "login:" + login[:190]
+    return "login:" + _storable(login[:190])
 
 
 def client_subject(address: str) -> str:
-    return "client:" + address[:190]
+    return "client:" + _storable(address[:190])
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold U+0000; a guessed name with one is still counted.
+    return text.replace("\x00", "\ufffd")
 
 
 def counters(conn: sa.Connection, subject: str) -> Counters:

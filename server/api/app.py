@@ -16,7 +16,7 @@ from server import console
 from server.accounts.roster import DbRoster, Roster
 from server.accounts.service import Authenticator
 from server.api import errors
-from server.api.deps import known_query
+from server.api.deps import known_query, no_nul
 from server.api.routes import (
     audit,
     auth,
@@ -101,7 +101,7 @@ def create_app(
     api = APIRouter(
         prefix=API_PREFIX,
         responses=errors.PROBLEM_RESPONSES,
-        dependencies=[Depends(known_query)],
+        dependencies=[Depends(known_query), Depends(no_nul)],
     )
     for router in ROUTERS:
         api.include_router(router)

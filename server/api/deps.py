@@ -101,3 +101,33 @@ def known_query(request: Request) -> None:
                 for name in unknown
             ]
         )
+
+
+NUL_IN_JSON = b"\\u0000"  # how JSON writes U+0000 inside a string
+
+
+async def no_nul(request: Request) -> None:
+    """Refuse (422) a NUL character (U+0000) anywhere in the path, the query or a JSON body.
+    No field of the record may hold one, and PostgreSQL cannot store one in text: it would
+    otherwise reach the database and fail there as a server error."""
+    where = None
+    if "\x00" in request.url.path:
+        where = ("path", "")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            where = ("query", name.replace("\x00", ""))
+    if where is None:
+        body = await request.body()  # Starlette keeps it: the route reads it again
+        # An escaped backslash before "u0000" is the text \u0000, not a NUL.
+        if b"\x00" in body or NUL_IN_JSON in body.replace(b"\\\\", b""):
+            where = ("body", "")
+    if where is not None:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": where,
+                    "msg": "a NUL character (U+0000) is not allowed here",
+                    "type": "string_nul",
+                }
+            ]
+        )

@@ -78,3 +78,20 @@ def test_times_are_iso_text_and_a_close_of_business_keeps_no_offset(
     )
     assert lost.status_code == 422
     assert lost.json()["errors"][0]["field"] == "lost_at"
+
+
+def test_a_nul_character_is_refused_not_a_server_error(
+    client: TestClient, manager: Headers
+) -> None:
+    """PostgreSQL cannot store U+0000 in text: it is refused at the door, by name."""
+    query = client.get(BASE + "/batches", headers=manager, params={"location": "a\x00b"})
+    assert query.status_code == 422
+    assert query.json()["errors"][0]["message"] == "a NUL character (U+0000) is not allowed here"
+    body = client.post("/api/v1/auth/login", json={"login": "a.chen\x00", "password": "x" * 12})
+    assert body.status_code == 422
+    console = client.post(
+        "/console/sign-in",
+        data={"login": "a.chen\x00", "password": "x" * 12},
+        headers={"Origin": "http://testserver"},
+    )
+    assert console.status_code == 401  # a wrong log-on, like any other

@@ -59,10 +59,6 @@ class ManualClock:
     def now(self) -> datetime:
         return self._now
 
-    def __call__(self) -> datetime:
-        """The same as :meth:`now`, so a ManualClock also serves where a callable is wanted."""
-        return self._now
-
     def set(self, at: datetime) -> None:
         """Jump to ``at`` (forwards or backwards)."""
         self._now = _aware_utc(at, "at")

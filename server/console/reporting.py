@@ -50,7 +50,8 @@ def _render(
         "physical": None,
         "example": EXAMPLE,
         "may_record": may_record(viewer),
-        "today": days.local_today(engine, viewer.licences[0], now) if may_record(viewer) else None,
+        # One licensee when it may record: the shared zone is its own.
+        "today": local_day(now, zone) if may_record(viewer) else None,
         "report_zone": zone,
     }
     context.update(extra)

@@ -6,12 +6,10 @@ at 19:30 in Los Angeles it is already tomorrow in UTC.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from schemas.clock import local_day
 from server.db.tables import Licensee
 
 LIC = Licensee.__table__  # type: ignore[attr-defined]
@@ -23,21 +21,6 @@ def zones(conn: Connection, licences: Sequence[str]) -> dict[str, str]:
         sa.select(LIC.c.licence, LIC.c.timezone).where(LIC.c.licence.in_(list(licences)))
     ).all()
     return {licence: tz for licence, tz in rows}
-
-
-def local_today(engine: Engine, licence: str, now: datetime) -> date:
-    """The day it is at ``now`` at ``licence``'s premises. Raises KeyError for an unknown
-    licence."""
-    with engine.connect() as conn:
-        return local_day(now, zones(conn, [licence])[licence])
-
-
-def latest_today(engine: Engine, licences: Sequence[str], now: datetime) -> date | None:
-    """The latest of the licensees' local days at ``now`` (they differ only across zones), or
-    None when none of ``licences`` is known."""
-    with engine.connect() as conn:
-        found = zones(conn, licences)
-    return max((local_day(now, tz) for tz in found.values()), default=None)
 
 
 def shared_zone(engine: Engine, licences: Sequence[str]) -> str:

@@ -13,9 +13,10 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from schemas.records import Role
+from server.db.core import table_of
 from server.db.tables import User
 
-U = User.__table__  # type: ignore[attr-defined]
+U = table_of(User)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from server.db.accounts import AccountSession
+from server.db.core import table_of
 
-S = AccountSession.__table__  # type: ignore[attr-defined]
+S = table_of(AccountSession)
 
 # A token is URL-safe base64 of 32 bytes; anything else is refused before a query.
 TOKEN_LENGTH = 43

@@ -50,8 +50,9 @@ from server.brokerauth.accounts import (
 from server.brokerauth.install import BrokerFiles, InstallError, reload_broker
 from server.brokerauth.roster import parse_roster
 from server.db.accounts import Account as AccountRow
+from server.db.core import table_of
 
-A = AccountRow.__table__  # type: ignore[attr-defined]
+A = table_of(AccountRow)
 
 
 class BrokerFilesError(RuntimeError):

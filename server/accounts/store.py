@@ -17,11 +17,12 @@ from server.accounts.errors import AccountConflict, AccountInvalid, AccountNotFo
 from server.accounts.roles import AccountKind
 from server.accounts.sessions import revoke_all
 from server.db.accounts import Account, RegulatorLicensee
+from server.db.core import table_of
 from server.db.tables import Licensee
 
-A = Account.__table__  # type: ignore[attr-defined]
-RL = RegulatorLicensee.__table__  # type: ignore[attr-defined]
-LIC = Licensee.__table__  # type: ignore[attr-defined]
+A = table_of(Account)
+RL = table_of(RegulatorLicensee)
+LIC = table_of(Licensee)
 
 # A log-on has the characters of a user id (schemas.ids.USER_PATTERN): safe in a URL, a CSV
 # cell and an MQTT user name.

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from server.accounts.lockout import CLEAR, Counters
+from server.db.core import table_of
 
 __all__ = ["CLEAR", "client_subject", "counters", "forget_idle", "login_subject", "store"]
 from server.db.accounts import SignInThrottle
 
-T = SignInThrottle.__table__  # type: ignore[attr-defined]
+T = table_of(SignInThrottle)
 FORGET_AFTER = timedelta(days=1)  # longer than any wait or lock the policy can impose
 
 

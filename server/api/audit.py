@@ -28,12 +28,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.ids import Name
 from schemas.weights import Weight
 from server.api.inventory import LIVE_PHASES, harvest_remaining, packaged_grams
+from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Package, Plant
 
-B = Batch.__table__  # type: ignore[attr-defined]
-P = Plant.__table__  # type: ignore[attr-defined]
-H = HarvestBatch.__table__  # type: ignore[attr-defined]
-PK = Package.__table__  # type: ignore[attr-defined]
+B = table_of(Batch)
+P = table_of(Plant)
+H = table_of(HarvestBatch)
+PK = table_of(Package)
 
 USABLE_CATEGORIES = frozenset({"flower", "leaf", "shake"})
 MAX_AUDIT_LINES = 10_000

@@ -11,9 +11,10 @@ import json
 import sqlalchemy as sa
 
 from server.api.routes.events import EVENT_COLUMNS, EventOut, event_out
+from server.db.core import table_of
 from server.db.tables import EventLog
 
-L = EventLog.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
 
 
 def uid_history(conn: sa.Connection, licence: str, uid: str) -> list[EventOut]:

@@ -28,6 +28,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from server.db.core import table_of
 from server.db.tables import (
     Batch,
     HarvestBatch,
@@ -38,13 +39,13 @@ from server.db.tables import (
     TransferItem,
 )
 
-B = Batch.__table__  # type: ignore[attr-defined]
-P = Plant.__table__  # type: ignore[attr-defined]
-H = HarvestBatch.__table__  # type: ignore[attr-defined]
-PK = Package.__table__  # type: ignore[attr-defined]
-PS = PackageSource.__table__  # type: ignore[attr-defined]
-TX = Transfer.__table__  # type: ignore[attr-defined]
-TI = TransferItem.__table__  # type: ignore[attr-defined]
+B = table_of(Batch)
+P = table_of(Plant)
+H = table_of(HarvestBatch)
+PK = table_of(Package)
+PS = table_of(PackageSource)
+TX = table_of(Transfer)
+TI = table_of(TransferItem)
 
 LIVE_PHASES = ("vegetative", "flowering")
 

@@ -25,6 +25,7 @@ from schemas.records import (
     UserRegistered,
     UserTrained,
 )
+from server.db.core import table_of
 from server.db.notifications import DeadlineLicensee, DeadlineOutage, DeadlinePerson
 from server.db.pipelined import MATCH, Match
 from server.db.tables import EventLog, Licensee, Tag
@@ -32,12 +33,12 @@ from server.deadlines.model import DEFAULT_CLOSE, LicenseeCalendar, Outage, Pers
 from server.rules.calendar import Jurisdiction
 from server.rules.catalogue import pack
 
-DL = cast(sa.Table, DeadlineLicensee.__table__)  # type: ignore[attr-defined]
-PEOPLE = cast(sa.Table, DeadlinePerson.__table__)  # type: ignore[attr-defined]
-OUT = cast(sa.Table, DeadlineOutage.__table__)  # type: ignore[attr-defined]
-LIC = cast(sa.Table, Licensee.__table__)  # type: ignore[attr-defined]
-LOG = cast(sa.Table, EventLog.__table__)  # type: ignore[attr-defined]
-TAGS = cast(sa.Table, Tag.__table__)  # type: ignore[attr-defined]
+DL = table_of(DeadlineLicensee)
+PEOPLE = table_of(DeadlinePerson)
+OUT = table_of(DeadlineOutage)
+LIC = table_of(Licensee)
+LOG = table_of(EventLog)
+TAGS = table_of(Tag)
 
 OUTAGE_KINDS = ("access.lost", "access.restored")
 

@@ -16,21 +16,22 @@ Errors::
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Violation
+from server.db.core import table_of
 from server.db.notifications import EventNotice, Notification
 from server.db.tables import Licensee, User
 from server.deadlines.model import UNRESOLVED, Category, LicenseeCalendar, Open, State
 
-N = cast(sa.Table, Notification.__table__)  # type: ignore[attr-defined]
-NOTICES = cast(sa.Table, EventNotice.__table__)  # type: ignore[attr-defined]
-LIC = cast(sa.Table, Licensee.__table__)  # type: ignore[attr-defined]
-USERS = cast(sa.Table, User.__table__)  # type: ignore[attr-defined]
+N = table_of(Notification)
+NOTICES = table_of(EventNotice)
+LIC = table_of(Licensee)
+USERS = table_of(User)
 
 DISMISS_CITATION = {
     "OR": "OR System Notifications (1)",

@@ -18,12 +18,12 @@ sweep in one process and ingest in another never both open the same notification
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.events import TagType
+from server.db.core import table_of
 from server.db.tables import Licensee
 from server.deadlines import store
 from server.deadlines.definitions import DAILY_RECONCILE, TAG_SUPPLY, reconcile_day, supply
@@ -32,7 +32,7 @@ from server.deadlines.facts import DbFacts, load_calendar
 from server.deadlines.model import DeadlineSettings, Effect, LicenseeCalendar
 from server.rules.calendar import is_business_day, local_date
 
-LIC = cast(sa.Table, Licensee.__table__)  # type: ignore[attr-defined]
+LIC = table_of(Licensee)
 N = store.N
 MAX_CATCH_UP_DAYS = 31
 

@@ -15,12 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.status import StationState, StationStatus
+from server.db.core import table_of
 from server.db.health import StationHealth
 from server.db.tables import Licensee, Station
 
-SH = StationHealth.__table__  # type: ignore[attr-defined]
-LIC = Licensee.__table__  # type: ignore[attr-defined]
-ST = Station.__table__  # type: ignore[attr-defined]
+SH = table_of(StationHealth)
+LIC = table_of(Licensee)
+ST = table_of(Station)
 
 
 # What a station agent may call a device that works; anything else is shown as a fault.

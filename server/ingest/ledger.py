@@ -27,15 +27,16 @@ import sqlalchemy as sa
 from schemas.acks import Outcome, Violation
 from schemas.events import EventEnvelope
 from server.db.bulk import BulkInsert, BulkUpdate
+from server.db.core import table_of
 from server.db.notifications import EventNotice
 from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import EventLog, HeldEvent, Station
 from server.ingest.parse import Parsed
 
-L = EventLog.__table__  # type: ignore[attr-defined]
-HELD = HeldEvent.__table__  # type: ignore[attr-defined]
-ST = Station.__table__  # type: ignore[attr-defined]
-NOTICES = EventNotice.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
+HELD = table_of(HeldEvent)
+ST = table_of(Station)
+NOTICES = table_of(EventNotice)
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
 from server.db import pipelined
+from server.db.core import table_of
 from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import HeldEvent, LicenceDetails, Licensee, Station
 from server.deadlines import DeadlineEngine
@@ -74,10 +75,10 @@ from server.store import corrections, projections
 from server.store.overlay import Overlay, Writes
 from server.store.prefetch import found, load_steps, needs
 
-HELD = HeldEvent.__table__  # type: ignore[attr-defined]
-ST = Station.__table__  # type: ignore[attr-defined]
-LIC = Licensee.__table__  # type: ignore[attr-defined]
-LD = LicenceDetails.__table__  # type: ignore[attr-defined]
+HELD = table_of(HeldEvent)
+ST = table_of(Station)
+LIC = table_of(Licensee)
+LD = table_of(LicenceDetails)
 
 
 def _lock(match: Match) -> sa.Select[Any]:

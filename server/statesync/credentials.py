@@ -20,11 +20,12 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.engine import Connection, Engine
 
+from server.db.core import table_of
 from server.db.statesync import SyncCredential
 
 __all__ = ["CredentialError", "Credentials", "Secret", "new_key"]
 
-_T = SyncCredential.__table__  # type: ignore[attr-defined]
+_T = table_of(SyncCredential)
 
 
 class CredentialError(Exception):

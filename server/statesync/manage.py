@@ -15,13 +15,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from server.db.core import table_of
 from server.db.statesync import SyncOutage
 from server.statesync.notices import resolve_notification
 from server.statesync.queue import CALLS, OPEN, get_link, open_calls, unplanned
 
 __all__ = ["LinkStatus", "SettleError", "settle", "status"]
 
-OUTAGES = SyncOutage.__table__  # type: ignore[attr-defined]
+OUTAGES = table_of(SyncOutage)
 
 
 class SettleError(ValueError):

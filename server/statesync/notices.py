@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.db.core import table_of
 from server.db.notifications import Notification
 from server.db.statesync import SyncOutage
 from server.rules.calendar import add_business_days
@@ -25,8 +26,8 @@ from server.statesync.queue import CallRow
 
 __all__ = ["open_refusal", "record_lost", "record_restored", "resolve_notification"]
 
-NOTES = Notification.__table__  # type: ignore[attr-defined]
-OUTAGES = SyncOutage.__table__  # type: ignore[attr-defined]
+NOTES = table_of(Notification)
+OUTAGES = table_of(SyncOutage)
 SYSTEM_NAME = {"metrc": "Metrc", "biotrack": "BioTrack"}
 BACKFILL_DAYS = 3  # CA 8402(d)(1)
 

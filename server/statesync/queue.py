@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from schemas.events import EventEnvelope
+from server.db.core import table_of
 from server.db.statesync import SyncCall, SyncLink, SyncObject
 from server.db.tables import EventLog
 from server.statesync.mapping import SYSTEM_OF, TABLES, System, plan
@@ -49,10 +50,10 @@ __all__ = [
     "update_call",
 ]
 
-LINKS = SyncLink.__table__  # type: ignore[attr-defined]
-CALLS = SyncCall.__table__  # type: ignore[attr-defined]
-OBJECTS = SyncObject.__table__  # type: ignore[attr-defined]
-LOG = EventLog.__table__  # type: ignore[attr-defined]
+LINKS = table_of(SyncLink)
+CALLS = table_of(SyncCall)
+OBJECTS = table_of(SyncObject)
+LOG = table_of(EventLog)
 OPEN = ("pending", "sent", "unknown")
 
 

@@ -31,14 +31,15 @@ import sqlalchemy as sa
 
 from schemas.acks import Violation
 from schemas.events import EventEnvelope, RecordCorrected
+from server.db.core import table_of
 from server.db.tables import Correction, EventLog
 from server.rules import REGISTRY, Rule, evaluate
 from server.store import projections
 from server.store.rebuild import clear, effective_log
 from server.store.state import DbState
 
-L = EventLog.__table__  # type: ignore[attr-defined]
-CORR = Correction.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
+CORR = table_of(Correction)
 
 
 def root_of(conn: sa.Connection, event_id: str) -> str:

@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.ids import LICENCE_PATTERN
+from server.db.core import table_of
 from server.db.tables import Licensee
 
-LIC = Licensee.__table__  # type: ignore[attr-defined]
+LIC = table_of(Licensee)
 JURISDICTIONS = ("OR", "CA", "CT")
 
 

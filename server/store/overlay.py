@@ -46,6 +46,7 @@ from schemas.events import (
     TagsReceived,
 )
 from server.db.bulk import Bulk, BulkInsert, BulkUpdate
+from server.db.core import table_of
 from server.db.pipelined import Step
 from server.db.tables import Batch, EventLog, HarvestBatch, Plant, Tag
 from server.rules.state import (
@@ -64,8 +65,8 @@ from server.rules.state import (
 from server.store.prefetch import SPECS, BatchRow, load
 from server.store.state import DbState
 
-B, P, T, H = Batch.__table__, Plant.__table__, Tag.__table__, HarvestBatch.__table__  # type: ignore[attr-defined]
-L = EventLog.__table__  # type: ignore[attr-defined]
+B, P, T, H = table_of(Batch), table_of(Plant), table_of(Tag), table_of(HarvestBatch)
+L = table_of(EventLog)
 
 HOT_KINDS = frozenset(
     {

@@ -28,12 +28,13 @@ from schemas.events import (
     TagsReceived,
 )
 from server.db import pipelined
+from server.db.core import table_of
 from server.db.pipelined import Step
 from server.db.tables import Batch, HarvestBatch, Location, Plant, Tag, User
 from server.rules.state import HarvestBatchState, LocationState, PlantState, TagState, UserState
 
-B, P, T, H = Batch.__table__, Plant.__table__, Tag.__table__, HarvestBatch.__table__  # type: ignore[attr-defined]
-U, LOC = User.__table__, Location.__table__  # type: ignore[attr-defined]
+B, P, T, H = table_of(Batch), table_of(Plant), table_of(Tag), table_of(HarvestBatch)
+U, LOC = table_of(User), table_of(Location)
 SQLITE_CHUNK = 2000  # keys per IN list, well under SQLite's bound-parameter limit
 
 

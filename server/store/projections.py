@@ -36,6 +36,7 @@ from schemas.events import (
     WasteRecorded,
     WeightType,
 )
+from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
 from server.store import projections_commerce, projections_records
 
@@ -44,11 +45,11 @@ log = logging.getLogger("seedtrace.store")
 Handler = Callable[[sa.Connection, EventEnvelope, int], None]
 
 B, P, T, H, W = (
-    Batch.__table__,  # type: ignore[attr-defined]
-    Plant.__table__,  # type: ignore[attr-defined]
-    Tag.__table__,  # type: ignore[attr-defined]
-    HarvestBatch.__table__,  # type: ignore[attr-defined]
-    Waste.__table__,  # type: ignore[attr-defined]
+    table_of(Batch),
+    table_of(Plant),
+    table_of(Tag),
+    table_of(HarvestBatch),
+    table_of(Waste),
 )
 
 

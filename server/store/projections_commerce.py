@@ -21,16 +21,17 @@ from schemas.commerce import (
     TransferReceived,
 )
 from schemas.events import EventEnvelope
+from server.db.core import table_of
 from server.db.tables import HarvestBatch, Package, PackageSource, Sale, Tag, Transfer, TransferItem
 
 PKG, SRC, TR, ITEM, SALE, H, T = (
-    Package.__table__,  # type: ignore[attr-defined]
-    PackageSource.__table__,  # type: ignore[attr-defined]
-    Transfer.__table__,  # type: ignore[attr-defined]
-    TransferItem.__table__,  # type: ignore[attr-defined]
-    Sale.__table__,  # type: ignore[attr-defined]
-    HarvestBatch.__table__,  # type: ignore[attr-defined]
-    Tag.__table__,  # type: ignore[attr-defined]
+    table_of(Package),
+    table_of(PackageSource),
+    table_of(Transfer),
+    table_of(TransferItem),
+    table_of(Sale),
+    table_of(HarvestBatch),
+    table_of(Tag),
 )
 
 

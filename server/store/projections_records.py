@@ -30,6 +30,7 @@ from schemas.records import (
     UserRegistered,
     UserTrained,
 )
+from server.db.core import table_of
 from server.db.tables import (
     AccessLoss,
     Correction,
@@ -46,18 +47,18 @@ from server.db.tables import (
 )
 
 LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC = (
-    LicenceDetails.__table__,  # type: ignore[attr-defined]
-    Location.__table__,  # type: ignore[attr-defined]
-    User.__table__,  # type: ignore[attr-defined]
-    TrainingRecord.__table__,  # type: ignore[attr-defined]
-    TrainingRegistration.__table__,  # type: ignore[attr-defined]
-    TagOrder.__table__,  # type: ignore[attr-defined]
-    AccessLoss.__table__,  # type: ignore[attr-defined]
-    FlaggedRecord.__table__,  # type: ignore[attr-defined]
-    Correction.__table__,  # type: ignore[attr-defined]
-    Diversion.__table__,  # type: ignore[attr-defined]
-    DiversionReport.__table__,  # type: ignore[attr-defined]
-    Reconciliation.__table__,  # type: ignore[attr-defined]
+    table_of(LicenceDetails),
+    table_of(Location),
+    table_of(User),
+    table_of(TrainingRecord),
+    table_of(TrainingRegistration),
+    table_of(TagOrder),
+    table_of(AccessLoss),
+    table_of(FlaggedRecord),
+    table_of(Correction),
+    table_of(Diversion),
+    table_of(DiversionReport),
+    table_of(Reconciliation),
 )
 
 

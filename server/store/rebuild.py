@@ -21,11 +21,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from schemas.events import CorrectablePayload, EventEnvelope, RecordCorrected
+from server.db.core import table_of
 from server.db.engine import analyze
 from server.db.tables import PROJECTION_TABLES, EventLog
 from server.store import projections
 
-L = EventLog.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
 
 
 def _tables() -> list[sa.Table]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from server.db.core import table_of
 from server.db.tables import (
     AccessLoss,
     Batch,
@@ -46,20 +47,20 @@ from server.rules.state import (
     UserState,
 )
 
-B, P, T, H = Batch.__table__, Plant.__table__, Tag.__table__, HarvestBatch.__table__  # type: ignore[attr-defined]
+B, P, T, H = table_of(Batch), table_of(Plant), table_of(Tag), table_of(HarvestBatch)
 LIC, LD, U, LOC = (
-    Licensee.__table__,  # type: ignore[attr-defined]
-    LicenceDetails.__table__,  # type: ignore[attr-defined]
-    User.__table__,  # type: ignore[attr-defined]
-    Location.__table__,  # type: ignore[attr-defined]
+    table_of(Licensee),
+    table_of(LicenceDetails),
+    table_of(User),
+    table_of(Location),
 )
 PKG, TR, ITEM, LOSS, CORR, L = (
-    Package.__table__,  # type: ignore[attr-defined]
-    Transfer.__table__,  # type: ignore[attr-defined]
-    TransferItem.__table__,  # type: ignore[attr-defined]
-    AccessLoss.__table__,  # type: ignore[attr-defined]
-    Correction.__table__,  # type: ignore[attr-defined]
-    EventLog.__table__,  # type: ignore[attr-defined]
+    table_of(Package),
+    table_of(Transfer),
+    table_of(TransferItem),
+    table_of(AccessLoss),
+    table_of(Correction),
+    table_of(EventLog),
 )
 CHUNK = 2000
 # Kinds after which the cached licence or users are stale.

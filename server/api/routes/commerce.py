@@ -14,14 +14,15 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath, NameQuery, UidPath, UidQuery
+from server.db.core import table_of
 from server.db.tables import Package, PackageSource, Sale, Transfer, TransferItem
 
 router = APIRouter(tags=["packages and transfers"])
-PK = Package.__table__  # type: ignore[attr-defined]
-PS = PackageSource.__table__  # type: ignore[attr-defined]
-TX = Transfer.__table__  # type: ignore[attr-defined]
-TI = TransferItem.__table__  # type: ignore[attr-defined]
-SL = Sale.__table__  # type: ignore[attr-defined]
+PK = table_of(Package)
+PS = table_of(PackageSource)
+TX = table_of(Transfer)
+TI = table_of(TransferItem)
+SL = table_of(Sale)
 
 
 class PackageStatus(StrEnum):

@@ -13,11 +13,12 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath, NameQuery, UidPath
+from server.db.core import table_of
 from server.db.tables import Batch, Plant
 
 router = APIRouter(tags=["cultivation"])
-B = Batch.__table__  # type: ignore[attr-defined]
-P = Plant.__table__  # type: ignore[attr-defined]
+B = table_of(Batch)
+P = table_of(Plant)
 
 
 class BatchOut(BaseModel):

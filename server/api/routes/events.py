@@ -17,10 +17,11 @@ from server.api.deps import EngineDep
 from server.api.errors import Invalid
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import EventIdPath, StationQuery, UserQuery
+from server.db.core import table_of
 from server.db.tables import EventLog
 
 router = APIRouter(tags=["event log"])
-L = EventLog.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
 
 KIND_PATTERN = r"^[a-z_]{1,30}\.[a-z_]{1,30}$"
 

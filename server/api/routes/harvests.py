@@ -14,11 +14,12 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath, NameQuery
+from server.db.core import table_of
 from server.db.tables import HarvestBatch, Waste
 
 router = APIRouter(tags=["harvests"])
-H = HarvestBatch.__table__  # type: ignore[attr-defined]
-W = Waste.__table__  # type: ignore[attr-defined]
+H = table_of(HarvestBatch)
+W = table_of(Waste)
 
 PERCENT = Decimal("0.01")
 

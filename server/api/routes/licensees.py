@@ -10,10 +10,11 @@ from pydantic import BaseModel
 from server.accounts.deps import CurrentPrincipal, ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.db.core import table_of
 from server.db.tables import Licensee
 
 router = APIRouter(tags=["licensees"])
-LIC = Licensee.__table__  # type: ignore[attr-defined]
+LIC = table_of(Licensee)
 
 
 class LicenseeOut(BaseModel):

@@ -20,11 +20,12 @@ from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import ClockDep, EngineDep
 from server.api.errors import Conflict, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
+from server.db.core import table_of
 from server.db.notifications import Notification
 from server.deadlines import Category, DismissRefused, NotificationPublic, State, dismiss
 
 router = APIRouter(tags=["notifications"])
-N = Notification.__table__  # type: ignore[attr-defined]
+N = table_of(Notification)
 
 NotificationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 RULE_PATTERN = r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$"  # as schemas.acks.Violation.rule_id

@@ -19,12 +19,13 @@ from server.accounts.deps import AccountManagerScope, ManagerScope, ReadScope
 from server.api.deps import EngineDep, Recorded, RecorderDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath
+from server.db.core import table_of
 from server.db.tables import LicenceDetails, Licensee, Location
 
 router = APIRouter(tags=["licensees"])
-LIC = Licensee.__table__  # type: ignore[attr-defined]
-LD = LicenceDetails.__table__  # type: ignore[attr-defined]
-LOC = Location.__table__  # type: ignore[attr-defined]
+LIC = table_of(Licensee)
+LD = table_of(LicenceDetails)
+LOC = table_of(Location)
 
 
 class LicenceOut(BaseModel):

@@ -26,14 +26,15 @@ from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Invalid
 from server.api.inventory import InventoryLine, current
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of, respond
+from server.db.core import table_of
 from server.db.tables import EventLog, LicenceDetails, Licensee, Reconciliation
 from server.rules.calendar import local_date, local_time
 
 router = APIRouter(tags=["reconciliation and audit"])
-L = EventLog.__table__  # type: ignore[attr-defined]
-LIC = Licensee.__table__  # type: ignore[attr-defined]
-LD = LicenceDetails.__table__  # type: ignore[attr-defined]
-REC = Reconciliation.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
+LIC = table_of(Licensee)
+LD = table_of(LicenceDetails)
+REC = table_of(Reconciliation)
 
 # A reconciliation is of a recent day: far past or future dates are typing errors.
 MAX_DAYS_BACK = 366

@@ -23,14 +23,15 @@ from server.api.deps import EngineDep, Recorded, RecorderDep
 from server.api.errors import Conflict, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import EventIdPath
+from server.db.core import table_of
 from server.db.tables import AccessLoss, Correction, EventLog, FlaggedRecord, TagOrder
 
 router = APIRouter(tags=["records"])
-L = EventLog.__table__  # type: ignore[attr-defined]
-CORR = Correction.__table__  # type: ignore[attr-defined]
-FLAG = FlaggedRecord.__table__  # type: ignore[attr-defined]
-LOSS = AccessLoss.__table__  # type: ignore[attr-defined]
-ORD = TagOrder.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
+CORR = table_of(Correction)
+FLAG = table_of(FlaggedRecord)
+LOSS = table_of(AccessLoss)
+ORD = table_of(TagOrder)
 
 
 class CorrectionIn(BaseModel):

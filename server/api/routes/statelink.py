@@ -18,11 +18,12 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.errors import NotFound
 from server.api.params import EventIdPath
+from server.db.core import table_of
 from server.db.tables import EventLog
 from server.statesync.manage import status
 from server.statesync.queue import CALLS
 
-LOG = EventLog.__table__  # type: ignore[attr-defined]
+LOG = table_of(EventLog)
 
 router = APIRouter(tags=["state link"])
 

@@ -25,11 +25,12 @@ from server.api.errors import NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of
 from server.api.params import StationPath
 from server.db.accounts import Account
+from server.db.core import table_of
 from server.db.tables import Station
 
 router = APIRouter(tags=["stations"])
-ST = Station.__table__  # type: ignore[attr-defined]
-A = Account.__table__  # type: ignore[attr-defined]
+ST = table_of(Station)
+A = table_of(Account)
 
 
 class StationOut(BaseModel):

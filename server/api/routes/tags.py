@@ -17,10 +17,11 @@ from server.api.history import uid_history
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, page_of, respond
 from server.api.params import UidPath
 from server.api.routes.events import EventOut
+from server.db.core import table_of
 from server.db.tables import Tag
 
 router = APIRouter(tags=["tags"])
-T = Tag.__table__  # type: ignore[attr-defined]
+T = table_of(Tag)
 
 
 class TagStatus(StrEnum):

@@ -29,12 +29,13 @@ from server.api.errors import Conflict, Invalid, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import UserPath, UserQuery
 from server.db.accounts import Account
+from server.db.core import table_of
 from server.db.tables import TrainingRecord, User
 
 router = APIRouter(tags=["users"])
-U = User.__table__  # type: ignore[attr-defined]
-TR = TrainingRecord.__table__  # type: ignore[attr-defined]
-A = Account.__table__  # type: ignore[attr-defined]
+U = table_of(User)
+TR = table_of(TrainingRecord)
+A = table_of(Account)
 
 Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
 Login = Annotated[UserId, Field(description="Log-on; defaults to the user id")]

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 
 from schemas.events import tag_range
 from server.console.queries.feed import FeedRow, row_from_log
+from server.db.core import table_of
 from server.db.tables import EventLog
 
-L = EventLog.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
 MAX_EVENTS = 2000
 _CHUNK = 200  # event ids per correction lookup
 

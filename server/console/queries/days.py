@@ -10,9 +10,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from server.db.core import table_of
 from server.db.tables import Licensee
 
-LIC = Licensee.__table__  # type: ignore[attr-defined]
+LIC = table_of(Licensee)
 
 
 def zones(conn: Connection, licences: Sequence[str]) -> dict[str, str]:

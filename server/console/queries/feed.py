@@ -14,11 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from server.console.queries.describe import describe
+from server.db.core import table_of
 from server.db.notifications import EventNotice
 from server.db.tables import EventLog
 
-L = EventLog.__table__  # type: ignore[attr-defined]
-EN = EventNotice.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
+EN = table_of(EventNotice)
 
 
 @dataclass(frozen=True, slots=True)

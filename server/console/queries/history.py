@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import local_day
 from server.console.queries import days
+from server.db.core import table_of
 from server.db.tables import EventLog
 
-L = EventLog.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
 PHASES = ("immature", "vegetative", "flowering")
 KINDS = (
     "plant_batch.created",

@@ -14,15 +14,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Licensee, Package, Plant
 from server.rules.calendar import JURISDICTIONS
 from server.rules.catalogue import pack
 
-B = Batch.__table__  # type: ignore[attr-defined]
-P = Plant.__table__  # type: ignore[attr-defined]
-H = HarvestBatch.__table__  # type: ignore[attr-defined]
-LIC = Licensee.__table__  # type: ignore[attr-defined]
-PK = Package.__table__  # type: ignore[attr-defined]
+B = table_of(Batch)
+P = table_of(Plant)
+H = table_of(HarvestBatch)
+LIC = table_of(Licensee)
+PK = table_of(Package)
 NET_WEIGHT_RULE = "NET-WEIGHT-60D"
 
 BATCH_LIMIT = 100  # BATCH-MAX-100: immature plants per batch at any one time

@@ -20,10 +20,11 @@ from sqlalchemy.engine import Engine
 
 from server.console.queries.feed import FeedRow, row_from_log
 from server.console.queries.inventory import LIVE_PHASES, BatchRow, HarvestRow, batches, harvests
+from server.db.core import table_of
 from server.db.tables import EventLog, Plant
 
-L = EventLog.__table__  # type: ignore[attr-defined]
-P = Plant.__table__  # type: ignore[attr-defined]
+L = table_of(EventLog)
+P = table_of(Plant)
 
 
 @dataclass(frozen=True, slots=True)

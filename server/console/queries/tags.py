@@ -14,9 +14,10 @@ from decimal import ROUND_DOWN, Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from server.db.core import table_of
 from server.db.tables import Tag
 
-T = Tag.__table__  # type: ignore[attr-defined]
+T = table_of(Tag)
 
 WINDOW_DAYS = 30
 LOW_DAYS = 14  # fewer days than this: order now (a roll takes about two weeks to arrive)

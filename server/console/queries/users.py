@@ -8,11 +8,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from server.db.core import table_of
 from server.db.tables import TrainingRecord, TrainingRegistration, User
 
-U = User.__table__  # type: ignore[attr-defined]
-TR = TrainingRecord.__table__  # type: ignore[attr-defined]
-REG = TrainingRegistration.__table__  # type: ignore[attr-defined]
+U = table_of(User)
+TR = table_of(TrainingRecord)
+REG = table_of(TrainingRegistration)
 
 
 @dataclass(frozen=True, slots=True)

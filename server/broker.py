@@ -112,9 +112,9 @@ class PrivateBroker:
         for path in self.dir.iterdir():
             os.chown(path, user.pw_uid, user.pw_gid)
 
-    def write_config(self, **extra: Path) -> None:
+    def write_config(self) -> None:
         self.conf.write_text(
-            mosquitto_conf(port=self.port, persistence_dir=self.dir, log_file=self.log, **extra)  # type: ignore[arg-type]
+            mosquitto_conf(port=self.port, persistence_dir=self.dir, log_file=self.log)
         )
 
     def start(self) -> None:

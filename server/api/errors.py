@@ -190,7 +190,8 @@ def _declare_conflicts(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    # FastAPI documents replacing app.openapi to customise the schema; mypy sees a method.
+    setattr(app, "openapi", openapi)  # noqa: B010
 
 
 def install(app: FastAPI) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, cast
 
 import sqlalchemy as sa
 from fastapi import Depends, Query
@@ -98,7 +98,8 @@ def respond(
 
 
 def _page_class(model: type[T]) -> type[Page[T]]:
-    return Page[model]  # type: ignore[valid-type]
+    # Page[model] with a runtime class: pydantic builds the parametrised model on demand.
+    return cast("type[Page[T]]", Page.__class_getitem__(model))
 
 
 def page_of(items: list[T], paging: Paging, model: type[T], name: str) -> Page[T] | Response:

@@ -19,6 +19,8 @@ any other 5xx                               StateUnavailable     OutcomeUnknown
 gateways, answer it before doing anything; a 500 or 504 may come after the commit.
 """
 
+from typing import Any
+
 import httpx
 
 from server.statesync.errors import OutcomeUnknown, RateLimited, StateUnavailable
@@ -29,14 +31,14 @@ DEFAULT_RETRY_AFTER_S = 1.0
 
 
 def send(
-    http: httpx.Client, call: str, method: str, url: str, *, write: bool, **kwargs: object
+    http: httpx.Client, call: str, method: str, url: str, *, write: bool, **kwargs: Any
 ) -> httpx.Response:
     """The response to one request; raises the error-tree exception for what went wrong.
 
     Only transport failures, 429 and 5xx are handled here; the caller reads any other status.
     """
     try:
-        response = http.request(method, url, **kwargs)  # type: ignore[arg-type]
+        response = http.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
         raise StateUnavailable(call, f"cannot connect: {err}") from err
     except httpx.TransportError as err:

@@ -15,7 +15,7 @@ fetches one page; the caller walks pages and windows, which keeps the rate limit
 
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self, TypeVar
+from typing import Any, Literal, Protocol, Self, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -457,7 +457,7 @@ class HttpMetrcClient:
             query |= {"lastModifiedEnd": window[1].isoformat()}
         body = self._get(path, licence, query)
         try:
-            return Page[model].model_validate(body)  # type: ignore[valid-type]
+            return cast("type[Page[A]]", Page.__class_getitem__(model)).model_validate(body)
         except ValidationError as err:
             raise StateUnavailable(f"GET {path}", f"an answer we cannot read: {err}") from err
 

@@ -373,8 +373,8 @@ def prepare_database(url: str, licences: Sequence[str]) -> None:
     from datetime import date
 
     from server.db.engine import make_engine, migrate
+    from server.ingest.users import register_user
     from server.store.licensees import add_licensee
-    from server.store.users import register_user
 
     engine = make_engine(url)
     try:

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from schemas.clock import SYSTEM_CLOCK
 from server.db.engine import make_engine, migrate
 from server.ingest.pipeline import Pipeline
+from server.ingest.users import register_user
 from server.statesync.clients import ClientPool
 from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
@@ -40,7 +41,6 @@ from server.statesync.queue import configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import MetrcSimulator
 from server.store.licensees import add_licensee
-from server.store.users import register_user
 from tests.server.floor import batch_created, flowering, harvested, tagged, tags_received, uid
 from tests.statesync.linked import PAYLOAD
 

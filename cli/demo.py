@@ -52,7 +52,7 @@ def uid(n: int) -> str:
 
 
 def _register_people(engine: Any) -> None:
-    from server.store.users import register_user
+    from server.ingest.users import register_user
 
     register_user(
         engine,

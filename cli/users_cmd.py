@@ -46,7 +46,7 @@ def users_add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Register a user and record their training (user.registered + user.trained, console)."""
-    from server.store.users import UserRefused, register_user
+    from server.ingest.users import UserRefused, register_user
 
     trained = _date(trained_on)
     try:

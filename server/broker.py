@@ -13,7 +13,7 @@
 stop and start it again on the same port and persistence file (outage tests).
 
 The production config (TLS, no anonymous access, password and ACL files) is
-:mod:`server.brokerauth.conf`; it shares :data:`TUNING` with this one.
+:mod:`server.brokerauth.conf`; both use :data:`server.brokerauth.tuning.TUNING`.
 """
 
 import os
@@ -27,14 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-# The settings every seedtrace mosquitto needs, whatever its listeners (see the docstring).
-TUNING = (
-    "set_tcp_nodelay true",
-    "max_queued_messages 1000000",
-    "max_queued_bytes 0",
-    "max_inflight_messages 1000",
-    "max_packet_size 1048576",
-)
+from server.brokerauth.tuning import TUNING
 
 
 def mosquitto_conf(

@@ -28,6 +28,41 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.longrepr = f"skipped in CI, which counts as a failure: {reason}"
 
 
+# A test that uses one of these, or runs on PostgreSQL, needs a real part: `make check` leaves
+# it out (marker `services`), `make test` runs it.
+SERVICE_FIXTURES = frozenset(
+    {
+        "broker",
+        "ingest",
+        "pg_template",
+        "pcscd",
+        "secure_broker",
+        "chromium",
+        "page",
+        "site",
+        "metrc",
+        "biotrack",
+    }
+)
+SERVICE_MARKERS = ("postgres", "broker", "hardware", "slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        if (
+            on_postgres
+            or names & SERVICE_FIXTURES
+            or any(item.get_closest_marker(m) for m in SERVICE_MARKERS)
+        ):
+            item.add_marker(pytest.mark.services)
+        if "pcscd" in names:
+            # One pcscd per machine (vpcd's fixed ports): its tests share one xdist worker.
+            item.add_marker(pytest.mark.xdist_group("pcscd"))
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     """The clock the code under test reads, standing at ``tests.pinned.START`` until the test

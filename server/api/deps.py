@@ -18,23 +18,15 @@ from schemas.events import Payload
 from server.accounts.deps import Scope
 from server.api import contract
 from server.api.errors import EventRejected
+from server.appstate import get_clock as get_clock
+from server.appstate import get_engine as get_engine
 from server.config import ServerSettings
 from server.ingest.submit import submit
-
-
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
 
 
 def get_settings(request: Request) -> ServerSettings:
     settings: ServerSettings = request.app.state.settings
     return settings
-
-
-def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]

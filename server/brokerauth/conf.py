@@ -21,7 +21,7 @@ mosquitto 2.0 reads the key, the password file and the ACL file *after* dropping
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.broker import TUNING
+from server.brokerauth.tuning import TUNING
 
 ETC = Path("/etc/mosquitto")
 

@@ -13,6 +13,8 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlalchemy.engine import Engine
 
 from schemas.clock import Clock
+from server.appstate import get_clock as get_clock
+from server.appstate import get_engine as get_engine
 from server.console.viewer import Viewer
 
 SIGN_IN = "/console/sign-in"
@@ -23,21 +25,6 @@ class ViewerSource(Protocol):
         """The signed-in viewer of ``request``, or None when nobody is (or the session
         ended: expired, signed out, or the person was cancelled)."""
         ...
-
-
-def get_clock(request: Request) -> Clock:
-    """The app's clock (``app.state.clock``): every "now" and "today" of a page reads it."""
-    clock = getattr(request.app.state, "clock", None)
-    if not isinstance(clock, Clock):
-        raise RuntimeError("the app has no clock (app.state.clock); build it in the lifespan")
-    return clock
-
-
-def get_engine(request: Request) -> Engine:
-    engine = getattr(request.app.state, "engine", None)
-    if not isinstance(engine, Engine):
-        raise RuntimeError("the app has no engine (app.state.engine); build it in the lifespan")
-    return engine
 
 
 class SignInRequired(HTTPException):

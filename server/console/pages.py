@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
 from server.console.deps import ClockDep, EngineDep, ViewerDep, ViewerSource, get_clock, get_engine
-from server.console.queries import audit, days, feed, history, inventory, tags
+from server.console.queries import days, feed, history, inventory, tags, trail
 from server.console.queries.notifications import overdue_count
 from server.console.render import render
 from server.console.viewer import Viewer
@@ -220,5 +220,5 @@ def audit_page(
     item: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     item = item.strip()
-    entries = audit.trail(engine, viewer.licences, item) if item else []
+    entries = trail.entries(engine, viewer.licences, item) if item else []
     return page(request, viewer, "audit.html", "Audit trail", item=item, entries=entries)

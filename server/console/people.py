@@ -13,14 +13,13 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from schemas.records import UserCancelled
+from server.accounts.roles import MANAGERS
 from server.accounts.roster import CancellationRefused, check_cancellation
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router
 from server.console.queries.users import roster
 from server.console.viewer import Viewer
 from server.ingest.submit import submit
-
-MANAGERS = frozenset({"account_manager", "administrator"})
 
 
 def may_manage(viewer: Viewer) -> bool:

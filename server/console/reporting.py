@@ -1,7 +1,7 @@
 """The reports page: the reconciliation sheet and the record's audit report, recording the
 day's reconciliation (``reconciliation.recorded``, which resolves DAILY-RECONCILE), and a
 physical audit compared with the system's inventory (AUDIT-VARIANCE, via
-:func:`server.api.audit.compare`; it records nothing, so a regulator may run it too)."""
+:func:`server.reads.stocktake.compare`; it records nothing, so a regulator may run it too)."""
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -13,13 +13,13 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import local_day
 from schemas.records import ReconciliationRecorded
-from server.api.audit import compare
 from server.console.deps import ClockDep, EngineDep, ViewerDep, get_clock, same_origin
 from server.console.pages import flash, page, router
 from server.console.queries import days, reports
 from server.console.queries.counts import CountsError, parse_counts
 from server.console.viewer import Viewer
 from server.ingest.submit import submit
+from server.reads.stocktake import compare
 
 EXAMPLE = (
     "plant, 1A4FF0100000022000000004, 1\nbatch, B-2026-001, 6\nharvest_batch, HB-1, , 1512.3 g"

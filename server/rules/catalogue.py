@@ -120,7 +120,7 @@ ENFORCED_ELSEWHERE: dict[str, tuple[str, str]] = {
         "a cancelled person's sessions stop at their next request; the roster lists everyone",
     ),
     "AUDIT-VARIANCE": (
-        "server/api/audit.py",
+        "server/reads/stocktake.py",
         "a physical audit is compared with the system; unexplained variances are listed",
     ),
 }

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from server.broker import TUNING
 from server.brokerauth.accounts import parse_password_file, verify_password
 from server.brokerauth.conf import render_production_conf
 from server.brokerauth.install import BrokerFiles, InstallError, issue, reload_broker
 from server.brokerauth.roster import parse_roster
+from server.brokerauth.tuning import TUNING
 from tests.deploy.conftest import ROOT, ROSTER
 
 SHIPPED_CONF = ROOT / "deploy/mosquitto/mosquitto.conf"

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from schemas.clock import Clock, ManualClock
 from server.broker import PrivateBroker
 from server.db.engine import make_engine, migrate
+from server.ingest.users import register_user
 from server.store.licensees import add_licensee
-from server.store.users import register_user
 from tests.server.floor import MANAGER, OPERATOR
 
 PG_ADMIN = os.environ.get("SEEDTRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -28,9 +28,9 @@ from server.broker import PrivateBroker
 from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline
 from server.ingest.submit import submit
+from server.ingest.users import register_user
 from server.ingest.worker import IngestWorker
 from server.rules.catalogue import CATALOGUE
-from server.store.users import register_user
 from tests.pinned import pinned_clock
 from tests.server.conftest import LICENCE, licensee_locked
 from tests.server.floor import (

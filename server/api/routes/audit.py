@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from server.accounts.deps import ReadScope
-from server.api.audit import AuditIn, AuditLine, AuditResult, compare
 from server.api.deps import EngineDep, SettingsDep
 from server.api.listing import CSV_RESPONSE, ListFormat, csv_response
+from server.reads.stocktake import AuditIn, AuditLine, AuditResult, compare
 
 router = APIRouter(tags=["reconciliation and audit"])
 

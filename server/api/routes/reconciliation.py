@@ -24,10 +24,10 @@ from schemas.times import Day
 from server.accounts.deps import ReadScope, WriteScope
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Invalid
-from server.api.inventory import InventoryLine, current
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of, respond
 from server.db.core import table_of
 from server.db.tables import EventLog, LicenceDetails, Licensee, Reconciliation
+from server.reads.inventory import InventoryLine, current
 from server.rules.calendar import local_date, local_time
 
 router = APIRouter(tags=["reconciliation and audit"])

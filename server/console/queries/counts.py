@@ -1,5 +1,5 @@
 """What a person counted in a physical audit, typed as lines of text (or pasted from a
-spreadsheet), turned into the audit's input (:class:`server.api.audit.AuditIn`).
+spreadsheet), turned into the audit's input (:class:`server.reads.stocktake.AuditIn`).
 
 One item a line, fields separated by commas or tabs::
 
@@ -18,7 +18,7 @@ import re
 
 from pydantic import ValidationError
 
-from server.api.audit import AuditIn, AuditItem, Counted
+from server.reads.stocktake import AuditIn, AuditItem, Counted
 
 MAX_LINES = 10_000
 

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Licensee, Package, Plant
 from server.rules.calendar import JURISDICTIONS
-from server.rules.catalogue import pack
+from server.rules.catalogue import CATALOGUE, pack
+from server.rules.cultivation import BATCH_LIMIT
 
 B = table_of(Batch)
 P = table_of(Plant)
@@ -26,9 +27,18 @@ LIC = table_of(Licensee)
 PK = table_of(Package)
 NET_WEIGHT_RULE = "NET-WEIGHT-60D"
 
-BATCH_LIMIT = 100  # BATCH-MAX-100: immature plants per batch at any one time
-NEAR_LIMIT = 90  # shown as a warning from here on
-NET_WEIGHT_DAYS = 60  # NET-WEIGHT-60D: net weight within 60 calendar days of harvest
+NEAR_LIMIT = 90  # shown as a warning from here on (BATCH_LIMIT is the rule's own)
+
+
+def _net_weight_days() -> int:
+    """NET-WEIGHT-60D's limit in calendar days, as the catalogue states it."""
+    deadline = CATALOGUE[NET_WEIGHT_RULE].deadline
+    if deadline is None:
+        raise RuntimeError(f"{NET_WEIGHT_RULE} has lost its deadline in the catalogue")
+    return deadline.amount
+
+
+NET_WEIGHT_DAYS = _net_weight_days()
 LIVE_PHASES = ("immature", "vegetative", "flowering")
 
 

@@ -10,7 +10,7 @@ import pytest
 from edge.link import StationLink
 from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
-from server.console.queries import audit
+from server.console.queries import trail
 from tests.server.browser.conftest import REGULATOR, Site
 from tests.server.browser.harness import screenshot
 from tests.server.conftest import LICENCE, OTHER_LICENCE
@@ -159,7 +159,7 @@ def test_an_unresolved_compliance_notification_offers_the_way_to_resolve_it_not_
     floor_day(site.engine)
     [harvest] = [
         e.event.event_id
-        for e in audit.trail(site.engine, [LICENCE], PLANTS[0])
+        for e in trail.entries(site.engine, [LICENCE], PLANTS[0])
         if e.event.kind == "plant.harvested"
     ]
     flag(site.engine, harvest, days_ago=10)

@@ -10,7 +10,7 @@ from schemas.clock import SYSTEM_CLOCK
 from schemas.records import Role, UserRegistered
 from server.ingest.pipeline import Pipeline
 from server.ingest.submit import submit
-from server.store.users import register_user
+from server.ingest.users import register_user
 from tests.pinned import pinned_clock
 from tests.server.conftest import LICENCE
 from tests.server.floor import (

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from server.console.queries import audit
+from server.console.queries import trail
 from server.console.queries.notifications import Item, by_urgency, counts
 from server.console.viewer import Viewer
 from server.deadlines import DismissRefused, dismiss
@@ -35,7 +35,7 @@ def harvest_events(engine: Engine) -> list[str]:
     return [
         e.event.event_id
         for uid in PLANTS[:2]
-        for e in audit.trail(engine, [CA], uid)
+        for e in trail.entries(engine, [CA], uid)
         if e.event.kind == "plant.harvested"
     ]
 
@@ -113,6 +113,6 @@ def test_a_notification_of_another_licensee_is_not_found(engine: Engine) -> None
 def harvest_events_of(engine: Engine, licence: str) -> str:
     return next(
         e.event.event_id
-        for e in audit.trail(engine, [licence], PLANTS[0])
+        for e in trail.entries(engine, [licence], PLANTS[0])
         if e.event.kind == "plant.harvested"
     )

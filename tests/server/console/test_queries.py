@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import SYSTEM_CLOCK, local_day
 from server.console import charts
-from server.console.queries import audit, feed, history, inventory, reports, tags
+from server.console.queries import feed, history, inventory, reports, tags, trail
 from server.console.queries.describe import describe_payload
 from tests.pinned import START
 from tests.server.conftest import LICENCE, OTHER_LICENCE
@@ -124,16 +124,18 @@ def test_tag_stock_is_low_when_it_runs_out_soon(engine: Engine) -> None:
 
 def test_the_audit_trail_of_a_plant_lists_every_event_that_touched_it(engine: Engine) -> None:
     floor_day(engine)
-    entries = audit.trail(engine, [LICENCE], PLANTS[0])
+    entries = trail.entries(engine, [LICENCE], PLANTS[0])
     assert [e.event.kind for e in entries] == [
         "tags.received",  # its UID came in a roll: first..last covers it
         "plants.tagged",
         "plants.phase_changed",
         "plant.harvested",
     ]
-    assert audit.trail(engine, [OTHER_LICENCE], PLANTS[0]) == []
-    assert [e.event.kind for e in audit.trail(engine, [LICENCE], "B-2")] == ["plant_batch.created"]
-    assert audit.trail(engine, [LICENCE], "%") == []  # LIKE wildcards are literal
+    assert trail.entries(engine, [OTHER_LICENCE], PLANTS[0]) == []
+    assert [e.event.kind for e in trail.entries(engine, [LICENCE], "B-2")] == [
+        "plant_batch.created"
+    ]
+    assert trail.entries(engine, [LICENCE], "%") == []  # LIKE wildcards are literal
 
 
 def test_corrections_sit_beside_the_event_they_correct() -> None:
@@ -154,7 +156,7 @@ def test_corrections_sit_beside_the_event_they_correct() -> None:
             corrects=corrects,
         )
 
-    entries = audit.pair([row(1, "a"), row(2, "b"), row(3, "c", corrects="a")])
+    entries = trail.pair([row(1, "a"), row(2, "b"), row(3, "c", corrects="a")])
     assert [e.event.event_id for e in entries] == ["a", "b"]
     assert [c.event_id for c in entries[0].corrections] == ["c"]
 
@@ -229,7 +231,7 @@ def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -
     floor_day(engine)
     [original] = [
         e.event
-        for e in audit.trail(engine, [LICENCE], PLANTS[0])
+        for e in trail.entries(engine, [LICENCE], PLANTS[0])
         if e.event.kind == "plant.harvested"
     ]
     replacement = harvested(PLANTS[0], "500.0", harvest_batch="HB-1")
@@ -248,7 +250,7 @@ def test_a_real_correction_sits_beside_the_harvest_it_corrects(engine: Engine) -
         clock=SYSTEM_CLOCK,
     )
     assert ack.outcome.value == "accepted", ack
-    entries = audit.trail(engine, [LICENCE], PLANTS[0])
+    entries = trail.entries(engine, [LICENCE], PLANTS[0])
     harvest = next(e for e in entries if e.event.event_id == original.event_id)
     assert harvest.event.summary.endswith("512.4 g wet")  # the original, as it was
     [correction] = harvest.corrections

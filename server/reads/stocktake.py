@@ -27,9 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.ids import Name
 from schemas.weights import Weight
-from server.api.inventory import LIVE_PHASES, harvest_remaining, packaged_grams
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Package, Plant
+from server.reads.inventory import LIVE_PHASES, harvest_remaining, packaged_grams
 
 B = table_of(Batch)
 P = table_of(Plant)

@@ -49,7 +49,7 @@ def _roll_covers(body: str, item: str) -> bool:
         return False
 
 
-def trail(engine: Engine, licences: Sequence[str], item: str) -> list[TrailEntry]:
+def entries(engine: Engine, licences: Sequence[str], item: str) -> list[TrailEntry]:
     """Every event of ``licences`` that touched ``item``, with its corrections beside it."""
     lic = L.c.licence.in_(list(licences))
     named = sa.select(L).where(lic, L.c.body.like(_like(json.dumps(item)), escape="\\"))

@@ -12,16 +12,26 @@ STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
 DEMO_DIR ?= var/demo
 
-.PHONY: demo test lint typecheck unit time-travel deps schemas clean
+.PHONY: demo test check lint typecheck unit time-travel deps lock schemas clean
 
-$(STAMP): pyproject.toml deploy/scripts/ensure-debian-packages
+# Python packages come from the lock file, pinned with hashes (make lock writes it from
+# pyproject.toml); the project itself is installed editable on top, without resolving again.
+LOCK := requirements/dev.txt
+
+$(STAMP): pyproject.toml $(LOCK) deploy/scripts/ensure-debian-packages
 	deploy/scripts/ensure-debian-packages $(DEBIAN_PACKAGES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 deps: $(STAMP)
+
+# After changing a dependency in pyproject.toml: pin everything again, with hashes.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--quiet -o $(LOCK)
 
 # On a terminal the demo runs as its own foreground job (set -m; fg), so Ctrl-C reaches the
 # demo, which stops everything it started, prints "demo stopped" and exits 0, and not make,

@@ -7,16 +7,16 @@ rolls the whole transaction back, log append included. The rules every projectio
 (unique batch ids, one item per tag, ...) are in every jurisdiction's pack: the
 record-soundness baseline of :mod:`server.rules.catalogue`.
 
-:data:`HANDLERS` maps every payload kind to its projection: the floor kinds here, packages
-and transfers in :mod:`~server.store.projections_commerce`, the licence, people and
-compliance records in :mod:`~server.store.projections_records`. A kind without a handler (a
+Each projection is registered with ``@projects(PayloadModel)`` (:mod:`server.store.registry`):
+the floor kinds here, packages and transfers in :mod:`~server.store.projections_commerce`, the
+licence, people and compliance records in :mod:`~server.store.projections_records` (imported
+here, so importing this module registers them all). A kind without a handler (a
 contract newer than this server) changes no projection and is logged: the event stays in the
 log, and a rebuild applies it once a projection exists. It never raises, so it can never roll
 a batch back again and again.
 """
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -38,11 +38,12 @@ from schemas.events import (
 )
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
-from server.store import projections_commerce, projections_records
+
+# Imported for their @projects registrations: packages and transfers; licence, people, records.
+from server.store import projections_commerce, projections_records  # noqa: F401
+from server.store.registry import HANDLERS, projects
 
 log = logging.getLogger("seedtrace.store")
-
-Handler = Callable[[sa.Connection, EventEnvelope, int], None]
 
 B, P, T, H, W = (
     table_of(Batch),
@@ -66,9 +67,10 @@ def apply(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
     handler(conn, event, position)
 
 
-def _batch_created(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, PlantBatchCreated)
+@projects(PlantBatchCreated)
+def _batch_created(
+    conn: sa.Connection, event: EventEnvelope, p: PlantBatchCreated, position: int
+) -> None:
     conn.execute(
         B.insert().values(
             licence=event.licence,
@@ -86,34 +88,35 @@ def _batch_created(conn: sa.Connection, event: EventEnvelope, position: int) -> 
     )
 
 
-def _tagged(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    assert isinstance(event.payload, PlantsTagged)
-    _tag_plants(conn, event.licence, event.payload, event.occurred_at)
+@projects(PlantsTagged)
+def _tagged(conn: sa.Connection, event: EventEnvelope, p: PlantsTagged, position: int) -> None:
+    _tag_plants(conn, event.licence, p, event.occurred_at)
 
 
-def _phase_changed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, PlantsPhaseChanged)
+@projects(PlantsPhaseChanged)
+def _phase_changed(
+    conn: sa.Connection, event: EventEnvelope, p: PlantsPhaseChanged, position: int
+) -> None:
     values: dict[str, str] = {"phase": p.phase.value}
     if p.location is not None:
         values["location"] = p.location
     _update_plants(conn, event.licence, p.uids, values)
 
 
-def _moved(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, PlantsMoved)
+@projects(PlantsMoved)
+def _moved(conn: sa.Connection, event: EventEnvelope, p: PlantsMoved, position: int) -> None:
     _update_plants(conn, event.licence, p.uids, {"location": p.location})
 
 
-def _harvested(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    assert isinstance(event.payload, PlantHarvested)
-    _harvest(conn, event.licence, event.payload, event.occurred_at)
+@projects(PlantHarvested)
+def _harvested(conn: sa.Connection, event: EventEnvelope, p: PlantHarvested, position: int) -> None:
+    _harvest(conn, event.licence, p, event.occurred_at)
 
 
-def _weighed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, HarvestBatchWeighed)
+@projects(HarvestBatchWeighed)
+def _weighed(
+    conn: sa.Connection, event: EventEnvelope, p: HarvestBatchWeighed, position: int
+) -> None:
     column = "dry_weight_grams" if p.weight_type is WeightType.DRY else "net_weight_grams"
     conn.execute(
         H.update()
@@ -122,14 +125,15 @@ def _weighed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
     )
 
 
-def _destroyed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    assert isinstance(event.payload, PlantDestroyed)
-    _destroy(conn, event.licence, event.payload, event.occurred_at, position)
+@projects(PlantDestroyed)
+def _destroyed(conn: sa.Connection, event: EventEnvelope, p: PlantDestroyed, position: int) -> None:
+    _destroy(conn, event.licence, p, event.occurred_at, position)
 
 
-def _waste_recorded(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, WasteRecorded)
+@projects(WasteRecorded)
+def _waste_recorded(
+    conn: sa.Connection, event: EventEnvelope, p: WasteRecorded, position: int
+) -> None:
     lic, grams, at = event.licence, p.weight.in_grams(), event.occurred_at
     source, source_id = (
         ("harvest_batch", p.harvest_batch)
@@ -141,9 +145,10 @@ def _waste_recorded(conn: sa.Connection, event: EventEnvelope, position: int) ->
         _add_harvest_waste(conn, lic, p.harvest_batch, grams)
 
 
-def _tags_received(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TagsReceived)
+@projects(TagsReceived)
+def _tags_received(
+    conn: sa.Connection, event: EventEnvelope, p: TagsReceived, position: int
+) -> None:
     conn.execute(
         T.insert(),
         [
@@ -160,9 +165,8 @@ def _tags_received(conn: sa.Connection, event: EventEnvelope, position: int) -> 
     )
 
 
-def _tag_retired(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TagRetired)
+@projects(TagRetired)
+def _tag_retired(conn: sa.Connection, event: EventEnvelope, p: TagRetired, position: int) -> None:
     conn.execute(
         T.update()
         .where(T.c.licence == event.licence, T.c.uid == p.uid)
@@ -314,19 +318,3 @@ def _waste(
             occurred_at=at,
         )
     )
-
-
-HANDLERS: dict[str, Handler] = {
-    "plant_batch.created": _batch_created,
-    "plants.tagged": _tagged,
-    "plants.phase_changed": _phase_changed,
-    "plants.moved": _moved,
-    "plant.harvested": _harvested,
-    "harvest_batch.weighed": _weighed,
-    "plant.destroyed": _destroyed,
-    "waste.recorded": _waste_recorded,
-    "tags.received": _tags_received,
-    "tag.retired": _tag_retired,
-    **projections_commerce.HANDLERS,
-    **projections_records.HANDLERS,
-}

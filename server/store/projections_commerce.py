@@ -5,7 +5,6 @@ licensee), ``manifested`` once on an outgoing manifest, ``departed`` when the go
 What the purchaser then does is recorded at the purchaser, as an incoming transfer.
 """
 
-from collections.abc import Callable
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -23,6 +22,7 @@ from schemas.commerce import (
 from schemas.events import EventEnvelope
 from server.db.core import table_of
 from server.db.tables import HarvestBatch, Package, PackageSource, Sale, Tag, Transfer, TransferItem
+from server.store.registry import projects
 
 PKG, SRC, TR, ITEM, SALE, H, T = (
     table_of(Package),
@@ -45,9 +45,10 @@ def _quantity(q: Quantity) -> dict[str, Decimal | int | None]:
     }
 
 
-def _package_created(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, PackageCreated)
+@projects(PackageCreated)
+def _package_created(
+    conn: sa.Connection, event: EventEnvelope, p: PackageCreated, position: int
+) -> None:
     lic, at = event.licence, event.occurred_at
     conn.execute(
         PKG.insert().values(
@@ -99,9 +100,10 @@ def _parties(prefix: str, party: Party | None) -> dict[str, str | None]:
     }
 
 
-def _manifested(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TransferManifested)
+@projects(TransferManifested)
+def _manifested(
+    conn: sa.Connection, event: EventEnvelope, p: TransferManifested, position: int
+) -> None:
     lic = event.licence
     conn.execute(
         TR.insert().values(
@@ -142,9 +144,10 @@ def _manifested(conn: sa.Connection, event: EventEnvelope, position: int) -> Non
     )
 
 
-def _departed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TransferDeparted)
+@projects(TransferDeparted)
+def _departed(
+    conn: sa.Connection, event: EventEnvelope, p: TransferDeparted, position: int
+) -> None:
     lic = event.licence
     conn.execute(
         TR.update()
@@ -160,9 +163,8 @@ def _departed(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
     )
 
 
-def _arrived(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TransferArrived)
+@projects(TransferArrived)
+def _arrived(conn: sa.Connection, event: EventEnvelope, p: TransferArrived, position: int) -> None:
     lic = event.licence
     conn.execute(
         TR.insert().values(
@@ -184,9 +186,10 @@ def _arrived(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
     )
 
 
-def _received(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TransferReceived)
+@projects(TransferReceived)
+def _received(
+    conn: sa.Connection, event: EventEnvelope, p: TransferReceived, position: int
+) -> None:
     lic, key = event.licence, (ITEM.c.licence == event.licence, ITEM.c.direction == "in")
     for accepted in p.accepted:
         conn.execute(
@@ -255,9 +258,8 @@ def _take_into_stock(conn: sa.Connection, event: EventEnvelope, p: TransferRecei
         )
 
 
-def _sale(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, SaleRecorded)
+@projects(SaleRecorded)
+def _sale(conn: sa.Connection, event: EventEnvelope, p: SaleRecorded, position: int) -> None:
     conn.execute(
         SALE.insert().values(
             position=position,
@@ -269,13 +271,3 @@ def _sale(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
             sold_at=p.sold_at,
         )
     )
-
-
-HANDLERS: dict[str, Callable[[sa.Connection, EventEnvelope, int], None]] = {
-    "package.created": _package_created,
-    "transfer.manifested": _manifested,
-    "transfer.departed": _departed,
-    "transfer.arrived": _arrived,
-    "transfer.received": _received,
-    "sale.recorded": _sale,
-}

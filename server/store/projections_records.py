@@ -8,7 +8,6 @@ original's place (:mod:`server.store.corrections`, :mod:`server.store.rebuild`).
 """
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +44,7 @@ from server.db.tables import (
     TrainingRegistration,
     User,
 )
+from server.store.registry import projects
 
 LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC = (
     table_of(LicenceDetails),
@@ -71,9 +71,10 @@ def _upsert_licence(conn: sa.Connection, event: EventEnvelope, values: dict[str,
         conn.execute(LD.update().where(key).values(values))
 
 
-def _licence_updated(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, LicenceUpdated)
+@projects(LicenceUpdated)
+def _licence_updated(
+    conn: sa.Connection, event: EventEnvelope, p: LicenceUpdated, position: int
+) -> None:
     given = {
         "licence_type": None if p.licence_type is None else p.licence_type.value,
         "status": None if p.status is None else p.status.value,
@@ -83,16 +84,18 @@ def _licence_updated(conn: sa.Connection, event: EventEnvelope, position: int) -
     _upsert_licence(conn, event, {k: v for k, v in given.items() if v is not None})
 
 
-def _closed_out(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, InventoryClosedOut)
+@projects(InventoryClosedOut)
+def _closed_out(
+    conn: sa.Connection, event: EventEnvelope, p: InventoryClosedOut, position: int
+) -> None:
     _upsert_licence(conn, event, {"closed_out_at": event.occurred_at, "closed_out_note": p.note})
 
 
-def _location_added(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+@projects(LocationAdded)
+def _location_added(
+    conn: sa.Connection, event: EventEnvelope, p: LocationAdded, position: int
+) -> None:
     """Adding a location that exists again updates its kind and premises."""
-    p = event.payload
-    assert isinstance(p, LocationAdded)
     key = (LOC.c.licence == event.licence, LOC.c.name == p.name)
     values = {"location_kind": p.location_kind.value, "premises": p.premises}
     if conn.execute(sa.select(LOC.c.name).where(*key)).first() is None:
@@ -105,9 +108,10 @@ def _location_added(conn: sa.Connection, event: EventEnvelope, position: int) ->
         conn.execute(LOC.update().where(*key).values(values))
 
 
-def _user_registered(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, UserRegistered)
+@projects(UserRegistered)
+def _user_registered(
+    conn: sa.Connection, event: EventEnvelope, p: UserRegistered, position: int
+) -> None:
     conn.execute(
         U.insert().values(
             licence=event.licence,
@@ -121,9 +125,8 @@ def _user_registered(conn: sa.Connection, event: EventEnvelope, position: int) -
     )
 
 
-def _user_trained(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, UserTrained)
+@projects(UserTrained)
+def _user_trained(conn: sa.Connection, event: EventEnvelope, p: UserTrained, position: int) -> None:
     conn.execute(
         TREC.insert().values(
             position=position,
@@ -147,9 +150,10 @@ def _user_trained(conn: sa.Connection, event: EventEnvelope, position: int) -> N
     )
 
 
-def _training_registered(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TrainingRegistered)
+@projects(TrainingRegistered)
+def _training_registered(
+    conn: sa.Connection, event: EventEnvelope, p: TrainingRegistered, position: int
+) -> None:
     conn.execute(
         TREG.insert().values(
             position=position,
@@ -162,9 +166,10 @@ def _training_registered(conn: sa.Connection, event: EventEnvelope, position: in
     )
 
 
-def _user_cancelled(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, UserCancelled)
+@projects(UserCancelled)
+def _user_cancelled(
+    conn: sa.Connection, event: EventEnvelope, p: UserCancelled, position: int
+) -> None:
     conn.execute(
         U.update()
         .where(U.c.licence == event.licence, U.c.user_id == p.user_id)
@@ -172,9 +177,8 @@ def _user_cancelled(conn: sa.Connection, event: EventEnvelope, position: int) ->
     )
 
 
-def _tags_ordered(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, TagsOrdered)
+@projects(TagsOrdered)
+def _tags_ordered(conn: sa.Connection, event: EventEnvelope, p: TagsOrdered, position: int) -> None:
     conn.execute(
         ORD.insert().values(
             position=position,
@@ -188,9 +192,8 @@ def _tags_ordered(conn: sa.Connection, event: EventEnvelope, position: int) -> N
     )
 
 
-def _access_lost(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, AccessLost)
+@projects(AccessLost)
+def _access_lost(conn: sa.Connection, event: EventEnvelope, p: AccessLost, position: int) -> None:
     conn.execute(
         LOSS.insert().values(
             lost_event_id=event.event_id,
@@ -203,9 +206,10 @@ def _access_lost(conn: sa.Connection, event: EventEnvelope, position: int) -> No
     )
 
 
-def _access_restored(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, AccessRestored)
+@projects(AccessRestored)
+def _access_restored(
+    conn: sa.Connection, event: EventEnvelope, p: AccessRestored, position: int
+) -> None:
     conn.execute(
         LOSS.update()
         .where(LOSS.c.licence == event.licence, LOSS.c.lost_event_id == p.lost_event_id)
@@ -219,9 +223,10 @@ def _access_restored(conn: sa.Connection, event: EventEnvelope, position: int) -
     )
 
 
-def _record_flagged(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, RecordFlagged)
+@projects(RecordFlagged)
+def _record_flagged(
+    conn: sa.Connection, event: EventEnvelope, p: RecordFlagged, position: int
+) -> None:
     conn.execute(
         FLAG.insert().values(
             position=position,
@@ -234,9 +239,10 @@ def _record_flagged(conn: sa.Connection, event: EventEnvelope, position: int) ->
     )
 
 
-def _record_corrected(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, RecordCorrected)
+@projects(RecordCorrected)
+def _record_corrected(
+    conn: sa.Connection, event: EventEnvelope, p: RecordCorrected, position: int
+) -> None:
     # Correcting a correction: the replacement still takes the first event's place.
     root = conn.execute(
         sa.select(CORR.c.root_event_id).where(CORR.c.event_id == p.corrects)
@@ -256,9 +262,10 @@ def _record_corrected(conn: sa.Connection, event: EventEnvelope, position: int) 
     )
 
 
-def _diversion(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, DiversionDiscovered)
+@projects(DiversionDiscovered)
+def _diversion(
+    conn: sa.Connection, event: EventEnvelope, p: DiversionDiscovered, position: int
+) -> None:
     conn.execute(
         DIV.insert().values(
             event_id=event.event_id,
@@ -272,9 +279,10 @@ def _diversion(conn: sa.Connection, event: EventEnvelope, position: int) -> None
     )
 
 
-def _diversion_reported(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, DiversionReported)
+@projects(DiversionReported)
+def _diversion_reported(
+    conn: sa.Connection, event: EventEnvelope, p: DiversionReported, position: int
+) -> None:
     conn.execute(
         DREP.insert().values(
             position=position,
@@ -288,9 +296,10 @@ def _diversion_reported(conn: sa.Connection, event: EventEnvelope, position: int
     )
 
 
-def _reconciled(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
-    p = event.payload
-    assert isinstance(p, ReconciliationRecorded)
+@projects(ReconciliationRecorded)
+def _reconciled(
+    conn: sa.Connection, event: EventEnvelope, p: ReconciliationRecorded, position: int
+) -> None:
     conn.execute(
         REC.insert().values(
             position=position,
@@ -301,22 +310,3 @@ def _reconciled(conn: sa.Connection, event: EventEnvelope, position: int) -> Non
             recorded_by=event.operator_id,
         )
     )
-
-
-HANDLERS: dict[str, Callable[[sa.Connection, EventEnvelope, int], None]] = {
-    "licence.updated": _licence_updated,
-    "inventory.closed_out": _closed_out,
-    "location.added": _location_added,
-    "user.registered": _user_registered,
-    "user.trained": _user_trained,
-    "training.registered": _training_registered,
-    "user.cancelled": _user_cancelled,
-    "tags.ordered": _tags_ordered,
-    "access.lost": _access_lost,
-    "access.restored": _access_restored,
-    "record.flagged": _record_flagged,
-    "record.corrected": _record_corrected,
-    "diversion.discovered": _diversion,
-    "diversion.reported": _diversion_reported,
-    "reconciliation.recorded": _reconciled,
-}

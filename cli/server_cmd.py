@@ -38,6 +38,8 @@ def _settings(**overrides: Any) -> Any:
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from server.metrics import ServerMetrics
+
 
 @contextlib.contextmanager
 def _engine(database_url: str | None) -> "Iterator[Engine]":
@@ -82,6 +84,7 @@ def serve(
     (shared subscription); SIGINT or SIGTERM stops every part cleanly.
     """
     from server.db.engine import make_engine, migrate
+    from server.metrics import ServerMetrics
 
     if not (ingest or api):
         raise typer.BadParameter("--no-ingest and --no-api leave nothing to run")
@@ -103,12 +106,13 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     clock = SYSTEM_CLOCK  # the one clock of this process: every part below reads it
-    http = _start_api(settings, engine, log_level, clock) if api else None
+    metrics = ServerMetrics()  # counted by the ingest, served by the API at /metrics
+    http = _start_api(settings, engine, log_level, clock, metrics) if api else None
     # for the console's stations page
     health = _start_health(settings, engine, clock) if api else None
     try:
         if ingest:
-            _run_ingest(settings, engine, stop, clock)
+            _run_ingest(settings, engine, stop, clock, metrics)
         else:
             stop.wait()
     finally:
@@ -121,7 +125,9 @@ def serve(
         engine.dispose()
 
 
-def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event, clock: Clock) -> None:
+def _run_ingest(
+    settings: Any, engine: "Engine", stop: threading.Event, clock: Clock, metrics: "ServerMetrics"
+) -> None:
     from server.deadlines import DeadlineEngine, DeadlineSettings
     from server.ingest.pipeline import Pipeline
     from server.ingest.worker import IngestWorker
@@ -129,7 +135,8 @@ def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event, clock: C
     deadlines = DeadlineEngine(
         DeadlineSettings(settings.tag_supply_days, settings.tag_supply_window_days)
     )
-    IngestWorker(settings, Pipeline(engine, clock=clock, deadlines=deadlines)).run(stop)
+    pipeline = Pipeline(engine, clock=clock, deadlines=deadlines)
+    IngestWorker(settings, pipeline, metrics=metrics).run(stop)
 
 
 def _start_health(settings: Any, engine: "Engine", clock: Clock) -> Any:
@@ -170,7 +177,7 @@ def api_config(app: Any, settings: Any, log_level: str = "info") -> Any:
 
 
 def _start_api(
-    settings: Any, engine: "Engine", log_level: str, clock: Clock
+    settings: Any, engine: "Engine", log_level: str, clock: Clock, metrics: "ServerMetrics"
 ) -> tuple[Any, threading.Thread]:
     """uvicorn in a thread of its own; signals stay with the main thread (uvicorn installs
     handlers only in the main thread), which tells it to exit."""
@@ -178,7 +185,8 @@ def _start_api(
 
     from server.api.app import create_app
 
-    config = api_config(create_app(settings, engine, clock=clock), settings, log_level)
+    app = create_app(settings, engine, clock=clock, metrics=metrics)
+    config = api_config(app, settings, log_level)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="seedtrace-api", daemon=True)
     thread.start()

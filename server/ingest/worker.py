@@ -41,6 +41,7 @@ from server.config import ServerSettings
 from server.deadlines import sweep
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
+from server.metrics import ServerMetrics
 from server.mqttclient import make_client
 
 log = logging.getLogger("seedtrace.ingest")
@@ -56,11 +57,14 @@ class IngestWorker:
         pipeline: Pipeline,
         *,
         on_reply: Callable[[Reply], None] | None = None,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.on_reply = on_reply
         self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self.metrics = ServerMetrics() if metrics is None else metrics  # served by the API app
+        self.metrics.watch_queue(self.inbox.qsize)
         self.connected = threading.Event()
         self.processed = 0
         self.client = self._make_client()
@@ -191,6 +195,7 @@ class IngestWorker:
         for message in batch:
             self._ack_broker(message)
         self.processed += len(batch)
+        self.metrics.batch_done([m.received_at for m in batch], self.pipeline.clock.now())
 
     def _process_with_retry(
         self, events: list[Parsed], stop: threading.Event
@@ -222,6 +227,7 @@ class IngestWorker:
 
     def _publish(self, reply: Reply) -> None:
         info = self.client.publish(reply.topic, reply.ack.model_dump_json(), qos=1)
+        self.metrics.ack_published(reply.ack)
         if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
             # NO_CONN: paho queues it and sends on reconnect. Anything else is lost here; the
             # station will resend the event and get the stored answer then.
@@ -268,9 +274,12 @@ class IngestWorker:
             return
         self._last_sweep = now
         try:
-            report = sweep(
-                self.pipeline.engine, self.pipeline.clock.now(), self.pipeline.deadlines.settings
-            )
+            with self.metrics.sweep_time.time():
+                report = sweep(
+                    self.pipeline.engine,
+                    self.pipeline.clock.now(),
+                    self.pipeline.deadlines.settings,
+                )
         except TRANSIENT_DB_ERRORS as err:
             log.error("could not run the deadline sweep: %s", err)
             return

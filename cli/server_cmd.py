@@ -1,7 +1,6 @@
 """``seedtrace server``, ``seedtrace db`` and ``seedtrace licensees``: the central service."""
 
 import contextlib
-import logging
 import signal
 import threading
 import time
@@ -76,6 +75,10 @@ def serve(
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations at start.")
     ] = True,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="plain (a terminal) or json (production); default $SEEDTRACE_LOG_FORMAT"),
+    ] = None,
 ) -> None:
     """Run the central service: the ingest process (events from stations over MQTT, decided,
     stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
@@ -84,13 +87,11 @@ def serve(
     (shared subscription); SIGINT or SIGTERM stops every part cleanly.
     """
     from server.db.engine import make_engine, migrate
+    from server.logs import configure
     from server.metrics import ServerMetrics
 
     if not (ingest or api):
         raise typer.BadParameter("--no-ingest and --no-api leave nothing to run")
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
     settings = _settings(
         database_url=database_url,
         mqtt_host=mqtt_host,
@@ -98,7 +99,9 @@ def serve(
         client_id=client_id,
         api_host=api_host,
         api_port=api_port,
+        log_format=log_format,
     )
+    configure(log_level, settings.log_format)
     engine = make_engine(settings.database_url)
     if migrate_first:
         migrate(engine)

@@ -41,6 +41,7 @@ from server.config import ServerSettings
 from server.deadlines import sweep
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
+from server.logs import batch_ids, log_context, refused_ids
 from server.metrics import ServerMetrics
 from server.mqttclient import make_client
 
@@ -175,7 +176,12 @@ class IngestWorker:
         for message in batch:
             outcome = parse(message, self.settings.max_payload_bytes)
             if isinstance(outcome, Refused):
-                log.warning("refused a message on %s: %s", message.topic, outcome.reason)
+                log.warning(
+                    "refused a message on %s: %s",
+                    message.topic,
+                    outcome.reason,
+                    extra=refused_ids(outcome.station, outcome.ack.event_id),
+                )
                 if outcome.station is not None:
                     self._publish(
                         Reply(
@@ -187,7 +193,8 @@ class IngestWorker:
                     )
             else:
                 events.append((message, outcome))
-        replies = self._process_with_retry([p for _, p in events], stop)
+        with log_context(batch_ids([p.envelope for _, p in events])):
+            replies = self._process_with_retry([p for _, p in events], stop)
         if replies is None:  # stopping while the database was down: acknowledge nothing
             return
         for reply in replies:
@@ -216,7 +223,8 @@ class IngestWorker:
                 log.exception("a batch of %d failed; deciding its events one by one", len(events))
                 replies: list[Reply] = []
                 for event in events:
-                    one = self._process_with_retry([event], stop)
+                    with log_context(batch_ids([event.envelope])):
+                        one = self._process_with_retry([event], stop)
                     if one is None:
                         return None
                     replies.extend(one)
@@ -232,7 +240,10 @@ class IngestWorker:
             # NO_CONN: paho queues it and sends on reconnect. Anything else is lost here; the
             # station will resend the event and get the stored answer then.
             log.error(
-                "could not publish the ack on %s: %s", reply.topic, mqtt.error_string(info.rc)
+                "could not publish the ack on %s: %s",
+                reply.topic,
+                mqtt.error_string(info.rc),
+                extra={"event_id": reply.ack.event_id},
             )
         if self.on_reply is not None:
             self.on_reply(reply)
@@ -264,6 +275,7 @@ class IngestWorker:
                 gap.held_count,
                 gap.first_held,
                 gap.oldest_received_at.isoformat(),
+                extra={"licence": gap.licence, "station_id": gap.station_id},
             )
 
     def _sweep_deadlines(self) -> None:

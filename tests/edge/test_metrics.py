@@ -2,6 +2,8 @@
 through the real broker and ingest, the counters moved; a broker restart counts a reconnect;
 nothing in it names the licence or a tag."""
 
+import socket
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
 from devices.sim.uhf import UhfModuleSim
+from edge.agent import Agent, AgentError
 from schemas.clock import SYSTEM_CLOCK
 from server.api.app import create_app
 from server.broker import PrivateBroker
@@ -93,3 +96,24 @@ def server_scrape(
         for family in text_string_to_metric_families(response.text)
         for s in family.samples
     }
+
+
+def test_a_taken_metrics_port_stops_the_agent_naming_the_key(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        data = config_data(
+            tmp_path, 1883, scale=None, uhf=None, metrics={"enabled": True, "port": port}
+        )
+        with pytest.raises(
+            AgentError, match=f"metrics.port: cannot serve metrics on 127.0.0.1:{port}"
+        ):
+            Agent(make_config(data), clock=SYSTEM_CLOCK)
+    # Nothing was left open: the same config starts once the port is free.
+    agent = Agent(make_config(data), clock=SYSTEM_CLOCK)
+    assert agent.metrics_url == f"http://127.0.0.1:{port}/metrics"
+    stop = threading.Event()
+    stop.set()
+    agent.run(stop)  # starts and stops at once, closing what it opened
+    assert agent.stopped.is_set()

@@ -8,8 +8,8 @@
   the display instead, and nothing is stored.
 * :meth:`Uplink.handle`: what the link reports (log-on, loss, PUBACKs, refusals, acks).
 * :meth:`Uplink.tick`: publish what is due; notice a loss of access (no ack in
-  ``access.lost_after_s``) and record it (ACCESS-LOSS: ``access.lost``, then
-  ``access.restored`` with the backlog once an ack comes).
+  ``access.lost_after_s``) and record it (``access.lost``, then ``access.restored`` with the
+  backlog once an ack comes), as OR CTS Requirements (8) and CA 8402(d) ask.
 """
 
 import logging

@@ -60,6 +60,8 @@ def run(
         signal.signal(sig, lambda *_: stop.set())
     if agent.display is not None:
         typer.echo(f"station {station.licence}/{station.station_id}: display {agent.display.url}")
+    if agent.metrics_url is not None:
+        typer.echo(f"station {station.licence}/{station.station_id}: metrics {agent.metrics_url}")
     agent.run(stop)
 
 

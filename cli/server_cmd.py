@@ -1,7 +1,6 @@
 """``seedtrace server``, ``seedtrace db`` and ``seedtrace licensees``: the central service."""
 
 import contextlib
-import logging
 import signal
 import threading
 import time
@@ -37,6 +36,8 @@ def _settings(**overrides: Any) -> Any:
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from server.metrics import ServerMetrics
 
 
 @contextlib.contextmanager
@@ -74,6 +75,10 @@ def serve(
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations at start.")
     ] = True,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="plain (a terminal) or json (production); default $SEEDTRACE_LOG_FORMAT"),
+    ] = None,
 ) -> None:
     """Run the central service: the ingest process (events from stations over MQTT, decided,
     stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
@@ -82,12 +87,11 @@ def serve(
     (shared subscription); SIGINT or SIGTERM stops every part cleanly.
     """
     from server.db.engine import make_engine, migrate
+    from server.logs import configure
+    from server.metrics import ServerMetrics
 
     if not (ingest or api):
         raise typer.BadParameter("--no-ingest and --no-api leave nothing to run")
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
-    )
     settings = _settings(
         database_url=database_url,
         mqtt_host=mqtt_host,
@@ -95,7 +99,9 @@ def serve(
         client_id=client_id,
         api_host=api_host,
         api_port=api_port,
+        log_format=log_format,
     )
+    configure(log_level, settings.log_format)
     engine = make_engine(settings.database_url)
     if migrate_first:
         migrate(engine)
@@ -103,12 +109,13 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     clock = SYSTEM_CLOCK  # the one clock of this process: every part below reads it
-    http = _start_api(settings, engine, log_level, clock) if api else None
+    metrics = ServerMetrics()  # counted by the ingest, served by the API at /metrics
+    http = _start_api(settings, engine, log_level, clock, metrics) if api else None
     # for the console's stations page
     health = _start_health(settings, engine, clock) if api else None
     try:
         if ingest:
-            _run_ingest(settings, engine, stop, clock)
+            _run_ingest(settings, engine, stop, clock, metrics)
         else:
             stop.wait()
     finally:
@@ -121,7 +128,9 @@ def serve(
         engine.dispose()
 
 
-def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event, clock: Clock) -> None:
+def _run_ingest(
+    settings: Any, engine: "Engine", stop: threading.Event, clock: Clock, metrics: "ServerMetrics"
+) -> None:
     from server.deadlines import DeadlineEngine, DeadlineSettings
     from server.ingest.pipeline import Pipeline
     from server.ingest.worker import IngestWorker
@@ -129,7 +138,8 @@ def _run_ingest(settings: Any, engine: "Engine", stop: threading.Event, clock: C
     deadlines = DeadlineEngine(
         DeadlineSettings(settings.tag_supply_days, settings.tag_supply_window_days)
     )
-    IngestWorker(settings, Pipeline(engine, clock=clock, deadlines=deadlines)).run(stop)
+    pipeline = Pipeline(engine, clock=clock, deadlines=deadlines)
+    IngestWorker(settings, pipeline, metrics=metrics).run(stop)
 
 
 def _start_health(settings: Any, engine: "Engine", clock: Clock) -> Any:
@@ -170,7 +180,7 @@ def api_config(app: Any, settings: Any, log_level: str = "info") -> Any:
 
 
 def _start_api(
-    settings: Any, engine: "Engine", log_level: str, clock: Clock
+    settings: Any, engine: "Engine", log_level: str, clock: Clock, metrics: "ServerMetrics"
 ) -> tuple[Any, threading.Thread]:
     """uvicorn in a thread of its own; signals stay with the main thread (uvicorn installs
     handlers only in the main thread), which tells it to exit."""
@@ -178,7 +188,8 @@ def _start_api(
 
     from server.api.app import create_app
 
-    config = api_config(create_app(settings, engine, clock=clock), settings, log_level)
+    app = create_app(settings, engine, clock=clock, metrics=metrics)
+    config = api_config(app, settings, log_level)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="seedtrace-api", daemon=True)
     thread.start()

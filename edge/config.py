@@ -159,6 +159,17 @@ class DisplayConfig(_Section):
     enabled: bool = True
 
 
+class MetricsConfig(_Section):
+    """Prometheus metrics of the station (``edge.metrics``), served at ``/metrics``.
+
+    Off by default: a station serves its touchscreen and nothing else unless a site's
+    monitoring asks for more. On the loopback interface unless ``host`` says otherwise."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9108, ge=0, le=65535)  # 0: any free port (tests)
+
+
 class Operator(_Section):
     """One local credential. ``pin_hash``/``password_hash`` come from
     ``seedtrace edge hash-secret``."""
@@ -230,6 +241,7 @@ class StationConfig(_Section):
     outbox: OutboxConfig = OutboxConfig()
     access: AccessConfig = AccessConfig()
     display: DisplayConfig = DisplayConfig()
+    metrics: MetricsConfig = MetricsConfig()
     sign_in: SignInConfig = SignInConfig()
     floor: FloorConfig = FloorConfig()
     operators: list[Operator] = Field(default_factory=list)

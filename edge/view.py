@@ -1,6 +1,6 @@
 """What the display shows, computed from the agent's state (pure functions, no I/O).
 
-The agent assembles the whole view (:meth:`edge.agent.Agent._build_view`); these are its
+The reporter assembles the whole view (:meth:`edge.status.Reporter.view`); these are its
 parts: the prompt (sign-in, choosing a mode, or the workflow's step), the offline banner
 ("OFFLINE since 10:42 — 37 waiting — transfers blocked") and the warnings that the display
 and the status topic share.

@@ -5,11 +5,10 @@ that are safe in a topic level: no ``/``, ``+``, ``#`` or whitespace. Plant UIDs
 Metrc-style tag: 24 characters ``[0-9A-Z]`` (a 96-bit EPC printed as 24 hex digits fits too).
 """
 
-import os
-import time
-import uuid
+from datetime import datetime
 from typing import Annotated
 
+import uuid_utils
 from pydantic import StringConstraints
 
 LICENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{2,39}$"
@@ -43,18 +42,25 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=1, max_
 Text = Annotated[str, StringConstraints(pattern=NAME_PATTERN, min_length=1, max_length=500)]
 
 
-def new_event_id() -> str:
-    """Return a new UUIDv7 (RFC 9562) as a canonical lowercase string.
+def new_event_id(at: datetime | None = None) -> str:
+    """Return a new UUIDv7 (RFC 9562) as a canonical lowercase string (``uuid-utils``).
 
-    Time-ordered ids keep database index inserts local (see ``docs/platform-facts.md``): the first
-    48 bits are the Unix time in milliseconds, then the version and variant bits, then 74
-    random bits.
+    Time-ordered ids keep database index inserts local (see ``docs/platform-facts.md``): the
+    first 48 bits are the Unix time in milliseconds, then the version and variant bits, then
+    random bits (the library keeps ids made in the same millisecond in order).
+
+    The time bits say nothing a person reads (the event's ``occurred_at`` is the record of
+    when, from the injected clock), so by default they come from the machine's clock, which
+    keeps ids in creation order even where a test pins the injected clock. Give ``at`` (an
+    aware datetime) to stamp them from a clock of your own. Raises ValueError for a naive
+    ``at`` or one before 1970.
     """
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76  # version 7
-    value |= ((rand >> 68) & 0xFFF) << 64  # rand_a, 12 bits
-    value |= 0b10 << 62  # RFC 4122 variant
-    value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
-    return str(uuid.UUID(int=value))
+    if at is None:
+        return str(uuid_utils.uuid7())
+    if at.tzinfo is None:
+        raise ValueError(f"new_event_id: {at!r} has no time zone")
+    seconds = int(at.timestamp())
+    if seconds < 0:
+        raise ValueError(f"new_event_id: {at.isoformat()} is before 1970")
+    nanoseconds = seconds * 1_000_000_000 + at.microsecond * 1000
+    return str(uuid_utils.uuid7(nanoseconds=nanoseconds))

@@ -5,7 +5,7 @@ Validated at start-up; a bad value stops the server with a message naming the va
 
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -131,6 +131,11 @@ class ServerSettings(BaseSettings):
         le=50,
         description="Physical audits: a weight variance of usable cannabis within this "
         "percentage of the expected weight is normal moisture variation (AUDIT-VARIANCE)",
+    )
+    log_format: Literal["plain", "json"] = Field(
+        default="plain",
+        description="json: one JSON object a line, with the event and station ids of each "
+        "ingest line (production, a log collector); plain: for a terminal",
     )
 
     @model_validator(mode="after")

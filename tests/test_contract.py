@@ -553,6 +553,21 @@ def test_new_event_ids_are_time_ordered_uuid7() -> None:
     EventEnvelope.model_validate(envelope(moved(), event_id=ids[0]))
 
 
+def test_new_event_id_takes_its_time_from_a_given_clock() -> None:
+    at = datetime(2026, 3, 14, 15, 9, 26, 535_000, tzinfo=UTC)
+    ids = [new_event_id(at=at), new_event_id(at=at), new_event_id(at=at + timedelta(seconds=1))]
+    assert len(set(ids)) == 3
+    assert max(ids[:2]) < ids[2]  # a later time sorts after
+    for event_id in ids[:2]:
+        value = uuid.UUID(event_id)
+        assert value.version == 7
+        assert value.int >> 80 == int(at.timestamp() * 1000)
+    with pytest.raises(ValueError, match="no time zone"):
+        new_event_id(at=datetime(2026, 3, 14))
+    with pytest.raises(ValueError, match="before 1970"):
+        new_event_id(at=datetime(1969, 12, 31, tzinfo=UTC))
+
+
 @pytest.mark.parametrize("level", ["a/b", "a+", "#", "", " lic", "a\x00b"])
 def test_topic_levels_refused(level: str) -> None:
     with pytest.raises(ValueError, match="cannot be a topic level"):

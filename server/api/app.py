@@ -8,7 +8,7 @@ own database. OpenAPI is served at ``/openapi.json``, the interactive documentat
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from sqlalchemy.engine import Engine
 
 from schemas.clock import Clock
@@ -35,6 +35,7 @@ from server.api.routes import (
     users,
 )
 from server.config import ServerSettings
+from server.metrics import ServerMetrics
 
 API_PREFIX = "/api/v1"
 
@@ -63,10 +64,12 @@ def create_app(
     *,
     roster: Roster | None = None,
     clock: Clock,
+    metrics: ServerMetrics | None = None,
 ) -> FastAPI:
     """The API on ``engine`` (already migrated). ``clock`` gives aware UTC times; tests pass
     a fixed one to move through lockouts and session expiry. ``roster`` defaults to the
-    database's (:class:`~server.accounts.roster.DbRoster`)."""
+    database's (:class:`~server.accounts.roster.DbRoster`). ``metrics``: served at
+    ``/metrics``; give the ingest worker's of this process (a new, empty one otherwise)."""
     app = FastAPI(
         title="seedtrace",
         summary="Seed-to-sale tracking: the licensee's records, read and written under rules.",
@@ -107,4 +110,12 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     console.mount(app)  # the ops console: /console (server/console, docs/console.md)
+    app.state.metrics = ServerMetrics() if metrics is None else metrics
+    app.add_api_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     return app
+
+
+def _metrics(request: Request) -> Response:
+    """Prometheus's scrape: counts, sizes and times only (server/metrics.py), so no session."""
+    body, content_type = request.app.state.metrics.exposition()
+    return Response(body, media_type=content_type)

@@ -41,6 +41,8 @@ from server.config import ServerSettings
 from server.deadlines import sweep
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
+from server.logs import batch_ids, log_context, refused_ids
+from server.metrics import ServerMetrics
 from server.mqttclient import make_client
 
 log = logging.getLogger("seedtrace.ingest")
@@ -56,11 +58,14 @@ class IngestWorker:
         pipeline: Pipeline,
         *,
         on_reply: Callable[[Reply], None] | None = None,
+        metrics: ServerMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.on_reply = on_reply
         self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self.metrics = ServerMetrics() if metrics is None else metrics  # served by the API app
+        self.metrics.watch_queue(self.inbox.qsize)
         self.connected = threading.Event()
         self.processed = 0
         self.client = self._make_client()
@@ -171,7 +176,12 @@ class IngestWorker:
         for message in batch:
             outcome = parse(message, self.settings.max_payload_bytes)
             if isinstance(outcome, Refused):
-                log.warning("refused a message on %s: %s", message.topic, outcome.reason)
+                log.warning(
+                    "refused a message on %s: %s",
+                    message.topic,
+                    outcome.reason,
+                    extra=refused_ids(outcome.station, outcome.ack.event_id),
+                )
                 if outcome.station is not None:
                     self._publish(
                         Reply(
@@ -183,7 +193,8 @@ class IngestWorker:
                     )
             else:
                 events.append((message, outcome))
-        replies = self._process_with_retry([p for _, p in events], stop)
+        with log_context(batch_ids([p.envelope for _, p in events])):
+            replies = self._process_with_retry([p for _, p in events], stop)
         if replies is None:  # stopping while the database was down: acknowledge nothing
             return
         for reply in replies:
@@ -191,6 +202,7 @@ class IngestWorker:
         for message in batch:
             self._ack_broker(message)
         self.processed += len(batch)
+        self.metrics.batch_done([m.received_at for m in batch], self.pipeline.clock.now())
 
     def _process_with_retry(
         self, events: list[Parsed], stop: threading.Event
@@ -211,7 +223,8 @@ class IngestWorker:
                 log.exception("a batch of %d failed; deciding its events one by one", len(events))
                 replies: list[Reply] = []
                 for event in events:
-                    one = self._process_with_retry([event], stop)
+                    with log_context(batch_ids([event.envelope])):
+                        one = self._process_with_retry([event], stop)
                     if one is None:
                         return None
                     replies.extend(one)
@@ -222,11 +235,15 @@ class IngestWorker:
 
     def _publish(self, reply: Reply) -> None:
         info = self.client.publish(reply.topic, reply.ack.model_dump_json(), qos=1)
+        self.metrics.ack_published(reply.ack)
         if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
             # NO_CONN: paho queues it and sends on reconnect. Anything else is lost here; the
             # station will resend the event and get the stored answer then.
             log.error(
-                "could not publish the ack on %s: %s", reply.topic, mqtt.error_string(info.rc)
+                "could not publish the ack on %s: %s",
+                reply.topic,
+                mqtt.error_string(info.rc),
+                extra={"event_id": reply.ack.event_id},
             )
         if self.on_reply is not None:
             self.on_reply(reply)
@@ -258,6 +275,7 @@ class IngestWorker:
                 gap.held_count,
                 gap.first_held,
                 gap.oldest_received_at.isoformat(),
+                extra={"licence": gap.licence, "station_id": gap.station_id},
             )
 
     def _sweep_deadlines(self) -> None:
@@ -268,9 +286,12 @@ class IngestWorker:
             return
         self._last_sweep = now
         try:
-            report = sweep(
-                self.pipeline.engine, self.pipeline.clock.now(), self.pipeline.deadlines.settings
-            )
+            with self.metrics.sweep_time.time():
+                report = sweep(
+                    self.pipeline.engine,
+                    self.pipeline.clock.now(),
+                    self.pipeline.deadlines.settings,
+                )
         except TRANSIENT_DB_ERRORS as err:
             log.error("could not run the deadline sweep: %s", err)
             return

@@ -14,6 +14,7 @@ from server.broker import PrivateBroker
 from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
+from server.metrics import ServerMetrics
 from tests.server.conftest import (  # noqa: F401 - fixtures, used by name
     broker,
     database_url,
@@ -30,6 +31,7 @@ class Ingest:
         self.broker = mqtt
         self._stop: threading.Event | None = None
         self._thread: threading.Thread | None = None
+        self.metrics = ServerMetrics()  # what the server's /metrics would show
 
     def start(self) -> None:
         settings = ServerSettings(
@@ -37,7 +39,8 @@ class Ingest:
             mqtt_port=self.broker.port,
             client_id="ingest-edge-test",
         )
-        worker = IngestWorker(settings, Pipeline(self.engine, clock=SYSTEM_CLOCK))
+        pipeline = Pipeline(self.engine, clock=SYSTEM_CLOCK)
+        worker = IngestWorker(settings, pipeline, metrics=self.metrics)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=worker.run, args=(self._stop,), daemon=True)
         self._thread.start()

@@ -59,7 +59,7 @@ def test_the_display_shows_outcomes_the_offline_banner_and_the_waiting_count(
         expect(page.locator("#prompt")).to_contain_text("on the scale", **wait)
         bench.weigh("512.40")
         expect(page.locator("#outcome")).to_have_class("accepted", **wait)
-        assert page.inner_text("#outcome .title").endswith("512.40 g")
+        assert page.inner_text("#outcome .title").endswith("512.40 g wet")
         assert page.inner_text("#outcome .msg") == "Accepted"
         assert page.inner_text("#weight") == "512.40 g"
         assert page.inner_text("#stable") == "STABLE"
@@ -86,6 +86,6 @@ def test_the_display_shows_outcomes_the_offline_banner_and_the_waiting_count(
         expect(page.locator("#waiting")).to_have_text("0", timeout=60_000)
         expect(page.locator("#online")).to_have_text("ONLINE", **wait)
         expect(page.locator("#banner")).to_be_hidden()
-        assert page.inner_text("#outcome .title").endswith("498.00 g")
+        assert page.inner_text("#outcome .title").endswith("498.00 g wet")
     finally:
         station.stop()

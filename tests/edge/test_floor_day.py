@@ -65,7 +65,7 @@ def test_a_floor_day_is_entered_exactly_once(
             assert "on the scale" in station.client.state()["prompt"]["text"]
             bench.weigh(grams)
             view = bench.outcome("accepted")
-            assert view["outcome"]["title"].endswith(f"{grams} g")
+            assert view["outcome"]["title"].endswith(f"{grams} g wet")
             bench.empty_pan()
         # The same plant again: refused at the station, nothing published.
         view = bench.scan(plants[0])

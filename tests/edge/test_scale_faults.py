@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from devices.sim.scales import ScaleSimulator
 from devices.sim.uhf import UhfModuleSim
-from edge.agent import EMPTY_PAN_FIRST
+from edge.workflow import EMPTY_PAN_FIRST
 from server.broker import PrivateBroker
 from tests.devices.ttyfault import RefusingPort
 from tests.edge.conftest import Ingest

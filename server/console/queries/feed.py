@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from server.console.queries.describe import describe
+from schemas.describe import describe_stored
 from server.db.core import table_of
 from server.db.notifications import EventNotice
 from server.db.tables import EventLog
@@ -77,7 +77,7 @@ def row_from_log(r: sa.Row[tuple[object, ...]]) -> FeedRow:
         occurred_at=m["occurred_at"],
         received_at=m["received_at"],
         outcome=str(m["outcome"]),
-        summary=describe(body),
+        summary=describe_stored(body),
         violations=problems,
         corrects=corrects if isinstance(corrects, str) else None,
         notices=_problems(m.get("notices")),

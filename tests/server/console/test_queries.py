@@ -7,9 +7,9 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 
 from schemas.clock import SYSTEM_CLOCK, local_day
+from schemas.describe import describe_payload
 from server.console import charts
 from server.console.queries import feed, history, inventory, reports, tags, trail
-from server.console.queries.describe import describe_payload
 from tests.pinned import START
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, floor_day, send

@@ -1,0 +1,116 @@
+"""The server's /metrics as Prometheus scrapes it, without a session: after real events
+through a real mosquitto and the ingest worker, events in, acks by outcome and rejections by
+rule id moved; batch sizes, ack latencies and the deadline sweep were observed; no licence
+number or tag UID is in it; each app counts only its own process's events."""
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import Engine
+
+from schemas.clock import SYSTEM_CLOCK
+from server.api.app import create_app
+from server.broker import PrivateBroker
+from server.config import ServerSettings
+from server.ingest.pipeline import Pipeline
+from server.ingest.worker import IngestWorker
+from server.metrics import ServerMetrics
+from tests.server.conftest import LICENCE
+from tests.server.floor import (
+    Station,
+    batch_created,
+    flowering,
+    harvested,
+    tagged,
+    tags_received,
+    uid,
+)
+from tests.server.test_ingest_mqtt import acks_for, link
+
+pytestmark = pytest.mark.broker
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # (name, labels) -> value
+
+
+@pytest.fixture
+def worker(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
+    settings = ServerSettings(
+        database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-metrics"
+    )
+    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK), metrics=ServerMetrics())
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    assert worker.connected.wait(10), "the ingest worker did not connect"
+    yield worker
+    stop.set()
+    thread.join(10)
+
+
+def scrape(engine: Engine, metrics: ServerMetrics) -> tuple[str, Samples]:
+    app = create_app(ServerSettings(), engine, clock=SYSTEM_CLOCK, metrics=metrics)
+    with TestClient(app) as client:
+        response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.text)
+        for s in family.samples
+    }
+    return response.text, samples
+
+
+def test_metrics_count_real_events_by_outcome_and_rule(
+    worker: IngestWorker, broker: PrivateBroker, engine: Engine
+) -> None:
+    station = Station()
+    plants = [uid(1), uid(2)]
+    events = [
+        station.event(tags_received(1, 20)),
+        station.event(batch_created("B-1", 5)),
+        station.event(tagged("B-1", plants)),
+        station.event(flowering(plants)),
+        station.event(harvested(plants[0], "455.5")),
+        station.event(harvested(plants[0], "455.5")),  # the same plant again: PHASE-ORDER
+    ]
+    ln = link(broker, station)
+    try:
+        for event in events:
+            ln.publish(event)
+        acks_for(ln, len(events))
+        ln.publish_raw(b"this is not json")  # refused: SCHEMA-INVALID
+        acks_for(ln, 1)
+        ln.publish(events[0])  # a resend: answered as a duplicate
+        acks_for(ln, 1)
+    finally:
+        ln.close()
+
+    # The broker ack, and the batch's count, follow the last station ack: wait for them.
+    deadline = time.monotonic() + 10
+    text, m = scrape(engine, worker.metrics)
+    while m[("seedtrace_ingest_ack_latency_seconds_count", ())] < 8:
+        assert time.monotonic() < deadline, m
+        time.sleep(0.1)
+        text, m = scrape(engine, worker.metrics)
+    assert m[("seedtrace_ingest_messages_total", ())] == 8
+    assert m[("seedtrace_ingest_acks_total", (("outcome", "accepted"),))] == 5
+    assert m[("seedtrace_ingest_acks_total", (("outcome", "rejected"),))] == 2
+    assert m[("seedtrace_ingest_acks_total", (("outcome", "duplicate"),))] == 1
+    assert m[("seedtrace_ingest_rejections_total", (("rule_id", "PHASE-ORDER"),))] == 1
+    assert m[("seedtrace_ingest_rejections_total", (("rule_id", "SCHEMA-INVALID"),))] == 1
+    batches = m[("seedtrace_ingest_batch_size_count", ())]
+    assert 1 <= batches <= 8
+    assert m[("seedtrace_ingest_batch_size_sum", ())] == 8
+    assert m[("seedtrace_ingest_queue_depth", ())] >= 0
+    assert m[("seedtrace_deadline_sweep_seconds_count", ())] >= 1  # the sweep at start
+    assert LICENCE not in text
+    assert plants[0] not in text
+    assert "maria.lopez" not in text
+
+    # Another app (another process) counts its own events only.
+    _, fresh = scrape(engine, ServerMetrics())
+    assert fresh.get(("seedtrace_ingest_acks_total", (("outcome", "accepted"),)), 0) == 0

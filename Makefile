@@ -56,10 +56,23 @@ typecheck: $(STAMP)
 DATE_TESTS := tests/test_clock.py tests/api tests/deadlines tests/server/test_deadlines.py \
 	tests/server/test_deadlines_ingest.py tests/server/console/test_queries.py tests/edge/test_workflows.py
 
+# The suite runs on every core (pytest-xdist); the few tests that share a machine-wide part
+# (pcscd, marker `serial`) run on their own afterwards.
+WORKERS ?= auto
 unit: $(STAMP)
 	deploy/scripts/ensure-postgres
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) -m "not serial"
+	$(BIN)/pytest -m serial
 	$(MAKE) --no-print-directory time-travel
+
+# A developer's quick check, under a minute: lint, layers, types, and the tests that need no
+# database and no real part (markers set in tests/conftest.py). make test runs everything.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+	$(BIN)/pytest -q -n $(WORKERS) -m "not services and not storage and not serial and not slow"
 
 time-travel: $(STAMP)
 	deploy/scripts/ensure-postgres

@@ -58,9 +58,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             or any(item.get_closest_marker(m) for m in SERVICE_MARKERS)
         ):
             item.add_marker(pytest.mark.services)
+        if "database_url" in names or "engine" in names:
+            item.add_marker(pytest.mark.storage)
         if "pcscd" in names:
-            # One pcscd per machine (vpcd's fixed ports): its tests share one xdist worker.
-            item.add_marker(pytest.mark.xdist_group("pcscd"))
+            # One pcscd per machine (vpcd's fixed ports): make test runs these on their own,
+            # after the parallel run (xdist's loadgroup does not group under pytest 9).
+            item.add_marker(pytest.mark.serial)
 
 
 @pytest.fixture

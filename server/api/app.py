@@ -24,6 +24,7 @@ from server.api.routes import (
     cultivation,
     events,
     harvests,
+    integrity,
     licensees,
     notifications,
     premises,
@@ -54,6 +55,7 @@ ROUTERS = (
     reconciliation.router,
     audit.router,
     statelink.router,
+    integrity.router,
 )
 
 

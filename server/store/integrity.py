@@ -1,4 +1,5 @@
-"""Checking the event log's hash chain, and taking and listing its checkpoints.
+"""Checking the event log's hash chain, and taking and listing its checkpoints (RETAIN-7Y,
+NO-FALSIFICATION).
 
 :func:`verify` walks each licensee's chain (:mod:`server.store.chain`) in ``chain_index``
 order and reports, as :class:`Finding` s in that order:

@@ -29,7 +29,16 @@ from server.ingest.pipeline import Pipeline
 from server.store import chain
 from server.store.integrity import ROW_COLUMNS, L, take_checkpoints, verify
 from tests.server.conftest import LICENCE, OTHER_LICENCE, STAFF_EVENTS
-from tests.server.floor import Station, batch_created, harvested
+from tests.server.floor import (
+    MANAGER,
+    Station,
+    batch_created,
+    flowering,
+    harvested,
+    tagged,
+    tags_received,
+    uid,
+)
 from tests.server.test_pipeline import MAX, grow, run
 
 LOG_ROWS = sa.text(
@@ -344,3 +353,38 @@ def test_a_checkpoint_file_that_is_not_one_is_refused(database_url: str, tmp_pat
     )
     assert result.exit_code == 2
     assert "not a list of checkpoints" in result.output
+
+
+def test_every_kind_and_a_correction_are_chained(engine: Engine) -> None:
+    """Every path that writes the log chains: station and console events of every kind, and
+    a correction, which is a new row pointing at the original (NO-FALSIFICATION)."""
+    from tests.server.test_corrections import Log
+    from tests.server.test_domain import every_kind, run_all
+
+    hb = "HB-CORRECTED"
+    log = Log(engine)
+    log.station, log.office = Station("s-9"), Station("office-9", operator=MANAGER)
+    plants = [uid(101), uid(102)]
+    log.ok(tags_received(101, 110))
+    log.ok(batch_created("B-99", 5))
+    log.ok(tagged("B-99", plants))
+    log.ok(flowering(plants))
+    wrong = log.ok(harvested(plants[0], "5000", harvest_batch=hb))
+    ack = log.correct(wrong.event_id, harvested(plants[0], "500", harvest_batch=hb))
+    assert ack.outcome == Outcome.ACCEPTED, ack
+    # then a day of every kind, ending with the licence closed out
+    pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
+    run_all(pipeline, every_kind(Station(), Station("office-1", operator=MANAGER)))
+    with engine.connect() as conn:
+        original, correction = conn.execute(
+            sa.text(
+                "SELECT chain_index, row_hash FROM event_log WHERE event_id IN (:a, :b) "
+                "ORDER BY chain_index"
+            ),
+            {"a": wrong.event_id, "b": ack.event_id},
+        ).all()
+    assert correction[0] > original[0]  # the original keeps its place and its hash
+    walked, findings = verify(engine)
+    assert findings == []
+    with engine.connect() as conn:
+        assert walked == conn.execute(sa.text("SELECT count(*) FROM event_log")).scalar_one()

@@ -388,3 +388,24 @@ def test_every_kind_and_a_correction_are_chained(engine: Engine) -> None:
     assert findings == []
     with engine.connect() as conn:
         assert walked == conn.execute(sa.text("SELECT count(*) FROM event_log")).scalar_one()
+
+
+def test_the_ingest_sweep_takes_the_days_checkpoints_by_its_clock(
+    engine: Engine, clock: ManualClock
+) -> None:
+    from server.config import ServerSettings
+    from server.ingest.worker import IngestWorker
+    from server.store.integrity import list_checkpoints
+
+    floor(engine)
+    worker = IngestWorker(ServerSettings(deadline_sweep_s=3600), Pipeline(engine, clock=clock))
+    worker._sweep_deadlines()  # the first sweep, at start
+    clock.advance(timedelta(hours=2))
+    worker._sweep_deadlines()  # same day: nothing more
+    clock.advance(timedelta(days=1))
+    worker._last_sweep = None  # the hour has passed
+    worker._sweep_deadlines()
+    with engine.connect() as conn:
+        taken = list_checkpoints(conn, [LICENCE])
+    start = clock.now() - timedelta(days=1, hours=2)
+    assert [c.taken_at for c in taken] == [start, clock.now()]

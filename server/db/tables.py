@@ -347,6 +347,14 @@ class Transfer(SQLModel, table=True):
     departed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     arrived_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     recorded_at: datetime = Field(sa_column=_time())
+    # The invoice of an ``out`` transfer (SALES-INVOICE, CA 8401): who recorded the manifest
+    # (the seller's signature, 8401(h)), the discount off the items' prices in US dollars
+    # (8401(f)), and the purchaser's signed acknowledgement (8401(i), ``invoice.acknowledged``).
+    recorded_by: str | None = Field(default=None, max_length=64)
+    discount: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal()))
+    purchaser_signed_by: str | None = Field(default=None, max_length=100)
+    purchaser_signed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    purchaser_signature_recorded_by: str | None = Field(default=None, max_length=64)
 
 
 class TransferItem(SQLModel, table=True):
@@ -367,6 +375,7 @@ class TransferItem(SQLModel, table=True):
     received_grams: Decimal | None = Field(default=None, sa_column=_grams())
     received_count: int | None = None
     reject_reason: str | None = Field(default=None, max_length=500)
+    price: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal()))  # US $
 
 
 class Sale(SQLModel, table=True):

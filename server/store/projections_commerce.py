@@ -11,6 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from schemas.commerce import (
+    InvoiceAcknowledged,
     PackageCreated,
     Party,
     Quantity,
@@ -112,6 +113,8 @@ def _manifested(conn: sa.Connection, event: EventEnvelope, position: int) -> Non
             estimated_departure=p.estimated_departure,
             estimated_arrival=p.estimated_arrival,
             recorded_at=event.occurred_at,
+            recorded_by=event.operator_id,
+            discount=p.discount,
             **_parties("seller", p.seller),
             **_parties("purchaser", p.purchaser),
             **_parties("distributor", p.distributor),
@@ -130,6 +133,7 @@ def _manifested(conn: sa.Connection, event: EventEnvelope, position: int) -> Non
                 "description": item.description,
                 "quantity_grams": item.quantity.total_grams(),
                 "quantity_count": item.quantity.count,
+                "price": item.price,
             }
             for item in p.items
         ],
@@ -217,6 +221,33 @@ def _received(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
         )
 
 
+def _acknowledged(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
+    """The purchaser's signature on an outgoing transfer's invoice (CA 8401(i)): each item's
+    receipt or rejection, and who signed, when, and who recorded it (the latest signature when
+    the purchaser acknowledges the items in parts)."""
+    p = event.payload
+    assert isinstance(p, InvoiceAcknowledged)
+    lic = event.licence
+    key = (ITEM.c.licence == lic, ITEM.c.direction == "out", ITEM.c.manifest_id == p.manifest_id)
+    for uid in p.accepted:
+        conn.execute(ITEM.update().where(*key, ITEM.c.uid == uid).values(decision="accepted"))
+    for rejected in p.rejected:
+        conn.execute(
+            ITEM.update()
+            .where(*key, ITEM.c.uid == rejected.uid)
+            .values(decision="rejected", reject_reason=rejected.reason)
+        )
+    conn.execute(
+        TR.update()
+        .where(TR.c.licence == lic, TR.c.direction == "out", TR.c.manifest_id == p.manifest_id)
+        .values(
+            purchaser_signed_by=p.signed_by,
+            purchaser_signed_at=p.signed_at,
+            purchaser_signature_recorded_by=event.operator_id,
+        )
+    )
+
+
 def _take_into_stock(conn: sa.Connection, event: EventEnvelope, p: TransferReceived) -> None:
     """Accepted items become packages on hand; a package of ours coming back (rejected by
     its purchaser and returned) is on hand again."""
@@ -276,5 +307,6 @@ HANDLERS: dict[str, Callable[[sa.Connection, EventEnvelope, int], None]] = {
     "transfer.departed": _departed,
     "transfer.arrived": _arrived,
     "transfer.received": _received,
+    "invoice.acknowledged": _acknowledged,
     "sale.recorded": _sale,
 }

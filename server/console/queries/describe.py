@@ -71,6 +71,10 @@ _LINES: dict[str, Callable[[Payload], str]] = {
         f"Transfer {p['manifest_id']} received: {len(p.get('accepted', []))} accepted, "
         f"{len(p.get('rejected', []))} rejected"
     ),
+    "invoice.acknowledged": lambda p: (
+        f"Invoice {p['manifest_id']} signed by {p['signed_by']} for the purchaser: "
+        f"{len(p.get('accepted', []))} received, {len(p.get('rejected', []))} rejected"
+    ),
     "sale.recorded": lambda p: f"Sold {p['package_uid']}, {_qty(p.get('quantity'))}",
     "licence.updated": lambda p: "Licence details updated",
     "inventory.closed_out": lambda p: "Inventory closed out",

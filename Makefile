@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEBIAN_PACKAGES := mosquitto python3-venv python3-dev pcscd vsmartcard-vpcd libpcsclite-dev swig gcc \
-	libzbar0 postgresql chromium openssl systemd curl faketime
+	libzbar0 postgresql chromium openssl systemd curl faketime fonts-dejavu-core
 STAMP := $(VENV)/.installed
 DEMO_PORT ?= 8000
 DEMO_DIR ?= var/demo

@@ -5,6 +5,8 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -271,3 +273,74 @@ def licensees_list(database_url: DatabaseUrl = None) -> None:
         rows = list_licensees(engine)
     for licence, name, jurisdiction, tz in rows:
         typer.echo(f"{licence}\t{jurisdiction}\t{tz}\t{name}")
+
+
+@db_app.command("verify")
+def db_verify(
+    licence: Annotated[
+        str | None, typer.Argument(help="Licence number; every licensee's chain when left out.")
+    ] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            help="A JSON file of checkpoints kept elsewhere (as the API's "
+            "/licensees/{licence}/checkpoints returns them, or a list of their items).",
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Walk the event log's hash chain(s) and check them against the published checkpoints;
+    names the first row changed, removed or inserted out of band (exit code 1)."""
+    from server.store.integrity import verify
+
+    extra = _read_checkpoints(checkpoints) if checkpoints is not None else []
+    with _engine(database_url) as engine:
+        walked, findings = verify(engine, licence, extra)
+    for finding in findings:
+        typer.echo(finding.message)
+    typer.echo(f"walked {walked} log rows: {len(findings)} problems")
+    if findings:
+        raise typer.Exit(1)
+
+
+def _read_checkpoints(path: Path) -> list[Any]:
+    import json
+
+    from pydantic import BaseModel, ValidationError
+
+    from server.store.integrity import Checkpoint
+
+    class _Item(BaseModel):
+        licence: str
+        taken_at: datetime
+        chain_index: int
+        row_hash: str
+        position: int
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        items = data["items"] if isinstance(data, dict) else data
+        parsed = [_Item.model_validate(item) for item in items]
+    except (OSError, ValueError, KeyError, TypeError, ValidationError) as err:
+        raise typer.BadParameter(f"{path}: not a list of checkpoints: {err}") from err
+    return [
+        Checkpoint(i.licence, i.taken_at, i.chain_index, i.row_hash, i.position) for i in parsed
+    ]
+
+
+@db_app.command("checkpoint")
+def db_checkpoint(
+    licence: Annotated[
+        str | None, typer.Argument(help="Licence number; every licensee when left out.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Store today's (UTC) checkpoint of the event log's hash chain(s): each licensee's head,
+    published to regulators (the ingest's sweep takes them too)."""
+    from server.store.integrity import take_checkpoints
+
+    with _engine(database_url) as engine:
+        taken = take_checkpoints(engine, SYSTEM_CLOCK.now(), licence)
+    for cp in taken:
+        typer.echo(f"{cp.licence}\trow {cp.chain_index}\t{cp.row_hash}\t{cp.taken_at.isoformat()}")
+    typer.echo(f"{len(taken)} checkpoints taken")

@@ -16,6 +16,11 @@ A transfer is recorded in steps, each an event:
 3. ``transfer.arrived``: at the purchaser, the goods are at the door (TRANSFER-RECEIPT-24H's
    24 hours start here, CA 8405(b)).
 4. ``transfer.received``: the purchaser accepts or rejects each item.
+
+The seller's **invoice** (SALES-INVOICE, CA 8401) is the manifest: its number is the manifest
+ID, and each item carries its ``price`` (the cost to the purchaser) and the manifest an
+optional ``discount`` off the total. ``invoice.acknowledged`` records, at the seller, the
+purchaser's signed acceptance or rejection of each item (CA 8401(i)).
 """
 
 from decimal import Decimal
@@ -115,12 +120,20 @@ class Party(_Model):
     licence: LicenceNumber
 
 
+# US dollars and cents.
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
 class ManifestItem(_Model):
+    """One package on a manifest. ``price``: what the purchaser pays for it, in US dollars,
+    before the manifest's discount (CA 8401(f); SALES-INVOICE asks for it in California)."""
+
     uid: TagUid
     category: ItemCategory
     strain: Name
     description: Text
     quantity: Quantity
+    price: Money | None = None
 
 
 def _distinct_items(uids: list[str]) -> None:
@@ -143,13 +156,30 @@ class TransferManifested(_Model):
     estimated_departure: Instant
     estimated_arrival: Instant
     items: Annotated[list[ManifestItem], Field(min_length=1, max_length=MAX_MANIFEST_ITEMS)]
+    discount: Money | None = None  # US dollars off the items' total (CA 8401(f))
 
     @model_validator(mode="after")
     def _consistent(self) -> "TransferManifested":
         _distinct_items([i.uid for i in self.items])
         if self.estimated_arrival < self.estimated_departure:
             raise ValueError("estimated_arrival is before estimated_departure")
+        if self.discount is not None:
+            prices = [i.price for i in self.items]
+            if any(p is None for p in prices):
+                raise ValueError("a discount needs a price on every item")
+            total = sum((p for p in prices if p is not None), Decimal(0))
+            if self.discount > total:
+                raise ValueError(f"discount {self.discount} is more than the total {total}")
         return self
+
+    def total(self) -> Decimal | None:
+        """What the purchaser pays, in US dollars: the items' prices less the discount; None
+        when an item has no price."""
+        prices = [i.price for i in self.items]
+        if any(p is None for p in prices):
+            return None
+        gross = sum((p for p in prices if p is not None), Decimal(0))
+        return gross - (self.discount or Decimal(0))
 
 
 class TransferDeparted(_Model):
@@ -197,7 +227,25 @@ class TransferReceived(_Model):
         return self
 
 
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+class InvoiceAcknowledged(_Model):
+    """The purchaser's signed acknowledgement of an outgoing transfer's invoice, recorded by
+    the seller: who signed for the purchaser, when, and each item received or rejected (CA
+    8401(i)). The items named must be on the manifest, each acknowledged once."""
+
+    kind: Literal["invoice.acknowledged"] = "invoice.acknowledged"
+    manifest_id: ManifestId
+    signed_by: Name  # the purchaser or its designated representative
+    signed_at: Instant
+    accepted: Annotated[list[TagUid], Field(max_length=MAX_MANIFEST_ITEMS)] = []
+    rejected: Annotated[list[RejectedItem], Field(max_length=MAX_MANIFEST_ITEMS)] = []
+
+    @model_validator(mode="after")
+    def _something(self) -> "InvoiceAcknowledged":
+        uids = [*self.accepted, *(i.uid for i in self.rejected)]
+        if not uids:
+            raise ValueError("acknowledge receipt or rejection of at least one item")
+        _distinct_items(uids)
+        return self
 
 
 class SaleRecorded(_Model):

@@ -96,6 +96,10 @@ _LINES: dict[str, Callable[[Payload, _Words], str]] = {
         f"Transfer {p['manifest_id']} received: {len(p.get('accepted', []))} accepted, "
         f"{len(p.get('rejected', []))} rejected"
     ),
+    "invoice.acknowledged": lambda p, w: (
+        f"Invoice {p['manifest_id']} signed by {p['signed_by']} for the purchaser: "
+        f"{len(p.get('accepted', []))} received, {len(p.get('rejected', []))} rejected"
+    ),
     "sale.recorded": lambda p, w: (
         f"Sold {w.uid(p['package_uid'])}, {w.quantity(p.get('quantity'))}"
     ),

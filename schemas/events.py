@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from schemas.commerce import (
+    InvoiceAcknowledged,
     PackageCreated,
     SaleRecorded,
     TransferArrived,
@@ -329,6 +330,7 @@ _Recorded = (
     | TransferDeparted
     | TransferArrived
     | TransferReceived
+    | InvoiceAcknowledged
     | SaleRecorded
     | LicenceUpdated
     | InventoryClosedOut

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from schemas.acks import CONTRACT_CITATION, Ack, ContractRule, Outcome, Violation
 from schemas.commerce import (
+    InvoiceAcknowledged,
     ItemCategory,
     ManifestItem,
     PackageCreated,
@@ -151,8 +152,10 @@ PAYLOAD_EXAMPLES: Final[list[BaseModel]] = [
                 strain="Blue Dream",
                 description="Blue Dream flower, 1 lb bag",
                 quantity=_POUND,
+                price=Decimal("1200.00"),
             )
         ],
+        discount=Decimal("50.00"),
     ),
     TransferDeparted(
         manifest_id="M-2024-0042", departed_at=datetime(2024, 6, 21, 16, 12, tzinfo=UTC)
@@ -167,6 +170,12 @@ PAYLOAD_EXAMPLES: Final[list[BaseModel]] = [
         manifest_id="M-2024-0042",
         accepted=[ReceivedItem(uid=_PACKAGE_UID, quantity=_POUND)],
         rejected=[RejectedItem(uid="1A4FF0300000022000000457", reason="Seal broken")],
+    ),
+    InvoiceAcknowledged(
+        manifest_id="M-2024-0042",
+        signed_by="R. Alvarez, receiving manager",
+        signed_at=datetime(2024, 6, 21, 19, 55, tzinfo=UTC),
+        accepted=[_PACKAGE_UID],
     ),
     SaleRecorded(
         package_uid=_PACKAGE_UID,

@@ -125,6 +125,11 @@ class ServerSettings(BaseSettings):
     broker_pid_file: Path | None = Field(
         default=None, description="mosquitto's pid file: reloaded after writing; unset: not"
     )
+    invoice_font_dir: Path = Field(
+        default=Path("/usr/share/fonts/truetype/dejavu"),
+        description="Folder of DejaVuSans.ttf and DejaVuSans-Bold.ttf (Debian fonts-dejavu-core), "
+        "embedded in PDF invoices (SALES-INVOICE) so any script prints",
+    )
     audit_moisture_tolerance_pct: Decimal = Field(
         default=Decimal(5),
         ge=0,

@@ -24,6 +24,8 @@ from server.api.routes import (
     cultivation,
     events,
     harvests,
+    integrity,
+    invoices,
     licensees,
     notifications,
     premises,
@@ -49,12 +51,14 @@ ROUTERS = (
     cultivation.router,
     harvests.router,
     commerce.router,
+    invoices.router,
     events.router,
     records.router,
     notifications.router,
     reconciliation.router,
     audit.router,
     statelink.router,
+    integrity.router,
 )
 
 

@@ -66,6 +66,12 @@ class Conflict(ApiError):
     status = 409
 
 
+class Unavailable(ApiError):
+    """Something the server needs for this answer is not installed (a font, say)."""
+
+    status = 503
+
+
 class Invalid(ApiError):
     """A value the request model could not check by itself (e.g. a date range)."""
 

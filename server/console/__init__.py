@@ -16,6 +16,8 @@ def mount(app: FastAPI) -> None:
     """Add the console to ``app``, which has ``app.state.engine`` and either
     ``app.state.authenticator`` (the accounts service: sign-in with a session cookie) or its
     own ``app.state.console_viewers`` (see :mod:`server.console.deps`)."""
+    import server.console.integrity
+    import server.console.invoices
     import server.console.notices
     import server.console.people
     import server.console.reporting  # noqa: F401  (their routes join the pages' router)

@@ -31,6 +31,8 @@ NAV = [
     ("/console/users", "Users"),
     ("/console/audit", "Audit trail"),
     ("/console/reports", "Reports"),
+    ("/console/invoices", "Invoices"),
+    ("/console/integrity", "Integrity"),
 ]
 
 

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import server.db.accounts
 import server.db.health
+import server.db.integrity
 import server.db.notifications
 import server.db.statesync
 import server.db.tables
@@ -18,4 +19,5 @@ MODULES = (
     server.db.accounts,
     server.db.notifications,
     server.db.statesync,
+    server.db.integrity,
 )

@@ -3,7 +3,10 @@
 - The **event log** (``event_log``) is the legal record (RETAIN-7Y, NO-FALSIFICATION): every
   event a registered licensee's station sent, accepted or rejected, in the order it was
   decided. The database refuses UPDATE and DELETE on it (triggers, see the first migration),
-  and on SQLite an insert that would REPLACE a stored row (migration 0007).
+  and on SQLite an insert that would REPLACE a stored row (migration 0007). Each licensee's
+  rows form a SHA-256 hash chain (``chain_index``, ``prev_hash``, ``row_hash``;
+  :mod:`server.store.chain`), so a change made with the triggers bypassed is still found
+  (``seedtrace db verify``, ``docs/integrity.md``).
 - **Projections** (:data:`PROJECTION_TABLES`: cultivation, the tag ledger, packages and
   transfers, the licence, its people and its compliance records) hold the current state. They
   change only in the same transaction as a log append, and can be rebuilt from the accepted
@@ -65,6 +68,8 @@ class EventLog(SQLModel, table=True):
         sa.UniqueConstraint("licence", "station_id", "sequence", name="uq_event_log_station_seq"),
         # TRANSFER-AFTER-OUTAGE counts a licensee's events recorded during a loss of access.
         sa.Index("ix_event_log_licence_occurred_at", "licence", "occurred_at"),
+        # One row per place in a licensee's chain; the ingest reads the head from it.
+        sa.Index("ux_event_log_licence_chain", "licence", "chain_index", unique=True),
     )
 
     position: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
@@ -81,6 +86,11 @@ class EventLog(SQLModel, table=True):
     violations: str = Field(sa_type=sa.Text)  # JSON list of schemas.Violation
     body: str = Field(sa_type=sa.Text)  # the canonical JSON of the EventEnvelope
     body_sha256: str = Field(max_length=64)
+    # The hash chain (server.store.chain). Nullable only because the database cannot tell a
+    # row written outside seedtrace from one written by it: ``db verify`` names such a row.
+    chain_index: int | None = Field(default=None, sa_type=sa.BigInteger)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
 
 
 class HeldEvent(SQLModel, table=True):
@@ -337,6 +347,14 @@ class Transfer(SQLModel, table=True):
     departed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     arrived_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
     recorded_at: datetime = Field(sa_column=_time())
+    # The invoice of an ``out`` transfer (SALES-INVOICE, CA 8401): who recorded the manifest
+    # (the seller's signature, 8401(h)), the discount off the items' prices in US dollars
+    # (8401(f)), and the purchaser's signed acknowledgement (8401(i), ``invoice.acknowledged``).
+    recorded_by: str | None = Field(default=None, max_length=64)
+    discount: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal()))
+    purchaser_signed_by: str | None = Field(default=None, max_length=100)
+    purchaser_signed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    purchaser_signature_recorded_by: str | None = Field(default=None, max_length=64)
 
 
 class TransferItem(SQLModel, table=True):
@@ -357,6 +375,7 @@ class TransferItem(SQLModel, table=True):
     received_grams: Decimal | None = Field(default=None, sa_column=_grams())
     received_count: int | None = None
     reject_reason: str | None = Field(default=None, max_length=500)
+    price: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal()))  # US $
 
 
 class Sale(SQLModel, table=True):

@@ -7,7 +7,9 @@ is held after it?) from three queries made when the batch starts, under the lice
 - the log rows of the batch's ``event_id`` s (and the notices their acks carried);
 - the held events of the batch's ``event_id`` s and of the batch's stations: usually none, so
   a station with nothing held costs nothing more;
-- the ``stations`` rows of the batch's stations.
+- the ``stations`` rows of the batch's stations;
+- the head of each licensee's hash chain (:mod:`server.store.chain`), read under the lock, so
+  the rows this batch appends continue the chain the previous holder committed.
 
 Then it keeps the batch's own changes in memory (log rows to append, events held and released,
 stations' next sequence) and writes them with one multi-row statement per table:
@@ -30,13 +32,15 @@ from server.db.bulk import BulkInsert, BulkUpdate
 from server.db.core import table_of
 from server.db.notifications import EventNotice
 from server.db.pipelined import MATCH, Match, Step
-from server.db.tables import EventLog, HeldEvent, Station
+from server.db.tables import EventLog, HeldEvent, Licensee, Station
 from server.ingest.parse import Parsed
+from server.store import chain
 
 L = table_of(EventLog)
 HELD = table_of(HeldEvent)
 ST = table_of(Station)
 NOTICES = table_of(EventNotice)
+LIC = table_of(Licensee)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,24 @@ class _Reads:
     notices: sa.Select[Any]
     held: sa.Select[Any]
     stations: sa.Select[Any]
+    heads: sa.Select[Any]
+
+
+def _heads(match: Match) -> sa.Select[Any]:
+    """Each licensee's last chained row. The max is correlated per licensee so both databases
+    answer it from the (licence, chain_index) index with one probe, however long the log."""
+    own = L.alias("own")
+    last = (
+        sa.select(sa.func.max(own.c.chain_index))
+        .where(own.c.licence == LIC.c.licence)
+        .correlate(LIC)
+        .scalar_subquery()
+    )
+    return (
+        sa.select(LIC.c.licence, L.c.chain_index, L.c.row_hash)
+        .select_from(LIC.join(L, sa.and_(L.c.licence == LIC.c.licence, L.c.chain_index == last)))
+        .where(match(LIC.c.licence, "licences"))
+    )
 
 
 def _reads(match: Match) -> _Reads:
@@ -70,6 +92,7 @@ def _reads(match: Match) -> _Reads:
         sa.select(ST.c.licence, ST.c.station_id, ST.c.next_sequence).where(
             match(ST.c.licence, "licences"), match(ST.c.station_id, "stations")
         ),
+        _heads(match),
     )
 
 
@@ -149,6 +172,7 @@ class Ledger:
         self.stations: dict[StationKey, StationState] = {}
         self.sequences: dict[tuple[str, str, int], str] = {}  # this batch's (station, seq) -> id
         self.positions: dict[str, int] = {}
+        self.heads: dict[str, chain.Head] = {}  # licence -> its chain's head, this batch's own
         self._log_rows: list[dict[str, Any]] = []
         self._released: list[tuple[str, str, int]] = []
         self._wanted: set[StationKey] = set()
@@ -170,12 +194,15 @@ class Ledger:
             Step(reads.logged, {"ids": params["ids"]}, rows=True),
             Step(reads.stations, {k: params[k] for k in ("licences", "stations")}, rows=True),
             Step(reads.held, params, rows=True),
+            Step(reads.heads, {"licences": params["licences"]}, rows=True),
         ]
 
     def took(self, results: list[list[tuple[Any, ...]]]) -> None:
         """Keep what :meth:`read_steps` read; reads the notices of logged events (another
         query, only when some of the batch's events are already in the log)."""
-        logged, stations, held_rows = results
+        logged, stations, held_rows, heads = results
+        for licence, index, digest in heads:
+            self.heads[licence] = chain.Head(int(index), digest)
         notices: dict[str, list[Violation]] = {}
         if logged:
             reads = READS[self.conn.dialect.name]
@@ -274,7 +301,21 @@ class Ledger:
         if not self._log_rows:
             return []
         rows, self._log_rows = self._log_rows, []
+        self._chain(rows)
         return [Step(LOG_INSERT_RETURNING if positions else LOG_INSERT, rows, rows=positions)]
+
+    def _chain(self, rows: list[dict[str, Any]]) -> None:
+        """Add each row's place in its licensee's hash chain, continuing from the head read
+        under the licensee's lock (or left by this batch's previous append)."""
+        by_licence: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_licence.setdefault(row["licence"], []).append(row)
+        for licence, own in by_licence.items():
+            links, self.heads[licence] = chain.link(self.heads.get(licence, chain.EMPTY), own)
+            for row, link in zip(own, links, strict=True):
+                row.update(
+                    chain_index=link.chain_index, prev_hash=link.prev_hash, row_hash=link.row_hash
+                )
 
     def took_positions(self, rows: list[tuple[Any, ...]]) -> None:
         for event_id, position in rows:

@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -44,6 +44,7 @@ from server.ingest.pipeline import Pipeline, Reply, open_gaps
 from server.logs import batch_ids, log_context, refused_ids
 from server.metrics import ServerMetrics
 from server.mqttclient import make_client
+from server.store.integrity import take_checkpoints
 
 log = logging.getLogger("seedtrace.ingest")
 
@@ -71,6 +72,7 @@ class IngestWorker:
         self.client = self._make_client()
         self._last_gap_check = time.monotonic()
         self._last_sweep: float | None = None  # the first sweep runs at start
+        self._checkpoint_day: date | None = None  # the UTC day of the last checkpoints
 
     def _make_client(self) -> mqtt.Client:
         s = self.settings
@@ -278,6 +280,24 @@ class IngestWorker:
                 extra={"licence": gap.licence, "station_id": gap.station_id},
             )
 
+    def _checkpoint(self) -> None:
+        """With each sweep: today's checkpoint of each licensee's hash chain, the first time a
+        sweep runs on a UTC day (``docs/integrity.md``); later sweeps that day find it taken."""
+        now = self.pipeline.clock.now()
+        if self._checkpoint_day == now.astimezone(UTC).date():
+            return
+        try:
+            taken = take_checkpoints(self.pipeline.engine, now)
+        except TRANSIENT_DB_ERRORS as err:
+            log.error("could not take the hash chain's checkpoints: %s", err)
+            return
+        except Exception:  # the top of the loop: log it, keep ingesting, try next time
+            log.exception("the hash chain's checkpoint failed")
+            return
+        self._checkpoint_day = now.astimezone(UTC).date()
+        if taken:
+            log.info("hash chain checkpoints taken for %d licensees", len(taken))
+
     def _sweep_deadlines(self) -> None:
         """Every ``deadline_sweep_s``: mark overdue notifications, open the day's
         DAILY-RECONCILE, check TAG-SUPPLY (:mod:`server.deadlines.sweep`)."""
@@ -285,6 +305,7 @@ class IngestWorker:
         if self._last_sweep is not None and now - self._last_sweep < self.settings.deadline_sweep_s:
             return
         self._last_sweep = now
+        self._checkpoint()
         try:
             with self.metrics.sweep_time.time():
                 report = sweep(

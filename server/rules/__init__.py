@@ -10,7 +10,7 @@ only the first.
 The rule modules are imported here explicitly (no folder scanning).
 """
 
-from server.rules import cultivation, harvest, people, product, tags, transfers
+from server.rules import cultivation, harvest, invoices, people, product, tags, transfers
 from server.rules.base import REGISTRY, Rule, evaluate
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "cultivation",
     "evaluate",
     "harvest",
+    "invoices",
     "people",
     "product",
     "tags",

@@ -119,6 +119,11 @@ ENFORCED_ELSEWHERE: dict[str, tuple[str, str]] = {
         "server/accounts/service.py",
         "a cancelled person's sessions stop at their next request; the roster lists everyone",
     ),
+    "RETAIN-7Y": (
+        "server/store/integrity.py",
+        "nothing deletes a record or a retired UID; the log refuses UPDATE and DELETE and is a "
+        "hash chain per licensee, checked by `seedtrace db verify` against daily checkpoints",
+    ),
     "AUDIT-VARIANCE": (
         "server/reads/stocktake.py",
         "a physical audit is compared with the system; unexplained variances are listed",

@@ -4,7 +4,13 @@ a loss of access."""
 from collections.abc import Iterator
 from datetime import datetime
 
-from schemas.commerce import TransferArrived, TransferDeparted, TransferManifested, TransferReceived
+from schemas.commerce import (
+    InvoiceAcknowledged,
+    TransferArrived,
+    TransferDeparted,
+    TransferManifested,
+    TransferReceived,
+)
 from schemas.events import EventEnvelope
 from schemas.records import AccessRestored
 from server.rules.base import rule
@@ -48,7 +54,13 @@ def _manifest(state: StateView, event: EventEnvelope, p: TransferManifested) -> 
     citation="CA 8405(a),(d)",
     summary="A transfer is recorded, with its manifest of packages held here, before the goods "
     "leave; the purchaser accepts or rejects exactly the items that arrived.",
-    kinds=["transfer.manifested", "transfer.departed", "transfer.arrived", "transfer.received"],
+    kinds=[
+        "transfer.manifested",
+        "transfer.departed",
+        "transfer.arrived",
+        "transfer.received",
+        "invoice.acknowledged",
+    ],
 )
 def transfer_manifest(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
@@ -83,6 +95,26 @@ def transfer_manifest(state: StateView, event: EventEnvelope) -> Iterator[str]:
                 yield f"UID {uid} is not on transfer {p.manifest_id}"
             elif uid in incoming.decided:
                 yield f"UID {uid} of transfer {p.manifest_id} was already accepted or rejected"
+    elif isinstance(p, InvoiceAcknowledged):
+        yield from _acknowledged(state, p)
+
+
+def _acknowledged(state: StateView, p: InvoiceAcknowledged) -> Iterator[str]:
+    """The purchaser acknowledges the items of a transfer that left here (CA 8401(i))."""
+    out = state.transfer("out", p.manifest_id)
+    if out is None:
+        yield f"No manifest {p.manifest_id} was recorded here; an invoice is a manifest's"
+        return
+    if out.status == "manifested":
+        yield (
+            f"The goods of manifest {p.manifest_id} have not left; the purchaser acknowledges "
+            "what it received, after the departure is recorded"
+        )
+    for uid in [*p.accepted, *(i.uid for i in p.rejected)]:
+        if uid not in out.uids:
+            yield f"UID {uid} is not on manifest {p.manifest_id}"
+        elif uid in out.decided:
+            yield f"UID {uid} of manifest {p.manifest_id} was already acknowledged"
 
 
 def _where(o: OutageState) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from schemas.commerce import (
+    InvoiceAcknowledged,
     PackageCreated,
     Party,
     Quantity,
@@ -115,6 +116,8 @@ def _manifested(
             estimated_departure=p.estimated_departure,
             estimated_arrival=p.estimated_arrival,
             recorded_at=event.occurred_at,
+            recorded_by=event.operator_id,
+            discount=p.discount,
             **_parties("seller", p.seller),
             **_parties("purchaser", p.purchaser),
             **_parties("distributor", p.distributor),
@@ -133,6 +136,7 @@ def _manifested(
                 "description": item.description,
                 "quantity_grams": item.quantity.total_grams(),
                 "quantity_count": item.quantity.count,
+                "price": item.price,
             }
             for item in p.items
         ],
@@ -219,6 +223,34 @@ def _received(
             .where(TR.c.licence == lic, TR.c.direction == "in", TR.c.manifest_id == p.manifest_id)
             .values(status="received")
         )
+
+
+@projects(InvoiceAcknowledged)
+def _acknowledged(
+    conn: sa.Connection, event: EventEnvelope, p: InvoiceAcknowledged, position: int
+) -> None:
+    """The purchaser's signature on an outgoing transfer's invoice (CA 8401(i)): each item's
+    receipt or rejection, and who signed, when, and who recorded it (the latest signature when
+    the purchaser acknowledges the items in parts)."""
+    lic = event.licence
+    key = (ITEM.c.licence == lic, ITEM.c.direction == "out", ITEM.c.manifest_id == p.manifest_id)
+    for uid in p.accepted:
+        conn.execute(ITEM.update().where(*key, ITEM.c.uid == uid).values(decision="accepted"))
+    for rejected in p.rejected:
+        conn.execute(
+            ITEM.update()
+            .where(*key, ITEM.c.uid == rejected.uid)
+            .values(decision="rejected", reject_reason=rejected.reason)
+        )
+    conn.execute(
+        TR.update()
+        .where(TR.c.licence == lic, TR.c.direction == "out", TR.c.manifest_id == p.manifest_id)
+        .values(
+            purchaser_signed_by=p.signed_by,
+            purchaser_signed_at=p.signed_at,
+            purchaser_signature_recorded_by=event.operator_id,
+        )
+    )
 
 
 def _take_into_stock(conn: sa.Connection, event: EventEnvelope, p: TransferReceived) -> None:

@@ -177,6 +177,7 @@ def seed_floor(
                     strain="Blue Dream",
                     description="Blue Dream flower, 100 g",
                     quantity=Quantity(weight=grams("100")),
+                    price=Decimal("250.00"),  # the invoice's cost (SALES-INVOICE, CA 8401(f))
                 )
             ],
         ),

@@ -65,8 +65,11 @@ def manifested(
     strain: str = "Blue Dream",
     seller: str = LICENCE,
     purchaser: str = "C11-0000456-LIC",
+    prices: list[str] | None = None,
+    discount: str | None = None,
 ) -> dict[str, Any]:
-    """``items``: (package UID, grams) pairs."""
+    """``items``: (package UID, grams) pairs; ``prices``: each item's price in US dollars
+    (none given: no price, which SALES-INVOICE refuses in California)."""
     return {
         "kind": "transfer.manifested",
         "manifest_id": manifest_id,
@@ -82,9 +85,11 @@ def manifested(
                 "strain": strain,
                 "description": f"{strain} {category}, {g} g",
                 "quantity": grams(g),
+                **({} if prices is None else {"price": prices[n]}),
             }
-            for uid, g in items
+            for n, (uid, g) in enumerate(items)
         ],
+        **({} if discount is None else {"discount": discount}),
     }
 
 
@@ -104,6 +109,23 @@ def arrived(manifest_id: str, uids: list[str], seller: str = "CCL21-0009999") ->
         "seller": party(seller, "Hill Farm"),
         "arrived_at": datetime.now(UTC).isoformat(),
         "uids": uids,
+    }
+
+
+def acknowledged(
+    manifest_id: str,
+    accepted: list[str] = (),  # type: ignore[assignment]
+    rejected: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    signed_by: str = "R. Alvarez, receiving manager",
+) -> dict[str, Any]:
+    """The purchaser's signature on the invoice of ``manifest_id`` (CA 8401(i))."""
+    return {
+        "kind": "invoice.acknowledged",
+        "manifest_id": manifest_id,
+        "signed_by": signed_by,
+        "signed_at": datetime.now(UTC).isoformat(),
+        "accepted": list(accepted),
+        "rejected": [{"uid": u, "reason": r} for u, r in rejected],
     }
 
 

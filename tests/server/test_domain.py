@@ -105,6 +105,7 @@ def every_kind(station: Station, console: Station) -> list[tuple[Station, EventE
         ),
         (console, console.event(d.manifested("M-1", [(p1, "100")]))),
         (console, console.event(d.departed("M-1"))),
+        (console, console.event(d.acknowledged("M-1", [p1]))),
         (console, console.event(d.arrived("M-IN-1", FOREIGN))),
         (
             console,

@@ -1,0 +1,1 @@
+"""Printable documents made from the record: the sales invoice (PDF)."""

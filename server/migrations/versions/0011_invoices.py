@@ -1,0 +1,44 @@
+"""Invoices (SALES-INVOICE, CA 8401): the price of each item of an outgoing transfer, the
+manifest's discount and recording user (the seller's signature), and the purchaser's signed
+acknowledgement (``invoice.acknowledged``). Projections only: a rebuild fills them from the log.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _transfer_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("recorded_by", sa.String(length=64), nullable=True),
+        sa.Column("discount", sa.String(length=48), nullable=True),
+        sa.Column("purchaser_signed_by", sa.String(length=100), nullable=True),
+        sa.Column("purchaser_signed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("purchaser_signature_recorded_by", sa.String(length=64), nullable=True),
+    ]
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("transfers", recreate="never") as batch_op:
+        for column in _transfer_columns():
+            batch_op.add_column(column)
+    with op.batch_alter_table("transfer_items", recreate="never") as batch_op:
+        batch_op.add_column(sa.Column("price", sa.String(length=48), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("transfer_items", recreate="never") as batch_op:
+        batch_op.drop_column("price")
+    with op.batch_alter_table("transfers", recreate="never") as batch_op:
+        for column in reversed(_transfer_columns()):
+            batch_op.drop_column(column.name)

@@ -10,7 +10,7 @@ only the first.
 The rule modules are imported here explicitly (no folder scanning).
 """
 
-from server.rules import cultivation, harvest, people, product, tags, transfers
+from server.rules import cultivation, harvest, people, product, tags, timing, transfers
 from server.rules.base import REGISTRY, Rule, evaluate
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "people",
     "product",
     "tags",
+    "timing",
     "transfers",
 ]

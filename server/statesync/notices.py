@@ -6,7 +6,8 @@ Notifications go into the deadline engine's ``notifications`` table (the console
 them with the others, and a compliance one cannot be dismissed until resolved), written here
 directly: a refusal is not a deadline an event opens, so the engine's definitions do not fit.
 A refusal is filed under SECONDARY-SYNC (OAR 845-025 CTS Requirements (7): the secondary system
-must transfer all relevant data to the state system); the outage under OUTAGE-BACKFILL
+must transfer all relevant data to the state system; in California it serves CA 8402, reporting
+in the department's system); the outage under OUTAGE-BACKFILL
 (OAR 845-025 CTS Requirements (8)(a)-(b); CA 8402(d)(1)-(2)), due three business days after
 restoration in California, without a due time in Oregon (none is set there).
 """
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.notifications import Notification
 from server.db.statesync import SyncOutage
+from server.db.tables import Licensee
 from server.rules.calendar import add_business_days
 from server.rules.catalogue import CATALOGUE
 from server.statesync.queue import CallRow
@@ -27,16 +29,20 @@ __all__ = ["open_refusal", "record_lost", "record_restored", "resolve_notificati
 
 NOTES = Notification.__table__  # type: ignore[attr-defined]
 OUTAGES = SyncOutage.__table__  # type: ignore[attr-defined]
+LICENSEES = Licensee.__table__  # type: ignore[attr-defined]
 SYSTEM_NAME = {"metrc": "Metrc", "biotrack": "BioTrack"}
 BACKFILL_DAYS = 3  # CA 8402(d)(1)
 
 
 def _insert(conn: Connection, licence: str, rule_id: str, values: dict[str, object]) -> int:
-    entry = CATALOGUE[rule_id]
+    # The licensee is shown its own jurisdiction's provisions only.
+    jurisdiction = conn.execute(
+        sa.select(LICENSEES.c.jurisdiction).where(LICENSEES.c.licence == licence)
+    ).scalar_one()
     row = {
         "licence": licence,
         "rule_id": rule_id,
-        "citation": entry.citation,
+        "citation": CATALOGUE[rule_id].cite(jurisdiction),
         "category": "compliance",
         "pending": "[]",
         "state": "open",

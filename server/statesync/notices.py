@@ -32,6 +32,7 @@ OUTAGES = SyncOutage.__table__  # type: ignore[attr-defined]
 LICENSEES = Licensee.__table__  # type: ignore[attr-defined]
 SYSTEM_NAME = {"metrc": "Metrc", "biotrack": "BioTrack"}
 BACKFILL_DAYS = 3  # CA 8402(d)(1)
+SHOWN = "%a %Y-%m-%d %H:%M %Z"  # times in messages: on the premises' clock, with the zone
 
 
 def _insert(conn: Connection, licence: str, rule_id: str, values: dict[str, object]) -> int:
@@ -126,10 +127,11 @@ def record_restored(
     ).first()
     if outage is None:
         return
-    due = None
+    due, zone = None, ZoneInfo(timezone)
     if jurisdiction == "CA":
-        due = add_business_days(now, BACKFILL_DAYS, "CA", ZoneInfo(timezone))
+        due = add_business_days(now, BACKFILL_DAYS, "CA", zone)
     name = SYSTEM_NAME[system]
+    lost_at, restored_at = (t.astimezone(zone).strftime(SHOWN) for t in (outage.lost_at, now))
     note = _insert(
         conn,
         licence,
@@ -138,8 +140,8 @@ def record_restored(
             "subject_type": "state_link",
             "subject_id": f"{system}:{outage.id}",
             "message": (
-                f"Access to {name} was lost from {outage.lost_at.isoformat()} to "
-                f"{now.isoformat()} ({outage.lost_cause}); {backlog} calls waited and are "
+                f"Access to {name} was lost from {lost_at} to {restored_at} "
+                f"({outage.lost_cause}); {backlog} calls waited and are "
                 "being filed in order."
             ),
             "resolves_by": f"the connector filing every waiting call into {name}",

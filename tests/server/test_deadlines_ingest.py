@@ -179,7 +179,7 @@ def test_tag_supply_warns_and_may_be_acknowledged(engine: Engine) -> None:
     IngestWorker(ServerSettings(), pipeline)._sweep_deadlines()
     (n,) = list_notifications(engine, OR_LICENCE, rule_id="TAG-SUPPLY")
     assert (n.category, n.state, n.due_at) == (Category.INFORMATIONAL, State.OPEN, None)
-    assert n.citation == "OR UID Tags (1)(b); CA 8403(a)(2)"
+    assert n.citation == "OR UID Tags (1)(b)"  # an Oregon licensee: Oregon's provision only
     assert n.message.startswith("8 unassigned plant tags left")
     acknowledged = dismiss(engine, n.id, by="maria.lopez", now=clock.now())
     assert acknowledged.state is State.DISMISSED

@@ -22,6 +22,7 @@ from server.api.errors import Conflict, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
 from server.db.notifications import Notification
 from server.deadlines import Category, DismissRefused, NotificationPublic, State, dismiss
+from server.deadlines.store import select_public
 
 router = APIRouter(tags=["notifications"])
 N = Notification.__table__  # type: ignore[attr-defined]
@@ -49,7 +50,7 @@ def list_notifications(
 ) -> Page[NotificationPublic] | Response:
     """Notifications, newest first; filter by state (open, overdue, resolved, dismissed),
     category or rule ID."""
-    stmt = sa.select(N).where(N.c.licence == scope.licence)
+    stmt = select_public().where(N.c.licence == scope.licence)
     if state is not None:
         stmt = stmt.where(N.c.state == state.value)
     if category is not None:
@@ -70,7 +71,7 @@ def list_notifications(
 def _find(engine: EngineDep, licence: str, notification_id: int) -> NotificationPublic:
     with engine.connect() as conn:
         row = (
-            conn.execute(sa.select(N).where(N.c.licence == licence, N.c.id == notification_id))
+            conn.execute(select_public().where(N.c.licence == licence, N.c.id == notification_id))
             .mappings()
             .first()
         )

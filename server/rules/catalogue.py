@@ -271,7 +271,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     _a(
         "BATCH-MAX-100",
         "OR Cultivation Batches (2); CA 8403(b)(1)",
-        "A batch holds at most 100 immature plants at any one time.",
+        "A batch holds at most 100 immature plants at any one time; seeds and tissue cultures "
+        "in it are not plants yet and are not counted.",
     ),
     _a(
         "BATCH-ID-UNIQUE",

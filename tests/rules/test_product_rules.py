@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from server.rules.state import OutageState, TransferState
+from server.rules.state import LicenceState, OutageState, TransferState
 from tests.rules.memstate import LICENCE, NOW, MemoryState, check, event, package_uid, rejected
 
 P1, P2, P3 = package_uid(1), package_uid(2), package_uid(3)
@@ -351,3 +351,15 @@ def test_transfer_after_outage_restores_a_recorded_loss_once() -> None:
         "TRANSFER-AFTER-OUTAGE",
         "is not a loss of access recorded by this licensee",
     )
+
+
+def test_transfer_after_outage_speaks_the_premises_clock() -> None:
+    """Times in the message are the premises' (issue 16 item 10), as in every other message:
+    12:00 UTC is 04:00 in Los Angeles, and an Oregon licensee is cited Oregon's provision."""
+    state = MemoryState(licence_state=LicenceState(LICENCE, "OR", timezone="America/Los_Angeles"))
+    state.add_package(P1)
+    state.losses = [_loss(restored=False)]
+    (v,) = check("TRANSFER-AFTER-OUTAGE", state, event(_manifest([P1])))
+    assert "since Fri 2026-11-20 04:00 PST; no transfer until it is restored" in v.message
+    assert "UTC" not in v.message
+    assert v.citation == "OR CTS Requirements (8)(c)"

@@ -35,7 +35,7 @@ def list_notifications_cmd(
     with _engine(database_url) as engine:
         found = list_notifications(engine, licence, states=states)
     for n in found:
-        due = "-" if n.due_at is None else n.due_at.isoformat()
+        due = "-" if n.due is None else n.due  # in the premises' zone, as acks say it
         typer.echo(
             f"{n.id}\t{n.state.value}\t{n.category.value}\t{n.rule_id}\t{due}\t"
             f"{n.subject_type} {n.subject_id}\t{n.message}"

@@ -1,6 +1,6 @@
 """``seedtrace rules``: the regulatory rule catalogue, per jurisdiction."""
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -18,20 +18,22 @@ def list_rules(
     ] = None,
 ) -> None:
     """Print the rule table: ID, section, the packs holding it (cited by the state's text, or as
-    the record-soundness baseline), implemented or not, citation, deadline."""
+    the record-soundness baseline), implemented or not, citation (with --jurisdiction: that
+    state's own provisions only), deadline."""
     # Imported here so `seedtrace --help` works on a station without the server extras.
-    from server.rules.calendar import JURISDICTIONS
+    from server.rules.calendar import JURISDICTIONS, Jurisdiction
     from server.rules.catalogue import ENTRIES, pack
     from server.rules.docs import applies_in
 
     entries = list(ENTRIES)
+    wanted: Jurisdiction = "OR"
     if jurisdiction is not None:
-        wanted = jurisdiction.upper()
-        if wanted not in JURISDICTIONS:
+        if jurisdiction.upper() not in JURISDICTIONS:
             raise typer.BadParameter(
                 f"{jurisdiction!r}; expected one of {', '.join(JURISDICTIONS)}",
                 param_hint="--jurisdiction",
             )
+        wanted = cast(Jurisdiction, jurisdiction.upper())
         ids = pack(wanted)
         entries = [e for e in entries if e.id in ids]
     rows = [("ID", "sec", "applies in", "impl", "citation", "deadline, or where it is enforced")]
@@ -41,7 +43,7 @@ def list_rules(
             e.section,
             applies_in(e),
             "yes" if e.implemented else "no",
-            e.citation,
+            e.citation if jurisdiction is None else e.cite(wanted),
             e.deadline.describe() if e.deadline else (e.enforced_where or ""),
         )
         for e in entries

@@ -55,7 +55,7 @@ from server.deadlines.model import (
     Subject,
     TagStock,
 )
-from server.rules.calendar import local_date, nth_business_day
+from server.rules.calendar import Jurisdiction, local_date, nth_business_day
 from server.rules.catalogue import CATALOGUE
 
 Definition = Callable[[Context], list[Effect]]
@@ -65,13 +65,17 @@ ANY_KIND = "*"
 @dataclass(frozen=True, slots=True)
 class DeadlineRule:
     id: str
-    citation: str
+    citation: str  # every jurisdiction's; a licensee is shown :meth:`cite`
     category: Category
     opens_on: frozenset[str]  # event kinds that open it (ANY_KIND: every kind)
     resolves_on: frozenset[str]
     late_on: frozenset[str]  # kinds that are themselves what the deadline asks for
     swept: str | None  # what the periodic sweep does for it, if anything
     on_event: Definition
+
+    def cite(self, jurisdiction: Jurisdiction) -> str:
+        """The provisions a licensee of ``jurisdiction`` is shown (its own text's only)."""
+        return CATALOGUE[self.id].cite(jurisdiction)
 
     def handles(self, kind: str) -> bool:
         kinds = self.opens_on | self.resolves_on | self.late_on

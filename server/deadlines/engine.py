@@ -190,7 +190,7 @@ def apply_effects(
         # One notice per rule per event: a correction both resolving a flag and late by its
         # own discovery time says it once.
         if event is not None and all(n.rule_id != rule_id for n in out.notices):
-            citation = DEADLINES[rule_id].citation
+            citation = DEADLINES[rule_id].cite(cal.jurisdiction)
             out.notices.append(
                 Violation(rule_id=rule_id, citation=citation, message=f"{message} ({citation})")
             )
@@ -213,7 +213,7 @@ def apply_effects(
                 cal,
                 effect,
                 category=definition.category,
-                citation=definition.citation,
+                citation=definition.cite(cal.jurisdiction),
                 state=state,
                 now=now,
                 event_id=event_id,
@@ -251,7 +251,7 @@ def apply_effects(
                 cal,
                 record,
                 category=definition.category,
-                citation=definition.citation,
+                citation=definition.cite(cal.jurisdiction),
                 state=State.RESOLVED,
                 now=now,
                 event_id=event_id,

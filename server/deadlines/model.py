@@ -112,14 +112,21 @@ class LicenseeCalendar:
         return moment.astimezone(self.tz).strftime("%a %Y-%m-%d %H:%M %Z")
 
     def show_due(self, due: datetime) -> str:
-        """A due time as a person reads a deadline: a day-based one ends at local midnight,
-        which is said as the end of the day it closes ('end of Wed 2026-12-02 (PST)', not
-        'Thu 00:00', which reads as the morning after); any other time as :meth:`show`."""
-        local = due.astimezone(self.tz)
-        if local.time() != time(0):
-            return self.show(due)
-        last = local - timedelta(microseconds=1)  # the last instant of the day it closes
-        return f"end of {last:%a %Y-%m-%d} ({last:%Z})"
+        """``due`` as :func:`show_due` says it in this licensee's zone."""
+        return show_due(due, self.tz)
+
+
+def show_due(due: datetime, tz: ZoneInfo) -> str:
+    """A due time as a person reads a deadline, in the premises' zone ``tz``: a day-based one
+    ends at local midnight, which is said as the end of the day it closes ('end of Wed
+    2026-12-02 (PST)', not 'Thu 00:00', which reads as the morning after); any other time as
+    'Wed 2026-12-02 17:00 PST'. The one wording of due times in acks, notifications, the
+    console and the API."""
+    local = due.astimezone(tz)
+    if local.time() != time(0):
+        return local.strftime("%a %Y-%m-%d %H:%M %Z")
+    last = local - timedelta(microseconds=1)  # the last instant of the day it closes
+    return f"end of {last:%a %Y-%m-%d} ({last:%Z})"
 
 
 @dataclass(frozen=True, slots=True)

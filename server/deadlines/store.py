@@ -17,16 +17,17 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Violation
 from server.db.core import table_of
 from server.db.notifications import EventNotice, Notification
 from server.db.tables import Licensee, User
-from server.deadlines.model import UNRESOLVED, Category, LicenseeCalendar, Open, State
+from server.deadlines.model import UNRESOLVED, Category, LicenseeCalendar, Open, State, show_due
 
 N = table_of(Notification)
 NOTICES = table_of(EventNotice)
@@ -77,6 +78,19 @@ class NotificationPublic(BaseModel):
     resolved_by_event: str | None
     dismissed_at: AwareDatetime | None
     dismissed_by: str | None
+    # ``due_at`` as the premises read it ('end of Wed 2026-12-02 (PST)'), as acks say it.
+    due: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _due_in_zone(cls, values: Any) -> Any:
+        """Built from a row with the licensee's ``timezone`` (:func:`select_public`): the
+        due time in words, in that zone."""
+        if isinstance(values, dict) and "timezone" in values:
+            values = dict(values)
+            zone, due = ZoneInfo(values.pop("timezone")), values.get("due_at")
+            values["due"] = None if due is None else show_due(due, zone)
+        return values
 
     @property
     def late(self) -> bool:
@@ -86,6 +100,11 @@ class NotificationPublic(BaseModel):
         if self.resolved_at is not None:
             return self.resolved_at >= self.due_at
         return self.overdue_at is not None
+
+
+def select_public() -> sa.Select[Any]:
+    """Notifications with their licensee's zone, to build :class:`NotificationPublic` from."""
+    return sa.select(N, LIC.c.timezone).join(LIC, LIC.c.licence == N.c.licence)
 
 
 def _public(row: sa.Row[Any]) -> NotificationPublic:
@@ -105,7 +124,7 @@ def list_notifications(
     rule_id: str | None = None,
 ) -> list[NotificationPublic]:
     """A licensee's notifications, oldest first, optionally only in ``states`` / of one rule."""
-    query = sa.select(N).where(N.c.licence == licence).order_by(N.c.id)
+    query = select_public().where(N.c.licence == licence).order_by(N.c.id)
     if states is not None:
         query = query.where(N.c.state.in_([s.value for s in states]))
     if rule_id is not None:
@@ -120,7 +139,7 @@ def get_notification(engine: Engine, notification_id: int) -> NotificationPublic
 
 
 def _get(conn: sa.Connection, notification_id: int) -> NotificationPublic:
-    row = conn.execute(sa.select(N).where(N.c.id == notification_id)).first()
+    row = conn.execute(select_public().where(N.c.id == notification_id)).first()
     if row is None:
         raise NotificationNotFound(f"there is no notification {notification_id}")
     return _public(row)

@@ -97,7 +97,12 @@ def _licence_records(match: Match) -> sa.Select[Any]:
     PostgreSQL it would still return the rows of its other tables as they were before."""
     return (
         sa.select(
-            LIC.c.licence, LIC.c.jurisdiction, LD.c.licence_type, LD.c.status, LD.c.closed_out_at
+            LIC.c.licence,
+            LIC.c.jurisdiction,
+            LD.c.licence_type,
+            LD.c.status,
+            LD.c.closed_out_at,
+            LIC.c.timezone,
         )
         .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
         .where(match(LIC.c.licence, "licences"))
@@ -411,6 +416,7 @@ class Pipeline:
     def _apply(self, txn: _Txn, parsed: Parsed, result: BatchResult) -> None:
         conn, ev = txn.conn, parsed.envelope
         state, rules = txn.overlays[ev.licence], self.rules_for(txn.jurisdictions[ev.licence])
+        state.receiving = parsed.received_at
         violations = evaluate(state, ev, rules)
         if not violations and isinstance(ev.payload, RecordCorrected):
             txn.flush()  # the replay reads the log and rebuilds the projections

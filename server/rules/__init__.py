@@ -10,7 +10,16 @@ only the first.
 The rule modules are imported here explicitly (no folder scanning).
 """
 
-from server.rules import cultivation, harvest, invoices, people, product, tags, transfers
+from server.rules import (
+    cultivation,
+    harvest,
+    invoices,
+    people,
+    product,
+    tags,
+    timing,
+    transfers,
+)
 from server.rules.base import REGISTRY, Rule, evaluate
 
 __all__ = [
@@ -23,5 +32,6 @@ __all__ = [
     "people",
     "product",
     "tags",
+    "timing",
     "transfers",
 ]

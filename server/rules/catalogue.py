@@ -14,7 +14,15 @@ California, and to every pack when it is in the **record-soundness baseline**
 two items, two batches with one identifier, a plant harvested twice, a package from nowhere, an
 unknown operator, a correction that erases its original). The current state is computed from the
 events on the assumption that these hold, so no jurisdiction can go without them, whichever
-texts happen to cite them (TAG-ONE-ITEM cites only California, BATCH-ID-UNIQUE only Oregon).
+texts happen to cite them (TAG-ONE-ITEM cites only California, BATCH-ID-UNIQUE only Oregon),
+nor record after its licence has ended and its inventory is closed out (CLOSED-OUT), nor hold
+an event dated after it reached the server (NO-FUTURE-EVENT).
+
+**Citations per licensee.** A licensee is shown only its own jurisdiction's provisions
+(:meth:`CatalogueEntry.cite`): an Oregon grower never reads a CDFA section, nor a California one
+an OAR. Where a baseline rule has no provision in a jurisdiction's text, its citation there says
+so: the general duty of that text it rests on (:data:`BASELINE_GROUND`, or the nearer provision
+in :data:`NEAREST_GROUND`), followed by "seedtrace record-soundness baseline".
 For Connecticut, the texts we work from are only the DCP's 2021 announcement of BioTrack, which
 sets no deadlines and no detailed duties. What it does say: cannabis is tracked "from when it is
 first planted as a seed or clone to the point of sale" as it is "grown, manufactured into other
@@ -32,7 +40,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from server.rules import REGISTRY
 from server.rules.calendar import JURISDICTIONS, Jurisdiction
 
 Section = Literal["A", "B", "C"]
@@ -61,13 +68,46 @@ BASELINE = frozenset(
         "TRANSFER-MANIFEST",
         "ACCOUNTABLE",
         "NO-FALSIFICATION",
+        "CLOSED-OUT",
+        "NO-FUTURE-EVENT",
     }
 )
+
+# Rules seedtrace adds beyond the team's distillation of the texts (the cross-check in
+# tests/rules/test_catalogue.py expects exactly these to be missing from it).
+BEYOND_DISTILLATION = frozenset({"NO-FUTURE-EVENT"})
+
+BASELINE_LABEL = "seedtrace record-soundness baseline"
+# The general duty each text sets that a baseline rule rests on where the text has no
+# provision of its own for it: OR User Requirements (1)-(2) (data that fully and transparently
+# accounts for all inventory, the licensee responsible for its accuracy); CA 8402(a) (the
+# licensee responsible for the accuracy and completeness of all data); CT's announcement.
+BASELINE_GROUND: dict[Jurisdiction, str] = {
+    "OR": "OR User Requirements (1)-(2)",
+    "CA": "CA 8402(a)",
+    "CT": "CT announcement",
+}
+# Where a text comes nearer the rule than that general duty without stating it.
+NEAREST_GROUND: dict[tuple[str, Jurisdiction], str] = {
+    # Batches hold plants, seeds and tissue cultures: plants enter from a batch.
+    ("ENTRY-FROM-ORIGIN", "OR"): "OR Cultivation Batches (1)",
+    # Each immature lot is assigned its own UID.
+    ("BATCH-ID-UNIQUE", "CA"): "CA 8403(b)(1)",
+    # An active CTS account "while licensed": an ended licence exercises no privilege.
+    ("CLOSED-OUT", "OR"): "OR CTS Requirements (1)(b)",
+}
+# Rules in a jurisdiction's pack although its text neither states them nor they are baseline,
+# with the provision they serve there: the state connector files a California licensee's
+# record into Metrc, which CA 8402 requires ("report in the department's track-and-trace
+# system"), and a refused filing is a SECONDARY-SYNC notification there too.
+SERVES: dict[tuple[str, Jurisdiction], str] = {
+    ("SECONDARY-SYNC", "CA"): "CA 8402 (reporting in the department's track-and-trace system)",
+}
 
 # Reasoned from connecticut-biotrack-announcement.txt; see the module docstring.
 CT_PACK = BASELINE | {"SECONDARY-SYNC", "REGULATOR-ACCESS"}
 
-Basis = Literal["citation", "baseline"]
+Basis = Literal["citation", "baseline", "serves"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,17 +190,40 @@ class CatalogueEntry:
             found.add("CT")
         return frozenset(found)
 
+    def cite(self, jurisdiction: Jurisdiction) -> str:
+        """The citation a licensee of ``jurisdiction`` is shown: its own text's provisions only
+        (``OR Cultivation Batches (2)``, never the CDFA section beside it); for a baseline rule
+        its text has no provision for, the ground it rests on, labelled as the baseline.
+        Raises ValueError for a rule outside the jurisdiction's pack."""
+        own = [
+            p.strip() for p in self.citation.split(";") if p.strip().startswith(f"{jurisdiction} ")
+        ]
+        if own:
+            return "; ".join(own)
+        if jurisdiction == "CT" and jurisdiction in self.cited_by:
+            return BASELINE_GROUND["CT"]
+        if (self.id, jurisdiction) in SERVES:
+            return SERVES[(self.id, jurisdiction)]
+        if self.id in BASELINE:
+            ground = NEAREST_GROUND.get((self.id, jurisdiction), BASELINE_GROUND[jurisdiction])
+            return f"{ground}, {BASELINE_LABEL}"
+        raise ValueError(f"{self.id} is not in the {jurisdiction} rule pack")
+
     @property
     def jurisdictions(self) -> frozenset[Jurisdiction]:
         """The jurisdictions whose pack holds this rule."""
-        return frozenset(JURISDICTIONS) if self.id in BASELINE else self.cited_by
+        if self.id in BASELINE:
+            return frozenset(JURISDICTIONS)
+        return self.cited_by | {j for (i, j) in SERVES if i == self.id}
 
     def basis(self, jurisdiction: Jurisdiction) -> Basis | None:
-        """Why the rule is in ``jurisdiction``'s pack: its citation, or the baseline (None:
-        it is not)."""
+        """Why the rule is in ``jurisdiction``'s pack: its citation, the baseline, or the
+        provision it serves there (:data:`SERVES`); None: it is not."""
         if jurisdiction in self.cited_by:
             return "citation"
-        return "baseline" if self.id in BASELINE else None
+        if self.id in BASELINE:
+            return "baseline"
+        return "serves" if (self.id, jurisdiction) in SERVES else None
 
     @property
     def enforced_where(self) -> str | None:
@@ -180,6 +243,9 @@ class CatalogueEntry:
             from server.deadlines.definitions import DEADLINES
 
             return self.id in DEADLINES
+        # Imported here: the registry's rules read this catalogue for their citations.
+        from server.rules.base import REGISTRY
+
         return self.id in REGISTRY
 
 
@@ -210,7 +276,8 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     _a(
         "BATCH-MAX-100",
         "OR Cultivation Batches (2); CA 8403(b)(1)",
-        "A batch holds at most 100 immature plants at any one time.",
+        "A batch holds at most 100 immature plants at any one time; seeds and tissue cultures "
+        "in it are not plants yet and are not counted.",
     ),
     _a(
         "BATCH-ID-UNIQUE",
@@ -290,7 +357,13 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
     _a(
         "CLOSED-OUT",
         "CA 8406(c),(d)",
-        "A surrendered, expired or revoked licence with inventory closed out records nothing.",
+        "A surrendered, expired or revoked licence with inventory closed out records nothing; "
+        "CA: inventory is closed out only when none is left on the books.",
+    ),
+    _a(
+        "NO-FUTURE-EVENT",
+        "OR User Requirements (1)-(2); CA 8402(a), 8404(c)",
+        "An event is not dated after it reached the server (beyond the clock-skew tolerance).",
     ),
     # B. Deadlines
     _b(

@@ -8,6 +8,7 @@ from schemas.events import (
     PlantBatchCreated,
     PlantDestroyed,
     PlantHarvested,
+    PlantOrigin,
     PlantsMoved,
     PlantsPhaseChanged,
     PlantsTagged,
@@ -22,7 +23,6 @@ ENDED = {"harvested", "destroyed"}
 
 @rule(
     "BATCH-ID-UNIQUE",
-    citation="OR Cultivation Batches (1)",
     summary="Every batch has an identifier unique within the licensee.",
     kinds=["plant_batch.created"],
 )
@@ -33,15 +33,24 @@ def batch_id_unique(state: StateView, event: EventEnvelope) -> Iterator[str]:
         yield f"Batch {p.batch_id} already exists; give the new batch its own identifier"
 
 
+# A batch may consist of seeds and tissue cultures (OR Cultivation Batches (1)); the limit is
+# on plants (OR (2): "marijuana plants less than 8 inches tall"; CA 8403(b)(1): "immature
+# plants"). Seeds and cultures are not plants yet: a batch of them is not limited. They count
+# as plants once tagged, one UID each (plants.tagged takes at most 100 at a time).
+NOT_PLANTS_YET = frozenset({PlantOrigin.SEED, PlantOrigin.TISSUE_CULTURE})
+
+
 @rule(
     "BATCH-MAX-100",
-    citation="OR Cultivation Batches (2); CA 8403(b)(1)",
-    summary="A batch holds at most 100 immature plants at any one time.",
+    summary="A batch holds at most 100 immature plants at any one time; seeds and tissue "
+    "cultures are not counted until they are plants.",
     kinds=["plant_batch.created"],
 )
 def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
     assert isinstance(p, PlantBatchCreated)
+    if p.origin in NOT_PLANTS_YET:
+        return
     if p.count > BATCH_LIMIT:
         yield (
             f"Batch {p.batch_id} would hold {p.count} plants; a batch may hold at most "
@@ -51,7 +60,6 @@ def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "ENTRY-FROM-ORIGIN",
-    citation="CA 8403(a)(4)",
     summary="Plants enter only from a batch (seed, clone, tissue culture, nursery seedling); "
     "no plant appears from nowhere.",
     kinds=[
@@ -96,7 +104,6 @@ def _plant_uids(event: EventEnvelope) -> list[str]:
 
 @rule(
     "PHASE-ORDER",
-    citation="CA 8403(b), 8405(c)",
     summary="A plant goes immature -> vegetative -> flowering -> harvested, may be destroyed "
     "from any live phase, and nothing happens to a harvested or destroyed plant.",
     kinds=["plants.phase_changed", "plants.moved", "plant.harvested", "plant.destroyed"],
@@ -120,7 +127,6 @@ def phase_order(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "PLANT-TAGGED-TO-FLOWER",
-    citation="OR UID Tags (1)(c); CA 8403(b)(3)",
     summary="A plant carries its own UID before it flowers or enters a canopy area (OR: by 8 "
     "inches tall; height is not recorded, so the phase and the canopy are what is checked).",
     kinds=["plant_batch.created", "plants.phase_changed", "plants.moved"],

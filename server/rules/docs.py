@@ -11,7 +11,15 @@ from pathlib import Path
 
 from server.rules import REGISTRY
 from server.rules.calendar import JURISDICTIONS
-from server.rules.catalogue import BASELINE, ENTRIES, SECTION_TITLES, CatalogueEntry, pack
+from server.rules.catalogue import (
+    BASELINE,
+    BASELINE_GROUND,
+    BASELINE_LABEL,
+    ENTRIES,
+    SECTION_TITLES,
+    CatalogueEntry,
+    pack,
+)
 from server.rules.kinds import ALL_KINDS
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
@@ -25,6 +33,15 @@ BASELINE_PARAGRAPH = (
     "happens to cite them: "
     + ", ".join(sorted(BASELINE))
     + ". The current state is computed from the events on the assumption that these hold."
+)
+
+CITATION_PARAGRAPH = (
+    "**Citations per licensee.** A licensee is shown only its own jurisdiction's provisions: "
+    "every rejection on a station's ack, notification, console page and API answer cites the "
+    "line given below for the licensee's state, never another state's. Where a baseline rule "
+    "has no provision in a state's text, its citation there names the general duty it rests on "
+    f"({', '.join(f'{j}: {g}' for j, g in BASELINE_GROUND.items())}, or a nearer provision) "
+    f'followed by "{BASELINE_LABEL}".'
 )
 
 CT_PARAGRAPH = (
@@ -52,6 +69,8 @@ def applies_in(e: CatalogueEntry) -> str:
     base = [j for j in JURISDICTIONS if e.basis(j) == "baseline"]
     parts = [f"{', '.join(cited)} cited"] if cited else []
     parts += [f"{', '.join(base)} baseline"] if base else []
+    serves = [j for j in JURISDICTIONS if e.basis(j) == "serves"]
+    parts += [f"{', '.join(serves)} serving its own text"] if serves else []
     return "; ".join(parts)
 
 
@@ -63,7 +82,8 @@ def _kinds(kinds: frozenset[str]) -> str:
 
 def _row(e: CatalogueEntry) -> list[str]:
     registered = REGISTRY.get(e.id)
-    cells = [f"`{e.id}`", e.citation, applies_in(e), e.summary]
+    cited = "<br>".join(f"{j}: {e.cite(j)}" for j in JURISDICTIONS if j in e.jurisdictions)
+    cells = [f"`{e.id}`", cited, applies_in(e), e.summary]
     if e.section == "B":
         assert e.deadline is not None
         implemented = "yes" if e.implemented else "no"
@@ -133,6 +153,8 @@ def render() -> str:
         "",
         BASELINE_PARAGRAPH,
         "",
+        CITATION_PARAGRAPH,
+        "",
         CT_PARAGRAPH,
         "",
         "| jurisdiction | rules in its pack | implemented |",
@@ -143,7 +165,7 @@ def render() -> str:
         done = sum(e.implemented for e in ENTRIES if e.id in ids)
         lines.append(f"| {j} | {len(ids)} | {done} |")
     for section, title in SECTION_TITLES.items():
-        header = ["ID", "citation", "applies in", "what it checks"]
+        header = ["ID", "citation shown to each state's licensees", "applies in", "what it checks"]
         if section == "B":
             header += ["deadline", "resolved by", "implemented", "events"]
         else:

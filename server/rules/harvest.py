@@ -9,7 +9,6 @@ from server.rules.state import StateView
 
 @rule(
     "HARVEST-WET-WEIGHT",
-    citation="OR Reconciliation (1)(d); CA 8405(d)(5)(A)",
     summary="Each harvested plant's wet weight is recorded at once, from a stable weighing, "
     "greater than zero.",
     kinds=["plant.harvested"],
@@ -35,7 +34,6 @@ def harvest_wet_weight(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "HARVEST-BATCH-NAME",
-    citation="CA 8403(c)",
     summary="Each harvest batch has a unique name, associated with every plant UID in it.",
     kinds=["plant.harvested", "harvest_batch.weighed"],
 )

@@ -15,7 +15,6 @@ from server.rules.state import StateView
 
 @rule(
     "SALES-INVOICE",
-    citation="CA 8401",
     summary="A transfer to another licensee is invoiced: every item of its manifest carries "
     "its cost to the purchaser (8401(f)); the manifest carries the other 8401 fields.",
     kinds=["transfer.manifested"],

@@ -11,6 +11,7 @@ manager or administrator.
 """
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from schemas.events import EventEnvelope, RecordCorrected
 from schemas.records import (
@@ -50,18 +51,45 @@ def _server_operator(state: StateView, event: EventEnvelope) -> Iterator[str]:
     )
 
 
+def _outage_backlog(state: StateView, event: EventEnvelope) -> bool:
+    """Whether ``event`` happened during a loss of access its station (or the premises)
+    documented: an event held in the station's outbox and entered once access came back
+    (OR CTS Requirements (8)(a); CA 8402(d)(1) require that backlog to be entered)."""
+    at = event.occurred_at
+    return any(
+        (o.station_id is None or o.station_id == event.station_id)
+        and o.lost_at <= at
+        and (o.restored_at is None or at <= o.restored_at)
+        for o in state.outages(at)
+    )
+
+
+def _cancelled_then(state: StateView, event: EventEnvelope, cancelled_at: datetime) -> bool:
+    """Whether the operator's cancellation stops ``event``. Authorisation is judged when the
+    event happened if it is outage backlog made before the cancellation; otherwise at
+    receipt, when the cancellation already stands."""
+    return not (event.occurred_at < cancelled_at and _outage_backlog(state, event))
+
+
 def _operator(state: StateView, event: EventEnvelope) -> Iterator[str]:
     op, lic = event.operator_id, event.licence
     user = state.user(op)
     if user is None:
         yield f"{op} is not a registered user of licence {lic}; an account manager registers them"
         return
-    if user.cancelled_at is not None:
-        yield f"{op}'s access was cancelled on {user.cancelled_at:%Y-%m-%d}; they may not record"
+    zone = state.licence().zone
+    # The day the event happened on the premises' calendar, as the training record is dated.
+    day = event.occurred_at.astimezone(zone).date()
+    if user.cancelled_at is not None and _cancelled_then(state, event, user.cancelled_at):
+        cancelled = user.cancelled_at.astimezone(zone)
+        yield (f"{op}'s access was cancelled on {cancelled:%Y-%m-%d %H:%M %Z}; they may not record")
     elif user.first_trained_on is None:
         yield f"{op} has no training record; a user is trained before entering any data"
-    elif user.first_trained_on > event.occurred_at.date():
-        yield f"{op} is trained only from {user.first_trained_on}; this event is dated earlier"
+    elif user.first_trained_on > day:
+        yield (
+            f"{op} is trained only from {user.first_trained_on}; this event is dated {day} "
+            f"on the premises' calendar ({zone.key})"
+        )
     p = event.payload
     roster = isinstance(p, UserRegistered | UserTrained | UserCancelled | TrainingRegistered)
     if roster and user.role not in ROSTER_KEEPERS:
@@ -88,7 +116,6 @@ def _roster(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "USER-AUTHORISED",
-    citation="OR CTS Requirements (3)-(5), User Requirements (3); CA 8402(b)(2)-(5), 8404(b)",
     summary="The operator of every event is a registered, trained, not-cancelled user of the "
     "licensee (roster changes: an account manager or administrator); a log-on is unique.",
     kinds=ALL_KINDS,
@@ -103,9 +130,10 @@ def user_authorised(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "CLOSED-OUT",
-    citation="CA 8406(c),(d)",
     summary="A surrendered, expired or revoked licence with inventory closed out records "
-    "nothing; inventory is closed out only once the licence has ended.",
+    "nothing, in every jurisdiction; inventory is closed out only once the licence has ended "
+    "and (CA 8406(d)) only when no plant, lot, harvest batch, package or unassigned UID is "
+    "left on the books.",
     kinds=ALL_KINDS,
 )
 def closed_out(state: StateView, event: EventEnvelope) -> Iterator[str]:
@@ -113,19 +141,30 @@ def closed_out(state: StateView, event: EventEnvelope) -> Iterator[str]:
     if licence.closed_out_at is not None:
         yield (
             f"Licence {licence.licence} ({licence.status}) was closed out on "
-            f"{licence.closed_out_at:%Y-%m-%d}; it records no new activity"
+            f"{licence.closed_out_at.astimezone(licence.zone):%Y-%m-%d}; it records no new "
+            "activity"
         )
-    elif isinstance(event.payload, InventoryClosedOut) and licence.status not in ENDED_STATUSES:
+        return
+    if not isinstance(event.payload, InventoryClosedOut):
+        return
+    if licence.status not in ENDED_STATUSES:
         status = "not recorded" if licence.status is None else licence.status
         yield (
             f"Licence {licence.licence}'s status is {status}; inventory is closed out only after "
             "the licence is surrendered, has expired or was revoked: record that first"
         )
+    elif licence.jurisdiction == "CA" and (left := state.inventory_left().describe()):
+        # CA 8406(d): close-out covers every plant, lot, harvest batch, product and UID.
+        yield (
+            f"Licence {licence.licence} still has {', '.join(left)} on the books; close out "
+            "each of them (harvest or destroy the plants, package or destroy the harvest, transfer "
+            "the packages, retire the unassigned UIDs) "
+            "before the inventory is closed out"
+        )
 
 
 @rule(
     "NO-FALSIFICATION",
-    citation="CA 8404(c); OR User Requirements (4), CTS Requirements (7)(b)",
     summary="A correction names an accepted event of this licensee not corrected before (or the "
     "latest correction of it) and replaces it with an event of the same kind; the original stays.",
     kinds=["record.corrected"],

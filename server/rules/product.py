@@ -37,7 +37,6 @@ def _taken(p: PackageCreated) -> dict[str, Decimal]:
 
 @rule(
     "PRODUCT-FROM-HARVEST",
-    citation="CA 8403(d)",
     summary="Every package / product UID links to the harvest batch it derives from; a harvest "
     "batch gives no more than it weighs, and a sale comes from a package held here.",
     kinds=["package.created", "sale.recorded"],
@@ -79,7 +78,6 @@ def product_from_harvest(state: StateView, event: EventEnvelope) -> Iterator[str
 
 @rule(
     "PACKAGE-IDENTICAL",
-    citation="OR UID Tags (2)",
     summary="Only identical items (one category, one strain) are packaged together, except "
     "mixed lots going to a processor.",
     kinds=["package.created"],
@@ -118,7 +116,6 @@ def _reading(what: str, weight: Weight, reading: ScaleReading | None) -> Iterato
 
 @rule(
     "WEIGHT-UNITS",
-    citation="OR Reconciliation (1)(c),(e); CA 8401(e)(1), 8405(d)(5)",
     summary="Weights in SI or US units, stored exactly; seeds, usable cannabis and "
     "concentrates by weight, cannabinoid products and pre-rolls by count plus weight per unit; "
     "a recorded weight is the weight read.",

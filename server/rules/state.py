@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 ENDED_STATUSES = frozenset({"surrendered", "expired", "revoked"})
 
@@ -72,6 +73,11 @@ class LicenceState:
     licence_type: str | None = None
     status: str | None = None
     closed_out_at: datetime | None = None
+    timezone: str = "UTC"  # the premises' IANA zone (licensees.timezone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,38 @@ class LoggedEvent:
     replacement_kind: str | None  # for a ``record.corrected``: the kind it put in place
 
 
+@dataclass(frozen=True, slots=True)
+class InventoryLeft:
+    """Inventory still on the books, in the terms of CA 8406(d)(1)-(5): untagged immature
+    plants in batches (lots), live tagged plants, harvest batches not yet all packaged,
+    packages on hand or not yet departed, and unassigned UIDs."""
+
+    immature_in_batches: int = 0
+    plants: int = 0
+    harvest_batches: int = 0
+    packages: int = 0
+    unassigned_uids: int = 0
+
+    def describe(self) -> list[str]:
+        """One phrase per kind still held: '2 live tagged plants', '1 unassigned UID'
+        (untagged items: plants, seeds or cultures counted in batches)."""
+        out = []
+        for count, one, many in (
+            (self.immature_in_batches, "untagged item", "untagged items"),
+            (self.plants, "live tagged plant", "live tagged plants"),
+            (
+                self.harvest_batches,
+                "harvest batch with weight left",
+                "harvest batches with weight left",
+            ),
+            (self.packages, "package not departed", "packages not departed"),
+            (self.unassigned_uids, "unassigned UID", "unassigned UIDs"),
+        ):
+            if count:
+                out.append(f"{count} {one if count == 1 else many}")
+        return out
+
+
 class StateView(Protocol):
     """Current state of one licensee."""
 
@@ -172,3 +210,12 @@ class StateView(Protocol):
         ...
 
     def logged_event(self, event_id: str) -> LoggedEvent | None: ...
+
+    def received_at(self) -> datetime | None:
+        """When the server received the event being decided (from its injected clock); None
+        when an event already in the log is judged again (a correction's replay)."""
+        ...
+
+    def inventory_left(self) -> "InventoryLeft":
+        """What the licensee still holds on the books (CLOSED-OUT, CA 8406(d))."""
+        ...

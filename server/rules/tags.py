@@ -21,7 +21,6 @@ def _assigned(event: EventEnvelope) -> tuple[list[str], str] | None:
 
 @rule(
     "TAG-PROVISIONED",
-    citation="OR UID Tags (1)(a); CA 8403(a)(1),(a)(3)",
     summary="Only UIDs issued to this licensee, whose receipt is documented, may be used.",
     kinds=["plants.tagged", "package.created", "tag.retired"],
 )
@@ -45,7 +44,6 @@ def tag_provisioned(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "TAG-ONE-ITEM",
-    citation="CA 8403(b)(4),(e)",
     summary="A UID is assigned to one item for life; a retired UID is never used again.",
     kinds=["plants.tagged", "package.created", "tags.received", "tag.retired"],
 )
@@ -77,7 +75,6 @@ def tag_one_item(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 @rule(
     "TAG-STAYS-ON-PLANT",
-    citation="CA 8403(b)(4)",
     summary="A plant's UID stays on it until the plant is harvested, destroyed or disposed.",
     kinds=["tag.retired"],
 )

@@ -3,6 +3,7 @@ a loss of access."""
 
 from collections.abc import Iterator
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from schemas.commerce import (
     InvoiceAcknowledged,
@@ -17,8 +18,9 @@ from server.rules.base import rule
 from server.rules.state import OutageState, StateView
 
 
-def _when(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
+def _when(at: datetime, zone: ZoneInfo) -> str:
+    """A time on the premises' clock with its zone: 'Wed 2026-12-02 09:40 PST'."""
+    return at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
 
 
 def _manifest(state: StateView, event: EventEnvelope, p: TransferManifested) -> Iterator[str]:
@@ -51,7 +53,6 @@ def _manifest(state: StateView, event: EventEnvelope, p: TransferManifested) -> 
 
 @rule(
     "TRANSFER-MANIFEST",
-    citation="CA 8405(a),(d)",
     summary="A transfer is recorded, with its manifest of packages held here, before the goods "
     "leave; the purchaser accepts or rejects exactly the items that arrived.",
     kinds=[
@@ -67,6 +68,7 @@ def transfer_manifest(state: StateView, event: EventEnvelope) -> Iterator[str]:
     if isinstance(p, TransferManifested):
         yield from _manifest(state, event, p)
     elif isinstance(p, TransferDeparted):
+        zone = state.licence().zone
         out = state.transfer("out", p.manifest_id)
         if out is None:
             yield (
@@ -77,8 +79,8 @@ def transfer_manifest(state: StateView, event: EventEnvelope) -> Iterator[str]:
             yield f"The goods of manifest {p.manifest_id} already left"
         elif p.departed_at < out.recorded_at:
             yield (
-                f"The goods of manifest {p.manifest_id} left at {_when(p.departed_at)}, before "
-                f"the manifest was recorded at {_when(out.recorded_at)}"
+                f"The goods of manifest {p.manifest_id} left at {_when(p.departed_at, zone)}, "
+                f"before the manifest was recorded at {_when(out.recorded_at, zone)}"
             )
     elif isinstance(p, TransferArrived):
         if state.transfer("in", p.manifest_id) is not None:
@@ -123,39 +125,42 @@ def _where(o: OutageState) -> str:
 
 @rule(
     "TRANSFER-AFTER-OUTAGE",
-    citation="OR CTS Requirements (8)(c); CA 8402(d)(3)",
     summary="No transfer while access is lost (at any station), during the loss, or until "
     "everything recorded during it has been entered; a restoration names a loss not yet restored.",
     kinds=["transfer.manifested", "transfer.departed", "access.restored"],
 )
 def transfer_after_outage(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
+    zone = state.licence().zone
     if isinstance(p, AccessRestored):
         loss = state.outage(p.lost_event_id)
         if loss is None:
             yield f"Event {p.lost_event_id} is not a loss of access recorded by this licensee"
         elif loss.restored_at is not None:
-            yield f"The loss of access of {_when(loss.lost_at)} was already restored"
+            yield f"The loss of access of {_when(loss.lost_at, zone)} was already restored"
         elif p.restored_at < loss.lost_at:
             yield (
-                f"Access cannot be restored at {_when(p.restored_at)}, before it was lost at "
-                f"{_when(loss.lost_at)}"
+                f"Access cannot be restored at {_when(p.restored_at, zone)}, before it was lost at "
+                f"{_when(loss.lost_at, zone)}"
             )
         return
     at = p.departed_at if isinstance(p, TransferDeparted) else event.occurred_at
     for o in state.outages(at):
         if o.restored_at is None:
             yield (
-                f"Access to the system has been lost at {_where(o)} since {_when(o.lost_at)}; no "
-                "transfer until it is restored and everything recorded meanwhile is entered"
+                f"Access to the system has been lost at {_where(o)} since "
+                f"{_when(o.lost_at, zone)}; no transfer until it is restored and everything "
+                "recorded meanwhile is entered"
             )
         elif o.lost_at <= at <= o.restored_at:
             yield (
-                f"This transfer is dated {_when(at)}, while access was lost at {_where(o)} "
-                f"({_when(o.lost_at)} to {_when(o.restored_at)}); no transfer during a loss"
+                f"This transfer is dated {_when(at, zone)}, while access was lost at {_where(o)} "
+                f"({_when(o.lost_at, zone)} to {_when(o.restored_at, zone)}); no transfer during "
+                "a loss"
             )
         elif o.backlog is not None and o.entered < o.backlog:
             yield (
                 f"{o.entered} of the {o.backlog} events recorded at {_where(o)} during the loss "
-                f"of access of {_when(o.lost_at)} are entered; enter the rest before any transfer"
+                f"of access of {_when(o.lost_at, zone)} are entered; enter the rest before any "
+                "transfer"
             )

@@ -6,7 +6,8 @@ Notifications go into the deadline engine's ``notifications`` table (the console
 them with the others, and a compliance one cannot be dismissed until resolved), written here
 directly: a refusal is not a deadline an event opens, so the engine's definitions do not fit.
 A refusal is filed under SECONDARY-SYNC (OAR 845-025 CTS Requirements (7): the secondary system
-must transfer all relevant data to the state system); the outage under OUTAGE-BACKFILL
+must transfer all relevant data to the state system; in California it serves CA 8402, reporting
+in the department's system); the outage under OUTAGE-BACKFILL
 (OAR 845-025 CTS Requirements (8)(a)-(b); CA 8402(d)(1)-(2)), due three business days after
 restoration in California, without a due time in Oregon (none is set there).
 """
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection
 from server.db.core import table_of
 from server.db.notifications import Notification
 from server.db.statesync import SyncOutage
+from server.db.tables import Licensee
 from server.rules.calendar import add_business_days
 from server.rules.catalogue import CATALOGUE
 from server.statesync.queue import CallRow
@@ -28,16 +30,21 @@ __all__ = ["open_refusal", "record_lost", "record_restored", "resolve_notificati
 
 NOTES = table_of(Notification)
 OUTAGES = table_of(SyncOutage)
+LICENSEES = table_of(Licensee)
 SYSTEM_NAME = {"metrc": "Metrc", "biotrack": "BioTrack"}
 BACKFILL_DAYS = 3  # CA 8402(d)(1)
+SHOWN = "%a %Y-%m-%d %H:%M %Z"  # times in messages: on the premises' clock, with the zone
 
 
 def _insert(conn: Connection, licence: str, rule_id: str, values: dict[str, object]) -> int:
-    entry = CATALOGUE[rule_id]
+    # The licensee is shown its own jurisdiction's provisions only.
+    jurisdiction = conn.execute(
+        sa.select(LICENSEES.c.jurisdiction).where(LICENSEES.c.licence == licence)
+    ).scalar_one()
     row = {
         "licence": licence,
         "rule_id": rule_id,
-        "citation": entry.citation,
+        "citation": CATALOGUE[rule_id].cite(jurisdiction),
         "category": "compliance",
         "pending": "[]",
         "state": "open",
@@ -121,10 +128,11 @@ def record_restored(
     ).first()
     if outage is None:
         return
-    due = None
+    due, zone = None, ZoneInfo(timezone)
     if jurisdiction == "CA":
-        due = add_business_days(now, BACKFILL_DAYS, "CA", ZoneInfo(timezone))
+        due = add_business_days(now, BACKFILL_DAYS, "CA", zone)
     name = SYSTEM_NAME[system]
+    lost_at, restored_at = (t.astimezone(zone).strftime(SHOWN) for t in (outage.lost_at, now))
     note = _insert(
         conn,
         licence,
@@ -133,8 +141,8 @@ def record_restored(
             "subject_type": "state_link",
             "subject_id": f"{system}:{outage.id}",
             "message": (
-                f"Access to {name} was lost from {outage.lost_at.isoformat()} to "
-                f"{now.isoformat()} ({outage.lost_cause}); {backlog} calls waited and are "
+                f"Access to {name} was lost from {lost_at} to {restored_at} "
+                f"({outage.lost_cause}); {backlog} calls waited and are "
                 "being filed in order."
             ),
             "resolves_by": f"the connector filing every waiting call into {name}",

@@ -52,6 +52,7 @@ from server.db.tables import Batch, EventLog, HarvestBatch, Plant, Tag
 from server.rules.state import (
     BatchState,
     HarvestBatchState,
+    InventoryLeft,
     LicenceState,
     LocationState,
     LoggedEvent,
@@ -159,6 +160,7 @@ class Overlay:
     writes: Writes
     flush: Callable[[], None]
     licence_state: LicenceState | None = None
+    receiving: datetime | None = None  # when the event being decided was received
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     harvest_writes: dict[str, _HarvestWrite] = field(default_factory=dict)
 
@@ -242,6 +244,12 @@ class Overlay:
 
     def logged_event(self, event_id: str) -> LoggedEvent | None:
         return self._db().logged_event(event_id)
+
+    def received_at(self) -> datetime | None:
+        return self.receiving
+
+    def inventory_left(self) -> InventoryLeft:
+        return self._db().inventory_left()
 
     # hot projections ----------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from server.db.tables import (
 from server.rules.state import (
     BatchState,
     HarvestBatchState,
+    InventoryLeft,
     LicenceState,
     LocationState,
     LoggedEvent,
@@ -104,6 +105,8 @@ class DbState:
         self.before_position = before_position
         self._licence: LicenceState | None = None
         self._users: dict[str, UserState | None] = {}
+        # When the event being decided was received; None in a correction's replay.
+        self.receiving: datetime | None = None
 
     def changed(self, kind: str) -> None:
         """An event of ``kind`` was applied: forget what it may have changed."""
@@ -172,6 +175,7 @@ class DbState:
                     LD.c.licence_type,
                     LD.c.status,
                     LD.c.closed_out_at,
+                    LIC.c.timezone,
                 )
                 .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
                 .where(LIC.c.licence == self.licence_id)
@@ -263,6 +267,33 @@ class DbState:
             or (o.backlog is not None and o.entered < o.backlog)
             or o.lost_at <= at <= o.restored_at
         ]
+
+    def received_at(self) -> datetime | None:
+        return self.receiving
+
+    def inventory_left(self) -> InventoryLeft:
+        """Five counts in one query: untagged batch items, live plants, harvest batches with
+        weight not packaged or wasted, packages not departed, unassigned UIDs."""
+        lic = self.licence_id
+
+        def count(table: Any, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[Any]:
+            return (
+                sa.select(sa.func.count()).where(table.c.licence == lic, *where).scalar_subquery()
+            )
+
+        weight = sa.func.coalesce(H.c.net_weight_grams, H.c.dry_weight_grams, H.c.wet_weight_grams)
+        row = self.conn.execute(
+            sa.select(
+                sa.select(sa.func.coalesce(sa.func.sum(B.c.untagged_count), 0))
+                .where(B.c.licence == lic)
+                .scalar_subquery(),
+                count(P, P.c.phase.not_in(("harvested", "destroyed"))),
+                count(H, weight > H.c.packaged_grams + H.c.waste_grams),
+                count(PKG, PKG.c.status != "departed"),
+                count(T, T.c.status == "available"),
+            )
+        ).one()
+        return InventoryLeft(*(int(v) for v in row))
 
     def logged_event(self, event_id: str) -> LoggedEvent | None:
         by, own = CORR.alias("corrected_by"), CORR.alias("own")

@@ -1,8 +1,13 @@
 """Notifications over the API: list, resolve by recording, dismiss (refused while a compliance
 notification is unresolved). The floor at OTHER_LICENCE (California) opens some."""
 
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from fastapi.testclient import TestClient
 
+from server.deadlines.model import show_due
 from tests.api.conftest import OTHER_ADMIN
 from tests.api.seed import Floor
 from tests.server.conftest import OTHER_LICENCE
@@ -30,6 +35,10 @@ def test_notifications_name_rule_subject_and_what_resolves_them(
     assert retire["resolves_by"] == f"tag.retired for UID {theirs.plants[2]}"
     assert retire["citation"] == "CA 8403(e)"
     assert retire["due_at"] is not None
+    # The due time in words on the premises' clock, the same as the ack and the console say it.
+    due_at = datetime.fromisoformat(retire["due_at"])
+    assert retire["due"] == show_due(due_at, ZoneInfo("America/Los_Angeles"))
+    assert re.fullmatch(r"end of \w{3} \d{4}-\d\d-\d\d \(P[SD]T\)", retire["due"])
     one = client.get(BASE + f"/notifications/{retire['id']}", headers=other_admin).json()
     assert one == retire
     assert notifications(client, other_admin, rule_id="NET-WEIGHT-60D")[0]["state"] == "open"

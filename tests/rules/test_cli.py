@@ -23,7 +23,19 @@ def test_rules_list_for_one_jurisdiction() -> None:
     assert "BATCH-MAX-100" not in result.output  # cited by OR and CA only
     assert "BATCH-ID-UNIQUE" in result.output  # baseline
     assert "OR cited; CA, CT baseline" in result.output
-    assert "16 rules" in result.output
+    # CT's own pack: the baseline (with CLOSED-OUT and NO-FUTURE-EVENT) and its two rules.
+    assert "18 rules" in result.output
+    # Only Connecticut's text is cited to a CT licensee.
+    assert "CT announcement, seedtrace record-soundness baseline" in result.output
+    assert "Cultivation Batches" not in result.output
+    assert "8403" not in result.output
+
+
+def test_rules_list_for_oregon_cites_only_oregon() -> None:
+    result = runner.invoke(app, ["rules", "list", "--jurisdiction", "OR"])
+    assert result.exit_code == 0, result.output
+    assert "OR Cultivation Batches (2)\n" in result.output
+    assert "CA 84" not in result.output
 
 
 def test_rules_list_refuses_an_unknown_jurisdiction() -> None:

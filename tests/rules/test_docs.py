@@ -23,8 +23,14 @@ def test_check_exits_1_when_stale_and_0_when_written(tmp_path: Path) -> None:
 
 def test_docs_name_ids_citations_and_the_ct_reasoning() -> None:
     text = render()
-    assert "| `UID-RETIRE-3BD` | CA 8403(e) | CA cited |" in text
-    assert "| `TAG-ONE-ITEM` | CA 8403(b)(4),(e) | CA cited; OR, CT baseline |" in text
+    assert "| `UID-RETIRE-3BD` | CA: CA 8403(e) | CA cited |" in text
+    assert (
+        "| `TAG-ONE-ITEM` | OR: OR User Requirements (1)-(2), seedtrace record-soundness "
+        "baseline<br>CA: CA 8403(b)(4),(e)<br>CT: CT announcement, seedtrace record-soundness "
+        "baseline | CA cited; OR, CT baseline |"
+    ) in text
+    assert "| `BATCH-MAX-100` | OR: OR Cultivation Batches (2)<br>CA: CA 8403(b)(1) |" in text
+    assert "**Citations per licensee.**" in text
     assert "| `USER-AUTHORISED` |" in text
     assert "every kind" in text
     assert "3 business days after destruction or disposal" in text

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from server.rules.state import OutageState, TransferState
+from server.rules.state import LicenceState, OutageState, TransferState
 from tests.rules.memstate import LICENCE, NOW, MemoryState, check, event, package_uid, rejected
 
 P1, P2, P3 = package_uid(1), package_uid(2), package_uid(3)
@@ -231,7 +231,8 @@ def test_transfer_manifest_is_recorded_before_the_goods_leave() -> None:
     rejected(
         check("TRANSFER-MANIFEST", state, event({**left, "departed_at": earlier})),
         "TRANSFER-MANIFEST",
-        "left at 2026-11-20 14:00 UTC, before the manifest was recorded at 2026-11-20 15:00 UTC",
+        "left at Fri 2026-11-20 14:00 UTC, before the manifest was recorded at "
+        "Fri 2026-11-20 15:00 UTC",
     )
     rejected(
         check(
@@ -301,7 +302,7 @@ def test_transfer_after_outage() -> None:
     rejected(
         check("TRANSFER-AFTER-OUTAGE", state, manifest),
         "TRANSFER-AFTER-OUTAGE",
-        "Access to the system has been lost at station veg-2 since 2026-11-20 12:00 UTC",
+        "Access to the system has been lost at station veg-2 since Fri 2026-11-20 12:00 UTC",
     )
     state.losses = [_loss(restored=True, backlog=4, entered=3)]
     rejected(
@@ -313,7 +314,7 @@ def test_transfer_after_outage() -> None:
     rejected(
         check("TRANSFER-AFTER-OUTAGE", state, during),
         "TRANSFER-AFTER-OUTAGE",
-        "This transfer is dated 2026-11-20 12:30 UTC, while access was lost at station veg-2",
+        "This transfer is dated Fri 2026-11-20 12:30 UTC, while access was lost at station veg-2",
     )
 
 
@@ -336,7 +337,7 @@ def test_transfer_after_outage_restores_a_recorded_loss_once() -> None:
             event({**restored, "restored_at": "2026-11-20T11:00:00Z"}),
         ),
         "TRANSFER-AFTER-OUTAGE",
-        "Access cannot be restored at 2026-11-20 11:00 UTC, before it was lost",
+        "Access cannot be restored at Fri 2026-11-20 11:00 UTC, before it was lost",
     )
     state.losses = [_loss(restored=True)]
     rejected(
@@ -350,3 +351,15 @@ def test_transfer_after_outage_restores_a_recorded_loss_once() -> None:
         "TRANSFER-AFTER-OUTAGE",
         "is not a loss of access recorded by this licensee",
     )
+
+
+def test_transfer_after_outage_speaks_the_premises_clock() -> None:
+    """Times in the message are the premises' (issue 16 item 10), as in every other message:
+    12:00 UTC is 04:00 in Los Angeles, and an Oregon licensee is cited Oregon's provision."""
+    state = MemoryState(licence_state=LicenceState(LICENCE, "OR", timezone="America/Los_Angeles"))
+    state.add_package(P1)
+    state.losses = [_loss(restored=False)]
+    (v,) = check("TRANSFER-AFTER-OUTAGE", state, event(_manifest([P1])))
+    assert "since Fri 2026-11-20 04:00 PST; no transfer until it is restored" in v.message
+    assert "UTC" not in v.message
+    assert v.citation == "OR CTS Requirements (8)(c)"

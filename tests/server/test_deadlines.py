@@ -46,7 +46,9 @@ def only(desk: Desk, rule_id: str) -> NotificationPublic:
     assert len(found) == 1, found
     n = found[0]
     assert n.rule_id == rule_id
-    assert n.citation == CATALOGUE[rule_id].citation
+    # The licensee's own state's provisions only (issue 16 item 1).
+    jurisdiction = "CA" if desk.licence.startswith("CA-") else "OR"
+    assert n.citation == CATALOGUE[rule_id].cite(jurisdiction)
     return n
 
 
@@ -268,7 +270,7 @@ def test_correction_within_3_business_days_of_discovery_in_california(engine: En
     wrong, _ = desk.send(weighed("HB-1"), la(2026, 12, 1, 9, 0))
     desk.send(flagged(wrong.event_id, la(2026, 12, 4, 16, 0)), la(2026, 12, 4, 16, 5))
     n = only(desk, "CORRECTION-3BD")
-    assert n.citation == "CA 8402(b)(6); OR CTS Requirements (5)(d)"
+    assert n.citation == "CA 8402(b)(6)"
     assert (n.subject_type, n.subject_id) == ("event", wrong.event_id)
     assert n.due_at == utc(2026, 12, 10, 8, 0)  # Mon 7, Tue 8, Wed 9
     overdue_at(desk, "CORRECTION-3BD", utc(2026, 12, 10, 8, 0))
@@ -299,9 +301,7 @@ def test_an_unflagged_correction_is_judged_by_its_own_discovery_time(engine: Eng
     assert on_time == []
     assert desk.notifications("CORRECTION-3BD") == []
     _, late = desk.send(corrected(wrong.event_id, la(2026, 11, 30, 10, 0)), la(2026, 12, 4, 9))
-    assert [(v.rule_id, v.citation) for v in late] == [
-        ("CORRECTION-3BD", "CA 8402(b)(6); OR CTS Requirements (5)(d)")
-    ]
+    assert [(v.rule_id, v.citation) for v in late] == [("CORRECTION-3BD", "CA 8402(b)(6)")]
 
 
 # --- OUTAGE-BACKFILL ------------------------------------------------------------------------
@@ -313,7 +313,7 @@ def test_outage_backfill_resolves_when_the_backlog_is_entered(engine: Engine) ->
     assert desk.notifications("OUTAGE-BACKFILL") == []  # the clock starts at restoration
     desk.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 2), la(2026, 12, 7, 12, 0))
     n = only(desk, "OUTAGE-BACKFILL")
-    assert n.citation == "OR CTS Requirements (8)(a)-(b); CA 8402(d)(1)-(2)"
+    assert n.citation == "CA 8402(d)(1)-(2)"
     assert (n.subject_type, n.subject_id) == ("outage", lost.event_id)
     assert n.due_at == utc(2026, 12, 11, 8, 0)  # Tue 8, Wed 9, Thu 10
     assert "internet down" in n.message
@@ -370,7 +370,7 @@ def test_daily_reconcile_opens_each_business_day_due_at_close_of_business(
     desk.sweep(la(2026, 11, 24, 0, 5))  # before registration day's first sweep: nothing
     desk.sweep(la(2026, 11, 24, 9, 0))
     n = only(desk, "DAILY-RECONCILE")
-    assert n.citation == "OR Reconciliation (1)(b),(2),(3); CA 8406(a)"
+    assert n.citation == "OR Reconciliation (1)(b),(2),(3)"  # Oregon's own only
     assert (n.subject_type, n.subject_id) == ("business_day", "2026-11-24")
     assert n.due_at == utc(2026, 11, 25, 1, 0)  # 17:00 PST, the default close of business
     desk.send(reconciled(date(2026, 11, 24)), la(2026, 11, 24, 16, 45))

@@ -110,7 +110,10 @@ def test_a_station_gets_an_ack_for_every_event(
     assert outcomes == [Outcome.ACCEPTED] * 5 + [Outcome.REJECTED]
     rejection = acks[events[-1].event_id].violations[0]
     assert rejection.rule_id == "PHASE-ORDER"
-    assert rejection.citation == "CA 8403(b), 8405(c)"
+    # An Oregon licensee: the ground in Oregon's text, never the CDFA section.
+    assert rejection.citation == (
+        "OR User Requirements (1)-(2), seedtrace record-soundness baseline"
+    )
     assert f"Plant {uids[0]} was already harvested" in rejection.message
     assert count(engine, "SELECT count(*) FROM event_log WHERE station_id <> 'console'") == 6
 
@@ -425,7 +428,7 @@ def test_an_event_breaking_several_rules_gets_every_violation_in_its_ack(
         "PLANT-TAGGED-TO-FLOWER": "untagged plants in canopy area Flower 1",
         "USER-AUTHORISED": "sam.temp's access was cancelled on",
     }.items():
-        citation = CATALOGUE[rule_id].citation
+        citation = CATALOGUE[rule_id].cite("OR")  # the licensee's own state's only
         assert got[rule_id].citation == citation
         assert words in got[rule_id].message
         assert got[rule_id].message.endswith(f"({citation})")

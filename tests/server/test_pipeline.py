@@ -176,7 +176,10 @@ def test_a_rejected_event_changes_nothing_and_reports_every_violation(engine: En
     assert ids.count("HARVEST-WET-WEIGHT") == 2
     assert "PHASE-ORDER" in ids
     phase_order = next(v for v in ack.violations if v.rule_id == "PHASE-ORDER")
-    assert phase_order.citation == "CA 8403(b), 8405(c)"
+    # An Oregon licensee: Oregon's ground, never the CDFA section (issue 16 item 1).
+    assert (
+        phase_order.citation == "OR User Requirements (1)-(2), seedtrace record-soundness baseline"
+    )
     assert "already harvested" in phase_order.message
     assert count(engine, "SELECT count(*) FROM harvest_batches") == before
     assert count(engine, "SELECT plant_count FROM harvest_batches") == 1

@@ -13,10 +13,10 @@ from sqlalchemy.engine import Engine
 from schemas.acks import Ack, Outcome
 from schemas.clock import SYSTEM_CLOCK
 from server.ingest.pipeline import Pipeline
-from server.rules.catalogue import CATALOGUE
+from server.rules.catalogue import CATALOGUE, pack
 from server.store.rebuild import verify
 from tests.server import domain as d
-from tests.server.conftest import OTHER_LICENCE
+from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.floor import (
     MANAGER,
     Station,
@@ -37,6 +37,7 @@ class Floor:
 
     def __init__(self, engine: Engine, licence: str = "OR-1001") -> None:
         self.pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
+        self.licence = licence
         self.station = Station(licence=licence)
         self.console = Station("office-1", licence=licence, operator=MANAGER)
 
@@ -193,16 +194,22 @@ def transfer_after_outage(f: Floor) -> tuple[Ack, Ack, str]:
     _packaged(f)
     lost_at = datetime.now(UTC) - timedelta(hours=1)
     lost = f.ok(d.access_lost(lost_at, station_id="veg-2"))
-    bad = f.at_console(d.manifested("M-1", [(d.package_uid(1), "100")]))
+    bad = f.at_console(
+        d.manifested("M-1", [(d.package_uid(1), "100")], seller=f.licence, prices=["120.00"])
+    )
     assert lost.event_id is not None
     f.ok(d.access_restored(lost.event_id, lost_at + timedelta(minutes=20), 0))
-    good = f.at_console(d.manifested("M-2", [(d.package_uid(1), "100")]))
+    good = f.at_console(
+        d.manifested("M-2", [(d.package_uid(1), "100")], seller=f.licence, prices=["120.00"])
+    )
     return good, bad, "Access to the system has been lost at station veg-2"
 
 
 def transfer_manifest(f: Floor) -> tuple[Ack, Ack, str]:
     _packaged(f)
-    good = f.at_console(d.manifested("M-1", [(d.package_uid(1), "100")]))
+    good = f.at_console(
+        d.manifested("M-1", [(d.package_uid(1), "100")], seller=f.licence, prices=["120.00"])
+    )
     bad = f.at_console(d.departed("M-2"))
     return good, bad, "No manifest M-2 was recorded; record the transfer before the goods leave"
 
@@ -212,6 +219,14 @@ def closed_out(f: Floor) -> tuple[Ack, Ack, str]:
     good = f.at_console(d.closed_out())
     bad = f.at_station(batch_created("B-1", 5))
     return good, bad, "was closed out on"
+
+
+def no_future_event(f: Floor) -> tuple[Ack, Ack, str]:
+    soon = datetime.now(UTC) + timedelta(minutes=2)  # within the clock-skew tolerance
+    good = f.at_station(batch_created("B-1", 5), occurred_at=soon)
+    later = datetime.now(UTC) + timedelta(days=116)
+    bad = f.at_station(batch_created("B-2", 5), occurred_at=later)
+    return good, bad, "ahead of the server's (more than the 5 min allowed)"
 
 
 SCENARIOS: dict[str, tuple[Scenario, str]] = {
@@ -231,7 +246,8 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "USER-AUTHORISED": (user_authorised, "OR-1001"),
     "TRANSFER-AFTER-OUTAGE": (transfer_after_outage, "OR-1001"),
     "TRANSFER-MANIFEST": (transfer_manifest, "OR-1001"),
-    "CLOSED-OUT": (closed_out, OTHER_LICENCE),  # a CA rule
+    "CLOSED-OUT": (closed_out, OTHER_LICENCE),
+    "NO-FUTURE-EVENT": (no_future_event, "OR-1001"),
 }
 
 
@@ -244,16 +260,30 @@ def test_every_section_a_rule_has_a_pipeline_scenario() -> None:
     assert set(SCENARIOS) == {e.id for e in CATALOGUE.values() if e.section == "A"}
 
 
-@pytest.mark.parametrize("rule_id", sorted(SCENARIOS))
-def test_rule_through_the_pipeline(engine: Engine, rule_id: str) -> None:
-    scenario, licence = SCENARIOS[rule_id]
+# Each scenario for each licensee whose pack holds the rule: an Oregon and a California
+# licensee, each cited its own state's provisions (issue 16 item 1).
+JURISDICTION = {LICENCE: "OR", OTHER_LICENCE: "CA"}
+CASES = [
+    (rule_id, licence)
+    for rule_id in sorted(SCENARIOS)
+    for licence, j in JURISDICTION.items()
+    if rule_id in pack(j)  # type: ignore[arg-type]
+]
+
+
+@pytest.mark.parametrize(("rule_id", "licence"), CASES)
+def test_rule_through_the_pipeline(engine: Engine, rule_id: str, licence: str) -> None:
+    scenario, _ = SCENARIOS[rule_id]
     floor = Floor(engine, licence)
     good, bad, words = scenario(floor)
     assert (good.outcome, good.violations) == (Outcome.ACCEPTED, []), good
     assert bad.outcome is Outcome.REJECTED
     broken = [v for v in bad.violations if v.rule_id == rule_id]
     assert broken, bad.violations
-    citation = CATALOGUE[rule_id].citation
+    # The licensee's own state's provisions only (issue 16 item 1).
+    citation = CATALOGUE[rule_id].cite(JURISDICTION[licence])  # type: ignore[arg-type]
+    foreign = "CA " if licence == LICENCE else "OR "
+    assert all(foreign not in v.citation and foreign not in v.message for v in broken)
     assert all(v.citation == citation and v.message.endswith(f"({citation})") for v in broken)
     assert any(words in v.message for v in broken), broken
     where = f"event_id = '{bad.event_id}' AND outcome = 'rejected'"
@@ -263,7 +293,9 @@ def test_rule_through_the_pipeline(engine: Engine, rule_id: str) -> None:
 
 def test_a_rule_outside_a_pack_does_not_reject_that_licensee(engine: Engine) -> None:
     """PACKAGE-IDENTICAL cites only Oregon: a mixed package is refused in OR, not in CA.
-    CLOSED-OUT cites only California: a closed-out OR licensee is not stopped by it."""
+    CLOSED-OUT is in every pack (issue 16 item 3): a revoked, closed-out licence records
+    nothing new in Oregon either, each told its own state's ground. Oregon's text does not ask
+    for an empty inventory before the close-out; California's does (8406(d))."""
     oregon, california = Floor(engine, "OR-1001"), Floor(engine, OTHER_LICENCE)
     for f in (oregon, california):
         _two_strains(f)
@@ -275,8 +307,15 @@ def test_a_rule_outside_a_pack_does_not_reject_that_licensee(engine: Engine) -> 
 
     for f in (oregon, california):
         f.ok(d.licence_updated(status="revoked"), console=True)
-        f.ok(d.closed_out(), console=True)
+    oregon.ok(d.closed_out(), console=True)
+    refused = california.at_console(d.closed_out())
+    assert [v.rule_id for v in refused.violations] == ["CLOSED-OUT"]
+    assert (
+        "still has 11 untagged items, 2 harvest batches with weight left, 1 package not "
+        "departed, 65 unassigned UIDs"
+    ) in (refused.violations[0].message)
     after_or = oregon.at_station(batch_created("B-LATE", 5))
-    after_ca = california.at_station(batch_created("B-LATE", 5))
-    assert after_or.outcome is Outcome.ACCEPTED
-    assert [v.rule_id for v in after_ca.violations] == ["CLOSED-OUT"]
+    assert [v.rule_id for v in after_or.violations] == ["CLOSED-OUT"]
+    assert after_or.violations[0].citation == (
+        "OR CTS Requirements (1)(b), seedtrace record-soundness baseline"
+    )

@@ -23,6 +23,7 @@ from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
 from server.db.core import table_of
 from server.db.notifications import Notification
 from server.deadlines import Category, DismissRefused, NotificationPublic, State, dismiss
+from server.deadlines.store import select_public
 
 router = APIRouter(tags=["notifications"])
 N = table_of(Notification)
@@ -50,7 +51,7 @@ def list_notifications(
 ) -> Page[NotificationPublic] | Response:
     """Notifications, newest first; filter by state (open, overdue, resolved, dismissed),
     category or rule ID."""
-    stmt = sa.select(N).where(N.c.licence == scope.licence)
+    stmt = select_public().where(N.c.licence == scope.licence)
     if state is not None:
         stmt = stmt.where(N.c.state == state.value)
     if category is not None:
@@ -71,7 +72,7 @@ def list_notifications(
 def _find(engine: EngineDep, licence: str, notification_id: int) -> NotificationPublic:
     with engine.connect() as conn:
         row = (
-            conn.execute(sa.select(N).where(N.c.licence == licence, N.c.id == notification_id))
+            conn.execute(select_public().where(N.c.licence == licence, N.c.id == notification_id))
             .mappings()
             .first()
         )

@@ -84,6 +84,10 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
             if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
         ]
         row = html.split(f'id="n{item.n.id}"')[1].split("</tr>")[0]
+        # The due time as the ack said it: the end of the business day, on the premises' clock.
+        assert item.n.due is not None
+        assert re.fullmatch(r"end of \w{3} \d{4}-\d\d-\d\d \(P[SD]T\)", item.n.due)
+        assert f">{item.n.due}</time>" in row
         # No button that would only be refused: what is needed, and where to do it, instead.
         assert "Dismiss" not in row
         assert "Needs action" in row

@@ -21,9 +21,10 @@ def list_rules(
     the record-soundness baseline), implemented or not, citation (with --jurisdiction: that
     state's own provisions only), deadline."""
     # Imported here so `seedtrace --help` works on a station without the server extras.
+    from server.compliance.coverage import implemented
+    from server.compliance.docs import applies_in
     from server.rules.calendar import JURISDICTIONS, Jurisdiction
     from server.rules.catalogue import ENTRIES, pack
-    from server.rules.docs import applies_in
 
     entries = list(ENTRIES)
     wanted: Jurisdiction = "OR"
@@ -42,7 +43,7 @@ def list_rules(
             e.id,
             e.section,
             applies_in(e),
-            "yes" if e.implemented else "no",
+            "yes" if implemented(e) else "no",
             e.citation if jurisdiction is None else e.cite(wanted),
             e.deadline.describe() if e.deadline else (e.enforced_where or ""),
         )
@@ -52,4 +53,4 @@ def list_rules(
     for r in rows:
         line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1]
         typer.echo(line.rstrip())
-    typer.echo(f"{len(entries)} rules, {sum(e.implemented for e in entries)} implemented")
+    typer.echo(f"{len(entries)} rules, {sum(implemented(e) for e in entries)} implemented")

@@ -5,16 +5,14 @@ Validated at start-up; a bad value stops the server with a message naming the va
 
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.accounts.lockout import LockoutPolicy
 from server.accounts.passwords import Passwords
-
-if TYPE_CHECKING:
-    from server.accounts.stations import BrokerConfig
+from server.accounts.stations import BrokerConfig
 
 
 class ServerSettings(BaseSettings):
@@ -157,10 +155,8 @@ class ServerSettings(BaseSettings):
             parallelism=self.argon2_parallelism,
         )
 
-    def broker_config(self) -> "BrokerConfig | None":
+    def broker_config(self) -> BrokerConfig | None:
         """Where and how station credentials are written for mosquitto; None: not at all."""
-        from server.accounts.stations import BrokerConfig
-
         if self.broker_files_dir is None:
             return None
         return BrokerConfig(

@@ -231,23 +231,6 @@ class CatalogueEntry:
         found = ENFORCED_ELSEWHERE.get(self.id)
         return None if found is None else f"{found[1]} (`{found[0]}`)"
 
-    @property
-    def implemented(self) -> bool:
-        """A section A or C rule when it is registered or enforced elsewhere
-        (:data:`ENFORCED_ELSEWHERE`); a section B deadline when the deadline engine has its
-        definition."""
-        if self.id in ENFORCED_ELSEWHERE:
-            return True
-        if self.section == "B":
-            # Imported here: the definitions read this catalogue for their citations.
-            from server.deadlines.definitions import DEADLINES
-
-            return self.id in DEADLINES
-        # Imported here: the registry's rules read this catalogue for their citations.
-        from server.rules.base import REGISTRY
-
-        return self.id in REGISTRY
-
 
 def _a(rule_id: str, citation: str, summary: str) -> CatalogueEntry:
     return CatalogueEntry(rule_id, "A", citation, summary)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from server.rules.docs import DOCS_PATH, FIX_COMMAND, is_stale, main, render
+from server.compliance.docs import DOCS_PATH, FIX_COMMAND, is_stale, main, render
 
 
 def test_docs_rules_md_is_not_stale() -> None:

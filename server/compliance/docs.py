@@ -1,6 +1,6 @@
 """Generate ``docs/rules.md`` from the catalogue and the registry.
 
-``python -m server.rules.docs`` writes it; ``python -m server.rules.docs --check`` exits 1 when the
+``python -m server.compliance.docs`` writes it; with ``--check`` it exits 1 when the
 file on disk differs from what would be generated (a test runs the same comparison). The output
 depends only on the code, never on the clock or the machine, so it is stable in git.
 """
@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from server.compliance.coverage import implemented
+from server.deadlines.definitions import ANY_KIND, DEADLINES
 from server.rules import REGISTRY
 from server.rules.calendar import JURISDICTIONS
 from server.rules.catalogue import (
@@ -23,7 +25,7 @@ from server.rules.catalogue import (
 from server.rules.kinds import ALL_KINDS
 
 DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
-FIX_COMMAND = ".venv/bin/python -m server.rules.docs"
+FIX_COMMAND = ".venv/bin/python -m server.compliance.docs"
 
 BASELINE_PARAGRAPH = (
     "**Packs and the baseline.** A licensee's jurisdiction picks its pack, and the ingest runs "
@@ -86,17 +88,17 @@ def _row(e: CatalogueEntry) -> list[str]:
     cells = [f"`{e.id}`", cited, applies_in(e), e.summary]
     if e.section == "B":
         assert e.deadline is not None
-        implemented = "yes" if e.implemented else "no"
+        done = "yes" if implemented(e) else "no"
         return [
             *cells,
             e.deadline.describe(),
             e.deadline.resolved_by,
-            implemented,
+            done,
             _deadline_events(e.id),
         ]
     where = e.enforced_where
     cells += [
-        "yes" if e.implemented else "no",
+        "yes" if implemented(e) else "no",
         _kinds(registered.kinds) if registered else (where if where is not None else ""),
     ]
     return cells
@@ -104,8 +106,6 @@ def _row(e: CatalogueEntry) -> list[str]:
 
 def _deadline_events(rule_id: str) -> str:
     """What opens and resolves a deadline in :mod:`server.deadlines`, for the table."""
-    from server.deadlines.definitions import ANY_KIND, DEADLINES
-
     d = DEADLINES.get(rule_id)
     if d is None:
         return ""
@@ -162,7 +162,7 @@ def render() -> str:
     ]
     for j in JURISDICTIONS:
         ids = pack(j)
-        done = sum(e.implemented for e in ENTRIES if e.id in ids)
+        done = sum(implemented(e) for e in ENTRIES if e.id in ids)
         lines.append(f"| {j} | {len(ids)} | {done} |")
     for section, title in SECTION_TITLES.items():
         header = ["ID", "citation shown to each state's licensees", "applies in", "what it checks"]
@@ -189,7 +189,7 @@ def is_stale(path: Path = DOCS_PATH) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m server.rules.docs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m server.compliance.docs", description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
     parser.add_argument("--output", type=Path, default=DOCS_PATH, help="file to write or check")
     args = parser.parse_args(argv)

@@ -194,10 +194,13 @@ def phases_chart(days: Sequence[DayCount]) -> Chart | None:
             "y": {
                 "field": "plants",
                 "type": "quantitative",
+                # Never less than 0-1: with no plants the lines lie on the floor, not midway.
+                "scale": {"domain": {"unionWith": [0, 1]}},
                 "axis": {
                     "title": "plants",
                     "tickMinStep": 1,
                     "format": ",d",
+                    "labelExpr": "datum.value % 1 ? '' : datum.label",  # whole plants only
                     "gridColor": LINE,
                     "domain": False,
                     "ticks": False,

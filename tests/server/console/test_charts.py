@@ -62,6 +62,18 @@ def test_the_phase_spec_steps_each_day_and_holds_the_last_to_the_next_day() -> N
     assert charts.phases_chart([]) is None
 
 
+def test_with_no_plants_left_the_lines_lie_on_the_floor_and_count_whole_plants() -> None:
+    for top in (0, 1):
+        days = [DayCount(date(2026, 12, 4), {"immature": top, "vegetative": 0, "flowering": 0})]
+        svg = str(charts.phases(days))
+        floor = float(re.findall(r'<path class="background" d="M0,0h[\d.]+v([\d.]+)h', svg)[0])
+        lines = re.findall(
+            r'<path d="M0,([\d.]+)L[^"]*" stroke="#[0-9a-f]{6}" stroke-width="2.5"', svg
+        )
+        assert [float(y) for y in lines][1:] == [floor, floor]  # vegetative, flowering: none
+        assert re.findall(r">(\d+)</text>", svg) == ["0", "1"]  # no "0.5", no "1" twice
+
+
 def test_a_long_batch_name_is_shortened_beside_its_bar_and_whole_on_hover() -> None:
     svg = str(charts.wet_weights([(LONG, Decimal("1530.45")), ("HB-2", Decimal("80"))]))
     [(title, shown)] = re.findall(r"<text [^>]*><title>([^<]*)</title>([^<]*…)</text>", svg)

@@ -6,6 +6,8 @@ own database. OpenAPI is served at ``/openapi.json``, the interactive documentat
 ``/docs``; the routes live under ``/api/v1`` (see ``docs/api.md``).
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -37,9 +39,20 @@ from server.api.routes import (
     users,
 )
 from server.config import ServerSettings
+from server.console import vega
 from server.metrics import ServerMetrics
 
 API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start-up, start the console's chart renderer in a thread of its own (~1.2 s), so the
+    first page with a chart does not wait for it; start-up does not wait either, and a failed
+    warm-up is only logged (:func:`server.console.vega.warm_up`)."""
+    vega.warm_up()
+    yield
+
 
 ROUTERS = (
     auth.router,
@@ -80,6 +93,7 @@ def create_app(
         version="1",
         docs_url="/docs",
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine

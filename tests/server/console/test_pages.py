@@ -1,6 +1,7 @@
 """The console pages through the app (FastAPI TestClient), on SQLite and PostgreSQL: what a
 person sees on each page, and who may see what."""
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 import server.console
 from schemas.clock import SYSTEM_CLOCK
 from server.config import ServerSettings
-from server.console import live
+from server.console import live, vega
 from server.console.queries import feed
 from server.console.viewer import Viewer
 from tests.server.conftest import LICENCE, OTHER_LICENCE
@@ -98,6 +99,26 @@ def test_the_inventory_page_shows_rooms_batches_harvests_and_charts(
     assert "Plants per phase over time" in html
     assert "HB-1: 1530.45 g" in html  # the bar's tooltip in the SVG
     assert html.count("<svg") == 2
+    assert "<script" not in html.split("<main", 1)[1]  # the charts come drawn
+
+
+def test_the_inventory_page_says_in_words_what_a_chart_it_cannot_draw_shows(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    floor_day(engine)
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise ValueError("Vega-Lite to SVG conversion failed")
+
+    vega._svg.cache_clear()
+    monkeypatch.setattr(vega, "draw", broken)
+    r = client.get("/console/inventory")
+    assert r.status_code == 200
+    assert "<svg" not in r.text
+    assert "Harvest wet weight per batch: HB-1: 1530.45 g" in r.text
+    assert re.search(
+        r"Plants per phase over time: On [\d-]+: 6 immature, 0 vegetative, 3 flowering", r.text
+    )
 
 
 def test_the_tag_page_shows_days_of_supply(client: TestClient, engine: Engine) -> None:

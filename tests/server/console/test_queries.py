@@ -191,6 +191,7 @@ def test_the_wet_weight_chart_names_each_batch_and_its_exact_weight() -> None:
     svg = str(charts.wet_weights([("HB-1", Decimal("1530.45")), ("HB-<2>", Decimal("80"))]))
     assert "HB-1: 1530.45 g" in svg
     assert "HB-&lt;2&gt;" in svg  # escaped
+    assert "<2>" not in svg
     assert str(charts.wet_weights([])) == '<p class="muted">No harvests yet.</p>'
 
 
@@ -301,14 +302,30 @@ def test_an_accepted_but_late_event_carries_its_notice_in_the_feed(engine: Engin
     assert row.notices[0].message == late.notices[0].message
 
 
+def phase_lines(svg: str) -> dict[str, list[tuple[float, float]]]:
+    """The phase chart's lines, by colour: the points of each (SVG "M"/"L" path commands)."""
+    lines = {}
+    for d, colour in re.findall(
+        r'<path d="([^"]*)" stroke="(#[0-9a-f]{6})" stroke-width="2.5"', svg
+    ):
+        pairs = re.findall(r"[ML](-?[\d.]+),(-?[\d.]+)", d)
+        lines[colour] = [(float(x), float(y)) for x, y in pairs]
+    return lines
+
+
 def test_charts_read_well_with_one_day_and_with_a_year() -> None:
     from datetime import date as day_
 
-    one = charts.phases([history.DayCount(day_(2026, 12, 4), {p: 3 for p in history.PHASES})])
-    # One day is a line across the chart (a step over the day), not a lone dot.
-    assert str(one).count('<path d="M64.0,') == 3
-    assert "L704.0," in str(one)
-    assert "<circle" not in str(one)
+    one = str(charts.phases([history.DayCount(day_(2026, 12, 4), {p: 3 for p in history.PHASES})]))
+    # One day is a line across the chart (a step over the day), not a lone dot: each phase's
+    # line runs level from the plot's left edge to its right edge.
+    plot_w = float(re.findall(r'<path class="background" d="M0,0h([\d.]+)v', one)[0])
+    lines = phase_lines(one)
+    assert sorted(lines) == sorted(charts.PHASE_COLOURS.values())
+    for points in lines.values():
+        assert {x for x, _ in points} == {0.0, plot_w}
+        assert len({y for _, y in points}) == 1
+    assert "<circle" not in one
     year = [
         history.DayCount(day_(2026, 1, 1) + timedelta(days=i), {p: i for p in history.PHASES})
         for i in range(365)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -133,6 +134,19 @@ def run(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]
             result = conn.execute(step.core, step.params)
             out.append([tuple(r) for r in result] if step.rows else [])
         return out
+    try:
+        return _run_pipeline(conn, steps)
+    except psycopg.OperationalError as err:
+        # As SQLAlchemy reports it for its own statements: the callers (the ingest worker)
+        # treat an OperationalError as "the database is not there right now" and retry. A
+        # connection psycopg found broken is invalidated, so the pool does not hand it out.
+        driver: Any = conn.connection.driver_connection
+        if driver is None or driver.broken or driver.closed:
+            conn.invalidate(err)
+        raise sa.exc.OperationalError(None, None, err) from err
+
+
+def _run_pipeline(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]]]:
     driver: Any = conn.connection.driver_connection
     cursors = []
     with driver.pipeline():

@@ -46,6 +46,7 @@ A batch of one (a single scan) takes the same path, with no waiting for company.
 publishes the replies only after the commit, and acknowledges the broker after that.
 """
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -282,12 +283,18 @@ class Pipeline:
             self._packs[jurisdiction] = [r for r in self.rules if r.id in ids]
         return self._packs[jurisdiction]
 
-    def process(self, events: list[Parsed]) -> BatchResult:
-        """Decide ``events`` (in arrival order) in one transaction; returns the replies."""
+    def process(self, events: list[Parsed], conn: sa.Connection | None = None) -> BatchResult:
+        """Decide ``events`` (in arrival order) in one transaction; returns the replies.
+        ``conn``: the connection to run it on (the ingest worker's lease session on
+        PostgreSQL, :mod:`server.ingest.ownership`); by default one from the pool."""
         result = BatchResult()
         if not events:
             return result
-        with self.engine.begin() as conn:
+        with contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self.engine.begin())
+            else:
+                stack.enter_context(conn.begin())
             txn = _Txn(conn, self.deadlines, self.clock.now())
             txn.load(events)
             for parsed in events:

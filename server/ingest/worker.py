@@ -1,4 +1,9 @@
-"""The ingest process: paho-mqtt over MQTT v5, a shared subscription, manual acks.
+"""The ingest process: paho-mqtt over MQTT v5, manual acks.
+
+Which events reach it: on PostgreSQL, the events of the licensees it holds the lease of
+(:mod:`server.ingest.ownership`, :mod:`server.ingest.routing`), and its ingest transactions run
+on the connection that holds those leases; on SQLite (one process), every station's events
+through the shared subscription ``$share/{share_group}/seedtrace/v1/+/+/events``.
 
 Threads: paho's network loop receives messages and queues them (:meth:`_on_message` does no
 work); :meth:`IngestWorker.run` takes them off the queue in batches (up to ``batch_size``, or
@@ -39,8 +44,10 @@ from sqlalchemy import exc as sa_exc
 from schemas.topics import Channel, shared_events_subscription, topic
 from server.config import ServerSettings
 from server.deadlines import sweep
+from server.ingest.ownership import Ownership
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
+from server.ingest.routing import Routing
 from server.mqttclient import make_client
 
 log = logging.getLogger("seedtrace.ingest")
@@ -63,6 +70,11 @@ class IngestWorker:
         self.inbox: queue.Queue[Incoming] = queue.Queue()
         self.connected = threading.Event()
         self.processed = 0
+        self.held = 0  # events held for an earlier sequence (out of order)
+        self.routing: Routing | None = None  # PostgreSQL: licensee ownership
+        if pipeline.engine.dialect.name == "postgresql":
+            ownership = Ownership(pipeline.engine, lease_timeout_s=settings.lease_timeout_s)
+            self.routing = Routing(ownership, settings.share_group, settings.lease_check_s)
         self.client = self._make_client()
         self._last_gap_check = time.monotonic()
         self._last_sweep: float | None = None  # the first sweep runs at start
@@ -88,6 +100,16 @@ class IngestWorker:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
+        if self.routing is not None:
+            if not self.routing.connected(client):
+                self.connected.set()  # nothing owned yet: ready as it is
+            log.info(
+                "connected to %s:%s as %s; subscribing to the licensees it owns",
+                self.settings.mqtt_host,
+                self.settings.mqtt_port,
+                self.settings.client_id,
+            )
+            return
         group = self.settings.share_group
         client.subscribe(shared_events_subscription(group), qos=1)
         log.info(
@@ -106,6 +128,8 @@ class IngestWorker:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
+        if self.routing is not None:
+            self.routing.disconnected()
         log.warning("disconnected from the broker (%s); paho reconnects", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
@@ -135,15 +159,19 @@ class IngestWorker:
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        if self.routing is not None:
+            self.routing.ownership.close()
 
     def run(self, stop: threading.Event) -> None:
         """Process messages until ``stop`` is set."""
+        self._tend_leases()  # leases first: the first connection subscribes to them
         self.start()
         try:
             while not stop.is_set():
                 batch = self._next_batch(timeout=0.2)
                 if batch:
                     self._handle(batch, stop)
+                self._tend_leases()
                 self._report_gaps()
                 self._sweep_deadlines()
         finally:
@@ -187,10 +215,22 @@ class IngestWorker:
         if replies is None:  # stopping while the database was down: acknowledge nothing
             return
         for reply in replies:
-            self._publish(reply)
+            if self.routing is None or not self.routing.echo(reply):
+                self._publish(reply)
         for message in batch:
             self._ack_broker(message)
         self.processed += len(batch)
+
+    def _process(self, events: list[Parsed]) -> list[Reply]:
+        if self.routing is None:
+            result = self.pipeline.process(events)
+        else:
+            result = self.pipeline.process(events, self.routing.ownership.connection())
+            self.routing.foreign += sum(
+                1 for p in events if not self.routing.owns(p.envelope.licence)
+            )
+        self.held += result.held
+        return result.replies
 
     def _process_with_retry(
         self, events: list[Parsed], stop: threading.Event
@@ -198,9 +238,11 @@ class IngestWorker:
         pause = 0.5
         while True:
             try:
-                return self.pipeline.process(events).replies
+                return self._process(events)
             except TRANSIENT_DB_ERRORS as err:
                 log.error("database unavailable (%s); retrying in %.1f s", err, pause)
+                if self.routing is not None:
+                    self.routing.lost(self.pipeline.clock.now())
             except Exception:
                 if len(events) == 1:
                     log.exception(
@@ -236,6 +278,17 @@ class IngestWorker:
             mid, qos = message.token
             if qos > 0:
                 self.client.ack(mid, qos)
+
+    def _tend_leases(self) -> None:
+        """Every ``lease_check_s`` (PostgreSQL): keep the leases balanced and the
+        subscriptions matching them (:meth:`Routing.tend`)."""
+        if self.routing is None or not self.routing.due():
+            return
+        try:
+            self.routing.tend(self.pipeline.clock.now())
+        except TRANSIENT_DB_ERRORS as err:
+            log.error("could not check the licensee leases: %s", err)
+            self.routing.lost(self.pipeline.clock.now())
 
     def _report_gaps(self) -> None:
         now = time.monotonic()

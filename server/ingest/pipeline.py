@@ -254,10 +254,11 @@ class _Txn:
         if steps and steps[0].rows:
             self.ledger.took_positions(results[0])
 
-    def finish(self) -> None:
+    def finish(self, commit: bool = False) -> None:
         """Write everything the batch queued, held rows and stations included, in one round
-        trip on PostgreSQL (the commit is the caller's)."""
-        pipelined.run(self.conn, [*self._write_steps(positions=False), *self.ledger.finish_steps()])
+        trip on PostgreSQL; with ``commit``, the COMMIT rides in the same round trip."""
+        steps = [*self._write_steps(positions=False), *self.ledger.finish_steps()]
+        pipelined.run(self.conn, steps, commit=commit)
 
 
 class Pipeline:
@@ -299,7 +300,7 @@ class Pipeline:
             txn.load(events)
             for parsed in events:
                 self._decide(txn, parsed, result)
-            txn.finish()
+            txn.finish(commit=True)
         return result
 
     def submit(

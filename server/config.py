@@ -65,6 +65,13 @@ class ServerSettings(BaseSettings):
     )
     max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
     batch_size: int = Field(default=100, ge=1, le=10_000)
+    backlog_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="When more than batch_size events are already waiting (a station back from "
+        "an outage, a burst), batches of up to this many: fewer transactions drain it faster",
+    )
     batch_wait_ms: float = Field(
         default=0.0,
         ge=0,

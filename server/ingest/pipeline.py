@@ -6,12 +6,14 @@ is built around round trips, which are what an ingest costs on PostgreSQL
 and writes with one multi-row statement per table.
 
 1. **Licensee lock.** The transaction first locks the row of every licensee in the batch
-   (``SELECT ... FOR UPDATE``, in licence order, so two processes cannot deadlock; SQLite's
+   (``SELECT ... FOR UPDATE``, in licence order, so two transactions cannot deadlock; SQLite's
    ``BEGIN IMMEDIATE`` already serialises writers); everything else is read after it, so
    it sees what the previous holder committed. Rules read a licensee's whole state (one
-   plant, one tag) across stations, so two ingest processes must not decide two events of
-   one licensee at once: with the lock, two stations harvesting the same plant leave one
-   winner.
+   plant, one tag) across stations, so two transactions must not decide events of one
+   licensee at once: with the lock, two stations harvesting the same plant leave one
+   winner. On PostgreSQL each licensee has one owning ingest process
+   (:mod:`server.ingest.ownership`), so the lock is uncontended between ingest processes; it
+   serialises the owner with the console's submissions and with a hand-over's overlap.
 2. **One read per table.** The batch's log entries, held events and stations
    (:class:`~server.ingest.ledger.Ledger`), then the plants, tags, harvest batches,
    cultivation batches, users and locations its events name

@@ -5,15 +5,18 @@ Which events reach it: on PostgreSQL, the events of the licensees it holds the l
 on the connection that holds those leases; on SQLite (one process), every station's events
 through the shared subscription ``$share/{share_group}/seedtrace/v1/+/+/events``.
 
-Threads: paho's network loop receives messages and queues them (:meth:`_on_message` does no
-work); :meth:`IngestWorker.run` takes them off the queue in batches (up to ``batch_size``, or
-what arrived within ``batch_wait_ms``), runs the pipeline, publishes each station's ack, and
-only then acknowledges the broker (``client.ack``). A process killed at any point before that
-leaves the message unacknowledged; the broker redelivers it when the process's persistent
-session (same ``client_id``) reconnects, and the pipeline answers it as a duplicate if it had
-already committed. Exactly-once *effect*, not exactly-once delivery. Every
-``deadline_sweep_s`` seconds, between batches, the loop also runs the deadline sweep
-(:func:`server.deadlines.sweep`: overdue marking, DAILY-RECONCILE, TAG-SUPPLY).
+Threads: paho's network loop receives messages, parses them (:func:`server.ingest.parse.parse`:
+size, JSON, schema, topic; done there because that thread is otherwise idle while the worker
+waits for the database) and queues them; :meth:`IngestWorker.run` takes them off the queue in
+batches (up to ``batch_size``, or what arrived within ``batch_wait_ms``; up to
+``backlog_batch_size`` when more than ``batch_size`` are already waiting), runs the pipeline,
+publishes each station's ack, and only then acknowledges the broker (``client.ack``). A
+process killed at any point before that leaves the message unacknowledged; the broker
+redelivers it when the process's persistent session (same ``client_id``) reconnects, and the
+pipeline answers it as a duplicate if it had already committed. Exactly-once *effect*, not
+exactly-once delivery. Every ``deadline_sweep_s`` seconds, between batches, the loop also runs
+the deadline sweep (:func:`server.deadlines.sweep`: overdue marking, DAILY-RECONCILE,
+TAG-SUPPLY).
 
 Failure handling:
 
@@ -67,7 +70,7 @@ class IngestWorker:
         self.settings = settings
         self.pipeline = pipeline
         self.on_reply = on_reply
-        self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self.inbox: queue.Queue[tuple[Incoming, Parsed | Refused | None]] = queue.Queue()
         self.connected = threading.Event()
         self.processed = 0
         self.held = 0  # events held for an earlier sequence (out of order)
@@ -133,14 +136,17 @@ class IngestWorker:
         log.warning("disconnected from the broker (%s); paho reconnects", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(
-            Incoming(
-                message.topic,
-                bytes(message.payload),
-                self.pipeline.clock.now(),
-                (message.mid, message.qos),
-            )
+        incoming = Incoming(
+            message.topic,
+            bytes(message.payload),
+            self.pipeline.clock.now(),
+            (message.mid, message.qos),
         )
+        try:
+            outcome: Parsed | Refused | None = parse(incoming, self.settings.max_payload_bytes)
+        except Exception:  # never out of paho's loop: the worker parses it again and reports
+            outcome = None
+        self.inbox.put((incoming, outcome))
 
     # the worker loop -------------------------------------------------------------------
 
@@ -177,14 +183,17 @@ class IngestWorker:
         finally:
             self.stop()
 
-    def _next_batch(self, timeout: float) -> list[Incoming]:
+    def _next_batch(self, timeout: float) -> list[tuple[Incoming, Parsed | Refused | None]]:
         try:
             first = self.inbox.get(timeout=timeout)
         except queue.Empty:
             return []
         batch = [first]
         deadline = time.monotonic() + self.settings.batch_wait_ms / 1000
-        while len(batch) < self.settings.batch_size:
+        size = self.settings.batch_size
+        if self.inbox.qsize() >= size:  # a backlog: fewer, larger transactions drain it
+            size = max(size, self.settings.backlog_batch_size)
+        while len(batch) < size:
             remaining = deadline - time.monotonic()
             try:
                 batch.append(
@@ -194,10 +203,12 @@ class IngestWorker:
                 break
         return batch
 
-    def _handle(self, batch: list[Incoming], stop: threading.Event) -> None:
+    def _handle(
+        self, batch: list[tuple[Incoming, Parsed | Refused | None]], stop: threading.Event
+    ) -> None:
         events: list[tuple[Incoming, Parsed]] = []
-        for message in batch:
-            outcome = parse(message, self.settings.max_payload_bytes)
+        for message, parsed in batch:
+            outcome = parse(message, self.settings.max_payload_bytes) if parsed is None else parsed
             if isinstance(outcome, Refused):
                 log.warning("refused a message on %s: %s", message.topic, outcome.reason)
                 if outcome.station is not None:
@@ -217,7 +228,7 @@ class IngestWorker:
         for reply in replies:
             if self.routing is None or not self.routing.echo(reply):
                 self._publish(reply)
-        for message in batch:
+        for message, _ in batch:
             self._ack_broker(message)
         self.processed += len(batch)
 

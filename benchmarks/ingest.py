@@ -13,9 +13,11 @@ Everything stays on 127.0.0.1. Each scenario gets a fresh :class:`~server.broker
   topic; it reads nothing but the topic and touches no database.
 - **seedtrace**: the real ``seedtrace server`` subprocess(es) (what production runs) on a
   temporary SQLite file, or on a fresh PostgreSQL database ``seedtrace_bench_<pid>_<n>``
-  (dropped at the end), migrated and with the licensees registered first. One row with
-  ``--processes`` ingest processes (different ``--client-id``, same shared subscription) on
-  PostgreSQL.
+  (dropped at the end), migrated and with the licensees registered first. One more row per
+  database with ``--processes`` ingest processes (different ``--client-id``): on PostgreSQL
+  they share the licensees out by leases (``docs/architecture.md``, "Licensee ownership"),
+  and the measurement starts once the leases have settled; on SQLite they join one shared
+  subscription and take turns on the database.
 
 Each scenario measures, in this order:
 
@@ -36,7 +38,10 @@ Each scenario measures, in this order:
 
 For seedtrace, each phase also reports the **database round trips per event**: the servers
 run under ``benchmarks/counted_server.py``, which counts every statement, COMMIT, BEGIN and
-pre-ping probe its engines send (SQLAlchemy events), read before and after the phase.
+pre-ping probe its engines send (SQLAlchemy events), read before and after the phase, and,
+for the throughput phase, how many events the servers **held** for an earlier sequence (an
+event dealt to a process other than the one deciding its station's previous events: 0 with
+licensee ownership).
 
 Nothing here asserts a timing: this is measurement. Compare ratios within one run; these
 machines are noisy (``docs/platform-facts.md``).

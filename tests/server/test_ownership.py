@@ -27,6 +27,8 @@ from tests.server.conftest import LICENCE, OTHER_LICENCE, register_staff
 from tests.server.floor import Station, batch_created, tagged, tags_received, uid
 from tests.server.test_ingest_mqtt import _server, wait_settled
 
+pytestmark = pytest.mark.broker  # the takeover test; the others need only PostgreSQL
+
 MORE = [f"OR-{n}" for n in range(3001, 3005)]  # with the fixture's two: six licensees
 
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from edge.link import StationLink
-from schemas.acks import Outcome
+from schemas.acks import Ack, Outcome
 from schemas.clock import SYSTEM_CLOCK, ManualClock
 from schemas.events import EventEnvelope
+from schemas.ids import new_event_id
+from schemas.topics import Channel, topic
 from server.broker import PrivateBroker
 from server.ingest.ownership import Ownership, fair_share, holders
+from server.ingest.pipeline import Reply
+from server.ingest.routing import Routing
 from server.store.licensees import add_licensee
 from tests.server.conftest import LICENCE, OTHER_LICENCE, register_staff
 from tests.server.floor import Station, batch_created, tagged, tags_received, uid
@@ -30,6 +35,20 @@ from tests.server.test_ingest_mqtt import _server, wait_settled
 pytestmark = pytest.mark.broker  # the takeover test; the others need only PostgreSQL
 
 MORE = [f"OR-{n}" for n in range(3001, 3005)]  # with the fixture's two: six licensees
+
+
+def _add_licensees(engine: Engine, clock: ManualClock) -> list[str]:
+    for licence in MORE:
+        add_licensee(
+            engine,
+            licence=licence,
+            name=f"Farm {licence}",
+            jurisdiction="OR",
+            timezone="America/Los_Angeles",
+            now=clock.now(),
+        )
+        register_staff(engine, licence, clock)
+    return [LICENCE, OTHER_LICENCE, *MORE]
 
 
 def _postgres_only(engine: Engine) -> None:
@@ -89,6 +108,35 @@ def test_a_frozen_process_loses_its_leases_when_its_session_times_out(engine: En
         other.close()
 
 
+def test_a_hand_over_answers_each_event_once(engine: Engine, clock: ManualClock) -> None:
+    """While a licensee changes hands both processes receive its events; the one that decides
+    an event second stays quiet about it, unless the original is older than the hand-over
+    (a station's resend, which is answered)."""
+    _postgres_only(engine)
+    routing = Routing(Ownership(engine, lease_timeout_s=30), "seedtrace-ingest", 1.0)
+    try:
+        assert routing.tend(clock.now()).gained == {LICENCE, OTHER_LICENCE}
+
+        def reply(outcome: Outcome, received_at: datetime) -> Reply:
+            return Reply(
+                topic(LICENCE, "s1", Channel.ACKS),
+                Ack(
+                    event_id=new_event_id(),
+                    sequence=1,
+                    outcome=outcome,
+                    original_outcome=Outcome.ACCEPTED if outcome is Outcome.DUPLICATE else None,
+                    received_at=received_at,
+                ),
+            )
+
+        assert routing.echo(reply(Outcome.DUPLICATE, clock.now()))  # the other's copy
+        assert not routing.echo(reply(Outcome.DUPLICATE, clock.now() - timedelta(hours=1)))
+        assert not routing.echo(reply(Outcome.ACCEPTED, clock.now()))
+        assert routing.echoes == 1
+    finally:
+        routing.ownership.close()
+
+
 class _Floor:
     """One station publishing its events with at most ``window`` unacknowledged, resending
     what has no ack after ``resend_s`` (as the edge agent's outbox does)."""
@@ -100,10 +148,14 @@ class _Floor:
             station.licence, station.station_id, "127.0.0.1", broker.port, clock=SYSTEM_CLOCK
         )
         self.link.connect()
-        self.outcomes: dict[str, list[Outcome]] = {}
+        # Per event, what each of its acks said it became: a duplicate's original outcome (the
+        # event was stored before, e.g. by a process killed before it could answer).
+        self.outcomes: dict[str, list[Outcome | None]] = {}
         self.order: list[int] = []  # sequences of first acks, in arrival order
 
-    def run(self, stop: threading.Event, window: int = 20, resend_s: float = 3.0) -> None:
+    def run(
+        self, stop: threading.Event, window: int = 20, resend_s: float = 3.0, pace_s: float = 0
+    ) -> None:
         sent: dict[str, float] = {}
         by_id = {e.event_id: e for e in self.events}
         following = iter(self.events)
@@ -114,11 +166,14 @@ class _Floor:
                     break
                 self.link.publish(event)
                 sent[event.event_id] = time.monotonic()
+                if pace_s:
+                    time.sleep(pace_s)  # a floor at work, not a backlog
             try:
                 ack = self.link.acks.get(timeout=0.2)
                 if ack.event_id not in self.outcomes:
                     self.order.append(ack.sequence)
-                self.outcomes.setdefault(ack.event_id, []).append(ack.outcome)
+                decided = ack.original_outcome if ack.outcome is Outcome.DUPLICATE else ack.outcome
+                self.outcomes.setdefault(ack.event_id, []).append(decided)
                 sent.pop(ack.event_id, None)
             except queue.Empty:
                 pass
@@ -151,17 +206,7 @@ def test_an_ingest_process_killed_mid_load_loses_nothing_and_doubles_nothing(
     clock: ManualClock,
 ) -> None:
     _postgres_only(engine)
-    for licence in MORE:
-        add_licensee(
-            engine,
-            licence=licence,
-            name=f"Farm {licence}",
-            jurisdiction="OR",
-            timezone="America/Los_Angeles",
-            now=clock.now(),
-        )
-        register_staff(engine, licence, clock)
-    licences = [LICENCE, OTHER_LICENCE, *MORE]
+    licences = _add_licensees(engine, clock)
     log = tmp_path / "servers.log"
     servers = [_server(broker, database_url, f"ingest-{n}", log) for n in range(3)]
     floors: list[_Floor] = []
@@ -208,15 +253,74 @@ def test_an_ingest_process_killed_mid_load_loses_nothing_and_doubles_nothing(
         for f in floors:
             f.close()
 
+    _check_every_event_once_in_order(engine, floors)
+
+
+def test_processes_joining_mid_load_share_the_licensees_and_lose_nothing(
+    engine: Engine,
+    database_url: str,
+    broker: PrivateBroker,
+    tmp_path: Path,
+    clock: ManualClock,
+) -> None:
+    _postgres_only(engine)
+    licences = _add_licensees(engine, clock)
+    log = tmp_path / "servers.log"
+    servers = [_server(broker, database_url, "ingest-0", log)]
+    floors: list[_Floor] = []
+    stop = threading.Event()
+    try:
+        wait_settled(engine, 1)
+        floors = [
+            _Floor(broker, station, _stream(station, 600, 10_000 * (k + 1)))
+            for k, licence in enumerate(licences)
+            for station in [Station(f"s{k}", licence)]
+        ]
+        threads = [
+            threading.Thread(target=f.run, args=(stop,), kwargs={"pace_s": 0.01}, daemon=True)
+            for f in floors
+        ]
+        for t in threads:
+            t.start()
+        total = sum(len(f.events) for f in floors)
+        deadline = time.monotonic() + 60
+        while sum(len(f.outcomes) for f in floors) < total // 10:
+            assert time.monotonic() < deadline, "the load did not get going"
+            time.sleep(0.05)
+        # Two more join while the first owns everything: it gives four licensees away.
+        servers += [_server(broker, database_url, f"ingest-{n}", log) for n in (1, 2)]
+        deadline = time.monotonic() + 60
+        while not ((found := holders(engine)).members == 3 and found.settled):
+            assert time.monotonic() < deadline, f"the leases did not settle: {found}"
+            time.sleep(0.05)
+        answered = sum(len(f.outcomes) for f in floors)
+        assert answered < total, "the load was over before the hand-over: nothing tested"
+        assert len(set(found.owner.values())) == 3  # every process owns some
+        for t in threads:
+            t.join(120)
+        assert not any(t.is_alive() for t in threads), "some events were never answered"
+    finally:
+        stop.set()
+        for p in servers:
+            p.send_signal(signal.SIGTERM)
+        for p in servers:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for f in floors:
+            f.close()
+
+    _check_every_event_once_in_order(engine, floors)
+
+
+def _check_every_event_once_in_order(engine: Engine, floors: list["_Floor"]) -> None:
     # Every station got an answer for every event, and every event was accepted: a plant
     # tagged before its batch existed would have been refused (per-station order kept).
     for f in floors:
         assert len(f.outcomes) == len(f.events)
-        firsts = {event_id: outcomes[0] for event_id, outcomes in f.outcomes.items()}
-        assert set(firsts.values()) == {Outcome.ACCEPTED}, f.station.station_id
-        assert all(
-            o in (Outcome.ACCEPTED, Outcome.DUPLICATE) for os in f.outcomes.values() for o in os
-        )
+        decided = {o for outcomes in f.outcomes.values() for o in outcomes}
+        assert decided == {Outcome.ACCEPTED}, f.station.station_id
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(

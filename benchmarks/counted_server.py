@@ -9,10 +9,14 @@ every engine of the process:
   since psycopg pipelines its rows and SQLite has no network);
 - each :func:`server.db.pipelined.run` on PostgreSQL (its statements go to psycopg in one
   pipeline, past SQLAlchemy: one round trip);
-- each COMMIT and ROLLBACK;
+- each COMMIT and ROLLBACK (not the ones sent inside a pipeline: psycopg is idle by then);
 - on PostgreSQL, the BEGIN psycopg sends before a transaction's first statement (a round trip
   of its own, unless that first statement is in a pipeline) and the ``pool_pre_ping`` probe
   of each connection checkout: round trips SQLAlchemy does not report as statements.
+
+The file also gets, after the count, the number of events the pipeline **held** (arrived
+before an earlier sequence of their station): with licensee ownership none should be, as every
+event of a licensee reaches its one owner in each station's order.
 
 The benchmark reads the file before and after each phase; the difference over the events of
 the phase is the round trips per event. The periodic deadline sweep and gap report are
@@ -33,6 +37,7 @@ from sqlalchemy import event  # noqa: E402
 
 from cli.main import main as seedtrace  # noqa: E402
 from server.db import pipelined  # noqa: E402
+from server.ingest.pipeline import Pipeline  # noqa: E402
 
 
 class Counter:
@@ -40,8 +45,9 @@ class Counter:
         self.path = path
         self.count = 0
         self.lock = threading.Lock()
-        self.written = -1
+        self.written: tuple[int, int] | None = None
         self.begins: set[int] = set()  # connections whose BEGIN is not sent yet
+        self.held = 0  # events the pipeline held for an earlier sequence
 
     def one(self, *_: Any) -> None:
         with self.lock:
@@ -59,14 +65,18 @@ class Counter:
 
     def on_end(self, conn: sa.Connection) -> None:
         self.begins.discard(id(conn))
+        if conn.dialect.name == "postgresql":
+            status = conn.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
+            if status == 0:  # IDLE: the COMMIT went in the last pipeline; nothing is sent
+                return
         self.one()
 
     def counting_pipelines(self, run: Any) -> Any:
-        def counted(conn: sa.Connection, steps: Any) -> Any:
+        def counted(conn: sa.Connection, steps: Any, **options: Any) -> Any:
             if steps and conn.dialect.name == "postgresql":
                 self.begins.discard(id(conn))  # BEGIN rides in the pipeline
                 self.one()
-            return run(conn, steps)
+            return run(conn, steps, **options)
 
         return counted
 
@@ -77,14 +87,23 @@ class Counter:
 
         return counted
 
+    def counting_holds(self, process: Any) -> Any:
+        def counted(pipeline: Any, events: Any, conn: Any = None) -> Any:
+            result = process(pipeline, events, conn)
+            with self.lock:
+                self.held += result.held
+            return result
+
+        return counted
+
     def write(self) -> None:
         with self.lock:
-            count = self.count
-        if count != self.written:
+            count, held = self.count, self.held
+        if (count, held) != self.written:
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(str(count))
+            tmp.write_text(f"{count} {held}")
             tmp.replace(self.path)  # the reader never sees a half-written number
-            self.written = count
+            self.written = (count, held)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(0.1):
@@ -98,6 +117,7 @@ def main() -> int:
     event.listen(sa.engine.Engine, "rollback", counter.on_end)
     event.listen(sa.engine.Engine, "begin", counter.on_begin)
     pipelined.run = counter.counting_pipelines(pipelined.run)
+    Pipeline.process = counter.counting_holds(Pipeline.process)  # type: ignore[method-assign]
     # pool_pre_ping's probe has no event of its own: count it where the dialect sends it.
     default = sa.engine.default.DefaultDialect
     default._do_ping_w_event = counter.counting_pings(default._do_ping_w_event)  # type: ignore[method-assign]

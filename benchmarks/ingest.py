@@ -13,9 +13,11 @@ Everything stays on 127.0.0.1. Each scenario gets a fresh :class:`~server.broker
   topic; it reads nothing but the topic and touches no database.
 - **seedtrace**: the real ``seedtrace server`` subprocess(es) (what production runs) on a
   temporary SQLite file, or on a fresh PostgreSQL database ``seedtrace_bench_<pid>_<n>``
-  (dropped at the end), migrated and with the licensees registered first. One row with
-  ``--processes`` ingest processes (different ``--client-id``, same shared subscription) on
-  PostgreSQL.
+  (dropped at the end), migrated and with the licensees registered first. One more row per
+  database with ``--processes`` ingest processes (different ``--client-id``): on PostgreSQL
+  they share the licensees out by leases (``docs/architecture.md``, "Licensee ownership"),
+  and the measurement starts once the leases have settled; on SQLite they join one shared
+  subscription and take turns on the database.
 
 Each scenario measures, in this order:
 
@@ -36,7 +38,10 @@ Each scenario measures, in this order:
 
 For seedtrace, each phase also reports the **database round trips per event**: the servers
 run under ``benchmarks/counted_server.py``, which counts every statement, COMMIT, BEGIN and
-pre-ping probe its engines send (SQLAlchemy events), read before and after the phase.
+pre-ping probe its engines send (SQLAlchemy events), read before and after the phase, and,
+for the throughput phase, how many events the servers **held** for an earlier sequence (an
+event dealt to a process other than the one deciding its station's previous events: 0 with
+licensee ownership).
 
 Nothing here asserts a timing: this is measurement. Compare ratios within one run; these
 machines are noisy (``docs/platform-facts.md``).
@@ -103,7 +108,7 @@ PLANTS_PER_BATCH = 50  # a cultivation batch holds at most 100 (BATCH-MAX-100)
 ROLL_SIZE = 1000  # tags per tags.received roll
 PHASE_CHUNK = 500  # plants.phase_changed lists at most 500 UIDs
 TAG_CHUNK = 100  # plants.tagged lists at most 100 UIDs
-SERVER_READY = "subscribed to the shared group"
+SERVER_READY = "connected to"
 ECHO_READY = "echo ready"
 
 
@@ -256,10 +261,17 @@ class Servers:
     counts: list[Path]  # each server's round-trip count (benchmarks/counted_server.py)
 
     def round_trips(self) -> int:
+        return self._sum(0)
+
+    def held(self) -> int:
+        """Events the servers held for an earlier sequence (dealt out of order)."""
+        return self._sum(1)
+
+    def _sum(self, field: int) -> int:
         total = 0
         for path in self.counts:
-            with contextlib.suppress(OSError, ValueError):
-                total += int(path.read_text())
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += int(path.read_text().split()[field])
         return total
 
 
@@ -307,10 +319,33 @@ def ingest_servers(
                 )
         for proc, path in zip(procs, logs, strict=True):
             wait_for_line(path, SERVER_READY, proc, timeout=60)
+        if url.startswith("postgresql"):
+            wait_for_ownership(url, count)
         yield servers
     finally:
         for proc in procs:
             stop_process(proc)
+
+
+def wait_for_ownership(url: str, processes: int, timeout: float = 60) -> None:
+    """PostgreSQL: until the processes have shared the licensees out (their leases), and the
+    hand-over is over (previous holders unsubscribe within a lease check)."""
+    from server.db.engine import make_engine
+    from server.ingest.ownership import holders
+
+    engine = make_engine(url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = holders(engine)
+            if found.members >= processes and found.settled:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the licensee leases did not settle: {found}")
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    time.sleep(2.5)
 
 
 @contextlib.contextmanager
@@ -703,6 +738,7 @@ class Row:
     error: str | None = None
     server_errors: int = 0
     throughput_round_trips: int | None = None
+    throughput_held: int | None = None
     backlog_round_trips: int | None = None
 
     @property
@@ -766,6 +802,7 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
             log(f"{row.label}: throughput, {opts.stations} stations x {opts.events} events")
             counted = bool(servers.counts)
             before = settled(servers) if counted else 0
+            held_before = servers.held()
             row.throughput = measure_throughput(
                 floors,
                 opts.events,
@@ -776,6 +813,7 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
             )
             if counted:
                 row.throughput_round_trips = settled(servers) - before
+                row.throughput_held = servers.held() - held_before
             log(f"{row.label}: {row.throughput.rate:.0f} events/s; single scans")
             single = Floor(licences[0], "single", 999)
             row.latency = measure_latency(
@@ -816,7 +854,7 @@ def settled(servers: Servers) -> int:
 def plan(db: str, processes: int) -> list[Row]:
     rows = [Row(BARE, "-", 1)]
     if db in ("sqlite", "both"):
-        rows.append(Row(SEEDTRACE, "SQLite", 1))
+        rows += [Row(SEEDTRACE, "SQLite", 1), Row(SEEDTRACE, "SQLite", processes)]
     if db in ("postgresql", "both"):
         rows += [Row(SEEDTRACE, "PostgreSQL", 1), Row(SEEDTRACE, "PostgreSQL", processes)]
     return rows
@@ -881,8 +919,9 @@ def report(rows: list[Row], opts: Options, command: str, env: list[str]) -> str:
         "",
         "| path | database | ingest processes | accepted / sent | seconds | events/s "
         "| ack p50 (ms) | ack p99 (ms) | backlog drain (s) | round trips / event "
-        "| round trips / single scan | round trips / backlog event |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| round trips / single scan | round trips / backlog event | held (throughput) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
     ]
     failed: list[str] = []
     for row in rows:
@@ -891,7 +930,7 @@ def report(rows: list[Row], opts: Options, command: str, env: list[str]) -> str:
         t, lat = row.throughput, row.latency
         b = row.backlog
         if failure is not None or t is None or lat is None or b is None:
-            lines.append(f"{head} | FAILED (below) | | | | | | | | |")
+            lines.append(f"{head} | FAILED (below) | | | | | | | | | |")
             failed.append(f"- {row.label}: {failure}")
             continue
         lines.append(
@@ -899,7 +938,8 @@ def report(rows: list[Row], opts: Options, command: str, env: list[str]) -> str:
             f"| {ms(lat.percentile(50))} | {ms(lat.percentile(99))} | {b.seconds:.2f} "
             f"| {per(row.throughput_round_trips, t.events)} "
             f"| {per(lat.round_trips, len(lat.samples))} "
-            f"| {per(row.backlog_round_trips, b.events)} |"
+            f"| {per(row.backlog_round_trips, b.events)} "
+            f"| {'-' if row.throughput_held is None else row.throughput_held} |"
         )
     if failed:
         lines += ["", "Failed (no number is reported for these):", "", *failed]

@@ -86,7 +86,8 @@ def serve(
     stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
 
     Run more ingest processes with different --client-id values and --no-api to split the load
-    (shared subscription); SIGINT or SIGTERM stops every part cleanly.
+    (PostgreSQL: the processes share the licensees out by leases; SQLite runs one ingest
+    process usefully); SIGINT or SIGTERM stops every part cleanly.
     """
     from server.db.engine import make_engine, migrate
     from server.logs import configure

@@ -4,8 +4,10 @@
 ``seedtrace/v1/{licence}/{station}/acks``    server -> station, QoS 1
 ``seedtrace/v1/{licence}/{station}/status``  station -> anyone, QoS 1, retained, last will
 
-Ingest servers subscribe to :data:`EVENTS_FILTER` through the MQTT v5 shared subscription
-``$share/{group}/...`` so that several processes split the stations' events.
+On PostgreSQL each ingest process subscribes to the events of the licensees it owns
+(:func:`licence_events_filter`, ``seedtrace/v1/{licence}/+/events``); on SQLite the one
+process (or several, taking turns on the database) subscribes to :data:`EVENTS_FILTER` through
+the MQTT v5 shared subscription ``$share/{group}/...``.
 """
 
 from dataclasses import dataclass
@@ -38,6 +40,13 @@ def topic(licence: str, station_id: str, channel: Channel) -> str:
 
 def shared_events_subscription(group: str) -> str:
     return f"$share/{group}/{EVENTS_FILTER}"
+
+
+def licence_events_filter(licence: str) -> str:
+    """The events of every station of ``licence`` (what the process owning it subscribes to)."""
+    if not licence or any(c in licence for c in "/+#\x00") or licence.strip() != licence:
+        raise ValueError(f"{licence!r} cannot be a topic level")
+    return f"{PREFIX}/{licence}/+/{Channel.EVENTS.value}"
 
 
 def parse_topic(name: str) -> StationTopic | None:

@@ -46,8 +46,30 @@ class ServerSettings(BaseSettings):
         "for it) while it is away. Short, so a dead member of the shared group does not hold "
         "events for long; stations resend anything unacknowledged anyway.",
     )
+    lease_check_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="PostgreSQL, several ingest processes: how often each process checks the "
+        "licensee leases (takes free licensees, gives back what is over its share)",
+    )
+    lease_timeout_s: float = Field(
+        default=5.0,
+        ge=2,
+        le=300,
+        description="PostgreSQL: a process that sends nothing to the database for this long "
+        "(frozen, cut off) loses its session and with it its licensee leases; at least twice "
+        "lease_check_s. A process that dies loses them at once.",
+    )
     max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
     batch_size: int = Field(default=100, ge=1, le=10_000)
+    backlog_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="When more than batch_size events are already waiting (a station back from "
+        "an outage, a burst), batches of up to this many: fewer transactions drain it faster",
+    )
     batch_wait_ms: float = Field(
         default=0.0,
         ge=0,
@@ -140,6 +162,12 @@ class ServerSettings(BaseSettings):
         description="json: one JSON object a line, with the event and station ids of each "
         "ingest line (production, a log collector); plain: for a terminal",
     )
+
+    @model_validator(mode="after")
+    def _lease_timing(self) -> "ServerSettings":
+        if self.lease_timeout_s < 2 * self.lease_check_s:
+            raise ValueError("lease_timeout_s must be at least twice lease_check_s")
+        return self
 
     @model_validator(mode="after")
     def _argon2_memory(self) -> "ServerSettings":

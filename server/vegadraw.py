@@ -14,12 +14,20 @@ chart starts a new child; a chart not drawn within :data:`TIMEOUT_S` raises
 
 import json
 import multiprocessing
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 VEGA_LITE = "v6_4"  # the Vega-Lite in vl-convert 1.9 that the specs are written for
 TIMEOUT_S = 30.0  # a chart's drawing, the child's start included
+
+
+def _quiet_child() -> None:
+    """The child's start: Ctrl-C at a terminal reaches the whole process group, and stopping
+    is the parent's business (it ends the child on exit), so the child ignores SIGINT rather
+    than print a KeyboardInterrupt traceback over the parent's goodbye."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def draw_here(spec_json: str) -> str:
@@ -44,7 +52,9 @@ class Renderer:
         with self._lock:
             if self._pool is None:
                 spawn = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=spawn, initializer=_quiet_child
+                )
             pool = self._pool
         try:
             return pool.submit(draw_here, spec_json).result(timeout=TIMEOUT_S)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -122,9 +123,16 @@ def _row(compiled: _Compiled, row: Sequence[Any]) -> tuple[Any, ...]:
     )
 
 
-def run(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]]]:
+def run(
+    conn: sa.Connection, steps: Sequence[Step], *, commit: bool = False
+) -> list[list[tuple[Any, ...]]]:
     """Execute ``steps`` in order, in one round trip on PostgreSQL; returns each step's
-    rows (empty for a step without ``rows``)."""
+    rows (empty for a step without ``rows``).
+
+    ``commit``: on PostgreSQL, send the COMMIT in the same pipeline, after the steps (a
+    single scan's writes and commit in one round trip instead of two); the caller's
+    transaction then commits nothing more (psycopg is idle). Elsewhere the caller's commit
+    does it. If any step fails, the COMMIT is not run and the error raises as usual."""
     if not steps:
         return []
     if conn.dialect.name != "postgresql":
@@ -133,6 +141,21 @@ def run(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]
             result = conn.execute(step.core, step.params)
             out.append([tuple(r) for r in result] if step.rows else [])
         return out
+    try:
+        return _run_pipeline(conn, steps, commit)
+    except psycopg.OperationalError as err:
+        # As SQLAlchemy reports it for its own statements: the callers (the ingest worker)
+        # treat an OperationalError as "the database is not there right now" and retry. A
+        # connection psycopg found broken is invalidated, so the pool does not hand it out.
+        driver: Any = conn.connection.driver_connection
+        if driver is None or driver.broken or driver.closed:
+            conn.invalidate(err)
+        raise sa.exc.OperationalError(None, None, err) from err
+
+
+def _run_pipeline(
+    conn: sa.Connection, steps: Sequence[Step], commit: bool
+) -> list[list[tuple[Any, ...]]]:
     driver: Any = conn.connection.driver_connection
     cursors = []
     with driver.pipeline():
@@ -157,6 +180,8 @@ def run(conn: sa.Connection, steps: Sequence[Step]) -> list[list[tuple[Any, ...]
             else:
                 cursor.execute(compiled.sql, _bound(compiled, rows[0]))
             cursors.append((cursor, step))
+        if commit:
+            driver.commit()  # queued behind the steps; skipped by PostgreSQL if one failed
     results: list[list[tuple[Any, ...]]] = []
     for cursor, step in cursors:
         found: list[tuple[Any, ...]] = []

@@ -6,12 +6,14 @@ is built around round trips, which are what an ingest costs on PostgreSQL
 and writes with one multi-row statement per table.
 
 1. **Licensee lock.** The transaction first locks the row of every licensee in the batch
-   (``SELECT ... FOR UPDATE``, in licence order, so two processes cannot deadlock; SQLite's
+   (``SELECT ... FOR UPDATE``, in licence order, so two transactions cannot deadlock; SQLite's
    ``BEGIN IMMEDIATE`` already serialises writers); everything else is read after it, so
    it sees what the previous holder committed. Rules read a licensee's whole state (one
-   plant, one tag) across stations, so two ingest processes must not decide two events of
-   one licensee at once: with the lock, two stations harvesting the same plant leave one
-   winner.
+   plant, one tag) across stations, so two transactions must not decide events of one
+   licensee at once: with the lock, two stations harvesting the same plant leave one
+   winner. On PostgreSQL each licensee has one owning ingest process
+   (:mod:`server.ingest.ownership`), so the lock is uncontended between ingest processes; it
+   serialises the owner with the console's submissions and with a hand-over's overlap.
 2. **One read per table.** The batch's log entries, held events and stations
    (:class:`~server.ingest.ledger.Ledger`), then the plants, tags, harvest batches,
    cultivation batches, users and locations its events name
@@ -46,6 +48,7 @@ A batch of one (a single scan) takes the same path, with no waiting for company.
 publishes the replies only after the commit, and acknowledges the broker after that.
 """
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -259,10 +262,11 @@ class _Txn:
         if steps and steps[0].rows:
             self.ledger.took_positions(results[0])
 
-    def finish(self) -> None:
+    def finish(self, commit: bool = False) -> None:
         """Write everything the batch queued, held rows and stations included, in one round
-        trip on PostgreSQL (the commit is the caller's)."""
-        pipelined.run(self.conn, [*self._write_steps(positions=False), *self.ledger.finish_steps()])
+        trip on PostgreSQL; with ``commit``, the COMMIT rides in the same round trip."""
+        steps = [*self._write_steps(positions=False), *self.ledger.finish_steps()]
+        pipelined.run(self.conn, steps, commit=commit)
 
 
 class Pipeline:
@@ -288,17 +292,23 @@ class Pipeline:
             self._packs[jurisdiction] = [r for r in self.rules if r.id in ids]
         return self._packs[jurisdiction]
 
-    def process(self, events: list[Parsed]) -> BatchResult:
-        """Decide ``events`` (in arrival order) in one transaction; returns the replies."""
+    def process(self, events: list[Parsed], conn: sa.Connection | None = None) -> BatchResult:
+        """Decide ``events`` (in arrival order) in one transaction; returns the replies.
+        ``conn``: the connection to run it on (the ingest worker's lease session on
+        PostgreSQL, :mod:`server.ingest.ownership`); by default one from the pool."""
         result = BatchResult()
         if not events:
             return result
-        with self.engine.begin() as conn:
+        with contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self.engine.begin())
+            else:
+                stack.enter_context(conn.begin())
             txn = _Txn(conn, self.deadlines, self.clock.now())
             txn.load(events)
             for parsed in events:
                 self._decide(txn, parsed, result)
-            txn.finish()
+            txn.finish(commit=True)
         return result
 
     def submit(

@@ -1,14 +1,22 @@
-"""The ingest process: paho-mqtt over MQTT v5, a shared subscription, manual acks.
+"""The ingest process: paho-mqtt over MQTT v5, manual acks.
 
-Threads: paho's network loop receives messages and queues them (:meth:`_on_message` does no
-work); :meth:`IngestWorker.run` takes them off the queue in batches (up to ``batch_size``, or
-what arrived within ``batch_wait_ms``), runs the pipeline, publishes each station's ack, and
-only then acknowledges the broker (``client.ack``). A process killed at any point before that
-leaves the message unacknowledged; the broker redelivers it when the process's persistent
-session (same ``client_id``) reconnects, and the pipeline answers it as a duplicate if it had
-already committed. Exactly-once *effect*, not exactly-once delivery. Every
-``deadline_sweep_s`` seconds, between batches, the loop also runs the deadline sweep
-(:func:`server.deadlines.sweep`: overdue marking, DAILY-RECONCILE, TAG-SUPPLY).
+Which events reach it: on PostgreSQL, the events of the licensees it holds the lease of
+(:mod:`server.ingest.ownership`, :mod:`server.ingest.routing`), and its ingest transactions run
+on the connection that holds those leases; on SQLite (one process), every station's events
+through the shared subscription ``$share/{share_group}/seedtrace/v1/+/+/events``.
+
+Threads: paho's network loop receives messages, parses them (:func:`server.ingest.parse.parse`:
+size, JSON, schema, topic; done there because that thread is otherwise idle while the worker
+waits for the database) and queues them; :meth:`IngestWorker.run` takes them off the queue in
+batches (up to ``batch_size``, or what arrived within ``batch_wait_ms``; up to
+``backlog_batch_size`` when more than ``batch_size`` are already waiting), runs the pipeline,
+publishes each station's ack, and only then acknowledges the broker (``client.ack``). A
+process killed at any point before that leaves the message unacknowledged; the broker
+redelivers it when the process's persistent session (same ``client_id``) reconnects, and the
+pipeline answers it as a duplicate if it had already committed. Exactly-once *effect*, not
+exactly-once delivery. Every ``deadline_sweep_s`` seconds, between batches, the loop also runs
+the deadline sweep (:func:`server.deadlines.sweep`: overdue marking, DAILY-RECONCILE,
+TAG-SUPPLY).
 
 Failure handling:
 
@@ -29,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -39,8 +47,10 @@ from sqlalchemy import exc as sa_exc
 from schemas.topics import Channel, shared_events_subscription, topic
 from server.config import ServerSettings
 from server.deadlines import sweep
+from server.ingest.ownership import Ownership
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
+from server.ingest.routing import Routing
 from server.logs import batch_ids, log_context, refused_ids
 from server.metrics import ServerMetrics
 from server.mqttclient import make_client
@@ -64,11 +74,16 @@ class IngestWorker:
         self.settings = settings
         self.pipeline = pipeline
         self.on_reply = on_reply
-        self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self.inbox: queue.Queue[tuple[Incoming, Parsed | Refused | None]] = queue.Queue()
         self.metrics = ServerMetrics() if metrics is None else metrics  # served by the API app
         self.metrics.watch_queue(self.inbox.qsize)
         self.connected = threading.Event()
         self.processed = 0
+        self.held = 0  # events held for an earlier sequence (out of order)
+        self.routing: Routing | None = None  # PostgreSQL: licensee ownership
+        if pipeline.engine.dialect.name == "postgresql":
+            ownership = Ownership(pipeline.engine, lease_timeout_s=settings.lease_timeout_s)
+            self.routing = Routing(ownership, settings.share_group, settings.lease_check_s)
         self.client = self._make_client()
         self._last_gap_check = time.monotonic()
         self._last_sweep: float | None = None  # the first sweep runs at start
@@ -95,6 +110,16 @@ class IngestWorker:
         if reason.is_failure:
             log.error("broker refused the connection: %s", reason)
             return
+        if self.routing is not None:
+            if not self.routing.connected(client):
+                self.connected.set()  # nothing owned yet: ready as it is
+            log.info(
+                "connected to %s:%s as %s; subscribing to the licensees it owns",
+                self.settings.mqtt_host,
+                self.settings.mqtt_port,
+                self.settings.client_id,
+            )
+            return
         group = self.settings.share_group
         client.subscribe(shared_events_subscription(group), qos=1)
         log.info(
@@ -113,22 +138,28 @@ class IngestWorker:
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
+        if self.routing is not None:
+            self.routing.disconnected()
         log.warning("disconnected from the broker (%s); paho reconnects", reason)
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(
-            Incoming(
-                message.topic,
-                bytes(message.payload),
-                self.pipeline.clock.now(),
-                (message.mid, message.qos),
-            )
+        incoming = Incoming(
+            message.topic,
+            bytes(message.payload),
+            self.pipeline.clock.now(),
+            (message.mid, message.qos),
         )
+        try:
+            outcome: Parsed | Refused | None = parse(incoming, self.settings.max_payload_bytes)
+        except Exception:  # never out of paho's loop: the worker parses it again and reports
+            outcome = None
+        self.inbox.put((incoming, outcome))
 
     # the worker loop -------------------------------------------------------------------
 
     def start(self) -> None:
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        # paho declares no types on Properties' constructor: give it one.
+        props = cast(Callable[[int], Properties], Properties)(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.settings.session_expiry_s
         self.client.connect_async(
             self.settings.mqtt_host,
@@ -142,28 +173,35 @@ class IngestWorker:
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        if self.routing is not None:
+            self.routing.ownership.close()
 
     def run(self, stop: threading.Event) -> None:
         """Process messages until ``stop`` is set."""
+        self._tend_leases()  # leases first: the first connection subscribes to them
         self.start()
         try:
             while not stop.is_set():
                 batch = self._next_batch(timeout=0.2)
                 if batch:
                     self._handle(batch, stop)
+                self._tend_leases()
                 self._report_gaps()
                 self._sweep_deadlines()
         finally:
             self.stop()
 
-    def _next_batch(self, timeout: float) -> list[Incoming]:
+    def _next_batch(self, timeout: float) -> list[tuple[Incoming, Parsed | Refused | None]]:
         try:
             first = self.inbox.get(timeout=timeout)
         except queue.Empty:
             return []
         batch = [first]
         deadline = time.monotonic() + self.settings.batch_wait_ms / 1000
-        while len(batch) < self.settings.batch_size:
+        size = self.settings.batch_size
+        if self.inbox.qsize() >= size:  # a backlog: fewer, larger transactions drain it
+            size = max(size, self.settings.backlog_batch_size)
+        while len(batch) < size:
             remaining = deadline - time.monotonic()
             try:
                 batch.append(
@@ -173,10 +211,12 @@ class IngestWorker:
                 break
         return batch
 
-    def _handle(self, batch: list[Incoming], stop: threading.Event) -> None:
+    def _handle(
+        self, batch: list[tuple[Incoming, Parsed | Refused | None]], stop: threading.Event
+    ) -> None:
         events: list[tuple[Incoming, Parsed]] = []
-        for message in batch:
-            outcome = parse(message, self.settings.max_payload_bytes)
+        for message, parsed in batch:
+            outcome = parse(message, self.settings.max_payload_bytes) if parsed is None else parsed
             if isinstance(outcome, Refused):
                 log.warning(
                     "refused a message on %s: %s",
@@ -200,11 +240,25 @@ class IngestWorker:
         if replies is None:  # stopping while the database was down: acknowledge nothing
             return
         for reply in replies:
-            self._publish(reply)
-        for message in batch:
+            if self.routing is not None:
+                self.routing.decided(reply)
+            if self.routing is None or not self.routing.echo(reply):
+                self._publish(reply)
+        for message, _ in batch:
             self._ack_broker(message)
         self.processed += len(batch)
-        self.metrics.batch_done([m.received_at for m in batch], self.pipeline.clock.now())
+        self.metrics.batch_done([m.received_at for m, _ in batch], self.pipeline.clock.now())
+
+    def _process(self, events: list[Parsed]) -> list[Reply]:
+        if self.routing is None:
+            result = self.pipeline.process(events)
+        else:
+            result = self.pipeline.process(events, self.routing.ownership.connection())
+            self.routing.foreign += sum(
+                1 for p in events if not self.routing.owns(p.envelope.licence)
+            )
+        self.held += result.held
+        return result.replies
 
     def _process_with_retry(
         self, events: list[Parsed], stop: threading.Event
@@ -212,9 +266,11 @@ class IngestWorker:
         pause = 0.5
         while True:
             try:
-                return self.pipeline.process(events).replies
+                return self._process(events)
             except TRANSIENT_DB_ERRORS as err:
                 log.error("database unavailable (%s); retrying in %.1f s", err, pause)
+                if self.routing is not None:
+                    self.routing.lost(self.pipeline.clock.now())
             except Exception:
                 if len(events) == 1:
                     log.exception(
@@ -255,6 +311,17 @@ class IngestWorker:
             mid, qos = message.token
             if qos > 0:
                 self.client.ack(mid, qos)
+
+    def _tend_leases(self) -> None:
+        """Every ``lease_check_s`` (PostgreSQL): keep the leases balanced and the
+        subscriptions matching them (:meth:`Routing.tend`)."""
+        if self.routing is None or not self.routing.due():
+            return
+        try:
+            self.routing.tend(self.pipeline.clock.now())
+        except TRANSIENT_DB_ERRORS as err:
+            log.error("could not check the licensee leases: %s", err)
+            self.routing.lost(self.pipeline.clock.now())
 
     def _report_gaps(self) -> None:
         now = time.monotonic()

@@ -26,6 +26,7 @@ from schemas.clock import SYSTEM_CLOCK
 from schemas.records import LocationAdded, LocationKind, UserCancelled
 from server.broker import PrivateBroker
 from server.config import ServerSettings
+from server.ingest.ownership import holders
 from server.ingest.pipeline import Pipeline
 from server.ingest.submit import submit
 from server.ingest.users import register_user
@@ -231,6 +232,19 @@ def _wait_subscribed(
     raise AssertionError("no ingest process answered within 20 s")
 
 
+def wait_settled(engine: Engine, processes: int, timeout: float = 30) -> None:
+    """PostgreSQL: wait until ``processes`` ingest processes share the licensees out, and
+    for the hand-over to end (the previous holders unsubscribe within a lease check)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = holders(engine)
+        if found.members >= processes and found.settled:
+            break
+        assert time.monotonic() < deadline, f"the leases did not settle: {found}"
+        time.sleep(0.1)
+    time.sleep(2 * ServerSettings().lease_check_s + 0.5)
+
+
 def test_redelivery_after_the_ingest_is_killed_before_acking_has_one_effect(
     engine: Engine, database_url: str, broker: PrivateBroker, tmp_path: Path
 ) -> None:
@@ -273,12 +287,15 @@ def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
     links = [link(broker, s) for s in rivals]
     try:
         _wait_subscribed(broker, ln, setup, engine)
-        # All three in the group before the rivals publish: a fast ingest can otherwise be
-        # done before the last process has subscribed.
+        # All three connected before the rivals publish: a fast ingest can otherwise be
+        # done before the last process has subscribed. (On PostgreSQL each licensee has one
+        # owner among the three, and ownership may move while the rivals publish.)
         deadline = time.monotonic() + 30
-        while log.read_text().count("subscribed to the shared group") < 3:
+        while log.read_text().count("connected to 127.0.0.1") < 3:
             assert time.monotonic() < deadline, "not every ingest process subscribed"
             time.sleep(0.1)
+        if engine.dialect.name == "postgresql":
+            wait_settled(engine, 3)
         for ev in [
             setup.event(tags_received(1, 200)),
             setup.event(batch_created("B-1", 40)),
@@ -342,8 +359,14 @@ def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
     assert hb == len(plants)
     assert tuple(b2) == (30 - len(spare), len(spare))
     assert assigned == len(plants) + len(spare)
-    # Every process took part (the shared subscription split the load).
-    assert json.dumps(log.read_text()).count("subscribed to the shared group") >= 3
+    # Every process took part: in the shared group on SQLite, in the licensee leases on
+    # PostgreSQL.
+    text = log.read_text()
+    if engine.dialect.name == "sqlite":
+        assert json.dumps(text).count("subscribed to the shared group") >= 3
+    else:
+        assert text.count("subscribing to the licensees it owns") >= 3
+        assert "owns 1 licensee(s)" in text  # two licensees, three processes: shared out
 
 
 def test_out_of_order_delivery_is_applied_in_station_order(

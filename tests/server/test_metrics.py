@@ -45,6 +45,12 @@ def worker(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
     assert worker.connected.wait(10), "the ingest worker did not connect"
+    if worker.routing is not None:  # PostgreSQL: events reach the licensee's owner only
+        deadline = time.monotonic() + 15
+        while not worker.routing.listening(LICENCE):
+            assert time.monotonic() < deadline, "the worker never took the licensee's lease"
+            time.sleep(0.05)
+        time.sleep(0.2)  # the SUBACK, on the worker's own connection
     yield worker
     stop.set()
     thread.join(10)

@@ -41,6 +41,7 @@ from server.statesync.biotrack_client import ActionResult
 from server.statesync.calls import Answer, Unresolvable
 from server.statesync.clients import ClientPool
 from server.statesync.credentials import CredentialError
+from server.statesync.daily import DailyReconcile
 from server.statesync.errors import (
     NotAuthorised,
     OutcomeUnknown,
@@ -96,6 +97,7 @@ class Connector:
         self.engine, self.clock, self.settings, self.clients = engine, clock, settings, clients
         self.owner = settings.worker_id
         self.access = AccessWatch(engine, clock, settings)
+        self.daily = DailyReconcile(engine, clock, settings, clients)
         self._auth_retried: set[int] = set()
         self._held: set[str] = set()
         self._recent: dict[str, deque[datetime]] = {}  # when each recent step began
@@ -153,6 +155,8 @@ class Connector:
                         break
                     if self.step(link.licence) != "progress":
                         break
+                    worked += 1
+                if self.daily.maybe_run(link) is not None:
                     worked += 1
             except LeaseLost as err:
                 log.warning("%s", err)

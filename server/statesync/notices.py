@@ -23,7 +23,15 @@ from server.rules.calendar import add_business_days
 from server.rules.catalogue import CATALOGUE
 from server.statesync.queue import CallRow
 
-__all__ = ["open_refusal", "record_lost", "record_restored", "resolve_notification"]
+__all__ = [
+    "NOTES",
+    "SYSTEM_NAME",
+    "insert_notification",
+    "open_refusal",
+    "record_lost",
+    "record_restored",
+    "resolve_notification",
+]
 
 NOTES = Notification.__table__  # type: ignore[attr-defined]
 OUTAGES = SyncOutage.__table__  # type: ignore[attr-defined]
@@ -31,7 +39,9 @@ SYSTEM_NAME = {"metrc": "Metrc", "biotrack": "BioTrack"}
 BACKFILL_DAYS = 3  # CA 8402(d)(1)
 
 
-def _insert(conn: Connection, licence: str, rule_id: str, values: dict[str, object]) -> int:
+def insert_notification(
+    conn: Connection, licence: str, rule_id: str, values: dict[str, object]
+) -> int:
     entry = CATALOGUE[rule_id]
     row = {
         "licence": licence,
@@ -71,7 +81,7 @@ def open_refusal(
         f"`seedtrace sync retry {call.licence} {call.id}`; or, if it was entered at {system} "
         f"by hand, `seedtrace sync skip {call.licence} {call.id}`"
     )
-    return _insert(
+    return insert_notification(
         conn,
         call.licence,
         "SECONDARY-SYNC",
@@ -124,7 +134,7 @@ def record_restored(
     if jurisdiction == "CA":
         due = add_business_days(now, BACKFILL_DAYS, "CA", ZoneInfo(timezone))
     name = SYSTEM_NAME[system]
-    note = _insert(
+    note = insert_notification(
         conn,
         licence,
         "OUTAGE-BACKFILL",

@@ -34,7 +34,7 @@ from server.statesync.mapping import TABLES
 from server.statesync.metrc_client import MetrcApi
 from server.statesync.queue import CALLS, LOG, OPEN, get_link
 
-__all__ = ["Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
+__all__ = ["WAITING", "Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
 
 T = TypeVar("T")
 PHASES = {"Vegetative": "vegetative", "Flowering": "flowering"}
@@ -76,10 +76,12 @@ def _all(fetch: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
         page += 1
 
 
+# The advice of a difference that a call or event still waiting in our queue explains.
+WAITING = "an event about it still waits in our queue: check again once it is filed"
+
+
 def _advice(waiting: set[str], key: str, fix: str) -> str:
-    if key in waiting:
-        return "an event about it still waits in our queue: check again once it is filed"
-    return fix
+    return WAITING if key in waiting else fix
 
 
 def _waiting(conn: sa.Connection, licence: str) -> list[str]:

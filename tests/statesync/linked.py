@@ -42,6 +42,9 @@ def settings(**overrides: Any) -> SyncSettings:
         "timeout_s": 2.0,
         "lost_after_s": 60.0,
         "backoff_max_s": 8.0,
+        # The daily reconciliation reads the state when its hour comes round on the clock;
+        # its own tests turn it on (test_daily_reconcile.py).
+        "reconcile_daily": False,
     }
     return SyncSettings(**(values | overrides))
 

@@ -19,7 +19,8 @@ from server.console.queries.feed import FeedRow, row_from_log
 from server.db.notifications import EventNotice
 from server.db.statesync import SyncCall, SyncLink, SyncOutage
 from server.db.tables import EventLog
-from server.statesync.notices import SYSTEM_NAME
+from server.statesync.daily import RECONCILED_KINDS
+from server.statesync.notices import NOTES, SYSTEM_NAME
 from server.statesync.queue import OPEN, get_link, open_calls, unplanned
 
 __all__ = ["CallView", "EventCalls", "LinkHealth", "event_calls", "health"]
@@ -54,10 +55,14 @@ class LinkHealth:
     last_refusal: Refused | None
     outage_since: datetime | None  # access lost and not restored: since when
     outage_cause: str | None
+    reconciled_at: datetime | None  # the last daily reconciliation (server.statesync.daily)
+    differences: int  # open notifications of differences it found
 
 
 def _not_linked(licence: str) -> LinkHealth:
-    return LinkHealth(licence, False, None, "not linked", 0, 0, None, None, 0, None, None, None)
+    return LinkHealth(
+        licence, False, None, "not linked", 0, 0, None, None, 0, None, None, None, None, 0
+    )
 
 
 def _health(conn: Connection, licence: str) -> LinkHealth:
@@ -84,6 +89,19 @@ def _health(conn: Connection, licence: str) -> LinkHealth:
         .limit(1)
     ).first()
     last = refused[0] if refused else None
+    reconciled_at = conn.execute(
+        sa.select(LINKS.c.reconciled_at).where(LINKS.c.licence == licence)
+    ).scalar_one()
+    differences = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(NOTES)
+        .where(
+            NOTES.c.licence == licence,
+            NOTES.c.rule_id == "SECONDARY-SYNC",
+            NOTES.c.subject_type.in_(RECONCILED_KINDS),
+            NOTES.c.state.in_(("open", "overdue")),
+        )
+    ).scalar_one()
     return LinkHealth(
         licence=licence,
         linked=True,
@@ -97,6 +115,8 @@ def _health(conn: Connection, licence: str) -> LinkHealth:
         last_refusal=None if last is None else Refused(last[0], last[1], last[2], last[3], last[4]),
         outage_since=None if outage is None else outage.lost_at,
         outage_cause=None if outage is None else outage.lost_cause,
+        reconciled_at=reconciled_at,
+        differences=differences,
     )
 
 

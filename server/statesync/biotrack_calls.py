@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from server.statesync.biotrack_client import ActionResult, BioTrackApi, WeightNode
+from server.statesync.biotrack_commerce import COMMERCE_ACTIONS
 from server.statesync.calls import Answer, Reader, Unresolvable, resolve
 from server.statesync.queue import CallRow, Objects
 
@@ -35,6 +36,7 @@ def answer_of(result: ActionResult, how: str = "answer") -> Answer:
     ids = list(result.barcode_ids) + [d.barcode_id for d in result.derivatives]
     if result.room_id is not None:
         ids.append(str(result.room_id))
+    ids += [i for i in (result.manifest_id, result.sale_id) if i is not None]
     return Answer(ids, result.raw, how)
 
 
@@ -187,3 +189,10 @@ ACTIONS: dict[str, BioTrackAction] = {
     "plant_destroy": BioTrackAction(_send_destroy, _learn_nothing, _destroy_request),
     "plant_waste_weigh": BioTrackAction(_send_waste, _learn_nothing, _plain),
 }
+# After the harvest: the cure, packages, manifests, sales (server.statesync.biotrack_commerce).
+for _name, (_send, _learn, _request, _known) in COMMERCE_ACTIONS.items():
+    ACTIONS[_name] = (
+        BioTrackAction(_send, _learn, _request)
+        if _known is None
+        else BioTrackAction(_send, _learn, _request, known=_known)
+    )

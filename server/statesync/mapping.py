@@ -20,12 +20,14 @@ its jurisdiction (:data:`SYSTEM_OF`).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
-from schemas.commerce import PackageCreated, SaleRecorded, TransferManifested
+from schemas.commerce import ManifestItem, PackageCreated, SaleRecorded, TransferManifested
 from schemas.events import (
     DestroyMethod,
     EventEnvelope,
+    HarvestBatchWeighed,
     Payload,
     PlantBatchCreated,
     PlantDestroyed,
@@ -35,6 +37,7 @@ from schemas.events import (
     PlantsPhaseChanged,
     PlantsTagged,
     WasteRecorded,
+    WeightType,
 )
 from schemas.records import LocationAdded
 from schemas.weights import Unit, Weight
@@ -423,6 +426,70 @@ def _b_waste(ev: EventEnvelope, p: Payload) -> list[Planned]:
     ]
 
 
+def _b_weighed(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, HarvestBatchWeighed)
+    if p.weight_type is not WeightType.DRY:
+        return []  # BioTrack weighs the cure (dry); a net weight is ours alone
+    # One plant_cure per plant, added when reached (the plants are the state's to tell).
+    return [
+        Planned("cure_harvest", {"harvest_batch": p.harvest_batch, "dry_grams": _grams(p.weight)})
+    ]
+
+
+def _category_strain(p: PackageCreated | ManifestItem) -> str:
+    return f"{p.category.value.replace('_', ' ').title()} - {p.strain}"
+
+
+def _b_package(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, PackageCreated)
+    sources = [{"harvest_batch": s.harvest_batch, "grams": _grams(s.weight)} for s in p.sources]
+    taken = sum((s.weight.in_grams() for s in p.sources), Decimal(0))
+    grams = p.quantity.total_grams()
+    args = {
+        "uid": p.uid,
+        "product": _category_strain(p),
+        "sources": sources,
+        # What the package holds; a count without a unit weight holds what was taken.
+        "grams": format(taken if grams is None else grams, "f"),
+        "units": p.quantity.count,
+    }
+    return [Planned("package", args)]
+
+
+def _b_manifest(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, TransferManifested)
+    args = {
+        "manifest": p.manifest_id,
+        "recipient": p.purchaser.licence,
+        "stop": {
+            "approximate_departure": p.estimated_departure.isoformat(),
+            "approximate_arrival": p.estimated_arrival.isoformat(),
+            "approximate_route": "As planned by the driver",
+        },
+        "items": [ref("package", item.uid) for item in p.items],
+    }
+    return [Planned("manifest", args)]
+
+
+def _b_sale(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, SaleRecorded)
+    grams = p.quantity.total_grams()
+    line: dict[str, Any] = {
+        "barcodeid": ref("package", p.package_uid),
+        "price": format(p.price, "f"),
+    }
+    if grams is not None:
+        line |= {"quantity": format(grams, "f"), "uom": "g"}
+    else:
+        line |= {"quantity": p.quantity.count, "uom": None}
+    args = {
+        "lines": [line],
+        "sale_time": int(p.sold_at.timestamp()),
+        "external_id": ev.event_id,  # our event id, kept with the sale at BioTrack
+    }
+    return [Planned("sale", args)]
+
+
 Mapper = Callable[[EventEnvelope, Payload], list[Planned]]
 
 METRC: dict[str, Mapper] = {
@@ -448,9 +515,12 @@ BIOTRACK: dict[str, Mapper] = {
     "plants.phase_changed": _b_phase,
     "plants.moved": _b_moved,
     "plant.harvested": _b_harvested,
-    # harvest_batch.weighed: plant_cure per plant is open (docs/sync.md, what is left).
+    "harvest_batch.weighed": _b_weighed,
     "plant.destroyed": _b_destroyed,
     "waste.recorded": _b_waste,
+    "package.created": _b_package,
+    "transfer.manifested": _b_manifest,
+    "sale.recorded": _b_sale,
 }
 
 TABLES: dict[System, dict[str, Mapper]] = {"metrc": METRC, "biotrack": BIOTRACK}

@@ -14,8 +14,9 @@ transaction the connector commits for a licensee first renews its lease with
 :func:`hold`, which raises :class:`LeaseLost` when another process has it: a process that
 stalled past its lease can change nothing.
 
-**Which call is next** (:func:`next_call`): the licensee's lowest open call (``pending``,
-``sent``, ``unknown``) whose ``not_before`` has come; none while any of its calls is
+**Which call is next** (:func:`next_call`): the licensee's first open call (``pending``,
+``sent``, ``unknown``) in log order (event position, then call index) whose ``not_before`` has
+come; none while any of its calls is
 ``refused`` (the queue waits behind a refusal: docs/sync.md says why).
 """
 
@@ -30,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from schemas.events import EventEnvelope
 from server.db.statesync import SyncCall, SyncLink, SyncObject
 from server.db.tables import EventLog
-from server.statesync.mapping import SYSTEM_OF, TABLES, System, plan
+from server.statesync.mapping import SYSTEM_OF, TABLES, Planned, System, plan
 
 __all__ = [
     "OPEN",
@@ -42,6 +43,7 @@ __all__ = [
     "configure_link",
     "get_link",
     "hold",
+    "insert_calls",
     "links",
     "next_call",
     "plan_next",
@@ -263,10 +265,56 @@ def next_call(conn: Connection, licence: str, now: datetime) -> CallRow | None:
             CALLS.c.status.in_(OPEN),
             sa.or_(CALLS.c.not_before.is_(None), CALLS.c.not_before <= now),
         )
-        .order_by(CALLS.c.id)
+        # The log's order, and within an event its calls' order: calls an earlier call added
+        # to its event (insert_calls) come before the next event's, whatever their ids.
+        .order_by(CALLS.c.position, CALLS.c.call_index)
         .limit(1)
     ).first()
     return None if row is None else _call(row)
+
+
+def insert_calls(
+    conn: Connection, after: CallRow, planned: list[Planned], now: datetime
+) -> list[int]:
+    """Add ``planned`` to ``after``'s event, right after it (call indexes ``after + 1`` on):
+    for a call that learns only when it is reached how many calls its event needs (BioTrack's
+    cure of a harvest, one ``plant_cure`` per plant). The event's later calls, if any, move
+    up. Returns the new calls' ids."""
+    later = conn.execute(
+        sa.select(CALLS.c.id, CALLS.c.call_index)
+        .where(CALLS.c.event_id == after.event_id, CALLS.c.call_index > after.call_index)
+        .order_by(CALLS.c.call_index.desc())
+    ).all()
+    for row in later:  # highest first, so no two calls of the event share an index meanwhile
+        conn.execute(
+            sa.update(CALLS)
+            .where(CALLS.c.id == row.id)
+            .values(call_index=row.call_index + len(planned))
+        )
+    made = []
+    for offset, call in enumerate(planned, start=1):
+        made.append(
+            conn.execute(
+                sa.insert(CALLS)
+                .values(
+                    licence=after.licence,
+                    event_id=after.event_id,
+                    position=conn.execute(
+                        sa.select(CALLS.c.position).where(CALLS.c.id == after.id)
+                    ).scalar_one(),
+                    call_index=after.call_index + offset,
+                    system=after.system,
+                    action=call.action,
+                    operator_id=after.operator_id,
+                    plan=json.dumps(call.args | {"wait_s": call.wait_s}),
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                )
+                .returning(CALLS.c.id)
+            ).scalar_one()
+        )
+    return made
 
 
 def sibling(conn: Connection, call: CallRow, index: int) -> CallRow:

@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from schemas.commerce import ManifestItem, PackageCreated, SaleRecorded, TransferManifested
+from schemas.commerce import (
+    COUNTED_CATEGORIES,
+    ItemCategory,
+    ManifestItem,
+    PackageCreated,
+    SaleRecorded,
+    TransferManifested,
+)
 from schemas.events import (
     DestroyMethod,
     EventEnvelope,
@@ -80,6 +87,18 @@ METRC_BATCH_TYPE = {
     PlantOrigin.CLONE: "Clone",
     PlantOrigin.TISSUE_CULTURE: "Clone",
     PlantOrigin.NURSERY_SEEDLING: "Seed",
+}
+# Our item categories as Metrc's (the facility's items carry one).
+METRC_ITEM_CATEGORY = {
+    ItemCategory.SEED: "Seeds",
+    ItemCategory.IMMATURE_PLANT: "Immature Plants",
+    ItemCategory.FLOWER: "Buds",
+    ItemCategory.LEAF: "Leaf",
+    ItemCategory.SHAKE: "Shake/Trim",
+    ItemCategory.KIEF: "Kief",
+    ItemCategory.PRE_ROLL: "Pre-Roll Flower",
+    ItemCategory.CONCENTRATE: "Concentrate",
+    ItemCategory.CANNABINOID_PRODUCT: "Infused Edible",
 }
 # What the waste is mixed with before disposal (OAR 845-025-7750: rendered unusable).
 MIXED_MATERIAL = {
@@ -266,10 +285,14 @@ def _m_waste(ev: EventEnvelope, p: Payload) -> list[Planned]:
     return [Planned("ensure_location", {"name": p.location}), Planned("plant_waste", {"row": row})]
 
 
+def _category_strain(p: PackageCreated | ManifestItem) -> str:
+    return f"{p.category.value.replace('_', ' ').title()} - {p.strain}"
+
+
 def _m_package(ev: EventEnvelope, p: Payload) -> list[Planned]:
     assert isinstance(p, PackageCreated)
-    # Metrc's item names come from a per-licensee item list (left, docs/sync.md); until then
-    # the item is named by category and strain, as our items are.
+    # The package names one of the licensee's items at Metrc, made sure of first: one item
+    # per category and strain, named as our items are ("Flower - Blue Dream").
     ingredients = [
         {
             "HarvestName": s.harvest_batch,
@@ -286,13 +309,19 @@ def _m_package(ev: EventEnvelope, p: Payload) -> list[Planned]:
     row = {
         "Tag": p.uid,
         "Location": where,
-        "Item": f"{p.category.value.replace('_', ' ').title()} - {p.strain}",
+        "Item": _category_strain(p),
         "UnitOfWeight": "Grams",
         "Ingredients": ingredients,
         "ActualDate": _day(ev),
     }
     ensure = [] if p.location is None else [Planned("ensure_location", {"name": p.location})]
-    return [*ensure, Planned("create_package", {"row": row})]
+    item = {
+        "name": _category_strain(p),
+        "category": METRC_ITEM_CATEGORY[p.category],
+        "unit": "Each" if p.category in COUNTED_CATEGORIES else "Grams",
+        "strain": p.strain,
+    }
+    return [*ensure, Planned("ensure_item", item), Planned("create_package", {"row": row})]
 
 
 def _m_manifest(ev: EventEnvelope, p: Payload) -> list[Planned]:
@@ -434,10 +463,6 @@ def _b_weighed(ev: EventEnvelope, p: Payload) -> list[Planned]:
     return [
         Planned("cure_harvest", {"harvest_batch": p.harvest_batch, "dry_grams": _grams(p.weight)})
     ]
-
-
-def _category_strain(p: PackageCreated | ManifestItem) -> str:
-    return f"{p.category.value.replace('_', ' ').title()} - {p.strain}"
 
 
 def _b_package(ev: EventEnvelope, p: Payload) -> list[Planned]:

@@ -112,7 +112,16 @@ def test_metrc_package_manifest_and_sale() -> None:
     from tests.statesync.test_connector_product import manifest, sale
 
     clock = ManualClock(AT)
-    _, package = plan(event(package_created(package_uid(1), [("HB-1", "500")])), "metrc")
+    *_, item, package = plan(event(package_created(package_uid(1), [("HB-1", "500")])), "metrc")
+    assert (item.action, item.args) == (
+        "ensure_item",
+        {
+            "name": "Flower - Blue Dream",
+            "category": "Buds",
+            "unit": "Grams",
+            "strain": "Blue Dream",
+        },
+    )
     assert package.action == "create_package"
     assert package.args["row"]["Item"] == "Flower - Blue Dream"
     assert package.args["row"]["Ingredients"] == [

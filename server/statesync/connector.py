@@ -14,10 +14,11 @@ else take the next call (:func:`queue.next_call`) and
   same nonce) only if it did not.
 
 An answer is stored unmodified with the state's ids, and what the state calls our objects is
-learnt, in one transaction (:meth:`_done`). A refusal stops the licensee's queue and opens a
-compliance notification (:mod:`server.statesync.notices`); 429 waits its Retry-After; an
-unreachable state is retried with back-off and, after ``lost_after_s``, recorded as a loss of
-access, closed when a call next succeeds. Every transaction first renews this process's lease
+learnt, in one transaction (:meth:`_done`). A refusal holds up the later calls about the
+refused event's objects (:mod:`server.statesync.depends`) and opens a compliance notification
+(:mod:`server.statesync.notices`); 429 waits its Retry-After; an unreachable state is retried
+with back-off and, after ``lost_after_s``, recorded as a loss of access, closed when a call
+next succeeds. Every transaction first renews this process's lease
 (:func:`queue.hold`), so a process that lost it changes nothing.
 
 Time is the injected clock; a broad ``except`` only at the top of the loop, logged.
@@ -62,7 +63,6 @@ from server.statesync.queue import (
     LinkRow,
     Objects,
     acquire,
-    blocked_by,
     get_link,
     hold,
     links,
@@ -184,8 +184,8 @@ class Connector:
             link = get_link(conn, licence)
             call = next_call(conn, licence, now)
             if call is None:
-                if blocked_by(conn, licence) is not None:
-                    return "idle"
+                # Nothing to send now: plan the next events (behind a refusal too: the calls
+                # about other objects go on).
                 if plan_next(conn, link, now) > 0:
                     return "progress"
                 if open_calls(conn, licence) == 0:

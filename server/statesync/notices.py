@@ -74,7 +74,8 @@ def open_refusal(
     )
     message = (
         f"{what} of our event {call.event_id} ({kind}): {messages}. This licensee's later "
-        "events wait until it is settled."
+        "events about the same plants, batches, harvests or packages wait until it is settled; "
+        "the others are filed."
     )
     resolves_by = (
         f"correct what {system} objects to (at {system}, or with a correction here), then "

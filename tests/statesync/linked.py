@@ -125,7 +125,7 @@ def open_calls(engine: Engine) -> int:
             conn.execute(
                 sa.text(
                     "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
-                    # a licensee whose queue waits behind a refusal has nothing to do
+                    # calls held up behind a refusal wait for a person, not for the connector
                     "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')"
                 )
             ).scalar_one()

@@ -14,9 +14,10 @@ BioTrack log-on), as every call does. The run reads with those of the person who
 were filed most recently; failing that, anyone of the licensee with credentials stored.
 
 **What it files**: each difference of :mod:`server.statesync.reconcile` (an object on one side
-only, a count, phase, location, room or weight that differs) becomes one compliance
-notification under SECONDARY-SYNC naming the object (``subject_type`` its kind, ``subject_id``
-our id: the console links it to its audit trail), both values and what to do. A difference
+only, a count, phase, location, room, weight or tag status that differs) becomes one
+compliance notification under SECONDARY-SYNC naming the object (``subject_type`` its kind:
+plant, batch, harvest, package, tag; ``subject_id`` our id: the console links it to its audit
+trail), both values and what to do. A difference
 still found the next day keeps its notification (no second one); one no longer found has its
 notification resolved. A difference explained by a call or event still waiting in our queue
 is not filed: filing the queue settles it, and a queue that cannot go on already has its own
@@ -59,7 +60,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 RULE = "SECONDARY-SYNC"
-RECONCILED_KINDS = ("batch", "plant", "harvest")  # the subject types this module files
+RECONCILED_KINDS = ("batch", "plant", "harvest", "package", "tag")  # subject types filed here
 RETRY_S = 600.0  # a run that could not read the state: again this long after
 
 

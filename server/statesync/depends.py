@@ -31,6 +31,7 @@ from schemas.events import (
     PlantsMoved,
     PlantsPhaseChanged,
     PlantsTagged,
+    RecordCorrected,
     WasteRecorded,
 )
 from schemas.records import LocationAdded
@@ -47,8 +48,11 @@ def _keys(kind: str, ids: Iterable[str | None]) -> set[str]:
 
 
 def concerns(event: EventEnvelope) -> frozenset[str]:
-    """Every object ``event`` names, shared ones included."""
+    """Every object ``event`` names, shared ones included (a correction: what its replacement
+    names)."""
     p = event.payload
+    if isinstance(p, RecordCorrected):
+        return concerns(event.model_copy(update={"payload": p.replacement}))
     found: set[str] = set()
     if isinstance(p, LocationAdded):
         found |= _keys("location", [p.name])

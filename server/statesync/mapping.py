@@ -43,6 +43,7 @@ from schemas.events import (
     PlantsMoved,
     PlantsPhaseChanged,
     PlantsTagged,
+    RecordCorrected,
     WasteRecorded,
     WeightType,
 )
@@ -515,6 +516,30 @@ def _b_sale(ev: EventEnvelope, p: Payload) -> list[Planned]:
     return [Planned("sale", args)]
 
 
+def _corrected(ev: EventEnvelope, p: Payload, system: "System") -> list[Planned]:
+    """A correction of an event this system was filed: no API call corrects a filed record in
+    general, so a person makes the same correction at the state by hand (the call is held for
+    them: ``correct_by_hand``), and what concerns the same objects waits until they have."""
+    assert isinstance(p, RecordCorrected)
+    if p.replacement.kind not in TABLES[system]:
+        return []  # the corrected kind was never filed
+    args = {
+        "corrects": p.corrects,
+        "kind": p.replacement.kind,
+        "reason": p.reason,
+        "replacement": p.replacement.model_dump(mode="json", exclude_none=True),
+    }
+    return [Planned("correct_by_hand", args)]
+
+
+def _m_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    return _corrected(ev, p, "metrc")
+
+
+def _b_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    return _corrected(ev, p, "biotrack")
+
+
 Mapper = Callable[[EventEnvelope, Payload], list[Planned]]
 
 METRC: dict[str, Mapper] = {
@@ -529,6 +554,7 @@ METRC: dict[str, Mapper] = {
     "package.created": _m_package,
     "transfer.manifested": _m_manifest,
     "sale.recorded": _m_sale,
+    "record.corrected": _m_corrected,
     # harvest_batch.weighed: Metrc takes no dry weight of a harvest; reconciliation compares.
     # tags.received / tag.retired: Metrc issues and retires tags itself.
 }
@@ -546,6 +572,7 @@ BIOTRACK: dict[str, Mapper] = {
     "package.created": _b_package,
     "transfer.manifested": _b_manifest,
     "sale.recorded": _b_sale,
+    "record.corrected": _b_corrected,
 }
 
 TABLES: dict[System, dict[str, Mapper]] = {"metrc": METRC, "biotrack": BIOTRACK}

@@ -35,7 +35,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from server.statesync.calls import Answer, Reader, resolve
+from server.statesync.calls import Answer, Reader, by_hand, resolve
 from server.statesync.metrc_client import MetrcApi, Window
 from server.statesync.metrc_models import (
     HarvestPackage,
@@ -390,6 +390,14 @@ def _learn_nothing(_o: Objects, _r: dict[str, Any], _a: Answer) -> None:
     return None
 
 
+def _by_hand(_o: Objects, req: dict[str, Any]) -> Answer | None:
+    raise by_hand(req, "Metrc")
+
+
+def _never_sent(_c: Ctx, req: dict[str, Any]) -> Answer:
+    raise by_hand(req, "Metrc")
+
+
 ACTIONS: dict[str, MetrcAction] = {
     "ensure_location": MetrcAction(
         _send_location,
@@ -430,6 +438,10 @@ ACTIONS: dict[str, MetrcAction] = {
     "create_package": MetrcAction(_send_package, _readback_package, _learn_nothing),
     "create_transfer": MetrcAction(_send_transfer, _readback_transfer, _learn_nothing),
     "create_receipt": MetrcAction(_send_receipt, _readback_receipt, _learn_nothing),
+    # Never sent: held for a person (server.statesync.calls.by_hand), settled by a skip.
+    "correct_by_hand": MetrcAction(
+        _never_sent, lambda _c, _r, _rb: None, _learn_nothing, known=_by_hand
+    ),
 }
 
 

@@ -158,3 +158,22 @@ def test_biotrack_cure_package_manifest_and_sale() -> None:
     (line,) = receipt.args["lines"]
     assert (line["quantity"], line["uom"], line["price"]) == ("3.5", "g", "35.00")
     assert receipt.args["external_id"] == "0190d5e2-7c1a-7000-8000-000000000001"
+
+
+def test_a_correction_is_held_for_a_person_only_when_its_kind_was_filed() -> None:
+    def correction(replacement: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": "record.corrected",
+            "corrects": "0190d5e2-7c1a-7000-8000-000000000009",
+            "reason": "typed wrong",
+            "discovered_at": AT.isoformat(),
+            "replacement": replacement,
+        }
+
+    (held,) = plan(event(correction(moved([uid(4)], "Flower 3"))), "metrc")
+    assert held.action == "correct_by_hand"
+    assert held.args["replacement"]["location"] == "Flower 3"
+    assert plan(event(correction(moved([uid(4)], "Flower 3"))), "biotrack")[0].action == (
+        "correct_by_hand"
+    )
+    assert plan(event(correction(tags_received(1, 5))), "metrc") == []  # never filed

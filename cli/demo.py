@@ -1,14 +1,16 @@
 """``seedtrace demo``: a floor day at three simulated stations, through the real station agent.
 
 Starts a private mosquitto on a free loopback port, a fresh SQLite database under
-``var/demo/``, the real ingest server, and three stations, each a real ``seedtrace edge``
-process with its own config (``var/demo/<station>/station.toml``) and its simulated devices
-(a UHF RFID module and a scale on ptys, a camera playing rendered labels), which this process
-holds. Scripted workers then do a floor day at the stations' displays: tags received, a batch
-started and tagged, plants flowered, one culled, harvested with stable weights, a rejection
-and a refusal, and a broker outage in the middle of the harvest (the station keeps working,
-documents the loss of access and backfills). Every answer the station shows is printed; each
-station's display URL is printed so you can open it in a browser.
+``var/demo/``, the real ingest server, the Metrc simulator with the connector filing the
+licensee's accepted events into it (:mod:`cli.demo_state`), and three stations, each a real
+``seedtrace edge`` process with its own config (``var/demo/<station>/station.toml``) and its
+simulated devices (a UHF RFID module and a scale on ptys, a camera playing rendered labels),
+which this process holds. Scripted workers then do a floor day at the stations' displays: tags
+received, a batch started and tagged, plants flowered, one culled, harvested with stable
+weights, a rejection and a refusal, and a broker outage in the middle of the harvest (the
+station keeps working, documents the loss of access and backfills). Every answer the station
+shows is printed; each station's display URL is printed so you can open it in a browser. At
+the end the ids Metrc gave back for each filed call are printed.
 
 The licensee's people are registered first, as ``seedtrace users add`` does: the account
 manager by the server operator, the floor workers by the account manager, each with a training
@@ -386,6 +388,7 @@ def run_demo(
 
 def _run(keep_running: bool, workdir: Path, port: int) -> None:
     from cli.demo_console import start_console
+    from cli.demo_state import state_link
     from server.broker import PrivateBroker
     from server.db.engine import make_engine, migrate
     from server.store.licensees import add_licensee
@@ -411,16 +414,23 @@ def _run(keep_running: bool, workdir: Path, port: int) -> None:
     with (
         PrivateBroker() as broker,
         _server(seedtrace, database_url, broker.port, workdir / "server.log"),
+        contextlib.ExitStack() as stack,
     ):
         typer.echo(f"mosquitto  127.0.0.1:{broker.port} (config {broker.conf})")
         typer.echo(f"staff      {MANAGER} (account manager); {', '.join(WORKERS)} (trained users)")
         people = [(MANAGER, "account manager"), *((w, "floor worker") for w in WORKERS)]
         console = start_console(database_url, broker.port, LICENCE, people, port=port)
+        names = {MANAGER: "Ana Chen", **{w: name for w, (name, _s) in WORKERS.items()}}
+        tags = [uid(n) for n in range(1, 51)]  # Metrc issued the roll the workers receive
+        link = stack.enter_context(
+            state_link(workdir, database_url, seedtrace, LICENCE, names, tags)
+        )
         stations = Stations(workdir, broker.port, seedtrace)
         try:
             stations.start()
             floor_day(stations, broker)
             _summary(database_url)
+            link.report()
             typer.echo(f"\nThe record: {db_path}")
             typer.echo(
                 f"  rebuild check: {seedtrace} db rebuild --check --database-url {database_url}"

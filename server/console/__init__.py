@@ -20,7 +20,8 @@ def mount(app: FastAPI) -> None:
     import server.console.invoices
     import server.console.notices
     import server.console.people
-    import server.console.reporting  # noqa: F401  (their routes join the pages' router)
+    import server.console.reporting
+    import server.console.statelink  # noqa: F401  (their routes join the pages' router)
     from server.console.pages import router as pages
 
     if getattr(app.state, "console_viewers", None) is None:

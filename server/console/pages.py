@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.console import charts, live
 from server.console.deps import ClockDep, EngineDep, ViewerDep, ViewerSource, get_clock, get_engine
-from server.console.queries import days, feed, history, inventory, tags, trail
+from server.console.queries import days, feed, history, inventory, statelink, tags, trail
 from server.console.queries.notifications import overdue_count
 from server.console.render import render
 from server.console.viewer import Viewer
@@ -153,6 +153,7 @@ def stations_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTM
         "stations.html",
         "Station health",
         stations=latest(engine, viewer.licences),
+        links=statelink.health(engine, viewer.licences),
     )
 
 

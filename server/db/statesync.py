@@ -8,7 +8,8 @@ did:
   (``system``, ``base_url``), the **cursor** (the ``event_log.position`` up to which every
   accepted event has been planned into calls), the **lease** (``lease_owner`` until
   ``lease_until``: the one connector process handling this licensee now), and whether the state
-  is reachable (``access``: ``up`` or ``lost``).
+  is reachable (``access``: ``up`` or ``lost``), and when the daily reconciliation last ran
+  (``reconciled_at``).
 - ``sync_calls``: one row per state call planned for an event (``event_id``, ``call_index``).
   ``plan`` is what the mapping asked for; ``request`` is the body as first sent, fixed before
   sending and reused on any resend; ``nonce`` (BioTrack) and ``readback`` (Metrc: what
@@ -55,6 +56,8 @@ class SyncLink(SQLModel, table=True):
     access: str = Field(default="up", max_length=4)  # up | lost
     last_success_at: datetime | None = Field(default=None, sa_column=_time())
     created_at: datetime = Field(sa_column=_time(nullable=False))
+    # When the daily reconciliation last read the state's lists (server.statesync.daily).
+    reconciled_at: datetime | None = Field(default=None, sa_column=_time())
 
 
 class SyncCall(SQLModel, table=True):

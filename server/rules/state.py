@@ -121,7 +121,12 @@ class TransferState:
 @dataclass(frozen=True, slots=True)
 class OutageState:
     """A loss of access (``station_id`` None: the whole premises). ``entered`` counts the
-    events the log holds that happened during it (``lost_at`` to ``restored_at``)."""
+    events the log holds that happened during it (``lost_at`` to ``restored_at``).
+
+    ``system`` names the state system (Metrc, BioTrack) for a loss of access to it, recorded
+    by the connector (docs/sync.md): then ``backlog`` and ``entered`` count what waited to be
+    filed into it and what was filed (``entered < backlog``: not through yet), and
+    ``lost_event_id`` is the connector's record of it."""
 
     lost_event_id: str
     station_id: str | None
@@ -129,6 +134,7 @@ class OutageState:
     restored_at: datetime | None
     backlog: int | None
     entered: int
+    system: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,10 +123,31 @@ def _where(o: OutageState) -> str:
     return "the premises" if o.station_id is None else f"station {o.station_id}"
 
 
+def _state_link(o: OutageState, at: datetime, zone: ZoneInfo) -> Iterator[str]:
+    """A loss of access to the state system (Metrc, BioTrack), from the connector's record."""
+    if o.restored_at is None:
+        yield (
+            f"Access to {o.system} has been lost since {_when(o.lost_at, zone)}; no transfer until "
+            f"it is restored and everything recorded meanwhile is filed into {o.system}"
+        )
+    elif o.lost_at <= at <= o.restored_at:
+        yield (
+            f"This transfer is dated {_when(at, zone)}, while access to {o.system} was lost "
+            f"({_when(o.lost_at, zone)} to {_when(o.restored_at, zone)}); no transfer during a loss"
+        )
+    elif o.backlog is not None and o.entered < o.backlog:
+        yield (
+            f"What waited while access to {o.system} was lost ({_when(o.lost_at, zone)} to "
+            f"{_when(o.restored_at, zone)}) is not all filed into {o.system} yet; no transfer "
+            "until it is"
+        )
+
+
 @rule(
     "TRANSFER-AFTER-OUTAGE",
-    summary="No transfer while access is lost (at any station), during the loss, or until "
-    "everything recorded during it has been entered; a restoration names a loss not yet restored.",
+    summary="No transfer while access is lost (at any station, or to the state system), during "
+    "the loss, or until everything recorded during it has been entered (filed into the state "
+    "system); a restoration names a loss not yet restored.",
     kinds=["transfer.manifested", "transfer.departed", "access.restored"],
 )
 def transfer_after_outage(state: StateView, event: EventEnvelope) -> Iterator[str]:
@@ -146,7 +167,9 @@ def transfer_after_outage(state: StateView, event: EventEnvelope) -> Iterator[st
         return
     at = p.departed_at if isinstance(p, TransferDeparted) else event.occurred_at
     for o in state.outages(at):
-        if o.restored_at is None:
+        if o.system is not None:
+            yield from _state_link(o, at, zone)
+        elif o.restored_at is None:
             yield (
                 f"Access to the system has been lost at {_where(o)} since "
                 f"{_when(o.lost_at, zone)}; no transfer until it is restored and everything "

@@ -20,7 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from server.statesync.biotrack_client import ActionResult, BioTrackApi, WeightNode
-from server.statesync.calls import Answer, Reader, Unresolvable, resolve
+from server.statesync.biotrack_commerce import COMMERCE_ACTIONS
+from server.statesync.calls import Answer, Reader, Unresolvable, by_hand, resolve
 from server.statesync.queue import CallRow, Objects
 
 __all__ = ["ACTIONS", "READERS", "BioTrackAction", "answer_of"]
@@ -35,6 +36,7 @@ def answer_of(result: ActionResult, how: str = "answer") -> Answer:
     ids = list(result.barcode_ids) + [d.barcode_id for d in result.derivatives]
     if result.room_id is not None:
         ids.append(str(result.room_id))
+    ids += [i for i in (result.manifest_id, result.sale_id) if i is not None]
     return Answer(ids, result.raw, how)
 
 
@@ -187,3 +189,18 @@ ACTIONS: dict[str, BioTrackAction] = {
     "plant_destroy": BioTrackAction(_send_destroy, _learn_nothing, _destroy_request),
     "plant_waste_weigh": BioTrackAction(_send_waste, _learn_nothing, _plain),
 }
+
+
+def _by_hand(_o: Objects, call: CallRow) -> Answer | None:
+    raise by_hand(call.plan, "BioTrack")
+
+
+# Never sent: held for a person (server.statesync.calls.by_hand), settled by a skip.
+ACTIONS["correct_by_hand"] = BioTrackAction(None, _learn_nothing, _plain, known=_by_hand)
+# After the harvest: the cure, packages, manifests, sales (server.statesync.biotrack_commerce).
+for _name, (_send, _learn, _request, _known) in COMMERCE_ACTIONS.items():
+    ACTIONS[_name] = (
+        BioTrackAction(_send, _learn, _request)
+        if _known is None
+        else BioTrackAction(_send, _learn, _request, known=_known)
+    )

@@ -46,7 +46,7 @@ __all__ = [
 PATH = "/serverjson.asp"
 ERR_LOGIN, ERR_SESSION, ERR_UNKNOWN_NONCE = 2, 3, 7
 BioUnit = Literal["g", "mg", "kg", "oz", "lb"]
-SyncKind = Literal["plant", "inventory", "plant_room"]
+SyncKind = Literal["plant", "inventory", "plant_room", "manifest", "sale"]
 
 
 class WeightNode(BaseModel):
@@ -76,12 +76,42 @@ class ActionResult(BaseModel):
     barcode_ids: list[str] = Field(default=[], alias="barcode_id")
     derivatives: list[Derivative] = []
     room_id: int | None = Field(default=None, alias="id")
+    manifest_id: str | None = None
+    sale_id: str | None = None
     raw: str = ""
 
     @field_validator("barcode_ids", mode="before")
     @classmethod
     def _listed(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+
+class InventoryTake(BaseModel):
+    """``grams`` taken from inventory item ``barcodeid``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    barcodeid: str
+    grams: Decimal
+
+
+class ManifestStop(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    approximate_departure: str  # ISO 8601
+    approximate_arrival: str
+    approximate_route: str
+
+
+class SaleLine(BaseModel):
+    """One item sold: ``quantity`` in ``uom``, or a count of units when ``uom`` is None."""
+
+    model_config = ConfigDict(frozen=True)
+
+    barcodeid: str
+    quantity: int | Decimal  # a whole count of units when uom is None
+    uom: BioUnit | None
+    price: Decimal
 
 
 class SyncCheck(BaseModel):
@@ -129,7 +159,33 @@ class BioTrackApi(Protocol):
         nonce: str | None = None,
     ) -> ActionResult: ...
     def cure_plant(
-        self, plant_id: str, weights: list[WeightNode], room: int, *, nonce: str | None = None
+        self,
+        plant_id: str,
+        weights: list[WeightNode],
+        room: int | None = None,
+        *,
+        nonce: str | None = None,
+    ) -> ActionResult: ...
+    def convert_inventory(
+        self,
+        sources: list[InventoryTake],
+        product: str,
+        grams: Decimal,
+        *,
+        units: int | None = None,
+        derivative_type: int = 28,
+        nonce: str | None = None,
+    ) -> ActionResult: ...
+    def manifest(
+        self, recipient: str, stop: ManifestStop, ids: list[str], *, nonce: str | None = None
+    ) -> ActionResult: ...
+    def dispense(
+        self,
+        lines: list[SaleLine],
+        sale_time: int,
+        *,
+        external_id: str | None = None,
+        nonce: str | None = None,
     ) -> ActionResult: ...
     def weigh_waste(
         self, weight: Decimal, uom: BioUnit, *, nonce: str | None = None
@@ -258,7 +314,12 @@ class HttpBioTrackClient:
         return self._write("plant_harvest", fields, nonce)
 
     def cure_plant(
-        self, plant_id: str, weights: list[WeightNode], room: int, *, nonce: str | None = None
+        self,
+        plant_id: str,
+        weights: list[WeightNode],
+        room: int | None = None,
+        *,
+        nonce: str | None = None,
     ) -> ActionResult:
         fields = {
             "barcodeid": plant_id,
@@ -267,6 +328,56 @@ class HttpBioTrackClient:
             "location": self.licence,
         }
         return self._write("plant_cure", fields, nonce)
+
+    def convert_inventory(
+        self,
+        sources: list[InventoryTake],
+        product: str,
+        grams: Decimal,
+        *,
+        units: int | None = None,
+        derivative_type: int = 28,
+        nonce: str | None = None,
+    ) -> ActionResult:
+        """One new item (a package: type 28) of ``grams`` from what ``sources`` give."""
+        fields = {
+            "data": [
+                {"barcodeid": t.barcodeid, "remove_quantity": t.grams, "remove_quantity_uom": "g"}
+                for t in sources
+            ],
+            "derivative_type": derivative_type,
+            "derivative_quantity": grams,
+            "derivative_quantity_uom": "g",
+            "derivative_units": units,
+            "derivative_product": product,
+        }
+        return self._write("inventory_convert", fields, nonce)
+
+    def manifest(
+        self, recipient: str, stop: ManifestStop, ids: list[str], *, nonce: str | None = None
+    ) -> ActionResult:
+        """A manifest of items ``ids`` to licence ``recipient`` (one stop)."""
+        fields = {
+            "stop_overview": [{"stop_number": 1, "vendor_license": recipient} | stop.model_dump()],
+            "data": [{"barcodeid": i, "stop_number": 1} for i in ids],
+        }
+        return self._write("inventory_manifest", fields, nonce)
+
+    def dispense(
+        self,
+        lines: list[SaleLine],
+        sale_time: int,
+        *,
+        external_id: str | None = None,
+        nonce: str | None = None,
+    ) -> ActionResult:
+        """A sale from items: each line's quantity in ``uom``, or a count when it has none."""
+        fields = {
+            "data": [line.model_dump() for line in lines],
+            "sale_time": sale_time,
+            "external_id": external_id,
+        }
+        return self._write("sale_dispense", fields, nonce)
 
     def weigh_waste(
         self, weight: Decimal, uom: BioUnit, *, nonce: str | None = None

@@ -13,16 +13,18 @@ Every answer is HTTP 200 with ``{"success": 1, ...}`` or ``{"success": 0, "error
 - ``login`` with the licence number, user name and password of one person gives a
   ``sessionid`` that every other action needs (errorcode 3 once it has expired: the
   ``session_ttl_s`` / ``expire_sessions`` fault).
-- Plant actions (``biotrack_actions.ACTIONS``) each get a **transaction id**, numbered per
-  licence, which also marks every object they changed.
+- Plant actions (``biotrack_actions.ACTIONS``) and inventory actions
+  (``biotrack_inventory.INVENTORY_ACTIONS``: packages, manifests, sales) each get a
+  **transaction id**, numbered per licence, which also marks every object they changed.
 - A write that carries a ``nonce`` stores its answer with it, in the same transaction as its
   effect; the same nonce again is refused (errorcode 6) and changes nothing, and
   ``nonce_replay`` returns the stored answer, so a caller whose answer was lost learns what
   happened without doing it twice. A refused write's answer is stored under its nonce too.
 - ``training: 1`` checks and answers a write but keeps nothing (nonce included).
 - ``sync_check`` gives the latest transaction id and counts; ``sync_plant``,
-  ``sync_inventory`` and ``sync_plant_room`` give the objects changed by transactions from
-  ``transaction_start`` (to ``transaction_end``, if given).
+  ``sync_inventory``, ``sync_plant_room``, ``sync_manifest`` and ``sync_sale`` give the
+  objects changed by transactions from ``transaction_start`` (to ``transaction_end``, if
+  given).
 
 Admin: ``POST /_sim/users`` ``{"license_number", "username", "password"}``, and the faults.
 """
@@ -34,6 +36,7 @@ from typing import Any
 
 from schemas.clock import Clock
 from server.statesync.biotrack_actions import ACTIONS, Act, ActionError
+from server.statesync.biotrack_inventory import INVENTORY_ACTIONS
 from server.statesync.faults import FaultState
 from server.statesync.simhttp import SimRequest, SimResponse
 from server.statesync.simstore import SimStore, parse_stamp, stamp
@@ -43,7 +46,13 @@ __all__ = ["API_VERSION", "PATH", "BioTrackApp"]
 
 PATH = "/serverjson.asp"
 API_VERSION = "4.0"
-SYNC = {"sync_plant": "plant", "sync_inventory": "inventory", "sync_plant_room": "plant_room"}
+SYNC = {
+    "sync_plant": "plant",
+    "sync_inventory": "inventory",
+    "sync_plant_room": "plant_room",
+    "sync_manifest": "manifest",
+    "sync_sale": "sale",
+}
 
 
 def _error(code: int, message: str) -> SimResponse:
@@ -105,7 +114,7 @@ class BioTrackApp:
             return self._sync_check(licence)
         if isinstance(action, str) and action in SYNC:
             return self._sync(licence, SYNC[action], body)
-        handler = ACTIONS.get(action) if isinstance(action, str) else None
+        handler = (ACTIONS | INVENTORY_ACTIONS).get(action) if isinstance(action, str) else None
         if handler is None:
             return _error(8, f"unknown action {action!r}")
         return self._act(licence, body, handler, now)

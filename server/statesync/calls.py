@@ -8,13 +8,14 @@ never gave us raises :class:`Unresolvable`, which the connector files as a refus
 to look at (the call cannot be made as planned), never as something to retry.
 """
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from server.statesync.queue import Objects
 
-__all__ = ["Answer", "Reader", "Unresolvable", "resolve"]
+__all__ = ["Answer", "Reader", "Unresolvable", "by_hand", "resolve"]
 
 Reader = tuple[str, Callable[[str, dict[str, Any]], Any]]
 
@@ -53,3 +54,14 @@ def resolve(value: Any, objects: Objects, readers: Mapping[str, Reader]) -> Any:
     if isinstance(value, list):
         return [resolve(v, objects, readers) for v in value]
     return value
+
+
+def by_hand(plan: dict[str, Any], system: str) -> Unresolvable:
+    """What a person must do for a ``correct_by_hand`` call (the correction of a filed event:
+    no API call makes it), as the reason the call cannot be made."""
+    what = json.dumps(plan["replacement"], sort_keys=True, separators=(", ", ": "))
+    return Unresolvable(
+        f"our event {plan['corrects']} ({plan['kind']}) was corrected here ({plan['reason']}); "
+        f"{system} still holds what was first filed (its state ids are on that event's page). "
+        f"Make the same correction at {system} by hand; what should have been recorded: {what}"
+    )

@@ -14,10 +14,11 @@ else take the next call (:func:`queue.next_call`) and
   same nonce) only if it did not.
 
 An answer is stored unmodified with the state's ids, and what the state calls our objects is
-learnt, in one transaction (:meth:`_done`). A refusal stops the licensee's queue and opens a
-compliance notification (:mod:`server.statesync.notices`); 429 waits its Retry-After; an
-unreachable state is retried with back-off and, after ``lost_after_s``, recorded as a loss of
-access, closed when a call next succeeds. Every transaction first renews this process's lease
+learnt, in one transaction (:meth:`_done`). A refusal holds up the later calls about the
+refused event's objects (:mod:`server.statesync.depends`) and opens a compliance notification
+(:mod:`server.statesync.notices`); 429 waits its Retry-After; an unreachable state is retried
+with back-off and, after ``lost_after_s``, recorded as a loss of access, closed when a call
+next succeeds. Every transaction first renews this process's lease
 (:func:`queue.hold`), so a process that lost it changes nothing.
 
 Time is the injected clock; a broad ``except`` only at the top of the loop, logged.
@@ -41,6 +42,7 @@ from server.statesync.biotrack_client import ActionResult
 from server.statesync.calls import Answer, Unresolvable
 from server.statesync.clients import ClientPool
 from server.statesync.credentials import CredentialError
+from server.statesync.daily import DailyReconcile
 from server.statesync.errors import (
     NotAuthorised,
     OutcomeUnknown,
@@ -61,7 +63,6 @@ from server.statesync.queue import (
     LinkRow,
     Objects,
     acquire,
-    blocked_by,
     get_link,
     hold,
     links,
@@ -96,6 +97,7 @@ class Connector:
         self.engine, self.clock, self.settings, self.clients = engine, clock, settings, clients
         self.owner = settings.worker_id
         self.access = AccessWatch(engine, clock, settings)
+        self.daily = DailyReconcile(engine, clock, settings, clients)
         self._auth_retried: set[int] = set()
         self._held: set[str] = set()
         self._recent: dict[str, deque[datetime]] = {}  # when each recent step began
@@ -154,6 +156,8 @@ class Connector:
                     if self.step(link.licence) != "progress":
                         break
                     worked += 1
+                if self.daily.maybe_run(link) is not None:
+                    worked += 1
             except LeaseLost as err:
                 log.warning("%s", err)
                 self._held.discard(link.licence)
@@ -180,8 +184,8 @@ class Connector:
             link = get_link(conn, licence)
             call = next_call(conn, licence, now)
             if call is None:
-                if blocked_by(conn, licence) is not None:
-                    return "idle"
+                # Nothing to send now: plan the next events (behind a refusal too: the calls
+                # about other objects go on).
                 if plan_next(conn, link, now) > 0:
                     return "progress"
                 if open_calls(conn, licence) == 0:

@@ -20,12 +20,21 @@ its jurisdiction (:data:`SYSTEM_OF`).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
-from schemas.commerce import PackageCreated, SaleRecorded, TransferManifested
+from schemas.commerce import (
+    COUNTED_CATEGORIES,
+    ItemCategory,
+    ManifestItem,
+    PackageCreated,
+    SaleRecorded,
+    TransferManifested,
+)
 from schemas.events import (
     DestroyMethod,
     EventEnvelope,
+    HarvestBatchWeighed,
     Payload,
     PlantBatchCreated,
     PlantDestroyed,
@@ -34,7 +43,9 @@ from schemas.events import (
     PlantsMoved,
     PlantsPhaseChanged,
     PlantsTagged,
+    RecordCorrected,
     WasteRecorded,
+    WeightType,
 )
 from schemas.records import LocationAdded
 from schemas.weights import Unit, Weight
@@ -77,6 +88,18 @@ METRC_BATCH_TYPE = {
     PlantOrigin.CLONE: "Clone",
     PlantOrigin.TISSUE_CULTURE: "Clone",
     PlantOrigin.NURSERY_SEEDLING: "Seed",
+}
+# Our item categories as Metrc's (the facility's items carry one).
+METRC_ITEM_CATEGORY = {
+    ItemCategory.SEED: "Seeds",
+    ItemCategory.IMMATURE_PLANT: "Immature Plants",
+    ItemCategory.FLOWER: "Buds",
+    ItemCategory.LEAF: "Leaf",
+    ItemCategory.SHAKE: "Shake/Trim",
+    ItemCategory.KIEF: "Kief",
+    ItemCategory.PRE_ROLL: "Pre-Roll Flower",
+    ItemCategory.CONCENTRATE: "Concentrate",
+    ItemCategory.CANNABINOID_PRODUCT: "Infused Edible",
 }
 # What the waste is mixed with before disposal (OAR 845-025-7750: rendered unusable).
 MIXED_MATERIAL = {
@@ -263,10 +286,14 @@ def _m_waste(ev: EventEnvelope, p: Payload) -> list[Planned]:
     return [Planned("ensure_location", {"name": p.location}), Planned("plant_waste", {"row": row})]
 
 
+def _category_strain(p: PackageCreated | ManifestItem) -> str:
+    return f"{p.category.value.replace('_', ' ').title()} - {p.strain}"
+
+
 def _m_package(ev: EventEnvelope, p: Payload) -> list[Planned]:
     assert isinstance(p, PackageCreated)
-    # Metrc's item names come from a per-licensee item list (left, docs/sync.md); until then
-    # the item is named by category and strain, as our items are.
+    # The package names one of the licensee's items at Metrc, made sure of first: one item
+    # per category and strain, named as our items are ("Flower - Blue Dream").
     ingredients = [
         {
             "HarvestName": s.harvest_batch,
@@ -283,13 +310,19 @@ def _m_package(ev: EventEnvelope, p: Payload) -> list[Planned]:
     row = {
         "Tag": p.uid,
         "Location": where,
-        "Item": f"{p.category.value.replace('_', ' ').title()} - {p.strain}",
+        "Item": _category_strain(p),
         "UnitOfWeight": "Grams",
         "Ingredients": ingredients,
         "ActualDate": _day(ev),
     }
     ensure = [] if p.location is None else [Planned("ensure_location", {"name": p.location})]
-    return [*ensure, Planned("create_package", {"row": row})]
+    item = {
+        "name": _category_strain(p),
+        "category": METRC_ITEM_CATEGORY[p.category],
+        "unit": "Each" if p.category in COUNTED_CATEGORIES else "Grams",
+        "strain": p.strain,
+    }
+    return [*ensure, Planned("ensure_item", item), Planned("create_package", {"row": row})]
 
 
 def _m_manifest(ev: EventEnvelope, p: Payload) -> list[Planned]:
@@ -423,6 +456,90 @@ def _b_waste(ev: EventEnvelope, p: Payload) -> list[Planned]:
     ]
 
 
+def _b_weighed(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, HarvestBatchWeighed)
+    if p.weight_type is not WeightType.DRY:
+        return []  # BioTrack weighs the cure (dry); a net weight is ours alone
+    # One plant_cure per plant, added when reached (the plants are the state's to tell).
+    return [
+        Planned("cure_harvest", {"harvest_batch": p.harvest_batch, "dry_grams": _grams(p.weight)})
+    ]
+
+
+def _b_package(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, PackageCreated)
+    sources = [{"harvest_batch": s.harvest_batch, "grams": _grams(s.weight)} for s in p.sources]
+    taken = sum((s.weight.in_grams() for s in p.sources), Decimal(0))
+    grams = p.quantity.total_grams()
+    args = {
+        "uid": p.uid,
+        "product": _category_strain(p),
+        "sources": sources,
+        # What the package holds; a count without a unit weight holds what was taken.
+        "grams": format(taken if grams is None else grams, "f"),
+        "units": p.quantity.count,
+    }
+    return [Planned("package", args)]
+
+
+def _b_manifest(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, TransferManifested)
+    args = {
+        "manifest": p.manifest_id,
+        "recipient": p.purchaser.licence,
+        "stop": {
+            "approximate_departure": p.estimated_departure.isoformat(),
+            "approximate_arrival": p.estimated_arrival.isoformat(),
+            "approximate_route": "As planned by the driver",
+        },
+        "items": [ref("package", item.uid) for item in p.items],
+    }
+    return [Planned("manifest", args)]
+
+
+def _b_sale(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    assert isinstance(p, SaleRecorded)
+    grams = p.quantity.total_grams()
+    line: dict[str, Any] = {
+        "barcodeid": ref("package", p.package_uid),
+        "price": format(p.price, "f"),
+    }
+    if grams is not None:
+        line |= {"quantity": format(grams, "f"), "uom": "g"}
+    else:
+        line |= {"quantity": p.quantity.count, "uom": None}
+    args = {
+        "lines": [line],
+        "sale_time": int(p.sold_at.timestamp()),
+        "external_id": ev.event_id,  # our event id, kept with the sale at BioTrack
+    }
+    return [Planned("sale", args)]
+
+
+def _corrected(ev: EventEnvelope, p: Payload, system: "System") -> list[Planned]:
+    """A correction of an event this system was filed: no API call corrects a filed record in
+    general, so a person makes the same correction at the state by hand (the call is held for
+    them: ``correct_by_hand``), and what concerns the same objects waits until they have."""
+    assert isinstance(p, RecordCorrected)
+    if p.replacement.kind not in TABLES[system]:
+        return []  # the corrected kind was never filed
+    args = {
+        "corrects": p.corrects,
+        "kind": p.replacement.kind,
+        "reason": p.reason,
+        "replacement": p.replacement.model_dump(mode="json", exclude_none=True),
+    }
+    return [Planned("correct_by_hand", args)]
+
+
+def _m_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    return _corrected(ev, p, "metrc")
+
+
+def _b_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
+    return _corrected(ev, p, "biotrack")
+
+
 Mapper = Callable[[EventEnvelope, Payload], list[Planned]]
 
 METRC: dict[str, Mapper] = {
@@ -437,6 +554,7 @@ METRC: dict[str, Mapper] = {
     "package.created": _m_package,
     "transfer.manifested": _m_manifest,
     "sale.recorded": _m_sale,
+    "record.corrected": _m_corrected,
     # harvest_batch.weighed: Metrc takes no dry weight of a harvest; reconciliation compares.
     # tags.received / tag.retired: Metrc issues and retires tags itself.
 }
@@ -448,9 +566,13 @@ BIOTRACK: dict[str, Mapper] = {
     "plants.phase_changed": _b_phase,
     "plants.moved": _b_moved,
     "plant.harvested": _b_harvested,
-    # harvest_batch.weighed: plant_cure per plant is open (docs/sync.md, what is left).
+    "harvest_batch.weighed": _b_weighed,
     "plant.destroyed": _b_destroyed,
     "waste.recorded": _b_waste,
+    "package.created": _b_package,
+    "transfer.manifested": _b_manifest,
+    "sale.recorded": _b_sale,
+    "record.corrected": _b_corrected,
 }
 
 TABLES: dict[System, dict[str, Mapper]] = {"metrc": METRC, "biotrack": BIOTRACK}

@@ -8,6 +8,7 @@ killed mid-call) the connector asks Metrc whether the call took effect before it
 | action | read back by |
 | --- | --- |
 | ``ensure_location`` | the location's name in the active list (also read **before** posting) |
+| ``ensure_item`` | the item's name in the active item list (also read **before** posting) |
 | ``plantings`` | the batch's name in the active and inactive lists, lastModified window |
 | ``batch_growth_phase`` | the first new plant's label (``/plants/v2/{label}``) |
 | ``plant_growth_phase``, ``move_plants`` | the plant's phase and location |
@@ -34,11 +35,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from server.statesync.calls import Answer, Reader, resolve
+from server.statesync.calls import Answer, Reader, by_hand, resolve
 from server.statesync.metrc_client import MetrcApi, Window
 from server.statesync.metrc_models import (
     HarvestPackage,
     HarvestWaste,
+    ItemCreate,
     LocationCreate,
     OutgoingTransfer,
     PlantBatchDestroy,
@@ -146,6 +148,39 @@ def _learn_location(objects: Objects, req: dict[str, Any], a: Answer) -> None:
 
 def _known_location(objects: Objects, req: dict[str, Any]) -> Answer | None:
     found = objects.get("location", req["name"])
+    return None if found is None else Answer([found[0]], "", "known")
+
+
+# -- items -------------------------------------------------------------------------------------
+
+
+def _find_item(ctx: Ctx, name: str) -> Answer | None:
+    for item in _pages(lambda n: ctx.api.items(ctx.licence, page=n)):
+        if item.name == name:
+            return _found(item)
+    return None
+
+
+def _send_item(ctx: Ctx, req: dict[str, Any]) -> Answer:
+    # Made at Metrc by hand, or by an earlier call whose answer was lost: use it.
+    found = _find_item(ctx, req["name"])
+    if found is not None:
+        return found
+    row = ItemCreate(
+        item_category=req["category"],
+        name=req["name"],
+        unit_of_measure=req["unit"],
+        strain=req["strain"],
+    )
+    return _answer(ctx.api.create_items(ctx.licence, [row]))
+
+
+def _learn_item(objects: Objects, req: dict[str, Any], a: Answer) -> None:
+    objects.put("item", req["name"], a.ids[0] if a.ids else "")
+
+
+def _known_item(objects: Objects, req: dict[str, Any]) -> Answer | None:
+    found = objects.get("item", req["name"])
     return None if found is None else Answer([found[0]], "", "known")
 
 
@@ -355,12 +390,26 @@ def _learn_nothing(_o: Objects, _r: dict[str, Any], _a: Answer) -> None:
     return None
 
 
+def _by_hand(_o: Objects, req: dict[str, Any]) -> Answer | None:
+    raise by_hand(req, "Metrc")
+
+
+def _never_sent(_c: Ctx, req: dict[str, Any]) -> Answer:
+    raise by_hand(req, "Metrc")
+
+
 ACTIONS: dict[str, MetrcAction] = {
     "ensure_location": MetrcAction(
         _send_location,
         lambda ctx, req, _rb: _find_location(ctx, req["name"]),
         _learn_location,
         known=_known_location,
+    ),
+    "ensure_item": MetrcAction(
+        _send_item,
+        lambda ctx, req, _rb: _find_item(ctx, req["name"]),
+        _learn_item,
+        known=_known_item,
     ),
     "plantings": MetrcAction(_send_plantings, _readback_plantings, _learn_plantings),
     "batch_growth_phase": MetrcAction(_send_batch_phase, _readback_batch_phase, _learn_batch_phase),
@@ -389,6 +438,10 @@ ACTIONS: dict[str, MetrcAction] = {
     "create_package": MetrcAction(_send_package, _readback_package, _learn_nothing),
     "create_transfer": MetrcAction(_send_transfer, _readback_transfer, _learn_nothing),
     "create_receipt": MetrcAction(_send_receipt, _readback_receipt, _learn_nothing),
+    # Never sent: held for a person (server.statesync.calls.by_hand), settled by a skip.
+    "correct_by_hand": MetrcAction(
+        _never_sent, lambda _c, _r, _rb: None, _learn_nothing, known=_by_hand
+    ),
 }
 
 

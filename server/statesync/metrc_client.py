@@ -33,7 +33,9 @@ from server.statesync.metrc_models import (
     HarvestPackage,
     HarvestWaste,
     HarvestWasteRecord,
+    ItemCreate,
     LocationCreate,
+    MetrcItem,
     MetrcLocation,
     Named,
     OutgoingTransfer,
@@ -90,6 +92,7 @@ class MetrcApi(Protocol):
     def create_transfers(self, licence: str, rows: list[OutgoingTransfer]) -> WriteResult: ...
     def create_receipts(self, licence: str, rows: list[SalesReceipt]) -> WriteResult: ...
     def create_locations(self, licence: str, rows: list[LocationCreate]) -> WriteResult: ...
+    def create_items(self, licence: str, rows: list[ItemCreate]) -> WriteResult: ...
 
     def plant(self, licence: str, label: str) -> Plant | None: ...
     def plant_batch(self, licence: str, batch_id: int) -> PlantBatch | None: ...
@@ -155,6 +158,9 @@ class MetrcApi(Protocol):
     def locations(
         self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
     ) -> Page[MetrcLocation]: ...
+    def items(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[MetrcItem]: ...
     def available_tags(
         self,
         licence: str,
@@ -254,6 +260,9 @@ class HttpMetrcClient:
 
     def create_locations(self, licence: str, rows: list[LocationCreate]) -> WriteResult:
         return self._write("POST", "/locations/v2", licence, rows)
+
+    def create_items(self, licence: str, rows: list[ItemCreate]) -> WriteResult:
+        return self._write("POST", "/items/v2", licence, rows)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -413,6 +422,13 @@ class HttpMetrcClient:
             window=window,
             page=page,
             page_size=page_size,
+        )
+
+    def items(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[MetrcItem]:
+        return self.page(
+            licence, "/items/v2/active", MetrcItem, window=window, page=page, page_size=page_size
         )
 
     def available_tags(

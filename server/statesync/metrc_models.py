@@ -25,7 +25,9 @@ __all__ = [
     "HarvestPackageIngredient",
     "HarvestWaste",
     "HarvestWasteRecord",
+    "ItemCreate",
     "LocationCreate",
+    "MetrcItem",
     "MetrcLocation",
     "MetrcUnit",
     "Named",
@@ -227,6 +229,15 @@ class LocationCreate(_Row):
     location_type_name: str
 
 
+class ItemCreate(_Row):
+    """A product the facility packages (``POST /items/v2``): a package names its item."""
+
+    item_category: str
+    name: str
+    unit_of_measure: str  # Grams (weighed) or Each (counted)
+    strain: str | None = None
+
+
 # -- answers we read --------------------------------------------------------------------------
 
 
@@ -302,6 +313,13 @@ class SalesReceiptRecord(_Answer):
 class MetrcLocation(_Answer):
     name: str
     location_type_name: str
+
+
+class MetrcItem(_Answer):
+    name: str
+    product_category_name: str
+    unit_of_measure_name: str
+    strain_name: str | None = None
 
 
 class Tag(_Answer):

@@ -1,5 +1,8 @@
-"""The Metrc simulator's writes after the harvest: harvest waste and finish, packages from
-harvests, outgoing transfers (manifests), sales receipts; and locations.
+"""The Metrc simulator's writes after the harvest: harvest waste and finish, items, packages
+from harvests, outgoing transfers (manifests), sales receipts; and locations.
+
+A package names one of the facility's **items** (``POST /items/v2``: name, category, unit,
+strain); an unknown item refuses the package, as Metrc does.
 
 Handlers as in :mod:`server.statesync.metrc_writes`: read and check a row with
 :class:`server.statesync.metrc_rows.RowCheck`, change the store only when the row is sound,
@@ -15,7 +18,9 @@ from server.statesync.simstore import SimObject
 
 __all__ = [
     "CUSTOMER_TYPES",
+    "ITEM_CATEGORIES",
     "WASTE_TYPES",
+    "add_item",
     "add_location",
     "finish_harvest",
     "harvest_package",
@@ -25,6 +30,18 @@ __all__ = [
 ]
 
 WASTE_TYPES = ("Plant Material", "Stems", "Other")
+ITEM_CATEGORIES = (
+    "Buds",
+    "Shake/Trim",
+    "Leaf",
+    "Kief",
+    "Pre-Roll Flower",
+    "Concentrate",
+    "Infused Edible",
+    "Seeds",
+    "Immature Plants",
+)
+ITEM_UNITS = ("Grams", "Each")
 CUSTOMER_TYPES = ("Consumer", "Patient", "Caregiver", "ExternalPatient")
 
 
@@ -69,6 +86,8 @@ def harvest_package(c: RowCheck, item: dict[str, Any]) -> int | None:
     label = c.text(item, "Tag")
     location = c.location(item, "Location")
     item_name = c.text(item, "Item")
+    if item_name is not None:
+        c.active("item", item_name, "Item")
     unit = c.choice(item, "UnitOfWeight", tuple(UNIT_GRAMS))
     day = c.day(item, "ActualDate")
     tag = None if label is None else c.tag(label, "Package")
@@ -208,3 +227,22 @@ def add_location(c: RowCheck, item: dict[str, Any]) -> int | None:
         return None
     data = {"Name": name, "LocationTypeName": location_type}
     return c.store.insert(c.licence, "location", name, data, c.now)
+
+
+def add_item(c: RowCheck, item: dict[str, Any]) -> int | None:
+    name = c.text(item, "Name")
+    category = c.choice(item, "ItemCategory", ITEM_CATEGORIES)
+    unit = c.choice(item, "UnitOfMeasure", ITEM_UNITS)
+    strain = c.text(item, "Strain", required=False)
+    if name is not None and c.store.find(c.licence, "item", name) is not None:
+        c.fail(f"Item {name} already exists.")
+        return None
+    if name is None or category is None or unit is None:
+        return None
+    data = {
+        "Name": name,
+        "ProductCategoryName": category,
+        "UnitOfMeasureName": unit,
+        "StrainName": strain,
+    }
+    return c.store.insert(c.licence, "item", name, data, c.now)

@@ -68,6 +68,7 @@ _LISTS: dict[str, tuple[tuple[str, ...], bool | None, dict[str, str]]] = {
     "/transfers/v2/incoming": (("incoming",), None, {}),
     "/sales/v2/receipts/active": (("receipt",), True, {}),
     "/locations/v2/active": (("location",), True, {}),
+    "/items/v2/active": (("item",), True, {}),
     "/tags/v2/plant/available": (("tag",), True, {"TagTypeName": "Plant"}),
     "/tags/v2/package/available": (("tag",), True, {"TagTypeName": "Package"}),
 }

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from server.statesync.metrc_product import (
+    add_item,
     add_location,
     finish_harvest,
     harvest_package,
@@ -313,5 +314,6 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/transfers/v2/templates/outgoing"): Write("Manage Transfers", outgoing_transfer),
     ("POST", "/sales/v2/receipts"): Write("Manage Sales", sales_receipt),
     ("POST", "/locations/v2"): Write("Manage Locations", add_location),
+    ("POST", "/items/v2"): Write("Manage Items", add_item),
 }
 PERMISSIONS = tuple(sorted({w.permission for w in WRITES.values()}))

@@ -26,7 +26,15 @@ from server.rules.calendar import add_business_days
 from server.rules.catalogue import CATALOGUE
 from server.statesync.queue import CallRow
 
-__all__ = ["open_refusal", "record_lost", "record_restored", "resolve_notification"]
+__all__ = [
+    "NOTES",
+    "SYSTEM_NAME",
+    "insert_notification",
+    "open_refusal",
+    "record_lost",
+    "record_restored",
+    "resolve_notification",
+]
 
 NOTES = table_of(Notification)
 OUTAGES = table_of(SyncOutage)
@@ -36,7 +44,9 @@ BACKFILL_DAYS = 3  # CA 8402(d)(1)
 SHOWN = "%a %Y-%m-%d %H:%M %Z"  # times in messages: on the premises' clock, with the zone
 
 
-def _insert(conn: Connection, licence: str, rule_id: str, values: dict[str, object]) -> int:
+def insert_notification(
+    conn: Connection, licence: str, rule_id: str, values: dict[str, object]
+) -> int:
     # The licensee is shown its own jurisdiction's provisions only.
     jurisdiction = conn.execute(
         sa.select(LICENSEES.c.jurisdiction).where(LICENSEES.c.licence == licence)
@@ -72,14 +82,15 @@ def open_refusal(
     )
     message = (
         f"{what} of our event {call.event_id} ({kind}): {messages}. This licensee's later "
-        "events wait until it is settled."
+        "events about the same plants, batches, harvests or packages wait until it is settled; "
+        "the others are filed."
     )
     resolves_by = (
         f"correct what {system} objects to (at {system}, or with a correction here), then "
         f"`seedtrace sync retry {call.licence} {call.id}`; or, if it was entered at {system} "
         f"by hand, `seedtrace sync skip {call.licence} {call.id}`"
     )
-    return _insert(
+    return insert_notification(
         conn,
         call.licence,
         "SECONDARY-SYNC",
@@ -133,7 +144,7 @@ def record_restored(
         due = add_business_days(now, BACKFILL_DAYS, "CA", zone)
     name = SYSTEM_NAME[system]
     lost_at, restored_at = (t.astimezone(zone).strftime(SHOWN) for t in (outage.lost_at, now))
-    note = _insert(
+    note = insert_notification(
         conn,
         licence,
         "OUTAGE-BACKFILL",

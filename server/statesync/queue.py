@@ -14,9 +14,10 @@ transaction the connector commits for a licensee first renews its lease with
 :func:`hold`, which raises :class:`LeaseLost` when another process has it: a process that
 stalled past its lease can change nothing.
 
-**Which call is next** (:func:`next_call`): the licensee's lowest open call (``pending``,
-``sent``, ``unknown``) whose ``not_before`` has come; none while any of its calls is
-``refused`` (the queue waits behind a refusal: docs/sync.md says why).
+**Which call is next** (:func:`next_call`): the licensee's first open call (``pending``,
+``sent``, ``unknown``) in log order (event position, then call index) whose ``not_before`` has
+come. Behind a ``refused`` call only the calls about the same objects wait
+(:mod:`server.statesync.depends`; docs/sync.md says why); the others go on.
 """
 
 import json
@@ -31,7 +32,8 @@ from schemas.events import EventEnvelope
 from server.db.core import table_of
 from server.db.statesync import SyncCall, SyncLink, SyncObject
 from server.db.tables import EventLog
-from server.statesync.mapping import SYSTEM_OF, TABLES, System, plan
+from server.statesync.depends import Blocked
+from server.statesync.mapping import SYSTEM_OF, TABLES, Planned, System, plan
 
 __all__ = [
     "OPEN",
@@ -43,6 +45,7 @@ __all__ = [
     "configure_link",
     "get_link",
     "hold",
+    "insert_calls",
     "links",
     "next_call",
     "plan_next",
@@ -243,7 +246,7 @@ def plan_next(conn: Connection, link: LinkRow, now: datetime, limit: int = 100) 
 
 
 def blocked_by(conn: Connection, licence: str) -> CallRow | None:
-    """The licensee's first refused call, if any: its queue waits behind it."""
+    """The licensee's first refused call, if any."""
     row = conn.execute(
         sa.select(CALLS)
         .where(CALLS.c.licence == licence, CALLS.c.status == "refused")
@@ -253,21 +256,87 @@ def blocked_by(conn: Connection, licence: str) -> CallRow | None:
     return None if row is None else _call(row)
 
 
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(CALLS.c.not_before.is_(None), CALLS.c.not_before <= now)
+
+
 def next_call(conn: Connection, licence: str, now: datetime) -> CallRow | None:
-    """The call to work on now, or None (nothing due, or the queue waits behind a refusal)."""
-    if blocked_by(conn, licence) is not None:
-        return None
-    row = conn.execute(
-        sa.select(CALLS)
-        .where(
-            CALLS.c.licence == licence,
-            CALLS.c.status.in_(OPEN),
-            sa.or_(CALLS.c.not_before.is_(None), CALLS.c.not_before <= now),
+    """The call to work on now, or None (nothing due, or only calls held up by a refusal)."""
+    in_order = (CALLS.c.position, CALLS.c.call_index)
+    if blocked_by(conn, licence) is None:
+        row = conn.execute(
+            sa.select(CALLS)
+            .where(CALLS.c.licence == licence, CALLS.c.status.in_(OPEN), _due(now))
+            # The log's order, and within an event its calls' order: calls an earlier call
+            # added to its event (insert_calls) come before the next event's, whatever their ids.
+            .order_by(*in_order)
+            .limit(1)
+        ).first()
+        return None if row is None else _call(row)
+    # Refusals: walk the open and refused calls in log order; a call whose event concerns a
+    # refused event's objects waits (server.statesync.depends), any other goes.
+    blocked = Blocked()
+    events: dict[str, EventEnvelope] = {}
+    rows = conn.execute(
+        sa.select(CALLS, LOG.c.body)
+        .join(LOG, LOG.c.event_id == CALLS.c.event_id)
+        .where(CALLS.c.licence == licence, CALLS.c.status.in_((*OPEN, "refused")))
+        .order_by(*in_order)
+    )
+    for row in rows:
+        m = row._mapping
+        event = events.get(m["event_id"])
+        if event is None:
+            event = events[m["event_id"]] = EventEnvelope.model_validate_json(m["body"])
+        if m["status"] == "refused":
+            blocked.refused(event, m["action"], json.loads(m["plan"]))
+        elif not blocked.holds(event) and (m["not_before"] is None or m["not_before"] <= now):
+            return _call(row)
+    return None
+
+
+def insert_calls(
+    conn: Connection, after: CallRow, planned: list[Planned], now: datetime
+) -> list[int]:
+    """Add ``planned`` to ``after``'s event, right after it (call indexes ``after + 1`` on):
+    for a call that learns only when it is reached how many calls its event needs (BioTrack's
+    cure of a harvest, one ``plant_cure`` per plant). The event's later calls, if any, move
+    up. Returns the new calls' ids."""
+    later = conn.execute(
+        sa.select(CALLS.c.id, CALLS.c.call_index)
+        .where(CALLS.c.event_id == after.event_id, CALLS.c.call_index > after.call_index)
+        .order_by(CALLS.c.call_index.desc())
+    ).all()
+    for row in later:  # highest first, so no two calls of the event share an index meanwhile
+        conn.execute(
+            sa.update(CALLS)
+            .where(CALLS.c.id == row.id)
+            .values(call_index=row.call_index + len(planned))
         )
-        .order_by(CALLS.c.id)
-        .limit(1)
-    ).first()
-    return None if row is None else _call(row)
+    made = []
+    for offset, call in enumerate(planned, start=1):
+        made.append(
+            conn.execute(
+                sa.insert(CALLS)
+                .values(
+                    licence=after.licence,
+                    event_id=after.event_id,
+                    position=conn.execute(
+                        sa.select(CALLS.c.position).where(CALLS.c.id == after.id)
+                    ).scalar_one(),
+                    call_index=after.call_index + offset,
+                    system=after.system,
+                    action=call.action,
+                    operator_id=after.operator_id,
+                    plan=json.dumps(call.args | {"wait_s": call.wait_s}),
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                )
+                .returning(CALLS.c.id)
+            ).scalar_one()
+        )
+    return made
 
 
 def sibling(conn: Connection, call: CallRow, index: int) -> CallRow:

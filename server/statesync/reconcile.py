@@ -2,9 +2,10 @@
 difference, with what to do; nothing is changed on either side (docs/sync.md,
 Reconciliation; SECONDARY-SYNC, OAR 845-025 CTS Requirements (7)).
 
-:func:`reconcile_metrc` reads Metrc's plant batches, plants (vegetative, flowering, inactive)
-and harvests, page by page (20 a page, waiting out any 429), and compares them with our
-projections (``batches``, ``plants``, ``harvest_batches``):
+:func:`reconcile_metrc` reads Metrc's plant batches, plants (vegetative, flowering, inactive),
+harvests, packages and available tags, page by page (20 a page, waiting out any 429), and
+compares them with our projections (``batches``, ``plants``, ``harvest_batches``; packages and
+the tag ledger: :mod:`server.statesync.reconcile_product`):
 
 - an object on one side only (``missing at Metrc`` / ``missing here``);
 - a batch's untagged, tagged or destroyed count, a plant's phase or location, a harvest's
@@ -33,8 +34,9 @@ from server.statesync.errors import RateLimited
 from server.statesync.mapping import TABLES
 from server.statesync.metrc_client import MetrcApi
 from server.statesync.queue import CALLS, LOG, OPEN, get_link
+from server.statesync.reconcile_product import product_differences, read_ours
 
-__all__ = ["Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
+__all__ = ["WAITING", "Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
 
 T = TypeVar("T")
 PHASES = {"Vegetative": "vegetative", "Flowering": "flowering"}
@@ -76,10 +78,12 @@ def _all(fetch: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
         page += 1
 
 
+# The advice of a difference that a call or event still waiting in our queue explains.
+WAITING = "an event about it still waits in our queue: check again once it is filed"
+
+
 def _advice(waiting: set[str], key: str, fix: str) -> str:
-    if key in waiting:
-        return "an event about it still waits in our queue: check again once it is filed"
-    return fix
+    return WAITING if key in waiting else fix
 
 
 def _waiting(conn: sa.Connection, licence: str) -> list[str]:
@@ -205,8 +209,16 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str) -> Report:
         }
         plans = _waiting(conn, licence)
         waiting_calls = len(plans)
+        product = read_ours(conn, licence)
     # What the waiting calls and events name (batch ids, UIDs, harvest names appear in them).
-    waiting = {k for p in plans for k in (*ours_batches, *ours_plants, *ours_harvests) if k in p}
+    names = (
+        *ours_batches,
+        *ours_plants,
+        *ours_harvests,
+        *product["packages"],
+        *(uid for _kind, uid in product["tags"]),
+    )
+    waiting = {k for p in plans for k in names if k in p}
     found: list[Difference] = []
 
     def missing(kind: str, key: str, here: bool) -> None:
@@ -281,4 +293,11 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str) -> Report:
         )
     for key in harvests.keys() - ours_harvests.keys():
         missing("harvest", key, here=True)
+
+    def report(
+        kind: str, key: str, what: str, ours: str | None, theirs: str | None, fix: str
+    ) -> None:
+        found.append(Difference(kind, key, what, ours, theirs, _advice(waiting, key, fix)))
+
+    product_differences(api, licence, product, _all, report)
     return Report(licence, waiting_calls, found)

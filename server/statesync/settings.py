@@ -4,6 +4,8 @@ Validated at start-up; a bad or missing value stops ``seedtrace sync`` with a me
 the variable. Secrets (the credentials key, Metrc's vendor key) have no working default.
 """
 
+from datetime import time
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -48,6 +50,16 @@ class SyncSettings(BaseSettings):
         description="Steps per licensee per second at most: stay under the state's rate limit "
         "(Metrc's default is 50 writes per second per facility) instead of running into 429 "
         "and waiting out a whole Retry-After",
+    )
+
+    reconcile_daily: bool = Field(
+        default=True,
+        description="Reconcile each held licensee with its state system once a day and file "
+        "the differences as compliance notifications (server.statesync.daily)",
+    )
+    reconcile_at: time = Field(
+        default=time(3, 0),
+        description="When the daily reconciliation runs, on the premises' clock (HH:MM)",
     )
 
     @model_validator(mode="after")

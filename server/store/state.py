@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.db.core import table_of
+from server.db.notifications import Notification
+from server.db.statesync import SyncOutage
 from server.db.tables import (
     AccessLoss,
     Batch,
@@ -63,6 +65,9 @@ PKG, TR, ITEM, LOSS, CORR, L = (
     table_of(Correction),
     table_of(EventLog),
 )
+SOUT = table_of(SyncOutage)
+NOTE = table_of(Notification)
+SYSTEM_NAMES = {"metrc": "Metrc", "biotrack": "BioTrack"}
 CHUNK = 2000
 # Kinds after which the cached licence or users are stale.
 LICENCE_KINDS = frozenset({"licence.updated", "inventory.closed_out"})
@@ -260,9 +265,12 @@ class DbState:
         return found[0] if found else None
 
     def outages(self, at: datetime) -> list[OutageState]:
+        # A correction's replay judges the record as it stood; the state link's health is of
+        # now, so its losses are left out of a replay.
+        links = self._link_losses() if self.before_position is None else []
         return [
             o
-            for o in self._losses()
+            for o in [*self._losses(), *links]
             if o.restored_at is None
             or (o.backlog is not None and o.entered < o.backlog)
             or o.lost_at <= at <= o.restored_at
@@ -294,6 +302,46 @@ class DbState:
             )
         ).one()
         return InventoryLeft(*(int(v) for v in row))
+
+    def _link_losses(self) -> list[OutageState]:
+        """Losses of access to the state system, as the connector recorded them: the backlog
+        is through once its OUTAGE-BACKFILL notification is resolved (the connector resolves
+        it when nothing is left to file)."""
+        rows = self.conn.execute(
+            sa.select(
+                SOUT.c.id,
+                SOUT.c.system,
+                SOUT.c.lost_at,
+                SOUT.c.restored_at,
+                SOUT.c.backlog_at_restore,
+                NOTE.c.state,
+            )
+            .select_from(SOUT.outerjoin(NOTE, NOTE.c.id == SOUT.c.notification_id))
+            .where(SOUT.c.licence == self.licence_id)
+            .order_by(SOUT.c.lost_at)
+        ).all()
+        found = []
+        for r in rows:
+            backlog: int | None
+            if r.restored_at is None:
+                backlog, entered = None, 0
+            elif r.state not in ("open", "overdue"):  # through: all of it filed
+                backlog = entered = r.backlog_at_restore or 0
+            else:  # restored, still filing what waited
+                backlog, entered = max(r.backlog_at_restore or 0, 1), 0
+            system = SYSTEM_NAMES.get(r.system, r.system)
+            found.append(
+                OutageState(
+                    f"state-link:{r.id}",
+                    None,
+                    r.lost_at,
+                    r.restored_at,
+                    backlog,
+                    entered,
+                    system=system,
+                )
+            )
+        return found
 
     def logged_event(self, event_id: str) -> LoggedEvent | None:
         by, own = CORR.alias("corrected_by"), CORR.alias("own")

@@ -4,6 +4,7 @@ cleanly (exit 0)."""
 
 import fcntl
 import os
+import re
 import select
 import shutil
 import signal
@@ -37,6 +38,13 @@ def test_the_demo_runs_a_floor_day_at_three_stations(
     assert "#4 access.lost (accepted)" in out
     assert "#8 access.restored (accepted)" in out
     assert "  veg-1      accepted  11" in out
+    # The connector filed the day into the Metrc simulator and printed the ids it gave.
+    assert "metrc sim  http://127.0.0.1:" in out
+    filed = out[out.index("Filed into Metrc") :]
+    assert re.search(r"plant_batch\.created +plantings +Ids \[\"\d+\"\]", filed)
+    assert re.search(r"plant\.destroyed +destroy_plant +Ids \[", filed)
+    assert len(re.findall(r"plant\.harvested +harvest_plant +Ids \[", filed)) == 5
+    assert "every accepted event of the day is at Metrc" in filed
 
 
 SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))

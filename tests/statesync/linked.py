@@ -42,6 +42,9 @@ def settings(**overrides: Any) -> SyncSettings:
         "timeout_s": 2.0,
         "lost_after_s": 60.0,
         "backoff_max_s": 8.0,
+        # The daily reconciliation reads the state when its hour comes round on the clock;
+        # its own tests turn it on (test_daily_reconcile.py).
+        "reconcile_daily": False,
     }
     return SyncSettings(**(values | overrides))
 
@@ -122,7 +125,7 @@ def open_calls(engine: Engine) -> int:
             conn.execute(
                 sa.text(
                     "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
-                    # a licensee whose queue waits behind a refusal has nothing to do
+                    # calls held up behind a refusal wait for a person, not for the connector
                     "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')"
                 )
             ).scalar_one()

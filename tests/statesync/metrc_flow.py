@@ -7,6 +7,7 @@ from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.metrc_models import (
     HarvestPackage,
     HarvestPackageIngredient,
+    ItemCreate,
     PlantBatchGrowthPhase,
     PlantBatchPlanting,
     PlantGrowthPhase,
@@ -80,14 +81,28 @@ def harvest(client: HttpMetrcClient, labels: list[str], grams: str = "500.25") -
     return result.ids[0]
 
 
+ITEM = "Blue Dream Flower"
+
+
+def ensure_item(client: HttpMetrcClient) -> None:
+    """The facility's item the packages name (Metrc refuses a package of an unknown item)."""
+    if any(i.name == ITEM for i in client.items(LICENCE).data):
+        return
+    client.create_items(
+        LICENCE,
+        [ItemCreate(item_category="Buds", name=ITEM, unit_of_measure="Grams", strain="Blue Dream")],
+    )
+
+
 def package(client: HttpMetrcClient, harvest_id: int, tag: str, grams: str) -> int:
+    ensure_item(client)
     result = client.create_packages(
         LICENCE,
         [
             HarvestPackage(
                 tag=tag,
                 location="Vault",
-                item="Blue Dream Flower",
+                item=ITEM,
                 unit_of_weight="Grams",
                 ingredients=[
                     HarvestPackageIngredient(

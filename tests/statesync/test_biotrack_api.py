@@ -136,7 +136,7 @@ def test_sync_by_transaction_id(bt: HttpBioTrackClient) -> None:
     moved = bt.move_plants([made.barcode_ids[0]], dry)
     check = bt.sync_check()
     assert check.transactionid == moved.transaction_id
-    assert check.summary == {"plant": 2, "inventory": 0, "plant_room": 2}
+    assert check.summary == {"plant": 2, "inventory": 0, "plant_room": 2, "manifest": 0, "sale": 0}
     since_move = bt.sync("plant", moved.transaction_id)
     assert [p["id"] for p in since_move] == [made.barcode_ids[0]]
     before = bt.sync("plant", 0, made.transaction_id)

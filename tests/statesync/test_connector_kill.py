@@ -56,6 +56,7 @@ def _env(database_url: str) -> dict[str, str]:
         "SEEDTRACE_SYNC_TIMEOUT_S": "2",
         "SEEDTRACE_SYNC_LEASE_S": "5",
         "SEEDTRACE_SYNC_BACKOFF_MAX_S": "0.2",
+        "SEEDTRACE_SYNC_RECONCILE_DAILY": "false",  # reads only; tested on its own
     }
 
 

@@ -86,7 +86,7 @@ def test_packages_manifests_and_sales_reach_metrc_once(
         rows = calls(engine, LICENCE)
         assert {r["status"] for r in rows} == {"done"}
         if lose_rate:
-            product = ("create_package", "create_transfer", "create_receipt")
+            product = ("ensure_item", "create_package", "create_transfer", "create_receipt")
             checked = [r for r in rows if r["action"] in product and r["message"] is not None]
             assert checked, "no product call's answer was lost: pick another seed"
         with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
@@ -99,3 +99,6 @@ def test_packages_manifests_and_sales_reach_metrc_once(
             assert transfer.name == "M-1"
             (receipt,) = m.receipts(LICENCE).data
             assert receipt.external_receipt_number == sale_event
+            (item,) = m.items(LICENCE).data  # made once, named by both packages
+            assert (item.name, item.product_category_name) == ("Flower - Blue Dream", "Buds")
+            assert {p.item_name for p in packages.values()} == {"Flower - Blue Dream"}

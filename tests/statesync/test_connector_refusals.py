@@ -1,6 +1,6 @@
 """A state refusal becomes a compliance notification naming the event, the state's words and
-what to do; the licensee's queue waits behind it, other licensees go on; a retry after the
-cause is fixed, or a skip, lets it go on."""
+what to do; the licensee's later calls about the same objects wait behind it, its other calls
+and other licensees go on; a retry after the cause is fixed, or a skip, lets it go on."""
 
 import logging
 
@@ -56,7 +56,23 @@ def test_a_refusal_is_a_notification_and_blocks_only_its_licensee(
             ours = calls(engine, LICENCE)
             (refused,) = [r for r in ours if r["status"] == "refused"]
             assert refused["action"] == "batch_growth_phase"
-            assert all(r["status"] == "pending" for r in ours if r["id"] > refused["id"])
+            # Behind the refused tagging wait the events about batch B-1, its plants and the
+            # harvest they went into; the waste weighed in Flower 2 names none of them: filed.
+            later = [r for r in ours if r["position"] > refused["position"]]
+            (room_waste,) = [r for r in later if r["action"] == "plant_waste"]
+            filed = {r["event_id"] for r in later if r["status"] == "done"}
+            assert filed == {room_waste["event_id"]}
+            assert all(
+                r["status"] == "pending" for r in later if r["event_id"] != room_waste["event_id"]
+            )
+            assert {r["action"] for r in later if r["status"] == "pending"} >= {
+                "plant_growth_phase",
+                "move_plants",
+                "harvest_plant",
+                "destroy_plant",
+                "destroy_batch_plants",
+                "harvest_waste",
+            }
             assert {r["status"] for r in calls(engine, OTHER_LICENCE)} == {"done"}
             with engine.connect() as conn:
                 note = conn.execute(

@@ -112,7 +112,16 @@ def test_metrc_package_manifest_and_sale() -> None:
     from tests.statesync.test_connector_product import manifest, sale
 
     clock = ManualClock(AT)
-    _, package = plan(event(package_created(package_uid(1), [("HB-1", "500")])), "metrc")
+    *_, item, package = plan(event(package_created(package_uid(1), [("HB-1", "500")])), "metrc")
+    assert (item.action, item.args) == (
+        "ensure_item",
+        {
+            "name": "Flower - Blue Dream",
+            "category": "Buds",
+            "unit": "Grams",
+            "strain": "Blue Dream",
+        },
+    )
     assert package.action == "create_package"
     assert package.args["row"]["Item"] == "Flower - Blue Dream"
     assert package.args["row"]["Ingredients"] == [
@@ -124,4 +133,47 @@ def test_metrc_package_manifest_and_sale() -> None:
     (receipt,) = plan(event(sale(clock, package_uid(1), "3.5")), "metrc")
     assert receipt.args["row"]["ExternalReceiptNumber"] == "0190d5e2-7c1a-7000-8000-000000000001"
     assert receipt.args["row"]["Transactions"][0]["Quantity"] == "3.5"
-    assert plan(event(sale(clock, package_uid(1), "3.5")), "biotrack") == []
+
+
+def test_biotrack_cure_package_manifest_and_sale() -> None:
+    from tests.server.desk import weighed
+    from tests.server.domain import package_created, package_uid
+    from tests.statesync.test_connector_product import manifest, sale
+
+    clock = ManualClock(AT)
+    (cure,) = plan(event(weighed("HB-1", "dry")), "biotrack")
+    assert (cure.action, cure.args) == (
+        "cure_harvest",
+        {"harvest_batch": "HB-1", "dry_grams": "1200"},
+    )
+    assert plan(event(weighed("HB-1", "net")), "biotrack") == []  # BioTrack weighs the cure
+    (package,) = plan(event(package_created(package_uid(1), [("HB-1", "500")])), "biotrack")
+    assert package.action == "package"
+    assert package.args["sources"] == [{"harvest_batch": "HB-1", "grams": "500"}]
+    assert (package.args["product"], package.args["grams"]) == ("Flower - Blue Dream", "500")
+    (transfer,) = plan(event(manifest(clock, "M-1", package_uid(1), "500")), "biotrack")
+    assert transfer.args["items"] == [{"ref": "package", "key": package_uid(1)}]
+    assert transfer.args["recipient"] == "OR-2002"
+    (receipt,) = plan(event(sale(clock, package_uid(1), "3.5")), "biotrack")
+    (line,) = receipt.args["lines"]
+    assert (line["quantity"], line["uom"], line["price"]) == ("3.5", "g", "35.00")
+    assert receipt.args["external_id"] == "0190d5e2-7c1a-7000-8000-000000000001"
+
+
+def test_a_correction_is_held_for_a_person_only_when_its_kind_was_filed() -> None:
+    def correction(replacement: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "kind": "record.corrected",
+            "corrects": "0190d5e2-7c1a-7000-8000-000000000009",
+            "reason": "typed wrong",
+            "discovered_at": AT.isoformat(),
+            "replacement": replacement,
+        }
+
+    (held,) = plan(event(correction(moved([uid(4)], "Flower 3"))), "metrc")
+    assert held.action == "correct_by_hand"
+    assert held.args["replacement"]["location"] == "Flower 3"
+    assert plan(event(correction(moved([uid(4)], "Flower 3"))), "biotrack")[0].action == (
+        "correct_by_hand"
+    )
+    assert plan(event(correction(tags_received(1, 5))), "metrc") == []  # never filed

@@ -136,3 +136,79 @@ def test_biotrack_plants_both_ways(engine: Engine, clock: ManualClock, tmp_path:
         (uid(4), "room"),
     }
     assert "waits in our queue" in found[(uid(4), "room")].advice
+
+
+def test_packages_and_tags_are_reconciled_both_ways(
+    engine: Engine, clock: ManualClock, tmp_path: object
+) -> None:
+    from server.statesync.metrc_models import PlantBatchGrowthPhase, SalesReceipt
+    from tests.server.domain import package_created, package_tags_received, package_uid
+    from tests.server.floor import tagged
+    from tests.statesync.test_connector_product import sale
+
+    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+        seed_metrc(sim, LICENCE)
+        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 4)])
+        link_metrc(engine, sim, LICENCE, clock)
+        floor = Floor(engine, clock, LICENCE)
+        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
+            floor.record(payload)
+        floor.record(package_tags_received(1, 3))
+        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+        floor.record(package_created(package_uid(2), [("HB-1", "100")]))
+        floor.record(sale(clock, package_uid(2), "3.5"))
+        with connector(engine, clock) as c:
+            drain(c, clock)
+        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+            assert reconcile_metrc(engine, m, LICENCE).differences == []  # 96.5 g each side
+            # At Metrc by hand: 2 g more sold from package 2; plant tag 45 used on batch B-1.
+            m.create_receipts(
+                LICENCE,
+                [
+                    SalesReceipt.model_validate(
+                        {
+                            "SalesDateTime": clock.now().isoformat(),
+                            "SalesCustomerType": "Consumer",
+                            "Transactions": [
+                                {
+                                    "PackageLabel": package_uid(2),
+                                    "Quantity": "2",
+                                    "UnitOfMeasure": "Grams",
+                                    "TotalAmount": "20",
+                                }
+                            ],
+                        }
+                    )
+                ],
+            )
+            m.change_batch_growth_phase(
+                LICENCE,
+                [
+                    PlantBatchGrowthPhase.model_validate(
+                        {
+                            "Name": "B-1",
+                            "Count": 1,
+                            "StartingTag": uid(45),
+                            "GrowthPhase": "Vegetative",
+                            "NewLocation": "Veg Room 1",
+                            "GrowthDate": clock.now().date().isoformat(),
+                        }
+                    )
+                ],
+            )
+            floor.record(tagged("B-1", [uid(46)]))  # here, not filed yet
+            report = reconcile_metrc(engine, m, LICENCE)
+    found = {(d.subject_type, d.subject_id, d.what): d for d in report.differences}
+    package = found.pop(("package", package_uid(2), "quantity (g)"))
+    assert (package.ours, package.theirs) == ("96.5", "94.5")
+    used = found.pop(("tag", uid(45), "not available at Metrc"))
+    assert "used or voided" in used.advice
+    waiting = found.pop(("tag", uid(46), "still available at Metrc"))
+    assert "waits in our queue" in waiting.advice
+    # The plants of both tags show on the plant side too, and the batch's counts.
+    assert set(found) <= {
+        ("plant", uid(45), "missing here"),
+        ("plant", uid(46), "missing at Metrc"),
+        ("batch", "B-1", "untagged count"),
+        ("batch", "B-1", "tagged count"),
+    }

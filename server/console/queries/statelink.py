@@ -1,0 +1,202 @@
+"""The state link as the console shows it (docs/sync.md): per licensee, whether it files into
+its state system and how that goes; and, for one event, the state calls made for it.
+
+Read-only over the connector's tables (``sync_links``, ``sync_calls``, ``sync_outages``) and
+the log; ``sync_credentials`` is never read here, so no page can show a credential. The
+state's answers and refusal messages are shown as the state worded them (SECONDARY-SYNC:
+preserve the original data).
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from server.console.queries.feed import FeedRow, row_from_log
+from server.db.core import table_of
+from server.db.notifications import EventNotice
+from server.db.statesync import SyncCall, SyncLink, SyncOutage
+from server.db.tables import EventLog
+from server.statesync.daily import RECONCILED_KINDS
+from server.statesync.notices import NOTES, SYSTEM_NAME
+from server.statesync.queue import OPEN, get_link, open_calls, unplanned
+
+__all__ = ["CallView", "EventCalls", "LinkHealth", "event_calls", "health"]
+
+LINKS = table_of(SyncLink)
+CALLS = table_of(SyncCall)
+OUTAGES = table_of(SyncOutage)
+L = table_of(EventLog)
+EN = table_of(EventNotice)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    call_id: int
+    event_id: str
+    action: str
+    message: str | None  # the state's own words (or why we could not make the call)
+    at: datetime | None  # when it was refused (its last attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHealth:
+    licence: str
+    linked: bool  # False: no state link is configured (nothing below is meaningful)
+    system: str | None  # "Metrc" | "BioTrack"
+    access: str  # up | lost | not linked
+    cursor: int  # the log position up to which every accepted event is planned
+    backlog: int  # calls open or refused, plus accepted events not yet planned
+    oldest_unsent: datetime | None
+    last_success_at: datetime | None
+    refused: int  # calls waiting for a person (retry or skip)
+    last_refusal: Refused | None
+    outage_since: datetime | None  # access lost and not restored: since when
+    outage_cause: str | None
+    reconciled_at: datetime | None  # the last daily reconciliation (server.statesync.daily)
+    differences: int  # open notifications of differences it found
+
+
+def _not_linked(licence: str) -> LinkHealth:
+    return LinkHealth(
+        licence, False, None, "not linked", 0, 0, None, None, 0, None, None, None, None, 0
+    )
+
+
+def _health(conn: Connection, licence: str) -> LinkHealth:
+    try:
+        link = get_link(conn, licence)
+    except LookupError:
+        return _not_linked(licence)
+    oldest = conn.execute(
+        sa.select(sa.func.min(CALLS.c.created_at)).where(
+            CALLS.c.licence == licence, CALLS.c.status.in_(OPEN)
+        )
+    ).scalar_one_or_none()
+    refused = conn.execute(
+        sa.select(
+            CALLS.c.id, CALLS.c.event_id, CALLS.c.action, CALLS.c.message, CALLS.c.last_attempt_at
+        )
+        .where(CALLS.c.licence == licence, CALLS.c.status == "refused")
+        .order_by(CALLS.c.id.desc())
+    ).all()
+    outage = conn.execute(
+        sa.select(OUTAGES.c.lost_at, OUTAGES.c.lost_cause)
+        .where(OUTAGES.c.licence == licence, OUTAGES.c.restored_at.is_(None))
+        .order_by(OUTAGES.c.id.desc())
+        .limit(1)
+    ).first()
+    last = refused[0] if refused else None
+    reconciled_at = conn.execute(
+        sa.select(LINKS.c.reconciled_at).where(LINKS.c.licence == licence)
+    ).scalar_one()
+    differences = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(NOTES)
+        .where(
+            NOTES.c.licence == licence,
+            NOTES.c.rule_id == "SECONDARY-SYNC",
+            NOTES.c.subject_type.in_(RECONCILED_KINDS),
+            NOTES.c.state.in_(("open", "overdue")),
+        )
+    ).scalar_one()
+    return LinkHealth(
+        licence=licence,
+        linked=True,
+        system=SYSTEM_NAME.get(link.system, link.system),
+        access=link.access,
+        cursor=link.cursor,
+        backlog=open_calls(conn, licence) + unplanned(conn, link),
+        oldest_unsent=oldest,
+        last_success_at=link.last_success_at,
+        refused=len(refused),
+        last_refusal=None if last is None else Refused(last[0], last[1], last[2], last[3], last[4]),
+        outage_since=None if outage is None else outage.lost_at,
+        outage_cause=None if outage is None else outage.lost_cause,
+        reconciled_at=reconciled_at,
+        differences=differences,
+    )
+
+
+def health(engine: Engine, licences: Sequence[str]) -> list[LinkHealth]:
+    """The state link of each of ``licences``, in licence order (unlinked ones included)."""
+    with engine.connect() as conn:
+        return [_health(conn, licence) for licence in sorted(licences)]
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    id: int
+    call_index: int
+    system: str
+    action: str
+    status: str
+    attempts: int
+    request: str | None  # the body as sent, pretty-printed JSON
+    state_ids: list[str]
+    response: str | None  # the state's answer as it sent it
+    message: str | None
+    first_sent_at: datetime | None
+    done_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventCalls:
+    event: FeedRow
+    linked: bool
+    calls: list[CallView]
+
+
+def _pretty(text: str | None) -> str | None:
+    """A stored JSON request indented for reading; anything else as stored."""
+    if text is None:
+        return None
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except json.JSONDecodeError:
+        return text
+
+
+def event_calls(engine: Engine, licences: Sequence[str], event_id: str) -> EventCalls | None:
+    """Event ``event_id`` of one of ``licences`` with its state calls in order; None when no
+    such event is visible (another licensee's is the same as none)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(L, EN.c.notices)
+            .select_from(L.outerjoin(EN, EN.c.event_id == L.c.event_id))
+            .where(L.c.licence.in_(list(licences)), L.c.event_id == event_id)
+        ).first()
+        if row is None:
+            return None
+        event = row_from_log(row)
+        linked = conn.execute(
+            sa.select(LINKS.c.licence).where(LINKS.c.licence == event.licence)
+        ).first()
+        found = conn.execute(
+            sa.select(CALLS)
+            .where(CALLS.c.licence == event.licence, CALLS.c.event_id == event_id)
+            .order_by(CALLS.c.call_index)
+        ).mappings()
+        calls = [
+            CallView(
+                id=r["id"],
+                call_index=r["call_index"],
+                system=SYSTEM_NAME.get(r["system"], r["system"]),
+                action=r["action"],
+                status=r["status"],
+                attempts=r["attempts"],
+                request=_pretty(r["request"]),
+                state_ids=[]
+                if r["state_ids"] is None
+                else [str(i) for i in json.loads(r["state_ids"])],
+                response=r["response"],
+                message=r["message"],
+                first_sent_at=r["first_sent_at"],
+                done_at=r["done_at"],
+            )
+            for r in found
+        ]
+    return EventCalls(event, linked is not None, calls)

@@ -1,0 +1,33 @@
+"""The state link in the console (docs/sync.md): each licensee's link health on the station
+health page (:func:`server.console.pages.stations_page` includes it), and one event's page
+with the state calls made for it: the request as sent, the state's ids and its answer.
+
+Read-only for everyone: retrying or skipping a refused call stays with ``seedtrace sync
+retry|skip``, which the page names.
+"""
+
+from typing import Annotated
+
+from fastapi import Path, Request
+from fastapi.responses import HTMLResponse
+
+from server.console.deps import EngineDep, ViewerDep
+from server.console.pages import page, router
+from server.console.queries.statelink import event_calls
+
+EventId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.get("/events/{event_id}")
+def event_page(
+    request: Request, viewer: ViewerDep, engine: EngineDep, event_id: EventId
+) -> HTMLResponse:
+    """One event and its state calls; 404 for an event the viewer may not see."""
+    found = event_calls(engine, viewer.licences, event_id)
+    if found is None:
+        response = page(
+            request, viewer, "event.html", "Event not found", found=None, event_id=event_id
+        )
+        response.status_code = 404
+        return response
+    return page(request, viewer, "event.html", f"Event {event_id}", found=found, event_id=event_id)

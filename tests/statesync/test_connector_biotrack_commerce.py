@@ -1,0 +1,126 @@
+"""After the harvest into BioTrack, end to end, through lost answers: the harvest's dry weight
+as one plant_cure per plant (shared by wet weight, adding up exactly), packages made from the
+flower lots the cure gave (inventory_convert), a manifest of a package and a sale from one;
+each made once (nonces), and BioTrack's inventory then holds what ours does."""
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from schemas.clock import ManualClock
+from server.statesync.biotrack_client import HttpBioTrackClient
+from server.statesync.biotrack_commerce import shares
+from server.statesync.faults import FaultSettings
+from server.statesync.simulators import BioTrackSimulator
+from tests.server.desk import weighed
+from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
+from tests.statesync.cultivation import receive_tags, story
+from tests.statesync.linked import (
+    BT_PASSWORD,
+    BT_USER,
+    CT_LICENCE,
+    Floor,
+    add_ct,
+    calls,
+    connector,
+    drain,
+    link_biotrack,
+)
+
+BUYER = "CT-4004"
+
+
+def test_shares_add_up_to_the_whole_and_follow_the_wet_weights() -> None:
+    parts = shares(Decimal("400"), [Decimal("812.5"), Decimal("790")])
+    assert sum(parts) == Decimal("400")
+    assert parts[0] == Decimal("202.8081")  # 400 * 812.5 / 1602.5, to 0.0001 g
+    assert shares(Decimal("10"), [Decimal("1")] * 3) == [
+        Decimal("3.3333"),
+        Decimal("3.3333"),
+        Decimal("3.3334"),
+    ]
+
+
+def _manifest(clock: ManualClock, uid: str) -> dict[str, Any]:
+    now = clock.now()
+    return {
+        "kind": "transfer.manifested",
+        "manifest_id": "M-CT-1",
+        "seller": party(CT_LICENCE, "Nutmeg Growers"),
+        "purchaser": party(BUYER, "Charter Oak Dispensary"),
+        "transfer_date": now.date().isoformat(),
+        "estimated_departure": (now + timedelta(hours=1)).isoformat(),
+        "estimated_arrival": (now + timedelta(hours=3)).isoformat(),
+        "items": [
+            {
+                "uid": uid,
+                "category": "flower",
+                "strain": "Blue Dream",
+                "description": "Blue Dream flower, 300 g",
+                "quantity": grams("300"),
+            }
+        ],
+    }
+
+
+def _sale(clock: ManualClock, uid: str) -> dict[str, Any]:
+    return {
+        "kind": "sale.recorded",
+        "package_uid": uid,
+        "quantity": grams("3.5"),
+        "price": "35.00",
+        "sold_at": clock.now().isoformat(),
+    }
+
+
+@pytest.mark.parametrize("lose_rate", [0.0, 0.5], ids=["calm", "lost-answers"])
+def test_cure_packages_manifest_and_sale_reach_biotrack_once(
+    engine: Engine, clock: ManualClock, tmp_path: object, lose_rate: float
+) -> None:
+    add_ct(engine, clock)
+    faults = FaultSettings(lose_rate=lose_rate, seed=7)
+    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock, faults=faults) as sim:
+        link_biotrack(engine, sim, clock)
+        floor = Floor(engine, clock, CT_LICENCE)
+        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:6]]:
+            floor.record(payload)
+        floor.record(weighed("HB-1", "dry") | {"weight": {"value": "400", "unit": "g"}})
+        floor.record(package_tags_received(1, 10))
+        floor.record(package_created(package_uid(1), [("HB-1", "300")]))
+        floor.record(package_created(package_uid(2), [("HB-1", "50")]))
+        floor.record(_manifest(clock, package_uid(1)))
+        sale_event = floor.record(_sale(clock, package_uid(2)))
+        with connector(engine, clock) as c:
+            drain(c, clock, step_s=5)
+        sim.set_faults(lose_rate=0.0)
+        rows = calls(engine, CT_LICENCE)
+        assert {r["status"] for r in rows} == {"done"}, [
+            (r["action"], r["status"], r["message"]) for r in rows if r["status"] != "done"
+        ]
+        cures = [r for r in rows if r["action"] == "plant_cure"]
+        assert len(cures) == 2  # one per harvested plant, added when the cure was reached
+        if lose_rate:
+            assert any(r["message"] for r in rows if r["nonce"] is not None), "pick another seed"
+        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+            inventory = bt.sync("inventory", 0)
+            manifests = bt.sync("manifest", 0)
+            sales = bt.sync("sale", 0)
+    lots = [i for i in inventory if i["inventorytype"] == 6]
+    packages = [i for i in inventory if i["inventorytype"] == 28]
+    assert len(lots) == 2  # cured once each
+    # What the cure gave, less what the packages took: 400 - 300 - 50.
+    assert sum(Decimal(str(i["quantity"])) for i in lots) == Decimal("50")
+    assert sorted(Decimal(str(p["quantity"])) for p in packages) == [
+        Decimal("46.5"),  # 50 less the 3.5 g sold
+        Decimal("300"),
+    ]
+    assert all(p["productname"] == "Flower - Blue Dream" for p in packages)
+    (manifest,) = manifests
+    big = next(p for p in packages if Decimal(str(p["quantity"])) == 300)
+    assert manifest["items"] == [big["id"]]
+    assert manifest["vendor_license"] == BUYER
+    (sale,) = sales
+    assert sale["external_id"] == sale_event

@@ -39,12 +39,31 @@ def methods(request: Request) -> list[str]:
     return sorted({method.upper() for ops in operations(request) for method in ops})
 
 
-def query_names(request: Request) -> frozenset[str]:
-    """The query parameters the document gives the request's method on its path."""
+def _query_parameters(request: Request) -> list[dict[str, Any]]:
     method = request.method.lower()
-    return frozenset(
-        parameter["name"]
+    return [
+        parameter
         for ops in operations(request)
         for parameter in ops.get(method, {}).get("parameters", [])
         if parameter.get("in") == "query"
+    ]
+
+
+def query_names(request: Request) -> frozenset[str]:
+    """The query parameters the document gives the request's method on its path."""
+    return frozenset(parameter["name"] for parameter in _query_parameters(request))
+
+
+def _is_array(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "array":
+        return True
+    return any(_is_array(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def repeatable_query_names(request: Request) -> frozenset[str]:
+    """The query parameters the document lets a client give more than once (arrays)."""
+    return frozenset(
+        parameter["name"]
+        for parameter in _query_parameters(request)
+        if _is_array(parameter.get("schema", {}))
     )

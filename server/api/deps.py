@@ -77,8 +77,9 @@ RecorderDep = Annotated[Recorder, Depends(get_recorder)]
 
 def known_query(request: Request) -> None:
     """Refuse (422, naming it) a query parameter the operation does not document: a misspelt
-    filter (``?limt=5``, ``?stauts=open``) must not silently list everything. What an
-    operation takes is read from the API's own OpenAPI document (:mod:`server.api.contract`)."""
+    filter (``?limt=5``, ``?stauts=open``) must not silently list everything; and one that
+    takes a single value but was given several. What an operation takes is read from the API's
+    own OpenAPI document (:mod:`server.api.contract`)."""
     taken = contract.query_names(request)
     unknown = sorted(set(request.query_params) - taken)
     if unknown:
@@ -91,6 +92,26 @@ def known_query(request: Request) -> None:
                     "type": "extra_forbidden",
                 }
                 for name in unknown
+            ]
+        )
+    # A single-valued filter given twice (?location=a&location=b) would otherwise be read as
+    # its last value alone: refuse it rather than list something the client did not ask for.
+    repeatable = contract.repeatable_query_names(request)
+    repeated = sorted(
+        name
+        for name in set(request.query_params)
+        if name not in repeatable and len(request.query_params.getlist(name)) > 1
+    )
+    if repeated:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": f"given {len(request.query_params.getlist(name))} times; this "
+                    "parameter takes one value",
+                    "type": "too_long",
+                }
+                for name in repeated
             ]
         )
 

@@ -95,3 +95,16 @@ def test_a_nul_character_is_refused_not_a_server_error(
         headers={"Origin": "http://testserver"},
     )
     assert console.status_code == 401  # a wrong log-on, like any other
+
+
+def test_a_single_valued_filter_given_twice_is_refused_by_name(
+    client: TestClient, manager: Headers
+) -> None:
+    """?location=a&location=b would otherwise list only room b, without a word."""
+    twice = client.get(BASE + "/plants", headers=manager, params=[("location", "Veg 1")] * 2)
+    assert twice.status_code == 422
+    (error,) = twice.json()["errors"]
+    assert error["field"] == "location"
+    assert error["message"] == "given 2 times; this parameter takes one value"
+    once = client.get(BASE + "/plants", headers=manager, params={"location": "Veg 1"})
+    assert once.status_code == 200

@@ -159,7 +159,7 @@ DECODERS: dict[str, type[ZxingDecoder] | type[ZbarDecoder]] = {
     "zbar": ZbarDecoder,
 }
 
-# Chosen by benchmarks/devices_barcode.py; the numbers are in docs/devices-barcode.md.
+# Chosen by benchmarks/device_parts/barcode.py; the numbers are in docs/devices-barcode.md.
 DEFAULT_DECODER = "zxing"
 
 

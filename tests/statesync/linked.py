@@ -7,6 +7,7 @@ Retry-After or back-off instead of waiting.
 """
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,12 +21,15 @@ from server.ingest.pipeline import Pipeline
 from server.statesync.clients import ClientPool
 from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
+from server.statesync.faults import FaultSettings
+from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.queue import CALLS, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from server.store.licensees import add_licensee
 from tests.server.conftest import register_staff
 from tests.server.floor import OPERATOR, uid
+from tests.statesync.cultivation import receive_tags, story
 
 VENDOR_KEY = "vendor-seedtrace-5e1f"
 USER_KEY = "metrc-key-of-maria-93c1d7"
@@ -88,6 +92,34 @@ def link_metrc(engine: Engine, sim: MetrcSimulator, licence: str, clock: ManualC
     )
 
 
+def metrc_sim(
+    tmp_path: Path | str, clock: ManualClock, faults: FaultSettings | None = None
+) -> MetrcSimulator:
+    """A Metrc simulator in the test's folder that knows our vendor key (not yet started:
+    use it as a context manager)."""
+    return MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=faults)
+
+
+def metrc_client(sim: MetrcSimulator) -> HttpMetrcClient:
+    """Our Metrc client as the linked user, to look at (or change by hand) what Metrc holds."""
+    return HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY)
+
+
+def linked_metrc(
+    engine: Engine, sim: MetrcSimulator, clock: ManualClock, licence: str, n_tags: int = 60
+) -> Floor:
+    """``licence`` known to Metrc (with ``n_tags`` plant tags) and linked to it: its floor."""
+    seed_metrc(sim, licence, n_tags)
+    link_metrc(engine, sim, licence, clock)
+    return Floor(engine, clock, licence)
+
+
+def record_story(floor: Floor) -> list[str]:
+    """The cultivation story on ``floor``: 50 plant tags received, then batch B-1 from
+    planting to harvest batch HB-1 (tests/statesync/cultivation.py). Returns the event ids."""
+    return [floor.record(p) for p in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]]
+
+
 def add_ct(engine: Engine, clock: ManualClock) -> None:
     add_licensee(
         engine,
@@ -100,12 +132,14 @@ def add_ct(engine: Engine, clock: ManualClock) -> None:
     register_staff(engine, CT_LICENCE, clock)
 
 
-def link_biotrack(engine: Engine, sim: BioTrackSimulator, clock: ManualClock) -> None:
+def linked_biotrack(engine: Engine, sim: BioTrackSimulator, clock: ManualClock) -> Floor:
+    """The CT licensee (:func:`add_ct`) known to BioTrack and linked to it: its floor."""
     sim.app.add_user(CT_LICENCE, BT_USER, BT_PASSWORD)
     configure_link(engine, CT_LICENCE, sim.url, now=clock.now())
     Credentials(KEY).store(
         engine, CT_LICENCE, OPERATOR, "biotrack", Secret(BT_USER, BT_PASSWORD), now=clock.now()
     )
+    return Floor(engine, clock, CT_LICENCE)
 
 
 def connector(engine: Engine, clock: ManualClock, **overrides: Any) -> Connector:
@@ -117,6 +151,12 @@ def connector(engine: Engine, clock: ManualClock, **overrides: Any) -> Connector
         timeout_s=s.timeout_s,
     )
     return Connector(engine, clock=clock, settings=s, clients=pool)
+
+
+def file_all(engine: Engine, clock: ManualClock, **overrides: Any) -> None:
+    """A connector (settings ``overrides``) files all there is to file, then stops."""
+    with connector(engine, clock, **overrides) as c:
+        drain(c, clock)
 
 
 def open_calls(engine: Engine) -> int:

@@ -6,6 +6,8 @@ clock; :func:`drain` runs it until nothing is left to file, moving the clock pas
 Retry-After or back-off instead of waiting.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,13 @@ from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
 from server.statesync.faults import FaultSettings
 from server.statesync.metrc_client import HttpMetrcClient
+from server.statesync.metrc_models import PlantBatchPlanting
 from server.statesync.queue import CALLS, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from server.store.licensees import add_licensee
-from tests.server.conftest import register_staff
+from tests.server.conftest import LICENCE, register_staff
+from tests.server.domain import package_created, package_tags_received, package_uid
 from tests.server.floor import OPERATOR, uid
 from tests.statesync.cultivation import receive_tags, story
 
@@ -105,6 +109,15 @@ def metrc_client(sim: MetrcSimulator) -> HttpMetrcClient:
     return HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY)
 
 
+def planted_by_hand(m: HttpMetrcClient, licence: str, day: date) -> None:
+    """At Metrc by hand, never recorded here: batch B-X, 3 Haze seeds planted in Veg Room 1
+    on ``day`` (a difference for reconciliation to find)."""
+    planting = PlantBatchPlanting(
+        name="B-X", type="Seed", count=3, strain="Haze", location="Veg Room 1", actual_date=day
+    )
+    m.create_plantings(licence, [planting])
+
+
 def linked_metrc(
     engine: Engine, sim: MetrcSimulator, clock: ManualClock, licence: str, n_tags: int = 60
 ) -> Floor:
@@ -151,6 +164,36 @@ def connector(engine: Engine, clock: ManualClock, **overrides: Any) -> Connector
         timeout_s=s.timeout_s,
     )
     return Connector(engine, clock=clock, settings=s, clients=pool)
+
+
+@contextmanager
+def story_filed_at_metrc(
+    engine: Engine, clock: ManualClock, tmp_path: Path | str
+) -> Iterator[tuple[MetrcSimulator, Floor]]:
+    """A running Metrc simulator that holds the cultivation story (:func:`record_story`) of
+    LICENCE, filed there by the connector; and LICENCE's floor."""
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
+        file_all(engine, clock)
+        yield sim, floor
+
+
+def with_package(
+    engine: Engine, sim: MetrcSimulator, clock: ManualClock, n_tags: int, buyer: str | None = None
+) -> Floor:
+    """LICENCE linked to Metrc with ``n_tags`` package tags (known to both sides) and the
+    story recorded, then package 1 made of 500 g of HB-1; ``buyer`` a facility at Metrc too."""
+    seed_metrc(sim, LICENCE)
+    if buyer is not None:
+        sim.app.add_facility(buyer, "Valley Processing")
+    sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, n_tags + 1)])
+    link_metrc(engine, sim, LICENCE, clock)
+    floor = Floor(engine, clock, LICENCE)
+    record_story(floor)
+    floor.record(package_tags_received(1, n_tags))
+    floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+    return floor
 
 
 def file_all(engine: Engine, clock: ManualClock, **overrides: Any) -> None:

@@ -12,11 +12,9 @@ from tests.server.conftest import LICENCE
 from tests.server.floor import uid
 from tests.statesync.linked import (
     calls,
-    file_all,
-    linked_metrc,
     metrc_client,
     metrc_sim,
-    record_story,
+    story_filed_at_metrc,
 )
 
 
@@ -27,10 +25,7 @@ def _metrc(tmp_path: object, clock: ManualClock) -> MetrcSimulator:
 def test_a_cultivation_story_reaches_metrc_once_and_metrc_holds_what_we_hold(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with _metrc(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        record_story(floor)
-        file_all(engine, clock)
+    with story_filed_at_metrc(engine, clock, tmp_path) as (sim, _):
         assert_metrc_matches(engine, sim, LICENCE)
         rows = calls(engine, LICENCE)
         assert {r["status"] for r in rows} == {"done"}
@@ -97,12 +92,8 @@ def _all(fetch):  # type: ignore[no-untyped-def]
 def test_harvest_waste_is_filed_against_the_harvest_metrc_named(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with _metrc(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        record_story(floor)
-        file_all(engine, clock)
-        with metrc_client(sim) as m:
-            (harvest,) = [h for h in m.harvests(LICENCE).data if h.name == "HB-1"]
-            assert harvest.total_wet_weight == Decimal("1602.5")
-            assert harvest.total_waste_weight == Decimal("40.5")
-            assert m.plant(LICENCE, uid(1)) is not None
+    with story_filed_at_metrc(engine, clock, tmp_path) as (sim, _), metrc_client(sim) as m:
+        (harvest,) = [h for h in m.harvests(LICENCE).data if h.name == "HB-1"]
+        assert harvest.total_wet_weight == Decimal("1602.5")
+        assert harvest.total_waste_weight == Decimal("40.5")
+        assert m.plant(LICENCE, uid(1)) is not None

@@ -10,16 +10,13 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from server.statesync.faults import FaultSettings
 from tests.server.conftest import LICENCE
-from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
+from tests.server.domain import grams, package_created, package_uid, party
 from tests.statesync.linked import (
-    Floor,
     calls,
     file_all,
-    link_metrc,
     metrc_client,
     metrc_sim,
-    record_story,
-    seed_metrc,
+    with_package,
 )
 
 BUYER = "OR-2002"
@@ -63,14 +60,7 @@ def test_packages_manifests_and_sales_reach_metrc_once(
 ) -> None:
     faults = FaultSettings(lose_rate=lose_rate, seed=4)
     with metrc_sim(tmp_path, clock, faults) as sim:
-        seed_metrc(sim, LICENCE)
-        sim.app.add_facility(BUYER, "Valley Processing")
-        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 11)])
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        record_story(floor)
-        floor.record(package_tags_received(1, 10))
-        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+        floor = with_package(engine, sim, clock, n_tags=10, buyer=BUYER)
         floor.record(package_created(package_uid(2), [("HB-1", "100")]))
         floor.record(manifest(clock, "M-1", package_uid(1), "500"))
         sale_event = floor.record(sale(clock, package_uid(2), "3.5"))

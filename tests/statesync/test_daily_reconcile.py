@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.daily import is_due, last_moment
-from server.statesync.metrc_models import LocationCreate, PlantBatchPlanting, PlantLocation
+from server.statesync.metrc_models import LocationCreate, PlantLocation
 from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE
 from tests.server.console.test_pages import MANAGER
@@ -26,6 +26,7 @@ from tests.statesync.linked import (
     linked_metrc,
     metrc_client,
     metrc_sim,
+    planted_by_hand,
     record_story,
     seed_metrc,
 )
@@ -84,19 +85,7 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
                 m.move_plants(  # by hand at Metrc
                     LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
                 )
-                m.create_plantings(
-                    LICENCE,
-                    [
-                        PlantBatchPlanting(
-                            name="B-X",
-                            type="Seed",
-                            count=3,
-                            strain="Haze",
-                            location="Veg Room 1",
-                            actual_date=day,
-                        )
-                    ],
-                )
+                planted_by_hand(m, LICENCE, day)
                 # 03:00 in Los Angeles the next morning: the day's run.
                 clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
                 c.run_once()
@@ -149,19 +138,7 @@ def test_a_run_that_cannot_read_the_state_is_tried_again(
             m.create_locations(
                 LICENCE, [LocationCreate(name="Veg Room 1", location_type_name="Default")]
             )
-            m.create_plantings(
-                LICENCE,
-                [
-                    PlantBatchPlanting(
-                        name="B-X",
-                        type="Seed",
-                        count=3,
-                        strain="Haze",
-                        location="Veg Room 1",
-                        actual_date=date(2026, 11, 24),
-                    )
-                ],
-            )
+            planted_by_hand(m, LICENCE, date(2026, 11, 24))
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
             clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
             sim.set_faults(outage_s=300)  # the state is down at 03:00

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.biotrack_client import HttpBioTrackClient
-from server.statesync.metrc_models import PlantBatchPlanting, PlantLocation
+from server.statesync.metrc_models import PlantLocation
 from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
 from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE
@@ -28,21 +28,20 @@ from tests.statesync.linked import (
     file_all,
     link_metrc,
     linked_biotrack,
-    linked_metrc,
     metrc_client,
     metrc_sim,
+    planted_by_hand,
     record_story,
     seed_metrc,
+    story_filed_at_metrc,
+    with_package,
 )
 
 
 def test_differences_both_ways_with_what_to_do(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        record_story(floor)
-        file_all(engine, clock)
+    with story_filed_at_metrc(engine, clock, tmp_path) as (sim, floor):
         with metrc_client(sim) as m:
             assert reconcile_metrc(engine, m, LICENCE).differences == []
             # At Metrc by hand: a plant moved, a batch planted that we never recorded.
@@ -50,19 +49,7 @@ def test_differences_both_ways_with_what_to_do(
             m.move_plants(
                 LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
             )
-            m.create_plantings(
-                LICENCE,
-                [
-                    PlantBatchPlanting(
-                        name="B-X",
-                        type="Seed",
-                        count=3,
-                        strain="Haze",
-                        location="Veg Room 1",
-                        actual_date=day,
-                    )
-                ],
-            )
+            planted_by_hand(m, LICENCE, day)
             floor.record(batch_created("B-2", 6))  # here, not filed yet
             report = reconcile_metrc(engine, m, LICENCE)
         found = {(d.subject_type, d.subject_id, d.what): d for d in report.differences}
@@ -137,18 +124,12 @@ def test_packages_and_tags_are_reconciled_both_ways(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
     from server.statesync.metrc_models import PlantBatchGrowthPhase, SalesReceipt
-    from tests.server.domain import package_created, package_tags_received, package_uid
+    from tests.server.domain import package_created, package_uid
     from tests.server.floor import tagged
     from tests.statesync.test_connector_product import sale
 
     with metrc_sim(tmp_path, clock) as sim:
-        seed_metrc(sim, LICENCE)
-        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 4)])
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        record_story(floor)
-        floor.record(package_tags_received(1, 3))
-        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+        floor = with_package(engine, sim, clock, n_tags=3)
         floor.record(package_created(package_uid(2), [("HB-1", "100")]))
         floor.record(sale(clock, package_uid(2), "3.5"))
         file_all(engine, clock)

@@ -15,17 +15,15 @@ from schemas.clock import ManualClock
 from schemas.events import Payload
 from server.statesync.connector import Connector
 from tests.server.conftest import LICENCE
-from tests.server.domain import package_created, package_tags_received, package_uid
+from tests.server.domain import package_uid
 from tests.server.floor import OPERATOR
 from tests.statesync.cultivation import waste
 from tests.statesync.linked import (
     Floor,
     connector,
     drain,
-    link_metrc,
     metrc_sim,
-    record_story,
-    seed_metrc,
+    with_package,
 )
 from tests.statesync.test_connector_product import BUYER, manifest
 
@@ -68,14 +66,7 @@ def test_no_transfer_while_access_to_metrc_is_lost_or_its_backlog_not_filed(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
     with metrc_sim(tmp_path, clock) as sim:
-        seed_metrc(sim, LICENCE)
-        sim.app.add_facility(BUYER, "Valley Processing")
-        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 4)])
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        record_story(floor)
-        floor.record(package_tags_received(1, 3))
-        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+        floor = with_package(engine, sim, clock, n_tags=3, buyer=BUYER)
         with connector(engine, clock, burst=1) as c:
             drain(c, clock)
             sim.set_faults(outage_s=600)

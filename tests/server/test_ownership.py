@@ -29,8 +29,7 @@ from server.broker import PrivateBroker
 from server.ingest.ownership import Ownership, fair_share, holders
 from server.ingest.pipeline import Reply
 from server.ingest.routing import Routing
-from server.store.licensees import add_licensee
-from tests.server.conftest import LICENCE, OTHER_LICENCE, register_staff
+from tests.server.conftest import LICENCE, OTHER_LICENCE, add_staffed_licensee
 from tests.server.floor import Station, batch_created, tagged, tags_received, uid
 from tests.server.test_ingest_mqtt import _server, stop_servers, wait_settled
 
@@ -41,15 +40,7 @@ MORE = [f"OR-{n}" for n in range(3001, 3005)]  # with the fixture's two: six lic
 
 def _add_licensees(engine: Engine, clock: ManualClock) -> list[str]:
     for licence in MORE:
-        add_licensee(
-            engine,
-            licence=licence,
-            name=f"Farm {licence}",
-            jurisdiction="OR",
-            timezone="America/Los_Angeles",
-            now=clock.now(),
-        )
-        register_staff(engine, licence, clock)
+        add_staffed_licensee(engine, licence, f"Farm {licence}", "OR", clock)
     return [LICENCE, OTHER_LICENCE, *MORE]
 
 

@@ -29,8 +29,7 @@ from server.statesync.metrc_models import PlantBatchPlanting
 from server.statesync.queue import CALLS, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
-from server.store.licensees import add_licensee
-from tests.server.conftest import LICENCE, register_staff
+from tests.server.conftest import LICENCE, add_staffed_licensee
 from tests.server.domain import package_created, package_tags_received, package_uid
 from tests.server.floor import OPERATOR, uid
 from tests.statesync.cultivation import receive_tags, story
@@ -134,15 +133,7 @@ def record_story(floor: Floor) -> list[str]:
 
 
 def add_ct(engine: Engine, clock: ManualClock) -> None:
-    add_licensee(
-        engine,
-        licence=CT_LICENCE,
-        name="Nutmeg Growers",
-        jurisdiction="CT",
-        timezone="America/New_York",
-        now=clock.now(),
-    )
-    register_staff(engine, CT_LICENCE, clock)
+    add_staffed_licensee(engine, CT_LICENCE, "Nutmeg Growers", "CT", clock, "America/New_York")
 
 
 def linked_biotrack(engine: Engine, sim: BioTrackSimulator, clock: ManualClock) -> Floor:

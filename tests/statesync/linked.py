@@ -3,7 +3,13 @@
 :class:`Floor` records events through the real :class:`~server.ingest.pipeline.Pipeline`
 (as a station would) for one licensee; :func:`connector` builds a connector on the test's
 clock; :func:`drain` runs it until nothing is left to file, moving the clock past any
-Retry-After or back-off instead of waiting.
+Retry-After or back-off instead of waiting (:func:`file_all`: a connector drained, closed).
+
+The set-up the connector's tests share: :func:`metrc_sim` (a simulator that knows our vendor
+key), :func:`linked_metrc` / :func:`linked_biotrack` (a licensee known to the state and
+linked to it: its floor), :func:`record_story` (the cultivation story),
+:func:`story_filed_at_metrc` (all of that, filed), :func:`with_package` (the story and a
+package), :func:`metrc_client` (to look at Metrc, or change it by hand).
 """
 
 from collections.abc import Iterator

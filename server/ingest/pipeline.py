@@ -65,7 +65,7 @@ from schemas.topics import Channel, topic
 from server.db import pipelined
 from server.db.core import table_of
 from server.db.pipelined import MATCH, Match, Step
-from server.db.tables import HeldEvent, LicenceDetails, Licensee, Station
+from server.db.tables import HeldEvent, Licensee, Station
 from server.deadlines import DeadlineEngine
 from server.ingest.ledger import Held, Ledger, StationKey
 from server.ingest.parse import Parsed, canonical, contract_violation
@@ -77,11 +77,11 @@ from server.rules.state import LicenceState
 from server.store import corrections, projections
 from server.store.overlay import Overlay, Writes
 from server.store.prefetch import found, load_steps, needs
+from server.store.state import LICENCE_RECORD
 
 HELD = table_of(HeldEvent)
 ST = table_of(Station)
 LIC = table_of(Licensee)
-LD = table_of(LicenceDetails)
 
 
 def _lock(match: Match) -> sa.Select[Any]:
@@ -98,18 +98,7 @@ def _licence_records(match: Match) -> sa.Select[Any]:
     """The licences' own records (CLOSED-OUT reads them). A statement of its own, after the
     lock: the lock's statement may have waited for another process's commit, and on
     PostgreSQL it would still return the rows of its other tables as they were before."""
-    return (
-        sa.select(
-            LIC.c.licence,
-            LIC.c.jurisdiction,
-            LD.c.licence_type,
-            LD.c.status,
-            LD.c.closed_out_at,
-            LIC.c.timezone,
-        )
-        .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
-        .where(match(LIC.c.licence, "licences"))
-    )
+    return LICENCE_RECORD.where(match(LIC.c.licence, "licences"))
 
 
 LOCK_LICENSEES = {dialect: _lock(match) for dialect, match in MATCH.items()}

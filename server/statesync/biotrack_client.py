@@ -18,8 +18,7 @@ with, and ``raw`` is the body as text (SECONDARY-SYNC: preserve the original dat
 """
 
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Literal, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -31,7 +30,7 @@ from server.statesync.errors import (
     StateRefused,
     StateUnavailable,
 )
-from server.statesync.httpcall import send
+from server.statesync.httpcall import HttpSession, send
 from server.statesync.wire import dumps, loads
 
 __all__ = [
@@ -205,7 +204,7 @@ class BioTrackApi(Protocol):
     def sync(self, kind: SyncKind, start: int, end: int | None = None) -> list[dict[str, Any]]: ...
 
 
-class HttpBioTrackClient:
+class HttpBioTrackClient(HttpSession):
     """:class:`BioTrackApi` over HTTP for ``licence``, as the person ``username``."""
 
     def __init__(
@@ -223,17 +222,6 @@ class HttpBioTrackClient:
         self._password = password
         self._session: str | None = None
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def login(self) -> str:
         """Log on afresh; the new ``sessionid`` is used from now on and returned."""

@@ -19,15 +19,34 @@ any other 5xx                               StateUnavailable     OutcomeUnknown
 gateways, answer it before doing anything; a 500 or 504 may come after the commit.
 """
 
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 
 from server.statesync.errors import OutcomeUnknown, RateLimited, StateUnavailable
 
-__all__ = ["send"]
+__all__ = ["HttpSession", "send"]
 
 DEFAULT_RETRY_AFTER_S = 1.0
+
+
+class HttpSession:
+    """What both state clients are: one ``httpx.Client`` (``_http``, made by the subclass),
+    closed by :meth:`close` or on leaving a ``with`` block."""
+
+    _http: httpx.Client
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
 
 def send(

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
@@ -123,6 +124,20 @@ def _since(ctx: Ctx) -> datetime:
     return ctx.call.first_sent_at or ctx.now
 
 
+def _since_sent(
+    ctx: Ctx, matches: Callable[[Any], bool], *listings: Callable[[Window, int], Any]
+) -> Answer | None:
+    """Read back by search: the first record that ``matches`` in ``listings`` (Metrc's lists,
+    each asked as ``(window, page)``), window by window from the call's first sending to now,
+    each window in every listing. None: not there, the call did not take effect."""
+    for window in windows(_since(ctx), ctx.now + SLACK):
+        for listing in listings:
+            for record in _pages(partial(listing, window)):
+                if matches(record):
+                    return _found(record)
+    return None
+
+
 # -- locations ---------------------------------------------------------------------------------
 
 
@@ -194,16 +209,12 @@ def _send_plantings(ctx: Ctx, req: dict[str, Any]) -> Answer:
 
 def _readback_plantings(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
     name = req["row"]["Name"]
-    for window in windows(_since(ctx), ctx.now + SLACK):
-        for active in (True, False):
-
-            def fetch(n: int, w: Window = window, a: bool = active) -> Any:
-                return ctx.api.plant_batches(ctx.licence, active=a, window=w, page=n)
-
-            for batch in _pages(fetch):
-                if batch.name == name:
-                    return _found(batch)
-    return None
+    return _since_sent(
+        ctx,
+        lambda batch: batch.name == name,
+        lambda w, n: ctx.api.plant_batches(ctx.licence, active=True, window=w, page=n),
+        lambda w, n: ctx.api.plant_batches(ctx.licence, active=False, window=w, page=n),
+    )
 
 
 def _learn_plantings(objects: Objects, req: dict[str, Any], a: Answer) -> None:
@@ -294,15 +305,11 @@ def _readback_destroy(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Ans
 
 
 def _find_waste_note(ctx: Ctx, field: str, note: str) -> Answer | None:
-    for window in windows(_since(ctx), ctx.now + SLACK):
-
-        def fetch(n: int, w: Window = window) -> Any:
-            return ctx.api.plant_waste(ctx.licence, window=w, page=n)
-
-        for record in _pages(fetch):
-            if (record.model_extra or {}).get(field) == note:
-                return _found(record)
-    return None
+    return _since_sent(
+        ctx,
+        lambda record: (record.model_extra or {}).get(field) == note,
+        lambda w, n: ctx.api.plant_waste(ctx.licence, window=w, page=n),
+    )
 
 
 def _send_batch_destroy(ctx: Ctx, req: dict[str, Any]) -> Answer:
@@ -357,15 +364,11 @@ def _send_transfer(ctx: Ctx, req: dict[str, Any]) -> Answer:
 
 def _readback_transfer(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
     name = req["row"]["Name"]
-    for window in windows(_since(ctx), ctx.now + SLACK):
-
-        def fetch(n: int, w: Window = window) -> Any:
-            return ctx.api.outgoing_transfers(ctx.licence, window=w, page=n)
-
-        for transfer in _pages(fetch):
-            if transfer.name == name:
-                return _found(transfer)
-    return None
+    return _since_sent(
+        ctx,
+        lambda transfer: transfer.name == name,
+        lambda w, n: ctx.api.outgoing_transfers(ctx.licence, window=w, page=n),
+    )
 
 
 def _send_receipt(ctx: Ctx, req: dict[str, Any]) -> Answer:
@@ -375,15 +378,11 @@ def _send_receipt(ctx: Ctx, req: dict[str, Any]) -> Answer:
 
 def _readback_receipt(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
     ours = req["row"]["ExternalReceiptNumber"]
-    for window in windows(_since(ctx), ctx.now + SLACK):
-
-        def fetch(n: int, w: Window = window) -> Any:
-            return ctx.api.receipts(ctx.licence, window=w, page=n)
-
-        for receipt in _pages(fetch):
-            if receipt.external_receipt_number == ours:
-                return _found(receipt)
-    return None
+    return _since_sent(
+        ctx,
+        lambda receipt: receipt.external_receipt_number == ours,
+        lambda w, n: ctx.api.receipts(ctx.licence, window=w, page=n),
+    )
 
 
 def _learn_nothing(_o: Objects, _r: dict[str, Any], _a: Answer) -> None:

@@ -14,8 +14,7 @@ fetches one page; the caller walks pages and windows, which keeps the rate limit
 """
 
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Literal, Protocol, Self, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -26,7 +25,7 @@ from server.statesync.errors import (
     StateRefused,
     StateUnavailable,
 )
-from server.statesync.httpcall import send
+from server.statesync.httpcall import HttpSession, send
 from server.statesync.metrc_models import (
     Harvest,
     HarvestFinish,
@@ -184,7 +183,7 @@ class MetrcApi(Protocol):
     ) -> Page[A]: ...
 
 
-class HttpMetrcClient:
+class HttpMetrcClient(HttpSession):
     """:class:`MetrcApi` over HTTP. ``transport`` lets a test swap httpx's transport."""
 
     def __init__(
@@ -203,17 +202,6 @@ class HttpMetrcClient:
             transport=transport,
             headers={"Accept": "application/json"},
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- writes ----------------------------------------------------------------------------
 

@@ -103,41 +103,35 @@ def _walk(licence: str, rows: Iterable[sa.RowMapping]) -> Iterator[tuple[Finding
                 ),
                 None,
             )
-        if chain.row_hash(dict(row), row["prev_hash"] or chain.GENESIS) != row["row_hash"]:
-            finding: Finding | None = Finding(
-                licence,
-                "changed",
-                index,
-                pos,
-                eid,
-                f"{licence}: chain row {index} ({where}) was changed: its stored columns do "
-                f"not hash to its row_hash {_short(row['row_hash'])}",
-            )
-        elif index < expected:
-            finding = Finding(
-                licence,
-                "inserted",
-                index,
-                pos,
-                eid,
-                f"{licence}: a second chain row {index} ({where}): inserted out of band",
-            )
-        elif index == expected and row["prev_hash"] != prev:
-            finding = Finding(
-                licence,
-                "inserted",
-                index,
-                pos,
-                eid,
-                f"{licence}: chain row {index} ({where}) does not follow row {index - 1}: its "
-                f"prev_hash is {_short(row['prev_hash'])}, row {index - 1} hashes "
-                f"{_short(prev)}: a row was inserted or replaced out of band",
-            )
-        else:
-            finding = None
-        yield finding, row
+        yield _row_finding(licence, row, where, expected, prev), row
         if index >= expected:
             expected, prev = index + 1, row["row_hash"]
+
+
+def _row_finding(
+    licence: str, row: sa.RowMapping, where: str, expected: int, prev: str
+) -> Finding | None:
+    """What is wrong with chain ``row`` (at ``where``), when row ``expected`` following a row
+    that hashes ``prev`` was due: changed, or inserted out of band; None when it is sound."""
+    index = row["chain_index"]
+    if chain.row_hash(dict(row), row["prev_hash"] or chain.GENESIS) != row["row_hash"]:
+        kind, why = (
+            "changed",
+            f"chain row {index} ({where}) was changed: its stored columns do not hash to its "
+            f"row_hash {_short(row['row_hash'])}",
+        )
+    elif index < expected:
+        kind, why = "inserted", f"a second chain row {index} ({where}): inserted out of band"
+    elif index == expected and row["prev_hash"] != prev:
+        kind, why = (
+            "inserted",
+            f"chain row {index} ({where}) does not follow row {index - 1}: its prev_hash is "
+            f"{_short(row['prev_hash'])}, row {index - 1} hashes {_short(prev)}: a row was "
+            "inserted or replaced out of band",
+        )
+    else:
+        return None
+    return Finding(licence, kind, index, row["position"], row["event_id"], f"{licence}: {why}")
 
 
 def verify(

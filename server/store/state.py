@@ -66,6 +66,16 @@ PKG, TR, ITEM, LOSS, CORR, L = (
     table_of(EventLog),
 )
 SOUT = table_of(SyncOutage)
+# A licence's own record, in :class:`LicenceState`'s order (its details row may not exist yet).
+# Add the licence(s) wanted with ``.where``; the ingest's batch read uses it too.
+LICENCE_RECORD = sa.select(
+    LIC.c.licence,
+    LIC.c.jurisdiction,
+    LD.c.licence_type,
+    LD.c.status,
+    LD.c.closed_out_at,
+    LIC.c.timezone,
+).select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
 NOTE = table_of(Notification)
 SYSTEM_NAMES = {"metrc": "Metrc", "biotrack": "BioTrack"}
 CHUNK = 2000
@@ -173,18 +183,7 @@ class DbState:
 
     def licence(self) -> LicenceState:
         if self._licence is None:
-            row = self.conn.execute(
-                sa.select(
-                    LIC.c.licence,
-                    LIC.c.jurisdiction,
-                    LD.c.licence_type,
-                    LD.c.status,
-                    LD.c.closed_out_at,
-                    LIC.c.timezone,
-                )
-                .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
-                .where(LIC.c.licence == self.licence_id)
-            ).one()
+            row = self.conn.execute(LICENCE_RECORD.where(LIC.c.licence == self.licence_id)).one()
             self._licence = LicenceState(*row)
         return self._licence
 

@@ -7,17 +7,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import batch_created
 from tests.statesync.linked import (
     KEY,
     USER_KEY,
-    VENDOR_KEY,
     Floor,
-    connector,
-    drain,
+    file_all,
     link_metrc,
+    metrc_sim,
     seed_metrc,
 )
 
@@ -35,12 +33,11 @@ def test_the_link_and_an_events_calls(
     unlinked = client.get(BASE + "/state-link", headers=manager)
     assert unlinked.status_code == 200, unlinked.text
     assert (unlinked.json()["linked"], unlinked.json()["access"]) == (False, "not linked")
-    with MetrcSimulator(tmp_path / "metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+    with metrc_sim(tmp_path, clock) as sim:
         seed_metrc(sim, LICENCE)
         link_metrc(engine, sim, LICENCE, clock)
         event_id = Floor(engine, clock, LICENCE).record(batch_created("B-9", 4))
-        with connector(engine, clock) as c:
-            drain(c, clock)
+        file_all(engine, clock)
     link = client.get(BASE + "/state-link", headers=manager)
     assert link.status_code == 200, link.text
     body = link.json()

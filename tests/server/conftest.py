@@ -75,26 +75,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 def engine(database_url: str, clock: ManualClock) -> Iterator[Engine]:
     """Two licensees registered, with their staff, at the test clock's start."""
     eng = make_engine(database_url)
-    add_licensee(
-        eng,
-        licence=LICENCE,
-        name="Green Acres Farm",
-        jurisdiction="OR",
-        timezone="America/Los_Angeles",
-        now=clock.now(),
-    )
-    add_licensee(
-        eng,
-        licence=OTHER_LICENCE,
-        name="Coastal Cultivators",
-        jurisdiction="CA",
-        timezone="America/Los_Angeles",
-        now=clock.now(),
-    )
-    for licence in (LICENCE, OTHER_LICENCE):
-        register_staff(eng, licence, clock)
+    add_staffed_licensee(eng, LICENCE, "Green Acres Farm", "OR", clock)
+    add_staffed_licensee(eng, OTHER_LICENCE, "Coastal Cultivators", "CA", clock)
     yield eng
     eng.dispose()
+
+
+def add_staffed_licensee(
+    engine: Engine,
+    licence: str,
+    name: str,
+    jurisdiction: str,
+    clock: Clock,
+    timezone: str = "America/Los_Angeles",
+) -> None:
+    """``licence`` registered at the clock's now, with its staff (:func:`register_staff`)."""
+    add_licensee(
+        engine,
+        licence=licence,
+        name=name,
+        jurisdiction=jurisdiction,
+        timezone=timezone,
+        now=clock.now(),
+    )
+    register_staff(engine, licence, clock)
 
 
 def register_staff(engine: Engine, licence: str, clock: Clock) -> None:

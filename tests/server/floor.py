@@ -79,6 +79,20 @@ def flowering(uids: list[str]) -> dict[str, Any]:
     }
 
 
+def to_flowering(
+    batch_id: str, count: int, plants: list[str], tags: tuple[int, int] = (1, 50)
+) -> list[dict[str, Any]]:
+    """The events that bring ``plants`` to flower, in order: plant tags ``tags`` (first, last)
+    received, batch ``batch_id`` of ``count`` clones created, ``plants`` tagged from it and
+    flowered in Flower 1."""
+    return [
+        tags_received(*tags),
+        batch_created(batch_id, count),
+        tagged(batch_id, plants),
+        flowering(plants),
+    ]
+
+
 def harvested(
     plant_uid: str, grams: str, harvest_batch: str = "HB-2026-11-22", stable: bool = True
 ) -> dict[str, Any]:

@@ -19,10 +19,10 @@ from tests.server.floor import (
     MANAGER,
     Station,
     batch_created,
-    flowering,
     harvested,
     tagged,
     tags_received,
+    to_flowering,
     uid,
 )
 from tests.server.test_pipeline import run
@@ -62,10 +62,8 @@ class Log:
 
 def _grown(log: Log) -> list[str]:
     plants = [uid(1), uid(2), uid(3)]
-    log.ok(tags_received(1, 20))
-    log.ok(batch_created("B-17", 10))
-    log.ok(tagged("B-17", plants))
-    log.ok(flowering(plants))
+    for payload in to_flowering("B-17", 10, plants, tags=(1, 20)):
+        log.ok(payload)
     return plants
 
 

@@ -39,10 +39,10 @@ from tests.server.floor import (
     MANAGER,
     Station,
     batch_created,
-    flowering,
     harvested,
     tagged,
     tags_received,
+    to_flowering,
     uid,
 )
 
@@ -109,10 +109,7 @@ def test_a_station_gets_an_ack_for_every_event(
     try:
         uids = [uid(1), uid(2)]
         events = [
-            station.event(tags_received(1, 20)),
-            station.event(batch_created("B-1", 5)),
-            station.event(tagged("B-1", uids)),
-            station.event(flowering(uids)),
+            *(station.event(p) for p in to_flowering("B-1", 5, uids, tags=(1, 20))),
             station.event(harvested(uids[0], "455.5")),
             station.event(harvested(uids[0], "455.5")),  # the same plant again
         ]
@@ -227,6 +224,19 @@ def _server(
         )
 
 
+def stop_servers(servers: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each server still running, then wait for all; one that has not stopped
+    within 10 s is killed."""
+    for p in servers:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in servers:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def _wait_subscribed(
     broker: PrivateBroker, ln: StationLink, station: Station, engine: Engine
 ) -> None:
@@ -311,10 +321,7 @@ def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
         if engine.dialect.name == "postgresql":
             wait_settled(engine, 3)
         floor = [
-            setup.event(tags_received(1, 200)),
-            setup.event(batch_created("B-1", 40)),
-            setup.event(tagged("B-1", plants)),
-            setup.event(flowering(plants)),
+            *(setup.event(p) for p in to_flowering("B-1", 40, plants, tags=(1, 200))),
             setup.event(batch_created("B-2", 30)),
         ]
         for ev in floor:
@@ -332,13 +339,7 @@ def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
                     sent += 1
         outcomes = [a for rl in links for a in acks_for(rl, sent // 2, timeout=60)]
     finally:
-        for p in servers:
-            p.send_signal(signal.SIGTERM)
-        for p in servers:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_servers(servers)
         for rl in [ln, *links]:
             rl.close()
     assert len(outcomes) == sent

@@ -33,10 +33,8 @@ from tests.server.floor import (
     MANAGER,
     Station,
     batch_created,
-    flowering,
     harvested,
-    tagged,
-    tags_received,
+    to_flowering,
     uid,
 )
 from tests.server.test_pipeline import MAX, grow, run
@@ -365,10 +363,8 @@ def test_every_kind_and_a_correction_are_chained(engine: Engine) -> None:
     log = Log(engine)
     log.station, log.office = Station("s-9"), Station("office-9", operator=MANAGER)
     plants = [uid(101), uid(102)]
-    log.ok(tags_received(101, 110))
-    log.ok(batch_created("B-99", 5))
-    log.ok(tagged("B-99", plants))
-    log.ok(flowering(plants))
+    for payload in to_flowering("B-99", 5, plants, tags=(101, 110)):
+        log.ok(payload)
     wrong = log.ok(harvested(plants[0], "5000", harvest_batch=hb))
     ack = log.correct(wrong.event_id, harvested(plants[0], "500", harvest_batch=hb))
     assert ack.outcome == Outcome.ACCEPTED, ack

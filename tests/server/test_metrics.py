@@ -22,11 +22,8 @@ from server.metrics import ServerMetrics
 from tests.server.conftest import LICENCE
 from tests.server.floor import (
     Station,
-    batch_created,
-    flowering,
     harvested,
-    tagged,
-    tags_received,
+    to_flowering,
     uid,
 )
 from tests.server.test_ingest_mqtt import acks_for, link
@@ -76,10 +73,7 @@ def test_metrics_count_real_events_by_outcome_and_rule(
     station = Station()
     plants = [uid(1), uid(2)]
     events = [
-        station.event(tags_received(1, 20)),
-        station.event(batch_created("B-1", 5)),
-        station.event(tagged("B-1", plants)),
-        station.event(flowering(plants)),
+        *(station.event(p) for p in to_flowering("B-1", 5, plants, tags=(1, 20))),
         station.event(harvested(plants[0], "455.5")),
         station.event(harvested(plants[0], "455.5")),  # the same plant again: PHASE-ORDER
     ]

@@ -5,11 +5,13 @@ SQLite runs one ingest process (``docs/architecture.md``, "Licensee ownership"):
 are PostgreSQL's.
 """
 
+import contextlib
 import queue
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,10 +29,9 @@ from server.broker import PrivateBroker
 from server.ingest.ownership import Ownership, fair_share, holders
 from server.ingest.pipeline import Reply
 from server.ingest.routing import Routing
-from server.store.licensees import add_licensee
-from tests.server.conftest import LICENCE, OTHER_LICENCE, register_staff
+from tests.server.conftest import LICENCE, OTHER_LICENCE, add_staffed_licensee
 from tests.server.floor import Station, batch_created, tagged, tags_received, uid
-from tests.server.test_ingest_mqtt import _server, wait_settled
+from tests.server.test_ingest_mqtt import _server, stop_servers, wait_settled
 
 pytestmark = pytest.mark.broker  # the takeover test; the others need only PostgreSQL
 
@@ -39,15 +40,7 @@ MORE = [f"OR-{n}" for n in range(3001, 3005)]  # with the fixture's two: six lic
 
 def _add_licensees(engine: Engine, clock: ManualClock) -> list[str]:
     for licence in MORE:
-        add_licensee(
-            engine,
-            licence=licence,
-            name=f"Farm {licence}",
-            jurisdiction="OR",
-            timezone="America/Los_Angeles",
-            now=clock.now(),
-        )
-        register_staff(engine, licence, clock)
+        add_staffed_licensee(engine, licence, f"Farm {licence}", "OR", clock)
     return [LICENCE, OTHER_LICENCE, *MORE]
 
 
@@ -203,6 +196,75 @@ def _stream(station: Station, n: int, first_tag: int) -> list[EventEnvelope]:
     return events
 
 
+def _load(
+    broker: PrivateBroker,
+    licences: list[str],
+    per_station: int,
+    stop: threading.Event,
+    **run: float,
+) -> tuple[list[_Floor], list[threading.Thread]]:
+    """One station per licensee (s0, s1, ...) publishing its :func:`_stream` (``per_station``
+    tags: a batch and its two plants tagged per pair), each in its own thread, started
+    (``run``: :meth:`_Floor.run`'s keywords)."""
+    floors = [
+        _Floor(broker, station, _stream(station, per_station, 10_000 * (k + 1)))
+        for k, licence in enumerate(licences)
+        for station in [Station(f"s{k}", licence)]
+    ]
+    threads = [
+        threading.Thread(target=f.run, args=(stop,), kwargs=run, daemon=True) for f in floors
+    ]
+    for t in threads:
+        t.start()
+    return floors, threads
+
+
+def _answered(floors: list[_Floor]) -> int:
+    return sum(len(f.outcomes) for f in floors)
+
+
+def _wait_answered(floors: list[_Floor], share: int) -> None:
+    """Until one event in ``share`` of all the floors' events has its answer (at most 60 s)."""
+    total = sum(len(f.events) for f in floors)
+    deadline = time.monotonic() + 60
+    while _answered(floors) < total // share:
+        assert time.monotonic() < deadline, "the load did not get going"
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _under_load(
+    engine: Engine,
+    broker: PrivateBroker,
+    servers: list[subprocess.Popen[bytes]],
+    licences: list[str],
+    per_station: int,
+    share: int,
+    **run: float,
+) -> Iterator[list[_Floor]]:
+    """Once ``servers`` share the licensees out, one station per licensee publishing its
+    :func:`_load`; the body runs when one event in ``share`` has its answer. Afterwards every
+    event must be answered (within 120 s per station); then the floors and every server in
+    ``servers`` (the body may add some) are stopped, and each event must be stored once,
+    in its station's order."""
+    floors: list[_Floor] = []
+    stop = threading.Event()
+    try:
+        wait_settled(engine, len(servers))
+        floors, threads = _load(broker, licences, per_station, stop, **run)
+        _wait_answered(floors, share)
+        yield floors
+        for t in threads:
+            t.join(120)
+        assert not any(t.is_alive() for t in threads), "some events were never answered"
+    finally:
+        stop.set()
+        stop_servers(servers)
+        for f in floors:
+            f.close()
+    _check_every_event_once_in_order(engine, floors)
+
+
 @POSTGRES_ONLY
 def test_an_ingest_process_killed_mid_load_loses_nothing_and_doubles_nothing(
     engine: Engine,
@@ -214,24 +276,7 @@ def test_an_ingest_process_killed_mid_load_loses_nothing_and_doubles_nothing(
     licences = _add_licensees(engine, clock)
     log = tmp_path / "servers.log"
     servers = [_server(broker, database_url, f"ingest-{n}", log) for n in range(3)]
-    floors: list[_Floor] = []
-    stop = threading.Event()
-    try:
-        wait_settled(engine, 3)
-        per_station = 160
-        floors = [
-            _Floor(broker, station, _stream(station, per_station, 10_000 * (k + 1)))
-            for k, licence in enumerate(licences)
-            for station in [Station(f"s{k}", licence)]
-        ]
-        threads = [threading.Thread(target=f.run, args=(stop,), daemon=True) for f in floors]
-        for t in threads:
-            t.start()
-        total = sum(len(f.events) for f in floors)
-        deadline = time.monotonic() + 60
-        while sum(len(f.outcomes) for f in floors) < total // 3:
-            assert time.monotonic() < deadline, "the load did not get going"
-            time.sleep(0.05)
+    with _under_load(engine, broker, servers, licences, 160, 3):
         victim = servers[0]
         victim.send_signal(signal.SIGKILL)  # mid-load, holding leases, with events in hand
         victim.wait(10)
@@ -242,23 +287,6 @@ def test_an_ingest_process_killed_mid_load_loses_nothing_and_doubles_nothing(
                 break
             assert time.monotonic() - killed_at < 10, f"no takeover: {found}"
             time.sleep(0.05)
-        for t in threads:
-            t.join(120)
-        assert not any(t.is_alive() for t in threads), "some events were never answered"
-    finally:
-        stop.set()
-        for p in servers:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in servers:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        for f in floors:
-            f.close()
-
-    _check_every_event_once_in_order(engine, floors)
 
 
 @POSTGRES_ONLY
@@ -272,51 +300,16 @@ def test_processes_joining_mid_load_share_the_licensees_and_lose_nothing(
     licences = _add_licensees(engine, clock)
     log = tmp_path / "servers.log"
     servers = [_server(broker, database_url, "ingest-0", log)]
-    floors: list[_Floor] = []
-    stop = threading.Event()
-    try:
-        wait_settled(engine, 1)
-        floors = [
-            _Floor(broker, station, _stream(station, 600, 10_000 * (k + 1)))
-            for k, licence in enumerate(licences)
-            for station in [Station(f"s{k}", licence)]
-        ]
-        threads = [
-            threading.Thread(target=f.run, args=(stop,), kwargs={"pace_s": 0.01}, daemon=True)
-            for f in floors
-        ]
-        for t in threads:
-            t.start()
-        total = sum(len(f.events) for f in floors)
-        deadline = time.monotonic() + 60
-        while sum(len(f.outcomes) for f in floors) < total // 10:
-            assert time.monotonic() < deadline, "the load did not get going"
-            time.sleep(0.05)
+    with _under_load(engine, broker, servers, licences, 600, 10, pace_s=0.01) as floors:
         # Two more join while the first owns everything: it gives four licensees away.
         servers += [_server(broker, database_url, f"ingest-{n}", log) for n in (1, 2)]
         deadline = time.monotonic() + 60
         while not ((found := holders(engine)).members == 3 and found.settled):
             assert time.monotonic() < deadline, f"the leases did not settle: {found}"
             time.sleep(0.05)
-        answered = sum(len(f.outcomes) for f in floors)
-        assert answered < total, "the load was over before the hand-over: nothing tested"
+        total = sum(len(f.events) for f in floors)
+        assert _answered(floors) < total, "the load was over before the hand-over: nothing tested"
         assert len(set(found.owner.values())) == 3  # every process owns some
-        for t in threads:
-            t.join(120)
-        assert not any(t.is_alive() for t in threads), "some events were never answered"
-    finally:
-        stop.set()
-        for p in servers:
-            p.send_signal(signal.SIGTERM)
-        for p in servers:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        for f in floors:
-            f.close()
-
-    _check_every_event_once_in_order(engine, floors)
 
 
 def _check_every_event_once_in_order(engine: Engine, floors: list["_Floor"]) -> None:

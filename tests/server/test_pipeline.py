@@ -18,6 +18,7 @@ from tests.server.floor import (
     harvested,
     tagged,
     tags_received,
+    to_flowering,
     uid,
 )
 
@@ -46,10 +47,7 @@ def grow(pipeline: Pipeline, station: Station, n_plants: int = 3) -> list[str]:
     acks = run(
         pipeline,
         station,
-        station.event(tags_received(1, 50)),
-        station.event(batch_created("B-17", 10)),
-        station.event(tagged("B-17", uids)),
-        station.event(flowering(uids)),
+        *(station.event(p) for p in to_flowering("B-17", 10, uids)),
     )
     assert [a.outcome for a in acks] == [Outcome.ACCEPTED] * 4, acks
     return uids

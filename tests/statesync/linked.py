@@ -3,10 +3,19 @@
 :class:`Floor` records events through the real :class:`~server.ingest.pipeline.Pipeline`
 (as a station would) for one licensee; :func:`connector` builds a connector on the test's
 clock; :func:`drain` runs it until nothing is left to file, moving the clock past any
-Retry-After or back-off instead of waiting.
+Retry-After or back-off instead of waiting (:func:`file_all`: a connector drained, closed).
+
+The set-up the connector's tests share: :func:`metrc_sim` (a simulator that knows our vendor
+key), :func:`linked_metrc` / :func:`linked_biotrack` (a licensee known to the state and
+linked to it: its floor), :func:`record_story` (the cultivation story),
+:func:`story_filed_at_metrc` (all of that, filed), :func:`with_package` (the story and a
+package), :func:`metrc_client` (to look at Metrc, or change it by hand).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,12 +29,16 @@ from server.ingest.pipeline import Pipeline
 from server.statesync.clients import ClientPool
 from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
+from server.statesync.faults import FaultSettings
+from server.statesync.metrc_client import HttpMetrcClient
+from server.statesync.metrc_models import PlantBatchPlanting
 from server.statesync.queue import CALLS, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
-from server.store.licensees import add_licensee
-from tests.server.conftest import register_staff
+from tests.server.conftest import LICENCE, add_staffed_licensee
+from tests.server.domain import package_created, package_tags_received, package_uid
 from tests.server.floor import OPERATOR, uid
+from tests.statesync.cultivation import receive_tags, story
 
 VENDOR_KEY = "vendor-seedtrace-5e1f"
 USER_KEY = "metrc-key-of-maria-93c1d7"
@@ -88,24 +101,55 @@ def link_metrc(engine: Engine, sim: MetrcSimulator, licence: str, clock: ManualC
     )
 
 
-def add_ct(engine: Engine, clock: ManualClock) -> None:
-    add_licensee(
-        engine,
-        licence=CT_LICENCE,
-        name="Nutmeg Growers",
-        jurisdiction="CT",
-        timezone="America/New_York",
-        now=clock.now(),
+def metrc_sim(
+    tmp_path: Path | str, clock: ManualClock, faults: FaultSettings | None = None
+) -> MetrcSimulator:
+    """A Metrc simulator in the test's folder that knows our vendor key (not yet started:
+    use it as a context manager)."""
+    return MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=faults)
+
+
+def metrc_client(sim: MetrcSimulator) -> HttpMetrcClient:
+    """Our Metrc client as the linked user, to look at (or change by hand) what Metrc holds."""
+    return HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY)
+
+
+def planted_by_hand(m: HttpMetrcClient, licence: str, day: date) -> None:
+    """At Metrc by hand, never recorded here: batch B-X, 3 Haze seeds planted in Veg Room 1
+    on ``day`` (a difference for reconciliation to find)."""
+    planting = PlantBatchPlanting(
+        name="B-X", type="Seed", count=3, strain="Haze", location="Veg Room 1", actual_date=day
     )
-    register_staff(engine, CT_LICENCE, clock)
+    m.create_plantings(licence, [planting])
 
 
-def link_biotrack(engine: Engine, sim: BioTrackSimulator, clock: ManualClock) -> None:
+def linked_metrc(
+    engine: Engine, sim: MetrcSimulator, clock: ManualClock, licence: str, n_tags: int = 60
+) -> Floor:
+    """``licence`` known to Metrc (with ``n_tags`` plant tags) and linked to it: its floor."""
+    seed_metrc(sim, licence, n_tags)
+    link_metrc(engine, sim, licence, clock)
+    return Floor(engine, clock, licence)
+
+
+def record_story(floor: Floor) -> list[str]:
+    """The cultivation story on ``floor``: 50 plant tags received, then batch B-1 from
+    planting to harvest batch HB-1 (tests/statesync/cultivation.py). Returns the event ids."""
+    return [floor.record(p) for p in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]]
+
+
+def add_ct(engine: Engine, clock: ManualClock) -> None:
+    add_staffed_licensee(engine, CT_LICENCE, "Nutmeg Growers", "CT", clock, "America/New_York")
+
+
+def linked_biotrack(engine: Engine, sim: BioTrackSimulator, clock: ManualClock) -> Floor:
+    """The CT licensee (:func:`add_ct`) known to BioTrack and linked to it: its floor."""
     sim.app.add_user(CT_LICENCE, BT_USER, BT_PASSWORD)
     configure_link(engine, CT_LICENCE, sim.url, now=clock.now())
     Credentials(KEY).store(
         engine, CT_LICENCE, OPERATOR, "biotrack", Secret(BT_USER, BT_PASSWORD), now=clock.now()
     )
+    return Floor(engine, clock, CT_LICENCE)
 
 
 def connector(engine: Engine, clock: ManualClock, **overrides: Any) -> Connector:
@@ -117,6 +161,42 @@ def connector(engine: Engine, clock: ManualClock, **overrides: Any) -> Connector
         timeout_s=s.timeout_s,
     )
     return Connector(engine, clock=clock, settings=s, clients=pool)
+
+
+@contextmanager
+def story_filed_at_metrc(
+    engine: Engine, clock: ManualClock, tmp_path: Path | str
+) -> Iterator[tuple[MetrcSimulator, Floor]]:
+    """A running Metrc simulator that holds the cultivation story (:func:`record_story`) of
+    LICENCE, filed there by the connector; and LICENCE's floor."""
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
+        file_all(engine, clock)
+        yield sim, floor
+
+
+def with_package(
+    engine: Engine, sim: MetrcSimulator, clock: ManualClock, n_tags: int, buyer: str | None = None
+) -> Floor:
+    """LICENCE linked to Metrc with ``n_tags`` package tags (known to both sides) and the
+    story recorded, then package 1 made of 500 g of HB-1; ``buyer`` a facility at Metrc too."""
+    seed_metrc(sim, LICENCE)
+    if buyer is not None:
+        sim.app.add_facility(buyer, "Valley Processing")
+    sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, n_tags + 1)])
+    link_metrc(engine, sim, LICENCE, clock)
+    floor = Floor(engine, clock, LICENCE)
+    record_story(floor)
+    floor.record(package_tags_received(1, n_tags))
+    floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+    return floor
+
+
+def file_all(engine: Engine, clock: ManualClock, **overrides: Any) -> None:
+    """A connector (settings ``overrides``) files all there is to file, then stops."""
+    with connector(engine, clock, **overrides) as c:
+        drain(c, clock)
 
 
 def open_calls(engine: Engine) -> int:

@@ -8,17 +8,15 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.simulators import BioTrackSimulator
-from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
     CT_LICENCE,
-    Floor,
     add_ct,
     calls,
-    connector,
-    drain,
-    link_biotrack,
+    file_all,
+    linked_biotrack,
+    record_story,
 )
 
 
@@ -63,12 +61,9 @@ def test_a_cultivation_story_reaches_biotrack_once(
 ) -> None:
     add_ct(engine, clock)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        link_biotrack(engine, sim, clock)
-        floor = Floor(engine, clock, CT_LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
+        floor = linked_biotrack(engine, sim, clock)
+        record_story(floor)
+        file_all(engine, clock)
         assert_biotrack_matches(engine, sim)
         rows = calls(engine, CT_LICENCE)
         assert {r["status"] for r in rows} == {"done"}

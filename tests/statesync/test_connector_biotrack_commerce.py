@@ -22,12 +22,11 @@ from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
     CT_LICENCE,
-    Floor,
     add_ct,
     calls,
     connector,
     drain,
-    link_biotrack,
+    linked_biotrack,
 )
 
 BUYER = "CT-4004"
@@ -83,8 +82,7 @@ def test_cure_packages_manifest_and_sale_reach_biotrack_once(
     add_ct(engine, clock)
     faults = FaultSettings(lose_rate=lose_rate, seed=7)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock, faults=faults) as sim:
-        link_biotrack(engine, sim, clock)
-        floor = Floor(engine, clock, CT_LICENCE)
+        floor = linked_biotrack(engine, sim, clock)
         for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:6]]:
             floor.record(payload)
         floor.record(weighed("HB-1", "dry") | {"weight": {"value": "400", "unit": "g"}})

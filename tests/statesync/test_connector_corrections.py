@@ -8,28 +8,23 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.manage import settle
-from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import harvested, uid
 from tests.statesync.cultivation import moved, receive_tags, story, waste
 from tests.statesync.linked import (
-    VENDOR_KEY,
-    Floor,
     calls,
     connector,
     drain,
-    link_metrc,
-    seed_metrc,
+    linked_metrc,
+    metrc_sim,
 )
 
 
 def test_a_correction_is_held_for_a_person_and_holds_up_only_its_plants(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
         ids = [floor.record(p) for p in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]]
         move = ids[4]  # uid 4 moved to Flower 2
         with connector(engine, clock) as c:

@@ -11,7 +11,6 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.faults import FaultSettings
-from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.statesync.cultivation import receive_tags, story
@@ -20,26 +19,28 @@ from tests.statesync.linked import (
     CT_LICENCE,
     USER_KEY,
     VENDOR_KEY,
-    Floor,
     add_ct,
     calls,
     connector,
     drain,
-    link_biotrack,
-    link_metrc,
-    seed_metrc,
+    file_all,
+    linked_biotrack,
+    linked_metrc,
+    metrc_client,
+    metrc_sim,
+    record_story,
 )
 from tests.statesync.test_connector_biotrack import assert_biotrack_matches
 from tests.statesync.test_connector_metrc import assert_metrc_matches
 
 
 def _waste_records(sim: MetrcSimulator) -> int:
-    with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+    with metrc_client(sim) as m:
         return m.plant_waste(LICENCE, page_size=20).total
 
 
 def _harvest_waste(sim: MetrcSimulator) -> int:
-    with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+    with metrc_client(sim) as m:
         (harvest,) = [h for h in m.harvests(LICENCE).data if h.name == "HB-1"]
         return m.harvest_waste(LICENCE, harvest.id).total
 
@@ -63,16 +64,10 @@ def _in_order(rows: list[dict[str, object]]) -> None:
 def test_metrc_faults_neither_double_nor_lose(
     engine: Engine, clock: ManualClock, tmp_path: object, faults: dict[str, object]
 ) -> None:
-    with MetrcSimulator(
-        f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=FaultSettings(**faults)
-    ) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
+    with metrc_sim(tmp_path, clock, FaultSettings(**faults)) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
+        file_all(engine, clock)
         sim.set_faults(lose_rate=0.0, error_rate=0.0)
         assert_metrc_matches(engine, sim, LICENCE)
         assert _waste_records(sim) == 2  # the untagged plants' destruction, the room's waste
@@ -92,12 +87,9 @@ def test_biotrack_lost_answers_and_5xx_use_the_nonce(
     add_ct(engine, clock)
     faults = FaultSettings(lose_rate=0.3, error_rate=0.2, seed=7)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock, faults=faults) as sim:
-        link_biotrack(engine, sim, clock)
-        floor = Floor(engine, clock, CT_LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
+        floor = linked_biotrack(engine, sim, clock)
+        record_story(floor)
+        file_all(engine, clock)
         sim.set_faults(lose_rate=0.0, error_rate=0.0)
         assert_biotrack_matches(engine, sim)
         rows = calls(engine, CT_LICENCE)
@@ -110,17 +102,11 @@ def test_a_429_storm_and_expiring_sessions_only_slow_it_down(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
     faults = FaultSettings(storm_s=20, storm_retry_after_s=3, session_ttl_s=45)
-    with MetrcSimulator(
-        f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=faults
-    ) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
+    with metrc_sim(tmp_path, clock, faults) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
         sim.set_faults(storm_s=20)  # from now, on the clock the events moved
-        with connector(engine, clock) as c:
-            drain(c, clock)
+        file_all(engine, clock)
         assert_metrc_matches(engine, sim, LICENCE)
         assert {r["status"] for r in calls(engine, LICENCE)} == {"done"}
 
@@ -132,10 +118,8 @@ def test_biotrack_sessions_expire_midway(
     with BioTrackSimulator(
         f"{tmp_path}/bt.db", clock=clock, faults=FaultSettings(session_ttl_s=40)
     ) as sim:
-        link_biotrack(engine, sim, clock)
-        floor = Floor(engine, clock, CT_LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
+        floor = linked_biotrack(engine, sim, clock)
+        record_story(floor)
         with connector(engine, clock) as c:
             drain(c, clock, step_s=20)
         assert_biotrack_matches(engine, sim)
@@ -145,10 +129,8 @@ def test_a_ten_minute_outage_is_recorded_and_the_backlog_goes_in_order(
     engine: Engine, clock: ManualClock, tmp_path: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
         floor.record(receive_tags(50))
         with connector(engine, clock) as c:
             drain(c, clock)
@@ -194,12 +176,9 @@ def _aware(value: object):  # type: ignore[no-untyped-def]
 def test_calls_are_paced_under_the_states_limit(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
         with connector(engine, clock, calls_per_s=3, burst=50) as c:
             assert c.run_once() == 3  # the clock stands still: three steps in this second
             assert c.run_once() == 0

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import SYSTEM_CLOCK, ManualClock
 from server.statesync.faults import FaultSettings
-from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.statesync.cultivation import receive_tags, story
@@ -32,12 +31,11 @@ from tests.statesync.linked import (
     KEY,
     USER_KEY,
     VENDOR_KEY,
-    Floor,
     add_ct,
     calls,
-    link_biotrack,
-    link_metrc,
-    seed_metrc,
+    linked_biotrack,
+    linked_metrc,
+    metrc_client,
 )
 from tests.statesync.test_connector_biotrack import assert_biotrack_matches
 from tests.statesync.test_connector_metrc import assert_metrc_matches
@@ -153,9 +151,7 @@ def test_twenty_sigkills_into_metrc(
         faults=faults,
         rate_limit_per_s=1000,
     ) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
+        floor = linked_metrc(engine, sim, clock, LICENCE)
         floor.record(receive_tags(60))
         for batch, first, harvest in STORIES:
             for payload in story(batch, first, harvest_batch=harvest):
@@ -168,7 +164,7 @@ def test_twenty_sigkills_into_metrc(
         # Kills and lost answers left calls whose outcome had to be read back first.
         assert any(r["message"] == "confirmed by read-back" for r in rows)
         assert_metrc_matches(engine, sim, LICENCE)
-        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+        with metrc_client(sim) as m:
             assert m.plant_waste(LICENCE).total == 2 * len(STORIES)
             harvests = m.harvests(LICENCE).data
             assert sorted(h.name for h in harvests) == [s[2] for s in STORIES]
@@ -185,8 +181,7 @@ def test_twenty_sigkills_into_biotrack(
     add_ct(engine, clock)
     faults = FaultSettings(lose_rate=0.15, error_rate=0.1, latency_s=0.04, seed=98)
     with BioTrackSimulator(tmp_path / "bt.db", clock=SYSTEM_CLOCK, faults=faults) as sim:
-        link_biotrack(engine, sim, clock)
-        floor = Floor(engine, clock, CT_LICENCE)
+        floor = linked_biotrack(engine, sim, clock)
         floor.record(receive_tags(60))
         for batch, first, harvest in STORIES:
             for payload in story(batch, first, harvest_batch=harvest):

@@ -8,22 +8,19 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.credentials import Credentials, Secret
-from server.statesync.queue import LeaseLost, LinkRow, acquire, configure_link, links
-from server.statesync.simulators import MetrcSimulator
+from server.statesync.queue import LeaseLost, LinkRow, acquire, links
 from tests.server.conftest import LICENCE, OTHER_LICENCE
-from tests.server.floor import OPERATOR, uid
-from tests.statesync.cultivation import receive_tags, story
+from tests.server.floor import uid
 from tests.statesync.linked import (
-    KEY,
     USER_KEY,
-    VENDOR_KEY,
     Floor,
     calls,
     connector,
     drain,
     link_metrc,
-    seed_metrc,
+    linked_metrc,
+    metrc_sim,
+    record_story,
 )
 from tests.statesync.test_connector_metrc import assert_metrc_matches
 
@@ -31,12 +28,9 @@ from tests.statesync.test_connector_metrc import assert_metrc_matches
 def test_one_process_per_licensee_and_a_silent_one_loses_it(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
         with (
             connector(engine, clock, worker_id="a", burst=3) as a,
             connector(engine, clock, worker_id="b", burst=3) as b,
@@ -56,20 +50,16 @@ def test_one_process_per_licensee_and_a_silent_one_loses_it(
 def test_two_processes_share_the_licensees_and_file_each_once(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+    with metrc_sim(tmp_path, clock) as sim:
         for licence in (LICENCE, OTHER_LICENCE):
             sim.app.add_facility(licence, f"Farm {licence}")
         sim.app.add_user(USER_KEY, "Maria Lopez", [LICENCE, OTHER_LICENCE])
         for licence in (LICENCE, OTHER_LICENCE):
             sim.app.add_tags(licence, "Plant", [uid(n) for n in range(1, 61)])
-            configure_link(engine, licence, sim.url, now=clock.now())
-            Credentials(KEY).store(
-                engine, licence, OPERATOR, "metrc", Secret(None, USER_KEY), now=clock.now()
-            )
+            link_metrc(engine, sim, licence, clock)
         for licence in (LICENCE, OTHER_LICENCE):
             floor = Floor(engine, clock, licence)
-            for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-                floor.record(payload)
+            record_story(floor)
         with (
             connector(engine, clock, worker_id="a", burst=2) as a,
             connector(engine, clock, worker_id="b", burst=2) as b,

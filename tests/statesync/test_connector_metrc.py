@@ -7,38 +7,25 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import uid
-from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
-    USER_KEY,
-    VENDOR_KEY,
-    Floor,
     calls,
-    connector,
-    drain,
-    link_metrc,
-    seed_metrc,
+    metrc_client,
+    metrc_sim,
+    story_filed_at_metrc,
 )
 
 
 def _metrc(tmp_path: object, clock: ManualClock) -> MetrcSimulator:
-    return MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY)
+    return metrc_sim(tmp_path, clock)
 
 
 def test_a_cultivation_story_reaches_metrc_once_and_metrc_holds_what_we_hold(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with _metrc(tmp_path, clock) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
+    with story_filed_at_metrc(engine, clock, tmp_path) as (sim, _):
         assert_metrc_matches(engine, sim, LICENCE)
         rows = calls(engine, LICENCE)
         assert {r["status"] for r in rows} == {"done"}
@@ -65,7 +52,7 @@ def assert_metrc_matches(engine: Engine, sim: MetrcSimulator, licence: str) -> N
             sa.text("SELECT name, plant_count FROM harvest_batches WHERE licence = :l"),
             {"l": licence},
         ).all()
-    with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+    with metrc_client(sim) as m:
         theirs = {b.name: b for b in _all(lambda n: m.plant_batches(licence, page=n))}
         theirs |= {
             b.name: b for b in _all(lambda n: m.plant_batches(licence, active=False, page=n))
@@ -105,16 +92,8 @@ def _all(fetch):  # type: ignore[no-untyped-def]
 def test_harvest_waste_is_filed_against_the_harvest_metrc_named(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with _metrc(tmp_path, clock) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
-        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
-            (harvest,) = [h for h in m.harvests(LICENCE).data if h.name == "HB-1"]
-            assert harvest.total_wet_weight == Decimal("1602.5")
-            assert harvest.total_waste_weight == Decimal("40.5")
-            assert m.plant(LICENCE, uid(1)) is not None
+    with story_filed_at_metrc(engine, clock, tmp_path) as (sim, _), metrc_client(sim) as m:
+        (harvest,) = [h for h in m.harvests(LICENCE).data if h.name == "HB-1"]
+        assert harvest.total_wet_weight == Decimal("1602.5")
+        assert harvest.total_waste_weight == Decimal("40.5")
+        assert m.plant(LICENCE, uid(1)) is not None

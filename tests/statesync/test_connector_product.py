@@ -9,20 +9,14 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.faults import FaultSettings
-from server.statesync.metrc_client import HttpMetrcClient
-from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE
-from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
-from tests.statesync.cultivation import receive_tags, story
+from tests.server.domain import grams, package_created, package_uid, party
 from tests.statesync.linked import (
-    USER_KEY,
-    VENDOR_KEY,
-    Floor,
     calls,
-    connector,
-    drain,
-    link_metrc,
-    seed_metrc,
+    file_all,
+    metrc_client,
+    metrc_sim,
+    with_package,
 )
 
 BUYER = "OR-2002"
@@ -65,23 +59,12 @@ def test_packages_manifests_and_sales_reach_metrc_once(
     engine: Engine, clock: ManualClock, tmp_path: object, lose_rate: float
 ) -> None:
     faults = FaultSettings(lose_rate=lose_rate, seed=4)
-    with MetrcSimulator(
-        f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=faults
-    ) as sim:
-        seed_metrc(sim, LICENCE)
-        sim.app.add_facility(BUYER, "Valley Processing")
-        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 11)])
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        floor.record(package_tags_received(1, 10))
-        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+    with metrc_sim(tmp_path, clock, faults) as sim:
+        floor = with_package(engine, sim, clock, n_tags=10, buyer=BUYER)
         floor.record(package_created(package_uid(2), [("HB-1", "100")]))
         floor.record(manifest(clock, "M-1", package_uid(1), "500"))
         sale_event = floor.record(sale(clock, package_uid(2), "3.5"))
-        with connector(engine, clock) as c:
-            drain(c, clock)
+        file_all(engine, clock)
         sim.set_faults(lose_rate=0.0)
         rows = calls(engine, LICENCE)
         assert {r["status"] for r in rows} == {"done"}
@@ -89,7 +72,7 @@ def test_packages_manifests_and_sales_reach_metrc_once(
             product = ("ensure_item", "create_package", "create_transfer", "create_receipt")
             checked = [r for r in rows if r["action"] in product and r["message"] is not None]
             assert checked, "no product call's answer was lost: pick another seed"
-        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+        with metrc_client(sim) as m:
             packages = {p.label: p for p in m.packages(LICENCE).data}
             packages |= {p.label: p for p in m.packages(LICENCE, active=False).data}
             assert set(packages) == {package_uid(1), package_uid(2)}

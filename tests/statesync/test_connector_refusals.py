@@ -12,21 +12,21 @@ from schemas.clock import ManualClock
 from server.statesync.credentials import Credentials, Secret
 from server.statesync.faults import FaultSettings
 from server.statesync.manage import settle, status
-from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.queue import configure_link
-from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
-from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
     KEY,
     USER_KEY,
-    VENDOR_KEY,
     Floor,
     calls,
     connector,
     drain,
+    file_all,
     link_metrc,
+    metrc_client,
+    metrc_sim,
+    record_story,
     seed_metrc,
 )
 from tests.statesync.test_connector_metrc import assert_metrc_matches
@@ -37,19 +37,15 @@ TAGS = [uid(n) for n in range(1, 61)]
 def test_a_refusal_is_a_notification_and_blocks_only_its_licensee(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+    with metrc_sim(tmp_path, clock) as sim:
         sim.app.add_facility(LICENCE, "Green Acres Farm")
         sim.app.add_facility(OTHER_LICENCE, "Coastal Cultivators")
         sim.app.add_user(USER_KEY, "Maria Lopez", [LICENCE, OTHER_LICENCE])
         sim.app.add_tags(OTHER_LICENCE, "Plant", TAGS)  # LICENCE's tags never reached Metrc
         for licence in (LICENCE, OTHER_LICENCE):
-            configure_link(engine, licence, sim.url, now=clock.now())
-            Credentials(KEY).store(
-                engine, licence, OPERATOR, "metrc", Secret(None, USER_KEY), now=clock.now()
-            )
+            link_metrc(engine, sim, licence, clock)
             floor = Floor(engine, clock, licence)
-            for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-                floor.record(payload)
+            record_story(floor)
         with connector(engine, clock) as c:
             drain(c, clock)
 
@@ -110,7 +106,7 @@ def test_a_wrong_or_missing_key_is_a_refusal_that_never_shows_the_key(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = "metrc-key-typed-wrong-0000"
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+    with metrc_sim(tmp_path, clock) as sim:
         sim.app.add_facility(LICENCE, "Green Acres Farm")
         sim.app.add_facility(OTHER_LICENCE, "Coastal Cultivators")
         sim.app.add_user(USER_KEY, "Maria Lopez", [LICENCE, OTHER_LICENCE])
@@ -121,8 +117,7 @@ def test_a_wrong_or_missing_key_is_a_refusal_that_never_shows_the_key(
         )
         for licence in (LICENCE, OTHER_LICENCE):  # OTHER_LICENCE has no key stored at all
             Floor(engine, clock, licence).record(batch_created("B-1", 5))
-        with connector(engine, clock) as c:
-            drain(c, clock)
+        file_all(engine, clock)
         with engine.connect() as conn:
             notes = dict(
                 conn.execute(
@@ -148,9 +143,7 @@ def test_a_retry_after_a_failed_check_checks_again_and_never_doubles(
     connector checks. Retried once the key is right, the call is checked (read back), found,
     and not sent again."""
     faults = FaultSettings(lose_rate=1.0)
-    with MetrcSimulator(
-        f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY, faults=faults
-    ) as sim:
+    with metrc_sim(tmp_path, clock, faults) as sim:
         seed_metrc(sim, LICENCE)
         link_metrc(engine, sim, LICENCE, clock)
         sim.app.add_user("metrc-key-new", "Maria Lopez", [LICENCE])
@@ -176,6 +169,6 @@ def test_a_retry_after_a_failed_check_checks_again_and_never_doubles(
         rows = calls(engine, LICENCE)
         assert {r["status"] for r in rows} == {"done"}
         assert rows[0]["message"] == "confirmed by read-back"
-        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+        with metrc_client(sim) as m:
             assert [loc.name for loc in m.locations(LICENCE).data] == ["Veg Room 1"]
             assert [b.name for b in m.plant_batches(LICENCE).data] == ["B-1"]

@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine
 import server.console
 from schemas.clock import ManualClock
 from server.config import ServerSettings
-from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, Fixed
 from tests.server.floor import uid
@@ -23,12 +22,13 @@ from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
     USER_KEY,
     VENDOR_KEY,
-    Floor,
     calls,
     connector,
     drain,
-    link_metrc,
-    seed_metrc,
+    file_all,
+    linked_metrc,
+    metrc_sim,
+    record_story,
 )
 
 
@@ -61,14 +61,12 @@ def row_text(page: str, licence: str) -> str:
 def test_link_health_shows_the_refusal_in_the_states_words_and_the_event_its_calls(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE, n_tags=0)  # LICENCE's tags never reached Metrc: refused
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(
+            engine, sim, clock, LICENCE, n_tags=0
+        )  # LICENCE's tags never reached Metrc: refused
+        record_story(floor)
+        file_all(engine, clock)
     ours = calls(engine, LICENCE)
     (refused,) = [r for r in ours if r["status"] == "refused"]
     planting = next(r for r in ours if r["action"] == "plantings")
@@ -118,10 +116,8 @@ def test_link_health_shows_the_refusal_in_the_states_words_and_the_event_its_cal
 def test_an_outage_in_progress_and_an_unlinked_licensee(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
         floor.record(receive_tags(50))
         with connector(engine, clock) as c:
             drain(c, clock)

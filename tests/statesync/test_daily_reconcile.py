@@ -11,22 +11,23 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.daily import is_due, last_moment
-from server.statesync.metrc_client import HttpMetrcClient
-from server.statesync.metrc_models import LocationCreate, PlantBatchPlanting, PlantLocation
-from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
+from server.statesync.metrc_models import LocationCreate, PlantLocation
+from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE
 from tests.server.console.test_pages import MANAGER
 from tests.server.floor import uid
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
-    USER_KEY,
-    VENDOR_KEY,
-    Floor,
     add_ct,
     connector,
     drain,
-    link_biotrack,
     link_metrc,
+    linked_biotrack,
+    linked_metrc,
+    metrc_client,
+    metrc_sim,
+    planted_by_hand,
+    record_story,
     seed_metrc,
 )
 from tests.statesync.test_console_link import console, row_text
@@ -73,33 +74,18 @@ def _notes(engine: Engine, licence: str) -> list[Any]:
 def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
             drain(c, clock)
             assert _notes(engine, LICENCE) == []  # linked today: the first run is tomorrow
-            with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+            with metrc_client(sim) as m:
                 day = date(2026, 11, 24)
                 m.move_plants(  # by hand at Metrc
                     LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
                 )
-                m.create_plantings(
-                    LICENCE,
-                    [
-                        PlantBatchPlanting(
-                            name="B-X",
-                            type="Seed",
-                            count=3,
-                            strain="Haze",
-                            location="Veg Room 1",
-                            actual_date=day,
-                        )
-                    ],
-                )
+                planted_by_hand(m, LICENCE, day)
                 # 03:00 in Los Angeles the next morning: the day's run.
                 clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
                 c.run_once()
@@ -145,26 +131,14 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
 def test_a_run_that_cannot_read_the_state_is_tried_again(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+    with metrc_sim(tmp_path, clock) as sim:
         seed_metrc(sim, LICENCE)
         link_metrc(engine, sim, LICENCE, clock)
-        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+        with metrc_client(sim) as m:
             m.create_locations(
                 LICENCE, [LocationCreate(name="Veg Room 1", location_type_name="Default")]
             )
-            m.create_plantings(
-                LICENCE,
-                [
-                    PlantBatchPlanting(
-                        name="B-X",
-                        type="Seed",
-                        count=3,
-                        strain="Haze",
-                        location="Veg Room 1",
-                        actual_date=date(2026, 11, 24),
-                    )
-                ],
-            )
+            planted_by_hand(m, LICENCE, date(2026, 11, 24))
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
             clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
             sim.set_faults(outage_s=300)  # the state is down at 03:00
@@ -185,8 +159,7 @@ def test_the_daily_run_on_biotrack_names_a_plant_moved_by_hand(
 
     add_ct(engine, clock)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        link_biotrack(engine, sim, clock)
-        floor = Floor(engine, clock, CT_LICENCE)
+        floor = linked_biotrack(engine, sim, clock)
         for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:4]]:
             floor.record(payload)
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:

@@ -10,13 +10,12 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.biotrack_client import HttpBioTrackClient
-from server.statesync.metrc_client import HttpMetrcClient
-from server.statesync.metrc_models import PlantBatchPlanting, PlantLocation
+from server.statesync.metrc_models import PlantLocation
 from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
-from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
+from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
-from tests.statesync.cultivation import moved, receive_tags, story
+from tests.statesync.cultivation import moved
 from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
@@ -26,45 +25,31 @@ from tests.statesync.linked import (
     VENDOR_KEY,
     Floor,
     add_ct,
-    connector,
-    drain,
-    link_biotrack,
+    file_all,
     link_metrc,
+    linked_biotrack,
+    metrc_client,
+    metrc_sim,
+    planted_by_hand,
+    record_story,
     seed_metrc,
+    story_filed_at_metrc,
+    with_package,
 )
 
 
 def test_differences_both_ways_with_what_to_do(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
-        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+    with story_filed_at_metrc(engine, clock, tmp_path) as (sim, floor):
+        with metrc_client(sim) as m:
             assert reconcile_metrc(engine, m, LICENCE).differences == []
             # At Metrc by hand: a plant moved, a batch planted that we never recorded.
             day = date(2026, 3, 2)
             m.move_plants(
                 LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
             )
-            m.create_plantings(
-                LICENCE,
-                [
-                    PlantBatchPlanting(
-                        name="B-X",
-                        type="Seed",
-                        count=3,
-                        strain="Haze",
-                        location="Veg Room 1",
-                        actual_date=day,
-                    )
-                ],
-            )
+            planted_by_hand(m, LICENCE, day)
             floor.record(batch_created("B-2", 6))  # here, not filed yet
             report = reconcile_metrc(engine, m, LICENCE)
         found = {(d.subject_type, d.subject_id, d.what): d for d in report.differences}
@@ -83,7 +68,7 @@ def test_differences_both_ways_with_what_to_do(
 def test_the_cli_reports_and_names_the_waiting(
     engine: Engine, clock: ManualClock, tmp_path: object, database_url: str
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
+    with metrc_sim(tmp_path, clock) as sim:
         seed_metrc(sim, LICENCE)
         link_metrc(engine, sim, LICENCE, clock)
         Floor(engine, clock, LICENCE).record(batch_created("B-2", 6))
@@ -118,12 +103,9 @@ def test_the_cli_reports_and_names_the_waiting(
 def test_biotrack_plants_both_ways(engine: Engine, clock: ManualClock, tmp_path: object) -> None:
     add_ct(engine, clock)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        link_biotrack(engine, sim, clock)
-        floor = Floor(engine, clock, CT_LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(engine, clock) as c:
-            drain(c, clock)
+        floor = linked_biotrack(engine, sim, clock)
+        record_story(floor)
+        file_all(engine, clock)
         with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
             assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []
             stray = bt.new_plants(2, "Haze", 1)  # at BioTrack by hand, never recorded here
@@ -142,24 +124,16 @@ def test_packages_and_tags_are_reconciled_both_ways(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
     from server.statesync.metrc_models import PlantBatchGrowthPhase, SalesReceipt
-    from tests.server.domain import package_created, package_tags_received, package_uid
+    from tests.server.domain import package_created, package_uid
     from tests.server.floor import tagged
     from tests.statesync.test_connector_product import sale
 
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 4)])
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        floor.record(package_tags_received(1, 3))
-        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = with_package(engine, sim, clock, n_tags=3)
         floor.record(package_created(package_uid(2), [("HB-1", "100")]))
         floor.record(sale(clock, package_uid(2), "3.5"))
-        with connector(engine, clock) as c:
-            drain(c, clock)
-        with HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY) as m:
+        file_all(engine, clock)
+        with metrc_client(sim) as m:
             assert reconcile_metrc(engine, m, LICENCE).differences == []  # 96.5 g each side
             # At Metrc by hand: 2 g more sold from package 2; plant tag 45 used on batch B-1.
             m.create_receipts(

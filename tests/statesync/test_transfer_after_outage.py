@@ -14,12 +14,17 @@ from schemas.acks import Ack, Outcome
 from schemas.clock import ManualClock
 from schemas.events import Payload
 from server.statesync.connector import Connector
-from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE
-from tests.server.domain import package_created, package_tags_received, package_uid
+from tests.server.domain import package_uid
 from tests.server.floor import OPERATOR
-from tests.statesync.cultivation import receive_tags, story, waste
-from tests.statesync.linked import VENDOR_KEY, Floor, connector, drain, link_metrc, seed_metrc
+from tests.statesync.cultivation import waste
+from tests.statesync.linked import (
+    Floor,
+    connector,
+    drain,
+    metrc_sim,
+    with_package,
+)
 from tests.statesync.test_connector_product import BUYER, manifest
 
 PAYLOAD: TypeAdapter[Payload] = TypeAdapter(Payload)
@@ -60,16 +65,8 @@ def _until(c: Connector, clock: ManualClock, done: Any, step_s: float = 1.0) -> 
 def test_no_transfer_while_access_to_metrc_is_lost_or_its_backlog_not_filed(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with MetrcSimulator(f"{tmp_path}/metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE)
-        sim.app.add_facility(BUYER, "Valley Processing")
-        sim.app.add_tags(LICENCE, "Package", [package_uid(n) for n in range(1, 4)])
-        link_metrc(engine, sim, LICENCE, clock)
-        floor = Floor(engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        floor.record(package_tags_received(1, 3))
-        floor.record(package_created(package_uid(1), [("HB-1", "500")]))
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = with_package(engine, sim, clock, n_tags=3, buyer=BUYER)
         with connector(engine, clock, burst=1) as c:
             drain(c, clock)
             sim.set_faults(outage_s=600)

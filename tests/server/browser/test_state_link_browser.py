@@ -9,20 +9,16 @@ from typing import Any
 import pytest
 
 from schemas.clock import ManualClock
-from server.statesync.simulators import MetrcSimulator
 from tests.server.browser.conftest import Site
 from tests.server.browser.harness import screenshot
 from tests.server.conftest import LICENCE
-from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
     USER_KEY,
-    VENDOR_KEY,
-    Floor,
     calls,
-    connector,
-    drain,
-    link_metrc,
-    seed_metrc,
+    file_all,
+    linked_metrc,
+    metrc_sim,
+    record_story,
 )
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -31,14 +27,12 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 def test_state_link_health_and_an_events_state_calls(
     site: Site, page: Any, clock: ManualClock, tmp_path: Path
 ) -> None:
-    with MetrcSimulator(tmp_path / "metrc.db", clock=clock, vendor_key=VENDOR_KEY) as sim:
-        seed_metrc(sim, LICENCE, n_tags=0)  # the licensee's tags never reached Metrc
-        link_metrc(site.engine, sim, LICENCE, clock)
-        floor = Floor(site.engine, clock, LICENCE)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]:
-            floor.record(payload)
-        with connector(site.engine, clock) as c:
-            drain(c, clock)
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(
+            site.engine, sim, clock, LICENCE, n_tags=0
+        )  # the licensee's tags never reached Metrc
+        record_story(floor)
+        file_all(site.engine, clock)
     ours = calls(site.engine, LICENCE)
     (refused,) = [r for r in ours if r["status"] == "refused"]
     planting = next(r for r in ours if r["action"] == "plantings")

@@ -17,10 +17,8 @@ from tests.server.floor import (
     MANAGER,
     Station,
     batch_created,
-    flowering,
     harvested,
-    tagged,
-    tags_received,
+    to_flowering,
     uid,
 )
 
@@ -59,10 +57,8 @@ def floor_day(engine: Engine, licence: str = LICENCE) -> dict[str, Station]:
     )
     harvest = Station("harvest-1", licence)
     veg = Station("veg-1", licence, operator="sam.ortiz")
-    send(engine, harvest, tags_received(1, 50))
-    send(engine, harvest, batch_created("B-1", 12))
-    send(engine, harvest, tagged("B-1", PLANTS))
-    send(engine, harvest, flowering(PLANTS))
+    for payload in to_flowering("B-1", 12, PLANTS):
+        send(engine, harvest, payload)
     for plant, grams in zip(PLANTS[:3], ["512.4", "487.95", "530.1"], strict=True):
         send(engine, harvest, harvested(plant, grams, harvest_batch="HB-1"))
     send(engine, veg, batch_created("B-2", 150))

@@ -376,7 +376,8 @@ def run_demo(
     the port is taken. Ctrl-C (KeyboardInterrupt) at any point stops everything it started and
     prints a "stopped" line; it is not an error."""
     with DemoLock(workdir):  # before anything is deleted
-        port = console_port(port)
+        if port != 0:  # a given port must be free before anything is deleted
+            port = console_port(port)
         stopped = keep_running  # then only Ctrl-C or SIGTERM ends it
         try:
             _run(keep_running, workdir, port)

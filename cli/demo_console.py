@@ -102,14 +102,21 @@ class DemoConsole:
         from server.api.app import create_app
         from server.health.listener import HealthListener
 
-        with socket.socket() as probe:
-            try:
-                probe.bind((self.host, self.port))
-            except OSError as err:
-                raise DemoConsoleError(
-                    f"cannot serve the console on {self.url}: {err.strerror}; stop whatever "
-                    f"listens on port {self.port} and run the demo again"
-                ) from err
+        # The socket is bound here and handed to uvicorn as it is: no moment between a check
+        # and uvicorn's own bind in which another program could take the port. Port 0: the
+        # system picks a free one, and the URL says which.
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self.port))
+        except OSError as err:
+            listener.close()
+            raise DemoConsoleError(
+                f"cannot serve the console on {self.url}: {err.strerror}; stop whatever "
+                f"listens on port {self.port} and run the demo again"
+            ) from err
+        self.port = int(listener.getsockname()[1])
+        self.url = f"http://{self.host}:{self.port}"
         self._log_to_file()
         self.health = HealthListener(self.settings, self.engine, clock=self.clock)
         self.health.start()
@@ -118,7 +125,9 @@ class DemoConsole:
             app, host=self.host, port=self.port, log_level="warning", timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="console", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [listener]}, name="console", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 20
         while not self._server.started:

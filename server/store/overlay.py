@@ -165,7 +165,8 @@ class Overlay:
     harvest_writes: dict[str, _HarvestWrite] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.forget()
+        # Not forget(): the licence record the batch's read pipeline brought is kept.
+        self.rows = {name: {} for name in SPECS}
 
     def forget(self) -> None:
         """Drop everything held: the database was changed behind the overlay's back."""

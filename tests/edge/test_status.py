@@ -60,9 +60,15 @@ def test_health_on_the_status_topic_and_a_filling_outbox(
             bench.scan(uid(n))
         view = station.client.wait("the filling warning", lambda v: v["filling"])
         assert any("nearly full" in w for w in view["warnings"])
-        status = watcher.wait("depth 3", lambda s: s.outbox_depth == 3)
+        # Three scans wait; the record of the access loss (2 s without an ack) may join them.
+        status = watcher.wait(
+            "depth 3", lambda s: s.outbox_depth is not None and s.outbox_depth >= 3
+        )
         assert status.message is not None
-        assert "outbox 3 of 10: nearly full" in status.message
+        assert status.outbox_depth == 3 or (
+            status.outbox_depth == 4 and "access lost" in status.message
+        ), status
+        assert f"outbox {status.outbox_depth} of 10: nearly full" in status.message
         caplog.set_level(logging.INFO, logger="seedtrace.edge")
         refused, refused_tag = None, ""
         for n in range(4, 13):  # until the outbox is full: then refused, nothing dropped

@@ -22,7 +22,7 @@ def list_notifications_cmd(
     database_url: DatabaseUrl = None,
 ) -> None:
     """One line per notification: id, state, category, rule, due (UTC), item, message."""
-    from server.deadlines import State, list_notifications
+    from server.compliance.deadlines import State, list_notifications
 
     states = None
     if state is not None:
@@ -50,7 +50,7 @@ def dismiss_cmd(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Dismiss (acknowledge) a notification; a compliance one only once it is resolved."""
-    from server.deadlines import DismissRefused, NotificationNotFound, dismiss
+    from server.compliance.deadlines import DismissRefused, NotificationNotFound, dismiss
 
     try:
         with _engine(database_url) as engine:

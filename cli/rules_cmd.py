@@ -23,8 +23,8 @@ def list_rules(
     # Imported here so `seedtrace --help` works on a station without the server extras.
     from server.compliance.coverage import implemented
     from server.compliance.docs import applies_in
-    from server.rules.calendar import JURISDICTIONS, Jurisdiction
-    from server.rules.catalogue import ENTRIES, pack
+    from server.compliance.rules.calendar import JURISDICTIONS, Jurisdiction
+    from server.compliance.rules.catalogue import ENTRIES, pack
 
     entries = list(ENTRIES)
     wanted: Jurisdiction = "OR"

@@ -134,7 +134,7 @@ def serve(
 def _run_ingest(
     settings: Any, engine: "Engine", stop: threading.Event, clock: Clock, metrics: "ServerMetrics"
 ) -> None:
-    from server.deadlines import DeadlineEngine, DeadlineSettings
+    from server.compliance.deadlines import DeadlineEngine, DeadlineSettings
     from server.ingest.pipeline import Pipeline
     from server.ingest.worker import IngestWorker
 

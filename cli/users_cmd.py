@@ -7,7 +7,9 @@ import typer
 
 from cli.server_cmd import DatabaseUrl, _engine
 from schemas.clock import SYSTEM_CLOCK
-from server.rules.people import SERVER_OPERATOR  # schemas and rules only: no server extras
+from server.compliance.rules.people import (
+    SERVER_OPERATOR,  # schemas and rules only: no server extras
+)
 
 users_app = typer.Typer(
     help="Register a licensee's users (recorded as events in its log) and list the roster.",

@@ -1,7 +1,11 @@
-"""Views across the rule catalogue, the event rules and the deadline engine together.
+"""Compliance: everything the regulations ask of an event and of the time after it.
 
-:mod:`server.rules` (pure event checks and the catalogue) sits below :mod:`server.deadlines`
-(which reads the catalogue for its citations); what needs both, such as which catalogue entries
-are implemented (:mod:`.coverage`) and the generated ``docs/rules.md`` (:mod:`.docs`), lives
-here, above both, so neither has to import the other lazily.
+One package with one catalogue (:data:`server.compliance.rules.catalogue.CATALOGUE`), in four
+parts, each allowed to import only the parts below it (import-linter checks it):
+
+- :mod:`.docs`: the generated ``docs/rules.md``;
+- :mod:`.coverage`: which catalogue entries are enforced, and where;
+- :mod:`.deadlines`: the deadline engine (what a rule asks to be done by when, swept and
+  stored as notifications), which reads the catalogue for its citations;
+- :mod:`.rules`: the pure event rules and the catalogue, with each rule's ID and citations.
 """

@@ -1,9 +1,9 @@
 """Which catalogue entries seedtrace implements: an event check in the rule registry, a
 deadline the engine defines, or a duty enforced elsewhere (:data:`ENFORCED_ELSEWHERE`)."""
 
-from server.deadlines.definitions import DEADLINES
-from server.rules.base import REGISTRY
-from server.rules.catalogue import ENFORCED_ELSEWHERE, CatalogueEntry
+from server.compliance.deadlines.definitions import DEADLINES
+from server.compliance.rules.base import REGISTRY
+from server.compliance.rules.catalogue import ENFORCED_ELSEWHERE, CatalogueEntry
 
 
 def implemented(entry: CatalogueEntry) -> bool:

@@ -7,13 +7,18 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from server.compliance.deadlines import (
+    DismissRefused,
+    NotificationNotFound,
+    dismiss,
+    get_notification,
+)
 from server.console import live
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router, still_signed_in
 from server.console.queries import days
 from server.console.queries.notifications import by_urgency, counts
 from server.console.render import render
-from server.deadlines import DismissRefused, NotificationNotFound, dismiss, get_notification
 
 
 @router.get("/notifications")

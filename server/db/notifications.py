@@ -1,5 +1,5 @@
-"""Tables of the deadline engine (:mod:`server.deadlines`): notifications and what the engine
-keeps from the events to compute deadlines.
+"""Tables of the deadline engine (:mod:`server.compliance.deadlines`): notifications and what the
+engine keeps from the events to compute deadlines.
 
 - ``notifications``: one row per compliance or informational notification (docs/rules.md, B),
   with its rule ID and citation, the item it concerns (``subject_type``/``subject_id``), what

@@ -29,7 +29,7 @@ and writes with one multi-row statement per table.
    (SEQUENCE-CONFLICT): the station reused a number. Gaps that stay open are reported by
    :func:`open_gaps`.
 5. **Rules, in memory.** Every rule of the licensee's pack (its jurisdiction's,
-   :func:`server.rules.catalogue.pack`) for the event's kind runs against the batch's
+   :func:`server.compliance.rules.catalogue.pack`) for the event's kind runs against the batch's
    :class:`~server.store.overlay.Overlay` of the licensee, which holds the effect of every
    event decided before it in the batch. An event with any violation is stored as rejected,
    with all its violations, and changes nothing else. Rejected events consume their sequence
@@ -40,7 +40,7 @@ and writes with one multi-row statement per table.
    kinds are applied by :mod:`server.store.projections` once the queue is written. The log
    rows, projection rows, held rows and stations' sequences are written with multi-row
    statements and commit together, or not at all.
-7. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.deadlines`)
+7. **Deadlines.** After an accepted event, the deadline engine (:mod:`server.compliance.deadlines`)
    opens and resolves notifications in the same transaction; an event that came after its
    deadline is accepted with ``notices`` on its ack (kept, so a duplicate's ack repeats them).
 
@@ -62,18 +62,18 @@ from schemas.clock import Clock
 from schemas.events import EventEnvelope, Payload, RecordCorrected
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
+from server.compliance.deadlines import DeadlineEngine
+from server.compliance.rules import REGISTRY, Rule, evaluate
+from server.compliance.rules.calendar import Jurisdiction
+from server.compliance.rules.catalogue import pack
+from server.compliance.rules.people import CONSOLE_STATION
+from server.compliance.rules.state import LicenceState
 from server.db import pipelined
 from server.db.core import table_of
 from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import HeldEvent, Licensee, Station
-from server.deadlines import DeadlineEngine
 from server.ingest.ledger import Held, Ledger, StationKey
 from server.ingest.parse import Parsed, canonical, contract_violation
-from server.rules import REGISTRY, Rule, evaluate
-from server.rules.calendar import Jurisdiction
-from server.rules.catalogue import pack
-from server.rules.people import CONSOLE_STATION
-from server.rules.state import LicenceState
 from server.store import corrections, projections
 from server.store.overlay import Overlay, Writes
 from server.store.prefetch import found, load_steps, needs

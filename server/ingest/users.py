@@ -6,8 +6,8 @@ roster is their projection), so :func:`register_user` submits both under the pse
 operator recording them must be an account manager or administrator of the licensee).
 
 Bootstrap: a new licensee has no user who could register the first one. The server's operator
-does it under the reserved operator id :data:`~server.rules.people.SERVER_OPERATOR`, which may
-register an account manager and record that account manager's training, and nothing else;
+does it under the reserved operator id :data:`~server.compliance.rules.people.SERVER_OPERATOR`,
+which may register an account manager and record that account manager's training, and nothing else;
 from then on the account manager registers everyone else.
 """
 
@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from schemas.acks import Ack, Outcome, Violation
 from schemas.clock import Clock
 from schemas.records import Role, UserRegistered, UserTrained
+from server.compliance.rules.people import SERVER_OPERATOR
 from server.ingest.submit import submit
-from server.rules.people import SERVER_OPERATOR
 
 DEFAULT_TRAINING = "Track-and-trace system training"
 

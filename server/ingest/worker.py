@@ -15,7 +15,7 @@ process killed at any point before that leaves the message unacknowledged; the b
 redelivers it when the process's persistent session (same ``client_id``) reconnects, and the
 pipeline answers it as a duplicate if it had already committed. Exactly-once *effect*, not
 exactly-once delivery. Every ``deadline_sweep_s`` seconds, between batches, the loop also runs
-the deadline sweep (:func:`server.deadlines.sweep`: overdue marking, DAILY-RECONCILE,
+the deadline sweep (:func:`server.compliance.deadlines.sweep`: overdue marking, DAILY-RECONCILE,
 TAG-SUPPLY).
 
 Failure handling:
@@ -45,8 +45,8 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import exc as sa_exc
 
 from schemas.topics import Channel, shared_events_subscription, topic
+from server.compliance.deadlines import sweep
 from server.config import ServerSettings
-from server.deadlines import sweep
 from server.ingest.ownership import Ownership
 from server.ingest.parse import Incoming, Parsed, Refused, parse
 from server.ingest.pipeline import Pipeline, Reply, open_gaps
@@ -367,7 +367,7 @@ class IngestWorker:
 
     def _sweep_deadlines(self) -> None:
         """Every ``deadline_sweep_s``: mark overdue notifications, open the day's
-        DAILY-RECONCILE, check TAG-SUPPLY (:mod:`server.deadlines.sweep`)."""
+        DAILY-RECONCILE, check TAG-SUPPLY (:mod:`server.compliance.deadlines.sweep`)."""
         now = time.monotonic()
         if self._last_sweep is not None and now - self._last_sweep < self.settings.deadline_sweep_s:
             return

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from server.compliance.rules.calendar import add_business_days
+from server.compliance.rules.catalogue import CATALOGUE
 from server.db.core import table_of
 from server.db.notifications import Notification
 from server.db.statesync import SyncOutage
 from server.db.tables import Licensee
-from server.rules.calendar import add_business_days
-from server.rules.catalogue import CATALOGUE
 from server.statesync.queue import CallRow
 
 __all__ = [

@@ -31,9 +31,9 @@ import sqlalchemy as sa
 
 from schemas.acks import Violation
 from schemas.events import EventEnvelope, RecordCorrected
+from server.compliance.rules import REGISTRY, Rule, evaluate
 from server.db.core import table_of
 from server.db.tables import Correction, EventLog
-from server.rules import REGISTRY, Rule, evaluate
 from server.store import projections
 from server.store.rebuild import clear, effective_log
 from server.store.state import DbState

@@ -7,7 +7,7 @@ does not read a plant, a tag or a harvest batch each time a rule asks; it:
 1. **prefetches** (:mod:`server.store.prefetch`) every plant, tag, harvest batch,
    cultivation batch, user and location the batch's events name, one query per table for
    all its licensees (a key that does not exist is remembered as absent);
-2. keeps one :class:`Overlay` per licensee, a :class:`~server.rules.state.StateView` that
+2. keeps one :class:`Overlay` per licensee, a :class:`~server.compliance.rules.state.StateView` that
    answers the rules from those rows, so event *k* of the batch sees the effect of events
    before it;
 3. applies the accepted events of the **hot kinds** (:data:`HOT_KINDS`: the floor's tags,
@@ -45,11 +45,7 @@ from schemas.events import (
     PlantsTagged,
     TagsReceived,
 )
-from server.db.bulk import Bulk, BulkInsert, BulkUpdate
-from server.db.core import table_of
-from server.db.pipelined import Step
-from server.db.tables import Batch, EventLog, HarvestBatch, Plant, Tag
-from server.rules.state import (
+from server.compliance.rules.state import (
     BatchState,
     HarvestBatchState,
     InventoryLeft,
@@ -63,6 +59,10 @@ from server.rules.state import (
     TransferState,
     UserState,
 )
+from server.db.bulk import Bulk, BulkInsert, BulkUpdate
+from server.db.core import table_of
+from server.db.pipelined import Step
+from server.db.tables import Batch, EventLog, HarvestBatch, Plant, Tag
 from server.store.prefetch import SPECS, BatchRow, load
 from server.store.state import DbState
 
@@ -149,7 +149,7 @@ class _HarvestWrite:
 
 @dataclass(slots=True)
 class Overlay:
-    """One licensee's state for the batch (a :class:`~server.rules.state.StateView`).
+    """One licensee's state for the batch (a :class:`~server.compliance.rules.state.StateView`).
 
     ``flush`` writes everything the batch has queued so far (log rows first), so the database
     can answer what the overlay does not hold.

@@ -4,8 +4,8 @@
 locations an event's rules and projection read; :func:`load_steps` reads a table's rows for a
 set of (licence, key) pairs as one step (:mod:`server.db.pipelined`) for all the batch's
 licensees, and :func:`found` turns what it read into the state records the rules know
-(:mod:`server.rules.state`). On PostgreSQL the read joins ``unnest`` of the wanted keys to the
-primary key: a nested loop of index lookups, whatever the planner's statistics say (a fresh
+(:mod:`server.compliance.rules.state`). On PostgreSQL the read joins ``unnest`` of the wanted keys
+to the primary key: a nested loop of index lookups, whatever the planner's statistics say (a fresh
 database has none). SQLite, without arrays, reads two ``IN`` lists (a superset, filtered here)
 in chunks of :data:`SQLITE_CHUNK` keys.
 """
@@ -27,11 +27,17 @@ from schemas.events import (
     PlantsTagged,
     TagsReceived,
 )
+from server.compliance.rules.state import (
+    HarvestBatchState,
+    LocationState,
+    PlantState,
+    TagState,
+    UserState,
+)
 from server.db import pipelined
 from server.db.core import table_of
 from server.db.pipelined import Step
 from server.db.tables import Batch, HarvestBatch, Location, Plant, Tag, User
-from server.rules.state import HarvestBatchState, LocationState, PlantState, TagState, UserState
 
 B, P, T, H = table_of(Batch), table_of(Plant), table_of(Tag), table_of(HarvestBatch)
 U, LOC = table_of(User), table_of(Location)

@@ -5,7 +5,7 @@ The rules have already run, so this code assumes the event is valid; a database 
 that still fails here (a bug, or a race the licensee lock should have prevented) raises and
 rolls the whole transaction back, log append included. The rules every projection relies on
 (unique batch ids, one item per tag, ...) are in every jurisdiction's pack: the
-record-soundness baseline of :mod:`server.rules.catalogue`.
+record-soundness baseline of :mod:`server.compliance.rules.catalogue`.
 
 Each projection is registered with ``@projects(PayloadModel)`` (:mod:`server.store.registry`):
 the floor kinds here, packages and transfers in :mod:`~server.store.projections_commerce`, the

@@ -1,4 +1,4 @@
-"""The database-backed :class:`~server.rules.state.StateView` for one licensee.
+"""The database-backed :class:`~server.compliance.rules.state.StateView` for one licensee.
 
 Reads run on the ingest transaction's connection, so a rule sees the effect of every event
 applied earlier in the same batch. Set reads are one query per call (in chunks of
@@ -16,6 +16,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from server.compliance.rules.state import (
+    BatchState,
+    HarvestBatchState,
+    InventoryLeft,
+    LicenceState,
+    LocationState,
+    LoggedEvent,
+    OutageState,
+    PackageState,
+    PlantState,
+    TagState,
+    TransferState,
+    UserState,
+)
 from server.db.core import table_of
 from server.db.notifications import Notification
 from server.db.statesync import SyncOutage
@@ -34,20 +48,6 @@ from server.db.tables import (
     Transfer,
     TransferItem,
     User,
-)
-from server.rules.state import (
-    BatchState,
-    HarvestBatchState,
-    InventoryLeft,
-    LicenceState,
-    LocationState,
-    LoggedEvent,
-    OutageState,
-    PackageState,
-    PlantState,
-    TagState,
-    TransferState,
-    UserState,
 )
 
 B, P, T, H = table_of(Batch), table_of(Plant), table_of(Tag), table_of(HarvestBatch)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from server.deadlines.model import show_due
+from server.compliance.deadlines.model import show_due
 from tests.api.conftest import OTHER_ADMIN
 from tests.api.seed import Floor
 from tests.server.conftest import OTHER_LICENCE

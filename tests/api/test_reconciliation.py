@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.deadlines import sweep
+from server.compliance.deadlines import sweep
 from tests.api.conftest import USER
 from tests.api.seed import Floor
 from tests.server.conftest import LICENCE

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from schemas.events import EventEnvelope
-from server.deadlines import DEADLINES, Category
-from server.deadlines.definitions import reconcile_day, supply
-from server.deadlines.engine import effects_for
-from server.deadlines.model import (
+from server.compliance.deadlines import DEADLINES, Category
+from server.compliance.deadlines.definitions import reconcile_day, supply
+from server.compliance.deadlines.engine import effects_for
+from server.compliance.deadlines.model import (
     Context,
     LicenseeCalendar,
     Open,
@@ -24,8 +24,8 @@ from server.deadlines.model import (
     Subject,
     TagStock,
 )
-from server.rules.calendar import Jurisdiction, add_business_days
-from server.rules.catalogue import CATALOGUE, ENTRIES, pack
+from server.compliance.rules.calendar import Jurisdiction, add_business_days
+from server.compliance.rules.catalogue import CATALOGUE, ENTRIES, pack
 from tests.server.desk import arrived, destroyed, la, received, sale, user_registered, weighed
 from tests.server.floor import Station, uid
 

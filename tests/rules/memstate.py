@@ -1,5 +1,5 @@
-"""An in-memory :class:`~server.rules.state.StateView` and event builders, so rules are tested
-as the pure functions they are: no database.
+"""An in-memory :class:`~server.compliance.rules.state.StateView` and event builders, so rules are
+tested as the pure functions they are: no database.
 
 ``MemoryState()`` starts as an OR licensee with two trained users (``maria.lopez``, a user, and
 ``a.chen``, the account manager); tests add what a case needs to its dictionaries.
@@ -14,9 +14,9 @@ from typing import Any
 from schemas.acks import Violation
 from schemas.events import EventEnvelope
 from schemas.ids import new_event_id
-from server.rules import REGISTRY
-from server.rules.catalogue import CATALOGUE
-from server.rules.state import (
+from server.compliance.rules import REGISTRY
+from server.compliance.rules.catalogue import CATALOGUE
+from server.compliance.rules.state import (
     BatchState,
     HarvestBatchState,
     InventoryLeft,

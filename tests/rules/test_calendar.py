@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.rules.calendar import (
+from server.compliance.rules.calendar import (
     Jurisdiction,
     add_business_days,
     add_calendar_days,

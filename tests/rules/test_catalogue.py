@@ -2,7 +2,8 @@
 regulations (``shared/regulations/RULES.md``, kept beside the checkout in the workplace, not in
 this repository) is present, the catalogue matches it exactly.
 
-The repository stands alone: its catalogue is ``server/rules/catalogue.py`` (``docs/rules.md``
+The repository stands alone: its catalogue is ``server/compliance/rules/catalogue.py``
+(``docs/rules.md``
 is generated from it). A clone with nothing beside it skips only the cross-check, saying why.
 """
 
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from server.compliance.coverage import implemented
-from server.deadlines import DEADLINES
-from server.rules import REGISTRY
-from server.rules.catalogue import (
+from server.compliance.deadlines import DEADLINES
+from server.compliance.rules import REGISTRY
+from server.compliance.rules.catalogue import (
     BASELINE,
     BEYOND_DISTILLATION,
     CATALOGUE,
@@ -43,7 +44,7 @@ def rules_md() -> dict[str, tuple[str, str]]:
     if not RULES_MD.is_file():
         pytest.skip(
             f"no cross-check: the team's rule distillation {RULES_MD} is not beside this "
-            "checkout (the catalogue in server/rules/catalogue.py is checked on its own)"
+            "checkout (the catalogue in server/compliance/rules/catalogue.py is checked on its own)"
         )
     found: dict[str, tuple[str, str]] = {}
     section = ""

@@ -4,7 +4,7 @@ an invalid one with its ID, its citation and a message a floor worker can act on
 from decimal import Decimal
 from typing import Any
 
-from server.rules.state import BatchState, HarvestBatchState, LocationState, TagState
+from server.compliance.rules.state import BatchState, HarvestBatchState, LocationState, TagState
 from tests.rules.memstate import MemoryState, check, event, plant_uid, rejected
 
 U1, U2, U3 = plant_uid(1), plant_uid(2), plant_uid(3)

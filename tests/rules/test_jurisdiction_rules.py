@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from schemas.events import EventEnvelope
-from server.deadlines import DEADLINES
-from server.rules import REGISTRY, Rule
-from server.rules.calendar import JURISDICTIONS, Jurisdiction
-from server.rules.catalogue import BASELINE_LABEL, CATALOGUE, ENTRIES, pack
-from server.rules.state import InventoryLeft, LicenceState, OutageState, UserState
+from server.compliance.deadlines import DEADLINES
+from server.compliance.rules import REGISTRY, Rule
+from server.compliance.rules.calendar import JURISDICTIONS, Jurisdiction
+from server.compliance.rules.catalogue import BASELINE_LABEL, CATALOGUE, ENTRIES, pack
+from server.compliance.rules.state import InventoryLeft, LicenceState, OutageState, UserState
 from tests.rules.memstate import LICENCE, NOW, MemoryState, check, event, rejected
 
 # What names a state's text: a CDFA section (84xx) or "CA ", an OAR 845-025 rule's heading or

@@ -3,8 +3,8 @@
 from datetime import UTC, date, datetime
 from typing import Any
 
-from server.rules.people import SERVER_OPERATOR
-from server.rules.state import LicenceState, LoggedEvent, UserState
+from server.compliance.rules.people import SERVER_OPERATOR
+from server.compliance.rules.state import LicenceState, LoggedEvent, UserState
 from tests.rules.memstate import LICENCE, MANAGER, WORKER, MemoryState, check, event, rejected
 
 TAGS = {"kind": "tags.received", "tag_type": "plant", "uids": ["1A4FF0100000022000000001"]}

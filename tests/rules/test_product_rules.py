@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from server.rules.state import LicenceState, OutageState, TransferState
+from server.compliance.rules.state import LicenceState, OutageState, TransferState
 from tests.rules.memstate import LICENCE, NOW, MemoryState, check, event, package_uid, rejected
 
 P1, P2, P3 = package_uid(1), package_uid(2), package_uid(3)

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 
 from schemas.events import EventEnvelope
 from schemas.ids import new_event_id
+from server.compliance.deadlines import DeadlineEngine, DeadlineSettings, sweep
+from server.compliance.deadlines.store import NotificationPublic, list_notifications
 from server.db.tables import EventLog, Licensee
-from server.deadlines import DeadlineEngine, DeadlineSettings, sweep
-from server.deadlines.store import NotificationPublic, list_notifications
 from tests.server.floor import Station, uid
 
 LA = ZoneInfo("America/Los_Angeles")

@@ -174,7 +174,7 @@ def test_a_pipeline_without_no_falsification_still_refuses_a_correction_of_nothi
 ) -> None:
     """The replay needs an accepted original; a pipeline given fewer rules (tests, tools)
     must still not crash on a correction that names none."""
-    from server.rules import REGISTRY
+    from server.compliance.rules import REGISTRY
 
     log = Log(engine)
     log.pipeline = Pipeline(

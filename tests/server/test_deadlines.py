@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.engine import Engine
 
-from server.deadlines import Category, NotificationPublic, State, get_notification
-from server.rules.catalogue import CATALOGUE
+from server.compliance.deadlines import Category, NotificationPublic, State, get_notification
+from server.compliance.rules.catalogue import CATALOGUE
 from server.store.licensees import add_licensee
 from tests.pinned import START
 from tests.server.desk import (

@@ -16,9 +16,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from schemas.acks import Ack, Outcome
 from schemas.clock import ManualClock
-from server.config import ServerSettings
-from server.db.notifications import NOTIFICATION_TABLES
-from server.deadlines import (
+from server.compliance.deadlines import (
     Category,
     DeadlineEngine,
     DeadlineSettings,
@@ -29,6 +27,8 @@ from server.deadlines import (
     get_notification,
     list_notifications,
 )
+from server.config import ServerSettings
+from server.db.notifications import NOTIFICATION_TABLES
 from server.ingest.parse import Incoming, Parsed, parse
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker

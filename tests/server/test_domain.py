@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 from schemas.acks import Outcome
 from schemas.clock import SYSTEM_CLOCK
 from schemas.events import EventEnvelope
+from server.compliance.rules.kinds import ALL_KINDS
 from server.db.tables import PROJECTION_TABLES
 from server.ingest.pipeline import Pipeline
-from server.rules.kinds import ALL_KINDS
 from server.store.projections import HANDLERS
 from server.store.rebuild import verify
 from tests.server import domain as d

@@ -26,13 +26,13 @@ from schemas.clock import SYSTEM_CLOCK
 from schemas.events import EventEnvelope
 from schemas.records import LocationAdded, LocationKind, UserCancelled
 from server.broker import PrivateBroker
+from server.compliance.rules.catalogue import CATALOGUE
 from server.config import ServerSettings
 from server.ingest.ownership import holders
 from server.ingest.pipeline import Pipeline
 from server.ingest.submit import submit
 from server.ingest.users import register_user
 from server.ingest.worker import IngestWorker
-from server.rules.catalogue import CATALOGUE
 from tests.pinned import pinned_clock
 from tests.server.conftest import LICENCE, licensee_locked
 from tests.server.floor import (

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
 from schemas.clock import ManualClock
-from server.deadlines.sweep import sweep
+from server.compliance.deadlines.sweep import sweep
 from server.ingest.pipeline import Pipeline
 from server.store.integrity import take_checkpoints, verify
 from server.store.rebuild import verify as rebuild

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, Outcome
 from schemas.clock import SYSTEM_CLOCK
+from server.compliance.rules.catalogue import CATALOGUE, pack
 from server.ingest.pipeline import Pipeline
-from server.rules.catalogue import CATALOGUE, pack
 from server.store.rebuild import verify
 from tests.server import domain as d
 from tests.server.conftest import LICENCE, OTHER_LICENCE

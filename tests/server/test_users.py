@@ -12,9 +12,9 @@ from cli.main import app
 from schemas.acks import Outcome
 from schemas.clock import SYSTEM_CLOCK
 from schemas.events import TagsReceived, TagType
+from server.compliance.rules.people import SERVER_OPERATOR
 from server.ingest.submit import submit
 from server.ingest.users import UserRefused, register_user
-from server.rules.people import SERVER_OPERATOR
 from server.store.licensees import add_licensee
 from tests.pinned import START, pinned_clock
 from tests.server.floor import uid

@@ -20,10 +20,10 @@ from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import ClockDep, EngineDep
 from server.api.errors import Conflict, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
+from server.compliance.deadlines import Category, DismissRefused, NotificationPublic, State, dismiss
+from server.compliance.deadlines.store import select_public
 from server.db.core import table_of
 from server.db.notifications import Notification
-from server.deadlines import Category, DismissRefused, NotificationPublic, State, dismiss
-from server.deadlines.store import select_public
 
 router = APIRouter(tags=["notifications"])
 N = table_of(Notification)

@@ -25,10 +25,10 @@ from server.accounts.deps import ReadScope, WriteScope
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Invalid
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of, respond
+from server.compliance.rules.calendar import local_date, local_time
 from server.db.core import table_of
 from server.db.tables import EventLog, LicenceDetails, Licensee, Reconciliation
 from server.reads.inventory import InventoryLine, current
-from server.rules.calendar import local_date, local_time
 
 router = APIRouter(tags=["reconciliation and audit"])
 L = table_of(EventLog)

@@ -14,11 +14,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from server.compliance.rules.calendar import JURISDICTIONS
+from server.compliance.rules.catalogue import CATALOGUE, pack
+from server.compliance.rules.cultivation import BATCH_LIMIT
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Licensee, Package, Plant
-from server.rules.calendar import JURISDICTIONS
-from server.rules.catalogue import CATALOGUE, pack
-from server.rules.cultivation import BATCH_LIMIT
 
 B = table_of(Batch)
 P = table_of(Plant)

@@ -1,7 +1,7 @@
 """Notifications sorted by urgency, for the page a compliance manager opens first.
 
-Reads the deadline engine's notifications (:func:`server.deadlines.list_notifications`) and
-puts what needs action first:
+Reads the deadline engine's notifications (:func:`server.compliance.deadlines.list_notifications`)
+and puts what needs action first:
 
 1. **overdue**: unresolved and past its due time (the sweep may not have marked it yet, so
    the due time is compared with now here), most overdue first;
@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
 
-from server.deadlines import Category, NotificationPublic, State, list_notifications
+from server.compliance.deadlines import Category, NotificationPublic, State, list_notifications
 
 # Subjects that are not items with an audit trail.
 NOT_ITEMS = ("business_day", "licence", "licensee")

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from server.compliance.deadlines import DismissRefused, dismiss
 from server.console.queries import trail
 from server.console.queries.notifications import Item, by_urgency, counts
 from server.console.viewer import Viewer
-from server.deadlines import DismissRefused, dismiss
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, flag, floor_day
 from tests.server.console.test_pages import OWN_PAGE, REGULATOR, make_app

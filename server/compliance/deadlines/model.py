@@ -1,8 +1,9 @@
 """The deadline engine's vocabulary: a licensee's calendar, the facts a deadline may need, and
 the effects a definition returns (open a notification, resolve one).
 
-Definitions (:mod:`server.deadlines.definitions`) are pure: they take a :class:`Context` and
-return effects; the engine (:mod:`server.deadlines.engine`) applies the effects to the
+Definitions (:mod:`server.compliance.deadlines.definitions`) are pure: they take a :class:`Context`
+and
+return effects; the engine (:mod:`server.compliance.deadlines.engine`) applies the effects to the
 notification store. So each rule is tested without a database.
 """
 
@@ -14,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from schemas.events import EventEnvelope
-from server.rules.calendar import (
+from server.compliance.rules.calendar import (
     Jurisdiction,
     add_business_days,
     add_calendar_days,
@@ -24,7 +25,7 @@ from server.rules.calendar import (
     local_time,
     nth_business_day,
 )
-from server.rules.catalogue import CATALOGUE
+from server.compliance.rules.catalogue import CATALOGUE
 
 # Close of business when the licensee never set one (licence.updated close_of_business).
 DEFAULT_CLOSE = time(17, 0)

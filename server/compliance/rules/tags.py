@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from schemas.commerce import PackageCreated
 from schemas.events import EventEnvelope, PlantsTagged, TagRetired, TagsReceived
-from server.rules.base import rule
-from server.rules.state import StateView
-from server.rules.text import uid_list
+from server.compliance.rules.base import rule
+from server.compliance.rules.state import StateView
+from server.compliance.rules.text import uid_list
 
 
 def _assigned(event: EventEnvelope) -> tuple[list[str], str] | None:

@@ -22,9 +22,9 @@ from schemas.records import (
     UserRegistered,
     UserTrained,
 )
-from server.rules.base import rule
-from server.rules.kinds import ALL_KINDS
-from server.rules.state import ENDED_STATUSES, StateView
+from server.compliance.rules.base import rule
+from server.compliance.rules.kinds import ALL_KINDS
+from server.compliance.rules.state import ENDED_STATUSES, StateView
 
 SERVER_OPERATOR = "seedtrace@server"
 CONSOLE_STATION = "console"

@@ -4,7 +4,7 @@ they return to the notification store.
 :meth:`DeadlineEngine.after_event` is called by the ingest pipeline right after an event is
 applied, on the same connection and in the same transaction (the licensee's row is locked):
 
-1. :func:`~server.deadlines.facts.record` keeps what the deadlines need from the event;
+1. :func:`~server.compliance.deadlines.facts.record` keeps what the deadlines need from the event;
 2. every definition of the licensee's jurisdiction pack that handles the event's kind runs;
 3. :func:`apply_effects` opens and resolves notifications; an event that resolves a deadline
    after its due time, or that is its own deadline and came late (DISPOSITION-3BD), gets a
@@ -25,11 +25,10 @@ import sqlalchemy as sa
 
 from schemas.acks import Violation
 from schemas.events import EventEnvelope
-from server.db.pipelined import MATCH, Match, Step
-from server.deadlines import store
-from server.deadlines.definitions import DEADLINES, OUTAGE
-from server.deadlines.facts import BATCH_READS, DbFacts, calendar, load_calendar, record
-from server.deadlines.model import (
+from server.compliance.deadlines import store
+from server.compliance.deadlines.definitions import DEADLINES, OUTAGE
+from server.compliance.deadlines.facts import BATCH_READS, DbFacts, calendar, load_calendar, record
+from server.compliance.deadlines.model import (
     UNRESOLVED,
     Context,
     DeadlineSettings,
@@ -41,7 +40,8 @@ from server.deadlines.model import (
     State,
     Subject,
 )
-from server.rules.calendar import business_days_between
+from server.compliance.rules.calendar import business_days_between
+from server.db.pipelined import MATCH, Match, Step
 
 
 @dataclass(slots=True)

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from schemas.events import EventEnvelope
-from server.rules.base import rule
-from server.rules.kinds import ALL_KINDS
-from server.rules.state import StateView
+from server.compliance.rules.base import rule
+from server.compliance.rules.kinds import ALL_KINDS
+from server.compliance.rules.state import StateView
 
 # How far after its receipt an event may be dated: the drift a station's clock may show
 # between NTP corrections, with room for the broker's queue. Documented in docs/mqtt.md.

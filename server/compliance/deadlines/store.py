@@ -24,10 +24,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Violation
+from server.compliance.deadlines.model import (
+    UNRESOLVED,
+    Category,
+    LicenseeCalendar,
+    Open,
+    State,
+    show_due,
+)
 from server.db.core import table_of
 from server.db.notifications import EventNotice, Notification
 from server.db.tables import Licensee, User
-from server.deadlines.model import UNRESOLVED, Category, LicenseeCalendar, Open, State, show_due
 
 N = table_of(Notification)
 NOTICES = table_of(EventNotice)

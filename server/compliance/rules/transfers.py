@@ -14,8 +14,8 @@ from schemas.commerce import (
 )
 from schemas.events import EventEnvelope
 from schemas.records import AccessRestored
-from server.rules.base import rule
-from server.rules.state import OutageState, StateView
+from server.compliance.rules.base import rule
+from server.compliance.rules.state import OutageState, StateView
 
 
 def _when(at: datetime, zone: ZoneInfo) -> str:

@@ -21,9 +21,9 @@ from schemas.events import (
     WasteRecorded,
 )
 from schemas.weights import Weight
-from server.rules.base import rule
-from server.rules.state import StateView
-from server.rules.text import grams
+from server.compliance.rules.base import rule
+from server.compliance.rules.state import StateView
+from server.compliance.rules.text import grams
 
 
 def _taken(p: PackageCreated) -> dict[str, Decimal]:

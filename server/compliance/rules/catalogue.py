@@ -1,9 +1,10 @@
 """Every rule seedtrace knows (sections A, B and C of ``docs/rules.md``) as data: the project's
 own rule catalogue, with each rule's stable ID and the regulation it comes from.
 
-The catalogue is the list of what seedtrace must enforce; :data:`server.rules.REGISTRY` is what
-it enforces today, and :data:`server.deadlines.DEADLINES` the deadlines it follows. An entry is
-implemented when its ID is registered in one of them, never by a flag here.
+The catalogue is the list of what seedtrace must enforce; :data:`server.compliance.rules.REGISTRY`
+is what
+it enforces today, and :data:`server.compliance.deadlines.DEADLINES` the deadlines it follows. An
+entry is implemented when its ID is registered in one of them, never by a flag here.
 Citations name the regulation itself (OAR 845-025, CCR title 3 §§ 8400-8409, the DCP's
 announcement); the team's distillation of those texts is cross-checked by a test where it
 is present beside the checkout.
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from server.rules.calendar import JURISDICTIONS, Jurisdiction
+from server.compliance.rules.calendar import JURISDICTIONS, Jurisdiction
 
 Section = Literal["A", "B", "C"]
 DeadlineKind = Literal["business_days", "calendar_days", "hours", "close_of_business", "stock"]

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 from schemas.commerce import TransferManifested
 from schemas.events import EventEnvelope
-from server.rules.base import rule
-from server.rules.state import StateView
+from server.compliance.rules.base import rule
+from server.compliance.rules.state import StateView
 
 
 @rule(

@@ -13,8 +13,8 @@ from schemas.events import (
     PlantsPhaseChanged,
     PlantsTagged,
 )
-from server.rules.base import rule
-from server.rules.state import StateView
+from server.compliance.rules.base import rule
+from server.compliance.rules.state import StateView
 
 BATCH_LIMIT = 100
 PHASE_RANK = {"immature": 0, "vegetative": 1, "flowering": 2, "harvested": 3}

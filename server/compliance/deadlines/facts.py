@@ -2,8 +2,8 @@
 
 :func:`record` runs first for every accepted event (on the ingest transaction's connection, so
 the licensee's row is locked and a read-then-write cannot race). :class:`DbFacts` is the
-database-backed :class:`~server.deadlines.model.Facts` for one licensee; it also reads the
-``tags`` projection (tag stock) and the ``event_log`` (an outage's backlog entered so far),
+database-backed :class:`~server.compliance.deadlines.model.Facts` for one licensee; it also reads
+the ``tags`` projection (tag stock) and the ``event_log`` (an outage's backlog entered so far),
 never writing either. :func:`load_calendar` builds the licensee's calendar.
 """
 
@@ -25,13 +25,19 @@ from schemas.records import (
     UserRegistered,
     UserTrained,
 )
+from server.compliance.deadlines.model import (
+    DEFAULT_CLOSE,
+    LicenseeCalendar,
+    Outage,
+    Person,
+    TagStock,
+)
+from server.compliance.rules.calendar import Jurisdiction
+from server.compliance.rules.catalogue import pack
 from server.db.core import table_of
 from server.db.notifications import DeadlineLicensee, DeadlineOutage, DeadlinePerson
 from server.db.pipelined import MATCH, Match
 from server.db.tables import EventLog, Licensee, Tag
-from server.deadlines.model import DEFAULT_CLOSE, LicenseeCalendar, Outage, Person, TagStock
-from server.rules.calendar import Jurisdiction
-from server.rules.catalogue import pack
 
 DL = table_of(DeadlineLicensee)
 PEOPLE = table_of(DeadlinePerson)
@@ -195,9 +201,9 @@ BATCH_READS = {dialect: _batch_reads(match) for dialect, match in MATCH.items()}
 
 
 class DbFacts:
-    """:class:`~server.deadlines.model.Facts` of one licensee, read on ``conn``. ``sync`` is
-    called before reading the event log or the ``tags`` projection (see
-    :meth:`~server.deadlines.engine.DeadlineEngine.after_event`)."""
+    """:class:`~server.compliance.deadlines.model.Facts` of one licensee, read on ``conn``.
+    ``sync`` is called before reading the event log or the ``tags`` projection (see
+    :meth:`~server.compliance.deadlines.engine.DeadlineEngine.after_event`)."""
 
     def __init__(
         self,

@@ -23,14 +23,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.events import TagType
+from server.compliance.deadlines import store
+from server.compliance.deadlines.definitions import (
+    DAILY_RECONCILE,
+    TAG_SUPPLY,
+    reconcile_day,
+    supply,
+)
+from server.compliance.deadlines.engine import apply_effects
+from server.compliance.deadlines.facts import DbFacts, load_calendar
+from server.compliance.deadlines.model import DeadlineSettings, Effect, LicenseeCalendar
+from server.compliance.rules.calendar import is_business_day, local_date
 from server.db.core import table_of
 from server.db.tables import Licensee
-from server.deadlines import store
-from server.deadlines.definitions import DAILY_RECONCILE, TAG_SUPPLY, reconcile_day, supply
-from server.deadlines.engine import apply_effects
-from server.deadlines.facts import DbFacts, load_calendar
-from server.deadlines.model import DeadlineSettings, Effect, LicenseeCalendar
-from server.rules.calendar import is_business_day, local_date
 
 LIC = table_of(Licensee)
 N = store.N
@@ -100,7 +105,8 @@ def _days_to_open(
 ) -> list[date]:
     """Business days from the day after the last DAILY-RECONCILE the sweep opened (or the
     licensee's registration, or its licensure) up to today, local. Days already reconciled
-    are among them; :func:`~server.deadlines.engine.apply_effects` does not open those again."""
+    are among them; :func:`~server.compliance.deadlines.engine.apply_effects` does not open those
+    again."""
     today = local_date(now, cal.tz)
     last = conn.execute(
         sa.select(sa.func.max(N.c.subject_id)).where(

@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 
 from schemas.events import EventEnvelope, HarvestBatchWeighed, PlantHarvested
-from server.rules.base import rule
-from server.rules.state import StateView
+from server.compliance.rules.base import rule
+from server.compliance.rules.state import StateView
 
 
 @rule(

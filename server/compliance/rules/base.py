@@ -1,7 +1,7 @@
 """The rule type, the registry and evaluation.
 
-A rule's citation is the catalogue's (:mod:`server.rules.catalogue`); a violation cites the
-provisions of the licensee's own jurisdiction (:meth:`CatalogueEntry.cite`), read from the
+A rule's citation is the catalogue's (:mod:`server.compliance.rules.catalogue`); a violation
+cites the provisions of the licensee's own jurisdiction (:meth:`CatalogueEntry.cite`), read from the
 state's licence, so an Oregon licensee never reads a CDFA section and vice versa.
 """
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from schemas.acks import Violation
 from schemas.events import EventEnvelope
-from server.rules.calendar import JURISDICTIONS, Jurisdiction
-from server.rules.catalogue import CATALOGUE
-from server.rules.state import StateView
+from server.compliance.rules.calendar import JURISDICTIONS, Jurisdiction
+from server.compliance.rules.catalogue import CATALOGUE
+from server.compliance.rules.state import StateView
 
 # A check yields one message per thing that is wrong, written for a floor worker.
 Check = Callable[[StateView, EventEnvelope], Iterable[str]]
@@ -65,7 +65,9 @@ def rule(rule_id: str, *, summary: str, kinds: Iterable[str]) -> Callable[[Check
         if rule_id in REGISTRY:
             raise ValueError(f"rule {rule_id} is registered twice")
         if rule_id not in CATALOGUE:
-            raise ValueError(f"rule {rule_id} is not in the catalogue (server/rules/catalogue.py)")
+            raise ValueError(
+                f"rule {rule_id} is not in the catalogue (server/compliance/rules/catalogue.py)"
+            )
         REGISTRY[rule_id] = Rule(rule_id, summary, frozenset(kinds), check)
         return check
 

@@ -1,12 +1,13 @@
 """The section B deadlines of the rule catalogue (`docs/rules.md`), one pure function each.
 
-A definition takes a :class:`~server.deadlines.model.Context` (an accepted event, when it
+A definition takes a :class:`~server.compliance.deadlines.model.Context` (an accepted event, when it
 reached the service, the licensee's calendar, read-only facts) and returns the notifications to
 open or resolve. It never writes: the engine applies what it returns. Each is registered with
 :func:`deadline` under its rule ID, with the event kinds that open and resolve it; the citation
-and the deadline's length come from :mod:`server.rules.catalogue`, the project's one rule catalogue.
+and the deadline's length come from :mod:`server.compliance.rules.catalogue`, the project's one
+rule catalogue.
 
-Two deadlines are also opened by the periodic sweep (:mod:`server.deadlines.sweep`):
+Two deadlines are also opened by the periodic sweep (:mod:`server.compliance.deadlines.sweep`):
 DAILY-RECONCILE, every business day, and TAG-SUPPLY, when stock runs low.
 
 When does the clock start and when is a thing "recorded"? An event's ``occurred_at`` is when
@@ -44,7 +45,7 @@ from schemas.records import (
     UserRegistered,
     UserTrained,
 )
-from server.deadlines.model import (
+from server.compliance.deadlines.model import (
     Category,
     Context,
     Effect,
@@ -55,8 +56,8 @@ from server.deadlines.model import (
     Subject,
     TagStock,
 )
-from server.rules.calendar import Jurisdiction, local_date, nth_business_day
-from server.rules.catalogue import CATALOGUE
+from server.compliance.rules.calendar import Jurisdiction, local_date, nth_business_day
+from server.compliance.rules.catalogue import CATALOGUE
 
 Definition = Callable[[Context], list[Effect]]
 ANY_KIND = "*"

@@ -18,7 +18,7 @@ Detectors:
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -182,11 +182,12 @@ class Licensee:
     scale_reads_hundredths: bool
 
 
-def assess(licensees: Sequence[Licensee]) -> list[Signal]:
-    """Every signal of every harvest batch of ``licensees``, most unusual first within each
-    kind. A batch's moisture loss is compared with the licensee's other weighed batches and
-    with the other licensees' weighed batches of the same strain (a peer's batches count only
-    as values in the comparison: no signal names a peer's records)."""
+def assess(licensees: Sequence[Licensee], subjects: Set[str] | None = None) -> list[Signal]:
+    """Every signal of every harvest batch of ``licensees`` (of those in ``subjects`` only,
+    when given: the others are only compared with), most unusual first within each kind. A
+    batch's moisture loss is compared with the licensee's other weighed batches and with the
+    other licensees' weighed batches of the same strain (a peer's batches count only as
+    values in the comparison: no signal names a peer's records)."""
     own_ratios: dict[str, list[tuple[str, Decimal]]] = {}  # licence -> (batch, ratio)
     by_strain: dict[str, list[tuple[str, Decimal]]] = {}  # strain -> (licence, ratio)
     for lic in licensees:
@@ -199,6 +200,8 @@ def assess(licensees: Sequence[Licensee]) -> list[Signal]:
                 by_strain.setdefault(b.strain, []).append((lic.licence, ratio))
     found: list[Signal] = []
     for lic in licensees:
+        if subjects is not None and lic.licence not in subjects:
+            continue
         for balance in lic.balances:
             own = [r for name, r in own_ratios.get(lic.licence, []) if name != balance.name]
             strain = balance.strain

@@ -45,6 +45,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import exc as sa_exc
 
 from schemas.topics import Channel, shared_events_subscription, topic
+from server.analytics.refresh import refresh as refresh_analytics
 from server.compliance.deadlines import sweep
 from server.config import ServerSettings
 from server.ingest.ownership import Ownership
@@ -87,6 +88,7 @@ class IngestWorker:
         self.client = self._make_client()
         self._last_gap_check = time.monotonic()
         self._last_sweep: float | None = None  # the first sweep runs at start
+        self._last_analytics: float | None = None  # likewise the first analytics refresh
         self._checkpoint_day: date | None = None  # the UTC day of the last checkpoints
 
     def _make_client(self) -> mqtt.Client:
@@ -188,6 +190,7 @@ class IngestWorker:
                 self._tend_leases()
                 self._report_gaps()
                 self._sweep_deadlines()
+                self._refresh_analytics()
         finally:
             self.stop()
 
@@ -364,6 +367,32 @@ class IngestWorker:
         self._checkpoint_day = now.astimezone(UTC).date()
         if taken:
             log.info("hash chain checkpoints taken for %d licensees", len(taken))
+
+    def _refresh_analytics(self) -> None:
+        """Every ``analytics_refresh_s``: the balances and signals of the licensees whose
+        record moved (:mod:`server.analytics.refresh`); on PostgreSQL only those this process
+        owns, so two processes never refresh one licensee at once."""
+        now = time.monotonic()
+        every = self.settings.analytics_refresh_s
+        if self._last_analytics is not None and now - self._last_analytics < every:
+            return
+        self._last_analytics = now
+        only = None if self.routing is None else set(self.routing.ownership.owned)
+        try:
+            report = refresh_analytics(self.pipeline.engine, self.pipeline.clock.now(), only=only)
+        except TRANSIENT_DB_ERRORS as err:
+            log.error("could not refresh the analytics: %s", err)
+            return
+        except Exception:  # the top of the loop: log it, keep ingesting, try next time
+            log.exception("the analytics refresh failed")
+            return
+        if report.refreshed:
+            log.info(
+                "analytics: %d licensees refreshed; signals %d raised, %d cleared",
+                len(report.refreshed),
+                report.raised,
+                report.cleared,
+            )
 
     def _sweep_deadlines(self) -> None:
         """Every ``deadline_sweep_s``: mark overdue notifications, open the day's

@@ -10,6 +10,8 @@ Detectors:
   licensee's other batches and its peers' batches of the same strain, by robust z-score
   (:mod:`server.analytics.robust`); weight skimmed between the wet and the dry weighing shows
   up here. A batch that weighs more dry than wet is a record in error and always flagged.
+- :func:`yield_per_plant`: wet weight per plant far from the licensee's other batches and its
+  peers' batches of the same strain, by robust z-score.
 - :func:`unexplained`: product packaged beyond what the batch weighed.
 - :func:`repeated_weights`: wet weights that repeat exactly within a batch, which a scale
   reading to 0.01 g almost never produces for plants of different sizes.
@@ -18,7 +20,7 @@ Detectors:
 """
 
 from collections import Counter
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -105,6 +107,43 @@ def moisture_loss(
     )
 
 
+def yield_per_plant(
+    balance: HarvestBalance, own: Sequence[Decimal], peers: Sequence[Decimal]
+) -> Signal | None:
+    """Flag ``balance`` when its wet weight per plant is an outlier (|robust z| >=
+    :data:`OUTLIER_Z`) among ``own`` (the licensee's other batches' wet grams per plant) or
+    ``peers`` (other licensees' batches of the same strain), each compared only with
+    :data:`MIN_COMPARISONS` values. A low yield is what plants harvested with part of their
+    weight unrecorded look like; a high one, weight recorded that no plant gave."""
+    if not balance.wet:
+        return None
+    per_plant = balance.wet_grams / len(balance.wet)
+    found: list[tuple[Decimal, str, Decimal]] = []
+    for label, values in (("its own other harvests", own), ("peers' harvests", peers)):
+        if len(values) < MIN_COMPARISONS:
+            continue
+        z = robust_z(per_plant, values)
+        if z is not None and abs(z) >= OUTLIER_Z:
+            found.append((z, label, median(values)))
+    if not found:
+        return None
+    z, label, usual = max(found, key=lambda f: abs(f[0]))
+    if z < 0:
+        why = "plants may have been harvested with part of their weight left unrecorded"
+    else:
+        why = "more weight was recorded than plants like these give"
+    return Signal(
+        "yield-outlier",
+        balance.licence,
+        balance.name,
+        abs(z),
+        f"The {len(balance.wet)} plants of harvest batch {balance.name} weighed "
+        f"{per_plant:.1f} g each wet; {label} gave {usual:.1f} g per plant (median), "
+        f"{abs(z):.1f} robust standard deviations away: {why}.",
+        _ids(balance.wet),
+    )
+
+
 def unexplained(balance: HarvestBalance) -> Signal | None:
     """Flag product packaged beyond what the batch had (score: the grams)."""
     grams = balance.unexplained_grams
@@ -182,36 +221,55 @@ class Licensee:
     scale_reads_hundredths: bool
 
 
+def _per_plant(balance: HarvestBalance) -> Decimal | None:
+    return balance.wet_grams / len(balance.wet) if balance.wet else None
+
+
+class _Comparisons:
+    """One figure of every batch, for comparing a batch with the licensee's other batches and
+    with other licensees' batches of the same strain."""
+
+    def __init__(
+        self,
+        licensees: Sequence[Licensee],
+        figure: Callable[[HarvestBalance], Decimal | None],
+    ) -> None:
+        self.own: dict[str, list[tuple[str, Decimal]]] = {}  # licence -> (batch, figure)
+        self.by_strain: dict[str, list[tuple[str, Decimal]]] = {}  # strain -> (licence, figure)
+        for lic in licensees:
+            for b in lic.balances:
+                value = figure(b)
+                if value is None:
+                    continue
+                self.own.setdefault(lic.licence, []).append((b.name, value))
+                if b.strain is not None:
+                    self.by_strain.setdefault(b.strain, []).append((lic.licence, value))
+
+    def around(self, balance: HarvestBalance) -> tuple[list[Decimal], list[Decimal]]:
+        """(the licensee's other batches' figures, its peers' same-strain batches' figures)."""
+        own = [v for name, v in self.own.get(balance.licence, []) if name != balance.name]
+        if balance.strain is None:
+            return own, []
+        peers = self.by_strain.get(balance.strain, [])
+        return own, [v for licence, v in peers if licence != balance.licence]
+
+
 def assess(licensees: Sequence[Licensee], subjects: Set[str] | None = None) -> list[Signal]:
     """Every signal of every harvest batch of ``licensees`` (of those in ``subjects`` only,
     when given: the others are only compared with), most unusual first within each kind. A
     batch's moisture loss is compared with the licensee's other weighed batches and with the
     other licensees' weighed batches of the same strain (a peer's batches count only as
     values in the comparison: no signal names a peer's records)."""
-    own_ratios: dict[str, list[tuple[str, Decimal]]] = {}  # licence -> (batch, ratio)
-    by_strain: dict[str, list[tuple[str, Decimal]]] = {}  # strain -> (licence, ratio)
-    for lic in licensees:
-        for b in lic.balances:
-            ratio = b.moisture_loss_ratio
-            if ratio is None:
-                continue
-            own_ratios.setdefault(lic.licence, []).append((b.name, ratio))
-            if b.strain is not None:
-                by_strain.setdefault(b.strain, []).append((lic.licence, ratio))
+    ratios = _Comparisons(licensees, lambda b: b.moisture_loss_ratio)
+    yields = _Comparisons(licensees, _per_plant)
     found: list[Signal] = []
     for lic in licensees:
         if subjects is not None and lic.licence not in subjects:
             continue
         for balance in lic.balances:
-            own = [r for name, r in own_ratios.get(lic.licence, []) if name != balance.name]
-            strain = balance.strain
-            peers = (
-                []
-                if strain is None
-                else [r for licence, r in by_strain.get(strain, []) if licence != lic.licence]
-            )
             for signal in (
-                moisture_loss(balance, own, peers),
+                moisture_loss(balance, *ratios.around(balance)),
+                yield_per_plant(balance, *yields.around(balance)),
                 unexplained(balance),
                 repeated_weights(balance),
                 round_weights(balance, lic.scale_reads_hundredths),

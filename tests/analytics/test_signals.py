@@ -101,3 +101,38 @@ def test_whole_gram_weights_from_scales_that_read_hundredths_are_flagged() -> No
     read = [f"{500 + 7 * n}.{n + 11}" for n in range(10)]
     balances = harvest_balances(LICENCE, harvest(Station(), "HB-1", wet=read, dry=None))
     assert assess([Licensee(LICENCE, balances, scale_reads_hundredths=True)]) == []
+
+
+def crop(licence: str, per_plant: list[str], strain: str = "Blue Dream") -> list[HarvestBalance]:
+    """One unweighed batch of two plants per entry, weighing per_plant +- 10.37 g wet each."""
+    station = Station(licence=licence)
+    events = []
+    for n, grams in enumerate(per_plant):
+        wet = [str(Decimal(grams) + Decimal("10.37")), str(Decimal(grams) - Decimal("10.37"))]
+        events += harvest(station, f"HB-{n}", wet, None, strain=strain, first_plant=2 * n + 1)
+    return harvest_balances(licence, events)
+
+
+USUAL_YIELD = ["500", "520", "480", "510", "490", "505"]
+
+
+def test_a_batch_whose_plants_gave_far_less_is_flagged() -> None:
+    (signal,) = assess([Licensee(LICENCE, crop(LICENCE, [*USUAL_YIELD, "300"]), True)])
+    assert (signal.kind, signal.subject) == ("yield-outlier", "HB-6")
+    assert "The 2 plants of harvest batch HB-6 weighed 300.0 g each wet" in signal.explanation
+    assert "its own other harvests gave 502.5 g per plant (median)" in signal.explanation
+    assert "part of their weight left unrecorded" in signal.explanation
+    assert len(signal.event_ids) == 2
+
+
+def test_a_batch_within_the_usual_spread_is_not() -> None:
+    assert assess([Licensee(LICENCE, crop(LICENCE, [*USUAL_YIELD, "470"]), True)]) == []
+
+
+def test_peers_of_the_same_strain_judge_a_newcomers_yield() -> None:
+    peers = Licensee(OTHER, crop(OTHER, USUAL_YIELD), True)
+    (signal,) = assess([Licensee(LICENCE, crop(LICENCE, ["900"]), True), peers])
+    assert signal.kind == "yield-outlier"
+    assert "peers' harvests gave 502.5 g per plant" in signal.explanation
+    assert "more weight was recorded than plants like these give" in signal.explanation
+    assert assess([Licensee(LICENCE, crop(LICENCE, ["505"]), True), peers]) == []

@@ -1,4 +1,5 @@
-"""The scheduled refresh: recompute the balances and signals of licensees whose record moved.
+"""The scheduled refresh: recompute the balances, signals and inventory projection of the
+licensees whose record moved.
 
 A page view reads what the last refresh stored (``server.db.analytics``); it never walks a
 season of events. The ingest worker runs :func:`refresh` every ``analytics_refresh_s`` seconds
@@ -18,15 +19,22 @@ follows peers that changed since.
 import json
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from server.analytics import source
 from server.analytics.balance import HarvestBalance, Movement
+from server.analytics.projection import Usual, by_strain, combine, project
 from server.analytics.signals import Licensee, Signal, assess
-from server.db.analytics import AnalyticsRun, HarvestBalanceRow, SignalRow
+from server.db.analytics import (
+    AnalyticsRun,
+    HarvestBalanceRow,
+    InventoryProjection,
+    SignalRow,
+    StrainHistory,
+)
 from server.db.core import table_of
 from server.db.tables import EventLog
 from server.db.tables import Licensee as LicenseeRow
@@ -36,6 +44,8 @@ BALANCES = table_of(HarvestBalanceRow)
 SIGNALS = table_of(SignalRow)
 L = table_of(EventLog)
 REGISTERED = table_of(LicenseeRow)
+HISTORY = table_of(StrainHistory)
+PROJECTIONS = table_of(InventoryProjection)
 STALE_AFTER = timedelta(days=1)
 
 
@@ -158,19 +168,79 @@ def _store_signals(
             report.cleared += 1
 
 
+def _statewide(conn: sa.Connection, licence: str) -> dict[str, Usual]:
+    """Strain -> the statewide figure, from the other licensees' stored strain histories."""
+    groups: dict[str, list[Usual]] = {}
+    for r in conn.execute(sa.select(HISTORY).where(HISTORY.c.licence != licence)):
+        groups.setdefault(r.strain, []).append(
+            Usual(r.veg_days, r.flower_days, r.low_grams, r.grams, r.high_grams)
+        )
+    return {strain: combine(usuals) for strain, usuals in groups.items()}
+
+
+def _store_projection(conn: sa.Connection, record: source.Record, now: datetime) -> None:
+    """Replace the licensee's strain history, and today's (UTC) projection, with new ones."""
+    licence = record.licensee.licence
+    strains = by_strain(record.plants)
+    conn.execute(sa.delete(HISTORY).where(HISTORY.c.licence == licence))
+    if strains:
+        conn.execute(
+            sa.insert(HISTORY),
+            [
+                {
+                    "licence": licence,
+                    "strain": strain,
+                    "veg_days": u.veg_days,
+                    "flower_days": u.flower_days,
+                    "low_grams": u.low,
+                    "grams": u.grams,
+                    "high_grams": u.high,
+                    "refreshed_at": now,
+                }
+                for strain, u in strains.items()
+            ],
+        )
+    today = now.astimezone(UTC).date()
+    made = project(licence, record.plants, today, _statewide(conn, licence))
+    conn.execute(
+        sa.delete(PROJECTIONS).where(
+            PROJECTIONS.c.licence == licence, PROJECTIONS.c.made_on == today
+        )
+    )
+    conn.execute(
+        sa.insert(PROJECTIONS),
+        [
+            {
+                "licence": licence,
+                "made_on": today,
+                "week_start": week.start,
+                "made_at": now,
+                "plants": week.plants,
+                "expected_grams": week.expected,
+                "low_grams": week.low,
+                "high_grams": week.high,
+                "unprojected": made.unprojected,
+            }
+            for week in made.weeks
+        ],
+    )
+
+
 def refresh_licensee(
     conn: sa.Connection, licence: str, now: datetime, report: RefreshReport
 ) -> None:
-    """Recompute ``licence``'s balances and signals (on ``conn``, in the caller's
-    transaction)."""
+    """Recompute ``licence``'s balances, signals, crop history and today's projection (on
+    ``conn``, in the caller's transaction)."""
     head = _head(conn, licence)
-    mine = source.licensee(conn, licence)
+    record = source.read(conn, licence)
+    mine = record.licensee
     found = assess([mine, *_peers(conn, licence)], subjects={licence})
     conn.execute(sa.delete(BALANCES).where(BALANCES.c.licence == licence))
     rows = [_balance_row(b, now) for b in mine.balances]
     if rows:
         conn.execute(sa.insert(BALANCES), rows)
     _store_signals(conn, licence, found, now, report)
+    _store_projection(conn, record, now)
     conn.execute(sa.delete(RUNS).where(RUNS.c.licence == licence))
     conn.execute(sa.insert(RUNS).values(licence=licence, through_position=head, refreshed_at=now))
     report.refreshed.append(licence)

@@ -6,12 +6,14 @@ the envelope as accepted, parsed back with the shared schema. Rejected events ar
 refused record moved nothing.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from schemas.events import EventEnvelope
 from server.analytics.balance import HarvestLedger
+from server.analytics.projection import PlantLife, PlantTracker
 from server.analytics.signals import Licensee
 from server.db.core import table_of
 from server.db.tables import EventLog
@@ -20,6 +22,8 @@ L = table_of(EventLog)
 KINDS = (
     "plant_batch.created",
     "plants.tagged",
+    "plants.phase_changed",
+    "plant.destroyed",
     "plant.harvested",
     "waste.recorded",
     "harvest_batch.weighed",
@@ -52,14 +56,26 @@ def accepted_events(conn: sa.Connection, licence: str) -> Iterator[EventEnvelope
         after = rows[-1].position
 
 
-def licensee(conn: sa.Connection, licence: str) -> Licensee:
-    """``licence``'s harvest balances and scale resolution, from its accepted events."""
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the analytics take from one licensee's record: its harvest balances and scale
+    resolution (the signals'), and its plants' lives (the projection's)."""
+
+    licensee: Licensee
+    plants: list[PlantLife]
+
+
+def read(conn: sa.Connection, licence: str) -> Record:
+    """``licence``'s :class:`Record`, from its accepted events in one pass."""
     ledger = HarvestLedger(licence)
+    tracker = PlantTracker()
     for event in accepted_events(conn, licence):
         ledger.feed(event)
-    return Licensee(licence, ledger.balances(), ledger.fractional_readings > 0)
+        tracker.feed(event)
+    balances = Licensee(licence, ledger.balances(), ledger.fractional_readings > 0)
+    return Record(balances, list(tracker.plants.values()))
 
 
-def licensees(conn: sa.Connection, licences: Sequence[str]) -> list[Licensee]:
-    """:func:`licensee` for each of ``licences``, in the order given."""
-    return [licensee(conn, licence) for licence in licences]
+def licensee(conn: sa.Connection, licence: str) -> Licensee:
+    """``licence``'s harvest balances and scale resolution, from its accepted events."""
+    return read(conn, licence).licensee

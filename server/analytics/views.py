@@ -7,20 +7,30 @@ a page costs one indexed query per licensee, however long the licensee's record 
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
-from server.db.analytics import AnalyticsRun, HarvestBalanceRow, SignalReview, SignalRow
+from server.db.analytics import (
+    AnalyticsRun,
+    HarvestBalanceRow,
+    InventoryProjection,
+    SignalReview,
+    SignalRow,
+)
 from server.db.core import table_of
+from server.db.tables import Plant
 
 RUNS = table_of(AnalyticsRun)
 BALANCES = table_of(HarvestBalanceRow)
 SIGNALS = table_of(SignalRow)
 REVIEWS = table_of(SignalReview)
+PROJECTIONS = table_of(InventoryProjection)
+PLANTS = table_of(Plant)
 
 
 class SignalState(StrEnum):
@@ -222,3 +232,160 @@ def overview(conn: sa.Connection, licences: list[str]) -> list[OverviewRow]:
         for lic in licences
     ]
     return sorted(rows, key=lambda r: (-r.open_signals, -r.unexplained_grams, r.licence))
+
+
+class WeekPublic(BaseModel):
+    """A week's projected wet harvest in grams: the expected weight and its interval (10th to
+    90th percentile of the crop's history), from ``plants`` plants."""
+
+    start: date
+    plants: int
+    expected_grams: Decimal
+    low_grams: Decimal
+    high_grams: Decimal
+
+
+class PastWeekPublic(BaseModel):
+    """A week that has passed: what the projection made on its first day expected, what was
+    harvested (wet grams), the error (actual - expected) and whether the actual weight fell
+    within the interval."""
+
+    start: date
+    expected_grams: Decimal
+    low_grams: Decimal
+    high_grams: Decimal
+    actual_grams: Decimal
+    error_grams: Decimal
+    within: bool
+
+
+class ProjectionPublic(BaseModel):
+    """The inventory projection (docs/analytics.md): ``licences`` it covers (one, or every
+    licensee a regulator oversees, summed), when it was made (None: not yet), the live plants
+    it could not project for lack of history, the next 13 weeks, and the past 13 weeks set
+    beside what was harvested (for one licensee)."""
+
+    licences: list[str]
+    made_on: date | None
+    unprojected: int
+    weeks: list[WeekPublic]
+    past: list[PastWeekPublic]
+
+
+def _latest(conn: sa.Connection, licence: str, on_or_before: date) -> date | None:
+    found: date | None = conn.execute(
+        sa.select(sa.func.max(PROJECTIONS.c.made_on)).where(
+            PROJECTIONS.c.licence == licence, PROJECTIONS.c.made_on <= on_or_before
+        )
+    ).scalar_one()
+    return found
+
+
+def _weeks(conn: sa.Connection, licence: str, made_on: date) -> list[sa.Row[Any]]:
+    return list(
+        conn.execute(
+            sa.select(PROJECTIONS)
+            .where(PROJECTIONS.c.licence == licence, PROJECTIONS.c.made_on == made_on)
+            .order_by(PROJECTIONS.c.week_start)
+        )
+    )
+
+
+def _harvested(conn: sa.Connection, licence: str, begin: datetime) -> Decimal:
+    """Wet grams harvested by ``licence`` in the 7 days after ``begin`` (a projection's time:
+    what was cut at or before it was already in the record the projection read)."""
+    rows = conn.execute(
+        sa.select(PLANTS.c.wet_weight_grams).where(
+            PLANTS.c.licence == licence,
+            PLANTS.c.harvested_at > begin,
+            PLANTS.c.harvested_at <= begin + timedelta(days=7),
+        )
+    ).scalars()
+    return sum((g for g in rows if g is not None), Decimal(0))
+
+
+def _week(r: sa.Row[Any]) -> WeekPublic:
+    return WeekPublic(
+        start=r.week_start,
+        plants=r.plants,
+        expected_grams=r.expected_grams,
+        low_grams=r.low_grams,
+        high_grams=r.high_grams,
+    )
+
+
+def projection(conn: sa.Connection, licence: str, now: datetime) -> ProjectionPublic:
+    """``licence``'s latest projection and, for each of the past 13 weeks, the projection made
+    on or before the week's first day set beside what was harvested in the 7 days after it
+    was made."""
+    today = now.astimezone(UTC).date()
+    made_on = _latest(conn, licence, today)
+    rows = [] if made_on is None else _weeks(conn, licence, made_on)
+    past: list[PastWeekPublic] = []
+    seen: set[date] = set()
+    for k in range(13, 0, -1):
+        made = _latest(conn, licence, today - timedelta(weeks=k))
+        if made is None or made in seen:
+            continue
+        seen.add(made)
+        first = next((r for r in _weeks(conn, licence, made) if r.week_start == made), None)
+        if first is None:
+            continue
+        if first.made_at + timedelta(days=7) > now:
+            continue
+        actual = _harvested(conn, licence, first.made_at)
+        past.append(
+            PastWeekPublic(
+                start=first.week_start,
+                expected_grams=first.expected_grams,
+                low_grams=first.low_grams,
+                high_grams=first.high_grams,
+                actual_grams=actual,
+                error_grams=actual - first.expected_grams,
+                within=first.low_grams <= actual <= first.high_grams,
+            )
+        )
+    return ProjectionPublic(
+        licences=[licence],
+        made_on=made_on,
+        unprojected=rows[0].unprojected if rows else 0,
+        weeks=[_week(r) for r in rows],
+        past=past,
+    )
+
+
+def statewide(conn: sa.Connection, licences: list[str], today: date) -> ProjectionPublic:
+    """The latest projections of ``licences`` summed week by week (week n of each, dated from
+    ``today``); no past weeks (each licensee's are on its own page)."""
+    weeks = [
+        WeekPublic(
+            start=today + timedelta(weeks=n),
+            plants=0,
+            expected_grams=Decimal(0),
+            low_grams=Decimal(0),
+            high_grams=Decimal(0),
+        )
+        for n in range(13)
+    ]
+    unprojected = 0
+    made: list[date] = []
+    for licence in licences:
+        made_on = _latest(conn, licence, today)
+        if made_on is None:
+            continue
+        made.append(made_on)
+        rows = _weeks(conn, licence, made_on)
+        unprojected += rows[0].unprojected if rows else 0
+        for n, r in enumerate(rows[: len(weeks)]):
+            w = weeks[n]
+            w.plants += r.plants
+            w.expected_grams += r.expected_grams
+            w.low_grams += r.low_grams
+            w.high_grams += r.high_grams
+    return ProjectionPublic(
+        licences=licences,
+        made_on=min(made) if made else None,
+        unprojected=unprojected,
+        weeks=weeks,
+        past=[],
+    )

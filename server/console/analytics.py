@@ -1,12 +1,14 @@
 """The console's analytics page (docs/analytics.md): for a regulator, the licensees it
-oversees ranked by open signals; for the chosen licensee (a licensee's people: their own),
-its signals with the events behind each and their reviews, and the mass balance of its harvest
-batches. A manager, or a regulator, records a review with a note: a note about the record, not
+oversees ranked by open signals and their projected harvest summed; for the chosen licensee (a
+licensee's people: their own), its signals with the events behind each and their reviews, the
+mass balance of its harvest batches, and its projected harvest beside what past projections
+expected. A manager, or a regulator, records a review with a note: a note about the record, not
 a change to it, so the one thing a regulator's read-only view may do.
 
 Everything shown was stored by the scheduled refresh (server.analytics.refresh); the page
 says when that was."""
 
+from datetime import UTC
 from typing import Annotated
 
 from fastapi import Depends, Form, Query, Request
@@ -17,9 +19,11 @@ from server.analytics.views import (
     balance_public,
     balances_stmt,
     overview,
+    projection,
     review,
     signal_licence,
     signals,
+    statewide,
 )
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router
@@ -37,13 +41,17 @@ def analytics_page(
     request: Request,
     viewer: ViewerDep,
     engine: EngineDep,
+    clock: ClockDep,
     licence: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
+    now = clock.now()
     with engine.connect() as conn:
         ranked = overview(conn, sorted(viewer.licences))
         chosen = licence if viewer.may_see(licence) else ranked[0].licence
         found = signals(conn, chosen)
         balances = [balance_public(r) for r in conn.execute(balances_stmt(chosen)).mappings()]
+        projected = projection(conn, chosen, now)
+        overall = statewide(conn, sorted(viewer.licences), now.astimezone(UTC).date())
     refreshed = next(r.refreshed_at for r in ranked if r.licence == chosen)
     return page(
         request,
@@ -55,6 +63,8 @@ def analytics_page(
         signals=found,
         balances=balances,
         refreshed=refreshed,
+        projected=projected,
+        overall=overall if len(viewer.licences) > 1 else None,
         may_review=may_review(viewer),
     )
 

@@ -10,13 +10,18 @@ a page view reads rows instead of recomputing a season.
 - ``analytics_signals``: one row per (licensee, kind, subject): raised, last seen, cleared
   when a refresh no longer finds it. Never deleted: a signal that went away is part of the
   story.
+- ``strain_history``: per licensee and strain, what its harvested plants say of the crop
+  (days of vegetative and flowering growth, wet grams per plant: 10th percentile, median,
+  90th), for the statewide figure another licensee's projection may need.
+- ``inventory_projections``: each day's projection of each licensee, week by week, kept so
+  the weight actually harvested can be set beside it once the week has passed.
 - ``signal_reviews``: a person's review of a signal with a note, attributed; rows are only
   ever added.
 
 Derived from the log (but the reviews): a rebuild may empty the first three and refresh.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -93,3 +98,32 @@ class SignalReview(SQLModel, table=True):
     reviewer_name: str = Field(max_length=200)
     note: str = Field(sa_type=sa.Text)
     reviewed_at: datetime = Field(sa_column=_time())
+
+
+class StrainHistory(SQLModel, table=True):
+    __tablename__ = "strain_history"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    strain: str = Field(primary_key=True, max_length=100)
+    veg_days: Decimal = Field(sa_column=_grams())
+    flower_days: Decimal = Field(sa_column=_grams())
+    low_grams: Decimal = Field(sa_column=_grams())
+    grams: Decimal = Field(sa_column=_grams())
+    high_grams: Decimal = Field(sa_column=_grams())
+    refreshed_at: datetime = Field(sa_column=_time())
+
+
+class InventoryProjection(SQLModel, table=True):
+    __tablename__ = "inventory_projections"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    made_on: date = Field(sa_column=sa.Column(sa.Date(), primary_key=True))
+    week_start: date = Field(sa_column=sa.Column(sa.Date(), primary_key=True))
+    # When it was made: its first week runs 7 days from here, so a plant cut earlier that day
+    # is not counted against it.
+    made_at: datetime = Field(sa_column=_time())
+    plants: int = 0
+    expected_grams: Decimal = Field(sa_column=_grams())
+    low_grams: Decimal = Field(sa_column=_grams())
+    high_grams: Decimal = Field(sa_column=_grams())
+    unprojected: int = 0  # live plants with no history to go by (same on every week's row)

@@ -8,6 +8,7 @@ manager or administrator, or by a regulator overseeing it, with the reviewer's n
 note about the record, not a change to it.
 """
 
+from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -19,6 +20,7 @@ from server.accounts.roles import MANAGERS, AccessRole
 from server.analytics.views import (
     BalancePublic,
     OverviewRow,
+    ProjectionPublic,
     Reviewer,
     ReviewIn,
     SignalPublic,
@@ -26,9 +28,11 @@ from server.analytics.views import (
     balance_public,
     balances_stmt,
     overview,
+    projection,
     review,
     signal_licence,
     signals,
+    statewide,
 )
 from server.api.deps import ClockDep, EngineDep
 from server.api.errors import NotFound
@@ -90,6 +94,24 @@ def review_signal(
             )
         reviewer = Reviewer(principal.login, principal.display_name)
         return review(conn, licence, signal_id, reviewer, body.note, clock.now())
+
+
+@router.get("/licensees/{licence}/analytics/projection", response_model=ProjectionPublic)
+def licensee_projection(scope: ReadScope, engine: EngineDep, clock: ClockDep) -> ProjectionPublic:
+    """The wet weight the licensee's live plants are expected to give, week by week for 13
+    weeks, with an interval, and the past 13 weeks' projections beside what was harvested."""
+    with engine.connect() as conn:
+        return projection(conn, scope.licence, clock.now())
+
+
+@router.get("/analytics/projection", response_model=ProjectionPublic)
+def statewide_projection(
+    principal: CurrentPrincipal, engine: EngineDep, clock: ClockDep
+) -> ProjectionPublic:
+    """The projections of every licensee the caller may read, summed week by week (a
+    regulator: statewide, over the licensees it oversees)."""
+    with engine.connect() as conn:
+        return statewide(conn, sorted(principal.licences), clock.now().astimezone(UTC).date())
 
 
 @router.get("/analytics/overview", response_model=Page[OverviewRow], responses=CSV_RESPONSE)

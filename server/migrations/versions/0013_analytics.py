@@ -1,6 +1,8 @@
 """The analytics' tables (server.db.analytics): the scheduled refresh's cursor per licensee
 (analytics_runs), each harvest batch's mass balance (harvest_balances), diversion signals
-(analytics_signals) and people's reviews of them (signal_reviews). docs/analytics.md.
+(analytics_signals) and people's reviews of them (signal_reviews), each licensee's crop history
+per strain (strain_history) and its daily inventory projections (inventory_projections).
+docs/analytics.md.
 
 Revision ID: 0013
 Revises: 0012
@@ -72,6 +74,31 @@ def upgrade() -> None:
     )
     op.create_index("ix_analytics_signals_open", "analytics_signals", ["licence", "cleared_at"])
     op.create_table(
+        "strain_history",
+        sa.Column("licence", sa.String(length=40), nullable=False),
+        sa.Column("strain", sa.String(length=100), nullable=False),
+        _grams("veg_days"),
+        _grams("flower_days"),
+        _grams("low_grams"),
+        _grams("grams"),
+        _grams("high_grams"),
+        _time("refreshed_at"),
+        sa.PrimaryKeyConstraint("licence", "strain"),
+    )
+    op.create_table(
+        "inventory_projections",
+        sa.Column("licence", sa.String(length=40), nullable=False),
+        sa.Column("made_on", sa.Date(), nullable=False),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        _time("made_at"),
+        sa.Column("plants", sa.Integer(), nullable=False),
+        _grams("expected_grams"),
+        _grams("low_grams"),
+        _grams("high_grams"),
+        sa.Column("unprojected", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("licence", "made_on", "week_start"),
+    )
+    op.create_table(
         "signal_reviews",
         sa.Column("id", BIG_ID, nullable=False),
         sa.Column("signal_id", BIG_ID, nullable=False),
@@ -90,5 +117,7 @@ def downgrade() -> None:
     op.drop_table("signal_reviews")
     op.drop_index("ix_analytics_signals_open", table_name="analytics_signals")
     op.drop_table("analytics_signals")
+    op.drop_table("inventory_projections")
+    op.drop_table("strain_history")
     op.drop_table("harvest_balances")
     op.drop_table("analytics_runs")

@@ -36,6 +36,8 @@ def test_a_manager_reviews_a_signal_of_its_own_licensee(engine: Engine) -> None:
         assert "weighs 1600 g dry, more than the 1530.45 g it weighed wet" in page
         assert "1,530.45 g" in page  # the balance's wet weight
         assert "Mark reviewed" in page
+        # Three flowering plants, and only three harvested to learn from: said, not guessed.
+        assert "3 live plants are not projected" in page
         signal_id = page.split('id="signal-')[1].split('"')[0]
 
         empty = client.post(f"/console/analytics/signals/{signal_id}/review", data={"note": " "})
@@ -59,6 +61,7 @@ def test_a_regulator_sees_the_ranking_and_may_review(engine: Engine) -> None:
         ranked = page.split('<tbody id="ranked">')[1].split("</tbody>")[0]
         assert ranked.index(OTHER_LICENCE) < ranked.index(LICENCE)  # most open signals first
         assert "Signals of " + OTHER_LICENCE in page  # the top of the ranking is shown first
+        assert "Projected harvest of all 2 licensees" in page
         own = client.get("/console/analytics", params={"licence": LICENCE}).text
         assert "No signal." in own
         signal_id = page.split('id="signal-')[1].split('"')[0]

@@ -71,6 +71,13 @@ class HarvestBalance:
     dry: list[Movement] = field(default_factory=list)  # every dry weighing; the last counts
     net: list[Movement] = field(default_factory=list)
     packaged: list[Movement] = field(default_factory=list)
+    # Plants harvested into it, when known without their movements (a peer's stored figures).
+    plant_count: int | None = None
+
+    @property
+    def plants(self) -> int:
+        """Plants harvested into the batch."""
+        return len(self.wet) if self.plant_count is None else self.plant_count
 
     @property
     def wet_grams(self) -> Decimal:

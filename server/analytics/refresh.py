@@ -28,24 +28,8 @@ from server.analytics import source
 from server.analytics.balance import HarvestBalance, Movement
 from server.analytics.projection import Usual, by_strain, combine, project
 from server.analytics.signals import Licensee, Signal, assess
-from server.db.analytics import (
-    AnalyticsRun,
-    HarvestBalanceRow,
-    InventoryProjection,
-    SignalRow,
-    StrainHistory,
-)
-from server.db.core import table_of
-from server.db.tables import EventLog
-from server.db.tables import Licensee as LicenseeRow
+from server.analytics.tables import BALANCES, HISTORY, LOG, PROJECTIONS, REGISTERED, RUNS, SIGNALS
 
-RUNS = table_of(AnalyticsRun)
-BALANCES = table_of(HarvestBalanceRow)
-SIGNALS = table_of(SignalRow)
-L = table_of(EventLog)
-REGISTERED = table_of(LicenseeRow)
-HISTORY = table_of(StrainHistory)
-PROJECTIONS = table_of(InventoryProjection)
 STALE_AFTER = timedelta(days=1)
 
 
@@ -64,8 +48,8 @@ class RefreshReport:
 def _head(conn: sa.Connection, licence: str) -> int:
     """The newest log position of ``licence``'s events the analytics read (0 for none)."""
     found = conn.execute(
-        sa.select(sa.func.max(L.c.position)).where(
-            L.c.licence == licence, L.c.kind.in_(source.KINDS)
+        sa.select(sa.func.max(LOG.c.position)).where(
+            LOG.c.licence == licence, LOG.c.kind.in_(source.KINDS)
         )
     ).scalar_one()
     return 0 if found is None else int(found)
@@ -102,6 +86,7 @@ def _figures(r: sa.RowMapping) -> HarvestBalance:
         dry=one(r["dry_grams"], "dry weight"),
         net=one(r["net_grams"], "net weight"),
         packaged=one(r["packaged_grams"], "packaged"),
+        plant_count=r["plants"],
     )
 
 
@@ -114,7 +99,7 @@ def _balance_row(balance: HarvestBalance, now: datetime) -> dict[str, object]:
         "licence": balance.licence,
         "name": balance.name,
         "strain": balance.strain,
-        "plants": len(balance.wet),
+        "plants": balance.plants,
         "wet_grams": balance.wet_grams,
         "waste_grams": balance.waste_grams,
         "dry_grams": balance.dry[-1].grams if balance.dry else None,

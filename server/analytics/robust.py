@@ -33,11 +33,16 @@ def mad(values: Sequence[Decimal]) -> Decimal:
     return median([abs(v - centre) for v in values])
 
 
-def robust_z(value: Decimal, values: Sequence[Decimal]) -> Decimal | None:
-    """How many (robust) standard deviations ``value`` is from the median of ``values``;
-    None when the values do not vary (MAD 0), since then any difference is infinitely far and
-    the comparison says nothing useful."""
-    spread = mad(values) * NORMAL_CONSISTENCY
+def robust_z(
+    value: Decimal, values: Sequence[Decimal], floor: Decimal = Decimal(0)
+) -> Decimal | None:
+    """How many (robust) standard deviations ``value`` is from the median of ``values``.
+
+    ``floor`` is the least spread taken as real, in the values' unit: a handful of very alike
+    values (five harvests that happened to lose 72.0-72.3 % in drying) would otherwise make an
+    ordinary difference look extreme. None when the spread is 0 even so: then any difference
+    is infinitely far and the comparison says nothing useful."""
+    spread = max(mad(values) * NORMAL_CONSISTENCY, floor)
     if spread == 0:
         return None
     return (value - median(values)) / spread

@@ -28,6 +28,11 @@ from server.analytics.balance import HarvestBalance, Movement
 from server.analytics.robust import OUTLIER_Z, median, robust_z
 
 MIN_COMPARISONS = 5  # fewer batches to compare with say nothing about what is usual
+# The least spread taken as real (robust.robust_z's floor): a moisture loss varies by a
+# percentage point or so from batch to batch however alike they are, a yield by a few
+# percent of itself.
+RATIO_FLOOR = Decimal("0.01")
+YIELD_FLOOR_SHARE = Decimal("0.04")
 REPEATS = 3  # the same wet weight this many times in one batch
 ROUND_SHARE = Decimal("0.5")  # more than half of a batch's wet weights whole grams
 MIN_WEIGHTS = 10  # a batch needs this many wet weights before their roundness means anything
@@ -59,6 +64,25 @@ def _percent(ratio: Decimal) -> str:
     return f"{ratio * 100:.1f} %"
 
 
+def _outlier(
+    value: Decimal,
+    own: Sequence[Decimal],
+    peers: Sequence[Decimal],
+    floor: Callable[[Sequence[Decimal]], Decimal],
+) -> tuple[Decimal, str, Decimal] | None:
+    """(robust z, what it was compared with, their median) of the comparison that finds
+    ``value`` farthest out, among ``own`` and ``peers`` (each only with
+    :data:`MIN_COMPARISONS` values); None unless one finds it :data:`OUTLIER_Z` or more away."""
+    found: list[tuple[Decimal, str, Decimal]] = []
+    for label, values in (("its own other harvests", own), ("peers' harvests", peers)):
+        if len(values) < MIN_COMPARISONS:
+            continue
+        z = robust_z(value, values, floor(values))
+        if z is not None and abs(z) >= OUTLIER_Z:
+            found.append((z, label, median(values)))
+    return max(found, key=lambda f: abs(f[0])) if found else None
+
+
 def moisture_loss(
     balance: HarvestBalance, own: Sequence[Decimal], peers: Sequence[Decimal]
 ) -> Signal | None:
@@ -82,16 +106,10 @@ def moisture_loss(
             "waste: one of these weights is wrong.",
             evidence,
         )
-    found: list[tuple[Decimal, str, Decimal]] = []
-    for label, values in (("its own other harvests", own), ("peers' harvests", peers)):
-        if len(values) < MIN_COMPARISONS:
-            continue
-        z = robust_z(ratio, values)
-        if z is not None and abs(z) >= OUTLIER_Z:
-            found.append((z, label, median(values)))
-    if not found:
+    outlier = _outlier(ratio, own, peers, lambda _: RATIO_FLOOR)
+    if outlier is None:
         return None
-    z, label, usual = max(found, key=lambda f: abs(f[0]))
+    z, label, usual = outlier
     more = "more" if z > 0 else "less"
     return Signal(
         "moisture-loss-outlier",
@@ -115,19 +133,13 @@ def yield_per_plant(
     ``peers`` (other licensees' batches of the same strain), each compared only with
     :data:`MIN_COMPARISONS` values. A low yield is what plants harvested with part of their
     weight unrecorded look like; a high one, weight recorded that no plant gave."""
-    if not balance.wet:
+    if balance.plants == 0:
         return None
-    per_plant = balance.wet_grams / len(balance.wet)
-    found: list[tuple[Decimal, str, Decimal]] = []
-    for label, values in (("its own other harvests", own), ("peers' harvests", peers)):
-        if len(values) < MIN_COMPARISONS:
-            continue
-        z = robust_z(per_plant, values)
-        if z is not None and abs(z) >= OUTLIER_Z:
-            found.append((z, label, median(values)))
-    if not found:
+    per_plant = balance.wet_grams / balance.plants
+    outlier = _outlier(per_plant, own, peers, lambda v: median(v) * YIELD_FLOOR_SHARE)
+    if outlier is None:
         return None
-    z, label, usual = max(found, key=lambda f: abs(f[0]))
+    z, label, usual = outlier
     if z < 0:
         why = "plants may have been harvested with part of their weight left unrecorded"
     else:
@@ -137,7 +149,7 @@ def yield_per_plant(
         balance.licence,
         balance.name,
         abs(z),
-        f"The {len(balance.wet)} plants of harvest batch {balance.name} weighed "
+        f"The {balance.plants} plants of harvest batch {balance.name} weighed "
         f"{per_plant:.1f} g each wet; {label} gave {usual:.1f} g per plant (median), "
         f"{abs(z):.1f} robust standard deviations away: {why}.",
         _ids(balance.wet),
@@ -222,7 +234,7 @@ class Licensee:
 
 
 def _per_plant(balance: HarvestBalance) -> Decimal | None:
-    return balance.wet_grams / len(balance.wet) if balance.wet else None
+    return balance.wet_grams / balance.plants if balance.plants > 0 else None
 
 
 class _Comparisons:

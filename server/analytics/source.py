@@ -15,10 +15,8 @@ from schemas.events import EventEnvelope
 from server.analytics.balance import HarvestLedger
 from server.analytics.projection import PlantLife, PlantTracker
 from server.analytics.signals import Licensee
-from server.db.core import table_of
-from server.db.tables import EventLog
+from server.analytics.tables import LOG as L
 
-L = table_of(EventLog)
 KINDS = (
     "plant_batch.created",
     "plants.tagged",

@@ -15,22 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
-from server.db.analytics import (
-    AnalyticsRun,
-    HarvestBalanceRow,
-    InventoryProjection,
-    SignalReview,
-    SignalRow,
-)
-from server.db.core import table_of
-from server.db.tables import Plant
-
-RUNS = table_of(AnalyticsRun)
-BALANCES = table_of(HarvestBalanceRow)
-SIGNALS = table_of(SignalRow)
-REVIEWS = table_of(SignalReview)
-PROJECTIONS = table_of(InventoryProjection)
-PLANTS = table_of(Plant)
+from server.analytics.tables import BALANCES, PLANTS, PROJECTIONS, REVIEWS, RUNS, SIGNALS
 
 
 class SignalState(StrEnum):

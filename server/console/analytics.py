@@ -14,17 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from server.analytics.views import (
-    Reviewer,
-    balance_public,
-    balances_stmt,
-    overview,
-    projection,
-    review,
-    signal_licence,
-    signals,
-    statewide,
-)
+from server.analytics import views
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
 from server.console.pages import flash, page, router
 from server.console.viewer import Viewer
@@ -46,12 +36,14 @@ def analytics_page(
 ) -> HTMLResponse:
     now = clock.now()
     with engine.connect() as conn:
-        ranked = overview(conn, sorted(viewer.licences))
+        ranked = views.overview(conn, sorted(viewer.licences))
         chosen = licence if viewer.may_see(licence) else ranked[0].licence
-        found = signals(conn, chosen)
-        balances = [balance_public(r) for r in conn.execute(balances_stmt(chosen)).mappings()]
-        projected = projection(conn, chosen, now)
-        overall = statewide(conn, sorted(viewer.licences), now.astimezone(UTC).date())
+        found = views.signals(conn, chosen)
+        balances = [
+            views.balance_public(r) for r in conn.execute(views.balances_stmt(chosen)).mappings()
+        ]
+        projected = views.projection(conn, chosen, now)
+        overall = views.statewide(conn, sorted(viewer.licences), now.astimezone(UTC).date())
     refreshed = next(r.refreshed_at for r in ranked if r.licence == chosen)
     return page(
         request,
@@ -78,7 +70,7 @@ def review_signal(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> RedirectResponse:
     with engine.begin() as conn:
-        licence = signal_licence(conn, signal_id)
+        licence = views.signal_licence(conn, signal_id)
         if licence is None or not viewer.may_see(licence):
             return flash("/console/analytics", f"There is no signal {signal_id}.", ok=False)
         back = f"/console/analytics?licence={licence}"
@@ -86,11 +78,11 @@ def review_signal(
             return flash(back, "Only a manager or a regulator may review a signal.", ok=False)
         if note.strip() == "":
             return flash(back, "Not recorded: say in the note what was looked at.", ok=False)
-        done = review(
+        done = views.review(
             conn,
             licence,
             signal_id,
-            Reviewer(viewer.user_id, viewer.name),
+            views.Reviewer(viewer.user_id, viewer.name),
             note.strip(),
             clock.now(),
         )

@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -61,6 +61,21 @@ log = logging.getLogger("seedtrace.ingest")
 
 # Errors that mean "the database is not there right now": retry, acknowledge nothing.
 TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+T = TypeVar("T")
+
+
+def _guarded(what: str, work: Callable[[], T]) -> T | None:
+    """``work()``, or None when it failed: a periodic job at the top of the ingest loop logs
+    its failure and is tried again next time; the ingest goes on."""
+    try:
+        return work()
+    except TRANSIENT_DB_ERRORS as err:
+        log.error("could not %s: %s", what, err)
+    except Exception:  # the top of the loop: log it, keep ingesting, try next time
+        log.exception("could not %s", what)
+    return None
 
 
 class IngestWorker:
@@ -356,13 +371,10 @@ class IngestWorker:
         now = self.pipeline.clock.now()
         if self._checkpoint_day == now.astimezone(UTC).date():
             return
-        try:
-            taken = take_checkpoints(self.pipeline.engine, now)
-        except TRANSIENT_DB_ERRORS as err:
-            log.error("could not take the hash chain's checkpoints: %s", err)
-            return
-        except Exception:  # the top of the loop: log it, keep ingesting, try next time
-            log.exception("the hash chain's checkpoint failed")
+        taken = _guarded(
+            "take the hash chain's checkpoints", lambda: take_checkpoints(self.pipeline.engine, now)
+        )
+        if taken is None:
             return
         self._checkpoint_day = now.astimezone(UTC).date()
         if taken:
@@ -378,15 +390,11 @@ class IngestWorker:
             return
         self._last_analytics = now
         only = None if self.routing is None else set(self.routing.ownership.owned)
-        try:
-            report = refresh_analytics(self.pipeline.engine, self.pipeline.clock.now(), only=only)
-        except TRANSIENT_DB_ERRORS as err:
-            log.error("could not refresh the analytics: %s", err)
-            return
-        except Exception:  # the top of the loop: log it, keep ingesting, try next time
-            log.exception("the analytics refresh failed")
-            return
-        if report.refreshed:
+        report = _guarded(
+            "refresh the analytics",
+            lambda: refresh_analytics(self.pipeline.engine, self.pipeline.clock.now(), only=only),
+        )
+        if report is not None and report.refreshed:
             log.info(
                 "analytics: %d licensees refreshed; signals %d raised, %d cleared",
                 len(report.refreshed),
@@ -402,20 +410,16 @@ class IngestWorker:
             return
         self._last_sweep = now
         self._checkpoint()
-        try:
-            with self.metrics.sweep_time.time():
-                report = sweep(
+        with self.metrics.sweep_time.time():
+            report = _guarded(
+                "run the deadline sweep",
+                lambda: sweep(
                     self.pipeline.engine,
                     self.pipeline.clock.now(),
                     self.pipeline.deadlines.settings,
-                )
-        except TRANSIENT_DB_ERRORS as err:
-            log.error("could not run the deadline sweep: %s", err)
-            return
-        except Exception:  # the top of the loop: log it, keep ingesting, try next time
-            log.exception("the deadline sweep failed")
-            return
-        if report.opened or report.overdue or report.resolved:
+                ),
+            )
+        if report is not None and (report.opened or report.overdue or report.resolved):
             log.info(
                 "deadline sweep: %d opened, %d overdue, %d resolved across %d licensees",
                 report.opened,

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from server.analytics.balance import HarvestBalance, harvest_balances
+from server.analytics.balance import HarvestBalance, Movement, harvest_balances
 from server.analytics.signals import Licensee, Signal, assess
 from tests.analytics.cases import harvest, packaged
 from tests.server.floor import LICENCE, Station, uid
@@ -136,3 +136,21 @@ def test_peers_of_the_same_strain_judge_a_newcomers_yield() -> None:
     assert "peers' harvests gave 502.5 g per plant" in signal.explanation
     assert "more weight was recorded than plants like these give" in signal.explanation
     assert assess([Licensee(LICENCE, crop(LICENCE, ["505"]), True), peers]) == []
+
+
+def test_peers_known_only_by_their_stored_totals_are_compared_per_plant() -> None:
+    """The refresh knows other licensees by their stored figures: one total wet weight and the
+    number of plants. Their yield is the total over the plants, not the total."""
+    at = crop(OTHER, ["500"])[0].wet[0].occurred_at
+    stored = [
+        HarvestBalance(
+            OTHER,
+            f"HB-{n}",
+            "Blue Dream",
+            wet=[Movement("", "", at, Decimal(grams) * 2, "wet")],
+            plant_count=2,
+        )
+        for n, grams in enumerate(USUAL_YIELD)
+    ]
+    newcomer = Licensee(LICENCE, crop(LICENCE, ["505"]), True)
+    assert assess([newcomer, Licensee(OTHER, stored, False)], subjects={LICENCE}) == []

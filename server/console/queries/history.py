@@ -23,6 +23,7 @@ from schemas.clock import local_day
 from server.console.queries import days
 from server.db.core import table_of
 from server.db.tables import EventLog
+from server.rules.cultivation import NOT_PLANTS_YET
 
 L = table_of(EventLog)
 PHASES = ("immature", "vegetative", "flowering")
@@ -36,7 +37,7 @@ KINDS = (
     "record.corrected",
 )
 MAX_DAYS = 90
-NOT_PLANTS_YET = frozenset({"seed", "tissue_culture"})
+NOT_PLANTS = frozenset(origin.value for origin in NOT_PLANTS_YET)  # as the JSON body says it
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class _Floor:
         kind, key = p.get("kind"), (licence, str(p.get("batch_id")))
         if kind == "plant_batch.created":
             self.untagged[key] += int(p["count"])
-            if p.get("origin") in NOT_PLANTS_YET:
+            if p.get("origin") in NOT_PLANTS:
                 self.unsprouted[key] += int(p["count"])
         elif kind == "plant_batch.germinated":
             self.unsprouted[key] -= int(p["count"])

@@ -5,12 +5,13 @@
 
 from edge.config import StationConfig, Workflow
 from edge.flows.base import FloorMemory, Flow, Prompt, Result, ScaleGate
-from edge.flows.plants import ReceiveTags, ScanPlants, StartBatch, TagPlants
+from edge.flows.plants import Germinate, ReceiveTags, ScanPlants, StartBatch, TagPlants
 from edge.flows.weighing import Dispose, Harvest, WeighBatch
 from schemas.clock import Clock
 
 TITLES = {
     Workflow.START_BATCH: "Start batch",
+    Workflow.GERMINATE: "Germination",
     Workflow.TAG_PLANTS: "Tag plants",
     Workflow.CHANGE_PHASE: "Change phase",
     Workflow.MOVE: "Move plants",
@@ -25,6 +26,8 @@ TITLES = {
 def make_flow(mode: Workflow, config: StationConfig, memory: FloorMemory, clock: Clock) -> Flow:
     if mode is Workflow.START_BATCH:
         return StartBatch(config, memory, clock)
+    if mode is Workflow.GERMINATE:
+        return Germinate(config, memory, clock)
     if mode is Workflow.TAG_PLANTS:
         return TagPlants(config, memory, clock)
     if mode is Workflow.CHANGE_PHASE:

@@ -55,6 +55,7 @@ ALL_WORKFLOWS = [
     "weigh_batch",
     "destroy",
     "waste",
+    "germinate",
 ]
 
 

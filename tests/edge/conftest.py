@@ -1,8 +1,13 @@
 """Fixtures for the edge tests: the server's databases and broker (from tests/server), the real
-ingest worker (stoppable, for outage tests) and simulated devices on ptys."""
+ingest worker (stoppable, for outage tests), simulated devices on ptys, and ``floor``: all of
+them together, for a station at work on the floor."""
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,6 +20,7 @@ from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
 from server.metrics import ServerMetrics
+from tests.edge.helpers import Bench, InProcessAgent, config_data, make_config, prepare_plants, uid
 from tests.server.conftest import (  # noqa: F401 - fixtures, used by name
     broker,
     database_url,
@@ -71,3 +77,46 @@ def scale() -> Iterator[ScaleSimulator]:
 def uhf() -> Iterator[UhfModuleSim]:
     with UhfModuleSim() as sim:
         yield sim
+
+
+@dataclass
+class Floor:
+    """The server (database, broker, ingest worker) and a harvest station's devices (a scale and
+    a tag reader): what a station at work on the floor needs."""
+
+    tmp_path: Path
+    engine: Engine
+    broker: PrivateBroker
+    ingest: Ingest
+    scale: ScaleSimulator
+    uhf: UhfModuleSim
+
+    def plants(self, *numbers: int) -> list[str]:
+        """The tags ``uid(n)`` for ``numbers``, on plants already on the server (flowering)."""
+        plants = [uid(n) for n in numbers]
+        prepare_plants(self.broker.port, plants)
+        return plants
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        """The station's config data with both devices; ``overrides`` as for :func:`config_data`."""
+        return config_data(
+            self.tmp_path, self.broker.port, scale=self.scale, uhf=self.uhf, **overrides
+        )
+
+    @contextmanager
+    def station(self, **overrides: Any) -> Iterator[tuple[InProcessAgent, Bench]]:
+        """The agent running on :meth:`config`, and a worker at its bench; stopped on exit."""
+        with InProcessAgent(make_config(self.config(**overrides))) as station:
+            yield station, Bench(station.client, self.scale, self.uhf)
+
+
+@pytest.fixture
+def floor(
+    tmp_path: Path,
+    engine: Engine,  # noqa: F811
+    broker: PrivateBroker,  # noqa: F811
+    ingest: Ingest,
+    scale: ScaleSimulator,
+    uhf: UhfModuleSim,
+) -> Floor:
+    return Floor(tmp_path, engine, broker, ingest, scale, uhf)

@@ -199,10 +199,13 @@ class Bench:
     def _mark(self) -> None:
         self.before = self.client.state().get("outcome")
 
-    def sign_in(self, user: str = "maria.lopez") -> None:
+    def sign_in(self, user: str = "maria.lopez", mode: str | None = None) -> None:
+        """Sign in as ``user`` and, given a ``mode``, choose that workflow."""
         self._mark()
         reply = self.client.act("sign_in", user=user, password=PASSWORD)
         assert reply["ok"], reply
+        if mode is not None:
+            self.mode(mode)
 
     def mode(self, mode: str) -> None:
         self._mark()

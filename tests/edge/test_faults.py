@@ -37,8 +37,7 @@ def test_an_agent_killed_mid_event_loses_nothing_and_doubles_nothing(
         AgentProcess(data, config, crashing) as station,
     ):
         bench = Bench(station.client, scale, uhf)
-        bench.sign_in()
-        bench.mode("harvest")
+        bench.sign_in(mode="harvest")
         bench.harvest(plants[0], "401.5")
         bench.scan(plants[1])
         bench.weigh("402.5")  # the agent dies with this event
@@ -50,8 +49,7 @@ def test_an_agent_killed_mid_event_loses_nothing_and_doubles_nothing(
     with AgentProcess(data, config) as station:  # the same outbox, no crash hook
         bench = Bench(station.client, scale, uhf)
         bench.drained()  # the killed event went out (or its ack came) after the restart
-        bench.sign_in()
-        bench.mode("harvest")
+        bench.sign_in(mode="harvest")
         for plant, grams in zip(plants[2:], ["403.5", "404.5"], strict=True):
             bench.harvest(plant, grams)
         bench.drained()
@@ -67,8 +65,7 @@ def test_a_scale_unplugged_mid_harvest_records_nothing_until_it_is_back(floor: F
     scale = floor.scale
     plants = floor.plants(1, 2)
     with floor.station() as (station, bench):
-        bench.sign_in()
-        bench.mode("harvest")
+        bench.sign_in(mode="harvest")
         bench.scan(plants[0])
         scale.unplug()
         view = station.client.wait(
@@ -108,8 +105,7 @@ def test_a_signed_out_station_publishes_nothing(floor: Floor) -> None:
             assert not reply["ok"]
             assert "Sign in first" in reply["message"]
             bench.weigh("300.0")
-            bench.sign_in()
-            bench.mode("harvest")
+            bench.sign_in(mode="harvest")
             assert station.client.act("sign_out")["ok"]
             view = bench.scan(uid(2))
             assert "Sign in first" in view["outcome"]["message"]

@@ -14,8 +14,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.hardware]
 def test_a_floor_day_is_entered_exactly_once(floor: Floor) -> None:
     plants = [uid(n) for n in (1, 2, 3)]
     with floor.station() as (station, bench):
-        bench.sign_in()
-        bench.mode("receive_tags")
+        bench.sign_in(mode="receive_tags")
         bench.scan(uid(1))
         bench.scan(uid(20))
         assert "Roll of 20 tags" in station.client.state()["prompt"]["text"]

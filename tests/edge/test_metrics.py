@@ -50,8 +50,7 @@ def test_the_station_counts_what_it_sent_and_what_came_back(
     station.start()
     bench = Bench(station.client, None, uhf)
     try:
-        bench.sign_in()
-        bench.mode("receive_tags")
+        bench.sign_in(mode="receive_tags")
         bench.scan(uid(1))
         bench.scan(uid(20))
         bench.choose("done", "yes")

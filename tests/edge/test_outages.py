@@ -34,8 +34,7 @@ def _check_log(engine: Engine, kinds: list[str], backlog: int) -> None:
 def test_a_broker_outage_during_harvest_is_documented_and_backfilled(floor: Floor) -> None:
     plants = floor.plants(1, 2, 3)
     with floor.station() as (station, bench):
-        bench.sign_in()
-        bench.mode("harvest")
+        bench.sign_in(mode="harvest")
         bench.harvest(plants[0], "510.00")
         floor.broker.stop()
         view = station.client.wait("the loss of access", lambda v: v["access_lost"])
@@ -56,8 +55,7 @@ def test_a_broker_outage_during_harvest_is_documented_and_backfilled(floor: Floo
 def test_the_server_down_while_the_broker_is_up_is_a_loss_of_access(floor: Floor) -> None:
     plants = floor.plants(1, 2, 3)
     with floor.station() as (station, bench):
-        bench.sign_in()
-        bench.mode("harvest")
+        bench.sign_in(mode="harvest")
         bench.harvest(plants[0], "510.00")
         floor.ingest.stop()
         bench.harvest(plants[1], "520.00", "pending")  # the broker took it; no ack comes

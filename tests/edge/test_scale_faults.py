@@ -93,8 +93,7 @@ def test_a_load_on_the_pan_at_start_is_not_the_first_plants_weight(floor: Floor)
     [plant] = floor.plants(1)
     floor.scale.set_weight("730.00")  # a bucket left on the pan overnight
     with floor.station() as (station, bench):
-        bench.sign_in()
-        bench.mode("harvest")
+        bench.sign_in(mode="harvest")
         bench.scan(plant)
         view = station.client.wait(
             "the worker told to lift the load",

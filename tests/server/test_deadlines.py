@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from schemas.events import EventEnvelope
 from server.compliance.deadlines import Category, NotificationPublic, State, get_notification
 from server.compliance.rules.catalogue import CATALOGUE
 from server.store.licensees import add_licensee
@@ -65,6 +66,20 @@ def leaves_no_trace(
     _, notices = desk.send(payload, occurred_at, received_at=received_at)
     assert notices == []
     assert desk.notifications(rule_id) == []
+
+
+def outage(
+    desk: Desk,
+    lost_at: datetime,
+    restored_at: datetime,
+    backlog: int,
+    station_id: str | None = None,
+) -> EventEnvelope:
+    """A loss of access (of ``station_id``; None: the whole premises) recorded as it began, and
+    its restoration with ``backlog`` events behind; returns the ``access.lost`` event."""
+    lost, _ = desk.send(access_lost(lost_at, station_id), lost_at)
+    desk.send(access_restored(lost.event_id, restored_at, backlog), restored_at)
+    return lost
 
 
 def overdue_at(desk: Desk, rule_id: str, due: datetime) -> None:
@@ -147,8 +162,7 @@ def test_disposition_during_a_loss_of_access_has_until_3_days_after_restoration(
     engine: Engine,
 ) -> None:
     desk = Desk(engine)
-    lost, _ = desk.send(access_lost(la(2026, 12, 1, 8, 0)), la(2026, 12, 1, 8, 0))
-    desk.send(access_restored(lost.event_id, la(2026, 12, 8, 9, 0), 1), la(2026, 12, 8, 9, 0))
+    outage(desk, la(2026, 12, 1, 8, 0), la(2026, 12, 8, 9, 0), 1)
     # Happened Tuesday 1 December during the loss; 3 business days after it is long past, but
     # it may be entered until the end of Friday 11 December (3 business days after restoring).
     dry = weighed("HB-1", "dry")
@@ -337,12 +351,10 @@ def test_outage_without_backlog_is_resolved_at_once_and_overdue_otherwise(
     engine: Engine,
 ) -> None:
     desk = Desk(engine)
-    lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
-    desk.send(access_restored(lost.event_id, la(2026, 12, 7, 8, 30), 0), la(2026, 12, 7, 8, 30))
+    outage(desk, la(2026, 12, 7, 8, 0), la(2026, 12, 7, 8, 30), 0)
     assert only(desk, "OUTAGE-BACKFILL").state is State.RESOLVED
     later = Desk(engine, station_id="desk-2")
-    lost, _ = later.send(access_lost(la(2026, 12, 8, 8, 0)), la(2026, 12, 8, 8, 0))
-    later.send(access_restored(lost.event_id, la(2026, 12, 8, 12, 0), 5), la(2026, 12, 8, 12))
+    lost = outage(later, la(2026, 12, 8, 8, 0), la(2026, 12, 8, 12, 0), 5)
     [second] = [n for n in later.notifications("OUTAGE-BACKFILL") if n.subject_id == lost.event_id]
     assert second.message.startswith("The whole premises lost access ")
     assert second.due_at == utc(2026, 12, 12, 8, 0)  # Wed 9, Thu 10, Fri 11 (CA): end of Fri
@@ -355,8 +367,7 @@ def test_oregon_backfill_has_no_3_day_limit(engine: Engine) -> None:
     restored, with no limit set: no due time, and a backlog event entered weeks later is not
     late."""
     desk = Desk(engine, OR_LICENCE)
-    lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0), "desk-1"), la(2026, 12, 7, 8, 0))
-    desk.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 1), la(2026, 12, 7, 12, 0))
+    outage(desk, la(2026, 12, 7, 8, 0), la(2026, 12, 7, 12, 0), 1, "desk-1")
     n = only(desk, "OUTAGE-BACKFILL")
     assert (n.state, n.due_at) == (State.OPEN, None)
     desk.sweep(la(2027, 1, 15, 9, 0))

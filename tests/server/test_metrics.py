@@ -8,17 +8,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
 from schemas.clock import SYSTEM_CLOCK
-from server.api.app import create_app
 from server.broker import PrivateBroker
 from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
 from server.metrics import ServerMetrics
+from tests.prometheus import server_metrics
 from tests.server.conftest import LICENCE
 from tests.server.floor import (
     Station,
@@ -29,7 +27,6 @@ from tests.server.floor import (
 from tests.server.test_ingest_mqtt import acks_for, link
 
 pytestmark = pytest.mark.broker
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # (name, labels) -> value
 
 
 @pytest.fixture
@@ -51,20 +48,6 @@ def worker(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
     yield worker
     stop.set()
     thread.join(10)
-
-
-def scrape(engine: Engine, metrics: ServerMetrics) -> tuple[str, Samples]:
-    app = create_app(ServerSettings(), engine, clock=SYSTEM_CLOCK, metrics=metrics)
-    with TestClient(app) as client:
-        response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
-    return response.text, samples
 
 
 def test_metrics_count_real_events_by_outcome_and_rule(
@@ -91,11 +74,11 @@ def test_metrics_count_real_events_by_outcome_and_rule(
 
     # The broker ack, and the batch's count, follow the last station ack: wait for them.
     deadline = time.monotonic() + 10
-    text, m = scrape(engine, worker.metrics)
+    text, m = server_metrics(engine, worker.metrics)
     while m[("seedtrace_ingest_ack_latency_seconds_count", ())] < 8:
         assert time.monotonic() < deadline, m
         time.sleep(0.1)
-        text, m = scrape(engine, worker.metrics)
+        text, m = server_metrics(engine, worker.metrics)
     assert m[("seedtrace_ingest_messages_total", ())] == 8
     assert m[("seedtrace_ingest_acks_total", (("outcome", "accepted"),))] == 5
     assert m[("seedtrace_ingest_acks_total", (("outcome", "rejected"),))] == 2
@@ -112,5 +95,5 @@ def test_metrics_count_real_events_by_outcome_and_rule(
     assert "maria.lopez" not in text
 
     # Another app (another process) counts its own events only.
-    _, fresh = scrape(engine, ServerMetrics())
+    _, fresh = server_metrics(engine, ServerMetrics())
     assert fresh.get(("seedtrace_ingest_acks_total", (("outcome", "accepted"),)), 0) == 0

@@ -3,17 +3,14 @@ through a real mosquitto and the ingest worker, events in, acks by outcome and r
 rule id moved; batch sizes, ack latencies and the deadline sweep were observed; no licence
 number or tag UID is in it; each app counts only its own process's events."""
 
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from schemas.clock import SYSTEM_CLOCK
 from server.broker import PrivateBroker
 from server.config import ServerSettings
-from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
 from server.metrics import ServerMetrics
 from tests.prometheus import server_metrics
@@ -25,6 +22,7 @@ from tests.server.floor import (
     uid,
 )
 from tests.server.test_ingest_mqtt import acks_for, link
+from tests.server.worker import running_ingest
 
 pytestmark = pytest.mark.broker
 
@@ -34,20 +32,14 @@ def worker(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
     settings = ServerSettings(
         database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-metrics"
     )
-    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK), metrics=ServerMetrics())
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    assert worker.connected.wait(10), "the ingest worker did not connect"
-    if worker.routing is not None:  # PostgreSQL: events reach the licensee's owner only
-        deadline = time.monotonic() + 15
-        while not worker.routing.listening(LICENCE):
-            assert time.monotonic() < deadline, "the worker never took the licensee's lease"
-            time.sleep(0.05)
-        time.sleep(0.2)  # the SUBACK, on the worker's own connection
-    yield worker
-    stop.set()
-    thread.join(10)
+    with running_ingest(engine, settings, metrics=ServerMetrics()) as worker:
+        if worker.routing is not None:  # PostgreSQL: events reach the licensee's owner only
+            deadline = time.monotonic() + 15
+            while not worker.routing.listening(LICENCE):
+                assert time.monotonic() < deadline, "the worker never took the licensee's lease"
+                time.sleep(0.05)
+            time.sleep(0.2)  # the SUBACK, on the worker's own connection
+        yield worker
 
 
 def test_metrics_count_real_events_by_outcome_and_rule(

@@ -3,12 +3,14 @@ up. Work goes on, the loss is documented (``access.lost`` / ``access.restored``)
 access is back every event arrives, in order, once."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from tests.edge.conftest import Floor
-from tests.edge.helpers import event_log
+from tests.edge.helpers import Bench, InProcessAgent, event_log
 
 pytestmark = [
     pytest.mark.broker,
@@ -31,11 +33,19 @@ def _check_log(engine: Engine, kinds: list[str], backlog: int) -> None:
     assert lost["payload"]["lost_at"] < restored["payload"]["restored_at"]
 
 
-def test_a_broker_outage_during_harvest_is_documented_and_backfilled(floor: Floor) -> None:
+@contextmanager
+def _harvesting(floor: Floor) -> Iterator[tuple[list[str], InProcessAgent, Bench]]:
+    """Three plants on the server and a worker harvesting them, the first accepted while
+    access is whole; the station stops on exit."""
     plants = floor.plants(1, 2, 3)
     with floor.station() as (station, bench):
         bench.sign_in(mode="harvest")
         bench.harvest(plants[0], "510.00")
+        yield plants, station, bench
+
+
+def test_a_broker_outage_during_harvest_is_documented_and_backfilled(floor: Floor) -> None:
+    with _harvesting(floor) as (plants, station, bench):
         floor.broker.stop()
         view = station.client.wait("the loss of access", lambda v: v["access_lost"])
         assert "transfers blocked" in view["banner"]
@@ -53,10 +63,7 @@ def test_a_broker_outage_during_harvest_is_documented_and_backfilled(floor: Floo
 
 
 def test_the_server_down_while_the_broker_is_up_is_a_loss_of_access(floor: Floor) -> None:
-    plants = floor.plants(1, 2, 3)
-    with floor.station() as (station, bench):
-        bench.sign_in(mode="harvest")
-        bench.harvest(plants[0], "510.00")
+    with _harvesting(floor) as (plants, station, bench):
         floor.ingest.stop()
         bench.harvest(plants[1], "520.00", "pending")  # the broker took it; no ack comes
         view = station.client.wait("the loss of access", lambda v: v["access_lost"])

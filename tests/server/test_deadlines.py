@@ -5,11 +5,23 @@ marking when the clock passes the due time."""
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from schemas.clock import ManualClock
 from schemas.events import EventEnvelope
-from server.compliance.deadlines import Category, NotificationPublic, State, get_notification
+from server.compliance.deadlines import (
+    Category,
+    DismissRefused,
+    NotificationPublic,
+    State,
+    dismiss,
+    get_notification,
+)
+from server.compliance.deadlines.store import N
 from server.compliance.rules.catalogue import CATALOGUE
+from server.ingest.users import register_user
 from server.store.licensees import add_licensee
 from tests.pinned import START
 from tests.server.desk import (
@@ -525,3 +537,55 @@ def test_diversion_is_not_an_oregon_deadline(engine: Engine) -> None:
     desk = Desk(engine, OR_LICENCE)
     desk.send(discovered(la(2026, 12, 24, 15, 0)), la(2026, 12, 24, 15, 10))
     assert desk.notifications("DIVERSION-REPORT-3BD") == []
+
+
+def test_a_connecticut_refusal_to_dismiss_cites_no_other_states_law(engine: Engine) -> None:
+    """Connecticut's pack opens no deadlines, but the state connector files BioTrack's
+    refusals as compliance notifications; refusing to dismiss one names seedtrace's own
+    policy, never OR's or CA's provisions."""
+    add_licensee(
+        engine,
+        licence="CT-4004",
+        name="Nutmeg",
+        jurisdiction="CT",
+        timezone="America/New_York",
+        now=START,
+    )
+    register_user(
+        engine,
+        "CT-4004",
+        "rosa.diaz",
+        "Rosa Diaz",
+        "account_manager",
+        date(2026, 11, 2),
+        "State",
+        clock=ManualClock(START),
+    )
+    with engine.begin() as conn:
+        notification = conn.execute(
+            N.insert()
+            .values(
+                licence="CT-4004",
+                rule_id="STATE-REFUSAL",
+                citation="CT (BioTrack)",
+                category="compliance",
+                subject_type="event",
+                subject_id="e-1",
+                message="BioTrack refused the plant's move.",
+                resolves_by="a resend",
+                pending="[]",
+                state="open",
+                started_at=START,
+                opened_at=START,
+            )
+            .returning(N.c.id)
+        ).scalar_one()
+    with pytest.raises(DismissRefused) as refused:
+        dismiss(engine, notification, by="rosa.diaz", now=START + timedelta(hours=1))
+    message = str(refused.value)
+    assert "seedtrace house policy" in message
+    assert "OR " not in message
+    assert "CA " not in message
+    with engine.connect() as conn:
+        state = conn.execute(sa.select(N.c.state).where(N.c.id == notification)).scalar_one()
+    assert state == "open"

@@ -17,6 +17,7 @@ from server.api.deps import EngineDep
 from server.api.errors import Invalid
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import EventIdPath, StationQuery, UserQuery
+from server.compliance.deadlines.store import jurisdiction_of, own_citations
 from server.db.core import table_of
 from server.db.tables import EventLog
 
@@ -59,6 +60,7 @@ EVENT_COLUMNS = (
     L.c.outcome,
     L.c.violations,
     L.c.body,
+    jurisdiction_of(L.c.licence),
 )
 
 
@@ -74,7 +76,10 @@ def event_out(r: sa.RowMapping) -> EventOut:
         occurred_at=r["occurred_at"],
         received_at=r["received_at"],
         outcome=LoggedOutcome(r["outcome"]),
-        violations=[Violation.model_validate(v) for v in json.loads(r["violations"])],
+        violations=[
+            Violation.model_validate(v)
+            for v in own_citations(json.loads(r["violations"]), r["jurisdiction"])
+        ],
         payload=json.loads(r["body"])["payload"],
     )
 

@@ -139,6 +139,36 @@ def own_citation(rule_id: str, jurisdiction: str, stored: str) -> str:
     return entry.cite(own)
 
 
+def jurisdiction_of(licence: sa.ColumnElement[str]) -> sa.Label[str]:
+    """A column: the jurisdiction of the licensee named by ``licence`` (a scalar subquery, so
+    it joins any select of rows that carry a licence)."""
+    return (
+        sa.select(LIC.c.jurisdiction)
+        .where(LIC.c.licence == licence)
+        .scalar_subquery()
+        .label("jurisdiction")
+    )
+
+
+def own_citations(
+    violations: list[dict[str, Any]], jurisdiction: str | None
+) -> list[dict[str, Any]]:
+    """Stored violations (or notices) with each citation read as ``jurisdiction``'s licensee
+    reads it (:func:`own_citation`), in the citation and where the message quotes it: a
+    rejection stored before citations followed the licensee's jurisdiction is shown with its
+    own state's provisions. The log row itself is not changed; with no jurisdiction the
+    stored text stands."""
+    if jurisdiction is None:
+        return violations
+    shown = []
+    for v in violations:
+        stored = str(v.get("citation", ""))
+        own = own_citation(str(v.get("rule_id", "")), jurisdiction, stored)
+        message = str(v.get("message", "")).replace(f"({stored})", f"({own})")
+        shown.append({**v, "citation": own, "message": message})
+    return shown
+
+
 def select_public() -> sa.Select[Any]:
     """Notifications with their licensee's zone and jurisdiction, to build
     :class:`NotificationPublic` from."""

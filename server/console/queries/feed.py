@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.describe import describe_stored
+from server.compliance.deadlines.store import jurisdiction_of, own_citations
 from server.db.core import table_of
 from server.db.notifications import EventNotice
 from server.db.tables import EventLog
 
 L = table_of(EventLog)
 EN = table_of(EventNotice)
+JURISDICTION = jurisdiction_of(L.c.licence)  # select it beside a log row: cited as its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,8 @@ def row_from_log(r: sa.Row[tuple[object, ...]]) -> FeedRow:
     body = str(m["body"])
     payload = _payload(body)
     corrects = payload.get("corrects") if payload.get("kind") == "record.corrected" else None
-    problems = _problems(m["violations"])
+    jurisdiction = m.get("jurisdiction")
+    problems = _problems(m["violations"], jurisdiction)
     return FeedRow(
         position=int(m["position"]),
         event_id=str(m["event_id"]),
@@ -80,17 +83,20 @@ def row_from_log(r: sa.Row[tuple[object, ...]]) -> FeedRow:
         summary=describe_stored(body),
         violations=problems,
         corrects=corrects if isinstance(corrects, str) else None,
-        notices=_problems(m.get("notices")),
+        notices=_problems(m.get("notices"), jurisdiction),
     )
 
 
-def _problems(text: object) -> list[Problem]:
-    """Violations or notices as stored: a JSON list of schemas.acks.Violation, or nothing."""
+def _problems(text: object, jurisdiction: object = None) -> list[Problem]:
+    """Violations or notices as stored (a JSON list of schemas.acks.Violation, or nothing),
+    each citing the licensee's own jurisdiction when the row brought it
+    (:data:`JURISDICTION`)."""
     if not isinstance(text, str) or text == "":
         return []
+    own = jurisdiction if isinstance(jurisdiction, str) else None
     return [
         Problem(v.get("rule_id", "?"), v.get("citation", ""), v.get("message", ""))
-        for v in json.loads(text)
+        for v in own_citations(json.loads(text), own)
     ]
 
 
@@ -106,7 +112,7 @@ def _payload(body: str) -> dict[str, object]:
 def _select(licences: Sequence[str], where: FeedFilter) -> sa.Select[tuple[object, ...]]:
     """The log's rows with the notices their acks carried (late events), if any."""
     query = (
-        sa.select(L, EN.c.notices)
+        sa.select(L, EN.c.notices, JURISDICTION)
         .select_from(L.outerjoin(EN, EN.c.event_id == L.c.event_id))
         .where(L.c.licence.in_(list(licences)))
     )

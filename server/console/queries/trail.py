@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.events import tag_range
-from server.console.queries.feed import FeedRow, row_from_log
+from server.console.queries.feed import JURISDICTION, FeedRow, row_from_log
 from server.db.core import table_of
 from server.db.tables import EventLog
 
@@ -52,8 +52,12 @@ def _roll_covers(body: str, item: str) -> bool:
 def entries(engine: Engine, licences: Sequence[str], item: str) -> list[TrailEntry]:
     """Every event of ``licences`` that touched ``item``, with its corrections beside it."""
     lic = L.c.licence.in_(list(licences))
-    named = sa.select(L).where(lic, L.c.body.like(_like(json.dumps(item)), escape="\\"))
-    rolls = sa.select(L).where(lic, L.c.kind == "tags.received", L.c.body.like('%"first":"%'))
+    named = sa.select(L, JURISDICTION).where(
+        lic, L.c.body.like(_like(json.dumps(item)), escape="\\")
+    )
+    rolls = sa.select(L, JURISDICTION).where(
+        lic, L.c.kind == "tags.received", L.c.body.like('%"first":"%')
+    )
     with engine.connect() as conn:
         rows = {r.position: row_from_log(r) for r in conn.execute(named.limit(MAX_EVENTS))}
         for r in conn.execute(rolls):
@@ -63,7 +67,7 @@ def entries(engine: Engine, licences: Sequence[str], item: str) -> list[TrailEnt
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             found = conn.execute(
-                sa.select(L).where(
+                sa.select(L, JURISDICTION).where(
                     lic,
                     L.c.kind == "record.corrected",
                     sa.or_(

@@ -35,14 +35,9 @@ def login(client: TestClient, who: str, password: str = PASSWORD) -> int:
 
 
 def set_password(
-    database_url: str,
-    licence: str,
-    user_id: str,
-    password: str = PASSWORD,
-    login: str | None = None,
+    database_url: str, licence: str, user_id: str, *options: str, password: str = PASSWORD
 ) -> tuple[int, str]:
-    """``seedtrace accounts set-password``, the password on standard input."""
-    options = () if login is None else ("--login", login)
+    """``seedtrace accounts set-password`` with ``options``, the password on standard input."""
     return run(
         database_url,
         "accounts",
@@ -56,7 +51,7 @@ def set_password(
 
 
 def test_the_first_password_of_a_roster_user(database_url: str, client: TestClient) -> None:
-    code, out = set_password(database_url, LICENCE, MANAGER, "short")
+    code, out = set_password(database_url, LICENCE, MANAGER, password="short")
     assert code == 1
     assert "at least 12 characters" in out
     code, out = set_password(database_url, LICENCE, MANAGER)
@@ -67,7 +62,7 @@ def test_the_first_password_of_a_roster_user(database_url: str, client: TestClie
     code, out = set_password(database_url, OTHER_LICENCE, MANAGER)
     assert code == 1
     assert "UNIQUE-LOGON" in out
-    code, _ = set_password(database_url, OTHER_LICENCE, MANAGER, login="a.chen.coastal")
+    code, _ = set_password(database_url, OTHER_LICENCE, MANAGER, "--login", "a.chen.coastal")
     assert code == 0
     code, out = set_password(database_url, LICENCE, "ghost")
     assert code == 1

@@ -92,7 +92,6 @@ def add_station(
 ) -> Issued:
     """A new station account with its first password. AccountConflict if it exists."""
     ref = _ref(licence, station_id)
-    password = make_password()
     account_id = store.insert(
         conn,
         login=ref.username,
@@ -103,12 +102,7 @@ def add_station(
         password_hash=None,
         now=now,
     )
-    conn.execute(
-        A.update()
-        .where(A.c.account_id == account_id)
-        .values(mqtt_password_hash=hash_password(password), password_changed_at=now)
-    )
-    return Issued(ref.username, password)
+    return _issue(conn, account_id, ref.username, now, make_password)
 
 
 def rotate_station(
@@ -121,15 +115,23 @@ def rotate_station(
 ) -> Issued:
     """A new password for an existing station account (a revoked one comes back)."""
     account = station_account(conn, licence, station_id)
-    password = make_password()
+    return _issue(conn, account.account_id, account.login, now, make_password)
+
+
+def _issue(
+    conn: sa.Connection, account_id: int, login: str, now: datetime, generate: Callable[[], str]
+) -> Issued:
+    """A new MQTT password for the account (only its hash is stored); a disabled account is
+    enabled again."""
+    password = generate()
     conn.execute(
         A.update()
-        .where(A.c.account_id == account.account_id)
+        .where(A.c.account_id == account_id)
         .values(
             mqtt_password_hash=hash_password(password), password_changed_at=now, disabled_at=None
         )
     )
-    return Issued(account.login, password)
+    return Issued(login, password)
 
 
 def revoke_station(conn: sa.Connection, licence: str, station_id: str, now: datetime) -> None:

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from fastapi import Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
 
 from server.api.errors import NotFound
 
@@ -74,27 +75,32 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def respond(
-    conn: sa.Connection,
+    engine: Engine,
     stmt: sa.Select[Any],
     paging: Paging,
-    convert: Callable[[sa.RowMapping], T],
     model: type[T],
     name: str,
+    convert: Callable[[sa.RowMapping], T] | None = None,
 ) -> Page[T] | Response:
-    """Run ``stmt`` (already filtered and ordered) as a page, or as a CSV of every row."""
-    if paging.format is ListFormat.CSV:
-        rows = (convert(r) for r in conn.execute(stmt).mappings())
-        return csv_response(rows, model, name)
-    total = conn.execute(
-        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-    ).scalar_one()
-    rows_page = conn.execute(stmt.limit(paging.limit).offset(paging.offset)).mappings()
-    return _page_class(model)(
-        items=[convert(r) for r in rows_page],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    """Run ``stmt`` (already filtered and ordered) as a page, or as a CSV of every row.
+
+    A row becomes ``model(**row)``, or ``convert(row)`` where a field is computed or decoded;
+    ``name`` names the CSV file."""
+    to_item = (lambda r: model(**r)) if convert is None else convert
+    with engine.connect() as conn:
+        if paging.format is ListFormat.CSV:
+            rows = (to_item(r) for r in conn.execute(stmt).mappings())
+            return csv_response(rows, model, name)
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+        ).scalar_one()
+        rows_page = conn.execute(stmt.limit(paging.limit).offset(paging.offset)).mappings()
+        return _page_class(model)(
+            items=[to_item(r) for r in rows_page],
+            total=total,
+            limit=paging.limit,
+            offset=paging.offset,
+        )
 
 
 def _page_class(model: type[T]) -> type[Page[T]]:

@@ -6,6 +6,7 @@ sign-ins of the suite stay quick; the algorithm and the code path are the produc
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -30,14 +31,20 @@ from tests.server.conftest import (  # noqa: F401
 )
 
 
-@pytest.fixture
-def settings(database_url: str) -> ServerSettings:  # noqa: F811
+def fast_settings(url: str, **more: Any) -> ServerSettings:
+    """Settings for the database at ``url`` with the cheapest password hashing, and ``more``."""
     return ServerSettings(
-        database_url=database_url,
+        database_url=url,
         argon2_time_cost=1,
         argon2_memory_kib=64,
         argon2_parallelism=1,
+        **more,
     )
+
+
+@pytest.fixture
+def settings(database_url: str) -> ServerSettings:  # noqa: F811
+    return fast_settings(database_url)
 
 
 @pytest.fixture

@@ -31,19 +31,32 @@ POLICY = lockout.LockoutPolicy(
 )
 
 
-@pytest.fixture
-def auth(engine: Engine, clock: ManualClock, roster: MemoryRoster) -> Authenticator:
-    roster.add(LICENCE, "a.chen", role=Role.ADMINISTRATOR)
+def add_account(
+    engine: Engine,
+    roster: MemoryRoster,
+    clock: ManualClock,
+    licence: str,
+    user_id: str,
+    login: str | None = None,
+) -> None:
+    """Give ``user_id`` of ``licence`` a log-on with PASSWORD, in a transaction of its own."""
     with engine.begin() as conn:
         manage.add_user_account(
             conn,
             roster,
             FAST,
-            licence=LICENCE,
-            user_id="a.chen",
+            licence=licence,
+            user_id=user_id,
             password=PASSWORD,
             now=clock.now(),
+            login=login,
         )
+
+
+@pytest.fixture
+def auth(engine: Engine, clock: ManualClock, roster: MemoryRoster) -> Authenticator:
+    roster.add(LICENCE, "a.chen", role=Role.ADMINISTRATOR)
+    add_account(engine, roster, clock, LICENCE, "a.chen")
     return Authenticator(
         engine, passwords=FAST, roster=roster, policy=POLICY, session_lifetime_s=3600, clock=clock
     )
@@ -203,16 +216,7 @@ def test_an_untrained_user_cannot_sign_in(
     auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: ManualClock
 ) -> None:
     roster.add(LICENCE, "new.hire", trained=False)
-    with engine.begin() as conn:
-        manage.add_user_account(
-            conn,
-            roster,
-            FAST,
-            licence=LICENCE,
-            user_id="new.hire",
-            password=PASSWORD,
-            now=clock.now(),
-        )
+    add_account(engine, roster, clock, LICENCE, "new.hire")
     with pytest.raises(AccessRefused, match="TRAINED-BEFORE-ACCESS"):
         auth.sign_in("new.hire", PASSWORD)
     roster.set(LICENCE, "new.hire", trained=True)
@@ -239,37 +243,17 @@ def test_log_ons_are_unique_across_licensees(
     auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: ManualClock
 ) -> None:
     roster.add(OTHER_LICENCE, "a.chen")
-    with engine.begin() as conn, pytest.raises(AccountConflict, match="UNIQUE-LOGON"):
-        manage.add_user_account(
-            conn,
-            roster,
-            FAST,
-            licence=OTHER_LICENCE,
-            user_id="a.chen",
-            password=PASSWORD,
-            now=clock.now(),
-        )
-    with engine.begin() as conn:
-        manage.add_user_account(
-            conn,
-            roster,
-            FAST,
-            licence=OTHER_LICENCE,
-            user_id="a.chen",
-            password=PASSWORD,
-            now=clock.now(),
-            login="a.chen.coastal",
-        )
+    with pytest.raises(AccountConflict, match="UNIQUE-LOGON"):
+        add_account(engine, roster, clock, OTHER_LICENCE, "a.chen")
+    add_account(engine, roster, clock, OTHER_LICENCE, "a.chen", login="a.chen.coastal")
     assert auth.principal(auth.sign_in("a.chen.coastal", PASSWORD).token).licence == OTHER_LICENCE
 
 
 def test_an_account_needs_a_roster_entry(
     auth: Authenticator, roster: MemoryRoster, engine: Engine, clock: ManualClock
 ) -> None:
-    with engine.begin() as conn, pytest.raises(AccountNotFound, match="not on the roster"):
-        manage.add_user_account(
-            conn, roster, FAST, licence=LICENCE, user_id="ghost", password=PASSWORD, now=clock.now()
-        )
+    with pytest.raises(AccountNotFound, match="not on the roster"):
+        add_account(engine, roster, clock, LICENCE, "ghost")
 
 
 def test_a_regulator_reads_only_what_it_oversees(

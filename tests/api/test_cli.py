@@ -34,63 +34,37 @@ def login(client: TestClient, who: str, password: str = PASSWORD) -> int:
     return client.post("/api/v1/auth/login", json={"login": who, "password": password}).status_code
 
 
-def test_the_first_password_of_a_roster_user(database_url: str, client: TestClient) -> None:
-    code, out = run(
+def set_password(
+    database_url: str, licence: str, user_id: str, *options: str, password: str = PASSWORD
+) -> tuple[int, str]:
+    """``seedtrace accounts set-password`` with ``options``, the password on standard input."""
+    return run(
         database_url,
         "accounts",
         "set-password",
-        LICENCE,
-        MANAGER,
+        licence,
+        user_id,
+        *options,
         "--password-stdin",
-        stdin="short\n",
+        stdin=password + "\n",
     )
+
+
+def test_the_first_password_of_a_roster_user(database_url: str, client: TestClient) -> None:
+    code, out = set_password(database_url, LICENCE, MANAGER, password="short")
     assert code == 1
     assert "at least 12 characters" in out
-    code, out = run(
-        database_url,
-        "accounts",
-        "set-password",
-        LICENCE,
-        MANAGER,
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    code, out = set_password(database_url, LICENCE, MANAGER)
     assert code == 0, out
     assert f"{LICENCE} {MANAGER}: log-on {MANAGER} created" in out
     assert login(client, MANAGER) == 200
     # The same person at the other licensee needs a log-on of their own (UNIQUE-LOGON).
-    code, out = run(
-        database_url,
-        "accounts",
-        "set-password",
-        OTHER_LICENCE,
-        MANAGER,
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    code, out = set_password(database_url, OTHER_LICENCE, MANAGER)
     assert code == 1
     assert "UNIQUE-LOGON" in out
-    code, _ = run(
-        database_url,
-        "accounts",
-        "set-password",
-        OTHER_LICENCE,
-        MANAGER,
-        "--login",
-        "a.chen.coastal",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    code, _ = set_password(database_url, OTHER_LICENCE, MANAGER, "--login", "a.chen.coastal")
     assert code == 0
-    code, out = run(
-        database_url,
-        "accounts",
-        "set-password",
-        LICENCE,
-        "ghost",
-        "--password-stdin",
-        stdin=PASSWORD + "\n",
-    )
+    code, out = set_password(database_url, LICENCE, "ghost")
     assert code == 1
     assert "not on the roster" in out
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.api.app import create_app
-from server.config import ServerSettings
+from tests.api.conftest import fast_settings
 from tests.deploy.conftest import (  # noqa: F401
     INGEST,
     ROSTER,
@@ -75,11 +75,8 @@ def test_a_roster_account_without_a_hash_is_reported_not_a_server_error(
 ) -> None:
     roster = tmp_path / "broker-accounts.toml"
     roster.write_text(ROSTER)
-    settings = ServerSettings(
-        database_url=str(engine.url),
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        argon2_parallelism=1,
+    settings = fast_settings(
+        str(engine.url),
         broker_files_dir=tmp_path,
         broker_roster=roster,
     )
@@ -102,11 +99,8 @@ def test_mosquitto_lets_in_exactly_the_credentials_the_api_issued(
     sb = secure_broker
     roster = tmp_path / "broker-accounts.toml"
     roster.write_text(ROSTER)
-    settings = ServerSettings(
-        database_url=str(engine.url),
-        argon2_time_cost=1,
-        argon2_memory_kib=64,
-        argon2_parallelism=1,
+    settings = fast_settings(
+        str(engine.url),
         broker_files_dir=sb.files.directory,
         broker_roster=roster,
         broker_files_group=broker_group(),

@@ -35,15 +35,14 @@ def list_balances(
     scope: ReadScope, engine: EngineDep, paging: PagingDep
 ) -> Page[views.BalancePublic] | Response:
     """The mass balance of each harvest batch, by name, as of the last refresh."""
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            views.balances_stmt(scope.licence),
-            paging,
-            views.balance_public,
-            views.BalancePublic,
-            "harvests",
-        )
+    return respond(
+        engine,
+        views.balances_stmt(scope.licence),
+        paging,
+        views.BalancePublic,
+        "harvests",
+        convert=views.balance_public,
+    )
 
 
 @router.get(

@@ -14,6 +14,7 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath, NameQuery, UidPath, UidQuery
+from server.api.query import columns_of, where_given
 from server.db.core import table_of
 from server.db.tables import Package, PackageSource, Sale, Transfer, TransferItem
 
@@ -121,10 +122,9 @@ class SaleOut(BaseModel):
     sold_at: datetime
 
 
-PACKAGE_COLUMNS = tuple(PK.c[name] for name in PackageOut.model_fields)
-TRANSFER_COLUMNS = tuple(TX.c[name] for name in TransferOut.model_fields)
-ITEM_COLUMNS = tuple(TI.c[name] for name in TransferItemOut.model_fields)
-SALE_COLUMNS = tuple(SL.c[name] for name in SaleOut.model_fields)
+PACKAGE_COLUMNS = columns_of(PK, PackageOut)
+TRANSFER_COLUMNS = columns_of(TX, TransferOut)
+ITEM_COLUMNS = columns_of(TI, TransferItemOut)
 
 
 @router.get(
@@ -140,13 +140,12 @@ def list_packages(
     harvest_batch: NameQuery = None,
 ) -> Page[PackageOut] | Response:
     """Packages by UID; ``harvest_batch``: those made (in part) from it."""
-    stmt = sa.select(*PACKAGE_COLUMNS).where(PK.c.licence == scope.licence)
-    if status is not None:
-        stmt = stmt.where(PK.c.status == status.value)
-    if category is not None:
-        stmt = stmt.where(PK.c.category == category.value)
-    if strain is not None:
-        stmt = stmt.where(PK.c.strain == strain)
+    stmt = where_given(
+        sa.select(*PACKAGE_COLUMNS).where(PK.c.licence == scope.licence),
+        (PK.c.status, status),
+        (PK.c.category, category),
+        (PK.c.strain, strain),
+    )
     if harvest_batch is not None:
         stmt = stmt.where(
             PK.c.uid.in_(
@@ -155,10 +154,7 @@ def list_packages(
                 )
             )
         )
-    with engine.connect() as conn:
-        return respond(
-            conn, stmt.order_by(PK.c.uid), paging, lambda r: PackageOut(**r), PackageOut, "packages"
-        )
+    return respond(engine, stmt.order_by(PK.c.uid), paging, PackageOut, "packages")
 
 
 @router.get("/licensees/{licence}/packages/{package_uid}")
@@ -193,20 +189,18 @@ def list_transfers(
     status: TransferStatus | None = None,
 ) -> Page[TransferOut] | Response:
     """Transfers out (manifested, departed) and in (arrived, received), newest first."""
-    stmt = sa.select(*TRANSFER_COLUMNS).where(TX.c.licence == scope.licence)
-    if direction is not None:
-        stmt = stmt.where(TX.c.direction == direction.value)
-    if status is not None:
-        stmt = stmt.where(TX.c.status == status.value)
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            stmt.order_by(TX.c.recorded_at.desc(), TX.c.manifest_id),
-            paging,
-            lambda r: TransferOut(**r),
-            TransferOut,
-            "transfers",
-        )
+    stmt = where_given(
+        sa.select(*TRANSFER_COLUMNS).where(TX.c.licence == scope.licence),
+        (TX.c.direction, direction),
+        (TX.c.status, status),
+    )
+    return respond(
+        engine,
+        stmt.order_by(TX.c.recorded_at.desc(), TX.c.manifest_id),
+        paging,
+        TransferOut,
+        "transfers",
+    )
 
 
 @router.get("/licensees/{licence}/transfers/{direction}/{manifest_id:path}")
@@ -240,15 +234,8 @@ def list_sales(
     scope: ReadScope, engine: EngineDep, paging: PagingDep, package_uid: UidQuery = None
 ) -> Page[SaleOut] | Response:
     """Retail sales, newest first."""
-    stmt = sa.select(*SALE_COLUMNS).where(SL.c.licence == scope.licence)
-    if package_uid is not None:
-        stmt = stmt.where(SL.c.package_uid == package_uid)
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            stmt.order_by(SL.c.position.desc()),
-            paging,
-            lambda r: SaleOut(**r),
-            SaleOut,
-            "sales",
-        )
+    stmt = where_given(
+        sa.select(*columns_of(SL, SaleOut)).where(SL.c.licence == scope.licence),
+        (SL.c.package_uid, package_uid),
+    )
+    return respond(engine, stmt.order_by(SL.c.position.desc()), paging, SaleOut, "sales")

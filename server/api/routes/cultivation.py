@@ -13,6 +13,7 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath, NameQuery, UidPath
+from server.api.query import columns_of, where_given
 from server.db.core import table_of
 from server.db.tables import Batch, Plant
 
@@ -49,40 +50,8 @@ class PlantOut(BaseModel):
     destroyed_at: datetime | None
 
 
-BATCH_COLUMNS = (
-    B.c.batch_id,
-    B.c.origin,
-    B.c.strain,
-    B.c.location,
-    B.c.initial_count,
-    B.c.untagged_count,
-    B.c.unsprouted_count,
-    B.c.tagged_count,
-    B.c.destroyed_count,
-    B.c.created_at,
-)
-PLANT_COLUMNS = (
-    P.c.uid,
-    P.c.batch_id,
-    P.c.strain,
-    P.c.phase,
-    P.c.location,
-    P.c.tagged_at,
-    P.c.harvest_batch,
-    P.c.wet_weight_grams,
-    P.c.wet_weight_value,
-    P.c.wet_weight_unit,
-    P.c.harvested_at,
-    P.c.destroyed_at,
-)
-
-
-def _batch(r: sa.RowMapping) -> BatchOut:
-    return BatchOut(**r)
-
-
-def _plant(r: sa.RowMapping) -> PlantOut:
-    return PlantOut(**r)
+BATCH_COLUMNS = columns_of(B, BatchOut)
+PLANT_COLUMNS = columns_of(P, PlantOut)
 
 
 @router.get("/licensees/{licence}/batches", response_model=Page[BatchOut], responses=CSV_RESPONSE)
@@ -95,21 +64,13 @@ def list_batches(
     origin: PlantOrigin | None = None,
 ) -> Page[BatchOut] | Response:
     """Cultivation batches, oldest first."""
-    stmt = sa.select(*BATCH_COLUMNS).where(B.c.licence == scope.licence)
-    for column, value in ((B.c.strain, strain), (B.c.location, location)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if origin is not None:
-        stmt = stmt.where(B.c.origin == origin.value)
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            stmt.order_by(B.c.created_position),
-            paging,
-            _batch,
-            BatchOut,
-            "batches",
-        )
+    stmt = where_given(
+        sa.select(*BATCH_COLUMNS).where(B.c.licence == scope.licence),
+        (B.c.strain, strain),
+        (B.c.location, location),
+        (B.c.origin, origin),
+    )
+    return respond(engine, stmt.order_by(B.c.created_position), paging, BatchOut, "batches")
 
 
 @router.get("/licensees/{licence}/batches/{batch_id:path}")
@@ -117,7 +78,7 @@ def get_batch(scope: ReadScope, engine: EngineDep, batch_id: NamePath) -> BatchO
     """One cultivation batch."""
     stmt = sa.select(*BATCH_COLUMNS).where(B.c.licence == scope.licence, B.c.batch_id == batch_id)
     with engine.connect() as conn:
-        return _batch(one(conn, stmt, f"batch {batch_id}"))
+        return BatchOut(**one(conn, stmt, f"batch {batch_id}"))
 
 
 @router.get("/licensees/{licence}/plants", response_model=Page[PlantOut], responses=CSV_RESPONSE)
@@ -132,18 +93,15 @@ def list_plants(
     harvest_batch: NameQuery = None,
 ) -> Page[PlantOut] | Response:
     """Tagged plants, by UID."""
-    stmt = sa.select(*PLANT_COLUMNS).where(P.c.licence == scope.licence)
-    for column, value in (
+    stmt = where_given(
+        sa.select(*PLANT_COLUMNS).where(P.c.licence == scope.licence),
         (P.c.batch_id, batch_id),
         (P.c.location, location),
         (P.c.strain, strain),
         (P.c.harvest_batch, harvest_batch),
-        (P.c.phase, None if phase is None else phase.value),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    with engine.connect() as conn:
-        return respond(conn, stmt.order_by(P.c.uid), paging, _plant, PlantOut, "plants")
+        (P.c.phase, phase),
+    )
+    return respond(engine, stmt.order_by(P.c.uid), paging, PlantOut, "plants")
 
 
 @router.get("/licensees/{licence}/plants/{uid}")
@@ -151,4 +109,4 @@ def get_plant(scope: ReadScope, engine: EngineDep, uid: UidPath) -> PlantOut:
     """One tagged plant."""
     stmt = sa.select(*PLANT_COLUMNS).where(P.c.licence == scope.licence, P.c.uid == uid)
     with engine.connect() as conn:
-        return _plant(one(conn, stmt, f"plant {uid}"))
+        return PlantOut(**one(conn, stmt, f"plant {uid}"))

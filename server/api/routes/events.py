@@ -17,6 +17,7 @@ from server.api.deps import EngineDep
 from server.api.errors import Invalid
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import EventIdPath, StationQuery, UserQuery
+from server.api.query import where_given
 from server.compliance.deadlines.store import jurisdiction_of, own_citations
 from server.db.core import table_of
 from server.db.tables import EventLog
@@ -99,23 +100,20 @@ def list_events(
     """The licensee's event log, newest first."""
     if since is not None and until is not None and until < since:
         raise Invalid("query", "until", "is before since")
-    stmt = sa.select(*EVENT_COLUMNS).where(L.c.licence == scope.licence)
-    for column, value in (
+    stmt = where_given(
+        sa.select(*EVENT_COLUMNS).where(L.c.licence == scope.licence),
         (L.c.kind, kind),
         (L.c.operator_id, operator_id),
         (L.c.station_id, station_id),
-        (L.c.outcome, None if outcome is None else outcome.value),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+        (L.c.outcome, outcome),
+    )
     if since is not None:
         stmt = stmt.where(L.c.occurred_at >= since)
     if until is not None:
         stmt = stmt.where(L.c.occurred_at < until)
-    with engine.connect() as conn:
-        return respond(
-            conn, stmt.order_by(L.c.position.desc()), paging, event_out, EventOut, "events"
-        )
+    return respond(
+        engine, stmt.order_by(L.c.position.desc()), paging, EventOut, "events", convert=event_out
+    )
 
 
 @router.get("/licensees/{licence}/events/{event_id}")

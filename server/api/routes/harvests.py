@@ -14,6 +14,7 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath, NameQuery
+from server.api.query import columns_of, where_given
 from server.db.core import table_of
 from server.db.tables import HarvestBatch, Waste
 
@@ -56,17 +57,7 @@ class WasteOut(BaseModel):
     occurred_at: datetime
 
 
-HARVEST_COLUMNS = (
-    H.c.name,
-    H.c.strain,
-    H.c.location,
-    H.c.plant_count,
-    H.c.wet_weight_grams,
-    H.c.dry_weight_grams,
-    H.c.net_weight_grams,
-    H.c.waste_grams,
-    H.c.first_harvest_at,
-)
+HARVEST_COLUMNS = columns_of(H, HarvestBatchOut, skip={"moisture_loss_pct"})
 
 
 def moisture_loss_pct(wet: Decimal, dry: Decimal | None) -> Decimal | None:
@@ -83,10 +74,6 @@ def _harvest(r: sa.RowMapping) -> HarvestBatchOut:
     )
 
 
-def _waste(r: sa.RowMapping) -> WasteOut:
-    return WasteOut(**r)
-
-
 @router.get(
     "/licensees/{licence}/harvest-batches",
     response_model=Page[HarvestBatchOut],
@@ -100,21 +87,20 @@ def list_harvest_batches(
     dried: bool | None = None,
 ) -> Page[HarvestBatchOut] | Response:
     """Harvest batches, oldest first. ``dried``: only those with (or without) a dry weight."""
-    stmt = sa.select(*HARVEST_COLUMNS).where(H.c.licence == scope.licence)
-    if strain is not None:
-        stmt = stmt.where(H.c.strain == strain)
+    stmt = where_given(
+        sa.select(*HARVEST_COLUMNS).where(H.c.licence == scope.licence), (H.c.strain, strain)
+    )
     if dried is not None:
         column = H.c.dry_weight_grams
         stmt = stmt.where(column.is_not(None) if dried else column.is_(None))
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            stmt.order_by(H.c.first_harvest_at, H.c.name),
-            paging,
-            _harvest,
-            HarvestBatchOut,
-            "harvest-batches",
-        )
+    return respond(
+        engine,
+        stmt.order_by(H.c.first_harvest_at, H.c.name),
+        paging,
+        HarvestBatchOut,
+        "harvest-batches",
+        convert=_harvest,
+    )
 
 
 @router.get("/licensees/{licence}/harvest-batches/{name:path}")
@@ -134,19 +120,9 @@ def list_waste(
     source_id: NameQuery = None,
 ) -> Page[WasteOut] | Response:
     """Weighed waste, newest first."""
-    stmt = sa.select(
-        W.c.position,
-        W.c.source,
-        W.c.source_id,
-        W.c.plant_count,
-        W.c.weight_grams,
-        W.c.method,
-        W.c.reason,
-        W.c.occurred_at,
-    ).where(W.c.licence == scope.licence)
-    if source is not None:
-        stmt = stmt.where(W.c.source == source.value)
-    if source_id is not None:
-        stmt = stmt.where(W.c.source_id == source_id)
-    with engine.connect() as conn:
-        return respond(conn, stmt.order_by(W.c.position.desc()), paging, _waste, WasteOut, "waste")
+    stmt = where_given(
+        sa.select(*columns_of(W, WasteOut)).where(W.c.licence == scope.licence),
+        (W.c.source, source),
+        (W.c.source_id, source_id),
+    )
+    return respond(engine, stmt.order_by(W.c.position.desc()), paging, WasteOut, "waste")

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
+from server.api.query import columns_of
 from server.db.core import table_of
 from server.db.integrity import ChainCheckpoint
 
@@ -31,10 +32,6 @@ class CheckpointOut(BaseModel):
     position: int  # the head row's position in the event log
 
 
-def _checkpoint(r: sa.RowMapping) -> CheckpointOut:
-    return CheckpointOut(**r)
-
-
 @router.get(
     "/licensees/{licence}/checkpoints", response_model=Page[CheckpointOut], responses=CSV_RESPONSE
 )
@@ -43,9 +40,8 @@ def list_checkpoints(
 ) -> Page[CheckpointOut] | Response:
     """The licensee's published hash-chain checkpoints, oldest first (one per UTC day)."""
     stmt = (
-        sa.select(CP.c.licence, CP.c.taken_at, CP.c.chain_index, CP.c.row_hash, CP.c.position)
+        sa.select(*columns_of(CP, CheckpointOut))
         .where(CP.c.licence == scope.licence)
         .order_by(CP.c.taken_at, CP.c.id)
     )
-    with engine.connect() as conn:
-        return respond(conn, stmt, paging, _checkpoint, CheckpointOut, "checkpoints")
+    return respond(engine, stmt, paging, CheckpointOut, "checkpoints")

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from server.accounts.deps import CurrentPrincipal, ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.query import columns_of
 from server.db.core import table_of
 from server.db.tables import Licensee
 
@@ -25,11 +26,7 @@ class LicenseeOut(BaseModel):
     created_at: datetime
 
 
-LICENSEE_COLUMNS = (LIC.c.licence, LIC.c.name, LIC.c.jurisdiction, LIC.c.timezone, LIC.c.created_at)
-
-
-def _licensee(r: sa.RowMapping) -> LicenseeOut:
-    return LicenseeOut(**r)
+LICENSEE_COLUMNS = columns_of(LIC, LicenseeOut)
 
 
 @router.get("/licensees", response_model=Page[LicenseeOut], responses=CSV_RESPONSE)
@@ -42,8 +39,7 @@ def list_licensees(
         .where(LIC.c.licence.in_(sorted(principal.licences)))
         .order_by(LIC.c.licence)
     )
-    with engine.connect() as conn:
-        return respond(conn, stmt, paging, _licensee, LicenseeOut, "licensees")
+    return respond(engine, stmt, paging, LicenseeOut, "licensees")
 
 
 @router.get("/licensees/{licence}")
@@ -51,4 +47,4 @@ def get_licensee(scope: ReadScope, engine: EngineDep) -> LicenseeOut:
     """One licensee."""
     stmt = sa.select(*LICENSEE_COLUMNS).where(LIC.c.licence == scope.licence)
     with engine.connect() as conn:
-        return _licensee(one(conn, stmt, f"licensee {scope.licence}"))
+        return LicenseeOut(**one(conn, stmt, f"licensee {scope.licence}"))

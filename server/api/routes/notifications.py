@@ -20,6 +20,7 @@ from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import ClockDep, EngineDep
 from server.api.errors import Conflict, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
+from server.api.query import where_given
 from server.compliance.deadlines import Category, DismissRefused, NotificationPublic, State, dismiss
 from server.compliance.deadlines.store import select_public
 from server.db.core import table_of
@@ -51,22 +52,20 @@ def list_notifications(
 ) -> Page[NotificationPublic] | Response:
     """Notifications, newest first; filter by state (open, overdue, resolved, dismissed),
     category or rule ID."""
-    stmt = select_public().where(N.c.licence == scope.licence)
-    if state is not None:
-        stmt = stmt.where(N.c.state == state.value)
-    if category is not None:
-        stmt = stmt.where(N.c.category == category.value)
-    if rule_id is not None:
-        stmt = stmt.where(N.c.rule_id == rule_id)
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            stmt.order_by(N.c.id.desc()),
-            paging,
-            _notification,
-            NotificationPublic,
-            "notifications",
-        )
+    stmt = where_given(
+        select_public().where(N.c.licence == scope.licence),
+        (N.c.state, state),
+        (N.c.category, category),
+        (N.c.rule_id, rule_id),
+    )
+    return respond(
+        engine,
+        stmt.order_by(N.c.id.desc()),
+        paging,
+        NotificationPublic,
+        "notifications",
+        convert=_notification,
+    )
 
 
 def _find(engine: EngineDep, licence: str, notification_id: int) -> NotificationPublic:

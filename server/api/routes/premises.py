@@ -19,6 +19,7 @@ from server.accounts.deps import AccountManagerScope, ManagerScope, ReadScope
 from server.api.deps import EngineDep, Recorded, RecorderDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath
+from server.api.query import columns_of, where_given
 from server.db.core import table_of
 from server.db.tables import LicenceDetails, Licensee, Location
 
@@ -49,15 +50,7 @@ class LocationOut(BaseModel):
     added_at: datetime
 
 
-def _licence(r: sa.RowMapping) -> LicenceOut:
-    return LicenceOut(**r)
-
-
-def _location(r: sa.RowMapping) -> LocationOut:
-    return LocationOut(**r)
-
-
-LOCATION_COLUMNS = (LOC.c.name, LOC.c.location_kind, LOC.c.premises, LOC.c.added_at)
+LOCATION_COLUMNS = columns_of(LOC, LocationOut)
 
 
 @router.get("/licensees/{licence}/licence")
@@ -81,7 +74,7 @@ def get_licence(scope: ReadScope, engine: EngineDep) -> LicenceOut:
         .where(LIC.c.licence == scope.licence)
     )
     with engine.connect() as conn:
-        return _licence(one(conn, stmt, f"licensee {scope.licence}"))
+        return LicenceOut(**one(conn, stmt, f"licensee {scope.licence}"))
 
 
 @router.patch("/licensees/{licence}/licence", status_code=201)
@@ -111,11 +104,11 @@ def list_locations(
     location_kind: LocationKind | None = None,
 ) -> Page[LocationOut] | Response:
     """Rooms, canopy areas, drying rooms and storage of the licensed premises, by name."""
-    stmt = sa.select(*LOCATION_COLUMNS).where(LOC.c.licence == scope.licence)
-    if location_kind is not None:
-        stmt = stmt.where(LOC.c.location_kind == location_kind.value)
-    with engine.connect() as conn:
-        return respond(conn, stmt.order_by(LOC.c.name), paging, _location, LocationOut, "locations")
+    stmt = where_given(
+        sa.select(*LOCATION_COLUMNS).where(LOC.c.licence == scope.licence),
+        (LOC.c.location_kind, location_kind),
+    )
+    return respond(engine, stmt.order_by(LOC.c.name), paging, LocationOut, "locations")
 
 
 @router.get("/licensees/{licence}/locations/{location:path}")
@@ -125,7 +118,7 @@ def get_location(scope: ReadScope, engine: EngineDep, location: NamePath) -> Loc
         LOC.c.licence == scope.licence, LOC.c.name == location
     )
     with engine.connect() as conn:
-        return _location(one(conn, stmt, f"location {location}"))
+        return LocationOut(**one(conn, stmt, f"location {location}"))
 
 
 @router.post("/licensees/{licence}/locations", status_code=201)

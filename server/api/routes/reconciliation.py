@@ -25,6 +25,7 @@ from server.accounts.deps import ReadScope, WriteScope
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Invalid
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of, respond
+from server.api.query import columns_of
 from server.compliance.rules.calendar import local_date, local_time
 from server.db.core import table_of
 from server.db.tables import EventLog, LicenceDetails, Licensee, Reconciliation
@@ -102,11 +103,7 @@ def _check_day(day: date, today: date, field: str) -> None:
         )
 
 
-def _reconciled(r: sa.RowMapping) -> ReconciliationOut:
-    return ReconciliationOut(**r)
-
-
-RECONCILED_COLUMNS = (REC.c.business_date, REC.c.note, REC.c.recorded_at, REC.c.recorded_by)
+RECONCILED_COLUMNS = columns_of(REC, ReconciliationOut)
 
 
 @router.get("/licensees/{licence}/reconciliation")
@@ -153,7 +150,7 @@ def reconciliation_report(
             on_premises=here,
             in_transit=away,
             changes=sorted(by_kind.values(), key=lambda c: c.kind),
-            reconciled=[_reconciled(r) for r in reconciled],
+            reconciled=[ReconciliationOut(**r) for r in reconciled],
         )
 
 
@@ -201,5 +198,4 @@ def list_reconciliations(
         .where(REC.c.licence == scope.licence)
         .order_by(REC.c.position.desc())
     )
-    with engine.connect() as conn:
-        return respond(conn, stmt, paging, _reconciled, ReconciliationOut, "reconciliations")
+    return respond(engine, stmt, paging, ReconciliationOut, "reconciliations")

@@ -23,6 +23,7 @@ from server.api.deps import EngineDep, Recorded, RecorderDep
 from server.api.errors import Conflict, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import EventIdPath
+from server.api.query import columns_of
 from server.db.core import table_of
 from server.db.tables import AccessLoss, Correction, EventLog, FlaggedRecord, TagOrder
 
@@ -173,23 +174,11 @@ def list_corrections(
 ) -> Page[CorrectionOut] | Response:
     """Corrections, newest first."""
     stmt = (
-        sa.select(
-            CORR.c.event_id,
-            CORR.c.corrects,
-            CORR.c.root_event_id,
-            CORR.c.replacement_kind,
-            CORR.c.reason,
-            CORR.c.discovered_at,
-            CORR.c.corrected_at,
-            CORR.c.corrected_by,
-        )
+        sa.select(*columns_of(CORR, CorrectionOut))
         .where(CORR.c.licence == scope.licence)
         .order_by(CORR.c.corrected_at.desc(), CORR.c.event_id.desc())
     )
-    with engine.connect() as conn:
-        return respond(
-            conn, stmt, paging, lambda r: CorrectionOut(**r), CorrectionOut, "corrections"
-        )
+    return respond(engine, stmt, paging, CorrectionOut, "corrections")
 
 
 @router.get(
@@ -201,14 +190,7 @@ def list_flags(
     """Events flagged as wrong, newest first; ``open_only``: those not yet corrected."""
     corrected = CORR.c.event_id.label("corrected_by_event")
     stmt = (
-        sa.select(
-            FLAG.c.position,
-            FLAG.c.event_id,
-            FLAG.c.problem,
-            FLAG.c.discovered_at,
-            FLAG.c.flagged_by,
-            corrected,
-        )
+        sa.select(*columns_of(FLAG, FlagOut, skip={"corrected_by_event"}), corrected)
         .select_from(
             FLAG.outerjoin(
                 CORR, sa.and_(CORR.c.licence == FLAG.c.licence, CORR.c.corrects == FLAG.c.event_id)
@@ -218,29 +200,12 @@ def list_flags(
     )
     if open_only:
         stmt = stmt.where(CORR.c.event_id.is_(None))
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            stmt.order_by(FLAG.c.position.desc()),
-            paging,
-            lambda r: FlagOut(**r),
-            FlagOut,
-            "flagged-records",
-        )
+    return respond(
+        engine, stmt.order_by(FLAG.c.position.desc()), paging, FlagOut, "flagged-records"
+    )
 
 
-LOSS_COLUMNS = (
-    LOSS.c.lost_event_id,
-    LOSS.c.station_id,
-    LOSS.c.lost_at,
-    LOSS.c.cause,
-    LOSS.c.reported_by,
-    LOSS.c.restored_event_id,
-    LOSS.c.restored_at,
-    LOSS.c.restore_cause,
-    LOSS.c.backlog,
-    LOSS.c.restored_by,
-)
+LOSS_COLUMNS = columns_of(LOSS, AccessLossOut)
 
 
 @router.get(
@@ -255,15 +220,9 @@ def list_access_losses(
     stmt = sa.select(*LOSS_COLUMNS).where(LOSS.c.licence == scope.licence)
     if open_only:
         stmt = stmt.where(LOSS.c.restored_event_id.is_(None))
-    with engine.connect() as conn:
-        return respond(
-            conn,
-            stmt.order_by(LOSS.c.lost_at.desc()),
-            paging,
-            lambda r: AccessLossOut(**r),
-            AccessLossOut,
-            "access-losses",
-        )
+    return respond(
+        engine, stmt.order_by(LOSS.c.lost_at.desc()), paging, AccessLossOut, "access-losses"
+    )
 
 
 @router.get("/licensees/{licence}/access-losses/{lost_event_id}")
@@ -328,19 +287,11 @@ def list_tag_orders(
 ) -> Page[TagOrderOut] | Response:
     """UID tags requested from the vendor, newest first (TAG-REQUEST-5BD)."""
     stmt = (
-        sa.select(
-            ORD.c.position,
-            ORD.c.tag_type,
-            ORD.c.quantity,
-            ORD.c.order_reference,
-            ORD.c.ordered_at,
-            ORD.c.ordered_by,
-        )
+        sa.select(*columns_of(ORD, TagOrderOut))
         .where(ORD.c.licence == scope.licence)
         .order_by(ORD.c.position.desc())
     )
-    with engine.connect() as conn:
-        return respond(conn, stmt, paging, lambda r: TagOrderOut(**r), TagOrderOut, "tag-orders")
+    return respond(engine, stmt, paging, TagOrderOut, "tag-orders")
 
 
 @router.post("/licensees/{licence}/tag-orders", status_code=201)

@@ -16,6 +16,7 @@ from server.api.deps import EngineDep, Recorded, RecorderDep
 from server.api.history import uid_history
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, page_of, respond
 from server.api.params import UidPath
+from server.api.query import columns_of, where_given
 from server.api.routes.events import EventOut
 from server.db.core import table_of
 from server.db.tables import Tag
@@ -55,21 +56,7 @@ class TagDetail(BaseModel):
     history: list[EventOut]  # every event naming this UID, oldest first
 
 
-TAG_COLUMNS = (
-    T.c.uid,
-    T.c.tag_type,
-    T.c.status,
-    T.c.item_type,
-    T.c.item_id,
-    T.c.received_at,
-    T.c.assigned_at,
-    T.c.retired_at,
-    T.c.retired_reason,
-)
-
-
-def _tag(r: sa.RowMapping) -> TagOut:
-    return TagOut(**r)
+TAG_COLUMNS = columns_of(T, TagOut)
 
 
 @router.get("/licensees/{licence}/tags", response_model=Page[TagOut], responses=CSV_RESPONSE)
@@ -81,13 +68,12 @@ def list_tags(
     status: TagStatus | None = None,
 ) -> Page[TagOut] | Response:
     """The UIDs this licensee received, by UID."""
-    stmt = sa.select(*TAG_COLUMNS).where(T.c.licence == scope.licence)
-    if tag_type is not None:
-        stmt = stmt.where(T.c.tag_type == tag_type.value)
-    if status is not None:
-        stmt = stmt.where(T.c.status == status.value)
-    with engine.connect() as conn:
-        return respond(conn, stmt.order_by(T.c.uid), paging, _tag, TagOut, "tags")
+    stmt = where_given(
+        sa.select(*TAG_COLUMNS).where(T.c.licence == scope.licence),
+        (T.c.tag_type, tag_type),
+        (T.c.status, status),
+    )
+    return respond(engine, stmt.order_by(T.c.uid), paging, TagOut, "tags")
 
 
 @router.get("/licensees/{licence}/tag-stock", response_model=Page[TagStock], responses=CSV_RESPONSE)
@@ -121,7 +107,7 @@ def get_tag(scope: ReadScope, engine: EngineDep, uid: UidPath) -> TagDetail:
     with engine.connect() as conn:
         stmt = sa.select(*TAG_COLUMNS).where(T.c.licence == scope.licence, T.c.uid == uid)
         row = one(conn, stmt, f"tag {uid}")
-        return TagDetail(tag=_tag(row), history=uid_history(conn, scope.licence, uid))
+        return TagDetail(tag=TagOut(**row), history=uid_history(conn, scope.licence, uid))
 
 
 @router.post("/licensees/{licence}/tags/received", status_code=201)

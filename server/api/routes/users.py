@@ -28,6 +28,7 @@ from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
 from server.api.errors import Conflict, Invalid, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import UserPath, UserQuery
+from server.api.query import columns_of, where_given
 from server.db.accounts import Account
 from server.db.core import table_of
 from server.db.tables import TrainingRecord, User
@@ -123,18 +124,7 @@ class Registered(BaseModel):
     login: str | None
 
 
-USER_COLUMNS = (
-    U.c.user_id,
-    U.c.full_name,
-    U.c.role,
-    U.c.premises,
-    U.c.registered_at,
-    U.c.registered_by,
-    U.c.first_trained_on,
-    U.c.cancelled_at,
-    U.c.cancel_reason,
-    A.c.login,
-)
+USER_COLUMNS = (*columns_of(U, UserOut, skip={"standing", "login"}), A.c.login)
 
 
 def _users(licence: str) -> sa.Select[tuple[object, ...]]:
@@ -159,18 +149,7 @@ def _user(r: sa.RowMapping) -> UserOut:
     return UserOut(**r, standing=standing)
 
 
-def _training(r: sa.RowMapping) -> TrainingOut:
-    return TrainingOut(**r)
-
-
-TRAINING_COLUMNS = (
-    TR.c.user_id,
-    TR.c.trained_on,
-    TR.c.description,
-    TR.c.trainer,
-    TR.c.recorded_by,
-    TR.c.recorded_at,
-)
+TRAINING_COLUMNS = columns_of(TR, TrainingOut)
 
 
 @router.get("/licensees/{licence}/users", response_model=Page[UserOut], responses=CSV_RESPONSE)
@@ -182,17 +161,14 @@ def list_users(
     standing: Standing | None = None,
 ) -> Page[UserOut] | Response:
     """The roster (USER-ROSTER): everyone ever registered, cancelled users included."""
-    stmt = _users(scope.licence)
-    if role is not None:
-        stmt = stmt.where(U.c.role == role.value)
+    stmt = where_given(_users(scope.licence), (U.c.role, role))
     if standing is Standing.CANCELLED:
         stmt = stmt.where(U.c.cancelled_at.is_not(None))
     elif standing is Standing.UNTRAINED:
         stmt = stmt.where(U.c.cancelled_at.is_(None), U.c.first_trained_on.is_(None))
     elif standing is Standing.ACTIVE:
         stmt = stmt.where(U.c.cancelled_at.is_(None), U.c.first_trained_on.is_not(None))
-    with engine.connect() as conn:
-        return respond(conn, stmt.order_by(U.c.user_id), paging, _user, UserOut, "users")
+    return respond(engine, stmt.order_by(U.c.user_id), paging, UserOut, "users", convert=_user)
 
 
 @router.get("/licensees/{licence}/users/{user_id}")
@@ -205,7 +181,7 @@ def get_user(scope: ReadScope, engine: EngineDep, user_id: UserPath) -> UserDeta
             .where(TR.c.licence == scope.licence, TR.c.user_id == user_id)
             .order_by(TR.c.position)
         ).mappings()
-        return UserDetail(user=_user(row), training=[_training(t) for t in training])
+        return UserDetail(user=_user(row), training=[TrainingOut(**t) for t in training])
 
 
 @router.get(
@@ -217,13 +193,11 @@ def list_training(
     scope: ReadScope, engine: EngineDep, paging: PagingDep, user_id: UserQuery = None
 ) -> Page[TrainingOut] | Response:
     """Training records (date, description, trainer, trainee), oldest first."""
-    stmt = sa.select(*TRAINING_COLUMNS).where(TR.c.licence == scope.licence)
-    if user_id is not None:
-        stmt = stmt.where(TR.c.user_id == user_id)
-    with engine.connect() as conn:
-        return respond(
-            conn, stmt.order_by(TR.c.position), paging, _training, TrainingOut, "training-records"
-        )
+    stmt = where_given(
+        sa.select(*TRAINING_COLUMNS).where(TR.c.licence == scope.licence),
+        (TR.c.user_id, user_id),
+    )
+    return respond(engine, stmt.order_by(TR.c.position), paging, TrainingOut, "training-records")
 
 
 def _may_manage(scope: Scope, role: Role) -> None:

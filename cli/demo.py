@@ -212,8 +212,7 @@ class Stations:
             except subprocess.TimeoutExpired:
                 process.kill()
         for sim in self._sims():
-            sim.stop()
-            sim.pty.close()
+            sim.close()
         self.camera.close()
 
 

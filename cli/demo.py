@@ -18,7 +18,6 @@ record (USER-AUTHORISED rejects events of anyone else).
 """
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import typer
 
 from cli.demo_console import DEMO_PORT
 from cli.demo_guard import DemoLock, console_port
+from cli.demo_processes import logged_process, reap, start_logged
 from schemas.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
@@ -182,13 +182,8 @@ class Stations:
         for station, path in self.configs.items():
             config = load_config(path)
             log = path.with_name("agent.log")
-            with log.open("ab") as out:
-                self.processes[station] = subprocess.Popen(
-                    [self.seedtrace, "edge", "--config", str(path)],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env={**os.environ},
-                )
+            argv = [self.seedtrace, "edge", "--config", str(path)]
+            self.processes[station] = start_logged(argv, log)
             self.urls[station] = f"http://127.0.0.1:{config.display.port}/"
         for station, url in self.urls.items():
             StationClient(url).wait_up(timeout=30)
@@ -207,10 +202,7 @@ class Stations:
         for process in self.processes.values():
             process.terminate()
         for process in self.processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            reap(process)
         for sim in self._sims():
             sim.close()
         self.camera.close()
@@ -340,30 +332,19 @@ def _summary(database_url: str) -> None:
 
 @contextlib.contextmanager
 def _server(seedtrace: str, database_url: str, port: int, log: Path) -> Iterator[None]:
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [
-                seedtrace,
-                "server",
-                "--database-url",
-                database_url,
-                "--mqtt-port",
-                str(port),
-                "--no-api",  # ingest only: the console (API included) is served by the demo
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
-    try:
+    # --no-api: ingest only; the console (API included) is served by the demo
+    argv = [
+        seedtrace,
+        "server",
+        "--database-url",
+        database_url,
+        "--mqtt-port",
+        str(port),
+        "--no-api",
+    ]
+    with logged_process(argv, log) as server:
         typer.echo(f"server     pid {server.pid}, log {log}")
         yield
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def run_demo(

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli.demo_console import DEMO_PORT
-from cli.demo_guard import DemoLock, console_port
+from cli.demo_guard import console_port, demo_lock
 from cli.demo_processes import logged_process, reap, start_logged
 from schemas.clock import SYSTEM_CLOCK
 
@@ -355,7 +355,7 @@ def run_demo(
     Raises DemoRefused, having changed nothing, while another demo runs on ``workdir`` or when
     the port is taken. Ctrl-C (KeyboardInterrupt) at any point stops everything it started and
     prints a "stopped" line; it is not an error."""
-    with DemoLock(workdir):  # before anything is deleted
+    with demo_lock(workdir):  # before anything is deleted
         if port != 0:  # a given port must be free before anything is deleted
             port = console_port(port)
         stopped = keep_running  # then only Ctrl-C or SIGTERM ends it

@@ -35,6 +35,7 @@ from cli.demo_processes import logged_process, reap, start_logged
 from schemas.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
+    from cli.demo_floor import Worker
     from devices.sim.scales import ScaleSimulator
     from devices.sim.uhf import UhfModuleSim
 
@@ -198,6 +199,17 @@ class Stations:
 
         return StationClient(self.urls[station])
 
+    def worker(self, name: str, station: str) -> "Worker":
+        """``name`` at ``station``'s display with its devices: its UHF module, its scale if it
+        has one, and at veg-1 the camera bench."""
+        from cli.demo_floor import Worker
+
+        camera = self.camera if station == "veg-1" else None
+        scale = self.scales.get(station)
+        return Worker(
+            name, station, self.client(station), uhf=self.uhf[station], scale=scale, camera=camera
+        )
+
     def close(self) -> None:
         for process in self.processes.values():
             process.terminate()
@@ -210,30 +222,10 @@ class Stations:
 
 def floor_day(stations: Stations, broker: Any) -> None:
     """What the workers do; each step prints the station's answer."""
-    from cli.demo_floor import Worker
-
     plants = [uid(n) for n in range(1, 7)]
-    maria = Worker(
-        "Maria",
-        "veg-1",
-        stations.client("veg-1"),
-        uhf=stations.uhf["veg-1"],
-        camera=stations.camera,
-    )
-    sam = Worker(
-        "Sam",
-        "flower-1",
-        stations.client("flower-1"),
-        uhf=stations.uhf["flower-1"],
-        scale=stations.scales["flower-1"],
-    )
-    jo = Worker(
-        "Jo",
-        "harvest-1",
-        stations.client("harvest-1"),
-        uhf=stations.uhf["harvest-1"],
-        scale=stations.scales["harvest-1"],
-    )
+    maria = stations.worker("Maria", "veg-1")
+    sam = stations.worker("Sam", "flower-1")
+    jo = stations.worker("Jo", "harvest-1")
     typer.echo("\nMorning, Veg Room 1")
     maria.sign_in("maria.lopez", PASSWORD)
     maria.mode("receive_tags")

@@ -136,6 +136,19 @@ class Floor:
         self.free_uids: list[str] = []
         self.batches = itertools.count(1)
 
+    def link(self, port: int, on_ack: Callable[[Ack], None]) -> StationLink:
+        """This station's link to the broker on ``port``; acks go to ``on_ack`` (paho's
+        network thread)."""
+        return StationLink(
+            self.licence,
+            self.station_id,
+            HOST,
+            port,
+            client_id=f"bench-{self.station_id}",
+            on_ack=on_ack,
+            clock=SYSTEM_CLOCK,
+        )
+
     def event(self, payload: Payload, device_id: str | None = None) -> EventEnvelope:
         return EventEnvelope(
             event_id=new_event_id(),
@@ -499,15 +512,7 @@ class WindowedStation:
         self.problems: list[str] = []
         self.first_publish = 0.0
         self.last_ack = 0.0
-        self.link = StationLink(
-            floor.licence,
-            floor.station_id,
-            HOST,
-            port,
-            client_id=f"bench-{floor.station_id}",
-            on_ack=self._on_ack,
-            clock=SYSTEM_CLOCK,
-        )
+        self.link = floor.link(port, self._on_ack)
 
     def _on_ack(self, ack: Ack) -> None:  # paho's network thread
         now = time.perf_counter()
@@ -626,15 +631,7 @@ class AckWaiter:
     def __init__(self, floor: Floor, port: int, *, check_ids: bool) -> None:
         self.check_ids = check_ids
         self.acks: queue.Queue[tuple[float, Ack]] = queue.Queue()
-        self.link = StationLink(
-            floor.licence,
-            floor.station_id,
-            HOST,
-            port,
-            client_id=f"bench-{floor.station_id}",
-            on_ack=lambda ack: self.acks.put((time.perf_counter(), ack)),
-            clock=SYSTEM_CLOCK,
-        )
+        self.link = floor.link(port, lambda ack: self.acks.put((time.perf_counter(), ack)))
 
     def round_trip(self, event_id: str, payload: bytes, timeout: float) -> tuple[float, Ack]:
         """Seconds from publish to this event's ack (acks for other events are skipped)."""

@@ -118,7 +118,14 @@ class ClosingContext:
 class OpenCloseContext(ClosingContext):
     """Mixin: ``with driver:`` opens it and closes it, whatever happens inside.
 
-    The class provides ``open()`` and ``close()``; every driver uses the same pair."""
+    The class provides ``open()`` and ``close()``; every driver uses the same pair. They set
+    ``_state``, which :attr:`state` reports (CLOSED until the first ``open()``)."""
+
+    _state = DeviceState.CLOSED
+
+    @property
+    def state(self) -> DeviceState:
+        return self._state
 
     def open(self) -> None:
         raise NotImplementedError

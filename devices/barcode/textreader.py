@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from devices.barcode.lines import UNKNOWN_SYMBOLOGY, Line, Rejected, split_aim
-from devices.base import BarcodeRead, DeviceState, OpenCloseContext
+from devices.base import BarcodeRead, OpenCloseContext
 from devices.repeat import RepeatFilter
 from devices.urls import DeviceUrl
 
@@ -33,11 +33,6 @@ class TextCodeReader(OpenCloseContext):
         window = url.float_option("window", 0.0)
         self._filter = RepeatFilter(window) if window > 0 else None
         self.rejected: deque[Rejected] = deque(maxlen=100)
-        self._state = DeviceState.CLOSED
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     def _reads_within(self, wait: float) -> Iterator[BarcodeRead]:
         """The reads of the lines that come within ``wait`` seconds; raises

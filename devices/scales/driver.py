@@ -83,13 +83,8 @@ class SerialScale(OpenCloseContext):
         self._frames = FrameBuffer(protocol.decoder(url))
         self._pending: deque[ScaleFrame] = deque()
         self._unanswered = False  # a command timed out; its late answer may still come
-        self._state = DeviceState.CLOSED
 
     # -- Device --------------------------------------------------------------------------
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     @property
     def garbage_bytes(self) -> int:

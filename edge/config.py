@@ -37,6 +37,7 @@ class Workflow(StrEnum):
     """The station's modes (``docs/edge.md``, Workflows)."""
 
     START_BATCH = "start_batch"
+    GERMINATE = "germinate"
     TAG_PLANTS = "tag_plants"
     CHANGE_PHASE = "change_phase"
     MOVE = "move"

@@ -63,6 +63,9 @@ _LINES: dict[str, Callable[[Payload, _Words], str]] = {
         f"Started batch {p['batch_id']}: {p['count']} {p['strain']} "
         f"({str(p['origin']).replace('_', ' ')}) in {p['location']}"
     ),
+    "plant_batch.germinated": lambda p, w: (
+        f"{p['count']} seeds or cultures of batch {p['batch_id']} became plants"
+    ),
     "plants.tagged": lambda p, w: f"Tagged {w.uids(p['uids'])} of batch {p['batch_id']}",
     "plants.phase_changed": lambda p, w: (
         f"Moved {w.uids(p['uids'])} to {p['phase']}"

@@ -142,6 +142,21 @@ class PlantBatchCreated(_Model):
     mother_uid: TagUid | None = None
 
 
+class PlantsGerminated(_Model):
+    """Seeds or tissue cultures of a batch have become plants (BATCH-MAX-100).
+
+    ``count`` is how many of the batch's seeds or cultures became plants since the last
+    record, 0 to 10,000; 0 is a record too ("checked: none came up"). A batch's seeds and
+    cultures are not plants, so the batch limit counts them from this record on (or from their
+    tagging, whichever is first). More than the batch still holds as seeds or cultures is
+    refused (ENTRY-FROM-ORIGIN).
+    """
+
+    kind: Literal["plant_batch.germinated"] = "plant_batch.germinated"
+    batch_id: BatchId
+    count: Annotated[int, Field(ge=0, le=10_000)]
+
+
 class PlantsTagged(_Model):
     """Plants of a batch each get their own UID and become vegetative plants."""
 
@@ -316,6 +331,7 @@ class TagRetired(_Model):
 
 _Recorded = (
     PlantBatchCreated
+    | PlantsGerminated
     | PlantsTagged
     | PlantsPhaseChanged
     | PlantsMoved

@@ -10,7 +10,8 @@ floors below it (``[tool.importlinter]`` in ``pyproject.toml``; ``docs/architect
 - :mod:`server.vegadraw`: the console's chart renderer (a child process)
 - :mod:`server.ingest`, :mod:`server.statesync`, :mod:`server.health`: the services
 - :mod:`server.metrics`, :mod:`server.logs`, :mod:`server.mqttclient`, :mod:`server.config`
-- :mod:`server.accounts`, :mod:`server.reads`, :mod:`server.store`: people, the read model,
+- :mod:`server.accounts`, :mod:`server.analytics`, :mod:`server.reads`, :mod:`server.store`:
+  people, mass balance and diversion signals, the read model,
   the append-only log and its projections
 - :mod:`server.brokerauth`: the broker's account files
 - :mod:`server.db`: engine, column types, tables

@@ -78,6 +78,12 @@ class ServerSettings(BaseSettings):
         "batches form by themselves under load.",
     )
     gap_report_after_s: float = Field(default=60.0, gt=0)
+    analytics_refresh_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="How often the ingest refreshes the analytics (harvest balances and "
+        "diversion signals) of the licensees whose record moved (docs/analytics.md)",
+    )
     deadline_sweep_s: float = Field(
         default=60.0,
         gt=0,

@@ -8,12 +8,13 @@ from functools import partial
 
 from edge.config import StationConfig, Workflow
 from edge.flows.base import FloorMemory, Flow, Prompt, Result, ScaleGate
-from edge.flows.plants import ReceiveTags, ScanPlants, StartBatch, TagPlants
+from edge.flows.plants import Germinate, ReceiveTags, ScanPlants, StartBatch, TagPlants
 from edge.flows.weighing import Dispose, Harvest, WeighBatch
 from schemas.clock import Clock
 
 TITLES = {
     Workflow.START_BATCH: "Start batch",
+    Workflow.GERMINATE: "Germination",
     Workflow.TAG_PLANTS: "Tag plants",
     Workflow.CHANGE_PHASE: "Change phase",
     Workflow.MOVE: "Move plants",
@@ -29,6 +30,7 @@ FlowFactory = Callable[[StationConfig, FloorMemory, Clock], Flow]
 
 _FLOWS: dict[Workflow, FlowFactory] = {
     Workflow.START_BATCH: StartBatch,
+    Workflow.GERMINATE: Germinate,
     Workflow.TAG_PLANTS: TagPlants,
     Workflow.CHANGE_PHASE: partial(ScanPlants, phase=True),
     Workflow.MOVE: partial(ScanPlants, phase=False),

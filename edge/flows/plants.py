@@ -1,4 +1,5 @@
-"""Workflows without the scale: start a batch, tag plants, change phase, move, receive tags."""
+"""Workflows without the scale: start a batch, record germination, tag plants, change phase,
+move, receive tags."""
 
 from devices.uid import TAG_LENGTH
 from edge.config import StationConfig
@@ -13,6 +14,7 @@ ORIGIN_LABELS = {
     PlantOrigin.NURSERY_SEEDLING: "Nursery seedling",
 }
 MAX_PER_EVENT = 500  # plants.phase_changed / plants.moved take up to 500 UIDs
+MAX_GERMINATED = 10_000  # plant_batch.germinated's count, as a batch's
 
 
 def _choices(key: str, options: list[str], current: str | None) -> tuple[Choice, ...]:
@@ -86,6 +88,68 @@ class StartBatch(Flow):
             def stored() -> None:
                 self.memory.remember_batch(v["batch_id"])
                 self.values = {"location": v["location"], "batch_id": self._new_id()}
+
+            return Result([record], then=stored)
+        return super().choose(key, value)
+
+
+class Germinate(Flow):
+    """Choose the batch and say how many of its seeds or cultures came up (0 is a record:
+    checked, none came up) -> ``plant_batch.germinated``. The server refuses more than the
+    batch holds as seeds or cultures, and plants beyond its 100 (BATCH-MAX-100)."""
+
+    title = "Germination"
+
+    def __init__(self, config: StationConfig, memory: FloorMemory, clock: Clock) -> None:
+        super().__init__(config, memory, clock)
+        self.batch_id: str | None = memory.batches[0] if memory.batches else None
+        self.count: int | None = None
+
+    def prompt(self) -> Prompt:
+        choices = list(_choices("batch_id", self.memory.batches, self.batch_id))
+        ready = self.batch_id is not None and self.count is not None
+        if ready:
+            choices.append(Choice("confirm", "yes", f"Record {self.count} as plants"))
+        if self.batch_id is None:
+            text = "Choose the batch whose seeds or cultures came up"
+        elif self.count is None:
+            text = f"How many seeds or cultures of batch {self.batch_id} are plants now?"
+        else:
+            text = "Check the count, then press Record"
+        return Prompt(
+            text,
+            choices=tuple(choices),
+            fields=(
+                InputField("batch_id", "Batch", self.batch_id or ""),
+                InputField(
+                    "count", "Came up", "" if self.count is None else str(self.count), "number"
+                ),
+            ),
+            step="confirm" if ready else "details",
+        )
+
+    def choose(self, key: str, value: str) -> Result:
+        if key == "batch_id":
+            self.batch_id = value.strip() or None
+            return Result()
+        if key == "count":
+            text = value.strip()
+            if not (text.isascii() and text.isdigit()) or int(text) > MAX_GERMINATED:
+                return Result.refuse(
+                    f"How many came up: {value!r} is not a whole number from 0 to "
+                    f"{MAX_GERMINATED:,}"
+                )
+            self.count = int(text)
+            return Result()
+        if key == "confirm":
+            if self.batch_id is None or self.count is None:
+                return Result.refuse("Choose the batch and say how many came up first")
+            batch_id, count = self.batch_id, self.count
+            record = {"kind": "plant_batch.germinated", "batch_id": batch_id, "count": count}
+
+            def stored() -> None:
+                self.memory.remember_batch(batch_id)
+                self.count = None
 
             return Result([record], then=stored)
         return super().choose(key, value)

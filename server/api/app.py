@@ -20,6 +20,7 @@ from server.accounts.service import Authenticator
 from server.api import errors
 from server.api.deps import known_query, no_nul
 from server.api.routes import (
+    analytics,
     audit,
     auth,
     commerce,
@@ -72,6 +73,7 @@ ROUTERS = (
     audit.router,
     statelink.router,
     integrity.router,
+    analytics.router,
 )
 
 

@@ -16,6 +16,7 @@ def mount(app: FastAPI) -> None:
     """Add the console to ``app``, which has ``app.state.engine`` and either
     ``app.state.authenticator`` (the accounts service: sign-in with a session cookie) or its
     own ``app.state.console_viewers`` (see :mod:`server.console.deps`)."""
+    import server.console.analytics
     import server.console.integrity
     import server.console.invoices
     import server.console.notices

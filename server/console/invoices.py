@@ -1,16 +1,26 @@
 """The console's invoices (SALES-INVOICE, CA 8401): every transfer to another licensee the
 viewer may see, and each one's invoice as a printable page and as a PDF. The page and the PDF
-show the same fields (:mod:`server.store.invoices`), and say what an invoice still lacks."""
+show the same fields (:mod:`server.store.invoices`), and say what an invoice still lacks.
+
+The seller's staff record the purchaser's signed receipt or rejection (8401(i)) on the invoice
+page (:mod:`server.console.acknowledge`): an ``invoice.acknowledged`` event through the same
+pipeline as the API's ``POST .../invoice-acknowledgements``, attributed to the person who
+recorded it. A regulator's view has no form, and the server refuses the request anyway.
+"""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.exceptions import HTTPException
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
-from server.console.deps import EngineDep, ViewerDep
-from server.console.pages import page, router
+from server.console.acknowledge import Refused, acknowledgement, may_record, signed_at_default
+from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
+from server.console.pages import flash, page, router
 from server.documents.invoice_pdf import FontMissing, render
+from server.ingest.submit import submit
 from server.store.invoices import Invoice, invoice, invoice_numbers, money, quantity
 
 Licence = Annotated[str, Query(max_length=40)]
@@ -36,9 +46,15 @@ def _invoice(viewer: ViewerDep, engine: EngineDep, licence: str, number: str) ->
 
 @router.get("/invoice")
 def invoice_page(
-    request: Request, viewer: ViewerDep, engine: EngineDep, licence: Licence, number: Number
+    request: Request,
+    viewer: ViewerDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    licence: Licence,
+    number: Number,
 ) -> HTMLResponse:
     inv = _invoice(viewer, engine, licence, number)
+    open_lines = [line for line in inv.lines if line.decision is None]
     return page(
         request,
         viewer,
@@ -47,6 +63,47 @@ def invoice_page(
         inv=inv,
         money=money,
         quantity=quantity,
+        open_lines=open_lines if may_record(viewer, inv) else [],
+        signed_default=signed_at_default(clock.now(), inv.timezone),
+    )
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+@router.post("/invoice/acknowledge", dependencies=[Depends(same_origin)])
+def acknowledge(
+    viewer: ViewerDep,
+    engine: EngineDep,
+    clock: ClockDep,
+    licence: Licence,
+    number: Number,
+    form: Annotated[FormData, Depends(_form)],
+) -> RedirectResponse:
+    """Record the purchaser's signature from the invoice page's form; back to the page with
+    what was recorded, or what was wrong (nothing recorded)."""
+    inv = _invoice(viewer, engine, licence, number)
+    back = "/console/invoice?" + urlencode({"licence": licence, "number": number})
+    if not may_record(viewer, inv):
+        return flash(
+            back,
+            "Only the seller's staff record the purchaser's signature; this view is read-only.",
+            ok=False,
+        )
+    try:
+        payload = acknowledgement(inv, form, clock.now())
+    except Refused as err:
+        return flash(back, f"Nothing was recorded: {err}", ok=False)
+    ack = submit(engine, licence, viewer.user_id, payload, clock=clock)
+    if ack.violations:
+        why = "; ".join(f"{v.rule_id}: {v.message}" for v in ack.violations)
+        return flash(back, f"Nothing was recorded: {why}", ok=False)
+    return flash(
+        back,
+        f"Recorded {payload.signed_by}'s signature: {len(payload.accepted)} received, "
+        f"{len(payload.rejected)} rejected.",
+        ok=True,
     )
 
 

@@ -33,6 +33,7 @@ NAV = [
     ("/console/reports", "Reports"),
     ("/console/invoices", "Invoices"),
     ("/console/integrity", "Integrity"),
+    ("/console/analytics", "Analytics"),
 ]
 
 

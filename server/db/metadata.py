@@ -6,6 +6,7 @@ Alembic's environment and the migration tests import this; a new table module is
 from sqlmodel import SQLModel
 
 import server.db.accounts
+import server.db.analytics
 import server.db.health
 import server.db.integrity
 import server.db.notifications
@@ -20,4 +21,5 @@ MODULES = (
     server.db.notifications,
     server.db.statesync,
     server.db.integrity,
+    server.db.analytics,
 )

@@ -116,7 +116,11 @@ class Batch(SQLModel, table=True):
     strain: str = Field(max_length=100)
     location: str = Field(max_length=100)
     initial_count: int
-    untagged_count: int  # immature plants still counted in the batch, not yet tagged
+    untagged_count: int  # items still counted in the batch, not yet tagged
+    # Of those, seeds and tissue cultures not yet plants (BATCH-MAX-100 does not count them):
+    # lowered by plant_batch.germinated, by tagging beyond the batch's plants, and first by
+    # a destruction of untagged items. Always 0 for clones and nursery seedlings.
+    unsprouted_count: int = 0
     tagged_count: int = 0
     destroyed_count: int = 0
     created_at: datetime = Field(sa_column=_time())

@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, date, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -45,6 +45,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import exc as sa_exc
 
 from schemas.topics import Channel, shared_events_subscription, topic
+from server.analytics.refresh import refresh as refresh_analytics
 from server.compliance.deadlines import sweep
 from server.config import ServerSettings
 from server.ingest.ownership import Ownership
@@ -60,6 +61,21 @@ log = logging.getLogger("seedtrace.ingest")
 
 # Errors that mean "the database is not there right now": retry, acknowledge nothing.
 TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+T = TypeVar("T")
+
+
+def _guarded(what: str, work: Callable[[], T]) -> T | None:
+    """``work()``, or None when it failed: a periodic job at the top of the ingest loop logs
+    its failure and is tried again next time; the ingest goes on."""
+    try:
+        return work()
+    except TRANSIENT_DB_ERRORS as err:
+        log.error("could not %s: %s", what, err)
+    except Exception:  # the top of the loop: log it, keep ingesting, try next time
+        log.exception("could not %s", what)
+    return None
 
 
 class IngestWorker:
@@ -87,6 +103,7 @@ class IngestWorker:
         self.client = self._make_client()
         self._last_gap_check = time.monotonic()
         self._last_sweep: float | None = None  # the first sweep runs at start
+        self._last_analytics: float | None = None  # likewise the first analytics refresh
         self._checkpoint_day: date | None = None  # the UTC day of the last checkpoints
 
     def _make_client(self) -> mqtt.Client:
@@ -188,6 +205,7 @@ class IngestWorker:
                 self._tend_leases()
                 self._report_gaps()
                 self._sweep_deadlines()
+                self._refresh_analytics()
         finally:
             self.stop()
 
@@ -353,17 +371,36 @@ class IngestWorker:
         now = self.pipeline.clock.now()
         if self._checkpoint_day == now.astimezone(UTC).date():
             return
-        try:
-            taken = take_checkpoints(self.pipeline.engine, now)
-        except TRANSIENT_DB_ERRORS as err:
-            log.error("could not take the hash chain's checkpoints: %s", err)
-            return
-        except Exception:  # the top of the loop: log it, keep ingesting, try next time
-            log.exception("the hash chain's checkpoint failed")
+        taken = _guarded(
+            "take the hash chain's checkpoints", lambda: take_checkpoints(self.pipeline.engine, now)
+        )
+        if taken is None:
             return
         self._checkpoint_day = now.astimezone(UTC).date()
         if taken:
             log.info("hash chain checkpoints taken for %d licensees", len(taken))
+
+    def _refresh_analytics(self) -> None:
+        """Every ``analytics_refresh_s``: the balances and signals of the licensees whose
+        record moved (:mod:`server.analytics.refresh`); on PostgreSQL only those this process
+        owns, so two processes never refresh one licensee at once."""
+        now = time.monotonic()
+        every = self.settings.analytics_refresh_s
+        if self._last_analytics is not None and now - self._last_analytics < every:
+            return
+        self._last_analytics = now
+        only = None if self.routing is None else set(self.routing.ownership.owned)
+        report = _guarded(
+            "refresh the analytics",
+            lambda: refresh_analytics(self.pipeline.engine, self.pipeline.clock.now(), only=only),
+        )
+        if report is not None and report.refreshed:
+            log.info(
+                "analytics: %d licensees refreshed; signals %d raised, %d cleared",
+                len(report.refreshed),
+                report.raised,
+                report.cleared,
+            )
 
     def _sweep_deadlines(self) -> None:
         """Every ``deadline_sweep_s``: mark overdue notifications, open the day's
@@ -373,20 +410,16 @@ class IngestWorker:
             return
         self._last_sweep = now
         self._checkpoint()
-        try:
-            with self.metrics.sweep_time.time():
-                report = sweep(
+        with self.metrics.sweep_time.time():
+            report = _guarded(
+                "run the deadline sweep",
+                lambda: sweep(
                     self.pipeline.engine,
                     self.pipeline.clock.now(),
                     self.pipeline.deadlines.settings,
-                )
-        except TRANSIENT_DB_ERRORS as err:
-            log.error("could not run the deadline sweep: %s", err)
-            return
-        except Exception:  # the top of the loop: log it, keep ingesting, try next time
-            log.exception("the deadline sweep failed")
-            return
-        if report.opened or report.overdue or report.resolved:
+                ),
+            )
+        if report is not None and (report.opened or report.overdue or report.resolved):
             log.info(
                 "deadline sweep: %d opened, %d overdue, %d resolved across %d licensees",
                 report.opened,

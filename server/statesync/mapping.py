@@ -557,6 +557,7 @@ METRC: dict[str, Mapper] = {
     "record.corrected": _m_corrected,
     # harvest_batch.weighed: Metrc takes no dry weight of a harvest; reconciliation compares.
     # tags.received / tag.retired: Metrc issues and retires tags itself.
+    # plant_batch.germinated: no call; a Metrc planting counts its seeds as the batch's plants.
 }
 
 BIOTRACK: dict[str, Mapper] = {
@@ -573,6 +574,7 @@ BIOTRACK: dict[str, Mapper] = {
     "transfer.manifested": _b_manifest,
     "sale.recorded": _b_sale,
     "record.corrected": _b_corrected,
+    # plant_batch.germinated: no call; plant_new already counted the seeds as plants.
 }
 
 TABLES: dict[System, dict[str, Mapper]] = {"metrc": METRC, "biotrack": BIOTRACK}

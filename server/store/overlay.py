@@ -45,6 +45,7 @@ from schemas.events import (
     PlantsTagged,
     TagsReceived,
 )
+from server.compliance.rules.cultivation import NOT_PLANTS_YET
 from server.compliance.rules.state import (
     BatchState,
     HarvestBatchState,
@@ -64,6 +65,7 @@ from server.db.core import table_of
 from server.db.pipelined import Step
 from server.db.tables import Batch, EventLog, HarvestBatch, Plant, Tag
 from server.store.prefetch import SPECS, BatchRow, load
+from server.store.projections import after_tagging
 from server.store.state import DbState
 
 B, P, T, H = table_of(Batch), table_of(Plant), table_of(Tag), table_of(HarvestBatch)
@@ -93,12 +95,14 @@ BATCH_INSERT = B.insert().values(
     .where(L.c.event_id == sa.bindparam("k_event_id"))
     .scalar_subquery()
 )
+_N = sa.bindparam("n", type_=sa.Integer)
 BATCH_TAGGED = (
     B.update()
     .where(B.c.licence == sa.bindparam("k_licence"), B.c.batch_id == sa.bindparam("k_batch_id"))
     .values(
-        untagged_count=B.c.untagged_count - sa.bindparam("n", type_=sa.Integer),
-        tagged_count=B.c.tagged_count + sa.bindparam("n", type_=sa.Integer),
+        untagged_count=B.c.untagged_count - _N,
+        tagged_count=B.c.tagged_count + _N,
+        unsprouted_count=after_tagging(B.c.untagged_count, B.c.unsprouted_count, _N),
     )
 )
 PLANT_INSERT = BulkInsert(P)
@@ -200,7 +204,9 @@ class Overlay:
         row = self._get("batches", [batch_id]).get(batch_id)
         if row is None:
             return None
-        return BatchState(row.batch_id, row.strain, row.untagged_count, row.tagged_count)
+        return BatchState(
+            row.batch_id, row.strain, row.untagged_count, row.tagged_count, row.unsprouted_count
+        )
 
     def plant(self, uid: str) -> PlantState | None:
         return self.plants([uid]).get(uid)
@@ -277,8 +283,9 @@ class Overlay:
                     },
                 )
         elif isinstance(p, PlantBatchCreated):
+            unsprouted = p.count if p.origin in NOT_PLANTS_YET else 0
             self.rows["batches"][p.batch_id] = BatchRow(
-                p.batch_id, p.strain, p.location, p.count, 0
+                p.batch_id, p.strain, p.location, p.count, 0, unsprouted
             )
             self.writes.add(
                 "batches",
@@ -292,6 +299,7 @@ class Overlay:
                     "initial_count": p.count,
                     "untagged_count": p.count,
                     "tagged_count": 0,
+                    "unsprouted_count": unsprouted,
                     "destroyed_count": 0,
                     "created_at": at,
                     "k_event_id": event.event_id,
@@ -326,6 +334,7 @@ class Overlay:
             batch.location,
             batch.untagged_count - n,
             batch.tagged_count + n,
+            min(batch.unsprouted_count, batch.untagged_count - n),
         )
         self.writes.add(
             "batches", BATCH_TAGGED, {"k_licence": lic, "k_batch_id": p.batch_id, "n": n}

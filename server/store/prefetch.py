@@ -22,6 +22,7 @@ from schemas.events import (
     PlantBatchCreated,
     PlantDestroyed,
     PlantHarvested,
+    PlantsGerminated,
     PlantsMoved,
     PlantsPhaseChanged,
     PlantsTagged,
@@ -53,6 +54,7 @@ class BatchRow:
     location: str
     untagged_count: int
     tagged_count: int
+    unsprouted_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,14 @@ SPECS: dict[str, _Spec] = {
             "batches",
             B,
             "batch_id",
-            ("batch_id", "strain", "location", "untagged_count", "tagged_count"),
+            (
+                "batch_id",
+                "strain",
+                "location",
+                "untagged_count",
+                "tagged_count",
+                "unsprouted_count",
+            ),
             BatchRow,
         ),
         _Spec(
@@ -188,6 +197,8 @@ def needs(event: EventEnvelope) -> dict[str, set[str]]:
     elif isinstance(p, PlantBatchCreated):
         out["batches"].add(p.batch_id)
         out["locations"].add(p.location)
+    elif isinstance(p, PlantsGerminated):
+        out["batches"].add(p.batch_id)
     elif isinstance(p, PlantsTagged):
         out["batches"].add(p.batch_id)
         out["tags"].update(p.uids)

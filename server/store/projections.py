@@ -28,6 +28,7 @@ from schemas.events import (
     PlantBatchCreated,
     PlantDestroyed,
     PlantHarvested,
+    PlantsGerminated,
     PlantsMoved,
     PlantsPhaseChanged,
     PlantsTagged,
@@ -36,6 +37,7 @@ from schemas.events import (
     WasteRecorded,
     WeightType,
 )
+from server.compliance.rules.cultivation import NOT_PLANTS_YET
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
 
@@ -80,12 +82,33 @@ def _batch_created(
             location=p.location,
             initial_count=p.count,
             untagged_count=p.count,
+            unsprouted_count=p.count if p.origin in NOT_PLANTS_YET else 0,
             tagged_count=0,
             destroyed_count=0,
             created_at=event.occurred_at,
             created_position=position,
         )
     )
+
+
+@projects(PlantsGerminated)
+def _germinated(
+    conn: sa.Connection, event: EventEnvelope, p: PlantsGerminated, position: int
+) -> None:
+    conn.execute(
+        B.update()
+        .where(B.c.licence == event.licence, B.c.batch_id == p.batch_id)
+        .values(unsprouted_count=B.c.unsprouted_count - p.count)
+    )
+
+
+def after_tagging(
+    untagged: sa.ColumnElement[int], unsprouted: sa.ColumnElement[int], n: sa.ColumnElement[int]
+) -> sa.ColumnElement[int]:
+    """A batch's seeds and cultures not yet plants once ``n`` of its items are tagged: the
+    tags go to its plants first; a tag beyond them goes on a seedling whose germination was
+    not recorded, which is a plant now. (In memory: ``min(unsprouted, untagged - n)``.)"""
+    return sa.case((unsprouted > untagged - n, untagged - n), else_=unsprouted)
 
 
 @projects(PlantsTagged)
@@ -182,7 +205,11 @@ def _tag_plants(conn: sa.Connection, lic: str, p: PlantsTagged, at: datetime) ->
     conn.execute(
         B.update()
         .where(B.c.licence == lic, B.c.batch_id == p.batch_id)
-        .values(untagged_count=B.c.untagged_count - n, tagged_count=B.c.tagged_count + n)
+        .values(
+            untagged_count=B.c.untagged_count - n,
+            tagged_count=B.c.tagged_count + n,
+            unsprouted_count=after_tagging(B.c.untagged_count, B.c.unsprouted_count, sa.literal(n)),
+        )
     )
     conn.execute(
         P.insert(),
@@ -276,6 +303,11 @@ def _destroy(conn: sa.Connection, lic: str, p: PlantDestroyed, at: datetime, pos
         .values(
             untagged_count=B.c.untagged_count - p.count,
             destroyed_count=B.c.destroyed_count + p.count,
+            # Seeds or cultures that never came up are what is destroyed first; counting the
+            # plants last never under-counts them against BATCH-MAX-100.
+            unsprouted_count=sa.case(
+                (B.c.unsprouted_count > p.count, B.c.unsprouted_count - p.count), else_=0
+            ),
         )
     )
     _waste(conn, lic, position, "batch", p.batch_id, p.count, grams, p.method.value, p.reason, at)

@@ -134,9 +134,13 @@ class DbState:
 
     def batch(self, batch_id: str) -> BatchState | None:
         row = self.conn.execute(
-            sa.select(B.c.batch_id, B.c.strain, B.c.untagged_count, B.c.tagged_count).where(
-                B.c.licence == self.licence_id, B.c.batch_id == batch_id
-            )
+            sa.select(
+                B.c.batch_id,
+                B.c.strain,
+                B.c.untagged_count,
+                B.c.tagged_count,
+                B.c.unsprouted_count,
+            ).where(B.c.licence == self.licence_id, B.c.batch_id == batch_id)
         ).first()
         return None if row is None else BatchState(*row)
 

@@ -6,11 +6,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from server.compliance.deadlines.model import show_due
 from tests.api.conftest import OTHER_ADMIN
 from tests.api.seed import Floor
 from tests.server.conftest import OTHER_LICENCE
+from tests.server.console.test_notifications import (
+    COMBINED,
+    raised_before_per_state_citations,
+)
 
 Headers = dict[str, str]
 BASE = f"/api/v1/licensees/{OTHER_LICENCE}"
@@ -79,3 +84,15 @@ def test_notifications_export_and_unknown_ids(
     assert (
         client.post(BASE + "/notifications/999999/dismiss", headers=other_admin).status_code == 404
     )
+
+
+def test_an_old_notification_is_answered_with_the_licensees_own_citation(
+    client: TestClient, other_admin: Headers, engine: Engine
+) -> None:
+    old = raised_before_per_state_citations(engine, OTHER_LICENCE, "CORRECTION-3BD")
+    answer = client.get(BASE + f"/notifications/{old}", headers=other_admin).json()
+    assert answer["citation"] == "CA 8402(b)(6)"
+    assert answer["message"] == "Correct event e-1 (CA 8402(b)(6))"
+    assert answer["recorded_citation"] == COMBINED
+    [listed] = [n for n in notifications(client, other_admin) if n["id"] == old]
+    assert listed == answer

@@ -1,37 +1,40 @@
 """Fixtures for the edge tests: the server's databases and broker (from tests/server), the real
-ingest worker (stoppable, for outage tests) and simulated devices on ptys."""
+ingest worker (stoppable, for outage tests), simulated devices on ptys, and ``floor``: all of
+them together, for a station at work on the floor."""
 
-import threading
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from devices.sim.scales import ScaleSimulator
 from devices.sim.uhf import UhfModuleSim
-from schemas.clock import SYSTEM_CLOCK
 from server.broker import PrivateBroker
 from server.config import ServerSettings
-from server.ingest.pipeline import Pipeline
-from server.ingest.worker import IngestWorker
 from server.metrics import ServerMetrics
+from tests.edge.helpers import Bench, InProcessAgent, config_data, make_config, prepare_plants, uid
 from tests.server.conftest import (  # noqa: F401 - fixtures, used by name
     broker,
     database_url,
     engine,
     pg_template,
 )
+from tests.server.worker import running_ingest
 
 
 class Ingest:
-    """The real ingest worker on a thread; :meth:`stop` and :meth:`start` for outages."""
+    """The real ingest worker on a thread; :meth:`stop` and :meth:`start` for outages. Its
+    :attr:`metrics` (what the server's /metrics would show) run on across a restart."""
 
     def __init__(self, db: Engine, mqtt: PrivateBroker) -> None:
         self.engine = db
         self.broker = mqtt
-        self._stop: threading.Event | None = None
-        self._thread: threading.Thread | None = None
-        self.metrics = ServerMetrics()  # what the server's /metrics would show
+        self.metrics = ServerMetrics()
+        self._running = ExitStack()
 
     def start(self) -> None:
         settings = ServerSettings(
@@ -39,18 +42,10 @@ class Ingest:
             mqtt_port=self.broker.port,
             client_id="ingest-edge-test",
         )
-        pipeline = Pipeline(self.engine, clock=SYSTEM_CLOCK)
-        worker = IngestWorker(settings, pipeline, metrics=self.metrics)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=worker.run, args=(self._stop,), daemon=True)
-        self._thread.start()
-        assert worker.connected.wait(10), "the ingest worker did not connect"
+        self._running.enter_context(running_ingest(self.engine, settings, self.metrics))
 
     def stop(self) -> None:
-        if self._stop is not None and self._thread is not None:
-            self._stop.set()
-            self._thread.join(10)
-        self._stop = self._thread = None
+        self._running.close()
 
 
 @pytest.fixture
@@ -71,3 +66,46 @@ def scale() -> Iterator[ScaleSimulator]:
 def uhf() -> Iterator[UhfModuleSim]:
     with UhfModuleSim() as sim:
         yield sim
+
+
+@dataclass
+class Floor:
+    """The server (database, broker, ingest worker) and a harvest station's devices (a scale and
+    a tag reader): what a station at work on the floor needs."""
+
+    tmp_path: Path
+    engine: Engine
+    broker: PrivateBroker
+    ingest: Ingest
+    scale: ScaleSimulator
+    uhf: UhfModuleSim
+
+    def plants(self, *numbers: int) -> list[str]:
+        """The tags ``uid(n)`` for ``numbers``, on plants already on the server (flowering)."""
+        plants = [uid(n) for n in numbers]
+        prepare_plants(self.broker.port, plants)
+        return plants
+
+    def config(self, **overrides: Any) -> dict[str, Any]:
+        """The station's config data with both devices; ``overrides`` as for :func:`config_data`."""
+        return config_data(
+            self.tmp_path, self.broker.port, scale=self.scale, uhf=self.uhf, **overrides
+        )
+
+    @contextmanager
+    def station(self, **overrides: Any) -> Iterator[tuple[InProcessAgent, Bench]]:
+        """The agent running on :meth:`config`, and a worker at its bench; stopped on exit."""
+        with InProcessAgent(make_config(self.config(**overrides))) as station:
+            yield station, Bench(station.client, self.scale, self.uhf)
+
+
+@pytest.fixture
+def floor(
+    tmp_path: Path,
+    engine: Engine,  # noqa: F811
+    broker: PrivateBroker,  # noqa: F811
+    ingest: Ingest,
+    scale: ScaleSimulator,
+    uhf: UhfModuleSim,
+) -> Floor:
+    return Floor(tmp_path, engine, broker, ingest, scale, uhf)

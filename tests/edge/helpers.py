@@ -55,6 +55,7 @@ ALL_WORKFLOWS = [
     "weigh_batch",
     "destroy",
     "waste",
+    "germinate",
 ]
 
 
@@ -105,7 +106,8 @@ def make_config(data: dict[str, Any]) -> StationConfig:
 
 
 class InProcessAgent:
-    """The real agent on threads of this process."""
+    """The real agent on threads of this process; as a context manager, started on entry and
+    stopped on exit (also when the test fails)."""
 
     def __init__(self, config: StationConfig) -> None:
         self.agent = Agent(config, clock=SYSTEM_CLOCK)
@@ -123,6 +125,12 @@ class InProcessAgent:
         self.stop_event.set()
         self.thread.join(15)
         assert not self.thread.is_alive(), "the agent did not stop"
+
+    def __enter__(self) -> "InProcessAgent":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
 
 class AgentProcess:
@@ -155,6 +163,12 @@ class AgentProcess:
             self.stop()
             raise AssertionError(f"agent did not start: {self.log.read_text()[-2000:]}") from err
 
+    def __enter__(self) -> "AgentProcess":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
     def wait_killed(self, timeout: float = 30.0) -> int:
         return self.process.wait(timeout)
 
@@ -186,10 +200,13 @@ class Bench:
     def _mark(self) -> None:
         self.before = self.client.state().get("outcome")
 
-    def sign_in(self, user: str = "maria.lopez") -> None:
+    def sign_in(self, user: str = "maria.lopez", mode: str | None = None) -> None:
+        """Sign in as ``user`` and, given a ``mode``, choose that workflow."""
         self._mark()
         reply = self.client.act("sign_in", user=user, password=PASSWORD)
         assert reply["ok"], reply
+        if mode is not None:
+            self.mode(mode)
 
     def mode(self, mode: str) -> None:
         self._mark()
@@ -241,6 +258,14 @@ class Bench:
             timeout,
         )
 
+    def harvest(self, plant: str, grams: str, outcome: str = "accepted") -> View:
+        """Scan ``plant``, weigh it, wait for the outcome in ``outcome``, empty the pan."""
+        self.scan(plant)
+        self.weigh(grams)
+        view = self.outcome(outcome)
+        self.empty_pan()
+        return view
+
     def drained(self, timeout: float = 30.0) -> View:
         return self.client.wait(
             "every event acknowledged", lambda v: v["waiting"] == 0 and v["online"], timeout
@@ -291,6 +316,9 @@ def prepare_plants(broker_port: int, plants: list[str], *, flowering: bool = Tru
 
 
 class StatusWatcher:
+    """The station's retained status, as a monitor subscribed to it sees it; as a context
+    manager, unsubscribed on exit."""
+
     def __init__(self, port: int) -> None:
         self.latest: StationStatus | None = None
         self.changed = threading.Condition()
@@ -318,3 +346,9 @@ class StatusWatcher:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+
+    def __enter__(self) -> "StatusWatcher":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -2,7 +2,8 @@
 an account whose ACL does not cover this station's topics.
 
 A real mosquitto with password authentication and the ACL that ``server.brokerauth`` issues
-(as in production, without TLS: loopback only), and the real agent. Before, a wrong password
+for the deploy tests' roster (as in production, without TLS: loopback only), and the real
+agent. Before, a wrong password
 read "no acknowledgement" and an ACL refusal was not reported at all."""
 
 import logging
@@ -17,21 +18,8 @@ from edge.mqtt_reasons import CREDENTIALS, Stage, explain, is_problem
 from server.broker import PrivateBroker, mosquitto_conf
 from server.brokerauth.install import BrokerFiles, issue
 from server.brokerauth.roster import parse_roster
-from tests.deploy.conftest import broker_group
+from tests.deploy.conftest import ROSTER, broker_group
 from tests.edge.helpers import InProcessAgent, config_data, make_config, uid
-
-ROSTER = """
-ingest = ["seedtrace-ingest-1"]
-console = ["seedtrace-console"]
-
-[[station]]
-licence = "OR-1001"
-station_id = "harvest-1"
-
-[[station]]
-licence = "OR-1001"
-station_id = "trim-1"
-"""
 
 
 @dataclass

@@ -28,16 +28,19 @@ def test_the_demo_runs_a_floor_day_at_three_stations(
     out = capsys.readouterr().out
     for station in ("veg-1", "flower-1", "harvest-1"):
         assert f"station    {station:<10} display http://127.0.0.1:" in out
-    assert "receives a roll of 50 plant tags" in out
-    assert "was already destroyed" in out  # the server's rejection, shown at the station
-    assert "was already harvested here" in out  # refused at the station
-    assert "OFFLINE since" in out
-    assert "transfers blocked" in out
-    assert "Saved as #7: will be sent when access returns" in out
-    assert "every event entered, in order" in out
-    assert "#4 access.lost (accepted)" in out
-    assert "#8 access.restored (accepted)" in out
-    assert "  veg-1      accepted  11" in out
+    for said in (
+        "receives a roll of 50 plant tags",
+        "was already destroyed",  # the server's rejection, shown at the station
+        "was already harvested here",  # refused at the station
+        "OFFLINE since",
+        "transfers blocked",
+        "Saved as #7: will be sent when access returns",
+        "every event entered, in order",
+        "#4 access.lost (accepted)",
+        "#8 access.restored (accepted)",
+        "  veg-1      accepted  11",
+    ):
+        assert said in out
     # The connector filed the day into the Metrc simulator and printed the ids it gave.
     assert "metrc sim  http://127.0.0.1:" in out
     filed = out[out.index("Filed into Metrc") :]

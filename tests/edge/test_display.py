@@ -4,17 +4,12 @@ and read what the page shows: the outcome of each scan in green or red with the 
 message, the offline banner during a broker outage, and the number of events waiting.
 Screenshots go to tests/artifacts/ (not committed)."""
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
 
-from devices.sim.scales import ScaleSimulator
-from devices.sim.uhf import UhfModuleSim
-from server.broker import PrivateBroker
-from tests.edge.conftest import Ingest
-from tests.edge.helpers import Bench, InProcessAgent, config_data, make_config, prepare_plants, uid
+from tests.edge.conftest import Floor
+from tests.edge.helpers import uid
 from tests.server.browser.harness import screenshot
 
 pytestmark = [
@@ -26,25 +21,14 @@ pytestmark = [
 
 
 def test_the_display_shows_outcomes_the_offline_banner_and_the_waiting_count(
-    tmp_path: Path,
-    engine: Engine,
-    broker: PrivateBroker,
-    ingest: Ingest,
-    scale: ScaleSimulator,
-    uhf: UhfModuleSim,
-    page: Any,
+    floor: Floor, page: Any
 ) -> None:
     from playwright.sync_api import expect
 
-    plants = [uid(1), uid(2)]
-    prepare_plants(broker.port, plants)
-    # A long threshold: the banner shows the link down; the loss record is another test's.
-    data = config_data(tmp_path, broker.port, scale=scale, uhf=uhf, access={"lost_after_s": 600})
-    station = InProcessAgent(make_config(data))
-    station.start()
-    bench = Bench(station.client, scale, uhf)
+    plants = floor.plants(1, 2)
     wait = {"timeout": 20_000}
-    try:
+    # A long threshold: the banner shows the link down; the loss record is another test's.
+    with floor.station(access={"lost_after_s": 600}) as (station, bench):
         assert station.agent.display is not None
         page.goto(station.agent.display.url)
         expect(page.locator("#prompt")).to_contain_text("Tap your badge", **wait)
@@ -73,7 +57,7 @@ def test_the_display_shows_outcomes_the_offline_banner_and_the_waiting_count(
         screenshot(page, "edge-display-rejected")
         bench.empty_pan()
 
-        broker.stop()
+        floor.broker.stop()
         expect(page.locator("#banner")).to_contain_text("OFFLINE since", **wait)
         bench.scan(plants[1])
         bench.weigh("498.00")
@@ -82,10 +66,8 @@ def test_the_display_shows_outcomes_the_offline_banner_and_the_waiting_count(
         assert page.inner_text("#online") == "OFFLINE"
         screenshot(page, "edge-display-offline")
 
-        broker.start()
+        floor.broker.start()
         expect(page.locator("#waiting")).to_have_text("0", timeout=60_000)
         expect(page.locator("#online")).to_have_text("ONLINE", **wait)
         expect(page.locator("#banner")).to_be_hidden()
         assert page.inner_text("#outcome .title").endswith("498.00 g wet")
-    finally:
-        station.stop()

@@ -3,35 +3,18 @@ ingest worker, on SQLite and PostgreSQL. Receive a roll of tags, start a batch, 
 flower them, harvest with stable weights; every event is in the server's log exactly once,
 accepted, in sequence, stamped with the operator."""
 
-from pathlib import Path
-
 import pytest
-from sqlalchemy.engine import Engine
 
-from devices.sim.scales import ScaleSimulator
-from devices.sim.uhf import UhfModuleSim
-from server.broker import PrivateBroker
-from tests.edge.conftest import Ingest
-from tests.edge.helpers import Bench, InProcessAgent, config_data, event_log, make_config, uid
+from tests.edge.conftest import Floor
+from tests.edge.helpers import event_log, uid
 
 pytestmark = [pytest.mark.broker, pytest.mark.hardware]
 
 
-def test_a_floor_day_is_entered_exactly_once(
-    tmp_path: Path,
-    engine: Engine,
-    broker: PrivateBroker,
-    ingest: Ingest,
-    scale: ScaleSimulator,
-    uhf: UhfModuleSim,
-) -> None:
-    station = InProcessAgent(make_config(config_data(tmp_path, broker.port, scale=scale, uhf=uhf)))
-    station.start()
-    bench = Bench(station.client, scale, uhf)
+def test_a_floor_day_is_entered_exactly_once(floor: Floor) -> None:
     plants = [uid(n) for n in (1, 2, 3)]
-    try:
-        bench.sign_in()
-        bench.mode("receive_tags")
+    with floor.station() as (station, bench):
+        bench.sign_in(mode="receive_tags")
         bench.scan(uid(1))
         bench.scan(uid(20))
         assert "Roll of 20 tags" in station.client.state()["prompt"]["text"]
@@ -72,10 +55,8 @@ def test_a_floor_day_is_entered_exactly_once(
         assert view["outcome"]["state"] == "refused"
         assert "already harvested here" in view["outcome"]["message"]
         bench.drained()
-    finally:
-        station.stop()
 
-    log = event_log(engine)
+    log = event_log(floor.engine)
     kinds = [row.kind for row in log]
     assert kinds == [
         "tags.received",

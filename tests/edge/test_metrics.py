@@ -8,32 +8,23 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
 from devices.sim.uhf import UhfModuleSim
 from edge.agent import Agent, AgentError
 from schemas.clock import SYSTEM_CLOCK
-from server.api.app import create_app
 from server.broker import PrivateBroker
-from server.config import ServerSettings
 from tests.edge.conftest import Ingest
 from tests.edge.helpers import LICENCE, Bench, InProcessAgent, config_data, make_config, uid
+from tests.prometheus import Samples, samples, server_metrics
 
 pytestmark = [pytest.mark.broker, pytest.mark.hardware]
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # (name, labels) -> value
 
 
 def scrape(url: str) -> tuple[str, Samples]:
     with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-    return text, samples
+    return text, samples(text)
 
 
 def test_the_station_counts_what_it_sent_and_what_came_back(
@@ -50,8 +41,7 @@ def test_the_station_counts_what_it_sent_and_what_came_back(
     station.start()
     bench = Bench(station.client, None, uhf)
     try:
-        bench.sign_in()
-        bench.mode("receive_tags")
+        bench.sign_in(mode="receive_tags")
         bench.scan(uid(1))
         bench.scan(uid(20))
         bench.choose("done", "yes")
@@ -68,7 +58,8 @@ def test_the_station_counts_what_it_sent_and_what_came_back(
         assert after[("seedtrace_station_broker_reconnects_total", ())] == 0
         assert LICENCE not in text
         assert uid(1) not in text
-        server = server_scrape(engine, ingest)
+        served, server = server_metrics(engine, ingest.metrics)
+        assert LICENCE not in served
         assert server[("seedtrace_ingest_acks_total", (("outcome", "accepted"),))] == 1
         assert server[("seedtrace_ingest_messages_total", ())] == 1
 
@@ -80,22 +71,6 @@ def test_the_station_counts_what_it_sent_and_what_came_back(
         assert again[("seedtrace_station_broker_reconnects_total", ())] == 1
     finally:
         station.stop()
-
-
-def server_scrape(
-    engine: Engine, ingest: Ingest
-) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """The server's /metrics, served by the API app of the process the ingest worker is in."""
-    app = create_app(ServerSettings(), engine, clock=SYSTEM_CLOCK, metrics=ingest.metrics)
-    with TestClient(app) as client:
-        response = client.get("/metrics")  # no session: Prometheus does not log on
-    assert response.status_code == 200
-    assert LICENCE not in response.text
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
 
 
 def test_a_taken_metrics_port_stops_the_agent_naming_the_key(tmp_path: Path) -> None:

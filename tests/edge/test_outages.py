@@ -3,24 +3,14 @@ up. Work goes on, the loss is documented (``access.lost`` / ``access.restored``)
 access is back every event arrives, in order, once."""
 
 import json
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from devices.sim.scales import ScaleSimulator
-from devices.sim.uhf import UhfModuleSim
-from server.broker import PrivateBroker
-from tests.edge.conftest import Ingest
-from tests.edge.helpers import (
-    Bench,
-    InProcessAgent,
-    config_data,
-    event_log,
-    make_config,
-    prepare_plants,
-    uid,
-)
+from tests.edge.conftest import Floor
+from tests.edge.helpers import Bench, InProcessAgent, event_log
 
 pytestmark = [
     pytest.mark.broker,
@@ -28,14 +18,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
-
-
-def _harvest(bench: Bench, plant: str, grams: str, outcome: str) -> dict[str, object]:
-    bench.scan(plant)
-    bench.weigh(grams)
-    view = bench.outcome(outcome)
-    bench.empty_pan()
-    return view
 
 
 def _check_log(engine: Engine, kinds: list[str], backlog: int) -> None:
@@ -51,67 +33,44 @@ def _check_log(engine: Engine, kinds: list[str], backlog: int) -> None:
     assert lost["payload"]["lost_at"] < restored["payload"]["restored_at"]
 
 
-def test_a_broker_outage_during_harvest_is_documented_and_backfilled(
-    tmp_path: Path,
-    engine: Engine,
-    broker: PrivateBroker,
-    ingest: Ingest,
-    scale: ScaleSimulator,
-    uhf: UhfModuleSim,
-) -> None:
-    plants = [uid(n) for n in (1, 2, 3)]
-    prepare_plants(broker.port, plants)
-    station = InProcessAgent(make_config(config_data(tmp_path, broker.port, scale=scale, uhf=uhf)))
-    station.start()
-    bench = Bench(station.client, scale, uhf)
-    try:
-        bench.sign_in()
-        bench.mode("harvest")
-        _harvest(bench, plants[0], "510.00", "accepted")
-        broker.stop()
+@contextmanager
+def _harvesting(floor: Floor) -> Iterator[tuple[list[str], InProcessAgent, Bench]]:
+    """Three plants on the server and a worker harvesting them, the first accepted while
+    access is whole; the station stops on exit."""
+    plants = floor.plants(1, 2, 3)
+    with floor.station() as (station, bench):
+        bench.sign_in(mode="harvest")
+        bench.harvest(plants[0], "510.00")
+        yield plants, station, bench
+
+
+def test_a_broker_outage_during_harvest_is_documented_and_backfilled(floor: Floor) -> None:
+    with _harvesting(floor) as (plants, station, bench):
+        floor.broker.stop()
         view = station.client.wait("the loss of access", lambda v: v["access_lost"])
         assert "transfers blocked" in view["banner"]
         for plant, grams in zip(plants[1:], ["520.00", "530.00"], strict=True):
-            view = _harvest(bench, plant, grams, "saved")
+            view = bench.harvest(plant, grams, "saved")
             assert "will be sent when access returns" in view["outcome"]["message"]
         view = station.client.state()
         assert view["waiting"] == 3  # the loss record and two harvests
         assert view["banner"].startswith("OFFLINE since ")
         assert "3 waiting" in view["banner"]
-        broker.start()
+        floor.broker.start()
         bench.drained(timeout=60)
-    finally:
-        station.stop()
     kinds = ["plant.harvested", "access.lost", "plant.harvested", "plant.harvested"]
-    _check_log(engine, [*kinds, "access.restored"], backlog=2)
+    _check_log(floor.engine, [*kinds, "access.restored"], backlog=2)
 
 
-def test_the_server_down_while_the_broker_is_up_is_a_loss_of_access(
-    tmp_path: Path,
-    engine: Engine,
-    broker: PrivateBroker,
-    ingest: Ingest,
-    scale: ScaleSimulator,
-    uhf: UhfModuleSim,
-) -> None:
-    plants = [uid(n) for n in (1, 2, 3)]
-    prepare_plants(broker.port, plants)
-    station = InProcessAgent(make_config(config_data(tmp_path, broker.port, scale=scale, uhf=uhf)))
-    station.start()
-    bench = Bench(station.client, scale, uhf)
-    try:
-        bench.sign_in()
-        bench.mode("harvest")
-        _harvest(bench, plants[0], "510.00", "accepted")
-        ingest.stop()
-        _harvest(bench, plants[1], "520.00", "pending")  # the broker took it; no ack comes
+def test_the_server_down_while_the_broker_is_up_is_a_loss_of_access(floor: Floor) -> None:
+    with _harvesting(floor) as (plants, station, bench):
+        floor.ingest.stop()
+        bench.harvest(plants[1], "520.00", "pending")  # the broker took it; no ack comes
         view = station.client.wait("the loss of access", lambda v: v["access_lost"])
         assert view["online"] is False
         assert "transfers blocked" in view["banner"]
-        _harvest(bench, plants[2], "530.00", "saved")
-        ingest.start()
+        bench.harvest(plants[2], "530.00", "saved")
+        floor.ingest.start()
         bench.drained(timeout=60)
-    finally:
-        station.stop()
     kinds = ["plant.harvested", "plant.harvested", "access.lost", "plant.harvested"]
-    _check_log(engine, [*kinds, "access.restored"], backlog=2)
+    _check_log(floor.engine, [*kinds, "access.restored"], backlog=2)

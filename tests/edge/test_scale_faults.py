@@ -9,24 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from devices.sim.scales import ScaleSimulator
 from devices.sim.uhf import UhfModuleSim
 from edge.workflow import EMPTY_PAN_FIRST
 from server.broker import PrivateBroker
 from tests.devices.ttyfault import RefusingPort
-from tests.edge.conftest import Ingest
-from tests.edge.helpers import (
-    AgentProcess,
-    Bench,
-    InProcessAgent,
-    config_data,
-    event_log,
-    make_config,
-    prepare_plants,
-    uid,
-)
+from tests.edge.conftest import Floor
+from tests.edge.helpers import AgentProcess, InProcessAgent, config_data, event_log, make_config
 
 pytestmark = [pytest.mark.broker, pytest.mark.hardware]
 
@@ -40,11 +30,8 @@ def test_an_overload_reads_as_overload_on_the_display(
     """A&D's ``OL,+9999999E+19`` (no unit) used to show as "no answer"."""
     with ScaleSimulator(protocol, weight="250.00", overload_form=form) as scale:
         scale.set_condition("overload")
-        station = InProcessAgent(
-            make_config(config_data(tmp_path, broker.port, scale=scale, uhf=uhf))
-        )
-        station.start()
-        try:
+        config = make_config(config_data(tmp_path, broker.port, scale=scale, uhf=uhf))
+        with InProcessAgent(config) as station:
             view = station.client.wait(
                 "the overload on the display",
                 lambda v: (v.get("weight") or {}).get("state") == "overload",
@@ -58,8 +45,6 @@ def test_an_overload_reads_as_overload_on_the_display(
             )
             assert view["weight"]["value"] == "250.00"
             assert view["weight"]["problem"] is None
-        finally:
-            station.stop()
 
 
 def test_a_port_that_refuses_its_settings_is_unavailable_logged_once_and_retried(
@@ -71,8 +56,7 @@ def test_a_port_that_refuses_its_settings_is_unavailable_logged_once_and_retried
         os.symlink(port.path, port_link)
         data = config_data(tmp_path, broker.port, scale=scale, uhf=uhf)
         data["devices"]["scale-1"]["url"] = f"mt-sics://{port_link}?poll_interval=0.02"
-        station = AgentProcess(data, tmp_path / "station.toml", preexec=port.preexec())
-        try:
+        with AgentProcess(data, tmp_path / "station.toml", preexec=port.preexec()) as station:
             view = station.client.wait(
                 "the scale shown as unavailable",
                 lambda v: v["devices"].get("scale-1") == "unavailable",
@@ -98,8 +82,6 @@ def test_a_port_that_refuses_its_settings_is_unavailable_logged_once_and_retried
             )
             assert view["devices"]["scale-1"] == "ready"
             assert not any(w.startswith("scale-1") for w in view["warnings"])
-        finally:
-            station.stop()
     log = station.log.read_text()
     assert "Traceback" not in log
     assert log.count("device scale-1 unavailable") == 1
@@ -107,23 +89,11 @@ def test_a_port_that_refuses_its_settings_is_unavailable_logged_once_and_retried
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_load_on_the_pan_at_start_is_not_the_first_plants_weight(
-    tmp_path: Path,
-    engine: Engine,
-    broker: PrivateBroker,
-    ingest: Ingest,
-    scale: ScaleSimulator,
-    uhf: UhfModuleSim,
-) -> None:
-    plant = uid(1)
-    prepare_plants(broker.port, [plant])
-    scale.set_weight("730.00")  # a bucket left on the pan overnight
-    station = InProcessAgent(make_config(config_data(tmp_path, broker.port, scale=scale, uhf=uhf)))
-    station.start()
-    bench = Bench(station.client, scale, uhf)
-    try:
-        bench.sign_in()
-        bench.mode("harvest")
+def test_a_load_on_the_pan_at_start_is_not_the_first_plants_weight(floor: Floor) -> None:
+    [plant] = floor.plants(1)
+    floor.scale.set_weight("730.00")  # a bucket left on the pan overnight
+    with floor.station() as (station, bench):
+        bench.sign_in(mode="harvest")
         bench.scan(plant)
         view = station.client.wait(
             "the worker told to lift the load",
@@ -136,8 +106,6 @@ def test_a_load_on_the_pan_at_start_is_not_the_first_plants_weight(
         bench.weigh("512.40")
         view = bench.outcome("accepted")
         bench.drained()
-    finally:
-        station.stop()
-    [harvested] = event_log(engine)
+    [harvested] = event_log(floor.engine)
     assert (harvested.kind, harvested.outcome) == ("plant.harvested", "accepted")
     assert '"512.40"' in str(harvested.body)

@@ -53,8 +53,7 @@ def test_health_on_the_status_topic_and_a_filling_outbox(
         assert online.outbox_capacity == 10
         watcher.wait("the reader ready", lambda s: s.devices.get("reader-1") == "ready")
         ingest.stop()  # no acks: the outbox fills
-        bench.sign_in()
-        bench.mode("tag_plants")
+        bench.sign_in(mode="tag_plants")
         bench.choose("batch_id", "B-1")
         for n in (1, 2, 3):
             bench.scan(uid(n))

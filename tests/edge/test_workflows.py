@@ -185,6 +185,33 @@ def test_start_batch_then_tag_uses_the_new_batch(tmp_path: Path, clock: ManualCl
     assert "already scanned" in refused
 
 
+def test_germination_records_how_many_came_up_and_zero_is_a_count(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    memory = FloorMemory()
+    memory.remember_batch("B-SEEDS")
+    flow = make_flow(Workflow.GERMINATE, config(tmp_path), memory, clock)
+    assert flow.prompt().text == "How many seeds or cultures of batch B-SEEDS are plants now?"
+    assert flow.choose("confirm", "yes").refused == (
+        "Choose the batch and say how many came up first"
+    )
+    for bad in ("-3", "ten", "10001", "²"):
+        refused = flow.choose("count", bad).refused
+        assert refused is not None
+        assert "is not a whole number from 0 to 10,000" in refused
+    flow.choose("count", "0")
+    [none] = flow.choose("confirm", "yes").records
+    assert none == {"kind": "plant_batch.germinated", "batch_id": "B-SEEDS", "count": 0}
+    flow.choose("batch_id", "B-TC")
+    flow.choose("count", "60")
+    assert flow.prompt().choices[-1].label == "Record 60 as plants"
+    done = flow.choose("confirm", "yes")
+    assert done.records == [{"kind": "plant_batch.germinated", "batch_id": "B-TC", "count": 60}]
+    done.stored()
+    assert memory.batches[:2] == ["B-TC", "B-SEEDS"]
+    assert flow.prompt().text == "How many seeds or cultures of batch B-TC are plants now?"
+
+
 def test_destroy_weighs_then_asks_method_and_reason(tmp_path: Path, clock: ManualClock) -> None:
     flow = make_flow(Workflow.DESTROY, config(tmp_path), FloorMemory(), clock)
     assert flow.weight(reading("50")).refused is not None  # scan first

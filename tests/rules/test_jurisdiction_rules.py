@@ -14,7 +14,13 @@ from server.compliance.deadlines import DEADLINES
 from server.compliance.rules import REGISTRY, Rule
 from server.compliance.rules.calendar import JURISDICTIONS, Jurisdiction
 from server.compliance.rules.catalogue import BASELINE_LABEL, CATALOGUE, ENTRIES, pack
-from server.compliance.rules.state import InventoryLeft, LicenceState, OutageState, UserState
+from server.compliance.rules.state import (
+    BatchState,
+    InventoryLeft,
+    LicenceState,
+    OutageState,
+    UserState,
+)
 from tests.rules.memstate import LICENCE, NOW, MemoryState, check, event, rejected
 
 # What names a state's text: a CDFA section (84xx) or "CA ", an OAR 845-025 rule's heading or
@@ -120,6 +126,46 @@ def test_seeds_and_tissue_cultures_do_not_count_toward_batch_max(j: str) -> None
             "BATCH-MAX-100",
             "Batch B-9 would hold 101 plants; a batch may hold at most 100",
         )
+
+
+def _germinated(count: int) -> dict[str, Any]:
+    return {"kind": "plant_batch.germinated", "batch_id": "B-9", "count": count}
+
+
+@pytest.mark.parametrize("j", ["OR", "CA"])
+def test_germinated_seeds_count_toward_batch_max(j: str) -> None:
+    """150 seeds (OR Cultivation Batches (1): a batch may consist of seeds), 30 already plants:
+    70 more may come up (100 plants); 71 would make 101 and are refused, citing the state's
+    own limit (OR Cultivation Batches (2); CA 8403(b)(1))."""
+    state = _state(j)
+    state.batches["B-9"] = BatchState("B-9", "Blue Dream", 150, 0, unsprouted_count=120)
+    assert check("BATCH-MAX-100", state, event(_germinated(70))) == []
+    assert check("ENTRY-FROM-ORIGIN", state, event(_germinated(70))) == []
+    (v,) = check("BATCH-MAX-100", state, event(_germinated(71)))
+    assert v.citation == {"OR": "OR Cultivation Batches (2)", "CA": "CA 8403(b)(1)"}[j]
+    assert v.message.startswith(
+        "Batch B-9 would hold 101 plants (30 already, 71 germinated); a batch may hold at "
+        "most 100: tag or destroy plants of it first (70 more may become plants now)"
+    )
+
+
+@pytest.mark.parametrize("j", ["OR", "CA"])
+def test_a_germination_of_none_is_a_record_and_more_than_the_seeds_is_refused(j: str) -> None:
+    state = _state(j)
+    state.batches["B-9"] = BatchState("B-9", "Blue Dream", 100, 0, unsprouted_count=0)
+    assert check("BATCH-MAX-100", state, event(_germinated(0))) == []
+    assert check("ENTRY-FROM-ORIGIN", state, event(_germinated(0))) == []
+    rejected(
+        check("ENTRY-FROM-ORIGIN", state, event(_germinated(1))),
+        "ENTRY-FROM-ORIGIN",
+        "Batch B-9 holds 0 seeds or tissue cultures that are not plants yet; 1 cannot have "
+        "germinated",
+    )
+    rejected(
+        check("ENTRY-FROM-ORIGIN", _state(j), event(_germinated(5))),
+        "ENTRY-FROM-ORIGIN",
+        "Batch B-9 does not exist; create the batch first",
+    )
 
 
 # --- item 6: future-dated events -----------------------------------------------------------

@@ -52,26 +52,16 @@ def test_user_authorised_refuses_unknown_cancelled_and_untrained_operators() -> 
 def test_user_authorised_keeps_the_roster_to_managers_and_log_ons_unique() -> None:
     state = MemoryState()
     assert check("USER-AUTHORISED", state, event(_register("j.garcia"), operator=MANAGER)) == []
-    rejected(
-        check("USER-AUTHORISED", state, event(_register("j.garcia"), operator=WORKER)),
-        "USER-AUTHORISED",
-        "maria.lopez is a user; only an account manager or administrator keeps the roster",
-    )
-    rejected(
-        check("USER-AUTHORISED", state, event(_register(WORKER), operator=MANAGER)),
-        "USER-AUTHORISED",
-        "Log-on maria.lopez is already registered to Maria Lopez",
-    )
-    rejected(
-        check("USER-AUTHORISED", state, event(_trained("nobody"), operator=MANAGER)),
-        "USER-AUTHORISED",
-        "No user nobody is registered for licence OR-1001",
-    )
-    rejected(
-        check("USER-AUTHORISED", state, event(_register(SERVER_OPERATOR), operator=MANAGER)),
-        "USER-AUTHORISED",
-        "is reserved for the server's operator",
-    )
+    roster = "maria.lopez is a user; only an account manager or administrator keeps the roster"
+    cases = [
+        (_register("j.garcia"), WORKER, roster),
+        (_register(WORKER), MANAGER, "Log-on maria.lopez is already registered to Maria Lopez"),
+        (_trained("nobody"), MANAGER, "No user nobody is registered for licence OR-1001"),
+        (_register(SERVER_OPERATOR), MANAGER, "is reserved for the server's operator"),
+    ]
+    for payload, operator, words in cases:
+        found = check("USER-AUTHORISED", state, event(payload, operator=operator))
+        rejected(found, "USER-AUTHORISED", words)
 
 
 def test_the_server_operator_only_bootstraps_an_account_manager_at_the_console() -> None:

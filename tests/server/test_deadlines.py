@@ -3,11 +3,25 @@ and due time on the licensee's calendar), what resolves it, what does not open i
 marking when the clock passes the due time."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from server.compliance.deadlines import Category, NotificationPublic, State, get_notification
+from schemas.clock import ManualClock
+from schemas.events import EventEnvelope
+from server.compliance.deadlines import (
+    Category,
+    DismissRefused,
+    NotificationPublic,
+    State,
+    dismiss,
+    get_notification,
+)
+from server.compliance.deadlines.store import N
 from server.compliance.rules.catalogue import CATALOGUE
+from server.ingest.users import register_user
 from server.store.licensees import add_licensee
 from tests.pinned import START
 from tests.server.desk import (
@@ -50,6 +64,34 @@ def only(desk: Desk, rule_id: str) -> NotificationPublic:
     jurisdiction = "CA" if desk.licence.startswith("CA-") else "OR"
     assert n.citation == CATALOGUE[rule_id].cite(jurisdiction)
     return n
+
+
+def leaves_no_trace(
+    desk: Desk,
+    rule_id: str,
+    payload: dict[str, Any],
+    occurred_at: datetime,
+    received_at: datetime | None = None,
+) -> None:
+    """``payload``, sent (:meth:`Desk.send`), is in time or no deadline of the licensee's: no
+    notice on its ack, and no notification of ``rule_id`` kept."""
+    _, notices = desk.send(payload, occurred_at, received_at=received_at)
+    assert notices == []
+    assert desk.notifications(rule_id) == []
+
+
+def outage(
+    desk: Desk,
+    lost_at: datetime,
+    restored_at: datetime,
+    backlog: int,
+    station_id: str | None = None,
+) -> EventEnvelope:
+    """A loss of access (of ``station_id``; None: the whole premises) recorded as it began, and
+    its restoration with ``backlog`` events behind; returns the ``access.lost`` event."""
+    lost, _ = desk.send(access_lost(lost_at, station_id), lost_at)
+    desk.send(access_restored(lost.event_id, restored_at, backlog), restored_at)
+    return lost
 
 
 def overdue_at(desk: Desk, rule_id: str, due: datetime) -> None:
@@ -109,11 +151,9 @@ def test_uid_retire_is_not_in_the_oregon_pack_nor_for_untagged_plants(engine: En
 def test_disposition_recorded_in_time_leaves_no_trace(engine: Engine) -> None:
     desk = Desk(engine)
     # Friday 20 November + 3 business days: Mon 23, Tue 24, Wed 25 -> due Thu 26 00:00 PST.
-    _, notices = desk.send(
-        weighed("HB-1", "dry"), la(2026, 11, 20, 10, 0), received_at=la(2026, 11, 25, 23, 59)
-    )
-    assert notices == []
-    assert desk.notifications("DISPOSITION-3BD") == []
+    dry = weighed("HB-1", "dry")
+    received_at = la(2026, 11, 25, 23, 59)
+    leaves_no_trace(desk, "DISPOSITION-3BD", dry, la(2026, 11, 20, 10, 0), received_at=received_at)
 
 
 def test_disposition_recorded_late_is_flagged_and_kept(engine: Engine) -> None:
@@ -134,15 +174,12 @@ def test_disposition_during_a_loss_of_access_has_until_3_days_after_restoration(
     engine: Engine,
 ) -> None:
     desk = Desk(engine)
-    lost, _ = desk.send(access_lost(la(2026, 12, 1, 8, 0)), la(2026, 12, 1, 8, 0))
-    desk.send(access_restored(lost.event_id, la(2026, 12, 8, 9, 0), 1), la(2026, 12, 8, 9, 0))
+    outage(desk, la(2026, 12, 1, 8, 0), la(2026, 12, 8, 9, 0), 1)
     # Happened Tuesday 1 December during the loss; 3 business days after it is long past, but
     # it may be entered until the end of Friday 11 December (3 business days after restoring).
-    _, notices = desk.send(
-        weighed("HB-1", "dry"), la(2026, 12, 1, 10, 0), received_at=la(2026, 12, 10, 15, 0)
-    )
-    assert notices == []
-    assert desk.notifications("DISPOSITION-3BD") == []
+    dry = weighed("HB-1", "dry")
+    received_at = la(2026, 12, 10, 15, 0)
+    leaves_no_trace(desk, "DISPOSITION-3BD", dry, la(2026, 12, 1, 10, 0), received_at=received_at)
 
 
 # --- NET-WEIGHT-60D -------------------------------------------------------------------------
@@ -174,12 +211,8 @@ def test_net_weight_overdue(engine: Engine) -> None:
 def test_tag_receipt_documented_in_time_across_thanksgiving(engine: Engine) -> None:
     desk = Desk(engine)
     # Delivered Monday 23 November: Tue 24, Wed 25, (Thanksgiving and the day after), Mon 30.
-    _, notices = desk.send(
-        tags_received(1, 100, delivered_at=la(2026, 11, 23, 9, 0)),
-        la(2026, 11, 30, 16, 0),
-    )
-    assert notices == []
-    assert desk.notifications("TAG-RECEIPT-3BD") == []
+    delivered = tags_received(1, 100, delivered_at=la(2026, 11, 23, 9, 0))
+    leaves_no_trace(desk, "TAG-RECEIPT-3BD", delivered, la(2026, 11, 30, 16, 0))
 
 
 def test_tag_receipt_documented_late_is_flagged(engine: Engine) -> None:
@@ -330,12 +363,10 @@ def test_outage_without_backlog_is_resolved_at_once_and_overdue_otherwise(
     engine: Engine,
 ) -> None:
     desk = Desk(engine)
-    lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0)), la(2026, 12, 7, 8, 0))
-    desk.send(access_restored(lost.event_id, la(2026, 12, 7, 8, 30), 0), la(2026, 12, 7, 8, 30))
+    outage(desk, la(2026, 12, 7, 8, 0), la(2026, 12, 7, 8, 30), 0)
     assert only(desk, "OUTAGE-BACKFILL").state is State.RESOLVED
     later = Desk(engine, station_id="desk-2")
-    lost, _ = later.send(access_lost(la(2026, 12, 8, 8, 0)), la(2026, 12, 8, 8, 0))
-    later.send(access_restored(lost.event_id, la(2026, 12, 8, 12, 0), 5), la(2026, 12, 8, 12))
+    lost = outage(later, la(2026, 12, 8, 8, 0), la(2026, 12, 8, 12, 0), 5)
     [second] = [n for n in later.notifications("OUTAGE-BACKFILL") if n.subject_id == lost.event_id]
     assert second.message.startswith("The whole premises lost access ")
     assert second.due_at == utc(2026, 12, 12, 8, 0)  # Wed 9, Thu 10, Fri 11 (CA): end of Fri
@@ -348,8 +379,7 @@ def test_oregon_backfill_has_no_3_day_limit(engine: Engine) -> None:
     restored, with no limit set: no due time, and a backlog event entered weeks later is not
     late."""
     desk = Desk(engine, OR_LICENCE)
-    lost, _ = desk.send(access_lost(la(2026, 12, 7, 8, 0), "desk-1"), la(2026, 12, 7, 8, 0))
-    desk.send(access_restored(lost.event_id, la(2026, 12, 7, 12, 0), 1), la(2026, 12, 7, 12, 0))
+    outage(desk, la(2026, 12, 7, 8, 0), la(2026, 12, 7, 12, 0), 1, "desk-1")
     n = only(desk, "OUTAGE-BACKFILL")
     assert (n.state, n.due_at) == (State.OPEN, None)
     desk.sweep(la(2027, 1, 15, 9, 0))
@@ -446,9 +476,9 @@ def test_retail_sales_recorded_by_close_of_business(engine: Engine) -> None:
 
 def test_retail_sales_is_oregon_only(engine: Engine) -> None:
     desk = Desk(engine)
-    _, notices = desk.send(sale(uid(40), la(2026, 12, 1, 12, 0)), la(2026, 12, 8, 12, 0))
-    assert notices == []
-    assert desk.notifications("RETAIL-SALES-EOD") == []
+    leaves_no_trace(
+        desk, "RETAIL-SALES-EOD", sale(uid(40), la(2026, 12, 1, 12, 0)), la(2026, 12, 8, 12, 0)
+    )
 
 
 # --- TRAINING-5BD ---------------------------------------------------------------------------
@@ -507,3 +537,55 @@ def test_diversion_is_not_an_oregon_deadline(engine: Engine) -> None:
     desk = Desk(engine, OR_LICENCE)
     desk.send(discovered(la(2026, 12, 24, 15, 0)), la(2026, 12, 24, 15, 10))
     assert desk.notifications("DIVERSION-REPORT-3BD") == []
+
+
+def test_a_connecticut_refusal_to_dismiss_cites_no_other_states_law(engine: Engine) -> None:
+    """Connecticut's pack opens no deadlines, but the state connector files BioTrack's
+    refusals as compliance notifications; refusing to dismiss one names seedtrace's own
+    policy, never OR's or CA's provisions."""
+    add_licensee(
+        engine,
+        licence="CT-4004",
+        name="Nutmeg",
+        jurisdiction="CT",
+        timezone="America/New_York",
+        now=START,
+    )
+    register_user(
+        engine,
+        "CT-4004",
+        "rosa.diaz",
+        "Rosa Diaz",
+        "account_manager",
+        date(2026, 11, 2),
+        "State",
+        clock=ManualClock(START),
+    )
+    with engine.begin() as conn:
+        notification = conn.execute(
+            N.insert()
+            .values(
+                licence="CT-4004",
+                rule_id="STATE-REFUSAL",
+                citation="CT (BioTrack)",
+                category="compliance",
+                subject_type="event",
+                subject_id="e-1",
+                message="BioTrack refused the plant's move.",
+                resolves_by="a resend",
+                pending="[]",
+                state="open",
+                started_at=START,
+                opened_at=START,
+            )
+            .returning(N.c.id)
+        ).scalar_one()
+    with pytest.raises(DismissRefused) as refused:
+        dismiss(engine, notification, by="rosa.diaz", now=START + timedelta(hours=1))
+    message = str(refused.value)
+    assert "seedtrace house policy" in message
+    assert "OR " not in message
+    assert "CA " not in message
+    with engine.connect() as conn:
+        state = conn.execute(sa.select(N.c.state).where(N.c.id == notification)).scalar_one()
+    assert state == "open"

@@ -16,16 +16,7 @@ from server.store.projections import HANDLERS
 from server.store.rebuild import verify
 from tests.server import domain as d
 from tests.server.conftest import STAFF_EVENTS
-from tests.server.floor import (
-    MANAGER,
-    Station,
-    batch_created,
-    flowering,
-    harvested,
-    tagged,
-    tags_received,
-    uid,
-)
+from tests.server.floor import MANAGER, Station, harvested, to_flowering, uid
 from tests.server.test_pipeline import run
 
 HB = "HB-2026-11-22"
@@ -48,11 +39,8 @@ def every_kind(station: Station, console: Station) -> list[tuple[Station, EventE
         (console, console.event(d.user_trained("j.garcia", "2024-06-03"))),
         (console, console.event(d.training_registered("j.garcia"))),
         (console, console.event(d.tags_ordered())),
-        (station, station.event(tags_received(1, 50))),
+        *((station, station.event(p)) for p in to_flowering("B-17", 10, plants, tags=(1, 50))),
         (station, station.event(d.package_tags_received(1, 20))),
-        (station, station.event(batch_created("B-17", 10))),
-        (station, station.event(tagged("B-17", plants))),
-        (station, station.event(flowering(plants))),
         (station, station.event({"kind": "plants.moved", "uids": plants, "location": "Flower 1"})),
     ]
     out += [(station, station.event(harvested(u, "500", harvest_batch=HB))) for u in plants]

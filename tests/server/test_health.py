@@ -2,14 +2,10 @@
 last will of a station that vanished, and garbage that is logged and ignored."""
 
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy.engine import Engine
 
 from schemas.clock import SYSTEM_CLOCK
@@ -19,38 +15,24 @@ from server.broker import PrivateBroker
 from server.config import ServerSettings
 from server.health.listener import HealthListener
 from server.health.store import latest
+from tests.deploy.probe import ACCEPTED, Probe
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
 pytestmark = pytest.mark.broker
 
 
-class Publisher:
-    """A bare MQTT client that publishes like a station, optionally with a last will."""
+class Publisher(Probe):
+    """A bare MQTT client that publishes like a station, optionally with a last will: a
+    :class:`~tests.deploy.probe.Probe` on the private broker, connected."""
 
     def __init__(self, broker: PrivateBroker, will: tuple[str, bytes] | None = None) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        if will is not None:
-            self.client.will_set(will[0], will[1], qos=1, retain=True)
-        connected = threading.Event()
-        self.client.on_connect = lambda *_: connected.set()
-        self.client.connect("127.0.0.1", broker.port)
-        self.client.loop_start()
-        assert connected.wait(10)
+        super().__init__(broker.port, None, None, ca=None, client_id="station", will=will)
+        self.connect()
 
     def send(self, topic_name: str, payload: bytes | str, retain: bool = True) -> None:
-        self.client.publish(topic_name, payload, qos=1, retain=retain).wait_for_publish(10)
-
-    def vanish(self) -> None:
-        """Drop the TCP connection without DISCONNECT, as a station losing power does."""
-        self.client.loop_stop()
-        sock = self.client.socket()
-        assert isinstance(sock, socket.socket)
-        sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        """Publish at QoS 1 and wait until the broker has taken it."""
+        data = payload.encode() if isinstance(payload, str) else payload
+        assert self.publish(topic_name, data, retain=retain) in ACCEPTED
 
 
 def status_topic(station: str, licence: str = LICENCE) -> str:

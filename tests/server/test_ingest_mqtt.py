@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -29,7 +28,6 @@ from server.broker import PrivateBroker
 from server.compliance.rules.catalogue import CATALOGUE
 from server.config import ServerSettings
 from server.ingest.ownership import holders
-from server.ingest.pipeline import Pipeline
 from server.ingest.submit import submit
 from server.ingest.users import register_user
 from server.ingest.worker import IngestWorker
@@ -45,6 +43,7 @@ from tests.server.floor import (
     to_flowering,
     uid,
 )
+from tests.server.worker import running_ingest
 
 pytestmark = pytest.mark.broker
 SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
@@ -57,14 +56,8 @@ def ingest(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
         mqtt_port=broker.port,
         client_id="ingest-test",
     )
-    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK))
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    assert worker.connected.wait(10), "the ingest worker did not connect"
-    yield worker
-    stop.set()
-    thread.join(10)
+    with running_ingest(engine, settings) as worker:
+        yield worker
 
 
 def link(broker: PrivateBroker, station: Station) -> StationLink:

@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, Outcome
 from schemas.clock import ManualClock
 from schemas.events import PlantBatchCreated
 from server.ingest.pipeline import Pipeline
+from server.store.rebuild import verify
 from tests.server import domain as d
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.desk import destroyed, retired
@@ -98,6 +100,93 @@ def test_a_150_seed_batch_is_accepted_and_101_plants_refused(engine: Engine, lic
     assert "would hold 101 plants" in clones.violations[0].message
     seeds = f.at_station({**batch_created("B-MORE", 150), "origin": "seed"})
     assert seeds.outcome is Outcome.ACCEPTED
+
+
+def _germinated(batch_id: str, count: int) -> dict[str, Any]:
+    return {"kind": "plant_batch.germinated", "batch_id": batch_id, "count": count}
+
+
+def _batch_counts(engine: Engine, licence: str, batch_id: str) -> tuple[int, int, int]:
+    """(untagged items, of them seeds or cultures not yet plants, tagged)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT untagged_count, unsprouted_count, tagged_count FROM batches "
+                "WHERE licence = :l AND batch_id = :b"
+            ),
+            {"l": licence, "b": batch_id},
+        ).one()
+    return (row[0], row[1], row[2])
+
+
+@pytest.mark.parametrize("licence", BOTH)
+def test_germinated_seeds_count_toward_the_batch_limit(engine: Engine, licence: str) -> None:
+    """150 seeds: 60 come up (accepted), 5 plants are tagged, 46 more would make 101 plants
+    (refused, citing the state's own limit), 45 make 100 (accepted); none more is a record;
+    the 5 seeds left cannot be 6 germinated."""
+    f = Floor(engine, licence)
+    f.ok(tags_received(1, 5))
+    f.ok({**batch_created("B-SEEDS", 150), "origin": "seed"})
+    f.ok(_germinated("B-SEEDS", 60))
+    assert _batch_counts(engine, licence, "B-SEEDS") == (150, 90, 0)
+    f.ok(tagged("B-SEEDS", [uid(i) for i in range(1, 6)]))  # 55 plants left untagged
+    assert _batch_counts(engine, licence, "B-SEEDS") == (145, 90, 5)
+    over = f.at_station(_germinated("B-SEEDS", 46))
+    assert _rule_ids(over) == ["BATCH-MAX-100"]
+    own = "CA 8403(b)(1)" if licence == OTHER_LICENCE else "OR Cultivation Batches (2)"
+    assert over.violations[0].citation == own
+    assert over.violations[0].message.startswith(
+        "Batch B-SEEDS would hold 101 plants (55 already, 46 germinated)"
+    )
+    f.ok(_germinated("B-SEEDS", 45))
+    f.ok(_germinated("B-SEEDS", 0))
+    assert _batch_counts(engine, licence, "B-SEEDS") == (145, 45, 5)
+    f.ok(_destroy_untagged("B-SEEDS", 40))  # the seeds that never came up go first
+    assert _batch_counts(engine, licence, "B-SEEDS") == (105, 5, 5)
+    too_many = f.at_station(_germinated("B-SEEDS", 6))
+    assert _rule_ids(too_many) == ["ENTRY-FROM-ORIGIN"]
+    assert "Batch B-SEEDS holds 5 seeds or tissue cultures that are not plants yet" in (
+        too_many.violations[0].message
+    )
+
+
+@pytest.mark.parametrize("licence", BOTH)
+def test_germination_in_one_ingest_batch_and_tagging_a_seedling(
+    engine: Engine, licence: str
+) -> None:
+    """The events of one delivery are decided in order: the second germination sees the
+    first. A tag beyond the batch's plants goes on a seedling whose germination was not
+    recorded: it is a plant now. A rebuild from the log gives the same counts."""
+    f = Floor(engine, licence)
+    pipeline, station = f.pipeline, f.station
+    acks = run(
+        pipeline,
+        station,
+        *(
+            station.event(p)
+            for p in (
+                tags_received(1, 3),
+                {**batch_created("B-TC", 120), "origin": "tissue_culture"},
+                _germinated("B-TC", 99),
+                _germinated("B-TC", 2),
+                tagged("B-TC", [uid(1), uid(2), uid(3)]),
+            )
+        ),
+    )
+    assert [a.outcome for a in acks] == [Outcome.ACCEPTED] * 3 + [
+        Outcome.REJECTED,
+        Outcome.ACCEPTED,
+    ]
+    assert _rule_ids(acks[3]) == ["BATCH-MAX-100"]
+    assert _batch_counts(engine, licence, "B-TC") == (117, 21, 3)
+    f.ok(tags_received(4, 100))
+    f.ok(tagged("B-TC", [uid(i) for i in range(4, 100)]))  # 96 plants, then 0 plants, 21 tc
+    assert _batch_counts(engine, licence, "B-TC") == (21, 21, 99)
+    f.ok(tagged("B-TC", [uid(100)]))  # a seedling: 20 cultures left
+    assert _batch_counts(engine, licence, "B-TC") == (20, 20, 100)
+    events, differences = verify(engine, keep=False)
+    assert events > 0
+    assert differences == []
 
 
 # --- item 6: future-dated events, judged against the injected clock ------------------------

@@ -3,22 +3,17 @@ through a real mosquitto and the ingest worker, events in, acks by outcome and r
 rule id moved; batch sizes, ack latencies and the deadline sweep were observed; no licence
 number or tag UID is in it; each app counts only its own process's events."""
 
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
-from schemas.clock import SYSTEM_CLOCK
-from server.api.app import create_app
 from server.broker import PrivateBroker
 from server.config import ServerSettings
-from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
 from server.metrics import ServerMetrics
+from tests.prometheus import server_metrics
 from tests.server.conftest import LICENCE
 from tests.server.floor import (
     Station,
@@ -27,9 +22,9 @@ from tests.server.floor import (
     uid,
 )
 from tests.server.test_ingest_mqtt import acks_for, link
+from tests.server.worker import running_ingest
 
 pytestmark = pytest.mark.broker
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # (name, labels) -> value
 
 
 @pytest.fixture
@@ -37,34 +32,14 @@ def worker(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
     settings = ServerSettings(
         database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-metrics"
     )
-    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK), metrics=ServerMetrics())
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    assert worker.connected.wait(10), "the ingest worker did not connect"
-    if worker.routing is not None:  # PostgreSQL: events reach the licensee's owner only
-        deadline = time.monotonic() + 15
-        while not worker.routing.listening(LICENCE):
-            assert time.monotonic() < deadline, "the worker never took the licensee's lease"
-            time.sleep(0.05)
-        time.sleep(0.2)  # the SUBACK, on the worker's own connection
-    yield worker
-    stop.set()
-    thread.join(10)
-
-
-def scrape(engine: Engine, metrics: ServerMetrics) -> tuple[str, Samples]:
-    app = create_app(ServerSettings(), engine, clock=SYSTEM_CLOCK, metrics=metrics)
-    with TestClient(app) as client:
-        response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(response.text)
-        for s in family.samples
-    }
-    return response.text, samples
+    with running_ingest(engine, settings, metrics=ServerMetrics()) as worker:
+        if worker.routing is not None:  # PostgreSQL: events reach the licensee's owner only
+            deadline = time.monotonic() + 15
+            while not worker.routing.listening(LICENCE):
+                assert time.monotonic() < deadline, "the worker never took the licensee's lease"
+                time.sleep(0.05)
+            time.sleep(0.2)  # the SUBACK, on the worker's own connection
+        yield worker
 
 
 def test_metrics_count_real_events_by_outcome_and_rule(
@@ -91,11 +66,11 @@ def test_metrics_count_real_events_by_outcome_and_rule(
 
     # The broker ack, and the batch's count, follow the last station ack: wait for them.
     deadline = time.monotonic() + 10
-    text, m = scrape(engine, worker.metrics)
+    text, m = server_metrics(engine, worker.metrics)
     while m[("seedtrace_ingest_ack_latency_seconds_count", ())] < 8:
         assert time.monotonic() < deadline, m
         time.sleep(0.1)
-        text, m = scrape(engine, worker.metrics)
+        text, m = server_metrics(engine, worker.metrics)
     assert m[("seedtrace_ingest_messages_total", ())] == 8
     assert m[("seedtrace_ingest_acks_total", (("outcome", "accepted"),))] == 5
     assert m[("seedtrace_ingest_acks_total", (("outcome", "rejected"),))] == 2
@@ -112,5 +87,5 @@ def test_metrics_count_real_events_by_outcome_and_rule(
     assert "maria.lopez" not in text
 
     # Another app (another process) counts its own events only.
-    _, fresh = scrape(engine, ServerMetrics())
+    _, fresh = server_metrics(engine, ServerMetrics())
     assert fresh.get(("seedtrace_ingest_acks_total", (("outcome", "accepted"),)), 0) == 0

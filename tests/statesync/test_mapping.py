@@ -90,7 +90,10 @@ def test_biotrack_plants_are_paired_and_destroyed_after_the_wait() -> None:
     assert weigh.action == "plant_waste_weigh"
 
 
-@pytest.mark.parametrize("payload", [tags_received(1, 5)])
+@pytest.mark.parametrize(
+    "payload",
+    [tags_received(1, 5), {"kind": "plant_batch.germinated", "batch_id": "B-1", "count": 3}],
+)
 def test_kinds_the_state_keeps_itself_make_no_call(payload: dict[str, Any]) -> None:
     assert plan(event(payload), "metrc") == []
     assert plan(event(payload), "biotrack") == []

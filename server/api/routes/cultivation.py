@@ -27,7 +27,8 @@ class BatchOut(BaseModel):
     strain: str
     location: str
     initial_count: int
-    untagged_count: int  # immature plants still counted in the batch
+    untagged_count: int  # items still counted in the batch, not yet tagged
+    unsprouted_count: int  # of those, seeds or tissue cultures not yet plants
     tagged_count: int  # plants that got their own UID
     destroyed_count: int  # untagged plants destroyed
     created_at: datetime
@@ -55,6 +56,7 @@ BATCH_COLUMNS = (
     B.c.location,
     B.c.initial_count,
     B.c.untagged_count,
+    B.c.unsprouted_count,
     B.c.tagged_count,
     B.c.destroyed_count,
     B.c.created_at,

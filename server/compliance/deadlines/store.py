@@ -32,6 +32,8 @@ from server.compliance.deadlines.model import (
     State,
     show_due,
 )
+from server.compliance.rules.calendar import JURISDICTIONS
+from server.compliance.rules.catalogue import CATALOGUE
 from server.db.core import table_of
 from server.db.notifications import EventNotice, Notification
 from server.db.tables import Licensee, User
@@ -44,7 +46,9 @@ USERS = table_of(User)
 DISMISS_CITATION = {
     "OR": "OR System Notifications (1)",
     "CA": "CA 8404(d)",
-    "CT": "OR System Notifications (1); CA 8404(d)",
+    # Connecticut's text sets no rule for dismissing notifications (and its pack has no
+    # deadlines); the same keeping is seedtrace's own, said as such, not another state's law.
+    "CT": "seedtrace house policy; Connecticut's text sets no rule on dismissing notifications",
 }
 
 
@@ -87,16 +91,30 @@ class NotificationPublic(BaseModel):
     dismissed_by: str | None
     # ``due_at`` as the premises read it ('end of Wed 2026-12-02 (PST)'), as acks say it.
     due: str | None = None
+    # The citation stored when the notification was raised, where it is not the licensee's
+    # own (raised before citations were per jurisdiction: "OR ...; CA ..."); else None.
+    recorded_citation: str | None = None
 
     @model_validator(mode="before")
     @classmethod
-    def _due_in_zone(cls, values: Any) -> Any:
-        """Built from a row with the licensee's ``timezone`` (:func:`select_public`): the
-        due time in words, in that zone."""
+    def _as_the_licensee_reads_it(cls, values: Any) -> Any:
+        """Built from a row with the licensee's ``timezone`` and ``jurisdiction``
+        (:func:`select_public`): the due time in words, in that zone, and the citation of
+        the licensee's own jurisdiction (:func:`own_citation`). The stored row is not
+        changed: the notification's history keeps what it said."""
         if isinstance(values, dict) and "timezone" in values:
             values = dict(values)
             zone, due = ZoneInfo(values.pop("timezone")), values.get("due_at")
             values["due"] = None if due is None else show_due(due, zone)
+        if isinstance(values, dict) and "jurisdiction" in values:
+            jurisdiction, stored = values.pop("jurisdiction"), values.get("citation")
+            if isinstance(stored, str):
+                own = own_citation(str(values.get("rule_id")), jurisdiction, stored)
+                if own != stored:
+                    values["citation"], values["recorded_citation"] = own, stored
+                    message = values.get("message")
+                    if isinstance(message, str):
+                        values["message"] = message.replace(f"({stored})", f"({own})")
         return values
 
     @property
@@ -109,9 +127,22 @@ class NotificationPublic(BaseModel):
         return self.overdue_at is not None
 
 
+def own_citation(rule_id: str, jurisdiction: str, stored: str) -> str:
+    """The citation a licensee of ``jurisdiction`` reads for a notification of ``rule_id``:
+    its own text's provisions (:meth:`~server.compliance.rules.catalogue.CatalogueEntry.cite`); the
+    ``stored`` one for a rule the catalogue does not know or that is not in that
+    jurisdiction's pack (the state connector's, say)."""
+    entry = CATALOGUE.get(rule_id)
+    own = next((j for j in JURISDICTIONS if j == jurisdiction), None)  # typed as one of them
+    if entry is None or own is None or own not in entry.jurisdictions:
+        return stored
+    return entry.cite(own)
+
+
 def select_public() -> sa.Select[Any]:
-    """Notifications with their licensee's zone, to build :class:`NotificationPublic` from."""
-    return sa.select(N, LIC.c.timezone).join(LIC, LIC.c.licence == N.c.licence)
+    """Notifications with their licensee's zone and jurisdiction, to build
+    :class:`NotificationPublic` from."""
+    return sa.select(N, LIC.c.timezone, LIC.c.jurisdiction).join(LIC, LIC.c.licence == N.c.licence)
 
 
 def _public(row: sa.Row[Any]) -> NotificationPublic:

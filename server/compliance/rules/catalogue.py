@@ -261,7 +261,7 @@ ENTRIES: tuple[CatalogueEntry, ...] = (
         "BATCH-MAX-100",
         "OR Cultivation Batches (2); CA 8403(b)(1)",
         "A batch holds at most 100 immature plants at any one time; seeds and tissue cultures "
-        "in it are not plants yet and are not counted.",
+        "in it count once they are plants (recorded by plant_batch.germinated, or tagged).",
     ),
     _a(
         "BATCH-ID-UNIQUE",

@@ -9,6 +9,7 @@ from schemas.events import (
     PlantDestroyed,
     PlantHarvested,
     PlantOrigin,
+    PlantsGerminated,
     PlantsMoved,
     PlantsPhaseChanged,
     PlantsTagged,
@@ -35,19 +36,34 @@ def batch_id_unique(state: StateView, event: EventEnvelope) -> Iterator[str]:
 
 # A batch may consist of seeds and tissue cultures (OR Cultivation Batches (1)); the limit is
 # on plants (OR (2): "marijuana plants less than 8 inches tall"; CA 8403(b)(1): "immature
-# plants"). Seeds and cultures are not plants yet: a batch of them is not limited. They count
-# as plants once tagged, one UID each (plants.tagged takes at most 100 at a time).
+# plants"). Seeds and cultures are not plants yet: a batch of them is not limited until they
+# become plants, which plant_batch.germinated records (or their tagging, one UID each, for
+# a seedling whose germination was not recorded). The batch's plants are then its untagged
+# items less the seeds and cultures still among them (BatchState.untagged_plants).
 NOT_PLANTS_YET = frozenset({PlantOrigin.SEED, PlantOrigin.TISSUE_CULTURE})
 
 
 @rule(
     "BATCH-MAX-100",
     summary="A batch holds at most 100 immature plants at any one time; seeds and tissue "
-    "cultures are not counted until they are plants.",
-    kinds=["plant_batch.created"],
+    "cultures are counted once they are plants (plant_batch.germinated).",
+    kinds=["plant_batch.created", "plant_batch.germinated"],
 )
 def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
+    if isinstance(p, PlantsGerminated):
+        batch = state.batch(p.batch_id)
+        if batch is None or p.count > batch.unsprouted_count:
+            return  # ENTRY-FROM-ORIGIN reports it
+        plants = batch.untagged_plants + p.count
+        if plants > BATCH_LIMIT:
+            yield (
+                f"Batch {p.batch_id} would hold {plants} plants ({batch.untagged_plants} "
+                f"already, {p.count} germinated); a batch may hold at most {BATCH_LIMIT}: tag "
+                f"or destroy plants of it first ({BATCH_LIMIT - batch.untagged_plants} more "
+                "may become plants now)"
+            )
+        return
     assert isinstance(p, PlantBatchCreated)
     if p.origin in NOT_PLANTS_YET:
         return
@@ -63,6 +79,7 @@ def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
     summary="Plants enter only from a batch (seed, clone, tissue culture, nursery seedling); "
     "no plant appears from nowhere.",
     kinds=[
+        "plant_batch.germinated",
         "plants.tagged",
         "plants.phase_changed",
         "plants.moved",
@@ -72,6 +89,9 @@ def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
 )
 def entry_from_origin(state: StateView, event: EventEnvelope) -> Iterator[str]:
     p = event.payload
+    if isinstance(p, PlantsGerminated):
+        yield from _germinated_from_batch(state, p)
+        return
     if isinstance(p, PlantsTagged | PlantDestroyed) and p.batch_id is not None:
         wanted = len(p.uids) if isinstance(p, PlantsTagged) else (p.count or 0)
         batch = state.batch(p.batch_id)
@@ -89,6 +109,17 @@ def entry_from_origin(state: StateView, event: EventEnvelope) -> Iterator[str]:
     for uid in uids:
         if uid not in plants:
             yield f"No plant carries UID {uid}; tag it from its batch first"
+
+
+def _germinated_from_batch(state: StateView, p: PlantsGerminated) -> Iterator[str]:
+    batch = state.batch(p.batch_id)
+    if batch is None:
+        yield f"Batch {p.batch_id} does not exist; create the batch first"
+    elif p.count > batch.unsprouted_count:
+        yield (
+            f"Batch {p.batch_id} holds {batch.unsprouted_count} seeds or tissue cultures that "
+            f"are not plants yet; {p.count} cannot have germinated"
+        )
 
 
 def _plant_uids(event: EventEnvelope) -> list[str]:

@@ -20,10 +20,19 @@ ENDED_STATUSES = frozenset({"surrendered", "expired", "revoked"})
 
 @dataclass(frozen=True, slots=True)
 class BatchState:
+    """A cultivation batch: ``untagged_count`` items not yet tagged, of which
+    ``unsprouted_count`` are seeds or tissue cultures that are not plants yet."""
+
     batch_id: str
     strain: str
     untagged_count: int
     tagged_count: int
+    unsprouted_count: int = 0
+
+    @property
+    def untagged_plants(self) -> int:
+        """The batch's plants not yet tagged: what BATCH-MAX-100 counts."""
+        return self.untagged_count - self.unsprouted_count
 
 
 @dataclass(frozen=True, slots=True)

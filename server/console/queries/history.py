@@ -1,10 +1,12 @@
 """Plants per phase over time, replayed from the event log.
 
 The projections hold only the present, so the history is rebuilt from the accepted events
-that change a plant's phase: batches (immature plants), tagging, phase changes, harvests and
-destruction. A correction (``record.corrected``) counts in place of the event it corrects, at
-that event's time, as it does for the current state. The count at the end of each local day
-(in the licensee's own zone) is one point; days without events repeat the day before.
+that change a plant's phase: batches (immature plants; seeds and tissue cultures once they
+germinate), tagging, phase changes, harvests and destruction, counted as the projections count
+them (:mod:`server.store.projections`). A correction (``record.corrected``) counts in place of
+the event it corrects, at that event's time, as it does for the current state. The count at
+the end of each local day (in the licensee's own zone) is one point; days without events
+repeat the day before.
 """
 
 import json
@@ -18,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import local_day
+from server.compliance.rules.cultivation import NOT_PLANTS_YET
 from server.console.queries import days
 from server.db.core import table_of
 from server.db.tables import EventLog
@@ -26,6 +29,7 @@ L = table_of(EventLog)
 PHASES = ("immature", "vegetative", "flowering")
 KINDS = (
     "plant_batch.created",
+    "plant_batch.germinated",
     "plants.tagged",
     "plants.phase_changed",
     "plant.harvested",
@@ -33,6 +37,7 @@ KINDS = (
     "record.corrected",
 )
 MAX_DAYS = 90
+NOT_PLANTS = frozenset(origin.value for origin in NOT_PLANTS_YET)  # as the JSON body says it
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +47,25 @@ class DayCount:
 
 
 class _Floor:
-    """Phase per tagged plant and untagged count per batch, as events change them."""
+    """Phase per tagged plant, and untagged items and seeds or cultures not yet plants per
+    batch, as events change them."""
 
     def __init__(self) -> None:
         self.phase: dict[tuple[str, str], str] = {}
         self.untagged: Counter[tuple[str, str]] = Counter()
+        self.unsprouted: Counter[tuple[str, str]] = Counter()
 
     def apply(self, licence: str, p: dict[str, Any]) -> None:
-        kind = p.get("kind")
+        kind, key = p.get("kind"), (licence, str(p.get("batch_id")))
         if kind == "plant_batch.created":
-            self.untagged[(licence, p["batch_id"])] += int(p["count"])
+            self.untagged[key] += int(p["count"])
+            if p.get("origin") in NOT_PLANTS:
+                self.unsprouted[key] += int(p["count"])
+        elif kind == "plant_batch.germinated":
+            self.unsprouted[key] -= int(p["count"])
         elif kind == "plants.tagged":
-            self.untagged[(licence, p["batch_id"])] -= len(p["uids"])
+            self.untagged[key] -= len(p["uids"])
+            self.unsprouted[key] = min(self.unsprouted[key], self.untagged[key])
             for uid in p["uids"]:
                 self.phase[(licence, uid)] = "vegetative"
         elif kind == "plants.phase_changed":
@@ -65,12 +77,14 @@ class _Floor:
             if p.get("uid") is not None:
                 self.phase.pop((licence, p["uid"]), None)
             elif p.get("batch_id") is not None:
-                self.untagged[(licence, p["batch_id"])] -= int(p.get("count") or 0)
+                count = int(p.get("count") or 0)
+                self.untagged[key] -= count
+                self.unsprouted[key] = max(0, self.unsprouted[key] - count)
 
     def counts(self) -> dict[str, int]:
         tally = Counter(self.phase.values())
         return {
-            "immature": max(0, sum(self.untagged.values())),
+            "immature": max(0, sum(self.untagged.values()) - sum(self.unsprouted.values())),
             "vegetative": tally["vegetative"],
             "flowering": tally["flowering"],
         }

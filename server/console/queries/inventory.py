@@ -2,8 +2,10 @@
 batches with their weights, and packages on the premises.
 
 Read from the projections (current state). Immature plants are not tagged one by one: they
-are the untagged count of their batch (``batches.untagged_count``), shown in the batch's room.
-BATCH-MAX-100 counts those, so a batch's "against the limit" figure is its untagged count.
+are the untagged count of their batch less its seeds and tissue cultures that are not plants
+yet (``batches.untagged_count - unsprouted_count``), shown in the batch's room. BATCH-MAX-100
+counts those, so that is a batch's "against the limit" figure; the seeds and cultures are
+shown beside it.
 """
 
 from collections.abc import Sequence
@@ -58,6 +60,7 @@ class BatchRow:
     origin: str
     location: str
     immature: int  # untagged plants still counted in the batch: what the limit applies to
+    unsprouted: int  # seeds or tissue cultures in the batch, not plants yet
     tagged: int
     destroyed: int
     initial: int
@@ -150,9 +153,10 @@ def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCou
         .where(P.c.licence.in_(lic), P.c.phase.in_(LIVE_PHASES))
         .group_by(P.c.licence, P.c.location, P.c.phase)
     ).all()
+    plants = B.c.untagged_count - B.c.unsprouted_count
     immature = conn.execute(
-        sa.select(B.c.licence, B.c.location, sa.func.sum(B.c.untagged_count))
-        .where(B.c.licence.in_(lic), B.c.untagged_count > 0)
+        sa.select(B.c.licence, B.c.location, sa.func.sum(plants))
+        .where(B.c.licence.in_(lic), plants > 0)
         .group_by(B.c.licence, B.c.location)
     ).all()
     rows = [RoomCount(r[0], r[1], r[2], int(r[3])) for r in tagged]
@@ -165,7 +169,12 @@ def batches(conn: sa.Connection, licences: Sequence[str]) -> list[BatchRow]:
     rows = conn.execute(
         sa.select(B)
         .where(B.c.licence.in_(list(licences)))
-        .order_by(B.c.untagged_count.desc(), B.c.licence, B.c.batch_id)
+        .order_by(
+            (B.c.untagged_count - B.c.unsprouted_count).desc(),
+            B.c.untagged_count.desc(),
+            B.c.licence,
+            B.c.batch_id,
+        )
     ).all()
     return [
         BatchRow(
@@ -174,7 +183,8 @@ def batches(conn: sa.Connection, licences: Sequence[str]) -> list[BatchRow]:
             strain=r.strain,
             origin=r.origin,
             location=r.location,
-            immature=r.untagged_count,
+            immature=r.untagged_count - r.unsprouted_count,
+            unsprouted=r.unsprouted_count,
             tagged=r.tagged_count,
             destroyed=r.destroyed_count,
             initial=r.initial_count,

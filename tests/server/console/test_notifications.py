@@ -8,10 +8,11 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from server.compliance.deadlines import DismissRefused, dismiss
+from server.compliance.deadlines import DismissRefused, dismiss, list_notifications
 from server.console.queries import trail
 from server.console.queries.notifications import Item, by_urgency, counts
 from server.console.viewer import Viewer
@@ -120,3 +121,57 @@ def harvest_events_of(engine: Engine, licence: str) -> str:
         for e in trail.entries(engine, [licence], PLANTS[0])
         if e.event.kind == "plant.harvested"
     )
+
+
+# A notification raised before citations were per jurisdiction: both states' text in one.
+COMBINED = "OR CTS Requirements (5)(d); CA 8402(b)(6)"
+
+
+def raised_before_per_state_citations(engine: Engine, licence: str, rule_id: str) -> int:
+    """A stored notification as the engine wrote it then: the combined citation, also at the
+    end of its message; returns its id."""
+    at = datetime.now(UTC)
+    with engine.begin() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "INSERT INTO notifications (licence, rule_id, citation, category, "
+                    "subject_type, subject_id, message, resolves_by, pending, state, "
+                    "started_at, opened_at) VALUES (:licence, :rule, :citation, 'compliance', "
+                    "'event', 'e-1', :message, 'record.corrected', '[]', 'open', :at, :at) "
+                    "RETURNING id"
+                ),
+                {
+                    "licence": licence,
+                    "rule": rule_id,
+                    "citation": COMBINED,
+                    "message": f"Correct event e-1 ({COMBINED})",
+                    "at": at,
+                },
+            ).scalar_one()
+        )
+
+
+@pytest.mark.parametrize(
+    ("licence", "own"), [(LICENCE, "OR CTS Requirements (5)(d)"), (CA, "CA 8402(b)(6)")]
+)
+def test_an_old_notification_cites_the_licensees_own_state_and_keeps_its_record(
+    engine: Engine, licence: str, own: str
+) -> None:
+    old = raised_before_per_state_citations(engine, licence, "CORRECTION-3BD")
+    unknown = raised_before_per_state_citations(engine, licence, "SOME-OTHER-RULE")
+    shown = {n.id: n for n in list_notifications(engine, licence)}
+    assert (shown[old].citation, shown[old].message) == (own, f"Correct event e-1 ({own})")
+    assert shown[old].recorded_citation == COMBINED
+    # A rule the catalogue does not know keeps what was stored; there is nothing to say instead.
+    assert (shown[unknown].citation, shown[unknown].recorded_citation) == (COMBINED, None)
+    viewer = Viewer("a.chen", "Alice Chen", "account_manager", (licence,), read_only=False)
+    with TestClient(make_app(engine, viewer), headers=OWN_PAGE) as client:
+        html = client.get("/console/notifications").text
+    assert f'<span class="muted">{own}</span>' in html
+    assert f"Correct event e-1 ({own})" in html
+    with engine.connect() as conn:  # the history row is as it was written
+        stored = conn.execute(
+            sa.text("SELECT citation, message FROM notifications WHERE id = :id"), {"id": old}
+        ).one()
+    assert tuple(stored) == (COMBINED, f"Correct event e-1 ({COMBINED})")

@@ -175,6 +175,26 @@ def test_describe_handles_every_shape_it_may_meet() -> None:
     assert correction == "Correction of e-1: Retired tag U1 (damaged) (wrong scale)"
 
 
+def test_seeds_count_as_immature_plants_once_germinated(engine: Engine) -> None:
+    """150 seeds are no plants: the batch shows 0 of 100 and its 150 seeds; once 40 come up
+    (the feed says so) it shows 40 of 100, in its room and in the chart's immature count."""
+    station = Station("veg-1")
+    send(engine, station, {**batch_created("B-S", 150), "origin": "seed"})
+    [b] = inventory.inventory(engine, [LICENCE]).batches
+    assert (b.batch_id, b.immature, b.unsprouted) == ("B-S", 0, 150)
+    germinated = {"kind": "plant_batch.germinated", "batch_id": "B-S", "count": 40}
+    assert send(engine, station, germinated).outcome.value == "accepted"
+    inv = inventory.inventory(engine, [LICENCE])
+    [b] = inv.batches
+    assert (b.immature, b.unsprouted, b.level) == (40, 110, "ok")
+    assert {(r.location, r.phase): r.plants for r in inv.rooms} == {("Veg Room 1", "immature"): 40}
+    newest = feed.recent(engine, [LICENCE], EVERYONE)[0]
+    assert newest.summary == "40 seeds or cultures of batch B-S became plants"
+    now = datetime.now(UTC)
+    [*_, today] = history.phases_over_time(engine, [LICENCE], now)
+    assert today.counts == {"immature": 40, "vegetative": 0, "flowering": 0}
+
+
 def test_plants_per_phase_over_time_ends_with_today(engine: Engine) -> None:
     floor_day(engine)  # stamped by the system clock
     now = datetime.now(UTC)

@@ -1,0 +1,432 @@
+"""Seasons with known diversion in them: how well the analytics find it (issue 19).
+
+Generates seasons for many licensees through the real pipeline (every rule, projection and
+deadline; in process, without MQTT), with labelled diversion injected into some harvest
+batches and honest noise everywhere, runs the analytics' scheduled refresh as the server
+would, and reports per kind of diversion the detection rate, the false-positive rate over
+the honest batches and the time to detection, and the inventory projection's error.
+
+A season, for every licensee on one calendar (days from the season's start):
+  day 0   plant tags received, a batch of clones created and tagged;
+  day 28  the plants flower;
+  day 80  the refresh runs (the projection sees the plants due in 4 days);
+  day 84  every plant is cut and weighed wet (scale readings to 0.01 g);
+  day 94  stems weighed as waste, the batch weighed dry, most of it packaged; the refresh runs.
+
+Honest noise: each licensee grows its own strain at its own yield (normal, 550 g per plant,
+sd 60 g across licensees), each plant varies (sd 8 %), each batch loses its own share of
+water in drying (normal, 72 %, sd 1.5 points), stems are 8-12 % of the wet weight.
+
+Diversion (each injected into one season of a share of the licensees, labelled):
+  skim-dry      part of the dried product leaves before the dry weighing (15 % of it);
+  skim-wet      part of each plant leaves before it is weighed (25 % of its weight);
+  typed-weights the crew types wet weights in, to the nearest 10 g, instead of reading them.
+
+Usage:
+  .venv/bin/python benchmarks/diversion.py [--licensees 30] [--seasons 6] [--plants 20]
+      [--divert 0.2] [--seed 7] [--database-url URL]
+A detection counts when any signal names the diverted batch at the refresh of its season
+(time to detection 0 seasons) or a later one; a false positive, any signal naming an honest
+batch. Figures are printed as a table; docs/analytics.md keeps a dated run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from schemas.acks import Outcome
+from schemas.clock import ManualClock
+from schemas.commerce import ItemCategory, PackageCreated, PackageSource, Quantity
+from schemas.events import (
+    DestroyMethod,
+    HarvestBatchWeighed,
+    Payload,
+    PlantBatchCreated,
+    PlantHarvested,
+    PlantOrigin,
+    PlantPhase,
+    PlantsPhaseChanged,
+    PlantsTagged,
+    ScaleReading,
+    TagsReceived,
+    TagType,
+    WasteRecorded,
+    WeightType,
+)
+from schemas.records import LocationAdded, LocationKind
+from schemas.weights import Unit, Weight
+
+KINDS = ("skim-dry", "skim-wet", "typed-weights")
+STRAINS = ("Blue Dream", "Sour Diesel", "Gelato", "Wedding Cake")
+OPERATOR = "op-season"
+START = datetime(2025, 1, 6, 15, tzinfo=UTC)  # a Monday, mid-morning on the west coast
+SEASON_DAYS = 100
+
+
+@dataclass
+class Grower:
+    licence: str
+    strain: str
+    yield_g: float
+    prefix: str
+    next_tag: int = 1
+
+
+@dataclass
+class Batch:
+    licence: str
+    name: str
+    season: int
+    kind: str | None  # the diversion injected, None for an honest batch
+    detected_in: int | None = None  # the season whose refresh first named it
+    by: set[str] = field(default_factory=set)  # the kinds of signal that named it
+
+
+@dataclass
+class Report:
+    batches: list[Batch] = field(default_factory=list)
+    projected: list[tuple[Decimal, Decimal, Decimal, Decimal]] = field(default_factory=list)
+    events: int = 0
+    refresh_s: list[float] = field(default_factory=list)
+
+
+def grams(value: Decimal) -> Weight:
+    return Weight(value=value, unit=Unit.G)
+
+
+def cents(value: float) -> Decimal:
+    return Decimal(str(round(value, 2)))
+
+
+class Season:
+    """Drives every grower through the seasons on one clock."""
+
+    def __init__(self, url: str, opts: argparse.Namespace) -> None:
+        from server.db.engine import make_engine, migrate
+
+        self.opts = opts
+        self.rng = random.Random(opts.seed)
+        self.clock = ManualClock(START - timedelta(days=30))
+        self.engine = make_engine(url)
+        migrate(self.engine)
+        self.report = Report()
+        self.growers = [
+            Grower(
+                f"OR-{1000 + n}",
+                STRAINS[n % len(STRAINS)],
+                self.rng.gauss(550, 60),
+                f"1A4FF0{n:04d}000000",
+            )
+            for n in range(opts.licensees)
+        ]
+        for g in self.growers:
+            self._register(g)
+
+    def _register(self, g: Grower) -> None:
+        from server.ingest.users import register_user
+        from server.store.licensees import add_licensee
+
+        add_licensee(
+            self.engine,
+            licence=g.licence,
+            name=f"Season Farms {g.licence}",
+            jurisdiction="OR",
+            timezone="America/Los_Angeles",
+            now=self.clock.now(),
+        )
+        trained = date(2024, 11, 1)
+        register_user(
+            self.engine,
+            g.licence,
+            "am-season",
+            "Season Manager",
+            "account_manager",
+            trained,
+            "State",
+            clock=self.clock,
+        )
+        register_user(
+            self.engine,
+            g.licence,
+            OPERATOR,
+            "Season Operator",
+            "user",
+            trained,
+            "Season Manager",
+            operator_id="am-season",
+            clock=self.clock,
+        )
+        for name, kind in (
+            ("Veg", LocationKind.ROOM),
+            ("Flower 1", LocationKind.CANOPY),
+            ("Dry Room", LocationKind.DRYING_ROOM),
+            ("Vault", LocationKind.STORAGE),
+        ):
+            self.record(g, LocationAdded(name=name, location_kind=kind, premises="1 Farm Road"))
+
+    def record(self, g: Grower, payload: Payload) -> None:
+        from server.ingest.submit import submit
+
+        ack = submit(self.engine, g.licence, OPERATOR, payload, clock=self.clock)
+        if ack.outcome is not Outcome.ACCEPTED:
+            raise RuntimeError(f"{g.licence}: {payload.kind} refused: {ack.violations}")
+        self.report.events += 1
+
+    def at(self, season: int, day: int) -> None:
+        self.clock.set(START + timedelta(days=season * SEASON_DAYS + day))
+
+    def refresh(self, season: int) -> None:
+        from server.analytics.refresh import refresh
+
+        began = time.perf_counter()
+        refresh(self.engine, self.clock.now())
+        self.report.refresh_s.append(time.perf_counter() - began)
+
+    def run(self) -> Report:
+        diverted = self._plan()
+        for season in range(self.opts.seasons):
+            self._season(season, diverted)
+        return self.report
+
+    def _plan(self) -> dict[tuple[str, int], str]:
+        """(licence, season) -> the kind of diversion, for a share of the growers; never in
+        the first two seasons, so every grower has some history of its own."""
+        plan: dict[tuple[str, int], str] = {}
+        chosen = self.rng.sample(self.growers, round(len(self.growers) * self.opts.divert))
+        for n, g in enumerate(chosen):
+            season = self.rng.randrange(min(2, self.opts.seasons - 1), self.opts.seasons)
+            plan[(g.licence, season)] = KINDS[n % len(KINDS)]
+        return plan
+
+    def _season(self, season: int, diverted: dict[tuple[str, int], str]) -> None:
+        plants: dict[str, list[str]] = {}
+        self.at(season, 0)
+        for g in self.growers:
+            uids = [f"{g.prefix}{g.next_tag + i:08d}" for i in range(self.opts.plants)]
+            g.next_tag += self.opts.plants
+            plants[g.licence] = uids
+            batch = f"B-{season}"
+            self.record(g, TagsReceived(tag_type=TagType.PLANT, first=uids[0], last=uids[-1]))
+            self.record(
+                g,
+                PlantBatchCreated(
+                    batch_id=batch,
+                    origin=PlantOrigin.CLONE,
+                    count=len(uids),
+                    strain=g.strain,
+                    location="Veg",
+                ),
+            )
+            self.record(g, PlantsTagged(batch_id=batch, uids=uids))
+        self.at(season, 28)
+        for g in self.growers:
+            self.record(
+                g,
+                PlantsPhaseChanged(
+                    uids=plants[g.licence], phase=PlantPhase.FLOWERING, location="Flower 1"
+                ),
+            )
+        self.at(season, 80)
+        self.refresh(season)
+        projected = self._projected()
+        self.at(season, 84)
+        wet_of: dict[str, Decimal] = {}
+        for g in self.growers:
+            kind = diverted.get((g.licence, season))
+            name = f"HB-{season}"
+            self.report.batches.append(Batch(g.licence, name, season, kind))
+            total = Decimal(0)
+            for uid in plants[g.licence]:
+                grown = max(50.0, self.rng.gauss(g.yield_g, g.yield_g * 0.08))
+                if kind == "skim-wet":
+                    grown *= 0.75
+                read = cents(grown)
+                if kind == "typed-weights":
+                    read = Decimal(round(grown, -1))
+                total += read
+                reading = ScaleReading(
+                    device_id="scale-1",
+                    weight=grams(read),
+                    stable=True,
+                    raw_hex="",
+                    read_at=self.clock.now(),
+                )
+                self.record(
+                    g,
+                    PlantHarvested(
+                        uid=uid, harvest_batch=name, wet_weight=grams(read), scale_reading=reading
+                    ),
+                )
+            wet_of[g.licence] = total
+        self._compare(projected, wet_of)
+        self.at(season, 94)
+        for g in self.growers:
+            kind = diverted.get((g.licence, season))
+            name = f"HB-{season}"
+            wet = wet_of[g.licence]
+            stems = cents(float(wet) * self.rng.uniform(0.08, 0.12))
+            loss = self.rng.gauss(0.72, 0.015)
+            dry = cents(max(1.0, float(wet - stems) - float(wet) * loss))
+            if kind == "skim-dry":
+                dry = cents(float(dry) * 0.85)
+            self.record(
+                g,
+                WasteRecorded(
+                    harvest_batch=name,
+                    location="Dry Room",
+                    weight=grams(stems),
+                    method=DestroyMethod.COMPOST,
+                    reason="Stems and fan leaves",
+                ),
+            )
+            self.record(
+                g,
+                HarvestBatchWeighed(
+                    harvest_batch=name, weight_type=WeightType.DRY, weight=grams(dry)
+                ),
+            )
+            packaged = cents(float(dry) * 0.8)
+            package_uid = f"{g.prefix}{g.next_tag:08d}"
+            g.next_tag += 1
+            self.record(g, TagsReceived(tag_type=TagType.PACKAGE, uids=[package_uid]))
+            self.record(
+                g,
+                PackageCreated(
+                    uid=package_uid,
+                    category=ItemCategory.FLOWER,
+                    strain=g.strain,
+                    sources=[PackageSource(harvest_batch=name, weight=grams(packaged))],
+                    quantity=Quantity(weight=grams(packaged)),
+                    location="Vault",
+                ),
+            )
+        self.refresh(season)
+        self._detect(season)
+
+    def _projected(self) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
+        """Each grower's first projected week (expected, low, high), as the refresh stored."""
+        import sqlalchemy as sa
+
+        from server.analytics.tables import PROJECTIONS
+
+        today = self.clock.now().date()
+        found: dict[str, tuple[Decimal, Decimal, Decimal]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(PROJECTIONS).where(
+                    PROJECTIONS.c.made_on == today, PROJECTIONS.c.week_start == today
+                )
+            )
+            for r in rows:
+                found[r.licence] = (r.expected_grams, r.low_grams, r.high_grams)
+        return found
+
+    def _compare(
+        self, projected: dict[str, tuple[Decimal, Decimal, Decimal]], wet: dict[str, Decimal]
+    ) -> None:
+        for licence, (expected, low, high) in projected.items():
+            if expected > 0:
+                self.report.projected.append((expected, low, high, wet[licence]))
+
+    def _detect(self, season: int) -> None:
+        import sqlalchemy as sa
+
+        from server.analytics.tables import SIGNALS
+
+        named: dict[tuple[str, str], set[str]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(sa.select(SIGNALS.c.licence, SIGNALS.c.subject, SIGNALS.c.kind)):
+                named.setdefault((r.licence, r.subject), set()).add(r.kind)
+        for batch in self.report.batches:
+            kinds = named.get((batch.licence, batch.name))
+            if kinds is None:
+                continue
+            if batch.detected_in is None:
+                batch.detected_in = season
+            batch.by |= kinds
+
+
+def summarise(report: Report, opts: argparse.Namespace, seconds: float) -> None:
+    print(
+        f"{opts.licensees} licensees x {opts.seasons} seasons x {opts.plants} plants, "
+        f"{opts.divert:.0%} diverted once, seed {opts.seed}: {report.events} events through the "
+        f"pipeline in {seconds:.0f} s"
+    )
+    print()
+    print("| diversion | batches | detected | detection rate | seasons to detection (mean) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for kind in KINDS:
+        mine = [b for b in report.batches if b.kind == kind]
+        caught = [b for b in mine if b.detected_in is not None]
+        delay = [b.detected_in - b.season for b in caught if b.detected_in is not None]
+        rate = len(caught) / len(mine) if mine else float("nan")
+        mean = statistics.mean(delay) if delay else float("nan")
+        print(f"| {kind} | {len(mine)} | {len(caught)} | {rate:.0%} | {mean:.1f} |")
+    honest = [b for b in report.batches if b.kind is None]
+    flagged = [b for b in honest if b.detected_in is not None]
+    rate = len(flagged) / len(honest) if honest else float("nan")
+    print(
+        f"False positives: {len(flagged)} of {len(honest)} honest batches named by a signal "
+        f"({rate:.1%})."
+    )
+    print()
+    for kind in KINDS:
+        seen = sorted({k for b in report.batches if b.kind == kind for k in b.by})
+        print(f"{kind} was named by: {', '.join(seen) or 'nothing'}")
+    wrong: dict[str, int] = {}
+    for b in flagged:
+        for k in b.by:
+            wrong[k] = wrong.get(k, 0) + 1
+    print(f"Honest batches named, by signal: {wrong or 'none'}")
+    if report.projected:
+        errors = [abs(actual - expected) / actual for expected, _, _, actual in report.projected]
+        within = sum(1 for _, low, high, actual in report.projected if low <= actual <= high)
+        print(
+            f"Projection (the week of harvest, made 4 days before): {len(report.projected)} "
+            f"licensee-weeks, mean absolute error {statistics.mean(errors):.1%} of the harvest, "
+            f"{within} of {len(report.projected)} ({within / len(report.projected):.0%}) within "
+            "the stated interval."
+        )
+    if report.refresh_s:
+        print(
+            f"Refresh of all {opts.licensees} licensees: median "
+            f"{statistics.median(report.refresh_s):.2f} s, "
+            f"largest {max(report.refresh_s):.2f} s (grows with each season's record)."
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--licensees", type=int, default=30)
+    parser.add_argument("--seasons", type=int, default=6)
+    parser.add_argument("--plants", type=int, default=20)
+    parser.add_argument(
+        "--divert", type=float, default=0.3, help="share of licensees diverting once"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database-url", default=None, help="default: SQLite in a temporary folder"
+    )
+    opts = parser.parse_args()
+    if opts.seasons < 3:
+        parser.error("--seasons must be at least 3: diversion starts in the third")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = opts.database_url or f"sqlite:///{tmp}/season.db"
+        began = time.perf_counter()
+        report = Season(url, opts).run()
+        summarise(report, opts, time.perf_counter() - began)
+
+
+if __name__ == "__main__":
+    main()

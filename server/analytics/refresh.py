@@ -1,0 +1,258 @@
+"""The scheduled refresh: recompute the balances, signals and inventory projection of the
+licensees whose record moved.
+
+A page view reads what the last refresh stored (``server.db.analytics``); it never walks a
+season of events. The ingest worker runs :func:`refresh` every ``analytics_refresh_s`` seconds
+between batches, and ``seedtrace analytics refresh`` runs it by hand.
+
+For each registered licensee, the refresh compares the newest log position of the event kinds
+the analytics read (:data:`server.analytics.source.KINDS`) with the position it read through
+last time. A licensee whose record has not moved, and was refreshed in the last
+:data:`STALE_AFTER`, is skipped. Any other is recomputed from its whole accepted record (its
+balances replaced) and its signals are compared with what is stored: a new one is raised, one
+found again is updated (score, explanation, events) and keeps its first raise time, and one no
+longer found is marked cleared, never deleted. A licensee's moisture loss is compared with its
+peers' batches of the same strain as stored by their own last refresh; the daily recompute
+follows peers that changed since.
+"""
+
+import json
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from server.analytics import source
+from server.analytics.balance import HarvestBalance, Movement
+from server.analytics.projection import Usual, by_strain, combine, project
+from server.analytics.signals import Licensee, Signal, assess
+from server.analytics.tables import BALANCES, HISTORY, LOG, PROJECTIONS, REGISTERED, RUNS, SIGNALS
+
+STALE_AFTER = timedelta(days=1)
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    """What one refresh did: licensees recomputed and skipped; signals raised, still open,
+    cleared."""
+
+    refreshed: list[str] = field(default_factory=list)
+    skipped: int = 0
+    raised: int = 0
+    seen_again: int = 0
+    cleared: int = 0
+
+
+def _head(conn: sa.Connection, licence: str) -> int:
+    """The newest log position of ``licence``'s events the analytics read (0 for none)."""
+    found = conn.execute(
+        sa.select(sa.func.max(LOG.c.position)).where(
+            LOG.c.licence == licence, LOG.c.kind.in_(source.KINDS)
+        )
+    ).scalar_one()
+    return 0 if found is None else int(found)
+
+
+def _peers(conn: sa.Connection, licence: str) -> list[Licensee]:
+    """Other licensees' stored balances, as figures only (no events: a peer's records are
+    values to compare with, never evidence shown to another licensee)."""
+    rows = conn.execute(
+        sa.select(BALANCES)
+        .where(BALANCES.c.licence != licence, BALANCES.c.strain.is_not(None))
+        .order_by(BALANCES.c.licence)
+    ).mappings()
+    by_licence: dict[str, list[HarvestBalance]] = {}
+    for r in rows:
+        by_licence.setdefault(r["licence"], []).append(_figures(r))
+    return [Licensee(peer, balances, False) for peer, balances in by_licence.items()]
+
+
+def _figures(r: sa.RowMapping) -> HarvestBalance:
+    """A stored balance back as a :class:`HarvestBalance` with one movement per figure (the
+    moisture comparison needs only the totals)."""
+    at = r["refreshed_at"]
+
+    def one(grams: Decimal | None, note: str) -> list[Movement]:
+        return [] if grams is None else [Movement("", "", at, grams, note)]
+
+    return HarvestBalance(
+        r["licence"],
+        r["name"],
+        r["strain"],
+        wet=one(r["wet_grams"], "wet"),
+        waste=one(r["waste_grams"], "waste"),
+        dry=one(r["dry_grams"], "dry weight"),
+        net=one(r["net_grams"], "net weight"),
+        packaged=one(r["packaged_grams"], "packaged"),
+        plant_count=r["plants"],
+    )
+
+
+def _balance_row(balance: HarvestBalance, now: datetime) -> dict[str, object]:
+    ids: dict[str, None] = {}
+    for group in (balance.wet, balance.waste, balance.dry, balance.net, balance.packaged):
+        for movement in group:
+            ids.setdefault(movement.event_id, None)
+    return {
+        "licence": balance.licence,
+        "name": balance.name,
+        "strain": balance.strain,
+        "plants": balance.plants,
+        "wet_grams": balance.wet_grams,
+        "waste_grams": balance.waste_grams,
+        "dry_grams": balance.dry[-1].grams if balance.dry else None,
+        "net_grams": balance.net[-1].grams if balance.net else None,
+        "packaged_grams": balance.packaged_grams,
+        "moisture_loss_grams": balance.moisture_loss_grams,
+        "on_hand_grams": balance.on_hand_grams,
+        "unexplained_grams": balance.unexplained_grams,
+        "event_ids": json.dumps(list(ids)),
+        "refreshed_at": now,
+    }
+
+
+def _store_signals(
+    conn: sa.Connection, licence: str, found: Sequence[Signal], now: datetime, report: RefreshReport
+) -> None:
+    stored = {
+        (r.kind, r.subject): r
+        for r in conn.execute(sa.select(SIGNALS).where(SIGNALS.c.licence == licence))
+    }
+    for signal in found:
+        values = {
+            "score": signal.score,
+            "explanation": signal.explanation,
+            "event_ids": json.dumps(list(signal.event_ids)),
+            "last_seen_at": now,
+            "cleared_at": None,
+        }
+        row = stored.pop((signal.kind, signal.subject), None)
+        if row is None:
+            conn.execute(
+                sa.insert(SIGNALS).values(
+                    licence=licence,
+                    kind=signal.kind,
+                    subject=signal.subject,
+                    raised_at=now,
+                    **values,
+                )
+            )
+            report.raised += 1
+        else:
+            if row.cleared_at is not None:  # back after it had cleared: raised anew
+                values["raised_at"] = now
+                report.raised += 1
+            else:
+                report.seen_again += 1
+            conn.execute(sa.update(SIGNALS).where(SIGNALS.c.id == row.id).values(**values))
+    for row in stored.values():
+        if row.cleared_at is None:
+            conn.execute(sa.update(SIGNALS).where(SIGNALS.c.id == row.id).values(cleared_at=now))
+            report.cleared += 1
+
+
+def _statewide(conn: sa.Connection, licence: str) -> dict[str, Usual]:
+    """Strain -> the statewide figure, from the other licensees' stored strain histories."""
+    groups: dict[str, list[Usual]] = {}
+    for r in conn.execute(sa.select(HISTORY).where(HISTORY.c.licence != licence)):
+        groups.setdefault(r.strain, []).append(
+            Usual(r.veg_days, r.flower_days, r.low_grams, r.grams, r.high_grams)
+        )
+    return {strain: combine(usuals) for strain, usuals in groups.items()}
+
+
+def _store_projection(conn: sa.Connection, record: source.Record, now: datetime) -> None:
+    """Replace the licensee's strain history, and today's (UTC) projection, with new ones."""
+    licence = record.licensee.licence
+    strains = by_strain(record.plants)
+    conn.execute(sa.delete(HISTORY).where(HISTORY.c.licence == licence))
+    if strains:
+        conn.execute(
+            sa.insert(HISTORY),
+            [
+                {
+                    "licence": licence,
+                    "strain": strain,
+                    "veg_days": u.veg_days,
+                    "flower_days": u.flower_days,
+                    "low_grams": u.low,
+                    "grams": u.grams,
+                    "high_grams": u.high,
+                    "refreshed_at": now,
+                }
+                for strain, u in strains.items()
+            ],
+        )
+    today = now.astimezone(UTC).date()
+    made = project(licence, record.plants, today, _statewide(conn, licence))
+    conn.execute(
+        sa.delete(PROJECTIONS).where(
+            PROJECTIONS.c.licence == licence, PROJECTIONS.c.made_on == today
+        )
+    )
+    conn.execute(
+        sa.insert(PROJECTIONS),
+        [
+            {
+                "licence": licence,
+                "made_on": today,
+                "week_start": week.start,
+                "made_at": now,
+                "plants": week.plants,
+                "expected_grams": week.expected,
+                "low_grams": week.low,
+                "high_grams": week.high,
+                "unprojected": made.unprojected,
+            }
+            for week in made.weeks
+        ],
+    )
+
+
+def refresh_licensee(
+    conn: sa.Connection, licence: str, now: datetime, report: RefreshReport
+) -> None:
+    """Recompute ``licence``'s balances, signals, crop history and today's projection (on
+    ``conn``, in the caller's transaction)."""
+    head = _head(conn, licence)
+    record = source.read(conn, licence)
+    mine = record.licensee
+    found = assess([mine, *_peers(conn, licence)], subjects={licence})
+    conn.execute(sa.delete(BALANCES).where(BALANCES.c.licence == licence))
+    rows = [_balance_row(b, now) for b in mine.balances]
+    if rows:
+        conn.execute(sa.insert(BALANCES), rows)
+    _store_signals(conn, licence, found, now, report)
+    _store_projection(conn, record, now)
+    conn.execute(sa.delete(RUNS).where(RUNS.c.licence == licence))
+    conn.execute(sa.insert(RUNS).values(licence=licence, through_position=head, refreshed_at=now))
+    report.refreshed.append(licence)
+
+
+def refresh(
+    engine: sa.Engine, now: datetime, *, only: Set[str] | None = None, force: bool = False
+) -> RefreshReport:
+    """Refresh every registered licensee (of ``only``, when given: an ingest process
+    refreshes the licensees it owns) whose record moved since its last refresh, or that was
+    last refreshed :data:`STALE_AFTER` ago, or every one with ``force``; one transaction per
+    licensee, so one licensee's failure leaves the others' results in place."""
+    report = RefreshReport()
+    with engine.connect() as conn:
+        registered = conn.execute(sa.select(REGISTERED.c.licence).order_by("licence")).scalars()
+        licences = [lic for lic in registered if only is None or lic in only]
+        runs = {r.licence: r for r in conn.execute(sa.select(RUNS))}
+    for licence in licences:
+        with engine.begin() as conn:
+            run = runs.get(licence)
+            fresh = (
+                run is not None
+                and run.through_position == _head(conn, licence)
+                and now - run.refreshed_at < STALE_AFTER
+            )
+            if fresh and not force:
+                report.skipped += 1
+                continue
+            refresh_licensee(conn, licence, now, report)
+    return report

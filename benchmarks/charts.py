@@ -29,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -44,8 +44,7 @@ from server.console.queries import history, inventory
 from server.console.viewer import Viewer
 from server.db.engine import make_engine, migrate
 from server.ingest.pipeline import Pipeline
-from server.ingest.users import register_user
-from server.store.licensees import add_licensee
+from tests.server.conftest import add_staffed_licensee
 from tests.server.floor import batch_created, flowering, harvested, tagged, tags_received, uid
 from tests.statesync.linked import PAYLOAD
 
@@ -71,22 +70,7 @@ def record(url: str, clock: ManualClock) -> None:
     migrate(engine)
     first = NOW - timedelta(days=104)
     clock.set(first - timedelta(days=30))
-    add_licensee(
-        engine,
-        licence=LICENCE,
-        name="Bench Farm",
-        jurisdiction="OR",
-        timezone="America/Los_Angeles",
-        now=clock.now(),
-    )
-    register_user(
-        engine, LICENCE, MANAGER, "Ana Chen", "account_manager", date(2024, 1, 20),
-        "State training", clock=clock,
-    )  # fmt: skip
-    register_user(
-        engine, LICENCE, USER, "Maria Lopez", "user", date(2024, 2, 1), "Ana Chen",
-        operator_id=MANAGER, clock=clock,
-    )  # fmt: skip
+    add_staffed_licensee(engine, LICENCE, "Bench Farm", "OR", clock)
     pipeline = Pipeline(engine, clock=clock)
 
     def send(payload: dict[str, object], at: datetime) -> None:

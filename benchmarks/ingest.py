@@ -69,6 +69,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from types import FrameType
@@ -134,6 +135,19 @@ class Floor:
         self.next_uid = 1
         self.free_uids: list[str] = []
         self.batches = itertools.count(1)
+
+    def link(self, port: int, on_ack: Callable[[Ack], None]) -> StationLink:
+        """This station's link to the broker on ``port``; acks go to ``on_ack`` (paho's
+        network thread)."""
+        return StationLink(
+            self.licence,
+            self.station_id,
+            HOST,
+            port,
+            client_id=f"bench-{self.station_id}",
+            on_ack=on_ack,
+            clock=SYSTEM_CLOCK,
+        )
 
     def event(self, payload: Payload, device_id: str | None = None) -> EventEnvelope:
         return EventEnvelope(
@@ -498,15 +512,7 @@ class WindowedStation:
         self.problems: list[str] = []
         self.first_publish = 0.0
         self.last_ack = 0.0
-        self.link = StationLink(
-            floor.licence,
-            floor.station_id,
-            HOST,
-            port,
-            client_id=f"bench-{floor.station_id}",
-            on_ack=self._on_ack,
-            clock=SYSTEM_CLOCK,
-        )
+        self.link = floor.link(port, self._on_ack)
 
     def _on_ack(self, ack: Ack) -> None:  # paho's network thread
         now = time.perf_counter()
@@ -625,15 +631,7 @@ class AckWaiter:
     def __init__(self, floor: Floor, port: int, *, check_ids: bool) -> None:
         self.check_ids = check_ids
         self.acks: queue.Queue[tuple[float, Ack]] = queue.Queue()
-        self.link = StationLink(
-            floor.licence,
-            floor.station_id,
-            HOST,
-            port,
-            client_id=f"bench-{floor.station_id}",
-            on_ack=lambda ack: self.acks.put((time.perf_counter(), ack)),
-            clock=SYSTEM_CLOCK,
-        )
+        self.link = floor.link(port, lambda ack: self.acks.put((time.perf_counter(), ack)))
 
     def round_trip(self, event_id: str, payload: bytes, timeout: float) -> tuple[float, Ack]:
         """Seconds from publish to this event's ack (acks for other events are skipped)."""
@@ -801,19 +799,12 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
             probe(prober, broker.port, check_ids=check_ids, count=3 * row.processes)
             log(f"{row.label}: throughput, {opts.stations} stations x {opts.events} events")
             counted = bool(servers.counts)
-            before = settled(servers) if counted else 0
-            held_before = servers.held()
-            row.throughput = measure_throughput(
-                floors,
-                opts.events,
-                broker.port,
-                window=opts.window,
-                check_ids=check_ids,
-                stall=opts.stall,
+            measure = partial(
+                counted_throughput, servers, port=broker.port, opts=opts, check_ids=check_ids
             )
-            if counted:
-                row.throughput_round_trips = settled(servers) - before
-                row.throughput_held = servers.held() - held_before
+            row.throughput, row.throughput_round_trips, row.throughput_held = measure(
+                floors, opts.events, window=opts.window
+            )
             log(f"{row.label}: {row.throughput.rate:.0f} events/s; single scans")
             single = Floor(licences[0], "single", 999)
             row.latency = measure_latency(
@@ -824,17 +815,10 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
                 round_trips=servers.round_trips if counted else None,
             )
             log(f"{row.label}: backlog of {opts.backlog} events from one station")
-            before = settled(servers) if counted else 0
-            row.backlog = measure_throughput(
-                [Floor(licences[0], "backlog", 997)],
-                opts.backlog,
-                broker.port,
-                window=opts.backlog,
-                check_ids=check_ids,
-                stall=opts.stall,
+            backlog = [Floor(licences[0], "backlog", 997)]
+            row.backlog, row.backlog_round_trips, _ = measure(
+                backlog, opts.backlog, window=opts.backlog
             )
-            if counted:
-                row.backlog_round_trips = settled(servers) - before
             for path in servers.logs:
                 text = path.read_text(errors="replace")
                 row.server_errors += len(re.findall(r" (?:ERROR|CRITICAL) ", text))
@@ -843,6 +827,29 @@ def run_scenario(row: Row, opts: Options, workdir: Path) -> Row:
     if row.failure is not None:
         log(f"{row.label}: FAILED: {row.failure}")
     return row
+
+
+def counted_throughput(
+    servers: Servers,
+    floors: list[Floor],
+    events_each: int,
+    port: int,
+    opts: Options,
+    *,
+    window: int,
+    check_ids: bool,
+) -> tuple[Throughput, int | None, int | None]:
+    """:func:`measure_throughput`, with the database round trips it took and the events the
+    servers held for an earlier sequence (both None when the servers do not count them)."""
+    counted = bool(servers.counts)
+    before = settled(servers) if counted else 0
+    held_before = servers.held()
+    result = measure_throughput(
+        floors, events_each, port, window=window, check_ids=check_ids, stall=opts.stall
+    )
+    if not counted:
+        return result, None, None
+    return result, settled(servers) - before, servers.held() - held_before
 
 
 def settled(servers: Servers) -> int:

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -33,18 +32,17 @@ import sqlalchemy as sa
 from schemas.clock import SYSTEM_CLOCK
 from server.db.engine import make_engine, migrate
 from server.ingest.pipeline import Pipeline
-from server.ingest.users import register_user
 from server.statesync.clients import ClientPool
 from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
 from server.statesync.queue import configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import MetrcSimulator
-from server.store.licensees import add_licensee
+from tests.server.conftest import add_staffed_licensee
 from tests.server.floor import batch_created, flowering, harvested, tagged, tags_received, uid
 from tests.statesync.linked import PAYLOAD
 
-LICENCE, USER, MANAGER = "OR-1001", "maria.lopez", "a.chen"
+LICENCE, USER = "OR-1001", "maria.lopez"
 VENDOR, USER_KEY = "vendor-bench", "user-key-bench"
 PG_ADMIN = os.environ.get("SEEDTRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -89,36 +87,7 @@ def run(kind: str, events: int, rate_limit: int) -> tuple[int, float, int]:
         engine = make_engine(url)
         try:
             migrate(engine)
-            now = SYSTEM_CLOCK.now()
-            add_licensee(
-                engine,
-                licence=LICENCE,
-                name="Bench Farm",
-                jurisdiction="OR",
-                timezone="America/Los_Angeles",
-                now=now,
-            )
-            register_user(
-                engine,
-                LICENCE,
-                MANAGER,
-                "Ana Chen",
-                "account_manager",
-                date(2024, 1, 20),
-                "State training",
-                clock=SYSTEM_CLOCK,
-            )
-            register_user(
-                engine,
-                LICENCE,
-                USER,
-                "Maria Lopez",
-                "user",
-                date(2024, 2, 1),
-                "Ana Chen",
-                operator_id=MANAGER,
-                clock=SYSTEM_CLOCK,
-            )
+            add_staffed_licensee(engine, LICENCE, "Bench Farm", "OR", SYSTEM_CLOCK)
             with MetrcSimulator(
                 tmp / "metrc.db", clock=SYSTEM_CLOCK, vendor_key=VENDOR, rate_limit_per_s=rate_limit
             ) as sim:

@@ -6,13 +6,20 @@ only as accounts. Passwords are read from the terminal (twice, not echoed) or, w
 ``--password-stdin``, from the first line of standard input (for scripts).
 """
 
+import contextlib
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.server_cmd import DatabaseUrl, _engine, _settings
 from schemas.clock import SYSTEM_CLOCK
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from server.accounts.store import AccountRow
 
 accounts_app = typer.Typer(
     help="Log-ons and passwords: licensee users, regulators; unlock and disable.",
@@ -38,6 +45,31 @@ def _fail(err: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
+@contextlib.contextmanager
+def _transaction(database_url: str | None) -> "Iterator[Connection]":
+    """One transaction; an accounts error (a taken log-on, a weak password, an unknown log-on)
+    rolls it back and ends the command with the error's message and exit status 1."""
+    from server.accounts.errors import AccountsError
+    from server.accounts.passwords import WeakPassword
+
+    try:
+        with _engine(database_url) as engine, engine.begin() as conn:
+            yield conn
+    except (AccountsError, WeakPassword) as err:
+        raise _fail(err) from err
+
+
+def _by_login(conn: "Connection", login: str) -> "AccountRow":
+    """The account with this log-on; AccountNotFound if there is none."""
+    from server.accounts import store
+    from server.accounts.errors import AccountNotFound
+
+    account = store.by_login(conn, login)
+    if account is None:
+        raise AccountNotFound(f"no account with log-on {login}")
+    return account
+
+
 @accounts_app.command("set-password")
 def set_password(
     licence: Annotated[str, typer.Argument(help="The licensee's licence number.")],
@@ -51,38 +83,31 @@ def set_password(
 ) -> None:
     """Give a roster user a log-on and password, or set a new password (their sessions end)."""
     from server.accounts import manage, store
-    from server.accounts.errors import AccountsError
-    from server.accounts.passwords import WeakPassword
     from server.accounts.roles import AccountKind
     from server.accounts.roster import DbRoster
 
     password = _password(password_stdin)
     passwords = _settings(database_url=database_url).passwords()
     now = SYSTEM_CLOCK.now()
-    try:
-        with _engine(database_url) as engine, engine.begin() as conn:
-            account = store.by_subject(conn, AccountKind.USER, licence, user_id)
-            if account is None:
-                manage.add_user_account(
-                    conn,
-                    DbRoster(),
-                    passwords,
-                    licence=licence,
-                    user_id=user_id,
-                    password=password,
-                    now=now,
-                    login=login,
-                )
-                done = f"log-on {login or user_id} created"
-            else:
-                if login is not None and login != account.login:
-                    raise typer.BadParameter(f"{user_id} already has the log-on {account.login}")
-                manage.set_password(
-                    conn, passwords, login=account.login, password=password, now=now
-                )
-                done = f"password of {account.login} set; its sessions ended"
-    except (AccountsError, WeakPassword) as err:
-        raise _fail(err) from err
+    with _transaction(database_url) as conn:
+        account = store.by_subject(conn, AccountKind.USER, licence, user_id)
+        if account is None:
+            manage.add_user_account(
+                conn,
+                DbRoster(),
+                passwords,
+                licence=licence,
+                user_id=user_id,
+                password=password,
+                now=now,
+                login=login,
+            )
+            done = f"log-on {login or user_id} created"
+        else:
+            if login is not None and login != account.login:
+                raise typer.BadParameter(f"{user_id} already has the log-on {account.login}")
+            manage.set_password(conn, passwords, login=account.login, password=password, now=now)
+            done = f"password of {account.login} set; its sessions ended"
     typer.echo(f"{licence} {user_id}: {done}")
 
 
@@ -98,24 +123,19 @@ def add_regulator(
 ) -> None:
     """Add a regulator account: reads the licensees it oversees, writes nothing."""
     from server.accounts import manage
-    from server.accounts.errors import AccountsError
-    from server.accounts.passwords import WeakPassword
 
     password = _password(password_stdin)
     passwords = _settings(database_url=database_url).passwords()
-    try:
-        with _engine(database_url) as engine, engine.begin() as conn:
-            manage.add_regulator(
-                conn,
-                passwords,
-                login=login,
-                display_name=name,
-                password=password,
-                oversees=oversees,
-                now=SYSTEM_CLOCK.now(),
-            )
-    except (AccountsError, WeakPassword) as err:
-        raise _fail(err) from err
+    with _transaction(database_url) as conn:
+        manage.add_regulator(
+            conn,
+            passwords,
+            login=login,
+            display_name=name,
+            password=password,
+            oversees=oversees,
+            now=SYSTEM_CLOCK.now(),
+        )
     typer.echo(f"regulator {login} added, overseeing {', '.join(sorted(oversees))}")
 
 
@@ -125,12 +145,10 @@ def unlock(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Clear a log-on's failed log-ins and lock."""
-    from server.accounts import store, throttle
+    from server.accounts import throttle
 
-    with _engine(database_url) as engine, engine.begin() as conn:
-        account = store.by_login(conn, login)
-        if account is None:
-            raise _fail(LookupError(f"no account with log-on {login}"))
+    with _transaction(database_url) as conn:
+        _by_login(conn, login)
         throttle.store(conn, throttle.login_subject(login), throttle.CLEAR)
     typer.echo(f"{login} unlocked")
 
@@ -144,11 +162,8 @@ def disable(
     cancelled on the roster instead (user.cancelled, an event)."""
     from server.accounts import store
 
-    with _engine(database_url) as engine, engine.begin() as conn:
-        account = store.by_login(conn, login)
-        if account is None:
-            raise _fail(LookupError(f"no account with log-on {login}"))
-        store.disable(conn, account.account_id, SYSTEM_CLOCK.now())
+    with _transaction(database_url) as conn:
+        store.disable(conn, _by_login(conn, login).account_id, SYSTEM_CLOCK.now())
     typer.echo(f"{login} disabled")
 
 

@@ -18,7 +18,6 @@ record (USER-AUTHORISED rejects events of anyone else).
 """
 
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -31,10 +30,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli.demo_console import DEMO_PORT
-from cli.demo_guard import DemoLock, console_port
+from cli.demo_guard import console_port, demo_lock
+from cli.demo_processes import logged_process, reap, start_logged
 from schemas.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
+    from cli.demo_floor import Worker
     from devices.sim.scales import ScaleSimulator
     from devices.sim.uhf import UhfModuleSim
 
@@ -182,13 +183,8 @@ class Stations:
         for station, path in self.configs.items():
             config = load_config(path)
             log = path.with_name("agent.log")
-            with log.open("ab") as out:
-                self.processes[station] = subprocess.Popen(
-                    [self.seedtrace, "edge", "--config", str(path)],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env={**os.environ},
-                )
+            argv = [self.seedtrace, "edge", "--config", str(path)]
+            self.processes[station] = start_logged(argv, log)
             self.urls[station] = f"http://127.0.0.1:{config.display.port}/"
         for station, url in self.urls.items():
             StationClient(url).wait_up(timeout=30)
@@ -203,46 +199,33 @@ class Stations:
 
         return StationClient(self.urls[station])
 
+    def worker(self, name: str, station: str) -> "Worker":
+        """``name`` at ``station``'s display with its devices: its UHF module, its scale if it
+        has one, and at veg-1 the camera bench."""
+        from cli.demo_floor import Worker
+
+        camera = self.camera if station == "veg-1" else None
+        scale = self.scales.get(station)
+        return Worker(
+            name, station, self.client(station), uhf=self.uhf[station], scale=scale, camera=camera
+        )
+
     def close(self) -> None:
         for process in self.processes.values():
             process.terminate()
         for process in self.processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            reap(process)
         for sim in self._sims():
-            sim.stop()
-            sim.pty.close()
+            sim.close()
         self.camera.close()
 
 
 def floor_day(stations: Stations, broker: Any) -> None:
     """What the workers do; each step prints the station's answer."""
-    from cli.demo_floor import Worker
-
     plants = [uid(n) for n in range(1, 7)]
-    maria = Worker(
-        "Maria",
-        "veg-1",
-        stations.client("veg-1"),
-        uhf=stations.uhf["veg-1"],
-        camera=stations.camera,
-    )
-    sam = Worker(
-        "Sam",
-        "flower-1",
-        stations.client("flower-1"),
-        uhf=stations.uhf["flower-1"],
-        scale=stations.scales["flower-1"],
-    )
-    jo = Worker(
-        "Jo",
-        "harvest-1",
-        stations.client("harvest-1"),
-        uhf=stations.uhf["harvest-1"],
-        scale=stations.scales["harvest-1"],
-    )
+    maria = stations.worker("Maria", "veg-1")
+    sam = stations.worker("Sam", "flower-1")
+    jo = stations.worker("Jo", "harvest-1")
     typer.echo("\nMorning, Veg Room 1")
     maria.sign_in("maria.lopez", PASSWORD)
     maria.mode("receive_tags")
@@ -341,30 +324,19 @@ def _summary(database_url: str) -> None:
 
 @contextlib.contextmanager
 def _server(seedtrace: str, database_url: str, port: int, log: Path) -> Iterator[None]:
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [
-                seedtrace,
-                "server",
-                "--database-url",
-                database_url,
-                "--mqtt-port",
-                str(port),
-                "--no-api",  # ingest only: the console (API included) is served by the demo
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ},
-        )
-    try:
+    # --no-api: ingest only; the console (API included) is served by the demo
+    argv = [
+        seedtrace,
+        "server",
+        "--database-url",
+        database_url,
+        "--mqtt-port",
+        str(port),
+        "--no-api",
+    ]
+    with logged_process(argv, log) as server:
         typer.echo(f"server     pid {server.pid}, log {log}")
         yield
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def run_demo(
@@ -375,7 +347,7 @@ def run_demo(
     Raises DemoRefused, having changed nothing, while another demo runs on ``workdir`` or when
     the port is taken. Ctrl-C (KeyboardInterrupt) at any point stops everything it started and
     prints a "stopped" line; it is not an error."""
-    with DemoLock(workdir):  # before anything is deleted
+    with demo_lock(workdir):  # before anything is deleted
         if port != 0:  # a given port must be free before anything is deleted
             port = console_port(port)
         stopped = keep_running  # then only Ctrl-C or SIGTERM ends it

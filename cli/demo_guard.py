@@ -3,19 +3,19 @@ directory, and a console port it can have.
 
 A demo starts by wiping its directory (``var/demo``: database, outboxes, logs). A second demo
 started while one runs must not do that to the first one's files, so the demo first takes
-:class:`DemoLock`, an exclusive ``flock`` on a pid file next to the directory
+:func:`demo_lock`, an exclusive ``flock`` on a pid file next to the directory
 (``var/demo.pid``). The kernel drops the lock when the process ends, however it ends (even
 ``kill -9``), so a stale pid file never blocks a new demo; a live one is named in the refusal:
 "a demo is already running (pid 12345)". Then :func:`console_port` checks (or picks) the port
 for the console, still before anything is deleted.
 """
 
+import contextlib
 import fcntl
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from cli.demo_console import DEMO_HOST, DEMO_PORT
 
@@ -24,55 +24,44 @@ class DemoRefused(Exception):
     """The demo cannot start; nothing was changed. The message says why."""
 
 
-class DemoLock:
-    """An exclusive lock on ``<workdir>.pid``, holding this process's pid, while the demo runs."""
+@contextlib.contextmanager
+def demo_lock(workdir: Path) -> Iterator[None]:
+    """An exclusive lock on ``<workdir>.pid``, holding this process's pid, while the demo runs.
 
-    def __init__(self, workdir: Path) -> None:
-        self.path = workdir.parent / f"{workdir.name}.pid"
-        self._fd: int | None = None
+    Raises DemoRefused naming the demo that holds it."""
+    path = workdir.parent / f"{workdir.name}.pid"
+    fd = _lock(path)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)  # while still holding it: no one else's file
+        os.close(fd)
 
-    def acquire(self) -> None:
-        """Take the lock, or raise DemoRefused naming the demo that holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-                os.close(fd)
-                where = self.path.parent / self.path.stem
-                raise DemoRefused(
-                    f"a demo is already running (pid {holder}) on {where}; stop it (Ctrl-C) "
-                    "first, or give this one another --workdir"
-                ) from None
-            try:
-                if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
-                    break  # the file we locked is still the one at the path
-            except FileNotFoundError:
-                pass
-            os.close(fd)  # the last demo removed it as we opened it: lock the new one
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
 
-    def release(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            self.path.unlink(missing_ok=True)  # while still holding it: no one else's file
+def _lock(path: Path) -> int:
+    """The fd of ``path``, locked, holding this process's pid."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-
-    def __enter__(self) -> Self:
-        self.acquire()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
+            where = path.parent / path.stem
+            raise DemoRefused(
+                f"a demo is already running (pid {holder}) on {where}; stop it (Ctrl-C) "
+                "first, or give this one another --workdir"
+            ) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break  # the file we locked is still the one at the path
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the last demo removed it as we opened it: lock the new one
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
 def parse_port(text: str) -> int:
@@ -103,4 +92,4 @@ def console_port(port: int, host: str = DEMO_HOST) -> int:
         return int(probe.getsockname()[1])
 
 
-__all__ = ["DEMO_PORT", "DemoLock", "DemoRefused", "console_port", "parse_port"]
+__all__ = ["DEMO_PORT", "DemoRefused", "console_port", "demo_lock", "parse_port"]

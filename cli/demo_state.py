@@ -11,7 +11,6 @@ ids Metrc gave back, call by call.
 
 import contextlib
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from cli.demo_processes import logged_process
 from schemas.clock import SYSTEM_CLOCK
 
 if TYPE_CHECKING:
@@ -126,20 +126,8 @@ def state_link(
             "SEEDTRACE_SYNC_METRC_VENDOR_KEY": VENDOR_KEY,
             "SEEDTRACE_SYNC_POLL_S": "0.2",
         }
-        with log.open("ab") as out:
-            connector = subprocess.Popen(
-                [seedtrace, "sync", "run", "--database-url", database_url],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        typer.echo(f"metrc sim  {sim.url} (facility {licence}; Metrc v2-shaped)")
-        typer.echo(f"connector  pid {connector.pid}, log {log}")
-        try:
+        argv = [seedtrace, "sync", "run", "--database-url", database_url]
+        with logged_process(argv, log, env) as connector:
+            typer.echo(f"metrc sim  {sim.url} (facility {licence}; Metrc v2-shaped)")
+            typer.echo(f"connector  pid {connector.pid}, log {log}")
             yield StateLink(database_url, licence)
-        finally:
-            connector.terminate()
-            try:
-                connector.wait(10)
-            except subprocess.TimeoutExpired:
-                connector.kill()

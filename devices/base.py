@@ -81,19 +81,29 @@ class BarcodeRead:
     device_id: str | None = None
 
 
-class OpenCloseContext:
-    """Mixin: ``with driver:`` opens it and closes it, whatever happens inside.
+class SelfContext(Protocol):
+    """A context manager whose ``with`` gives the object itself."""
 
-    The class provides ``open()`` and ``close()``; every driver uses the same pair."""
+    def __enter__(self) -> Self: ...
 
-    def open(self) -> None:
-        raise NotImplementedError
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class ClosingContext:
+    """Mixin: ``with thing:`` gives the thing and closes it at the end, whatever happens inside.
+
+    The class provides ``close()``; simulators and test harnesses that are live from the
+    constructor on use it as it is."""
 
     def close(self) -> None:
         raise NotImplementedError
 
     def __enter__(self) -> Self:
-        self.open()
         return self
 
     def __exit__(
@@ -105,7 +115,27 @@ class OpenCloseContext:
         self.close()
 
 
-class Device(Protocol):
+class OpenCloseContext(ClosingContext):
+    """Mixin: ``with driver:`` opens it and closes it, whatever happens inside.
+
+    The class provides ``open()`` and ``close()``; every driver uses the same pair. They set
+    ``_state``, which :attr:`state` reports (CLOSED until the first ``open()``)."""
+
+    _state = DeviceState.CLOSED
+
+    @property
+    def state(self) -> DeviceState:
+        return self._state
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+
+class Device(SelfContext, Protocol):
     """What every driver has: a context manager with a state."""
 
     @property
@@ -114,15 +144,6 @@ class Device(Protocol):
     def open(self) -> None: ...
 
     def close(self) -> None: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
 
 @runtime_checkable

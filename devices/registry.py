@@ -8,9 +8,9 @@ OpenCV. No folder scanning: a new protocol is one module and one line here.
 """
 
 import importlib
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
+from devices.base import SelfContext
 from devices.errors import DeviceConfigError
 from devices.urls import DeviceUrl, parse_device_url
 
@@ -43,20 +43,11 @@ SIMULATORS["camera"] = "devices.sim.camera:CameraSimulator"
 SIMULATORS["scanner"] = "devices.sim.scanner:ScannerSimulator"
 
 
-class Simulator(Protocol):
+class Simulator(SelfContext, Protocol):
     """A simulated device that speaks the real bytes. ``url`` is what a driver opens."""
 
     @property
     def url(self) -> str: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
 
 def _load(target: str) -> Any:

@@ -17,10 +17,14 @@ A serial location may itself be a pyserial URL (``socket://127.0.0.1:4001``, ``l
 written after ``+``: ``mt-sics+socket://127.0.0.1:4001``.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import parse_qsl, unquote
 
 from devices.errors import DeviceConfigError
+
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,22 +38,21 @@ class DeviceUrl:
         return self.options.get(name, default)
 
     def float_option(self, name: str, default: float) -> float:
-        raw = self.options.get(name)
-        if raw is None:
-            return default
-        try:
-            return float(raw)
-        except ValueError as err:
-            raise DeviceConfigError(f"option {name}={raw!r} is not a number") from err
+        return self._number_option(name, default, float, "a number")
 
     def int_option(self, name: str, default: int) -> int:
+        return self._number_option(name, default, int, "a whole number")
+
+    def _number_option(self, name: str, default: N, parse: Callable[[str], N], what: str) -> N:
+        """The option parsed, or ``default`` when absent; DeviceConfigError saying it is not
+        ``what`` when ``parse`` refuses it."""
         raw = self.options.get(name)
         if raw is None:
             return default
         try:
-            return int(raw)
+            return parse(raw)
         except ValueError as err:
-            raise DeviceConfigError(f"option {name}={raw!r} is not a whole number") from err
+            raise DeviceConfigError(f"option {name}={raw!r} is not {what}") from err
 
     @property
     def serial_target(self) -> str:

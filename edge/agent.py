@@ -12,6 +12,9 @@ of events. :class:`Agent` is the coordinator; the work is done by its parts:
 * :class:`edge.screen.Screen` and :class:`edge.status.Reporter`: what the display shows and
   what the status topic says;
 * :class:`edge.metrics.StationMetrics`: counters for a site's monitoring (``[metrics]``).
+
+The uplink, the floor and the reporter share the config, clock, session and screen through
+one :class:`edge.parts.Shared`.
 """
 
 import importlib.metadata
@@ -26,6 +29,7 @@ from edge.devices_io import DeviceHub
 from edge.display.server import DisplayServer
 from edge.inbox import Action, LinkUp
 from edge.metrics import StationMetrics
+from edge.parts import Shared
 from edge.screen import Screen
 from edge.session import Session
 from edge.status import Reporter
@@ -58,27 +62,16 @@ class Agent:
         self.screen = Screen(clock)
         self.session = Session(config.operators, config.sign_in)
         self.metrics = StationMetrics()
+        shared = Shared(config, clock, self.session, self.screen)
         try:
-            self.uplink = Uplink(
-                config,
-                clock=clock,
-                post=self.inbox.put,
-                session=self.session,
-                screen=self.screen,
-                metrics=self.metrics,
-            )
+            self.uplink = Uplink(shared, post=self.inbox.put, metrics=self.metrics)
         except UplinkError as err:
             raise AgentError(str(err)) from err
         self.devices = DeviceHub(config, self.inbox.put)
-        self.floor = Floor(
-            config, clock=clock, session=self.session, screen=self.screen, uplink=self.uplink
-        )
+        self.floor = Floor(shared, uplink=self.uplink)
         self.reporter = Reporter(
-            config,
-            clock=clock,
+            shared,
             version=software_version(),
-            screen=self.screen,
-            session=self.session,
             floor=self.floor,
             uplink=self.uplink,
             devices=self.devices,

@@ -10,15 +10,12 @@ import logging
 import time
 from typing import Any
 
-from edge.config import StationConfig
 from edge.devices_io import DeviceHub
 from edge.flows import TITLES
-from edge.screen import Screen
-from edge.session import Session
+from edge.parts import Part, Shared
 from edge.uplink import Uplink
 from edge.view import banner, outbox_note, prompt_view, warnings
 from edge.workflow import Floor
-from schemas.clock import Clock
 from schemas.status import StationState, StationStatus
 
 log = logging.getLogger("seedtrace.edge")
@@ -27,24 +24,12 @@ STATUS_EVERY_S = 60.0
 STATUS_MIN_GAP_S = 1.0
 
 
-class Reporter:
+class Reporter(Part):
     def __init__(
-        self,
-        config: StationConfig,
-        *,
-        clock: Clock,
-        version: str,
-        screen: Screen,
-        session: Session,
-        floor: Floor,
-        uplink: Uplink,
-        devices: DeviceHub,
+        self, shared: Shared, *, version: str, floor: Floor, uplink: Uplink, devices: DeviceHub
     ) -> None:
-        self.config = config
-        self.clock = clock
+        super().__init__(shared)
         self.version = version
-        self.screen = screen
-        self.session = session
         self.floor = floor
         self.uplink = uplink
         self.devices = devices

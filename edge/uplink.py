@@ -27,9 +27,8 @@ from edge.link import StationLink, TlsFiles
 from edge.metrics import StationMetrics
 from edge.mqtt_reasons import Stage
 from edge.outbox import Outbox, OutboxFull
-from edge.screen import Screen
+from edge.parts import Part, Shared
 from edge.sender import AckVerdict, Sender
-from edge.session import Session
 from edge.view import OUTBOX_FULL_ADVICE
 from schemas.acks import Ack, Outcome
 from schemas.clock import Clock
@@ -45,21 +44,12 @@ class UplinkError(Exception):
     """The link cannot be set up (bad TLS files, a bad broker URL); the message says why."""
 
 
-class Uplink:
+class Uplink(Part):
     def __init__(
-        self,
-        config: StationConfig,
-        *,
-        clock: Clock,
-        post: Callable[[object], None],
-        session: Session,
-        screen: Screen,
-        metrics: StationMetrics,
+        self, shared: Shared, *, post: Callable[[object], None], metrics: StationMetrics
     ) -> None:
-        self.config = config
-        self.clock = clock
-        self.session = session
-        self.screen = screen
+        super().__init__(shared)
+        config, clock = shared.config, shared.clock
         self.metrics = metrics
         self.outbox = Outbox(
             config.outbox_path,

@@ -10,13 +10,12 @@ records to :meth:`edge.uplink.Uplink.record`. Refusals go to the display with th
 from typing import Any
 
 from devices.uid import TAG_LENGTH
-from edge.config import StationConfig, Workflow
+from edge.config import Workflow
 from edge.devices_io import CodeSeen, DeviceProblem, TagSeen, WeightSeen
 from edge.flows import TITLES, FloorMemory, Flow, Result, ScaleGate, make_flow
-from edge.screen import Screen
-from edge.session import Session, SignInError
+from edge.parts import Part, Shared
+from edge.session import SignInError
 from edge.uplink import Uplink
-from schemas.clock import Clock
 
 DEVICE_INPUTS = (TagSeen, CodeSeen, WeightSeen, DeviceProblem)
 SIGN_IN_FIRST = "Sign in first: tap your badge, or enter your user name"
@@ -26,23 +25,12 @@ EMPTY_PAN_FIRST = (
 )
 
 
-class Floor:
-    def __init__(
-        self,
-        config: StationConfig,
-        *,
-        clock: Clock,
-        session: Session,
-        screen: Screen,
-        uplink: Uplink,
-    ) -> None:
-        self.config = config
-        self.clock = clock
-        self.session = session
-        self.screen = screen
+class Floor(Part):
+    def __init__(self, shared: Shared, *, uplink: Uplink) -> None:
+        super().__init__(shared)
         self.uplink = uplink
         self.memory = FloorMemory()
-        self.gate = ScaleGate(config.floor.min_weight_g)
+        self.gate = ScaleGate(shared.config.floor.min_weight_g)
         self.mode: Workflow | None = None
         self.flow: Flow | None = None
 

@@ -19,7 +19,7 @@ PyYAML is imported only when the YAML is rendered: the contract itself does not 
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, get_args
 
@@ -151,6 +151,50 @@ def _mqtt(qos: int, retain: bool) -> dict[str, Any]:
     return {"mqtt": {"qos": qos, "retain": retain, "bindingVersion": MQTT_BINDING}}
 
 
+def _message(
+    name: str, title: str, summary: str, model: type[BaseModel], examples: Mapping[str, BaseModel]
+) -> dict[str, Any]:
+    """A message whose payload is ``model``'s component schema, with named examples."""
+    return {
+        "name": name,
+        "title": title,
+        "summary": summary,
+        "contentType": "application/json",
+        "payload": _ref("components", "schemas", model.__name__),
+        "examples": [
+            {"name": n, "payload": m.model_dump(mode="json")} for n, m in examples.items()
+        ],
+    }
+
+
+def _operation(
+    action: str,
+    title: str,
+    channel: str,
+    messages: list[str],
+    tag: str,
+    *,
+    retain: bool = False,
+    description: str | None = None,
+    reply: str | None = None,
+) -> dict[str, Any]:
+    """An operation at QoS 1 on ``channel`` with its ``messages`` (names in that channel),
+    done by the side ``tag`` names; ``reply`` is the channel the answer comes on."""
+    operation: dict[str, Any] = {
+        "action": action,
+        "title": title,
+        "channel": _ref("channels", channel),
+        "messages": [_ref("channels", channel, "messages", n) for n in messages],
+        "bindings": _mqtt(1, retain),
+        "tags": [{"name": tag}],
+    }
+    if description is not None:
+        operation["description"] = description
+    if reply is not None:
+        operation["reply"] = {"channel": _ref("channels", reply)}
+    return operation
+
+
 def asyncapi() -> dict[str, Any]:
     """The AsyncAPI 3.0 document, as plain data."""
     address = {c: topic("{licence}", "{station}", c) for c in Channel}
@@ -174,26 +218,20 @@ def asyncapi() -> dict[str, Any]:
             },
             "examples": [{"name": kind, "payload": events[kind].model_dump(mode="json")}],
         }
-    messages["Ack"] = {
-        "name": "ack",
-        "title": "Ack",
-        "summary": "The server's decision on one event, matched to it by event_id.",
-        "contentType": "application/json",
-        "payload": _ref("components", "schemas", "Ack"),
-        "examples": [
-            {"name": n, "payload": a.model_dump(mode="json")} for n, a in ACK_EXAMPLES.items()
-        ],
-    }
-    messages["StationStatus"] = {
-        "name": "status",
-        "title": "Station status",
-        "summary": "A station's health, retained; 'offline' is also its last will.",
-        "contentType": "application/json",
-        "payload": _ref("components", "schemas", "StationStatus"),
-        "examples": [
-            {"name": n, "payload": s.model_dump(mode="json")} for n, s in STATUS_EXAMPLES.items()
-        ],
-    }
+    messages["Ack"] = _message(
+        "ack",
+        "Ack",
+        "The server's decision on one event, matched to it by event_id.",
+        Ack,
+        ACK_EXAMPLES,
+    )
+    messages["StationStatus"] = _message(
+        "status",
+        "Station status",
+        "A station's health, retained; 'offline' is also its last will.",
+        StationStatus,
+        STATUS_EXAMPLES,
+    )
     event_messages = [m.__name__ for m in payload_models()]
     station_params = {
         "licence": _ref("components", "parameters", "licence"),
@@ -226,56 +264,46 @@ def asyncapi() -> dict[str, Any]:
         },
     }
     operations = {
-        "sendEvent": {
-            "action": "send",
-            "title": "A station publishes an event",
-            "description": "Resend the same event (same event_id, same body) until its ack "
+        "sendEvent": _operation(
+            "send",
+            "A station publishes an event",
+            "events",
+            event_messages,
+            "station",
+            description="Resend the same event (same event_id, same body) until its ack "
             "arrives; sequence counts from 1 without gaps.",
-            "channel": _ref("channels", "events"),
-            "messages": [_ref("channels", "events", "messages", n) for n in event_messages],
-            "reply": {"channel": _ref("channels", "acks")},
-            "bindings": _mqtt(1, False),
-            "tags": [{"name": "station"}],
-        },
-        "receiveEvents": {
-            "action": "receive",
-            "title": "The ingest takes events from a shared subscription",
-            "description": "Every ingest process subscribes to "
+            reply="acks",
+        ),
+        "receiveEvents": _operation(
+            "receive",
+            "The ingest takes events from a shared subscription",
+            "events",
+            event_messages,
+            "ingest",
+            description="Every ingest process subscribes to "
             f"`{shared_events_subscription(INGEST_SHARE_GROUP)}` (MQTT 5 shared "
             "subscription): the broker splits the stations' events among them. Messages are "
             "acknowledged to the broker only after the event is stored (decided, or held until a "
             "missing sequence arrives) and its ack, if any, is published.",
-            "channel": _ref("channels", "events"),
-            "messages": [_ref("channels", "events", "messages", n) for n in event_messages],
-            "bindings": _mqtt(1, False),
-            "tags": [{"name": "ingest"}],
-        },
-        "sendAck": {
-            "action": "send",
-            "title": "The ingest answers each event",
-            "channel": _ref("channels", "acks"),
-            "messages": [_ref("channels", "acks", "messages", "Ack")],
-            "bindings": _mqtt(1, False),
-            "tags": [{"name": "ingest"}],
-        },
-        "receiveAcks": {
-            "action": "receive",
-            "title": "A station reads its acks",
-            "description": "Subscribe with QoS 1 to the station's own acks topic on a "
+        ),
+        "sendAck": _operation("send", "The ingest answers each event", "acks", ["Ack"], "ingest"),
+        "receiveAcks": _operation(
+            "receive",
+            "A station reads its acks",
+            "acks",
+            ["Ack"],
+            "station",
+            description="Subscribe with QoS 1 to the station's own acks topic on a "
             "persistent session, so acks sent while it is away wait at the broker.",
-            "channel": _ref("channels", "acks"),
-            "messages": [_ref("channels", "acks", "messages", "Ack")],
-            "bindings": _mqtt(1, False),
-            "tags": [{"name": "station"}],
-        },
-        "sendStatus": {
-            "action": "send",
-            "title": "A station reports its health",
-            "channel": _ref("channels", "status"),
-            "messages": [_ref("channels", "status", "messages", "StationStatus")],
-            "bindings": _mqtt(1, True),
-            "tags": [{"name": "station"}],
-        },
+        ),
+        "sendStatus": _operation(
+            "send",
+            "A station reports its health",
+            "status",
+            ["StationStatus"],
+            "station",
+            retain=True,
+        ),
     }
     offline = STATUS_EXAMPLES["offline (last will)"].model_dump_json()
     components = {

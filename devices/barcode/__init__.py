@@ -8,6 +8,8 @@
 * :mod:`devices.barcode.scanner` - ``scanner:///dev/ttyACM0``: a serial (USB CDC) scanner.
 * :mod:`devices.barcode.keymap` - the pure codec of key events into lines (US layout).
 * :mod:`devices.barcode.wedge` - ``wedge:///dev/input/by-id/...``: a keyboard-wedge scanner.
+* :mod:`devices.barcode.textreader` - what the serial and wedge scanners share: ``aim``,
+  ``window``, rejected lines, the reads loop.
 
 Simulators: :mod:`devices.sim.frames` and :mod:`devices.sim.camera` (rendered frames in a
 video file), :mod:`devices.sim.scanner` (a serial scanner on a pty) and

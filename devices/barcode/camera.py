@@ -83,15 +83,10 @@ class CameraReader(OpenCloseContext):
         self.reopen_interval = reopen_interval
         self._filter = RepeatFilter(self.window)
         self._cap: Any = None  # cv2.VideoCapture while open
-        self._state = DeviceState.CLOSED
         self._last_attempt = float("-inf")
         self._next_frame_at = 0.0
         self._ended = False  # a non-looping file reached its end
         self.failures = 0  # times the source was lost
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     def _describe(self) -> str:
         return f"camera {self.source}" if isinstance(self.source, int) else str(self.source)

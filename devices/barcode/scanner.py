@@ -20,43 +20,30 @@ are from before the station was listening). A pulled cable raises
 by path, at most every 0.5 s.
 """
 
-import logging
-import time
-from collections import deque
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
-from devices.barcode.lines import UNKNOWN_SYMBOLOGY, Line, LineSplitter, Rejected, split_aim
-from devices.base import BarcodeRead, DeviceState, OpenCloseContext
+from devices.barcode.lines import LineSplitter, Rejected
+from devices.barcode.textreader import TextCodeReader
+from devices.base import BarcodeRead, DeviceState
 from devices.errors import DeviceConfigError, DeviceUnavailable
-from devices.repeat import RepeatFilter
 from devices.serialport import SerialTransport
 from devices.urls import DeviceUrl
 
-log = logging.getLogger(__name__)
 
-
-class SerialScanner(OpenCloseContext):
+class SerialScanner(TextCodeReader):
     """Satisfies :class:`devices.base.BarcodeReader`."""
 
+    decoder = "scanner"
+
     def __init__(self, url: DeviceUrl, *, device_id: str | None = None) -> None:
+        super().__init__(url, device_id)
         self.transport = SerialTransport(url, default_baudrate=9600)
-        self.device_id = device_id
         try:
             self._lines = LineSplitter(
                 url.option("suffix", "cr") or "cr", url.int_option("max_length", 512)
             )
         except ValueError as err:
             raise DeviceConfigError(str(err)) from err
-        self.aim = url.option("aim", "0") in ("1", "true", "yes")
-        window = url.float_option("window", 0.0)
-        self._filter = RepeatFilter(window) if window > 0 else None
-        self.rejected: deque[Rejected] = deque(maxlen=100)
-        self._state = DeviceState.CLOSED
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     def open(self) -> None:
         """Open the port now; raises DeviceUnavailable if it is not there."""
@@ -83,39 +70,11 @@ class SerialScanner(OpenCloseContext):
         self._state = DeviceState.READY
         return data
 
-    def _to_read(self, line: Line) -> BarcodeRead | None:
-        symbology, text = split_aim(line.text) if self.aim else (UNKNOWN_SYMBOLOGY, line.text)
-        if self._filter is not None and not self._filter.accept(text):
-            return None
-        return BarcodeRead(
-            text=text,
-            symbology=symbology,
-            at=datetime.now(UTC),
-            decoder="scanner",
-            device_id=self.device_id,
-        )
-
-    def reads(self, timeout: float | None = None) -> Iterator[BarcodeRead]:
-        """Codes as they are scanned; stops after ``timeout`` seconds with none (None:
-        never). Raises DeviceUnavailable when the port is lost; call again to reopen."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            wait = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
-            for item in self._lines.feed(self._read(wait)):
-                if isinstance(item, Rejected):
-                    self.rejected.append(item)
-                    log.warning(
-                        "%s: dropped a line (%s): %s; raw=%r",
-                        self.transport.target,
-                        item.reason,
-                        item.detail,
-                        item.raw,
-                    )
-                    continue
-                read = self._to_read(item)
-                if read is not None:
-                    yield read
-                    if timeout is not None:
-                        deadline = time.monotonic() + timeout
-            if deadline is not None and time.monotonic() >= deadline:
-                return
+    def _reads_within(self, wait: float) -> Iterator[BarcodeRead]:
+        for item in self._lines.feed(self._read(wait)):
+            if isinstance(item, Rejected):
+                self._reject(item, self.transport.target, "a line", "raw")
+                continue
+            read = self._to_read(item)
+            if read is not None:
+                yield read

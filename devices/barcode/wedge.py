@@ -20,22 +20,17 @@ unplugged while read raise :class:`~devices.errors.DeviceUnavailable`; the next
 """
 
 import errno
-import logging
 import select
 import time
-from collections import deque
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from devices.barcode.keymap import KeyDecoder
-from devices.barcode.lines import UNKNOWN_SYMBOLOGY, Rejected, split_aim
-from devices.base import BarcodeRead, DeviceState, OpenCloseContext
+from devices.barcode.lines import Rejected
+from devices.barcode.textreader import TextCodeReader
+from devices.base import BarcodeRead, DeviceState
 from devices.errors import DeviceConfigError, DeviceUnavailable
-from devices.repeat import RepeatFilter
 from devices.urls import DeviceUrl
-
-log = logging.getLogger(__name__)
 
 KeyEvent = tuple[int, int, int]  # (type, code, value) as in struct input_event
 
@@ -106,8 +101,10 @@ class EvdevSource:
             raise DeviceUnavailable(f"{self.path} was lost: {err}") from err
 
 
-class WedgeScanner(OpenCloseContext):
+class WedgeScanner(TextCodeReader):
     """Satisfies :class:`devices.base.BarcodeReader`."""
+
+    decoder = "wedge"
 
     def __init__(
         self,
@@ -117,28 +114,19 @@ class WedgeScanner(OpenCloseContext):
         source: KeyEventSource | None = None,
         reopen_interval: float = 0.5,
     ) -> None:
+        super().__init__(url, device_id)
         grab = url.option("grab", "1") not in ("0", "false", "no")
         self.source = source if source is not None else EvdevSource(url.location, grab=grab)
         self.location = url.location
-        self.device_id = device_id
         try:
             self._keys = KeyDecoder(
                 url.option("suffix", "enter") or "enter", url.int_option("max_length", 512)
             )
         except ValueError as err:
             raise DeviceConfigError(str(err)) from err
-        self.aim = url.option("aim", "0") in ("1", "true", "yes")
-        window = url.float_option("window", 0.0)
-        self._filter = RepeatFilter(window) if window > 0 else None
         self.reopen_interval = reopen_interval
-        self.rejected: deque[Rejected] = deque(maxlen=100)
-        self._state = DeviceState.CLOSED
         self._open = False
         self._last_attempt = float("-inf")
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     def open(self) -> None:
         self._last_attempt = time.monotonic()
@@ -171,31 +159,12 @@ class WedgeScanner(OpenCloseContext):
             self.source.close()
             raise
 
-    def reads(self, timeout: float | None = None) -> Iterator[BarcodeRead]:
-        """Codes as they are scanned; stops after ``timeout`` seconds with none (None:
-        never). Raises DeviceUnavailable when the scanner is lost; call again to reopen."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            wait = 0.1 if deadline is None else min(0.1, max(0.0, deadline - time.monotonic()))
-            for event in self._events(wait):
-                item = self._keys.feed(*event)
-                if isinstance(item, Rejected):
-                    self.rejected.append(item)
-                    log.warning(
-                        "%s: dropped a scan (%s): %s; typed so far=%r",
-                        self.location,
-                        item.reason,
-                        item.detail,
-                        item.raw,
-                    )
-                elif item is not None:
-                    symbology, text = (
-                        split_aim(item.text) if self.aim else (UNKNOWN_SYMBOLOGY, item.text)
-                    )
-                    if self._filter is not None and not self._filter.accept(text):
-                        continue
-                    yield BarcodeRead(text, symbology, datetime.now(UTC), "wedge", self.device_id)
-                    if timeout is not None:
-                        deadline = time.monotonic() + timeout
-            if deadline is not None and time.monotonic() >= deadline:
-                return
+    def _reads_within(self, wait: float) -> Iterator[BarcodeRead]:
+        for event in self._events(wait):
+            item = self._keys.feed(*event)
+            if isinstance(item, Rejected):
+                self._reject(item, self.location, "a scan", "typed so far")
+            elif item is not None:
+                read = self._to_read(item)
+                if read is not None:
+                    yield read

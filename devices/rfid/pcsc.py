@@ -98,12 +98,7 @@ class PcscReader(OpenCloseContext):
         self._present = False
         self._events = -1
         self._failed_reads = 0  # GET DATA attempts that got no answer for the card present
-        self._state = DeviceState.CLOSED
         self._last_error = ""
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     def open(self) -> None:
         """Reach pcscd and the reader; if either is missing the state is ``unavailable`` and

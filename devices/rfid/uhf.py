@@ -54,14 +54,9 @@ class UhfReader(OpenCloseContext):
         self.device_id = device_id
         self._transport = SerialTransport(url, default_baudrate=115200)
         self._deframer = codec.Deframer()
-        self._state = DeviceState.CLOSED
         self._last_error = ""
         self._next_command = 0.0
         self.last_command_at = 0.0  # time.monotonic() of the last inventory command sent
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     @property
     def failures(self) -> int:

@@ -35,6 +35,7 @@ stable), R (re-zero), T (tare), each ending CR LF.
 import re
 
 from devices.scales.frames import (
+    Commands,
     Decoded,
     Garbage,
     ScaleFrame,
@@ -46,12 +47,7 @@ from devices.scales.frames import (
 
 ACK = 0x06
 
-COMMANDS: dict[str, bytes] = {
-    "immediate": b"Q\r\n",
-    "stable": b"S\r\n",
-    "zero": b"R\r\n",
-    "tare": b"T\r\n",
-}
+COMMANDS = Commands(immediate=b"Q\r\n", stable=b"S\r\n", zero=b"R\r\n", tare=b"T\r\n")
 ZERO_ACKS = 2  # R is acknowledged on receipt and on completion
 TARE_ACKS = 1
 

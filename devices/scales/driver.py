@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from devices.base import DeviceState, OpenCloseContext, WeightReading
 from devices.errors import DeviceUnavailable, ReadingRefused
-from devices.scales.frames import Decode, FrameBuffer, Garbage, ScaleFrame, Status
+from devices.scales.frames import Commands, Decode, FrameBuffer, Garbage, ScaleFrame, Status
 from devices.serialport import SerialTransport
 from devices.urls import DeviceUrl
 from schemas.weights import Weight
@@ -51,21 +51,17 @@ _REASONS = {
 class ScaleProtocol:
     """One table entry: what makes a protocol different.
 
-    ``immediate`` is None for a scale that streams frames unasked. ``stable`` is the command
-    that answers only once the scale is stable (else ``immediate`` is polled until it is).
-    ``zero``/``tare`` None: not supported. ``*_replies``: how many frames acknowledge the
-    command (0: none; then a stable zero reading confirms it). ``tare_reports_weight``: the
-    tare reply carries the tared weight (MT-SICS ``T S``); otherwise the stable weight read
-    just before taring is returned.
+    ``commands``: what the driver sends (:class:`~devices.scales.frames.Commands`; none at all
+    for a scale that streams frames unasked). ``*_replies``: how many frames acknowledge the
+    zero or tare command (0: none; then a stable zero reading confirms it).
+    ``tare_reports_weight``: the tare reply carries the tared weight (MT-SICS ``T S``);
+    otherwise the stable weight read just before taring is returned.
     """
 
     name: str
     decoder: Callable[[DeviceUrl], Decode]
     baudrate: int
-    immediate: bytes | None
-    stable: bytes | None = None
-    zero: bytes | None = None
-    tare: bytes | None = None
+    commands: Commands
     zero_replies: int = 1
     tare_replies: int = 1
     tare_reports_weight: bool = False
@@ -87,13 +83,8 @@ class SerialScale(OpenCloseContext):
         self._frames = FrameBuffer(protocol.decoder(url))
         self._pending: deque[ScaleFrame] = deque()
         self._unanswered = False  # a command timed out; its late answer may still come
-        self._state = DeviceState.CLOSED
 
     # -- Device --------------------------------------------------------------------------
-
-    @property
-    def state(self) -> DeviceState:
-        return self._state
 
     @property
     def garbage_bytes(self) -> int:
@@ -118,16 +109,16 @@ class SerialScale(OpenCloseContext):
     def read(self, timeout: float = 2.0) -> WeightReading:
         deadline = time.monotonic() + timeout
         with self._link():
-            if self.protocol.immediate is None:
+            if self.protocol.commands.immediate is None:
                 self._drop_input()  # a streaming scale: only a frame sent from now is current
                 frame = self._next_frame(deadline)
             else:
-                frame = self._ask(self.protocol.immediate, deadline)
+                frame = self._ask(self.protocol.commands.immediate, deadline)
         return self._reading(frame)
 
     def read_stable(self, timeout: float = 10.0) -> WeightReading:
         deadline = time.monotonic() + timeout
-        command = self.protocol.stable or self.protocol.immediate
+        command = self.protocol.commands.stable or self.protocol.commands.immediate
         with self._link():
             if command is None:
                 self._drop_input()
@@ -143,20 +134,20 @@ class SerialScale(OpenCloseContext):
                     time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
 
     def zero(self) -> None:
-        if self.protocol.zero is None:
+        if self.protocol.commands.zero is None:
             raise ReadingRefused("unsupported", f"{self.protocol.name} scales cannot be zeroed")
-        self._command(self.protocol.zero, self.protocol.zero_replies, "zero")
+        self._command(self.protocol.commands.zero, self.protocol.zero_replies, "zero")
 
     def tare(self) -> WeightReading:
-        if self.protocol.tare is None:
+        if self.protocol.commands.tare is None:
             raise ReadingRefused("unsupported", f"{self.protocol.name} scales cannot be tared")
         if self.protocol.tare_reports_weight:
-            reply = self._command(self.protocol.tare, self.protocol.tare_replies, "tare")
+            reply = self._command(self.protocol.commands.tare, self.protocol.tare_replies, "tare")
             if reply is None or reply.tare is None or reply.unit is None:
                 raise ReadingRefused("device_error", "tare reply without a tare weight")
             return self._make_reading(reply, reply.tare)
         before = self.read_stable(self.command_timeout)
-        self._command(self.protocol.tare, self.protocol.tare_replies, "tare")
+        self._command(self.protocol.commands.tare, self.protocol.tare_replies, "tare")
         return before
 
     # -- internals -----------------------------------------------------------------------

@@ -67,6 +67,19 @@ class Garbage:
 Decoded = ScaleFrame | Garbage
 Decode = Callable[[bytes], tuple[int, Decoded | None]]
 
+
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """The bytes a driver sends, line ending included. ``immediate`` None: the scale streams
+    frames unasked. ``stable``: the command answered only once the scale is stable (None: the
+    driver polls ``immediate`` until it is). ``zero``/``tare`` None: not supported."""
+
+    immediate: bytes | None = None
+    stable: bytes | None = None
+    zero: bytes | None = None
+    tare: bytes | None = None
+
+
 # Units spelled as scales print them; anything else (pcs, %, ct, ozt, t) is not a mass we
 # record, and the frame becomes an ERROR naming the unit.
 UNITS: dict[str, Unit] = {

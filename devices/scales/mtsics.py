@@ -25,6 +25,7 @@ reply are skipped as garbage; a line longer than 80 bytes without LF is garbage 
 import re
 
 from devices.scales.frames import (
+    Commands,
     Decoded,
     ScaleFrame,
     Status,
@@ -33,12 +34,7 @@ from devices.scales.frames import (
     weight_frame,
 )
 
-COMMANDS: dict[str, bytes] = {
-    "stable": b"S\r\n",
-    "immediate": b"SI\r\n",
-    "zero": b"Z\r\n",
-    "tare": b"T\r\n",
-}
+COMMANDS = Commands(immediate=b"SI\r\n", stable=b"S\r\n", zero=b"Z\r\n", tare=b"T\r\n")
 
 _REPLY = re.compile(
     rb"(?:(?P<wid>[ST]) (?P<wst>[SD]) +(?P<value>[-+]?[0-9.]+) (?P<unit>[A-Za-z%]{1,5}) *"

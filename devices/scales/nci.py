@@ -28,6 +28,7 @@ Bytes before a reply's LF, or a reply that does not parse, are garbage.
 import re
 
 from devices.scales.frames import (
+    Commands,
     Decoded,
     Garbage,
     ScaleFrame,
@@ -40,7 +41,7 @@ from devices.scales.frames import (
 ETX = 0x03
 MAX_FRAME = 48
 
-COMMANDS: dict[str, bytes] = {"immediate": b"W\r", "zero": b"Z\r", "tare": b"T\r"}
+COMMANDS = Commands(immediate=b"W\r", zero=b"Z\r", tare=b"T\r")
 
 _REPLY = re.compile(
     rb"\n(?:(?P<weight>[^\r\n]{1,16})\r\n)?(?P<status>[\x30-\x3f\x70-\x7f]{2,4}|\?)\r\x03\Z"

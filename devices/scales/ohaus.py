@@ -22,6 +22,7 @@ not checked against a balance.
 import re
 
 from devices.scales.frames import (
+    Commands,
     Decoded,
     ScaleFrame,
     Status,
@@ -30,12 +31,7 @@ from devices.scales.frames import (
     weight_frame,
 )
 
-COMMANDS: dict[str, bytes] = {
-    "immediate": b"IP\r\n",
-    "stable": b"SP\r\n",
-    "zero": b"Z\r\n",
-    "tare": b"T\r\n",
-}
+COMMANDS = Commands(immediate=b"IP\r\n", stable=b"SP\r\n", zero=b"Z\r\n", tare=b"T\r\n")
 
 _LINE = re.compile(
     rb"(?: *(?P<sign>-)? *(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+) (?P<unit>[A-Za-z%]{1,5})"

@@ -18,7 +18,7 @@ match the scale. Toledo takes ``?checksum=yes|no|auto`` (default auto).
 from devices.errors import DeviceConfigError
 from devices.scales import aandd, mtsics, nci, ohaus, toledo
 from devices.scales.driver import ScaleProtocol, SerialScale
-from devices.scales.frames import Decode
+from devices.scales.frames import Commands, Decode
 from devices.urls import DeviceUrl
 
 
@@ -42,46 +42,21 @@ def _toledo_decoder(url: DeviceUrl) -> Decode:
 
 PROTOCOLS: dict[str, ScaleProtocol] = {
     "mt-sics": ScaleProtocol(
-        name="mt-sics",
-        decoder=_Fixed(mtsics.decode),
-        baudrate=9600,
-        immediate=mtsics.COMMANDS["immediate"],
-        stable=mtsics.COMMANDS["stable"],
-        zero=mtsics.COMMANDS["zero"],
-        tare=mtsics.COMMANDS["tare"],
-        tare_reports_weight=True,
+        "mt-sics", _Fixed(mtsics.decode), 9600, mtsics.COMMANDS, tare_reports_weight=True
     ),
     "and": ScaleProtocol(
-        name="and",
-        decoder=_Fixed(aandd.decode),
-        baudrate=2400,
-        immediate=aandd.COMMANDS["immediate"],
-        stable=aandd.COMMANDS["stable"],
-        zero=aandd.COMMANDS["zero"],
-        tare=aandd.COMMANDS["tare"],
+        "and",
+        _Fixed(aandd.decode),
+        2400,
+        aandd.COMMANDS,
         zero_replies=aandd.ZERO_ACKS,
         tare_replies=aandd.TARE_ACKS,
     ),
     "ohaus": ScaleProtocol(
-        name="ohaus",
-        decoder=_Fixed(ohaus.decode),
-        baudrate=9600,
-        immediate=ohaus.COMMANDS["immediate"],
-        stable=ohaus.COMMANDS["stable"],
-        zero=ohaus.COMMANDS["zero"],
-        tare=ohaus.COMMANDS["tare"],
-        zero_replies=0,
-        tare_replies=0,
+        "ohaus", _Fixed(ohaus.decode), 9600, ohaus.COMMANDS, zero_replies=0, tare_replies=0
     ),
-    "toledo": ScaleProtocol(name="toledo", decoder=_toledo_decoder, baudrate=9600, immediate=None),
-    "nci": ScaleProtocol(
-        name="nci",
-        decoder=_Fixed(nci.decode),
-        baudrate=9600,
-        immediate=nci.COMMANDS["immediate"],
-        zero=nci.COMMANDS["zero"],
-        tare=nci.COMMANDS["tare"],
-    ),
+    "toledo": ScaleProtocol("toledo", _toledo_decoder, 9600, Commands()),
+    "nci": ScaleProtocol("nci", _Fixed(nci.decode), 9600, nci.COMMANDS),
 }
 
 

@@ -20,12 +20,11 @@ camera lost) and :meth:`replug` puts it back.
 import os
 import shutil
 import tempfile
-from types import TracebackType
-from typing import Self
 from urllib.parse import urlencode
 
 import cv2
 
+from devices.base import ClosingContext
 from devices.sim.frames import Image, empty_frame, parse_size, render_frame
 
 DEFAULT_CODE = "1A4FF0100000022000000123"
@@ -44,7 +43,7 @@ def write_video(path: str, frames: list[Image], fps: float) -> None:
         writer.release()
 
 
-class CameraSimulator:
+class CameraSimulator(ClosingContext):
     def __init__(
         self,
         codes: str = DEFAULT_CODE,
@@ -106,14 +105,3 @@ class CameraSimulator:
 
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

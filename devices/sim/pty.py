@@ -13,11 +13,12 @@ import select
 import tempfile
 import threading
 import tty
-from types import TracebackType
 from typing import Self
 
+from devices.base import ClosingContext
 
-class PtyDevice:
+
+class PtyDevice(ClosingContext):
     def __init__(self, name: str = "device") -> None:
         self._dir = tempfile.mkdtemp(prefix="seedtrace-pty-")
         self.path = os.path.join(self._dir, name)
@@ -90,13 +91,40 @@ class PtyDevice:
         except OSError:
             pass
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+class PtySimulator(ClosingContext):
+    """A device simulated on a :class:`PtyDevice` (named ``pty_name``) and answered by a
+    thread named ``thread_name``.
+
+    :meth:`start` runs :meth:`_run` in a daemon thread, which must return soon after
+    ``self._stop`` is set; :meth:`stop` sets it and waits up to 2 s for the thread; both may be
+    called again. :meth:`close` also removes the pty. ``with sim:`` starts it and closes it."""
+
+    def __init__(self, pty_name: str, thread_name: str) -> None:
+        self.pty = PtyDevice(pty_name)
+        self._thread_name = thread_name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+
+    def close(self) -> None:
+        self.stop()
+        self.pty.close()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self

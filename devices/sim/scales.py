@@ -27,10 +27,8 @@ import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from types import TracebackType
-from typing import Self
 
-from devices.sim.pty import PtyDevice
+from devices.sim.pty import PtySimulator
 
 PROTOCOLS = ("mt-sics", "and", "ohaus", "toledo", "nci")
 GARBAGE = b"\x00\x15\xfe#!~"  # no CR, LF, STX, ETX or ACK: glued to the front of the frame
@@ -42,7 +40,7 @@ def _flag(value: str | bool) -> bool:
     return value if isinstance(value, bool) else value.lower() in _TRUE
 
 
-class ScaleSimulator:
+class ScaleSimulator(PtySimulator):
     def __init__(
         self,
         protocol: str = "mt-sics",
@@ -83,9 +81,7 @@ class ScaleSimulator:
         self.frames_written = 0
         self.commands: list[bytes] = []  # every command received, for tests
         self._lock = threading.RLock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.pty = PtyDevice(f"scale-{protocol}")
+        super().__init__(f"scale-{protocol}", f"sim-{protocol}")
         self._respond: Callable[[bytes], bytes | None] = {
             "mt-sics": self._mtsics,
             "and": self._and,
@@ -306,33 +302,6 @@ class ScaleSimulator:
                     reply = self._respond(command)
                     if reply:
                         self._send(reply)
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name=f"sim-{self.protocol}", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-        self.pty.close()
 
 
 def scale_simulator(**options: str) -> ScaleSimulator:

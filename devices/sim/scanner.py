@@ -21,10 +21,9 @@ import struct
 import termios
 import threading
 import time
-from types import TracebackType
-from typing import Self
 
 from devices.barcode.lines import SUFFIXES
+from devices.base import ClosingContext
 from devices.sim.pty import PtyDevice
 
 DEFAULT_CODE = "1A4FF0100000022000000123"
@@ -32,7 +31,7 @@ _AIM_PREFIX = {"code128": "]C0", "qr": "]Q1", "qrcode": "]Q1", "datamatrix": "]d
 _MAX_BACKLOG = 1024  # bytes queued for the driver before background scans pause
 
 
-class ScannerSimulator:
+class ScannerSimulator(ClosingContext):
     def __init__(
         self,
         codes: str = DEFAULT_CODE,
@@ -122,14 +121,3 @@ class ScannerSimulator:
         if self._thread is not None:
             self._thread.join(timeout=2)
         self.pty.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -21,8 +21,6 @@ import random
 import threading
 import time
 from collections.abc import Iterable
-from types import TracebackType
-from typing import Self
 
 from devices.rfid.uhf_codec import (
     CMD_INVENTORY,
@@ -35,7 +33,7 @@ from devices.rfid.uhf_codec import (
     error_frame,
     tag_notice,
 )
-from devices.sim.pty import PtyDevice
+from devices.sim.pty import PtySimulator
 from devices.uid import normalise_uid
 
 COMMAND_ERROR = 0x17
@@ -43,7 +41,7 @@ TRICKY_EPC = "BB7E00BB7EBB00000000007E"  # a valid EPC full of delimiters and a 
 _NOISE = bytes([0xBB, 0x7E, 0x00, 0xFF, 0x22, 0x02, 0x11])
 
 
-class UhfModuleSim:
+class UhfModuleSim(PtySimulator):
     def __init__(
         self,
         tags: Iterable[str] = (),
@@ -53,7 +51,7 @@ class UhfModuleSim:
         split: bool = False,
         round_interval: float = 0.02,
     ) -> None:
-        self.pty = PtyDevice("uhf-module")
+        super().__init__("uhf-module", "uhf-sim")
         self.rssi = rssi
         self.garbage = garbage
         self.split = split
@@ -65,8 +63,6 @@ class UhfModuleSim:
         self._deframer = Deframer()
         self._rounds_left = 0
         self._next_round = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         for uid in tags:
             self.put(uid)
 
@@ -106,18 +102,6 @@ class UhfModuleSim:
         self.pty.replug()
 
     # -- the module --------------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="uhf-sim", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -168,19 +152,6 @@ class UhfModuleSim:
             time.sleep(0.001)
             wire = wire[cut:]
         self.pty.write(wire)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-        self.pty.close()
 
 
 def make_uhf_sim(

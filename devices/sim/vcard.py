@@ -31,9 +31,9 @@ waits ~40 ms for a delayed ACK (``docs/platform-facts.md``).
 import logging
 import socket
 import threading
-from types import TracebackType
 from typing import Self
 
+from devices.base import ClosingContext
 from devices.uid import normalise_uid
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def answer(apdu: bytes, uid: bytes, refuse_uid: bytes | None = None) -> bytes:
     return SW_INS_NOT_SUPPORTED
 
 
-class VirtualCard:
+class VirtualCard(ClosingContext):
     """A card with ``uid`` that can be put on (``insert``) and taken off (``remove``) the
     vpcd reader listening on ``port``. Also a context manager (inserted inside)."""
 
@@ -148,12 +148,8 @@ class VirtualCard:
         self.insert()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Take the card off (:meth:`remove`), as leaving its ``with`` does."""
         self.remove()
 
 

@@ -3,6 +3,9 @@
 :func:`make_flow` is the explicit table from :class:`~edge.config.Workflow` to its class.
 """
 
+from collections.abc import Callable
+from functools import partial
+
 from edge.config import StationConfig, Workflow
 from edge.flows.base import FloorMemory, Flow, Prompt, Result, ScaleGate
 from edge.flows.plants import Germinate, ReceiveTags, ScanPlants, StartBatch, TagPlants
@@ -23,26 +26,24 @@ TITLES = {
 }
 
 
+FlowFactory = Callable[[StationConfig, FloorMemory, Clock], Flow]
+
+_FLOWS: dict[Workflow, FlowFactory] = {
+    Workflow.START_BATCH: StartBatch,
+    Workflow.GERMINATE: Germinate,
+    Workflow.TAG_PLANTS: TagPlants,
+    Workflow.CHANGE_PHASE: partial(ScanPlants, phase=True),
+    Workflow.MOVE: partial(ScanPlants, phase=False),
+    Workflow.HARVEST: Harvest,
+    Workflow.WEIGH_BATCH: WeighBatch,
+    Workflow.DESTROY: partial(Dispose, plant=True),
+    Workflow.WASTE: partial(Dispose, plant=False),
+    Workflow.RECEIVE_TAGS: ReceiveTags,
+}
+
+
 def make_flow(mode: Workflow, config: StationConfig, memory: FloorMemory, clock: Clock) -> Flow:
-    if mode is Workflow.START_BATCH:
-        return StartBatch(config, memory, clock)
-    if mode is Workflow.GERMINATE:
-        return Germinate(config, memory, clock)
-    if mode is Workflow.TAG_PLANTS:
-        return TagPlants(config, memory, clock)
-    if mode is Workflow.CHANGE_PHASE:
-        return ScanPlants(config, memory, clock, phase=True)
-    if mode is Workflow.MOVE:
-        return ScanPlants(config, memory, clock, phase=False)
-    if mode is Workflow.HARVEST:
-        return Harvest(config, memory, clock)
-    if mode is Workflow.WEIGH_BATCH:
-        return WeighBatch(config, memory, clock)
-    if mode is Workflow.DESTROY:
-        return Dispose(config, memory, clock, plant=True)
-    if mode is Workflow.WASTE:
-        return Dispose(config, memory, clock, plant=False)
-    return ReceiveTags(config, memory, clock)
+    return _FLOWS[mode](config, memory, clock)
 
 
 __all__ = ["TITLES", "FloorMemory", "Flow", "Prompt", "Result", "ScaleGate", "make_flow"]

@@ -10,6 +10,7 @@ for the marker.
 import socket
 import ssl
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,23 @@ from tests.deploy.probe import (
 
 pytestmark = pytest.mark.broker
 
+Connect = Callable[[Probe], Probe]
+
+
+@pytest.fixture
+def connect() -> Iterator[Connect]:
+    """Connects a probe (raising Refused as :meth:`Probe.connect` does) and closes every probe
+    it connected when the test ends, however it ends."""
+    connected: list[Probe] = []
+
+    def _connect(probe: Probe) -> Probe:
+        connected.append(probe.connect())
+        return probe
+
+    yield _connect
+    for probe in connected:
+        probe.close()
+
 
 def station(sb: SecureBroker, user: str, password: str | None = None, **kw: object) -> Probe:
     pw = sb.passwords[user] if password is None else password
@@ -51,18 +69,15 @@ def service(sb: SecureBroker, user: str) -> Probe:
 
 def test_a_station_connects_over_tls_and_its_events_reach_the_ingest(
     secure_broker: SecureBroker,
+    connect: Connect,
 ) -> None:
-    ingest = service(secure_broker, INGEST).connect()
-    a = station(secure_broker, A).connect()
-    try:
-        assert ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events") == GRANTED_QOS_1
-        assert a.publish(f"{A_TOPICS}/events", b"event-1") == SUCCESS
-        assert ingest.receive_until(f"{A_TOPICS}/events", b"event-1") == [
-            (f"{A_TOPICS}/events", b"event-1")
-        ]
-    finally:
-        a.close()
-        ingest.close()
+    ingest = connect(service(secure_broker, INGEST))
+    a = connect(station(secure_broker, A))
+    assert ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events") == GRANTED_QOS_1
+    assert a.publish(f"{A_TOPICS}/events", b"event-1") == SUCCESS
+    assert ingest.receive_until(f"{A_TOPICS}/events", b"event-1") == [
+        (f"{A_TOPICS}/events", b"event-1")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -116,185 +131,163 @@ def test_the_broker_proves_itself_with_a_certificate_from_our_ca(
         tls_handshake(secure_broker.tls_port, tmp_path / "seedtrace-ca.crt")
 
 
-def test_a_station_cannot_publish_as_another_station(secure_broker: SecureBroker) -> None:
-    ingest = service(secure_broker, INGEST).connect()
-    console = service(secure_broker, CONSOLE).connect()
-    a = station(secure_broker, A).connect()
-    try:
-        ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events")
-        console.subscribe("seedtrace/v1/+/+/status")
-        # MQTT v5, QoS 1: mosquitto answers PUBACK 0x87 and drops the message.
-        assert a.publish(f"{B_TOPICS}/events", b"forged event") == NOT_AUTHORIZED
-        assert a.publish("seedtrace/v1/OR-1001/trim-1/events", b"forged sibling") == NOT_AUTHORIZED
-        assert a.publish(f"{B_TOPICS}/status", b"forged status", retain=True) == NOT_AUTHORIZED
-        assert a.publish(f"{A_TOPICS}/acks", b"self-made ack") == NOT_AUTHORIZED
-        assert a.publish("seedtrace/v1/other", b"x") == NOT_AUTHORIZED
-        assert a.publish(f"{A_TOPICS}/events", b"marker") == SUCCESS
-        assert a.publish(f"{A_TOPICS}/status", b"online", retain=True) == SUCCESS
-        assert ingest.receive_until(f"{A_TOPICS}/events", b"marker") == [
-            (f"{A_TOPICS}/events", b"marker")
-        ]
-        assert console.receive_until(f"{A_TOPICS}/status", b"online") == [
-            (f"{A_TOPICS}/status", b"online")
-        ]
-    finally:
-        for p in (a, console, ingest):
-            p.close()
+def test_a_station_cannot_publish_as_another_station(
+    secure_broker: SecureBroker, connect: Connect
+) -> None:
+    ingest = connect(service(secure_broker, INGEST))
+    console = connect(service(secure_broker, CONSOLE))
+    a = connect(station(secure_broker, A))
+    ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events")
+    console.subscribe("seedtrace/v1/+/+/status")
+    # MQTT v5, QoS 1: mosquitto answers PUBACK 0x87 and drops the message.
+    assert a.publish(f"{B_TOPICS}/events", b"forged event") == NOT_AUTHORIZED
+    assert a.publish("seedtrace/v1/OR-1001/trim-1/events", b"forged sibling") == NOT_AUTHORIZED
+    assert a.publish(f"{B_TOPICS}/status", b"forged status", retain=True) == NOT_AUTHORIZED
+    assert a.publish(f"{A_TOPICS}/acks", b"self-made ack") == NOT_AUTHORIZED
+    assert a.publish("seedtrace/v1/other", b"x") == NOT_AUTHORIZED
+    assert a.publish(f"{A_TOPICS}/events", b"marker") == SUCCESS
+    assert a.publish(f"{A_TOPICS}/status", b"online", retain=True) == SUCCESS
+    assert ingest.receive_until(f"{A_TOPICS}/events", b"marker") == [
+        (f"{A_TOPICS}/events", b"marker")
+    ]
+    assert console.receive_until(f"{A_TOPICS}/status", b"online") == [
+        (f"{A_TOPICS}/status", b"online")
+    ]
 
 
-def test_a_station_cannot_read_another_stations_acks(secure_broker: SecureBroker) -> None:
-    ingest = service(secure_broker, INGEST).connect()
-    a = station(secure_broker, A).connect()
-    b = station(secure_broker, B).connect()
-    try:
-        # mosquitto 2.0's acl_file grants every SUBSCRIBE and checks read access per message.
-        for flt in (f"{B_TOPICS}/acks", "seedtrace/v1/+/+/acks", "#", f"{A_TOPICS}/acks"):
-            assert a.subscribe(flt) == GRANTED_QOS_1
-        assert b.subscribe(f"{B_TOPICS}/acks") == GRANTED_QOS_1
-        assert ingest.publish(f"{B_TOPICS}/acks", b"ack for B") == SUCCESS
-        assert ingest.publish(f"{A_TOPICS}/acks", b"ack for A") == SUCCESS
-        assert b.receive_until(f"{B_TOPICS}/acks", b"ack for B") == [
-            (f"{B_TOPICS}/acks", b"ack for B")
-        ]
-        got = a.receive_until(f"{A_TOPICS}/acks", b"ack for A")
-        assert all(topic_name == f"{A_TOPICS}/acks" for topic_name, _ in got)
-        assert (f"{B_TOPICS}/acks", b"ack for B") not in got
-    finally:
-        for p in (a, b, ingest):
-            p.close()
+def test_a_station_cannot_read_another_stations_acks(
+    secure_broker: SecureBroker, connect: Connect
+) -> None:
+    ingest = connect(service(secure_broker, INGEST))
+    a = connect(station(secure_broker, A))
+    b = connect(station(secure_broker, B))
+    # mosquitto 2.0's acl_file grants every SUBSCRIBE and checks read access per message.
+    for flt in (f"{B_TOPICS}/acks", "seedtrace/v1/+/+/acks", "#", f"{A_TOPICS}/acks"):
+        assert a.subscribe(flt) == GRANTED_QOS_1
+    assert b.subscribe(f"{B_TOPICS}/acks") == GRANTED_QOS_1
+    assert ingest.publish(f"{B_TOPICS}/acks", b"ack for B") == SUCCESS
+    assert ingest.publish(f"{A_TOPICS}/acks", b"ack for A") == SUCCESS
+    assert b.receive_until(f"{B_TOPICS}/acks", b"ack for B") == [(f"{B_TOPICS}/acks", b"ack for B")]
+    got = a.receive_until(f"{A_TOPICS}/acks", b"ack for A")
+    assert all(topic_name == f"{A_TOPICS}/acks" for topic_name, _ in got)
+    assert (f"{B_TOPICS}/acks", b"ack for B") not in got
 
 
 def test_a_station_cannot_read_events_or_take_over_a_session(
     secure_broker: SecureBroker,
+    connect: Connect,
 ) -> None:
     # B uses the client id A's link would use; the broker makes every client id the user
     # name, so neither pushes the other off.
-    a = station(secure_broker, A, client_id="station-OR-1001-harvest-1").connect()
-    b = station(secure_broker, B, client_id="station-OR-1001-harvest-1").connect()
+    a = connect(station(secure_broker, A, client_id="station-OR-1001-harvest-1"))
+    b = connect(station(secure_broker, B, client_id="station-OR-1001-harvest-1"))
+    assert b.subscribe(f"{A_TOPICS}/events") == GRANTED_QOS_1
+    assert b.subscribe(f"{B_TOPICS}/acks") == GRANTED_QOS_1
+    assert a.publish(f"{A_TOPICS}/events", b"A's event") == SUCCESS
+    ingest = service(secure_broker, INGEST).connect()
     try:
-        assert b.subscribe(f"{A_TOPICS}/events") == GRANTED_QOS_1
-        assert b.subscribe(f"{B_TOPICS}/acks") == GRANTED_QOS_1
-        assert a.publish(f"{A_TOPICS}/events", b"A's event") == SUCCESS
-        ingest = service(secure_broker, INGEST).connect()
-        try:
-            assert ingest.publish(f"{B_TOPICS}/acks", b"marker") == SUCCESS
-        finally:
-            ingest.close()
-        assert b.receive_until(f"{B_TOPICS}/acks", b"marker") == [(f"{B_TOPICS}/acks", b"marker")]
-        assert a.publish(f"{A_TOPICS}/events", b"still here") == SUCCESS
-        assert a.disconnects == []
-        assert b.disconnects == []
+        assert ingest.publish(f"{B_TOPICS}/acks", b"marker") == SUCCESS
     finally:
-        a.close()
-        b.close()
+        ingest.close()
+    assert b.receive_until(f"{B_TOPICS}/acks", b"marker") == [(f"{B_TOPICS}/acks", b"marker")]
+    assert a.publish(f"{A_TOPICS}/events", b"still here") == SUCCESS
+    assert a.disconnects == []
+    assert b.disconnects == []
 
 
 def test_a_last_will_on_another_stations_status_is_not_published(
     secure_broker: SecureBroker,
+    connect: Connect,
 ) -> None:
-    console = service(secure_broker, CONSOLE).connect()
-    try:
-        console.subscribe("seedtrace/v1/+/+/status")
-        # mosquitto 2.0.11 accepts the CONNECT and checks the will's topic when it fires.
-        forger = station(secure_broker, A, will=(f"{B_TOPICS}/status", b"forged offline"))
-        forger.connect().vanish()
-        honest = station(secure_broker, B, will=(f"{B_TOPICS}/status", b"offline"))
-        honest.connect().vanish()
-        got = console.receive_until(f"{B_TOPICS}/status", b"offline")
-        assert got == [(f"{B_TOPICS}/status", b"offline")]
-    finally:
-        console.close()
+    console = connect(service(secure_broker, CONSOLE))
+    console.subscribe("seedtrace/v1/+/+/status")
+    # mosquitto 2.0.11 accepts the CONNECT and checks the will's topic when it fires.
+    forger = station(secure_broker, A, will=(f"{B_TOPICS}/status", b"forged offline"))
+    forger.connect().vanish()
+    honest = station(secure_broker, B, will=(f"{B_TOPICS}/status", b"offline"))
+    honest.connect().vanish()
+    got = console.receive_until(f"{B_TOPICS}/status", b"offline")
+    assert got == [(f"{B_TOPICS}/status", b"offline")]
 
 
-def test_the_ingest_reads_every_station_and_answers_each(secure_broker: SecureBroker) -> None:
-    ingest = service(secure_broker, INGEST).connect()
-    a = station(secure_broker, A).connect()
-    b = station(secure_broker, B).connect()
-    try:
-        ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events")
-        a.subscribe(f"{A_TOPICS}/acks")
-        b.subscribe(f"{B_TOPICS}/acks")
-        assert a.publish(f"{A_TOPICS}/events", b"from A") == SUCCESS
-        assert b.publish(f"{B_TOPICS}/events", b"from B") == SUCCESS
-        got = ingest.receive_until(f"{B_TOPICS}/events", b"from B")
-        assert sorted(got) == [(f"{B_TOPICS}/events", b"from B"), (f"{A_TOPICS}/events", b"from A")]
-        assert ingest.publish(f"{A_TOPICS}/acks", b"ok A") == SUCCESS
-        assert ingest.publish(f"{B_TOPICS}/acks", b"ok B") == SUCCESS
-        assert a.receive_until(f"{A_TOPICS}/acks", b"ok A")
-        assert b.receive_until(f"{B_TOPICS}/acks", b"ok B")
-        # The ingest speaks for no station.
-        assert ingest.publish(f"{A_TOPICS}/events", b"x") == NOT_AUTHORIZED
-        assert ingest.publish(f"{A_TOPICS}/status", b"x") == NOT_AUTHORIZED
-    finally:
-        for p in (a, b, ingest):
-            p.close()
+def test_the_ingest_reads_every_station_and_answers_each(
+    secure_broker: SecureBroker, connect: Connect
+) -> None:
+    ingest = connect(service(secure_broker, INGEST))
+    a = connect(station(secure_broker, A))
+    b = connect(station(secure_broker, B))
+    ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events")
+    a.subscribe(f"{A_TOPICS}/acks")
+    b.subscribe(f"{B_TOPICS}/acks")
+    assert a.publish(f"{A_TOPICS}/events", b"from A") == SUCCESS
+    assert b.publish(f"{B_TOPICS}/events", b"from B") == SUCCESS
+    got = ingest.receive_until(f"{B_TOPICS}/events", b"from B")
+    assert sorted(got) == [(f"{B_TOPICS}/events", b"from B"), (f"{A_TOPICS}/events", b"from A")]
+    assert ingest.publish(f"{A_TOPICS}/acks", b"ok A") == SUCCESS
+    assert ingest.publish(f"{B_TOPICS}/acks", b"ok B") == SUCCESS
+    assert a.receive_until(f"{A_TOPICS}/acks", b"ok A")
+    assert b.receive_until(f"{B_TOPICS}/acks", b"ok B")
+    # The ingest speaks for no station.
+    assert ingest.publish(f"{A_TOPICS}/events", b"x") == NOT_AUTHORIZED
+    assert ingest.publish(f"{A_TOPICS}/status", b"x") == NOT_AUTHORIZED
 
 
-def test_the_console_reads_status_and_nothing_else(secure_broker: SecureBroker) -> None:
-    a = station(secure_broker, A).connect()
-    try:
-        assert a.publish(f"{A_TOPICS}/events", b"private event") in ACCEPTED
-        assert a.publish(f"{A_TOPICS}/status", b"online", retain=True) in ACCEPTED
-    finally:
-        a.close()
-    console = service(secure_broker, CONSOLE).connect()
-    try:
-        assert console.subscribe("#") == GRANTED_QOS_1
-        assert console.receive_until(f"{A_TOPICS}/status", b"online") == [
-            (f"{A_TOPICS}/status", b"online")
-        ]
-        assert console.publish(f"{A_TOPICS}/events", b"x") == NOT_AUTHORIZED
-        assert console.publish(f"{A_TOPICS}/acks", b"x") == NOT_AUTHORIZED
-        assert console.publish(f"{A_TOPICS}/status", b"x") == NOT_AUTHORIZED
-    finally:
-        console.close()
+def test_the_console_reads_status_and_nothing_else(
+    secure_broker: SecureBroker, connect: Connect
+) -> None:
+    a = connect(station(secure_broker, A))
+    assert a.publish(f"{A_TOPICS}/events", b"private event") in ACCEPTED
+    assert a.publish(f"{A_TOPICS}/status", b"online", retain=True) in ACCEPTED
+    a.close()
+    console = connect(service(secure_broker, CONSOLE))
+    assert console.subscribe("#") == GRANTED_QOS_1
+    assert console.receive_until(f"{A_TOPICS}/status", b"online") == [
+        (f"{A_TOPICS}/status", b"online")
+    ]
+    assert console.publish(f"{A_TOPICS}/events", b"x") == NOT_AUTHORIZED
+    assert console.publish(f"{A_TOPICS}/acks", b"x") == NOT_AUTHORIZED
+    assert console.publish(f"{A_TOPICS}/status", b"x") == NOT_AUTHORIZED
 
 
 def test_rotation_locks_out_the_old_password_and_leaves_other_stations_alone(
     secure_broker: SecureBroker,
+    connect: Connect,
 ) -> None:
     sb = secure_broker
     old = sb.passwords[A]
-    a = station(sb, A).connect()
-    b = station(sb, B).connect()
-    try:
-        issued = issue(sb.roster, sb.files, rotate=[A], group=broker_group())
-        assert list(issued.new_passwords) == [A]
-        reload_broker(sb.wait_for_pid_file())
-        # mosquitto re-checks connected clients on reload: A's session ends at once.
-        a.wait_disconnected()
-        assert b.publish(f"{B_TOPICS}/events", b"after the reload") in ACCEPTED
-        assert b.disconnects == []
-        with pytest.raises(Refused) as refused:
-            station(sb, A, old).connect()
-        assert refused.value.reason == NOT_AUTHORIZED
-        renewed = station(sb, A, issued.new_passwords[A]).connect()
-        assert renewed.publish(f"{A_TOPICS}/events", b"with the new password") in ACCEPTED
-        renewed.close()
-    finally:
-        a.close()
-        b.close()
+    a = connect(station(sb, A))
+    b = connect(station(sb, B))
+    issued = issue(sb.roster, sb.files, rotate=[A], group=broker_group())
+    assert list(issued.new_passwords) == [A]
+    reload_broker(sb.wait_for_pid_file())
+    # mosquitto re-checks connected clients on reload: A's session ends at once.
+    a.wait_disconnected()
+    assert b.publish(f"{B_TOPICS}/events", b"after the reload") in ACCEPTED
+    assert b.disconnects == []
+    with pytest.raises(Refused) as refused:
+        station(sb, A, old).connect()
+    assert refused.value.reason == NOT_AUTHORIZED
+    renewed = connect(station(sb, A, issued.new_passwords[A]))
+    assert renewed.publish(f"{A_TOPICS}/events", b"with the new password") in ACCEPTED
 
 
-def test_a_station_removed_from_the_roster_is_cut_off(secure_broker: SecureBroker) -> None:
+def test_a_station_removed_from_the_roster_is_cut_off(
+    secure_broker: SecureBroker, connect: Connect
+) -> None:
     sb = secure_broker
-    b = station(sb, B).connect()
-    a = station(sb, A).connect()
-    try:
-        without_b = Roster(
-            stations=tuple(s for s in sb.roster.stations if s.username != B),
-            ingest=sb.roster.ingest,
-            console=sb.roster.console,
-        )
-        issued = issue(without_b, sb.files, group=broker_group())
-        assert issued.removed == (B,)
-        assert issued.new_passwords == {}
-        reload_broker(sb.wait_for_pid_file())
-        b.wait_disconnected()
-        with pytest.raises(Refused):
-            station(sb, B).connect()
-        assert a.publish(f"{A_TOPICS}/events", b"unaffected") in ACCEPTED
-        assert a.disconnects == []
-    finally:
-        a.close()
-        b.close()
+    b = connect(station(sb, B))
+    a = connect(station(sb, A))
+    without_b = Roster(
+        stations=tuple(s for s in sb.roster.stations if s.username != B),
+        ingest=sb.roster.ingest,
+        console=sb.roster.console,
+    )
+    issued = issue(without_b, sb.files, group=broker_group())
+    assert issued.removed == (B,)
+    assert issued.new_passwords == {}
+    reload_broker(sb.wait_for_pid_file())
+    b.wait_disconnected()
+    with pytest.raises(Refused):
+        station(sb, B).connect()
+    assert a.publish(f"{A_TOPICS}/events", b"unaffected") in ACCEPTED
+    assert a.disconnects == []

@@ -17,11 +17,11 @@ import signal
 import termios
 import tty
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
+
+from devices.base import ClosingContext
 
 
-class RefusingPort:
+class RefusingPort(ClosingContext):
     """A pty (its slave's path is :attr:`path`) that child processes cannot configure."""
 
     def __init__(self) -> None:
@@ -35,17 +35,6 @@ class RefusingPort:
     def close(self) -> None:
         for fd in (self._slave, self._master):
             os.close(fd)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def refusing_tcsetattr(path: str) -> Callable[[], None]:

@@ -74,6 +74,8 @@ class LinkRow:
     lease_owner: str | None
     lease_until: datetime | None
     last_success_at: datetime | None
+    unreachable_since: datetime | None = None
+    unreachable_cause: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ killed mid-call) the connector asks Metrc whether the call took effect before it
 | ``plantings`` | the batch's name in the active and inactive lists, lastModified window |
 | ``batch_growth_phase`` | the first new plant's label (``/plants/v2/{label}``) |
 | ``plant_growth_phase``, ``move_plants`` | every row's plant: its phase and location |
+| ``correct_plants`` | as the move or phase change it sends |
 | ``harvest_plant`` | the plant's harvest id |
 | ``destroy_plant`` | the plant's state |
 | ``destroy_batch_plants``, ``plant_waste`` | our event id in the waste record's note |
@@ -39,6 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from server.statesync import metrc_corrections as corrections
 from server.statesync.calls import Answer, Reader, by_hand, resolve
 from server.statesync.metrc_client import MetrcApi, Window
 from server.statesync.metrc_models import (
@@ -455,6 +457,18 @@ ACTIONS: dict[str, MetrcAction] = {
     "create_package": MetrcAction(_send_package, _readback_package, _learn_nothing),
     "create_transfer": MetrcAction(_send_transfer, _readback_transfer, _learn_nothing),
     "create_receipt": MetrcAction(_send_receipt, _readback_receipt, _learn_nothing),
+    # A corrected move or phase change, when it can go through the API
+    # (server.statesync.metrc_corrections); else held for a person like the next.
+    "correct_plants": MetrcAction(
+        lambda ctx, req: (_send_move if req["send"] == "move_plants" else _send_phase)(ctx, req),
+        lambda ctx, req, rb: (_readback_move if req["send"] == "move_plants" else _readback_phase)(
+            ctx, req, rb
+        ),
+        lambda objects, req, a: _learn_rows_location(
+            "Location" if req["send"] == "move_plants" else "NewLocation"
+        )(objects, req, a),
+        known=corrections.check,
+    ),
     # Never sent: held for a person (server.statesync.calls.by_hand), settled by a skip.
     "correct_by_hand": MetrcAction(
         _never_sent, lambda _c, _r, _rb: None, _learn_nothing, known=_by_hand

@@ -539,7 +539,7 @@ def _m_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
     """A corrected move or phase change is made through Metrc's API: the replacement's rows,
     sent as a move or phase change of its own (``correct_plants``), when at sending time
     nothing since the corrected event concerns those plants (else held for a person,
-    :mod:`server.statesync.metrc_corrections`). Any other correction: by hand."""
+    :mod:`server.statesync.corrections`). Any other correction: by hand."""
     assert isinstance(p, RecordCorrected)
     r = p.replacement
     if not isinstance(r, PlantsMoved | PlantsPhaseChanged):
@@ -555,7 +555,16 @@ def _m_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
 
 
 def _b_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
-    return _corrected(ev, p, "biotrack")
+    """A corrected move is made through BioTrack's API: ``plant_move`` of the replacement's
+    plants to its room (``correct_plants``), under the same condition as at Metrc. Any other
+    correction (BioTrack has no phase): by hand."""
+    assert isinstance(p, RecordCorrected)
+    r = p.replacement
+    if not isinstance(r, PlantsMoved):
+        return _corrected(ev, p, "biotrack")
+    ensure, call = _b_move(list(r.uids), r.location)
+    args = _correction_args(p) | {"event_id": ev.event_id, "uids": list(r.uids)} | call.args
+    return [ensure, Planned("correct_plants", args)]
 
 
 Mapper = Callable[[EventEnvelope, Payload], list[Planned]]

@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from server.statesync import metrc_corrections as corrections
+from server.statesync import corrections
 from server.statesync.calls import Answer, Reader, by_hand, resolve
 from server.statesync.metrc_client import MetrcApi, Window
 from server.statesync.metrc_models import (
@@ -458,7 +458,7 @@ ACTIONS: dict[str, MetrcAction] = {
     "create_transfer": MetrcAction(_send_transfer, _readback_transfer, _learn_nothing),
     "create_receipt": MetrcAction(_send_receipt, _readback_receipt, _learn_nothing),
     # A corrected move or phase change, when it can go through the API
-    # (server.statesync.metrc_corrections); else held for a person like the next.
+    # (server.statesync.corrections); else held for a person like the next.
     "correct_plants": MetrcAction(
         lambda ctx, req: (_send_move if req["send"] == "move_plants" else _send_phase)(ctx, req),
         lambda ctx, req, rb: (_readback_move if req["send"] == "move_plants" else _readback_phase)(
@@ -467,7 +467,7 @@ ACTIONS: dict[str, MetrcAction] = {
         lambda objects, req, a: _learn_rows_location(
             "Location" if req["send"] == "move_plants" else "NewLocation"
         )(objects, req, a),
-        known=corrections.check,
+        known=lambda objects, req: corrections.check(objects, req, "Metrc"),
     ),
     # Never sent: held for a person (server.statesync.calls.by_hand), settled by a skip.
     "correct_by_hand": MetrcAction(

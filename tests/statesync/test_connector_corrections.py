@@ -4,6 +4,7 @@ what to change at the state; later events about the same plants wait, the others
 a skip (the correction made at the state by hand) lets them go. A corrected move or phase
 change goes through Metrc's API, unless the plants changed again since."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,15 +12,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
+from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.manage import settle
-from server.statesync.simulators import MetrcSimulator
+from server.statesync.reconcile import reconcile_biotrack
+from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import batch_created, harvested, tagged, uid
 from tests.statesync.cultivation import moved, receive_tags, story, waste
 from tests.statesync.linked import (
+    BT_PASSWORD,
+    BT_USER,
+    CT_LICENCE,
+    add_ct,
     calls,
     connector,
     drain,
+    linked_biotrack,
     linked_metrc,
     metrc_client,
     metrc_sim,
@@ -74,6 +82,12 @@ def test_a_correction_is_held_for_a_person_and_holds_up_only_its_plants(
         assert {r["status"] for r in rows if r["event_id"] == fix} == {"skipped"}
 
 
+def _correcting(engine: Engine, licence: str, event_id: str) -> list[dict[str, Any]]:
+    """The ``correct_plants`` calls of correction ``event_id``."""
+    rows = calls(engine, licence)
+    return [r for r in rows if r["event_id"] == event_id and r["action"] == "correct_plants"]
+
+
 def _plant_at_metrc(sim: MetrcSimulator, label: str) -> tuple[str, str]:
     with metrc_client(sim) as m:
         plant = m.plant(LICENCE, label)
@@ -124,11 +138,7 @@ def test_a_corrected_move_is_held_when_the_plants_moved_again_since(
                 correction(ids[4], "it went to Flower 3", moved([uid(4)], "Flower 3"))
             )
             drain(c, clock)
-        (held,) = [
-            r
-            for r in calls(engine, LICENCE)
-            if r["event_id"] == fix and r["action"] == "correct_plants"
-        ]
+        (held,) = _correcting(engine, LICENCE, fix)
         assert held["status"] == "refused"
         assert "not through the API: the plants changed again" in held["message"]
         assert _plant_at_metrc(sim, uid(4)) == ("Flower 1", "Flowering")  # unchanged
@@ -156,11 +166,30 @@ def test_a_corrected_phase_change_goes_through_metrcs_api(
                 correction(flowered, "they went to Flower 3", _phase("flowering", "Flower 3"))
             )
             drain(c, clock)
-        (sent,) = [
-            r
-            for r in calls(engine, LICENCE)
-            if r["event_id"] == fix and r["action"] == "correct_plants"
-        ]
+        (sent,) = _correcting(engine, LICENCE, fix)
         assert sent["status"] == "done"
         assert [_plant_at_metrc(sim, p) for p in PLANTS] == [("Flower 3", "Flowering")] * 4
         assert_metrc_matches(engine, sim, LICENCE)
+
+
+def test_a_corrected_move_goes_through_biotracks_api(
+    engine: Engine, clock: ManualClock, tmp_path: object
+) -> None:
+    add_ct(engine, clock)
+    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
+        floor = linked_biotrack(engine, sim, clock)
+        ids = [floor.record(p) for p in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]]
+        with connector(engine, clock) as c:
+            drain(c, clock)
+            fix = floor.record(
+                correction(ids[4], "it went to Flower 3", moved([uid(4)], "Flower 3"))
+            )
+            drain(c, clock)
+        (sent,) = _correcting(engine, CT_LICENCE, fix)
+        assert sent["status"] == "done"
+        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+            rooms = {str(r["roomid"]): r["name"] for r in bt.sync("plant_room", 0)}
+            plant_id = json.loads(sent["request"])["barcodeid"][0]
+            (plant,) = [p for p in bt.sync("plant", 0) if p["id"] == plant_id]
+            assert rooms[str(plant["room"])] == "Flower 3"
+            assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []

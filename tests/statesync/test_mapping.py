@@ -182,7 +182,10 @@ def test_a_correction_is_held_for_a_person_only_when_its_kind_was_filed() -> Non
         "Location": "Flower 3",
         "ActualDate": None,
     }
-    assert plan(event(correction(moved([uid(4)], "Flower 3"))), "biotrack")[0].action == (
+    room, move = plan(event(correction(moved([uid(4)], "Flower 3"))), "biotrack")
+    assert (room.action, move.action) == ("ensure_room", "correct_plants")
+    assert move.args["barcodeid"] == [{"ref": "plant", "key": uid(4)}]
+    assert plan(event(correction(destroyed_plant(uid(4)))), "biotrack")[0].action == (
         "correct_by_hand"
     )
     assert plan(event(correction(tags_received(1, 5))), "metrc") == []  # never filed

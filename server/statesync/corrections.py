@@ -1,12 +1,12 @@
-"""Corrections through Metrc's API (docs/sync.md, Mapping: ``record.corrected``).
+"""Corrections through the state's API (docs/sync.md, Mapping: ``record.corrected``).
 
-A ``record.corrected`` whose replacement is a move or a phase change of plants is planned as
-``correct_plants``: the replacement's rows, sent as a move (PUT ``/plants/v2/location``) or a
-phase change (PUT ``/plants/v2/growthphase``) of their own. That makes Metrc's record what ours
-is now only if nothing after the corrected event changed those plants, so :func:`check`, at
-sending time (every earlier call of the licensee is done by then: calls go in log order),
-holds the call for a person (``by_hand``, the same notification as ``correct_by_hand``,
-saying why) when
+A ``record.corrected`` whose replacement is a move or a phase change of plants (Metrc), or a
+move (BioTrack: it has no phase), is planned as ``correct_plants``: the replacement sent as a
+move (Metrc PUT ``/plants/v2/location``, BioTrack ``plant_move``) or a phase change (Metrc PUT
+``/plants/v2/growthphase``) of its own. That makes the state's record what ours is now only
+if nothing after the corrected event changed those plants, so :func:`check`, at sending time
+(every earlier call of the licensee is done by then: calls go in log order), holds the call
+for a person (``by_hand``, the same notification as ``correct_by_hand``, saying why) when
 
 - the corrected event (or, for a correction of a correction, what that one said) is not the
   same kind about the same plants as the replacement (a correction that adds or drops plants
@@ -15,9 +15,9 @@ saying why) when
   (:func:`server.statesync.depends.concerns`: a later move, harvest, destruction or an earlier
   correction; the replacement is then not the plants' current state).
 
-What Metrc itself refuses (a phase going back from Flowering to Vegetative, say) is a refusal
-like any other: a notification with Metrc's words. The date Metrc is given is the
-correction's (the day Metrc's record was put right).
+What the state itself refuses (Metrc: a phase going back from Flowering to Vegetative, say)
+is a refusal like any other: a notification with its words. The date Metrc is given is the
+correction's (the day its record was put right).
 """
 
 from typing import Any
@@ -67,9 +67,10 @@ def _why(objects: Objects, req: dict[str, Any]) -> str | None:
     return None
 
 
-def check(objects: Objects, req: dict[str, Any]) -> Answer | None:
-    """None when ``req`` may go through the API; else raises ``by_hand`` with the reason."""
-    why = _why(objects, req)
+def check(objects: Objects, plan: dict[str, Any], system: str) -> Answer | None:
+    """None when the correction ``plan`` may go through ``system``'s API (its name as people
+    write it); else raises ``by_hand`` with the reason."""
+    why = _why(objects, plan)
     if why is not None:
-        raise by_hand(req, "Metrc", why)
+        raise by_hand(plan, system, why)
     return None

@@ -497,35 +497,28 @@ def _many_rows(req: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _batched(
+    rows: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    model: type[BaseModel],
+    method: str,
+    plant: str,
+) -> Batched:
+    """Rows validated as ``model``, sent by the client's ``method``."""
+
+    def send(api: MetrcApi, licence: str, found: list[dict[str, Any]]) -> WriteResult:
+        result: WriteResult = getattr(api, method)(
+            licence, [model.model_validate(r) for r in found]
+        )
+        return result
+
+    return Batched(rows, send, plant)
+
+
 BATCHED: dict[str, Batched] = {
-    "harvest_plant": Batched(
-        _one_row,
-        lambda api, licence, rows: api.harvest_plants(
-            licence, [PlantHarvest.model_validate(r) for r in rows]
-        ),
-        "Plant",
-    ),
-    "plant_growth_phase": Batched(
-        _many_rows,
-        lambda api, licence, rows: api.change_growth_phase(
-            licence, [PlantGrowthPhase.model_validate(r) for r in rows]
-        ),
-        "Label",
-    ),
-    "move_plants": Batched(
-        _many_rows,
-        lambda api, licence, rows: api.move_plants(
-            licence, [PlantLocation.model_validate(r) for r in rows]
-        ),
-        "Label",
-    ),
-    "destroy_plant": Batched(
-        _one_row,
-        lambda api, licence, rows: api.destroy_plants(
-            licence, [PlantDestroy.model_validate(r) for r in rows]
-        ),
-        "Label",
-    ),
+    "harvest_plant": _batched(_one_row, PlantHarvest, "harvest_plants", "Plant"),
+    "plant_growth_phase": _batched(_many_rows, PlantGrowthPhase, "change_growth_phase", "Label"),
+    "move_plants": _batched(_many_rows, PlantLocation, "move_plants", "Label"),
+    "destroy_plant": _batched(_one_row, PlantDestroy, "destroy_plants", "Label"),
 }
 
 

@@ -23,6 +23,7 @@ from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
     CT_LICENCE,
+    Floor,
     add_ct,
     calls,
     connector,
@@ -95,19 +96,35 @@ def _plant_at_metrc(sim: MetrcSimulator, label: str) -> tuple[str, str]:
     return plant.location_name, plant.growth_phase
 
 
+def _filed_then_corrected(
+    engine: Engine,
+    clock: ManualClock,
+    floor: Floor,
+    payloads: list[dict[str, Any]],
+    corrects: int,
+    replacement: dict[str, Any],
+) -> str:
+    """``payloads`` recorded and filed; then the ``corrects``-th of them corrected to
+    ``replacement``, and filed. Returns the correction's event id."""
+    ids = [floor.record(p) for p in payloads]
+    with connector(engine, clock) as c:
+        drain(c, clock)
+        fix = floor.record(correction(ids[corrects], "recorded wrong", replacement))
+        drain(c, clock)
+    return fix
+
+
+def _story() -> list[dict[str, Any]]:
+    """The cultivation story; its 5th event (index 4) moves uid 4 to Flower 2."""
+    return [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]
+
+
 def test_a_corrected_move_goes_through_metrcs_api(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
     with metrc_sim(tmp_path, clock) as sim:
         floor = linked_metrc(engine, sim, clock, LICENCE)
-        ids = [floor.record(p) for p in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]]
-        with connector(engine, clock) as c:
-            drain(c, clock)
-            assert _plant_at_metrc(sim, uid(4)) == ("Flower 2", "Flowering")
-            fix = floor.record(
-                correction(ids[4], "it went to Flower 3", moved([uid(4)], "Flower 3"))
-            )
-            drain(c, clock)
+        fix = _filed_then_corrected(engine, clock, floor, _story(), 4, moved([uid(4)], "Flower 3"))
         (sent,) = [
             r
             for r in calls(engine, LICENCE)
@@ -130,14 +147,8 @@ def test_a_corrected_move_is_held_when_the_plants_moved_again_since(
 ) -> None:
     with metrc_sim(tmp_path, clock) as sim:
         floor = linked_metrc(engine, sim, clock, LICENCE)
-        ids = [floor.record(p) for p in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]]
-        floor.record(moved([uid(4)], "Flower 1"))  # after the move that is corrected
-        with connector(engine, clock) as c:
-            drain(c, clock)
-            fix = floor.record(
-                correction(ids[4], "it went to Flower 3", moved([uid(4)], "Flower 3"))
-            )
-            drain(c, clock)
+        again = [*_story(), moved([uid(4)], "Flower 1")]  # after the move that is corrected
+        fix = _filed_then_corrected(engine, clock, floor, again, 4, moved([uid(4)], "Flower 3"))
         (held,) = _correcting(engine, LICENCE, fix)
         assert held["status"] == "refused"
         assert "not through the API: the plants changed again" in held["message"]
@@ -157,15 +168,11 @@ def test_a_corrected_phase_change_goes_through_metrcs_api(
     """Flowering in Flower 1, corrected to flowering in Flower 3: filed through the API."""
     with metrc_sim(tmp_path, clock) as sim:
         floor = linked_metrc(engine, sim, clock, LICENCE)
-        for payload in [receive_tags(50), batch_created("B-2", 4), tagged("B-2", PLANTS)]:
-            floor.record(payload)
-        flowered = floor.record(_phase("flowering", "Flower 1"))
-        with connector(engine, clock) as c:
-            drain(c, clock)
-            fix = floor.record(
-                correction(flowered, "they went to Flower 3", _phase("flowering", "Flower 3"))
-            )
-            drain(c, clock)
+        grown = [receive_tags(50), batch_created("B-2", 4), tagged("B-2", PLANTS)]
+        flowered = [*grown, _phase("flowering", "Flower 1")]
+        fix = _filed_then_corrected(
+            engine, clock, floor, flowered, 3, _phase("flowering", "Flower 3")
+        )
         (sent,) = _correcting(engine, LICENCE, fix)
         assert sent["status"] == "done"
         assert [_plant_at_metrc(sim, p) for p in PLANTS] == [("Flower 3", "Flowering")] * 4
@@ -178,13 +185,7 @@ def test_a_corrected_move_goes_through_biotracks_api(
     add_ct(engine, clock)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
         floor = linked_biotrack(engine, sim, clock)
-        ids = [floor.record(p) for p in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")]]
-        with connector(engine, clock) as c:
-            drain(c, clock)
-            fix = floor.record(
-                correction(ids[4], "it went to Flower 3", moved([uid(4)], "Flower 3"))
-            )
-            drain(c, clock)
+        fix = _filed_then_corrected(engine, clock, floor, _story(), 4, moved([uid(4)], "Flower 3"))
         (sent,) = _correcting(engine, CT_LICENCE, fix)
         assert sent["status"] == "done"
         with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:

@@ -59,39 +59,31 @@ def _metrc_harvest(sim: MetrcSimulator) -> tuple[int, Decimal]:
         return harvest.plant_count, harvest.total_wet_weight
 
 
+@pytest.mark.parametrize("most", [100, 1], ids=["batches", "turned-off"])
 def test_a_harvest_day_goes_to_metrc_as_one_request(
-    engine: Engine, clock: ManualClock, tmp_path: object
+    engine: Engine, clock: ManualClock, tmp_path: object, most: int
 ) -> None:
+    """Six harvests in a row: one request of six rows (``metrc_batch_rows`` 100), or six of
+    one (1)."""
     with metrc_sim(tmp_path, clock) as sim:
         floor = linked_metrc(engine, sim, clock, LICENCE)
         _grown(floor)
         _harvest_day(floor)
-        with connector(engine, clock) as c:
+        with connector(engine, clock, metrc_batch_rows=most) as c:
             drain(c, clock)
         assert_metrc_matches(engine, sim, LICENCE)
         assert _metrc_harvest(sim) == (6, sum(Decimal(w) for w in WEIGHTS))
-        rows = _harvests(engine)
-        assert [r["status"] for r in rows] == ["done"] * 6
-        # One answer for the six: each call keeps it unmodified, and its own id from it.
-        (answer,) = {r["response"] for r in rows}
-        ids = json.loads(answer)["Ids"]
-        assert len(ids) == 6
-        assert [json.loads(r["state_ids"]) for r in rows] == [[str(i)] for i in ids]
-        assert {r["attempts"] for r in rows} == {1}
-
-
-def test_one_row_per_request_when_batches_are_turned_off(
-    engine: Engine, clock: ManualClock, tmp_path: object
-) -> None:
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        _grown(floor)
-        _harvest_day(floor)
-        with connector(engine, clock, metrc_batch_rows=1) as c:
-            drain(c, clock)
-        assert_metrc_matches(engine, sim, LICENCE)
-        rows = _harvests(engine)
-        assert [len(json.loads(r["response"])["Ids"]) for r in rows] == [1] * 6
+    rows = _harvests(engine)
+    assert [r["status"] for r in rows] == ["done"] * 6
+    assert {r["attempts"] for r in rows} == {1}
+    answers = [json.loads(r["response"])["Ids"] for r in rows]
+    if most == 1:
+        assert [len(ids) for ids in answers] == [1] * 6
+        return
+    # One answer for the six: each call keeps it unmodified, and its own id from it.
+    assert {r["response"] for r in rows} == {rows[0]["response"]}
+    assert [json.loads(r["state_ids"]) for r in rows] == [[str(i)] for i in answers[0]]
+    assert len(answers[0]) == 6
 
 
 @pytest.mark.parametrize(

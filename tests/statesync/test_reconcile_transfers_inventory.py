@@ -17,9 +17,7 @@ from server.statesync.queue import configure_link, get_link
 from server.statesync.reconcile import Report, reconcile_biotrack, reconcile_metrc
 from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE, add_staffed_licensee
-from tests.server.desk import weighed
-from tests.server.domain import package_created, package_tags_received, package_uid, party
-from tests.statesync.cultivation import receive_tags, story
+from tests.server.domain import package_created, package_uid, party
 from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
@@ -32,6 +30,7 @@ from tests.statesync.linked import (
     metrc_sim,
     with_package,
 )
+from tests.statesync.test_connector_biotrack_commerce import cured_and_packaged
 from tests.statesync.test_connector_product import BUYER, manifest
 
 BUYER_KEY = "metrc-key-of-valley-77e0"
@@ -105,13 +104,7 @@ def test_biotrack_inventory_against_ours(
     BioTrack by hand: 10 g of a flower lot packaged, 5 g of package 1 sold."""
     add_ct(engine, clock)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        floor = linked_biotrack(engine, sim, clock)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:6]]:
-            floor.record(payload)
-        floor.record(weighed("HB-1", "dry") | {"weight": {"value": "400", "unit": "g"}})
-        floor.record(package_tags_received(1, 10))
-        floor.record(package_created(package_uid(1), [("HB-1", "300")]))
-        floor.record(package_created(package_uid(2), [("HB-1", "50")]))
+        cured_and_packaged(linked_biotrack(engine, sim, clock))
         file_all(engine, clock)
         with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
             assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []

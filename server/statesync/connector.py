@@ -13,6 +13,11 @@ else take the next call (:func:`queue.next_call`) and
   it took effect, BioTrack by ``nonce_replay``, Metrc by its read-back; resend (same body,
   same nonce) only if it did not.
 
+A pending Metrc call of a batched action (:data:`metrc_calls.BATCHED`) takes the calls that
+would follow it one by one into the same multi-row request (:mod:`server.statesync.batches`):
+marked ``sent`` together, its answer's ids shared out, its refusal laid at the rows it names,
+and after a lost answer every call of it read back before the rest go again together.
+
 An answer is stored unmodified with the state's ids, and what the state calls our objects is
 learnt, in one transaction (:meth:`_done`). A refusal holds up the later calls about the
 refused event's objects (:mod:`server.statesync.depends`) and opens a compliance notification

@@ -19,6 +19,7 @@ machines are noisy (``docs/platform-facts.md``).
 """
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -80,7 +81,7 @@ def record(engine: sa.Engine, events: int) -> int:
     return len(payloads)
 
 
-def run(kind: str, events: int, rate_limit: int) -> tuple[int, float, int]:
+def run(kind: str, events: int, rate_limit: int, batch_rows: int) -> tuple[int, float, int, int]:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         url, pg_name = database(kind, tmp)
@@ -110,11 +111,12 @@ def run(kind: str, events: int, rate_limit: int) -> tuple[int, float, int]:
                     burst=200,
                     poll_s=0.05,
                     calls_per_s=pace,
+                    metrc_batch_rows=batch_rows,
                 )
                 pool = ClientPool(
                     engine, Credentials(key), metrc_vendor_key=VENDOR, timeout_s=settings.timeout_s
                 )
-                log(f"{kind}: draining (rate limit {rate_limit}/s)")
+                log(f"{kind}: draining (rate limit {rate_limit}/s, {batch_rows} rows a request)")
                 with Connector(engine, clock=SYSTEM_CLOCK, settings=settings, clients=pool) as c:
                     start = time.monotonic()
                     while True:
@@ -123,7 +125,7 @@ def run(kind: str, events: int, rate_limit: int) -> tuple[int, float, int]:
                     seconds = time.monotonic() - start
                 with engine.connect() as conn:
                     made = conn.execute(sa.text("SELECT count(*) FROM sync_calls")).scalar_one()
-                return recorded, seconds, int(made)
+                return recorded, seconds, int(made), _requests(engine)
         finally:
             engine.dispose()
             if pg_name is not None:
@@ -139,6 +141,22 @@ LEFT = sa.text(
 )
 
 
+def _requests(engine: sa.Engine) -> int:
+    """Write requests sent: each call sent alone, and each batch (its first call's id in
+    ``readback``) once (no faults here, so each was sent once)."""
+    alone, batches = 0, set()
+    with engine.connect() as conn:
+        for (readback,) in conn.execute(
+            sa.text("SELECT readback FROM sync_calls WHERE first_sent_at IS NOT NULL")
+        ):
+            batch = json.loads(readback or "{}").get("batch")
+            if batch is None:
+                alone += 1
+            else:
+                batches.add(batch)
+    return alone + len(batches)
+
+
 def _left(engine: sa.Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(LEFT).scalar_one())
@@ -149,18 +167,29 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--rate-limit", type=int, default=50)
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        nargs="+",
+        default=[100],
+        help="SEEDTRACE_SYNC_METRC_BATCH_ROWS to measure (1: every call alone)",
+    )
     args = parser.parse_args()
     rows = []
-    for limit in (args.rate_limit, 1_000_000):
-        events, seconds, made = run(args.db, args.events, limit)
-        rows.append((limit, events, made, seconds))
-    print("| simulator write limit (/s) | events | state calls | drain (s) | events/s | calls/s |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    for limit, events, made, seconds in rows:
+    for batch_rows in args.batch_rows:
+        for limit in (args.rate_limit, 1_000_000):
+            events, seconds, made, requests = run(args.db, args.events, limit, batch_rows)
+            rows.append((batch_rows, limit, events, made, requests, seconds))
+    print(
+        "| rows a request at most | simulator write limit (/s) | events | state calls "
+        "| write requests | drain (s) | events/s | calls/s |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for batch_rows, limit, events, made, requests, seconds in rows:
         shown = "none" if limit >= 1_000_000 else str(limit)
         print(
-            f"| {shown} | {events} | {made} | {seconds:.1f} | {events / seconds:.1f} "
-            f"| {made / seconds:.1f} |"
+            f"| {batch_rows} | {shown} | {events} | {made} | {requests} | {seconds:.1f} "
+            f"| {events / seconds:.1f} | {made / seconds:.1f} |"
         )
 
 

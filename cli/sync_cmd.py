@@ -207,7 +207,8 @@ def reconcile_cmd(
             with engine.connect() as conn:
                 link = get_link(conn, licence)
             if link.system == "metrc":
-                report = reconcile_metrc(engine, pool.metrc(link.base_url, licence, user), licence)
+                api = pool.metrc(link.base_url, licence, user)
+                report = reconcile_metrc(engine, api, licence, now=SYSTEM_CLOCK.now())
             else:
                 bt = pool.biotrack(link.base_url, licence, user)
                 report = reconcile_biotrack(engine, bt, licence)

@@ -8,8 +8,9 @@ did:
   (``system``, ``base_url``), the **cursor** (the ``event_log.position`` up to which every
   accepted event has been planned into calls), the **lease** (``lease_owner`` until
   ``lease_until``: the one connector process handling this licensee now), and whether the state
-  is reachable (``access``: ``up`` or ``lost``), and when the daily reconciliation last ran
-  (``reconciled_at``).
+  is reachable (``access``: ``up`` or ``lost``; ``unreachable_since`` / ``unreachable_cause``:
+  the first failure since the state last answered), and when the daily reconciliation last
+  ran (``reconciled_at``).
 - ``sync_calls``: one row per state call planned for an event (``event_id``, ``call_index``).
   ``plan`` is what the mapping asked for; ``request`` is the body as first sent, fixed before
   sending and reused on any resend; ``nonce`` (BioTrack) and ``readback`` (Metrc: what
@@ -58,6 +59,11 @@ class SyncLink(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_time(nullable=False))
     # When the daily reconciliation last read the state's lists (server.statesync.daily).
     reconciled_at: datetime | None = Field(default=None, sa_column=_time())
+    # The first failure to reach the state since its last answer, and its cause; cleared by
+    # the next answer (server.statesync.access). Kept here, not in a process's memory, so a
+    # connector restarted during an outage goes on counting from the first failure.
+    unreachable_since: datetime | None = Field(default=None, sa_column=_time())
+    unreachable_cause: str | None = Field(default=None, max_length=500)
 
 
 class SyncCall(SQLModel, table=True):

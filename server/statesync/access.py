@@ -1,12 +1,16 @@
 """Access to a state system: back-off while it cannot be reached, and the record of a loss of
 access and its restoration (OAR 845-025 CTS Requirements (8); docs/sync.md, Loss of access).
 
-:class:`AccessWatch` keeps, per licensee, when the state was first found unreachable and how
-long to wait before the next try (doubling up to ``backoff_max_s``), in this process's memory.
-Once unreachable for ``lost_after_s`` without a success, the loss is written (``sync_links.access``
-``lost``, a ``sync_outages`` row with its start and cause); the next success writes the
-restoration and opens OUTAGE-BACKFILL (:mod:`server.statesync.notices`). Every write renews
-the licensee's lease first, like every other transaction of the connector.
+:class:`AccessWatch` keeps, per licensee, when the state was first found unreachable since it
+last answered, and why, in ``sync_links.unreachable_since`` / ``unreachable_cause`` (the
+database, not this process's memory: a connector restarted, or another process taking the
+licensee over, during an outage goes on counting from that first failure, and the loss is
+recorded from it). How long to wait before the next try (doubling up to ``backoff_max_s``) is
+kept in memory: a restarted process merely tries sooner. Once unreachable for
+``lost_after_s`` without a success, the loss is written (``sync_links.access`` ``lost``, a
+``sync_outages`` row with its start and cause); the next success clears the failure and writes
+the restoration and opens OUTAGE-BACKFILL (:mod:`server.statesync.notices`). Every write
+renews the licensee's lease first, like every other transaction of the connector.
 """
 
 import logging
@@ -31,7 +35,6 @@ class AccessWatch:
         self.owner = settings.worker_id
         self.retry_at: dict[str, datetime] = {}
         self._backoff: dict[str, float] = {}
-        self._failing: dict[str, tuple[datetime, str]] = {}
 
     def wait(self, licence: str, seconds: float) -> None:
         """Try ``licence`` again no sooner than ``seconds`` from now (Retry-After, ...)."""
@@ -44,31 +47,44 @@ class AccessWatch:
     def unreachable(self, link: LinkRow, cause: str) -> None:
         """The state could not be reached for ``cause``: back off; record a loss when due."""
         now = self.clock.now()
-        since, first_cause = self._failing.setdefault(link.licence, (now, cause))
         delay = min(self._backoff.get(link.licence, 0.5) * 2, self.settings.backoff_max_s)
         self._backoff[link.licence] = delay
         self.retry_at[link.licence] = now + timedelta(seconds=delay)
-        if (now - since).total_seconds() < self.settings.lost_after_s:
-            return
         with self.engine.begin() as conn:
             hold(conn, link.licence, self.owner, now, self.settings.lease_s)
-            if get_link(conn, link.licence).access == "up":
+            current = get_link(conn, link.licence)
+            since, first_cause = current.unreachable_since, current.unreachable_cause
+            if since is None:
+                since, first_cause = now, cause[:500]
                 conn.execute(
-                    sa.update(LINKS).where(LINKS.c.licence == link.licence).values(access="lost")
+                    sa.update(LINKS)
+                    .where(LINKS.c.licence == link.licence)
+                    .values(unreachable_since=since, unreachable_cause=first_cause)
                 )
-                record_lost(conn, link.licence, link.system, since, first_cause)
-                log.warning("access to the state system of %s lost since %s", link.licence, since)
+            if current.access != "up" or (now - since).total_seconds() < self.settings.lost_after_s:
+                return
+            conn.execute(
+                sa.update(LINKS).where(LINKS.c.licence == link.licence).values(access="lost")
+            )
+            record_lost(conn, link.licence, link.system, since, first_cause or cause)
+        log.warning("access to the state system of %s lost since %s", link.licence, since)
 
     def reachable(self, link: LinkRow) -> None:
         """The state answered: forget the failures; record a restoration if access was lost."""
-        self._failing.pop(link.licence, None)
         self._backoff.pop(link.licence, None)
         now = self.clock.now()
         with self.engine.begin() as conn:
             current = get_link(conn, link.licence)
-            if current.access != "lost":
+            if current.access != "lost" and current.unreachable_since is None:
                 return
             hold(conn, link.licence, self.owner, now, self.settings.lease_s)
+            conn.execute(
+                sa.update(LINKS)
+                .where(LINKS.c.licence == link.licence)
+                .values(unreachable_since=None, unreachable_cause=None)
+            )
+            if current.access != "lost":
+                return
             where = conn.execute(
                 sa.text("SELECT jurisdiction, timezone FROM licensees WHERE licence = :l"),
                 {"l": link.licence},

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from server.statesync import corrections
 from server.statesync.biotrack_client import ActionResult, BioTrackApi, WeightNode
 from server.statesync.biotrack_commerce import COMMERCE_ACTIONS
 from server.statesync.calls import Answer, Reader, Unresolvable, by_hand, resolve
@@ -195,6 +196,14 @@ def _by_hand(_o: Objects, call: CallRow) -> Answer | None:
     raise by_hand(call.plan, "BioTrack")
 
 
+# A corrected move, when it can go through the API (server.statesync.corrections); else held
+# for a person like the next.
+ACTIONS["correct_plants"] = BioTrackAction(
+    _send_move,
+    _learn_nothing,
+    _plain,
+    known=lambda objects, call: corrections.check(objects, call.plan, "BioTrack"),
+)
 # Never sent: held for a person (server.statesync.calls.by_hand), settled by a skip.
 ACTIONS["correct_by_hand"] = BioTrackAction(None, _learn_nothing, _plain, known=_by_hand)
 # After the harvest: the cure, packages, manifests, sales (server.statesync.biotrack_commerce).

@@ -56,12 +56,15 @@ def resolve(value: Any, objects: Objects, readers: Mapping[str, Reader]) -> Any:
     return value
 
 
-def by_hand(plan: dict[str, Any], system: str) -> Unresolvable:
-    """What a person must do for a ``correct_by_hand`` call (the correction of a filed event:
-    no API call makes it), as the reason the call cannot be made."""
+def by_hand(plan: dict[str, Any], system: str, why: str | None = None) -> Unresolvable:
+    """What a person must do for a correction of a filed event that no API call makes
+    (``correct_by_hand``; or ``correct_plants`` when ``why`` says it cannot go through the
+    API), as the reason the call cannot be made."""
     what = json.dumps(plan["replacement"], sort_keys=True, separators=(", ", ": "))
+    not_api = "" if why is None else f" (not through the API: {why})"
     return Unresolvable(
         f"our event {plan['corrects']} ({plan['kind']}) was corrected here ({plan['reason']}); "
         f"{system} still holds what was first filed (its state ids are on that event's page). "
-        f"Make the same correction at {system} by hand; what should have been recorded: {what}"
+        f"Make the same correction at {system} by hand{not_api}; what should have been "
+        f"recorded: {what}"
     )

@@ -13,6 +13,11 @@ else take the next call (:func:`queue.next_call`) and
   it took effect, BioTrack by ``nonce_replay``, Metrc by its read-back; resend (same body,
   same nonce) only if it did not.
 
+A pending Metrc call of a batched action (:data:`metrc_calls.BATCHED`) takes the calls that
+would follow it one by one into the same multi-row request (:mod:`server.statesync.batches`):
+marked ``sent`` together, its answer's ids shared out, its refusal laid at the rows it names,
+and after a lost answer every call of it read back before the rest go again together.
+
 An answer is stored unmodified with the state's ids, and what the state calls our objects is
 learnt, in one transaction (:meth:`_done`). A refusal holds up the later calls about the
 refused event's objects (:mod:`server.statesync.depends`) and opens a compliance notification
@@ -38,6 +43,7 @@ from sqlalchemy.engine import Engine
 from schemas.clock import Clock
 from server.statesync import biotrack_calls, metrc_calls
 from server.statesync.access import AccessWatch
+from server.statesync.batches import Member, alone, at_fault, batch_of, gather, rows_of, share_ids
 from server.statesync.biotrack_client import ActionResult
 from server.statesync.calls import Answer, Unresolvable
 from server.statesync.clients import ClientPool
@@ -51,6 +57,7 @@ from server.statesync.errors import (
     StateRefused,
     StateUnavailable,
 )
+from server.statesync.metrc_calls import BATCHED
 from server.statesync.notices import (
     open_refusal,
     resolve_backfills,
@@ -70,6 +77,7 @@ from server.statesync.queue import (
     open_calls,
     plan_next,
     release,
+    runnable,
     start_waits,
     update_call,
 )
@@ -200,6 +208,9 @@ class Connector:
             if call.status in ("sent", "unknown") and call.request is None:
                 self._set(link, call, status="pending")  # marked, never sent: prepare again
                 return "progress"
+            if call.status in ("sent", "unknown") and batch_of(call) is not None:
+                self._recheck_batch(link, call)
+                return "progress"
             if call.status in ("sent", "unknown"):
                 found = self._verify(link, call)
                 self.access.reachable(link)
@@ -212,6 +223,9 @@ class Connector:
             if prepared is None:
                 return "progress"
             request, nonce = prepared
+            if call.system == "metrc" and call.action in BATCHED and not alone(call):
+                self._send_batch(link, [(call, request)], gather_more=True)
+                return "progress"
             readback = self._pre_read(link, call, request)
             self._send(link, call, request, readback, nonce)
             return "progress"
@@ -345,6 +359,114 @@ class Connector:
         self.access.reachable(link)
         self._done(link, sent, request, answer)
 
+    def _send_batch(
+        self, link: LinkRow, members: list[Member], *, gather_more: bool = False
+    ) -> None:
+        """Send ``members`` (calls of one Metrc action, each with its request) as one request,
+        with the calls that may go with them if ``gather_more`` (:mod:`server.statesync.batches`).
+        Marked ``sent`` together before it leaves; the answer's ids shared out, or the
+        refusal's rows laid at the calls they belong to."""
+        head = members[0][0]
+        api = self.clients.metrc(link.base_url, link.licence, head.operator_id)
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            hold(conn, link.licence, self.owner, now, self.settings.lease_s)
+            if gather_more:
+                objects = Objects(conn, link.licence, link.system, now)
+                members = gather(conn, objects, members[0], now, self.settings.metrc_batch_rows)
+            for c, req in members:
+                update_call(
+                    conn,
+                    c.id,
+                    status="sent",
+                    request=req,
+                    readback={"batch": head.id},
+                    attempts=c.attempts + 1,
+                    first_sent_at=c.first_sent_at or now,
+                    last_attempt_at=now,
+                )
+        members = [(replace(c, first_sent_at=c.first_sent_at or now), r) for c, r in members]
+        ids = [c.id for c, _ in members]
+        rows = [row for c, req in members for row in rows_of(c.action, req)]
+        try:
+            result = BATCHED[head.action].send(api, link.licence, rows)
+        except OutcomeUnknown as err:
+            self._set_all(link, ids, status="unknown", message=str(err))
+            raise
+        except NotAuthorised:
+            self._set_all(link, ids, status="pending", message="credentials refused")
+            raise
+        except StateRefused as err:
+            self._batch_refused(link, members, err)
+            return
+        except (RateLimited, StateUnavailable, SessionExpired) as err:
+            self._set_all(link, ids, status="pending", message=str(err))  # nothing was done
+            raise
+        shared = share_ids(members, result.ids)
+        if shared is None:  # kept, but which id is whose is unclear: read every row back
+            text = f"kept, but {len(result.ids)} ids came back for {len(rows)} rows"
+            self._set_all(link, ids, status="unknown", message=text)
+            raise OutcomeUnknown(f"{head.action} of {len(rows)} rows", text)
+        self.access.reachable(link)
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            hold(conn, link.licence, self.owner, now, self.settings.lease_s)
+            for (c, req), mine in zip(members, shared, strict=True):
+                self._store_done(conn, link, c, req, Answer(mine, result.raw), now, learn=True)
+        self._auth_retried.difference_update(ids)
+
+    def _batch_refused(self, link: LinkRow, members: list[Member], err: StateRefused) -> None:
+        """Metrc refused the request, keeping none of its rows: the calls whose rows it named
+        are refused with its messages; the others go again. Naming none, a batch of several is
+        split: each call goes alone, so the next refusal names the one at fault."""
+        text = "; ".join(err.messages) or str(err)
+        named = at_fault(members, err.rows, err.messages)
+        if named is None and len(members) == 1:
+            named = {0: [text]}
+        if named is None:
+            log.warning(
+                "%s of %s: %d calls refused together without a row named (%s); each goes alone",
+                members[0][0].action,
+                link.licence,
+                len(members),
+                text,
+            )
+            self._set_all(
+                link,
+                [c.id for c, _ in members],
+                status="pending",
+                readback={"alone": True},
+                message=f"refused in a request of {len(members)} calls, no row named: {text}",
+            )
+            return
+        for index, (c, _req) in enumerate(members):
+            if index in named:
+                self._refuse(link, c, "; ".join(named[index]), final=True)
+            else:
+                self._set(link, c, status="pending", message="not kept: another row was refused")
+
+    def _recheck_batch(self, link: LinkRow, call: CallRow) -> None:
+        """A batch whose answer we lack: read back every call of it, row by row; the ones that
+        took effect are done, the others are sent again together (same rows)."""
+        batch = batch_of(call)
+        with self.engine.connect() as conn:
+            members = [
+                c
+                for c in runnable(conn, link.licence, self.clock.now())
+                if c.status in ("sent", "unknown") and batch_of(c) == batch
+            ]
+        remaining: list[Member] = []
+        for c in members or [call]:
+            request = c.request or {}
+            found = metrc_calls.ACTIONS[c.action].readback(self._metrc_ctx(link, c), request, {})
+            if found is not None:
+                self._done(link, c, request, found)
+            else:
+                remaining.append((c, request))
+        self.access.reachable(link)
+        if remaining:
+            self._send_batch(link, remaining)
+
     def _verify(self, link: LinkRow, call: CallRow) -> Answer | None:
         """Whether a call whose answer we lack took effect: its answer if so, else None."""
         if call.request is None:
@@ -375,6 +497,13 @@ class Connector:
         with self.engine.begin() as conn:
             hold(conn, link.licence, self.owner, now, self.settings.lease_s)
             update_call(conn, call.id, **values)
+
+    def _set_all(self, link: LinkRow, ids: list[int], **values: Any) -> None:
+        now = self.clock.now()
+        with self.engine.begin() as conn:
+            hold(conn, link.licence, self.owner, now, self.settings.lease_s)
+            for call_id in ids:
+                update_call(conn, call_id, **values)
 
     def _done(self, link: LinkRow, call: CallRow, request: dict[str, Any], answer: Answer) -> None:
         now = self.clock.now()

@@ -60,7 +60,15 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 RULE = "SECONDARY-SYNC"
-RECONCILED_KINDS = ("batch", "plant", "harvest", "package", "tag")  # subject types filed here
+RECONCILED_KINDS = (
+    "batch",
+    "plant",
+    "harvest",
+    "package",
+    "tag",
+    "transfer",
+    "lot",
+)  # subject types filed here
 RETRY_S = 600.0  # a run that could not read the state: again this long after
 
 
@@ -212,7 +220,7 @@ class DailyReconcile:
                 raise CredentialError(f"no state credentials are stored for anyone of {licence}")
             if link.system == "metrc":
                 api = self.clients.metrc(link.base_url, licence, user)
-                report = reconcile_metrc(self.engine, api, licence)
+                report = reconcile_metrc(self.engine, api, licence, now=now)
             else:
                 bt = self.clients.biotrack(link.base_url, licence, user)
                 report = reconcile_biotrack(self.engine, bt, licence)

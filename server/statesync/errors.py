@@ -49,6 +49,8 @@ class StateRefused(StateSyncError):
     """The state system refused the call; ``messages`` are its messages, unmodified.
 
     ``status`` is the HTTP status (Metrc) or None; ``code`` is BioTrack's ``errorcode`` or None.
+    ``rows``: beside each message, the row of a multi-row request it names (Metrc's ``row``,
+    counted from 0), or None where it names none; empty when no row was named at all.
     """
 
     def __init__(
@@ -58,8 +60,10 @@ class StateRefused(StateSyncError):
         *,
         status: int | None = None,
         code: int | None = None,
+        rows: Sequence[int | None] = (),
     ) -> None:
         self.messages = tuple(messages)
+        self.rows = tuple(rows)
         self.status = status
         self.code = code
         text = "; ".join(self.messages) if self.messages else "(no message)"

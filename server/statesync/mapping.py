@@ -516,6 +516,15 @@ def _b_sale(ev: EventEnvelope, p: Payload) -> list[Planned]:
     return [Planned("sale", args)]
 
 
+def _correction_args(p: RecordCorrected) -> dict[str, Any]:
+    return {
+        "corrects": p.corrects,
+        "kind": p.replacement.kind,
+        "reason": p.reason,
+        "replacement": p.replacement.model_dump(mode="json", exclude_none=True),
+    }
+
+
 def _corrected(ev: EventEnvelope, p: Payload, system: "System") -> list[Planned]:
     """A correction of an event this system was filed: no API call corrects a filed record in
     general, so a person makes the same correction at the state by hand (the call is held for
@@ -523,21 +532,39 @@ def _corrected(ev: EventEnvelope, p: Payload, system: "System") -> list[Planned]
     assert isinstance(p, RecordCorrected)
     if p.replacement.kind not in TABLES[system]:
         return []  # the corrected kind was never filed
-    args = {
-        "corrects": p.corrects,
-        "kind": p.replacement.kind,
-        "reason": p.reason,
-        "replacement": p.replacement.model_dump(mode="json", exclude_none=True),
-    }
-    return [Planned("correct_by_hand", args)]
+    return [Planned("correct_by_hand", _correction_args(p))]
 
 
 def _m_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
-    return _corrected(ev, p, "metrc")
+    """A corrected move or phase change is made through Metrc's API: the replacement's rows,
+    sent as a move or phase change of its own (``correct_plants``), when at sending time
+    nothing since the corrected event concerns those plants (else held for a person,
+    :mod:`server.statesync.corrections`). Any other correction: by hand."""
+    assert isinstance(p, RecordCorrected)
+    r = p.replacement
+    if not isinstance(r, PlantsMoved | PlantsPhaseChanged):
+        return _corrected(ev, p, "metrc")
+    *ensure, call = _m_moved(ev, r) if isinstance(r, PlantsMoved) else _m_phase(ev, r)
+    args = _correction_args(p) | {
+        "event_id": ev.event_id,
+        "uids": list(r.uids),
+        "send": call.action,
+        "rows": call.args["rows"],
+    }
+    return [*ensure, Planned("correct_plants", args)]
 
 
 def _b_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
-    return _corrected(ev, p, "biotrack")
+    """A corrected move is made through BioTrack's API: ``plant_move`` of the replacement's
+    plants to its room (``correct_plants``), under the same condition as at Metrc. Any other
+    correction (BioTrack has no phase): by hand."""
+    assert isinstance(p, RecordCorrected)
+    r = p.replacement
+    if not isinstance(r, PlantsMoved):
+        return _corrected(ev, p, "biotrack")
+    ensure, call = _b_move(list(r.uids), r.location)
+    args = _correction_args(p) | {"event_id": ev.event_id, "uids": list(r.uids)} | call.args
+    return [ensure, Planned("correct_plants", args)]
 
 
 Mapper = Callable[[EventEnvelope, Payload], list[Planned]]

@@ -11,7 +11,8 @@ killed mid-call) the connector asks Metrc whether the call took effect before it
 | ``ensure_item`` | the item's name in the active item list (also read **before** posting) |
 | ``plantings`` | the batch's name in the active and inactive lists, lastModified window |
 | ``batch_growth_phase`` | the first new plant's label (``/plants/v2/{label}``) |
-| ``plant_growth_phase``, ``move_plants`` | the plant's phase and location |
+| ``plant_growth_phase``, ``move_plants`` | every row's plant: its phase and location |
+| ``correct_plants`` | as the move or phase change it sends |
 | ``harvest_plant`` | the plant's harvest id |
 | ``destroy_plant`` | the plant's state |
 | ``destroy_batch_plants``, ``plant_waste`` | our event id in the waste record's note |
@@ -20,7 +21,10 @@ killed mid-call) the connector asks Metrc whether the call took effect before it
 | ``create_transfer`` | the manifest's name (our manifest id) among the outgoing transfers |
 | ``create_receipt`` | our event id as the receipt's ``ExternalReceiptNumber`` |
 
-A Metrc request keeps all its rows or none, so the first row answers for all. Windows start
+A Metrc request keeps all its rows or none; still every row is read back (a plant changed at
+Metrc by hand meanwhile must not pass for the whole request). Consecutive calls of the actions
+in :data:`BATCHED` go as one multi-row request (the connector gathers them,
+:mod:`server.statesync.batches`). Windows start
 five minutes before the call was first sent (the two clocks need not agree to the second) and
 are walked 24 hours at a time, 20 rows a page. The read-backs assume the licensee's calls go
 one at a time (the lease) and that nobody changes the same object at Metrc by hand meanwhile.
@@ -36,6 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from server.statesync import corrections
 from server.statesync.calls import Answer, Reader, by_hand, resolve
 from server.statesync.metrc_client import MetrcApi, Window
 from server.statesync.metrc_models import (
@@ -57,7 +62,7 @@ from server.statesync.metrc_models import (
 )
 from server.statesync.queue import CallRow, Objects
 
-__all__ = ["ACTIONS", "READERS", "MetrcAction"]
+__all__ = ["ACTIONS", "BATCHED", "READERS", "Batched", "MetrcAction"]
 
 LOCATION_TYPE = "Default"
 SLACK = timedelta(minutes=5)
@@ -246,13 +251,30 @@ def _send_phase(ctx: Ctx, req: dict[str, Any]) -> Answer:
     return _answer(ctx.api.change_growth_phase(ctx.licence, rows))
 
 
+def _every_row(
+    ctx: Ctx, rows: list[dict[str, Any]], took: Callable[[Any, dict[str, Any]], bool]
+) -> Answer | None:
+    """Read back row by row: each row's plant (``Label``) as Metrc has it now must show the
+    row took effect (``took``); the answer is the plants as Metrc described them. None if
+    any row did not (Metrc keeps all rows or none, so then none did)."""
+    plants = []
+    for row in rows:
+        plant = ctx.api.plant(ctx.licence, row["Label"])
+        if plant is None or not took(plant, row):
+            return None
+        plants.append(plant)
+    raw = "[" + ",".join(p.model_dump_json(by_alias=True) for p in plants) + "]"
+    return Answer([str(p.id) for p in plants], raw, "read-back")
+
+
 def _readback_phase(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
-    row = req["rows"][0]
-    plant = ctx.api.plant(ctx.licence, row["Label"])
-    if plant is None:
-        return None
-    took = plant.growth_phase == row["GrowthPhase"] and plant.location_name == row["NewLocation"]
-    return _found(plant) if took else None
+    return _every_row(
+        ctx,
+        req["rows"],
+        lambda plant, row: (
+            plant.growth_phase == row["GrowthPhase"] and plant.location_name == row["NewLocation"]
+        ),
+    )
 
 
 def _learn_rows_location(field: str) -> Callable[[Objects, dict[str, Any], Answer], None]:
@@ -269,9 +291,7 @@ def _send_move(ctx: Ctx, req: dict[str, Any]) -> Answer:
 
 
 def _readback_move(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
-    row = req["rows"][0]
-    plant = ctx.api.plant(ctx.licence, row["Label"])
-    return _found(plant) if plant is not None and plant.location_name == row["Location"] else None
+    return _every_row(ctx, req["rows"], lambda plant, row: plant.location_name == row["Location"])
 
 
 def _send_harvest(ctx: Ctx, req: dict[str, Any]) -> Answer:
@@ -437,10 +457,68 @@ ACTIONS: dict[str, MetrcAction] = {
     "create_package": MetrcAction(_send_package, _readback_package, _learn_nothing),
     "create_transfer": MetrcAction(_send_transfer, _readback_transfer, _learn_nothing),
     "create_receipt": MetrcAction(_send_receipt, _readback_receipt, _learn_nothing),
+    # A corrected move or phase change, when it can go through the API
+    # (server.statesync.corrections); else held for a person like the next.
+    "correct_plants": MetrcAction(
+        lambda ctx, req: (_send_move if req["send"] == "move_plants" else _send_phase)(ctx, req),
+        lambda ctx, req, rb: (_readback_move if req["send"] == "move_plants" else _readback_phase)(
+            ctx, req, rb
+        ),
+        lambda objects, req, a: _learn_rows_location(
+            "Location" if req["send"] == "move_plants" else "NewLocation"
+        )(objects, req, a),
+        known=lambda objects, req: corrections.check(objects, req, "Metrc"),
+    ),
     # Never sent: held for a person (server.statesync.calls.by_hand), settled by a skip.
     "correct_by_hand": MetrcAction(
         _never_sent, lambda _c, _r, _rb: None, _learn_nothing, known=_by_hand
     ),
+}
+
+
+@dataclass(frozen=True)
+class Batched:
+    """An action whose consecutive calls may go as one multi-row request (docs/sync.md,
+    Batches): ``rows`` of one call's request, in the order they are sent; ``send`` of the
+    rows of several; ``plant``: the field naming each row's plant (a batch holds each plant
+    once, so every row's read-back sees that row's effect alone)."""
+
+    rows: Callable[[dict[str, Any]], list[dict[str, Any]]]
+    send: Callable[[MetrcApi, str, list[dict[str, Any]]], WriteResult]
+    plant: str
+
+
+def _one_row(req: dict[str, Any]) -> list[dict[str, Any]]:
+    return [req["row"]]
+
+
+def _many_rows(req: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = req["rows"]
+    return rows
+
+
+def _batched(
+    rows: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    model: type[BaseModel],
+    method: str,
+    plant: str,
+) -> Batched:
+    """Rows validated as ``model``, sent by the client's ``method``."""
+
+    def send(api: MetrcApi, licence: str, found: list[dict[str, Any]]) -> WriteResult:
+        result: WriteResult = getattr(api, method)(
+            licence, [model.model_validate(r) for r in found]
+        )
+        return result
+
+    return Batched(rows, send, plant)
+
+
+BATCHED: dict[str, Batched] = {
+    "harvest_plant": _batched(_one_row, PlantHarvest, "harvest_plants", "Plant"),
+    "plant_growth_phase": _batched(_many_rows, PlantGrowthPhase, "change_growth_phase", "Label"),
+    "move_plants": _batched(_many_rows, PlantLocation, "move_plants", "Label"),
+    "destroy_plant": _batched(_one_row, PlantDestroy, "destroy_plants", "Label"),
 }
 
 

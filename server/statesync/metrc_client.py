@@ -525,26 +525,35 @@ def _raise_for_refusal(call: str, response: httpx.Response) -> None:
     status = response.status_code
     if status < 400:
         return
-    messages = _messages(response)
+    found = _messages(response)
+    messages = [text for _row, text in found]
     if status in (401, 403):
         raise NotAuthorised(call, messages, status=status)
-    raise StateRefused(call, messages, status=status)
+    rows = [row for row, _text in found] if any(row is not None for row, _ in found) else []
+    raise StateRefused(call, messages, status=status, rows=rows)
 
 
-def _messages(response: httpx.Response) -> list[str]:
-    """Metrc's messages as it worded them: from ``[{"message": ...}]`` or ``{"Message": ...}``."""
+def _messages(response: httpx.Response) -> list[tuple[int | None, str]]:
+    """Metrc's messages as it worded them, each with the row it names (``[{"row": n,
+    "message": ...}]``), or None (``{"Message": ...}``, anything else)."""
     try:
         body = response.json()
     except ValueError:
-        return [response.text]
+        return [(None, response.text)]
     items = body if isinstance(body, list) else [body]
-    found = []
+    found: list[tuple[int | None, str]] = []
     for item in items:
         if isinstance(item, dict):
             text = item.get("message", item.get("Message"))
-            found.append(str(text) if text is not None else str(item))
+            row = item.get("row", item.get("Row"))
+            found.append(
+                (
+                    row if isinstance(row, int) and not isinstance(row, bool) else None,
+                    str(text) if text is not None else str(item),
+                )
+            )
         else:
-            found.append(str(item))
+            found.append((None, str(item)))
     return found
 
 

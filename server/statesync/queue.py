@@ -21,6 +21,7 @@ come. Behind a ``refused`` call only the calls about the same objects wait
 """
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ __all__ = [
     "next_call",
     "plan_next",
     "release",
+    "runnable",
     "update_call",
 ]
 
@@ -74,6 +76,8 @@ class LinkRow:
     lease_owner: str | None
     lease_until: datetime | None
     last_success_at: datetime | None
+    unreachable_since: datetime | None = None
+    unreachable_cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -262,28 +266,38 @@ def _due(now: datetime) -> sa.ColumnElement[bool]:
 
 def next_call(conn: Connection, licence: str, now: datetime) -> CallRow | None:
     """The call to work on now, or None (nothing due, or only calls held up by a refusal)."""
+    return next(runnable(conn, licence, now, limit=1), None)
+
+
+def runnable(
+    conn: Connection, licence: str, now: datetime, *, limit: int | None = None
+) -> Iterator[CallRow]:
+    """The calls that may go now, in the order they are to go: :func:`next_call` is the first;
+    the ones after it are what would go next, one by one (a Metrc batch gathers from them).
+    ``limit`` bounds the rows read when no refusal stands."""
     in_order = (CALLS.c.position, CALLS.c.call_index)
     if blocked_by(conn, licence) is None:
-        row = conn.execute(
+        rows = conn.execute(
             sa.select(CALLS)
             .where(CALLS.c.licence == licence, CALLS.c.status.in_(OPEN), _due(now))
             # The log's order, and within an event its calls' order: calls an earlier call
             # added to its event (insert_calls) come before the next event's, whatever their ids.
             .order_by(*in_order)
-            .limit(1)
-        ).first()
-        return None if row is None else _call(row)
+            .limit(limit)
+        ).all()
+        yield from (_call(row) for row in rows)
+        return
     # Refusals: walk the open and refused calls in log order; a call whose event concerns a
     # refused event's objects waits (server.statesync.depends), any other goes.
     blocked = Blocked()
     events: dict[str, EventEnvelope] = {}
-    rows = conn.execute(
+    walk = conn.execute(
         sa.select(CALLS, LOG.c.body)
         .join(LOG, LOG.c.event_id == CALLS.c.event_id)
         .where(CALLS.c.licence == licence, CALLS.c.status.in_((*OPEN, "refused")))
         .order_by(*in_order)
-    )
-    for row in rows:
+    ).all()
+    for row in walk:
         m = row._mapping
         event = events.get(m["event_id"])
         if event is None:
@@ -291,8 +305,7 @@ def next_call(conn: Connection, licence: str, now: datetime) -> CallRow | None:
         if m["status"] == "refused":
             blocked.refused(event, m["action"], json.loads(m["plan"]))
         elif not blocked.holds(event) and (m["not_before"] is None or m["not_before"] <= now):
-            return _call(row)
-    return None
+            yield _call(row)
 
 
 def insert_calls(

@@ -3,9 +3,10 @@ difference, with what to do; nothing is changed on either side (docs/sync.md,
 Reconciliation; SECONDARY-SYNC, OAR 845-025 CTS Requirements (7)).
 
 :func:`reconcile_metrc` reads Metrc's plant batches, plants (vegetative, flowering, inactive),
-harvests, packages and available tags, page by page (20 a page, waiting out any 429), and
-compares them with our projections (``batches``, ``plants``, ``harvest_batches``; packages and
-the tag ledger: :mod:`server.statesync.reconcile_product`):
+harvests, packages, available tags and incoming transfers, page by page (20 a page, waiting
+out any 429), and compares them with our projections (``batches``, ``plants``,
+``harvest_batches``; packages and the tag ledger: :mod:`server.statesync.reconcile_product`;
+incoming transfers: :mod:`server.statesync.reconcile_transfers`):
 
 - an object on one side only (``missing at Metrc`` / ``missing here``);
 - a batch's untagged, tagged or destroyed count, a plant's phase or location, a harvest's
@@ -13,7 +14,9 @@ the tag ledger: :mod:`server.statesync.reconcile_product`):
 
 :func:`reconcile_biotrack` reads BioTrack's plants (``sync_plant`` from the first
 transaction) and compares each with our plant of the same id (``sync_objects``): a plant on
-one side only, its state (growing, drying or cured, destroyed) and its room.
+one side only, its state (growing, drying or cured, destroyed) and its room; and its
+inventory (``sync_inventory``): packages and each harvest's cured flower
+(:mod:`server.statesync.reconcile_inventory`).
 
 Calls still waiting in our queue explain some differences: the report says how many wait, and
 a difference about an object named by a waiting call or event says so.
@@ -23,6 +26,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -34,7 +38,9 @@ from server.statesync.errors import RateLimited
 from server.statesync.mapping import TABLES
 from server.statesync.metrc_client import MetrcApi
 from server.statesync.queue import CALLS, LOG, OPEN, get_link
+from server.statesync.reconcile_inventory import inventory_differences, read_inventory
 from server.statesync.reconcile_product import product_differences, read_ours
+from server.statesync.reconcile_transfers import incoming_differences, read_incoming
 
 __all__ = ["WAITING", "Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
 
@@ -147,8 +153,19 @@ def reconcile_biotrack(engine: Engine, api: BioTrackApi, licence: str) -> Report
             for i in json.loads(data).get("untagged", [])
         }
         plans = _waiting(conn, licence)
+        inventory = read_inventory(conn, licence)
     theirs = {str(p["id"]): p for p in api.sync("plant", 0)}
     found: list[Difference] = []
+
+    def report(
+        kind: str, key: str, what: str, ours: str | None, theirs: str | None, fix: str
+    ) -> None:
+        found.append(Difference(kind, key, what, ours, theirs, fix))
+
+    def waits(key: str, fix: str) -> str:
+        return WAITING if any(key in plan for plan in plans) else fix
+
+    inventory_differences(inventory, api.sync("inventory", 0), report, waits)
     for p in ours:
         key = p.uid
         waiting = any(key in plan for plan in plans)
@@ -177,8 +194,9 @@ def reconcile_biotrack(engine: Engine, api: BioTrackApi, licence: str) -> Report
     return Report(licence, len(plans), found)
 
 
-def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str) -> Report:
-    """Every difference between Metrc's records of ``licence`` and ours."""
+def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetime) -> Report:
+    """Every difference between Metrc's records of ``licence`` and ours (``now``: which
+    incoming transfers should have arrived)."""
     with engine.connect() as conn:
         ours_batches = {
             r.batch_id: r
@@ -210,6 +228,7 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str) -> Report:
         plans = _waiting(conn, licence)
         waiting_calls = len(plans)
         product = read_ours(conn, licence)
+        incoming = read_incoming(conn, licence)
     # What the waiting calls and events name (batch ids, UIDs, harvest names appear in them).
     names = (
         *ours_batches,
@@ -217,6 +236,7 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str) -> Report:
         *ours_harvests,
         *product["packages"],
         *(uid for _kind, uid in product["tags"]),
+        *incoming,
     )
     waiting = {k for p in plans for k in names if k in p}
     found: list[Difference] = []
@@ -300,4 +320,5 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str) -> Report:
         found.append(Difference(kind, key, what, ours, theirs, _advice(waiting, key, fix)))
 
     product_differences(api, licence, product, _all, report)
+    incoming_differences(api, licence, incoming, now, _all, report)
     return Report(licence, waiting_calls, found)

@@ -51,6 +51,13 @@ class SyncSettings(BaseSettings):
         "(Metrc's default is 50 writes per second per facility) instead of running into 429 "
         "and waiting out a whole Retry-After",
     )
+    metrc_batch_rows: int = Field(
+        default=100,
+        ge=1,
+        description="Most rows in one Metrc request: consecutive calls of one action (a "
+        "harvest day's plants) go together up to this many rows (server.statesync.batches); "
+        "1 sends every call alone",
+    )
 
     reconcile_daily: bool = Field(
         default=True,

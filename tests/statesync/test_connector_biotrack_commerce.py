@@ -22,6 +22,7 @@ from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
     CT_LICENCE,
+    Floor,
     add_ct,
     calls,
     connector,
@@ -75,6 +76,17 @@ def _sale(clock: ManualClock, uid: str) -> dict[str, Any]:
     }
 
 
+def cured_and_packaged(floor: Floor) -> None:
+    """Plants 1 and 2 of B-1 harvested into HB-1, 400 g dry; packages 1 (300 g) and 2 (50 g)
+    made of it."""
+    for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:6]]:
+        floor.record(payload)
+    floor.record(weighed("HB-1", "dry") | {"weight": {"value": "400", "unit": "g"}})
+    floor.record(package_tags_received(1, 10))
+    floor.record(package_created(package_uid(1), [("HB-1", "300")]))
+    floor.record(package_created(package_uid(2), [("HB-1", "50")]))
+
+
 @pytest.mark.parametrize("lose_rate", [0.0, 0.5], ids=["calm", "lost-answers"])
 def test_cure_packages_manifest_and_sale_reach_biotrack_once(
     engine: Engine, clock: ManualClock, tmp_path: object, lose_rate: float
@@ -83,12 +95,7 @@ def test_cure_packages_manifest_and_sale_reach_biotrack_once(
     faults = FaultSettings(lose_rate=lose_rate, seed=7)
     with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock, faults=faults) as sim:
         floor = linked_biotrack(engine, sim, clock)
-        for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:6]]:
-            floor.record(payload)
-        floor.record(weighed("HB-1", "dry") | {"weight": {"value": "400", "unit": "g"}})
-        floor.record(package_tags_received(1, 10))
-        floor.record(package_created(package_uid(1), [("HB-1", "300")]))
-        floor.record(package_created(package_uid(2), [("HB-1", "50")]))
+        cured_and_packaged(floor)
         floor.record(_manifest(clock, package_uid(1)))
         sale_event = floor.record(_sale(clock, package_uid(2)))
         with connector(engine, clock) as c:

@@ -3,13 +3,14 @@ outage, sessions that expire. Afterwards the state holds every object once (noth
 nothing missing) and the calls went in order; the outage is on record with its times."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
+from server.statesync.connector import Connector
 from server.statesync.faults import FaultSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE
@@ -162,6 +163,46 @@ def test_a_ten_minute_outage_is_recorded_and_the_backlog_goes_in_order(
         assert USER_KEY not in caplog.text
         assert VENDOR_KEY not in caplog.text
         assert BT_PASSWORD not in caplog.text
+
+
+def _outages(engine: Engine) -> list[sa.Row[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(sa.text("SELECT lost_at, restored_at, lost_cause FROM sync_outages")).all()
+        )
+
+
+def _run_until(c: Connector, clock: ManualClock, until: datetime) -> None:
+    while clock.now() < until:
+        c.run_once()
+        clock.advance(timedelta(seconds=5))
+
+
+def test_a_connector_restarted_during_an_outage_records_the_loss_from_the_first_failure(
+    engine: Engine, clock: ManualClock, tmp_path: object
+) -> None:
+    """Unreachable for 40 s, the connector is replaced by a new process (same worker id); the
+    new one records the loss once 60 s (``lost_after_s``) have passed since the first
+    failure, not since its own, and dates it from that first failure."""
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        record_story(floor)
+        sim.set_faults(outage_s=600)
+        went_down = clock.now()
+        with connector(engine, clock) as first:
+            _run_until(first, clock, went_down + timedelta(seconds=40))
+        assert _outages(engine) == []  # not yet a loss: 40 s < 60 s
+        with connector(engine, clock) as second:  # the process restarted
+            _run_until(second, clock, went_down + timedelta(seconds=70))
+            (outage,) = _outages(engine)
+            assert _aware(outage[0]) == went_down  # the first failure, by the first process
+            assert outage[1] is None
+            assert "503" in str(outage[2]) or "unavailable" in str(outage[2]).lower()
+            drain(second, clock, passes=2000, step_s=5)
+        assert_metrc_matches(engine, sim, LICENCE)
+        (outage,) = _outages(engine)
+        assert _aware(outage[0]) == went_down
+        assert _aware(outage[1]) >= went_down + timedelta(minutes=10)
 
 
 def _aware(value: object):  # type: ignore[no-untyped-def]

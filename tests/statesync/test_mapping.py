@@ -173,10 +173,22 @@ def test_a_correction_is_held_for_a_person_only_when_its_kind_was_filed() -> Non
             "replacement": replacement,
         }
 
-    (held,) = plan(event(correction(moved([uid(4)], "Flower 3"))), "metrc")
+    (held,) = plan(event(correction(destroyed_plant(uid(4)))), "metrc")
     assert held.action == "correct_by_hand"
-    assert held.args["replacement"]["location"] == "Flower 3"
-    assert plan(event(correction(moved([uid(4)], "Flower 3"))), "biotrack")[0].action == (
+    assert held.args["replacement"]["uid"] == uid(4)
+    # A move or phase change goes through the API, if it still can when it is sent.
+    ensure, through = plan(event(correction(moved([uid(4)], "Flower 3"))), "metrc")
+    assert ensure.action == "ensure_location"
+    assert (through.action, through.args["send"]) == ("correct_plants", "move_plants")
+    assert through.args["rows"][0] | {"ActualDate": None} == {
+        "Label": uid(4),
+        "Location": "Flower 3",
+        "ActualDate": None,
+    }
+    room, move = plan(event(correction(moved([uid(4)], "Flower 3"))), "biotrack")
+    assert (room.action, move.action) == ("ensure_room", "correct_plants")
+    assert move.args["barcodeid"] == [{"ref": "plant", "key": uid(4)}]
+    assert plan(event(correction(destroyed_plant(uid(4)))), "biotrack")[0].action == (
         "correct_by_hand"
     )
     assert plan(event(correction(tags_received(1, 5))), "metrc") == []  # never filed

@@ -43,7 +43,7 @@ def test_differences_both_ways_with_what_to_do(
 ) -> None:
     with story_filed_at_metrc(engine, clock, tmp_path) as (sim, floor):
         with metrc_client(sim) as m:
-            assert reconcile_metrc(engine, m, LICENCE).differences == []
+            assert reconcile_metrc(engine, m, LICENCE, now=clock.now()).differences == []
             # At Metrc by hand: a plant moved, a batch planted that we never recorded.
             day = date(2026, 3, 2)
             m.move_plants(
@@ -51,7 +51,7 @@ def test_differences_both_ways_with_what_to_do(
             )
             planted_by_hand(m, LICENCE, day)
             floor.record(batch_created("B-2", 6))  # here, not filed yet
-            report = reconcile_metrc(engine, m, LICENCE)
+            report = reconcile_metrc(engine, m, LICENCE, now=clock.now())
         found = {(d.subject_type, d.subject_id, d.what): d for d in report.differences}
         assert set(found) == {
             ("plant", uid(4), "location"),
@@ -134,7 +134,9 @@ def test_packages_and_tags_are_reconciled_both_ways(
         floor.record(sale(clock, package_uid(2), "3.5"))
         file_all(engine, clock)
         with metrc_client(sim) as m:
-            assert reconcile_metrc(engine, m, LICENCE).differences == []  # 96.5 g each side
+            assert (
+                reconcile_metrc(engine, m, LICENCE, now=clock.now()).differences == []
+            )  # 96.5 g each side
             # At Metrc by hand: 2 g more sold from package 2; plant tag 45 used on batch B-1.
             m.create_receipts(
                 LICENCE,
@@ -171,7 +173,7 @@ def test_packages_and_tags_are_reconciled_both_ways(
                 ],
             )
             floor.record(tagged("B-1", [uid(46)]))  # here, not filed yet
-            report = reconcile_metrc(engine, m, LICENCE)
+            report = reconcile_metrc(engine, m, LICENCE, now=clock.now())
     found = {(d.subject_type, d.subject_id, d.what): d for d in report.differences}
     package = found.pop(("package", package_uid(2), "quantity (g)"))
     assert (package.ours, package.theirs) == ("96.5", "94.5")

@@ -1,0 +1,31 @@
+"""The first failure to reach a licensee's state system since its last answer, and its cause
+(``sync_links.unreachable_since``, ``unreachable_cause``), kept in the database so a connector
+restarted during an outage records the loss from that first failure (server.statesync.access,
+docs/sync.md, Loss of access).
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-05
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sync_links") as batch:
+        batch.add_column(sa.Column("unreachable_since", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("unreachable_cause", sa.String(500), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sync_links") as batch:
+        batch.drop_column("unreachable_cause")
+        batch.drop_column("unreachable_since")

@@ -154,7 +154,13 @@ class Stations:
                     "reader-1": reader("veg-1"),
                     "camera-1": {"url": self.camera.url, "role": "barcode"},
                 },
-                workflows=["receive_tags", "start_batch", "tag_plants", "change_phase"],
+                workflows=[
+                    "receive_tags",
+                    "start_batch",
+                    "germinate",
+                    "tag_plants",
+                    "change_phase",
+                ],
             ),
             "flower-1": _station_config(
                 workdir,

@@ -19,7 +19,7 @@ from server.analytics.signals import Signal
 RULES = {
     "TAG-PROVISIONED": (
         "tag-not-received",
-        "use a UID this licensee never received (or a tag of the wrong type)",
+        "use a UID it never received (or a tag of the wrong type)",
     ),
     "TAG-ONE-ITEM": (
         "tag-used-again",

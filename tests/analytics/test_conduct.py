@@ -31,7 +31,8 @@ def test_tags_never_received_and_retired_tags_used_again_are_counted_and_named()
     )
     assert never.event_ids == ("e-1", "e-3")
     assert never.explanation.startswith(
-        "This licensee tried 2 times to use a UID this licensee never received"
+        "This licensee tried 2 times to use a UID it never received (or a tag of the wrong "
+        "type), and TAG-PROVISIONED refused it: "
     )
     assert "UID A was never received by this licensee; UID C was never" in never.explanation
     assert (again.kind, again.subject, again.score, again.event_ids) == (

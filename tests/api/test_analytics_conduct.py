@@ -24,7 +24,7 @@ from schemas.commerce import (
     TransferManifested,
     TransferReceived,
 )
-from schemas.events import Payload, PlantsTagged
+from schemas.events import Payload, PlantsTagged, RecordCorrected
 from schemas.records import AccessRestored
 from server.analytics import source
 from server.analytics.refresh import refresh
@@ -197,3 +197,19 @@ def test_a_transfer_received_lighter_than_manifested_is_the_purchasers_signal(
     assert json.loads(signal.event_ids) == short
     # The seller's record is not where the difference was made: no signal of its own.
     assert not [k for k in stored(engine, LICENCE) if k[0] == "received-weight-off"]
+
+    # The purchaser finds it weighed the wrong package and corrects its receipt: cleared.
+    right = TransferReceived(
+        manifest_id="M-1",
+        accepted=[ReceivedItem(uid=ours.package_uids[1], quantity=Quantity(weight=grams("199")))],
+    )
+    fix = RecordCorrected(
+        corrects=short[1],
+        reason="Weighed another package",
+        discovered_at=clock.now(),
+        replacement=right,
+    )
+    accepted(engine, clock, theirs, fix)
+    report = refresh(engine, clock.now())
+    assert report.cleared == 1
+    assert stored(engine, OTHER_LICENCE)[off[0]].cleared_at is not None

@@ -11,5 +11,9 @@ accepted record and never writes it:
   cannot move them the way it moves a mean);
 - :mod:`.signals`: pure detectors, each turning balances or weights into signals with a
   plain-language explanation, a score and the events that raised it;
-- :mod:`.source`: reads a licensee's accepted events from the log and feeds them to the above.
+- :mod:`.refused`, :mod:`.hours`, :mod:`.receipts`: pure detectors of conduct rather than
+  weight: tag uses the tag rules refused, destruction and waste at the licensee's quiet hours,
+  transfers received at another weight than manifested;
+- :mod:`.source`: reads a licensee's accepted events from the log (and its refused tag uses)
+  and feeds them to the above.
 """

@@ -6,14 +6,15 @@ season of events. The ingest worker runs :func:`refresh` every ``analytics_refre
 between batches, and ``seedtrace analytics refresh`` runs it by hand.
 
 For each registered licensee, the refresh compares the newest log position of the event kinds
-the analytics read (:data:`server.analytics.source.KINDS`) with the position it read through
+the analytics watch (:data:`WATCHED`, accepted or rejected) with the position it read through
 last time. A licensee whose record has not moved, and was refreshed in the last
 :data:`STALE_AFTER`, is skipped. Any other is recomputed from its whole accepted record (its
 balances replaced) and its signals are compared with what is stored: a new one is raised, one
 found again is updated (score, explanation, events) and keeps its first raise time, and one no
 longer found is marked cleared, never deleted. A licensee's moisture loss is compared with its
 peers' batches of the same strain as stored by their own last refresh; the daily recompute
-follows peers that changed since.
+follows peers that changed since. A transfer is compared with its seller's manifest as the
+seller's log holds it at the purchaser's refresh.
 """
 
 import json
@@ -26,11 +27,18 @@ import sqlalchemy as sa
 
 from server.analytics import source
 from server.analytics.balance import HarvestBalance, Movement
+from server.analytics.hours import odd_hours
 from server.analytics.projection import Usual, by_strain, combine, project
+from server.analytics.receipts import received_off
+from server.analytics.refused import refused_tags
 from server.analytics.signals import Licensee, Signal, assess
 from server.analytics.tables import BALANCES, HISTORY, LOG, PROJECTIONS, REGISTERED, RUNS, SIGNALS
 
 STALE_AFTER = timedelta(days=1)
+# The kinds whose new events make a licensee's analytics stale: those the ledger reads, and
+# the transfers its receipts are compared from. (The hours of its other events move the
+# odd-hours signal too, slowly: the daily recompute follows them.)
+WATCHED = (*source.KINDS, *source.TRANSFER_KINDS)
 
 
 @dataclass(slots=True)
@@ -49,7 +57,7 @@ def _head(conn: sa.Connection, licence: str) -> int:
     """The newest log position of ``licence``'s events the analytics read (0 for none)."""
     found = conn.execute(
         sa.select(sa.func.max(LOG.c.position)).where(
-            LOG.c.licence == licence, LOG.c.kind.in_(source.KINDS)
+            LOG.c.licence == licence, LOG.c.kind.in_(WATCHED)
         )
     ).scalar_one()
     return 0 if found is None else int(found)
@@ -211,6 +219,21 @@ def _store_projection(conn: sa.Connection, record: source.Record, now: datetime)
     )
 
 
+def _conduct(conn: sa.Connection, licence: str) -> list[Signal]:
+    """The signals of what ``licence`` did rather than what it weighed: refused tag uses,
+    destruction at odd hours, transfers received at another weight."""
+    found = refused_tags(licence, source.refusals(conn, licence))
+    hours = source.activity_hours(conn, licence)
+    odd = odd_hours(licence, hours.timezone, hours.disposals, hours.others)
+    if odd is not None:
+        found.append(odd)
+    for receipt in source.receipts(conn, licence):
+        off = received_off(licence, receipt)
+        if off is not None:
+            found.append(off)
+    return found
+
+
 def refresh_licensee(
     conn: sa.Connection, licence: str, now: datetime, report: RefreshReport
 ) -> None:
@@ -219,7 +242,10 @@ def refresh_licensee(
     head = _head(conn, licence)
     record = source.read(conn, licence)
     mine = record.licensee
-    found = assess([mine, *_peers(conn, licence)], subjects={licence})
+    found = [
+        *assess([mine, *_peers(conn, licence)], subjects={licence}),
+        *_conduct(conn, licence),
+    ]
     conn.execute(sa.delete(BALANCES).where(BALANCES.c.licence == licence))
     rows = [_balance_row(b, now) for b in mine.balances]
     if rows:

@@ -3,19 +3,30 @@
 Only the kinds that move weight or name a strain are read (:data:`KINDS`), and the corrections
 (a correction of any other kind is skipped by the ledger). Each body is the canonical JSON of
 the envelope as accepted, parsed back with the shared schema. Rejected events are left out: a
-refused record moved nothing.
+refused record moved nothing. The one exception is :func:`refusals`: tag uses the tag rules
+refused, read for what they say of intent (:mod:`server.analytics.refused`).
 """
 
-from collections.abc import Iterator
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from schemas.events import EventEnvelope
+from schemas.commerce import TransferArrived, TransferManifested, TransferReceived
+from schemas.events import EventEnvelope, Payload, RecordCorrected
+from server.analytics import hours, refused
 from server.analytics.balance import HarvestLedger
 from server.analytics.projection import PlantLife, PlantTracker
+from server.analytics.receipts import Receipt
+from server.analytics.refused import Refusal
 from server.analytics.signals import Licensee
 from server.analytics.tables import LOG as L
+from server.analytics.tables import REGISTERED
 
 KINDS = (
     "plant_batch.created",
@@ -31,27 +42,56 @@ KINDS = (
 _PAGE = 5000  # rows per read: memory stays bounded on a licensee with millions of events
 
 
-def accepted_events(conn: sa.Connection, licence: str) -> Iterator[EventEnvelope]:
-    """``licence``'s accepted events of :data:`KINDS`, oldest first, read page by page by
-    log position (keyset: each page starts after the last position read)."""
+def paged(
+    conn: sa.Connection, columns: Sequence[sa.ColumnElement[object]], *where: sa.ColumnElement[bool]
+) -> Iterator[sa.Row[Any]]:
+    """The log rows matching ``where``, ``columns`` (and the position) of each, oldest first,
+    read page by page by log position (keyset: each page starts after the last position
+    read), so memory stays bounded however long the record."""
     after = 0
     while True:
         rows = conn.execute(
-            sa.select(L.c.position, L.c.body)
-            .where(
-                L.c.licence == licence,
-                L.c.outcome == "accepted",
-                L.c.kind.in_(KINDS),
-                L.c.position > after,
-            )
+            sa.select(L.c.position, *columns)
+            .where(*where, L.c.position > after)
             .order_by(L.c.position)
             .limit(_PAGE)
         ).all()
-        for row in rows:
-            yield EventEnvelope.model_validate_json(row.body)
+        yield from rows
         if len(rows) < _PAGE:
             return
         after = rows[-1].position
+
+
+def accepted_events(
+    conn: sa.Connection, licence: str, kinds: Sequence[str] = KINDS
+) -> Iterator[EventEnvelope]:
+    """``licence``'s accepted events of ``kinds``, oldest first (:func:`paged`)."""
+    where = (L.c.licence == licence, L.c.outcome == "accepted", L.c.kind.in_(kinds))
+    for row in paged(conn, [L.c.body], *where):
+        yield EventEnvelope.model_validate_json(row.body)
+
+
+def refusals(conn: sa.Connection, licence: str) -> list[Refusal]:
+    """``licence``'s rejected events of :data:`server.analytics.refused.KINDS` that broke a
+    rule of :data:`server.analytics.refused.RULES`, one :class:`Refusal` per rule broken (its
+    first message), oldest first."""
+    where = (
+        L.c.licence == licence,
+        L.c.outcome == "rejected",
+        L.c.kind.in_(refused.KINDS),
+    )
+    found: list[Refusal] = []
+    columns = [L.c.event_id, L.c.kind, L.c.occurred_at, L.c.violations]
+    for row in paged(conn, columns, *where):
+        first: dict[str, str] = {}
+        for violation in json.loads(row.violations):
+            if violation["rule_id"] in refused.RULES:
+                first.setdefault(violation["rule_id"], violation["message"])
+        found.extend(
+            Refusal(row.event_id, row.kind, row.occurred_at, rule_id, message)
+            for rule_id, message in first.items()
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +117,87 @@ def read(conn: sa.Connection, licence: str) -> Record:
 def licensee(conn: sa.Connection, licence: str) -> Licensee:
     """``licence``'s harvest balances and scale resolution, from its accepted events."""
     return read(conn, licence).licensee
+
+
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """What :func:`server.analytics.hours.odd_hours` needs of a licensee."""
+
+    timezone: str
+    disposals: list[hours.Timed]
+    others: Counter[int]  # local hour -> the licensee's other accepted events
+
+
+def activity_hours(conn: sa.Connection, licence: str) -> Hours:
+    """``licence``'s destruction and waste at local time, and the local hours of its other
+    accepted events (of every kind), in its timezone (``licensees.timezone``)."""
+    timezone = conn.execute(
+        sa.select(REGISTERED.c.timezone).where(REGISTERED.c.licence == licence)
+    ).scalar_one()
+    zone = ZoneInfo(timezone)
+    disposals: list[hours.Timed] = []
+    others: Counter[int] = Counter()
+    where = (L.c.licence == licence, L.c.outcome == "accepted")
+    for row in paged(conn, [L.c.event_id, L.c.kind, L.c.occurred_at], *where):
+        local = row.occurred_at.astimezone(zone)
+        if row.kind in hours.KINDS:
+            disposals.append(hours.Timed(row.event_id, row.kind, local))
+        else:
+            others[local.hour] += 1
+    return Hours(timezone, disposals, others)
+
+
+TRANSFER_KINDS = ("transfer.arrived", "transfer.received")
+
+
+def _current(events: Iterable[EventEnvelope]) -> dict[str, tuple[Payload, tuple[str, ...]]]:
+    """Event id -> (its payload as it now stands: a correction's replacement in the
+    original's place, the events behind it: the original, then its corrections)."""
+    found: dict[str, tuple[Payload, tuple[str, ...]]] = {}
+    for event in events:
+        p = event.payload
+        if isinstance(p, RecordCorrected):
+            if p.corrects in found:
+                found[p.corrects] = (p.replacement, (*found[p.corrects][1], event.event_id))
+        else:
+            found[event.event_id] = (p, (event.event_id,))
+    return found
+
+
+def receipts(conn: sa.Connection, licence: str) -> list[Receipt]:
+    """The transfers ``licence`` received (accepted items with a weight) whose seller's
+    manifest is in this system's log (the seller's accepted ``transfer.manifested`` naming
+    ``licence`` as purchaser), each with the manifested weights; by manifest ID."""
+    kinds = (*TRANSFER_KINDS, "record.corrected")
+    seller: dict[str, str] = {}
+    received: dict[str, dict[str, Decimal]] = {}
+    ids: dict[str, tuple[str, ...]] = {}
+    for p, behind in _current(accepted_events(conn, licence, kinds)).values():
+        if isinstance(p, TransferArrived):
+            seller[p.manifest_id] = p.seller.licence
+        elif isinstance(p, TransferReceived):
+            got = received.setdefault(p.manifest_id, {})
+            for item in p.accepted:
+                grams = item.quantity.total_grams()
+                if grams is not None:
+                    got[item.uid] = grams
+        else:
+            continue
+        ids[p.manifest_id] = (*ids.get(p.manifest_id, ()), *behind)
+    found: list[Receipt] = []
+    for seller_licence in sorted({seller[m] for m in received if m in seller}):
+        manifests = _current(
+            accepted_events(conn, seller_licence, ("transfer.manifested", "record.corrected"))
+        )
+        for p, _ in manifests.values():
+            if not isinstance(p, TransferManifested) or p.purchaser.licence != licence:
+                continue
+            if seller.get(p.manifest_id) != seller_licence or p.manifest_id not in received:
+                continue
+            sent = {i.uid: g for i in p.items if (g := i.quantity.total_grams()) is not None}
+            found.append(
+                Receipt(
+                    p.manifest_id, seller_licence, sent, received[p.manifest_id], ids[p.manifest_id]
+                )
+            )
+    return sorted(found, key=lambda r: r.manifest_id)

@@ -1,0 +1,215 @@
+"""The signals of conduct from the log, through the refresh, on SQLite and PostgreSQL: refused
+tag use, the hours of destruction and waste, and transfers received at another weight than
+the seller (another licensee here) manifested."""
+
+import json
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from schemas.acks import Ack, Outcome
+from schemas.clock import ManualClock
+from schemas.commerce import (
+    ItemCategory,
+    ManifestItem,
+    PackageCreated,
+    PackageSource,
+    Party,
+    Quantity,
+    ReceivedItem,
+    TransferArrived,
+    TransferDeparted,
+    TransferManifested,
+    TransferReceived,
+)
+from schemas.events import Payload, PlantsTagged, RecordCorrected
+from schemas.records import AccessRestored
+from server.analytics import source
+from server.analytics.refresh import refresh
+from server.analytics.tables import SIGNALS
+from server.ingest.submit import submit
+from tests.api.conftest import ADMIN, OTHER_ADMIN
+from tests.api.seed import Floor, grams, uid_of
+from tests.server.conftest import LICENCE, OTHER_LICENCE
+
+
+def record(engine: Engine, clock: ManualClock, floor: Floor, payload: Payload) -> Ack:
+    operator = ADMIN if floor.licence == LICENCE else OTHER_ADMIN
+    clock.advance(timedelta(minutes=1))
+    return submit(engine, floor.licence, operator, payload, clock=clock)
+
+
+def accepted(engine: Engine, clock: ManualClock, floor: Floor, payload: Payload) -> str:
+    ack = record(engine, clock, floor, payload)
+    assert ack.outcome is Outcome.ACCEPTED, ack.violations
+    assert ack.event_id is not None
+    return ack.event_id
+
+
+def stored(engine: Engine, licence: str) -> dict[tuple[str, str], sa.Row[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(SIGNALS).where(SIGNALS.c.licence == licence)).all()
+    return {(r.kind, r.subject): r for r in rows}
+
+
+def test_refused_tag_use_is_a_signal_of_the_licensee_that_tried(
+    engine: Engine, clock: ManualClock, floors: tuple[Floor, Floor]
+) -> None:
+    ours, theirs = floors
+    prefix = ours.uids[0][:16]
+    never = record(
+        engine, clock, ours, PlantsTagged(batch_id=ours.batch_id, uids=[uid_of(prefix, 50)])
+    )
+    assert never.outcome is Outcome.REJECTED
+    assert [v.rule_id for v in never.violations] == ["TAG-PROVISIONED"]
+    # The destroyed plant's tag, offered again for a new plant.
+    again = record(engine, clock, ours, PlantsTagged(batch_id=ours.batch_id, uids=[ours.uids[2]]))
+    assert again.outcome is Outcome.REJECTED
+    assert "TAG-ONE-ITEM" in [v.rule_id for v in again.violations]
+    # The honest twin: the other licensee's tagging refused for another reason (no such batch).
+    other = record(engine, clock, theirs, PlantsTagged(batch_id="B-none", uids=[theirs.uids[3]]))
+    assert other.outcome is Outcome.REJECTED
+    assert not {v.rule_id for v in other.violations} & {"TAG-PROVISIONED", "TAG-ONE-ITEM"}
+
+    refresh(engine, clock.now())
+
+    ours_found = stored(engine, LICENCE)
+    provisioned = ours_found[("tag-not-received", "TAG-PROVISIONED")]
+    assert (provisioned.score, provisioned.cleared_at) == (1, None)
+    assert f"UID {uid_of(prefix, 50)} was never received" in provisioned.explanation
+    assert json.loads(provisioned.event_ids) == [never.event_id]
+    one_item = ours_found[("tag-used-again", "TAG-ONE-ITEM")]
+    assert json.loads(one_item.event_ids) == [again.event_id]
+    assert not [k for k in stored(engine, OTHER_LICENCE) if k[0].startswith("tag-")]
+
+
+def test_the_hours_of_destruction_and_waste_are_read_in_the_licensees_timezone(
+    engine: Engine, clock: ManualClock, floors: tuple[Floor, Floor]
+) -> None:
+    ours, _ = floors
+    with engine.connect() as conn:
+        hours = source.activity_hours(conn, LICENCE)
+        events = conn.execute(
+            sa.text("select count(*) from event_log where licence = :l and outcome = 'accepted'"),
+            {"l": LICENCE},
+        ).scalar_one()
+    assert hours.timezone == "America/Los_Angeles"
+    # The seeded plant destroyed and trim waste; every other accepted event is counted by hour.
+    destroyed, trim = ours.event_ids[13], ours.event_ids[14]
+    assert [(d.event_id, d.kind) for d in hours.disposals] == [
+        (destroyed, "plant.destroyed"),
+        (trim, "waste.recorded"),
+    ]
+    local = clock.now().astimezone(ZoneInfo("America/Los_Angeles"))
+    assert hours.disposals[0].local.utcoffset() == local.utcoffset()
+    assert sum(hours.others.values()) == events - 2
+    assert set(hours.others) == {local.hour}  # the seed was recorded within the hour
+
+
+def package(floor: Floor, n: int, weight: str) -> PackageCreated:
+    return PackageCreated(
+        uid=floor.package_uids[n],
+        category=ItemCategory.FLOWER,
+        strain="Blue Dream",
+        sources=[PackageSource(harvest_batch=floor.harvest_batch, weight=grams(weight))],
+        quantity=Quantity(weight=grams(weight)),
+        location="Vault",
+    )
+
+
+def send(
+    engine: Engine, clock: ManualClock, seller: Floor, buyer: Floor, n: int, sent: str, got: str
+) -> list[str]:
+    """``seller`` packages ``sent`` g and ships it on manifest M-``n``; ``buyer`` receives it
+    at ``got`` g. The buyer's event ids (arrival, receipt)."""
+    uid, manifest = seller.package_uids[n], f"M-{n}"
+    accepted(engine, clock, seller, package(seller, n, sent))
+    now = clock.now()
+    accepted(
+        engine,
+        clock,
+        seller,
+        TransferManifested(
+            manifest_id=manifest,
+            seller=Party(name="Seller", address="1 Farm Road", licence=seller.licence),
+            purchaser=Party(name="Buyer", address="2 Shop Street", licence=buyer.licence),
+            transfer_date=now.date(),
+            estimated_departure=now + timedelta(minutes=5),
+            estimated_arrival=now + timedelta(hours=1),
+            items=[
+                ManifestItem(
+                    uid=uid,
+                    category=ItemCategory.FLOWER,
+                    strain="Blue Dream",
+                    description=f"Blue Dream flower, {sent} g",
+                    quantity=Quantity(weight=grams(sent)),
+                    price=None,
+                )
+            ],
+        ),
+    )
+    accepted(
+        engine,
+        clock,
+        seller,
+        TransferDeparted(manifest_id=manifest, departed_at=clock.now()),
+    )
+    arrival = TransferArrived(
+        manifest_id=manifest,
+        seller=Party(name="Seller", address="1 Farm Road", licence=seller.licence),
+        arrived_at=clock.now(),
+        uids=[uid],
+    )
+    receipt = TransferReceived(
+        manifest_id=manifest,
+        accepted=[ReceivedItem(uid=uid, quantity=Quantity(weight=grams(got)))],
+    )
+    return [accepted(engine, clock, buyer, arrival), accepted(engine, clock, buyer, receipt)]
+
+
+def test_a_transfer_received_lighter_than_manifested_is_the_purchasers_signal(
+    engine: Engine, clock: ManualClock, floors: tuple[Floor, Floor]
+) -> None:
+    ours, theirs = floors
+    for floor in floors:  # the seeded loss of access holds transfers back (TRANSFER-AFTER-OUTAGE)
+        back = AccessRestored(
+            lost_event_id=floor.access_loss, restored_at=clock.now(), cause="Back", backlog=0
+        )
+        accepted(engine, clock, floor, back)
+    short = send(engine, clock, ours, theirs, 1, "200", "180")
+    # The honest twin: 1 % lighter on receipt, moisture.
+    send(engine, clock, ours, theirs, 2, "100", "99")
+
+    refresh(engine, clock.now())
+
+    found = stored(engine, OTHER_LICENCE)
+    off = [k for k in found if k[0] == "received-weight-off"]
+    assert off == [("received-weight-off", "M-1")]
+    signal = found[off[0]]
+    assert signal.score == 20
+    assert signal.explanation.startswith(
+        f"Transfer M-1 from {LICENCE} was received at another weight than the seller "
+        f"manifested, beyond the 2 % moisture can explain: {ours.package_uids[1]}: 200 g "
+        "manifested, 180 g received (10.0 % less)."
+    )
+    assert json.loads(signal.event_ids) == short
+    # The seller's record is not where the difference was made: no signal of its own.
+    assert not [k for k in stored(engine, LICENCE) if k[0] == "received-weight-off"]
+
+    # The purchaser finds it weighed the wrong package and corrects its receipt: cleared.
+    right = TransferReceived(
+        manifest_id="M-1",
+        accepted=[ReceivedItem(uid=ours.package_uids[1], quantity=Quantity(weight=grams("199")))],
+    )
+    fix = RecordCorrected(
+        corrects=short[1],
+        reason="Weighed another package",
+        discovered_at=clock.now(),
+        replacement=right,
+    )
+    accepted(engine, clock, theirs, fix)
+    report = refresh(engine, clock.now())
+    assert report.cleared == 1
+    assert stored(engine, OTHER_LICENCE)[off[0]].cleared_at is not None

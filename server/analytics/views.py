@@ -17,6 +17,9 @@ from pydantic import BaseModel, Field
 
 from server.analytics.tables import BALANCES, PLANTS, PROJECTIONS, REVIEWS, RUNS, SIGNALS
 
+# Signals whose subject is a rule ID or a kind of record, not an item with an audit trail.
+NOT_AN_ITEM = frozenset({"tag-not-received", "tag-used-again", "odd-hours-disposal"})
+
 
 class SignalState(StrEnum):
     OPEN = "open"  # found by the last refresh, not reviewed

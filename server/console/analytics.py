@@ -58,6 +58,7 @@ def analytics_page(
         projected=projected,
         overall=overall if len(viewer.licences) > 1 else None,
         may_review=may_review(viewer),
+        plain_subjects=views.NOT_AN_ITEM,
     )
 
 

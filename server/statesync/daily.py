@@ -68,6 +68,7 @@ RECONCILED_KINDS = (
     "tag",
     "transfer",
     "lot",
+    "sale",
 )  # subject types filed here
 RETRY_S = 600.0  # a run that could not read the state: again this long after
 

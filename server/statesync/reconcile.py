@@ -45,7 +45,12 @@ from server.statesync.reconcile_outgoing import (
     read_outgoing,
 )
 from server.statesync.reconcile_product import product_differences, read_ours
-from server.statesync.reconcile_sales import read_sales, sale_differences
+from server.statesync.reconcile_sales import (
+    biotrack_sales,
+    metrc_sales,
+    read_sales,
+    sale_differences,
+)
 from server.statesync.reconcile_transfers import incoming_differences, read_incoming
 
 __all__ = ["WAITING", "Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
@@ -197,7 +202,8 @@ def reconcile_biotrack(engine: Engine, api: BioTrackApi, licence: str) -> Report
     biotrack_manifest_differences(
         (manifest_ids, inventory["ids"]), outgoing, api.sync("manifest", 0), queued
     )
-    sale_differences(sales, inventory["ids"], api.sync("sale", 0), queued)
+    sold = biotrack_sales(api.sync("sale", 0), inventory["ids"])
+    sale_differences(sales, sold, "BioTrack", queued)
     _untagged_differences(untagged_here, untagged_of, theirs, queued)
     for p in ours:
         key = p.uid
@@ -284,6 +290,7 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetim
         product = read_ours(conn, licence)
         incoming = read_incoming(conn, licence)
         outgoing = read_outgoing(conn, licence)
+        sales = read_sales(conn, licence)
     # What the waiting calls and events name (batch ids, UIDs, harvest names appear in them).
     names = (
         *ours_batches,
@@ -293,6 +300,7 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetim
         *(uid for _kind, uid in product["tags"]),
         *incoming,
         *outgoing,
+        *sales,
     )
     waiting = {k for p in plans for k in names if k in p}
     found: list[Difference] = []
@@ -378,4 +386,5 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetim
     product_differences(api, licence, product, _all, report)
     incoming_differences(api, licence, incoming, now, _all, report)
     outgoing_differences(api, licence, outgoing, _all, report)
+    sale_differences(sales, metrc_sales(list(_all(api.receipts, licence))), "Metrc", report)
     return Report(licence, waiting_calls, found)

@@ -14,7 +14,13 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from server.statesync.biotrack_client import HttpBioTrackClient, ManifestStop, SaleLine
 from server.statesync.daily import file_report
-from server.statesync.metrc_models import OutgoingTransfer, TransferDestination, TransferPackage
+from server.statesync.metrc_models import (
+    OutgoingTransfer,
+    ReceiptLine,
+    SalesReceipt,
+    TransferDestination,
+    TransferPackage,
+)
 from server.statesync.queue import get_link
 from server.statesync.reconcile import WAITING, Report, reconcile_biotrack, reconcile_metrc
 from server.statesync.simulators import BioTrackSimulator
@@ -36,7 +42,7 @@ from tests.statesync.test_connector_biotrack_commerce import BUYER as CT_BUYER
 from tests.statesync.test_connector_biotrack_commerce import _manifest as ct_manifest
 from tests.statesync.test_connector_biotrack_commerce import _sale as ct_sale
 from tests.statesync.test_connector_biotrack_commerce import cured_and_packaged
-from tests.statesync.test_connector_product import BUYER, manifest
+from tests.statesync.test_connector_product import BUYER, manifest, sale
 
 
 def _found(report: Report) -> dict[tuple[str, str], Any]:
@@ -57,17 +63,20 @@ def _open_notes(engine: Engine, licence: str) -> list[tuple[str, str]]:
         )
 
 
-def test_metrc_outgoing_transfers_against_ours(
+def test_metrc_outgoing_transfers_and_receipts_against_ours(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    """M-1 (package 1, 500 g) filed as recorded: no difference. Then M-3 recorded here as
-    40 g of package 3, which holds 50 g at Metrc; M-7 made at Metrc by hand with package 2;
-    M-2 of package 2 recorded here, refused by Metrc (already on M-7)."""
+    """M-1 (package 1, 500 g) and a sale of 3.5 g of package 4 filed as recorded: no
+    difference. Then M-3 recorded here as 40 g of package 3, which holds 50 g at Metrc; M-7
+    made at Metrc by hand with package 2; M-2 of package 2 recorded here, refused by Metrc
+    (already on M-7); 1 g of package 4 sold at Metrc by hand."""
     with metrc_sim(tmp_path, clock) as sim:
         floor = with_package(engine, sim, clock, n_tags=10, buyer=BUYER)
         floor.record(package_created(package_uid(2), [("HB-1", "100")]))
         floor.record(package_created(package_uid(3), [("HB-1", "50")]))
+        floor.record(package_created(package_uid(4), [("HB-1", "20")]))
         floor.record(manifest(clock, "M-1", package_uid(1), "500"))
+        sold_here = floor.record(sale(clock, package_uid(4), "3.5"))
         file_all(engine, clock)
         with metrc_client(sim) as m:
             clean = reconcile_metrc(engine, m, LICENCE, now=clock.now())
@@ -90,6 +99,17 @@ def test_metrc_outgoing_transfers_against_ours(
             floor.record(manifest(clock, "M-3", package_uid(3), "40"))
             queued = _found(reconcile_metrc(engine, m, LICENCE, now=clock.now()))
             file_all(engine, clock)
+            line = ReceiptLine(
+                package_label=package_uid(4),
+                quantity=Decimal(1),
+                unit_of_measure="Grams",
+                total_amount=Decimal(9),
+            )
+            receipt = SalesReceipt(
+                sales_date_time=clock.now(), sales_customer_type="Consumer", transactions=[line]
+            )
+            m.create_receipts(LICENCE, [receipt])
+            receipts = {r.external_receipt_number: r for r in m.receipts(LICENCE).data}
             report = reconcile_metrc(engine, m, LICENCE, now=clock.now())
     assert clean.differences == []
     # Before the connector ran, M-2 and M-3 are only waiting in our queue.
@@ -97,19 +117,27 @@ def test_metrc_outgoing_transfers_against_ours(
     refused = [c for c in calls(engine, LICENCE) if c["status"] == "refused"]
     assert [c["action"] for c in refused] == ["create_transfer"]
     found = _found(report)
+    by_hand_receipt = receipts[None].receipt_number
+    assert sold_here in receipts  # filed with our event id: it matches, no difference
     assert set(found) == {
         ("M-2", "missing at Metrc"),
         ("M-7", "missing here"),
         ("M-3", f"quantity of {package_uid(3)}"),
+        (by_hand_receipt, "missing here"),
+        (package_uid(4), "quantity (g)"),  # 16.5 g here, 15.5 g at Metrc
     }
+    assert found[(by_hand_receipt, "missing here")].theirs == f"1 of {package_uid(4)}"
     assert "file the manifest at Metrc" in found[("M-2", "missing at Metrc")].advice
     assert BUYER in str(found[("M-7", "missing here")].theirs)
     quantity = found[("M-3", f"quantity of {package_uid(3)}")]
     assert (quantity.ours, quantity.theirs) == ("40", "50")
     with engine.begin() as conn:
         opened, _ = file_report(conn, get_link(conn, LICENCE), report, clock.now())
-    assert opened == 3
-    assert [n for n in _open_notes(engine, LICENCE) if n[0] == "transfer"] == [
+    assert opened == 5
+    # Beside the refusal of M-2's call (about the event), one per difference.
+    assert [n for n in _open_notes(engine, LICENCE) if n[0] != "event"] == [
+        ("package", package_uid(4)),
+        ("sale", by_hand_receipt),
         ("transfer", "M-2"),
         ("transfer", "M-3"),
         ("transfer", "M-7"),

@@ -3,10 +3,12 @@ difference, with what to do; nothing is changed on either side (docs/sync.md,
 Reconciliation; SECONDARY-SYNC, OAR 845-025 CTS Requirements (7)).
 
 :func:`reconcile_metrc` reads Metrc's plant batches, plants (vegetative, flowering, inactive),
-harvests, packages, available tags and incoming transfers, page by page (20 a page, waiting
-out any 429), and compares them with our projections (``batches``, ``plants``,
-``harvest_batches``; packages and the tag ledger: :mod:`server.statesync.reconcile_product`;
-incoming transfers: :mod:`server.statesync.reconcile_transfers`):
+harvests, packages, available tags, incoming and outgoing transfers and sales receipts, page
+by page (20 a page, waiting out any 429), and compares them with our projections
+(``batches``, ``plants``, ``harvest_batches``; packages and the tag ledger:
+:mod:`server.statesync.reconcile_product`; incoming transfers:
+:mod:`server.statesync.reconcile_transfers`; outgoing: :mod:`server.statesync.reconcile_outgoing`;
+sales: :mod:`server.statesync.reconcile_sales`):
 
 - an object on one side only (``missing at Metrc`` / ``missing here``);
 - a batch's untagged, tagged or destroyed count, a plant's phase or location, a harvest's
@@ -14,9 +16,11 @@ incoming transfers: :mod:`server.statesync.reconcile_transfers`):
 
 :func:`reconcile_biotrack` reads BioTrack's plants (``sync_plant`` from the first
 transaction) and compares each with our plant of the same id (``sync_objects``): a plant on
-one side only, its state (growing, drying or cured, destroyed) and its room; and its
-inventory (``sync_inventory``): packages and each harvest's cured flower
-(:mod:`server.statesync.reconcile_inventory`).
+one side only, its state (growing, drying or cured, destroyed) and its room; each batch's
+untagged plants (our count against its growing plants not paired with a tag); its inventory
+(``sync_inventory``): packages and each harvest's cured flower
+(:mod:`server.statesync.reconcile_inventory`); its manifests (``sync_manifest``) and sales
+(``sync_sale``).
 
 Calls still waiting in our queue explain some differences: the report says how many wait, and
 a difference about an object named by a waiting call or event says so.

@@ -31,8 +31,15 @@ from server.db.core import table_of
 from server.db.tables import Transfer, TransferItem
 from server.statesync.metrc_client import MetrcApi
 from server.statesync.reconcile_product import Report
+from server.statesync.reconcile_transfers import listed
 
-__all__ = ["Outgoing", "biotrack_manifest_differences", "outgoing_differences", "read_outgoing"]
+__all__ = [
+    "Outgoing",
+    "amount",
+    "biotrack_manifest_differences",
+    "outgoing_differences",
+    "read_outgoing",
+]
 
 TRANSFERS = table_of(Transfer)
 ITEMS = table_of(TransferItem)
@@ -41,7 +48,8 @@ Outgoing = dict[str, tuple[str | None, dict[str, str]]]
 FIX = "find which is right; correct it here (record.corrected) or at {system}"
 
 
-def _amount(value: object) -> str:
+def amount(value: object) -> str:
+    """A quantity or price as compared: exact, without trailing zeros."""
     return format(Decimal(str(value)).normalize(), "f")
 
 
@@ -62,14 +70,10 @@ def read_outgoing(conn: Connection, licence: str) -> Outgoing:
     ):
         if r.manifest_id in found:
             grams = r.quantity_grams
-            found[r.manifest_id][1][r.uid] = _amount(
+            found[r.manifest_id][1][r.uid] = amount(
                 grams if grams is not None else r.quantity_count
             )
     return found
-
-
-def _listed(labels: set[str]) -> str:
-    return ", ".join(sorted(labels)) or "none"
 
 
 def _lines(transfer: Any) -> tuple[str | None, dict[str, str]]:
@@ -79,7 +83,7 @@ def _lines(transfer: Any) -> tuple[str | None, dict[str, str]]:
         recipient = recipient or destination.get("RecipientLicenseNumber")
         for line in destination.get("Packages") or []:
             quantity = line.get("ShippedQuantity")
-            shipped[str(line.get("PackageLabel"))] = "" if quantity is None else _amount(quantity)
+            shipped[str(line.get("PackageLabel"))] = "" if quantity is None else amount(quantity)
     return recipient, shipped
 
 
@@ -96,9 +100,7 @@ def _compare(
     if ours[0] != theirs[0]:
         report("transfer", manifest, "recipient's licence", ours[0], theirs[0], fix)
     if ours[1].keys() != theirs[1].keys():
-        report(
-            "transfer", manifest, "packages", _listed(set(ours[1])), _listed(set(theirs[1])), fix
-        )
+        report("transfer", manifest, "packages", listed(set(ours[1])), listed(set(theirs[1])), fix)
     if not quantities:
         return
     for uid in ours[1].keys() & theirs[1].keys():

@@ -13,7 +13,6 @@ subject ``sale`` by our event id (the state's sale or receipt number for one we 
   at Metrc: the label), the quantity (grams, or units) and the price that differ.
 """
 
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from server.db.core import table_of
 from server.db.tables import EventLog, Sale
+from server.statesync.reconcile_outgoing import amount
 from server.statesync.reconcile_product import Report
 
 __all__ = [
@@ -35,10 +35,6 @@ __all__ = [
 SALES = table_of(Sale)
 LOG = table_of(EventLog)
 OurSale = tuple[str, str, str]  # package UID, quantity (grams or units), price (US $)
-
-
-def _amount(value: object) -> str:
-    return format(Decimal(str(value)).normalize(), "f")
 
 
 def read_sales(conn: Connection, licence: str) -> dict[str, OurSale]:
@@ -57,8 +53,8 @@ def read_sales(conn: Connection, licence: str) -> dict[str, OurSale]:
     return {
         r.event_id: (
             r.package_uid,
-            _amount(r.quantity_grams if r.quantity_grams is not None else r.quantity_count),
-            _amount(r.price),
+            amount(r.quantity_grams if r.quantity_grams is not None else r.quantity_count),
+            amount(r.price),
         )
         for r in rows
     }
@@ -77,8 +73,8 @@ def biotrack_sales(sales: list[dict[str, Any]], package_ids: dict[str, str]) -> 
         lines = [
             (
                 uid_of.get(str(x.get("barcodeid")), f"BioTrack item {x.get('barcodeid')}"),
-                _amount(x.get("quantity", 0)),
-                _amount(x.get("price", 0)),
+                amount(x.get("quantity", 0)),
+                amount(x.get("price", 0)),
             )
             for x in sale.get("items") or []
         ]
@@ -96,8 +92,8 @@ def metrc_sales(receipts: list[Any]) -> list[StateSale]:
             [
                 (
                     str(x.get("PackageLabel")),
-                    _amount(x.get("Quantity", 0)),
-                    _amount(x.get("TotalAmount", 0)),
+                    amount(x.get("Quantity", 0)),
+                    amount(x.get("TotalAmount", 0)),
                 )
                 for x in r.transactions
             ],

@@ -10,19 +10,22 @@ manifest id:
   is our manifest id (the connector files it so). Ours on no Metrc manifest (``missing at
   Metrc``), Metrc's of no transfer here (``missing here``), the recipient's licence, the
   packages (labels against our UIDs), and what each package shipped (Metrc's
-  ``ShippedQuantity`` in grams or units, against our item's quantity).
+  ``ShippedQuantity`` in grams or units, against our item's quantity), and the estimated
+  departure and arrival.
 - **BioTrack** (``sync_manifest``): a manifest matches ours through the id the connector
   learnt when it filed it (``sync_objects`` kind ``manifest``); the items through the ids of
   our packages (kind ``package``). Ours with no such manifest (``missing at BioTrack``),
-  BioTrack's we never filed (``missing here``), the recipient's licence and the packages.
+  BioTrack's we never filed (``missing here``), the recipient's licence, the packages and the
+  approximate departure and arrival (BioTrack's manifest carries no quantities).
 
 Neither public API records a departure or a receipt of a licensed transfer, so our
 ``manifested`` / ``departed`` status has nothing to be compared with there.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -35,6 +38,7 @@ from server.statesync.reconcile_transfers import listed
 
 __all__ = [
     "Outgoing",
+    "Shipment",
     "amount",
     "biotrack_manifest_differences",
     "outgoing_differences",
@@ -43,8 +47,19 @@ __all__ = [
 
 TRANSFERS = table_of(Transfer)
 ITEMS = table_of(TransferItem)
-# manifest id -> (recipient's licence, {UID: quantity as Metrc lists it: grams or a count})
-Outgoing = dict[str, tuple[str | None, dict[str, str]]]
+
+
+class Shipment(NamedTuple):
+    """One manifest as compared: the recipient's licence, what each UID shipped (grams or a
+    count; "" where the state lists no quantity), the estimated departure and arrival."""
+
+    recipient: str | None
+    items: dict[str, str]
+    departs: datetime | None
+    arrives: datetime | None
+
+
+Outgoing = dict[str, Shipment]  # by our manifest id
 FIX = "find which is right; correct it here (record.corrected) or at {system}"
 
 
@@ -56,11 +71,16 @@ def amount(value: object) -> str:
 def read_outgoing(conn: Connection, licence: str) -> Outgoing:
     """Our outgoing transfers: the recipient's licence and what each UID shipped."""
     found: Outgoing = {
-        r.manifest_id: (r.purchaser_licence, {})
+        r.manifest_id: Shipment(
+            r.purchaser_licence, {}, _instant(r.estimated_departure), _instant(r.estimated_arrival)
+        )
         for r in conn.execute(
-            sa.select(TRANSFERS.c.manifest_id, TRANSFERS.c.purchaser_licence).where(
-                TRANSFERS.c.licence == licence, TRANSFERS.c.direction == "out"
-            )
+            sa.select(
+                TRANSFERS.c.manifest_id,
+                TRANSFERS.c.purchaser_licence,
+                TRANSFERS.c.estimated_departure,
+                TRANSFERS.c.estimated_arrival,
+            ).where(TRANSFERS.c.licence == licence, TRANSFERS.c.direction == "out")
         )
     }
     for r in conn.execute(
@@ -70,42 +90,75 @@ def read_outgoing(conn: Connection, licence: str) -> Outgoing:
     ):
         if r.manifest_id in found:
             grams = r.quantity_grams
-            found[r.manifest_id][1][r.uid] = amount(
+            found[r.manifest_id].items[r.uid] = amount(
                 grams if grams is not None else r.quantity_count
             )
     return found
 
 
-def _lines(transfer: Any) -> tuple[str | None, dict[str, str]]:
-    """Metrc's manifest: its (first) recipient and what each label shipped."""
-    recipient, shipped = None, {}
+def _instant(value: object) -> datetime | None:
+    """An aware instant from a stored datetime or ISO 8601 text; None if there is none or it
+    gives no zone (comparing it would be a guess)."""
+    if isinstance(value, datetime):
+        found = value
+    else:
+        try:
+            found = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    return found if found.tzinfo is not None else None
+
+
+def _metrc(transfer: Any) -> Shipment:
+    """Metrc's manifest: its (first) recipient and times, and what each label shipped."""
+    first: dict[str, Any] = transfer.destinations[0] if transfer.destinations else {}
+    shipped = {}
     for destination in transfer.destinations:
-        recipient = recipient or destination.get("RecipientLicenseNumber")
         for line in destination.get("Packages") or []:
             quantity = line.get("ShippedQuantity")
             shipped[str(line.get("PackageLabel"))] = "" if quantity is None else amount(quantity)
-    return recipient, shipped
+    return Shipment(
+        first.get("RecipientLicenseNumber"),
+        shipped,
+        _instant(first.get("EstimatedDepartureDateTime")),
+        _instant(first.get("EstimatedArrivalDateTime")),
+    )
+
+
+def _text(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
 
 
 def _compare(
     report: Report,
     manifest: str,
     system: str,
-    ours: tuple[str | None, dict[str, str]],
-    theirs: tuple[str | None, dict[str, str]],
-    *,
-    quantities: bool,
+    ours: Shipment,
+    theirs: Shipment,
 ) -> None:
     fix = FIX.format(system=system)
-    if ours[0] != theirs[0]:
-        report("transfer", manifest, "recipient's licence", ours[0], theirs[0], fix)
-    if ours[1].keys() != theirs[1].keys():
-        report("transfer", manifest, "packages", listed(set(ours[1])), listed(set(theirs[1])), fix)
-    if not quantities:
-        return
-    for uid in ours[1].keys() & theirs[1].keys():
-        if theirs[1][uid] not in ("", ours[1][uid]):
-            report("transfer", manifest, f"quantity of {uid}", ours[1][uid], theirs[1][uid], fix)
+    if ours.recipient != theirs.recipient:
+        report("transfer", manifest, "recipient's licence", ours.recipient, theirs.recipient, fix)
+    if ours.items.keys() != theirs.items.keys():
+        report(
+            "transfer",
+            manifest,
+            "packages",
+            listed(set(ours.items)),
+            listed(set(theirs.items)),
+            fix,
+        )
+    for uid in ours.items.keys() & theirs.items.keys():
+        if theirs.items[uid] not in ("", ours.items[uid]):
+            report(
+                "transfer", manifest, f"quantity of {uid}", ours.items[uid], theirs.items[uid], fix
+            )
+    for what, here, there in (
+        ("estimated departure", ours.departs, theirs.departs),
+        ("estimated arrival", ours.arrives, theirs.arrives),
+    ):
+        if here is not None and there is not None and here != there:
+            report("transfer", manifest, what, _text(here), _text(there), fix)
 
 
 def outgoing_differences(
@@ -125,7 +178,7 @@ def outgoing_differences(
                 "file the manifest at Metrc (see its event's state calls) before it leaves",
             )
             continue
-        _compare(report, manifest, "Metrc", mine, _lines(transfer), quantities=True)
+        _compare(report, manifest, "Metrc", mine, _metrc(transfer))
     for name in theirs.keys() - ours.keys():
         transfer = theirs[name]
         report(
@@ -133,7 +186,7 @@ def outgoing_differences(
             name,
             "missing here",
             None,
-            f"manifest {transfer.manifest_number} to {_lines(transfer)[0]}",
+            f"manifest {transfer.manifest_number} to {_metrc(transfer).recipient}",
             "record the transfer here (transfer.manifested), or find why Metrc has it",
         )
 
@@ -163,14 +216,13 @@ def biotrack_manifest_differences(
             )
             continue
         items = {uid_of.get(str(i), f"BioTrack item {i}"): "" for i in found.get("items", [])}
-        _compare(
-            report,
-            manifest,
-            "BioTrack",
-            mine,
-            (found.get("vendor_license"), items),
-            quantities=False,
+        shipment = Shipment(
+            found.get("vendor_license"),
+            items,
+            _instant(found.get("approximate_departure")),
+            _instant(found.get("approximate_arrival")),
         )
+        _compare(report, manifest, "BioTrack", mine, shipment)
     for state_id, found in theirs.items():
         if state_id in mine_of:
             continue

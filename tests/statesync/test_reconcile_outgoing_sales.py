@@ -69,12 +69,14 @@ def test_metrc_outgoing_transfers_and_receipts_against_ours(
     """M-1 (package 1, 500 g) and a sale of 3.5 g of package 4 filed as recorded: no
     difference. Then M-3 recorded here as 40 g of package 3, which holds 50 g at Metrc; M-7
     made at Metrc by hand with package 2; M-2 of package 2 recorded here, refused by Metrc
-    (already on M-7); 1 g of package 4 sold at Metrc by hand."""
+    (already on M-7); M-5 of package 5 made at Metrc by hand due an hour earlier than ours,
+    which Metrc refuses; 1 g of package 4 sold at Metrc by hand."""
     with metrc_sim(tmp_path, clock) as sim:
         floor = with_package(engine, sim, clock, n_tags=10, buyer=BUYER)
         floor.record(package_created(package_uid(2), [("HB-1", "100")]))
         floor.record(package_created(package_uid(3), [("HB-1", "50")]))
         floor.record(package_created(package_uid(4), [("HB-1", "20")]))
+        floor.record(package_created(package_uid(5), [("HB-1", "10")]))
         floor.record(manifest(clock, "M-1", package_uid(1), "500"))
         sold_here = floor.record(sale(clock, package_uid(4), "3.5"))
         file_all(engine, clock)
@@ -95,6 +97,11 @@ def test_metrc_outgoing_transfers_and_receipts_against_ours(
                 ],
             )
             m.create_transfers(LICENCE, [by_hand])
+            destination = by_hand.destinations[0].model_copy(
+                update={"packages": [TransferPackage(package_label=package_uid(5))]}
+            )
+            m.create_transfers(LICENCE, [OutgoingTransfer(name="M-5", destinations=[destination])])
+            floor.record(manifest(clock, "M-5", package_uid(5), "10"))  # due at now + 4 h
             floor.record(manifest(clock, "M-2", package_uid(2), "100"))
             floor.record(manifest(clock, "M-3", package_uid(3), "40"))
             queued = _found(reconcile_metrc(engine, m, LICENCE, now=clock.now()))
@@ -115,7 +122,7 @@ def test_metrc_outgoing_transfers_and_receipts_against_ours(
     # Before the connector ran, M-2 and M-3 are only waiting in our queue.
     assert queued[("M-2", "missing at Metrc")].advice == WAITING
     refused = [c for c in calls(engine, LICENCE) if c["status"] == "refused"]
-    assert [c["action"] for c in refused] == ["create_transfer"]
+    assert [c["action"] for c in refused] == ["create_transfer", "create_transfer"]
     found = _found(report)
     by_hand_receipt = receipts[None].receipt_number
     assert sold_here in receipts  # filed with our event id: it matches, no difference
@@ -123,6 +130,7 @@ def test_metrc_outgoing_transfers_and_receipts_against_ours(
         ("M-2", "missing at Metrc"),
         ("M-7", "missing here"),
         ("M-3", f"quantity of {package_uid(3)}"),
+        ("M-5", "estimated arrival"),
         (by_hand_receipt, "missing here"),
         (package_uid(4), "quantity (g)"),  # 16.5 g here, 15.5 g at Metrc
     }
@@ -131,15 +139,21 @@ def test_metrc_outgoing_transfers_and_receipts_against_ours(
     assert BUYER in str(found[("M-7", "missing here")].theirs)
     quantity = found[("M-3", f"quantity of {package_uid(3)}")]
     assert (quantity.ours, quantity.theirs) == ("40", "50")
+    arrival = found[("M-5", "estimated arrival")]
+    assert (arrival.ours, arrival.theirs) == (
+        (now + timedelta(hours=4)).isoformat(),
+        (now + timedelta(hours=3)).isoformat(),
+    )
     with engine.begin() as conn:
         opened, _ = file_report(conn, get_link(conn, LICENCE), report, clock.now())
-    assert opened == 5
+    assert opened == 6
     # Beside the refusal of M-2's call (about the event), one per difference.
     assert [n for n in _open_notes(engine, LICENCE) if n[0] != "event"] == [
         ("package", package_uid(4)),
         ("sale", by_hand_receipt),
         ("transfer", "M-2"),
         ("transfer", "M-3"),
+        ("transfer", "M-5"),
         ("transfer", "M-7"),
     ]
 

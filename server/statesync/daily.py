@@ -16,10 +16,10 @@ were filed most recently; failing that, anyone of the licensee with credentials 
 **What it files**: each difference of :mod:`server.statesync.reconcile` (an object on one side
 only, a count, phase, location, room, weight or tag status that differs) becomes one
 compliance notification under SECONDARY-SYNC naming the object (``subject_type`` its kind:
-plant, batch, harvest, package, tag; ``subject_id`` our id: the console links it to its audit
-trail), both values and what to do. A difference
-still found the next day keeps its notification (no second one); one no longer found has its
-notification resolved. A difference explained by a call or event still waiting in our queue
+plant, batch, harvest, package, tag, transfer, lot, sale; ``subject_id`` our id: the console
+links it to its audit trail), both values and what to do. A difference still found the
+next day keeps its notification (no second one); one no longer found has its notification
+resolved. A difference explained by a call or event still waiting in our queue
 is not filed: filing the queue settles it, and a queue that cannot go on already has its own
 notification (the refusal). Nothing is changed on either side.
 """
@@ -68,6 +68,7 @@ RECONCILED_KINDS = (
     "tag",
     "transfer",
     "lot",
+    "sale",
 )  # subject types filed here
 RETRY_S = 600.0  # a run that could not read the state: again this long after
 

@@ -149,6 +149,9 @@ def outgoing_transfer(c: RowCheck, item: dict[str, Any]) -> int | None:
                 c.fail(f"Package {label} is already on a manifest.")
             elif package is not None:
                 packages.append(package)
+                # What was shipped is what the package held then, as Metrc lists it.
+                line["ShippedQuantity"] = package.data["Quantity"]
+                line["ShippedUnitOfMeasureName"] = package.data["UnitOfMeasureName"]
     if name is None or c.errors:
         return None
     manifest = f"{c.store.next_value('manifest', 1):010d}"

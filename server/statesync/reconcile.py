@@ -3,10 +3,12 @@ difference, with what to do; nothing is changed on either side (docs/sync.md,
 Reconciliation; SECONDARY-SYNC, OAR 845-025 CTS Requirements (7)).
 
 :func:`reconcile_metrc` reads Metrc's plant batches, plants (vegetative, flowering, inactive),
-harvests, packages, available tags and incoming transfers, page by page (20 a page, waiting
-out any 429), and compares them with our projections (``batches``, ``plants``,
-``harvest_batches``; packages and the tag ledger: :mod:`server.statesync.reconcile_product`;
-incoming transfers: :mod:`server.statesync.reconcile_transfers`):
+harvests, packages, available tags, incoming and outgoing transfers and sales receipts, page
+by page (20 a page, waiting out any 429), and compares them with our projections
+(``batches``, ``plants``, ``harvest_batches``; packages and the tag ledger:
+:mod:`server.statesync.reconcile_product`; incoming transfers:
+:mod:`server.statesync.reconcile_transfers`; outgoing: :mod:`server.statesync.reconcile_outgoing`;
+sales: :mod:`server.statesync.reconcile_sales`):
 
 - an object on one side only (``missing at Metrc`` / ``missing here``);
 - a batch's untagged, tagged or destroyed count, a plant's phase or location, a harvest's
@@ -14,9 +16,11 @@ incoming transfers: :mod:`server.statesync.reconcile_transfers`):
 
 :func:`reconcile_biotrack` reads BioTrack's plants (``sync_plant`` from the first
 transaction) and compares each with our plant of the same id (``sync_objects``): a plant on
-one side only, its state (growing, drying or cured, destroyed) and its room; and its
-inventory (``sync_inventory``): packages and each harvest's cured flower
-(:mod:`server.statesync.reconcile_inventory`).
+one side only, its state (growing, drying or cured, destroyed) and its room; each batch's
+untagged plants (our count against its growing plants not paired with a tag); its inventory
+(``sync_inventory``): packages and each harvest's cured flower
+(:mod:`server.statesync.reconcile_inventory`); its manifests (``sync_manifest``) and sales
+(``sync_sale``).
 
 Calls still waiting in our queue explain some differences: the report says how many wait, and
 a difference about an object named by a waiting call or event says so.
@@ -39,7 +43,18 @@ from server.statesync.mapping import TABLES
 from server.statesync.metrc_client import MetrcApi
 from server.statesync.queue import CALLS, LOG, OPEN, get_link
 from server.statesync.reconcile_inventory import inventory_differences, read_inventory
+from server.statesync.reconcile_outgoing import (
+    biotrack_manifest_differences,
+    outgoing_differences,
+    read_outgoing,
+)
 from server.statesync.reconcile_product import product_differences, read_ours
+from server.statesync.reconcile_sales import (
+    biotrack_sales,
+    metrc_sales,
+    read_sales,
+    sale_differences,
+)
 from server.statesync.reconcile_transfers import incoming_differences, read_incoming
 
 __all__ = ["WAITING", "Difference", "Report", "reconcile_biotrack", "reconcile_metrc"]
@@ -141,19 +156,36 @@ def reconcile_biotrack(engine: Engine, api: BioTrackApi, licence: str) -> Report
                 {"l": licence},
             ).all()
         )
-        batch_ids = {
-            i
-            for (data,) in conn.execute(
+        untagged_of: dict[str, list[str]] = {
+            key: [str(i) for i in json.loads(data).get("untagged", [])]
+            for key, data in conn.execute(
                 sa.text(
-                    "SELECT data FROM sync_objects WHERE licence = :l AND system = 'biotrack' "
+                    "SELECT key, data FROM sync_objects WHERE licence = :l AND system = 'biotrack' "
                     "AND kind = 'batch'"
                 ),
                 {"l": licence},
             )
-            for i in json.loads(data).get("untagged", [])
         }
+        batch_ids = {i for ids in untagged_of.values() for i in ids}
+        untagged_here: dict[str, int] = dict(
+            conn.execute(
+                sa.text("SELECT batch_id, untagged_count FROM batches WHERE licence = :l"),
+                {"l": licence},
+            ).all()
+        )
+        manifest_ids: dict[str, str] = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT key, state_id FROM sync_objects WHERE licence = :l "
+                    "AND system = 'biotrack' AND kind = 'manifest'"
+                ),
+                {"l": licence},
+            ).all()
+        )
         plans = _waiting(conn, licence)
         inventory = read_inventory(conn, licence)
+        outgoing = read_outgoing(conn, licence)
+        sales = read_sales(conn, licence)
     theirs = {str(p["id"]): p for p in api.sync("plant", 0)}
     found: list[Difference] = []
 
@@ -165,7 +197,18 @@ def reconcile_biotrack(engine: Engine, api: BioTrackApi, licence: str) -> Report
     def waits(key: str, fix: str) -> str:
         return WAITING if any(key in plan for plan in plans) else fix
 
+    def queued(
+        kind: str, key: str, what: str, ours: str | None, theirs: str | None, fix: str
+    ) -> None:
+        report(kind, key, what, ours, theirs, waits(key, fix))
+
     inventory_differences(inventory, api.sync("inventory", 0), report, waits)
+    biotrack_manifest_differences(
+        (manifest_ids, inventory["ids"]), outgoing, api.sync("manifest", 0), queued
+    )
+    sold = biotrack_sales(api.sync("sale", 0), inventory["ids"])
+    sale_differences(sales, sold, "BioTrack", queued)
+    _untagged_differences(untagged_here, untagged_of, theirs, queued)
     for p in ours:
         key = p.uid
         waiting = any(key in plan for plan in plans)
@@ -192,6 +235,27 @@ def reconcile_biotrack(engine: Engine, api: BioTrackApi, licence: str) -> Report
         fix = "enter the plant here, or find why BioTrack has it"
         found.append(Difference("plant", state_id, "missing here", None, "present", fix))
     return Report(licence, len(plans), found)
+
+
+def _untagged_differences(
+    ours: dict[str, int],
+    untagged_of: dict[str, list[str]],
+    plants: dict[str, dict[str, Any]],
+    report: Callable[[str, str, str, str | None, str | None, str], None],
+) -> None:
+    """Each batch's untagged plants: our count against BioTrack's growing plants among the
+    ids ``plant_new`` gave the batch that no tag has been paired with yet."""
+    for batch, count in ours.items():
+        ids = untagged_of.get(batch)
+        if ids is None:
+            if count > 0:
+                fix = "file it at BioTrack (see its events' state calls), or correct our batch"
+                report("batch", batch, "missing at BioTrack", f"{count} untagged", None, fix)
+            continue
+        growing = sum(1 for i in ids if plants.get(i, {}).get("state") == "growing")
+        if growing != count:
+            fix = "find which is right; correct it here (record.corrected) or at BioTrack"
+            report("batch", batch, "untagged count", str(count), str(growing), fix)
 
 
 def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetime) -> Report:
@@ -229,6 +293,8 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetim
         waiting_calls = len(plans)
         product = read_ours(conn, licence)
         incoming = read_incoming(conn, licence)
+        outgoing = read_outgoing(conn, licence)
+        sales = read_sales(conn, licence)
     # What the waiting calls and events name (batch ids, UIDs, harvest names appear in them).
     names = (
         *ours_batches,
@@ -237,6 +303,8 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetim
         *product["packages"],
         *(uid for _kind, uid in product["tags"]),
         *incoming,
+        *outgoing,
+        *sales,
     )
     waiting = {k for p in plans for k in names if k in p}
     found: list[Difference] = []
@@ -321,4 +389,6 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetim
 
     product_differences(api, licence, product, _all, report)
     incoming_differences(api, licence, incoming, now, _all, report)
+    outgoing_differences(api, licence, outgoing, _all, report)
+    sale_differences(sales, metrc_sales(list(_all(api.receipts, licence))), "Metrc", report)
     return Report(licence, waiting_calls, found)

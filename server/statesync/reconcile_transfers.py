@@ -27,7 +27,7 @@ from server.db.tables import Transfer, TransferItem
 from server.statesync.metrc_client import MetrcApi
 from server.statesync.reconcile_product import Report
 
-__all__ = ["incoming_differences", "read_incoming"]
+__all__ = ["incoming_differences", "listed", "read_incoming"]
 
 TRANSFERS = table_of(Transfer)
 ITEMS = table_of(TransferItem)
@@ -76,7 +76,8 @@ def _arrival(transfer: Any) -> datetime | None:
     return max(aware) if aware else None
 
 
-def _listed(labels: set[str]) -> str:
+def listed(labels: set[str]) -> str:
+    """Labels or UIDs, sorted, comma-separated; ``none`` for none."""
     return ", ".join(sorted(labels)) or "none"
 
 
@@ -118,7 +119,7 @@ def incoming_differences(
             )
         labels = _labels(transfer, licence)
         if labels != uids:
-            report("transfer", manifest, "packages", _listed(uids), _listed(labels), fix)
+            report("transfer", manifest, "packages", listed(uids), listed(labels), fix)
     for index, transfer in enumerate(theirs):
         due = _arrival(transfer)
         if index in matched or due is None or due > now:

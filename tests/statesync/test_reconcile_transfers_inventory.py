@@ -124,7 +124,7 @@ def test_biotrack_inventory_against_ours(
                 "Flower - Blue Dream",
                 Decimal(10),
             )
-            bt.dispense(
+            sold = bt.dispense(
                 [
                     SaleLine(
                         barcodeid=package_1["id"], quantity=Decimal(5), uom="g", price=Decimal(50)
@@ -136,6 +136,7 @@ def test_biotrack_inventory_against_ours(
     found = _found(report)
     assert set(found) == {
         (made.barcode_ids[0], "missing here"),
+        (str(sold.sale_id), "missing here"),  # sold at BioTrack, not here
         ("HB-1", "cured flower left (g)"),
         (package_uid(1), "quantity (g)"),
     }

@@ -296,16 +296,20 @@ def _run_local(conn: sa.Connection, step: Step) -> list[tuple[Any, ...]]:
     """One step on SQLite. A statement compiled once (:func:`_local`) goes straight to the
     sqlite3 cursor, its parameters converted by its types' bind processors: SQLAlchemy's own
     per-execution work (a context, a parameter dictionary per row) cost more than SQLite's
-    for a batch's thousand rows (``docs/performance.md``). Anything else runs through
-    SQLAlchemy. The driver's errors are raised as SQLAlchemy's, as SQLAlchemy would, so a
-    locked database is still an OperationalError to the caller."""
+    for a batch's thousand rows (``docs/performance.md``). Anything else, and anything run
+    outside a transaction, goes through SQLAlchemy. The driver's errors are raised as
+    SQLAlchemy's, as SQLAlchemy would, so a locked database is still an OperationalError to
+    the caller."""
     many = isinstance(step.params, list)
     if many and not step.params:
         return []
     first = _first(step.params)
     local = _local(step.core, frozenset(first), conn.dialect)
     sql = None if local is None else local.sql(first)
-    if local is None or sql is None or (many and local.expanding):
+    # Outside a transaction SQLAlchemy begins one (BEGIN IMMEDIATE, server/db/engine.py) at
+    # its first statement; the driver alone would run the statement in autocommit.
+    direct = local is not None and sql is not None and conn.in_transaction()
+    if local is None or sql is None or not direct or (many and local.expanding):
         result = conn.execute(step.core, step.params)
         return [tuple(r) for r in result] if step.rows else []
     driver: Any = conn.connection.driver_connection

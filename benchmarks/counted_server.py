@@ -6,7 +6,8 @@ gets the number of round trips to the database so far, counted from SQLAlchemy's
 every engine of the process:
 
 - each statement SQLAlchemy sends (``before_cursor_execute``; one ``executemany`` is one,
-  since psycopg pipelines its rows and SQLite has no network);
+  since psycopg pipelines its rows and SQLite has no network), and each statement
+  :mod:`server.db.pipelined` sends to the sqlite3 cursor itself (``pipelined.execute``);
 - each :func:`server.db.pipelined.run` on PostgreSQL (its statements go to psycopg in one
   pipeline, past SQLAlchemy: one round trip);
 - each COMMIT and ROLLBACK (not the ones sent inside a pipeline: psycopg is idle by then);
@@ -80,6 +81,13 @@ class Counter:
 
         return counted
 
+    def counting_statements(self, execute: Any) -> Any:
+        def counted(cursor: Any, sql: str, params: Any) -> Any:
+            self.one()
+            return execute(cursor, sql, params)
+
+        return counted
+
     def counting_pings(self, ping: Any) -> Any:
         def counted(dialect: Any, dbapi_connection: Any) -> Any:
             self.one()
@@ -117,6 +125,8 @@ def main() -> int:
     event.listen(sa.engine.Engine, "rollback", counter.on_end)
     event.listen(sa.engine.Engine, "begin", counter.on_begin)
     pipelined.run = counter.counting_pipelines(pipelined.run)
+    # SQLite: the ingest's statements compiled once go to the sqlite3 cursor past SQLAlchemy.
+    pipelined.execute = counter.counting_statements(pipelined.execute)
     Pipeline.process = counter.counting_holds(Pipeline.process)  # type: ignore[method-assign]
     # pool_pre_ping's probe has no event of its own: count it where the dialect sends it.
     default = sa.engine.default.DefaultDialect

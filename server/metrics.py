@@ -20,7 +20,8 @@ scraped without a console session and shows no licensee's data.
 ``seedtrace_deadline_sweep_seconds``         time one deadline sweep took
 """
 
-from collections.abc import Callable, Sequence
+import collections
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from prometheus_client import (
@@ -88,11 +89,18 @@ class ServerMetrics:
         """Read the ingest queue's depth at scrape time."""
         self.queue_depth.set_function(lambda: float(depth()))
 
-    def ack_published(self, ack: Ack) -> None:
-        self.acks.labels(outcome=ack.outcome.value).inc()
-        if ack.outcome is Outcome.REJECTED:
-            for rule_id in sorted({v.rule_id for v in ack.violations}):
-                self.rejections.labels(rule_id=rule_id).inc()
+    def acks_published(self, acks: Iterable[Ack]) -> None:
+        """Count acks published (a batch's at once: one increment per outcome, not per ack)."""
+        outcomes: collections.Counter[str] = collections.Counter()
+        rules: collections.Counter[str] = collections.Counter()
+        for ack in acks:
+            outcomes[ack.outcome.value] += 1
+            if ack.outcome is Outcome.REJECTED:
+                rules.update({v.rule_id for v in ack.violations})
+        for outcome, n in outcomes.items():
+            self.acks.labels(outcome=outcome).inc(n)
+        for rule_id in sorted(rules):
+            self.rejections.labels(rule_id=rule_id).inc(rules[rule_id])
 
     def batch_done(self, received: Sequence[datetime], now: datetime) -> None:
         """A batch was decided and acknowledged; ``received``: when each message came."""

@@ -10,7 +10,8 @@ statements are module constants), converts parameters and results with the colum
 own processors (:class:`~server.db.types.UtcDateTime`, :class:`~server.db.types.ExactDecimal`),
 and executes them through psycopg in one pipeline; an error in any statement raises (as the
 psycopg error, which the caller's transaction then rolls back). Elsewhere (SQLite, in
-process, where a "round trip" is a function call) it simply executes them in order.
+process, where a "round trip" is a function call) it executes them in order, each compiled
+once and sent to the sqlite3 cursor itself when it can (:func:`_run_local`).
 
 A statement given a list of parameter sets runs as ``executemany``; a
 :class:`~server.db.bulk.BulkInsert` or :class:`~server.db.bulk.BulkUpdate` given one runs as
@@ -18,6 +19,7 @@ one statement over arrays on PostgreSQL (:mod:`server.db.bulk`). Statements with
 ``IN`` parameters cannot be compiled ahead; on PostgreSQL use ``= ANY(array)`` instead.
 """
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -136,11 +138,7 @@ def run(
     if not steps:
         return []
     if conn.dialect.name != "postgresql":
-        out: list[list[tuple[Any, ...]]] = []
-        for step in steps:
-            result = conn.execute(step.core, step.params)
-            out.append([tuple(r) for r in result] if step.rows else [])
-        return out
+        return [_run_local(conn, step) for step in steps]
     try:
         return _run_pipeline(conn, steps, commit)
     except psycopg.OperationalError as err:
@@ -169,7 +167,7 @@ def _run_pipeline(
             if many and not step.rows and isinstance(step.statement, BulkInsert | BulkUpdate):
                 bulk = prepare(step.statement, frozenset(rows[0]), conn.dialect)
                 keys = len(step.statement.keys) if isinstance(step.statement, BulkUpdate) else 0
-                cursor.execute(bulk.sql, bulk.params(rows, keys))
+                cursor.execute(*bulk.statement(rows, keys))
                 cursors.append((cursor, step))
                 continue
             compiled = _compile(step.core, frozenset(rows[0]), conn.dialect)
@@ -199,3 +197,138 @@ def _run_pipeline(
 
 def _first(params: Params | list[Params]) -> Params:
     return params[0] if isinstance(params, list) else params
+
+
+# SQLite (in process) ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Local:
+    """A statement's SQL for the DBAPI (``?`` placeholders) and how to turn one parameter
+    set into its positional values: per placeholder, the parameter's name (``None``: a
+    value fixed in the statement, ``fixed``), its type's bind processor, and whether it is
+    an expanding ``IN`` list (one placeholder per element, so the SQL depends on the lists'
+    lengths: kept per tuple of lengths in ``sqls``)."""
+
+    template: str
+    plan: tuple[tuple[str | None, Any, Callable[[Any], Any] | None, bool], ...]
+    expanding: tuple[str, ...]
+    results: list[Callable[[Any], Any] | None]
+    sqls: dict[tuple[int, ...], str]
+
+    def sql(self, params: Params) -> str | None:
+        """The SQL for ``params``; None if an ``IN`` list is empty (SQLAlchemy renders an
+        empty set its own way)."""
+        lengths = tuple(len(params[name]) for name in self.expanding)
+        found = self.sqls.get(lengths)
+        if found is None:
+            if 0 in lengths:
+                return None
+            found = self.template
+            for name, n in zip(self.expanding, lengths, strict=True):
+                found = found.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * n))
+            if len(self.sqls) >= 256:  # bounded: batches come in many sizes
+                self.sqls.clear()
+            self.sqls[lengths] = found
+        return found
+
+    def bind(self, params: Params) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for name, fixed, process, expanding in self.plan:
+            value = fixed if name is None else params[name]
+            if expanding:
+                out += value if process is None else [process(v) for v in value]
+            else:
+                out.append(value if process is None or value is None else process(value))
+        return tuple(out)
+
+
+_LOCAL: dict[tuple[int, frozenset[str]], _Local | None] = {}
+
+
+def _local(statement: sa.Executable, keys: frozenset[str], dialect: sa.Dialect) -> _Local | None:
+    """``statement`` compiled once for the SQLite driver, or None when it must run through
+    SQLAlchemy: column defaults computed in Python, RETURNING (SQLAlchemy batches an
+    ``executemany`` with RETURNING itself), values rendered into the SQL."""
+    cache_key = (id(statement), keys)
+    if cache_key in _LOCAL:
+        return _LOCAL[cache_key]
+    found: _Local | None = None
+    compiled = _compile(statement, keys, dialect)
+    c = compiled.compiled
+    simple = (
+        dialect.paramstyle == "qmark"
+        and c.positiontup is not None
+        and not c.literal_execute_params
+        and all(p.expanding and p.key in keys for p in c.post_compile_params)
+        and not c.insert_prefetch
+        and not c.update_prefetch
+        and not c.effective_returning
+        and all(b.callable is None for b in c.binds.values())
+    )
+    if simple:
+        assert c.positiontup is not None
+        expanding = tuple(p.key for p in c.post_compile_params)
+        plan = tuple(
+            (
+                name if name in keys else None,
+                None if name in keys else c.binds[name].effective_value,
+                compiled.binds.get(name),
+                name in expanding,
+            )
+            for name in c.positiontup
+        )
+        found = _Local(c.string, plan, expanding, compiled.results, {})
+    _LOCAL[cache_key] = found
+    return found
+
+
+def execute(cursor: Any, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]) -> None:
+    """One statement on the sqlite3 cursor; a list of parameter tuples: ``executemany``.
+    (A function of its own so ``benchmarks/counted_server.py`` can count these calls.)"""
+    if isinstance(params, list):
+        cursor.executemany(sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
+def _run_local(conn: sa.Connection, step: Step) -> list[tuple[Any, ...]]:
+    """One step on SQLite. A statement compiled once (:func:`_local`) goes straight to the
+    sqlite3 cursor, its parameters converted by its types' bind processors: SQLAlchemy's own
+    per-execution work (a context, a parameter dictionary per row) cost more than SQLite's
+    for a batch's thousand rows (``docs/performance.md``). Anything else, and anything run
+    outside a transaction, goes through SQLAlchemy. The driver's errors are raised as
+    SQLAlchemy's, as SQLAlchemy would, so a locked database is still an OperationalError to
+    the caller."""
+    many = isinstance(step.params, list)
+    if many and not step.params:
+        return []
+    first = _first(step.params)
+    local = _local(step.core, frozenset(first), conn.dialect)
+    sql = None if local is None else local.sql(first)
+    # Outside a transaction SQLAlchemy begins one (BEGIN IMMEDIATE, server/db/engine.py) at
+    # its first statement; the driver alone would run the statement in autocommit.
+    direct = local is not None and sql is not None and conn.in_transaction()
+    if local is None or sql is None or not direct or (many and local.expanding):
+        result = conn.execute(step.core, step.params)
+        return [tuple(r) for r in result] if step.rows else []
+    driver: Any = conn.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        if isinstance(step.params, list):
+            execute(cursor, sql, [local.bind(p) for p in step.params])
+            return []
+        execute(cursor, sql, local.bind(step.params))
+        if not step.rows:
+            return []
+        return [
+            tuple(
+                v if process is None or v is None else process(v)
+                for process, v in zip(local.results, r, strict=True)
+            )
+            for r in cursor.fetchall()
+        ]
+    except sqlite3.Error as err:
+        raise sa.exc.DBAPIError.instance(sql, step.params, err, sqlite3.Error) from err
+    finally:
+        cursor.close()

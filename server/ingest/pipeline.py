@@ -52,6 +52,7 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -206,7 +207,8 @@ class _Txn:
         keys: dict[str, set[tuple[str, str]]] = {}
         for ev in envelopes:
             for table, names in needs(ev).items():
-                keys.setdefault(table, set()).update((ev.licence, k) for k in names)
+                if names:  # most tables are not named by an event: skip their empty sets
+                    keys.setdefault(table, set()).update(zip(repeat(ev.licence), names))
         dialect = self.conn.dialect.name
         return [
             (table, pairs, step)

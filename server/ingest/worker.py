@@ -44,6 +44,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import exc as sa_exc
 
+from schemas.acks import Ack
 from schemas.topics import Channel, shared_events_subscription, topic
 from server.analytics.refresh import refresh as refresh_analytics
 from server.compliance.deadlines import sweep
@@ -251,17 +252,21 @@ class IngestWorker:
                             outcome.ack,
                         )
                     )
+                    self.metrics.acks_published([outcome.ack])
             else:
                 events.append((message, outcome))
         with log_context(batch_ids([p.envelope for _, p in events])):
             replies = self._process_with_retry([p for _, p in events], stop)
         if replies is None:  # stopping while the database was down: acknowledge nothing
             return
+        published: list[Ack] = []
         for reply in replies:
             if self.routing is not None:
                 self.routing.decided(reply)
             if self.routing is None or not self.routing.echo(reply):
                 self._publish(reply)
+                published.append(reply.ack)
+        self.metrics.acks_published(published)
         for message, _ in batch:
             self._ack_broker(message)
         self.processed += len(batch)
@@ -311,7 +316,6 @@ class IngestWorker:
 
     def _publish(self, reply: Reply) -> None:
         info = self.client.publish(reply.topic, reply.ack.model_dump_json(), qos=1)
-        self.metrics.ack_published(reply.ack)
         if info.rc != mqtt.MQTT_ERR_SUCCESS and info.rc != mqtt.MQTT_ERR_NO_CONN:
             # NO_CONN: paho queues it and sends on reconnect. Anything else is lost here; the
             # station will resend the event and get the stored answer then.

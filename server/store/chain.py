@@ -77,6 +77,15 @@ class Link:
 def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if type(value) is int:  # not a bool
+        return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        utc = value.astimezone(UTC)
+        if utc.year >= 1000:
+            # isoformat's first 26 characters are strftime's "%Y-%m-%dT%H:%M:%S.%f" from
+            # year 1000 on (one C call instead of strftime's format parsing: this runs for
+            # each time of each row the ingest appends). %Y does not pad earlier years.
+            return utc.isoformat(timespec="microseconds")[:26] + "Z"
     if isinstance(value, bool):  # a bool is an int to Python; no column holds one
         raise ValueError(f"{value!r}: the chain's encoding has no booleans")
     if isinstance(value, int):
@@ -90,17 +99,35 @@ def _text(value: Any) -> str:
 
 def encode(row: Mapping[str, Any], prev_hash: str) -> bytes:
     """The bytes hashed for ``row`` (a mapping with every name of :data:`COLUMNS`)."""
+    return _encode(row, row["chain_index"], prev_hash)
+
+
+def _encode(row: Mapping[str, Any], chain_index: int, prev_hash: str) -> bytes:
+    """:func:`encode` with ``chain_index`` given apart from ``row`` (:func:`link` does not
+    copy each row to add it)."""
     if len(prev_hash) != 64:
         raise ValueError(f"prev_hash {prev_hash!r} is not 64 hex characters")
     parts = [TAG, prev_hash.encode("ascii")]
+    add = parts.append
     for name in COLUMNS:
-        value = row[name]
+        value = chain_index if name == "chain_index" else row[name]
         if value is None:
-            parts.append(b"\x00")
+            add(b"\x00")
             continue
-        data = _text(value).encode("utf-8")
-        parts.append(b"\x01" + len(data).to_bytes(4, "big") + data)
+        data = (value if type(value) is str else _text(value)).encode("utf-8")
+        size = len(data)
+        add(_PRESENT[size] if size < _SHORT else _present(size))
+        add(data)
     return b"".join(parts)
+
+
+def _present(length: int) -> bytes:
+    """The marker of a present value and its length: ``0x01`` and 4 bytes big-endian."""
+    return b"\x01" + length.to_bytes(4, "big")
+
+
+_SHORT = 4096
+_PRESENT = [_present(n) for n in range(_SHORT)]  # built once: most values are short
 
 
 def row_hash(row: Mapping[str, Any], prev_hash: str) -> str:
@@ -114,7 +141,7 @@ def link(head: Head, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Link], Hea
     links: list[Link] = []
     for row in rows:
         index = head.index + 1
-        digest = row_hash({**row, "chain_index": index}, head.hash)
+        digest = hashlib.sha256(_encode(row, index, head.hash)).hexdigest()
         links.append(Link(index, head.hash, digest))
         head = Head(index, digest)
     return links, head

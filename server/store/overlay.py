@@ -194,6 +194,13 @@ class Overlay:
             self.remember(table, loaded, missing)
         return {k: v for k in keys if (v := held[k]) is not None}
 
+    def _one(self, table: str, key: str) -> Any:
+        """:meth:`_get` of one key: the row, or None (the rules ask for one at a time)."""
+        held = self.rows[table]
+        if key in held:
+            return held[key]
+        return self._get(table, [key]).get(key)
+
     def _db(self) -> DbState:
         self.flush()
         return DbState(self.conn, self.licence_id)
@@ -201,7 +208,7 @@ class Overlay:
     # StateView ----------------------------------------------------------------------------
 
     def batch(self, batch_id: str) -> BatchState | None:
-        row = self._get("batches", [batch_id]).get(batch_id)
+        row: BatchRow | None = self._one("batches", batch_id)
         if row is None:
             return None
         return BatchState(
@@ -209,13 +216,16 @@ class Overlay:
         )
 
     def plant(self, uid: str) -> PlantState | None:
-        return self.plants([uid]).get(uid)
+        row: PlantState | None = self._one("plants", uid)
+        return row
 
     def tag(self, uid: str) -> TagState | None:
-        return self.tags([uid]).get(uid)
+        row: TagState | None = self._one("tags", uid)
+        return row
 
     def harvest_batch(self, name: str) -> HarvestBatchState | None:
-        return self.harvest_batches([name]).get(name)
+        row: HarvestBatchState | None = self._one("harvests", name)
+        return row
 
     def plants(self, uids: Collection[str]) -> dict[str, PlantState]:
         return self._get("plants", uids)
@@ -235,10 +245,12 @@ class Overlay:
         return self.licence_state
 
     def user(self, user_id: str) -> UserState | None:
-        return self._get("users", [user_id]).get(user_id)
+        row: UserState | None = self._one("users", user_id)
+        return row
 
     def location(self, name: str) -> LocationState | None:
-        return self._get("locations", [name]).get(name)
+        row: LocationState | None = self._one("locations", name)
+        return row
 
     def transfer(self, direction: str, manifest_id: str) -> TransferState | None:
         return self._db().transfer(direction, manifest_id)
@@ -372,7 +384,7 @@ class Overlay:
 
     def _harvest(self, p: PlantHarvested, at: datetime) -> None:
         lic, grams = self.licence_id, p.wet_weight.in_grams()
-        plant = self.plants([p.uid])[p.uid]
+        plant: PlantState = self._one("plants", p.uid)
         self.rows["plants"][p.uid] = PlantState(
             p.uid, plant.batch_id, plant.strain, "harvested", p.harvest_batch
         )
@@ -390,7 +402,7 @@ class Overlay:
                 "harvested_at": at,
             },
         )
-        current = self.harvest_batches([p.harvest_batch]).get(p.harvest_batch)
+        current: HarvestBatchState | None = self._one("harvests", p.harvest_batch)
         if current is None:
             self.rows["harvests"][p.harvest_batch] = HarvestBatchState(
                 p.harvest_batch, plant.strain, 1, grams, None, None, Decimal(0)

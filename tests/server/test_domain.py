@@ -16,7 +16,7 @@ from server.store.projections import HANDLERS
 from server.store.rebuild import verify
 from tests.server import domain as d
 from tests.server.conftest import STAFF_EVENTS
-from tests.server.floor import MANAGER, Station, harvested, to_flowering, uid
+from tests.server.floor import MANAGER, Station, batch_created, harvested, to_flowering, uid
 from tests.server.test_pipeline import run
 
 HB = "HB-2026-11-22"
@@ -40,6 +40,11 @@ def every_kind(station: Station, console: Station) -> list[tuple[Station, EventE
         (console, console.event(d.training_registered("j.garcia"))),
         (console, console.event(d.tags_ordered())),
         *((station, station.event(p)) for p in to_flowering("B-17", 10, plants, tags=(1, 50))),
+        (station, station.event({**batch_created("B-SEEDS", 20), "origin": "seed"})),
+        (
+            station,
+            station.event({"kind": "plant_batch.germinated", "batch_id": "B-SEEDS", "count": 12}),
+        ),
         (station, station.event(d.package_tags_received(1, 20))),
         (station, station.event({"kind": "plants.moved", "uids": plants, "location": "Flower 1"})),
     ]

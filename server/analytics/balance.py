@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from schemas.commerce import PackageCreated
+from schemas.commerce import (
+    PackageCreated,
+    Quantity,
+    SaleRecorded,
+    TransferManifested,
+    TransferReceived,
+)
 from schemas.events import (
     EventEnvelope,
     HarvestBatchWeighed,
@@ -142,9 +148,49 @@ class HarvestBalance:
 
 
 @dataclass(slots=True)
+class PackageBalance:
+    """One package's grams in (made here from harvest batches, or received from another
+    licensee) and out (put on a manifest to another licensee, sold), each list in log order.
+    A quantity given as a count of units is its count times the unit weight."""
+
+    licence: str
+    uid: str
+    filled: list[Movement] = field(default_factory=list)
+    transferred: list[Movement] = field(default_factory=list)
+    sold: list[Movement] = field(default_factory=list)
+
+    @property
+    def in_grams(self) -> Decimal:
+        return sum((m.grams for m in self.filled), ZERO)
+
+    @property
+    def out_grams(self) -> Decimal:
+        return sum((m.grams for m in [*self.transferred, *self.sold]), ZERO)
+
+    @property
+    def on_hand_grams(self) -> Decimal:
+        return self.in_grams - self.out_grams
+
+    @property
+    def overdrawn_grams(self) -> Decimal:
+        """Grams sold or sent beyond what the package held; zero when within it."""
+        return max(ZERO, -self.on_hand_grams)
+
+
+def quantity_grams(quantity: Quantity) -> Decimal | None:
+    """A package quantity in grams: its weight, or its count times its unit weight; None for
+    a count without a unit weight (nothing to weigh it by)."""
+    if quantity.weight is not None:
+        return quantity.weight.in_grams()
+    if quantity.count is not None and quantity.unit_weight is not None:
+        return quantity.unit_weight.in_grams() * quantity.count
+    return None
+
+
+@dataclass(slots=True)
 class _Placed:
-    batch: str
-    bucket: str  # wet | waste | dry | net | packaged
+    balance: HarvestBalance | PackageBalance
+    bucket: str  # wet | waste | dry | net | packaged; filled | transferred | sold
     movement: Movement
 
 
@@ -157,6 +203,7 @@ class HarvestLedger:
     def __init__(self, licence: str) -> None:
         self.licence = licence
         self._batches: dict[str, HarvestBalance] = {}
+        self._packages: dict[str, PackageBalance] = {}
         self._placed: dict[str, list[_Placed]] = {}  # event id -> where its movements went
         self._batch_strain: dict[str, str] = {}  # plant batch id -> strain
         self._plant_batch: dict[str, str] = {}  # plant UID -> plant batch id
@@ -177,7 +224,7 @@ class HarvestLedger:
             if undone is None:
                 return  # the corrected event moved no weight of a harvest batch
             for placed in undone:
-                bucket: list[Movement] = getattr(self._batches[placed.batch], placed.bucket)
+                bucket: list[Movement] = getattr(placed.balance, placed.bucket)
                 bucket.remove(placed.movement)
             self._apply(payload.corrects, payload.replacement, event.occurred_at, event.event_id)
             return
@@ -187,16 +234,34 @@ class HarvestLedger:
         """Every harvest batch seen, by name."""
         return [self._batches[name] for name in sorted(self._batches)]
 
+    def packages(self) -> list[PackageBalance]:
+        """Every package seen, by UID."""
+        return [self._packages[uid] for uid in sorted(self._packages)]
+
     def _apply(
         self, event_id: str, payload: Payload, at: datetime, corrected_by: str | None
     ) -> None:
+        def put(
+            balance: HarvestBalance | PackageBalance, bucket: str, grams: Decimal, note: str
+        ) -> None:
+            movement = Movement(event_id, payload.kind, at, grams, note, corrected_by)
+            getattr(balance, bucket).append(movement)
+            self._placed.setdefault(event_id, []).append(_Placed(balance, bucket, movement))
+
         def place(batch: str, bucket: str, grams: Decimal, note: str) -> None:
             balance = self._batches.get(batch)
             if balance is None:
                 balance = self._batches[batch] = HarvestBalance(self.licence, batch)
-            movement = Movement(event_id, payload.kind, at, grams, note, corrected_by)
-            getattr(balance, bucket).append(movement)
-            self._placed.setdefault(event_id, []).append(_Placed(batch, bucket, movement))
+            put(balance, bucket, grams, note)
+
+        def package(uid: str, bucket: str, quantity: Quantity, note: str) -> None:
+            grams = quantity_grams(quantity)
+            if grams is None:
+                return
+            balance = self._packages.get(uid)
+            if balance is None:
+                balance = self._packages[uid] = PackageBalance(self.licence, uid)
+            put(balance, bucket, grams, note)
 
         if isinstance(payload, PlantBatchCreated):
             self._batch_strain[payload.batch_id] = payload.strain
@@ -226,6 +291,16 @@ class HarvestLedger:
             for source in payload.sources:
                 note = f"into package {payload.uid}"
                 place(source.harvest_batch, "packaged", source.weight.in_grams(), note)
+            package(payload.uid, "filled", payload.quantity, "packaged here")
+        elif isinstance(payload, TransferReceived):
+            for item in payload.accepted:
+                package(item.uid, "filled", item.quantity, f"received on {payload.manifest_id}")
+        elif isinstance(payload, TransferManifested):
+            for line in payload.items:
+                note = f"to {payload.purchaser.licence} on {payload.manifest_id}"
+                package(line.uid, "transferred", line.quantity, note)
+        elif isinstance(payload, SaleRecorded):
+            package(payload.package_uid, "sold", payload.quantity, "sold")
 
 
 def harvest_balances(licence: str, events: Iterable[EventEnvelope]) -> list[HarvestBalance]:

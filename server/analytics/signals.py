@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 
-from server.analytics.balance import HarvestBalance, Movement
+from server.analytics.balance import HarvestBalance, Movement, PackageBalance
 from server.analytics.robust import OUTLIER_Z, median, robust_z
 
 MIN_COMPARISONS = 5  # fewer batches to compare with say nothing about what is usual
@@ -178,6 +178,25 @@ def unexplained(balance: HarvestBalance) -> Signal | None:
     )
 
 
+def overdrawn(package: PackageBalance) -> Signal | None:
+    """Flag a package sold or sent beyond what it held (score: the grams beyond). No rule
+    refuses such a sale (a scale at the till may read a little over), so the ledger keeps
+    count: product sold from an empty package came from somewhere the record does not show."""
+    grams = package.overdrawn_grams
+    if grams == 0:
+        return None
+    return Signal(
+        "package-overdrawn",
+        package.licence,
+        package.uid,
+        grams,
+        f"{package.out_grams} g were sold or sent from package {package.uid}, {grams} g more "
+        f"than the {package.in_grams} g it held: the product came from somewhere the record "
+        "does not show.",
+        _ids(package.filled, package.transferred, package.sold),
+    )
+
+
 def repeated_weights(balance: HarvestBalance) -> Signal | None:
     """Flag a wet weight recorded :data:`REPEATS` or more times in one batch (score: the
     number of plants sharing the most repeated weight)."""
@@ -231,6 +250,7 @@ class Licensee:
     licence: str
     balances: Sequence[HarvestBalance]
     scale_reads_hundredths: bool
+    packages: Sequence[PackageBalance] = ()
 
 
 def _per_plant(balance: HarvestBalance) -> Decimal | None:
@@ -288,4 +308,5 @@ def assess(licensees: Sequence[Licensee], subjects: Set[str] | None = None) -> l
             ):
                 if signal is not None:
                     found.append(signal)
+        found.extend(s for s in map(overdrawn, lic.packages) if s is not None)
     return sorted(found, key=lambda s: (s.kind, -s.score, s.licence, s.subject))

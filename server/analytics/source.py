@@ -37,6 +37,9 @@ KINDS = (
     "waste.recorded",
     "harvest_batch.weighed",
     "package.created",
+    "transfer.manifested",
+    "transfer.received",
+    "sale.recorded",
     "record.corrected",
 )
 _PAGE = 5000  # rows per read: memory stays bounded on a licensee with millions of events
@@ -110,7 +113,9 @@ def read(conn: sa.Connection, licence: str) -> Record:
     for event in accepted_events(conn, licence):
         ledger.feed(event)
         tracker.feed(event)
-    balances = Licensee(licence, ledger.balances(), ledger.fractional_readings > 0)
+    balances = Licensee(
+        licence, ledger.balances(), ledger.fractional_readings > 0, ledger.packages()
+    )
     return Record(balances, list(tracker.plants.values()))
 
 

@@ -65,6 +65,7 @@ def test_the_read_is_paged_by_log_position(
         paged = [e.event_id for e in source.accepted_events(conn, LICENCE)]
         count = conn.execute(sa.text("select count(*) from event_log")).scalar_one()
     assert paged == whole
-    # ours: batch, tagging, flowering, 2 harvests, dry weight, destruction, waste, package
-    assert len(whole) == 9
+    # ours: batch, tagging, flowering, 2 harvests, dry weight, destruction, waste, package,
+    # and the manifest it is on
+    assert len(whole) == 10
     assert count > len(whole)

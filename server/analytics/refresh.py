@@ -235,11 +235,11 @@ def _conduct(conn: sa.Connection, licence: str) -> list[Signal]:
 
 
 def refresh_licensee(
-    conn: sa.Connection, licence: str, now: datetime, report: RefreshReport
+    conn: sa.Connection, licence: str, head: int, now: datetime, report: RefreshReport
 ) -> None:
     """Recompute ``licence``'s balances, signals, crop history and today's projection (on
-    ``conn``, in the caller's transaction)."""
-    head = _head(conn, licence)
+    ``conn``, in the caller's transaction), recording that it read through log position
+    ``head`` (:func:`_head`, read in the same transaction)."""
     record = source.read(conn, licence)
     mine = record.licensee
     found = [
@@ -271,14 +271,14 @@ def refresh(
         runs = {r.licence: r for r in conn.execute(sa.select(RUNS))}
     for licence in licences:
         with engine.begin() as conn:
-            run = runs.get(licence)
+            run, head = runs.get(licence), _head(conn, licence)
             fresh = (
                 run is not None
-                and run.through_position == _head(conn, licence)
+                and run.through_position == head
                 and now - run.refreshed_at < STALE_AFTER
             )
             if fresh and not force:
                 report.skipped += 1
                 continue
-            refresh_licensee(conn, licence, now, report)
+            refresh_licensee(conn, licence, head, now, report)
     return report

@@ -2,8 +2,14 @@
 
 The driver opens :attr:`PtyDevice.path`, a symlink in a private directory that points at the
 pty's slave (like ``/dev/serial/by-id/...`` on a Pi). The simulator reads and writes the
-master fd. :meth:`unplug` closes the master, which the driver sees as a vanished device;
+master fd. :meth:`unplug` closes the master, which the driver sees as a vanished device, and
+removes the symlink, as udev removes ``/dev/serial/by-id/...`` when an adapter is pulled;
 :meth:`replug` makes a new pty and points the symlink at it, as a re-enumerated USB adapter.
+
+Why the symlink goes with the cable: the kernel hands a freed pty number to the next
+``openpty`` of any process, so a link left pointing at ``/dev/pts/N`` may lead the driver to
+another program's pty (under a parallel test run, another simulator's, whose driver holds
+its exclusive lock: "Could not exclusively lock port").
 
 Measured round trip through a pty: ~0.25 ms (``docs/platform-facts.md``).
 """
@@ -39,9 +45,11 @@ class PtyDevice(ClosingContext):
             os.replace(tmp, self.path)
 
     def unplug(self) -> None:
-        """Pull the cable: the driver's next read or write fails."""
+        """Pull the cable: the driver's next read or write fails, and so does opening the
+        path until :meth:`replug`."""
         with self._lock:
             self._close_fds()
+            _unlink(self.path)
 
     @property
     def plugged(self) -> bool:
@@ -82,14 +90,18 @@ class PtyDevice(ClosingContext):
         with self._lock:
             self._close_fds()
         for path in (self.path, self.path + ".new"):
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+            _unlink(path)
         try:
             os.rmdir(self._dir)
         except OSError:
             pass
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 class PtySimulator(ClosingContext):

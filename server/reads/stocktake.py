@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.ids import Name
+from schemas.records import AuditItem
 from schemas.weights import Weight
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Package, Plant
@@ -39,13 +40,6 @@ PK = table_of(Package)
 USABLE_CATEGORIES = frozenset({"flower", "leaf", "shake"})
 MAX_AUDIT_LINES = 10_000
 PERCENT = Decimal("0.01")
-
-
-class AuditItem(StrEnum):
-    PLANT = "plant"
-    BATCH = "batch"
-    HARVEST_BATCH = "harvest_batch"
-    PACKAGE = "package"
 
 
 class Counted(BaseModel):

@@ -50,11 +50,11 @@ from schemas.events import (
 from schemas.records import (
     AccessLost,
     AccessRestored,
+    AuditedLine,
+    AuditItem,
     DiversionCategory,
     DiversionDiscovered,
     DiversionReported,
-    AuditedLine,
-    AuditItem,
     InventoryAudited,
     InventoryClosedOut,
     LicenceStatus,

@@ -252,9 +252,9 @@ class AuditedLine(_Model):
         counted = (self.counted_count, self.counted_weight)
         if all(v is None for v in expected) or all(v is None for v in counted):
             return True
-        if self.expected_count is not None and self.counted_count is not None:
-            if self.expected_count != self.counted_count:
-                return True
+        counts = (self.expected_count, self.counted_count)
+        if None not in counts and counts[0] != counts[1]:
+            return True
         if self.expected_weight is None or self.counted_weight is None:
             return False
         want, got = self.expected_weight.in_grams(), self.counted_weight.in_grams()

@@ -12,6 +12,7 @@ from schemas.weights import Unit, Weight
 from server.analytics.audits import Audit, assess, before_audit, trend, variance
 from server.analytics.hours import Timed
 from server.analytics.robust import slope
+from server.reads.stocktake import AuditIn, AuditLine, AuditResult, Counted, Finding, as_events
 from tests.server.floor import LICENCE
 
 START = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
@@ -171,3 +172,36 @@ def test_the_run_up_to_an_earlier_audit_is_left_out_of_the_usual_rate() -> None:
     (latest,) = found
     assert latest.subject == "before AUD-9"
     assert "in the 8 weeks before that the licensee made 1 a week" in latest.explanation
+
+
+def test_a_long_audit_is_recorded_in_parts_of_150_lines_sharing_its_id() -> None:
+    counted = AuditIn(
+        counted=[Counted(item_type=AuditItem.PLANT, item_id=f"U{n}", count=1) for n in range(160)]
+    )
+    result = AuditResult(
+        moisture_tolerance_pct=Decimal("5"),
+        lines=[
+            AuditLine(
+                item_type=AuditItem.PLANT,
+                item_id=f"U{n}",
+                usable_cannabis=False,
+                expected_count=1 if n else 0,
+                counted_count=1,
+                expected_grams=None,
+                counted_grams=None,
+                variance_count=0 if n else 1,
+                variance_grams=None,
+                variance_pct=None,
+                finding=Finding.MATCH if n else Finding.VARIANCE,
+            )
+            for n in range(160)
+        ],
+        violations=1,
+    )
+    first, second = as_events(counted, result, "AUD-9", "K. Lee")
+    assert [(e.audit_id, e.part, e.parts, len(e.lines)) for e in (first, second)] == [
+        ("AUD-9", 1, 2, 150),
+        ("AUD-9", 2, 2, 10),
+    ]
+    assert [line.item_id for line in first.variances()] == ["U0"]
+    assert second.variances() == []

@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from server.analytics.refresh import refresh
 from server.console.queries.counts import CountsError, parse_counts
-from tests.server.console.day import PLANTS, floor_day
+from tests.server.console.day import PLANTS, floor_day, now
 from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, make_app
 
 
@@ -142,3 +143,10 @@ def test_a_manager_records_a_physical_audit_and_a_regulator_only_compares(engine
             sa.text("SELECT audited_by, recorded_by, lines, variances FROM inventory_audits")
         ).all()
     assert [tuple(r) for r in rows] == [("K. Lee", "a.chen", 1, 1)]
+    # The analytics page then shows the audit's signal, its subject not taken for an item.
+    refresh(engine, now())
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
+        page = client.get("/console/analytics").text
+    assert "<td>audit-variance</td>" in page
+    assert "harvest_batch HB-1: 1200 g weighed, 1530.45 g expected" in page
+    assert 'href="/console/audit?item=AUD-' not in page

@@ -10,7 +10,7 @@ beside what the system expected. Three signals come of it:
 - :func:`trend`: the share of the expected weight found missing grows from audit to audit.
   The growth is the Theil-Sen slope (:func:`server.analytics.robust.slope`: the median of the
   slopes between every pair of audits), so one odd audit does not make a trend. Raised when,
-  over at least :data:`MIN_AUDITS` audits, it is :data:`TREND_FLOOR` or more a audit and the
+  over at least :data:`MIN_AUDITS` audits, it is :data:`TREND_FLOOR` or more an audit and the
   latest audit is short by more than its moisture tolerance; score: percentage points per
   audit.
 - :func:`before_audit`: destruction and waste records (``plant.destroyed``,

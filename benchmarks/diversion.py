@@ -6,28 +6,41 @@ batches and honest noise everywhere, runs the analytics' scheduled refresh as th
 would, and reports per kind of diversion the detection rate, the false-positive rate over
 the honest batches and the time to detection, and the inventory projection's error.
 
-A season, for every licensee on one calendar (days from the season's start):
+A season, for every licensee on one calendar (days from the season's start), each licensee's
+day's work starting at 07:00-09:59 in its timezone (11:00-13:59 on a late shift), a record
+every 3-20 minutes:
   day 0   plant tags received, a batch of clones created and tagged;
   day 28  the plants flower;
   day 80  the refresh runs (the projection sees the plants due in 4 days);
   day 84  every plant is cut and weighed wet (scale readings to 0.01 g);
-  day 94  stems weighed as waste, the batch weighed dry, most of it packaged; the refresh runs.
+  day 94  stems weighed as waste, the batch weighed dry, most of it packaged;
+  day 96  a physical audit weighs the package (inventory.audited); the refresh runs.
+Besides, on days 14, 42 and 70, each licensee records some trim or failed product as waste
+(no harvest batch) with even odds, in working hours.
 
 Honest noise: each licensee grows its own strain at its own yield (normal, 550 g per plant,
 sd 60 g across licensees), each plant varies (sd 8 %), each batch loses its own share of
-water in drying (normal, 72 %, sd 1.5 points), stems are 8-12 % of the wet weight.
+water in drying (normal, 72 %, sd 1.5 points), stems are 8-12 % of the wet weight, an audit
+weighs a package within 4 % of its recorded weight (normal, sd 1.5 %: moisture, under the 5 %
+tolerance), and a licensee in five works a late shift.
 
 Diversion (each injected into one season of a share of the licensees, labelled):
   skim-dry      part of the dried product leaves before the dry weighing (15 % of it);
   skim-wet      part of each plant leaves before it is weighed (25 % of its weight);
-  typed-weights the crew types wet weights in, to the nearest 10 g, instead of reading them.
+  typed-weights the crew types wet weights in, to the nearest 10 g, instead of reading them;
+  night-disposal four waste records made between 01:00 and 03:59 in the season's last weeks;
+  pre-audit     five waste records of failed product in the days before the audit;
+  audit-short   the audited package weighs 12 % less than recorded (product left it).
 
 Usage:
   .venv/bin/python benchmarks/diversion.py [--licensees 30] [--seasons 6] [--plants 20]
       [--divert 0.2] [--seed 7] [--database-url URL]
-A detection counts when any signal names the diverted batch at the refresh of its season
-(time to detection 0 seasons) or a later one; a false positive, any signal naming an honest
-batch. Figures are printed as a table; docs/analytics.md keeps a dated run.
+A detection counts when a signal names what was diverted at the refresh of its season (time
+to detection 0 seasons) or a later one: for the weight diversions, any signal naming the
+harvest batch; for pre-audit and audit-short, any signal naming the season's audit
+(``AUD-{season}`` or ``before AUD-{season}``); for night-disposal, the licensee's
+odd-hours-disposal signal. A false positive is the same for an honest batch, audit, or
+licensee. Figures are printed as a table; docs/analytics.md keeps a dated run.
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -64,10 +78,14 @@ from schemas.events import (
     WasteRecorded,
     WeightType,
 )
-from schemas.records import LocationAdded, LocationKind
+from schemas.records import AuditedLine, AuditItem, InventoryAudited, LocationAdded, LocationKind
 from schemas.weights import Unit, Weight
 
-KINDS = ("skim-dry", "skim-wet", "typed-weights")
+BATCH_KINDS = ("skim-dry", "skim-wet", "typed-weights")
+AUDIT_KINDS = ("pre-audit", "audit-short")
+NIGHT = "night-disposal"
+KINDS = (*BATCH_KINDS, NIGHT, *AUDIT_KINDS)
+ZONE = ZoneInfo("America/Los_Angeles")
 STRAINS = ("Blue Dream", "Sour Diesel", "Gelato", "Wedding Cake")
 OPERATOR = "op-season"
 START = datetime(2025, 1, 6, 15, tzinfo=UTC)  # a Monday, mid-morning on the west coast
@@ -80,15 +98,20 @@ class Grower:
     strain: str
     yield_g: float
     prefix: str
+    late_shift: bool
     next_tag: int = 1
 
 
 @dataclass
 class Batch:
+    """A thing a signal may name: a harvest batch, an audit, or a licensee's disposals."""
+
     licence: str
-    name: str
+    name: str  # the signal subjects that name it, "|"-separated
     season: int
-    kind: str | None  # the diversion injected, None for an honest batch
+    kind: str | None  # the diversion injected, None for an honest one
+    what: str = "batch"  # batch, audit, licensee
+    signals: frozenset[str] | None = None  # only these kinds of signal count (None: any)
     detected_in: int | None = None  # the season whose refresh first named it
     by: set[str] = field(default_factory=set)  # the kinds of signal that named it
 
@@ -127,6 +150,7 @@ class Season:
                 STRAINS[n % len(STRAINS)],
                 self.rng.gauss(550, 60),
                 f"1A4FF0{n:04d}000000",
+                self.rng.random() < 0.2,
             )
             for n in range(opts.licensees)
         ]
@@ -178,13 +202,23 @@ class Season:
     def record(self, g: Grower, payload: Payload) -> None:
         from server.ingest.submit import submit
 
+        self.clock.advance(timedelta(minutes=self.rng.uniform(3, 20)))
         ack = submit(self.engine, g.licence, OPERATOR, payload, clock=self.clock)
         if ack.outcome is not Outcome.ACCEPTED:
             raise RuntimeError(f"{g.licence}: {payload.kind} refused: {ack.violations}")
         self.report.events += 1
 
-    def at(self, season: int, day: int) -> None:
-        self.clock.set(START + timedelta(days=season * SEASON_DAYS + day))
+    def at(self, season: int, day: int, hour: int = 7, minute: int = 0) -> None:
+        """The clock to ``hour``:``minute`` local time (the growers' timezone) of that day."""
+        day_of = (START + timedelta(days=season * SEASON_DAYS + day)).date()
+        local = datetime.combine(day_of, datetime.min.time(), ZONE).replace(hour=hour)
+        self.clock.set((local + timedelta(minutes=minute)).astimezone(UTC))
+
+    def shift(self, g: Grower, season: int, day: int) -> None:
+        """The clock to when ``g`` starts the day's work (its records then come 3-20 minutes
+        apart): 07:00-09:59, or 11:00-13:59 on a late shift."""
+        first = 11 if g.late_shift else 7
+        self.at(season, day, self.rng.randrange(first, first + 3), self.rng.randrange(0, 60))
 
     def refresh(self, season: int) -> None:
         from server.analytics.refresh import refresh
@@ -195,6 +229,18 @@ class Season:
 
     def run(self) -> Report:
         diverted = self._plan()
+        for g in self.growers:  # a licensee's disposals at night: one case per licensee
+            night = [s for (lic, s), k in diverted.items() if lic == g.licence and k == NIGHT]
+            self.report.batches.append(
+                Batch(
+                    g.licence,
+                    "destruction and waste",
+                    night[0] if night else 0,
+                    NIGHT if night else None,
+                    "licensee",
+                    frozenset({"odd-hours-disposal"}),
+                )
+            )
         for season in range(self.opts.seasons):
             self._season(season, diverted)
         return self.report
@@ -209,10 +255,21 @@ class Season:
             plan[(g.licence, season)] = KINDS[n % len(KINDS)]
         return plan
 
+    def _waste(self, g: Grower, grams_: Decimal, reason: str, location: str = "Vault") -> None:
+        self.record(
+            g,
+            WasteRecorded(
+                location=location,
+                weight=grams(grams_),
+                method=DestroyMethod.COMPOST,
+                reason=reason,
+            ),
+        )
+
     def _season(self, season: int, diverted: dict[tuple[str, int], str]) -> None:
         plants: dict[str, list[str]] = {}
-        self.at(season, 0)
         for g in self.growers:
+            self.shift(g, season, 0)
             uids = [f"{g.prefix}{g.next_tag + i:08d}" for i in range(self.opts.plants)]
             g.next_tag += self.opts.plants
             plants[g.licence] = uids
@@ -229,23 +286,28 @@ class Season:
                 ),
             )
             self.record(g, PlantsTagged(batch_id=batch, uids=uids))
-        self.at(season, 28)
+        self._odd_jobs(season, 14)
         for g in self.growers:
+            self.shift(g, season, 28)
             self.record(
                 g,
                 PlantsPhaseChanged(
                     uids=plants[g.licence], phase=PlantPhase.FLOWERING, location="Flower 1"
                 ),
             )
-        self.at(season, 80)
+        self._odd_jobs(season, 42)
+        self._odd_jobs(season, 70)
+        self._night(season, diverted)
+        self.at(season, 80, 18)
         self.refresh(season)
         projected = self._projected()
-        self.at(season, 84)
         wet_of: dict[str, Decimal] = {}
         for g in self.growers:
+            self.shift(g, season, 84)
             kind = diverted.get((g.licence, season))
             name = f"HB-{season}"
-            self.report.batches.append(Batch(g.licence, name, season, kind))
+            weight_kind = kind if kind in BATCH_KINDS else None
+            self.report.batches.append(Batch(g.licence, name, season, weight_kind))
             total = Decimal(0)
             for uid in plants[g.licence]:
                 grown = max(50.0, self.rng.gauss(g.yield_g, g.yield_g * 0.08))
@@ -270,9 +332,14 @@ class Season:
                 )
             wet_of[g.licence] = total
         self._compare(projected, wet_of)
-        self.at(season, 94)
+        packages: dict[str, tuple[str, Decimal]] = {}
         for g in self.growers:
             kind = diverted.get((g.licence, season))
+            if kind == "pre-audit":  # failed product, destroyed in the days before the count
+                for day in (91, 92, 93, 94, 95):
+                    self.shift(g, season, day)
+                    self._waste(g, cents(self.rng.uniform(40, 120)), "Failed product, moldy")
+            self.shift(g, season, 94)
             name = f"HB-{season}"
             wet = wet_of[g.licence]
             stems = cents(float(wet) * self.rng.uniform(0.08, 0.12))
@@ -311,8 +378,70 @@ class Season:
                     location="Vault",
                 ),
             )
+            packages[g.licence] = (package_uid, packaged)
+        self._audit(season, diverted, packages)
+        self.at(season, 96, 18)
         self.refresh(season)
         self._detect(season)
+
+    def _odd_jobs(self, season: int, day: int) -> None:
+        """Honest waste outside harvests: trim or failed product, with even odds."""
+        for g in self.growers:
+            if self.rng.random() < 0.5:
+                self.shift(g, season, day)
+                self._waste(g, cents(self.rng.uniform(20, 150)), "Trim and failed product")
+
+    def _night(self, season: int, diverted: dict[tuple[str, int], str]) -> None:
+        """Four waste records between 01:00 and 03:59, days 72-79, for night-disposal."""
+        for g in self.growers:
+            if diverted.get((g.licence, season)) != NIGHT:
+                continue
+            for day in self.rng.sample(range(72, 80), 4):
+                self.at(season, day, self.rng.randrange(1, 4), self.rng.randrange(0, 50))
+                self._waste(g, cents(self.rng.uniform(40, 120)), "Trim", location="Flower 1")
+
+    def _audit(
+        self,
+        season: int,
+        diverted: dict[tuple[str, int], str],
+        packages: dict[str, tuple[str, Decimal]],
+    ) -> None:
+        """Each licensee's audit of the season's package, day 96 in working hours."""
+        for g in self.growers:
+            kind = diverted.get((g.licence, season))
+            audit_id = f"AUD-{season}"
+            self.report.batches.append(
+                Batch(
+                    g.licence,
+                    f"{audit_id}|before {audit_id}",
+                    season,
+                    kind if kind in AUDIT_KINDS else None,
+                    "audit",
+                )
+            )
+            uid, packaged = packages[g.licence]
+            noise = max(-0.04, min(0.04, self.rng.gauss(0, 0.015)))
+            found = cents(float(packaged) * (1 + noise))
+            if kind == "audit-short":
+                found = cents(float(packaged) * 0.88)
+            self.shift(g, season, 96)
+            self.record(
+                g,
+                InventoryAudited(
+                    audit_id=audit_id,
+                    audited_by="OLCC inspector",
+                    moisture_tolerance_pct=Decimal(5),
+                    lines=[
+                        AuditedLine(
+                            item_type=AuditItem.PACKAGE,
+                            item_id=uid,
+                            usable_cannabis=True,
+                            expected_weight=grams(packaged),
+                            counted_weight=grams(found),
+                        )
+                    ],
+                ),
+            )
 
     def _projected(self) -> dict[str, tuple[Decimal, Decimal, Decimal]]:
         """Each grower's first projected week (expected, low, high), as the refresh stored."""
@@ -349,8 +478,12 @@ class Season:
             for r in conn.execute(sa.select(SIGNALS.c.licence, SIGNALS.c.subject, SIGNALS.c.kind)):
                 named.setdefault((r.licence, r.subject), set()).add(r.kind)
         for batch in self.report.batches:
-            kinds = named.get((batch.licence, batch.name))
-            if kinds is None:
+            kinds = set().union(
+                *(named.get((batch.licence, subject), set()) for subject in batch.name.split("|"))
+            )
+            if batch.signals is not None:
+                kinds &= batch.signals
+            if not kinds or season < batch.season:
                 continue
             if batch.detected_in is None:
                 batch.detected_in = season
@@ -373,13 +506,15 @@ def summarise(report: Report, opts: argparse.Namespace, seconds: float) -> None:
         rate = len(caught) / len(mine) if mine else float("nan")
         mean = statistics.mean(delay) if delay else float("nan")
         print(f"| {kind} | {len(mine)} | {len(caught)} | {rate:.0%} | {mean:.1f} |")
-    honest = [b for b in report.batches if b.kind is None]
-    flagged = [b for b in honest if b.detected_in is not None]
-    rate = len(flagged) / len(honest) if honest else float("nan")
-    print(
-        f"False positives: {len(flagged)} of {len(honest)} honest batches named by a signal "
-        f"({rate:.1%})."
-    )
+    for what, plural in (("batch", "batches"), ("audit", "audits"), ("licensee", "licensees")):
+        honest = [b for b in report.batches if b.kind is None and b.what == what]
+        named = [b for b in honest if b.detected_in is not None]
+        rate = len(named) / len(honest) if honest else float("nan")
+        print(
+            f"False positives: {len(named)} of {len(honest)} honest {plural} named by a signal "
+            f"({rate:.1%})."
+        )
+    flagged = [b for b in report.batches if b.kind is None and b.detected_in is not None]
     print()
     for kind in KINDS:
         seen = sorted({k for b in report.batches if b.kind == kind for k in b.by})

@@ -120,6 +120,10 @@ _LINES: dict[str, Callable[[Payload, _Words], str]] = {
     "diversion.discovered": lambda p, w: f"Discovered {p['category']}: {p['description']}",
     "diversion.reported": lambda p, w: f"Reported to the department ({p['department_reference']})",
     "reconciliation.recorded": lambda p, w: f"Reconciled inventory for {p['business_date']}",
+    "inventory.audited": lambda p, w: (
+        f"Physical audit {p['audit_id']} by {p['audited_by']}: {len(p['lines'])} items"
+        + (f" (part {p['part']} of {p['parts']})" if p.get("parts", 1) > 1 else "")
+    ),
 }
 
 

@@ -47,6 +47,7 @@ from schemas.records import (
     AccessRestored,
     DiversionDiscovered,
     DiversionReported,
+    InventoryAudited,
     InventoryClosedOut,
     LicenceUpdated,
     LocationAdded,
@@ -362,6 +363,7 @@ _Recorded = (
     | DiversionDiscovered
     | DiversionReported
     | ReconciliationRecorded
+    | InventoryAudited
 )
 
 # What a correction may put in place of an earlier event: any payload but a correction.

@@ -50,9 +50,12 @@ from schemas.events import (
 from schemas.records import (
     AccessLost,
     AccessRestored,
+    AuditedLine,
+    AuditItem,
     DiversionCategory,
     DiversionDiscovered,
     DiversionReported,
+    InventoryAudited,
     InventoryClosedOut,
     LicenceStatus,
     LicenceType,
@@ -235,6 +238,21 @@ PAYLOAD_EXAMPLES: Final[list[BaseModel]] = [
         law_enforcement_reference="SPD-24-118803",
     ),
     ReconciliationRecorded(business_date=date(2024, 6, 20)),
+    InventoryAudited(
+        audit_id="AUD-2024-06-20",
+        audited_by="OLCC inspector K. Lee",
+        moisture_tolerance_pct=Decimal("5"),
+        lines=[
+            AuditedLine(
+                item_type=AuditItem.PACKAGE,
+                item_id=_PACKAGE_UID,
+                usable_cannabis=True,
+                expected_weight=Weight(value=Decimal("453.6"), unit=Unit.G),
+                counted_weight=Weight(value=Decimal("431.2"), unit=Unit.G),
+            ),
+            AuditedLine(item_type=AuditItem.PLANT, item_id=_UID, expected_count=1, counted_count=1),
+        ],
+    ),
     RecordCorrected(
         corrects=EVENT_ID.format(0xFFF1),
         reason="Wet weight keyed against the wrong plant",

@@ -1,5 +1,6 @@
 """Compliance records that are not plants or product: the licence, its premises, its people,
-its tag orders, losses of access, diversion reports and the daily reconciliation.
+its tag orders, losses of access, diversion reports, the daily reconciliation and physical
+inventory audits.
 
 They travel in the same envelope as floor events, so each is attributed to its operator
 (ACCOUNTABLE) and kept in the append-only log (NO-FALSIFICATION). A station sends some of them
@@ -9,6 +10,7 @@ They travel in the same envelope as floor events, so each is attributed to its o
 Passwords and sessions are never part of an event: they live in the server's accounts tables.
 """
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.ids import EventId, Name, StationId, TagUid, Text, UserId
 from schemas.times import Day, Instant, WallTime
+from schemas.weights import Weight
 
 
 class _Model(BaseModel):
@@ -202,3 +205,87 @@ class ReconciliationRecorded(_Model):
     kind: Literal["reconciliation.recorded"] = "reconciliation.recorded"
     business_date: Day
     note: Text | None = None
+
+
+class AuditItem(StrEnum):
+    """What a physical audit counts: a tagged plant (UID), a batch's untagged plants (batch
+    id), a harvest batch (name), a package (UID)."""
+
+    PLANT = "plant"
+    BATCH = "batch"
+    HARVEST_BATCH = "harvest_batch"
+    PACKAGE = "package"
+
+
+# Lines of one inventory.audited event: 150 lines of the longest form stay under the ingest's
+# 64 KiB limit (docs/mqtt.md, Size limit); a longer audit is recorded in parts.
+MAX_AUDITED_LINES = 150
+
+
+class AuditedLine(_Model):
+    """One item of a physical audit: what the system expected when the audit was compared and
+    what was found. ``expected_*`` is null for an item the system does not know, ``counted_*``
+    for one the system holds that the audit did not find; a count and a weight are each
+    given where the item has one. ``usable_cannabis`` (flower, leaf, shake; a harvest batch):
+    a weight within the audit's moisture tolerance is not a variance."""
+
+    item_type: AuditItem
+    item_id: Name
+    usable_cannabis: bool = False
+    expected_count: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    counted_count: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    expected_weight: Weight | None = None
+    counted_weight: Weight | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "AuditedLine":
+        given = (self.expected_count, self.counted_count, self.expected_weight, self.counted_weight)
+        if all(v is None for v in given):
+            raise ValueError("give what was expected, what was counted, or both")
+        return self
+
+    def differs(self, tolerance_pct: Decimal) -> bool:
+        """Whether this line is a variance (AUDIT-VARIANCE): an item the system does not know,
+        one it holds that was not found, a count that differs, or a weight that differs (for
+        usable cannabis: by more than ``tolerance_pct`` percent of the expected weight)."""
+        expected = (self.expected_count, self.expected_weight)
+        counted = (self.counted_count, self.counted_weight)
+        if all(v is None for v in expected) or all(v is None for v in counted):
+            return True
+        counts = (self.expected_count, self.counted_count)
+        if None not in counts and counts[0] != counts[1]:
+            return True
+        if self.expected_weight is None or self.counted_weight is None:
+            return False
+        want, got = self.expected_weight.in_grams(), self.counted_weight.in_grams()
+        if want == got:
+            return False
+        if not self.usable_cannabis or want == 0:
+            return True
+        return abs(got - want) * 100 > tolerance_pct * want
+
+
+class InventoryAudited(_Model):
+    """A physical inventory audit, compared with the system (AUDIT-VARIANCE; OR Inventory
+    Audits; CA 8408): every item counted or expected, with both quantities as they stood.
+    ``moisture_tolerance_pct`` is the share of a usable-cannabis weight that counted as
+    moisture, not variance. An audit of more than :data:`MAX_AUDITED_LINES` lines is recorded
+    as ``parts`` events sharing ``audit_id``, numbered by ``part`` from 1."""
+
+    kind: Literal["inventory.audited"] = "inventory.audited"
+    audit_id: Name
+    part: Annotated[int, Field(ge=1, le=10_000)] = 1
+    parts: Annotated[int, Field(ge=1, le=10_000)] = 1
+    audited_by: Name
+    moisture_tolerance_pct: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+    lines: Annotated[list[AuditedLine], Field(min_length=1, max_length=MAX_AUDITED_LINES)]
+
+    @model_validator(mode="after")
+    def _part_of_parts(self) -> "InventoryAudited":
+        if self.part > self.parts:
+            raise ValueError(f"part {self.part} of {self.parts}: a part beyond the last")
+        return self
+
+    def variances(self) -> list[AuditedLine]:
+        """The lines that are variances (:meth:`AuditedLine.differs`), in order."""
+        return [line for line in self.lines if line.differs(self.moisture_tolerance_pct)]

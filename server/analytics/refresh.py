@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from server.analytics import source
+from server.analytics import audits, source
 from server.analytics.balance import HarvestBalance, Movement
 from server.analytics.hours import odd_hours
 from server.analytics.projection import Usual, by_strain, combine, project
@@ -35,10 +35,10 @@ from server.analytics.signals import Licensee, Signal, assess
 from server.analytics.tables import BALANCES, HISTORY, LOG, PROJECTIONS, REGISTERED, RUNS, SIGNALS
 
 STALE_AFTER = timedelta(days=1)
-# The kinds whose new events make a licensee's analytics stale: those the ledger reads, and
-# the transfers its receipts are compared from. (The hours of its other events move the
-# odd-hours signal too, slowly: the daily recompute follows them.)
-WATCHED = (*source.KINDS, *source.TRANSFER_KINDS)
+# The kinds whose new events make a licensee's analytics stale: those the ledger reads, the
+# transfers its receipts are compared from, and its physical audits. (The hours of its other
+# events move the odd-hours signal too, slowly: the daily recompute follows them.)
+WATCHED = (*source.KINDS, *source.TRANSFER_KINDS, *source.AUDIT_KINDS)
 
 
 @dataclass(slots=True)
@@ -221,12 +221,14 @@ def _store_projection(conn: sa.Connection, record: source.Record, now: datetime)
 
 def _conduct(conn: sa.Connection, licence: str) -> list[Signal]:
     """The signals of what ``licence`` did rather than what it weighed: refused tag uses,
-    destruction at odd hours, transfers received at another weight."""
+    destruction at odd hours, transfers received at another weight, physical-audit variances,
+    their trend and destruction crowded before audits."""
     found = refused_tags(licence, source.refusals(conn, licence))
     hours = source.activity_hours(conn, licence)
     odd = odd_hours(licence, hours.timezone, hours.disposals, hours.others)
     if odd is not None:
         found.append(odd)
+    found += audits.assess(licence, source.audits(conn, licence), hours.disposals, hours.first)
     for receipt in source.receipts(conn, licence):
         off = received_off(licence, receipt)
         if off is not None:

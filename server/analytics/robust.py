@@ -46,3 +46,18 @@ def robust_z(
     if spread == 0:
         return None
     return (value - median(values)) / spread
+
+
+def slope(values: Sequence[Decimal]) -> Decimal:
+    """The Theil-Sen slope of ``values`` taken at equal steps (0, 1, 2, ...): the median of
+    the slopes between every pair, in the values' unit per step. One wild value moves few of
+    the pairs, so it barely moves the median (a least-squares line it drags). Raises
+    ``ValueError`` for fewer than two values."""
+    if len(values) < 2:
+        raise ValueError("a slope needs at least two values")
+    pairs = [
+        (values[j] - values[i]) / (j - i)
+        for i in range(len(values))
+        for j in range(i + 1, len(values))
+    ]
+    return median(pairs)

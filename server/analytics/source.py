@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,9 @@ import sqlalchemy as sa
 
 from schemas.commerce import TransferArrived, TransferManifested, TransferReceived
 from schemas.events import EventEnvelope, Payload, RecordCorrected
+from schemas.records import InventoryAudited
 from server.analytics import hours, refused
+from server.analytics.audits import Audit
 from server.analytics.balance import HarvestLedger
 from server.analytics.projection import PlantLife, PlantTracker
 from server.analytics.receipts import Receipt
@@ -131,6 +134,7 @@ class Hours:
     timezone: str
     disposals: list[hours.Timed]
     others: Counter[int]  # local hour -> the licensee's other accepted events
+    first: datetime | None  # its first accepted event's time (None: it has none)
 
 
 def activity_hours(conn: sa.Connection, licence: str) -> Hours:
@@ -142,14 +146,50 @@ def activity_hours(conn: sa.Connection, licence: str) -> Hours:
     zone = ZoneInfo(timezone)
     disposals: list[hours.Timed] = []
     others: Counter[int] = Counter()
+    first: datetime | None = None
     where = (L.c.licence == licence, L.c.outcome == "accepted")
     for row in paged(conn, [L.c.event_id, L.c.kind, L.c.occurred_at], *where):
         local = row.occurred_at.astimezone(zone)
+        first = local if first is None else min(first, local)
         if row.kind in hours.KINDS:
             disposals.append(hours.Timed(row.event_id, row.kind, local))
         else:
             others[local.hour] += 1
-    return Hours(timezone, disposals, others)
+    return Hours(timezone, disposals, others, first)
+
+
+AUDIT_KINDS = ("inventory.audited",)
+
+
+def audits(conn: sa.Connection, licence: str) -> list[Audit]:
+    """``licence``'s physical audits (``inventory.audited``, corrections followed; the parts
+    of one audit joined under its ID, at its first part's time), oldest first."""
+    found: dict[str, Audit] = {}
+    events = accepted_events(conn, licence, (*AUDIT_KINDS, "record.corrected"))
+    when = {}
+    recorded = []
+    for event in events:
+        when[event.event_id] = event.occurred_at
+        recorded.append(event)
+    for p, behind in _current(recorded).values():
+        if not isinstance(p, InventoryAudited):
+            continue
+        at = when[behind[0]]
+        had = found.get(p.audit_id)
+        if had is None:
+            found[p.audit_id] = Audit(
+                p.audit_id, at, p.audited_by, p.moisture_tolerance_pct, list(p.lines), behind
+            )
+        else:
+            found[p.audit_id] = Audit(
+                p.audit_id,
+                min(had.at, at),
+                had.audited_by,
+                had.tolerance_pct,
+                [*had.lines, *p.lines],
+                (*had.event_ids, *behind),
+            )
+    return sorted(found.values(), key=lambda a: (a.at, a.audit_id))
 
 
 TRANSFER_KINDS = ("transfer.arrived", "transfer.received")

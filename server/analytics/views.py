@@ -17,8 +17,18 @@ from pydantic import BaseModel, Field
 
 from server.analytics.tables import BALANCES, PLANTS, PROJECTIONS, REVIEWS, RUNS, SIGNALS
 
-# Signals whose subject is a rule ID or a kind of record, not an item with an audit trail.
-NOT_AN_ITEM = frozenset({"tag-not-received", "tag-used-again", "odd-hours-disposal"})
+# Signals whose subject is a rule ID, a kind of record or a physical audit, not an item with an
+# audit trail (their events still lead there).
+NOT_AN_ITEM = frozenset(
+    {
+        "tag-not-received",
+        "tag-used-again",
+        "odd-hours-disposal",
+        "audit-variance",
+        "audit-variance-trend",
+        "pre-audit-disposal",
+    }
+)
 
 
 class SignalState(StrEnum):

@@ -1,7 +1,9 @@
 """The reports page: the reconciliation sheet and the record's audit report, recording the
 day's reconciliation (``reconciliation.recorded``, which resolves DAILY-RECONCILE), and a
 physical audit compared with the system's inventory (AUDIT-VARIANCE, via
-:func:`server.reads.stocktake.compare`; it records nothing, so a regulator may run it too)."""
+:func:`server.reads.stocktake.compare`; it records nothing, so a regulator may run it too,
+unless one of the licensee's people who may record asks to record it: ``inventory.audited``
+through the ingest)."""
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -9,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from schemas.clock import local_day
@@ -19,7 +22,7 @@ from server.console.queries import days, reports
 from server.console.queries.counts import CountsError, parse_counts
 from server.console.viewer import Viewer
 from server.ingest.submit import submit
-from server.reads.stocktake import compare
+from server.reads.stocktake import as_events, compare
 
 EXAMPLE = (
     "plant, 1A4FF0100000022000000004, 1\nbatch, B-2026-001, 6\nharvest_batch, HB-1, , 1512.3 g"
@@ -47,6 +50,7 @@ def _render(
     context: dict[str, Any] = {
         "counts_text": "",
         "counts_error": None,
+        "audit_recorded": None,
         "physical": None,
         "example": EXAMPLE,
         "may_record": may_record(viewer),
@@ -111,10 +115,14 @@ def physical_audit(
     request: Request,
     viewer: ViewerDep,
     engine: EngineDep,
+    clock: ClockDep,
     counted: Annotated[str, Form(max_length=1_000_000)],
     licence: Annotated[str | None, Form(max_length=40)] = None,
+    record: Annotated[str | None, Form(max_length=3)] = None,
+    audited_by: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse:
-    """Compare what was counted with the system; shows the variances, records nothing."""
+    """Compare what was counted with the system and show the variances; with ``record``
+    (offered to those who may record), record the audit too, attributed to the viewer."""
     target = licence if licence is not None else next(iter(viewer.licences), "")
     if not viewer.may_see(target):
         return _render(
@@ -127,6 +135,25 @@ def physical_audit(
     tolerance = request.app.state.settings.audit_moisture_tolerance_pct
     with engine.connect() as conn:
         result = compare(conn, target, audit_in, tolerance)
-    return _render(
-        request, viewer, engine, counts_text=counted, physical=result, physical_licence=target
-    )
+    shown: dict[str, Any] = {"counts_text": counted, "physical": result, "physical_licence": target}
+    if record is not None and may_record(viewer):
+        audit_id = f"AUD-{clock.now():%Y%m%d-%H%M%S}"
+        by = audited_by.strip() if audited_by.strip() != "" else viewer.user_id
+        try:
+            events = as_events(audit_in, result, audit_id, by)
+        except ValidationError:
+            shown["counts_error"] = (
+                "The audit was not recorded: who counted it must be a name of at most 100 "
+                "characters on one line, without tabs."
+            )
+            events = []
+        for event in events:
+            ack = submit(engine, target, viewer.user_id, event, clock=clock)
+            if ack.violations:
+                why = "; ".join(f"{v.rule_id}: {v.message}" for v in ack.violations)
+                shown["counts_error"] = f"The audit was not recorded (part {event.part}). {why}"
+                break
+        else:
+            if events:
+                shown["audit_recorded"] = f"Audit {audit_id} recorded, counted by {by}."
+    return _render(request, viewer, engine, **shown)

@@ -491,6 +491,25 @@ class Reconciliation(SQLModel, table=True):
     recorded_by: str = Field(max_length=64)
 
 
+class InventoryAudit(SQLModel, table=True):
+    """One recorded physical inventory audit (AUDIT-VARIANCE), or one part of a long one:
+    how many items it lists and how many of them differ from what the system expected (a
+    count, or a weight beyond the moisture tolerance for usable cannabis)."""
+
+    __tablename__ = "inventory_audits"
+
+    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    licence: str = Field(max_length=40, index=True)
+    audit_id: str = Field(max_length=100)
+    part: int
+    parts: int
+    audited_by: str = Field(max_length=100)
+    audited_at: datetime = Field(sa_column=_time())
+    recorded_by: str = Field(max_length=64)
+    lines: int
+    variances: int
+
+
 PROJECTION_TABLES = (
     "batches",
     "tags",
@@ -514,4 +533,5 @@ PROJECTION_TABLES = (
     "diversions",
     "diversion_reports",
     "reconciliations",
+    "inventory_audits",
 )

@@ -16,6 +16,10 @@ within the moisture tolerance, as a percentage of the expected weight, is normal
 variation and not a violation (``within_moisture_tolerance``); any other variance is. Lines are
 matched by item; an item the system does not know is reported as such, and, for every item type
 the audit counted, an item the system holds that was not counted is reported as missing.
+
+A comparison records nothing by itself; :func:`as_events` turns one into the
+``inventory.audited`` events that record it (the licensee's manager records them through the
+ingest, so the analytics can follow audit variances).
 """
 
 from decimal import Decimal
@@ -26,7 +30,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.ids import Name
-from schemas.weights import Weight
+from schemas.records import MAX_AUDITED_LINES, AuditedLine, AuditItem, InventoryAudited
+from schemas.weights import Unit, Weight
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Package, Plant
 from server.reads.inventory import LIVE_PHASES, harvest_remaining, packaged_grams
@@ -39,13 +44,6 @@ PK = table_of(Package)
 USABLE_CATEGORIES = frozenset({"flower", "leaf", "shake"})
 MAX_AUDIT_LINES = 10_000
 PERCENT = Decimal("0.01")
-
-
-class AuditItem(StrEnum):
-    PLANT = "plant"
-    BATCH = "batch"
-    HARVEST_BATCH = "harvest_batch"
-    PACKAGE = "package"
 
 
 class Counted(BaseModel):
@@ -233,3 +231,48 @@ def _line(c: Counted, exp: _Expected | None, tolerance_pct: Decimal) -> AuditLin
         variance_pct=pct,
         finding=finding,
     )
+
+
+MICROGRAM = Decimal("0.000001")  # the contract's finest weight (6 decimal places of a gram)
+
+
+def _to_microgram(grams: Decimal) -> Decimal:
+    """``grams`` as it is when it has at most 6 decimals (450 stays 450), else rounded."""
+    rounded = grams.quantize(MICROGRAM)
+    return grams if rounded == grams else rounded
+
+
+def as_events(
+    audit: AuditIn, result: AuditResult, audit_id: str, audited_by: str
+) -> list[InventoryAudited]:
+    """``result`` (the comparison of ``audit``) as the ``inventory.audited`` events recording
+    it, :data:`~schemas.records.MAX_AUDITED_LINES` lines each. A counted weight is recorded
+    as it was entered; an expected weight in grams, to the microgram (the contract's
+    precision: a pound's exact grams have more decimals)."""
+    entered = {(c.item_type, c.item_id): c.weight for c in audit.counted}
+    lines = [
+        AuditedLine(
+            item_type=line.item_type,
+            item_id=line.item_id,
+            usable_cannabis=line.usable_cannabis,
+            expected_count=line.expected_count,
+            counted_count=line.counted_count,
+            expected_weight=None
+            if line.expected_grams is None
+            else Weight(value=_to_microgram(line.expected_grams), unit=Unit.G),
+            counted_weight=entered.get((line.item_type, line.item_id)),
+        )
+        for line in result.lines
+    ]
+    chunks = [lines[i : i + MAX_AUDITED_LINES] for i in range(0, len(lines), MAX_AUDITED_LINES)]
+    return [
+        InventoryAudited(
+            audit_id=audit_id,
+            part=n,
+            parts=len(chunks),
+            audited_by=audited_by,
+            moisture_tolerance_pct=result.moisture_tolerance_pct,
+            lines=chunk,
+        )
+        for n, chunk in enumerate(chunks, start=1)
+    ]

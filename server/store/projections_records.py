@@ -1,5 +1,5 @@
 """Projections of the licence, its premises and people, tag orders, losses of access,
-flagged and corrected records, diversion and reconciliations (see
+flagged and corrected records, diversion, reconciliations and physical audits (see
 :mod:`server.store.projections`).
 
 A ``record.corrected`` only adds its row to ``corrections`` here: the replacement's effect
@@ -18,6 +18,7 @@ from schemas.records import (
     AccessRestored,
     DiversionDiscovered,
     DiversionReported,
+    InventoryAudited,
     InventoryClosedOut,
     LicenceUpdated,
     LocationAdded,
@@ -36,6 +37,7 @@ from server.db.tables import (
     Diversion,
     DiversionReport,
     FlaggedRecord,
+    InventoryAudit,
     LicenceDetails,
     Location,
     Reconciliation,
@@ -46,7 +48,7 @@ from server.db.tables import (
 )
 from server.store.registry import projects
 
-LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC = (
+LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC, AUD = (
     table_of(LicenceDetails),
     table_of(Location),
     table_of(User),
@@ -59,6 +61,7 @@ LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC = (
     table_of(Diversion),
     table_of(DiversionReport),
     table_of(Reconciliation),
+    table_of(InventoryAudit),
 )
 
 
@@ -308,5 +311,23 @@ def _reconciled(
             note=p.note,
             recorded_at=event.occurred_at,
             recorded_by=event.operator_id,
+        )
+    )
+
+
+@projects(InventoryAudited)
+def _audited(conn: sa.Connection, event: EventEnvelope, p: InventoryAudited, position: int) -> None:
+    conn.execute(
+        AUD.insert().values(
+            position=position,
+            licence=event.licence,
+            audit_id=p.audit_id,
+            part=p.part,
+            parts=p.parts,
+            audited_by=p.audited_by,
+            audited_at=event.occurred_at,
+            recorded_by=event.operator_id,
+            lines=len(p.lines),
+            variances=len(p.variances()),
         )
     )

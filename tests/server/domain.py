@@ -266,3 +266,22 @@ def diversion_reported(discovery_event_id: str) -> dict[str, Any]:
 
 def reconciled(day: str = "2024-06-20") -> dict[str, Any]:
     return {"kind": "reconciliation.recorded", "business_date": day}
+
+
+def audited(package: str, expected: str, counted: str, audit_id: str = "AUD-1") -> dict[str, Any]:
+    """A physical audit that weighed one package of flower."""
+    return {
+        "kind": "inventory.audited",
+        "audit_id": audit_id,
+        "audited_by": "OLCC inspector K. Lee",
+        "moisture_tolerance_pct": "5",
+        "lines": [
+            {
+                "item_type": "package",
+                "item_id": package,
+                "usable_cannabis": True,
+                "expected_weight": {"value": expected, "unit": "g"},
+                "counted_weight": {"value": counted, "unit": "g"},
+            }
+        ],
+    }

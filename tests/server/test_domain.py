@@ -114,6 +114,7 @@ def every_kind(station: Station, console: Station) -> list[tuple[Station, EventE
         (console, discovery),
         (console, console.event(d.diversion_reported(discovery.event_id))),
         (console, console.event(d.reconciled())),
+        (console, console.event(d.audited(p2, "46.5", "40"))),
         (console, console.event(d.user_cancelled("j.garcia"))),
         (console, console.event(d.licence_updated(status="surrendered"))),
         (console, console.event(d.closed_out())),
@@ -187,5 +188,8 @@ def test_every_kind_is_projected_and_rebuilt_identically(engine: Engine) -> None
     (loss,) = rows(engine, "SELECT station_id, backlog, restored_at FROM access_losses")
     assert loss[:2] == ("harvest-1", 0)
     assert loss[2] is not None
+    assert rows(engine, "SELECT audit_id, part, parts, lines, variances FROM inventory_audits") == [
+        ("AUD-1", 1, 1, 1, 1)
+    ]
 
     assert verify(engine, keep=False) == (len(events) + STAFF_EVENTS, [])

@@ -167,7 +167,8 @@ ENFORCED_ELSEWHERE: dict[str, tuple[str, str]] = {
     ),
     "AUDIT-VARIANCE": (
         "server/reads/stocktake.py",
-        "a physical audit is compared with the system; unexplained variances are listed",
+        "a physical audit is compared with the system; unexplained variances are listed; a "
+        "recorded audit (`inventory.audited`) is followed by the analytics' audit signals",
     ),
 }
 

@@ -18,7 +18,8 @@ import re
 
 from pydantic import ValidationError
 
-from server.reads.stocktake import AuditIn, AuditItem, Counted
+from schemas.records import AuditItem
+from server.reads.stocktake import AuditIn, Counted
 
 MAX_LINES = 10_000
 

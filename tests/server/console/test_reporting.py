@@ -2,11 +2,13 @@
 on SQLite and PostgreSQL."""
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from server.analytics.refresh import refresh
 from server.console.queries.counts import CountsError, parse_counts
-from tests.server.console.day import PLANTS, floor_day
+from tests.server.console.day import PLANTS, floor_day, now
 from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, make_app
 
 
@@ -109,3 +111,42 @@ def test_a_regulator_overseeing_nobody_sees_empty_pages(engine: Engine) -> None:
             assert "Blue Dream" not in r.text, path
         r = client.post("/console/reports/physical-audit", data={"counted": "batch, B-1, 6"})
         assert "no licence" in r.text
+
+
+def test_a_manager_records_a_physical_audit_and_a_regulator_only_compares(engine: Engine) -> None:
+    floor_day(engine)
+    counted = "harvest_batch, HB-1, , 1200 g"  # 1530.45 g expected: 21.6 % short
+    with TestClient(make_app(engine, REGULATOR), headers=OWN_PAGE) as client:
+        assert "Record this audit" not in client.get("/console/reports").text
+        html = client.post(
+            "/console/reports/physical-audit", data={"counted": counted, "record": "yes"}
+        ).text
+        assert "<b>1</b>variances" in html
+        assert "recorded, counted by" not in html
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
+        assert "Record this audit" in client.get("/console/reports").text
+        bad = client.post(
+            "/console/reports/physical-audit",
+            data={"counted": counted, "record": "yes", "audited_by": "  K.\tLee  "},
+        ).text
+        assert (
+            "The audit was not recorded: who counted it must be a name of at most 100 "
+            "characters on one line, without tabs." in bad
+        )
+        html = client.post(
+            "/console/reports/physical-audit",
+            data={"counted": counted, "record": "yes", "audited_by": "K. Lee"},
+        ).text
+    assert "recorded, counted by K. Lee." in html
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT audited_by, recorded_by, lines, variances FROM inventory_audits")
+        ).all()
+    assert [tuple(r) for r in rows] == [("K. Lee", "a.chen", 1, 1)]
+    # The analytics page then shows the audit's signal, its subject not taken for an item.
+    refresh(engine, now())
+    with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
+        page = client.get("/console/analytics").text
+    assert "<td>audit-variance</td>" in page
+    assert "harvest_batch HB-1: 1200 g weighed, 1530.45 g expected" in page
+    assert 'href="/console/audit?item=AUD-' not in page

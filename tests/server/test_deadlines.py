@@ -38,7 +38,6 @@ from tests.server.desk import (
     la,
     licence_updated,
     received,
-    reconciled,
     reported,
     retired,
     sale,
@@ -48,6 +47,7 @@ from tests.server.desk import (
     user_registered,
     weighed,
 )
+from tests.server.domain import reconciled
 from tests.server.floor import harvested, uid
 
 

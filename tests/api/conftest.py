@@ -31,6 +31,13 @@ from tests.server.conftest import (  # noqa: F401
 )
 
 
+def refused_field(response: Any) -> str:
+    """The field named by the first error of a response that must be a 422 (the API's answer
+    to bad input)."""
+    assert response.status_code == 422, response.text
+    return str(response.json()["errors"][0]["field"])
+
+
 def fast_settings(url: str, **more: Any) -> ServerSettings:
     """Settings for the database at ``url`` with the cheapest password hashing, and ``more``."""
     return ServerSettings(

@@ -10,13 +10,23 @@ from schemas.records import Role, UserRegistered, UserTrained
 from server.accounts import manage
 from server.accounts.passwords import Passwords
 from server.accounts.roster import DbRoster
+from server.ingest.pipeline import CONSOLE_STATION
 from server.ingest.submit import submit
 
 PASSWORD = "correct horse battery"
 
 
-def record(engine: Engine, licence: str, operator: str, payload: Payload, clock: Clock) -> str:
-    ack = submit(engine, licence, operator, payload, clock=clock)
+def record(
+    engine: Engine,
+    licence: str,
+    operator: str,
+    payload: Payload,
+    clock: Clock,
+    station_id: str = CONSOLE_STATION,
+) -> str:
+    """Submit ``payload`` (from ``station_id``, by default the console), assert it was
+    accepted; returns its event id."""
+    ack = submit(engine, licence, operator, payload, station_id=station_id, clock=clock)
     assert ack.outcome is Outcome.ACCEPTED, ack.violations
     assert ack.event_id is not None
     return ack.event_id

@@ -11,7 +11,6 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from schemas.acks import Outcome
 from schemas.clock import Clock
 from schemas.commerce import (
     ItemCategory,
@@ -43,7 +42,7 @@ from schemas.records import AccessLost, LocationAdded, LocationKind, RecordFlagg
 from schemas.weights import Unit, Weight
 from server.db.notifications import Notification
 from server.ingest.pipeline import CONSOLE_STATION
-from server.ingest.submit import submit
+from tests.api.people import record
 
 
 @dataclass(frozen=True)
@@ -188,16 +187,10 @@ def seed_floor(
     for payload in events:
         # The waste comes from a station of this licensee's own, the rest from the console.
         station = station_of(licence) if isinstance(payload, WasteRecorded) else CONSOLE_STATION
-        ack = submit(engine, licence, operator, payload, station_id=station, clock=clock)
-        assert ack.outcome is Outcome.ACCEPTED, ack.violations
-        assert ack.event_id is not None
-        ids.append(ack.event_id)
+        ids.append(record(engine, licence, operator, payload, clock, station))
     # The tag order's quantity was mistyped: flagged, which opens CORRECTION-3BD.
     flag = RecordFlagged(event_id=ids[-2], problem="Quantity mistyped", discovered_at=now)
-    ack = submit(engine, licence, operator, flag, clock=clock)
-    assert ack.outcome is Outcome.ACCEPTED, ack.violations
-    assert ack.event_id is not None
-    ids.append(ack.event_id)
+    ids.append(record(engine, licence, operator, flag, clock))
     with engine.connect() as conn:
         first = conn.execute(
             sa.select(sa.func.min(N.c.id)).where(N.c.licence == licence)

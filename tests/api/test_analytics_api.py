@@ -4,12 +4,11 @@ each licensee seeing only its own and a regulator only those it oversees."""
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from schemas.acks import Outcome
 from schemas.clock import ManualClock
 from schemas.events import HarvestBatchWeighed, WeightType
 from server.analytics.refresh import refresh
-from server.ingest.submit import submit
 from tests.api.conftest import ADMIN
+from tests.api.people import record
 from tests.api.seed import Floor, grams
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
@@ -20,10 +19,7 @@ def weigh_net(engine: Engine, clock: ManualClock, floor: Floor, value: str) -> s
     net = HarvestBatchWeighed(
         harvest_batch=floor.harvest_batch, weight_type=WeightType.NET, weight=grams(value)
     )
-    ack = submit(engine, floor.licence, ADMIN, net, clock=clock)
-    assert ack.outcome is Outcome.ACCEPTED, ack.violations
-    assert ack.event_id is not None
-    return ack.event_id
+    return record(engine, floor.licence, ADMIN, net, clock)
 
 
 def test_balances_signals_and_reviews(

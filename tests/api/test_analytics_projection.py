@@ -7,7 +7,6 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from schemas.acks import Outcome
 from schemas.clock import ManualClock
 from schemas.events import (
     Payload,
@@ -19,7 +18,7 @@ from schemas.events import (
     PlantsTagged,
 )
 from server.analytics.refresh import refresh
-from server.ingest.submit import submit
+from tests.api import people
 from tests.api.conftest import ADMIN, MANAGER, REGULATOR, sign_in
 from tests.api.seed import Floor, grams, reading
 from tests.server.conftest import LICENCE
@@ -28,8 +27,7 @@ API = "/api/v1"
 
 
 def record(engine: Engine, clock: ManualClock, payload: Payload) -> None:
-    ack = submit(engine, LICENCE, ADMIN, payload, clock=clock)
-    assert ack.outcome is Outcome.ACCEPTED, ack.violations
+    people.record(engine, LICENCE, ADMIN, payload, clock)
 
 
 def cut(engine: Engine, clock: ManualClock, uid: str, value: str) -> None:

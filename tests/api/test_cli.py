@@ -1,9 +1,7 @@
 """``seedtrace accounts`` and ``seedtrace server`` serving the API next to the ingest."""
 
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,11 +15,11 @@ from typer.testing import CliRunner
 from cli.main import app as cli
 from edge.link import StationLink
 from schemas.clock import SYSTEM_CLOCK
-from server.broker import PrivateBroker
+from server.broker import PrivateBroker, free_port
+from tests.commands import server_command, taken_port
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.floor import MANAGER, OPERATOR, Station, batch_created
 
-SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
 PASSWORD = "a long enough passphrase"
 
 
@@ -109,12 +107,6 @@ def test_regulators_unlock_disable_and_list(database_url: str, client: TestClien
     assert "NOPE-1 is not registered" in out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_http(url: str, timeout: float = 30) -> int:
     deadline = time.monotonic() + timeout
     while True:
@@ -139,17 +131,7 @@ def test_the_server_serves_the_api_next_to_the_ingest_and_stops_on_sigterm(
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [
-                SEEDTRACE,
-                "server",
-                "--database-url",
-                database_url,
-                "--mqtt-port",
-                str(broker.port),
-                "--api",
-                "--api-port",
-                str(port),
-            ],
+            server_command(database_url, broker.port, "--api", "--api-port", str(port)),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -177,21 +159,9 @@ def test_the_server_serves_the_api_next_to_the_ingest_and_stops_on_sigterm(
 
 
 def test_a_taken_api_port_stops_the_server_with_a_reason(database_url: str, tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with taken_port() as port:
         done = subprocess.run(
-            [
-                SEEDTRACE,
-                "server",
-                "--database-url",
-                database_url,
-                "--no-ingest",
-                "--api",
-                "--api-port",
-                str(port),
-            ],
+            server_command(database_url, None, "--no-ingest", "--api", "--api-port", str(port)),
             capture_output=True,
             text=True,
             timeout=60,

@@ -5,7 +5,7 @@ import io
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN
+from tests.api.conftest import ADMIN, refused_field
 from tests.api.seed import Floor, station_of
 from tests.server.conftest import LICENCE
 
@@ -77,8 +77,7 @@ def test_event_filters_are_validated(client: TestClient, regulator: Headers) -> 
         headers=regulator,
         params={"since": "2026-11-24T10:00:00Z", "until": "2026-11-23T10:00:00Z"},
     )
-    assert backwards.status_code == 422
-    assert backwards.json()["errors"][0]["field"] == "until"
+    assert refused_field(backwards) == "until"
 
 
 def test_the_tag_ledger_stock_and_a_uids_history(
@@ -175,5 +174,4 @@ def test_unknown_items_are_404_with_what_was_missing(
     assert answer.status_code == 404
     assert answer.json()["detail"] == f"plant {'9' * 24} not found"
     bad = client.get(BASE + "/plants/not-a-uid", headers=regulator)
-    assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "uid"
+    assert refused_field(bad) == "uid"

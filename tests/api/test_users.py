@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import ADMIN, MANAGER, USER, sign_in
+from tests.api.conftest import ADMIN, MANAGER, USER, refused_field, sign_in
 from tests.api.people import PASSWORD
 from tests.server.conftest import LICENCE
 
@@ -99,8 +99,7 @@ def test_registration_errors_name_the_field_and_record_nothing(
 ) -> None:
     before = client.get(BASE + "/events", headers=admin).json()["total"]
     bad = client.post(BASE + "/users", headers=admin, json={**NEW, "user_id": "j doe"})
-    assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "user_id"
+    assert refused_field(bad) == "user_id"
     weak = client.post(BASE + "/users", headers=admin, json={**NEW, "password": "short"})
     assert weak.status_code == 422
     assert weak.json()["errors"] == [
@@ -170,8 +169,7 @@ def test_an_account_managers_registration_for_state_training(
         headers=manager,
         json={"course": "", "registered_on": "2026-11-20"},
     )
-    assert bad.status_code == 422
-    assert bad.json()["errors"][0]["field"] == "course"
+    assert refused_field(bad) == "course"
 
 
 def test_nobody_cancels_their_own_access_or_locks_the_licensee_out(

@@ -7,7 +7,6 @@ agent, from the ``[broker]`` section of a station.toml, reaches the broker the s
 """
 
 import queue
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,15 +23,14 @@ from server.config import ServerSettings
 from server.db.engine import make_engine, migrate
 from server.health.listener import HealthListener
 from server.health.store import latest
-from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
-from server.store.licensees import add_licensee
 from tests.deploy.conftest import A_TOPICS, CONSOLE, INGEST, A, SecureBroker
 from tests.deploy.probe import GRANTED_QOS_1, Probe
 from tests.edge.helpers import InProcessAgent, config_data, make_config
-from tests.pinned import START, pinned_clock
-from tests.server.conftest import register_staff
+from tests.pinned import pinned_clock
+from tests.server.conftest import add_staffed_licensee
 from tests.server.floor import Station, tags_received
+from tests.server.worker import running_ingest
 
 pytestmark = pytest.mark.broker
 
@@ -41,17 +39,8 @@ pytestmark = pytest.mark.broker
 def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[IngestWorker]:
     engine = make_engine(f"sqlite:///{tmp_path}/seedtrace.db")
     migrate(engine)
-    add_licensee(
-        engine,
-        licence="OR-1001",
-        name="Green Acres Farm",
-        jurisdiction="OR",
-        timezone="America/Los_Angeles",
-        now=START,
-    )
-    register_staff(
-        engine, "OR-1001", pinned_clock()
-    )  # the station's operator is a trained user (USER-AUTHORISED)
+    # The station's operator is a trained user (USER-AUTHORISED).
+    add_staffed_licensee(engine, "OR-1001", "Green Acres Farm", "OR", pinned_clock())
     settings = ServerSettings(
         database_url=str(engine.url),
         mqtt_host="127.0.0.1",  # the broker certificate names 127.0.0.1 and localhost
@@ -61,16 +50,10 @@ def ingest_over_tls(secure_broker: SecureBroker, tmp_path: Path) -> Iterator[Ing
         mqtt_tls_ca=secure_broker.ca,
         client_id=INGEST,
     )
-    worker = IngestWorker(settings, Pipeline(engine, clock=SYSTEM_CLOCK))
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
     try:
-        assert worker.connected.wait(10), "the ingest did not connect over TLS"
-        yield worker
+        with running_ingest(engine, settings) as worker:
+            yield worker
     finally:
-        stop.set()
-        thread.join(10)
         engine.dispose()
 
 

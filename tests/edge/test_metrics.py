@@ -2,7 +2,6 @@
 through the real broker and ingest, the counters moved; a broker restart counts a reconnect;
 nothing in it names the licence or a tag."""
 
-import socket
 import threading
 import urllib.request
 from pathlib import Path
@@ -14,6 +13,7 @@ from devices.sim.uhf import UhfModuleSim
 from edge.agent import Agent, AgentError
 from schemas.clock import SYSTEM_CLOCK
 from server.broker import PrivateBroker
+from tests.commands import taken_port
 from tests.edge.conftest import Ingest
 from tests.edge.helpers import LICENCE, Bench, InProcessAgent, config_data, make_config, uid
 from tests.prometheus import Samples, samples, server_metrics
@@ -74,10 +74,7 @@ def test_the_station_counts_what_it_sent_and_what_came_back(
 
 
 def test_a_taken_metrics_port_stops_the_agent_naming_the_key(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with taken_port() as port:
         data = config_data(
             tmp_path, 1883, scale=None, uhf=None, metrics={"enabled": True, "port": port}
         )

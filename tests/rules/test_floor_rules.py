@@ -6,6 +6,7 @@ from typing import Any
 
 from server.compliance.rules.state import BatchState, HarvestBatchState, LocationState, TagState
 from tests.rules.memstate import MemoryState, check, event, plant_uid, rejected
+from tests.server.floor import harvested
 
 U1, U2, U3 = plant_uid(1), plant_uid(2), plant_uid(3)
 
@@ -32,20 +33,7 @@ def _phase(
 
 
 def _harvest(uid: str, grams: str = "500", stable: bool = True, hb: str = "HB-1") -> dict[str, Any]:
-    weight = {"value": grams, "unit": "g"}
-    return {
-        "kind": "plant.harvested",
-        "uid": uid,
-        "harvest_batch": hb,
-        "wet_weight": weight,
-        "scale_reading": {
-            "device_id": "scale-1",
-            "weight": weight,
-            "stable": stable,
-            "raw_hex": "",
-            "read_at": "2026-11-20T15:00:00Z",
-        },
-    }
+    return harvested(uid, grams, hb, stable)
 
 
 def _with_batch(untagged: int = 20) -> MemoryState:

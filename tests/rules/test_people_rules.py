@@ -6,23 +6,15 @@ from typing import Any
 from server.compliance.rules.people import SERVER_OPERATOR
 from server.compliance.rules.state import LicenceState, LoggedEvent, UserState
 from tests.rules.memstate import LICENCE, MANAGER, WORKER, MemoryState, check, event, rejected
+from tests.server.domain import user_registered as _register
+from tests.server.domain import user_trained
 
 TAGS = {"kind": "tags.received", "tag_type": "plant", "uids": ["1A4FF0100000022000000001"]}
 EARLIER = "01903a4e-5c00-7a3d-8f21-6b0c2d4e0001"
 
 
-def _register(user_id: str, role: str = "user") -> dict[str, Any]:
-    return {"kind": "user.registered", "user_id": user_id, "full_name": "Jo Garcia", "role": role}
-
-
 def _trained(user_id: str) -> dict[str, Any]:
-    return {
-        "kind": "user.trained",
-        "user_id": user_id,
-        "trained_on": "2026-11-01",
-        "description": "Floor procedures",
-        "trainer": "Ana Chen",
-    }
+    return user_trained(user_id, "2026-11-01")
 
 
 def test_user_authorised_admits_a_trained_user() -> None:
@@ -55,7 +47,11 @@ def test_user_authorised_keeps_the_roster_to_managers_and_log_ons_unique() -> No
     roster = "maria.lopez is a user; only an account manager or administrator keeps the roster"
     cases = [
         (_register("j.garcia"), WORKER, roster),
-        (_register(WORKER), MANAGER, "Log-on maria.lopez is already registered to Maria Lopez"),
+        (
+            _register(WORKER),
+            MANAGER,
+            "Log-on maria.lopez is already registered to Maria Lopez",
+        ),
         (_trained("nobody"), MANAGER, "No user nobody is registered for licence OR-1001"),
         (_register(SERVER_OPERATOR), MANAGER, "is reserved for the server's operator"),
     ]

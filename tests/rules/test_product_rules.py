@@ -5,34 +5,25 @@ from typing import Any
 
 from server.compliance.rules.state import LicenceState, OutageState, TransferState
 from tests.rules.memstate import LICENCE, NOW, MemoryState, check, event, package_uid, rejected
+from tests.server.domain import grams, package_created
 
 P1, P2, P3 = package_uid(1), package_uid(2), package_uid(3)
 
 
-def _g(value: str) -> dict[str, Any]:
-    return {"weight": {"value": value, "unit": "g"}}
+_g = grams
 
 
 def _package(
     uid: str = P1,
     sources: tuple[tuple[str, str], ...] = (("HB-1", "100"),),
     *,
-    category: str = "flower",
-    strain: str = "Blue Dream",
     quantity: dict[str, Any] | None = None,
-    for_processor: bool = False,
+    **options: Any,
 ) -> dict[str, Any]:
-    return {
-        "kind": "package.created",
-        "uid": uid,
-        "category": category,
-        "strain": strain,
-        "sources": [
-            {"harvest_batch": hb, "weight": {"value": g, "unit": "g"}} for hb, g in sources
-        ],
-        "quantity": quantity if quantity is not None else _g("100"),
-        "for_processor": for_processor,
-    }
+    """A package of 100 g (unless ``quantity`` says otherwise), whatever its ``sources``."""
+    return package_created(
+        uid, list(sources), quantity=quantity if quantity is not None else _g("100"), **options
+    )
 
 
 def _party(licence: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -23,6 +23,7 @@ from server.broker import PrivateBroker
 from server.db.engine import make_engine, migrate
 from server.ingest.users import register_user
 from server.store.licensees import add_licensee
+from tests.pinned import START
 from tests.server.floor import MANAGER, OPERATOR
 
 PG_ADMIN = os.environ.get("SEEDTRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -90,15 +91,22 @@ def add_staffed_licensee(
     timezone: str = "America/Los_Angeles",
 ) -> None:
     """``licence`` registered at the clock's now, with its staff (:func:`register_staff`)."""
-    add_licensee(
-        engine,
-        licence=licence,
-        name=name,
-        jurisdiction=jurisdiction,
-        timezone=timezone,
-        now=clock.now(),
-    )
+    add_unstaffed_licensee(engine, licence, name, jurisdiction, timezone, clock.now())
     register_staff(engine, licence, clock)
+
+
+def add_unstaffed_licensee(
+    engine: Engine,
+    licence: str,
+    name: str,
+    jurisdiction: str,
+    timezone: str = "America/Los_Angeles",
+    now: datetime = START,
+) -> None:
+    """``licence`` registered at ``now``, with nobody on its roster yet."""
+    add_licensee(
+        engine, licence=licence, name=name, jurisdiction=jurisdiction, timezone=timezone, now=now
+    )
 
 
 def register_staff(engine: Engine, licence: str, clock: Clock) -> None:
@@ -114,14 +122,36 @@ def register_staff(engine: Engine, licence: str, clock: Clock) -> None:
         "State account manager training",
         clock=clock,
     )
-    register_user(
+    register_worker(
         engine,
         licence,
         OPERATOR,
         "Maria Lopez",
-        "user",
         date(2024, 2, 1),
+        clock,
         "Ana Chen (account manager)",
+    )
+
+
+def register_worker(
+    engine: Engine,
+    licence: str,
+    user_id: str,
+    full_name: str,
+    trained_on: date,
+    clock: Clock,
+    trainer: str = "Ana Chen",
+) -> None:
+    """``user_id``, a floor user trained on ``trained_on`` by ``trainer``, registered by the
+    account manager (:data:`MANAGER`): 2 accepted events of the pseudo-station console."""
+    register_user(
+        engine,
+        licence,
+        user_id,
+        full_name,
+        "user",
+        trained_on,
+        trainer,
         operator_id=MANAGER,
         clock=clock,
     )

@@ -1,5 +1,6 @@
-"""Payload builders for the compliance records, and a desk that feeds events to the deadline
-engine at chosen times on a real database."""
+"""Payload builders for the compliance records (:mod:`tests.server.domain`'s, at the times a
+test chooses), and a desk that feeds events to the deadline engine at chosen times on a real
+database."""
 
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -12,11 +13,13 @@ from schemas.ids import new_event_id
 from server.compliance.deadlines import DeadlineEngine, DeadlineSettings, sweep
 from server.compliance.deadlines.store import NotificationPublic, list_notifications
 from server.db.tables import EventLog, Licensee
+from tests.server import domain
 from tests.server.floor import Station, uid
 
 LA = ZoneInfo("America/Los_Angeles")
 CA_LICENCE = "CA-2002"  # tests/server/conftest.py registers it: CA, America/Los_Angeles
 OR_LICENCE = "OR-1001"
+SELLER = "CA-3003"  # of the transfers that arrive
 LOG = EventLog.__table__  # type: ignore[attr-defined]
 LIC = Licensee.__table__  # type: ignore[attr-defined]
 
@@ -24,10 +27,6 @@ LIC = Licensee.__table__  # type: ignore[attr-defined]
 def la(*args: int) -> datetime:
     """A Los Angeles wall-clock time, as an aware datetime."""
     return datetime(*args, tzinfo=LA)  # type: ignore[misc]
-
-
-def party(licence: str = "CA-3003") -> dict[str, str]:
-    return {"name": "Valley Supply", "address": "1 Main St, Fresno CA", "licence": licence}
 
 
 def scale(grams: str) -> dict[str, Any]:
@@ -64,12 +63,7 @@ def weighed(harvest_batch: str, weight_type: str = "net") -> dict[str, Any]:
 
 
 def tags_ordered(quantity: int = 500) -> dict[str, Any]:
-    return {
-        "kind": "tags.ordered",
-        "tag_type": "plant",
-        "quantity": quantity,
-        "order_reference": "PO-1",
-    }
+    return domain.tags_ordered(quantity, "PO-1")
 
 
 def tags_received(first: int, last: int, delivered_at: datetime | None = None) -> dict[str, Any]:
@@ -85,16 +79,11 @@ def tags_received(first: int, last: int, delivered_at: datetime | None = None) -
 
 
 def user_registered(user_id: str, role: str = "account_manager") -> dict[str, Any]:
-    return {"kind": "user.registered", "user_id": user_id, "full_name": "Ana Ruiz", "role": role}
+    return domain.user_registered(user_id, role, "Ana Ruiz")
 
 
 def training_registered(user_id: str, on: date) -> dict[str, Any]:
-    return {
-        "kind": "training.registered",
-        "user_id": user_id,
-        "course": "CalCannabis track-and-trace",
-        "registered_on": on.isoformat(),
-    }
+    return domain.training_registered(user_id, on.isoformat(), "CalCannabis track-and-trace")
 
 
 def licence_updated(
@@ -109,13 +98,7 @@ def licence_updated(
 
 
 def arrived(manifest_id: str, uids: list[str], at: datetime) -> dict[str, Any]:
-    return {
-        "kind": "transfer.arrived",
-        "manifest_id": manifest_id,
-        "seller": party(),
-        "arrived_at": at.isoformat(),
-        "uids": uids,
-    }
+    return domain.arrived(manifest_id, uids, SELLER, at)
 
 
 def received(
@@ -132,75 +115,31 @@ def received(
 
 
 def flagged(event_id: str, discovered_at: datetime) -> dict[str, Any]:
-    return {
-        "kind": "record.flagged",
-        "event_id": event_id,
-        "problem": "wrong harvest batch",
-        "discovered_at": discovered_at.isoformat(),
-    }
+    return domain.record_flagged(event_id, discovered_at)
 
 
 def corrected(event_id: str, discovered_at: datetime) -> dict[str, Any]:
-    return {
-        "kind": "record.corrected",
-        "corrects": event_id,
-        "reason": "wrong harvest batch",
-        "discovered_at": discovered_at.isoformat(),
-        "replacement": weighed("HB-1"),
-    }
+    return domain.corrected(event_id, weighed("HB-1"), discovered_at)
 
 
 def access_lost(at: datetime, station_id: str | None = None) -> dict[str, Any]:
-    return {
-        "kind": "access.lost",
-        "lost_at": at.isoformat(),
-        "cause": "internet down",
-        "station_id": station_id,
-    }
+    return domain.access_lost(at, station_id, "internet down")
 
 
 def access_restored(lost_event_id: str, at: datetime, backlog: int) -> dict[str, Any]:
-    return {
-        "kind": "access.restored",
-        "lost_event_id": lost_event_id,
-        "restored_at": at.isoformat(),
-        "cause": "line repaired",
-        "backlog": backlog,
-    }
+    return domain.access_restored(lost_event_id, at, backlog, "line repaired")
 
 
 def discovered(at: datetime) -> dict[str, Any]:
-    return {
-        "kind": "diversion.discovered",
-        "category": "theft",
-        "discovered_at": at.isoformat(),
-        "description": "two packages missing from the vault",
-    }
+    return domain.diversion_discovered([], at)
 
 
 def reported(discovery_event_id: str, at: datetime) -> dict[str, Any]:
-    return {
-        "kind": "diversion.reported",
-        "discovery_event_id": discovery_event_id,
-        "reported_at": at.isoformat(),
-        "department_reference": "DCC-77",
-        "law_enforcement_agency": "Fresno PD",
-        "law_enforcement_reference": "FPD-123",
-    }
-
-
-def reconciled(day: date) -> dict[str, Any]:
-    return {"kind": "reconciliation.recorded", "business_date": day.isoformat()}
+    return domain.diversion_reported(discovery_event_id, at)
 
 
 def sale(package_uid: str, sold_at: datetime) -> dict[str, Any]:
-    return {
-        "kind": "sale.recorded",
-        "package_uid": package_uid,
-        "quantity": {"weight": {"value": "3.5", "unit": "g"}},
-        "price": "35.00",
-        "sold_at": sold_at.isoformat(),
-    }
+    return domain.sale(package_uid, domain.grams("3.5"), "35.00", sold_at)
 
 
 class Desk:

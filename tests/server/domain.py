@@ -1,7 +1,7 @@
 """Payload builders for packages, transfers, sales and compliance records (floor events are in
 :mod:`tests.server.floor`)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from tests.server.floor import LICENCE
@@ -93,21 +93,30 @@ def manifested(
     }
 
 
+def _at(moment: datetime | None) -> str:
+    """``moment`` (default: now) as ISO 8601."""
+    return (moment if moment is not None else datetime.now(UTC)).isoformat()
+
+
 def departed(manifest_id: str, at: datetime | None = None) -> dict[str, Any]:
-    when = at if at is not None else datetime.now(UTC)
     return {
         "kind": "transfer.departed",
         "manifest_id": manifest_id,
-        "departed_at": when.isoformat(),
+        "departed_at": _at(at),
     }
 
 
-def arrived(manifest_id: str, uids: list[str], seller: str = "CCL21-0009999") -> dict[str, Any]:
+def arrived(
+    manifest_id: str,
+    uids: list[str],
+    seller: str = "CCL21-0009999",
+    at: datetime | None = None,
+) -> dict[str, Any]:
     return {
         "kind": "transfer.arrived",
         "manifest_id": manifest_id,
         "seller": party(seller, "Hill Farm"),
-        "arrived_at": datetime.now(UTC).isoformat(),
+        "arrived_at": _at(at),
         "uids": uids,
     }
 
@@ -123,7 +132,7 @@ def acknowledged(
         "kind": "invoice.acknowledged",
         "manifest_id": manifest_id,
         "signed_by": signed_by,
-        "signed_at": datetime.now(UTC).isoformat(),
+        "signed_at": _at(None),
         "accepted": list(accepted),
         "rejected": [{"uid": u, "reason": r} for u, r in rejected],
     }
@@ -142,13 +151,15 @@ def received(
     }
 
 
-def sale(package: str, quantity: dict[str, Any], price: str = "35.00") -> dict[str, Any]:
+def sale(
+    package: str, quantity: dict[str, Any], price: str = "35.00", at: datetime | None = None
+) -> dict[str, Any]:
     return {
         "kind": "sale.recorded",
         "package_uid": package,
         "quantity": quantity,
         "price": price,
-        "sold_at": datetime.now(UTC).isoformat(),
+        "sold_at": _at(at),
     }
 
 
@@ -187,85 +198,96 @@ def user_cancelled(user_id: str) -> dict[str, Any]:
     return {"kind": "user.cancelled", "user_id": user_id, "reason": "Left the company"}
 
 
-def training_registered(user_id: str) -> dict[str, Any]:
+def training_registered(
+    user_id: str, on: str = "2024-01-18", course: str = "State account manager training"
+) -> dict[str, Any]:
     return {
         "kind": "training.registered",
         "user_id": user_id,
-        "course": "State account manager training",
-        "registered_on": "2024-01-18",
+        "course": course,
+        "registered_on": on,
     }
 
 
-def tags_ordered(quantity: int = 1000) -> dict[str, Any]:
+def tags_ordered(quantity: int = 1000, reference: str = "PO-2024-117") -> dict[str, Any]:
     return {
         "kind": "tags.ordered",
         "tag_type": "plant",
         "quantity": quantity,
-        "order_reference": "PO-2024-117",
+        "order_reference": reference,
     }
 
 
-def access_lost(lost_at: datetime, station_id: str | None = "harvest-1") -> dict[str, Any]:
+BROKER_DOWN = "Broker unreachable: connection refused"
+
+
+def access_lost(
+    lost_at: datetime, station_id: str | None = "harvest-1", cause: str = BROKER_DOWN
+) -> dict[str, Any]:
     return {
         "kind": "access.lost",
         "lost_at": lost_at.isoformat(),
-        "cause": "Broker unreachable: connection refused",
+        "cause": cause,
         "station_id": station_id,
     }
 
 
-def access_restored(lost_event_id: str, restored_at: datetime, backlog: int) -> dict[str, Any]:
+def access_restored(
+    lost_event_id: str, restored_at: datetime, backlog: int, cause: str = BROKER_DOWN
+) -> dict[str, Any]:
     return {
         "kind": "access.restored",
         "lost_event_id": lost_event_id,
         "restored_at": restored_at.isoformat(),
-        "cause": "Broker unreachable: connection refused",
+        "cause": cause,
         "backlog": backlog,
     }
 
 
-def record_flagged(event_id: str) -> dict[str, Any]:
+def record_flagged(event_id: str, discovered_at: datetime | None = None) -> dict[str, Any]:
     return {
         "kind": "record.flagged",
         "event_id": event_id,
         "problem": "Wet weight keyed against the wrong plant",
-        "discovered_at": datetime.now(UTC).isoformat(),
+        "discovered_at": _at(discovered_at),
     }
 
 
-def corrected(event_id: str, replacement: dict[str, Any]) -> dict[str, Any]:
+def corrected(
+    event_id: str, replacement: dict[str, Any], discovered_at: datetime | None = None
+) -> dict[str, Any]:
     return {
         "kind": "record.corrected",
         "corrects": event_id,
         "reason": "Keyed in error",
-        "discovered_at": datetime.now(UTC).isoformat(),
+        "discovered_at": _at(discovered_at),
         "replacement": replacement,
     }
 
 
-def diversion_discovered(uids: list[str]) -> dict[str, Any]:
+def diversion_discovered(uids: list[str], at: datetime | None = None) -> dict[str, Any]:
     return {
         "kind": "diversion.discovered",
         "category": "theft",
-        "discovered_at": datetime.now(UTC).isoformat(),
+        "discovered_at": _at(at),
         "description": "Packages missing from the vault at the morning count",
         "uids": uids,
     }
 
 
-def diversion_reported(discovery_event_id: str) -> dict[str, Any]:
+def diversion_reported(discovery_event_id: str, at: datetime | None = None) -> dict[str, Any]:
     return {
         "kind": "diversion.reported",
         "discovery_event_id": discovery_event_id,
-        "reported_at": datetime.now(UTC).isoformat(),
+        "reported_at": _at(at),
         "department_reference": "DCC-2024-5521",
         "law_enforcement_agency": "Salinas Police Department",
         "law_enforcement_reference": "SPD-24-118803",
     }
 
 
-def reconciled(day: str = "2024-06-20") -> dict[str, Any]:
-    return {"kind": "reconciliation.recorded", "business_date": day}
+def reconciled(day: date | str = "2024-06-20") -> dict[str, Any]:
+    return {"kind": "reconciliation.recorded", "business_date": str(day)}
 
 
 def audited(package: str, expected: str, counted: str, audit_id: str = "AUD-1") -> dict[str, Any]:

@@ -22,8 +22,8 @@ from server.compliance.deadlines import (
 from server.compliance.deadlines.store import N
 from server.compliance.rules.catalogue import CATALOGUE
 from server.ingest.users import register_user
-from server.store.licensees import add_licensee
 from tests.pinned import START
+from tests.server.conftest import add_unstaffed_licensee
 from tests.server.desk import (
     CA_LICENCE,
     OR_LICENCE,
@@ -38,7 +38,6 @@ from tests.server.desk import (
     la,
     licence_updated,
     received,
-    reconciled,
     reported,
     retired,
     sale,
@@ -48,6 +47,7 @@ from tests.server.desk import (
     user_registered,
     weighed,
 )
+from tests.server.domain import reconciled
 from tests.server.floor import harvested, uid
 
 
@@ -233,14 +233,7 @@ def test_tag_receipt_documented_late_is_flagged(engine: Engine) -> None:
 def _unstaffed(engine: Engine) -> Desk:
     """A CA licensee with nobody registered yet: the engine fixture's licensees already have an
     account manager, credentialed at set-up time, whose TAG-REQUEST-5BD is already running."""
-    add_licensee(
-        engine,
-        licence="CA-3003",
-        name="Sierra Seedlings",
-        jurisdiction="CA",
-        timezone="America/Los_Angeles",
-        now=START,
-    )
+    add_unstaffed_licensee(engine, "CA-3003", "Sierra Seedlings", "CA")
     return Desk(engine, licence="CA-3003")
 
 
@@ -435,16 +428,17 @@ def test_daily_reconcile_follows_the_configured_close_and_the_licensure_grace(
     assert days["2026-12-01"].state is State.RESOLVED
 
 
+CT_LICENCE = "CT-4004"
+
+
+def _add_connecticut(engine: Engine) -> None:
+    """Registers CT_LICENCE, a Connecticut licensee (whose pack opens no deadlines)."""
+    add_unstaffed_licensee(engine, CT_LICENCE, "Nutmeg", "CT", "America/New_York")
+
+
 def test_daily_reconcile_not_in_connecticut(engine: Engine) -> None:
-    add_licensee(
-        engine,
-        licence="CT-4004",
-        name="Nutmeg",
-        jurisdiction="CT",
-        timezone="America/New_York",
-        now=START,
-    )
-    desk = Desk(engine, "CT-4004")
+    _add_connecticut(engine)
+    desk = Desk(engine, CT_LICENCE)
     desk.registered_on(la(2026, 11, 30, 5, 0))
     desk.sweep(la(2026, 12, 2, 12, 0))
     desk.send(destroyed(uid(1)), la(2026, 12, 2, 12, 0))
@@ -543,17 +537,10 @@ def test_a_connecticut_refusal_to_dismiss_cites_no_other_states_law(engine: Engi
     """Connecticut's pack opens no deadlines, but the state connector files BioTrack's
     refusals as compliance notifications; refusing to dismiss one names seedtrace's own
     policy, never OR's or CA's provisions."""
-    add_licensee(
-        engine,
-        licence="CT-4004",
-        name="Nutmeg",
-        jurisdiction="CT",
-        timezone="America/New_York",
-        now=START,
-    )
+    _add_connecticut(engine)
     register_user(
         engine,
-        "CT-4004",
+        CT_LICENCE,
         "rosa.diaz",
         "Rosa Diaz",
         "account_manager",
@@ -565,7 +552,7 @@ def test_a_connecticut_refusal_to_dismiss_cites_no_other_states_law(engine: Engi
         notification = conn.execute(
             N.insert()
             .values(
-                licence="CT-4004",
+                licence=CT_LICENCE,
                 rule_id="STATE-REFUSAL",
                 citation="CT (BioTrack)",
                 category="compliance",

@@ -41,9 +41,9 @@ from tests.server.desk import (
     destroyed,
     la,
     licence_updated,
-    reconciled,
     retired,
 )
+from tests.server.domain import reconciled
 from tests.server.floor import Station, batch_created, flowering, tagged, tags_received, uid
 
 

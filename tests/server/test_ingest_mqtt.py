@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -29,10 +28,10 @@ from server.compliance.rules.catalogue import CATALOGUE
 from server.config import ServerSettings
 from server.ingest.ownership import holders
 from server.ingest.submit import submit
-from server.ingest.users import register_user
 from server.ingest.worker import IngestWorker
+from tests.commands import server_command
 from tests.pinned import pinned_clock
-from tests.server.conftest import LICENCE, licensee_locked
+from tests.server.conftest import LICENCE, licensee_locked, register_worker
 from tests.server.floor import (
     MANAGER,
     Station,
@@ -46,7 +45,6 @@ from tests.server.floor import (
 from tests.server.worker import running_ingest
 
 pytestmark = pytest.mark.broker
-SEEDTRACE = str(Path(sys.executable).with_name("seedtrace"))
 
 
 @pytest.fixture
@@ -199,18 +197,9 @@ def _server(
 ) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [
-                SEEDTRACE,
-                "server",
-                "--database-url",
-                database_url,
-                "--mqtt-port",
-                str(broker.port),
-                "--client-id",
-                client_id,
-                "--no-migrate",
-                "--no-api",
-            ],
+            server_command(
+                database_url, broker.port, "--client-id", client_id, "--no-migrate", "--no-api"
+            ),
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**os.environ},
@@ -413,17 +402,7 @@ def test_an_event_breaking_several_rules_gets_every_violation_in_its_ack(
 ) -> None:
     """A cancelled worker starts a second batch B-1 of 150 plants in the canopy: four rules,
     each named in the ack with its citation and a message."""
-    register_user(
-        engine,
-        LICENCE,
-        "sam.temp",
-        "Sam Temp",
-        "user",
-        date(2024, 3, 1),
-        "Ana Chen",
-        operator_id=MANAGER,
-        clock=pinned_clock(),
-    )
+    register_worker(engine, LICENCE, "sam.temp", "Sam Temp", date(2024, 3, 1), pinned_clock())
     for payload in (
         UserCancelled(user_id="sam.temp", reason="Contract ended"),
         LocationAdded(name="Flower 1", location_kind=LocationKind.CANOPY, premises="1 Farm Road"),

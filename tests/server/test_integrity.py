@@ -7,7 +7,6 @@ checkpoint."""
 import contextlib
 import itertools
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from server.ingest.parse import Parsed, parse
 from server.ingest.pipeline import Pipeline
 from server.store import chain
 from server.store.integrity import ROW_COLUMNS, L, take_checkpoints, verify
+from tests.concurrent import run_at_once
 from tests.server.conftest import LICENCE, OTHER_LICENCE, STAFF_EVENTS
 from tests.server.floor import (
     MANAGER,
@@ -131,22 +131,13 @@ def test_concurrent_writers_keep_one_chain_per_licensee(engine: Engine) -> None:
     """Stations of one licensee writing at once: the head is read under the licensee's lock,
     so no two rows take the same place in the chain and none is skipped."""
     pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
-    errors: list[BaseException] = []
 
     def station_day(n: int) -> None:
         station = Station(f"s-{n}")
-        try:
-            for i in range(5):
-                run(pipeline, station, station.event(batch_created(f"B-{n}-{i}", 3)))
-        except BaseException as err:  # reported below
-            errors.append(err)
+        for i in range(5):
+            run(pipeline, station, station.event(batch_created(f"B-{n}-{i}", 3)))
 
-    threads = [threading.Thread(target=station_day, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_at_once(station_day, 4)
     walked, findings = verify(engine, LICENCE)
     assert findings == []
     assert walked == 20 + STAFF_EVENTS // 2

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -275,17 +275,30 @@ def _under_load(
     _check_every_event_once_in_order(engine, floors)
 
 
+@pytest.fixture
+def licences(engine: Engine, clock: ManualClock) -> list[str]:
+    """The six licensees (:func:`_add_licensees`)."""
+    return _add_licensees(engine, clock)
+
+
+@pytest.fixture
+def start_server(
+    broker: PrivateBroker, database_url: str, tmp_path: Path
+) -> Callable[[str], subprocess.Popen[bytes]]:
+    """Starts an ingest-only ``seedtrace server`` with the client id given, on the test's
+    database and broker; they all log to one file in the test's folder."""
+    log = tmp_path / "servers.log"
+    return lambda client_id: _server(broker, database_url, client_id, log)
+
+
 @POSTGRES_ONLY
 def test_an_ingest_process_killed_mid_load_loses_nothing_and_doubles_nothing(
     engine: Engine,
-    database_url: str,
     broker: PrivateBroker,
-    tmp_path: Path,
-    clock: ManualClock,
+    licences: list[str],
+    start_server: Callable[[str], subprocess.Popen[bytes]],
 ) -> None:
-    licences = _add_licensees(engine, clock)
-    log = tmp_path / "servers.log"
-    servers = [_server(broker, database_url, f"ingest-{n}", log) for n in range(3)]
+    servers = [start_server(f"ingest-{n}") for n in range(3)]
     with _under_load(engine, broker, servers, licences, 160, 3):
         victim = servers[0]
         victim.send_signal(signal.SIGKILL)  # mid-load, holding leases, with events in hand
@@ -302,17 +315,14 @@ def test_an_ingest_process_killed_mid_load_loses_nothing_and_doubles_nothing(
 @POSTGRES_ONLY
 def test_processes_joining_mid_load_share_the_licensees_and_lose_nothing(
     engine: Engine,
-    database_url: str,
     broker: PrivateBroker,
-    tmp_path: Path,
-    clock: ManualClock,
+    licences: list[str],
+    start_server: Callable[[str], subprocess.Popen[bytes]],
 ) -> None:
-    licences = _add_licensees(engine, clock)
-    log = tmp_path / "servers.log"
-    servers = [_server(broker, database_url, "ingest-0", log)]
+    servers = [start_server("ingest-0")]
     with _under_load(engine, broker, servers, licences, 600, 10, pace_s=0.01) as floors:
         # Two more join while the first owns everything: it gives four licensees away.
-        servers += [_server(broker, database_url, f"ingest-{n}", log) for n in (1, 2)]
+        servers += [start_server(f"ingest-{n}") for n in (1, 2)]
         deadline = time.monotonic() + 60
         while not ((found := holders(engine)).members == 3 and found.settled):
             assert time.monotonic() < deadline, f"the leases did not settle: {found}"

@@ -15,24 +15,34 @@ from schemas.events import TagsReceived, TagType
 from server.compliance.rules.people import SERVER_OPERATOR
 from server.ingest.submit import submit
 from server.ingest.users import UserRefused, register_user
-from server.store.licensees import add_licensee
-from tests.pinned import START, pinned_clock
+from tests.pinned import pinned_clock
+from tests.server.conftest import add_unstaffed_licensee
 from tests.server.floor import uid
 
 NEW = "CT-3003"
 runner = CliRunner()
 
 
+def register_jo(
+    engine: Engine, licence: str, trainer: str, operator_id: str = SERVER_OPERATOR
+) -> None:
+    """Jo, a user trained on 2 May 2024 by ``trainer``, registered by ``operator_id``."""
+    register_user(
+        engine,
+        licence,
+        "jo",
+        "Jo",
+        "user",
+        date(2024, 5, 2),
+        trainer,
+        operator_id=operator_id,
+        clock=pinned_clock(),
+    )
+
+
 @pytest.fixture
 def new_licensee(engine: Engine) -> str:
-    add_licensee(
-        engine,
-        licence=NEW,
-        name="Nutmeg Growers",
-        jurisdiction="CT",
-        timezone="America/New_York",
-        now=START,
-    )
+    add_unstaffed_licensee(engine, NEW, "Nutmeg Growers", "CT", "America/New_York")
     return NEW
 
 
@@ -50,17 +60,7 @@ def test_the_server_operator_bootstraps_the_account_manager(
         clock=pinned_clock(),
     )
     assert (done.registered.outcome, done.trained.outcome) == (Outcome.ACCEPTED, Outcome.ACCEPTED)
-    register_user(
-        engine,
-        new_licensee,
-        "jo",
-        "Jo",
-        "user",
-        date(2024, 5, 2),
-        "Bo Ss",
-        operator_id="boss",
-        clock=pinned_clock(),
-    )
+    register_jo(engine, new_licensee, "Bo Ss", operator_id="boss")
     with engine.connect() as conn:
         rows = conn.execute(
             sa.text(
@@ -86,16 +86,7 @@ def test_the_server_operator_bootstraps_the_account_manager(
 
 def test_the_server_operator_does_nothing_else(engine: Engine, new_licensee: str) -> None:
     with pytest.raises(UserRefused, match="USER-AUTHORISED: The server operator") as refused:
-        register_user(
-            engine,
-            new_licensee,
-            "jo",
-            "Jo",
-            "user",
-            date(2024, 5, 2),
-            "Nobody",
-            clock=pinned_clock(),
-        )
+        register_jo(engine, new_licensee, "Nobody")
     assert [v.rule_id for v in refused.value.violations] == ["USER-AUTHORISED"]
     tags = TagsReceived(tag_type=TagType.PLANT, uids=[uid(1)])
     ack = submit(engine, new_licensee, SERVER_OPERATOR, tags, clock=SYSTEM_CLOCK)

@@ -8,8 +8,11 @@ Retry-After or back-off instead of waiting (:func:`file_all`: a connector draine
 The set-up the connector's tests share: :func:`metrc_sim` (a simulator that knows our vendor
 key), :func:`linked_metrc` / :func:`linked_biotrack` (a licensee known to the state and
 linked to it: its floor), :func:`record_story` (the cultivation story),
-:func:`story_filed_at_metrc` (all of that, filed), :func:`with_package` (the story and a
-package), :func:`metrc_client` (to look at Metrc, or change it by hand).
+:func:`story_at_metrc` (all of that, on a running simulator), :func:`story_filed_at_metrc`
+(and filed), :func:`metrc_outage` (Metrc going down under a running connector),
+:func:`biotrack_floor` (the CT licensee linked to a running BioTrack simulator),
+:func:`with_package` (the story and a package), :func:`metrc_client` (to look at Metrc, or
+change it by hand).
 """
 
 from collections.abc import Iterator
@@ -164,16 +167,53 @@ def connector(engine: Engine, clock: ManualClock, **overrides: Any) -> Connector
 
 
 @contextmanager
-def story_filed_at_metrc(
+def story_at_metrc(
     engine: Engine, clock: ManualClock, tmp_path: Path | str
 ) -> Iterator[tuple[MetrcSimulator, Floor]]:
-    """A running Metrc simulator that holds the cultivation story (:func:`record_story`) of
-    LICENCE, filed there by the connector; and LICENCE's floor."""
+    """A running Metrc simulator linked to LICENCE, and LICENCE's floor holding the cultivation
+    story (:func:`record_story`), not yet filed."""
     with metrc_sim(tmp_path, clock) as sim:
         floor = linked_metrc(engine, sim, clock, LICENCE)
         record_story(floor)
+        yield sim, floor
+
+
+@contextmanager
+def story_filed_at_metrc(
+    engine: Engine, clock: ManualClock, tmp_path: Path | str
+) -> Iterator[tuple[MetrcSimulator, Floor]]:
+    """:func:`story_at_metrc`, the story filed there by the connector."""
+    with story_at_metrc(engine, clock, tmp_path) as (sim, floor):
         file_all(engine, clock)
         yield sim, floor
+
+
+@contextmanager
+def metrc_outage(
+    engine: Engine, clock: ManualClock, tmp_path: Path | str
+) -> Iterator[tuple[MetrcSimulator, Floor, Connector, datetime]]:
+    """LICENCE linked to a running Metrc simulator, 50 plant tags received and filed by a
+    running connector; then Metrc goes down for 600 s. Yields the simulator,
+    the floor, the connector (still running) and the clock's time when Metrc went down."""
+    with metrc_sim(tmp_path, clock) as sim:
+        floor = linked_metrc(engine, sim, clock, LICENCE)
+        floor.record(receive_tags(50))
+        with connector(engine, clock) as c:
+            drain(c, clock)
+            sim.set_faults(outage_s=600)
+            yield sim, floor, c, clock.now()
+
+
+@contextmanager
+def biotrack_floor(
+    engine: Engine, clock: ManualClock, tmp_path: Path | str, faults: FaultSettings | None = None
+) -> Iterator[tuple[BioTrackSimulator, Floor]]:
+    """The CT licensee (:func:`add_ct`), a running BioTrack simulator in the test's folder (on
+    the test's clock, with ``faults``), and the licensee linked to it (:func:`linked_biotrack`):
+    the simulator and the licensee's floor."""
+    add_ct(engine, clock)
+    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock, faults=faults) as sim:
+        yield sim, linked_biotrack(engine, sim, clock)
 
 
 def with_package(

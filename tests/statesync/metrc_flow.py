@@ -12,6 +12,7 @@ from server.statesync.metrc_models import (
     PlantBatchPlanting,
     PlantGrowthPhase,
     PlantHarvest,
+    PlantWaste,
 )
 from tests.statesync.conftest import LICENCE, PLANT_TAGS
 
@@ -63,22 +64,35 @@ def flower(client: HttpMetrcClient, labels: list[str]) -> None:
     )
 
 
-def harvest(client: HttpMetrcClient, labels: list[str], grams: str = "500.25") -> int:
-    result = client.harvest_plants(
-        LICENCE,
-        [
-            PlantHarvest(
-                plant=x,
-                weight=Decimal(grams),
-                unit_of_weight="Grams",
-                drying_location="Dry Room",
-                harvest_name="H-2026-03",
-                actual_date=DAY,
-            )
-            for x in labels
-        ],
+def cut(label: str, weight: str, unit: str = "Grams") -> PlantHarvest:
+    """Plant ``label`` cut into harvest H-2026-03, drying in the Dry Room, weighing ``weight``
+    in ``unit`` (a Metrc unit name)."""
+    return PlantHarvest(
+        plant=label,
+        weight=Decimal(weight),
+        unit_of_weight=unit,
+        drying_location="Dry Room",
+        harvest_name="H-2026-03",
+        actual_date=DAY,
     )
-    return result.ids[0]
+
+
+def harvest(client: HttpMetrcClient, labels: list[str], grams: str = "500.25") -> int:
+    return client.harvest_plants(LICENCE, [cut(x, grams) for x in labels]).ids[0]
+
+
+def trim_waste(method: str, weight: str, unit: str) -> PlantWaste:
+    """Trimmings of the Flower Room, not mixed with other material, disposed of by ``method``
+    (a Metrc waste method name), weighing ``weight`` in ``unit`` (a Metrc unit name)."""
+    return PlantWaste(
+        waste_method_name=method,
+        mixed_material="None",
+        waste_weight=Decimal(weight),
+        unit_of_measure_name=unit,
+        reason_name="Trimming/Pruning",
+        waste_date=DAY,
+        location_name="Flower Room",
+    )
 
 
 ITEM = "Blue Dream Flower"

@@ -12,10 +12,9 @@ from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
     CT_LICENCE,
-    add_ct,
+    biotrack_floor,
     calls,
     file_all,
-    linked_biotrack,
     record_story,
 )
 
@@ -59,9 +58,7 @@ def assert_biotrack_matches(engine: Engine, sim: BioTrackSimulator) -> None:
 def test_a_cultivation_story_reaches_biotrack_once(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    add_ct(engine, clock)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         record_story(floor)
         file_all(engine, clock)
         assert_biotrack_matches(engine, sim)

@@ -14,7 +14,6 @@ from schemas.clock import ManualClock
 from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.biotrack_commerce import shares
 from server.statesync.faults import FaultSettings
-from server.statesync.simulators import BioTrackSimulator
 from tests.server.desk import weighed
 from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
 from tests.statesync.cultivation import receive_tags, story
@@ -23,11 +22,10 @@ from tests.statesync.linked import (
     BT_USER,
     CT_LICENCE,
     Floor,
-    add_ct,
+    biotrack_floor,
     calls,
     connector,
     drain,
-    linked_biotrack,
 )
 
 BUYER = "CT-4004"
@@ -91,10 +89,8 @@ def cured_and_packaged(floor: Floor) -> None:
 def test_cure_packages_manifest_and_sale_reach_biotrack_once(
     engine: Engine, clock: ManualClock, tmp_path: object, lose_rate: float
 ) -> None:
-    add_ct(engine, clock)
     faults = FaultSettings(lose_rate=lose_rate, seed=7)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock, faults=faults) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path, faults) as (sim, floor):
         cured_and_packaged(floor)
         floor.record(_manifest(clock, package_uid(1)))
         sale_event = floor.record(_sale(clock, package_uid(2)))

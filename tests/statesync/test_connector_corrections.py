@@ -15,7 +15,7 @@ from schemas.clock import ManualClock
 from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.manage import settle
 from server.statesync.reconcile import reconcile_biotrack
-from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
+from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import batch_created, harvested, tagged, uid
 from tests.statesync.cultivation import moved, receive_tags, story, waste
@@ -24,11 +24,10 @@ from tests.statesync.linked import (
     BT_USER,
     CT_LICENCE,
     Floor,
-    add_ct,
+    biotrack_floor,
     calls,
     connector,
     drain,
-    linked_biotrack,
     linked_metrc,
     metrc_client,
     metrc_sim,
@@ -182,9 +181,7 @@ def test_a_corrected_phase_change_goes_through_metrcs_api(
 def test_a_corrected_move_goes_through_biotracks_api(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    add_ct(engine, clock)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         fix = _filed_then_corrected(engine, clock, floor, _story(), 4, moved([uid(4)], "Flower 3"))
         (sent,) = _correcting(engine, CT_LICENCE, fix)
         assert sent["status"] == "done"

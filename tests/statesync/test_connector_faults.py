@@ -12,24 +12,25 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from server.statesync.connector import Connector
 from server.statesync.faults import FaultSettings
-from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
+from server.statesync.simulators import MetrcSimulator
 from tests.server.conftest import LICENCE
-from tests.statesync.cultivation import receive_tags, story
+from tests.statesync.cultivation import story
 from tests.statesync.linked import (
     BT_PASSWORD,
     CT_LICENCE,
     USER_KEY,
     VENDOR_KEY,
-    add_ct,
+    biotrack_floor,
     calls,
     connector,
     drain,
     file_all,
-    linked_biotrack,
     linked_metrc,
     metrc_client,
+    metrc_outage,
     metrc_sim,
     record_story,
+    story_at_metrc,
 )
 from tests.statesync.test_connector_biotrack import assert_biotrack_matches
 from tests.statesync.test_connector_metrc import assert_metrc_matches
@@ -85,10 +86,8 @@ def test_metrc_faults_neither_double_nor_lose(
 def test_biotrack_lost_answers_and_5xx_use_the_nonce(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    add_ct(engine, clock)
     faults = FaultSettings(lose_rate=0.3, error_rate=0.2, seed=7)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock, faults=faults) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path, faults) as (sim, floor):
         record_story(floor)
         file_all(engine, clock)
         sim.set_faults(lose_rate=0.0, error_rate=0.0)
@@ -115,11 +114,7 @@ def test_a_429_storm_and_expiring_sessions_only_slow_it_down(
 def test_biotrack_sessions_expire_midway(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    add_ct(engine, clock)
-    with BioTrackSimulator(
-        f"{tmp_path}/bt.db", clock=clock, faults=FaultSettings(session_ttl_s=40)
-    ) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path, FaultSettings(session_ttl_s=40)) as (sim, floor):
         record_story(floor)
         with connector(engine, clock) as c:
             drain(c, clock, step_s=20)
@@ -130,16 +125,10 @@ def test_a_ten_minute_outage_is_recorded_and_the_backlog_goes_in_order(
     engine: Engine, clock: ManualClock, tmp_path: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        floor.record(receive_tags(50))
-        with connector(engine, clock) as c:
-            drain(c, clock)
-            sim.set_faults(outage_s=600)
-            went_down = clock.now()
-            for payload in story("B-1", 1, harvest_batch="HB-1"):
-                floor.record(payload)  # the floor goes on; the queue grows
-            drain(c, clock, passes=2000, step_s=5)
+    with metrc_outage(engine, clock, tmp_path) as (sim, floor, c, went_down):
+        for payload in story("B-1", 1, harvest_batch="HB-1"):
+            floor.record(payload)  # the floor goes on; the queue grows
+        drain(c, clock, passes=2000, step_s=5)
         assert_metrc_matches(engine, sim, LICENCE)
         with engine.connect() as conn:
             (outage,) = conn.execute(
@@ -184,9 +173,7 @@ def test_a_connector_restarted_during_an_outage_records_the_loss_from_the_first_
     """Unreachable for 40 s, the connector is replaced by a new process (same worker id); the
     new one records the loss once 60 s (``lost_after_s``) have passed since the first
     failure, not since its own, and dates it from that first failure."""
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        record_story(floor)
+    with story_at_metrc(engine, clock, tmp_path) as (sim, _):
         sim.set_faults(outage_s=600)
         went_down = clock.now()
         with connector(engine, clock) as first:
@@ -217,9 +204,7 @@ def _aware(value: object):  # type: ignore[no-untyped-def]
 def test_calls_are_paced_under_the_states_limit(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        record_story(floor)
+    with story_at_metrc(engine, clock, tmp_path) as (sim, _):
         with connector(engine, clock, calls_per_s=3, burst=50) as c:
             assert c.run_once() == 3  # the clock stands still: three steps in this second
             assert c.run_once() == 0

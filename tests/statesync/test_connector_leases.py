@@ -18,9 +18,9 @@ from tests.statesync.linked import (
     connector,
     drain,
     link_metrc,
-    linked_metrc,
     metrc_sim,
     record_story,
+    story_at_metrc,
 )
 from tests.statesync.test_connector_metrc import assert_metrc_matches
 
@@ -28,9 +28,7 @@ from tests.statesync.test_connector_metrc import assert_metrc_matches
 def test_one_process_per_licensee_and_a_silent_one_loses_it(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        record_story(floor)
+    with story_at_metrc(engine, clock, tmp_path) as (sim, _):
         with (
             connector(engine, clock, worker_id="a", burst=3) as a,
             connector(engine, clock, worker_id="b", burst=3) as b,

@@ -18,15 +18,14 @@ from server.config import ServerSettings
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, Fixed
 from tests.server.floor import uid
-from tests.statesync.cultivation import receive_tags, story
+from tests.statesync.cultivation import story
 from tests.statesync.linked import (
     USER_KEY,
     VENDOR_KEY,
     calls,
-    connector,
-    drain,
     file_all,
     linked_metrc,
+    metrc_outage,
     metrc_sim,
     record_story,
 )
@@ -116,18 +115,12 @@ def test_link_health_shows_the_refusal_in_the_states_words_and_the_event_its_cal
 def test_an_outage_in_progress_and_an_unlinked_licensee(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        floor.record(receive_tags(50))
-        with connector(engine, clock) as c:
-            drain(c, clock)
-            sim.set_faults(outage_s=600)
-            went_down = clock.now()
-            for payload in story("B-1", 1, harvest_batch="HB-1")[:3]:
-                floor.record(payload)
-            for _ in range(40):  # two minutes of tries: past LOST_AFTER_S (60 s)
-                c.run_once()
-                clock.advance(timedelta(seconds=3))
+    with metrc_outage(engine, clock, tmp_path) as (_, floor, c, went_down):
+        for payload in story("B-1", 1, harvest_batch="HB-1")[:3]:
+            floor.record(payload)
+        for _ in range(40):  # two minutes of tries: past LOST_AFTER_S (60 s)
+            c.run_once()
+            clock.advance(timedelta(seconds=3))
         with console(engine, clock, REGULATOR) as web:
             html = web.get("/console/stations").text
     text = row_text(html, LICENCE)

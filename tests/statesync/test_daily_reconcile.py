@@ -12,23 +12,20 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from server.statesync.daily import is_due, last_moment
 from server.statesync.metrc_models import LocationCreate, PlantLocation
-from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE
 from tests.server.console.test_pages import MANAGER
 from tests.server.floor import uid
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
-    add_ct,
+    biotrack_floor,
     connector,
     drain,
     link_metrc,
-    linked_biotrack,
-    linked_metrc,
     metrc_client,
     metrc_sim,
     planted_by_hand,
-    record_story,
     seed_metrc,
+    story_at_metrc,
 )
 from tests.statesync.test_console_link import console, row_text
 
@@ -74,9 +71,7 @@ def _notes(engine: Engine, licence: str) -> list[Any]:
 def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    with metrc_sim(tmp_path, clock) as sim:
-        floor = linked_metrc(engine, sim, clock, LICENCE)
-        record_story(floor)
+    with story_at_metrc(engine, clock, tmp_path) as (sim, _):
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
             drain(c, clock)
             assert _notes(engine, LICENCE) == []  # linked today: the first run is tomorrow
@@ -157,9 +152,7 @@ def test_the_daily_run_on_biotrack_names_a_plant_moved_by_hand(
     from server.statesync.biotrack_client import HttpBioTrackClient
     from tests.statesync.linked import BT_PASSWORD, BT_USER, CT_LICENCE
 
-    add_ct(engine, clock)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:4]]:
             floor.record(payload)
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:

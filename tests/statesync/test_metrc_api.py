@@ -15,9 +15,7 @@ from server.statesync.metrc_models import (
     OutgoingTransfer,
     PlantBatchDestroy,
     PlantDestroy,
-    PlantHarvest,
     PlantLocation,
-    PlantWaste,
     ReceiptLine,
     SalesReceipt,
     TransferDestination,
@@ -35,12 +33,14 @@ from tests.statesync.conftest import (
 )
 from tests.statesync.metrc_flow import (
     DAY,
+    cut,
     flower,
     grow_to_package,
     harvest,
     package,
     plant_batch,
     tag_plants,
+    trim_waste,
 )
 
 
@@ -73,24 +73,7 @@ def test_growth_phase_location_and_harvest(client: HttpMetrcClient) -> None:
 
     harvest_id = client.harvest_plants(
         LICENCE,
-        [
-            PlantHarvest(
-                plant=PLANT_TAGS[0],
-                weight=Decimal("500.25"),
-                unit_of_weight="Grams",
-                drying_location="Dry Room",
-                harvest_name="H-2026-03",
-                actual_date=DAY,
-            ),
-            PlantHarvest(
-                plant=PLANT_TAGS[1],
-                weight=Decimal("1"),
-                unit_of_weight="Pounds",
-                drying_location="Dry Room",
-                harvest_name="H-2026-03",
-                actual_date=DAY,
-            ),
-        ],
+        [cut(PLANT_TAGS[0], "500.25"), cut(PLANT_TAGS[1], "1", "Pounds")],
     ).ids[0]
     found = client.harvest(LICENCE, harvest_id)
     assert found is not None
@@ -187,20 +170,7 @@ def test_destroy_plants_batches_and_waste(client: HttpMetrcClient) -> None:
     batch = client.plant_batches(LICENCE).data[0]
     assert (batch.untracked_count, batch.destroyed_count) == (5, 4)
 
-    client.record_plant_waste(
-        LICENCE,
-        [
-            PlantWaste(
-                waste_method_name="Incinerator",
-                mixed_material="None",
-                waste_weight=Decimal("2.5"),
-                unit_of_measure_name="Kilograms",
-                reason_name="Trimming/Pruning",
-                waste_date=DAY,
-                location_name="Flower Room",
-            )
-        ],
-    )
+    client.record_plant_waste(LICENCE, [trim_waste("Incinerator", "2.5", "Kilograms")])
     weights = sorted(w.waste_weight for w in client.plant_waste(LICENCE).data)
     assert weights == [Decimal("40"), Decimal("2500")]
     assert "Grinder" in client.names(LICENCE, "/plants/v2/waste/methods/all")

@@ -11,7 +11,7 @@ import pytest
 from schemas.clock import ManualClock
 from server.statesync.errors import RateLimited, StateRefused
 from server.statesync.metrc_client import HttpMetrcClient
-from server.statesync.metrc_models import LocationCreate, PlantWaste, Tag
+from server.statesync.metrc_models import LocationCreate, Tag
 from server.statesync.simulators import MetrcSimulator
 from tests.statesync.conftest import (
     BUYER,
@@ -23,12 +23,12 @@ from tests.statesync.conftest import (
     seed_metrc,
 )
 from tests.statesync.metrc_flow import (
-    DAY,
     flower,
     grow_to_package,
     harvest,
     plant_batch,
     tag_plants,
+    trim_waste,
 )
 from tests.statesync.test_metrc_api import receipt
 
@@ -48,17 +48,7 @@ def test_a_repeated_receipt_is_a_second_receipt(
 
 
 def test_a_repeated_waste_record_doubles(client: HttpMetrcClient) -> None:
-    waste = [
-        PlantWaste(
-            waste_method_name="Compost",
-            mixed_material="None",
-            waste_weight=Decimal("3"),
-            unit_of_measure_name="Grams",
-            reason_name="Trimming/Pruning",
-            waste_date=DAY,
-            location_name="Flower Room",
-        )
-    ]
+    waste = [trim_waste("Compost", "3", "Grams")]
     client.record_plant_waste(LICENCE, waste)
     client.record_plant_waste(LICENCE, waste)
     assert [w.waste_weight for w in client.plant_waste(LICENCE).data] == [3, 3]

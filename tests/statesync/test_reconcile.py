@@ -12,7 +12,6 @@ from schemas.clock import ManualClock
 from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.metrc_models import PlantLocation
 from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
-from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
 from tests.statesync.cultivation import moved
@@ -24,10 +23,9 @@ from tests.statesync.linked import (
     USER_KEY,
     VENDOR_KEY,
     Floor,
-    add_ct,
+    biotrack_floor,
     file_all,
     link_metrc,
-    linked_biotrack,
     metrc_client,
     metrc_sim,
     planted_by_hand,
@@ -101,9 +99,7 @@ def test_the_cli_reports_and_names_the_waiting(
 
 
 def test_biotrack_plants_both_ways(engine: Engine, clock: ManualClock, tmp_path: object) -> None:
-    add_ct(engine, clock)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         record_story(floor)
         file_all(engine, clock)
         with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:

@@ -23,17 +23,15 @@ from server.statesync.metrc_models import (
 )
 from server.statesync.queue import get_link
 from server.statesync.reconcile import WAITING, Report, reconcile_biotrack, reconcile_metrc
-from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE
 from tests.server.domain import package_created, package_uid
 from tests.statesync.linked import (
     BT_PASSWORD,
     BT_USER,
     CT_LICENCE,
-    add_ct,
+    biotrack_floor,
     calls,
     file_all,
-    linked_biotrack,
     metrc_client,
     metrc_sim,
     with_package,
@@ -164,9 +162,7 @@ def test_biotrack_manifests_sales_and_untagged_plants_against_ours(
     """Filed as recorded (B-1's 6 untagged plants, manifest M-CT-1 of package 1, a sale of
     3.5 g of package 2), BioTrack agrees with us. Then at BioTrack by hand: package 2 on a
     manifest, 1 g of it sold, one untagged plant of B-1 destroyed."""
-    add_ct(engine, clock)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        floor = linked_biotrack(engine, sim, clock)
+    with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         cured_and_packaged(floor)
         floor.record(ct_manifest(clock, package_uid(1)))
         floor.record(ct_sale(clock, package_uid(2)))

@@ -15,7 +15,6 @@ from server.statesync.daily import file_report
 from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.queue import configure_link, get_link
 from server.statesync.reconcile import Report, reconcile_biotrack, reconcile_metrc
-from server.statesync.simulators import BioTrackSimulator
 from tests.server.conftest import LICENCE, add_staffed_licensee
 from tests.server.domain import package_created, package_uid, party
 from tests.statesync.linked import (
@@ -24,9 +23,8 @@ from tests.statesync.linked import (
     CT_LICENCE,
     VENDOR_KEY,
     Floor,
-    add_ct,
+    biotrack_floor,
     file_all,
-    linked_biotrack,
     metrc_sim,
     with_package,
 )
@@ -102,9 +100,8 @@ def test_biotrack_inventory_against_ours(
 ) -> None:
     """Filed as recorded, BioTrack's packages and cured flower agree with ours. Then at
     BioTrack by hand: 10 g of a flower lot packaged, 5 g of package 1 sold."""
-    add_ct(engine, clock)
-    with BioTrackSimulator(f"{tmp_path}/bt.db", clock=clock) as sim:
-        cured_and_packaged(linked_biotrack(engine, sim, clock))
+    with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
+        cured_and_packaged(floor)
         file_all(engine, clock)
         with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
             assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []

@@ -10,9 +10,8 @@ from schemas.clock import SYSTEM_CLOCK
 from schemas.records import Role, UserRegistered
 from server.ingest.pipeline import Pipeline
 from server.ingest.submit import submit
-from server.ingest.users import register_user
 from tests.pinned import pinned_clock
-from tests.server.conftest import LICENCE
+from tests.server.conftest import LICENCE, register_worker
 from tests.server.floor import (
     MANAGER,
     Station,
@@ -44,17 +43,7 @@ def floor_day(engine: Engine, licence: str = LICENCE) -> dict[str, Station]:
     batch B-1 of 12 clones, 6 tagged, flowered, 3 harvested into HB-1 (512.4, 487.95,
     530.1 g) at harvest-1 by maria.lopez, and one rejected batch of 150 at veg-1 by sam.ortiz:
     8 floor events after the roster's."""
-    register_user(
-        engine,
-        licence,
-        "sam.ortiz",
-        "Sam Ortiz",
-        "user",
-        date(2026, 11, 2),
-        "Ana Chen",
-        operator_id=MANAGER,
-        clock=pinned_clock(),
-    )
+    register_worker(engine, licence, "sam.ortiz", "Sam Ortiz", date(2026, 11, 2), pinned_clock())
     harvest = Station("harvest-1", licence)
     veg = Station("veg-1", licence, operator="sam.ortiz")
     for payload in to_flowering("B-1", 12, PLANTS):

@@ -23,10 +23,15 @@ def heavier_dry_than_wet(engine: Engine, licence: str) -> None:
     assert ack.outcome is Outcome.ACCEPTED, ack.violations
 
 
-def test_a_manager_reviews_a_signal_of_its_own_licensee(engine: Engine) -> None:
+def signals_at_both(engine: Engine) -> None:
+    """:func:`heavier_dry_than_wet` at both licensees, then the analytics refreshed."""
     heavier_dry_than_wet(engine, LICENCE)
     heavier_dry_than_wet(engine, OTHER_LICENCE)
     refresh(engine, now())
+
+
+def test_a_manager_reviews_a_signal_of_its_own_licensee(engine: Engine) -> None:
+    signals_at_both(engine)
     with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
         page = client.get("/console/analytics").text
         assert 'href="/console/analytics"' in page  # in the navigation
@@ -74,9 +79,7 @@ def test_a_regulator_sees_the_ranking_and_may_review(engine: Engine) -> None:
 
 
 def test_a_user_reads_but_does_not_review(engine: Engine) -> None:
-    heavier_dry_than_wet(engine, LICENCE)
-    heavier_dry_than_wet(engine, OTHER_LICENCE)
-    refresh(engine, now())
+    signals_at_both(engine)
     with TestClient(make_app(engine, USER), headers=OWN_PAGE) as client:
         page = client.get("/console/analytics").text
         assert "moisture-loss-negative" in page

@@ -1,7 +1,6 @@
 """The demo's console: served by uvicorn with the health listener, log-ons that work, and a
 clear error when its port is taken."""
 
-import socket
 from datetime import UTC, datetime
 
 import httpx
@@ -14,6 +13,7 @@ from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
 from server.broker import PrivateBroker, free_port
 from server.health.store import latest
+from tests.commands import taken_port
 from tests.server.conftest import LICENCE
 from tests.server.floor import MANAGER
 
@@ -58,10 +58,7 @@ def test_the_demo_console_serves_signs_in_and_listens_for_station_health(
 
 
 def test_a_taken_port_is_named_in_the_error(engine: Engine, broker: PrivateBroker) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with taken_port() as port:
         console = DemoConsole(str(engine.url), broker.port, port=port)
         with pytest.raises(DemoConsoleError, match=f"port {port}"):
             console.start()

@@ -13,8 +13,10 @@ Lists are paged (at most 20 per page) and windowed (at most 24 h): :meth:`HttpMe
 fetches one page; the caller walks pages and windows, which keeps the rate limit visible.
 """
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar, cast
+from functools import partial
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -72,6 +74,28 @@ PLANT_LISTS = {
 }
 
 
+class Listing(Protocol[A]):
+    """One of Metrc's paged lists (:meth:`HttpMetrcClient.page`), of one licence."""
+
+    def __call__(
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[A]: ...
+
+
+class ActiveListing(Protocol[A]):
+    """A paged list Metrc keeps twice: the active objects and the inactive ones."""
+
+    def __call__(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[A]: ...
+
+
 class MetrcApi(Protocol):
     """The Metrc calls seedtrace makes; one licence (facility) per call."""
 
@@ -106,45 +130,15 @@ class MetrcApi(Protocol):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[Plant]: ...
-    def plant_batches(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[PlantBatch]: ...
-    def harvests(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Harvest]: ...
-    def packages(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Package]: ...
-    def receipts(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[SalesReceiptRecord]: ...
-    def outgoing_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]: ...
-    def incoming_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]: ...
-    def plant_waste(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[PlantWasteRecord]: ...
+
+    plant_batches: ActiveListing[PlantBatch]
+    harvests: ActiveListing[Harvest]
+    packages: ActiveListing[Package]
+    receipts: Listing[SalesReceiptRecord]
+    outgoing_transfers: Listing[Transfer]
+    incoming_transfers: Listing[Transfer]
+    plant_waste: Listing[PlantWasteRecord]
+
     def harvest_waste(
         self,
         licence: str,
@@ -154,12 +148,10 @@ class MetrcApi(Protocol):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[HarvestWasteRecord]: ...
-    def locations(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcLocation]: ...
-    def items(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcItem]: ...
+
+    locations: Listing[MetrcLocation]
+    items: Listing[MetrcItem]
+
     def available_tags(
         self,
         licence: str,
@@ -181,6 +173,74 @@ class MetrcApi(Protocol):
         page_size: int = 20,
         params: dict[str, str] | None = None,
     ) -> Page[A]: ...
+
+
+# HttpMetrcClient declares most endpoints in one line each: a descriptor that gives, on the
+# client, the call with the signature of the MetrcApi method of the same name.
+
+
+class _Write(Generic[A]):
+    """A write: the rows sent as ``method path`` (:meth:`HttpMetrcClient._write`)."""
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method, self.path = method, path
+
+    def __get__(
+        self, client: "HttpMetrcClient", owner: type[Any]
+    ) -> Callable[[str, list[A]], WriteResult]:
+        return partial(client._write, self.method, self.path)
+
+
+class _Lookup(Generic[A]):
+    """One object by its label or id, put in ``path`` for ``{}``; None if Metrc has none."""
+
+    def __init__(self, path: str, model: type[A]) -> None:
+        self.path, self.model = path, model
+
+    def __get__(
+        self, client: "HttpMetrcClient", owner: type[Any]
+    ) -> Callable[[str, Any], A | None]:
+        return lambda licence, key: client._lookup(self.path.format(key), licence, self.model)
+
+
+class _List(Generic[A]):
+    """The paged list at ``path``."""
+
+    def __init__(self, path: str, model: type[A]) -> None:
+        self.path, self.model = path, model
+
+    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> Listing[A]:
+        def listing(
+            licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+        ) -> Page[A]:
+            return client.page(
+                licence, self.path, self.model, window=window, page=page, page_size=page_size
+            )
+
+        return listing
+
+
+class _ActiveList(Generic[A]):
+    """The paged list at ``prefix/active``, or ``prefix/inactive``."""
+
+    def __init__(self, prefix: str, model: type[A]) -> None:
+        self.prefix, self.model = prefix, model
+
+    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> ActiveListing[A]:
+        def listing(
+            licence: str,
+            *,
+            active: bool = True,
+            window: Window | None = None,
+            page: int = 1,
+            page_size: int = 20,
+        ) -> Page[A]:
+            path = f"{self.prefix}/{'active' if active else 'inactive'}"
+            return client.page(
+                licence, path, self.model, window=window, page=page, page_size=page_size
+            )
+
+        return listing
 
 
 class HttpMetrcClient(HttpSession):
@@ -205,66 +265,40 @@ class HttpMetrcClient(HttpSession):
 
     # -- writes ----------------------------------------------------------------------------
 
-    def create_plantings(self, licence: str, rows: list[PlantBatchPlanting]) -> WriteResult:
-        return self._write("POST", "/plantbatches/v2/plantings", licence, rows)
-
-    def change_batch_growth_phase(
-        self, licence: str, rows: list[PlantBatchGrowthPhase]
-    ) -> WriteResult:
-        return self._write("POST", "/plantbatches/v2/growthphase", licence, rows)
-
-    def destroy_batch_plants(self, licence: str, rows: list[PlantBatchDestroy]) -> WriteResult:
-        return self._write("DELETE", "/plantbatches/v2", licence, rows)
-
-    def change_growth_phase(self, licence: str, rows: list[PlantGrowthPhase]) -> WriteResult:
-        return self._write("PUT", "/plants/v2/growthphase", licence, rows)
-
-    def move_plants(self, licence: str, rows: list[PlantLocation]) -> WriteResult:
-        return self._write("PUT", "/plants/v2/location", licence, rows)
-
-    def harvest_plants(self, licence: str, rows: list[PlantHarvest]) -> WriteResult:
-        return self._write("PUT", "/plants/v2/harvest", licence, rows)
-
-    def destroy_plants(self, licence: str, rows: list[PlantDestroy]) -> WriteResult:
-        return self._write("DELETE", "/plants/v2", licence, rows)
-
-    def record_plant_waste(self, licence: str, rows: list[PlantWaste]) -> WriteResult:
-        return self._write("POST", "/plants/v2/waste", licence, rows)
-
-    def record_harvest_waste(self, licence: str, rows: list[HarvestWaste]) -> WriteResult:
-        return self._write("POST", "/harvests/v2/waste", licence, rows)
-
-    def finish_harvests(self, licence: str, rows: list[HarvestFinish]) -> WriteResult:
-        return self._write("PUT", "/harvests/v2/finish", licence, rows)
-
-    def create_packages(self, licence: str, rows: list[HarvestPackage]) -> WriteResult:
-        return self._write("POST", "/harvests/v2/packages", licence, rows)
-
-    def create_transfers(self, licence: str, rows: list[OutgoingTransfer]) -> WriteResult:
-        return self._write("POST", "/transfers/v2/templates/outgoing", licence, rows)
-
-    def create_receipts(self, licence: str, rows: list[SalesReceipt]) -> WriteResult:
-        return self._write("POST", "/sales/v2/receipts", licence, rows)
-
-    def create_locations(self, licence: str, rows: list[LocationCreate]) -> WriteResult:
-        return self._write("POST", "/locations/v2", licence, rows)
-
-    def create_items(self, licence: str, rows: list[ItemCreate]) -> WriteResult:
-        return self._write("POST", "/items/v2", licence, rows)
+    create_plantings = _Write[PlantBatchPlanting]("POST", "/plantbatches/v2/plantings")
+    change_batch_growth_phase = _Write[PlantBatchGrowthPhase](
+        "POST", "/plantbatches/v2/growthphase"
+    )
+    destroy_batch_plants = _Write[PlantBatchDestroy]("DELETE", "/plantbatches/v2")
+    change_growth_phase = _Write[PlantGrowthPhase]("PUT", "/plants/v2/growthphase")
+    move_plants = _Write[PlantLocation]("PUT", "/plants/v2/location")
+    harvest_plants = _Write[PlantHarvest]("PUT", "/plants/v2/harvest")
+    destroy_plants = _Write[PlantDestroy]("DELETE", "/plants/v2")
+    record_plant_waste = _Write[PlantWaste]("POST", "/plants/v2/waste")
+    record_harvest_waste = _Write[HarvestWaste]("POST", "/harvests/v2/waste")
+    finish_harvests = _Write[HarvestFinish]("PUT", "/harvests/v2/finish")
+    create_packages = _Write[HarvestPackage]("POST", "/harvests/v2/packages")
+    create_transfers = _Write[OutgoingTransfer]("POST", "/transfers/v2/templates/outgoing")
+    create_receipts = _Write[SalesReceipt]("POST", "/sales/v2/receipts")
+    create_locations = _Write[LocationCreate]("POST", "/locations/v2")
+    create_items = _Write[ItemCreate]("POST", "/items/v2")
 
     # -- reads -----------------------------------------------------------------------------
 
-    def plant(self, licence: str, label: str) -> Plant | None:
-        return self._lookup(f"/plants/v2/{label}", licence, Plant)
+    plant = _Lookup("/plants/v2/{}", Plant)
+    plant_batch = _Lookup("/plantbatches/v2/{}", PlantBatch)
+    harvest = _Lookup("/harvests/v2/{}", Harvest)
+    package = _Lookup("/packages/v2/{}", Package)
 
-    def plant_batch(self, licence: str, batch_id: int) -> PlantBatch | None:
-        return self._lookup(f"/plantbatches/v2/{batch_id}", licence, PlantBatch)
-
-    def harvest(self, licence: str, harvest_id: int) -> Harvest | None:
-        return self._lookup(f"/harvests/v2/{harvest_id}", licence, Harvest)
-
-    def package(self, licence: str, label: str) -> Package | None:
-        return self._lookup(f"/packages/v2/{label}", licence, Package)
+    plant_batches = _ActiveList("/plantbatches/v2", PlantBatch)
+    harvests = _ActiveList("/harvests/v2", Harvest)
+    packages = _ActiveList("/packages/v2", Package)
+    receipts = _List("/sales/v2/receipts/active", SalesReceiptRecord)
+    outgoing_transfers = _List("/transfers/v2/templates/outgoing", Transfer)
+    incoming_transfers = _List("/transfers/v2/incoming", Transfer)
+    plant_waste = _List("/plants/v2/waste", PlantWasteRecord)
+    locations = _List("/locations/v2/active", MetrcLocation)
+    items = _List("/items/v2/active", MetrcItem)
 
     def plants(
         self,
@@ -279,108 +313,6 @@ class HttpMetrcClient(HttpSession):
             licence, PLANT_LISTS[which], Plant, window=window, page=page, page_size=page_size
         )
 
-    def plant_batches(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[PlantBatch]:
-        return self.page(
-            licence,
-            _state("/plantbatches/v2", active),
-            PlantBatch,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def harvests(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Harvest]:
-        return self.page(
-            licence,
-            _state("/harvests/v2", active),
-            Harvest,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def packages(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Package]:
-        return self.page(
-            licence,
-            _state("/packages/v2", active),
-            Package,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def receipts(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[SalesReceiptRecord]:
-        return self.page(
-            licence,
-            "/sales/v2/receipts/active",
-            SalesReceiptRecord,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def outgoing_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]:
-        return self.page(
-            licence,
-            "/transfers/v2/templates/outgoing",
-            Transfer,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def incoming_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]:
-        return self.page(
-            licence,
-            "/transfers/v2/incoming",
-            Transfer,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def plant_waste(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[PlantWasteRecord]:
-        return self.page(
-            licence,
-            "/plants/v2/waste",
-            PlantWasteRecord,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
     def harvest_waste(
         self,
         licence: str,
@@ -390,33 +322,16 @@ class HttpMetrcClient(HttpSession):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[HarvestWasteRecord]:
+        query = {"harvestId": str(harvest_id)}
+        path = "/harvests/v2/waste"
         return self.page(
             licence,
-            "/harvests/v2/waste",
+            path,
             HarvestWasteRecord,
             window=window,
             page=page,
             page_size=page_size,
-            params={"harvestId": str(harvest_id)},
-        )
-
-    def locations(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcLocation]:
-        return self.page(
-            licence,
-            "/locations/v2/active",
-            MetrcLocation,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def items(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcItem]:
-        return self.page(
-            licence, "/items/v2/active", MetrcItem, window=window, page=page, page_size=page_size
+            params=query,
         )
 
     def available_tags(
@@ -428,14 +343,8 @@ class HttpMetrcClient(HttpSession):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[Tag]:
-        return self.page(
-            licence,
-            f"/tags/v2/{tag_type}/available",
-            Tag,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
+        path = f"/tags/v2/{tag_type}/available"
+        return self.page(licence, path, Tag, window=window, page=page, page_size=page_size)
 
     def names(self, licence: str, path: str) -> list[str]:
         """A list of names (waste methods, waste reasons, harvest waste types)."""
@@ -515,10 +424,6 @@ class HttpMetrcClient(HttpSession):
             return model.model_validate(response.json())
         except (ValueError, ValidationError) as err:
             raise StateUnavailable(call, f"an answer we cannot read: {err}") from err
-
-
-def _state(prefix: str, active: bool) -> str:
-    return f"{prefix}/{'active' if active else 'inactive'}"
 
 
 def _raise_for_refusal(call: str, response: httpx.Response) -> None:

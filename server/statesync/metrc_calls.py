@@ -121,18 +121,28 @@ def _many_rows(req: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+Sender = Callable[[MetrcApi, str, list[dict[str, Any]]], WriteResult]
+
+
+def _sender(
+    model: type[R], method: Callable[[MetrcApi], Callable[[str, list[R]], WriteResult]]
+) -> Sender:
+    """Rows sent in one request by the client's ``method``, each validated as ``model``."""
+
+    def send(api: MetrcApi, licence: str, rows: list[dict[str, Any]]) -> WriteResult:
+        return method(api)(licence, [model.model_validate(r) for r in rows])
+
+    return send
+
+
 def _sends(
     rows: Callable[[dict[str, Any]], list[dict[str, Any]]],
     model: type[R],
     method: Callable[[MetrcApi], Callable[[str, list[R]], WriteResult]],
 ) -> Callable[[Ctx, dict[str, Any]], Answer]:
-    """A call's sending: its ``rows`` (``_one_row``, ``_many_rows``), validated as ``model``,
-    sent in one request by the client's ``method``."""
-
-    def send(ctx: Ctx, req: dict[str, Any]) -> Answer:
-        return _answer(method(ctx.api)(ctx.licence, [model.model_validate(r) for r in rows(req)]))
-
-    return send
+    """A call's sending: its ``rows`` (``_one_row``, ``_many_rows``) by :func:`_sender`."""
+    send = _sender(model, method)
+    return lambda ctx, req: _answer(send(ctx.api, ctx.licence, rows(req)))
 
 
 @dataclass(frozen=True)
@@ -450,32 +460,23 @@ class Batched:
     once, so every row's read-back sees that row's effect alone)."""
 
     rows: Callable[[dict[str, Any]], list[dict[str, Any]]]
-    send: Callable[[MetrcApi, str, list[dict[str, Any]]], WriteResult]
+    send: Sender
     plant: str
 
 
-def _batched(
-    rows: Callable[[dict[str, Any]], list[dict[str, Any]]],
-    model: type[BaseModel],
-    method: str,
-    plant: str,
-) -> Batched:
-    """Rows validated as ``model``, sent by the client's ``method``."""
-
-    def send(api: MetrcApi, licence: str, found: list[dict[str, Any]]) -> WriteResult:
-        result: WriteResult = getattr(api, method)(
-            licence, [model.model_validate(r) for r in found]
-        )
-        return result
-
-    return Batched(rows, send, plant)
-
-
 BATCHED: dict[str, Batched] = {
-    "harvest_plant": _batched(_one_row, PlantHarvest, "harvest_plants", "Plant"),
-    "plant_growth_phase": _batched(_many_rows, PlantGrowthPhase, "change_growth_phase", "Label"),
-    "move_plants": _batched(_many_rows, PlantLocation, "move_plants", "Label"),
-    "destroy_plant": _batched(_one_row, PlantDestroy, "destroy_plants", "Label"),
+    "harvest_plant": Batched(
+        _one_row, _sender(PlantHarvest, lambda api: api.harvest_plants), "Plant"
+    ),
+    "plant_growth_phase": Batched(
+        _many_rows, _sender(PlantGrowthPhase, lambda api: api.change_growth_phase), "Label"
+    ),
+    "move_plants": Batched(
+        _many_rows, _sender(PlantLocation, lambda api: api.move_plants), "Label"
+    ),
+    "destroy_plant": Batched(
+        _one_row, _sender(PlantDestroy, lambda api: api.destroy_plants), "Label"
+    ),
 }
 
 

@@ -15,8 +15,7 @@ fetches one page; the caller walks pages and windows, which keeps the rate limit
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
-from typing import Any, Generic, Literal, Protocol, TypeVar, cast
+from typing import Any, Generic, Literal, Protocol, Self, TypeVar, cast, overload
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -175,32 +174,29 @@ class MetrcApi(Protocol):
     ) -> Page[A]: ...
 
 
-# HttpMetrcClient declares most endpoints in one line each: a descriptor that gives, on the
-# client, the call with the signature of the MetrcApi method of the same name.
+# HttpMetrcClient declares most endpoints in one line each: a method made by _write_call or
+# _lookup_call, or a descriptor (_List, _ActiveList) that gives, on the client, the call with the
+# signature of the MetrcApi member of the same name.
+WriteMethod = Callable[["HttpMetrcClient", str, list[A]], WriteResult]
+LookupMethod = Callable[["HttpMetrcClient", str, Any], A | None]
 
 
-class _Write(Generic[A]):
-    """A write: the rows sent as ``method path`` (:meth:`HttpMetrcClient._write`)."""
+def _write_call(model: type[A], method: str, path: str) -> "WriteMethod[A]":
+    """A write: the rows (``model``) sent as ``method path`` (:meth:`HttpMetrcClient._write`)."""
 
-    def __init__(self, method: str, path: str) -> None:
-        self.method, self.path = method, path
+    def write(client: "HttpMetrcClient", licence: str, rows: list[A]) -> WriteResult:
+        return client._write(method, path, licence, rows)
 
-    def __get__(
-        self, client: "HttpMetrcClient", owner: type[Any]
-    ) -> Callable[[str, list[A]], WriteResult]:
-        return partial(client._write, self.method, self.path)
+    return write
 
 
-class _Lookup(Generic[A]):
+def _lookup_call(path: str, model: type[A]) -> "LookupMethod[A]":
     """One object by its label or id, put in ``path`` for ``{}``; None if Metrc has none."""
 
-    def __init__(self, path: str, model: type[A]) -> None:
-        self.path, self.model = path, model
+    def lookup(client: "HttpMetrcClient", licence: str, key: str | int) -> A | None:
+        return client._lookup(path.format(key), licence, model)
 
-    def __get__(
-        self, client: "HttpMetrcClient", owner: type[Any]
-    ) -> Callable[[str, Any], A | None]:
-        return lambda licence, key: client._lookup(self.path.format(key), licence, self.model)
+    return lookup
 
 
 class _List(Generic[A]):
@@ -209,7 +205,14 @@ class _List(Generic[A]):
     def __init__(self, path: str, model: type[A]) -> None:
         self.path, self.model = path, model
 
-    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> Listing[A]:
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> Listing[A]: ...
+    def __get__(self, client: "HttpMetrcClient | None", owner: type[Any]) -> "Self | Listing[A]":
+        if client is None:  # on the class, as a method would be
+            return self
+
         def listing(
             licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
         ) -> Page[A]:
@@ -226,7 +229,16 @@ class _ActiveList(Generic[A]):
     def __init__(self, prefix: str, model: type[A]) -> None:
         self.prefix, self.model = prefix, model
 
-    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> ActiveListing[A]:
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> ActiveListing[A]: ...
+    def __get__(
+        self, client: "HttpMetrcClient | None", owner: type[Any]
+    ) -> "Self | ActiveListing[A]":
+        if client is None:  # on the class, as a method would be
+            return self
+
         def listing(
             licence: str,
             *,
@@ -265,30 +277,30 @@ class HttpMetrcClient(HttpSession):
 
     # -- writes ----------------------------------------------------------------------------
 
-    create_plantings = _Write[PlantBatchPlanting]("POST", "/plantbatches/v2/plantings")
-    change_batch_growth_phase = _Write[PlantBatchGrowthPhase](
-        "POST", "/plantbatches/v2/growthphase"
+    create_plantings = _write_call(PlantBatchPlanting, "POST", "/plantbatches/v2/plantings")
+    change_batch_growth_phase = _write_call(
+        PlantBatchGrowthPhase, "POST", "/plantbatches/v2/growthphase"
     )
-    destroy_batch_plants = _Write[PlantBatchDestroy]("DELETE", "/plantbatches/v2")
-    change_growth_phase = _Write[PlantGrowthPhase]("PUT", "/plants/v2/growthphase")
-    move_plants = _Write[PlantLocation]("PUT", "/plants/v2/location")
-    harvest_plants = _Write[PlantHarvest]("PUT", "/plants/v2/harvest")
-    destroy_plants = _Write[PlantDestroy]("DELETE", "/plants/v2")
-    record_plant_waste = _Write[PlantWaste]("POST", "/plants/v2/waste")
-    record_harvest_waste = _Write[HarvestWaste]("POST", "/harvests/v2/waste")
-    finish_harvests = _Write[HarvestFinish]("PUT", "/harvests/v2/finish")
-    create_packages = _Write[HarvestPackage]("POST", "/harvests/v2/packages")
-    create_transfers = _Write[OutgoingTransfer]("POST", "/transfers/v2/templates/outgoing")
-    create_receipts = _Write[SalesReceipt]("POST", "/sales/v2/receipts")
-    create_locations = _Write[LocationCreate]("POST", "/locations/v2")
-    create_items = _Write[ItemCreate]("POST", "/items/v2")
+    destroy_batch_plants = _write_call(PlantBatchDestroy, "DELETE", "/plantbatches/v2")
+    change_growth_phase = _write_call(PlantGrowthPhase, "PUT", "/plants/v2/growthphase")
+    move_plants = _write_call(PlantLocation, "PUT", "/plants/v2/location")
+    harvest_plants = _write_call(PlantHarvest, "PUT", "/plants/v2/harvest")
+    destroy_plants = _write_call(PlantDestroy, "DELETE", "/plants/v2")
+    record_plant_waste = _write_call(PlantWaste, "POST", "/plants/v2/waste")
+    record_harvest_waste = _write_call(HarvestWaste, "POST", "/harvests/v2/waste")
+    finish_harvests = _write_call(HarvestFinish, "PUT", "/harvests/v2/finish")
+    create_packages = _write_call(HarvestPackage, "POST", "/harvests/v2/packages")
+    create_transfers = _write_call(OutgoingTransfer, "POST", "/transfers/v2/templates/outgoing")
+    create_receipts = _write_call(SalesReceipt, "POST", "/sales/v2/receipts")
+    create_locations = _write_call(LocationCreate, "POST", "/locations/v2")
+    create_items = _write_call(ItemCreate, "POST", "/items/v2")
 
     # -- reads -----------------------------------------------------------------------------
 
-    plant = _Lookup("/plants/v2/{}", Plant)
-    plant_batch = _Lookup("/plantbatches/v2/{}", PlantBatch)
-    harvest = _Lookup("/harvests/v2/{}", Harvest)
-    package = _Lookup("/packages/v2/{}", Package)
+    plant = _lookup_call("/plants/v2/{}", Plant)
+    plant_batch = _lookup_call("/plantbatches/v2/{}", PlantBatch)
+    harvest = _lookup_call("/harvests/v2/{}", Harvest)
+    package = _lookup_call("/packages/v2/{}", Package)
 
     plant_batches = _ActiveList("/plantbatches/v2", PlantBatch)
     harvests = _ActiveList("/harvests/v2", Harvest)

@@ -13,6 +13,7 @@ Lists are paged (at most 20 per page) and windowed (at most 24 h): :meth:`HttpMe
 fetches one page; the caller walks pages and windows, which keeps the rate limit visible.
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, Literal, Protocol, Self, TypeVar, cast, overload
@@ -63,6 +64,7 @@ from server.statesync.wire import dumps
 __all__ = ["HttpMetrcClient", "MetrcApi", "Window"]
 
 A = TypeVar("A", bound=BaseModel)
+L = TypeVar("L")
 Window = tuple[datetime, datetime]
 
 # What each kind of list is called at Metrc, by what we ask for.
@@ -77,7 +79,12 @@ class Listing(Protocol[A]):
     """One of Metrc's paged lists (:meth:`HttpMetrcClient.page`), of one licence."""
 
     def __call__(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+        self,
+        licence: str,
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
     ) -> Page[A]: ...
 
 
@@ -199,46 +206,57 @@ def _lookup_call(path: str, model: type[A]) -> "LookupMethod[A]":
     return lookup
 
 
-class _List(Generic[A]):
+class _Listed(ABC, Generic[L]):
+    """A paged-list endpoint: on a client, the call :meth:`bind` makes for it (``L``); on the
+    class, itself, as a method would be."""
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> L: ...
+    def __get__(self, client: "HttpMetrcClient | None", owner: type[Any]) -> "Self | L":
+        return self if client is None else self.bind(client)
+
+    @abstractmethod
+    def bind(self, client: "HttpMetrcClient") -> L: ...
+
+
+class _List(_Listed[Listing[A]]):
     """The paged list at ``path``."""
 
     def __init__(self, path: str, model: type[A]) -> None:
         self.path, self.model = path, model
 
-    @overload
-    def __get__(self, client: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> Listing[A]: ...
-    def __get__(self, client: "HttpMetrcClient | None", owner: type[Any]) -> "Self | Listing[A]":
-        if client is None:  # on the class, as a method would be
-            return self
-
+    def bind(self, client: "HttpMetrcClient") -> Listing[A]:
         def listing(
-            licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+            licence: str,
+            *,
+            window: Window | None = None,
+            page: int = 1,
+            page_size: int = 20,
         ) -> Page[A]:
             return client.page(
-                licence, self.path, self.model, window=window, page=page, page_size=page_size
+                licence,
+                self.path,
+                self.model,
+                window=window,
+                page=page,
+                page_size=page_size,
             )
 
         return listing
 
 
-class _ActiveList(Generic[A]):
-    """The paged list at ``prefix/active``, or ``prefix/inactive``."""
+class _ActiveList(_Listed[ActiveListing[A]]):
+    """The paged lists at ``prefix/active`` and ``prefix/inactive``, as one call."""
 
     def __init__(self, prefix: str, model: type[A]) -> None:
-        self.prefix, self.model = prefix, model
+        self.lists = {
+            True: _List(f"{prefix}/active", model),
+            False: _List(f"{prefix}/inactive", model),
+        }
 
-    @overload
-    def __get__(self, client: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> ActiveListing[A]: ...
-    def __get__(
-        self, client: "HttpMetrcClient | None", owner: type[Any]
-    ) -> "Self | ActiveListing[A]":
-        if client is None:  # on the class, as a method would be
-            return self
-
+    def bind(self, client: "HttpMetrcClient") -> ActiveListing[A]:
         def listing(
             licence: str,
             *,
@@ -247,10 +265,8 @@ class _ActiveList(Generic[A]):
             page: int = 1,
             page_size: int = 20,
         ) -> Page[A]:
-            path = f"{self.prefix}/{'active' if active else 'inactive'}"
-            return client.page(
-                licence, path, self.model, window=window, page=page, page_size=page_size
-            )
+            chosen = self.lists[active].bind(client)
+            return chosen(licence, window=window, page=page, page_size=page_size)
 
         return listing
 
@@ -322,7 +338,12 @@ class HttpMetrcClient(HttpSession):
         page_size: int = 20,
     ) -> Page[Plant]:
         return self.page(
-            licence, PLANT_LISTS[which], Plant, window=window, page=page, page_size=page_size
+            licence,
+            PLANT_LISTS[which],
+            Plant,
+            window=window,
+            page=page,
+            page_size=page_size,
         )
 
     def harvest_waste(
@@ -376,7 +397,10 @@ class HttpMetrcClient(HttpSession):
         page_size: int = 20,
         params: dict[str, str] | None = None,
     ) -> Page[A]:
-        query = dict(params or {}) | {"pageNumber": str(page), "pageSize": str(page_size)}
+        query = dict(params or {}) | {
+            "pageNumber": str(page),
+            "pageSize": str(page_size),
+        }
         if window is not None:
             query |= {"lastModifiedStart": window[0].isoformat()}
             query |= {"lastModifiedEnd": window[1].isoformat()}
@@ -416,7 +440,12 @@ class HttpMetrcClient(HttpSession):
     def _get(self, path: str, licence: str, query: dict[str, str]) -> Any:
         call = f"GET {path}"
         response = send(
-            self._http, call, "GET", path, write=False, params={"licenseNumber": licence} | query
+            self._http,
+            call,
+            "GET",
+            path,
+            write=False,
+            params={"licenseNumber": licence} | query,
         )
         _raise_for_refusal(call, response)
         try:
@@ -427,7 +456,12 @@ class HttpMetrcClient(HttpSession):
     def _lookup(self, path: str, licence: str, model: type[A]) -> A | None:
         call = f"GET {path}"
         response = send(
-            self._http, call, "GET", path, write=False, params={"licenseNumber": licence}
+            self._http,
+            call,
+            "GET",
+            path,
+            write=False,
+            params={"licenseNumber": licence},
         )
         if response.status_code == 404:
             return None

@@ -25,11 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from server.db.tables import BigId
-from server.db.types import UtcDateTime
-
-
-def _time(nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(UtcDateTime(), nullable=nullable)
+from server.db.types import time_column
 
 
 class Account(SQLModel, table=True):
@@ -46,9 +42,9 @@ class Account(SQLModel, table=True):
     display_name: str = Field(max_length=200)
     password_hash: str | None = Field(default=None, sa_type=sa.Text)  # argon2id, PHC string
     mqtt_password_hash: str | None = Field(default=None, sa_type=sa.Text)  # mosquitto format
-    created_at: datetime = Field(sa_column=_time())
-    password_changed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    disabled_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    created_at: datetime = Field(sa_column=time_column())
+    password_changed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    disabled_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class RegulatorLicensee(SQLModel, table=True):
@@ -76,9 +72,9 @@ class AccountSession(SQLModel, table=True):
             index=True,
         )
     )
-    created_at: datetime = Field(sa_column=_time())
-    expires_at: datetime = Field(sa_column=_time())
-    revoked_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    created_at: datetime = Field(sa_column=time_column())
+    expires_at: datetime = Field(sa_column=time_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 ACCOUNT_TABLES = ("accounts", "regulator_licensees", "account_sessions")
@@ -91,5 +87,5 @@ class SignInThrottle(SQLModel, table=True):
 
     subject: str = Field(primary_key=True, max_length=200)
     failed_logins: int = 0  # consecutive failures since the last success or lock
-    last_failed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    locked_until: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    last_failed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    locked_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))

@@ -28,15 +28,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from server.db.tables import BigId
-from server.db.types import ExactDecimal, UtcDateTime
-
-
-def _time(nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(UtcDateTime(), nullable=nullable)
-
-
-def _grams(nullable: bool = False) -> sa.Column[Decimal]:
-    return sa.Column(ExactDecimal(), nullable=nullable)
+from server.db.types import grams_column, time_column
 
 
 class AnalyticsRun(SQLModel, table=True):
@@ -44,7 +36,7 @@ class AnalyticsRun(SQLModel, table=True):
 
     licence: str = Field(primary_key=True, max_length=40)
     through_position: int = Field(sa_type=sa.BigInteger)
-    refreshed_at: datetime = Field(sa_column=_time())
+    refreshed_at: datetime = Field(sa_column=time_column())
 
 
 class HarvestBalanceRow(SQLModel, table=True):
@@ -54,16 +46,16 @@ class HarvestBalanceRow(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=100)
     strain: str | None = Field(default=None, max_length=100)
     plants: int = 0
-    wet_grams: Decimal = Field(sa_column=_grams())
-    waste_grams: Decimal = Field(sa_column=_grams())
-    dry_grams: Decimal | None = Field(default=None, sa_column=_grams(nullable=True))
-    net_grams: Decimal | None = Field(default=None, sa_column=_grams(nullable=True))
-    packaged_grams: Decimal = Field(sa_column=_grams())
-    moisture_loss_grams: Decimal | None = Field(default=None, sa_column=_grams(nullable=True))
-    on_hand_grams: Decimal | None = Field(default=None, sa_column=_grams(nullable=True))
-    unexplained_grams: Decimal = Field(sa_column=_grams())
+    wet_grams: Decimal = Field(sa_column=grams_column())
+    waste_grams: Decimal = Field(sa_column=grams_column())
+    dry_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
+    net_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
+    packaged_grams: Decimal = Field(sa_column=grams_column())
+    moisture_loss_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
+    on_hand_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
+    unexplained_grams: Decimal = Field(sa_column=grams_column())
     event_ids: str = Field(sa_type=sa.Text)  # JSON list
-    refreshed_at: datetime = Field(sa_column=_time())
+    refreshed_at: datetime = Field(sa_column=time_column())
 
 
 class SignalRow(SQLModel, table=True):
@@ -77,12 +69,12 @@ class SignalRow(SQLModel, table=True):
     licence: str = Field(max_length=40)
     kind: str = Field(max_length=40)
     subject: str = Field(max_length=100)
-    score: Decimal = Field(sa_column=_grams())
+    score: Decimal = Field(sa_column=grams_column())
     explanation: str = Field(sa_type=sa.Text)
     event_ids: str = Field(sa_type=sa.Text)  # JSON list
-    raised_at: datetime = Field(sa_column=_time())
-    last_seen_at: datetime = Field(sa_column=_time())
-    cleared_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    raised_at: datetime = Field(sa_column=time_column())
+    last_seen_at: datetime = Field(sa_column=time_column())
+    cleared_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class SignalReview(SQLModel, table=True):
@@ -97,7 +89,7 @@ class SignalReview(SQLModel, table=True):
     reviewed_by: str = Field(max_length=100)  # the account's login
     reviewer_name: str = Field(max_length=200)
     note: str = Field(sa_type=sa.Text)
-    reviewed_at: datetime = Field(sa_column=_time())
+    reviewed_at: datetime = Field(sa_column=time_column())
 
 
 class StrainHistory(SQLModel, table=True):
@@ -105,12 +97,12 @@ class StrainHistory(SQLModel, table=True):
 
     licence: str = Field(primary_key=True, max_length=40)
     strain: str = Field(primary_key=True, max_length=100)
-    veg_days: Decimal = Field(sa_column=_grams())
-    flower_days: Decimal = Field(sa_column=_grams())
-    low_grams: Decimal = Field(sa_column=_grams())
-    grams: Decimal = Field(sa_column=_grams())
-    high_grams: Decimal = Field(sa_column=_grams())
-    refreshed_at: datetime = Field(sa_column=_time())
+    veg_days: Decimal = Field(sa_column=grams_column())
+    flower_days: Decimal = Field(sa_column=grams_column())
+    low_grams: Decimal = Field(sa_column=grams_column())
+    grams: Decimal = Field(sa_column=grams_column())
+    high_grams: Decimal = Field(sa_column=grams_column())
+    refreshed_at: datetime = Field(sa_column=time_column())
 
 
 class InventoryProjection(SQLModel, table=True):
@@ -121,9 +113,9 @@ class InventoryProjection(SQLModel, table=True):
     week_start: date = Field(sa_column=sa.Column(sa.Date(), primary_key=True))
     # When it was made: its first week runs 7 days from here, so a plant cut earlier that day
     # is not counted against it.
-    made_at: datetime = Field(sa_column=_time())
+    made_at: datetime = Field(sa_column=time_column())
     plants: int = 0
-    expected_grams: Decimal = Field(sa_column=_grams())
-    low_grams: Decimal = Field(sa_column=_grams())
-    high_grams: Decimal = Field(sa_column=_grams())
+    expected_grams: Decimal = Field(sa_column=grams_column())
+    low_grams: Decimal = Field(sa_column=grams_column())
+    high_grams: Decimal = Field(sa_column=grams_column())
     unprojected: int = 0  # live plants with no history to go by (same on every week's row)

@@ -23,11 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from server.db.tables import BigId
-from server.db.types import UtcDateTime
-
-
-def _time(nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(UtcDateTime(), nullable=nullable)
+from server.db.types import time_column
 
 
 class Notification(SQLModel, table=True):
@@ -48,14 +44,14 @@ class Notification(SQLModel, table=True):
     resolves_by: str = Field(sa_type=sa.Text)
     pending: str = Field(sa_type=sa.Text)  # JSON list of items still outstanding
     state: str = Field(max_length=10)  # open | overdue | resolved | dismissed
-    started_at: datetime = Field(sa_column=_time())
-    due_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    opened_at: datetime = Field(sa_column=_time())
+    started_at: datetime = Field(sa_column=time_column())
+    due_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    opened_at: datetime = Field(sa_column=time_column())
     opened_by_event: str | None = Field(default=None, max_length=36)
-    overdue_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    resolved_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    overdue_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     resolved_by_event: str | None = Field(default=None, max_length=36)
-    dismissed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    dismissed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     dismissed_by: str | None = Field(default=None, max_length=64)
 
 
@@ -73,8 +69,8 @@ class DeadlineLicensee(SQLModel, table=True):
     licence: str = Field(primary_key=True, foreign_key="licensees.licence", max_length=40)
     close_of_business: time | None = Field(default=None, sa_column=sa.Column(sa.Time()))
     licensure_date: date | None = Field(default=None, sa_column=sa.Column(sa.Date()))
-    tags_ordered_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    tags_received_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    tags_ordered_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    tags_received_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class DeadlinePerson(SQLModel, table=True):
@@ -83,7 +79,7 @@ class DeadlinePerson(SQLModel, table=True):
     licence: str = Field(primary_key=True, max_length=40)
     user_id: str = Field(primary_key=True, max_length=64)
     role: str = Field(max_length=20)
-    registered_at: datetime = Field(sa_column=_time())
+    registered_at: datetime = Field(sa_column=time_column())
     trained_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date()))
     training_registered_on: date | None = Field(default=None, sa_column=sa.Column(sa.Date()))
 
@@ -97,9 +93,9 @@ class DeadlineOutage(SQLModel, table=True):
     licence: str = Field(primary_key=True, max_length=40)
     lost_event_id: str = Field(primary_key=True, max_length=36)
     station_id: str | None = Field(default=None, max_length=64)
-    lost_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    lost_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     lost_cause: str | None = Field(default=None, sa_type=sa.Text)
-    restored_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    restored_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     restored_event_id: str | None = Field(default=None, max_length=36)
     restored_cause: str | None = Field(default=None, sa_type=sa.Text)
     backlog: int | None = None

@@ -38,11 +38,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from server.db.tables import BigId
-from server.db.types import UtcDateTime
-
-
-def _time(nullable: bool = True) -> sa.Column[datetime]:
-    return sa.Column(UtcDateTime(), nullable=nullable)
+from server.db.types import time_column
 
 
 class SyncLink(SQLModel, table=True):
@@ -53,16 +49,16 @@ class SyncLink(SQLModel, table=True):
     base_url: str = Field(max_length=500)
     cursor: int = Field(default=0, sa_type=sa.BigInteger)
     lease_owner: str | None = Field(default=None, max_length=100)
-    lease_until: datetime | None = Field(default=None, sa_column=_time())
+    lease_until: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     access: str = Field(default="up", max_length=4)  # up | lost
-    last_success_at: datetime | None = Field(default=None, sa_column=_time())
-    created_at: datetime = Field(sa_column=_time(nullable=False))
+    last_success_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    created_at: datetime = Field(sa_column=time_column())
     # When the daily reconciliation last read the state's lists (server.statesync.daily).
-    reconciled_at: datetime | None = Field(default=None, sa_column=_time())
+    reconciled_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     # The first failure to reach the state since its last answer, and its cause; cleared by
     # the next answer (server.statesync.access). Kept here, not in a process's memory, so a
     # connector restarted during an outage goes on counting from the first failure.
-    unreachable_since: datetime | None = Field(default=None, sa_column=_time())
+    unreachable_since: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     unreachable_cause: str | None = Field(default=None, max_length=500)
 
 
@@ -86,7 +82,7 @@ class SyncCall(SQLModel, table=True):
     nonce: str | None = Field(default=None, max_length=80, unique=True)
     readback: str | None = Field(default=None, sa_type=sa.Text)  # JSON
     status: str = Field(max_length=10)
-    not_before: datetime | None = Field(default=None, sa_column=_time())
+    not_before: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     state_ids: str | None = Field(default=None, sa_type=sa.Text)  # JSON list
     response: str | None = Field(default=None, sa_type=sa.Text)  # the state's answer, raw
     message: str | None = Field(default=None, sa_type=sa.Text)
@@ -96,10 +92,10 @@ class SyncCall(SQLModel, table=True):
     # latter checks first whether an earlier send took effect.
     refusal_final: bool | None = None
     notification_id: int | None = Field(default=None, sa_type=sa.BigInteger)
-    created_at: datetime = Field(sa_column=_time(nullable=False))
-    first_sent_at: datetime | None = Field(default=None, sa_column=_time())
-    last_attempt_at: datetime | None = Field(default=None, sa_column=_time())
-    done_at: datetime | None = Field(default=None, sa_column=_time())
+    created_at: datetime = Field(sa_column=time_column())
+    first_sent_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    last_attempt_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    done_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class SyncObject(SQLModel, table=True):
@@ -111,7 +107,7 @@ class SyncObject(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=120)  # our identifier
     state_id: str = Field(max_length=40)
     data: str = Field(default="{}", sa_type=sa.Text)  # JSON
-    updated_at: datetime = Field(sa_column=_time(nullable=False))
+    updated_at: datetime = Field(sa_column=time_column())
 
 
 class SyncOutage(SQLModel, table=True):
@@ -120,9 +116,9 @@ class SyncOutage(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
     licence: str = Field(max_length=40, index=True)
     system: str = Field(max_length=10)
-    lost_at: datetime = Field(sa_column=_time(nullable=False))
+    lost_at: datetime = Field(sa_column=time_column())
     lost_cause: str = Field(sa_type=sa.Text)
-    restored_at: datetime | None = Field(default=None, sa_column=_time())
+    restored_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     backlog_at_restore: int | None = None
     notification_id: int | None = Field(default=None, sa_type=sa.BigInteger)
 
@@ -134,7 +130,7 @@ class SyncCredential(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=64)
     system: str = Field(primary_key=True, max_length=10)
     secret: str = Field(sa_type=sa.Text)  # a Fernet token; the plaintext is never stored
-    updated_at: datetime = Field(sa_column=_time(nullable=False))
+    updated_at: datetime = Field(sa_column=time_column())
 
 
 SYNC_TABLES = ("sync_links", "sync_calls", "sync_objects", "sync_outages", "sync_credentials")

@@ -29,18 +29,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from server.db.types import ExactDecimal, UtcDateTime
+from server.db.types import ExactDecimal, grams_column, time_column
 
 # SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _time(nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(UtcDateTime(), nullable=nullable)
-
-
-def _grams(nullable: bool = True) -> sa.Column[Decimal]:
-    return sa.Column(ExactDecimal(), nullable=nullable)
 
 
 class Licensee(SQLModel, table=True):
@@ -50,7 +42,7 @@ class Licensee(SQLModel, table=True):
     name: str = Field(max_length=200)
     jurisdiction: str = Field(max_length=2)  # OR, CA, CT
     timezone: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=_time())
+    created_at: datetime = Field(sa_column=time_column())
 
 
 class Station(SQLModel, table=True):
@@ -59,7 +51,7 @@ class Station(SQLModel, table=True):
     licence: str = Field(primary_key=True, foreign_key="licensees.licence", max_length=40)
     station_id: str = Field(primary_key=True, max_length=64)
     next_sequence: int = Field(default=1, sa_type=sa.BigInteger)
-    last_event_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    last_event_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class EventLog(SQLModel, table=True):
@@ -80,8 +72,8 @@ class EventLog(SQLModel, table=True):
     kind: str = Field(max_length=40)
     operator_id: str = Field(max_length=64)
     device_id: str | None = Field(default=None, max_length=64)
-    occurred_at: datetime = Field(sa_column=_time())
-    received_at: datetime = Field(sa_column=_time())
+    occurred_at: datetime = Field(sa_column=time_column())
+    received_at: datetime = Field(sa_column=time_column())
     outcome: str = Field(max_length=10)  # accepted | rejected
     violations: str = Field(sa_type=sa.Text)  # JSON list of schemas.Violation
     body: str = Field(sa_type=sa.Text)  # the canonical JSON of the EventEnvelope
@@ -104,7 +96,7 @@ class HeldEvent(SQLModel, table=True):
     event_id: str = Field(max_length=36, unique=True)
     body: str = Field(sa_type=sa.Text)
     body_sha256: str = Field(max_length=64)
-    received_at: datetime = Field(sa_column=_time())
+    received_at: datetime = Field(sa_column=time_column())
 
 
 class Batch(SQLModel, table=True):
@@ -123,7 +115,7 @@ class Batch(SQLModel, table=True):
     unsprouted_count: int = 0
     tagged_count: int = 0
     destroyed_count: int = 0
-    created_at: datetime = Field(sa_column=_time())
+    created_at: datetime = Field(sa_column=time_column())
     created_position: int = Field(sa_type=sa.BigInteger)
 
 
@@ -140,11 +132,11 @@ class Tag(SQLModel, table=True):
     status: str = Field(max_length=10)  # available | assigned | retired
     item_type: str | None = Field(default=None, max_length=20)
     item_id: str | None = Field(default=None, max_length=100)
-    received_at: datetime = Field(sa_column=_time())
+    received_at: datetime = Field(sa_column=time_column())
     # When the roll physically arrived, when the receipt says it was earlier (TAG-RECEIPT-3BD).
-    delivered_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    assigned_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    retired_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    delivered_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    assigned_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    retired_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     retired_reason: str | None = Field(default=None, max_length=500)
 
 
@@ -157,13 +149,13 @@ class Plant(SQLModel, table=True):
     strain: str = Field(max_length=100)
     phase: str = Field(max_length=12)
     location: str = Field(max_length=100)
-    tagged_at: datetime = Field(sa_column=_time())
+    tagged_at: datetime = Field(sa_column=time_column())
     harvest_batch: str | None = Field(default=None, max_length=100)
-    wet_weight_value: Decimal | None = Field(default=None, sa_column=_grams())
+    wet_weight_value: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
     wet_weight_unit: str | None = Field(default=None, max_length=2)
-    wet_weight_grams: Decimal | None = Field(default=None, sa_column=_grams())
-    harvested_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    destroyed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    wet_weight_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
+    harvested_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    destroyed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
 
 
 class HarvestBatch(SQLModel, table=True):
@@ -174,13 +166,13 @@ class HarvestBatch(SQLModel, table=True):
     strain: str = Field(max_length=100)
     location: str | None = Field(default=None, max_length=100)
     plant_count: int = 0
-    wet_weight_grams: Decimal = Field(sa_column=_grams(nullable=False))
-    dry_weight_grams: Decimal | None = Field(default=None, sa_column=_grams())
-    net_weight_grams: Decimal | None = Field(default=None, sa_column=_grams())
-    waste_grams: Decimal = Field(sa_column=_grams(nullable=False))
+    wet_weight_grams: Decimal = Field(sa_column=grams_column())
+    dry_weight_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
+    net_weight_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
+    waste_grams: Decimal = Field(sa_column=grams_column())
     # Taken into packages so far (PRODUCT-FROM-HARVEST: a batch gives no more than it has).
-    packaged_grams: Decimal = Field(sa_column=_grams(nullable=False))
-    first_harvest_at: datetime = Field(sa_column=_time())
+    packaged_grams: Decimal = Field(sa_column=grams_column())
+    first_harvest_at: datetime = Field(sa_column=time_column())
 
 
 class Waste(SQLModel, table=True):
@@ -193,10 +185,10 @@ class Waste(SQLModel, table=True):
     source: str = Field(max_length=20)  # plant | batch | harvest_batch | location
     source_id: str = Field(max_length=100)
     plant_count: int = 0
-    weight_grams: Decimal = Field(sa_column=_grams(nullable=False))
+    weight_grams: Decimal = Field(sa_column=grams_column())
     method: str = Field(max_length=20)
     reason: str = Field(max_length=500)
-    occurred_at: datetime = Field(sa_column=_time())
+    occurred_at: datetime = Field(sa_column=time_column())
 
 
 # --- The licence, its premises and its people -------------------------------------------------
@@ -213,9 +205,9 @@ class LicenceDetails(SQLModel, table=True):
     status: str | None = Field(default=None, max_length=12)
     close_of_business: time | None = Field(default=None, sa_type=sa.Time)  # local time
     licensure_date: date | None = Field(default=None, sa_type=sa.Date)
-    closed_out_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    closed_out_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     closed_out_note: str | None = Field(default=None, max_length=500)
-    updated_at: datetime = Field(sa_column=_time())
+    updated_at: datetime = Field(sa_column=time_column())
 
 
 class Location(SQLModel, table=True):
@@ -227,7 +219,7 @@ class Location(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=100)
     location_kind: str = Field(max_length=12)
     premises: str = Field(max_length=500)
-    added_at: datetime = Field(sa_column=_time())
+    added_at: datetime = Field(sa_column=time_column())
 
 
 class User(SQLModel, table=True):
@@ -240,10 +232,10 @@ class User(SQLModel, table=True):
     full_name: str = Field(max_length=100)
     role: str = Field(max_length=20)
     premises: str | None = Field(default=None, max_length=500)
-    registered_at: datetime = Field(sa_column=_time())
+    registered_at: datetime = Field(sa_column=time_column())
     registered_by: str = Field(max_length=64)
     first_trained_on: date | None = Field(default=None, sa_type=sa.Date)
-    cancelled_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    cancelled_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     cancel_reason: str | None = Field(default=None, max_length=500)
 
 
@@ -260,7 +252,7 @@ class TrainingRecord(SQLModel, table=True):
     description: str = Field(max_length=500)
     trainer: str = Field(max_length=100)
     recorded_by: str = Field(max_length=64)
-    recorded_at: datetime = Field(sa_column=_time())
+    recorded_at: datetime = Field(sa_column=time_column())
 
 
 class TrainingRegistration(SQLModel, table=True):
@@ -273,7 +265,7 @@ class TrainingRegistration(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     course: str = Field(max_length=500)
     registered_on: date = Field(sa_type=sa.Date)
-    recorded_at: datetime = Field(sa_column=_time())
+    recorded_at: datetime = Field(sa_column=time_column())
 
 
 class TagOrder(SQLModel, table=True):
@@ -286,7 +278,7 @@ class TagOrder(SQLModel, table=True):
     tag_type: str = Field(max_length=10)
     quantity: int
     order_reference: str = Field(max_length=100)
-    ordered_at: datetime = Field(sa_column=_time())
+    ordered_at: datetime = Field(sa_column=time_column())
     ordered_by: str = Field(max_length=64)
 
 
@@ -305,14 +297,15 @@ class Package(SQLModel, table=True):
     source: str = Field(max_length=10)
     category: str | None = Field(default=None, max_length=20)
     strain: str | None = Field(default=None, max_length=100)
-    quantity_grams: Decimal | None = Field(default=None, sa_column=_grams())  # the total
+    # the total
+    quantity_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
     quantity_count: int | None = None
-    unit_weight_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    unit_weight_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
     for_processor: bool = False
     location: str | None = Field(default=None, max_length=100)
     status: str = Field(max_length=12)
     manifest_id: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(sa_column=_time())
+    created_at: datetime = Field(sa_column=time_column())
 
 
 class PackageSource(SQLModel, table=True):
@@ -323,7 +316,7 @@ class PackageSource(SQLModel, table=True):
     licence: str = Field(primary_key=True, max_length=40)
     package_uid: str = Field(primary_key=True, max_length=24)
     harvest_batch: str = Field(primary_key=True, max_length=100)
-    weight_grams: Decimal = Field(sa_column=_grams(nullable=False))
+    weight_grams: Decimal = Field(sa_column=grams_column())
 
 
 class Transfer(SQLModel, table=True):
@@ -346,18 +339,18 @@ class Transfer(SQLModel, table=True):
     distributor_address: str | None = Field(default=None, max_length=500)
     distributor_licence: str | None = Field(default=None, max_length=40)
     transfer_date: date | None = Field(default=None, sa_type=sa.Date)
-    estimated_departure: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    estimated_arrival: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    departed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    arrived_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    recorded_at: datetime = Field(sa_column=_time())
+    estimated_departure: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    estimated_arrival: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    departed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    arrived_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
+    recorded_at: datetime = Field(sa_column=time_column())
     # The invoice of an ``out`` transfer (SALES-INVOICE, CA 8401): who recorded the manifest
     # (the seller's signature, 8401(h)), the discount off the items' prices in US dollars
     # (8401(f)), and the purchaser's signed acknowledgement (8401(i), ``invoice.acknowledged``).
     recorded_by: str | None = Field(default=None, max_length=64)
     discount: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal()))
     purchaser_signed_by: str | None = Field(default=None, max_length=100)
-    purchaser_signed_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    purchaser_signed_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     purchaser_signature_recorded_by: str | None = Field(default=None, max_length=64)
 
 
@@ -373,10 +366,10 @@ class TransferItem(SQLModel, table=True):
     category: str | None = Field(default=None, max_length=20)
     strain: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, max_length=500)
-    quantity_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    quantity_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
     quantity_count: int | None = None
     decision: str | None = Field(default=None, max_length=8)  # accepted | rejected
-    received_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    received_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
     received_count: int | None = None
     reject_reason: str | None = Field(default=None, max_length=500)
     price: Decimal | None = Field(default=None, sa_column=sa.Column(ExactDecimal()))  # US $
@@ -390,10 +383,10 @@ class Sale(SQLModel, table=True):
     position: int = Field(primary_key=True, sa_type=sa.BigInteger)
     licence: str = Field(max_length=40, index=True)
     package_uid: str = Field(max_length=24)
-    quantity_grams: Decimal | None = Field(default=None, sa_column=_grams())
+    quantity_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
     quantity_count: int | None = None
     price: Decimal = Field(sa_column=sa.Column(ExactDecimal(), nullable=False))  # exact
-    sold_at: datetime = Field(sa_column=_time())
+    sold_at: datetime = Field(sa_column=time_column())
 
 
 # --- Compliance records -----------------------------------------------------------------------
@@ -408,11 +401,11 @@ class AccessLoss(SQLModel, table=True):
     lost_event_id: str = Field(primary_key=True, max_length=36)
     licence: str = Field(max_length=40, index=True)
     station_id: str | None = Field(default=None, max_length=64)
-    lost_at: datetime = Field(sa_column=_time())
+    lost_at: datetime = Field(sa_column=time_column())
     cause: str = Field(max_length=500)
     reported_by: str = Field(max_length=64)
     restored_event_id: str | None = Field(default=None, max_length=36)
-    restored_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    restored_at: datetime | None = Field(default=None, sa_column=time_column(nullable=True))
     restore_cause: str | None = Field(default=None, max_length=500)
     backlog: int | None = None
     restored_by: str | None = Field(default=None, max_length=64)
@@ -427,7 +420,7 @@ class FlaggedRecord(SQLModel, table=True):
     licence: str = Field(max_length=40, index=True)
     event_id: str = Field(max_length=36)
     problem: str = Field(max_length=500)
-    discovered_at: datetime = Field(sa_column=_time())
+    discovered_at: datetime = Field(sa_column=time_column())
     flagged_by: str = Field(max_length=64)
 
 
@@ -444,8 +437,8 @@ class Correction(SQLModel, table=True):
     root_event_id: str = Field(max_length=36)
     replacement_kind: str = Field(max_length=40)
     reason: str = Field(max_length=500)
-    discovered_at: datetime = Field(sa_column=_time())
-    corrected_at: datetime = Field(sa_column=_time())
+    discovered_at: datetime = Field(sa_column=time_column())
+    corrected_at: datetime = Field(sa_column=time_column())
     corrected_by: str = Field(max_length=64)
 
 
@@ -458,7 +451,7 @@ class Diversion(SQLModel, table=True):
     event_id: str = Field(primary_key=True, max_length=36)
     licence: str = Field(max_length=40, index=True)
     category: str = Field(max_length=20)
-    discovered_at: datetime = Field(sa_column=_time())
+    discovered_at: datetime = Field(sa_column=time_column())
     description: str = Field(max_length=500)
     uids: str = Field(sa_type=sa.Text)
     recorded_by: str = Field(max_length=64)
@@ -472,7 +465,7 @@ class DiversionReport(SQLModel, table=True):
     position: int = Field(primary_key=True, sa_type=sa.BigInteger)
     licence: str = Field(max_length=40, index=True)
     discovery_event_id: str = Field(max_length=36)
-    reported_at: datetime = Field(sa_column=_time())
+    reported_at: datetime = Field(sa_column=time_column())
     department_reference: str = Field(max_length=100)
     law_enforcement_agency: str = Field(max_length=100)
     law_enforcement_reference: str = Field(max_length=100)
@@ -487,7 +480,7 @@ class Reconciliation(SQLModel, table=True):
     licence: str = Field(max_length=40, index=True)
     business_date: date = Field(sa_type=sa.Date)
     note: str | None = Field(default=None, max_length=500)
-    recorded_at: datetime = Field(sa_column=_time())
+    recorded_at: datetime = Field(sa_column=time_column())
     recorded_by: str = Field(max_length=64)
 
 

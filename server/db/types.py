@@ -5,6 +5,7 @@
   weight must never be rounded (WEIGHT-UNITS), so both databases store the text.
 - :class:`UtcDateTime` stores timezone-aware datetimes in UTC and always returns them aware:
   SQLite keeps no offset, PostgreSQL keeps ``timestamptz``.
+- :func:`time_column` and :func:`grams_column` declare a column of either, NOT NULL by default.
 """
 
 from datetime import UTC, datetime
@@ -48,3 +49,13 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:  # SQLite returns what was stored, in UTC, without offset
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def time_column(nullable: bool = False) -> sa.Column[datetime]:
+    """A column of UTC moments (:class:`UtcDateTime`), NOT NULL unless ``nullable``."""
+    return sa.Column(UtcDateTime(), nullable=nullable)
+
+
+def grams_column(nullable: bool = False) -> sa.Column[Decimal]:
+    """A column of exact gram amounts (:class:`ExactDecimal`), NOT NULL unless ``nullable``."""
+    return sa.Column(ExactDecimal(), nullable=nullable)

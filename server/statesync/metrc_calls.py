@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -64,6 +64,7 @@ from server.statesync.queue import CallRow, Objects
 
 __all__ = ["ACTIONS", "BATCHED", "READERS", "Batched", "MetrcAction"]
 
+R = TypeVar("R", bound=BaseModel)
 LOCATION_TYPE = "Default"
 SLACK = timedelta(minutes=5)
 MAX_WINDOW = timedelta(hours=24)
@@ -111,6 +112,39 @@ class Ctx:
     now: datetime
 
 
+def _one_row(req: dict[str, Any]) -> list[dict[str, Any]]:
+    return [req["row"]]
+
+
+def _many_rows(req: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = req["rows"]
+    return rows
+
+
+Sender = Callable[[MetrcApi, str, list[dict[str, Any]]], WriteResult]
+
+
+def _sender(
+    model: type[R], method: Callable[[MetrcApi], Callable[[str, list[R]], WriteResult]]
+) -> Sender:
+    """Rows sent in one request by the client's ``method``, each validated as ``model``."""
+
+    def send(api: MetrcApi, licence: str, rows: list[dict[str, Any]]) -> WriteResult:
+        return method(api)(licence, [model.model_validate(r) for r in rows])
+
+    return send
+
+
+def _sends(
+    rows: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    model: type[R],
+    method: Callable[[MetrcApi], Callable[[str, list[R]], WriteResult]],
+) -> Callable[[Ctx, dict[str, Any]], Answer]:
+    """A call's sending: its ``rows`` (``_one_row``, ``_many_rows``) by :func:`_sender`."""
+    send = _sender(model, method)
+    return lambda ctx, req: _answer(send(ctx.api, ctx.licence, rows(req)))
+
+
 @dataclass(frozen=True)
 class MetrcAction:
     send: Callable[[Ctx, dict[str, Any]], Answer]
@@ -143,93 +177,78 @@ def _since_sent(
     return None
 
 
-# -- locations ---------------------------------------------------------------------------------
+def _listed_since_sent(
+    row_field: str, record_field: str, *listings: Callable[[Ctx, Window, int], Any]
+) -> Callable[[Ctx, dict[str, Any], dict[str, Any]], Answer | None]:
+    """The read-back of a call whose row is found again as the record of ``listings`` (asked
+    as ``(ctx, window, page)``) whose ``record_field`` is the row's ``row_field``
+    (:func:`_since_sent`)."""
+
+    def readback(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
+        ours = req["row"][row_field]
+        return _since_sent(
+            ctx,
+            lambda record: getattr(record, record_field) == ours,
+            *(partial(listing, ctx) for listing in listings),
+        )
+
+    return readback
 
 
-def _find_location(ctx: Ctx, name: str) -> Answer | None:
-    for loc in _pages(lambda n: ctx.api.locations(ctx.licence, page=n)):
-        if loc.name == name:
-            return _found(loc)
-    return None
+# -- locations and items ----------------------------------------------------------------------
 
 
-def _send_location(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    # Made at Metrc by hand, or by an earlier call whose answer was lost: use it.
-    found = _find_location(ctx, req["name"])
-    if found is not None:
-        return found
+def _ensure_named(
+    kind: str,
+    listing: Callable[[Ctx, int], Any],
+    create: Callable[[Ctx, dict[str, Any]], WriteResult],
+) -> MetrcAction:
+    """The action that makes the ``kind`` (``location``, ``item``) named ``req["name"]``
+    unless Metrc already lists it (in ``listing``, asked page by page): one made at Metrc by
+    hand, or by an earlier call whose answer was lost, is used, not made again. Its Metrc id
+    is kept in the objects under its name."""
+
+    def find(ctx: Ctx, name: str) -> Answer | None:
+        for record in _pages(partial(listing, ctx)):
+            if record.name == name:
+                return _found(record)
+        return None
+
+    def send(ctx: Ctx, req: dict[str, Any]) -> Answer:
+        found = find(ctx, req["name"])
+        return _answer(create(ctx, req)) if found is None else found
+
+    def learn(objects: Objects, req: dict[str, Any], a: Answer) -> None:
+        objects.put(kind, req["name"], a.ids[0] if a.ids else "")
+
+    def known(objects: Objects, req: dict[str, Any]) -> Answer | None:
+        found = objects.get(kind, req["name"])
+        return None if found is None else Answer([found[0]], "", "known")
+
+    return MetrcAction(send, lambda ctx, req, _rb: find(ctx, req["name"]), learn, known=known)
+
+
+def _create_location(ctx: Ctx, req: dict[str, Any]) -> WriteResult:
     row = LocationCreate(name=req["name"], location_type_name=LOCATION_TYPE)
-    return _answer(ctx.api.create_locations(ctx.licence, [row]))
+    return ctx.api.create_locations(ctx.licence, [row])
 
 
-def _learn_location(objects: Objects, req: dict[str, Any], a: Answer) -> None:
-    objects.put("location", req["name"], a.ids[0] if a.ids else "")
-
-
-def _known_location(objects: Objects, req: dict[str, Any]) -> Answer | None:
-    found = objects.get("location", req["name"])
-    return None if found is None else Answer([found[0]], "", "known")
-
-
-# -- items -------------------------------------------------------------------------------------
-
-
-def _find_item(ctx: Ctx, name: str) -> Answer | None:
-    for item in _pages(lambda n: ctx.api.items(ctx.licence, page=n)):
-        if item.name == name:
-            return _found(item)
-    return None
-
-
-def _send_item(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    # Made at Metrc by hand, or by an earlier call whose answer was lost: use it.
-    found = _find_item(ctx, req["name"])
-    if found is not None:
-        return found
+def _create_item(ctx: Ctx, req: dict[str, Any]) -> WriteResult:
     row = ItemCreate(
         item_category=req["category"],
         name=req["name"],
         unit_of_measure=req["unit"],
         strain=req["strain"],
     )
-    return _answer(ctx.api.create_items(ctx.licence, [row]))
-
-
-def _learn_item(objects: Objects, req: dict[str, Any], a: Answer) -> None:
-    objects.put("item", req["name"], a.ids[0] if a.ids else "")
-
-
-def _known_item(objects: Objects, req: dict[str, Any]) -> Answer | None:
-    found = objects.get("item", req["name"])
-    return None if found is None else Answer([found[0]], "", "known")
+    return ctx.api.create_items(ctx.licence, [row])
 
 
 # -- plant batches -----------------------------------------------------------------------------
 
 
-def _send_plantings(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = PlantBatchPlanting.model_validate(req["row"])
-    return _answer(ctx.api.create_plantings(ctx.licence, [row]))
-
-
-def _readback_plantings(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
-    name = req["row"]["Name"]
-    return _since_sent(
-        ctx,
-        lambda batch: batch.name == name,
-        lambda w, n: ctx.api.plant_batches(ctx.licence, active=True, window=w, page=n),
-        lambda w, n: ctx.api.plant_batches(ctx.licence, active=False, window=w, page=n),
-    )
-
-
 def _learn_plantings(objects: Objects, req: dict[str, Any], a: Answer) -> None:
     row = req["row"]
     objects.put("batch", row["Name"], a.ids[0] if a.ids else "", {"location": row["Location"]})
-
-
-def _send_batch_phase(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    rows = [PlantBatchGrowthPhase.model_validate(r) for r in req["rows"]]
-    return _answer(ctx.api.change_batch_growth_phase(ctx.licence, rows))
 
 
 def _readback_batch_phase(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
@@ -244,11 +263,6 @@ def _learn_batch_phase(objects: Objects, req: dict[str, Any], a: Answer) -> None
 
 
 # -- plants ------------------------------------------------------------------------------------
-
-
-def _send_phase(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    rows = [PlantGrowthPhase.model_validate(r) for r in req["rows"]]
-    return _answer(ctx.api.change_growth_phase(ctx.licence, rows))
 
 
 def _every_row(
@@ -285,18 +299,8 @@ def _learn_rows_location(field: str) -> Callable[[Objects, dict[str, Any], Answe
     return learn
 
 
-def _send_move(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    rows = [PlantLocation.model_validate(r) for r in req["rows"]]
-    return _answer(ctx.api.move_plants(ctx.licence, rows))
-
-
 def _readback_move(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
     return _every_row(ctx, req["rows"], lambda plant, row: plant.location_name == row["Location"])
-
-
-def _send_harvest(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = PlantHarvest.model_validate(req["row"])
-    return _answer(ctx.api.harvest_plants(ctx.licence, [row]))
 
 
 def _readback_harvest(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
@@ -309,11 +313,6 @@ def _readback_harvest(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Ans
 def _learn_harvest(objects: Objects, req: dict[str, Any], a: Answer) -> None:
     row = req["row"]
     objects.put("harvest", row["HarvestName"], a.ids[0], {"location": row["DryingLocation"]})
-
-
-def _send_destroy(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = PlantDestroy.model_validate(req["row"])
-    return _answer(ctx.api.destroy_plants(ctx.licence, [row]))
 
 
 def _readback_destroy(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
@@ -332,26 +331,11 @@ def _find_waste_note(ctx: Ctx, field: str, note: str) -> Answer | None:
     )
 
 
-def _send_batch_destroy(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = PlantBatchDestroy.model_validate(req["row"])
-    return _answer(ctx.api.destroy_batch_plants(ctx.licence, [row]))
-
-
-def _send_plant_waste(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = PlantWaste.model_validate(req["row"])
-    return _answer(ctx.api.record_plant_waste(ctx.licence, [row]))
-
-
 def _prepare_harvest_waste(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
     harvest = ctx.api.harvest(ctx.licence, req["row"]["Id"])
     if harvest is None:
         return {"waste_before": None}
     return {"waste_before": format(harvest.total_waste_weight, "f")}
-
-
-def _send_harvest_waste(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = HarvestWaste.model_validate(req["row"])
-    return _answer(ctx.api.record_harvest_waste(ctx.licence, [row]))
 
 
 def _readback_harvest_waste(ctx: Ctx, req: dict[str, Any], rb: dict[str, Any]) -> Answer | None:
@@ -367,42 +351,9 @@ def _readback_harvest_waste(ctx: Ctx, req: dict[str, Any], rb: dict[str, Any]) -
 # -- product -----------------------------------------------------------------------------------
 
 
-def _send_package(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = HarvestPackage.model_validate(req["row"])
-    return _answer(ctx.api.create_packages(ctx.licence, [row]))
-
-
 def _readback_package(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
     package = ctx.api.package(ctx.licence, req["row"]["Tag"])
     return None if package is None else _found(package)
-
-
-def _send_transfer(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = OutgoingTransfer.model_validate(req["row"])
-    return _answer(ctx.api.create_transfers(ctx.licence, [row]))
-
-
-def _readback_transfer(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
-    name = req["row"]["Name"]
-    return _since_sent(
-        ctx,
-        lambda transfer: transfer.name == name,
-        lambda w, n: ctx.api.outgoing_transfers(ctx.licence, window=w, page=n),
-    )
-
-
-def _send_receipt(ctx: Ctx, req: dict[str, Any]) -> Answer:
-    row = SalesReceipt.model_validate(req["row"])
-    return _answer(ctx.api.create_receipts(ctx.licence, [row]))
-
-
-def _readback_receipt(ctx: Ctx, req: dict[str, Any], _rb: dict[str, Any]) -> Answer | None:
-    ours = req["row"]["ExternalReceiptNumber"]
-    return _since_sent(
-        ctx,
-        lambda receipt: receipt.external_receipt_number == ours,
-        lambda w, n: ctx.api.receipts(ctx.licence, window=w, page=n),
-    )
 
 
 def _learn_nothing(_o: Objects, _r: dict[str, Any], _a: Answer) -> None:
@@ -417,18 +368,43 @@ def _never_sent(_c: Ctx, req: dict[str, Any]) -> Answer:
     raise by_hand(req, "Metrc")
 
 
+# The sendings that are one request of the call's rows; the read-backs that are one search.
+_send_plantings = _sends(_one_row, PlantBatchPlanting, lambda api: api.create_plantings)
+_send_batch_phase = _sends(
+    _many_rows, PlantBatchGrowthPhase, lambda api: api.change_batch_growth_phase
+)
+_send_phase = _sends(_many_rows, PlantGrowthPhase, lambda api: api.change_growth_phase)
+_send_move = _sends(_many_rows, PlantLocation, lambda api: api.move_plants)
+_send_harvest = _sends(_one_row, PlantHarvest, lambda api: api.harvest_plants)
+_send_destroy = _sends(_one_row, PlantDestroy, lambda api: api.destroy_plants)
+_send_batch_destroy = _sends(_one_row, PlantBatchDestroy, lambda api: api.destroy_batch_plants)
+_send_plant_waste = _sends(_one_row, PlantWaste, lambda api: api.record_plant_waste)
+_send_harvest_waste = _sends(_one_row, HarvestWaste, lambda api: api.record_harvest_waste)
+_send_package = _sends(_one_row, HarvestPackage, lambda api: api.create_packages)
+_send_transfer = _sends(_one_row, OutgoingTransfer, lambda api: api.create_transfers)
+_send_receipt = _sends(_one_row, SalesReceipt, lambda api: api.create_receipts)
+_readback_plantings = _listed_since_sent(
+    "Name",
+    "name",
+    lambda ctx, w, n: ctx.api.plant_batches(ctx.licence, active=True, window=w, page=n),
+    lambda ctx, w, n: ctx.api.plant_batches(ctx.licence, active=False, window=w, page=n),
+)
+_readback_transfer = _listed_since_sent(
+    "Name", "name", lambda ctx, w, n: ctx.api.outgoing_transfers(ctx.licence, window=w, page=n)
+)
+_readback_receipt = _listed_since_sent(
+    "ExternalReceiptNumber",
+    "external_receipt_number",
+    lambda ctx, w, n: ctx.api.receipts(ctx.licence, window=w, page=n),
+)
+
+
 ACTIONS: dict[str, MetrcAction] = {
-    "ensure_location": MetrcAction(
-        _send_location,
-        lambda ctx, req, _rb: _find_location(ctx, req["name"]),
-        _learn_location,
-        known=_known_location,
+    "ensure_location": _ensure_named(
+        "location", lambda ctx, n: ctx.api.locations(ctx.licence, page=n), _create_location
     ),
-    "ensure_item": MetrcAction(
-        _send_item,
-        lambda ctx, req, _rb: _find_item(ctx, req["name"]),
-        _learn_item,
-        known=_known_item,
+    "ensure_item": _ensure_named(
+        "item", lambda ctx, n: ctx.api.items(ctx.licence, page=n), _create_item
     ),
     "plantings": MetrcAction(_send_plantings, _readback_plantings, _learn_plantings),
     "batch_growth_phase": MetrcAction(_send_batch_phase, _readback_batch_phase, _learn_batch_phase),
@@ -484,41 +460,23 @@ class Batched:
     once, so every row's read-back sees that row's effect alone)."""
 
     rows: Callable[[dict[str, Any]], list[dict[str, Any]]]
-    send: Callable[[MetrcApi, str, list[dict[str, Any]]], WriteResult]
+    send: Sender
     plant: str
 
 
-def _one_row(req: dict[str, Any]) -> list[dict[str, Any]]:
-    return [req["row"]]
-
-
-def _many_rows(req: dict[str, Any]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = req["rows"]
-    return rows
-
-
-def _batched(
-    rows: Callable[[dict[str, Any]], list[dict[str, Any]]],
-    model: type[BaseModel],
-    method: str,
-    plant: str,
-) -> Batched:
-    """Rows validated as ``model``, sent by the client's ``method``."""
-
-    def send(api: MetrcApi, licence: str, found: list[dict[str, Any]]) -> WriteResult:
-        result: WriteResult = getattr(api, method)(
-            licence, [model.model_validate(r) for r in found]
-        )
-        return result
-
-    return Batched(rows, send, plant)
-
-
 BATCHED: dict[str, Batched] = {
-    "harvest_plant": _batched(_one_row, PlantHarvest, "harvest_plants", "Plant"),
-    "plant_growth_phase": _batched(_many_rows, PlantGrowthPhase, "change_growth_phase", "Label"),
-    "move_plants": _batched(_many_rows, PlantLocation, "move_plants", "Label"),
-    "destroy_plant": _batched(_one_row, PlantDestroy, "destroy_plants", "Label"),
+    "harvest_plant": Batched(
+        _one_row, _sender(PlantHarvest, lambda api: api.harvest_plants), "Plant"
+    ),
+    "plant_growth_phase": Batched(
+        _many_rows, _sender(PlantGrowthPhase, lambda api: api.change_growth_phase), "Label"
+    ),
+    "move_plants": Batched(
+        _many_rows, _sender(PlantLocation, lambda api: api.move_plants), "Label"
+    ),
+    "destroy_plant": Batched(
+        _one_row, _sender(PlantDestroy, lambda api: api.destroy_plants), "Label"
+    ),
 }
 
 

@@ -13,8 +13,10 @@ Lists are paged (at most 20 per page) and windowed (at most 24 h): :meth:`HttpMe
 fetches one page; the caller walks pages and windows, which keeps the rate limit visible.
 """
 
+from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar, cast
+from typing import Any, Generic, Literal, Protocol, Self, TypeVar, cast, overload
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -62,6 +64,7 @@ from server.statesync.wire import dumps
 __all__ = ["HttpMetrcClient", "MetrcApi", "Window"]
 
 A = TypeVar("A", bound=BaseModel)
+L = TypeVar("L")
 Window = tuple[datetime, datetime]
 
 # What each kind of list is called at Metrc, by what we ask for.
@@ -70,6 +73,33 @@ PLANT_LISTS = {
     "flowering": "/plants/v2/flowering",
     "inactive": "/plants/v2/inactive",
 }
+
+
+class Listing(Protocol[A]):
+    """One of Metrc's paged lists (:meth:`HttpMetrcClient.page`), of one licence."""
+
+    def __call__(
+        self,
+        licence: str,
+        *,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[A]: ...
+
+
+class ActiveListing(Protocol[A]):
+    """A paged list Metrc keeps twice: the active objects and the inactive ones."""
+
+    def __call__(
+        self,
+        licence: str,
+        *,
+        active: bool = True,
+        window: Window | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> Page[A]: ...
 
 
 class MetrcApi(Protocol):
@@ -106,45 +136,15 @@ class MetrcApi(Protocol):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[Plant]: ...
-    def plant_batches(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[PlantBatch]: ...
-    def harvests(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Harvest]: ...
-    def packages(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Package]: ...
-    def receipts(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[SalesReceiptRecord]: ...
-    def outgoing_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]: ...
-    def incoming_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]: ...
-    def plant_waste(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[PlantWasteRecord]: ...
+
+    plant_batches: ActiveListing[PlantBatch]
+    harvests: ActiveListing[Harvest]
+    packages: ActiveListing[Package]
+    receipts: Listing[SalesReceiptRecord]
+    outgoing_transfers: Listing[Transfer]
+    incoming_transfers: Listing[Transfer]
+    plant_waste: Listing[PlantWasteRecord]
+
     def harvest_waste(
         self,
         licence: str,
@@ -154,12 +154,10 @@ class MetrcApi(Protocol):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[HarvestWasteRecord]: ...
-    def locations(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcLocation]: ...
-    def items(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcItem]: ...
+
+    locations: Listing[MetrcLocation]
+    items: Listing[MetrcItem]
+
     def available_tags(
         self,
         licence: str,
@@ -181,6 +179,96 @@ class MetrcApi(Protocol):
         page_size: int = 20,
         params: dict[str, str] | None = None,
     ) -> Page[A]: ...
+
+
+# HttpMetrcClient declares most endpoints in one line each: a method made by _write_call or
+# _lookup_call, or a descriptor (_List, _ActiveList) that gives, on the client, the call with the
+# signature of the MetrcApi member of the same name.
+WriteMethod = Callable[["HttpMetrcClient", str, list[A]], WriteResult]
+LookupMethod = Callable[["HttpMetrcClient", str, Any], A | None]
+
+
+def _write_call(model: type[A], method: str, path: str) -> "WriteMethod[A]":
+    """A write: the rows (``model``) sent as ``method path`` (:meth:`HttpMetrcClient._write`)."""
+
+    def write(client: "HttpMetrcClient", licence: str, rows: list[A]) -> WriteResult:
+        return client._write(method, path, licence, rows)
+
+    return write
+
+
+def _lookup_call(path: str, model: type[A]) -> "LookupMethod[A]":
+    """One object by its label or id, put in ``path`` for ``{}``; None if Metrc has none."""
+
+    def lookup(client: "HttpMetrcClient", licence: str, key: str | int) -> A | None:
+        return client._lookup(path.format(key), licence, model)
+
+    return lookup
+
+
+class _Listed(ABC, Generic[L]):
+    """A paged-list endpoint: on a client, the call :meth:`bind` makes for it (``L``); on the
+    class, itself, as a method would be."""
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> L: ...
+    def __get__(self, client: "HttpMetrcClient | None", owner: type[Any]) -> "Self | L":
+        return self if client is None else self.bind(client)
+
+    @abstractmethod
+    def bind(self, client: "HttpMetrcClient") -> L: ...
+
+
+class _List(_Listed[Listing[A]]):
+    """The paged list at ``path``."""
+
+    def __init__(self, path: str, model: type[A]) -> None:
+        self.path, self.model = path, model
+
+    def bind(self, client: "HttpMetrcClient") -> Listing[A]:
+        def listing(
+            licence: str,
+            *,
+            window: Window | None = None,
+            page: int = 1,
+            page_size: int = 20,
+        ) -> Page[A]:
+            return client.page(
+                licence,
+                self.path,
+                self.model,
+                window=window,
+                page=page,
+                page_size=page_size,
+            )
+
+        return listing
+
+
+class _ActiveList(_Listed[ActiveListing[A]]):
+    """The paged lists at ``prefix/active`` and ``prefix/inactive``, as one call."""
+
+    def __init__(self, prefix: str, model: type[A]) -> None:
+        self.lists = {
+            True: _List(f"{prefix}/active", model),
+            False: _List(f"{prefix}/inactive", model),
+        }
+
+    def bind(self, client: "HttpMetrcClient") -> ActiveListing[A]:
+        def listing(
+            licence: str,
+            *,
+            active: bool = True,
+            window: Window | None = None,
+            page: int = 1,
+            page_size: int = 20,
+        ) -> Page[A]:
+            chosen = self.lists[active].bind(client)
+            return chosen(licence, window=window, page=page, page_size=page_size)
+
+        return listing
 
 
 class HttpMetrcClient(HttpSession):
@@ -205,66 +293,40 @@ class HttpMetrcClient(HttpSession):
 
     # -- writes ----------------------------------------------------------------------------
 
-    def create_plantings(self, licence: str, rows: list[PlantBatchPlanting]) -> WriteResult:
-        return self._write("POST", "/plantbatches/v2/plantings", licence, rows)
-
-    def change_batch_growth_phase(
-        self, licence: str, rows: list[PlantBatchGrowthPhase]
-    ) -> WriteResult:
-        return self._write("POST", "/plantbatches/v2/growthphase", licence, rows)
-
-    def destroy_batch_plants(self, licence: str, rows: list[PlantBatchDestroy]) -> WriteResult:
-        return self._write("DELETE", "/plantbatches/v2", licence, rows)
-
-    def change_growth_phase(self, licence: str, rows: list[PlantGrowthPhase]) -> WriteResult:
-        return self._write("PUT", "/plants/v2/growthphase", licence, rows)
-
-    def move_plants(self, licence: str, rows: list[PlantLocation]) -> WriteResult:
-        return self._write("PUT", "/plants/v2/location", licence, rows)
-
-    def harvest_plants(self, licence: str, rows: list[PlantHarvest]) -> WriteResult:
-        return self._write("PUT", "/plants/v2/harvest", licence, rows)
-
-    def destroy_plants(self, licence: str, rows: list[PlantDestroy]) -> WriteResult:
-        return self._write("DELETE", "/plants/v2", licence, rows)
-
-    def record_plant_waste(self, licence: str, rows: list[PlantWaste]) -> WriteResult:
-        return self._write("POST", "/plants/v2/waste", licence, rows)
-
-    def record_harvest_waste(self, licence: str, rows: list[HarvestWaste]) -> WriteResult:
-        return self._write("POST", "/harvests/v2/waste", licence, rows)
-
-    def finish_harvests(self, licence: str, rows: list[HarvestFinish]) -> WriteResult:
-        return self._write("PUT", "/harvests/v2/finish", licence, rows)
-
-    def create_packages(self, licence: str, rows: list[HarvestPackage]) -> WriteResult:
-        return self._write("POST", "/harvests/v2/packages", licence, rows)
-
-    def create_transfers(self, licence: str, rows: list[OutgoingTransfer]) -> WriteResult:
-        return self._write("POST", "/transfers/v2/templates/outgoing", licence, rows)
-
-    def create_receipts(self, licence: str, rows: list[SalesReceipt]) -> WriteResult:
-        return self._write("POST", "/sales/v2/receipts", licence, rows)
-
-    def create_locations(self, licence: str, rows: list[LocationCreate]) -> WriteResult:
-        return self._write("POST", "/locations/v2", licence, rows)
-
-    def create_items(self, licence: str, rows: list[ItemCreate]) -> WriteResult:
-        return self._write("POST", "/items/v2", licence, rows)
+    create_plantings = _write_call(PlantBatchPlanting, "POST", "/plantbatches/v2/plantings")
+    change_batch_growth_phase = _write_call(
+        PlantBatchGrowthPhase, "POST", "/plantbatches/v2/growthphase"
+    )
+    destroy_batch_plants = _write_call(PlantBatchDestroy, "DELETE", "/plantbatches/v2")
+    change_growth_phase = _write_call(PlantGrowthPhase, "PUT", "/plants/v2/growthphase")
+    move_plants = _write_call(PlantLocation, "PUT", "/plants/v2/location")
+    harvest_plants = _write_call(PlantHarvest, "PUT", "/plants/v2/harvest")
+    destroy_plants = _write_call(PlantDestroy, "DELETE", "/plants/v2")
+    record_plant_waste = _write_call(PlantWaste, "POST", "/plants/v2/waste")
+    record_harvest_waste = _write_call(HarvestWaste, "POST", "/harvests/v2/waste")
+    finish_harvests = _write_call(HarvestFinish, "PUT", "/harvests/v2/finish")
+    create_packages = _write_call(HarvestPackage, "POST", "/harvests/v2/packages")
+    create_transfers = _write_call(OutgoingTransfer, "POST", "/transfers/v2/templates/outgoing")
+    create_receipts = _write_call(SalesReceipt, "POST", "/sales/v2/receipts")
+    create_locations = _write_call(LocationCreate, "POST", "/locations/v2")
+    create_items = _write_call(ItemCreate, "POST", "/items/v2")
 
     # -- reads -----------------------------------------------------------------------------
 
-    def plant(self, licence: str, label: str) -> Plant | None:
-        return self._lookup(f"/plants/v2/{label}", licence, Plant)
+    plant = _lookup_call("/plants/v2/{}", Plant)
+    plant_batch = _lookup_call("/plantbatches/v2/{}", PlantBatch)
+    harvest = _lookup_call("/harvests/v2/{}", Harvest)
+    package = _lookup_call("/packages/v2/{}", Package)
 
-    def plant_batch(self, licence: str, batch_id: int) -> PlantBatch | None:
-        return self._lookup(f"/plantbatches/v2/{batch_id}", licence, PlantBatch)
-
-    def harvest(self, licence: str, harvest_id: int) -> Harvest | None:
-        return self._lookup(f"/harvests/v2/{harvest_id}", licence, Harvest)
-
-    def package(self, licence: str, label: str) -> Package | None:
-        return self._lookup(f"/packages/v2/{label}", licence, Package)
+    plant_batches = _ActiveList("/plantbatches/v2", PlantBatch)
+    harvests = _ActiveList("/harvests/v2", Harvest)
+    packages = _ActiveList("/packages/v2", Package)
+    receipts = _List("/sales/v2/receipts/active", SalesReceiptRecord)
+    outgoing_transfers = _List("/transfers/v2/templates/outgoing", Transfer)
+    incoming_transfers = _List("/transfers/v2/incoming", Transfer)
+    plant_waste = _List("/plants/v2/waste", PlantWasteRecord)
+    locations = _List("/locations/v2/active", MetrcLocation)
+    items = _List("/items/v2/active", MetrcItem)
 
     def plants(
         self,
@@ -276,106 +338,9 @@ class HttpMetrcClient(HttpSession):
         page_size: int = 20,
     ) -> Page[Plant]:
         return self.page(
-            licence, PLANT_LISTS[which], Plant, window=window, page=page, page_size=page_size
-        )
-
-    def plant_batches(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[PlantBatch]:
-        return self.page(
             licence,
-            _state("/plantbatches/v2", active),
-            PlantBatch,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def harvests(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Harvest]:
-        return self.page(
-            licence,
-            _state("/harvests/v2", active),
-            Harvest,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def packages(
-        self,
-        licence: str,
-        *,
-        active: bool = True,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Package]:
-        return self.page(
-            licence,
-            _state("/packages/v2", active),
-            Package,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def receipts(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[SalesReceiptRecord]:
-        return self.page(
-            licence,
-            "/sales/v2/receipts/active",
-            SalesReceiptRecord,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def outgoing_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]:
-        return self.page(
-            licence,
-            "/transfers/v2/templates/outgoing",
-            Transfer,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def incoming_transfers(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[Transfer]:
-        return self.page(
-            licence,
-            "/transfers/v2/incoming",
-            Transfer,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def plant_waste(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[PlantWasteRecord]:
-        return self.page(
-            licence,
-            "/plants/v2/waste",
-            PlantWasteRecord,
+            PLANT_LISTS[which],
+            Plant,
             window=window,
             page=page,
             page_size=page_size,
@@ -390,33 +355,16 @@ class HttpMetrcClient(HttpSession):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[HarvestWasteRecord]:
+        query = {"harvestId": str(harvest_id)}
+        path = "/harvests/v2/waste"
         return self.page(
             licence,
-            "/harvests/v2/waste",
+            path,
             HarvestWasteRecord,
             window=window,
             page=page,
             page_size=page_size,
-            params={"harvestId": str(harvest_id)},
-        )
-
-    def locations(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcLocation]:
-        return self.page(
-            licence,
-            "/locations/v2/active",
-            MetrcLocation,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
-
-    def items(
-        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
-    ) -> Page[MetrcItem]:
-        return self.page(
-            licence, "/items/v2/active", MetrcItem, window=window, page=page, page_size=page_size
+            params=query,
         )
 
     def available_tags(
@@ -428,14 +376,8 @@ class HttpMetrcClient(HttpSession):
         page: int = 1,
         page_size: int = 20,
     ) -> Page[Tag]:
-        return self.page(
-            licence,
-            f"/tags/v2/{tag_type}/available",
-            Tag,
-            window=window,
-            page=page,
-            page_size=page_size,
-        )
+        path = f"/tags/v2/{tag_type}/available"
+        return self.page(licence, path, Tag, window=window, page=page, page_size=page_size)
 
     def names(self, licence: str, path: str) -> list[str]:
         """A list of names (waste methods, waste reasons, harvest waste types)."""
@@ -455,7 +397,10 @@ class HttpMetrcClient(HttpSession):
         page_size: int = 20,
         params: dict[str, str] | None = None,
     ) -> Page[A]:
-        query = dict(params or {}) | {"pageNumber": str(page), "pageSize": str(page_size)}
+        query = dict(params or {}) | {
+            "pageNumber": str(page),
+            "pageSize": str(page_size),
+        }
         if window is not None:
             query |= {"lastModifiedStart": window[0].isoformat()}
             query |= {"lastModifiedEnd": window[1].isoformat()}
@@ -495,7 +440,12 @@ class HttpMetrcClient(HttpSession):
     def _get(self, path: str, licence: str, query: dict[str, str]) -> Any:
         call = f"GET {path}"
         response = send(
-            self._http, call, "GET", path, write=False, params={"licenseNumber": licence} | query
+            self._http,
+            call,
+            "GET",
+            path,
+            write=False,
+            params={"licenseNumber": licence} | query,
         )
         _raise_for_refusal(call, response)
         try:
@@ -506,7 +456,12 @@ class HttpMetrcClient(HttpSession):
     def _lookup(self, path: str, licence: str, model: type[A]) -> A | None:
         call = f"GET {path}"
         response = send(
-            self._http, call, "GET", path, write=False, params={"licenseNumber": licence}
+            self._http,
+            call,
+            "GET",
+            path,
+            write=False,
+            params={"licenseNumber": licence},
         )
         if response.status_code == 404:
             return None
@@ -515,10 +470,6 @@ class HttpMetrcClient(HttpSession):
             return model.model_validate(response.json())
         except (ValueError, ValidationError) as err:
             raise StateUnavailable(call, f"an answer we cannot read: {err}") from err
-
-
-def _state(prefix: str, active: bool) -> str:
-    return f"{prefix}/{'active' if active else 'inactive'}"
 
 
 def _raise_for_refusal(call: str, response: httpx.Response) -> None:

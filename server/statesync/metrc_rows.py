@@ -163,6 +163,15 @@ class RowCheck:
             self.fail(f"{what} {key} does not exist or is not active at facility {self.licence}.")
         return obj
 
+    def has_untracked(self, batch: SimObject, count: int, asked: str) -> bool:
+        """Whether the plant ``batch`` has ``count`` untracked plants; noted as a problem,
+        saying what was ``asked`` of them, if it has fewer."""
+        untracked = batch.data["UntrackedCount"]
+        if count > untracked:
+            self.fail(f"Plant Batch {batch.key} has {untracked} untracked plants; {asked}.")
+            return False
+        return True
+
     def harvest_by_id(self, item: dict[str, Any], name: str = "Id") -> SimObject | None:
         """The active harvest whose id is ``item[name]``."""
         value = item.get(name)

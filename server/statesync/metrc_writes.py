@@ -104,11 +104,7 @@ def batch_growth_phase(c: RowCheck, item: dict[str, Any]) -> int | None:
     batch = None if name is None else c.active("plantbatch", name, "Plant Batch")
     if batch is None or count is None or starting is None:
         return None
-    if count > batch.data["UntrackedCount"]:
-        c.fail(
-            f"Plant Batch {name} has {batch.data['UntrackedCount']} untracked plants; "
-            f"{count} requested."
-        )
+    if not c.has_untracked(batch, count, f"{count} requested"):
         return None
     try:
         labels = next_labels(starting, count)
@@ -255,11 +251,7 @@ def destroy_batch_plants(c: RowCheck, item: dict[str, Any]) -> int | None:
     batch = None if name is None else c.active("plantbatch", name, "Plant Batch")
     if batch is None or count is None or waste is None:
         return None
-    if count > batch.data["UntrackedCount"]:
-        c.fail(
-            f"Plant Batch {name} has {batch.data['UntrackedCount']} untracked plants; "
-            f"cannot destroy {count}."
-        )
+    if not c.has_untracked(batch, count, f"cannot destroy {count}"):
         return None
     batch.data["UntrackedCount"] -= count
     batch.data["DestroyedCount"] += count

@@ -40,7 +40,10 @@ from sqlalchemy.engine import Engine
 from server.statesync.biotrack_client import BioTrackApi
 from server.statesync.errors import RateLimited
 from server.statesync.mapping import TABLES
-from server.statesync.metrc_client import MetrcApi
+from server.statesync.metrc_client import PLANT_LISTS, MetrcApi
+from server.statesync.metrc_models import Harvest as MetrcHarvest
+from server.statesync.metrc_models import Plant as MetrcPlant
+from server.statesync.metrc_models import PlantBatch as MetrcPlantBatch
 from server.statesync.queue import CALLS, LOG, OPEN, get_link
 from server.statesync.reconcile_inventory import inventory_differences, read_inventory
 from server.statesync.reconcile_outgoing import (
@@ -62,6 +65,38 @@ __all__ = ["WAITING", "Difference", "Report", "reconcile_biotrack", "reconcile_m
 T = TypeVar("T")
 PHASES = {"Vegetative": "vegetative", "Flowering": "flowering"}
 INACTIVE = {"Harvested": "harvested", "Destroyed": "destroyed"}
+
+
+# What is compared of a batch, a plant and a harvest: (what, ours, Metrc's), both shown as text.
+Compared = Iterator[tuple[str, object, object]]
+
+
+def _batch_fields(ours: Any, theirs: MetrcPlantBatch) -> Compared:
+    yield "untagged count", ours.untagged_count, theirs.untracked_count
+    yield "tagged count", ours.tagged_count, theirs.tracked_count
+    yield "destroyed count", ours.destroyed_count, theirs.destroyed_count
+
+
+def _plant_fields(ours: Any, theirs: MetrcPlant) -> Compared:
+    phase = INACTIVE.get(theirs.state) or PHASES.get(
+        theirs.growth_phase, theirs.growth_phase.lower()
+    )
+    yield "phase", ours.phase, phase
+    if ours.phase in ("vegetative", "flowering"):
+        yield "location", ours.location, theirs.location_name
+
+
+def _harvest_fields(ours: Any, theirs: MetrcHarvest) -> Compared:
+    yield "plant count", ours.plant_count, theirs.plant_count
+    ours_grams = Decimal(ours.wet_weight_grams).normalize()
+    yield "wet weight (g)", ours_grams, Decimal(theirs.total_wet_weight).normalize()
+
+
+METRC_FIELDS: dict[str, Callable[[Any, Any], Compared]] = {
+    "batch": _batch_fields,
+    "plant": _plant_fields,
+    "harvest": _harvest_fields,
+}
 
 
 @dataclass(frozen=True)
@@ -328,59 +363,24 @@ def reconcile_metrc(engine: Engine, api: MetrcApi, licence: str, *, now: datetim
                 Difference(kind, key, what, str(ours), str(theirs), _advice(waiting, key, fix))
             )
 
-    batches = {
-        b.name: b
-        for active in (True, False)
-        for b in _all(api.plant_batches, licence, active=active)
-    }
-    for key, ours in ours_batches.items():
-        theirs = batches.get(key)
-        if theirs is None:
-            missing("batch", key, here=False)
-            continue
-        differs("batch", key, "untagged count", ours.untagged_count, theirs.untracked_count)
-        differs("batch", key, "tagged count", ours.tagged_count, theirs.tracked_count)
-        differs("batch", key, "destroyed count", ours.destroyed_count, theirs.destroyed_count)
-    for key in batches.keys() - ours_batches.keys():
-        missing("batch", key, here=True)
+    def compare(kind: str, ours_by_key: dict[str, Any], theirs_by_key: dict[str, Any]) -> None:
+        for key, ours in ours_by_key.items():
+            theirs = theirs_by_key.get(key)
+            if theirs is None:
+                missing(kind, key, here=False)
+                continue
+            for what, our_value, their_value in METRC_FIELDS[kind](ours, theirs):
+                differs(kind, key, what, our_value, their_value)
+        for key in theirs_by_key.keys() - ours_by_key.keys():
+            missing(kind, key, here=True)
 
-    plants = {
-        p.label: p
-        for which in ("vegetative", "flowering", "inactive")
-        for p in _all(api.plants, licence, which)
-    }
-    for key, ours in ours_plants.items():
-        theirs = plants.get(key)
-        if theirs is None:
-            missing("plant", key, here=False)
-            continue
-        phase = INACTIVE.get(theirs.state) or PHASES.get(
-            theirs.growth_phase, theirs.growth_phase.lower()
-        )
-        differs("plant", key, "phase", ours.phase, phase)
-        if ours.phase in ("vegetative", "flowering"):
-            differs("plant", key, "location", ours.location, theirs.location_name)
-    for key in plants.keys() - ours_plants.keys():
-        missing("plant", key, here=True)
-
-    harvests = {
-        h.name: h for active in (True, False) for h in _all(api.harvests, licence, active=active)
-    }
-    for key, ours in ours_harvests.items():
-        theirs = harvests.get(key)
-        if theirs is None:
-            missing("harvest", key, here=False)
-            continue
-        differs("harvest", key, "plant count", ours.plant_count, theirs.plant_count)
-        differs(
-            "harvest",
-            key,
-            "wet weight (g)",
-            Decimal(ours.wet_weight_grams).normalize(),
-            Decimal(theirs.total_wet_weight).normalize(),
-        )
-    for key in harvests.keys() - ours_harvests.keys():
-        missing("harvest", key, here=True)
+    active_or_not = (True, False)
+    batches = [b for a in active_or_not for b in _all(api.plant_batches, licence, active=a)]
+    compare("batch", ours_batches, {b.name: b for b in batches})
+    plants = [p for which in PLANT_LISTS for p in _all(api.plants, licence, which)]
+    compare("plant", ours_plants, {p.label: p for p in plants})
+    harvests = [h for a in active_or_not for h in _all(api.harvests, licence, active=a)]
+    compare("harvest", ours_harvests, {h.name: h for h in harvests})
 
     def report(
         kind: str, key: str, what: str, ours: str | None, theirs: str | None, fix: str

@@ -46,6 +46,7 @@ from server.db.tables import (
     TrainingRegistration,
     User,
 )
+from server.db.upsert import upsert
 from server.store.registry import projects
 
 LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC, AUD = (
@@ -66,12 +67,7 @@ LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC, AUD = (
 
 
 def _upsert_licence(conn: sa.Connection, event: EventEnvelope, values: dict[str, Any]) -> None:
-    key = LD.c.licence == event.licence
-    values = {**values, "updated_at": event.occurred_at}
-    if conn.execute(sa.select(LD.c.licence).where(key)).first() is None:
-        conn.execute(LD.insert().values(licence=event.licence, **values))
-    else:
-        conn.execute(LD.update().where(key).values(values))
+    upsert(conn, LD, {"licence": event.licence}, {**values, "updated_at": event.occurred_at})
 
 
 @projects(LicenceUpdated)
@@ -99,16 +95,13 @@ def _location_added(
     conn: sa.Connection, event: EventEnvelope, p: LocationAdded, position: int
 ) -> None:
     """Adding a location that exists again updates its kind and premises."""
-    key = (LOC.c.licence == event.licence, LOC.c.name == p.name)
-    values = {"location_kind": p.location_kind.value, "premises": p.premises}
-    if conn.execute(sa.select(LOC.c.name).where(*key)).first() is None:
-        conn.execute(
-            LOC.insert().values(
-                licence=event.licence, name=p.name, added_at=event.occurred_at, **values
-            )
-        )
-    else:
-        conn.execute(LOC.update().where(*key).values(values))
+    upsert(
+        conn,
+        LOC,
+        {"licence": event.licence, "name": p.name},
+        {"location_kind": p.location_kind.value, "premises": p.premises},
+        inserting={"added_at": event.occurred_at},
+    )
 
 
 @projects(UserRegistered)

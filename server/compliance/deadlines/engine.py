@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from schemas.acks import Violation
 from schemas.events import EventEnvelope
 from server.compliance.deadlines import store
-from server.compliance.deadlines.definitions import DEADLINES, OUTAGE
+from server.compliance.deadlines.definitions import DEADLINES, OUTAGE, DeadlineRule
 from server.compliance.deadlines.facts import BATCH_READS, DbFacts, calendar, load_calendar, record
 from server.compliance.deadlines.model import (
     UNRESOLVED,
@@ -195,6 +195,21 @@ def apply_effects(
                 Violation(rule_id=rule_id, citation=citation, message=f"{message} ({citation})")
             )
 
+    def insert(
+        definition: DeadlineRule, record: Open, state: State, **resolution: datetime | None
+    ) -> None:
+        store.insert(
+            conn,
+            cal,
+            record,
+            category=definition.category,
+            citation=definition.cite(cal.jurisdiction),
+            state=state,
+            now=now,
+            event_id=event_id,
+            **resolution,
+        )
+
     for effect in effects:
         definition = DEADLINES[effect.rule_id]
         subject = effect.subject
@@ -208,16 +223,7 @@ def apply_effects(
                 continue
             overdue = effect.due_at is not None and effect.due_at <= now
             state = State.OVERDUE if overdue else State.OPEN
-            store.insert(
-                conn,
-                cal,
-                effect,
-                category=definition.category,
-                citation=definition.cite(cal.jurisdiction),
-                state=state,
-                now=now,
-                event_id=event_id,
-            )
+            insert(definition, effect, state)
             out.opened += 1
             if overdue and effect.due_at is not None:
                 notice(
@@ -246,17 +252,8 @@ def apply_effects(
             if late and due is not None:  # born resolved, and late: the history says so
                 message = f"{record.message} {_resolved_late(cal, due, at)}"
                 record = replace(record, message=message)
-            store.insert(
-                conn,
-                cal,
-                record,
-                category=definition.category,
-                citation=definition.cite(cal.jurisdiction),
-                state=State.RESOLVED,
-                now=now,
-                event_id=event_id,
-                resolved_at=at,
-                overdue_at=due if late else None,
+            insert(
+                definition, record, State.RESOLVED, resolved_at=at, overdue_at=due if late else None
             )
         if late and due is not None:
             notice(effect.rule_id, _late(cal, effect.otherwise.message, due, at))

@@ -38,6 +38,7 @@ from server.db.core import table_of
 from server.db.notifications import DeadlineLicensee, DeadlineOutage, DeadlinePerson
 from server.db.pipelined import MATCH, Match
 from server.db.tables import EventLog, Licensee, Tag
+from server.db.upsert import upsert
 
 DL = table_of(DeadlineLicensee)
 PEOPLE = table_of(DeadlinePerson)
@@ -60,17 +61,17 @@ def record(conn: sa.Connection, event: EventEnvelope) -> bool:
         if p.licensure_date is not None:
             values["licensure_date"] = p.licensure_date
         if values:
-            _upsert(conn, DL, {"licence": lic}, values)
+            upsert(conn, DL, {"licence": lic}, values)
         return bool(values)
     elif isinstance(p, TagsOrdered):
-        _upsert(conn, DL, {"licence": lic}, {"tags_ordered_at": at})
+        upsert(conn, DL, {"licence": lic}, {"tags_ordered_at": at})
         return True
     elif isinstance(p, TagsReceived):
         delivered = at if p.delivered_at is None else p.delivered_at
-        _upsert(conn, DL, {"licence": lic}, {"tags_received_at": delivered})
+        upsert(conn, DL, {"licence": lic}, {"tags_received_at": delivered})
         return True
     elif isinstance(p, UserRegistered):
-        _upsert(
+        upsert(
             conn,
             PEOPLE,
             {"licence": lic, "user_id": p.user_id},
@@ -84,7 +85,7 @@ def record(conn: sa.Connection, event: EventEnvelope) -> bool:
         _update_person(conn, lic, p.user_id, {"training_registered_on": p.registered_on})
         return True
     elif isinstance(p, AccessLost):
-        _upsert(
+        upsert(
             conn,
             OUT,
             {"licence": lic, "lost_event_id": event.event_id},
@@ -92,7 +93,7 @@ def record(conn: sa.Connection, event: EventEnvelope) -> bool:
         )
         return True
     elif isinstance(p, AccessRestored):
-        _upsert(
+        upsert(
             conn,
             OUT,
             {"licence": lic, "lost_event_id": p.lost_event_id},
@@ -107,26 +108,11 @@ def record(conn: sa.Connection, event: EventEnvelope) -> bool:
     return False
 
 
-def _where(table: sa.Table, key: dict[str, Any]) -> sa.ColumnElement[bool]:
-    return sa.and_(*(table.c[name] == value for name, value in key.items()))
-
-
-def _upsert(
-    conn: sa.Connection, table: sa.Table, key: dict[str, Any], values: dict[str, Any]
-) -> None:
-    # Safe without ON CONFLICT: the licensee's row is locked by this transaction.
-    found = conn.execute(sa.select(sa.literal(1)).select_from(table).where(_where(table, key)))
-    if found.first() is None:
-        conn.execute(table.insert().values({**key, **values}))
-    else:
-        conn.execute(table.update().where(_where(table, key)).values(values))
-
-
 def _update_person(conn: sa.Connection, lic: str, user_id: str, values: dict[str, date]) -> None:
     # A training record of someone never registered changes nothing here: USER-AUTHORISED and
     # the roster rules are the rules' business, not the deadlines'.
     conn.execute(
-        PEOPLE.update().where(_where(PEOPLE, {"licence": lic, "user_id": user_id})).values(values)
+        PEOPLE.update().where(PEOPLE.c.licence == lic, PEOPLE.c.user_id == user_id).values(values)
     )
 
 

@@ -3,13 +3,7 @@
 The event log is append-only in the database itself: triggers refuse UPDATE and DELETE
 (and TRUNCATE on PostgreSQL), so no application bug or hand-typed SQL can silently change the
 legal record (NO-FALSIFICATION, RETAIN-7Y).
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-22
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,8 +13,6 @@ from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

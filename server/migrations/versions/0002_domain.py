@@ -4,13 +4,8 @@ and compliance records; harvest batches track what was packaged; tags keep their
 Every new table is a projection (rebuilt from the event log). Existing databases have no event
 of the new kinds (the ingest refused them before this revision), so the new tables start empty
 and ``packaged_grams`` starts at 0, both exactly what a rebuild would produce.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-24
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,8 +16,6 @@ from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # Tables with a plain index on ``licence`` (their key is a log position or an event id).
 LICENCE_INDEXED = (

@@ -1,19 +1,10 @@
-"""Deadline engine: notifications, ack notices of late events, and the facts deadlines need.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-24
-"""
-
-from collections.abc import Sequence
+"""Deadline engine: notifications, ack notices of late events, and the facts deadlines need."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

@@ -2,21 +2,13 @@
 
 Nothing here is part of the legal record (see ``server/db/accounts.py``); the roster itself
 (users, roles, training, cancellation) is in the event log.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-24
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit integer.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

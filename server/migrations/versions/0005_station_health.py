@@ -1,19 +1,10 @@
-"""Station health: the latest status each station published (server.db.health).
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-24
-"""
-
-from collections.abc import Sequence
+"""Station health: the latest status each station published (server.db.health)."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,20 +1,12 @@
 """Sign-in throttling per log-on name and per client address, not per account row
 (server.db.accounts.SignInThrottle): an unknown log-on is slowed and locked like a known one.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -7,20 +7,12 @@ A BEFORE INSERT trigger now refuses any insert whose ``position`` or ``event_id`
 the log, before conflict resolution can run; the connection also turns ``recursive_triggers``
 on (``server/db/engine.py``). PostgreSQL has no REPLACE, and its ``ON CONFLICT DO UPDATE``
 already fires the UPDATE trigger, so nothing changes there.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 REFUSAL = "event_log is append-only: the legal record cannot be changed (NO-FALSIFICATION)"
 

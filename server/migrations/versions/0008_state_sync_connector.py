@@ -2,21 +2,13 @@
 (sync_links), one row per state call (sync_calls), the state's ids for our objects
 (sync_objects), losses of access to the state system (sync_outages) and people's encrypted
 state credentials (sync_credentials). The queue itself is event_log.
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

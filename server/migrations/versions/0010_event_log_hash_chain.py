@@ -6,13 +6,8 @@
   trigger is lifted for that one UPDATE and put back in the same transaction.
 - ``chain_checkpoints``: the daily heads, append-only (UPDATE, DELETE and, on SQLite, a
   REPLACE are refused, as on the log).
-
-Revision ID: 0010
-Revises: 0008
-Create Date: 2026-12-05
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,8 +18,6 @@ from server.store import chain
 
 revision: str = "0010"
 down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 LOG_REFUSAL = "event_log is append-only: the legal record cannot be changed (NO-FALSIFICATION)"
 CHECKPOINT_REFUSAL = (

@@ -1,21 +1,13 @@
 """Invoices (SALES-INVOICE, CA 8401): the price of each item of an outgoing transfer, the
 manifest's discount and recording user (the seller's signature), and the purchaser's signed
 acknowledgement (``invoice.acknowledged``). Projections only: a rebuild fills them from the log.
-
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
 down_revision: str | None = "0010"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def _transfer_columns() -> list[sa.Column[object]]:

@@ -3,13 +3,8 @@
 (analytics_signals) and people's reviews of them (signal_reviews), each licensee's crop history
 per strain (strain_history) and its daily inventory projections (inventory_projections).
 docs/analytics.md.
-
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-05
 """
 
-from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -17,8 +12,6 @@ from alembic import op
 
 revision: str = "0013"
 down_revision: str | None = "0012"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

@@ -5,21 +5,13 @@ cultures become plants.
 Before this revision no germination was recorded, so every untagged item of a seed or tissue
 culture batch is still a seed or culture: the backfill sets the count to the untagged count,
 which is what a rebuild from the log gives too.
-
-Revision ID: 0014
-Revises: 0013
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
 down_revision: str | None = "0013"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

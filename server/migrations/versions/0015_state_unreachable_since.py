@@ -2,21 +2,13 @@
 (``sync_links.unreachable_since``, ``unreachable_cause``), kept in the database so a connector
 restarted during an outage records the loss from that first failure (server.statesync.access,
 docs/sync.md, Loss of access).
-
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
 down_revision: str | None = "0014"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

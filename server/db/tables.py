@@ -497,7 +497,7 @@ class InventoryAudit(SQLModel, table=True):
     part: int
     parts: int
     audited_by: str = Field(max_length=100)
-    audited_at: datetime = Field(sa_column=_time())
+    audited_at: datetime = Field(sa_column=time_column())
     recorded_by: str = Field(max_length=64)
     lines: int
     variances: int

@@ -1,20 +1,12 @@
 """Recorded physical inventory audits (``inventory_audits``, the projection of
 ``inventory.audited``: AUDIT-VARIANCE; docs/mqtt.md, docs/analytics.md).
-
-Revision ID: 0016
-Revises: 0015
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
 down_revision: str | None = "0015"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

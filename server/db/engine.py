@@ -78,8 +78,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def analyze(engine: Engine) -> None:
     """Refresh PostgreSQL's planner statistics (``ANALYZE``), after a migration or a bulk
     load (a rebuild). A database filled faster than autovacuum notices (or run with
-    autovacuum off) otherwise plans from no statistics at all. The ingest's own queries do
-    not depend on it (``docs/performance.md``); the console's and the API's may. SQLite's
+    autovacuum off) otherwise plans from no statistics at all. The ingest's key lookups do
+    not depend on it; its joins of a batch's keys to a table (planned per execution,
+    :mod:`server.db.pipelined`) choose between an index probe per key and a scan from the
+    table's size, which stale statistics can misjudge (``docs/performance.md``, 2026-12-05
+    evening); the console's and the API's queries may depend on it. SQLite's
     planner uses its indexes without statistics, so nothing is done there."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:

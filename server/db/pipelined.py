@@ -17,6 +17,17 @@ A statement given a list of parameter sets runs as ``executemany``; a
 :class:`~server.db.bulk.BulkInsert` or :class:`~server.db.bulk.BulkUpdate` given one runs as
 one statement over arrays on PostgreSQL (:mod:`server.db.bulk`). Statements with expanding
 ``IN`` parameters cannot be compiled ahead; on PostgreSQL use ``= ANY(array)`` instead.
+
+**Plans.** psycopg prepares a statement on the server after its fifth execution, and
+PostgreSQL then settles on a *generic* plan, made once for any parameter values and kept for
+the session. For a statement that joins an array of keys to a table (the bulk writes' ``FROM
+unnest``, the prefetch reads, :attr:`Step.custom_plan`) that is wrong twice over: the generic
+plan guesses the array's length, and it was made when the table was small. Measured
+(``docs/performance.md``, 2026-12-05 evening): the ``plants`` UPDATE of a single harvest kept a
+hash join over a sequential scan of all ~10,000 plants, made during the first batches, 1.4-2.5
+ms for one row instead of ~0.05 ms. Those statements are therefore never prepared: each
+execution is planned for its own array (PostgreSQL reads a constant array's length) and the
+table's current size, ~0.1 ms of planning each.
 """
 
 import sqlite3
@@ -56,6 +67,9 @@ class Step:
     statement: sa.Executable | Bulk
     params: Params | list[Params]
     rows: bool = False
+    # PostgreSQL: plan this execution for its own parameters, never a prepared statement's
+    # generic plan (a join to an array of keys: see the module's docstring, "Plans").
+    custom_plan: bool = False
 
     @property
     def core(self) -> sa.Executable:
@@ -167,7 +181,7 @@ def _run_pipeline(
             if many and not step.rows and isinstance(step.statement, BulkInsert | BulkUpdate):
                 bulk = prepare(step.statement, frozenset(rows[0]), conn.dialect)
                 keys = len(step.statement.keys) if isinstance(step.statement, BulkUpdate) else 0
-                cursor.execute(*bulk.statement(rows, keys))
+                cursor.execute(*bulk.statement(rows, keys), prepare=False)  # "Plans", above
                 cursors.append((cursor, step))
                 continue
             compiled = _compile(step.core, frozenset(rows[0]), conn.dialect)
@@ -176,7 +190,8 @@ def _run_pipeline(
                     compiled.sql, [_bound(compiled, r) for r in rows], returning=step.rows
                 )
             else:
-                cursor.execute(compiled.sql, _bound(compiled, rows[0]))
+                prepared = False if step.custom_plan else None  # None: psycopg's default
+                cursor.execute(compiled.sql, _bound(compiled, rows[0]), prepare=prepared)
             cursors.append((cursor, step))
         if commit:
             driver.commit()  # queued behind the steps; skipped by PostgreSQL if one failed

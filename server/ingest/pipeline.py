@@ -245,10 +245,12 @@ class _Txn:
             overlay.queue_harvests()
         return [*self.ledger.log_steps(positions), *self.writes.steps()]
 
-    def flush(self) -> None:
-        """Write everything queued so far (log rows, then projections), keeping the log
-        positions: the database is then the state after the last event decided."""
-        steps = self._write_steps(positions=True)
+    def flush(self, positions: bool = False) -> None:
+        """Write everything queued so far (log rows, then projections): the database is then
+        the state after the last event decided. With ``positions``, keep the log positions
+        of the rows written (a projection applied on the database needs its event's): that
+        makes the log's write an ``INSERT ... RETURNING`` per row, so only then."""
+        steps = self._write_steps(positions)
         results = pipelined.run(self.conn, steps)
         if steps and steps[0].rows:
             self.ledger.took_positions(results[0])
@@ -429,7 +431,7 @@ class Pipeline:
         if outcome is Outcome.ACCEPTED:
             if not state.apply(ev):
                 # Not a floor kind: its projection runs on the database, as it stands now.
-                txn.flush()
+                txn.flush(positions=True)
                 projections.apply(conn, ev, txn.ledger.positions[ev.event_id])
                 state.forget()
             notices = self.deadlines.after_event(

@@ -24,8 +24,8 @@ what is queued, then reads the database (:class:`~server.store.state.DbState`): 
 is then exactly the state after the previous event.
 
 Every statement of the hot path is built once, here, at import, and compiled once; the
-prefetch reads on PostgreSQL join ``unnest`` of the wanted keys to the primary key, a plan that
-needs no statistics.
+prefetch reads on PostgreSQL join ``unnest`` of the wanted keys to the primary key, planned
+for each execution's keys (:mod:`server.db.pipelined`, "Plans").
 """
 
 from collections.abc import Callable, Collection, Iterable, Mapping

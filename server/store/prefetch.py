@@ -5,9 +5,10 @@ locations an event's rules and projection read; :func:`load_steps` reads a table
 set of (licence, key) pairs as one step (:mod:`server.db.pipelined`) for all the batch's
 licensees, and :func:`found` turns what it read into the state records the rules know
 (:mod:`server.compliance.rules.state`). On PostgreSQL the read joins ``unnest`` of the wanted keys
-to the primary key: a nested loop of index lookups, whatever the planner's statistics say (a fresh
-database has none). SQLite, without arrays, reads two ``IN`` lists (a superset, filtered here)
-in chunks of :data:`SQLITE_CHUNK` keys.
+to the primary key, planned at each execution for its own keys and the table's current size
+(never a cached generic plan, which kept a sequential scan made when the table was small:
+:mod:`server.db.pipelined`, "Plans"). SQLite, without arrays, reads two ``IN`` lists (a
+superset, filtered here) in chunks of :data:`SQLITE_CHUNK` keys.
 """
 
 from collections.abc import Callable, Collection, Iterable
@@ -148,7 +149,8 @@ def load_steps(dialect: str, table: str, wanted: Collection[tuple[str, str]]) ->
         return []
     if dialect == "postgresql":
         licences, keys = [p[0] for p in pairs], [p[1] for p in pairs]
-        return [Step(PG_SELECTS[table], {"licences": licences, "keys": keys}, rows=True)]
+        params = {"licences": licences, "keys": keys}
+        return [Step(PG_SELECTS[table], params, rows=True, custom_plan=True)]
     return [
         Step(
             SQLITE_SELECTS[table],

@@ -72,6 +72,10 @@ def _due(match: Match) -> sa.Select[Any]:
 DUE = {dialect: _due(match) for dialect, match in MATCH.items()}
 
 
+# The kinds whose record changes what :class:`_Licensee` keeps for the batch.
+_KEPT_FROM = frozenset({"licence.updated", "access.lost", "access.restored"})
+
+
 class DeadlineEngine:
     def __init__(self, settings: DeadlineSettings | None = None) -> None:
         self.settings = DeadlineSettings() if settings is None else settings
@@ -91,7 +95,9 @@ class DeadlineEngine:
 
         ``sync``, when given, is called before the engine reads the ``tags`` projection or the
         event log: the ingest pipeline queues those writes and writes them then."""
-        changed = record(conn, event)
+        # Read again only what the event changed of what is kept per batch: the calendar
+        # (licence.updated) and the losses of access (access.lost, access.restored).
+        changed = record(conn, event) and event.kind in _KEPT_FROM
         known = self._licensee(conn, event.licence, changed)
         cal, facts = known.calendar, known.facts
         facts.sync = sync
@@ -153,12 +159,29 @@ class DeadlineEngine:
         return known
 
 
+_HANDLING: dict[tuple[frozenset[str], str], tuple[DeadlineRule, ...]] = {}
+
+
+def handling(rules: frozenset[str], kind: str) -> tuple[DeadlineRule, ...]:
+    """The definitions of the pack ``rules`` that handle events of ``kind``, in registration
+    order. Cached: asked for every accepted event, and scanning every definition's kinds each
+    time was most of the engine's CPU per event (``docs/performance.md``). A few packs (one per
+    jurisdiction) times the event kinds: a small table; cleared if it ever is not."""
+    key = (rules, kind)
+    found = _HANDLING.get(key)
+    if found is None:
+        if len(_HANDLING) >= 4096:
+            _HANDLING.clear()
+        found = tuple(d for d in DEADLINES.values() if d.id in rules and d.handles(kind))
+        _HANDLING[key] = found
+    return found
+
+
 def effects_for(ctx: Context) -> list[Effect]:
     """What every definition of the licensee's pack that handles the event's kind returns."""
     return [
         effect
-        for definition in DEADLINES.values()
-        if definition.id in ctx.calendar.rules and definition.handles(ctx.event.kind)
+        for definition in handling(ctx.calendar.rules, ctx.event.kind)
         for effect in definition.on_event(ctx)
     ]
 

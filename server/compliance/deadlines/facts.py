@@ -50,9 +50,25 @@ TAGS = table_of(Tag)
 OUTAGE_KINDS = ("access.lost", "access.restored")
 
 
+_RECORDED = (
+    LicenceUpdated,
+    TagsOrdered,
+    TagsReceived,
+    UserRegistered,
+    UserTrained,
+    TrainingRegistered,
+    AccessLost,
+    AccessRestored,
+)
+# Their kinds: every accepted event passes here, and nearly all are of none of them.
+RECORDED_KINDS = frozenset(cls.model_fields["kind"].default for cls in _RECORDED)
+
+
 def record(conn: sa.Connection, event: EventEnvelope) -> bool:
     """Keep what the deadlines need from ``event`` (accepted); returns whether anything was
     kept (other kinds change nothing)."""
+    if event.kind not in RECORDED_KINDS:
+        return False
     lic, p, at = event.licence, event.payload, event.occurred_at
     if isinstance(p, LicenceUpdated):
         values: dict[str, Any] = {}

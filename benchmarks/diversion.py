@@ -43,7 +43,9 @@ Diversion (each injected into one season of a share of the licensees, labelled):
                 UIDs from outside the rolls it received (the rules refuse them);
   phantom-destruction healthy plants recorded destroyed on day 50 (30 % of the batch, with a
                 small waste weight each: the product leaves), against honest culling of at
-                most one plant.
+                most one plant. No signal reads this yet (yield per plant counts the plants
+                harvested; the disposal signals need night hours or an audit close by):
+                what names the batch names it for its weights, as it names honest batches.
 
 Usage:
   .venv/bin/python benchmarks/diversion.py [--licensees 30] [--seasons 6] [--plants 20]

@@ -11,10 +11,15 @@ day's work starting at 07:00-09:59 in its timezone (11:00-13:59 on a late shift)
 every 3-20 minutes:
   day 0   plant tags received, a batch of clones created and tagged;
   day 28  the plants flower;
+  day 50  plants that failed are culled (``plant.destroyed``): one plant, with odds of 3 in 10;
   day 80  the refresh runs (the projection sees the plants due in 4 days);
   day 84  every plant is cut and weighed wet (scale readings to 0.01 g);
-  day 94  stems weighed as waste, the batch weighed dry, most of it packaged;
-  day 96  a physical audit weighs the package (inventory.audited); the refresh runs.
+  day 94  stems weighed as waste, the batch weighed dry, 80 % of it packaged in three
+          packages: 40 % kept in the vault, 25 % for a transfer, 15 % for retail sale;
+  day 95  the transfer package goes to the next licensee on a manifest (manifested, departed;
+          at the purchaser arrived and received at the weight it weighed); three retail sales
+          of a fifth to a quarter of the sale package each;
+  day 96  a physical audit weighs the kept package (inventory.audited); the refresh runs.
 Besides, on days 14, 42 and 70, each licensee records some trim or failed product as waste
 (no harvest batch) with even odds, in working hours.
 
@@ -22,7 +27,8 @@ Honest noise: each licensee grows its own strain at its own yield (normal, 550 g
 sd 60 g across licensees), each plant varies (sd 8 %), each batch loses its own share of
 water in drying (normal, 72 %, sd 1.5 points), stems are 8-12 % of the wet weight, an audit
 weighs a package within 4 % of its recorded weight (normal, sd 1.5 %: moisture, under the 5 %
-tolerance), and a licensee in five works a late shift.
+tolerance), a purchaser weighs a transfer within 1.5 % of the manifest (normal, sd 0.6 %:
+moisture on the road, under the 2 % tolerance), and a licensee in five works a late shift.
 
 Diversion (each injected into one season of a share of the licensees, labelled):
   skim-dry      part of the dried product leaves before the dry weighing (15 % of it);
@@ -30,17 +36,29 @@ Diversion (each injected into one season of a share of the licensees, labelled):
   typed-weights the crew types wet weights in, to the nearest 10 g, instead of reading them;
   night-disposal four waste records made between 01:00 and 03:59 in the season's last weeks;
   pre-audit     five waste records of failed product in the days before the audit;
-  audit-short   the audited package weighs 12 % less than recorded (product left it).
+  audit-short   the audited package weighs 12 % less than recorded (product left it);
+  diverted-transfer product leaves the season's transfer on the road: the purchaser weighs
+                it 15 % short of the manifest;
+  ghost-plants  after tagging its batch, the licensee tries to tag three more plants with
+                UIDs from outside the rolls it received (the rules refuse them);
+  phantom-destruction healthy plants recorded destroyed on day 50 (30 % of the batch, with a
+                small waste weight each: the product leaves), against honest culling of at
+                most one plant. No signal reads this yet (yield per plant counts the plants
+                harvested; the disposal signals need night hours or an audit close by):
+                what names the batch names it for its weights, as it names honest batches.
 
 Usage:
   .venv/bin/python benchmarks/diversion.py [--licensees 30] [--seasons 6] [--plants 20]
       [--divert 0.2] [--seed 7] [--database-url URL]
 A detection counts when a signal names what was diverted at the refresh of its season (time
 to detection 0 seasons) or a later one: for the weight diversions, any signal naming the
-harvest batch; for pre-audit and audit-short, any signal naming the season's audit
+harvest batch (phantom-destruction is one: the batch is what the destroyed plants were
+taken from); for pre-audit and audit-short, any signal naming the season's audit
 (``AUD-{season}`` or ``before AUD-{season}``); for night-disposal, the licensee's
-odd-hours-disposal signal. A false positive is the same for an honest batch, audit, or
-licensee. Figures are printed as a table; docs/analytics.md keeps a dated run.
+odd-hours-disposal signal; for diverted-transfer, any signal of the purchaser naming the
+manifest; for ghost-plants, the licensee's tag-not-received signal. A false positive is the
+same for an honest batch, audit, transfer or licensee. Figures are printed as a table;
+docs/analytics.md keeps a dated run.
 """
 
 from __future__ import annotations
@@ -59,14 +77,28 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from schemas.acks import Outcome
+from schemas.acks import Ack, Outcome
 from schemas.clock import ManualClock
-from schemas.commerce import ItemCategory, PackageCreated, PackageSource, Quantity
+from schemas.commerce import (
+    ItemCategory,
+    ManifestItem,
+    PackageCreated,
+    PackageSource,
+    Party,
+    Quantity,
+    ReceivedItem,
+    SaleRecorded,
+    TransferArrived,
+    TransferDeparted,
+    TransferManifested,
+    TransferReceived,
+)
 from schemas.events import (
     DestroyMethod,
     HarvestBatchWeighed,
     Payload,
     PlantBatchCreated,
+    PlantDestroyed,
     PlantHarvested,
     PlantOrigin,
     PlantPhase,
@@ -81,10 +113,13 @@ from schemas.events import (
 from schemas.records import AuditedLine, AuditItem, InventoryAudited, LocationAdded, LocationKind
 from schemas.weights import Unit, Weight
 
-BATCH_KINDS = ("skim-dry", "skim-wet", "typed-weights")
+PHANTOM = "phantom-destruction"
+BATCH_KINDS = ("skim-dry", "skim-wet", "typed-weights", PHANTOM)
 AUDIT_KINDS = ("pre-audit", "audit-short")
 NIGHT = "night-disposal"
-KINDS = (*BATCH_KINDS, NIGHT, *AUDIT_KINDS)
+TRANSFER = "diverted-transfer"
+GHOST = "ghost-plants"
+KINDS = (*BATCH_KINDS[:3], NIGHT, *AUDIT_KINDS, TRANSFER, GHOST, PHANTOM)
 ZONE = ZoneInfo("America/Los_Angeles")
 STRAINS = ("Blue Dream", "Sour Diesel", "Gelato", "Wedding Cake")
 OPERATOR = "op-season"
@@ -199,14 +234,17 @@ class Season:
         ):
             self.record(g, LocationAdded(name=name, location_kind=kind, premises="1 Farm Road"))
 
-    def record(self, g: Grower, payload: Payload) -> None:
+    def attempt(self, g: Grower, payload: Payload) -> Ack:
         from server.ingest.submit import submit
 
         self.clock.advance(timedelta(minutes=self.rng.uniform(3, 20)))
-        ack = submit(self.engine, g.licence, OPERATOR, payload, clock=self.clock)
+        self.report.events += 1
+        return submit(self.engine, g.licence, OPERATOR, payload, clock=self.clock)
+
+    def record(self, g: Grower, payload: Payload) -> None:
+        ack = self.attempt(g, payload)
         if ack.outcome is not Outcome.ACCEPTED:
             raise RuntimeError(f"{g.licence}: {payload.kind} refused: {ack.violations}")
-        self.report.events += 1
 
     def at(self, season: int, day: int, hour: int = 7, minute: int = 0) -> None:
         """The clock to ``hour``:``minute`` local time (the growers' timezone) of that day."""
@@ -229,18 +267,23 @@ class Season:
 
     def run(self) -> Report:
         diverted = self._plan()
-        for g in self.growers:  # a licensee's disposals at night: one case per licensee
-            night = [s for (lic, s), k in diverted.items() if lic == g.licence and k == NIGHT]
-            self.report.batches.append(
-                Batch(
-                    g.licence,
-                    "destruction and waste",
-                    night[0] if night else 0,
-                    NIGHT if night else None,
-                    "licensee",
-                    frozenset({"odd-hours-disposal"}),
+        # A licensee's disposals at night, and its refused tags: one case per licensee each.
+        for kind, subject, what, signal in (
+            (NIGHT, "destruction and waste", "licensee", "odd-hours-disposal"),
+            (GHOST, "TAG-PROVISIONED", "tags", "tag-not-received"),
+        ):
+            for g in self.growers:
+                when = [s for (lic, s), k in diverted.items() if lic == g.licence and k == kind]
+                self.report.batches.append(
+                    Batch(
+                        g.licence,
+                        subject,
+                        when[0] if when else 0,
+                        kind if when else None,
+                        what,
+                        frozenset({signal}),
+                    )
                 )
-            )
         for season in range(self.opts.seasons):
             self._season(season, diverted)
         return self.report
@@ -286,6 +329,8 @@ class Season:
                 ),
             )
             self.record(g, PlantsTagged(batch_id=batch, uids=uids))
+            if diverted.get((g.licence, season)) == GHOST:
+                self._ghosts(g, batch, season)
         self._odd_jobs(season, 14)
         for g in self.growers:
             self.shift(g, season, 28)
@@ -296,6 +341,7 @@ class Season:
                 ),
             )
         self._odd_jobs(season, 42)
+        self._cull(season, diverted, plants)
         self._odd_jobs(season, 70)
         self._night(season, diverted)
         self.at(season, 80, 18)
@@ -332,7 +378,9 @@ class Season:
                 )
             wet_of[g.licence] = total
         self._compare(projected, wet_of)
-        packages: dict[str, tuple[str, Decimal]] = {}
+        packages: dict[str, tuple[str, Decimal]] = {}  # kept for the audit
+        shipped: dict[str, tuple[str, Decimal]] = {}
+        sold: dict[str, tuple[str, Decimal]] = {}
         for g in self.growers:
             kind = diverted.get((g.licence, season))
             if kind == "pre-audit":  # failed product, destroyed in the days before the count
@@ -363,26 +411,141 @@ class Season:
                     harvest_batch=name, weight_type=WeightType.DRY, weight=grams(dry)
                 ),
             )
-            packaged = cents(float(dry) * 0.8)
-            package_uid = f"{g.prefix}{g.next_tag:08d}"
-            g.next_tag += 1
-            self.record(g, TagsReceived(tag_type=TagType.PACKAGE, uids=[package_uid]))
-            self.record(
-                g,
-                PackageCreated(
-                    uid=package_uid,
-                    category=ItemCategory.FLOWER,
-                    strain=g.strain,
-                    sources=[PackageSource(harvest_batch=name, weight=grams(packaged))],
-                    quantity=Quantity(weight=grams(packaged)),
-                    location="Vault",
-                ),
-            )
-            packages[g.licence] = (package_uid, packaged)
+            uids = [f"{g.prefix}{g.next_tag + i:08d}" for i in range(3)]
+            g.next_tag += 3
+            self.record(g, TagsReceived(tag_type=TagType.PACKAGE, uids=uids))
+            made = []
+            for uid, share in zip(uids, (0.40, 0.25, 0.15), strict=True):
+                packaged = cents(float(dry) * share)
+                self.record(
+                    g,
+                    PackageCreated(
+                        uid=uid,
+                        category=ItemCategory.FLOWER,
+                        strain=g.strain,
+                        sources=[PackageSource(harvest_batch=name, weight=grams(packaged))],
+                        quantity=Quantity(weight=grams(packaged)),
+                        location="Vault",
+                    ),
+                )
+                made.append((uid, packaged))
+            packages[g.licence], shipped[g.licence], sold[g.licence] = made
+        for n, g in enumerate(self.growers):
+            self.shift(g, season, 95)
+            buyer = self.growers[(n + 1) % len(self.growers)]
+            self._ship(season, g, buyer, shipped[g.licence], diverted.get((g.licence, season)))
+            self._sell(g, *sold[g.licence])
         self._audit(season, diverted, packages)
         self.at(season, 96, 18)
         self.refresh(season)
         self._detect(season)
+
+    def _ghosts(self, g: Grower, batch: str, season: int) -> None:
+        """Three more plants tagged with UIDs from outside the rolls received: refused."""
+        ghosts = [f"{g.prefix[:10]}999999{season * 10 + i:08d}" for i in range(3)]
+        ack = self.attempt(g, PlantsTagged(batch_id=batch, uids=ghosts))
+        if "TAG-PROVISIONED" not in {v.rule_id for v in ack.violations}:
+            raise RuntimeError(f"{g.licence}: ghost tags not refused as such: {ack}")
+
+    def _cull(
+        self, season: int, diverted: dict[tuple[str, int], str], plants: dict[str, list[str]]
+    ) -> None:
+        """Day 50: honest culling (one plant, odds of 3 in 10), or phantom destruction (30 %
+        of the batch); the destroyed plants are not harvested."""
+        for g in self.growers:
+            mine = plants[g.licence]
+            if diverted.get((g.licence, season)) == PHANTOM:
+                count = round(len(mine) * 0.3)
+            else:
+                count = 1 if self.rng.random() < 0.3 else 0
+            if count == 0:
+                continue
+            self.shift(g, season, 50)
+            for uid in self.rng.sample(mine, count):
+                self.record(
+                    g,
+                    PlantDestroyed(
+                        uid=uid,
+                        waste_weight=grams(cents(self.rng.uniform(80, 250))),
+                        method=DestroyMethod.COMPOST,
+                        reason="Hermaphrodite, culled",
+                    ),
+                )
+                mine.remove(uid)
+
+    def _ship(
+        self,
+        season: int,
+        seller: Grower,
+        buyer: Grower,
+        item: tuple[str, Decimal],
+        kind: str | None,
+    ) -> None:
+        """``item`` (UID, grams) from ``seller`` to ``buyer`` on a manifest, received at the
+        weight the buyer weighs: moisture noise, or 15 % short for a diverted transfer."""
+        uid, sent = item
+        manifest = f"M-{season}-{seller.licence}"
+        self.report.batches.append(
+            Batch(buyer.licence, manifest, season, kind if kind == TRANSFER else None, "transfer")
+        )
+        seller_party = Party(
+            name=f"Farm {seller.licence}", address="1 Farm Road", licence=seller.licence
+        )
+        now = self.clock.now()
+        self.record(
+            seller,
+            TransferManifested(
+                manifest_id=manifest,
+                seller=seller_party,
+                purchaser=Party(
+                    name=f"Farm {buyer.licence}", address="1 Farm Road", licence=buyer.licence
+                ),
+                transfer_date=now.date(),
+                estimated_departure=now + timedelta(minutes=30),
+                estimated_arrival=now + timedelta(hours=3),
+                items=[
+                    ManifestItem(
+                        uid=uid,
+                        category=ItemCategory.FLOWER,
+                        strain=seller.strain,
+                        description=f"{seller.strain} flower",
+                        quantity=Quantity(weight=grams(sent)),
+                    )
+                ],
+            ),
+        )
+        self.record(seller, TransferDeparted(manifest_id=manifest, departed_at=self.clock.now()))
+        self.clock.advance(timedelta(hours=2))
+        self.record(
+            buyer,
+            TransferArrived(
+                manifest_id=manifest, seller=seller_party, arrived_at=self.clock.now(), uids=[uid]
+            ),
+        )
+        noise = max(-0.015, min(0.015, self.rng.gauss(0, 0.006)))
+        got = cents(float(sent) * (0.85 if kind == TRANSFER else 1 + noise))
+        self.record(
+            buyer,
+            TransferReceived(
+                manifest_id=manifest,
+                accepted=[ReceivedItem(uid=uid, quantity=Quantity(weight=grams(got)))],
+            ),
+        )
+
+    def _sell(self, g: Grower, uid: str, held: Decimal) -> None:
+        """Three retail sales from the sale package, a fifth to a quarter of it each."""
+        for _ in range(3):
+            amount = cents(float(held) * self.rng.uniform(0.2, 0.25))
+            self.clock.advance(timedelta(minutes=self.rng.uniform(10, 60)))
+            self.record(
+                g,
+                SaleRecorded(
+                    package_uid=uid,
+                    quantity=Quantity(weight=grams(amount)),
+                    price=cents(float(amount) * 9),
+                    sold_at=self.clock.now(),
+                ),
+            )
 
     def _odd_jobs(self, season: int, day: int) -> None:
         """Honest waste outside harvests: trim or failed product, with even odds."""
@@ -506,7 +669,13 @@ def summarise(report: Report, opts: argparse.Namespace, seconds: float) -> None:
         rate = len(caught) / len(mine) if mine else float("nan")
         mean = statistics.mean(delay) if delay else float("nan")
         print(f"| {kind} | {len(mine)} | {len(caught)} | {rate:.0%} | {mean:.1f} |")
-    for what, plural in (("batch", "batches"), ("audit", "audits"), ("licensee", "licensees")):
+    for what, plural in (
+        ("batch", "batches"),
+        ("audit", "audits"),
+        ("transfer", "transfers (the purchaser's signals)"),
+        ("licensee", "licensees (odd-hours-disposal)"),
+        ("tags", "licensees (tag-not-received)"),
+    ):
         honest = [b for b in report.batches if b.kind is None and b.what == what]
         named = [b for b in honest if b.detected_in is not None]
         rate = len(named) / len(honest) if honest else float("nan")
@@ -523,7 +692,7 @@ def summarise(report: Report, opts: argparse.Namespace, seconds: float) -> None:
     for b in flagged:
         for k in b.by:
             wrong[k] = wrong.get(k, 0) + 1
-    print(f"Honest batches named, by signal: {wrong or 'none'}")
+    print(f"Honest cases named, by signal: {wrong or 'none'}")
     if report.projected:
         errors = [abs(actual - expected) / actual for expected, _, _, actual in report.projected]
         within = sum(1 for _, low, high, actual in report.projected if low <= actual <= high)

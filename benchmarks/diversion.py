@@ -43,22 +43,21 @@ Diversion (each injected into one season of a share of the licensees, labelled):
                 UIDs from outside the rolls it received (the rules refuse them);
   phantom-destruction healthy plants recorded destroyed on day 50 (30 % of the batch, with a
                 small waste weight each: the product leaves), against honest culling of at
-                most one plant. No signal reads this yet (yield per plant counts the plants
-                harvested; the disposal signals need night hours or an audit close by):
-                what names the batch names it for its weights, as it names honest batches.
+                most one plant; culled-share-outlier names the plant batch once the licensee
+                has five other batches to compare it with.
 
 Usage:
   .venv/bin/python benchmarks/diversion.py [--licensees 30] [--seasons 6] [--plants 20]
-      [--divert 0.2] [--seed 7] [--database-url URL]
+      [--divert 0.3] [--seed 7] [--database-url URL]
 A detection counts when a signal names what was diverted at the refresh of its season (time
 to detection 0 seasons) or a later one: for the weight diversions, any signal naming the
-harvest batch (phantom-destruction is one: the batch is what the destroyed plants were
-taken from); for pre-audit and audit-short, any signal naming the season's audit
-(``AUD-{season}`` or ``before AUD-{season}``); for night-disposal, the licensee's
-odd-hours-disposal signal; for diverted-transfer, any signal of the purchaser naming the
-manifest; for ghost-plants, the licensee's tag-not-received signal. A false positive is the
-same for an honest batch, audit, transfer or licensee. Figures are printed as a table;
-docs/analytics.md keeps a dated run.
+harvest batch or the plant batch it grew from (phantom-destruction is one: the batch is
+what the destroyed plants were taken from); for pre-audit and audit-short, any signal
+naming the season's audit (``AUD-{season}`` or ``before AUD-{season}``); for
+night-disposal, the licensee's odd-hours-disposal signal; for diverted-transfer, any signal
+of the purchaser naming the manifest; for ghost-plants, the licensee's tag-not-received
+signal. A false positive is the same for an honest batch, audit, transfer or licensee.
+Figures are printed as a table; docs/analytics.md keeps a dated run.
 """
 
 from __future__ import annotations
@@ -353,7 +352,9 @@ class Season:
             kind = diverted.get((g.licence, season))
             name = f"HB-{season}"
             weight_kind = kind if kind in BATCH_KINDS else None
-            self.report.batches.append(Batch(g.licence, name, season, weight_kind))
+            # Named by its harvest batch or by the plant batch it grew from (culled-share).
+            subjects = f"{name}|B-{season}"
+            self.report.batches.append(Batch(g.licence, subjects, season, weight_kind))
             total = Decimal(0)
             for uid in plants[g.licence]:
                 grown = max(50.0, self.rng.gauss(g.yield_g, g.yield_g * 0.08))

@@ -14,6 +14,8 @@ accepted record and never writes it:
 - :mod:`.refused`, :mod:`.hours`, :mod:`.receipts`: pure detectors of conduct rather than
   weight: tag uses the tag rules refused, destruction and waste at the licensee's quiet hours,
   transfers received at another weight than manifested;
+- :mod:`.culling`: plant batches of which far more was destroyed before harvest than the
+  licensee's other batches (phantom destruction leaves no weight to balance);
 - :mod:`.audits`: pure detectors over recorded physical audits: their variances, the trend of
   the weight found missing, destruction and waste crowded into the week before an audit;
 - :mod:`.source`: reads a licensee's accepted events from the log (and its refused tag uses)

@@ -55,6 +55,8 @@ class PlantLife:
     harvested_at: datetime | None = None
     wet_grams: Decimal | None = None
     destroyed_at: datetime | None = None
+    batch: str | None = None  # the plant batch it was tagged from
+    destroyed_by: str | None = None  # the event that recorded it destroyed
 
     @property
     def live(self) -> bool:
@@ -79,7 +81,7 @@ class PlantTracker:
         elif isinstance(payload, PlantsTagged):
             strain = self._batch_strain.get(payload.batch_id)
             for uid in payload.uids:
-                self.plants[uid] = PlantLife(uid, strain, at)
+                self.plants[uid] = PlantLife(uid, strain, at, batch=payload.batch_id)
         elif isinstance(payload, PlantsPhaseChanged) and payload.phase is PlantPhase.FLOWERING:
             for uid in payload.uids:
                 plant = self.plants.get(uid)
@@ -94,6 +96,7 @@ class PlantTracker:
             plant = self.plants.get(payload.uid)
             if plant is not None:
                 plant.destroyed_at = at
+                plant.destroyed_by = event.event_id
 
 
 def quantile(values: Sequence[Decimal], q: Decimal) -> Decimal:

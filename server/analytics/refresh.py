@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from server.analytics import audits, source
 from server.analytics.balance import HarvestBalance, Movement
+from server.analytics.culling import culled_shares
 from server.analytics.hours import odd_hours
 from server.analytics.projection import Usual, by_strain, combine, project
 from server.analytics.receipts import received_off
@@ -246,6 +247,7 @@ def refresh_licensee(
     mine = record.licensee
     found = [
         *assess([mine, *_peers(conn, licence)], subjects={licence}),
+        *culled_shares(licence, record.plants),
         *_conduct(conn, licence),
     ]
     conn.execute(sa.delete(BALANCES).where(BALANCES.c.licence == licence))

@@ -16,6 +16,7 @@ accepted record and never writes it:
   transfers received at another weight than manifested;
 - :mod:`.culling`: plant batches of which far more was destroyed before harvest than the
   licensee's other batches (phantom destruction leaves no weight to balance);
+- :mod:`.manual`: harvest batch weights typed in at a station that has a scale;
 - :mod:`.audits`: pure detectors over recorded physical audits: their variances, the trend of
   the weight found missing, destruction and waste crowded into the week before an audit;
 - :mod:`.source`: reads a licensee's accepted events from the log (and its refused tag uses)

@@ -29,6 +29,7 @@ from server.analytics import audits, source
 from server.analytics.balance import HarvestBalance, Movement
 from server.analytics.culling import culled_shares
 from server.analytics.hours import odd_hours
+from server.analytics.manual import typed_weights
 from server.analytics.projection import Usual, by_strain, combine, project
 from server.analytics.receipts import received_off
 from server.analytics.refused import refused_tags
@@ -248,6 +249,7 @@ def refresh_licensee(
     found = [
         *assess([mine, *_peers(conn, licence)], subjects={licence}),
         *culled_shares(licence, record.plants),
+        *typed_weights(licence, record.typed),
         *_conduct(conn, licence),
     ]
     conn.execute(sa.delete(BALANCES).where(BALANCES.c.licence == licence))

@@ -24,6 +24,7 @@ from schemas.records import InventoryAudited
 from server.analytics import hours, refused
 from server.analytics.audits import Audit
 from server.analytics.balance import HarvestLedger
+from server.analytics.manual import ManualWeights, Typed
 from server.analytics.projection import PlantLife, PlantTracker
 from server.analytics.receipts import Receipt
 from server.analytics.refused import Refusal
@@ -103,23 +104,27 @@ def refusals(conn: sa.Connection, licence: str) -> list[Refusal]:
 @dataclass(frozen=True, slots=True)
 class Record:
     """What the analytics take from one licensee's record: its harvest balances and scale
-    resolution (the signals'), and its plants' lives (the projection's)."""
+    resolution (the signals'), its plants' lives (the projection's and the culling's), and
+    its batch weights typed in where a scale stands."""
 
     licensee: Licensee
     plants: list[PlantLife]
+    typed: list[Typed]
 
 
 def read(conn: sa.Connection, licence: str) -> Record:
     """``licence``'s :class:`Record`, from its accepted events in one pass."""
     ledger = HarvestLedger(licence)
     tracker = PlantTracker()
+    manual = ManualWeights()
     for event in accepted_events(conn, licence):
         ledger.feed(event)
         tracker.feed(event)
+        manual.feed(event)
     balances = Licensee(
         licence, ledger.balances(), ledger.fractional_readings > 0, ledger.packages()
     )
-    return Record(balances, list(tracker.plants.values()))
+    return Record(balances, list(tracker.plants.values()), manual.typed)
 
 
 def licensee(conn: sa.Connection, licence: str) -> Licensee:

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -195,15 +195,24 @@ def test_garbage_on_a_topic_that_names_no_station_is_only_logged(
 
 
 def _server(
-    broker: PrivateBroker, database_url: str, client_id: str, log: Path
+    broker: PrivateBroker,
+    database_url: str,
+    client_id: str,
+    log: Path,
+    prefix: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
+    """``seedtrace server`` (ingest only) on ``broker``; ``prefix`` runs it elsewhere (another
+    network namespace: ``ip netns exec NAME``)."""
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [
+                *prefix,
                 SEEDTRACE,
                 "server",
                 "--database-url",
                 database_url,
+                "--mqtt-host",
+                broker.host,
                 "--mqtt-port",
                 str(broker.port),
                 "--client-id",

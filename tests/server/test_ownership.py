@@ -143,7 +143,7 @@ class _Floor:
         self.station = station
         self.events = events
         self.link = StationLink(
-            station.licence, station.station_id, "127.0.0.1", broker.port, clock=SYSTEM_CLOCK
+            station.licence, station.station_id, broker.host, broker.port, clock=SYSTEM_CLOCK
         )
         self.link.connect()
         # Per event, what each of its acks said it became: a duplicate's original outcome (the

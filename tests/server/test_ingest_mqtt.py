@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -200,9 +200,10 @@ def _server(
     client_id: str,
     log: Path,
     prefix: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """``seedtrace server`` (ingest only) on ``broker``; ``prefix`` runs it elsewhere (another
-    network namespace: ``ip netns exec NAME``)."""
+    network namespace: ``ip netns exec NAME``), ``env`` adds settings (``SEEDTRACE_*``)."""
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [
@@ -222,7 +223,7 @@ def _server(
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ},
+            env={**os.environ, **(env or {})},
         )
 
 

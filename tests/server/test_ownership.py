@@ -250,7 +250,9 @@ def _under_load(
     floors: list[_Floor] = []
     stop = threading.Event()
     try:
-        wait_settled(engine, len(servers))
+        # A give-up bound: a loaded machine takes its time starting the servers, whose first
+        # deadline sweep holds back their first hand-over (docs/architecture.md).
+        wait_settled(engine, len(servers), timeout=120)
         floors, threads = _load(broker, licences, per_station, stop, **run)
         _wait_answered(floors, share)
         yield floors

@@ -8,10 +8,8 @@ Design (``docs/architecture.md``, "Licensee ownership"):
   the server ends the session (and frees its leases) at once; a process that freezes stops
   sending its once-a-second lease check, and ``idle_session_timeout`` ends its session after
   ``lease_timeout_s``; a backend waiting on a lock for a dead client notices within a second
-  (``client_connection_check_interval``); one blocked sending to a host that lost power gives
-  up after ``lease_timeout_s`` of unacknowledged data (``tcp_user_timeout``). A process whose
-  session ended finds out on its next statement (an OperationalError), drops everything it
-  owned and starts over.
+  (``client_connection_check_interval``). A process whose session ended finds out on its next
+  statement (an OperationalError), drops everything it owned and starts over.
 - **Membership**: every ingest process also holds ``(MEMBER_CLASS, its backend pid)``; the
   number of those locks is the number of live ingest processes.
 - **Balance**: every ``lease_check_s`` a process reads the licensees and the granted advisory
@@ -111,11 +109,6 @@ class Ownership:
                     conn.exec_driver_sql(f"SET idle_session_timeout = {timeout_ms}")
                     conn.exec_driver_sql(f"SET idle_in_transaction_session_timeout = {timeout_ms}")
                     conn.exec_driver_sql("SET client_connection_check_interval = 1000")
-                    # A host that loses power while its backend is sending it an answer
-                    # leaves the backend blocked in send(), where no idle timeout applies:
-                    # the kernel gives up on the unacknowledged data after this long instead
-                    # of after TCP's retries (~15 min). Ignored on a Unix socket.
-                    conn.exec_driver_sql(f"SET tcp_user_timeout = {timeout_ms}")
                     self.pid = int(conn.execute(JOIN, {"member": MEMBER_CLASS}).one()[1])
             except Exception:
                 conn.invalidate()

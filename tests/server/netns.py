@@ -100,10 +100,6 @@ class Host:
         """Put before a command to run it in this host."""
         return ["ip", "netns", "exec", self.namespace]
 
-    def cut(self) -> None:
-        """Pull the cable: the link goes down, nothing in or out (no FIN, no RST)."""
-        _ip("link", "set", self.veth, "down")
-
 
 @dataclass
 class Lan:

@@ -4,8 +4,8 @@
 
 - a **bridge** ``stbr<x>`` in the root namespace with the address ``10.213.<x>.1/24``, ``<x>``
   a subnet number no other run on this machine holds (a lock file per number under
-  :data:`LOCK_DIR`, plus no interface of this machine already in ``10.213.<x>.0/24``), so
-  parallel runs do not collide;
+  :data:`LOCK_DIR`, deleted on the way out, plus no interface of this machine already in
+  ``10.213.<x>.0/24``), so parallel runs do not collide;
 - a **PostgreSQL cluster of its own** (``initdb`` as the ``postgres`` user, in a temporary
   folder) listening on ``10.213.<x>.1:5432`` and on nothing else (its Unix socket in that
   folder), trust authentication for the bridge's subnet alone. Its own, not the machine's
@@ -178,6 +178,8 @@ class Lan:
             _ip("link", "del", host.veth, check=False)  # its peer goes with it
             _ip("netns", "del", host.namespace, check=False)
         _ip("link", "del", self.bridge, check=False)
+        with contextlib.suppress(FileNotFoundError):  # still holding the lock: nobody else's
+            os.unlink(self.lock.name)
         self.lock.close()
 
 
@@ -190,13 +192,17 @@ def _claim_subnet() -> tuple[int, IO[bytes]]:
     for x in numbers:
         if f" {PREFIX}.{x}." in used or f" stbr{x}:" in links:
             continue
-        lock = (LOCK_DIR / f"seedtrace-netns-{x}.lock").open("wb")
+        path = LOCK_DIR / f"seedtrace-netns-{x}.lock"
+        lock = path.open("wb")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        return x, lock
+            # The holder before us deletes the file on its way out: a lock on a deleted file
+            # is no lock.
+            if os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino:
+                return x, lock
+        except (BlockingIOError, FileNotFoundError):
+            pass
+        lock.close()
     raise RuntimeError(f"no free subnet in {PREFIX}.0.0/16")
 
 

@@ -66,6 +66,8 @@ class Counter:
 
     def on_end(self, conn: sa.Connection) -> None:
         self.begins.discard(id(conn))
+        if conn.invalidated:  # the session died (e.g. a lease timeout): nothing is sent, and
+            return  # asking for its connection would raise inside SQLAlchemy's rollback
         if conn.dialect.name == "postgresql":
             status = conn.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
             if status == 0:  # IDLE: the COMMIT went in the last pipeline; nothing is sent

@@ -127,8 +127,9 @@ def log(message: str) -> None:
 class Floor:
     """One station's realistic, valid event stream: its own UIDs, batches and sequence."""
 
-    def __init__(self, licence: str, station_id: str, station_no: int) -> None:
+    def __init__(self, licence: str, station_id: str, station_no: int, host: str = HOST) -> None:
         self.licence = licence
+        self.host = host  # the broker's address
         self.station_id = station_id
         self.uid_prefix = f"1A4FF{station_no:03d}"  # 8 characters, then a 16-digit counter
         self.sequence = itertools.count(1)
@@ -142,7 +143,7 @@ class Floor:
         return StationLink(
             self.licence,
             self.station_id,
-            HOST,
+            self.host,
             port,
             client_id=f"bench-{self.station_id}",
             on_ack=on_ack,
@@ -291,9 +292,17 @@ class Servers:
 
 @contextlib.contextmanager
 def ingest_servers(
-    url: str, port: int, count: int, workdir: Path, profile: Path | None
+    url: str,
+    port: int,
+    count: int,
+    workdir: Path,
+    profile: Path | None,
+    *,
+    mqtt_host: str = HOST,
+    prefixes: Sequence[Sequence[str]] = (),
 ) -> Iterator[Servers]:
-    """``count`` ``seedtrace server`` processes, their round trips counted."""
+    """``count`` ``seedtrace server`` processes, their round trips counted; process n runs
+    under ``prefixes[n - 1]`` when given (another host: ``ip netns exec NAME``)."""
     counted = Path(__file__).resolve().parent / "counted_server.py"
     procs: list[subprocess.Popen[bytes]] = []
     servers = Servers([], [])
@@ -308,7 +317,7 @@ def ingest_servers(
                 "--database-url",
                 url,
                 "--mqtt-host",
-                HOST,
+                mqtt_host,
                 "--mqtt-port",
                 str(port),
                 "--client-id",
@@ -319,7 +328,7 @@ def ingest_servers(
             if profile is not None:
                 out = profile / f"{workdir.name}-ingest-{n}.prof"
                 command = ["-m", "cProfile", "-o", str(out), *command]
-            command = [sys.executable, *command]
+            command = [*(prefixes[n - 1] if prefixes else ()), sys.executable, *command]
             logs.append(workdir / f"ingest-{n}.log")
             with logs[-1].open("wb") as sink:
                 procs.append(

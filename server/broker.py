@@ -9,8 +9,9 @@
 - ``max_inflight_messages`` raised, so an ingest process with manual acks can hold a batch;
 - ``persistence true`` with a writable location, or sessions are lost on restart.
 
-:class:`PrivateBroker` runs ``mosquitto`` on a free loopback port with such a config, and can
-stop and start it again on the same port and persistence file (outage tests).
+:class:`PrivateBroker` runs ``mosquitto`` on a free loopback port (or on another address of this
+machine, such as a test bridge's) with such a config, and can stop and start it again on the
+same port and persistence file (outage tests).
 
 The production config (TLS, no anonymous access, password and ACL files) is
 :mod:`server.brokerauth.conf`; both use :data:`server.brokerauth.tuning.TUNING`.
@@ -72,9 +73,12 @@ class BrokerError(RuntimeError):
 
 
 class PrivateBroker:
-    """A mosquitto of our own on 127.0.0.1:``port`` (a free one unless given)."""
+    """A mosquitto of our own on ``host``:``port`` (127.0.0.1 and a free port unless given;
+    ``host`` must be an address of this machine)."""
 
-    def __init__(self, port: int | None = None, workdir: Path | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, workdir: Path | None = None, *, host: str = "127.0.0.1"
+    ) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise BrokerError(
@@ -82,7 +86,8 @@ class PrivateBroker:
                 "`make demo`, which install it"
             )
         self.exe = exe
-        self.port = port if port is not None else free_port()
+        self.host = host
+        self.port = port if port is not None else free_port(host)
         self._own_dir = workdir is None
         self.dir = (
             workdir if workdir is not None else Path(tempfile.mkdtemp(prefix="seedtrace-mqtt-"))
@@ -106,7 +111,9 @@ class PrivateBroker:
 
     def write_config(self) -> None:
         self.conf.write_text(
-            mosquitto_conf(port=self.port, persistence_dir=self.dir, log_file=self.log)
+            mosquitto_conf(
+                port=self.port, bind=self.host, persistence_dir=self.dir, log_file=self.log
+            )
         )
 
     def start(self) -> None:
@@ -120,12 +127,12 @@ class PrivateBroker:
                 log = self.log.read_text() if self.log.exists() else ""
                 raise BrokerError(f"mosquitto exited with {self._proc.returncode}: {log}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                with socket.create_connection((self.host, self.port), timeout=0.2):
                     return
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise BrokerError(f"mosquitto did not listen on 127.0.0.1:{self.port} within 10 s")
+        raise BrokerError(f"mosquitto did not listen on {self.host}:{self.port} within 10 s")
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None

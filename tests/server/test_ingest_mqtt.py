@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -193,16 +193,33 @@ def test_garbage_on_a_topic_that_names_no_station_is_only_logged(
 
 
 def _server(
-    broker: PrivateBroker, database_url: str, client_id: str, log: Path
+    broker: PrivateBroker,
+    database_url: str,
+    client_id: str,
+    log: Path,
+    prefix: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    """``seedtrace server`` (ingest only) on ``broker``; ``prefix`` runs it elsewhere (another
+    network namespace: ``ip netns exec NAME``), ``env`` adds settings (``SEEDTRACE_*``)."""
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            server_command(
-                database_url, broker.port, "--client-id", client_id, "--no-migrate", "--no-api"
-            ),
+            [
+                *prefix,
+                *server_command(
+                    database_url,
+                    broker.port,
+                    "--mqtt-host",
+                    broker.host,
+                    "--client-id",
+                    client_id,
+                    "--no-migrate",
+                    "--no-api",
+                ),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ},
+            env={**os.environ, **(env or {})},
         )
 
 

@@ -153,7 +153,7 @@ class _Floor:
         self.station = station
         self.events = events
         self.link = StationLink(
-            station.licence, station.station_id, "127.0.0.1", broker.port, clock=SYSTEM_CLOCK
+            station.licence, station.station_id, broker.host, broker.port, clock=SYSTEM_CLOCK
         )
         self.link.connect()
         # Per event, what each of its acks said it became: a duplicate's original outcome (the
@@ -260,7 +260,9 @@ def _under_load(
     floors: list[_Floor] = []
     stop = threading.Event()
     try:
-        wait_settled(engine, len(servers))
+        # A give-up bound: a loaded machine takes its time starting the servers, whose first
+        # deadline sweep holds back their first hand-over (docs/architecture.md).
+        wait_settled(engine, len(servers), timeout=120)
         floors, threads = _load(broker, licences, per_station, stop, **run)
         _wait_answered(floors, share)
         yield floors

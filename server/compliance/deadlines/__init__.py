@@ -28,6 +28,7 @@ from server.compliance.deadlines.store import (
     dismiss,
     get_notification,
     list_notifications,
+    needing_attention,
     stored_notices,
 )
 from server.compliance.deadlines.sweep import SweepReport, sweep
@@ -47,6 +48,7 @@ __all__ = [
     "dismiss",
     "get_notification",
     "list_notifications",
+    "needing_attention",
     "stored_notices",
     "sweep",
 ]

@@ -201,6 +201,27 @@ def list_notifications(
         return [_public(r) for r in conn.execute(query).all()]
 
 
+def needing_attention(
+    engine: Engine, licences: Sequence[str], *, closed_since: datetime | None = None
+) -> list[NotificationPublic]:
+    """The unresolved notifications of ``licences`` (open or overdue) and, with
+    ``closed_since``, those resolved or dismissed at or after it, oldest first, in one
+    query. Bounded by what is unresolved and recent, not by the licensees' history: the
+    ``(licence, state)`` index finds the unresolved ones, ``(licence, resolved_at)`` and
+    ``(licence, dismissed_at)`` the recently closed ones."""
+    if not licences:
+        return []
+    unresolved = N.c.state.in_([s.value for s in UNRESOLVED])
+    wanted = (
+        unresolved
+        if closed_since is None
+        else sa.or_(unresolved, N.c.resolved_at >= closed_since, N.c.dismissed_at >= closed_since)
+    )
+    query = select_public().where(N.c.licence.in_(list(licences)), wanted).order_by(N.c.id)
+    with engine.connect() as conn:
+        return [_public(r) for r in conn.execute(query).all()]
+
+
 def get_notification(engine: Engine, notification_id: int) -> NotificationPublic:
     with engine.connect() as conn:
         return _get(conn, notification_id)

@@ -15,12 +15,15 @@ from sqlalchemy.engine import Engine
 
 from schemas.describe import describe_stored
 from server.compliance.deadlines.store import jurisdiction_of, own_citations
+from server.compliance.rules.people import SERVER_OPERATOR
 from server.db.core import table_of
 from server.db.notifications import EventNotice
-from server.db.tables import EventLog
+from server.db.tables import EventLog, Station, User
 
 L = table_of(EventLog)
 EN = table_of(EventNotice)
+ST = table_of(Station)
+USERS = table_of(User)
 JURISDICTION = jurisdiction_of(L.c.licence)  # select it beside a log row: cited as its own
 
 
@@ -157,13 +160,19 @@ class FilterChoices:
 
 
 def choices(engine: Engine, licences: Sequence[str]) -> FilterChoices:
-    """The stations and operators that appear in these licences' log, for the filter menus."""
-    lic = L.c.licence.in_(list(licences))
+    """The stations and operators of these licences, for the filter menus: the stations the
+    ledger keeps (every station that has sent an event) and the people on the roster, with
+    the server itself. Read from those small tables, not the log, so the menus cost the same
+    however many events the licensees have."""
+    lic = list(licences)
     with engine.connect() as conn:
         stations = conn.execute(
-            sa.select(L.c.station_id).where(lic).distinct().order_by(L.c.station_id)
+            sa.select(ST.c.station_id)
+            .where(ST.c.licence.in_(lic))
+            .distinct()
+            .order_by(ST.c.station_id)
         ).scalars()
-        operators = conn.execute(
-            sa.select(L.c.operator_id).where(lic).distinct().order_by(L.c.operator_id)
-        ).scalars()
-        return FilterChoices(list(stations), list(operators))
+        operators = set(
+            conn.execute(sa.select(USERS.c.user_id).where(USERS.c.licence.in_(lic))).scalars()
+        )
+        return FilterChoices(list(stations), sorted(operators | {SERVER_OPERATOR}))

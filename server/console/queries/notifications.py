@@ -1,6 +1,6 @@
 """Notifications sorted by urgency, for the page a compliance manager opens first.
 
-Reads the deadline engine's notifications (:func:`server.compliance.deadlines.list_notifications`)
+Reads the deadline engine's notifications (:func:`server.compliance.deadlines.needing_attention`)
 and puts what needs action first:
 
 1. **overdue**: unresolved and past its due time (the sweep may not have marked it yet, so
@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
 
-from server.compliance.deadlines import Category, NotificationPublic, State, list_notifications
+from server.compliance.deadlines import Category, NotificationPublic, State, needing_attention
 
 # Subjects that are not items with an audit trail.
 NOT_ITEMS = ("business_day", "licence", "licensee")
@@ -86,25 +86,20 @@ def _key(item: Item) -> tuple[int, int, float]:
 
 
 def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> list[Item]:
+    """One query for every licensee shown, reading only what the page shows: unresolved
+    notifications and those closed within :data:`RECENT` (not the whole history)."""
     items = []
-    for licence in licences:
-        for n in list_notifications(engine, licence):
-            group = _group(n, now)
-            if group is not None:
-                items.append(Item(n, group))
+    for n in needing_attention(engine, licences, closed_since=now - RECENT):
+        group = _group(n, now)
+        if group is not None:
+            items.append(Item(n, group))
     return sorted(items, key=_key)
 
 
 def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int:
     """How many unresolved notifications are past due: the number every page shows. Reads
     only unresolved ones, so it stays cheap however long the history grows."""
-    unresolved = (State.OPEN, State.OVERDUE)
-    return sum(
-        1
-        for licence in licences
-        for n in list_notifications(engine, licence, states=unresolved)
-        if _group(n, now) == "overdue"
-    )
+    return sum(1 for n in needing_attention(engine, licences) if _group(n, now) == "overdue")
 
 
 def counts(items: Sequence[Item]) -> dict[str, int]:

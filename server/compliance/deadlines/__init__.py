@@ -29,6 +29,7 @@ from server.compliance.deadlines.store import (
     get_notification,
     list_notifications,
     needing_attention,
+    recently_closed,
     stored_notices,
 )
 from server.compliance.deadlines.sweep import SweepReport, sweep
@@ -49,6 +50,7 @@ __all__ = [
     "get_notification",
     "list_notifications",
     "needing_attention",
+    "recently_closed",
     "stored_notices",
     "sweep",
 ]

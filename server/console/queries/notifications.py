@@ -7,7 +7,8 @@ and puts what needs action first:
    the due time is compared with now here), most overdue first;
 2. **due soon**: unresolved and due within :data:`SOON`;
 3. **open**: unresolved, due later (soonest first), then unresolved with no due time;
-4. **closed**: resolved or dismissed within :data:`RECENT`, newest first, for the record.
+4. **closed**: resolved or dismissed within :data:`RECENT`, newest first, for the record
+   (the newest :data:`CLOSED_SHOWN`; the tile says when there are more).
 
 Compliance notifications come before informational ones within a group.
 """
@@ -19,13 +20,22 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
 
-from server.compliance.deadlines import Category, NotificationPublic, State, needing_attention
+from server.compliance.deadlines import (
+    Category,
+    NotificationPublic,
+    State,
+    needing_attention,
+    recently_closed,
+)
 
 # Subjects that are not items with an audit trail.
 NOT_ITEMS = ("business_day", "licence", "licensee")
 SOON = timedelta(hours=24)
 RECENT = timedelta(days=7)
 GROUPS = ("overdue", "due soon", "open", "closed")
+# Closed notifications listed, newest first: one is closed per harvested plant, so a
+# regulator's week holds thousands; the tile then says 200+.
+CLOSED_SHOWN = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +95,18 @@ def _key(item: Item) -> tuple[int, int, float]:
     return rank, category, due
 
 
-def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> list[Item]:
-    """One query for every licensee shown, reading only what the page shows: unresolved
-    notifications and those closed within :data:`RECENT` (not the whole history)."""
+def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> tuple[list[Item], bool]:
+    """What the page shows, and whether more closed ones exist than it lists: every
+    unresolved notification and the newest :data:`CLOSED_SHOWN` closed within
+    :data:`RECENT`; two queries for every licensee shown, reading what is outstanding or
+    recently closed, never the whole history."""
+    closed, more = recently_closed(engine, licences, now - RECENT, CLOSED_SHOWN)
     items = []
-    for n in needing_attention(engine, licences, closed_since=now - RECENT):
+    for n in [*needing_attention(engine, licences), *closed]:
         group = _group(n, now)
         if group is not None:
             items.append(Item(n, group))
-    return sorted(items, key=_key)
+    return sorted(items, key=_key), more
 
 
 def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int:

@@ -532,7 +532,10 @@ def measure(
     f.rebuild_check = cli_seconds(url, "db", "rebuild", "--check")
     f.verify = cli_seconds(url, "db", "verify")
     log("  ingest through mosquitto")
-    measure_ingest(url, names, opts, f)
+    try:
+        measure_ingest(url, names, opts, f)
+    except (RuntimeError, OSError) as err:  # reported with the rest, not instead of it
+        f.problems.append(f"ingest through mosquitto: {type(err).__name__}: {err}")
     return f
 
 

@@ -425,9 +425,16 @@ def run_echo(port: int) -> None:
     client.loop_stop()
 
 
-def prepare_database(url: str, licences: Sequence[str]) -> None:
+# The time zone each jurisdiction's benchmark licensees keep.
+ZONES = {"OR": "America/Los_Angeles", "CA": "America/Los_Angeles", "CT": "America/New_York"}
+
+
+def prepare_database(
+    url: str, licences: Sequence[str], jurisdiction: Callable[[str], str] = lambda _: "OR"
+) -> None:
     """``seedtrace db upgrade``, ``seedtrace licensees add`` and ``seedtrace users add`` (an
-    account manager, then the stations' trained operator), as Python calls."""
+    account manager, then the stations' trained operator), as Python calls. ``jurisdiction``:
+    each licence's (OR, CA or CT); Oregon by default."""
     from datetime import date
 
     from server.db.engine import make_engine, migrate
@@ -442,8 +449,8 @@ def prepare_database(url: str, licences: Sequence[str]) -> None:
                 engine,
                 licence=licence,
                 name=f"Benchmark Farms {licence}",
-                jurisdiction="OR",
-                timezone="America/Los_Angeles",
+                jurisdiction=jurisdiction(licence),
+                timezone=ZONES[jurisdiction(licence)],
                 now=SYSTEM_CLOCK.now(),
             )
             trained = date(2024, 1, 15)

@@ -25,9 +25,15 @@ from server.console.render import render
 def notifications_page(
     request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
 ) -> HTMLResponse:
-    items = by_urgency(engine, viewer.licences, clock.now())
+    items, more = by_urgency(engine, viewer.licences, clock.now())
     return page(
-        request, viewer, "notifications.html", "Notifications", items=items, tally=counts(items)
+        request,
+        viewer,
+        "notifications.html",
+        "Notifications",
+        items=items,
+        tally=counts(items),
+        more_closed=more,
     )
 
 
@@ -43,7 +49,7 @@ def notifications_stream(
     def poll() -> list[live.Message]:
         nonlocal shown
         now = clock.now()
-        items = by_urgency(engine, viewer.licences, now)
+        items, _ = by_urgency(engine, viewer.licences, now)
         html = render(
             "_notifications_body.html", items=items, multi=multi, viewer=viewer, now=now, tz=tz
         )

@@ -31,6 +31,9 @@ class Notification(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_notifications_licence_state", "licence", "state"),
         sa.Index("ix_notifications_subject", "licence", "rule_id", "subject_type", "subject_id"),
+        # The console's recently closed notifications (deadlines.needing_attention).
+        sa.Index("ix_notifications_resolved", "licence", "resolved_at"),
+        sa.Index("ix_notifications_dismissed", "licence", "dismissed_at"),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))

@@ -28,6 +28,8 @@ from server.compliance.deadlines.store import (
     dismiss,
     get_notification,
     list_notifications,
+    needing_attention,
+    recently_closed,
     stored_notices,
 )
 from server.compliance.deadlines.sweep import SweepReport, sweep
@@ -47,6 +49,8 @@ __all__ = [
     "dismiss",
     "get_notification",
     "list_notifications",
+    "needing_attention",
+    "recently_closed",
     "stored_notices",
     "sweep",
 ]

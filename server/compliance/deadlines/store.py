@@ -201,6 +201,55 @@ def list_notifications(
         return [_public(r) for r in conn.execute(query).all()]
 
 
+def needing_attention(engine: Engine, licences: Sequence[str]) -> list[NotificationPublic]:
+    """The unresolved notifications of ``licences`` (open or overdue), oldest first, in one
+    query through the ``(licence, state)`` index: bounded by what is outstanding, not by the
+    licensees' history."""
+    if not licences:
+        return []
+    query = (
+        select_public()
+        .where(N.c.licence.in_(list(licences)), N.c.state.in_([s.value for s in UNRESOLVED]))
+        .order_by(N.c.id)
+    )
+    with engine.connect() as conn:
+        return [_public(r) for r in conn.execute(query).all()]
+
+
+def _closed_since(licences: Sequence[str], since: datetime) -> Any:
+    return sa.and_(
+        N.c.licence.in_(list(licences)),
+        sa.or_(
+            sa.and_(N.c.state == State.RESOLVED.value, N.c.resolved_at >= since),
+            sa.and_(N.c.state == State.DISMISSED.value, N.c.dismissed_at >= since),
+        ),
+    )
+
+
+def recently_closed(
+    engine: Engine, licences: Sequence[str], since: datetime, limit: int
+) -> tuple[list[NotificationPublic], bool]:
+    """The newest ``limit`` notifications of ``licences`` resolved or dismissed at or after
+    ``since`` (newest first), and whether there are more. A licensee resolves one
+    notification per harvested plant (DISPOSITION-3BD), so a state's week holds many
+    thousands: they are neither all read nor counted. Read through the ``(licence,
+    resolved_at)`` and ``(licence, dismissed_at)`` indexes."""
+    if not licences:
+        return [], False
+    closed_at = sa.case(
+        (N.c.state == State.RESOLVED.value, N.c.resolved_at), else_=N.c.dismissed_at
+    )
+    query = (
+        select_public()
+        .where(_closed_since(licences, since))
+        .order_by(closed_at.desc(), N.c.id.desc())
+        .limit(limit + 1)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [_public(r) for r in rows[:limit]], len(rows) > limit
+
+
 def get_notification(engine: Engine, notification_id: int) -> NotificationPublic:
     with engine.connect() as conn:
         return _get(conn, notification_id)

@@ -1,13 +1,14 @@
 """Notifications sorted by urgency, for the page a compliance manager opens first.
 
-Reads the deadline engine's notifications (:func:`server.compliance.deadlines.list_notifications`)
+Reads the deadline engine's notifications (:func:`server.compliance.deadlines.needing_attention`)
 and puts what needs action first:
 
 1. **overdue**: unresolved and past its due time (the sweep may not have marked it yet, so
    the due time is compared with now here), most overdue first;
 2. **due soon**: unresolved and due within :data:`SOON`;
 3. **open**: unresolved, due later (soonest first), then unresolved with no due time;
-4. **closed**: resolved or dismissed within :data:`RECENT`, newest first, for the record.
+4. **closed**: resolved or dismissed within :data:`RECENT`, newest first, for the record
+   (the newest :data:`CLOSED_SHOWN`; the tile says when there are more).
 
 Compliance notifications come before informational ones within a group.
 """
@@ -19,13 +20,22 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
 
-from server.compliance.deadlines import Category, NotificationPublic, State, list_notifications
+from server.compliance.deadlines import (
+    Category,
+    NotificationPublic,
+    State,
+    needing_attention,
+    recently_closed,
+)
 
 # Subjects that are not items with an audit trail.
 NOT_ITEMS = ("business_day", "licence", "licensee")
 SOON = timedelta(hours=24)
 RECENT = timedelta(days=7)
 GROUPS = ("overdue", "due soon", "open", "closed")
+# Closed notifications listed, newest first: one is closed per harvested plant, so a
+# regulator's week holds thousands; the tile then says 200+.
+CLOSED_SHOWN = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,26 +95,24 @@ def _key(item: Item) -> tuple[int, int, float]:
     return rank, category, due
 
 
-def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> list[Item]:
+def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> tuple[list[Item], bool]:
+    """What the page shows, and whether more closed ones exist than it lists: every
+    unresolved notification and the newest :data:`CLOSED_SHOWN` closed within
+    :data:`RECENT`; two queries for every licensee shown, reading what is outstanding or
+    recently closed, never the whole history."""
+    closed, more = recently_closed(engine, licences, now - RECENT, CLOSED_SHOWN)
     items = []
-    for licence in licences:
-        for n in list_notifications(engine, licence):
-            group = _group(n, now)
-            if group is not None:
-                items.append(Item(n, group))
-    return sorted(items, key=_key)
+    for n in [*needing_attention(engine, licences), *closed]:
+        group = _group(n, now)
+        if group is not None:
+            items.append(Item(n, group))
+    return sorted(items, key=_key), more
 
 
 def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int:
     """How many unresolved notifications are past due: the number every page shows. Reads
     only unresolved ones, so it stays cheap however long the history grows."""
-    unresolved = (State.OPEN, State.OVERDUE)
-    return sum(
-        1
-        for licence in licences
-        for n in list_notifications(engine, licence, states=unresolved)
-        if _group(n, now) == "overdue"
-    )
+    return sum(1 for n in needing_attention(engine, licences) if _group(n, now) == "overdue")
 
 
 def counts(items: Sequence[Item]) -> dict[str, int]:

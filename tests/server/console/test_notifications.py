@@ -27,7 +27,7 @@ MANAGER = Viewer("a.chen", "Alice Chen", "account_manager", (CA,), read_only=Fal
 def overdue_corrections(engine: Engine) -> list[Item]:
     return [
         i
-        for i in by_urgency(engine, [CA], datetime.now(UTC))
+        for i in by_urgency(engine, [CA], datetime.now(UTC))[0]
         if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
     ]
 
@@ -46,7 +46,7 @@ def test_overdue_comes_first_and_says_what_resolves_it(engine: Engine) -> None:
     recent, old = harvest_events(engine)
     flag(engine, recent, days_ago=0, licence=CA)
     flag(engine, old, days_ago=10, licence=CA)
-    items = by_urgency(engine, [CA], datetime.now(UTC))
+    items = by_urgency(engine, [CA], datetime.now(UTC))[0]
     corrections = [i for i in items if i.n.rule_id == "CORRECTION-3BD"]
     assert [(i.group, i.n.subject_id) for i in corrections] == [
         ("overdue", old),
@@ -63,7 +63,7 @@ def test_an_unresolved_compliance_notification_cannot_be_dismissed(engine: Engin
     flag(engine, harvest_events(engine)[0], days_ago=10, licence=CA)
     [item] = [
         i
-        for i in by_urgency(engine, [CA], datetime.now(UTC))
+        for i in by_urgency(engine, [CA], datetime.now(UTC))[0]
         if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
     ]
     with pytest.raises(DismissRefused, match="cannot be dismissed until it is resolved"):
@@ -81,7 +81,7 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
         assert "CORRECTION-3BD" in html
         [item] = [
             i
-            for i in by_urgency(engine, [CA], datetime.now(UTC))
+            for i in by_urgency(engine, [CA], datetime.now(UTC))[0]
             if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
         ]
         row = html.split(f'id="n{item.n.id}"')[1].split("</tr>")[0]
@@ -109,7 +109,7 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
 def test_a_notification_of_another_licensee_is_not_found(engine: Engine) -> None:
     floor_day(engine, LICENCE)
     flag(engine, harvest_events_of(engine, LICENCE), days_ago=1, licence=LICENCE)
-    [item] = by_urgency(engine, [LICENCE], datetime.now(UTC))[:1]
+    [item] = by_urgency(engine, [LICENCE], datetime.now(UTC))[0][:1]
     with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
         r = client.post(f"/console/notifications/{item.n.id}/dismiss")
     assert f"there is no notification {item.n.id}" in r.text

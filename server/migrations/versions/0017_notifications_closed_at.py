@@ -2,20 +2,12 @@
 notifications (unresolved ones and those closed in the last days,
 ``server.compliance.deadlines.needing_attention``) read what they show and not the history
 (docs/performance.md, Scale).
-
-Revision ID: 0016
-Revises: 0015
-Create Date: 2026-12-05
 """
-
-from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision: str = "0017"
+down_revision: str | None = "0016"
 
 
 def upgrade() -> None:

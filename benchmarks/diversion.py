@@ -33,7 +33,8 @@ moisture on the road, under the 2 % tolerance), and a licensee in five works a l
 Diversion (each injected into one season of a share of the licensees, labelled):
   skim-dry      part of the dried product leaves before the dry weighing (15 % of it);
   skim-wet      part of each plant leaves before it is weighed (25 % of its weight);
-  typed-weights the crew types wet weights in, to the nearest 10 g, instead of reading them;
+  typed-weights the crew types wet weights in, to the nearest 10 g, instead of reading them,
+                and the dry weight too (honest dry weights come with the scale's reading);
   night-disposal four waste records made between 01:00 and 03:59 in the season's last weeks;
   pre-audit     five waste records of failed product in the days before the audit;
   audit-short   the audited package weighs 12 % less than recorded (product left it);
@@ -297,6 +298,16 @@ class Season:
             plan[(g.licence, season)] = KINDS[n % len(KINDS)]
         return plan
 
+    def _reading(self, weight: Decimal) -> ScaleReading:
+        """The station scale's reading of ``weight`` grams, now."""
+        return ScaleReading(
+            device_id="scale-1",
+            weight=grams(weight),
+            stable=True,
+            raw_hex="",
+            read_at=self.clock.now(),
+        )
+
     def _waste(self, g: Grower, grams_: Decimal, reason: str, location: str = "Vault") -> None:
         self.record(
             g,
@@ -364,17 +375,13 @@ class Season:
                 if kind == "typed-weights":
                     read = Decimal(round(grown, -1))
                 total += read
-                reading = ScaleReading(
-                    device_id="scale-1",
-                    weight=grams(read),
-                    stable=True,
-                    raw_hex="",
-                    read_at=self.clock.now(),
-                )
                 self.record(
                     g,
                     PlantHarvested(
-                        uid=uid, harvest_batch=name, wet_weight=grams(read), scale_reading=reading
+                        uid=uid,
+                        harvest_batch=name,
+                        wet_weight=grams(read),
+                        scale_reading=self._reading(read),
                     ),
                 )
             wet_of[g.licence] = total
@@ -406,10 +413,17 @@ class Season:
                     reason="Stems and fan leaves",
                 ),
             )
+            # On the station's scale; typed in, to the nearest 10 g, by a crew typing weights.
+            typed = kind == "typed-weights"
+            if typed:
+                dry = Decimal(round(float(dry), -1))
             self.record(
                 g,
                 HarvestBatchWeighed(
-                    harvest_batch=name, weight_type=WeightType.DRY, weight=grams(dry)
+                    harvest_batch=name,
+                    weight_type=WeightType.DRY,
+                    weight=grams(dry),
+                    scale_reading=None if typed else self._reading(dry),
                 ),
             )
             uids = [f"{g.prefix}{g.next_tag + i:08d}" for i in range(3)]

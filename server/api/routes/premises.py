@@ -17,9 +17,9 @@ from schemas.records import (
 )
 from server.accounts.deps import AccountManagerScope, ManagerScope, ReadScope
 from server.api.deps import EngineDep, Recorded, RecorderDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
 from server.api.params import NamePath
-from server.api.query import columns_of, where_given
+from server.api.query import of_licensee, where_given
 from server.db.core import table_of
 from server.db.tables import LicenceDetails, Licensee, Location
 
@@ -50,9 +50,6 @@ class LocationOut(BaseModel):
     added_at: datetime
 
 
-LOCATION_COLUMNS = columns_of(LOC, LocationOut)
-
-
 @router.get("/licensees/{licence}/licence")
 def get_licence(scope: ReadScope, engine: EngineDep) -> LicenceOut:
     """The licence: registration and the details recorded since (type, status, close of
@@ -73,8 +70,7 @@ def get_licence(scope: ReadScope, engine: EngineDep) -> LicenceOut:
         .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
         .where(LIC.c.licence == scope.licence)
     )
-    with engine.connect() as conn:
-        return LicenceOut(**one(conn, stmt, f"licensee {scope.licence}"))
+    return read_one(engine, stmt, LicenceOut, f"licensee {scope.licence}")
 
 
 @router.patch("/licensees/{licence}/licence", status_code=201)
@@ -105,7 +101,7 @@ def list_locations(
 ) -> Page[LocationOut] | Response:
     """Rooms, canopy areas, drying rooms and storage of the licensed premises, by name."""
     stmt = where_given(
-        sa.select(*LOCATION_COLUMNS).where(LOC.c.licence == scope.licence),
+        of_licensee(LOC, LocationOut, scope.licence),
         (LOC.c.location_kind, location_kind),
     )
     return respond(engine, stmt.order_by(LOC.c.name), paging, LocationOut, "locations")
@@ -114,11 +110,8 @@ def list_locations(
 @router.get("/licensees/{licence}/locations/{location:path}")
 def get_location(scope: ReadScope, engine: EngineDep, location: NamePath) -> LocationOut:
     """One location."""
-    stmt = sa.select(*LOCATION_COLUMNS).where(
-        LOC.c.licence == scope.licence, LOC.c.name == location
-    )
-    with engine.connect() as conn:
-        return LocationOut(**one(conn, stmt, f"location {location}"))
+    stmt = of_licensee(LOC, LocationOut, scope.licence).where(LOC.c.name == location)
+    return read_one(engine, stmt, LocationOut, f"location {location}")
 
 
 @router.post("/licensees/{licence}/locations", status_code=201)

@@ -22,6 +22,7 @@ from server.api.params import NamePath
 from server.api.query import of_licensee, where_given
 from server.db.core import table_of
 from server.db.tables import LicenceDetails, Licensee, Location
+from server.reads.columns import columns_of
 
 router = APIRouter(tags=["licensees"])
 LIC = table_of(Licensee)
@@ -50,23 +51,20 @@ class LocationOut(BaseModel):
     added_at: datetime
 
 
+# The registration's columns from the licensees table, the rest from the recorded details.
+LICENCE_COLUMNS = columns_of(
+    LD,
+    LicenceOut,
+    source={name: LIC.c[name] for name in ("licence", "name", "jurisdiction", "timezone")},
+)
+
+
 @router.get("/licensees/{licence}/licence")
 def get_licence(scope: ReadScope, engine: EngineDep) -> LicenceOut:
     """The licence: registration and the details recorded since (type, status, close of
     business, licensure date, close-out)."""
     stmt = (
-        sa.select(
-            LIC.c.licence,
-            LIC.c.name,
-            LIC.c.jurisdiction,
-            LIC.c.timezone,
-            LD.c.licence_type,
-            LD.c.status,
-            LD.c.close_of_business,
-            LD.c.licensure_date,
-            LD.c.closed_out_at,
-            LD.c.closed_out_note,
-        )
+        sa.select(*LICENCE_COLUMNS)
         .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
         .where(LIC.c.licence == scope.licence)
     )

@@ -20,8 +20,8 @@ from server.api.listing import one
 from server.api.params import EventIdPath
 from server.db.core import table_of
 from server.db.tables import EventLog
+from server.reads import statecalls
 from server.statesync.manage import status
-from server.statesync.queue import CALLS
 
 LOG = table_of(EventLog)
 
@@ -111,12 +111,7 @@ def list_state_calls(scope: ReadScope, engine: EngineDep, event_id: EventIdPath)
     )
     with engine.connect() as conn:
         one(conn, known, f"event {event_id}")
-        rows = conn.execute(
-            sa.select(CALLS)
-            .where(CALLS.c.licence == scope.licence, CALLS.c.event_id == event_id)
-            .order_by(CALLS.c.call_index)
-        ).mappings()
-        return [_call(r) for r in rows]
+        return [_call(r) for r in statecalls.event_calls(conn, scope.licence, event_id)]
 
 
 def _call(r: sa.RowMapping) -> StateCall:

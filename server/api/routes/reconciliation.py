@@ -26,10 +26,10 @@ from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Invalid
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of
 from server.api.plainlist import licensee_list
+from server.api.query import of_licensee
 from server.compliance.rules.calendar import local_date, local_time
 from server.db.core import table_of
 from server.db.tables import EventLog, LicenceDetails, Licensee, Reconciliation
-from server.reads.columns import columns_of
 from server.reads.inventory import InventoryLine, current
 
 router = APIRouter(tags=["reconciliation and audit"])
@@ -104,9 +104,6 @@ def _check_day(day: date, today: date, field: str) -> None:
         )
 
 
-RECONCILED_COLUMNS = columns_of(REC, ReconciliationOut)
-
-
 @router.get("/licensees/{licence}/reconciliation")
 def reconciliation_report(
     scope: ReadScope,
@@ -131,8 +128,8 @@ def reconciliation_report(
         ).all()
         here, away = current(conn, scope.licence)
         reconciled = conn.execute(
-            sa.select(*RECONCILED_COLUMNS)
-            .where(REC.c.licence == scope.licence, REC.c.business_date == day)
+            of_licensee(REC, ReconciliationOut, scope.licence)
+            .where(REC.c.business_date == day)
             .order_by(REC.c.position)
         ).mappings()
         by_kind: dict[str, Change] = {}

@@ -13,6 +13,7 @@ someone who does not know the password.
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -159,17 +160,21 @@ class Authenticator:
             raise AccessRefused(f"account {account.login} is disabled")
         if account.kind is AccountKind.STATION:
             raise AccessRefused("a station account publishes over MQTT and cannot sign in")
+        # What the account itself says; the rest depends on whose account it is.
+        signed_in = partial(
+            Principal,
+            account_id=account.account_id,
+            login=account.login,
+            kind=account.kind,
+            token_sha256=key,
+        )
         if account.kind is AccountKind.REGULATOR:
-            return Principal(
-                account_id=account.account_id,
-                login=account.login,
-                kind=account.kind,
+            return signed_in(
                 role=AccessRole.REGULATOR,
                 display_name=account.display_name,
                 licence=None,
                 operator_id=account.login,
                 oversees=store.oversees(conn, account.account_id),
-                token_sha256=key,
             )
         if account.licence is None:  # a user account always has one (see store.insert)
             raise AccessRefused(f"account {account.login} belongs to no licensee")
@@ -187,16 +192,12 @@ class Authenticator:
                 f"user {entry.user_id} has no training record yet (TRAINED-BEFORE-ACCESS): an "
                 "administrator must record the training before you can sign in"
             )
-        return Principal(
-            account_id=account.account_id,
-            login=account.login,
-            kind=account.kind,
+        return signed_in(
             role=AccessRole(entry.role.value),
             display_name=entry.full_name,
             licence=account.licence,
             operator_id=entry.user_id,
             oversees=frozenset(),
-            token_sha256=key,
         )
 
 

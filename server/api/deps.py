@@ -5,7 +5,7 @@ module globals, so a test builds an app on its own database and clock.
 """
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -66,6 +66,16 @@ class Recorder:
             received_at=ack.received_at,
             notices=list(ack.notices),
         )
+
+
+E = TypeVar("E", bound=BaseModel)
+
+
+def event_of(kind: type[E], body: BaseModel, **ids: str) -> E:
+    """The event ``kind`` made of a request ``body`` and the ids its URL named (``user_id=``):
+    a route's body is the event's payload less what the path already says, so its fields are
+    passed on as they are (a ValidationError, a server error, if the two ever disagree)."""
+    return kind(**dict(body), **ids)
 
 
 def get_recorder(engine: EngineDep, clock: ClockDep) -> Recorder:

@@ -10,7 +10,7 @@ import json
 
 import sqlalchemy as sa
 
-from server.api.routes.events import EVENT_COLUMNS, EventOut, event_out
+from server.api.routes.events import EventOut, event_out, of_events
 from server.db.core import table_of
 from server.db.tables import EventLog
 
@@ -20,11 +20,8 @@ L = table_of(EventLog)
 def uid_history(conn: sa.Connection, licence: str, uid: str) -> list[EventOut]:
     """Events of ``licence`` naming ``uid``, oldest first."""
     rows = conn.execute(
-        sa.select(*EVENT_COLUMNS)
-        .where(
-            L.c.licence == licence,
-            sa.or_(L.c.body.contains(f'"{uid}"', autoescape=True), L.c.kind == "tags.received"),
-        )
+        of_events(licence)
+        .where(sa.or_(L.c.body.contains(f'"{uid}"', autoescape=True), L.c.kind == "tags.received"))
         .order_by(L.c.position)
     ).mappings()
     found = []

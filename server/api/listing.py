@@ -95,7 +95,7 @@ def respond(
             sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
         ).scalar_one()
         rows_page = conn.execute(stmt.limit(paging.limit).offset(paging.offset)).mappings()
-        return _page_class(model)(
+        return page_class(model)(
             items=[to_item(r) for r in rows_page],
             total=total,
             limit=paging.limit,
@@ -103,8 +103,8 @@ def respond(
         )
 
 
-def _page_class(model: type[T]) -> type[Page[T]]:
-    # Page[model] with a runtime class: pydantic builds the parametrised model on demand.
+def page_class(model: type[T]) -> type[Page[T]]:
+    """``Page[model]`` for a model known only at run time (pydantic builds it on demand)."""
     return cast("type[Page[T]]", Page.__class_getitem__(model))
 
 
@@ -112,7 +112,7 @@ def page_of(items: list[T], paging: Paging, model: type[T], name: str) -> Page[T
     """The same for a list already computed in Python."""
     if paging.format is ListFormat.CSV:
         return csv_response(items, model, name)
-    return _page_class(model)(
+    return page_class(model)(
         items=items[paging.offset : paging.offset + paging.limit],
         total=len(items),
         limit=paging.limit,
@@ -164,3 +164,17 @@ def one(conn: sa.Connection, stmt: sa.Select[Any], what: str) -> sa.RowMapping:
     if row is None:
         raise NotFound(f"{what} not found")
     return row
+
+
+def read_one(
+    engine: Engine,
+    stmt: sa.Select[Any],
+    model: type[T],
+    what: str,
+    convert: Callable[[sa.RowMapping], T] | None = None,
+) -> T:
+    """The single row of ``stmt`` as ``model`` (or ``convert(row)``, as for :func:`respond`):
+    what a route answering one item returns; NotFound naming ``what`` when there is none."""
+    with engine.connect() as conn:
+        row = one(conn, stmt, what)
+    return model(**row) if convert is None else convert(row)

@@ -1,7 +1,8 @@
 """The SELECTs of the API's reads: which columns an answer reads, and the optional filters.
 
-A read route selects the columns its response model names (:func:`columns_of`), narrows by
-the licensee, then by each query parameter the client gave (:func:`where_given`).
+A read route selects the columns its response model names
+(:func:`server.reads.columns.columns_of`), narrows by the licensee (:func:`of_licensee`), then
+by each query parameter the client gave (:func:`where_given`).
 """
 
 from collections.abc import Collection
@@ -11,17 +12,17 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from server.reads.columns import columns_of
+
 S = TypeVar("S", bound=sa.Select[Any])
 
 
-def columns_of(
-    table: sa.Table, model: type[BaseModel], *, skip: Collection[str] = ()
-) -> tuple[sa.Column[Any], ...]:
-    """The columns of ``table`` that ``model``'s fields read, in the model's order: a list's
-    SELECT answers exactly what its item shows. Fields named in ``skip`` are left out (the
-    caller computes them, or selects them from another table); KeyError for any other field
-    the table lacks."""
-    return tuple(table.c[name] for name in model.model_fields if name not in skip)
+def of_licensee(
+    table: sa.Table, model: type[BaseModel], licence: str, *, skip: Collection[str] = ()
+) -> sa.Select[Any]:
+    """SELECT the columns ``model`` reads (:func:`columns_of`) of ``licence``'s rows of
+    ``table``: where every read of a licensee's list or item starts."""
+    return sa.select(*columns_of(table, model, skip=skip)).where(table.c.licence == licence)
 
 
 def where_given(stmt: S, *filters: tuple[sa.ColumnElement[Any], object]) -> S:

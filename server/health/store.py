@@ -18,6 +18,7 @@ from schemas.status import StationState, StationStatus
 from server.db.core import table_of
 from server.db.health import StationHealth
 from server.db.tables import Licensee, Station
+from server.reads.columns import columns_of
 
 SH = table_of(StationHealth)
 LIC = table_of(Licensee)
@@ -123,7 +124,7 @@ def latest(engine: Engine, licences: Sequence[str]) -> list[Health]:
     """Every station of ``licences`` that has published a status: offline first, then by
     licence and station."""
     query = (
-        sa.select(SH, ST.c.last_event_at)
+        sa.select(*columns_of(SH, Health, skip={"last_event_at"}), ST.c.last_event_at)
         .select_from(
             SH.outerjoin(
                 ST, sa.and_(ST.c.licence == SH.c.licence, ST.c.station_id == SH.c.station_id)
@@ -133,22 +134,6 @@ def latest(engine: Engine, licences: Sequence[str]) -> list[Health]:
         .order_by(SH.c.licence, SH.c.station_id)
     )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    found = [
-        Health(
-            licence=r.licence,
-            station_id=r.station_id,
-            state=r.state,
-            status_at=r.status_at,
-            last_seen_at=r.last_seen_at,
-            software_version=r.software_version,
-            outbox_depth=r.outbox_depth,
-            outbox_capacity=r.outbox_capacity,
-            last_ack_at=r.last_ack_at,
-            devices=json.loads(r.devices),
-            message=r.message,
-            last_event_at=r.last_event_at,
-        )
-        for r in rows
-    ]
+        rows = conn.execute(query).mappings().all()
+    found = [Health(**{**r, "devices": json.loads(r["devices"])}) for r in rows]
     return sorted(found, key=lambda h: h.online)  # stable: offline stations first

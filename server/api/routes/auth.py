@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from server.accounts.deps import AuthenticatorDep, CurrentPrincipal
 from server.accounts.passwords import MAX_LENGTH, WeakPassword
@@ -22,13 +22,17 @@ class Credentials(BaseModel):
     password: Password
 
 
+# The signed-in Principal as it is shown, read off it field by field.
 class Me(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     login: str
     kind: AccountKind
     role: AccessRole
     display_name: str
     licence: str | None  # the user's licensee; null for a regulator
-    licences: list[str]  # every licensee this account may read
+    # every licensee this account may read, in order
+    licences: Annotated[list[str], AfterValidator(sorted)]
     operator_id: str  # what events recorded by this account carry as operator
 
 
@@ -47,15 +51,7 @@ class PasswordChange(BaseModel):
 
 
 def me_of(p: Principal) -> Me:
-    return Me(
-        login=p.login,
-        kind=p.kind,
-        role=p.role,
-        display_name=p.display_name,
-        licence=p.licence,
-        licences=sorted(p.licences),
-        operator_id=p.operator_id,
-    )
+    return Me.model_validate(p, from_attributes=True)
 
 
 @router.post(

@@ -14,9 +14,10 @@ from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import NamePath, NameQuery, UidPath, UidQuery
-from server.api.query import columns_of, where_given
+from server.api.query import of_licensee, where_given
 from server.db.core import table_of
 from server.db.tables import Package, PackageSource, Sale, Transfer, TransferItem
+from server.reads.columns import columns_of
 
 router = APIRouter(tags=["packages and transfers"])
 PK = table_of(Package)
@@ -141,7 +142,7 @@ def list_packages(
 ) -> Page[PackageOut] | Response:
     """Packages by UID; ``harvest_batch``: those made (in part) from it."""
     stmt = where_given(
-        sa.select(*PACKAGE_COLUMNS).where(PK.c.licence == scope.licence),
+        of_licensee(PK, PackageOut, scope.licence),
         (PK.c.status, status),
         (PK.c.category, category),
         (PK.c.strain, strain),
@@ -163,9 +164,7 @@ def get_package(scope: ReadScope, engine: EngineDep, package_uid: UidPath) -> Pa
     with engine.connect() as conn:
         row = one(
             conn,
-            sa.select(*PACKAGE_COLUMNS).where(
-                PK.c.licence == scope.licence, PK.c.uid == package_uid
-            ),
+            of_licensee(PK, PackageOut, scope.licence).where(PK.c.uid == package_uid),
             f"package {package_uid}",
         )
         sources = conn.execute(
@@ -190,7 +189,7 @@ def list_transfers(
 ) -> Page[TransferOut] | Response:
     """Transfers out (manifested, departed) and in (arrived, received), newest first."""
     stmt = where_given(
-        sa.select(*TRANSFER_COLUMNS).where(TX.c.licence == scope.licence),
+        of_licensee(TX, TransferOut, scope.licence),
         (TX.c.direction, direction),
         (TX.c.status, status),
     )
@@ -235,7 +234,7 @@ def list_sales(
 ) -> Page[SaleOut] | Response:
     """Retail sales, newest first."""
     stmt = where_given(
-        sa.select(*columns_of(SL, SaleOut)).where(SL.c.licence == scope.licence),
+        of_licensee(SL, SaleOut, scope.licence),
         (SL.c.package_uid, package_uid),
     )
     return respond(engine, stmt.order_by(SL.c.position.desc()), paging, SaleOut, "sales")

@@ -3,7 +3,6 @@
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -11,9 +10,9 @@ from pydantic import BaseModel
 from schemas.events import PlantOrigin, PlantPhase
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
 from server.api.params import NamePath, NameQuery, UidPath
-from server.api.query import columns_of, where_given
+from server.api.query import of_licensee, where_given
 from server.db.core import table_of
 from server.db.tables import Batch, Plant
 
@@ -50,10 +49,6 @@ class PlantOut(BaseModel):
     destroyed_at: datetime | None
 
 
-BATCH_COLUMNS = columns_of(B, BatchOut)
-PLANT_COLUMNS = columns_of(P, PlantOut)
-
-
 @router.get("/licensees/{licence}/batches", response_model=Page[BatchOut], responses=CSV_RESPONSE)
 def list_batches(
     scope: ReadScope,
@@ -65,7 +60,7 @@ def list_batches(
 ) -> Page[BatchOut] | Response:
     """Cultivation batches, oldest first."""
     stmt = where_given(
-        sa.select(*BATCH_COLUMNS).where(B.c.licence == scope.licence),
+        of_licensee(B, BatchOut, scope.licence),
         (B.c.strain, strain),
         (B.c.location, location),
         (B.c.origin, origin),
@@ -76,9 +71,8 @@ def list_batches(
 @router.get("/licensees/{licence}/batches/{batch_id:path}")
 def get_batch(scope: ReadScope, engine: EngineDep, batch_id: NamePath) -> BatchOut:
     """One cultivation batch."""
-    stmt = sa.select(*BATCH_COLUMNS).where(B.c.licence == scope.licence, B.c.batch_id == batch_id)
-    with engine.connect() as conn:
-        return BatchOut(**one(conn, stmt, f"batch {batch_id}"))
+    stmt = of_licensee(B, BatchOut, scope.licence).where(B.c.batch_id == batch_id)
+    return read_one(engine, stmt, BatchOut, f"batch {batch_id}")
 
 
 @router.get("/licensees/{licence}/plants", response_model=Page[PlantOut], responses=CSV_RESPONSE)
@@ -94,7 +88,7 @@ def list_plants(
 ) -> Page[PlantOut] | Response:
     """Tagged plants, by UID."""
     stmt = where_given(
-        sa.select(*PLANT_COLUMNS).where(P.c.licence == scope.licence),
+        of_licensee(P, PlantOut, scope.licence),
         (P.c.batch_id, batch_id),
         (P.c.location, location),
         (P.c.strain, strain),
@@ -107,6 +101,5 @@ def list_plants(
 @router.get("/licensees/{licence}/plants/{uid}")
 def get_plant(scope: ReadScope, engine: EngineDep, uid: UidPath) -> PlantOut:
     """One tagged plant."""
-    stmt = sa.select(*PLANT_COLUMNS).where(P.c.licence == scope.licence, P.c.uid == uid)
-    with engine.connect() as conn:
-        return PlantOut(**one(conn, stmt, f"plant {uid}"))
+    stmt = of_licensee(P, PlantOut, scope.licence).where(P.c.uid == uid)
+    return read_one(engine, stmt, PlantOut, f"plant {uid}")

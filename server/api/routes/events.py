@@ -15,12 +15,13 @@ from schemas.times import Instant
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.errors import Invalid
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
 from server.api.params import EventIdPath, StationQuery, UserQuery
 from server.api.query import where_given
 from server.compliance.deadlines.store import jurisdiction_of, own_citations
 from server.db.core import table_of
 from server.db.tables import EventLog
+from server.reads.columns import columns_of
 
 router = APIRouter(tags=["event log"])
 L = table_of(EventLog)
@@ -48,41 +49,26 @@ class EventOut(BaseModel):
     payload: dict[str, Any]  # what happened: the event's payload, as recorded
 
 
+# The payload is read from the stored body; the jurisdiction picks the violations' citations.
 EVENT_COLUMNS = (
-    L.c.position,
-    L.c.event_id,
-    L.c.kind,
-    L.c.operator_id,
-    L.c.station_id,
-    L.c.sequence,
-    L.c.device_id,
-    L.c.occurred_at,
-    L.c.received_at,
-    L.c.outcome,
-    L.c.violations,
+    *columns_of(L, EventOut, skip={"payload"}),
     L.c.body,
     jurisdiction_of(L.c.licence),
 )
 
 
+def of_events(licence: str) -> sa.Select[Any]:
+    """The licensee's event log, read as :func:`event_out` needs it."""
+    return sa.select(*EVENT_COLUMNS).where(L.c.licence == licence)
+
+
 def event_out(r: sa.RowMapping) -> EventOut:
-    return EventOut(
-        position=r["position"],
-        event_id=r["event_id"],
-        kind=r["kind"],
-        operator_id=r["operator_id"],
-        station_id=r["station_id"],
-        sequence=r["sequence"],
-        device_id=r["device_id"],
-        occurred_at=r["occurred_at"],
-        received_at=r["received_at"],
-        outcome=LoggedOutcome(r["outcome"]),
-        violations=[
-            Violation.model_validate(v)
-            for v in own_citations(json.loads(r["violations"]), r["jurisdiction"])
-        ],
-        payload=json.loads(r["body"])["payload"],
-    )
+    # The columns of EVENT_COLUMNS by name; the stored JSON decoded, citations made own.
+    decoded = {
+        "violations": own_citations(json.loads(r["violations"]), r["jurisdiction"]),
+        "payload": json.loads(r["body"])["payload"],
+    }
+    return EventOut.model_validate({**r, **decoded})
 
 
 @router.get("/licensees/{licence}/events", response_model=Page[EventOut], responses=CSV_RESPONSE)
@@ -101,7 +87,7 @@ def list_events(
     if since is not None and until is not None and until < since:
         raise Invalid("query", "until", "is before since")
     stmt = where_given(
-        sa.select(*EVENT_COLUMNS).where(L.c.licence == scope.licence),
+        of_events(scope.licence),
         (L.c.kind, kind),
         (L.c.operator_id, operator_id),
         (L.c.station_id, station_id),
@@ -119,6 +105,5 @@ def list_events(
 @router.get("/licensees/{licence}/events/{event_id}")
 def get_event(scope: ReadScope, engine: EngineDep, event_id: EventIdPath) -> EventOut:
     """One event of the log."""
-    stmt = sa.select(*EVENT_COLUMNS).where(L.c.licence == scope.licence, L.c.event_id == event_id)
-    with engine.connect() as conn:
-        return event_out(one(conn, stmt, f"event {event_id}"))
+    stmt = of_events(scope.licence).where(L.c.event_id == event_id)
+    return read_one(engine, stmt, EventOut, f"event {event_id}", convert=event_out)

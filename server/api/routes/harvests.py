@@ -3,6 +3,7 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter
@@ -12,9 +13,9 @@ from pydantic import BaseModel
 from schemas.events import DestroyMethod
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
 from server.api.params import NamePath, NameQuery
-from server.api.query import columns_of, where_given
+from server.api.query import of_licensee, where_given
 from server.db.core import table_of
 from server.db.tables import HarvestBatch, Waste
 
@@ -57,7 +58,9 @@ class WasteOut(BaseModel):
     occurred_at: datetime
 
 
-HARVEST_COLUMNS = columns_of(H, HarvestBatchOut, skip={"moisture_loss_pct"})
+def of_harvests(licence: str) -> sa.Select[Any]:
+    """The licensee's harvest batches; the moisture loss is computed (:func:`_harvest`)."""
+    return of_licensee(H, HarvestBatchOut, licence, skip={"moisture_loss_pct"})
 
 
 def moisture_loss_pct(wet: Decimal, dry: Decimal | None) -> Decimal | None:
@@ -87,9 +90,7 @@ def list_harvest_batches(
     dried: bool | None = None,
 ) -> Page[HarvestBatchOut] | Response:
     """Harvest batches, oldest first. ``dried``: only those with (or without) a dry weight."""
-    stmt = where_given(
-        sa.select(*HARVEST_COLUMNS).where(H.c.licence == scope.licence), (H.c.strain, strain)
-    )
+    stmt = where_given(of_harvests(scope.licence), (H.c.strain, strain))
     if dried is not None:
         column = H.c.dry_weight_grams
         stmt = stmt.where(column.is_not(None) if dried else column.is_(None))
@@ -106,9 +107,8 @@ def list_harvest_batches(
 @router.get("/licensees/{licence}/harvest-batches/{name:path}")
 def get_harvest_batch(scope: ReadScope, engine: EngineDep, name: NamePath) -> HarvestBatchOut:
     """One harvest batch."""
-    stmt = sa.select(*HARVEST_COLUMNS).where(H.c.licence == scope.licence, H.c.name == name)
-    with engine.connect() as conn:
-        return _harvest(one(conn, stmt, f"harvest batch {name}"))
+    stmt = of_harvests(scope.licence).where(H.c.name == name)
+    return read_one(engine, stmt, HarvestBatchOut, f"harvest batch {name}", convert=_harvest)
 
 
 @router.get("/licensees/{licence}/waste", response_model=Page[WasteOut], responses=CSV_RESPONSE)
@@ -121,7 +121,7 @@ def list_waste(
 ) -> Page[WasteOut] | Response:
     """Weighed waste, newest first."""
     stmt = where_given(
-        sa.select(*columns_of(W, WasteOut)).where(W.c.licence == scope.licence),
+        of_licensee(W, WasteOut, scope.licence),
         (W.c.source, source),
         (W.c.source_id, source_id),
     )

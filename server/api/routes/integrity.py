@@ -8,15 +8,10 @@ stored checkpoints were rewritten with it.
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from fastapi import APIRouter
-from fastapi.responses import Response
 from pydantic import BaseModel
 
-from server.accounts.deps import ReadScope
-from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
-from server.api.query import columns_of
+from server.api.plainlist import licensee_list
 from server.db.core import table_of
 from server.db.integrity import ChainCheckpoint
 
@@ -32,16 +27,11 @@ class CheckpointOut(BaseModel):
     position: int  # the head row's position in the event log
 
 
-@router.get(
-    "/licensees/{licence}/checkpoints", response_model=Page[CheckpointOut], responses=CSV_RESPONSE
+licensee_list(
+    router,
+    "/licensees/{licence}/checkpoints",
+    CP,
+    CheckpointOut,
+    (CP.c.taken_at, CP.c.id),
+    "The licensee's published hash-chain checkpoints, oldest first (one per UTC day).",
 )
-def list_checkpoints(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep
-) -> Page[CheckpointOut] | Response:
-    """The licensee's published hash-chain checkpoints, oldest first (one per UTC day)."""
-    stmt = (
-        sa.select(*columns_of(CP, CheckpointOut))
-        .where(CP.c.licence == scope.licence)
-        .order_by(CP.c.taken_at, CP.c.id)
-    )
-    return respond(engine, stmt, paging, CheckpointOut, "checkpoints")

@@ -4,11 +4,11 @@ JSON or PDF, and the purchaser's signed acknowledgement, recorded by the seller.
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.commerce import InvoiceAcknowledged
 from server.accounts.deps import ReadScope, WriteScope
@@ -26,25 +26,34 @@ class InvoiceFormat(StrEnum):
     PDF = "pdf"
 
 
+# The answer is read off the document (server.store.invoices) attribute by attribute
+# (``from_attributes``): each field has the document's name, or says which it reads.
 class PartyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: str
     address: str
     licence: str
 
 
 class LineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     uid: str
     category: str
     strain: str
     description: str
-    weight_grams: Decimal | None
+    weight_grams: Decimal | None = Field(validation_alias="grams")
     count: int | None
     price: Decimal | None  # US dollars
-    receipt: str | None  # accepted | rejected; null until the purchaser signed for it
+    # accepted | rejected; null until the purchaser signed for it
+    receipt: str | None = Field(validation_alias="decision")
     reject_reason: str | None
 
 
 class SignatureOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     name: str
     signed_at: datetime
     recorded_by: str | None
@@ -52,6 +61,8 @@ class SignatureOut(BaseModel):
 
 class InvoiceOut(BaseModel):
     """Every field of CA 8401; ``missing`` names those this invoice does not have yet."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     number: str
     transfer_date: date | None
@@ -66,49 +77,6 @@ class InvoiceOut(BaseModel):
     seller_signature: SignatureOut | None
     purchaser_signature: SignatureOut | None
     missing: list[str]
-
-
-def _out(inv: Invoice) -> InvoiceOut:
-    def party(p: Any) -> PartyOut | None:
-        return None if p is None else PartyOut(name=p.name, address=p.address, licence=p.licence)
-
-    def signature(s: Any) -> SignatureOut | None:
-        return (
-            None
-            if s is None
-            else SignatureOut(name=s.name, signed_at=s.signed_at, recorded_by=s.recorded_by)
-        )
-
-    seller = party(inv.seller)
-    assert seller is not None
-    return InvoiceOut(
-        number=inv.number,
-        transfer_date=inv.transfer_date,
-        status=inv.status,
-        seller=seller,
-        purchaser=party(inv.purchaser),
-        distributor=party(inv.distributor),
-        lines=[
-            LineOut(
-                uid=line.uid,
-                category=line.category,
-                strain=line.strain,
-                description=line.description,
-                weight_grams=line.grams,
-                count=line.count,
-                price=line.price,
-                receipt=line.decision,
-                reject_reason=line.reject_reason,
-            )
-            for line in inv.lines
-        ],
-        subtotal=inv.subtotal,
-        discount=inv.discount,
-        total=inv.total,
-        seller_signature=signature(inv.seller_signature),
-        purchaser_signature=signature(inv.purchaser_signature),
-        missing=inv.missing,
-    )
 
 
 def pdf_response(inv: Invoice, request: Request) -> Response:
@@ -149,7 +117,7 @@ def get_invoice(
         raise NotFound(f"invoice {manifest_id} of licensee {scope.licence} not found")
     if format is InvoiceFormat.PDF:
         return pdf_response(inv, request)
-    return _out(inv)
+    return InvoiceOut.model_validate(inv, from_attributes=True)
 
 
 @router.post("/licensees/{licence}/invoice-acknowledgements", status_code=201)

@@ -9,10 +9,10 @@ from pydantic import BaseModel
 
 from server.accounts.deps import CurrentPrincipal, ReadScope
 from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
-from server.api.query import columns_of
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
 from server.db.core import table_of
 from server.db.tables import Licensee
+from server.reads.columns import columns_of
 
 router = APIRouter(tags=["licensees"])
 LIC = table_of(Licensee)
@@ -46,5 +46,4 @@ def list_licensees(
 def get_licensee(scope: ReadScope, engine: EngineDep) -> LicenseeOut:
     """One licensee."""
     stmt = sa.select(*LICENSEE_COLUMNS).where(LIC.c.licence == scope.licence)
-    with engine.connect() as conn:
-        return LicenseeOut(**one(conn, stmt, f"licensee {scope.licence}"))
+    return read_one(engine, stmt, LicenseeOut, f"licensee {scope.licence}")

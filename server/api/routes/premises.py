@@ -17,11 +17,12 @@ from schemas.records import (
 )
 from server.accounts.deps import AccountManagerScope, ManagerScope, ReadScope
 from server.api.deps import EngineDep, Recorded, RecorderDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
 from server.api.params import NamePath
-from server.api.query import columns_of, where_given
+from server.api.query import of_licensee, where_given
 from server.db.core import table_of
 from server.db.tables import LicenceDetails, Licensee, Location
+from server.reads.columns import columns_of
 
 router = APIRouter(tags=["licensees"])
 LIC = table_of(Licensee)
@@ -50,7 +51,12 @@ class LocationOut(BaseModel):
     added_at: datetime
 
 
-LOCATION_COLUMNS = columns_of(LOC, LocationOut)
+# The registration's columns from the licensees table, the rest from the recorded details.
+LICENCE_COLUMNS = columns_of(
+    LD,
+    LicenceOut,
+    source={name: LIC.c[name] for name in ("licence", "name", "jurisdiction", "timezone")},
+)
 
 
 @router.get("/licensees/{licence}/licence")
@@ -58,23 +64,11 @@ def get_licence(scope: ReadScope, engine: EngineDep) -> LicenceOut:
     """The licence: registration and the details recorded since (type, status, close of
     business, licensure date, close-out)."""
     stmt = (
-        sa.select(
-            LIC.c.licence,
-            LIC.c.name,
-            LIC.c.jurisdiction,
-            LIC.c.timezone,
-            LD.c.licence_type,
-            LD.c.status,
-            LD.c.close_of_business,
-            LD.c.licensure_date,
-            LD.c.closed_out_at,
-            LD.c.closed_out_note,
-        )
+        sa.select(*LICENCE_COLUMNS)
         .select_from(LIC.outerjoin(LD, LD.c.licence == LIC.c.licence))
         .where(LIC.c.licence == scope.licence)
     )
-    with engine.connect() as conn:
-        return LicenceOut(**one(conn, stmt, f"licensee {scope.licence}"))
+    return read_one(engine, stmt, LicenceOut, f"licensee {scope.licence}")
 
 
 @router.patch("/licensees/{licence}/licence", status_code=201)
@@ -105,7 +99,7 @@ def list_locations(
 ) -> Page[LocationOut] | Response:
     """Rooms, canopy areas, drying rooms and storage of the licensed premises, by name."""
     stmt = where_given(
-        sa.select(*LOCATION_COLUMNS).where(LOC.c.licence == scope.licence),
+        of_licensee(LOC, LocationOut, scope.licence),
         (LOC.c.location_kind, location_kind),
     )
     return respond(engine, stmt.order_by(LOC.c.name), paging, LocationOut, "locations")
@@ -114,11 +108,8 @@ def list_locations(
 @router.get("/licensees/{licence}/locations/{location:path}")
 def get_location(scope: ReadScope, engine: EngineDep, location: NamePath) -> LocationOut:
     """One location."""
-    stmt = sa.select(*LOCATION_COLUMNS).where(
-        LOC.c.licence == scope.licence, LOC.c.name == location
-    )
-    with engine.connect() as conn:
-        return LocationOut(**one(conn, stmt, f"location {location}"))
+    stmt = of_licensee(LOC, LocationOut, scope.licence).where(LOC.c.name == location)
+    return read_one(engine, stmt, LocationOut, f"location {location}")
 
 
 @router.post("/licensees/{licence}/locations", status_code=201)

@@ -22,10 +22,11 @@ from schemas.ids import Text
 from schemas.records import ReconciliationRecorded
 from schemas.times import Day
 from server.accounts.deps import ReadScope, WriteScope
-from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
+from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Invalid
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of, respond
-from server.api.query import columns_of
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of
+from server.api.plainlist import licensee_list
+from server.api.query import of_licensee
 from server.compliance.rules.calendar import local_date, local_time
 from server.db.core import table_of
 from server.db.tables import EventLog, LicenceDetails, Licensee, Reconciliation
@@ -103,9 +104,6 @@ def _check_day(day: date, today: date, field: str) -> None:
         )
 
 
-RECONCILED_COLUMNS = columns_of(REC, ReconciliationOut)
-
-
 @router.get("/licensees/{licence}/reconciliation")
 def reconciliation_report(
     scope: ReadScope,
@@ -130,8 +128,8 @@ def reconciliation_report(
         ).all()
         here, away = current(conn, scope.licence)
         reconciled = conn.execute(
-            sa.select(*RECONCILED_COLUMNS)
-            .where(REC.c.licence == scope.licence, REC.c.business_date == day)
+            of_licensee(REC, ReconciliationOut, scope.licence)
+            .where(REC.c.business_date == day)
             .order_by(REC.c.position)
         ).mappings()
         by_kind: dict[str, Change] = {}
@@ -181,21 +179,14 @@ def record_reconciliation(
     with engine.connect() as conn:
         tz, _ = _zone_and_close(conn, scope.licence)
     _check_day(body.business_date, local_date(clock.now(), tz), "business_date")
-    return record(scope, ReconciliationRecorded(business_date=body.business_date, note=body.note))
+    return record(scope, event_of(ReconciliationRecorded, body))
 
 
-@router.get(
+licensee_list(
+    router,
     "/licensees/{licence}/reconciliations",
-    response_model=Page[ReconciliationOut],
-    responses=CSV_RESPONSE,
+    REC,
+    ReconciliationOut,
+    (REC.c.position.desc(),),
+    "Every recorded reconciliation, newest first: the date and who closed it.",
 )
-def list_reconciliations(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep
-) -> Page[ReconciliationOut] | Response:
-    """Every recorded reconciliation, newest first: the date and who closed it."""
-    stmt = (
-        sa.select(*RECONCILED_COLUMNS)
-        .where(REC.c.licence == scope.licence)
-        .order_by(REC.c.position.desc())
-    )
-    return respond(engine, stmt, paging, ReconciliationOut, "reconciliations")

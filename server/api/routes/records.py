@@ -19,13 +19,15 @@ from schemas.ids import Text
 from schemas.records import AccessLost, AccessRestored, RecordFlagged, TagsOrdered
 from schemas.times import Instant
 from server.accounts.deps import ReadScope, Scope, WriteScope
-from server.api.deps import EngineDep, Recorded, RecorderDep
-from server.api.errors import Conflict, NotFound
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.deps import EngineDep, Recorded, RecorderDep, event_of
+from server.api.errors import Conflict
+from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, read_one, respond
 from server.api.params import EventIdPath
-from server.api.query import columns_of
+from server.api.plainlist import licensee_list
+from server.api.query import of_licensee
 from server.db.core import table_of
 from server.db.tables import AccessLoss, Correction, EventLog, FlaggedRecord, TagOrder
+from server.reads.columns import columns_of
 
 router = APIRouter(tags=["records"])
 L = table_of(EventLog)
@@ -109,19 +111,16 @@ class LoggedEvent:
 
 def logged_event(scope: WriteScope, engine: EngineDep, event_id: EventIdPath) -> LoggedEvent:
     """An accepted event of this licensee's log, looked up before the body is read."""
+    stmt = sa.select(L.c.kind, L.c.outcome).where(
+        L.c.licence == scope.licence, L.c.event_id == event_id
+    )
     with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(L.c.kind, L.c.outcome).where(
-                L.c.licence == scope.licence, L.c.event_id == event_id
-            )
-        ).first()
-    if row is None:
-        raise NotFound(f"event {event_id} not found")
-    if row.outcome != "accepted":
+        row = one(conn, stmt, f"event {event_id}")
+    if row["outcome"] != "accepted":
         raise Conflict(
             f"event {event_id} was rejected and changed nothing; there is nothing to correct"
         )
-    return LoggedEvent(scope, event_id, row.kind)
+    return LoggedEvent(scope, event_id, row["kind"])
 
 
 LoggedEventDep = Annotated[LoggedEvent, Depends(logged_event)]
@@ -143,42 +142,24 @@ def correct_event(
         raise Conflict(
             f"event {target.event_id} was already corrected by {later}; correct that instead"
         )
-    return record(
-        target.scope,
-        RecordCorrected(
-            corrects=target.event_id,
-            reason=body.reason,
-            discovered_at=body.discovered_at,
-            replacement=body.replacement,
-        ),
-    )
+    return record(target.scope, event_of(RecordCorrected, body, corrects=target.event_id))
 
 
 @router.post("/licensees/{licence}/events/{event_id}/flag", status_code=201)
 def flag_event(target: LoggedEventDep, record: RecorderDep, body: FlagIn) -> Recorded:
     """Say an accepted event is wrong (record.flagged): CORRECTION-3BD's clock starts at
     ``discovered_at``."""
-    return record(
-        target.scope,
-        RecordFlagged(
-            event_id=target.event_id, problem=body.problem, discovered_at=body.discovered_at
-        ),
-    )
+    return record(target.scope, event_of(RecordFlagged, body, event_id=target.event_id))
 
 
-@router.get(
-    "/licensees/{licence}/corrections", response_model=Page[CorrectionOut], responses=CSV_RESPONSE
+licensee_list(
+    router,
+    "/licensees/{licence}/corrections",
+    CORR,
+    CorrectionOut,
+    (CORR.c.corrected_at.desc(), CORR.c.event_id.desc()),
+    "Corrections, newest first.",
 )
-def list_corrections(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep
-) -> Page[CorrectionOut] | Response:
-    """Corrections, newest first."""
-    stmt = (
-        sa.select(*columns_of(CORR, CorrectionOut))
-        .where(CORR.c.licence == scope.licence)
-        .order_by(CORR.c.corrected_at.desc(), CORR.c.event_id.desc())
-    )
-    return respond(engine, stmt, paging, CorrectionOut, "corrections")
 
 
 @router.get(
@@ -205,9 +186,6 @@ def list_flags(
     )
 
 
-LOSS_COLUMNS = columns_of(LOSS, AccessLossOut)
-
-
 @router.get(
     "/licensees/{licence}/access-losses",
     response_model=Page[AccessLossOut],
@@ -217,7 +195,7 @@ def list_access_losses(
     scope: ReadScope, engine: EngineDep, paging: PagingDep, open_only: bool = False
 ) -> Page[AccessLossOut] | Response:
     """Losses of access to the system, newest first; ``open_only``: not yet restored."""
-    stmt = sa.select(*LOSS_COLUMNS).where(LOSS.c.licence == scope.licence)
+    stmt = of_licensee(LOSS, AccessLossOut, scope.licence)
     if open_only:
         stmt = stmt.where(LOSS.c.restored_event_id.is_(None))
     return respond(
@@ -230,11 +208,9 @@ def get_access_loss(
     scope: ReadScope, engine: EngineDep, lost_event_id: EventIdPath
 ) -> AccessLossOut:
     """One loss of access, by the event that recorded it."""
-    stmt = sa.select(*LOSS_COLUMNS).where(
-        LOSS.c.licence == scope.licence, LOSS.c.lost_event_id == lost_event_id
-    )
-    with engine.connect() as conn:
-        return AccessLossOut(**one(conn, stmt, f"loss of access {lost_event_id}"))
+    stmt = of_licensee(LOSS, AccessLossOut, scope.licence)
+    stmt = stmt.where(LOSS.c.lost_event_id == lost_event_id)
+    return read_one(engine, stmt, AccessLossOut, f"loss of access {lost_event_id}")
 
 
 @router.post("/licensees/{licence}/access-losses", status_code=201)
@@ -246,15 +222,12 @@ def record_access_loss(scope: WriteScope, record: RecorderDep, body: AccessLost)
 
 def open_loss(scope: WriteScope, engine: EngineDep, lost_event_id: EventIdPath) -> Scope:
     """A loss of access of this licensee not yet restored, looked up before the body."""
+    stmt = sa.select(LOSS.c.restored_event_id).where(
+        LOSS.c.licence == scope.licence, LOSS.c.lost_event_id == lost_event_id
+    )
     with engine.connect() as conn:
-        found = conn.execute(
-            sa.select(LOSS.c.restored_event_id).where(
-                LOSS.c.licence == scope.licence, LOSS.c.lost_event_id == lost_event_id
-            )
-        ).first()
-    if found is None:
-        raise NotFound(f"loss of access {lost_event_id} not found")
-    if found.restored_event_id is not None:
+        found = one(conn, stmt, f"loss of access {lost_event_id}")
+    if found["restored_event_id"] is not None:
         raise Conflict(f"loss of access {lost_event_id} was already restored")
     return scope
 
@@ -268,30 +241,17 @@ def record_restoration(
 ) -> Recorded:
     """Access came back (access.restored), with the cause and how many events were made in
     the meantime."""
-    return record(
-        scope,
-        AccessRestored(
-            lost_event_id=lost_event_id,
-            restored_at=body.restored_at,
-            cause=body.cause,
-            backlog=body.backlog,
-        ),
-    )
+    return record(scope, event_of(AccessRestored, body, lost_event_id=lost_event_id))
 
 
-@router.get(
-    "/licensees/{licence}/tag-orders", response_model=Page[TagOrderOut], responses=CSV_RESPONSE
+licensee_list(
+    router,
+    "/licensees/{licence}/tag-orders",
+    ORD,
+    TagOrderOut,
+    (ORD.c.position.desc(),),
+    "UID tags requested from the vendor, newest first (TAG-REQUEST-5BD).",
 )
-def list_tag_orders(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep
-) -> Page[TagOrderOut] | Response:
-    """UID tags requested from the vendor, newest first (TAG-REQUEST-5BD)."""
-    stmt = (
-        sa.select(*columns_of(ORD, TagOrderOut))
-        .where(ORD.c.licence == scope.licence)
-        .order_by(ORD.c.position.desc())
-    )
-    return respond(engine, stmt, paging, TagOrderOut, "tag-orders")
 
 
 @router.post("/licensees/{licence}/tag-orders", status_code=201)

@@ -16,12 +16,12 @@ from pydantic import BaseModel
 
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
-from server.api.errors import NotFound
+from server.api.listing import one
 from server.api.params import EventIdPath
 from server.db.core import table_of
 from server.db.tables import EventLog
+from server.reads import statecalls
 from server.statesync.manage import status
-from server.statesync.queue import CALLS
 
 LOG = table_of(EventLog)
 
@@ -106,20 +106,12 @@ def get_state_link(scope: ReadScope, engine: EngineDep) -> StateLink:
 def list_state_calls(scope: ReadScope, engine: EngineDep, event_id: EventIdPath) -> list[StateCall]:
     """The state calls made for one event, in order, with the state's ids and raw answers;
     404 for an event that is not in this licensee's log (another licensee's, say)."""
+    known = sa.select(LOG.c.position).where(
+        LOG.c.licence == scope.licence, LOG.c.event_id == event_id
+    )
     with engine.connect() as conn:
-        known = conn.execute(
-            sa.select(LOG.c.position).where(
-                LOG.c.licence == scope.licence, LOG.c.event_id == event_id
-            )
-        ).first()
-        if known is None:
-            raise NotFound(f"event {event_id} not found")
-        rows = conn.execute(
-            sa.select(CALLS)
-            .where(CALLS.c.licence == scope.licence, CALLS.c.event_id == event_id)
-            .order_by(CALLS.c.call_index)
-        ).mappings()
-        return [_call(r) for r in rows]
+        one(conn, known, f"event {event_id}")
+        return [_call(r) for r in statecalls.event_calls(conn, scope.licence, event_id)]
 
 
 def _call(r: sa.RowMapping) -> StateCall:

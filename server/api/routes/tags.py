@@ -12,11 +12,11 @@ from pydantic import BaseModel, ConfigDict
 from schemas.events import TagRetired, TagsReceived, TagType
 from schemas.ids import Text
 from server.accounts.deps import ReadScope, Scope, WriteScope
-from server.api.deps import EngineDep, Recorded, RecorderDep
+from server.api.deps import EngineDep, Recorded, RecorderDep, event_of
 from server.api.history import uid_history
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, page_of, respond
 from server.api.params import UidPath
-from server.api.query import columns_of, where_given
+from server.api.query import of_licensee, where_given
 from server.api.routes.events import EventOut
 from server.db.core import table_of
 from server.db.tables import Tag
@@ -56,9 +56,6 @@ class TagDetail(BaseModel):
     history: list[EventOut]  # every event naming this UID, oldest first
 
 
-TAG_COLUMNS = columns_of(T, TagOut)
-
-
 @router.get("/licensees/{licence}/tags", response_model=Page[TagOut], responses=CSV_RESPONSE)
 def list_tags(
     scope: ReadScope,
@@ -69,7 +66,7 @@ def list_tags(
 ) -> Page[TagOut] | Response:
     """The UIDs this licensee received, by UID."""
     stmt = where_given(
-        sa.select(*TAG_COLUMNS).where(T.c.licence == scope.licence),
+        of_licensee(T, TagOut, scope.licence),
         (T.c.tag_type, tag_type),
         (T.c.status, status),
     )
@@ -88,16 +85,9 @@ def tag_stock(scope: ReadScope, engine: EngineDep, paging: PagingDep) -> Page[Ta
     counts = {(t, s): n for t, s, n in rows}
     stock = []
     for tag_type in TagType:
-        by_status = {s: counts.get((tag_type.value, s.value), 0) for s in TagStatus}
-        stock.append(
-            TagStock(
-                tag_type=tag_type,
-                available=by_status[TagStatus.AVAILABLE],
-                assigned=by_status[TagStatus.ASSIGNED],
-                retired=by_status[TagStatus.RETIRED],
-                total=sum(by_status.values()),
-            )
-        )
+        # one count a status, each in the field of the status's name
+        by_status = {s.value: counts.get((tag_type.value, s.value), 0) for s in TagStatus}
+        stock.append(TagStock(tag_type=tag_type, total=sum(by_status.values()), **by_status))
     return page_of(stock, paging, TagStock, "tag-stock")
 
 
@@ -105,8 +95,7 @@ def tag_stock(scope: ReadScope, engine: EngineDep, paging: PagingDep) -> Page[Ta
 def get_tag(scope: ReadScope, engine: EngineDep, uid: UidPath) -> TagDetail:
     """One UID: its state and every event that named it."""
     with engine.connect() as conn:
-        stmt = sa.select(*TAG_COLUMNS).where(T.c.licence == scope.licence, T.c.uid == uid)
-        row = one(conn, stmt, f"tag {uid}")
+        row = one(conn, of_licensee(T, TagOut, scope.licence).where(T.c.uid == uid), f"tag {uid}")
         return TagDetail(tag=TagOut(**row), history=uid_history(conn, scope.licence, uid))
 
 
@@ -139,4 +128,4 @@ def retire_tag(
 ) -> Recorded:
     """Take a UID out of use (tag.retired): its item destroyed, or the tag damaged or lost
     (UID-RETIRE-3BD). A retired UID is never assigned again."""
-    return record(scope, TagRetired(uid=uid, reason=body.reason))
+    return record(scope, event_of(TagRetired, body, uid=uid))

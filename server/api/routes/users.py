@@ -24,14 +24,15 @@ from server.accounts.errors import AccountConflict, Forbidden
 from server.accounts.passwords import MAX_LENGTH, WeakPassword, check_policy
 from server.accounts.roles import AccessRole, AccountKind
 from server.accounts.roster import CancellationRefused, DbRoster, check_cancellation
-from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep
+from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Conflict, Invalid, NotFound
 from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
 from server.api.params import UserPath, UserQuery
-from server.api.query import columns_of, where_given
+from server.api.query import of_licensee, where_given
 from server.db.accounts import Account
 from server.db.core import table_of
 from server.db.tables import TrainingRecord, User
+from server.reads.columns import columns_of
 
 router = APIRouter(tags=["users"])
 U = table_of(User)
@@ -149,9 +150,6 @@ def _user(r: sa.RowMapping) -> UserOut:
     return UserOut(**r, standing=standing)
 
 
-TRAINING_COLUMNS = columns_of(TR, TrainingOut)
-
-
 @router.get("/licensees/{licence}/users", response_model=Page[UserOut], responses=CSV_RESPONSE)
 def list_users(
     scope: ReadScope,
@@ -177,8 +175,8 @@ def get_user(scope: ReadScope, engine: EngineDep, user_id: UserPath) -> UserDeta
     with engine.connect() as conn:
         row = one(conn, _users(scope.licence).where(U.c.user_id == user_id), f"user {user_id}")
         training = conn.execute(
-            sa.select(*TRAINING_COLUMNS)
-            .where(TR.c.licence == scope.licence, TR.c.user_id == user_id)
+            of_licensee(TR, TrainingOut, scope.licence)
+            .where(TR.c.user_id == user_id)
             .order_by(TR.c.position)
         ).mappings()
         return UserDetail(user=_user(row), training=[TrainingOut(**t) for t in training])
@@ -194,7 +192,7 @@ def list_training(
 ) -> Page[TrainingOut] | Response:
     """Training records (date, description, trainer, trainee), oldest first."""
     stmt = where_given(
-        sa.select(*TRAINING_COLUMNS).where(TR.c.licence == scope.licence),
+        of_licensee(TR, TrainingOut, scope.licence),
         (TR.c.user_id, user_id),
     )
     return respond(engine, stmt.order_by(TR.c.position), paging, TrainingOut, "training-records")
@@ -275,15 +273,7 @@ def register_user(
 @router.post("/licensees/{licence}/users/{user_id}/training", status_code=201)
 def record_training(target: TargetDep, record: RecorderDep, body: Training) -> Recorded:
     """Record a training (user.trained): from then on the person may sign in."""
-    return record(
-        target.scope,
-        UserTrained(
-            user_id=target.user_id,
-            trained_on=body.trained_on,
-            description=body.description,
-            trainer=body.trainer,
-        ),
-    )
+    return record(target.scope, event_of(UserTrained, body, user_id=target.user_id))
 
 
 @router.post("/licensees/{licence}/users/{user_id}/training-registrations", status_code=201)
@@ -291,12 +281,7 @@ def register_for_training(
     target: TargetDep, record: RecorderDep, body: TrainingRegistration
 ) -> Recorded:
     """An account manager registered for the state's training (TRAINING-5BD)."""
-    return record(
-        target.scope,
-        TrainingRegistered(
-            user_id=target.user_id, course=body.course, registered_on=body.registered_on
-        ),
-    )
+    return record(target.scope, event_of(TrainingRegistered, body, user_id=target.user_id))
 
 
 @router.post("/licensees/{licence}/users/{user_id}/cancel", status_code=201)
@@ -312,7 +297,7 @@ def cancel_user(
             check_cancellation(conn, target.scope.licence, target.scope.operator_id, target.user_id)
         except CancellationRefused as err:
             raise Conflict(str(err)) from err
-    return record(target.scope, UserCancelled(user_id=target.user_id, reason=body.reason))
+    return record(target.scope, event_of(UserCancelled, body, user_id=target.user_id))
 
 
 @router.put("/licensees/{licence}/users/{user_id}/password", status_code=204)

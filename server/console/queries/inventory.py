@@ -21,6 +21,7 @@ from server.compliance.rules.catalogue import CATALOGUE, pack
 from server.compliance.rules.cultivation import BATCH_LIMIT
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Licensee, Package, Plant
+from server.reads.columns import columns_of
 
 B = table_of(Batch)
 P = table_of(Plant)
@@ -123,27 +124,42 @@ class Inventory:
     packages: list[PackageRow]
 
 
+# What each row shows, selected under the row's own field names (server.reads.columns).
+PACKAGE_COLUMNS = columns_of(
+    PK, PackageRow, source={"grams": PK.c.quantity_grams, "count": PK.c.quantity_count}
+)
+BATCH_COLUMNS = columns_of(
+    B,
+    BatchRow,
+    source={
+        "immature": B.c.untagged_count - B.c.unsprouted_count,
+        "unsprouted": B.c.unsprouted_count,
+        "tagged": B.c.tagged_count,
+        "destroyed": B.c.destroyed_count,
+        "initial": B.c.initial_count,
+    },
+)
+HARVEST_COLUMNS = columns_of(
+    H,
+    HarvestRow,
+    skip={"net_weight_rule"},
+    source={
+        "plants": H.c.plant_count,
+        "wet_grams": H.c.wet_weight_grams,
+        "dry_grams": H.c.dry_weight_grams,
+        "net_grams": H.c.net_weight_grams,
+    },
+)
+
+
 def packages(conn: sa.Connection, licences: Sequence[str]) -> list[PackageRow]:
     """Packages still on the premises (on hand, or manifested and not yet departed)."""
     rows = conn.execute(
-        sa.select(PK)
+        sa.select(*PACKAGE_COLUMNS)
         .where(PK.c.licence.in_(list(licences)), PK.c.status != "departed")
         .order_by(PK.c.licence, PK.c.status, PK.c.uid)
-    ).all()
-    return [
-        PackageRow(
-            licence=r.licence,
-            uid=r.uid,
-            category=r.category,
-            strain=r.strain,
-            grams=r.quantity_grams,
-            count=r.quantity_count,
-            location=r.location,
-            status=r.status,
-            manifest_id=r.manifest_id,
-        )
-        for r in rows
-    ]
+    ).mappings()
+    return [PackageRow(**r) for r in rows]
 
 
 def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCount]:
@@ -167,7 +183,7 @@ def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCou
 
 def batches(conn: sa.Connection, licences: Sequence[str]) -> list[BatchRow]:
     rows = conn.execute(
-        sa.select(B)
+        sa.select(*BATCH_COLUMNS)
         .where(B.c.licence.in_(list(licences)))
         .order_by(
             (B.c.untagged_count - B.c.unsprouted_count).desc(),
@@ -175,23 +191,8 @@ def batches(conn: sa.Connection, licences: Sequence[str]) -> list[BatchRow]:
             B.c.licence,
             B.c.batch_id,
         )
-    ).all()
-    return [
-        BatchRow(
-            licence=r.licence,
-            batch_id=r.batch_id,
-            strain=r.strain,
-            origin=r.origin,
-            location=r.location,
-            immature=r.untagged_count - r.unsprouted_count,
-            unsprouted=r.unsprouted_count,
-            tagged=r.tagged_count,
-            destroyed=r.destroyed_count,
-            initial=r.initial_count,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
+    ).mappings()
+    return [BatchRow(**r) for r in rows]
 
 
 def _net_weight_rule(conn: sa.Connection, licences: Sequence[str]) -> set[str]:
@@ -205,26 +206,11 @@ def _net_weight_rule(conn: sa.Connection, licences: Sequence[str]) -> set[str]:
 def harvests(conn: sa.Connection, licences: Sequence[str]) -> list[HarvestRow]:
     net_rule = _net_weight_rule(conn, licences)
     rows = conn.execute(
-        sa.select(H)
+        sa.select(*HARVEST_COLUMNS)
         .where(H.c.licence.in_(list(licences)))
         .order_by(H.c.first_harvest_at.desc(), H.c.name)
-    ).all()
-    return [
-        HarvestRow(
-            licence=r.licence,
-            name=r.name,
-            strain=r.strain,
-            location=r.location,
-            plants=r.plant_count,
-            wet_grams=r.wet_weight_grams,
-            dry_grams=r.dry_weight_grams,
-            net_grams=r.net_weight_grams,
-            waste_grams=r.waste_grams,
-            first_harvest_at=r.first_harvest_at,
-            net_weight_rule=r.licence in net_rule,
-        )
-        for r in rows
-    ]
+    ).mappings()
+    return [HarvestRow(**r, net_weight_rule=r["licence"] in net_rule) for r in rows]
 
 
 def inventory(engine: Engine, licences: Sequence[str]) -> Inventory:

@@ -9,7 +9,7 @@ preserve the original data).
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from server.db.core import table_of
 from server.db.notifications import EventNotice
 from server.db.statesync import SyncCall, SyncLink, SyncOutage
 from server.db.tables import EventLog
+from server.reads import statecalls
 from server.statesync.daily import RECONCILED_KINDS
 from server.statesync.notices import NOTES, SYSTEM_NAME
 from server.statesync.queue import OPEN, get_link, open_calls, unplanned
@@ -171,6 +172,23 @@ def _pretty(text: str | None) -> str | None:
         return text
 
 
+CALL_FIELDS = frozenset(f.name for f in fields(CallView))
+
+
+def _call_view(r: sa.RowMapping) -> CallView:
+    """A stored call as shown: the system's name, the request indented, the ids decoded."""
+    shown = {k: v for k, v in r.items() if k in CALL_FIELDS}
+    ids = r["state_ids"]
+    return CallView(
+        **{
+            **shown,
+            "system": SYSTEM_NAME.get(r["system"], r["system"]),
+            "request": _pretty(r["request"]),
+            "state_ids": [] if ids is None else [str(i) for i in json.loads(ids)],
+        }
+    )
+
+
 def event_calls(engine: Engine, licences: Sequence[str], event_id: str) -> EventCalls | None:
     """Event ``event_id`` of one of ``licences`` with its state calls in order; None when no
     such event is visible (another licensee's is the same as none)."""
@@ -186,28 +204,5 @@ def event_calls(engine: Engine, licences: Sequence[str], event_id: str) -> Event
         linked = conn.execute(
             sa.select(LINKS.c.licence).where(LINKS.c.licence == event.licence)
         ).first()
-        found = conn.execute(
-            sa.select(CALLS)
-            .where(CALLS.c.licence == event.licence, CALLS.c.event_id == event_id)
-            .order_by(CALLS.c.call_index)
-        ).mappings()
-        calls = [
-            CallView(
-                id=r["id"],
-                call_index=r["call_index"],
-                system=SYSTEM_NAME.get(r["system"], r["system"]),
-                action=r["action"],
-                status=r["status"],
-                attempts=r["attempts"],
-                request=_pretty(r["request"]),
-                state_ids=[]
-                if r["state_ids"] is None
-                else [str(i) for i in json.loads(r["state_ids"])],
-                response=r["response"],
-                message=r["message"],
-                first_sent_at=r["first_sent_at"],
-                done_at=r["done_at"],
-            )
-            for r in found
-        ]
+        calls = [_call_view(r) for r in statecalls.event_calls(conn, event.licence, event_id)]
     return EventCalls(event, linked is not None, calls)

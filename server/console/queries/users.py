@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from server.db.core import table_of
 from server.db.tables import TrainingRecord, TrainingRegistration, User
+from server.reads.columns import columns_of
 
 U = table_of(User)
 TR = table_of(TrainingRecord)
@@ -47,24 +48,16 @@ class Person:
         return bool(self.trainings)
 
 
+# A person's own columns; their trainings and registrations are read from their own tables.
+PERSON_COLUMNS = columns_of(U, Person, skip={"trainings", "registrations"})
+
+
 def roster(engine: Engine, licences: Sequence[str]) -> list[Person]:
     """Everyone ever registered: active people first, then by name."""
     lic = list(licences)
     with engine.connect() as conn:
-        people = {
-            (r.licence, r.user_id): Person(
-                licence=r.licence,
-                user_id=r.user_id,
-                full_name=r.full_name,
-                role=r.role,
-                premises=r.premises,
-                registered_at=r.registered_at,
-                registered_by=r.registered_by,
-                cancelled_at=r.cancelled_at,
-                cancel_reason=r.cancel_reason,
-            )
-            for r in conn.execute(sa.select(U).where(U.c.licence.in_(lic)))
-        }
+        found = conn.execute(sa.select(*PERSON_COLUMNS).where(U.c.licence.in_(lic))).mappings()
+        people = {(r["licence"], r["user_id"]): Person(**r) for r in found}
         for r in conn.execute(
             sa.select(TR).where(TR.c.licence.in_(lic)).order_by(TR.c.trained_on, TR.c.position)
         ):

@@ -4,6 +4,7 @@ the seller (another licensee here) manifested."""
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,14 +25,28 @@ from schemas.commerce import (
     TransferManifested,
     TransferReceived,
 )
-from schemas.events import Payload, PlantsTagged, RecordCorrected
+from schemas.events import (
+    HarvestBatchWeighed,
+    Payload,
+    PlantBatchCreated,
+    PlantHarvested,
+    PlantOrigin,
+    PlantPhase,
+    PlantsPhaseChanged,
+    PlantsTagged,
+    RecordCorrected,
+    TagsReceived,
+    TagType,
+    WeightType,
+)
 from schemas.records import AccessRestored
 from server.analytics import source
 from server.analytics.refresh import refresh
 from server.analytics.tables import SIGNALS
 from server.ingest.submit import submit
+from tests.api import people
 from tests.api.conftest import ADMIN, OTHER_ADMIN
-from tests.api.seed import Floor, grams, uid_of
+from tests.api.seed import Floor, grams, reading, uid_of
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
 
@@ -213,3 +228,65 @@ def test_a_transfer_received_lighter_than_manifested_is_the_purchasers_signal(
     report = refresh(engine, clock.now())
     assert report.cleared == 1
     assert stored(engine, OTHER_LICENCE)[off[0]].cleared_at is not None
+
+
+def harvest_at_the_scale(
+    engine: Engine, clock: ManualClock, floor: Floor, plants: int, dry_read: bool
+) -> str:
+    """A new roll, a batch of ``plants`` tagged, flowering and harvested at station
+    ``bench-7`` (each wet weight with the scale's reading), then weighed dry there: with the
+    reading (``dry_read``) or typed in. Returns the dry weighing's event id."""
+    operator = ADMIN if floor.licence == LICENCE else OTHER_ADMIN
+    prefix = floor.uids[0][:16]
+    uids = [uid_of(prefix, n) for n in range(11, 11 + plants)]
+
+    def at_bench(payload: Payload) -> str:
+        clock.advance(timedelta(minutes=1))
+        return people.record(engine, floor.licence, operator, payload, clock, "bench-7")
+
+    at_bench(TagsReceived(tag_type=TagType.PLANT, first=uids[0], last=uids[-1]))
+    at_bench(
+        PlantBatchCreated(
+            batch_id="B-bench",
+            origin=PlantOrigin.CLONE,
+            count=plants,
+            strain="Gelato",
+            location="Veg",
+        )
+    )
+    at_bench(PlantsTagged(batch_id="B-bench", uids=uids))
+    at_bench(PlantsPhaseChanged(uids=uids, phase=PlantPhase.FLOWERING, location="Flower 1"))
+    for n, uid in enumerate(uids):
+        wet = f"{800 + n}.35"
+        at_bench(
+            PlantHarvested(
+                uid=uid,
+                harvest_batch="HB-bench",
+                wet_weight=grams(wet),
+                scale_reading=reading(wet, clock.now()),
+            )
+        )
+    dry = "2415.20"
+    return at_bench(
+        HarvestBatchWeighed(
+            harvest_batch="HB-bench",
+            weight_type=WeightType.DRY,
+            weight=grams(dry),
+            scale_reading=reading(dry, clock.now()) if dry_read else None,
+        )
+    )
+
+
+def test_a_dry_weight_typed_in_where_a_scale_stands_is_a_signal_and_a_read_one_is_not(
+    engine: Engine, clock: ManualClock, floors: tuple[Floor, Floor]
+) -> None:
+    ours, theirs = floors
+    typed = harvest_at_the_scale(engine, clock, ours, 10, dry_read=False)
+    harvest_at_the_scale(engine, clock, theirs, 10, dry_read=True)  # the honest twin
+
+    refresh(engine, clock.now())
+
+    signal = stored(engine, LICENCE)[("manual-weight", "HB-bench")]
+    assert (signal.score, json.loads(signal.event_ids)) == (Decimal("2415.20"), [typed])
+    assert "at station bench-7, which had sent 10 scale readings" in signal.explanation
+    assert not [k for k in stored(engine, OTHER_LICENCE) if k[0] == "manual-weight"]

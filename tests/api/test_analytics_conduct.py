@@ -26,9 +26,11 @@ from schemas.commerce import (
     TransferReceived,
 )
 from schemas.events import (
+    DestroyMethod,
     HarvestBatchWeighed,
     Payload,
     PlantBatchCreated,
+    PlantDestroyed,
     PlantHarvested,
     PlantOrigin,
     PlantPhase,
@@ -290,3 +292,59 @@ def test_a_dry_weight_typed_in_where_a_scale_stands_is_a_signal_and_a_read_one_i
     assert (signal.score, json.loads(signal.event_ids)) == (Decimal("2415.20"), [typed])
     assert "at station bench-7, which had sent 10 scale readings" in signal.explanation
     assert not [k for k in stored(engine, OTHER_LICENCE) if k[0] == "manual-weight"]
+
+
+def batches_culled(
+    engine: Engine, clock: ManualClock, floor: Floor, culled: list[int]
+) -> list[str]:
+    """A new roll, then batches B-cull-0, B-cull-1, ... of five tagged plants each, the first
+    ``culled[i]`` of batch i destroyed. Returns the last batch's destructions' event ids."""
+    operator = ADMIN if floor.licence == LICENCE else OTHER_ADMIN
+    prefix = floor.uids[0][:16]
+    uids = [uid_of(prefix, n) for n in range(11, 11 + 5 * len(culled))]
+    people.record(
+        engine,
+        floor.licence,
+        operator,
+        TagsReceived(tag_type=TagType.PLANT, first=uids[0], last=uids[-1]),
+        clock,
+    )
+    destroyed: list[str] = []
+    for i, lost in enumerate(culled):
+        batch, mine = f"B-cull-{i}", uids[5 * i : 5 * i + 5]
+        created = PlantBatchCreated(
+            batch_id=batch, origin=PlantOrigin.CLONE, count=5, strain="Gelato", location="Veg"
+        )
+        for payload in (created, PlantsTagged(batch_id=batch, uids=mine)):
+            people.record(engine, floor.licence, operator, payload, clock)
+        destroyed = [
+            people.record(
+                engine,
+                floor.licence,
+                operator,
+                PlantDestroyed(
+                    uid=uid,
+                    waste_weight=grams("150"),
+                    method=DestroyMethod.COMPOST,
+                    reason="Culled",
+                ),
+                clock,
+            )
+            for uid in mine[:lost]
+        ]
+    return destroyed
+
+
+def test_a_batch_culled_far_beyond_the_licensees_others_is_a_signal_and_its_twin_is_not(
+    engine: Engine, clock: ManualClock, floors: tuple[Floor, Floor]
+) -> None:
+    ours, theirs = floors
+    destroyed = batches_culled(engine, clock, ours, [0, 1, 0, 0, 1, 4])
+    batches_culled(engine, clock, theirs, [0, 1, 0, 0, 1, 1])  # the honest twin
+
+    refresh(engine, clock.now())
+
+    signal = stored(engine, LICENCE)[("culled-share-outlier", "B-cull-5")]
+    assert json.loads(signal.event_ids) == destroyed
+    assert "4 of the 5 plants of batch B-cull-5 (80.0 %)" in signal.explanation
+    assert not [k for k in stored(engine, OTHER_LICENCE) if k[0] == "culled-share-outlier"]

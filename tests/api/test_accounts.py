@@ -21,10 +21,10 @@ from server.accounts.passwords import Passwords, WeakPassword, check_policy
 from server.accounts.roles import AccessRole, AccountKind
 from server.accounts.service import Authenticator
 from server.db.accounts import Account, AccountSession
+from tests.api.people import PASSWORD, give_account
 from tests.api.roster import MemoryRoster
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
-PASSWORD = "correct horse battery"
 FAST = Passwords(time_cost=1, memory_kib=64, parallelism=1)
 POLICY = lockout.LockoutPolicy(
     free_attempts=3, backoff_base_s=1, backoff_max_s=8, lock_after=6, lock_s=600
@@ -40,17 +40,7 @@ def add_account(
     login: str | None = None,
 ) -> None:
     """Give ``user_id`` of ``licence`` a log-on with PASSWORD, in a transaction of its own."""
-    with engine.begin() as conn:
-        manage.add_user_account(
-            conn,
-            roster,
-            FAST,
-            licence=licence,
-            user_id=user_id,
-            password=PASSWORD,
-            now=clock.now(),
-            login=login,
-        )
+    give_account(engine, FAST, licence, user_id, clock, PASSWORD, login, roster)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from server.broker import PrivateBroker
-from server.config import ServerSettings
 from server.ingest.worker import IngestWorker
 from server.metrics import ServerMetrics
 from tests.prometheus import server_metrics
@@ -22,17 +21,14 @@ from tests.server.floor import (
     uid,
 )
 from tests.server.test_ingest_mqtt import acks_for, link
-from tests.server.worker import running_ingest
+from tests.server.worker import ingest_on
 
 pytestmark = pytest.mark.broker
 
 
 @pytest.fixture
 def worker(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
-    settings = ServerSettings(
-        database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-metrics"
-    )
-    with running_ingest(engine, settings, metrics=ServerMetrics()) as worker:
+    with ingest_on(engine, broker, "ingest-metrics", ServerMetrics()) as worker:
         if worker.routing is not None:  # PostgreSQL: events reach the licensee's owner only
             deadline = time.monotonic() + 15
             while not worker.routing.listening(LICENCE):

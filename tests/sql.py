@@ -14,7 +14,8 @@ def count(engine: Engine, sql: str) -> int:
         return int(conn.execute(sa.text(sql)).scalar_one())
 
 
-def rows(engine: Engine, sql: str) -> Sequence[sa.Row[Any]]:
-    """Every row ``sql`` answers, read on a connection of its own."""
+def rows(engine: Engine, sql: str, **params: Any) -> Sequence[sa.Row[Any]]:
+    """Every row ``sql`` answers (its ``:name`` parameters bound from ``params``), read on a
+    connection of its own."""
     with engine.connect() as conn:
-        return conn.execute(sa.text(sql)).all()
+        return conn.execute(sa.text(sql), params).all()

@@ -83,11 +83,11 @@ def uid_of(prefix: str, n: int) -> str:
     return f"{prefix}{n:08d}"
 
 
-def grams(value: str) -> Weight:
+def grams(value: str | Decimal) -> Weight:
     return Weight(value=Decimal(value), unit=Unit.G)
 
 
-def reading(value: str, at: datetime) -> ScaleReading:
+def reading(value: str | Decimal, at: datetime) -> ScaleReading:
     return ScaleReading(
         device_id="scale-1", weight=grams(value), stable=True, raw_hex="", read_at=at
     )
@@ -105,7 +105,7 @@ def to_flower(uids: list[str]) -> PlantsPhaseChanged:
     return PlantsPhaseChanged(uids=uids, phase=PlantPhase.FLOWERING, location="Flower 1")
 
 
-def cut(uid: str, harvest_batch: str, value: str, at: datetime) -> PlantHarvested:
+def cut(uid: str, harvest_batch: str, value: str | Decimal, at: datetime) -> PlantHarvested:
     """Plant ``uid`` harvested into ``harvest_batch`` at ``value`` g wet, as the scale read it
     (stable) at ``at``."""
     return PlantHarvested(

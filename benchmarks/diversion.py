@@ -82,8 +82,6 @@ from schemas.clock import ManualClock
 from schemas.commerce import (
     ItemCategory,
     ManifestItem,
-    PackageCreated,
-    PackageSource,
     Party,
     Quantity,
     ReceivedItem,
@@ -105,7 +103,7 @@ from schemas.events import (
     WeightType,
 )
 from schemas.records import AuditedLine, AuditItem, InventoryAudited, LocationAdded, LocationKind
-from tests.api.seed import clones, cut, grams, reading, to_flower
+from tests.api.seed import clones, cut, flower_package, grams, reading, to_flower
 
 PHANTOM = "phantom-destruction"
 BATCH_KINDS = ("skim-dry", "skim-wet", "typed-weights", PHANTOM)
@@ -390,17 +388,7 @@ class Season:
             made = []
             for uid, share in zip(uids, (0.40, 0.25, 0.15), strict=True):
                 packaged = cents(float(dry) * share)
-                self.record(
-                    g,
-                    PackageCreated(
-                        uid=uid,
-                        category=ItemCategory.FLOWER,
-                        strain=g.strain,
-                        sources=[PackageSource(harvest_batch=name, weight=grams(packaged))],
-                        quantity=Quantity(weight=grams(packaged)),
-                        location="Vault",
-                    ),
-                )
+                self.record(g, flower_package(uid, name, packaged, strain=g.strain))
                 made.append((uid, packaged))
             packages[g.licence], shipped[g.licence], sold[g.licence] = made
         for n, g in enumerate(self.growers):

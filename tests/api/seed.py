@@ -116,12 +116,14 @@ def cut(uid: str, harvest_batch: str, value: str | Decimal, at: datetime) -> Pla
     )
 
 
-def flower_package(uid: str, harvest_batch: str, weight: str) -> PackageCreated:
-    """Package ``uid``: ``weight`` g of Blue Dream flower from ``harvest_batch``, in the Vault."""
+def flower_package(
+    uid: str, harvest_batch: str, weight: str | Decimal, strain: str = "Blue Dream"
+) -> PackageCreated:
+    """Package ``uid``: ``weight`` g of ``strain`` flower from ``harvest_batch``, in the Vault."""
     return PackageCreated(
         uid=uid,
         category=ItemCategory.FLOWER,
-        strain="Blue Dream",
+        strain=strain,
         sources=[PackageSource(harvest_batch=harvest_batch, weight=grams(weight))],
         quantity=Quantity(weight=grams(weight)),
         location="Vault",

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -62,6 +63,16 @@ def link(broker: PrivateBroker, station: Station) -> StationLink:
     return ln
 
 
+@contextmanager
+def linked(broker: PrivateBroker, station: Station) -> Iterator[StationLink]:
+    """``station``'s connected link to ``broker``, closed when the block ends."""
+    ln = link(broker, station)
+    try:
+        yield ln
+    finally:
+        ln.close()
+
+
 @pytest.fixture
 def station() -> Station:
     return Station()
@@ -70,11 +81,8 @@ def station() -> Station:
 @pytest.fixture
 def ln(ingest: IngestWorker, broker: PrivateBroker, station: Station) -> Iterator[StationLink]:
     """``station``'s link to the broker the ingest listens on, closed when the test ends."""
-    link_ = link(broker, station)
-    try:
-        yield link_
-    finally:
-        link_.close()
+    with linked(broker, station) as opened:
+        yield opened
 
 
 def acks_for(ln: StationLink, n: int, timeout: float = 15) -> list[Ack]:

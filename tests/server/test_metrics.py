@@ -20,7 +20,7 @@ from tests.server.floor import (
     to_flowering,
     uid,
 )
-from tests.server.test_ingest_mqtt import acks_for, link
+from tests.server.test_ingest_mqtt import acks_for, linked
 from tests.server.worker import ingest_on
 
 pytestmark = pytest.mark.broker
@@ -48,8 +48,7 @@ def test_metrics_count_real_events_by_outcome_and_rule(
         station.event(harvested(plants[0], "455.5")),
         station.event(harvested(plants[0], "455.5")),  # the same plant again: PHASE-ORDER
     ]
-    ln = link(broker, station)
-    try:
+    with linked(broker, station) as ln:
         for event in events:
             ln.publish(event)
         acks_for(ln, len(events))
@@ -57,8 +56,6 @@ def test_metrics_count_real_events_by_outcome_and_rule(
         acks_for(ln, 1)
         ln.publish(events[0])  # a resend: answered as a duplicate
         acks_for(ln, 1)
-    finally:
-        ln.close()
 
     # The broker ack, and the batch's count, follow the last station ack: wait for them.
     deadline = time.monotonic() + 10

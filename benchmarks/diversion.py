@@ -95,7 +95,6 @@ from schemas.events import (
     DestroyMethod,
     HarvestBatchWeighed,
     Payload,
-    PlantDestroyed,
     PlantsTagged,
     TagsReceived,
     TagType,
@@ -103,7 +102,7 @@ from schemas.events import (
     WeightType,
 )
 from schemas.records import AuditedLine, AuditItem, InventoryAudited, LocationAdded, LocationKind
-from tests.api.seed import clones, cut, flower_package, grams, reading, to_flower
+from tests.api.seed import clones, composted, cut, flower_package, grams, reading, to_flower
 
 PHANTOM = "phantom-destruction"
 BATCH_KINDS = ("skim-dry", "skim-wet", "typed-weights", PHANTOM)
@@ -423,15 +422,8 @@ class Season:
                 continue
             self.shift(g, season, 50)
             for uid in self.rng.sample(mine, count):
-                self.record(
-                    g,
-                    PlantDestroyed(
-                        uid=uid,
-                        waste_weight=grams(cents(self.rng.uniform(80, 250))),
-                        method=DestroyMethod.COMPOST,
-                        reason="Hermaphrodite, culled",
-                    ),
-                )
+                waste = cents(self.rng.uniform(80, 250))
+                self.record(g, composted(uid, waste, "Hermaphrodite, culled"))
                 mine.remove(uid)
 
     def _ship(

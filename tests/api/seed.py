@@ -116,6 +116,13 @@ def cut(uid: str, harvest_batch: str, value: str | Decimal, at: datetime) -> Pla
     )
 
 
+def composted(uid: str, waste: str | Decimal, reason: str) -> PlantDestroyed:
+    """Plant ``uid`` destroyed for ``reason``, its ``waste`` g composted."""
+    return PlantDestroyed(
+        uid=uid, waste_weight=grams(waste), method=DestroyMethod.COMPOST, reason=reason
+    )
+
+
 def flower_package(
     uid: str, harvest_batch: str, weight: str | Decimal, strain: str = "Blue Dream"
 ) -> PackageCreated:
@@ -202,9 +209,7 @@ def seed_floor(
         cut(uids[0], harvest, "1200.5", now),
         cut(uids[1], harvest, "999.5", now),
         HarvestBatchWeighed(harvest_batch=harvest, weight_type=WeightType.DRY, weight=grams("550")),
-        PlantDestroyed(
-            uid=uids[2], waste_weight=grams("300"), method=DestroyMethod.COMPOST, reason="Mould"
-        ),
+        composted(uids[2], "300", "Mould"),
         WasteRecorded(
             harvest_batch=harvest,
             location="Dry Room",

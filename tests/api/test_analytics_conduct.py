@@ -20,10 +20,8 @@ from schemas.commerce import (
     TransferReceived,
 )
 from schemas.events import (
-    DestroyMethod,
     HarvestBatchWeighed,
     Payload,
-    PlantDestroyed,
     PlantsTagged,
     RecordCorrected,
     TagsReceived,
@@ -40,6 +38,7 @@ from tests.api.conftest import ADMIN, OTHER_ADMIN
 from tests.api.seed import (
     Floor,
     clones,
+    composted,
     cut,
     flower_manifest,
     flower_package,
@@ -276,18 +275,7 @@ def batches_culled(
         for payload in (clones(batch, 5, strain="Gelato"), PlantsTagged(batch_id=batch, uids=mine)):
             people.record(engine, floor.licence, operator, payload, clock)
         destroyed = [
-            people.record(
-                engine,
-                floor.licence,
-                operator,
-                PlantDestroyed(
-                    uid=uid,
-                    waste_weight=grams("150"),
-                    method=DestroyMethod.COMPOST,
-                    reason="Culled",
-                ),
-                clock,
-            )
+            people.record(engine, floor.licence, operator, composted(uid, "150", "Culled"), clock)
             for uid in mine[:lost]
         ]
     return destroyed

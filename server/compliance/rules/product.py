@@ -21,7 +21,7 @@ from schemas.events import (
     WasteRecorded,
 )
 from schemas.weights import Weight
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule, rule_on
 from server.compliance.rules.state import StateView
 from server.compliance.rules.text import grams
 
@@ -35,14 +35,14 @@ def _taken(p: PackageCreated) -> dict[str, Decimal]:
     return taken
 
 
-@rule(
+@rule_on(
     "PRODUCT-FROM-HARVEST",
     summary="Every package / product UID links to the harvest batch it derives from; a harvest "
     "batch gives no more than it weighs, and a sale comes from a package held here.",
-    kinds=["package.created", "sale.recorded"],
 )
-def product_from_harvest(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def product_from_harvest(
+    state: StateView, event: EventEnvelope, p: PackageCreated | SaleRecorded
+) -> Iterator[str]:
     if isinstance(p, SaleRecorded):
         package = state.packages([p.package_uid]).get(p.package_uid)
         if package is None:
@@ -56,7 +56,6 @@ def product_from_harvest(state: StateView, event: EventEnvelope) -> Iterator[str
                 "it cannot be sold here"
             )
         return
-    assert isinstance(p, PackageCreated)
     taken = _taken(p)
     batches = state.harvest_batches(taken)
     for name, wanted in taken.items():
@@ -76,15 +75,12 @@ def product_from_harvest(state: StateView, event: EventEnvelope) -> Iterator[str
             )
 
 
-@rule(
+@rule_on(
     "PACKAGE-IDENTICAL",
     summary="Only identical items (one category, one strain) are packaged together, except "
     "mixed lots going to a processor.",
-    kinds=["package.created"],
 )
-def package_identical(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
-    assert isinstance(p, PackageCreated)
+def package_identical(state: StateView, event: EventEnvelope, p: PackageCreated) -> Iterator[str]:
     if p.for_processor:
         return
     batches = state.harvest_batches(_taken(p))

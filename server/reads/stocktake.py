@@ -191,28 +191,21 @@ def compare(
     )
 
 
+# What an item the system does not know is expected to be: nothing, so no variance is computed.
+_UNKNOWN = _Expected(count=None, grams=None, usable=False, on_hand=False)
+
+
 def _line(c: Counted, exp: _Expected | None, tolerance_pct: Decimal) -> AuditLine:
     grams = None if c.weight is None else c.weight.in_grams()
-    if exp is None:
-        return AuditLine(
-            item_type=c.item_type,
-            item_id=c.item_id,
-            usable_cannabis=False,
-            expected_count=None,
-            counted_count=c.count,
-            expected_grams=None,
-            counted_grams=grams,
-            variance_count=None,
-            variance_grams=None,
-            variance_pct=None,
-            finding=Finding.UNKNOWN_ITEM,
-        )
-    d_count = None if c.count is None or exp.count is None else c.count - exp.count
-    d_grams = None if grams is None or exp.grams is None else grams - exp.grams
+    known = _UNKNOWN if exp is None else exp
+    d_count = None if c.count is None or known.count is None else c.count - known.count
+    d_grams = None if grams is None or known.grams is None else grams - known.grams
     pct = None
-    if d_grams is not None and exp.grams is not None and exp.grams != 0:
-        pct = (d_grams * 100 / exp.grams).quantize(PERCENT)
-    if d_count in (None, 0) and d_grams in (None, 0):
+    if d_grams is not None and known.grams is not None and known.grams != 0:
+        pct = (d_grams * 100 / known.grams).quantize(PERCENT)
+    if exp is None:
+        finding = Finding.UNKNOWN_ITEM
+    elif d_count in (None, 0) and d_grams in (None, 0):
         finding = Finding.MATCH
     elif d_count in (None, 0) and exp.usable and pct is not None and abs(pct) <= tolerance_pct:
         finding = Finding.WITHIN_MOISTURE_TOLERANCE
@@ -221,10 +214,10 @@ def _line(c: Counted, exp: _Expected | None, tolerance_pct: Decimal) -> AuditLin
     return AuditLine(
         item_type=c.item_type,
         item_id=c.item_id,
-        usable_cannabis=exp.usable,
-        expected_count=exp.count,
+        usable_cannabis=known.usable,
+        expected_count=known.count,
         counted_count=c.count,
-        expected_grams=exp.grams,
+        expected_grams=known.grams,
         counted_grams=grams,
         variance_count=d_count,
         variance_grams=d_grams,

@@ -49,10 +49,7 @@ from server.brokerauth.accounts import (
 )
 from server.brokerauth.install import BrokerFiles, InstallError, reload_broker
 from server.brokerauth.roster import parse_roster
-from server.db.accounts import Account as AccountRow
-from server.db.core import table_of
-
-A = table_of(AccountRow)
+from server.db.core_tables import ACCOUNTS as A
 
 
 class BrokerFilesError(RuntimeError):

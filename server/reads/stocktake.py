@@ -32,14 +32,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.ids import Name
 from schemas.records import MAX_AUDITED_LINES, AuditedLine, AuditItem, InventoryAudited
 from schemas.weights import Unit, Weight
-from server.db.core import table_of
-from server.db.tables import Batch, HarvestBatch, Package, Plant
+from server.db.core_tables import BATCHES as B
+from server.db.core_tables import HARVEST_BATCHES as H
+from server.db.core_tables import PACKAGES as PK
+from server.db.core_tables import PLANTS as P
 from server.reads.inventory import LIVE_PHASES, harvest_remaining, packaged_grams
-
-B = table_of(Batch)
-P = table_of(Plant)
-H = table_of(HarvestBatch)
-PK = table_of(Package)
 
 USABLE_CATEGORIES = frozenset({"flower", "leaf", "shake"})
 MAX_AUDIT_LINES = 10_000

@@ -34,18 +34,14 @@ from server.compliance.deadlines.model import (
 )
 from server.compliance.rules.calendar import Jurisdiction
 from server.compliance.rules.catalogue import pack
-from server.db.core import table_of
-from server.db.notifications import DeadlineLicensee, DeadlineOutage, DeadlinePerson
+from server.db.core_tables import DEADLINE_LICENSEES as DL
+from server.db.core_tables import DEADLINE_OUTAGES as OUT
+from server.db.core_tables import DEADLINE_PEOPLE as PEOPLE
+from server.db.core_tables import EVENT_LOG as LOG
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import TAGS
 from server.db.pipelined import MATCH, Match
-from server.db.tables import EventLog, Licensee, Tag
 from server.db.upsert import upsert
-
-DL = table_of(DeadlineLicensee)
-PEOPLE = table_of(DeadlinePerson)
-OUT = table_of(DeadlineOutage)
-LIC = table_of(Licensee)
-LOG = table_of(EventLog)
-TAGS = table_of(Tag)
 
 OUTAGE_KINDS = ("access.lost", "access.restored")
 

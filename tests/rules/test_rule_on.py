@@ -16,6 +16,30 @@ def test_the_kinds_are_those_of_the_annotated_payload_classes() -> None:
     assert REGISTRY["NO-FALSIFICATION"].kinds == {"record.corrected"}
     assert REGISTRY["BATCH-MAX-100"].kinds == {"plant_batch.created", "plant_batch.germinated"}
     assert REGISTRY["PRODUCT-FROM-HARVEST"].kinds == {"package.created", "sale.recorded"}
+    assert REGISTRY["TRANSFER-MANIFEST"].kinds == {
+        "transfer.manifested",
+        "transfer.departed",
+        "transfer.arrived",
+        "transfer.received",
+        "invoice.acknowledged",
+    }
+    assert REGISTRY["ENTRY-FROM-ORIGIN"].kinds == {
+        "plant_batch.germinated",
+        "plants.tagged",
+        "plants.phase_changed",
+        "plants.moved",
+        "plant.harvested",
+        "plant.destroyed",
+    }
+    assert REGISTRY["WEIGHT-UNITS"].kinds == {
+        "package.created",
+        "transfer.manifested",
+        "transfer.received",
+        "sale.recorded",
+        "harvest_batch.weighed",
+        "plant.destroyed",
+        "waste.recorded",
+    }
 
 
 def test_a_check_without_a_payload_class_is_refused_and_not_registered() -> None:

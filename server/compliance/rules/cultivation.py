@@ -18,6 +18,15 @@ from server.compliance.rules.base import rule, rule_on
 from server.compliance.rules.state import StateView
 
 BATCH_LIMIT = 100
+# What acts on plants once they exist: ENTRY-FROM-ORIGIN checks each has a batch behind it.
+PlantAct = (
+    PlantsGerminated
+    | PlantsTagged
+    | PlantsPhaseChanged
+    | PlantsMoved
+    | PlantHarvested
+    | PlantDestroyed
+)
 PHASE_RANK = {"immature": 0, "vegetative": 1, "flowering": 2, "harvested": 3}
 ENDED = {"harvested", "destroyed"}
 
@@ -70,21 +79,12 @@ def batch_max_100(
         )
 
 
-@rule(
+@rule_on(
     "ENTRY-FROM-ORIGIN",
     summary="Plants enter only from a batch (seed, clone, tissue culture, nursery seedling); "
     "no plant appears from nowhere.",
-    kinds=[
-        "plant_batch.germinated",
-        "plants.tagged",
-        "plants.phase_changed",
-        "plants.moved",
-        "plant.harvested",
-        "plant.destroyed",
-    ],
 )
-def entry_from_origin(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def entry_from_origin(state: StateView, event: EventEnvelope, p: PlantAct) -> Iterator[str]:
     if isinstance(p, PlantsGerminated):
         yield from _germinated_from_batch(state, p)
         return

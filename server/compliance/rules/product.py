@@ -21,9 +21,20 @@ from schemas.events import (
     WasteRecorded,
 )
 from schemas.weights import Weight
-from server.compliance.rules.base import rule, rule_on
+from server.compliance.rules.base import rule_on
 from server.compliance.rules.state import StateView
 from server.compliance.rules.text import grams
+
+# What carries a weight or a quantity: WEIGHT-UNITS checks how each is recorded.
+Weighed = (
+    PackageCreated
+    | TransferManifested
+    | TransferReceived
+    | SaleRecorded
+    | HarvestBatchWeighed
+    | PlantDestroyed
+    | WasteRecorded
+)
 
 
 def _taken(p: PackageCreated) -> dict[str, Decimal]:
@@ -110,23 +121,13 @@ def _reading(what: str, weight: Weight, reading: ScaleReading | None) -> Iterato
         yield f"{what}: the weight {weight} differs from the scale reading {reading.weight}"
 
 
-@rule(
+@rule_on(
     "WEIGHT-UNITS",
     summary="Weights in SI or US units, stored exactly; seeds, usable cannabis and "
     "concentrates by weight, cannabinoid products and pre-rolls by count plus weight per unit; "
     "a recorded weight is the weight read.",
-    kinds=[
-        "package.created",
-        "transfer.manifested",
-        "transfer.received",
-        "sale.recorded",
-        "harvest_batch.weighed",
-        "plant.destroyed",
-        "waste.recorded",
-    ],
 )
-def weight_units(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def weight_units(state: StateView, event: EventEnvelope, p: Weighed) -> Iterator[str]:
     if isinstance(p, PackageCreated):
         yield from _shape(f"Package {p.uid}", p.category, p.quantity)
         for name, taken in _taken(p).items():

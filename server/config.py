@@ -3,6 +3,7 @@
 Validated at start-up; a bad value stops the server with a message naming the variable.
 """
 
+from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -201,10 +202,6 @@ class ServerSettings(BaseSettings):
         )
 
     def lockout(self) -> LockoutPolicy:
-        return LockoutPolicy(
-            free_attempts=self.login_free_attempts,
-            backoff_base_s=self.login_backoff_base_s,
-            backoff_max_s=self.login_backoff_max_s,
-            lock_after=self.login_lock_after,
-            lock_s=self.login_lock_s,
-        )
+        """The ``login_*`` settings: each is the policy's field of the same name."""
+        policy = {f.name: getattr(self, f"login_{f.name}") for f in fields(LockoutPolicy)}
+        return LockoutPolicy(**policy)

@@ -161,25 +161,16 @@ def compare(
     """Every counted line against the system, then what the system holds but was not counted."""
     types = {c.item_type for c in audit.counted}
     system = expected(conn, licence, types)
-    lines = [_line(c, system.get((c.item_type, c.item_id)), tolerance_pct) for c in audit.counted]
+    lines = [
+        _line(c.item_type, c.item_id, system.get((c.item_type, c.item_id)), c, tolerance_pct)
+        for c in audit.counted
+    ]
     counted = {(c.item_type, c.item_id) for c in audit.counted}
-    for (item_type, item_id), exp in sorted(system.items()):
-        if exp.on_hand and (item_type, item_id) not in counted:
-            lines.append(
-                AuditLine(
-                    item_type=item_type,
-                    item_id=item_id,
-                    usable_cannabis=exp.usable,
-                    expected_count=exp.count,
-                    counted_count=None,
-                    expected_grams=exp.grams,
-                    counted_grams=None,
-                    variance_count=None if exp.count is None else -exp.count,
-                    variance_grams=None if exp.grams is None else -exp.grams,
-                    variance_pct=None if exp.grams is None else Decimal(-100).quantize(PERCENT),
-                    finding=Finding.NOT_COUNTED,
-                )
-            )
+    lines += [
+        _line(item_type, item_id, exp, None, tolerance_pct)
+        for (item_type, item_id), exp in sorted(system.items())
+        if exp.on_hand and (item_type, item_id) not in counted
+    ]
     bad = {Finding.VARIANCE, Finding.UNKNOWN_ITEM, Finding.NOT_COUNTED}
     return AuditResult(
         moisture_tolerance_pct=tolerance_pct,
@@ -192,16 +183,34 @@ def compare(
 _UNKNOWN = _Expected(count=None, grams=None, usable=False, on_hand=False)
 
 
-def _line(c: Counted, exp: _Expected | None, tolerance_pct: Decimal) -> AuditLine:
-    grams = None if c.weight is None else c.weight.in_grams()
+def _line(
+    item_type: AuditItem,
+    item_id: str,
+    exp: _Expected | None,
+    c: Counted | None,
+    tolerance_pct: Decimal,
+) -> AuditLine:
+    """One item's line: what was counted of it (``c``; None: it was not counted, so all that
+    is expected of it is missing) against what the system expects (``exp``; None: an item the
+    system does not know)."""
+    count = None if c is None else c.count
+    grams = None if c is None or c.weight is None else c.weight.in_grams()
     known = _UNKNOWN if exp is None else exp
-    d_count = None if c.count is None or known.count is None else c.count - known.count
-    d_grams = None if grams is None or known.grams is None else grams - known.grams
     pct = None
-    if d_grams is not None and known.grams is not None and known.grams != 0:
-        pct = (d_grams * 100 / known.grams).quantize(PERCENT)
+    if c is None:
+        d_count = None if known.count is None else -known.count
+        d_grams = None if known.grams is None else -known.grams
+        if known.grams is not None:
+            pct = Decimal(-100).quantize(PERCENT)
+    else:
+        d_count = None if count is None or known.count is None else count - known.count
+        d_grams = None if grams is None or known.grams is None else grams - known.grams
+        if d_grams is not None and known.grams is not None and known.grams != 0:
+            pct = (d_grams * 100 / known.grams).quantize(PERCENT)
     if exp is None:
         finding = Finding.UNKNOWN_ITEM
+    elif c is None:
+        finding = Finding.NOT_COUNTED
     elif d_count in (None, 0) and d_grams in (None, 0):
         finding = Finding.MATCH
     elif d_count in (None, 0) and exp.usable and pct is not None and abs(pct) <= tolerance_pct:
@@ -209,11 +218,11 @@ def _line(c: Counted, exp: _Expected | None, tolerance_pct: Decimal) -> AuditLin
     else:
         finding = Finding.VARIANCE
     return AuditLine(
-        item_type=c.item_type,
-        item_id=c.item_id,
+        item_type=item_type,
+        item_id=item_id,
         usable_cannabis=known.usable,
         expected_count=known.count,
-        counted_count=c.count,
+        counted_count=count,
         expected_grams=known.grams,
         counted_grams=grams,
         variance_count=d_count,

@@ -20,6 +20,7 @@ from server.accounts.errors import (
 from server.accounts.passwords import Passwords, WeakPassword, check_policy
 from server.accounts.roles import AccessRole, AccountKind
 from server.accounts.service import Authenticator
+from server.config import ServerSettings
 from server.db.accounts import Account, AccountSession
 from tests.api.people import PASSWORD, give_account
 from tests.api.roster import MemoryRoster
@@ -303,3 +304,17 @@ def test_older_hash_parameters_are_upgraded_at_sign_in(auth: Authenticator) -> N
     assert row is not None
     assert row.password_hash is not None
     assert "m=64," in row.password_hash
+
+
+def test_the_login_settings_are_the_lockout_policy() -> None:
+    settings = ServerSettings(
+        database_url="sqlite://",
+        login_free_attempts=4,
+        login_backoff_base_s=2.0,
+        login_backoff_max_s=30.0,
+        login_lock_after=7,
+        login_lock_s=120.0,
+    )
+    assert settings.lockout() == lockout.LockoutPolicy(
+        free_attempts=4, backoff_base_s=2.0, backoff_max_s=30.0, lock_after=7, lock_s=120.0
+    )

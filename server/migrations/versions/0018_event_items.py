@@ -1,0 +1,63 @@
+"""The log's item index, ``event_items`` (server.store.items): one row per item a logged
+event names, keyed (licence, item, position), so an item's audit trail reads its own rows
+instead of matching every body of the licensee's log (docs/performance.md, Scale).
+
+The rows of the events already stored are derived here from their bodies, in position order,
+as the ingest writes them for new ones: the log is read a thousand rows at a time (by
+position, not all at once) and the rows inserted per read.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from server.store import items
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+
+READ = 1000  # log rows per read
+
+LOG = sa.table(
+    "event_log",
+    sa.column("position", sa.BigInteger()),
+    sa.column("licence", sa.String()),
+    sa.column("body", sa.Text()),
+)
+
+
+def upgrade() -> None:
+    table = op.create_table(
+        "event_items",
+        sa.Column("licence", sa.String(length=40), nullable=False),
+        sa.Column("item", sa.String(length=100), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("licence", "item", "position"),
+    )
+    assert table is not None
+    _backfill(table)
+
+
+def downgrade() -> None:
+    op.drop_table("event_items")
+
+
+def _backfill(table: sa.Table) -> None:
+    conn = op.get_bind()
+    after = -1
+    while True:
+        rows = conn.execute(
+            sa.select(LOG.c.position, LOG.c.licence, LOG.c.body)
+            .where(LOG.c.position > after)
+            .order_by(LOG.c.position)
+            .limit(READ)
+        ).all()
+        if not rows:
+            return
+        derived = [
+            {"licence": licence, "item": item, "position": position}
+            for position, licence, body in rows
+            for item in sorted(items.named(body))
+        ]
+        if derived:
+            conn.execute(table.insert(), derived)
+        after = rows[-1][0]

@@ -89,14 +89,15 @@ class EventLog(SQLModel, table=True):
 
 class EventItem(SQLModel, table=True):
     """One item a logged event names (a UID, batch, harvest batch, manifest, user, audit or
-    event ID; :mod:`server.store.items`), by the event's log position: the audit trail of an
-    item reads its own rows, however long the log."""
+    event ID; :mod:`server.store.items`), by the event's place in its licensee's hash chain
+    (``event_log.chain_index``, known before the row is inserted, in log order): the audit
+    trail of an item reads its own rows, however long the log."""
 
     __tablename__ = "event_items"
 
     licence: str = Field(primary_key=True, max_length=40)
     item: str = Field(primary_key=True, max_length=100)
-    position: int = Field(primary_key=True, sa_type=sa.BigInteger)
+    chain_index: int = Field(primary_key=True, sa_type=sa.BigInteger)
 
 
 class HeldEvent(SQLModel, table=True):

@@ -303,13 +303,10 @@ class Ledger:
             return []
         rows, self._log_rows = self._log_rows, []
         self._chain(rows)
-        # The item index (server.store.items) after the rows it points at: one statement more.
-        named = items.write_steps(
-            self.conn.dialect.name, ((r["event_id"], r["body"]) for r in rows)
-        )
+        # The item index (server.store.items), by each row's chain_index: one statement more.
         return [
             Step(LOG_INSERT_RETURNING if positions else LOG_INSERT, rows, rows=positions),
-            *named,
+            *items.write_steps(rows),
         ]
 
     def _chain(self, rows: list[dict[str, Any]]) -> None:

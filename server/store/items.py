@@ -16,21 +16,26 @@ that name no item (names, free text, times, kinds), and a test holds every strin
 every payload to one list or the other, so a new field is a decision. The envelope's own
 ``event_id`` is not indexed: the log's unique index on it finds the event itself.
 
-Rows are written with the log rows, in the same transaction (:func:`write_steps`: one
-statement per append, however many events), and are derived from the log alone:
-``seedtrace db rebuild`` rewrites them, ``--check`` compares (:func:`differences`). A value
-longer than :data:`MAX_ITEM` characters is no identifier and is left out; a body that is not
-a JSON object names nothing.
+A row points at its event by (``licence``, ``chain_index``), the event's place in its
+licensee's hash chain (:mod:`server.store.chain`): unique, in log order, and known to the
+ingest before the log row is inserted, so the index rows go in the same pipeline as the log
+rows (:func:`write_steps`: one multi-row statement per append, however many events), with no
+lookup of the positions the database gives the log rows (a probe per event, which cost about
+half of this write). They are derived from the log alone: ``seedtrace db rebuild`` rewrites
+them, ``--check`` compares (:func:`differences`). A value longer than :data:`MAX_ITEM`
+characters is no identifier and is left out; a body that is not a JSON object names nothing;
+a log row without a ``chain_index`` (written outside seedtrace: ``db verify`` names it) is
+not indexed.
 """
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from schemas.events import tag_range
+from server.db.bulk import BulkInsert
 from server.db.core import table_of
 from server.db.pipelined import Step
 from server.db.tables import EventItem, EventLog
@@ -136,49 +141,26 @@ def _walk(value: object, out: set[str]) -> None:
             _walk(inner, out)
 
 
-def _pg_insert() -> sa.Insert:
-    """The rows of an append, by event ID, each at its event's position: one statement."""
-    wanted = (
-        sa.func.unnest(
-            sa.bindparam("event_ids", type_=postgresql.ARRAY(sa.String)),
-            sa.bindparam("items", type_=postgresql.ARRAY(sa.String)),
-        )
-        .table_valued("event_id", "item")
-        .render_derived(name="wanted")
-    )
-    rows = sa.select(L.c.licence, wanted.c.item, L.c.position).select_from(
-        L.join(wanted, L.c.event_id == wanted.c.event_id)
-    )
-    return EI.insert().from_select(["licence", "item", "position"], rows)
+INSERT = BulkInsert(EI)
 
 
-PG_INSERT = _pg_insert()
-# SQLite, in process: one row per (event, item), the position read by the event's ID.
-LOCAL_INSERT = EI.insert().from_select(
-    ["licence", "item", "position"],
-    sa.select(L.c.licence, sa.bindparam("item", type_=sa.String), L.c.position).where(
-        L.c.event_id == sa.bindparam("event_id")
-    ),
-)
-
-
-def write_steps(dialect: str, events: Iterable[tuple[str, str]]) -> list[Step]:
-    """The index rows of ``events`` ((event_id, body) pairs), to run after their log rows
-    are inserted, in the same transaction: one step (PostgreSQL: one statement)."""
-    pairs = [(event_id, item) for event_id, body in events for item in sorted(named(body))]
-    if not pairs:
-        return []
-    if dialect == "postgresql":
-        params = {"event_ids": [p[0] for p in pairs], "items": [p[1] for p in pairs]}
-        return [Step(PG_INSERT, params, custom_plan=True)]
-    return [Step(LOCAL_INSERT, [{"event_id": e, "item": i} for e, i in pairs])]
+def write_steps(rows: Iterable[Mapping[str, Any]]) -> list[Step]:
+    """The index rows of log rows about to be appended (their ``licence``, ``chain_index`` and
+    ``body``), to run with or after their insert, in the same transaction: one step
+    (PostgreSQL: one multi-row statement, :mod:`server.db.bulk`)."""
+    named_rows = [
+        {"licence": row["licence"], "item": item, "chain_index": row["chain_index"]}
+        for row in rows
+        for item in sorted(named(row["body"]))
+    ]
+    return [Step(INSERT, named_rows)] if named_rows else []
 
 
 def derived(rows: Iterable[tuple[int, str]]) -> Iterator[tuple[str, int]]:
-    """The (item, position) rows of log rows given as (position, body)."""
-    for position, body in rows:
+    """The (item, chain_index) rows of one licensee's log rows given as (chain_index, body)."""
+    for chain_index, body in rows:
         for item in sorted(named(body)):
-            yield item, int(position)
+            yield item, int(chain_index)
 
 
 def differences(conn: sa.Connection, *, keep: bool) -> list[str]:
@@ -188,12 +170,16 @@ def differences(conn: sa.Connection, *, keep: bool) -> list[str]:
     licences = conn.execute(sa.select(L.c.licence).distinct().order_by(L.c.licence)).scalars()
     indexed = conn.execute(sa.select(EI.c.licence).distinct()).scalars()
     for licence in sorted(set(licences) | set(indexed)):
-        log = conn.execute(sa.select(L.c.position, L.c.body).where(L.c.licence == licence))
-        want = set(derived((int(p), str(b)) for p, b in log))
+        log = conn.execute(
+            sa.select(L.c.chain_index, L.c.body).where(
+                L.c.licence == licence, L.c.chain_index.is_not(None)
+            )
+        )
+        want = set(derived((int(i), str(b)) for i, b in log))
         have = {
-            (str(item), int(position))
-            for item, position in conn.execute(
-                sa.select(EI.c.item, EI.c.position).where(EI.c.licence == licence)
+            (str(item), int(index))
+            for item, index in conn.execute(
+                sa.select(EI.c.item, EI.c.chain_index).where(EI.c.licence == licence)
             )
         }
         found += _lines(licence, have - want, "only before rebuild")
@@ -205,14 +191,14 @@ def differences(conn: sa.Connection, *, keep: bool) -> list[str]:
 
 
 def _lines(licence: str, rows: set[tuple[str, int]], where: str) -> list[str]:
-    return [f"event_items: {where}: {(licence, item, pos)}" for item, pos in sorted(rows)]
+    return [f"event_items: {where}: {(licence, item, index)}" for item, index in sorted(rows)]
 
 
 def _insert(conn: sa.Connection, licence: str, rows: Sequence[tuple[str, int]]) -> None:
     chunk = 5000  # rows per executemany, so a large licensee is not one list of millions
     for start in range(0, len(rows), chunk):
         params: list[dict[str, Any]] = [
-            {"licence": licence, "item": item, "position": position}
-            for item, position in rows[start : start + chunk]
+            {"licence": licence, "item": item, "chain_index": index}
+            for item, index in rows[start : start + chunk]
         ]
         conn.execute(EI.insert(), params)

@@ -37,11 +37,13 @@ class TrailEntry:
 
 
 def _naming(licences: list[str], items: sa.ColumnElement[bool]) -> sa.Select[tuple[object, ...]]:
-    """The log rows of ``licences`` whose index rows match ``items``, in log order."""
+    """The log rows of ``licences`` whose index rows match ``items``, each licensee's in log
+    order (its chain's)."""
+    on = sa.and_(EI.c.licence == L.c.licence, EI.c.chain_index == L.c.chain_index)
     return (
-        _LOG_ROW.join(EI, EI.c.position == L.c.position)
+        _LOG_ROW.join(EI, on)
         .where(EI.c.licence.in_(licences), items)
-        .order_by(EI.c.position)
+        .order_by(EI.c.licence, EI.c.chain_index)
     )
 
 

@@ -1,10 +1,11 @@
 """The log's item index, ``event_items`` (server.store.items): one row per item a logged
-event names, keyed (licence, item, position), so an item's audit trail reads its own rows
+event names, keyed (licence, item, chain_index), so an item's audit trail reads its own rows
 instead of matching every body of the licensee's log (docs/performance.md, Scale).
 
-The rows of the events already stored are derived here from their bodies, in position order,
-as the ingest writes them for new ones: the log is read a thousand rows at a time (by
-position, not all at once) and the rows inserted per read.
+The rows of the events already stored are derived here from their bodies, as the ingest
+writes them for new ones: the log is read a thousand rows at a time (by position, not all at
+once) and the rows inserted per read. A row without a chain_index (written outside seedtrace)
+is left out, as the ingest and ``db rebuild`` leave it.
 """
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ LOG = sa.table(
     "event_log",
     sa.column("position", sa.BigInteger()),
     sa.column("licence", sa.String()),
+    sa.column("chain_index", sa.BigInteger()),
     sa.column("body", sa.Text()),
 )
 
@@ -30,8 +32,8 @@ def upgrade() -> None:
         "event_items",
         sa.Column("licence", sa.String(length=40), nullable=False),
         sa.Column("item", sa.String(length=100), nullable=False),
-        sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("licence", "item", "position"),
+        sa.Column("chain_index", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("licence", "item", "chain_index"),
     )
     assert table is not None
     _backfill(table)
@@ -46,7 +48,7 @@ def _backfill(table: sa.Table) -> None:
     after = -1
     while True:
         rows = conn.execute(
-            sa.select(LOG.c.position, LOG.c.licence, LOG.c.body)
+            sa.select(LOG.c.position, LOG.c.licence, LOG.c.chain_index, LOG.c.body)
             .where(LOG.c.position > after)
             .order_by(LOG.c.position)
             .limit(READ)
@@ -54,8 +56,9 @@ def _backfill(table: sa.Table) -> None:
         if not rows:
             return
         derived = [
-            {"licence": licence, "item": item, "position": position}
-            for position, licence, body in rows
+            {"licence": licence, "item": item, "chain_index": chain_index}
+            for _, licence, chain_index, body in rows
+            if chain_index is not None
             for item in sorted(items.named(body))
         ]
         if derived:

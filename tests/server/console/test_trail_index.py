@@ -26,6 +26,7 @@ from tests.server.floor import MANAGER, batch_created, flowering, harvested, tag
 
 L, EI = trail.L, trail.EI
 MANY = [uid(n) for n in range(7, 47)]  # forty plants tagged in one event
+ODD = 'B "7",{x}\\y'  # quotes, a comma, braces and a backslash: escaped in JSON and arrays
 
 
 def _like(text: str) -> str:
@@ -93,6 +94,7 @@ def varied_history(engine: Engine) -> dict[str, str]:
         harvested(MANY[0], "401.5", harvest_batch="HB-10"),
     ):
         assert send(engine, harvest, payload).outcome.value == "accepted"
+    assert send(engine, harvest, batch_created(ODD, 3)).outcome.value == "accepted"
     refused = send(engine, harvest, tagged("B-1", [PLANTS[0]]))
     assert refused.outcome.value == "rejected"
     assert send(engine, harvest, d.package_tags_received(1, 5)).outcome.value == "accepted"
@@ -132,6 +134,7 @@ def items_to_follow(ids: dict[str, str]) -> list[str]:
         "B-1",
         "B-12",
         "B-2",
+        ODD,
         "HB-1",
         "HB-10",
         d.package_uid(1),
@@ -186,6 +189,17 @@ def test_an_item_whose_name_holds_another_does_not_take_its_events(engine: Engin
     assert trail.entries(engine, [LICENCE], PLANTS[0][:-1]) == []
 
 
+def test_a_name_beyond_ascii_is_found(engine: Engine) -> None:
+    """The body search looked for the name as ``json.dumps`` writes it (``\\u00fc``), while
+    the stored body holds the character itself, so it found nothing; the index finds it."""
+    harvest = floor_day(engine)["harvest"]
+    assert send(engine, harvest, batch_created("Blüte-1", 3)).outcome.value == "accepted"
+    assert [e.event.kind for e in trail.entries(engine, [LICENCE], "Blüte-1")] == [
+        "plant_batch.created"
+    ]
+    assert by_body_search(engine, [LICENCE], "Blüte-1") == []
+
+
 def _leaves(annotation: object) -> set[object]:
     """The types an annotation is made of, through Optional, unions, lists and Annotated."""
     args = typing.get_args(annotation)
@@ -228,20 +242,21 @@ def test_every_string_field_of_every_event_is_an_item_or_not_one() -> None:
 
 def _index(engine: Engine) -> set[tuple[str, str, int]]:
     with engine.connect() as conn:
-        return {(r[0], r[1], int(r[2])) for r in conn.execute(sa.select(EI))}
+        rows = conn.execute(sa.select(EI.c.licence, EI.c.item, EI.c.chain_index))
+        return {(r[0], r[1], int(r[2])) for r in rows}
 
 
 def test_the_ingest_writes_the_index_with_the_log_and_rebuild_checks_it(engine: Engine) -> None:
     varied_history(engine)
     written = _index(engine)
-    assert (LICENCE, MANY[39], _position(engine, "plants.tagged", MANY[39])) in written
+    assert (LICENCE, MANY[39], _chain_index(engine, "plants.tagged", MANY[39])) in written
     with engine.connect() as conn:
         assert items.differences(conn, keep=False) == []
-        log = conn.execute(sa.select(L.c.licence, L.c.position, L.c.body)).all()
-    assert written == {(lic, i, p) for lic, p, body in log for i in items.named(body)}
+        log = conn.execute(sa.select(L.c.licence, L.c.chain_index, L.c.body)).all()
+    assert written == {(lic, i, n) for lic, n, body in log for i in items.named(body)}
     with engine.begin() as conn:
         conn.execute(EI.delete().where(EI.c.item == "HB-1"))
-        conn.execute(EI.insert().values(licence=LICENCE, item="HB-1", position=10**9))
+        conn.execute(EI.insert().values(licence=LICENCE, item="HB-1", chain_index=10**9))
     _, diff = rebuild.verify(engine, keep=False)
     assert [line for line in diff if "HB-1'" in line and "only before" in line] == [
         f"event_items: only before rebuild: {(LICENCE, 'HB-1', 10**9)}"
@@ -255,11 +270,11 @@ def test_the_ingest_writes_the_index_with_the_log_and_rebuild_checks_it(engine: 
     assert rebuild.verify(engine, keep=False)[1] == []
 
 
-def _position(engine: Engine, kind: str, item: str) -> int:
+def _chain_index(engine: Engine, kind: str, item: str) -> int:
     with engine.connect() as conn:
         return int(
             conn.execute(
-                sa.select(L.c.position).where(L.c.kind == kind, L.c.body.like(f'%"{item}"%'))
+                sa.select(L.c.chain_index).where(L.c.kind == kind, L.c.body.like(f'%"{item}"%'))
             ).scalar_one()
         )
 

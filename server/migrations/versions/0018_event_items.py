@@ -18,14 +18,6 @@ down_revision: str | None = "0017"
 
 READ = 1000  # log rows per read
 
-LOG = sa.table(
-    "event_log",
-    sa.column("position", sa.BigInteger()),
-    sa.column("licence", sa.String()),
-    sa.column("chain_index", sa.BigInteger()),
-    sa.column("body", sa.Text()),
-)
-
 
 def upgrade() -> None:
     table = op.create_table(
@@ -45,12 +37,13 @@ def downgrade() -> None:
 
 def _backfill(table: sa.Table) -> None:
     conn = op.get_bind()
+    log = sa.Table("event_log", sa.MetaData(), autoload_with=conn)  # as it is at this revision
     after = -1
     while True:
         rows = conn.execute(
-            sa.select(LOG.c.position, LOG.c.licence, LOG.c.chain_index, LOG.c.body)
-            .where(LOG.c.position > after)
-            .order_by(LOG.c.position)
+            sa.select(log.c.position, log.c.licence, log.c.chain_index, log.c.body)
+            .where(log.c.position > after)
+            .order_by(log.c.position)
             .limit(READ)
         ).all()
         if not rows:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
 from server.analytics.tables import BALANCES, PLANTS, PROJECTIONS, REVIEWS, RUNS, SIGNALS
+from server.db.sums import ExactSum
 
 # Signals whose subject is a rule ID, a kind of record or a physical audit, not an item with an
 # audit trail (their events still lead there).
@@ -185,8 +186,9 @@ def review(
 
 def overview(conn: sa.Connection, licences: list[str]) -> list[OverviewRow]:
     """Each of ``licences`` with its signal counts, most open signals first (then most
-    unexplained grams, then licence). Three grouped queries, whatever the number of
-    licensees; grams are summed here, exactly (they are stored as exact decimals)."""
+    unexplained grams, then licence). Three grouped queries and one of the runs, whatever the
+    number of licensees; the database sums the grams per licensee, exactly
+    (:class:`~server.db.sums.ExactSum`: they are stored as decimal text)."""
     still = sa.and_(SIGNALS.c.licence.in_(licences), SIGNALS.c.cleared_at.is_(None))
     found: dict[str, int] = {
         lic: n
@@ -205,13 +207,12 @@ def overview(conn: sa.Connection, licences: list[str]) -> list[OverviewRow]:
     }
     grams: dict[str, Decimal] = {}
     batches: dict[str, int] = {}
-    for b in conn.execute(
-        sa.select(BALANCES.c.licence, BALANCES.c.unexplained_grams).where(
-            BALANCES.c.licence.in_(licences)
-        )
+    for lic, total, n in conn.execute(
+        sa.select(BALANCES.c.licence, ExactSum(BALANCES.c.unexplained_grams), sa.func.count())
+        .where(BALANCES.c.licence.in_(licences))
+        .group_by(BALANCES.c.licence)
     ):
-        grams[b.licence] = grams.get(b.licence, Decimal(0)) + b.unexplained_grams
-        batches[b.licence] = batches.get(b.licence, 0) + 1
+        grams[lic], batches[lic] = total, n
     refreshed: dict[str, datetime] = {
         lic: at
         for lic, at in conn.execute(

@@ -1,7 +1,8 @@
 """Engine construction and migrations.
 
 SQLite (the default, for a single site) is opened in WAL mode with ``synchronous=NORMAL``,
-a 64 MiB page cache and foreign keys on (see ``docs/platform-facts.md``), and every transaction
+a 64 MiB page cache, foreign keys on (see ``docs/platform-facts.md``) and the ``exact_sum``
+aggregate (:mod:`server.db.sums`), and every transaction
 starts with ``BEGIN IMMEDIATE``: writers queue for the one write lock at the start, instead of
 failing with "database is locked" half way through. PostgreSQL (production) is reached with
 ``postgresql+psycopg://``.
@@ -19,6 +20,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from server.db import sums
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -51,6 +54,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MiB
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        sums.register(dbapi_connection)  # exact sums of decimal text, as PostgreSQL's numeric
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

@@ -15,7 +15,9 @@
 
 Ingest bookkeeping (``stations``: the next expected sequence number per station;
 ``held_events``: events that arrived ahead of a gap) is neither: it is derived from the log or
-waiting to enter it.
+waiting to enter it. ``event_items`` (which items each logged event names, for an item's
+audit trail: :mod:`server.store.items`) is an index of the log, written with its rows and
+derived from them alone.
 
 Weights are stored once, exactly, in grams (:class:`~server.db.types.ExactDecimal`), next to
 the value and unit the station reported where a plant's wet weight is concerned.
@@ -83,6 +85,19 @@ class EventLog(SQLModel, table=True):
     chain_index: int | None = Field(default=None, sa_type=sa.BigInteger)
     prev_hash: str | None = Field(default=None, max_length=64)
     row_hash: str | None = Field(default=None, max_length=64)
+
+
+class EventItem(SQLModel, table=True):
+    """One item a logged event names (a UID, batch, harvest batch, manifest, user, audit or
+    event ID; :mod:`server.store.items`), by the event's place in its licensee's hash chain
+    (``event_log.chain_index``, known before the row is inserted, in log order): the audit
+    trail of an item reads its own rows, however long the log."""
+
+    __tablename__ = "event_items"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    item: str = Field(primary_key=True, max_length=100)
+    chain_index: int = Field(primary_key=True, sa_type=sa.BigInteger)
 
 
 class HeldEvent(SQLModel, table=True):

@@ -13,9 +13,10 @@ is held after it?) from three queries made when the batch starts, under the lice
 
 Then it keeps the batch's own changes in memory (log rows to append, events held and released,
 stations' next sequence) and writes them with one multi-row statement per table:
-:meth:`Ledger.log_steps` (log rows) whenever the pipeline needs the database current,
-:meth:`Ledger.finish_steps` (held rows, stations) once at the end. Reads and writes are
-:class:`~server.db.pipelined.Step` s, so the pipeline sends them together with its others.
+:meth:`Ledger.log_steps` (log rows and their items' index rows: :mod:`server.store.items`)
+whenever the pipeline needs the database current, :meth:`Ledger.finish_steps` (held rows,
+stations) once at the end. Reads and writes are :class:`~server.db.pipelined.Step` s, so
+the pipeline sends them together with its others.
 """
 
 import json
@@ -34,7 +35,7 @@ from server.db.notifications import EventNotice
 from server.db.pipelined import MATCH, Match, Step
 from server.db.tables import EventLog, HeldEvent, Licensee, Station
 from server.ingest.parse import Parsed
-from server.store import chain
+from server.store import chain, items
 
 L = table_of(EventLog)
 HELD = table_of(HeldEvent)
@@ -302,7 +303,11 @@ class Ledger:
             return []
         rows, self._log_rows = self._log_rows, []
         self._chain(rows)
-        return [Step(LOG_INSERT_RETURNING if positions else LOG_INSERT, rows, rows=positions)]
+        # The item index (server.store.items), by each row's chain_index: one statement more.
+        return [
+            Step(LOG_INSERT_RETURNING if positions else LOG_INSERT, rows, rows=positions),
+            *items.write_steps(rows),
+        ]
 
     def _chain(self, rows: list[dict[str, Any]]) -> None:
         """Add each row's place in its licensee's hash chain, continuing from the head read

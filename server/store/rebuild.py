@@ -11,6 +11,10 @@ an accepted ``record.corrected`` replaced is replayed with the replacement's pay
 place (same envelope: same position, time, station and operator); a chain of corrections
 (a correction of a correction) resolves to its latest replacement. The ``record.corrected``
 events themselves only add their row to ``corrections``.
+
+The log's item index (``event_items``, :mod:`server.store.items`) is derived from every log
+row, accepted or not: :func:`verify` compares it too, and rewrites a licensee's rows that
+differ when it keeps the rebuild.
 """
 
 from collections.abc import Iterator, Mapping
@@ -24,7 +28,7 @@ from schemas.events import CorrectablePayload, EventEnvelope, RecordCorrected
 from server.db.core import table_of
 from server.db.engine import analyze
 from server.db.tables import PROJECTION_TABLES, EventLog
-from server.store import projections
+from server.store import items, projections
 
 L = table_of(EventLog)
 
@@ -127,6 +131,7 @@ def verify(engine: Engine, *, keep: bool) -> tuple[int, list[str]]:
             before = snapshot(conn)
             count = replay(conn)
             diff = differences(before, snapshot(conn))
+            diff += items.differences(conn, keep=keep)  # the log's item index, derived too
         except BaseException:
             transaction.rollback()
             raise

@@ -12,7 +12,7 @@ linked to it: its floor), :func:`record_story` (the cultivation story),
 (and filed), :func:`metrc_outage` (Metrc going down under a running connector),
 :func:`biotrack_floor` (the CT licensee linked to a running BioTrack simulator),
 :func:`with_package` (the story and a package), :func:`metrc_client` (to look at Metrc, or
-change it by hand).
+change it by hand), :func:`biotrack_client` (to look at BioTrack).
 """
 
 from collections.abc import Iterator
@@ -29,6 +29,7 @@ from schemas.acks import Outcome
 from schemas.clock import ManualClock
 from schemas.events import Payload
 from server.ingest.pipeline import Pipeline
+from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.clients import ClientPool
 from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
@@ -115,6 +116,12 @@ def metrc_sim(
 def metrc_client(sim: MetrcSimulator) -> HttpMetrcClient:
     """Our Metrc client as the linked user, to look at (or change by hand) what Metrc holds."""
     return HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY)
+
+
+def biotrack_client(sim: BioTrackSimulator) -> HttpBioTrackClient:
+    """Our BioTrack client as the linked person of the CT licensee (:func:`linked_biotrack`),
+    to look at what BioTrack holds."""
+    return HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD)
 
 
 def planted_by_hand(m: HttpMetrcClient, licence: str, day: date) -> None:

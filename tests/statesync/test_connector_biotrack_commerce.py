@@ -11,17 +11,15 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.biotrack_commerce import shares
 from server.statesync.faults import FaultSettings
 from tests.server.desk import weighed
 from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
     Floor,
+    biotrack_client,
     biotrack_floor,
     calls,
     connector,
@@ -105,7 +103,7 @@ def test_cure_packages_manifest_and_sale_reach_biotrack_once(
         assert len(cures) == 2  # one per harvested plant, added when the cure was reached
         if lose_rate:
             assert any(r["message"] for r in rows if r["nonce"] is not None), "pick another seed"
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             inventory = bt.sync("inventory", 0)
             manifests = bt.sync("manifest", 0)
             sales = bt.sync("sale", 0)

@@ -17,6 +17,8 @@ from tests.server.console.test_pages import MANAGER
 from tests.server.floor import uid
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
+    CT_LICENCE,
+    biotrack_client,
     biotrack_floor,
     connector,
     drain,
@@ -149,9 +151,6 @@ def test_a_run_that_cannot_read_the_state_is_tried_again(
 def test_the_daily_run_on_biotrack_names_a_plant_moved_by_hand(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    from server.statesync.biotrack_client import HttpBioTrackClient
-    from tests.statesync.linked import BT_PASSWORD, BT_USER, CT_LICENCE
-
     with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:4]]:
             floor.record(payload)
@@ -172,7 +171,7 @@ def test_the_daily_run_on_biotrack_names_a_plant_moved_by_hand(
                     ),
                     {"l": CT_LICENCE},
                 ).scalar_one()
-            with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+            with biotrack_client(sim) as bt:
                 bt.move_plants([plant_id], veg)  # by hand at BioTrack
             # 03:00 in New York the next morning.
             clock.set(datetime(2026, 11, 25, 8, 0, 5, tzinfo=UTC))

@@ -9,20 +9,18 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.metrc_models import PlantLocation
 from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
 from tests.server.conftest import LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
 from tests.statesync.cultivation import moved
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
     KEY,
     USER_KEY,
     VENDOR_KEY,
     Floor,
+    biotrack_client,
     biotrack_floor,
     file_all,
     link_metrc,
@@ -102,7 +100,7 @@ def test_biotrack_plants_both_ways(engine: Engine, clock: ManualClock, tmp_path:
     with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         record_story(floor)
         file_all(engine, clock)
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []
             stray = bt.new_plants(2, "Haze", 1)  # at BioTrack by hand, never recorded here
             floor.record(moved([uid(4)], "Flower 1"))  # here, not filed yet

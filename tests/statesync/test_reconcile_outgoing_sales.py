@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient, ManifestStop, SaleLine
+from server.statesync.biotrack_client import ManifestStop, SaleLine
 from server.statesync.daily import file_report
 from server.statesync.metrc_models import (
     OutgoingTransfer,
@@ -26,9 +26,8 @@ from server.statesync.reconcile import WAITING, Report, reconcile_biotrack, reco
 from tests.server.conftest import LICENCE
 from tests.server.domain import package_created, package_uid
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
+    biotrack_client,
     biotrack_floor,
     calls,
     file_all,
@@ -167,7 +166,7 @@ def test_biotrack_manifests_sales_and_untagged_plants_against_ours(
         floor.record(ct_manifest(clock, package_uid(1)))
         floor.record(ct_sale(clock, package_uid(2)))
         file_all(engine, clock)
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             clean = reconcile_biotrack(engine, bt, CT_LICENCE)
             package_2 = next(
                 i

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient, InventoryTake, SaleLine
+from server.statesync.biotrack_client import InventoryTake, SaleLine
 from server.statesync.daily import file_report
 from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.queue import configure_link, get_link
@@ -18,11 +18,10 @@ from server.statesync.reconcile import Report, reconcile_biotrack, reconcile_met
 from tests.server.conftest import LICENCE, add_staffed_licensee
 from tests.server.domain import package_created, package_uid, party
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
     VENDOR_KEY,
     Floor,
+    biotrack_client,
     biotrack_floor,
     file_all,
     metrc_sim,
@@ -103,7 +102,7 @@ def test_biotrack_inventory_against_ours(
     with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         cured_and_packaged(floor)
         file_all(engine, clock)
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []
             inventory = {i["id"]: i for i in bt.sync("inventory", 0)}
             lot = next(

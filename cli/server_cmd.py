@@ -25,15 +25,23 @@ DatabaseUrl = Annotated[
 ]
 
 
+@contextlib.contextmanager
+def bad_parameter(*errors: type[Exception], hint: str | None = None) -> Iterator[None]:
+    """Any of ``errors`` raised inside becomes typer's usage error (its message, naming the
+    parameter ``hint`` when given; exit status 2)."""
+    try:
+        yield
+    except errors as err:
+        raise typer.BadParameter(str(err), param_hint=hint) from err
+
+
 def _settings(**overrides: Any) -> Any:
     from pydantic import ValidationError
 
     from server.config import ServerSettings
 
-    try:
+    with bad_parameter(ValidationError):
         return ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as err:
-        raise typer.BadParameter(str(err)) from err
 
 
 if TYPE_CHECKING:
@@ -250,18 +258,15 @@ def licensees_add(
     """Register a licensee; its stations' events are accepted from then on."""
     from server.store.licensees import LicenseeError, add_licensee
 
-    try:
-        with _engine(database_url) as engine:
-            add_licensee(
-                engine,
-                licence=licence,
-                name=name,
-                jurisdiction=jurisdiction,
-                timezone=timezone,
-                now=SYSTEM_CLOCK.now(),
-            )
-    except LicenseeError as err:
-        raise typer.BadParameter(str(err)) from err
+    with bad_parameter(LicenseeError), _engine(database_url) as engine:
+        add_licensee(
+            engine,
+            licence=licence,
+            name=name,
+            jurisdiction=jurisdiction,
+            timezone=timezone,
+            now=SYSTEM_CLOCK.now(),
+        )
     typer.echo(f"registered {licence}")
 
 

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.server_cmd import DatabaseUrl, _engine
+from cli.server_cmd import DatabaseUrl, _engine, bad_parameter
 from schemas.clock import SYSTEM_CLOCK
 
 sync_app = typer.Typer(help="File accepted events into Metrc or BioTrack.", no_args_is_help=True)
@@ -88,11 +88,8 @@ def status_cmd(
     """The state link of LICENCE: access, queue, refusals, outages."""
     from server.statesync.manage import status
 
-    try:
-        with _engine(database_url) as engine:
-            s = status(engine, licence)
-    except LookupError as err:
-        raise typer.BadParameter(str(err), param_hint="LICENCE") from err
+    with bad_parameter(LookupError, hint="LICENCE"), _engine(database_url) as engine:
+        s = status(engine, licence)
     typer.echo(f"licence\t{s.licence}\nsystem\t{s.system} {s.base_url}\naccess\t{s.access}")
     typer.echo(f"last success\t{show(s.last_success_at)}")
     typer.echo(f"queue\t{s.queue_depth}\noldest unsent\t{show(s.oldest_unsent)}")
@@ -115,11 +112,8 @@ def link_cmd(
     """Link LICENCE to its jurisdiction's state system (Metrc: OR, CA; BioTrack: CT)."""
     from server.statesync.queue import configure_link
 
-    try:
-        with _engine(database_url) as engine:
-            link = configure_link(engine, licence, url, now=SYSTEM_CLOCK.now(), from_now=from_now)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="LICENCE") from err
+    with bad_parameter(ValueError, hint="LICENCE"), _engine(database_url) as engine:
+        link = configure_link(engine, licence, url, now=SYSTEM_CLOCK.now(), from_now=from_now)
     typer.echo(f"{link.licence} files into {link.system} at {link.base_url} from {link.cursor}")
 
 
@@ -140,13 +134,10 @@ def credential_cmd(
         raise typer.BadParameter("give the secret (user key or password) on stdin")
     settings = _sync_settings()
     system = "metrc" if biotrack_user is None else "biotrack"
-    try:
-        with _engine(database_url) as engine:
-            Credentials(settings.credentials_key.get_secret_value()).store(
-                engine, licence, user, system, Secret(biotrack_user, secret), now=SYSTEM_CLOCK.now()
-            )
-    except CredentialError as err:
-        raise typer.BadParameter(str(err)) from err
+    with bad_parameter(CredentialError), _engine(database_url) as engine:
+        Credentials(settings.credentials_key.get_secret_value()).store(
+            engine, licence, user, system, Secret(biotrack_user, secret), now=SYSTEM_CLOCK.now()
+        )
     typer.echo(f"stored the {system} credentials of {user} of {licence}")
 
 
@@ -157,11 +148,8 @@ def show(at: datetime | None) -> str:
 def _settle(licence: str, call_id: int, by: str, database_url: str | None, retry: bool) -> None:
     from server.statesync.manage import SettleError, settle
 
-    try:
-        with _engine(database_url) as engine:
-            settle(engine, licence, call_id, retry=retry, by=by, now=SYSTEM_CLOCK.now())
-    except SettleError as err:
-        raise typer.BadParameter(str(err), param_hint="CALL_ID") from err
+    with bad_parameter(SettleError, hint="CALL_ID"), _engine(database_url) as engine:
+        settle(engine, licence, call_id, retry=retry, by=by, now=SYSTEM_CLOCK.now())
     typer.echo(f"call {call_id} of {licence}: {'to be sent again' if retry else 'skipped'}")
 
 

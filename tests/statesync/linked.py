@@ -35,7 +35,7 @@ from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
 from server.statesync.faults import FaultSettings
 from server.statesync.metrc_client import HttpMetrcClient
-from server.statesync.metrc_models import PlantBatchPlanting
+from server.statesync.metrc_models import PlantBatchPlanting, PlantLocation
 from server.statesync.queue import CALLS, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
@@ -122,6 +122,12 @@ def biotrack_client(sim: BioTrackSimulator) -> HttpBioTrackClient:
     """Our BioTrack client as the linked person of the CT licensee (:func:`linked_biotrack`),
     to look at what BioTrack holds."""
     return HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD)
+
+
+def moved_by_hand(m: HttpMetrcClient, licence: str, label: str, location: str, day: date) -> None:
+    """At Metrc by hand, never recorded here: plant ``label`` moved to ``location`` on ``day``
+    (a difference for reconciliation to find, or one put right)."""
+    m.move_plants(licence, [PlantLocation(label=label, location=location, actual_date=day)])
 
 
 def planted_by_hand(m: HttpMetrcClient, licence: str, day: date) -> None:

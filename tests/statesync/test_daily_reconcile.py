@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.daily import is_due, last_moment
-from server.statesync.metrc_models import LocationCreate, PlantLocation
+from server.statesync.metrc_models import LocationCreate
 from tests.server.conftest import LICENCE
 from tests.server.console.test_pages import MANAGER
 from tests.server.floor import uid
@@ -25,6 +25,7 @@ from tests.statesync.linked import (
     link_metrc,
     metrc_client,
     metrc_sim,
+    moved_by_hand,
     planted_by_hand,
     seed_metrc,
     story_at_metrc,
@@ -79,9 +80,7 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
             assert _notes(engine, LICENCE) == []  # linked today: the first run is tomorrow
             with metrc_client(sim) as m:
                 day = date(2026, 11, 24)
-                m.move_plants(  # by hand at Metrc
-                    LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
-                )
+                moved_by_hand(m, LICENCE, uid(4), "Veg Room 1", day)
                 planted_by_hand(m, LICENCE, day)
                 # 03:00 in Los Angeles the next morning: the day's run.
                 clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
@@ -104,9 +103,7 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
 
                 # The plant put back at Metrc; the next day's run resolves its notification,
                 # and B-X, still there, keeps its one notification.
-                m.move_plants(
-                    LICENCE, [PlantLocation(label=uid(4), location="Flower 2", actual_date=day)]
-                )
+                moved_by_hand(m, LICENCE, uid(4), "Flower 2", day)
                 clock.set(datetime(2026, 11, 26, 11, 0, 5, tzinfo=UTC))
                 c.run_once()
         notes = _notes(engine, LICENCE)

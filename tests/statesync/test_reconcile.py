@@ -9,7 +9,6 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.metrc_models import PlantLocation
 from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
 from tests.server.conftest import LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
@@ -26,6 +25,7 @@ from tests.statesync.linked import (
     link_metrc,
     metrc_client,
     metrc_sim,
+    moved_by_hand,
     planted_by_hand,
     record_story,
     seed_metrc,
@@ -42,9 +42,7 @@ def test_differences_both_ways_with_what_to_do(
             assert reconcile_metrc(engine, m, LICENCE, now=clock.now()).differences == []
             # At Metrc by hand: a plant moved, a batch planted that we never recorded.
             day = date(2026, 3, 2)
-            m.move_plants(
-                LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
-            )
+            moved_by_hand(m, LICENCE, uid(4), "Veg Room 1", day)
             planted_by_hand(m, LICENCE, day)
             floor.record(batch_created("B-2", 6))  # here, not filed yet
             report = reconcile_metrc(engine, m, LICENCE, now=clock.now())

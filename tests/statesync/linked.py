@@ -36,7 +36,7 @@ from server.statesync.credentials import Credentials, Secret, new_key
 from server.statesync.faults import FaultSettings
 from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.metrc_models import PlantBatchPlanting, PlantLocation
-from server.statesync.queue import CALLS, configure_link
+from server.statesync.queue import CALLS, Objects, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE, add_staffed_licensee
@@ -252,17 +252,28 @@ def file_all(engine: Engine, clock: ManualClock, **overrides: Any) -> None:
         drain(c, clock)
 
 
-def open_calls(engine: Engine) -> int:
+def _count(engine: Engine, sql: str) -> int:
     with engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
-                    # calls held up behind a refusal wait for a person, not for the connector
-                    "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')"
-                )
-            ).scalar_one()
-        )
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def open_calls(engine: Engine) -> int:
+    """Calls not yet done that the connector (not a person) is to send."""
+    return _count(
+        engine,
+        "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
+        # calls held up behind a refusal wait for a person, not for the connector
+        "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')",
+    )
+
+
+def unplanned(engine: Engine) -> int:
+    """Accepted events past their link's cursor: no call planned for them yet."""
+    return _count(
+        engine,
+        "SELECT count(*) FROM event_log e JOIN sync_links l ON l.licence = e.licence "
+        "WHERE e.position > l.cursor AND e.outcome = 'accepted'",
+    )
 
 
 def drain(c: Connector, clock: ManualClock, *, passes: int = 400, step_s: float = 1.0) -> None:
@@ -272,7 +283,7 @@ def drain(c: Connector, clock: ManualClock, *, passes: int = 400, step_s: float 
     for _ in range(passes):
         worked = c.run_once()
         if worked == 0:
-            if open_calls(c.engine) == 0 and _all_planned(c.engine):
+            if open_calls(c.engine) == 0 and unplanned(c.engine) == 0:
                 idle += 1
                 if idle >= 2:
                     return
@@ -310,17 +321,13 @@ def _due(engine: Engine, clock: ManualClock) -> bool:
         )
 
 
-def _all_planned(engine: Engine) -> bool:
+def biotrack_object(engine: Engine, clock: ManualClock, kind: str, key: str) -> tuple[str, Any]:
+    """What the connector keeps of the CT licensee's ``kind`` ``key`` at BioTrack: its id there
+    and its data (``sync_objects``); fails if it keeps nothing."""
     with engine.connect() as conn:
-        return bool(
-            conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM event_log e JOIN sync_links l ON l.licence = e.licence "
-                    "WHERE e.position > l.cursor AND e.outcome = 'accepted'"
-                )
-            ).scalar_one()
-            == 0
-        )
+        found = Objects(conn, CT_LICENCE, "biotrack", clock.now()).get(kind, key)
+    assert found is not None, f"no {kind} {key} at BioTrack"
+    return found
 
 
 def calls(engine: Engine, licence: str) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from tests.statesync.linked import (
     linked_biotrack,
     linked_metrc,
     metrc_client,
+    unplanned,
 )
 from tests.statesync.test_connector_biotrack import assert_biotrack_matches
 from tests.statesync.test_connector_metrc import assert_metrc_matches
@@ -95,13 +96,7 @@ def _remaining(engine: Engine) -> int:
         open_calls = conn.execute(
             sa.text("SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown')")
         ).scalar_one()
-        unplanned = conn.execute(
-            sa.text(
-                "SELECT count(*) FROM event_log e JOIN sync_links l ON l.licence = e.licence "
-                "WHERE e.position > l.cursor AND e.outcome = 'accepted'"
-            )
-        ).scalar_one()
-    return int(open_calls) + int(unplanned)
+    return int(open_calls) + unplanned(engine)
 
 
 def _kill_repeatedly(engine: Engine, database_url: str, log: Path) -> int:

@@ -20,6 +20,7 @@ from tests.statesync.linked import (
     CT_LICENCE,
     biotrack_client,
     biotrack_floor,
+    biotrack_object,
     connector,
     drain,
     link_metrc,
@@ -153,21 +154,8 @@ def test_the_daily_run_on_biotrack_names_a_plant_moved_by_hand(
             floor.record(payload)
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
             drain(c, clock)
-            with engine.connect() as conn:
-                plant_id = conn.execute(
-                    sa.text(
-                        "SELECT state_id FROM sync_objects WHERE licence = :l AND kind = 'plant' "
-                        "AND key = :k"
-                    ),
-                    {"l": CT_LICENCE, "k": uid(1)},
-                ).scalar_one()
-                veg = conn.execute(
-                    sa.text(
-                        "SELECT state_id FROM sync_objects WHERE licence = :l AND kind = 'room' "
-                        "AND key = 'Veg Room 1'"
-                    ),
-                    {"l": CT_LICENCE},
-                ).scalar_one()
+            plant_id, _ = biotrack_object(engine, clock, "plant", uid(1))
+            veg, _ = biotrack_object(engine, clock, "room", "Veg Room 1")
             with biotrack_client(sim) as bt:
                 bt.move_plants([plant_id], veg)  # by hand at BioTrack
             # 03:00 in New York the next morning.

@@ -3,7 +3,6 @@ manifests and BioTrack's manifests, BioTrack's sales and its untagged plants per
 ours. Filed as recorded, both sides agree; each difference made at the state by hand, or left
 unfiled by a refusal, is found, with what to do, and filed as a notification."""
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,6 +28,7 @@ from tests.statesync.linked import (
     CT_LICENCE,
     biotrack_client,
     biotrack_floor,
+    biotrack_object,
     calls,
     file_all,
     metrc_client,
@@ -188,15 +188,8 @@ def test_biotrack_manifests_sales_and_untagged_plants_against_ours(
                 ],
                 int(now.timestamp()),
             )
-            with engine.connect() as conn:
-                data = conn.execute(
-                    sa.text(
-                        "SELECT data FROM sync_objects WHERE licence = :l "
-                        "AND system = 'biotrack' AND kind = 'batch' AND key = 'B-1'"
-                    ),
-                    {"l": CT_LICENCE},
-                ).scalar_one()
-            plant = json.loads(data)["untagged"][0]
+            _, batch = biotrack_object(engine, clock, "batch", "B-1")
+            plant = batch["untagged"][0]
             bt.schedule_destroy([plant], "Unhealthy or contaminated plant")
             clock.advance(timedelta(hours=73))
             bt.destroy_plants([plant])

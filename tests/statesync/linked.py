@@ -330,6 +330,21 @@ def biotrack_object(engine: Engine, clock: ManualClock, kind: str, key: str) -> 
     return found
 
 
+def sync_notes(engine: Engine, licence: str) -> list[sa.Row[Any]]:
+    """The licensee's notifications from the connector and reconciliation (SECONDARY-SYNC),
+    every column, oldest first."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT * FROM notifications WHERE licence = :l "
+                    "AND rule_id = 'SECONDARY-SYNC' ORDER BY id"
+                ),
+                {"l": licence},
+            ).all()
+        )
+
+
 def calls(engine: Engine, licence: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(

@@ -3,7 +3,6 @@ as one plant_cure per plant (shared by wet weight, adding up exactly), packages 
 flower lots the cure gave (inventory_convert), a manifest of a package and a sale from one;
 each made once (nonces), and BioTrack's inventory then holds what ours does."""
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,7 @@ from schemas.clock import ManualClock
 from server.statesync.biotrack_commerce import shares
 from server.statesync.faults import FaultSettings
 from tests.server.desk import weighed
-from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
+from tests.server.domain import package_created, package_tags_received, package_uid, party
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
     CT_LICENCE,
@@ -25,6 +24,7 @@ from tests.statesync.linked import (
     connector,
     drain,
 )
+from tests.statesync.test_connector_product import manifest, sale
 
 BUYER = "CT-4004"
 
@@ -41,35 +41,12 @@ def test_shares_add_up_to_the_whole_and_follow_the_wet_weights() -> None:
 
 
 def _manifest(clock: ManualClock, uid: str) -> dict[str, Any]:
-    now = clock.now()
-    return {
-        "kind": "transfer.manifested",
-        "manifest_id": "M-CT-1",
-        "seller": party(CT_LICENCE, "Nutmeg Growers"),
-        "purchaser": party(BUYER, "Charter Oak Dispensary"),
-        "transfer_date": now.date().isoformat(),
-        "estimated_departure": (now + timedelta(hours=1)).isoformat(),
-        "estimated_arrival": (now + timedelta(hours=3)).isoformat(),
-        "items": [
-            {
-                "uid": uid,
-                "category": "flower",
-                "strain": "Blue Dream",
-                "description": "Blue Dream flower, 300 g",
-                "quantity": grams("300"),
-            }
-        ],
-    }
+    seller, purchaser = party(CT_LICENCE, "Nutmeg Growers"), party(BUYER, "Charter Oak Dispensary")
+    return manifest(clock, "M-CT-1", uid, "300", seller=seller, purchaser=purchaser, arrival_h=3)
 
 
 def _sale(clock: ManualClock, uid: str) -> dict[str, Any]:
-    return {
-        "kind": "sale.recorded",
-        "package_uid": uid,
-        "quantity": grams("3.5"),
-        "price": "35.00",
-        "sold_at": clock.now().isoformat(),
-    }
+    return sale(clock, uid, "3.5")
 
 
 def cured_and_packaged(floor: Floor) -> None:

@@ -22,16 +22,27 @@ from tests.statesync.linked import (
 BUYER = "OR-2002"
 
 
-def manifest(clock: ManualClock, manifest_id: str, uid: str, g: str) -> dict[str, Any]:
+def manifest(
+    clock: ManualClock,
+    manifest_id: str,
+    uid: str,
+    g: str,
+    *,
+    seller: dict[str, Any] | None = None,
+    purchaser: dict[str, Any] | None = None,
+    arrival_h: int = 4,
+) -> dict[str, Any]:
+    """Package ``uid`` (``g`` grams of flower) manifested now, leaving in an hour and arriving
+    in ``arrival_h``; from LICENCE to BUYER unless ``seller`` and ``purchaser`` are given."""
     now = clock.now()
     return {
         "kind": "transfer.manifested",
         "manifest_id": manifest_id,
-        "seller": party(LICENCE),
-        "purchaser": party(BUYER, "Valley Processing"),
+        "seller": party(LICENCE) if seller is None else seller,
+        "purchaser": party(BUYER, "Valley Processing") if purchaser is None else purchaser,
         "transfer_date": now.date().isoformat(),
         "estimated_departure": (now + timedelta(hours=1)).isoformat(),
-        "estimated_arrival": (now + timedelta(hours=4)).isoformat(),
+        "estimated_arrival": (now + timedelta(hours=arrival_h)).isoformat(),
         "items": [
             {
                 "uid": uid,

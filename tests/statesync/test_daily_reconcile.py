@@ -30,6 +30,7 @@ from tests.statesync.linked import (
     planted_by_hand,
     seed_metrc,
     story_at_metrc,
+    sync_notes,
 )
 from tests.statesync.test_console_link import console, row_text
 
@@ -59,17 +60,7 @@ def test_a_run_is_due_once_per_day_and_not_before_the_first_moment_after_linking
 
 
 def _notes(engine: Engine, licence: str) -> list[Any]:
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                sa.text(
-                    "SELECT subject_type, subject_id, state, message, resolves_by, pending, "
-                    "category FROM notifications WHERE licence = :l AND rule_id = "
-                    "'SECONDARY-SYNC' AND subject_type <> 'event' ORDER BY id"
-                ),
-                {"l": licence},
-            ).all()
-        )
+    return [n for n in sync_notes(engine, licence) if n.subject_type != "event"]
 
 
 def test_the_daily_run_files_differences_as_notifications_and_resolves_them(

@@ -7,7 +7,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
@@ -33,6 +32,7 @@ from tests.statesync.linked import (
     file_all,
     metrc_client,
     metrc_sim,
+    sync_notes,
     with_package,
 )
 from tests.statesync.test_connector_biotrack_commerce import BUYER as CT_BUYER
@@ -47,17 +47,8 @@ def _found(report: Report) -> dict[tuple[str, str], Any]:
 
 
 def _open_notes(engine: Engine, licence: str) -> list[tuple[str, str]]:
-    with engine.connect() as conn:
-        return sorted(
-            (r.subject_type, r.subject_id)
-            for r in conn.execute(
-                sa.text(
-                    "SELECT subject_type, subject_id FROM notifications WHERE licence = :l "
-                    "AND rule_id = 'SECONDARY-SYNC' AND state = 'open'"
-                ),
-                {"l": licence},
-            )
-        )
+    notes = sync_notes(engine, licence)
+    return sorted((n.subject_type, n.subject_id) for n in notes if n.state == "open")
 
 
 def test_metrc_outgoing_transfers_and_receipts_against_ours(

@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
@@ -25,6 +24,7 @@ from tests.statesync.linked import (
     biotrack_floor,
     file_all,
     metrc_sim,
+    sync_notes,
     with_package,
 )
 from tests.statesync.test_connector_biotrack_commerce import cured_and_packaged
@@ -83,13 +83,7 @@ def test_metrc_incoming_transfers_against_ours(
     # Filed as notifications, one per difference, about the transfer.
     with engine.begin() as conn:
         opened, _ = file_report(conn, get_link(conn, BUYER), overdue, clock.now())
-        notes = conn.execute(
-            sa.text(
-                "SELECT subject_type, subject_id FROM notifications WHERE licence = :l "
-                "AND rule_id = 'SECONDARY-SYNC' AND state = 'open'"
-            ),
-            {"l": BUYER},
-        ).all()
+    notes = [(n.subject_type, n.subject_id) for n in sync_notes(engine, BUYER) if n.state == "open"]
     assert opened == 3
     assert sorted(notes) == [("transfer", "M-1"), ("transfer", "M-2"), ("transfer", "M-9")]
 

@@ -15,7 +15,7 @@ fetches one page; the caller walks pages and windows, which keeps the rate limit
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, Self, TypeVar, cast, overload
@@ -80,15 +80,17 @@ PLANT_LISTS = {
 # MetrcApi declares most endpoints in one line each: a method made by _write_call or
 # _lookup_call, or a descriptor (_List, _ActiveList) that gives, on a client, the paged list's
 # call (a Listing or an ActiveListing).
-WriteMethod = Callable[["MetrcApi", str, list[A]], WriteResult]
+WriteMethod = Callable[["MetrcApi", str, Sequence[A | dict[str, Any]]], WriteResult]
 LookupMethod = Callable[["MetrcApi", str, Any], A | None]
 
 
 def _write_call(model: type[A], method: str, path: str) -> "WriteMethod[A]":
-    """A write: the rows (``model``) sent as ``method path`` (:meth:`MetrcApi._write`)."""
+    """A write: the rows sent as ``method path`` (:meth:`MetrcApi._write`), each a ``model`` or
+    its fields (Metrc's names or ours), validated as one first (pydantic's ValidationError)."""
 
-    def write(client: "MetrcApi", licence: str, rows: list[A]) -> WriteResult:
-        return client._write(method, path, licence, rows)
+    def write(client: "MetrcApi", licence: str, rows: Sequence[A | dict[str, Any]]) -> WriteResult:
+        valid = [model.model_validate(r) if isinstance(r, dict) else r for r in rows]
+        return client._write(method, path, licence, valid)
 
     return write
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from cli.server_cmd import DatabaseUrl, _engine, bad_parameter
+from cli.server_cmd import DatabaseUrl, Licence, _engine, bad_parameter
 from schemas.clock import SYSTEM_CLOCK
 
 notifications_app = typer.Typer(
@@ -14,7 +14,7 @@ notifications_app = typer.Typer(
 
 @notifications_app.command("list")
 def list_notifications_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     state: Annotated[
         list[str] | None,
         typer.Option(help="Only these states (open, overdue, resolved, dismissed); repeatable."),

@@ -25,6 +25,7 @@ DatabaseUrl = Annotated[
         help="SQLAlchemy URL (default: $SEEDTRACE_DATABASE_URL or sqlite:///var/seedtrace.db).",
     ),
 ]
+Licence = Annotated[str, typer.Argument(help="Licence number.")]
 
 
 @contextlib.contextmanager

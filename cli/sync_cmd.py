@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.server_cmd import DatabaseUrl, _engine, bad_parameter
+from cli.server_cmd import DatabaseUrl, Licence, _engine, bad_parameter
 from schemas.clock import SYSTEM_CLOCK
 
 sync_app = typer.Typer(help="File accepted events into Metrc or BioTrack.", no_args_is_help=True)
@@ -82,7 +82,7 @@ def run_cmd(
 
 @sync_app.command("status")
 def status_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     database_url: DatabaseUrl = None,
 ) -> None:
     """The state link of LICENCE: access, queue, refusals, outages."""
@@ -102,7 +102,7 @@ def status_cmd(
 
 @sync_app.command("link")
 def link_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     url: Annotated[str, typer.Argument(help="The state system's base URL.")],
     from_now: Annotated[
         bool, typer.Option(help="File only events accepted from now on, not the history.")
@@ -119,7 +119,7 @@ def link_cmd(
 
 @sync_app.command("credential")
 def credential_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     user: Annotated[str, typer.Argument(help="Our user id of the person.")],
     biotrack_user: Annotated[
         str | None, typer.Option(help="BioTrack user name (CT); without it: a Metrc user key.")
@@ -170,7 +170,7 @@ def skip_cmd(licence: str, call_id: int, by: By, database_url: DatabaseUrl = Non
 
 @sync_app.command("reconcile")
 def reconcile_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     user: Annotated[str, typer.Option(help="Whose state credentials read the state's lists.")],
     database_url: DatabaseUrl = None,
 ) -> None:

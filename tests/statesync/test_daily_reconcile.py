@@ -35,6 +35,9 @@ from tests.statesync.linked import (
 from tests.statesync.test_console_link import console, row_text
 
 LA = "America/Los_Angeles"
+# The day's run of a licensee linked on 2026-11-24 (the first is the next day): 03:00 in Los
+# Angeles, 11:00 UTC.
+NEXT_MORNING = datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC)
 
 
 def test_the_days_moment_is_on_the_premises_clock() -> None:
@@ -74,8 +77,7 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
                 day = date(2026, 11, 24)
                 moved_by_hand(m, LICENCE, uid(4), "Veg Room 1", day)
                 planted_by_hand(m, LICENCE, day)
-                # 03:00 in Los Angeles the next morning: the day's run.
-                clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
+                clock.set(NEXT_MORNING)
                 c.run_once()
                 notes = _notes(engine, LICENCE)
                 assert {(n.subject_type, n.subject_id, n.state) for n in notes} == {
@@ -96,7 +98,7 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
                 # The plant put back at Metrc; the next day's run resolves its notification,
                 # and B-X, still there, keeps its one notification.
                 moved_by_hand(m, LICENCE, uid(4), "Flower 2", day)
-                clock.set(datetime(2026, 11, 26, 11, 0, 5, tzinfo=UTC))
+                clock.set(NEXT_MORNING + timedelta(days=1))
                 c.run_once()
         notes = _notes(engine, LICENCE)
         assert {(n.subject_type, n.subject_id, n.state) for n in notes} == {
@@ -126,7 +128,7 @@ def test_a_run_that_cannot_read_the_state_is_tried_again(
             )
             planted_by_hand(m, LICENCE, date(2026, 11, 24))
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
-            clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
+            clock.set(NEXT_MORNING)
             sim.set_faults(outage_s=300)  # the state is down at 03:00
             c.run_once()
             assert _notes(engine, LICENCE) == []

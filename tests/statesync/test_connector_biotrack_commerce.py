@@ -13,7 +13,12 @@ from schemas.clock import ManualClock
 from server.statesync.biotrack_commerce import shares
 from server.statesync.faults import FaultSettings
 from tests.server.desk import weighed
-from tests.server.domain import package_created, package_tags_received, package_uid, party
+from tests.server.domain import (
+    manifested,
+    package_created,
+    package_tags_received,
+    package_uid,
+)
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
     CT_LICENCE,
@@ -24,7 +29,7 @@ from tests.statesync.linked import (
     connector,
     drain,
 )
-from tests.statesync.test_connector_product import manifest, sale
+from tests.statesync.test_connector_product import sale
 
 BUYER = "CT-4004"
 
@@ -41,8 +46,14 @@ def test_shares_add_up_to_the_whole_and_follow_the_wet_weights() -> None:
 
 
 def _manifest(clock: ManualClock, uid: str) -> dict[str, Any]:
-    seller, purchaser = party(CT_LICENCE, "Nutmeg Growers"), party(BUYER, "Charter Oak Dispensary")
-    return manifest(clock, "M-CT-1", uid, "300", seller=seller, purchaser=purchaser, arrival_h=3)
+    return manifested(
+        "M-CT-1",
+        [(uid, "300")],
+        seller=CT_LICENCE,
+        purchaser=BUYER,
+        purchaser_name="Charter Oak Dispensary",
+        at=clock.now(),
+    )
 
 
 def _sale(clock: ManualClock, uid: str) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """Packages, manifests and sales into Metrc, end to end, through lost answers: each is made
 once (a package by its label, a manifest by its name, a receipt by our event id)."""
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from server.statesync.faults import FaultSettings
 from tests.server.conftest import LICENCE
-from tests.server.domain import grams, package_created, package_uid, party
+from tests.server.domain import grams, manifested, package_created, package_uid
 from tests.statesync.linked import (
     calls,
     file_all,
@@ -22,37 +21,10 @@ from tests.statesync.linked import (
 BUYER = "OR-2002"
 
 
-def manifest(
-    clock: ManualClock,
-    manifest_id: str,
-    uid: str,
-    g: str,
-    *,
-    seller: dict[str, Any] | None = None,
-    purchaser: dict[str, Any] | None = None,
-    arrival_h: int = 4,
-) -> dict[str, Any]:
-    """Package ``uid`` (``g`` grams of flower) manifested now, leaving in an hour and arriving
-    in ``arrival_h``; from LICENCE to BUYER unless ``seller`` and ``purchaser`` are given."""
-    now = clock.now()
-    return {
-        "kind": "transfer.manifested",
-        "manifest_id": manifest_id,
-        "seller": party(LICENCE) if seller is None else seller,
-        "purchaser": party(BUYER, "Valley Processing") if purchaser is None else purchaser,
-        "transfer_date": now.date().isoformat(),
-        "estimated_departure": (now + timedelta(hours=1)).isoformat(),
-        "estimated_arrival": (now + timedelta(hours=arrival_h)).isoformat(),
-        "items": [
-            {
-                "uid": uid,
-                "category": "flower",
-                "strain": "Blue Dream",
-                "description": f"Blue Dream flower, {g} g",
-                "quantity": grams(g),
-            }
-        ],
-    }
+def manifest(clock: ManualClock, manifest_id: str, uid: str, g: str) -> dict[str, Any]:
+    return manifested(
+        manifest_id, [(uid, g)], purchaser=BUYER, purchaser_name="Valley Processing", at=clock.now()
+    )
 
 
 def sale(clock: ManualClock, uid: str, g: str) -> dict[str, Any]:

@@ -8,10 +8,13 @@ reloaded *after* the passwords are printed, so a failed reload cannot lose them.
 import os
 import shutil
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from cli.options import with_options
 
 if TYPE_CHECKING:
     from server.brokerauth.roster import Issued
@@ -52,30 +55,35 @@ DEFAULT_OUT = Path("/etc/mosquitto/seedtrace")
 DEFAULT_PID = Path("/run/mosquitto/mosquitto.pid")
 
 
+@dataclass(frozen=True)
+class Files:
+    """The options every command here takes: the roster read, the files written and where,
+    and whether mosquitto is told to reload them."""
+
+    stations: Roster = DEFAULT_ROSTER
+    out: OutDir = DEFAULT_OUT
+    group: Group = None
+    reload: Reload = True
+    pid_file: PidFile = DEFAULT_PID
+
+
 @broker_app.command("credentials")
-def credentials(
-    stations: Roster = DEFAULT_ROSTER,
-    out: OutDir = DEFAULT_OUT,
-    group: Group = None,
-    reload: Reload = True,
-    pid_file: PidFile = DEFAULT_PID,
-) -> None:
+@with_options(Files, "files")
+def credentials(*, files: Files) -> None:
     """Give every account in the roster a password (new ones only) and write the files.
 
     Accounts that already have one keep it; accounts gone from the roster are removed.
     """
-    _run(stations, out, group, reload, pid_file, rotate=())
+    _run(files, rotate=())
 
 
 @broker_app.command("rotate")
+@with_options(Files, "files")
 def rotate(
     licence: Annotated[str, typer.Argument(help="The station's licence number.")],
     station_ids: Annotated[list[str], typer.Argument(help="One or more station ids.")],
-    stations: Roster = DEFAULT_ROSTER,
-    out: OutDir = DEFAULT_OUT,
-    group: Group = None,
-    reload: Reload = True,
-    pid_file: PidFile = DEFAULT_PID,
+    *,
+    files: Files,
 ) -> None:
     """New passwords for these stations; other stations are not touched.
 
@@ -87,35 +95,26 @@ def rotate(
         names = [StationRef(licence, s).username for s in station_ids]
     except AccountError as err:
         raise typer.BadParameter(str(err)) from err
-    _run(stations, out, group, reload, pid_file, rotate=names)
+    _run(files, rotate=names)
 
 
 @broker_app.command("rotate-service")
+@with_options(Files, "files")
 def rotate_service(
     names: Annotated[list[str], typer.Argument(help="Ingest or console account names.")],
-    stations: Roster = DEFAULT_ROSTER,
-    out: OutDir = DEFAULT_OUT,
-    group: Group = None,
-    reload: Reload = True,
-    pid_file: PidFile = DEFAULT_PID,
+    *,
+    files: Files,
 ) -> None:
     """New passwords for ingest or console accounts."""
-    _run(stations, out, group, reload, pid_file, rotate=names)
+    _run(files, rotate=names)
 
 
-def _run(
-    roster_file: Path,
-    out: Path,
-    group: str | None,
-    reload: bool,
-    pid_file: Path,
-    *,
-    rotate: Collection[str],
-) -> None:
+def _run(files: Files, *, rotate: Collection[str]) -> None:
     from server.brokerauth.accounts import AccountError
     from server.brokerauth.install import BrokerFiles, InstallError, issue, reload_broker
     from server.brokerauth.roster import parse_roster
 
+    roster_file, out, group = files.stations, files.out, files.group
     try:
         text = roster_file.read_text()
     except OSError as err:
@@ -135,9 +134,9 @@ def _run(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from err
     _report(issued, out)
-    if reload:
+    if files.reload:
         try:
-            pid = reload_broker(pid_file)
+            pid = reload_broker(files.pid_file)
         except InstallError as err:
             typer.echo(f"error: files written, mosquitto not reloaded: {err}", err=True)
             raise typer.Exit(1) from err

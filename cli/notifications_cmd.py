@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from cli.server_cmd import DatabaseUrl, _engine
+from cli.server_cmd import DatabaseUrl, Licence, _engine, bad_parameter
 from schemas.clock import SYSTEM_CLOCK
 
 notifications_app = typer.Typer(
@@ -14,7 +14,7 @@ notifications_app = typer.Typer(
 
 @notifications_app.command("list")
 def list_notifications_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     state: Annotated[
         list[str] | None,
         typer.Option(help="Only these states (open, overdue, resolved, dismissed); repeatable."),
@@ -53,10 +53,11 @@ def dismiss_cmd(
     from server.compliance.deadlines import DismissRefused, NotificationNotFound, dismiss
 
     try:
-        with _engine(database_url) as engine:
+        with (
+            bad_parameter(NotificationNotFound, hint="NOTIFICATION_ID"),
+            _engine(database_url) as engine,
+        ):
             done = dismiss(engine, notification_id, by=by, now=SYSTEM_CLOCK.now())
-    except NotificationNotFound as err:
-        raise typer.BadParameter(str(err), param_hint="NOTIFICATION_ID") from err
     except DismissRefused as err:
         typer.echo(f"refused: {err}", err=True)
         raise typer.Exit(1) from err

@@ -5,12 +5,14 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.options import with_options
 from schemas.clock import SYSTEM_CLOCK, Clock
 
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
@@ -23,6 +25,17 @@ DatabaseUrl = Annotated[
         help="SQLAlchemy URL (default: $SEEDTRACE_DATABASE_URL or sqlite:///var/seedtrace.db).",
     ),
 ]
+Licence = Annotated[str, typer.Argument(help="Licence number.")]
+
+
+@contextlib.contextmanager
+def bad_parameter(*errors: type[Exception], hint: str | None = None) -> Iterator[None]:
+    """Any of ``errors`` raised inside becomes typer's usage error (its message, naming the
+    parameter ``hint`` when given; exit status 2)."""
+    try:
+        yield
+    except errors as err:
+        raise typer.BadParameter(str(err), param_hint=hint) from err
 
 
 def _settings(**overrides: Any) -> Any:
@@ -30,10 +43,8 @@ def _settings(**overrides: Any) -> Any:
 
     from server.config import ServerSettings
 
-    try:
+    with bad_parameter(ValidationError):
         return ServerSettings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as err:
-        raise typer.BadParameter(str(err)) from err
 
 
 if TYPE_CHECKING:
@@ -53,15 +64,27 @@ def _engine(database_url: str | None) -> "Iterator[Engine]":
         engine.dispose()
 
 
-def serve(
-    database_url: DatabaseUrl = None,
-    mqtt_host: Annotated[str | None, typer.Option(help="Broker host.")] = None,
-    mqtt_port: Annotated[int | None, typer.Option(help="Broker port.")] = None,
+@dataclass(frozen=True)
+class Overrides:
+    """Server settings given on the command line; each one not given (None) comes from
+    ``SEEDTRACE_*`` or its default (:class:`server.config.ServerSettings`)."""
+
+    database_url: DatabaseUrl = None
+    mqtt_host: Annotated[str | None, typer.Option(help="Broker host.")] = None
+    mqtt_port: Annotated[int | None, typer.Option(help="Broker port.")] = None
     client_id: Annotated[
         str | None, typer.Option(help="Stable MQTT client id of this ingest process.")
-    ] = None,
-    api_host: Annotated[str | None, typer.Option(help="Address the REST API listens on.")] = None,
-    api_port: Annotated[int | None, typer.Option(help="Port of the REST API.")] = None,
+    ] = None
+    api_host: Annotated[str | None, typer.Option(help="Address the REST API listens on.")] = None
+    api_port: Annotated[int | None, typer.Option(help="Port of the REST API.")] = None
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="plain (a terminal) or json (production); default $SEEDTRACE_LOG_FORMAT"),
+    ] = None
+
+
+@with_options(Overrides, "overrides")
+def serve(
     ingest: Annotated[
         bool, typer.Option("--ingest/--no-ingest", help="Take station events from MQTT.")
     ] = True,
@@ -77,10 +100,8 @@ def serve(
         bool, typer.Option("--migrate/--no-migrate", help="Apply migrations at start.")
     ] = True,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
-    log_format: Annotated[
-        str | None,
-        typer.Option(help="plain (a terminal) or json (production); default $SEEDTRACE_LOG_FORMAT"),
-    ] = None,
+    *,
+    overrides: Overrides,
 ) -> None:
     """Run the central service: the ingest process (events from stations over MQTT, decided,
     stored and answered) and the REST API with the console (HTTP, OpenAPI at /docs).
@@ -95,15 +116,7 @@ def serve(
 
     if not (ingest or api):
         raise typer.BadParameter("--no-ingest and --no-api leave nothing to run")
-    settings = _settings(
-        database_url=database_url,
-        mqtt_host=mqtt_host,
-        mqtt_port=mqtt_port,
-        client_id=client_id,
-        api_host=api_host,
-        api_port=api_port,
-        log_format=log_format,
-    )
+    settings = _settings(**vars(overrides))
     configure(log_level, settings.log_format)
     engine = make_engine(settings.database_url)
     if migrate_first:
@@ -250,18 +263,15 @@ def licensees_add(
     """Register a licensee; its stations' events are accepted from then on."""
     from server.store.licensees import LicenseeError, add_licensee
 
-    try:
-        with _engine(database_url) as engine:
-            add_licensee(
-                engine,
-                licence=licence,
-                name=name,
-                jurisdiction=jurisdiction,
-                timezone=timezone,
-                now=SYSTEM_CLOCK.now(),
-            )
-    except LicenseeError as err:
-        raise typer.BadParameter(str(err)) from err
+    with bad_parameter(LicenseeError), _engine(database_url) as engine:
+        add_licensee(
+            engine,
+            licence=licence,
+            name=name,
+            jurisdiction=jurisdiction,
+            timezone=timezone,
+            now=SYSTEM_CLOCK.now(),
+        )
     typer.echo(f"registered {licence}")
 
 

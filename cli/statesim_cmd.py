@@ -7,6 +7,7 @@ SIGTERM. Fault knobs given here are in force from the start; ``POST URL/_sim/fau
 them while it runs (docs/sync.md).
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from cli import devices_cmd
+from cli.options import with_options
 
 STATE_SIMULATORS = ("biotrack", "metrc")
 
@@ -55,21 +57,45 @@ Host = Annotated[str, typer.Option(help="Address to listen on (loopback by defau
 Port = Annotated[int, typer.Option(help="Port; 0 picks a free one (printed).")]
 Seed = Annotated[int, typer.Option(help="Seed of the fault randomness (reproducible runs).")]
 ErrorRate = Annotated[float, typer.Option(help="Fraction of requests answered 500.")]
-Latency = Annotated[float, typer.Option(help="Seconds every request waits.")]
+Latency = Annotated[float, typer.Option("--latency", help="Seconds every request waits.")]
 LoseRate = Annotated[float, typer.Option(help="Fraction of writes kept, answer dropped.")]
-Storm = Annotated[float, typer.Option(help="Seconds of 429 for every request, from start.")]
-StormRetry = Annotated[int, typer.Option(help="Retry-After of the 429 storm, seconds.")]
-Outage = Annotated[float, typer.Option(help="Seconds of 503 for every request, from start.")]
-SessionTtl = Annotated[float | None, typer.Option(help="Seconds a session lives.")]
+Storm = Annotated[
+    float, typer.Option("--storm", help="Seconds of 429 for every request, from start.")
+]
+StormRetry = Annotated[
+    int, typer.Option("--storm-retry-after", help="Retry-After of the 429 storm, seconds.")
+]
+Outage = Annotated[
+    float, typer.Option("--outage", help="Seconds of 503 for every request, from start.")
+]
+SessionTtl = Annotated[float | None, typer.Option("--session-ttl", help="Seconds a session lives.")]
 
 
-def _faults(**knobs: Any) -> Any:
-    from server.statesync.faults import FaultSettings
+@dataclass(frozen=True)
+class Serve:
+    """The options every state simulator takes: where it listens (``host``, ``port``) and the
+    faults it starts with (the rest, named as FaultSettings names them)."""
 
-    try:
-        return FaultSettings(**knobs)
-    except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+    host: Host = "127.0.0.1"
+    port: Port = 0
+    seed: Seed = 0
+    error_rate: ErrorRate = 0.0
+    latency_s: Latency = 0.0
+    lose_rate: LoseRate = 0.0
+    storm_s: Storm = 0.0
+    storm_retry_after_s: StormRetry = 1
+    outage_s: Outage = 0.0
+    session_ttl_s: SessionTtl = None
+
+    def faults(self) -> Any:
+        """The FaultSettings of these knobs; knobs it refuses are a usage error."""
+        from server.statesync.faults import FaultSettings
+
+        knobs = {k: v for k, v in vars(self).items() if k not in ("host", "port")}
+        try:
+            return FaultSettings(**knobs)
+        except ValueError as err:
+            raise typer.BadParameter(str(err)) from err
 
 
 def _split(value: str, parts: int, flag: str, shape: str) -> list[str]:
@@ -87,6 +113,7 @@ def _run(simulator: Any) -> None:
 
 
 @sim_app.command("metrc")
+@with_options(Serve, "serve")
 def metrc(
     db: Annotated[Path, typer.Option(help="The simulator's SQLite file.")] = Path("metrc-sim.db"),
     vendor_key: Annotated[str, typer.Option(help="The integrator's vendor key it accepts.")] = (
@@ -104,16 +131,8 @@ def metrc(
         list[str] | None, typer.Option(help="LICENCE:FIRST:LAST package tag roll, repeatable.")
     ] = None,
     rate_limit: Annotated[int, typer.Option(help="Requests per second per facility.")] = 50,
-    host: Host = "127.0.0.1",
-    port: Port = 0,
-    seed: Seed = 0,
-    error_rate: ErrorRate = 0.0,
-    latency: Latency = 0.0,
-    lose_rate: LoseRate = 0.0,
-    storm: Storm = 0.0,
-    storm_retry_after: StormRetry = 1,
-    outage: Outage = 0.0,
-    session_ttl: SessionTtl = None,
+    *,
+    serve: Serve,
 ) -> None:
     """Run the Metrc v2-shaped simulator; prints its URL.
 
@@ -124,24 +143,14 @@ def metrc(
     from schemas.events import tag_range
     from server.statesync.simulators import MetrcSimulator
 
-    knobs = _faults(
-        seed=seed,
-        error_rate=error_rate,
-        latency_s=latency,
-        lose_rate=lose_rate,
-        storm_s=storm,
-        storm_retry_after_s=storm_retry_after,
-        outage_s=outage,
-        session_ttl_s=session_ttl,
-    )
     simulator = MetrcSimulator(
         db,
         clock=SYSTEM_CLOCK,
         vendor_key=vendor_key,
-        faults=knobs,
+        faults=serve.faults(),
         rate_limit_per_s=rate_limit,
-        host=host,
-        port=port,
+        host=serve.host,
+        port=serve.port,
     )
     try:
         for item in facility or []:
@@ -162,6 +171,7 @@ def metrc(
 
 
 @sim_app.command("biotrack")
+@with_options(Serve, "serve")
 def biotrack(
     db: Annotated[Path, typer.Option(help="The simulator's SQLite file.")] = Path(
         "biotrack-sim.db"
@@ -169,16 +179,8 @@ def biotrack(
     user: Annotated[
         list[str] | None, typer.Option(help="LICENCE:USERNAME:PASSWORD, repeatable.")
     ] = None,
-    host: Host = "127.0.0.1",
-    port: Port = 0,
-    seed: Seed = 0,
-    error_rate: ErrorRate = 0.0,
-    latency: Latency = 0.0,
-    lose_rate: LoseRate = 0.0,
-    storm: Storm = 0.0,
-    storm_retry_after: StormRetry = 1,
-    outage: Outage = 0.0,
-    session_ttl: SessionTtl = None,
+    *,
+    serve: Serve,
 ) -> None:
     """Run the BioTrack-shaped JSON-RPC simulator; prints its URL (calls go to
     URL/serverjson.asp).
@@ -188,17 +190,9 @@ def biotrack(
     from schemas.clock import SYSTEM_CLOCK
     from server.statesync.simulators import BioTrackSimulator
 
-    knobs = _faults(
-        seed=seed,
-        error_rate=error_rate,
-        latency_s=latency,
-        lose_rate=lose_rate,
-        storm_s=storm,
-        storm_retry_after_s=storm_retry_after,
-        outage_s=outage,
-        session_ttl_s=session_ttl,
+    simulator = BioTrackSimulator(
+        db, clock=SYSTEM_CLOCK, faults=serve.faults(), host=serve.host, port=serve.port
     )
-    simulator = BioTrackSimulator(db, clock=SYSTEM_CLOCK, faults=knobs, host=host, port=port)
     try:
         for item in user or []:
             licence, username, password = _split(item, 3, "--user", "LICENCE:USERNAME:PASSWORD")

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.server_cmd import DatabaseUrl, _engine
+from cli.server_cmd import DatabaseUrl, Licence, _engine, bad_parameter
 from schemas.clock import SYSTEM_CLOCK
 
 sync_app = typer.Typer(help="File accepted events into Metrc or BioTrack.", no_args_is_help=True)
@@ -82,17 +82,14 @@ def run_cmd(
 
 @sync_app.command("status")
 def status_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     database_url: DatabaseUrl = None,
 ) -> None:
     """The state link of LICENCE: access, queue, refusals, outages."""
     from server.statesync.manage import status
 
-    try:
-        with _engine(database_url) as engine:
-            s = status(engine, licence)
-    except LookupError as err:
-        raise typer.BadParameter(str(err), param_hint="LICENCE") from err
+    with bad_parameter(LookupError, hint="LICENCE"), _engine(database_url) as engine:
+        s = status(engine, licence)
     typer.echo(f"licence\t{s.licence}\nsystem\t{s.system} {s.base_url}\naccess\t{s.access}")
     typer.echo(f"last success\t{show(s.last_success_at)}")
     typer.echo(f"queue\t{s.queue_depth}\noldest unsent\t{show(s.oldest_unsent)}")
@@ -105,7 +102,7 @@ def status_cmd(
 
 @sync_app.command("link")
 def link_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     url: Annotated[str, typer.Argument(help="The state system's base URL.")],
     from_now: Annotated[
         bool, typer.Option(help="File only events accepted from now on, not the history.")
@@ -115,17 +112,14 @@ def link_cmd(
     """Link LICENCE to its jurisdiction's state system (Metrc: OR, CA; BioTrack: CT)."""
     from server.statesync.queue import configure_link
 
-    try:
-        with _engine(database_url) as engine:
-            link = configure_link(engine, licence, url, now=SYSTEM_CLOCK.now(), from_now=from_now)
-    except ValueError as err:
-        raise typer.BadParameter(str(err), param_hint="LICENCE") from err
+    with bad_parameter(ValueError, hint="LICENCE"), _engine(database_url) as engine:
+        link = configure_link(engine, licence, url, now=SYSTEM_CLOCK.now(), from_now=from_now)
     typer.echo(f"{link.licence} files into {link.system} at {link.base_url} from {link.cursor}")
 
 
 @sync_app.command("credential")
 def credential_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     user: Annotated[str, typer.Argument(help="Our user id of the person.")],
     biotrack_user: Annotated[
         str | None, typer.Option(help="BioTrack user name (CT); without it: a Metrc user key.")
@@ -140,13 +134,10 @@ def credential_cmd(
         raise typer.BadParameter("give the secret (user key or password) on stdin")
     settings = _sync_settings()
     system = "metrc" if biotrack_user is None else "biotrack"
-    try:
-        with _engine(database_url) as engine:
-            Credentials(settings.credentials_key.get_secret_value()).store(
-                engine, licence, user, system, Secret(biotrack_user, secret), now=SYSTEM_CLOCK.now()
-            )
-    except CredentialError as err:
-        raise typer.BadParameter(str(err)) from err
+    with bad_parameter(CredentialError), _engine(database_url) as engine:
+        Credentials(settings.credentials_key.get_secret_value()).store(
+            engine, licence, user, system, Secret(biotrack_user, secret), now=SYSTEM_CLOCK.now()
+        )
     typer.echo(f"stored the {system} credentials of {user} of {licence}")
 
 
@@ -157,11 +148,8 @@ def show(at: datetime | None) -> str:
 def _settle(licence: str, call_id: int, by: str, database_url: str | None, retry: bool) -> None:
     from server.statesync.manage import SettleError, settle
 
-    try:
-        with _engine(database_url) as engine:
-            settle(engine, licence, call_id, retry=retry, by=by, now=SYSTEM_CLOCK.now())
-    except SettleError as err:
-        raise typer.BadParameter(str(err), param_hint="CALL_ID") from err
+    with bad_parameter(SettleError, hint="CALL_ID"), _engine(database_url) as engine:
+        settle(engine, licence, call_id, retry=retry, by=by, now=SYSTEM_CLOCK.now())
     typer.echo(f"call {call_id} of {licence}: {'to be sent again' if retry else 'skipped'}")
 
 
@@ -182,7 +170,7 @@ def skip_cmd(licence: str, call_id: int, by: By, database_url: DatabaseUrl = Non
 
 @sync_app.command("reconcile")
 def reconcile_cmd(
-    licence: Annotated[str, typer.Argument(help="Licence number.")],
+    licence: Licence,
     user: Annotated[str, typer.Option(help="Whose state credentials read the state's lists.")],
     database_url: DatabaseUrl = None,
 ) -> None:

@@ -1,6 +1,6 @@
-"""The BioTrack client: :class:`BioTrackApi` (the Protocol the connector codes against) and
-:class:`HttpBioTrackClient` (httpx, JSON-RPC at one URL, as one person logged on to one
-licence).
+"""The BioTrack client: :class:`BioTrackApi` (the calls the connector codes against: each
+action with its fields, the session, the reading of the answer) and :class:`HttpBioTrackClient`
+(the transport: httpx, JSON-RPC at one URL, as one person logged on to one licence).
 
 Every call is ``{"API": "4.0", "action": ..., "sessionid": ...}`` plus its fields. A call
 made without a session logs on first with the person's credentials. An expired session raises
@@ -17,8 +17,9 @@ A refusal (``success: 0``) is :class:`StateRefused` with BioTrack's ``error`` te
 with, and ``raw`` is the body as text (SECONDARY-SYNC: preserve the original data).
 """
 
+from abc import ABC, abstractmethod
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -120,108 +121,20 @@ class SyncCheck(BaseModel):
     summary: dict[str, int]
 
 
-class BioTrackApi(Protocol):
-    """The BioTrack calls seedtrace makes, as one logged-on person of one licence."""
+class BioTrackApi(ABC):
+    """The BioTrack calls seedtrace makes, as the person ``username`` of ``licence``: each
+    one BioTrack action and its fields, the session it needs, and the reading of its answer.
+    A subclass carries the request (:meth:`_send`; :class:`HttpBioTrackClient`: HTTP)."""
 
-    def login(self) -> str: ...
-    def add_room(self, name: str, *, nonce: str | None = None) -> ActionResult: ...
-    def new_plants(
-        self,
-        quantity: int,
-        strain: str,
-        room: int,
-        *,
-        source: str | None = None,
-        mother: bool = False,
-        nonce: str | None = None,
-        training: bool = False,
-    ) -> ActionResult: ...
-    def move_plants(
-        self, ids: list[str], room: int, *, nonce: str | None = None
-    ) -> ActionResult: ...
-    def modify_plant(
-        self,
-        plant_id: str,
-        *,
-        strain: str | None = None,
-        room: int | None = None,
-        mother: bool | None = None,
-        nonce: str | None = None,
-    ) -> ActionResult: ...
-    def harvest_plant(
-        self,
-        plant_id: str,
-        weights: list[WeightNode],
-        *,
-        collect_additional: bool = False,
-        new_room: int | None = None,
-        nonce: str | None = None,
-    ) -> ActionResult: ...
-    def cure_plant(
-        self,
-        plant_id: str,
-        weights: list[WeightNode],
-        room: int | None = None,
-        *,
-        nonce: str | None = None,
-    ) -> ActionResult: ...
-    def convert_inventory(
-        self,
-        sources: list[InventoryTake],
-        product: str,
-        grams: Decimal,
-        *,
-        units: int | None = None,
-        derivative_type: int = 28,
-        nonce: str | None = None,
-    ) -> ActionResult: ...
-    def manifest(
-        self, recipient: str, stop: ManifestStop, ids: list[str], *, nonce: str | None = None
-    ) -> ActionResult: ...
-    def dispense(
-        self,
-        lines: list[SaleLine],
-        sale_time: int,
-        *,
-        external_id: str | None = None,
-        nonce: str | None = None,
-    ) -> ActionResult: ...
-    def weigh_waste(
-        self, weight: Decimal, uom: BioUnit, *, nonce: str | None = None
-    ) -> ActionResult: ...
-    def schedule_destroy(
-        self,
-        ids: list[str],
-        reason: str,
-        *,
-        reason_extended: str | None = None,
-        override: bool = False,
-        nonce: str | None = None,
-    ) -> ActionResult: ...
-    def destroy_plants(self, ids: list[str], *, nonce: str | None = None) -> ActionResult: ...
-    def nonce_replay(self, nonce: str) -> dict[str, Any] | None: ...
-    def sync_check(self) -> SyncCheck: ...
-    def sync(self, kind: SyncKind, start: int, end: int | None = None) -> list[dict[str, Any]]: ...
-
-
-class HttpBioTrackClient(HttpSession):
-    """:class:`BioTrackApi` over HTTP for ``licence``, as the person ``username``."""
-
-    def __init__(
-        self,
-        base_url: str,
-        licence: str,
-        username: str,
-        password: str,
-        *,
-        timeout_s: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
+    def __init__(self, licence: str, username: str, password: str) -> None:
         self.licence = licence
         self._username = username
         self._password = password
         self._session: str | None = None
-        self._http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
+
+    @abstractmethod
+    def _send(self, action: str, body: bytes, *, write: bool) -> httpx.Response:
+        """The answer to one request body; raises :mod:`server.statesync.httpcall`'s errors."""
 
     def login(self) -> str:
         """Log on afresh; the new ``sessionid`` is used from now on and returned."""
@@ -450,15 +363,7 @@ class HttpBioTrackClient(HttpSession):
         if session:
             envelope["sessionid"] = str(self._session)
         body = dumps(envelope | {k: v for k, v in fields.items() if v is not None})
-        response = send(
-            self._http,
-            action,
-            "POST",
-            PATH,
-            write=write,
-            content=body,
-            headers={"Content-Type": "application/json"},
-        )
+        response = self._send(action, body, write=write)
         try:
             answer = loads(response.content)
         except ValueError as err:
@@ -479,6 +384,29 @@ class HttpBioTrackClient(HttpSession):
         raise StateRefused(action, [message], code=code if isinstance(code, int) else None)
 
 
-def _conforms(client: HttpBioTrackClient) -> BioTrackApi:
-    """mypy checks here that the HTTP client satisfies the Protocol."""
-    return client
+class HttpBioTrackClient(HttpSession, BioTrackApi):
+    """:class:`BioTrackApi` over HTTP for ``licence``, as the person ``username``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        licence: str,
+        username: str,
+        password: str,
+        *,
+        timeout_s: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(licence, username, password)
+        self._http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport)
+
+    def _send(self, action: str, body: bytes, *, write: bool) -> httpx.Response:
+        return send(
+            self._http,
+            action,
+            "POST",
+            PATH,
+            write=write,
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )

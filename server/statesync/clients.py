@@ -7,6 +7,8 @@ first needed, builds their client and keeps it (a BioTrack session then lives ac
 them afresh. Secrets stay inside the clients; nothing here logs one.
 """
 
+from dataclasses import KW_ONLY, dataclass, field
+
 from sqlalchemy.engine import Engine
 
 from server.statesync.biotrack_client import BioTrackApi, HttpBioTrackClient
@@ -16,41 +18,38 @@ from server.statesync.metrc_client import HttpMetrcClient, MetrcApi
 __all__ = ["ClientPool"]
 
 
+@dataclass(repr=False, eq=False)  # no repr: it would show the vendor key
 class ClientPool:
-    def __init__(
-        self,
-        engine: Engine,
-        credentials: Credentials,
-        *,
-        metrc_vendor_key: str | None,
-        timeout_s: float,
-    ) -> None:
-        self._engine = engine
-        self._credentials = credentials
-        self._vendor_key = metrc_vendor_key
-        self._timeout_s = timeout_s
-        self._metrc: dict[tuple[str, str], HttpMetrcClient] = {}
-        self._biotrack: dict[tuple[str, str], HttpBioTrackClient] = {}
+    """The clients of one connector, a client per (licence, person); ``timeout_s`` of each
+    request, in seconds."""
+
+    engine: Engine
+    credentials: Credentials
+    _: KW_ONLY
+    metrc_vendor_key: str | None
+    timeout_s: float
+    _metrc: dict[tuple[str, str], HttpMetrcClient] = field(default_factory=dict, init=False)
+    _biotrack: dict[tuple[str, str], HttpBioTrackClient] = field(default_factory=dict, init=False)
 
     def metrc(self, base_url: str, licence: str, user_id: str) -> MetrcApi:
         key = (licence, user_id)
         if key not in self._metrc:
-            if self._vendor_key is None:
+            if self.metrc_vendor_key is None:
                 raise CredentialError(
                     "SEEDTRACE_SYNC_METRC_VENDOR_KEY is not set: the connector cannot call Metrc"
                 )
-            with self._engine.connect() as conn:
-                secret = self._credentials.read(conn, licence, user_id, "metrc")
+            with self.engine.connect() as conn:
+                secret = self.credentials.read(conn, licence, user_id, "metrc")
             self._metrc[key] = HttpMetrcClient(
-                base_url, self._vendor_key, secret.secret, timeout_s=self._timeout_s
+                base_url, self.metrc_vendor_key, secret.secret, timeout_s=self.timeout_s
             )
         return self._metrc[key]
 
     def biotrack(self, base_url: str, licence: str, user_id: str) -> BioTrackApi:
         key = (licence, user_id)
         if key not in self._biotrack:
-            with self._engine.connect() as conn:
-                secret = self._credentials.read(conn, licence, user_id, "biotrack")
+            with self.engine.connect() as conn:
+                secret = self.credentials.read(conn, licence, user_id, "biotrack")
             if secret.username is None:
                 raise CredentialError(
                     f"the BioTrack credentials of {user_id} of {licence} have no user name"
@@ -60,7 +59,7 @@ class ClientPool:
                 licence,
                 secret.username,
                 secret.secret,
-                timeout_s=self._timeout_s,
+                timeout_s=self.timeout_s,
             )
         return self._biotrack[key]
 

@@ -55,6 +55,7 @@ from server.statesync.errors import (
     RateLimited,
     SessionExpired,
     StateRefused,
+    StateSyncError,
     StateUnavailable,
 )
 from server.statesync.metrc_calls import BATCHED
@@ -87,6 +88,8 @@ __all__ = ["Connector"]
 
 log = logging.getLogger(__name__)
 Step = Literal["idle", "progress", "wait"]
+# A send that failed without the state refusing it: the answer lost, or nothing done.
+UNKEPT = (OutcomeUnknown, NotAuthorised, RateLimited, StateUnavailable, SessionExpired)
 
 
 class _Refusal(Exception):
@@ -345,17 +348,11 @@ class Connector:
                 if send is None or nonce is None:
                     raise Unresolvable(f"{call.action} is not a call to BioTrack")
                 answer = biotrack_calls.answer_of(send(api, request, nonce))
-        except OutcomeUnknown as err:
-            self._set(link, call, status="unknown", message=str(err))
-            raise
-        except NotAuthorised:
-            self._set(link, call, status="pending", message="credentials refused")
+        except UNKEPT as err:
+            self._unkept(link, [call.id], err)
             raise
         except StateRefused as err:
             raise _Refusal("; ".join(err.messages) or str(err)) from err
-        except (RateLimited, StateUnavailable, SessionExpired) as err:
-            self._set(link, call, status="pending", message=str(err))  # nothing was done
-            raise
         self.access.reachable(link)
         self._done(link, sent, request, answer)
 
@@ -390,18 +387,12 @@ class Connector:
         rows = [row for c, req in members for row in rows_of(c.action, req)]
         try:
             result = BATCHED[head.action].send(api, link.licence, rows)
-        except OutcomeUnknown as err:
-            self._set_all(link, ids, status="unknown", message=str(err))
-            raise
-        except NotAuthorised:
-            self._set_all(link, ids, status="pending", message="credentials refused")
+        except UNKEPT as err:
+            self._unkept(link, ids, err)
             raise
         except StateRefused as err:
             self._batch_refused(link, members, err)
             return
-        except (RateLimited, StateUnavailable, SessionExpired) as err:
-            self._set_all(link, ids, status="pending", message=str(err))  # nothing was done
-            raise
         shared = share_ids(members, result.ids)
         if shared is None:  # kept, but which id is whose is unclear: read every row back
             text = f"kept, but {len(result.ids)} ids came back for {len(rows)} rows"
@@ -497,6 +488,16 @@ class Connector:
         with self.engine.begin() as conn:
             hold(conn, link.licence, self.owner, now, self.settings.lease_s)
             update_call(conn, call.id, **values)
+
+    def _unkept(self, link: LinkRow, ids: list[int], err: StateSyncError) -> None:
+        """Calls ``ids`` failed without a refusal (one of :data:`UNKEPT`): unknown if the answer
+        was lost, otherwise pending again (nothing was done; refused credentials are named)."""
+        if isinstance(err, OutcomeUnknown):
+            self._set_all(link, ids, status="unknown", message=str(err))
+        elif isinstance(err, NotAuthorised):
+            self._set_all(link, ids, status="pending", message="credentials refused")
+        else:
+            self._set_all(link, ids, status="pending", message=str(err))
 
     def _set_all(self, link: LinkRow, ids: list[int], **values: Any) -> None:
         now = self.clock.now()

@@ -160,12 +160,21 @@ def _follows(first: str, count: int, uid: str) -> bool:
     return tail.isdigit() and int(tail) == int(first[-digits:]) + count
 
 
+Mapper = Callable[[EventEnvelope, Payload], list[Planned]]
+
+
+def _ensure(action: str) -> Mapper:
+    """location.added, filed as ``action`` with the location's name (Metrc's ensure_location,
+    BioTrack's ensure_room)."""
+
+    def plan(ev: EventEnvelope, p: Payload) -> list[Planned]:
+        assert isinstance(p, LocationAdded)
+        return [Planned(action, {"name": p.name})]
+
+    return plan
+
+
 # -- Metrc (OR, CA) ----------------------------------------------------------------------------
-
-
-def _m_location(ev: EventEnvelope, p: Payload) -> list[Planned]:
-    assert isinstance(p, LocationAdded)
-    return [Planned("ensure_location", {"name": p.name})]
 
 
 def _m_batch(ev: EventEnvelope, p: Payload) -> list[Planned]:
@@ -370,11 +379,6 @@ def _m_sale(ev: EventEnvelope, p: Payload) -> list[Planned]:
 # -- BioTrack (CT) -----------------------------------------------------------------------------
 
 
-def _b_location(ev: EventEnvelope, p: Payload) -> list[Planned]:
-    assert isinstance(p, LocationAdded)
-    return [Planned("ensure_room", {"name": p.name})]
-
-
 def _b_batch(ev: EventEnvelope, p: Payload) -> list[Planned]:
     assert isinstance(p, PlantBatchCreated)
     # BioTrack plants are individual from the start: plant_new makes ``count`` of them, whose
@@ -567,10 +571,8 @@ def _b_corrected(ev: EventEnvelope, p: Payload) -> list[Planned]:
     return [ensure, Planned("correct_plants", args)]
 
 
-Mapper = Callable[[EventEnvelope, Payload], list[Planned]]
-
 METRC: dict[str, Mapper] = {
-    "location.added": _m_location,
+    "location.added": _ensure("ensure_location"),
     "plant_batch.created": _m_batch,
     "plants.tagged": _m_tagged,
     "plants.phase_changed": _m_phase,
@@ -588,7 +590,7 @@ METRC: dict[str, Mapper] = {
 }
 
 BIOTRACK: dict[str, Mapper] = {
-    "location.added": _b_location,
+    "location.added": _ensure("ensure_room"),
     "plant_batch.created": _b_batch,
     "plants.tagged": _b_tagged,
     "plants.phase_changed": _b_phase,

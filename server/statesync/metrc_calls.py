@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -44,27 +44,14 @@ from server.statesync import corrections
 from server.statesync.calls import Answer, Reader, by_hand, resolve
 from server.statesync.metrc_client import MetrcApi, Window
 from server.statesync.metrc_models import (
-    HarvestPackage,
-    HarvestWaste,
     ItemCreate,
     LocationCreate,
-    OutgoingTransfer,
-    PlantBatchDestroy,
-    PlantBatchGrowthPhase,
-    PlantBatchPlanting,
-    PlantDestroy,
-    PlantGrowthPhase,
-    PlantHarvest,
-    PlantLocation,
-    PlantWaste,
-    SalesReceipt,
     WriteResult,
 )
 from server.statesync.queue import CallRow, Objects
 
 __all__ = ["ACTIONS", "BATCHED", "READERS", "Batched", "MetrcAction"]
 
-R = TypeVar("R", bound=BaseModel)
 LOCATION_TYPE = "Default"
 SLACK = timedelta(minutes=5)
 MAX_WINDOW = timedelta(hours=24)
@@ -122,26 +109,24 @@ def _many_rows(req: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 Sender = Callable[[MetrcApi, str, list[dict[str, Any]]], WriteResult]
+BoundWrite = Callable[[str, list[dict[str, Any]]], WriteResult]  # a client's write method
 
 
-def _sender(
-    model: type[R], method: Callable[[MetrcApi], Callable[[str, list[R]], WriteResult]]
-) -> Sender:
-    """Rows sent in one request by the client's ``method``, each validated as ``model``."""
+def _sender(method: Callable[[MetrcApi], BoundWrite]) -> Sender:
+    """Rows sent in one request by the client's ``method`` (which validates them)."""
 
     def send(api: MetrcApi, licence: str, rows: list[dict[str, Any]]) -> WriteResult:
-        return method(api)(licence, [model.model_validate(r) for r in rows])
+        return method(api)(licence, rows)
 
     return send
 
 
 def _sends(
     rows: Callable[[dict[str, Any]], list[dict[str, Any]]],
-    model: type[R],
-    method: Callable[[MetrcApi], Callable[[str, list[R]], WriteResult]],
+    method: Callable[[MetrcApi], BoundWrite],
 ) -> Callable[[Ctx, dict[str, Any]], Answer]:
     """A call's sending: its ``rows`` (``_one_row``, ``_many_rows``) by :func:`_sender`."""
-    send = _sender(model, method)
+    send = _sender(method)
     return lambda ctx, req: _answer(send(ctx.api, ctx.licence, rows(req)))
 
 
@@ -369,20 +354,15 @@ def _never_sent(_c: Ctx, req: dict[str, Any]) -> Answer:
 
 
 # The sendings that are one request of the call's rows; the read-backs that are one search.
-_send_plantings = _sends(_one_row, PlantBatchPlanting, lambda api: api.create_plantings)
-_send_batch_phase = _sends(
-    _many_rows, PlantBatchGrowthPhase, lambda api: api.change_batch_growth_phase
-)
-_send_phase = _sends(_many_rows, PlantGrowthPhase, lambda api: api.change_growth_phase)
-_send_move = _sends(_many_rows, PlantLocation, lambda api: api.move_plants)
-_send_harvest = _sends(_one_row, PlantHarvest, lambda api: api.harvest_plants)
-_send_destroy = _sends(_one_row, PlantDestroy, lambda api: api.destroy_plants)
-_send_batch_destroy = _sends(_one_row, PlantBatchDestroy, lambda api: api.destroy_batch_plants)
-_send_plant_waste = _sends(_one_row, PlantWaste, lambda api: api.record_plant_waste)
-_send_harvest_waste = _sends(_one_row, HarvestWaste, lambda api: api.record_harvest_waste)
-_send_package = _sends(_one_row, HarvestPackage, lambda api: api.create_packages)
-_send_transfer = _sends(_one_row, OutgoingTransfer, lambda api: api.create_transfers)
-_send_receipt = _sends(_one_row, SalesReceipt, lambda api: api.create_receipts)
+_send_plantings = _sends(_one_row, lambda api: api.create_plantings)
+_send_batch_phase = _sends(_many_rows, lambda api: api.change_batch_growth_phase)
+_send_phase = _sends(_many_rows, lambda api: api.change_growth_phase)
+_send_move = _sends(_many_rows, lambda api: api.move_plants)
+_send_harvest = _sends(_one_row, lambda api: api.harvest_plants)
+_send_destroy = _sends(_one_row, lambda api: api.destroy_plants)
+_send_package = _sends(_one_row, lambda api: api.create_packages)
+_send_transfer = _sends(_one_row, lambda api: api.create_transfers)
+_send_receipt = _sends(_one_row, lambda api: api.create_receipts)
 _readback_plantings = _listed_since_sent(
     "Name",
     "name",
@@ -415,17 +395,17 @@ ACTIONS: dict[str, MetrcAction] = {
     "harvest_plant": MetrcAction(_send_harvest, _readback_harvest, _learn_harvest),
     "destroy_plant": MetrcAction(_send_destroy, _readback_destroy, _learn_nothing),
     "destroy_batch_plants": MetrcAction(
-        _send_batch_destroy,
+        _sends(_one_row, lambda api: api.destroy_batch_plants),
         lambda ctx, req, _rb: _find_waste_note(ctx, "ReasonNote", req["row"]["ReasonNote"]),
         _learn_nothing,
     ),
     "plant_waste": MetrcAction(
-        _send_plant_waste,
+        _sends(_one_row, lambda api: api.record_plant_waste),
         lambda ctx, req, _rb: _find_waste_note(ctx, "Note", req["row"]["Note"]),
         _learn_nothing,
     ),
     "harvest_waste": MetrcAction(
-        _send_harvest_waste,
+        _sends(_one_row, lambda api: api.record_harvest_waste),
         _readback_harvest_waste,
         _learn_nothing,
         prepare=_prepare_harvest_waste,
@@ -465,18 +445,12 @@ class Batched:
 
 
 BATCHED: dict[str, Batched] = {
-    "harvest_plant": Batched(
-        _one_row, _sender(PlantHarvest, lambda api: api.harvest_plants), "Plant"
-    ),
+    "harvest_plant": Batched(_one_row, _sender(lambda api: api.harvest_plants), "Plant"),
     "plant_growth_phase": Batched(
-        _many_rows, _sender(PlantGrowthPhase, lambda api: api.change_growth_phase), "Label"
+        _many_rows, _sender(lambda api: api.change_growth_phase), "Label"
     ),
-    "move_plants": Batched(
-        _many_rows, _sender(PlantLocation, lambda api: api.move_plants), "Label"
-    ),
-    "destroy_plant": Batched(
-        _one_row, _sender(PlantDestroy, lambda api: api.destroy_plants), "Label"
-    ),
+    "move_plants": Batched(_many_rows, _sender(lambda api: api.move_plants), "Label"),
+    "destroy_plant": Batched(_one_row, _sender(lambda api: api.destroy_plants), "Label"),
 }
 
 

@@ -1,6 +1,7 @@
-"""The Metrc v2 client: :class:`MetrcApi` (the Protocol the connector codes against) and
-:class:`HttpMetrcClient` (httpx, HTTP Basic with the integrator's vendor key and one person's
-user key: the calls are that person's, with that person's permissions).
+"""The Metrc v2 client: :class:`MetrcApi` (the calls the connector codes against: each
+endpoint, what it sends, how its answer is read) and :class:`HttpMetrcClient` (the transport:
+httpx, HTTP Basic with the integrator's vendor key and one person's user key: the calls are
+that person's, with that person's permissions).
 
 Every failure is one of :mod:`server.statesync.errors` (the transport's in
 :mod:`server.statesync.httpcall`); a 400 is :class:`StateRefused` carrying Metrc's messages
@@ -9,14 +10,15 @@ None, not an error.
 
 Writes are **not idempotent** at Metrc: after :class:`OutcomeUnknown` the caller must read
 back (by label or name, or a lastModified window of at most 24 h) before sending again.
-Lists are paged (at most 20 per page) and windowed (at most 24 h): :meth:`HttpMetrcClient.page`
+Lists are paged (at most 20 per page) and windowed (at most 24 h): :meth:`MetrcApi.page`
 fetches one page; the caller walks pages and windows, which keeps the rate limit visible.
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Literal, Protocol, Self, TypeVar, cast, overload
+from typing import Any, Generic, Literal, Self, TypeVar, cast, overload
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -75,21 +77,54 @@ PLANT_LISTS = {
 }
 
 
-class Listing(Protocol[A]):
-    """One of Metrc's paged lists (:meth:`HttpMetrcClient.page`), of one licence."""
+# MetrcApi declares most endpoints in one line each: a method made by _write_call or
+# _lookup_call, or a descriptor (_List, _ActiveList) that gives, on a client, the paged list's
+# call (a Listing or an ActiveListing).
+WriteMethod = Callable[["MetrcApi", str, Sequence[A | dict[str, Any]]], WriteResult]
+LookupMethod = Callable[["MetrcApi", str, Any], A | None]
+
+
+def _write_call(model: type[A], method: str, path: str) -> "WriteMethod[A]":
+    """A write: the rows sent as ``method path`` (:meth:`MetrcApi._write`), each a ``model`` or
+    its fields (Metrc's names or ours), validated as one first (pydantic's ValidationError)."""
+
+    def write(client: "MetrcApi", licence: str, rows: Sequence[A | dict[str, Any]]) -> WriteResult:
+        valid = [model.model_validate(r) if isinstance(r, dict) else r for r in rows]
+        return client._write(method, path, licence, valid)
+
+    return write
+
+
+def _lookup_call(path: str, model: type[A]) -> "LookupMethod[A]":
+    """One object by its label or id, put in ``path`` for ``{}``; None if Metrc has none."""
+
+    def lookup(client: "MetrcApi", licence: str, key: str | int) -> A | None:
+        return client._lookup(path.format(key), licence, model)
+
+    return lookup
+
+
+@dataclass(frozen=True)
+class Listing(Generic[A]):
+    """One of Metrc's paged lists (:meth:`MetrcApi.page` of ``path``), of one licence a call."""
+
+    client: "MetrcApi"
+    path: str
+    model: type[A]
 
     def __call__(
-        self,
-        licence: str,
-        *,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[A]: ...
+        self, licence: str, *, window: Window | None = None, page: int = 1, page_size: int = 20
+    ) -> Page[A]:
+        return self.client.page(
+            licence, self.path, self.model, window=window, page=page, page_size=page_size
+        )
 
 
-class ActiveListing(Protocol[A]):
+@dataclass(frozen=True)
+class ActiveListing(Generic[A]):
     """A paged list Metrc keeps twice: the active objects and the inactive ones."""
+
+    lists: dict[bool, Listing[A]]
 
     def __call__(
         self,
@@ -99,111 +134,8 @@ class ActiveListing(Protocol[A]):
         window: Window | None = None,
         page: int = 1,
         page_size: int = 20,
-    ) -> Page[A]: ...
-
-
-class MetrcApi(Protocol):
-    """The Metrc calls seedtrace makes; one licence (facility) per call."""
-
-    def create_plantings(self, licence: str, rows: list[PlantBatchPlanting]) -> WriteResult: ...
-    def change_batch_growth_phase(
-        self, licence: str, rows: list[PlantBatchGrowthPhase]
-    ) -> WriteResult: ...
-    def destroy_batch_plants(self, licence: str, rows: list[PlantBatchDestroy]) -> WriteResult: ...
-    def change_growth_phase(self, licence: str, rows: list[PlantGrowthPhase]) -> WriteResult: ...
-    def move_plants(self, licence: str, rows: list[PlantLocation]) -> WriteResult: ...
-    def harvest_plants(self, licence: str, rows: list[PlantHarvest]) -> WriteResult: ...
-    def destroy_plants(self, licence: str, rows: list[PlantDestroy]) -> WriteResult: ...
-    def record_plant_waste(self, licence: str, rows: list[PlantWaste]) -> WriteResult: ...
-    def record_harvest_waste(self, licence: str, rows: list[HarvestWaste]) -> WriteResult: ...
-    def finish_harvests(self, licence: str, rows: list[HarvestFinish]) -> WriteResult: ...
-    def create_packages(self, licence: str, rows: list[HarvestPackage]) -> WriteResult: ...
-    def create_transfers(self, licence: str, rows: list[OutgoingTransfer]) -> WriteResult: ...
-    def create_receipts(self, licence: str, rows: list[SalesReceipt]) -> WriteResult: ...
-    def create_locations(self, licence: str, rows: list[LocationCreate]) -> WriteResult: ...
-    def create_items(self, licence: str, rows: list[ItemCreate]) -> WriteResult: ...
-
-    def plant(self, licence: str, label: str) -> Plant | None: ...
-    def plant_batch(self, licence: str, batch_id: int) -> PlantBatch | None: ...
-    def harvest(self, licence: str, harvest_id: int) -> Harvest | None: ...
-    def package(self, licence: str, label: str) -> Package | None: ...
-    def plants(
-        self,
-        licence: str,
-        which: Literal["vegetative", "flowering", "inactive"],
-        *,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Plant]: ...
-
-    plant_batches: ActiveListing[PlantBatch]
-    harvests: ActiveListing[Harvest]
-    packages: ActiveListing[Package]
-    receipts: Listing[SalesReceiptRecord]
-    outgoing_transfers: Listing[Transfer]
-    incoming_transfers: Listing[Transfer]
-    plant_waste: Listing[PlantWasteRecord]
-
-    def harvest_waste(
-        self,
-        licence: str,
-        harvest_id: int,
-        *,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[HarvestWasteRecord]: ...
-
-    locations: Listing[MetrcLocation]
-    items: Listing[MetrcItem]
-
-    def available_tags(
-        self,
-        licence: str,
-        tag_type: Literal["plant", "package"],
-        *,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-    ) -> Page[Tag]: ...
-    def names(self, licence: str, path: str) -> list[str]: ...
-    def page(
-        self,
-        licence: str,
-        path: str,
-        model: type[A],
-        *,
-        window: Window | None = None,
-        page: int = 1,
-        page_size: int = 20,
-        params: dict[str, str] | None = None,
-    ) -> Page[A]: ...
-
-
-# HttpMetrcClient declares most endpoints in one line each: a method made by _write_call or
-# _lookup_call, or a descriptor (_List, _ActiveList) that gives, on the client, the call with the
-# signature of the MetrcApi member of the same name.
-WriteMethod = Callable[["HttpMetrcClient", str, list[A]], WriteResult]
-LookupMethod = Callable[["HttpMetrcClient", str, Any], A | None]
-
-
-def _write_call(model: type[A], method: str, path: str) -> "WriteMethod[A]":
-    """A write: the rows (``model``) sent as ``method path`` (:meth:`HttpMetrcClient._write`)."""
-
-    def write(client: "HttpMetrcClient", licence: str, rows: list[A]) -> WriteResult:
-        return client._write(method, path, licence, rows)
-
-    return write
-
-
-def _lookup_call(path: str, model: type[A]) -> "LookupMethod[A]":
-    """One object by its label or id, put in ``path`` for ``{}``; None if Metrc has none."""
-
-    def lookup(client: "HttpMetrcClient", licence: str, key: str | int) -> A | None:
-        return client._lookup(path.format(key), licence, model)
-
-    return lookup
+    ) -> Page[A]:
+        return self.lists[active](licence, window=window, page=page, page_size=page_size)
 
 
 class _Listed(ABC, Generic[L]):
@@ -213,12 +145,12 @@ class _Listed(ABC, Generic[L]):
     @overload
     def __get__(self, client: None, owner: type[Any]) -> Self: ...
     @overload
-    def __get__(self, client: "HttpMetrcClient", owner: type[Any]) -> L: ...
-    def __get__(self, client: "HttpMetrcClient | None", owner: type[Any]) -> "Self | L":
+    def __get__(self, client: "MetrcApi", owner: type[Any]) -> L: ...
+    def __get__(self, client: "MetrcApi | None", owner: type[Any]) -> "Self | L":
         return self if client is None else self.bind(client)
 
     @abstractmethod
-    def bind(self, client: "HttpMetrcClient") -> L: ...
+    def bind(self, client: "MetrcApi") -> L: ...
 
 
 class _List(_Listed[Listing[A]]):
@@ -227,69 +159,33 @@ class _List(_Listed[Listing[A]]):
     def __init__(self, path: str, model: type[A]) -> None:
         self.path, self.model = path, model
 
-    def bind(self, client: "HttpMetrcClient") -> Listing[A]:
-        def listing(
-            licence: str,
-            *,
-            window: Window | None = None,
-            page: int = 1,
-            page_size: int = 20,
-        ) -> Page[A]:
-            return client.page(
-                licence,
-                self.path,
-                self.model,
-                window=window,
-                page=page,
-                page_size=page_size,
-            )
-
-        return listing
+    def bind(self, client: "MetrcApi") -> Listing[A]:
+        return Listing(client, self.path, self.model)
 
 
 class _ActiveList(_Listed[ActiveListing[A]]):
     """The paged lists at ``prefix/active`` and ``prefix/inactive``, as one call."""
 
     def __init__(self, prefix: str, model: type[A]) -> None:
-        self.lists = {
-            True: _List(f"{prefix}/active", model),
-            False: _List(f"{prefix}/inactive", model),
+        self.prefix, self.model = prefix, model
+
+    def bind(self, client: "MetrcApi") -> ActiveListing[A]:
+        lists = {
+            True: Listing(client, f"{self.prefix}/active", self.model),
+            False: Listing(client, f"{self.prefix}/inactive", self.model),
         }
-
-    def bind(self, client: "HttpMetrcClient") -> ActiveListing[A]:
-        def listing(
-            licence: str,
-            *,
-            active: bool = True,
-            window: Window | None = None,
-            page: int = 1,
-            page_size: int = 20,
-        ) -> Page[A]:
-            chosen = self.lists[active].bind(client)
-            return chosen(licence, window=window, page=page, page_size=page_size)
-
-        return listing
+        return ActiveListing(lists)
 
 
-class HttpMetrcClient(HttpSession):
-    """:class:`MetrcApi` over HTTP. ``transport`` lets a test swap httpx's transport."""
+class MetrcApi(ABC):
+    """The Metrc calls seedtrace makes, one licence (facility) a call: each endpoint, what it
+    sends and how its answer is read. A subclass carries the requests (:meth:`_send`;
+    :class:`HttpMetrcClient`: HTTP)."""
 
-    def __init__(
-        self,
-        base_url: str,
-        vendor_key: str,
-        user_key: str,
-        *,
-        timeout_s: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._http = httpx.Client(
-            base_url=base_url,
-            auth=httpx.BasicAuth(vendor_key, user_key),
-            timeout=timeout_s,
-            transport=transport,
-            headers={"Accept": "application/json"},
-        )
+    @abstractmethod
+    def _send(self, call: str, method: str, path: str, *, write: bool, **kw: Any) -> httpx.Response:
+        """The answer to one request (``kw``: httpx's, e.g. ``params``, ``content``); raises
+        :mod:`server.statesync.httpcall`'s errors, and leaves any other status to the caller."""
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -417,8 +313,7 @@ class HttpMetrcClient(HttpSession):
         if not rows:
             raise ValueError(f"{call}: give at least one row")
         body = dumps([r.model_dump(by_alias=True, exclude_none=True) for r in rows])
-        response = send(
-            self._http,
+        response = self._send(
             call,
             method,
             path,
@@ -439,8 +334,7 @@ class HttpMetrcClient(HttpSession):
 
     def _get(self, path: str, licence: str, query: dict[str, str]) -> Any:
         call = f"GET {path}"
-        response = send(
-            self._http,
+        response = self._send(
             call,
             "GET",
             path,
@@ -455,8 +349,7 @@ class HttpMetrcClient(HttpSession):
 
     def _lookup(self, path: str, licence: str, model: type[A]) -> A | None:
         call = f"GET {path}"
-        response = send(
-            self._http,
+        response = self._send(
             call,
             "GET",
             path,
@@ -470,6 +363,30 @@ class HttpMetrcClient(HttpSession):
             return model.model_validate(response.json())
         except (ValueError, ValidationError) as err:
             raise StateUnavailable(call, f"an answer we cannot read: {err}") from err
+
+
+class HttpMetrcClient(HttpSession, MetrcApi):
+    """:class:`MetrcApi` over HTTP. ``transport`` lets a test swap httpx's transport."""
+
+    def __init__(
+        self,
+        base_url: str,
+        vendor_key: str,
+        user_key: str,
+        *,
+        timeout_s: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.Client(
+            base_url=base_url,
+            auth=httpx.BasicAuth(vendor_key, user_key),
+            timeout=timeout_s,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+
+    def _send(self, call: str, method: str, path: str, *, write: bool, **kw: Any) -> httpx.Response:
+        return send(self._http, call, method, path, write=write, **kw)
 
 
 def _raise_for_refusal(call: str, response: httpx.Response) -> None:
@@ -506,8 +423,3 @@ def _messages(response: httpx.Response) -> list[tuple[int | None, str]]:
         else:
             found.append((None, str(item)))
     return found
-
-
-def _conforms(client: HttpMetrcClient) -> MetrcApi:
-    """mypy checks here that the HTTP client satisfies the Protocol."""
-    return client

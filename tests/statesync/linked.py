@@ -12,7 +12,7 @@ linked to it: its floor), :func:`record_story` (the cultivation story),
 (and filed), :func:`metrc_outage` (Metrc going down under a running connector),
 :func:`biotrack_floor` (the CT licensee linked to a running BioTrack simulator),
 :func:`with_package` (the story and a package), :func:`metrc_client` (to look at Metrc, or
-change it by hand).
+change it by hand), :func:`biotrack_client` (to look at BioTrack).
 """
 
 from collections.abc import Iterator
@@ -29,13 +29,14 @@ from schemas.acks import Outcome
 from schemas.clock import ManualClock
 from schemas.events import Payload
 from server.ingest.pipeline import Pipeline
+from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.clients import ClientPool
 from server.statesync.connector import Connector
 from server.statesync.credentials import Credentials, Secret, new_key
 from server.statesync.faults import FaultSettings
 from server.statesync.metrc_client import HttpMetrcClient
-from server.statesync.metrc_models import PlantBatchPlanting
-from server.statesync.queue import CALLS, configure_link
+from server.statesync.metrc_models import PlantBatchPlanting, PlantLocation
+from server.statesync.queue import CALLS, Objects, configure_link
 from server.statesync.settings import SyncSettings
 from server.statesync.simulators import BioTrackSimulator, MetrcSimulator
 from tests.server.conftest import LICENCE, add_staffed_licensee
@@ -115,6 +116,18 @@ def metrc_sim(
 def metrc_client(sim: MetrcSimulator) -> HttpMetrcClient:
     """Our Metrc client as the linked user, to look at (or change by hand) what Metrc holds."""
     return HttpMetrcClient(sim.url, VENDOR_KEY, USER_KEY)
+
+
+def biotrack_client(sim: BioTrackSimulator) -> HttpBioTrackClient:
+    """Our BioTrack client as the linked person of the CT licensee (:func:`linked_biotrack`),
+    to look at what BioTrack holds."""
+    return HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD)
+
+
+def moved_by_hand(m: HttpMetrcClient, licence: str, label: str, location: str, day: date) -> None:
+    """At Metrc by hand, never recorded here: plant ``label`` moved to ``location`` on ``day``
+    (a difference for reconciliation to find, or one put right)."""
+    m.move_plants(licence, [PlantLocation(label=label, location=location, actual_date=day)])
 
 
 def planted_by_hand(m: HttpMetrcClient, licence: str, day: date) -> None:
@@ -239,17 +252,28 @@ def file_all(engine: Engine, clock: ManualClock, **overrides: Any) -> None:
         drain(c, clock)
 
 
-def open_calls(engine: Engine) -> int:
+def _count(engine: Engine, sql: str) -> int:
     with engine.connect() as conn:
-        return int(
-            conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
-                    # calls held up behind a refusal wait for a person, not for the connector
-                    "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')"
-                )
-            ).scalar_one()
-        )
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def open_calls(engine: Engine) -> int:
+    """Calls not yet done that the connector (not a person) is to send."""
+    return _count(
+        engine,
+        "SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown') "
+        # calls held up behind a refusal wait for a person, not for the connector
+        "AND licence NOT IN (SELECT licence FROM sync_calls WHERE status = 'refused')",
+    )
+
+
+def unplanned(engine: Engine) -> int:
+    """Accepted events past their link's cursor: no call planned for them yet."""
+    return _count(
+        engine,
+        "SELECT count(*) FROM event_log e JOIN sync_links l ON l.licence = e.licence "
+        "WHERE e.position > l.cursor AND e.outcome = 'accepted'",
+    )
 
 
 def drain(c: Connector, clock: ManualClock, *, passes: int = 400, step_s: float = 1.0) -> None:
@@ -259,7 +283,7 @@ def drain(c: Connector, clock: ManualClock, *, passes: int = 400, step_s: float 
     for _ in range(passes):
         worked = c.run_once()
         if worked == 0:
-            if open_calls(c.engine) == 0 and _all_planned(c.engine):
+            if open_calls(c.engine) == 0 and unplanned(c.engine) == 0:
                 idle += 1
                 if idle >= 2:
                     return
@@ -297,16 +321,27 @@ def _due(engine: Engine, clock: ManualClock) -> bool:
         )
 
 
-def _all_planned(engine: Engine) -> bool:
+def biotrack_object(engine: Engine, clock: ManualClock, kind: str, key: str) -> tuple[str, Any]:
+    """What the connector keeps of the CT licensee's ``kind`` ``key`` at BioTrack: its id there
+    and its data (``sync_objects``); fails if it keeps nothing."""
     with engine.connect() as conn:
-        return bool(
+        found = Objects(conn, CT_LICENCE, "biotrack", clock.now()).get(kind, key)
+    assert found is not None, f"no {kind} {key} at BioTrack"
+    return found
+
+
+def sync_notes(engine: Engine, licence: str) -> list[sa.Row[Any]]:
+    """The licensee's notifications from the connector and reconciliation (SECONDARY-SYNC),
+    every column, oldest first."""
+    with engine.connect() as conn:
+        return list(
             conn.execute(
                 sa.text(
-                    "SELECT count(*) FROM event_log e JOIN sync_links l ON l.licence = e.licence "
-                    "WHERE e.position > l.cursor AND e.outcome = 'accepted'"
-                )
-            ).scalar_one()
-            == 0
+                    "SELECT * FROM notifications WHERE licence = :l "
+                    "AND rule_id = 'SECONDARY-SYNC' ORDER BY id"
+                ),
+                {"l": licence},
+            ).all()
         )
 
 

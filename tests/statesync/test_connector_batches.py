@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
@@ -27,6 +26,7 @@ from tests.statesync.linked import (
     linked_metrc,
     metrc_client,
     metrc_sim,
+    sync_notes,
 )
 from tests.statesync.test_connector_metrc import assert_metrc_matches
 
@@ -116,17 +116,8 @@ def test_a_batch_whose_answer_is_lost_is_read_back_row_by_row(
         assert {r["attempts"] for r in rows} == ({1} if how else {2})
 
 
-def _refusal_notes(engine: Engine) -> list[sa.Row[Any]]:
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                sa.text(
-                    "SELECT subject_id, message FROM notifications WHERE licence = :l "
-                    "AND rule_id = 'SECONDARY-SYNC' AND state = 'open'"
-                ),
-                {"l": LICENCE},
-            ).all()
-        )
+def _refusal_notes(engine: Engine) -> list[tuple[str, str]]:
+    return [(n.subject_id, n.message) for n in sync_notes(engine, LICENCE) if n.state == "open"]
 
 
 def _destroy_at_metrc_by_hand(sim: MetrcSimulator, clock: ManualClock, plant: str) -> None:

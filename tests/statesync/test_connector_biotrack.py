@@ -6,12 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.simulators import BioTrackSimulator
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
+    biotrack_client,
     biotrack_floor,
     calls,
     file_all,
@@ -42,7 +40,7 @@ def assert_biotrack_matches(engine: Engine, sim: BioTrackSimulator) -> None:
             sa.text("SELECT initial_count FROM batches WHERE licence = :l"), {"l": CT_LICENCE}
         ).scalars()
         made = sum(batches)
-    with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+    with biotrack_client(sim) as bt:
         theirs = {p["id"]: p for p in bt.sync("plant", 0)}
     assert len(theirs) == made  # plant_new made each batch's plants once
     assert len({p.state_id for p in ours}) == len(ours)

@@ -3,7 +3,6 @@ as one plant_cure per plant (shared by wet weight, adding up exactly), packages 
 flower lots the cure gave (inventory_convert), a manifest of a package and a sale from one;
 each made once (nonces), and BioTrack's inventory then holds what ours does."""
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,22 +10,26 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.biotrack_commerce import shares
 from server.statesync.faults import FaultSettings
 from tests.server.desk import weighed
-from tests.server.domain import grams, package_created, package_tags_received, package_uid, party
+from tests.server.domain import (
+    manifested,
+    package_created,
+    package_tags_received,
+    package_uid,
+)
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
     Floor,
+    biotrack_client,
     biotrack_floor,
     calls,
     connector,
     drain,
 )
+from tests.statesync.test_connector_product import sale
 
 BUYER = "CT-4004"
 
@@ -43,35 +46,18 @@ def test_shares_add_up_to_the_whole_and_follow_the_wet_weights() -> None:
 
 
 def _manifest(clock: ManualClock, uid: str) -> dict[str, Any]:
-    now = clock.now()
-    return {
-        "kind": "transfer.manifested",
-        "manifest_id": "M-CT-1",
-        "seller": party(CT_LICENCE, "Nutmeg Growers"),
-        "purchaser": party(BUYER, "Charter Oak Dispensary"),
-        "transfer_date": now.date().isoformat(),
-        "estimated_departure": (now + timedelta(hours=1)).isoformat(),
-        "estimated_arrival": (now + timedelta(hours=3)).isoformat(),
-        "items": [
-            {
-                "uid": uid,
-                "category": "flower",
-                "strain": "Blue Dream",
-                "description": "Blue Dream flower, 300 g",
-                "quantity": grams("300"),
-            }
-        ],
-    }
+    return manifested(
+        "M-CT-1",
+        [(uid, "300")],
+        seller=CT_LICENCE,
+        purchaser=BUYER,
+        purchaser_name="Charter Oak Dispensary",
+        at=clock.now(),
+    )
 
 
 def _sale(clock: ManualClock, uid: str) -> dict[str, Any]:
-    return {
-        "kind": "sale.recorded",
-        "package_uid": uid,
-        "quantity": grams("3.5"),
-        "price": "35.00",
-        "sold_at": clock.now().isoformat(),
-    }
+    return sale(clock, uid, "3.5")
 
 
 def cured_and_packaged(floor: Floor) -> None:
@@ -105,7 +91,7 @@ def test_cure_packages_manifest_and_sale_reach_biotrack_once(
         assert len(cures) == 2  # one per harvested plant, added when the cure was reached
         if lose_rate:
             assert any(r["message"] for r in rows if r["nonce"] is not None), "pick another seed"
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             inventory = bt.sync("inventory", 0)
             manifests = bt.sync("manifest", 0)
             sales = bt.sync("sale", 0)

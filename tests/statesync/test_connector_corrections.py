@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient
 from server.statesync.manage import settle
 from server.statesync.reconcile import reconcile_biotrack
 from server.statesync.simulators import MetrcSimulator
@@ -20,10 +19,9 @@ from tests.server.conftest import LICENCE
 from tests.server.floor import batch_created, harvested, tagged, uid
 from tests.statesync.cultivation import moved, receive_tags, story, waste
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
     Floor,
+    biotrack_client,
     biotrack_floor,
     calls,
     connector,
@@ -185,7 +183,7 @@ def test_a_corrected_move_goes_through_biotracks_api(
         fix = _filed_then_corrected(engine, clock, floor, _story(), 4, moved([uid(4)], "Flower 3"))
         (sent,) = _correcting(engine, CT_LICENCE, fix)
         assert sent["status"] == "done"
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             rooms = {str(r["roomid"]): r["name"] for r in bt.sync("plant_room", 0)}
             plant_id = json.loads(sent["request"])["barcodeid"][0]
             (plant,) = [p for p in bt.sync("plant", 0) if p["id"] == plant_id]

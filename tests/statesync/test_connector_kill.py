@@ -36,6 +36,7 @@ from tests.statesync.linked import (
     linked_biotrack,
     linked_metrc,
     metrc_client,
+    unplanned,
 )
 from tests.statesync.test_connector_biotrack import assert_biotrack_matches
 from tests.statesync.test_connector_metrc import assert_metrc_matches
@@ -95,13 +96,7 @@ def _remaining(engine: Engine) -> int:
         open_calls = conn.execute(
             sa.text("SELECT count(*) FROM sync_calls WHERE status IN ('pending','sent','unknown')")
         ).scalar_one()
-        unplanned = conn.execute(
-            sa.text(
-                "SELECT count(*) FROM event_log e JOIN sync_links l ON l.licence = e.licence "
-                "WHERE e.position > l.cursor AND e.outcome = 'accepted'"
-            )
-        ).scalar_one()
-    return int(open_calls) + int(unplanned)
+    return int(open_calls) + unplanned(engine)
 
 
 def _kill_repeatedly(engine: Engine, database_url: str, log: Path) -> int:
@@ -135,6 +130,26 @@ def _kill_repeatedly(engine: Engine, database_url: str, log: Path) -> int:
     return kills
 
 
+def _survive_kills(
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    sim: MetrcSimulator | BioTrackSimulator,
+    licence: str,
+    confirmed_by: str,
+) -> str:
+    """Connector processes filing ``licence`` killed repeatedly (:func:`_kill_repeatedly`),
+    then the simulator's faults off: every call done once, in order, and some confirmed by
+    ``confirmed_by`` (their answer lost). Returns the processes' log."""
+    log = tmp_path / "connector.log"
+    _kill_repeatedly(engine, database_url, log)
+    sim.set_faults(lose_rate=0.0, error_rate=0.0, latency_s=0.0)
+    rows = calls(engine, licence)
+    _in_order(rows)
+    assert any(r["message"] == f"confirmed by {confirmed_by}" for r in rows)
+    return log.read_text()
+
+
 def _in_order(rows: list[dict[str, Any]]) -> None:
     assert {r["status"] for r in rows} == {"done"}
     assert [r["done_at"] for r in rows] == sorted(r["done_at"] for r in rows)
@@ -156,13 +171,8 @@ def test_twenty_sigkills_into_metrc(
         for batch, first, harvest in STORIES:
             for payload in story(batch, first, harvest_batch=harvest):
                 floor.record(payload)
-        log = tmp_path / "connector.log"
-        _kill_repeatedly(engine, database_url, log)
-        sim.set_faults(lose_rate=0.0, error_rate=0.0, latency_s=0.0)
-        rows = calls(engine, LICENCE)
-        _in_order(rows)
         # Kills and lost answers left calls whose outcome had to be read back first.
-        assert any(r["message"] == "confirmed by read-back" for r in rows)
+        text = _survive_kills(engine, database_url, tmp_path, sim, LICENCE, "read-back")
         assert_metrc_matches(engine, sim, LICENCE)
         with metrc_client(sim) as m:
             assert m.plant_waste(LICENCE).total == 2 * len(STORIES)
@@ -170,7 +180,6 @@ def test_twenty_sigkills_into_metrc(
             assert sorted(h.name for h in harvests) == [s[2] for s in STORIES]
             for h in harvests:
                 assert m.harvest_waste(LICENCE, h.id).total == 1
-        text = log.read_text()
         for secret in (USER_KEY, VENDOR_KEY, KEY):
             assert secret not in text
 
@@ -188,13 +197,7 @@ def test_twenty_sigkills_into_biotrack(
                 # BioTrack destroys 72 hours after the schedule: not on this test's clock.
                 if payload["kind"] != "plant.destroyed":
                     floor.record(payload)
-        log = tmp_path / "connector.log"
-        _kill_repeatedly(engine, database_url, log)
-        sim.set_faults(lose_rate=0.0, error_rate=0.0, latency_s=0.0)
-        rows = calls(engine, CT_LICENCE)
-        _in_order(rows)
-        assert any(r["message"] == "confirmed by nonce_replay" for r in rows)
+        text = _survive_kills(engine, database_url, tmp_path, sim, CT_LICENCE, "nonce_replay")
         assert_biotrack_matches(engine, sim)
-        text = log.read_text()
         for secret in (BT_PASSWORD, KEY):
             assert secret not in text

@@ -28,6 +28,7 @@ from tests.statesync.linked import (
     metrc_sim,
     record_story,
     seed_metrc,
+    sync_notes,
 )
 from tests.statesync.test_connector_metrc import assert_metrc_matches
 
@@ -70,14 +71,7 @@ def test_a_refusal_is_a_notification_and_blocks_only_its_licensee(
                 "harvest_waste",
             }
             assert {r["status"] for r in calls(engine, OTHER_LICENCE)} == {"done"}
-            with engine.connect() as conn:
-                note = conn.execute(
-                    sa.text(
-                        "SELECT * FROM notifications WHERE licence = :l AND rule_id = "
-                        "'SECONDARY-SYNC'"
-                    ),
-                    {"l": LICENCE},
-                ).one()
+            [note] = sync_notes(engine, LICENCE)
             assert note.category == "compliance"
             assert note.state == "open"
             assert note.subject_id == refused["event_id"]

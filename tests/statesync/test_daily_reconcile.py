@@ -11,25 +11,33 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from server.statesync.daily import is_due, last_moment
-from server.statesync.metrc_models import LocationCreate, PlantLocation
+from server.statesync.metrc_models import LocationCreate
 from tests.server.conftest import LICENCE
 from tests.server.console.test_pages import MANAGER
 from tests.server.floor import uid
 from tests.statesync.cultivation import receive_tags, story
 from tests.statesync.linked import (
+    CT_LICENCE,
+    biotrack_client,
     biotrack_floor,
+    biotrack_object,
     connector,
     drain,
     link_metrc,
     metrc_client,
     metrc_sim,
+    moved_by_hand,
     planted_by_hand,
     seed_metrc,
     story_at_metrc,
+    sync_notes,
 )
 from tests.statesync.test_console_link import console, row_text
 
 LA = "America/Los_Angeles"
+# The day's run of a licensee linked on 2026-11-24 (the first is the next day): 03:00 in Los
+# Angeles, 11:00 UTC.
+NEXT_MORNING = datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC)
 
 
 def test_the_days_moment_is_on_the_premises_clock() -> None:
@@ -55,17 +63,7 @@ def test_a_run_is_due_once_per_day_and_not_before_the_first_moment_after_linking
 
 
 def _notes(engine: Engine, licence: str) -> list[Any]:
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                sa.text(
-                    "SELECT subject_type, subject_id, state, message, resolves_by, pending, "
-                    "category FROM notifications WHERE licence = :l AND rule_id = "
-                    "'SECONDARY-SYNC' AND subject_type <> 'event' ORDER BY id"
-                ),
-                {"l": licence},
-            ).all()
-        )
+    return [n for n in sync_notes(engine, licence) if n.subject_type != "event"]
 
 
 def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
@@ -77,12 +75,9 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
             assert _notes(engine, LICENCE) == []  # linked today: the first run is tomorrow
             with metrc_client(sim) as m:
                 day = date(2026, 11, 24)
-                m.move_plants(  # by hand at Metrc
-                    LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
-                )
+                moved_by_hand(m, LICENCE, uid(4), "Veg Room 1", day)
                 planted_by_hand(m, LICENCE, day)
-                # 03:00 in Los Angeles the next morning: the day's run.
-                clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
+                clock.set(NEXT_MORNING)
                 c.run_once()
                 notes = _notes(engine, LICENCE)
                 assert {(n.subject_type, n.subject_id, n.state) for n in notes} == {
@@ -102,10 +97,8 @@ def test_the_daily_run_files_differences_as_notifications_and_resolves_them(
 
                 # The plant put back at Metrc; the next day's run resolves its notification,
                 # and B-X, still there, keeps its one notification.
-                m.move_plants(
-                    LICENCE, [PlantLocation(label=uid(4), location="Flower 2", actual_date=day)]
-                )
-                clock.set(datetime(2026, 11, 26, 11, 0, 5, tzinfo=UTC))
+                moved_by_hand(m, LICENCE, uid(4), "Flower 2", day)
+                clock.set(NEXT_MORNING + timedelta(days=1))
                 c.run_once()
         notes = _notes(engine, LICENCE)
         assert {(n.subject_type, n.subject_id, n.state) for n in notes} == {
@@ -135,7 +128,7 @@ def test_a_run_that_cannot_read_the_state_is_tried_again(
             )
             planted_by_hand(m, LICENCE, date(2026, 11, 24))
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
-            clock.set(datetime(2026, 11, 25, 11, 0, 5, tzinfo=UTC))
+            clock.set(NEXT_MORNING)
             sim.set_faults(outage_s=300)  # the state is down at 03:00
             c.run_once()
             assert _notes(engine, LICENCE) == []
@@ -149,30 +142,14 @@ def test_a_run_that_cannot_read_the_state_is_tried_again(
 def test_the_daily_run_on_biotrack_names_a_plant_moved_by_hand(
     engine: Engine, clock: ManualClock, tmp_path: object
 ) -> None:
-    from server.statesync.biotrack_client import HttpBioTrackClient
-    from tests.statesync.linked import BT_PASSWORD, BT_USER, CT_LICENCE
-
     with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         for payload in [receive_tags(50), *story("B-1", 1, harvest_batch="HB-1")[:4]]:
             floor.record(payload)
         with connector(engine, clock, reconcile_daily=True, reconcile_at=time(3, 0)) as c:
             drain(c, clock)
-            with engine.connect() as conn:
-                plant_id = conn.execute(
-                    sa.text(
-                        "SELECT state_id FROM sync_objects WHERE licence = :l AND kind = 'plant' "
-                        "AND key = :k"
-                    ),
-                    {"l": CT_LICENCE, "k": uid(1)},
-                ).scalar_one()
-                veg = conn.execute(
-                    sa.text(
-                        "SELECT state_id FROM sync_objects WHERE licence = :l AND kind = 'room' "
-                        "AND key = 'Veg Room 1'"
-                    ),
-                    {"l": CT_LICENCE},
-                ).scalar_one()
-            with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+            plant_id, _ = biotrack_object(engine, clock, "plant", uid(1))
+            veg, _ = biotrack_object(engine, clock, "room", "Veg Room 1")
+            with biotrack_client(sim) as bt:
                 bt.move_plants([plant_id], veg)  # by hand at BioTrack
             # 03:00 in New York the next morning.
             clock.set(datetime(2026, 11, 25, 8, 0, 5, tzinfo=UTC))

@@ -9,25 +9,23 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient
-from server.statesync.metrc_models import PlantLocation
 from server.statesync.reconcile import reconcile_biotrack, reconcile_metrc
 from tests.server.conftest import LICENCE
 from tests.server.floor import OPERATOR, batch_created, uid
 from tests.statesync.cultivation import moved
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
     KEY,
     USER_KEY,
     VENDOR_KEY,
     Floor,
+    biotrack_client,
     biotrack_floor,
     file_all,
     link_metrc,
     metrc_client,
     metrc_sim,
+    moved_by_hand,
     planted_by_hand,
     record_story,
     seed_metrc,
@@ -44,9 +42,7 @@ def test_differences_both_ways_with_what_to_do(
             assert reconcile_metrc(engine, m, LICENCE, now=clock.now()).differences == []
             # At Metrc by hand: a plant moved, a batch planted that we never recorded.
             day = date(2026, 3, 2)
-            m.move_plants(
-                LICENCE, [PlantLocation(label=uid(4), location="Veg Room 1", actual_date=day)]
-            )
+            moved_by_hand(m, LICENCE, uid(4), "Veg Room 1", day)
             planted_by_hand(m, LICENCE, day)
             floor.record(batch_created("B-2", 6))  # here, not filed yet
             report = reconcile_metrc(engine, m, LICENCE, now=clock.now())
@@ -102,7 +98,7 @@ def test_biotrack_plants_both_ways(engine: Engine, clock: ManualClock, tmp_path:
     with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         record_story(floor)
         file_all(engine, clock)
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []
             stray = bt.new_plants(2, "Haze", 1)  # at BioTrack by hand, never recorded here
             floor.record(moved([uid(4)], "Flower 1"))  # here, not filed yet

@@ -3,16 +3,14 @@ manifests and BioTrack's manifests, BioTrack's sales and its untagged plants per
 ours. Filed as recorded, both sides agree; each difference made at the state by hand, or left
 unfiled by a refusal, is found, with what to do, and filed as a notification."""
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient, ManifestStop, SaleLine
+from server.statesync.biotrack_client import ManifestStop, SaleLine
 from server.statesync.daily import file_report
 from server.statesync.metrc_models import (
     OutgoingTransfer,
@@ -26,14 +24,15 @@ from server.statesync.reconcile import WAITING, Report, reconcile_biotrack, reco
 from tests.server.conftest import LICENCE
 from tests.server.domain import package_created, package_uid
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
+    biotrack_client,
     biotrack_floor,
+    biotrack_object,
     calls,
     file_all,
     metrc_client,
     metrc_sim,
+    sync_notes,
     with_package,
 )
 from tests.statesync.test_connector_biotrack_commerce import BUYER as CT_BUYER
@@ -48,17 +47,8 @@ def _found(report: Report) -> dict[tuple[str, str], Any]:
 
 
 def _open_notes(engine: Engine, licence: str) -> list[tuple[str, str]]:
-    with engine.connect() as conn:
-        return sorted(
-            (r.subject_type, r.subject_id)
-            for r in conn.execute(
-                sa.text(
-                    "SELECT subject_type, subject_id FROM notifications WHERE licence = :l "
-                    "AND rule_id = 'SECONDARY-SYNC' AND state = 'open'"
-                ),
-                {"l": licence},
-            )
-        )
+    notes = sync_notes(engine, licence)
+    return sorted((n.subject_type, n.subject_id) for n in notes if n.state == "open")
 
 
 def test_metrc_outgoing_transfers_and_receipts_against_ours(
@@ -167,7 +157,7 @@ def test_biotrack_manifests_sales_and_untagged_plants_against_ours(
         floor.record(ct_manifest(clock, package_uid(1)))
         floor.record(ct_sale(clock, package_uid(2)))
         file_all(engine, clock)
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             clean = reconcile_biotrack(engine, bt, CT_LICENCE)
             package_2 = next(
                 i
@@ -189,15 +179,8 @@ def test_biotrack_manifests_sales_and_untagged_plants_against_ours(
                 ],
                 int(now.timestamp()),
             )
-            with engine.connect() as conn:
-                data = conn.execute(
-                    sa.text(
-                        "SELECT data FROM sync_objects WHERE licence = :l "
-                        "AND system = 'biotrack' AND kind = 'batch' AND key = 'B-1'"
-                    ),
-                    {"l": CT_LICENCE},
-                ).scalar_one()
-            plant = json.loads(data)["untagged"][0]
+            _, batch = biotrack_object(engine, clock, "batch", "B-1")
+            plant = batch["untagged"][0]
             bt.schedule_destroy([plant], "Unhealthy or contaminated plant")
             clock.advance(timedelta(hours=73))
             bt.destroy_plants([plant])

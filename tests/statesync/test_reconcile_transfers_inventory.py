@@ -6,11 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from server.statesync.biotrack_client import HttpBioTrackClient, InventoryTake, SaleLine
+from server.statesync.biotrack_client import InventoryTake, SaleLine
 from server.statesync.daily import file_report
 from server.statesync.metrc_client import HttpMetrcClient
 from server.statesync.queue import configure_link, get_link
@@ -18,14 +17,14 @@ from server.statesync.reconcile import Report, reconcile_biotrack, reconcile_met
 from tests.server.conftest import LICENCE, add_staffed_licensee
 from tests.server.domain import package_created, package_uid, party
 from tests.statesync.linked import (
-    BT_PASSWORD,
-    BT_USER,
     CT_LICENCE,
     VENDOR_KEY,
     Floor,
+    biotrack_client,
     biotrack_floor,
     file_all,
     metrc_sim,
+    sync_notes,
     with_package,
 )
 from tests.statesync.test_connector_biotrack_commerce import cured_and_packaged
@@ -84,13 +83,7 @@ def test_metrc_incoming_transfers_against_ours(
     # Filed as notifications, one per difference, about the transfer.
     with engine.begin() as conn:
         opened, _ = file_report(conn, get_link(conn, BUYER), overdue, clock.now())
-        notes = conn.execute(
-            sa.text(
-                "SELECT subject_type, subject_id FROM notifications WHERE licence = :l "
-                "AND rule_id = 'SECONDARY-SYNC' AND state = 'open'"
-            ),
-            {"l": BUYER},
-        ).all()
+    notes = [(n.subject_type, n.subject_id) for n in sync_notes(engine, BUYER) if n.state == "open"]
     assert opened == 3
     assert sorted(notes) == [("transfer", "M-1"), ("transfer", "M-2"), ("transfer", "M-9")]
 
@@ -103,7 +96,7 @@ def test_biotrack_inventory_against_ours(
     with biotrack_floor(engine, clock, tmp_path) as (sim, floor):
         cured_and_packaged(floor)
         file_all(engine, clock)
-        with HttpBioTrackClient(sim.url, CT_LICENCE, BT_USER, BT_PASSWORD) as bt:
+        with biotrack_client(sim) as bt:
             assert reconcile_biotrack(engine, bt, CT_LICENCE).differences == []
             inventory = {i["id"]: i for i in bt.sync("inventory", 0)}
             lot = next(

@@ -21,9 +21,9 @@ from schemas.times import Instant
 from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Conflict
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, read_one, respond
+from server.api.listing import Page, one, read_one
+from server.api.listroute import LicenseeListDep, licensee_list, list_route
 from server.api.params import EventIdPath
-from server.api.plainlist import licensee_list
 from server.api.query import of_licensee
 from server.db.core import table_of
 from server.db.tables import AccessLoss, Correction, EventLog, FlaggedRecord, TagOrder
@@ -162,12 +162,8 @@ licensee_list(
 )
 
 
-@router.get(
-    "/licensees/{licence}/flagged-records", response_model=Page[FlagOut], responses=CSV_RESPONSE
-)
-def list_flags(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep, open_only: bool = False
-) -> Page[FlagOut] | Response:
+@list_route(router, "/licensees/{licence}/flagged-records", FlagOut)
+def list_flags(request: LicenseeListDep, open_only: bool = False) -> Page[FlagOut] | Response:
     """Events flagged as wrong, newest first; ``open_only``: those not yet corrected."""
     corrected = CORR.c.event_id.label("corrected_by_event")
     stmt = (
@@ -177,30 +173,24 @@ def list_flags(
                 CORR, sa.and_(CORR.c.licence == FLAG.c.licence, CORR.c.corrects == FLAG.c.event_id)
             )
         )
-        .where(FLAG.c.licence == scope.licence)
+        .where(FLAG.c.licence == request.licence)
     )
     if open_only:
         stmt = stmt.where(CORR.c.event_id.is_(None))
-    return respond(
-        engine, stmt.order_by(FLAG.c.position.desc()), paging, FlagOut, "flagged-records"
-    )
+    return request.respond(stmt, FlagOut, (FLAG.c.position.desc(),))
 
 
-@router.get(
-    "/licensees/{licence}/access-losses",
-    response_model=Page[AccessLossOut],
-    responses=CSV_RESPONSE,
-)
+@list_route(router, "/licensees/{licence}/access-losses", AccessLossOut)
 def list_access_losses(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep, open_only: bool = False
+    request: LicenseeListDep, open_only: bool = False
 ) -> Page[AccessLossOut] | Response:
     """Losses of access to the system, newest first; ``open_only``: not yet restored."""
-    stmt = of_licensee(LOSS, AccessLossOut, scope.licence)
+    stmt = of_licensee(LOSS, AccessLossOut, request.licence)
     if open_only:
         stmt = stmt.where(LOSS.c.restored_event_id.is_(None))
-    return respond(
-        engine, stmt.order_by(LOSS.c.lost_at.desc()), paging, AccessLossOut, "access-losses"
-    )
+    # the event that recorded a loss breaks ties between losses at the same moment
+    order = LOSS.c.lost_at.desc(), LOSS.c.lost_event_id.desc()
+    return request.respond(stmt, AccessLossOut, order)
 
 
 @router.get("/licensees/{licence}/access-losses/{lost_event_id}")

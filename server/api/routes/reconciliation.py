@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from schemas.ids import Text
 from schemas.records import ReconciliationRecorded
@@ -26,6 +26,7 @@ from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Invalid
 from server.api.listing import Page
 from server.api.listroute import LicenseeListDep, licensee_list, list_route
+from server.api.params import BodyIn
 from server.api.query import of_licensee
 from server.compliance.rules.calendar import local_date, local_time
 from server.db.core import table_of
@@ -71,9 +72,7 @@ class InventoryRow(InventoryLine):
     where: Literal["on_premises", "in_transit"]
 
 
-class ReconciliationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReconciliationIn(BodyIn):
     business_date: Day
     note: Text | None = None
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from schemas.events import CorrectablePayload, RecordCorrected
 from schemas.ids import Text
@@ -23,7 +23,7 @@ from server.api.deps import EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Conflict
 from server.api.listing import Page, one, read_one
 from server.api.listroute import LicenseeListDep, licensee_list, list_route
-from server.api.params import EventIdPath
+from server.api.params import BodyIn, EventIdPath
 from server.api.query import of_licensee
 from server.db.core import table_of
 from server.db.tables import AccessLoss, Correction, EventLog, FlaggedRecord, TagOrder
@@ -37,24 +37,18 @@ LOSS = table_of(AccessLoss)
 ORD = table_of(TagOrder)
 
 
-class CorrectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CorrectionIn(BodyIn):
     reason: Text
     discovered_at: Instant  # when the error was found: the 3 business days start here
     replacement: CorrectablePayload  # what should have been recorded, of the same kind
 
 
-class FlagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FlagIn(BodyIn):
     problem: Text
     discovered_at: Instant
 
 
-class RestorationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RestorationIn(BodyIn):
     restored_at: Instant
     cause: Text
     backlog: Annotated[int, Field(ge=0, le=1_000_000)]  # events made during the loss

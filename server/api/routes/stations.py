@@ -14,7 +14,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from schemas.ids import StationId
 from server.accounts import stations as creds
@@ -24,7 +24,7 @@ from server.api.deps import ClockDep, EngineDep, SettingsDep
 from server.api.errors import NotFound
 from server.api.listing import Page
 from server.api.listroute import LicenseeListDep, list_route
-from server.api.params import StationPath
+from server.api.params import BodyIn, StationPath
 from server.db.accounts import Account
 from server.db.core import table_of
 from server.db.tables import Station
@@ -43,9 +43,7 @@ class StationOut(BaseModel):
     revoked_at: datetime | None
 
 
-class NewStation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewStation(BodyIn):
     station_id: StationId
 
 

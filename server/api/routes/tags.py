@@ -7,7 +7,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from schemas.events import TagRetired, TagsReceived, TagType
 from schemas.ids import Text
@@ -16,7 +16,7 @@ from server.api.deps import EngineDep, Recorded, RecorderDep, event_of
 from server.api.history import uid_history
 from server.api.listing import Page, one
 from server.api.listroute import LicenseeListDep, list_route
-from server.api.params import UidPath
+from server.api.params import BodyIn, UidPath
 from server.api.query import of_licensee
 from server.api.routes.events import EventOut
 from server.db.core import table_of
@@ -98,9 +98,7 @@ def receive_tags(scope: WriteScope, record: RecorderDep, body: TagsReceived) -> 
     return record(scope, body)
 
 
-class Retirement(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Retirement(BodyIn):
     reason: Text
 
 

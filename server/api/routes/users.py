@@ -14,7 +14,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from schemas.ids import Name, Text, UserId
 from schemas.records import Role, TrainingRegistered, UserCancelled, UserRegistered, UserTrained
@@ -28,7 +28,7 @@ from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Conflict, Invalid, NotFound
 from server.api.listing import Page, one
 from server.api.listroute import LicenseeListDep, list_route
-from server.api.params import UserPath, UserQuery
+from server.api.params import BodyIn, UserPath, UserQuery
 from server.api.query import of_licensee, where_given
 from server.db.accounts import Account
 from server.db.core import table_of
@@ -78,9 +78,7 @@ class UserDetail(BaseModel):
     training: list[TrainingOut]
 
 
-class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewUser(BodyIn):
     user_id: UserId
     full_name: Name
     role: Role
@@ -91,30 +89,22 @@ class NewUser(BaseModel):
     login: Login | None = None
 
 
-class Training(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Training(BodyIn):
     trained_on: date
     description: Text
     trainer: Name
 
 
-class Cancellation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Cancellation(BodyIn):
     reason: Text
 
 
-class TrainingRegistration(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TrainingRegistration(BodyIn):
     course: Text
     registered_on: date
 
 
-class NewPassword(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewPassword(BodyIn):
     password: Password
     login: Login | None = Field(
         default=None, description="Only when the user has no log-on yet; default the user id"

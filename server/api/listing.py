@@ -113,6 +113,8 @@ def respond(
     to_item = (lambda r: model(**r)) if convert is None else convert
     key = SortKey(order)
     stmt = stmt.order_by(None)
+    # a cursor is refused (422) before any query runs
+    after = None if paging.after is None else key.after(key.decode(paging.after, name))
     with engine.connect() as conn:
         if paging.format is ListFormat.CSV:
             every = conn.execute(stmt.order_by(*order)).mappings()
@@ -121,8 +123,8 @@ def respond(
             sa.select(sa.func.count()).select_from(stmt.limit(TOTAL_CAP + 1).subquery())
         ).scalar_one()
         page = stmt.add_columns(*key.labelled()).order_by(*order).limit(paging.limit + 1)
-        if paging.after is not None:
-            page = page.where(key.after(key.decode(paging.after, name)))
+        if after is not None:
+            page = page.where(after)
         rows = list(conn.execute(page.offset(paging.offset or None)).mappings())
     more = len(rows) > paging.limit
     return _page(

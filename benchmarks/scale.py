@@ -372,6 +372,12 @@ def measure_reads(url: str, names: list[str], samples: int, figures: Figures) ->
             ("console notifications, regulator", "regulator", "/console/notifications", {}),
             ("console station health, regulator", "regulator", "/console/stations", {}),
         ]
+        # a page deep in the log costs what the first does: the cursor of the first page's end
+        after = clients["api"].get(f"{api}/events", headers=manager).json().get("next")
+        if after is not None:
+            reads.append(
+                ("API event log, next page", "api", f"{api}/events?after={after}", manager)
+            )
         for name, who, path, headers in reads:
             client = clients[who]
             first = client.get(path, headers=headers)  # warm up; must succeed

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -42,23 +43,7 @@ from schemas.ids import (
     Text,
     UserId,
 )
-from schemas.records import (
-    AccessLost,
-    AccessRestored,
-    DiversionDiscovered,
-    DiversionReported,
-    InventoryAudited,
-    InventoryClosedOut,
-    LicenceUpdated,
-    LocationAdded,
-    ReconciliationRecorded,
-    RecordFlagged,
-    TagsOrdered,
-    TrainingRegistered,
-    UserCancelled,
-    UserRegistered,
-    UserTrained,
-)
+from schemas.records import RecordPayload
 from schemas.times import Instant
 from schemas.weights import Weight
 
@@ -158,20 +143,6 @@ class PlantsGerminated(_Model):
     count: Annotated[int, Field(ge=0, le=10_000)]
 
 
-class PlantsTagged(_Model):
-    """Plants of a batch each get their own UID and become vegetative plants."""
-
-    kind: Literal["plants.tagged"] = "plants.tagged"
-    batch_id: BatchId
-    uids: Annotated[list[TagUid], Field(min_length=1, max_length=100)]
-    location: Name | None = None
-
-    @field_validator("uids")
-    @classmethod
-    def _distinct(cls, uids: list[str]) -> list[str]:
-        return _distinct_uids(uids)
-
-
 def _distinct_uids(uids: list[str]) -> list[str]:
     seen: set[str] = set()
     for uid in uids:
@@ -181,26 +152,40 @@ def _distinct_uids(uids: list[str]) -> list[str]:
     return uids
 
 
+# The plants an event names, each once: up to 100 tagged at once, 500 moved or changed.
+TaggedUids = Annotated[
+    list[TagUid], Field(min_length=1, max_length=100), AfterValidator(_distinct_uids)
+]
+PlantUids = Annotated[
+    list[TagUid], Field(min_length=1, max_length=500), AfterValidator(_distinct_uids)
+]
+
+
+class PlantsTagged(_Model):
+    """Plants of a batch each get their own UID and become vegetative plants."""
+
+    kind: Literal["plants.tagged"] = "plants.tagged"
+    batch_id: BatchId
+    uids: TaggedUids
+    location: Name | None = None
+
+
 class PlantsPhaseChanged(_Model):
     """Tagged plants move to a later growth phase (harvest and destruction have their own
     events)."""
 
     kind: Literal["plants.phase_changed"] = "plants.phase_changed"
-    uids: Annotated[list[TagUid], Field(min_length=1, max_length=500)]
+    uids: PlantUids
     phase: Literal[PlantPhase.VEGETATIVE, PlantPhase.FLOWERING]
     location: Name | None = None
-
-    _distinct = field_validator("uids")(_distinct_uids)
 
 
 class PlantsMoved(_Model):
     """Tagged plants move to another room or area of the premises."""
 
     kind: Literal["plants.moved"] = "plants.moved"
-    uids: Annotated[list[TagUid], Field(min_length=1, max_length=500)]
+    uids: PlantUids
     location: Name
-
-    _distinct = field_validator("uids")(_distinct_uids)
 
 
 class PlantHarvested(_Model):
@@ -349,21 +334,7 @@ _Recorded = (
     | TransferReceived
     | InvoiceAcknowledged
     | SaleRecorded
-    | LicenceUpdated
-    | InventoryClosedOut
-    | LocationAdded
-    | UserRegistered
-    | UserTrained
-    | TrainingRegistered
-    | UserCancelled
-    | TagsOrdered
-    | AccessLost
-    | AccessRestored
-    | RecordFlagged
-    | DiversionDiscovered
-    | DiversionReported
-    | ReconciliationRecorded
-    | InventoryAudited
+    | RecordPayload
 )
 
 # What a correction may put in place of an earlier event: any payload but a correction.

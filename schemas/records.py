@@ -289,3 +289,24 @@ class InventoryAudited(_Model):
     def variances(self) -> list[AuditedLine]:
         """The lines that are variances (:meth:`AuditedLine.differs`), in order."""
         return [line for line in self.lines if line.differs(self.moisture_tolerance_pct)]
+
+
+# The record-keeping kinds of this module, in the order the event payload lists them
+# (schemas.events.Payload).
+RecordPayload = (
+    LicenceUpdated
+    | InventoryClosedOut
+    | LocationAdded
+    | UserRegistered
+    | UserTrained
+    | TrainingRegistered
+    | UserCancelled
+    | TagsOrdered
+    | AccessLost
+    | AccessRestored
+    | RecordFlagged
+    | DiversionDiscovered
+    | DiversionReported
+    | ReconciliationRecorded
+    | InventoryAudited
+)

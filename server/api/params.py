@@ -8,6 +8,7 @@ parameter before any query runs.
 from typing import Annotated
 
 from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict
 
 from schemas.ids import (
     EVENT_ID_PATTERN,
@@ -28,3 +29,10 @@ NameQuery = Annotated[str | None, Query(pattern=NAME_PATTERN, max_length=100)]
 UidQuery = Annotated[str | None, Query(pattern=TAG_UID_PATTERN)]
 UserQuery = Annotated[str | None, Query(pattern=USER_PATTERN)]
 StationQuery = Annotated[str | None, Query(pattern=STATION_PATTERN)]
+
+
+class BodyIn(BaseModel):
+    """A request body the API reads: a field it does not know is refused (422 naming it), not
+    dropped, so a misspelt field never passes as a default."""
+
+    model_config = ConfigDict(extra="forbid")

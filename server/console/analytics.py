@@ -11,12 +11,12 @@ says when that was."""
 from datetime import UTC
 from typing import Annotated
 
-from fastapi import Depends, Form, Query, Request
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server.analytics import views
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
-from server.console.pages import flash, page, router
+from server.console.pages import ScreenDep, flash, router
 from server.console.viewer import Viewer
 
 REVIEWERS = frozenset({"account_manager", "administrator", "regulator"})
@@ -28,14 +28,10 @@ def may_review(viewer: Viewer) -> bool:
 
 @router.get("/analytics")
 def analytics_page(
-    request: Request,
-    viewer: ViewerDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    licence: Annotated[str, Query(max_length=40)] = "",
+    screen: ScreenDep, clock: ClockDep, licence: Annotated[str, Query(max_length=40)] = ""
 ) -> HTMLResponse:
-    now = clock.now()
-    with engine.connect() as conn:
+    now, viewer = clock.now(), screen.viewer
+    with screen.engine.connect() as conn:
         ranked = views.overview(conn, sorted(viewer.licences))
         chosen = licence if viewer.may_see(licence) else ranked[0].licence
         found = views.signals(conn, chosen)
@@ -45,9 +41,7 @@ def analytics_page(
         projected = views.projection(conn, chosen, now)
         overall = views.statewide(conn, sorted(viewer.licences), now.astimezone(UTC).date())
     refreshed = next(r.refreshed_at for r in ranked if r.licence == chosen)
-    return page(
-        request,
-        viewer,
+    return screen.page(
         "analytics.html",
         "Analytics",
         ranked=ranked,

@@ -5,21 +5,18 @@ to show an inspector. The download is the same JSON shape as the API's
 
 import json
 
-from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from server.console.deps import EngineDep, ViewerDep
-from server.console.pages import page, router
+from server.console.pages import ScreenDep, router
 from server.store.integrity import list_checkpoints
 
 
 @router.get("/integrity")
-def integrity_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
-    with engine.connect() as conn:
-        checkpoints = list_checkpoints(conn, viewer.licences)
-    return page(
-        request, viewer, "integrity.html", "Record integrity", checkpoints=checkpoints[::-1]
-    )
+def integrity_page(screen: ScreenDep) -> HTMLResponse:
+    with screen.engine.connect() as conn:
+        checkpoints = list_checkpoints(conn, screen.viewer.licences)
+    return screen.page("integrity.html", "Record integrity", checkpoints=checkpoints[::-1])
 
 
 @router.get("/integrity/checkpoints.json")

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from server.console.acknowledge import Refused, acknowledgement, may_record, signed_at_default
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
-from server.console.pages import flash, page, router
+from server.console.pages import ScreenDep, flash, router
 from server.documents.invoice_pdf import FontMissing, render
 from server.ingest.submit import submit
 from server.store.invoices import Invoice, invoice, invoice_numbers, money, quantity
@@ -28,10 +28,10 @@ Number = Annotated[str, Query(max_length=100)]
 
 
 @router.get("/invoices")
-def invoices_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
-    with engine.connect() as conn:
-        found = invoice_numbers(conn, viewer.licences)
-    return page(request, viewer, "invoices.html", "Invoices", invoices=found)
+def invoices_page(screen: ScreenDep) -> HTMLResponse:
+    with screen.engine.connect() as conn:
+        found = invoice_numbers(conn, screen.viewer.licences)
+    return screen.page("invoices.html", "Invoices", invoices=found)
 
 
 def _invoice(viewer: ViewerDep, engine: EngineDep, licence: str, number: str) -> Invoice:
@@ -46,18 +46,12 @@ def _invoice(viewer: ViewerDep, engine: EngineDep, licence: str, number: str) ->
 
 @router.get("/invoice")
 def invoice_page(
-    request: Request,
-    viewer: ViewerDep,
-    engine: EngineDep,
-    clock: ClockDep,
-    licence: Licence,
-    number: Number,
+    screen: ScreenDep, clock: ClockDep, licence: Licence, number: Number
 ) -> HTMLResponse:
-    inv = _invoice(viewer, engine, licence, number)
+    viewer = screen.viewer
+    inv = _invoice(viewer, screen.engine, licence, number)
     open_lines = [line for line in inv.lines if line.decision is None]
-    return page(
-        request,
-        viewer,
+    return screen.page(
         "invoice.html",
         f"Invoice {inv.number}",
         inv=inv,

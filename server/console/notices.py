@@ -15,20 +15,16 @@ from server.compliance.deadlines import (
 )
 from server.console import live
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
-from server.console.pages import flash, page, router, still_signed_in
+from server.console.pages import ScreenDep, flash, router, still_signed_in
 from server.console.queries import days
 from server.console.queries.notifications import by_urgency, counts
 from server.console.render import render
 
 
 @router.get("/notifications")
-def notifications_page(
-    request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
-) -> HTMLResponse:
-    items, more = by_urgency(engine, viewer.licences, clock.now())
-    return page(
-        request,
-        viewer,
+def notifications_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
+    items, more = by_urgency(screen.engine, screen.viewer.licences, clock.now())
+    return screen.page(
         "notifications.html",
         "Notifications",
         items=items,

@@ -6,11 +6,13 @@ licence column (``multi``).
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.engine import Engine
 
 from server.console import charts, live
 from server.console.deps import ClockDep, EngineDep, ViewerDep, ViewerSource, get_clock, get_engine
@@ -66,6 +68,26 @@ def page(request: Request, viewer: Viewer, name: str, title: str, **context: Any
     return response
 
 
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """A console page being answered: the request, the signed-in viewer, the engine."""
+
+    request: Request
+    viewer: Viewer
+    engine: Engine
+
+    def page(self, name: str, title: str, **context: Any) -> HTMLResponse:
+        """The page rendered from the template ``name`` (:func:`page`)."""
+        return page(self.request, self.viewer, name, title, **context)
+
+
+def current_screen(request: Request, viewer: ViewerDep, engine: EngineDep) -> Screen:
+    return Screen(request, viewer, engine)
+
+
+ScreenDep = Annotated[Screen, Depends(current_screen)]
+
+
 def flash(to: str, message: str, *, ok: bool) -> RedirectResponse:
     """Back to ``to`` (post/redirect/get) with ``message`` shown once at the top. The message
     travels in a cookie, not the URL, so nobody can craft a link that shows their text."""
@@ -92,29 +114,26 @@ def _blank(value: str | None) -> str | None:
 
 @router.get("/")
 def feed_page(
-    request: Request,
-    viewer: ViewerDep,
-    engine: EngineDep,
+    screen: ScreenDep,
     station: Annotated[str | None, Query(max_length=64)] = None,
     operator: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
+    engine, licences = screen.engine, screen.viewer.licences
     where = feed.FeedFilter(_blank(station), _blank(operator))
-    rows = feed.recent(engine, viewer.licences, where)
+    rows = feed.recent(engine, licences, where)
     start = rows[0].position if rows else feed.last_position(engine)
-    query = request.url.query
+    query = screen.request.url.query
     stream_url = (
         f"/console/feed/stream?{query}&after={start}"
         if query
         else (f"/console/feed/stream?after={start}")
     )
-    return page(
-        request,
-        viewer,
+    return screen.page(
         "feed.html",
         "Floor feed",
         rows=rows,
         where=where,
-        choices=feed.choices(engine, viewer.licences),
+        choices=feed.choices(engine, licences),
         stream_url=stream_url,
     )
 
@@ -147,14 +166,13 @@ def feed_stream(
 
 
 @router.get("/stations")
-def stations_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
-    return page(
-        request,
-        viewer,
+def stations_page(screen: ScreenDep) -> HTMLResponse:
+    engine, licences = screen.engine, screen.viewer.licences
+    return screen.page(
         "stations.html",
         "Station health",
-        stations=latest(engine, viewer.licences),
-        links=statelink.health(engine, viewer.licences),
+        stations=latest(engine, licences),
+        links=statelink.health(engine, licences),
     )
 
 
@@ -183,13 +201,10 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep, cloc
 
 
 @router.get("/inventory")
-def inventory_page(
-    request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
-) -> HTMLResponse:
-    inv = inventory.inventory(engine, viewer.licences)
-    return page(
-        request,
-        viewer,
+def inventory_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
+    engine, licences = screen.engine, screen.viewer.licences
+    inv = inventory.inventory(engine, licences)
+    return screen.page(
         "inventory.html",
         "Inventory",
         inv=inv,
@@ -197,32 +212,23 @@ def inventory_page(
         wet_chart=charts.wet_weights(
             [(h.name, h.wet_grams) for h in sorted(inv.harvests, key=lambda h: h.first_harvest_at)]
         ),
-        phase_chart=charts.phases(history.phases_over_time(engine, viewer.licences, clock.now())),
+        phase_chart=charts.phases(history.phases_over_time(engine, licences, clock.now())),
     )
 
 
 @router.get("/tags")
-def tags_page(
-    request: Request, viewer: ViewerDep, engine: EngineDep, clock: ClockDep
-) -> HTMLResponse:
-    return page(
-        request,
-        viewer,
+def tags_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
+    return screen.page(
         "tags.html",
         "Tag stock",
-        stock=tags.stock(engine, viewer.licences, clock.now()),
+        stock=tags.stock(screen.engine, screen.viewer.licences, clock.now()),
         window=tags.WINDOW_DAYS,
         low_days=tags.LOW_DAYS,
     )
 
 
 @router.get("/audit")
-def audit_page(
-    request: Request,
-    viewer: ViewerDep,
-    engine: EngineDep,
-    item: Annotated[str, Query(max_length=100)] = "",
-) -> HTMLResponse:
+def audit_page(screen: ScreenDep, item: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
     item = item.strip()
-    entries = trail.entries(engine, viewer.licences, item) if item else []
-    return page(request, viewer, "audit.html", "Audit trail", item=item, entries=entries)
+    entries = trail.entries(screen.engine, screen.viewer.licences, item) if item else []
+    return screen.page("audit.html", "Audit trail", item=item, entries=entries)

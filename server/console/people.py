@@ -9,14 +9,14 @@ regulator's view has no button, and the server refuses the request anyway.
 
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from schemas.records import UserCancelled
 from server.accounts.roles import MANAGERS
 from server.accounts.roster import CancellationRefused, check_cancellation
 from server.console.deps import ClockDep, EngineDep, ViewerDep, same_origin
-from server.console.pages import flash, page, router
+from server.console.pages import ScreenDep, flash, router
 from server.console.queries.users import roster
 from server.console.viewer import Viewer
 from server.ingest.submit import submit
@@ -27,13 +27,12 @@ def may_manage(viewer: Viewer) -> bool:
 
 
 @router.get("/users")
-def users_page(request: Request, viewer: ViewerDep, engine: EngineDep) -> HTMLResponse:
-    return page(
-        request,
-        viewer,
+def users_page(screen: ScreenDep) -> HTMLResponse:
+    viewer = screen.viewer
+    return screen.page(
         "users.html",
         "Users and training",
-        people=roster(engine, viewer.licences),
+        people=roster(screen.engine, viewer.licences),
         may_manage=may_manage(viewer),
     )
 

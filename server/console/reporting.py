@@ -9,15 +9,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
 
 from schemas.clock import local_day
 from schemas.records import ReconciliationRecorded
 from server.console.deps import ClockDep, EngineDep, ViewerDep, get_clock, same_origin
-from server.console.pages import flash, page, router
+from server.console.pages import Screen, ScreenDep, flash, router
 from server.console.queries import days, reports
 from server.console.queries.counts import CountsError, parse_counts
 from server.console.viewer import Viewer
@@ -34,13 +33,9 @@ def may_record(viewer: Viewer) -> bool:
 
 
 def _render(
-    request: Request,
-    viewer: Viewer,
-    engine: Engine,
-    start: date | None = None,
-    end: date | None = None,
-    **extra: Any,
+    screen: Screen, start: date | None = None, end: date | None = None, **extra: Any
 ) -> HTMLResponse:
+    request, viewer, engine = screen.request, screen.viewer, screen.engine
     now = get_clock(request).now()
     zone = days.shared_zone(engine, viewer.licences)
     last = end if end is not None else local_day(now, zone) + timedelta(days=1)
@@ -59,9 +54,7 @@ def _render(
         "report_zone": zone,
     }
     context.update(extra)
-    return page(
-        request,
-        viewer,
+    return screen.page(
         "reports.html",
         "Reports",
         rec=reports.reconciliation(engine, viewer.licences),
@@ -77,15 +70,11 @@ def _render(
 
 @router.get("/reports")
 def reports_page(
-    request: Request,
-    viewer: ViewerDep,
-    engine: EngineDep,
-    start: date | None = None,
-    end: date | None = None,
+    screen: ScreenDep, start: date | None = None, end: date | None = None
 ) -> HTMLResponse:
     """Reconciliation sheet (now) and the audit report for [start, end): days at the premises
     (in the licensees' zone; UTC across zones), the last seven by default."""
-    return _render(request, viewer, engine, start, end)
+    return _render(screen, start, end)
 
 
 @router.post("/reports/reconciled", dependencies=[Depends(same_origin)])
@@ -112,9 +101,7 @@ def record_reconciliation(
 
 @router.post("/reports/physical-audit", dependencies=[Depends(same_origin)])
 def physical_audit(
-    request: Request,
-    viewer: ViewerDep,
-    engine: EngineDep,
+    screen: ScreenDep,
     clock: ClockDep,
     counted: Annotated[str, Form(max_length=1_000_000)],
     licence: Annotated[str | None, Form(max_length=40)] = None,
@@ -123,16 +110,15 @@ def physical_audit(
 ) -> HTMLResponse:
     """Compare what was counted with the system and show the variances; with ``record``
     (offered to those who may record), record the audit too, attributed to the viewer."""
+    viewer, engine = screen.viewer, screen.engine
     target = licence if licence is not None else next(iter(viewer.licences), "")
     if not viewer.may_see(target):
-        return _render(
-            request, viewer, engine, counts_text=counted, counts_error=f"no licence {target}"
-        )
+        return _render(screen, counts_text=counted, counts_error=f"no licence {target}")
     try:
         audit_in = parse_counts(counted)
     except CountsError as err:
-        return _render(request, viewer, engine, counts_text=counted, counts_error=str(err))
-    tolerance = request.app.state.settings.audit_moisture_tolerance_pct
+        return _render(screen, counts_text=counted, counts_error=str(err))
+    tolerance = screen.request.app.state.settings.audit_moisture_tolerance_pct
     with engine.connect() as conn:
         result = compare(conn, target, audit_in, tolerance)
     shown: dict[str, Any] = {"counts_text": counted, "physical": result, "physical_licence": target}
@@ -156,4 +142,4 @@ def physical_audit(
         else:
             if events:
                 shown["audit_recorded"] = f"Audit {audit_id} recorded, counted by {by}."
-    return _render(request, viewer, engine, **shown)
+    return _render(screen, **shown)

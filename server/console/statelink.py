@@ -8,26 +8,21 @@ retry|skip``, which the page names.
 
 from typing import Annotated
 
-from fastapi import Path, Request
+from fastapi import Path
 from fastapi.responses import HTMLResponse
 
-from server.console.deps import EngineDep, ViewerDep
-from server.console.pages import page, router
+from server.console.pages import ScreenDep, router
 from server.console.queries.statelink import event_calls
 
 EventId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
 
 @router.get("/events/{event_id}")
-def event_page(
-    request: Request, viewer: ViewerDep, engine: EngineDep, event_id: EventId
-) -> HTMLResponse:
+def event_page(screen: ScreenDep, event_id: EventId) -> HTMLResponse:
     """One event and its state calls; 404 for an event the viewer may not see."""
-    found = event_calls(engine, viewer.licences, event_id)
+    found = event_calls(screen.engine, screen.viewer.licences, event_id)
     if found is None:
-        response = page(
-            request, viewer, "event.html", "Event not found", found=None, event_id=event_id
-        )
+        response = screen.page("event.html", "Event not found", found=None, event_id=event_id)
         response.status_code = 404
         return response
-    return page(request, viewer, "event.html", f"Event {event_id}", found=found, event_id=event_id)
+    return screen.page("event.html", f"Event {event_id}", found=found, event_id=event_id)

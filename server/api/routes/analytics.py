@@ -18,45 +18,32 @@ from server.accounts.deps import CurrentPrincipal, ReadScope
 from server.accounts.errors import Forbidden
 from server.accounts.roles import MANAGERS, AccessRole
 from server.analytics import views
+from server.analytics.tables import BALANCES
 from server.api.deps import ClockDep, EngineDep
 from server.api.errors import NotFound
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of, respond
+from server.api.listing import Page, PagingDep, page_of
+from server.api.listroute import LicenseeListDep, list_route
 
 router = APIRouter(tags=["analytics"])
 SignalId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-@router.get(
-    "/licensees/{licence}/analytics/harvests",
-    response_model=Page[views.BalancePublic],
-    responses=CSV_RESPONSE,
-)
-def list_balances(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep
-) -> Page[views.BalancePublic] | Response:
+@list_route(router, "/licensees/{licence}/analytics/harvests", views.BalancePublic)
+def list_balances(request: LicenseeListDep) -> Page[views.BalancePublic] | Response:
     """The mass balance of each harvest batch, by name, as of the last refresh."""
-    return respond(
-        engine,
-        views.balances_stmt(scope.licence),
-        paging,
-        views.BalancePublic,
-        "harvests",
-        convert=views.balance_public,
-    )
+    stmt = views.balances_stmt(request.licence)
+    order = (BALANCES.c.name,)
+    return request.respond(stmt, views.BalancePublic, order, convert=views.balance_public)
 
 
-@router.get(
-    "/licensees/{licence}/analytics/signals",
-    response_model=Page[views.SignalPublic],
-    responses=CSV_RESPONSE,
-)
+@list_route(router, "/licensees/{licence}/analytics/signals", views.SignalPublic)
 def list_signals(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep, state: views.SignalState | None = None
+    request: LicenseeListDep, state: views.SignalState | None = None
 ) -> Page[views.SignalPublic] | Response:
     """Diversion signals, open first; filter by state (open, reviewed, cleared)."""
-    with engine.connect() as conn:
-        found = views.signals(conn, scope.licence, state)
-    return page_of(found, paging, views.SignalPublic, "signals")
+    with request.engine.connect() as conn:
+        found = views.signals(conn, request.licence, state)
+    return request.items(found, views.SignalPublic)
 
 
 @router.post(
@@ -106,7 +93,7 @@ def statewide_projection(
         return views.statewide(conn, sorted(principal.licences), clock.now().astimezone(UTC).date())
 
 
-@router.get("/analytics/overview", response_model=Page[views.OverviewRow], responses=CSV_RESPONSE)
+@list_route(router, "/analytics/overview", views.OverviewRow)
 def analytics_overview(
     principal: CurrentPrincipal, engine: EngineDep, paging: PagingDep
 ) -> Page[views.OverviewRow] | Response:

@@ -9,15 +9,14 @@ from server.accounts.deps import AuthenticatorDep, CurrentPrincipal
 from server.accounts.passwords import MAX_LENGTH, WeakPassword
 from server.accounts.roles import AccessRole, AccountKind, Principal
 from server.api.errors import Invalid
+from server.api.params import BodyIn
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
 
 
-class Credentials(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Credentials(BodyIn):
     login: Annotated[str, Field(min_length=1, max_length=64)]
     password: Password
 
@@ -43,9 +42,7 @@ class Token(BaseModel):
     account: Me
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChange(BodyIn):
     current_password: Password
     new_password: Password
 

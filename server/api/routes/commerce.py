@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from schemas.commerce import ItemCategory
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
+from server.api.listing import Page, one
+from server.api.listroute import LicenseeListDep, list_route
 from server.api.params import NamePath, NameQuery, UidPath, UidQuery
 from server.api.query import of_licensee, where_given
 from server.db.core import table_of
@@ -128,13 +129,9 @@ TRANSFER_COLUMNS = columns_of(TX, TransferOut)
 ITEM_COLUMNS = columns_of(TI, TransferItemOut)
 
 
-@router.get(
-    "/licensees/{licence}/packages", response_model=Page[PackageOut], responses=CSV_RESPONSE
-)
+@list_route(router, "/licensees/{licence}/packages", PackageOut)
 def list_packages(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
+    request: LicenseeListDep,
     status: PackageStatus | None = None,
     category: ItemCategory | None = None,
     strain: NameQuery = None,
@@ -142,7 +139,7 @@ def list_packages(
 ) -> Page[PackageOut] | Response:
     """Packages by UID; ``harvest_batch``: those made (in part) from it."""
     stmt = where_given(
-        of_licensee(PK, PackageOut, scope.licence),
+        of_licensee(PK, PackageOut, request.licence),
         (PK.c.status, status),
         (PK.c.category, category),
         (PK.c.strain, strain),
@@ -151,11 +148,11 @@ def list_packages(
         stmt = stmt.where(
             PK.c.uid.in_(
                 sa.select(PS.c.package_uid).where(
-                    PS.c.licence == scope.licence, PS.c.harvest_batch == harvest_batch
+                    PS.c.licence == request.licence, PS.c.harvest_batch == harvest_batch
                 )
             )
         )
-    return respond(engine, stmt.order_by(PK.c.uid), paging, PackageOut, "packages")
+    return request.respond(stmt, PackageOut, (PK.c.uid,))
 
 
 @router.get("/licensees/{licence}/packages/{package_uid}")
@@ -177,28 +174,17 @@ def get_package(scope: ReadScope, engine: EngineDep, package_uid: UidPath) -> Pa
         )
 
 
-@router.get(
-    "/licensees/{licence}/transfers", response_model=Page[TransferOut], responses=CSV_RESPONSE
-)
+@list_route(router, "/licensees/{licence}/transfers", TransferOut)
 def list_transfers(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
+    request: LicenseeListDep,
     direction: Direction | None = None,
     status: TransferStatus | None = None,
 ) -> Page[TransferOut] | Response:
     """Transfers out (manifested, departed) and in (arrived, received), newest first."""
-    stmt = where_given(
-        of_licensee(TX, TransferOut, scope.licence),
-        (TX.c.direction, direction),
-        (TX.c.status, status),
-    )
-    return respond(
-        engine,
-        stmt.order_by(TX.c.recorded_at.desc(), TX.c.manifest_id),
-        paging,
-        TransferOut,
-        "transfers",
+    # a manifest id is unique in each direction: the direction breaks the last ties
+    order = TX.c.recorded_at.desc(), TX.c.manifest_id, TX.c.direction
+    return request.rows_of(
+        TX, TransferOut, order, (TX.c.direction, direction), (TX.c.status, status)
     )
 
 
@@ -228,13 +214,7 @@ def get_transfer(
         )
 
 
-@router.get("/licensees/{licence}/sales", response_model=Page[SaleOut], responses=CSV_RESPONSE)
-def list_sales(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep, package_uid: UidQuery = None
-) -> Page[SaleOut] | Response:
+@list_route(router, "/licensees/{licence}/sales", SaleOut)
+def list_sales(request: LicenseeListDep, package_uid: UidQuery = None) -> Page[SaleOut] | Response:
     """Retail sales, newest first."""
-    stmt = where_given(
-        of_licensee(SL, SaleOut, scope.licence),
-        (SL.c.package_uid, package_uid),
-    )
-    return respond(engine, stmt.order_by(SL.c.position.desc()), paging, SaleOut, "sales")
+    return request.rows_of(SL, SaleOut, (SL.c.position.desc(),), (SL.c.package_uid, package_uid))

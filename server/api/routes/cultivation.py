@@ -10,9 +10,10 @@ from pydantic import BaseModel
 from schemas.events import PlantOrigin, PlantPhase
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
+from server.api.listing import Page, read_one
+from server.api.listroute import LicenseeListDep, list_route
 from server.api.params import NamePath, NameQuery, UidPath
-from server.api.query import of_licensee, where_given
+from server.api.query import of_licensee
 from server.db.core import table_of
 from server.db.tables import Batch, Plant
 
@@ -49,23 +50,16 @@ class PlantOut(BaseModel):
     destroyed_at: datetime | None
 
 
-@router.get("/licensees/{licence}/batches", response_model=Page[BatchOut], responses=CSV_RESPONSE)
+@list_route(router, "/licensees/{licence}/batches", BatchOut)
 def list_batches(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
+    request: LicenseeListDep,
     strain: NameQuery = None,
     location: NameQuery = None,
     origin: PlantOrigin | None = None,
 ) -> Page[BatchOut] | Response:
     """Cultivation batches, oldest first."""
-    stmt = where_given(
-        of_licensee(B, BatchOut, scope.licence),
-        (B.c.strain, strain),
-        (B.c.location, location),
-        (B.c.origin, origin),
-    )
-    return respond(engine, stmt.order_by(B.c.created_position), paging, BatchOut, "batches")
+    filters = (B.c.strain, strain), (B.c.location, location), (B.c.origin, origin)
+    return request.rows_of(B, BatchOut, (B.c.created_position,), *filters)
 
 
 @router.get("/licensees/{licence}/batches/{batch_id:path}")
@@ -75,11 +69,9 @@ def get_batch(scope: ReadScope, engine: EngineDep, batch_id: NamePath) -> BatchO
     return read_one(engine, stmt, BatchOut, f"batch {batch_id}")
 
 
-@router.get("/licensees/{licence}/plants", response_model=Page[PlantOut], responses=CSV_RESPONSE)
+@list_route(router, "/licensees/{licence}/plants", PlantOut)
 def list_plants(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
+    request: LicenseeListDep,
     batch_id: NameQuery = None,
     phase: PlantPhase | None = None,
     location: NameQuery = None,
@@ -87,15 +79,16 @@ def list_plants(
     harvest_batch: NameQuery = None,
 ) -> Page[PlantOut] | Response:
     """Tagged plants, by UID."""
-    stmt = where_given(
-        of_licensee(P, PlantOut, scope.licence),
+    return request.rows_of(
+        P,
+        PlantOut,
+        (P.c.uid,),
         (P.c.batch_id, batch_id),
         (P.c.location, location),
         (P.c.strain, strain),
         (P.c.harvest_batch, harvest_batch),
         (P.c.phase, phase),
     )
-    return respond(engine, stmt.order_by(P.c.uid), paging, PlantOut, "plants")
 
 
 @router.get("/licensees/{licence}/plants/{uid}")

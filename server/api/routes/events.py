@@ -15,7 +15,8 @@ from schemas.times import Instant
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
 from server.api.errors import Invalid
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
+from server.api.listing import Page, read_one
+from server.api.listroute import LicenseeListDep, list_route
 from server.api.params import EventIdPath, StationQuery, UserQuery
 from server.api.query import where_given
 from server.compliance.deadlines.store import jurisdiction_of, own_citations
@@ -71,11 +72,9 @@ def event_out(r: sa.RowMapping) -> EventOut:
     return EventOut.model_validate({**r, **decoded})
 
 
-@router.get("/licensees/{licence}/events", response_model=Page[EventOut], responses=CSV_RESPONSE)
+@list_route(router, "/licensees/{licence}/events", EventOut)
 def list_events(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
+    request: LicenseeListDep,
     kind: Annotated[str | None, Query(pattern=KIND_PATTERN, examples=["plant.harvested"])] = None,
     operator_id: UserQuery = None,
     station_id: StationQuery = None,
@@ -87,7 +86,7 @@ def list_events(
     if since is not None and until is not None and until < since:
         raise Invalid("query", "until", "is before since")
     stmt = where_given(
-        of_events(scope.licence),
+        of_events(request.licence),
         (L.c.kind, kind),
         (L.c.operator_id, operator_id),
         (L.c.station_id, station_id),
@@ -97,9 +96,7 @@ def list_events(
         stmt = stmt.where(L.c.occurred_at >= since)
     if until is not None:
         stmt = stmt.where(L.c.occurred_at < until)
-    return respond(
-        engine, stmt.order_by(L.c.position.desc()), paging, EventOut, "events", convert=event_out
-    )
+    return request.respond(stmt, EventOut, (L.c.position.desc(),), convert=event_out)
 
 
 @router.get("/licensees/{licence}/events/{event_id}")

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from schemas.events import DestroyMethod
 from server.accounts.deps import ReadScope
 from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
+from server.api.listing import Page, read_one
+from server.api.listroute import LicenseeListDep, list_route
 from server.api.params import NamePath, NameQuery
 from server.api.query import of_licensee, where_given
 from server.db.core import table_of
@@ -77,31 +78,19 @@ def _harvest(r: sa.RowMapping) -> HarvestBatchOut:
     )
 
 
-@router.get(
-    "/licensees/{licence}/harvest-batches",
-    response_model=Page[HarvestBatchOut],
-    responses=CSV_RESPONSE,
-)
+@list_route(router, "/licensees/{licence}/harvest-batches", HarvestBatchOut)
 def list_harvest_batches(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
+    request: LicenseeListDep,
     strain: NameQuery = None,
     dried: bool | None = None,
 ) -> Page[HarvestBatchOut] | Response:
     """Harvest batches, oldest first. ``dried``: only those with (or without) a dry weight."""
-    stmt = where_given(of_harvests(scope.licence), (H.c.strain, strain))
+    stmt = where_given(of_harvests(request.licence), (H.c.strain, strain))
     if dried is not None:
         column = H.c.dry_weight_grams
         stmt = stmt.where(column.is_not(None) if dried else column.is_(None))
-    return respond(
-        engine,
-        stmt.order_by(H.c.first_harvest_at, H.c.name),
-        paging,
-        HarvestBatchOut,
-        "harvest-batches",
-        convert=_harvest,
-    )
+    order = H.c.first_harvest_at, H.c.name
+    return request.respond(stmt, HarvestBatchOut, order, convert=_harvest)
 
 
 @router.get("/licensees/{licence}/harvest-batches/{name:path}")
@@ -111,18 +100,10 @@ def get_harvest_batch(scope: ReadScope, engine: EngineDep, name: NamePath) -> Ha
     return read_one(engine, stmt, HarvestBatchOut, f"harvest batch {name}", convert=_harvest)
 
 
-@router.get("/licensees/{licence}/waste", response_model=Page[WasteOut], responses=CSV_RESPONSE)
+@list_route(router, "/licensees/{licence}/waste", WasteOut)
 def list_waste(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
-    source: WasteSource | None = None,
-    source_id: NameQuery = None,
+    request: LicenseeListDep, source: WasteSource | None = None, source_id: NameQuery = None
 ) -> Page[WasteOut] | Response:
     """Weighed waste, newest first."""
-    stmt = where_given(
-        of_licensee(W, WasteOut, scope.licence),
-        (W.c.source, source),
-        (W.c.source_id, source_id),
-    )
-    return respond(engine, stmt.order_by(W.c.position.desc()), paging, WasteOut, "waste")
+    filters = (W.c.source, source), (W.c.source_id, source_id)
+    return request.rows_of(W, WasteOut, (W.c.position.desc(),), *filters)

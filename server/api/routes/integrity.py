@@ -11,7 +11,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from server.api.plainlist import licensee_list
+from server.api.listroute import licensee_list
 from server.db.core import table_of
 from server.db.integrity import ChainCheckpoint
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 
 from server.accounts.deps import CurrentPrincipal, ReadScope
 from server.api.deps import EngineDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
+from server.api.listing import Page, PagingDep, read_one, respond
+from server.api.listroute import list_route
 from server.db.core import table_of
 from server.db.tables import Licensee
 from server.reads.columns import columns_of
@@ -29,17 +30,13 @@ class LicenseeOut(BaseModel):
 LICENSEE_COLUMNS = columns_of(LIC, LicenseeOut)
 
 
-@router.get("/licensees", response_model=Page[LicenseeOut], responses=CSV_RESPONSE)
+@list_route(router, "/licensees", LicenseeOut)
 def list_licensees(
     principal: CurrentPrincipal, engine: EngineDep, paging: PagingDep
 ) -> Page[LicenseeOut] | Response:
     """The licensees this account may read."""
-    stmt = (
-        sa.select(*LICENSEE_COLUMNS)
-        .where(LIC.c.licence.in_(sorted(principal.licences)))
-        .order_by(LIC.c.licence)
-    )
-    return respond(engine, stmt, paging, LicenseeOut, "licensees")
+    stmt = sa.select(*LICENSEE_COLUMNS).where(LIC.c.licence.in_(sorted(principal.licences)))
+    return respond(engine, stmt, paging, LicenseeOut, "licensees", (LIC.c.licence,))
 
 
 @router.get("/licensees/{licence}")

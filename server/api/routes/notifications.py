@@ -19,7 +19,8 @@ from fastapi.responses import Response
 from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import ClockDep, EngineDep
 from server.api.errors import Conflict, NotFound
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, respond
+from server.api.listing import Page
+from server.api.listroute import LicenseeListDep, list_route
 from server.api.query import where_given
 from server.compliance.deadlines import Category, DismissRefused, NotificationPublic, State, dismiss
 from server.compliance.deadlines.store import select_public
@@ -37,15 +38,9 @@ def _notification(r: sa.RowMapping) -> NotificationPublic:
     return NotificationPublic.model_validate({**r, "pending": json.loads(r["pending"])})
 
 
-@router.get(
-    "/licensees/{licence}/notifications",
-    response_model=Page[NotificationPublic],
-    responses=CSV_RESPONSE,
-)
+@list_route(router, "/licensees/{licence}/notifications", NotificationPublic)
 def list_notifications(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
+    request: LicenseeListDep,
     state: State | None = None,
     category: Category | None = None,
     rule_id: Annotated[str | None, Query(pattern=RULE_PATTERN, max_length=40)] = None,
@@ -53,19 +48,12 @@ def list_notifications(
     """Notifications, newest first; filter by state (open, overdue, resolved, dismissed),
     category or rule ID."""
     stmt = where_given(
-        select_public().where(N.c.licence == scope.licence),
+        select_public().where(N.c.licence == request.licence),
         (N.c.state, state),
         (N.c.category, category),
         (N.c.rule_id, rule_id),
     )
-    return respond(
-        engine,
-        stmt.order_by(N.c.id.desc()),
-        paging,
-        NotificationPublic,
-        "notifications",
-        convert=_notification,
-    )
+    return request.respond(stmt, NotificationPublic, (N.c.id.desc(),), convert=_notification)
 
 
 def _find(engine: EngineDep, licence: str, notification_id: int) -> NotificationPublic:

@@ -17,9 +17,10 @@ from schemas.records import (
 )
 from server.accounts.deps import AccountManagerScope, ManagerScope, ReadScope
 from server.api.deps import EngineDep, Recorded, RecorderDep
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, read_one, respond
+from server.api.listing import Page, read_one
+from server.api.listroute import LicenseeListDep, list_route
 from server.api.params import NamePath
-from server.api.query import of_licensee, where_given
+from server.api.query import of_licensee
 from server.db.core import table_of
 from server.db.tables import LicenceDetails, Licensee, Location
 from server.reads.columns import columns_of
@@ -88,21 +89,13 @@ def close_out(
     return record(scope, body)
 
 
-@router.get(
-    "/licensees/{licence}/locations", response_model=Page[LocationOut], responses=CSV_RESPONSE
-)
+@list_route(router, "/licensees/{licence}/locations", LocationOut)
 def list_locations(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
-    location_kind: LocationKind | None = None,
+    request: LicenseeListDep, location_kind: LocationKind | None = None
 ) -> Page[LocationOut] | Response:
     """Rooms, canopy areas, drying rooms and storage of the licensed premises, by name."""
-    stmt = where_given(
-        of_licensee(LOC, LocationOut, scope.licence),
-        (LOC.c.location_kind, location_kind),
-    )
-    return respond(engine, stmt.order_by(LOC.c.name), paging, LocationOut, "locations")
+    kind = (LOC.c.location_kind, location_kind)
+    return request.rows_of(LOC, LocationOut, (LOC.c.name,), kind)
 
 
 @router.get("/licensees/{licence}/locations/{location:path}")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from schemas.ids import Text
 from schemas.records import ReconciliationRecorded
@@ -24,8 +24,9 @@ from schemas.times import Day
 from server.accounts.deps import ReadScope, WriteScope
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Invalid
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of
-from server.api.plainlist import licensee_list
+from server.api.listing import Page
+from server.api.listroute import LicenseeListDep, licensee_list, list_route
+from server.api.params import BodyIn
 from server.api.query import of_licensee
 from server.compliance.rules.calendar import local_date, local_time
 from server.db.core import table_of
@@ -71,9 +72,7 @@ class InventoryRow(InventoryLine):
     where: Literal["on_premises", "in_transit"]
 
 
-class ReconciliationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReconciliationIn(BodyIn):
     business_date: Day
     note: Text | None = None
 
@@ -152,18 +151,14 @@ def reconciliation_report(
         )
 
 
-@router.get(
-    "/licensees/{licence}/inventory", response_model=Page[InventoryRow], responses=CSV_RESPONSE
-)
-def inventory(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep
-) -> Page[InventoryRow] | Response:
+@list_route(router, "/licensees/{licence}/inventory", InventoryRow)
+def inventory(request: LicenseeListDep) -> Page[InventoryRow] | Response:
     """The inventory now, on the premises and in transit, by item and state."""
-    with engine.connect() as conn:
-        here, away = current(conn, scope.licence)
+    with request.engine.connect() as conn:
+        here, away = current(conn, request.licence)
     rows = [InventoryRow(where="on_premises", **line.model_dump()) for line in here]
     rows += [InventoryRow(where="in_transit", **line.model_dump()) for line in away]
-    return page_of(rows, paging, InventoryRow, "inventory")
+    return request.items(rows, InventoryRow)
 
 
 @router.post("/licensees/{licence}/reconciliation", status_code=201)

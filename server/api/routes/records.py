@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from schemas.events import CorrectablePayload, RecordCorrected
 from schemas.ids import Text
@@ -21,9 +21,9 @@ from schemas.times import Instant
 from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Conflict
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, read_one, respond
-from server.api.params import EventIdPath
-from server.api.plainlist import licensee_list
+from server.api.listing import Page, one, read_one
+from server.api.listroute import LicenseeListDep, licensee_list, list_route
+from server.api.params import BodyIn, EventIdPath
 from server.api.query import of_licensee
 from server.db.core import table_of
 from server.db.tables import AccessLoss, Correction, EventLog, FlaggedRecord, TagOrder
@@ -37,24 +37,18 @@ LOSS = table_of(AccessLoss)
 ORD = table_of(TagOrder)
 
 
-class CorrectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CorrectionIn(BodyIn):
     reason: Text
     discovered_at: Instant  # when the error was found: the 3 business days start here
     replacement: CorrectablePayload  # what should have been recorded, of the same kind
 
 
-class FlagIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FlagIn(BodyIn):
     problem: Text
     discovered_at: Instant
 
 
-class RestorationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RestorationIn(BodyIn):
     restored_at: Instant
     cause: Text
     backlog: Annotated[int, Field(ge=0, le=1_000_000)]  # events made during the loss
@@ -162,12 +156,8 @@ licensee_list(
 )
 
 
-@router.get(
-    "/licensees/{licence}/flagged-records", response_model=Page[FlagOut], responses=CSV_RESPONSE
-)
-def list_flags(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep, open_only: bool = False
-) -> Page[FlagOut] | Response:
+@list_route(router, "/licensees/{licence}/flagged-records", FlagOut)
+def list_flags(request: LicenseeListDep, open_only: bool = False) -> Page[FlagOut] | Response:
     """Events flagged as wrong, newest first; ``open_only``: those not yet corrected."""
     corrected = CORR.c.event_id.label("corrected_by_event")
     stmt = (
@@ -177,30 +167,24 @@ def list_flags(
                 CORR, sa.and_(CORR.c.licence == FLAG.c.licence, CORR.c.corrects == FLAG.c.event_id)
             )
         )
-        .where(FLAG.c.licence == scope.licence)
+        .where(FLAG.c.licence == request.licence)
     )
     if open_only:
         stmt = stmt.where(CORR.c.event_id.is_(None))
-    return respond(
-        engine, stmt.order_by(FLAG.c.position.desc()), paging, FlagOut, "flagged-records"
-    )
+    return request.respond(stmt, FlagOut, (FLAG.c.position.desc(),))
 
 
-@router.get(
-    "/licensees/{licence}/access-losses",
-    response_model=Page[AccessLossOut],
-    responses=CSV_RESPONSE,
-)
+@list_route(router, "/licensees/{licence}/access-losses", AccessLossOut)
 def list_access_losses(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep, open_only: bool = False
+    request: LicenseeListDep, open_only: bool = False
 ) -> Page[AccessLossOut] | Response:
     """Losses of access to the system, newest first; ``open_only``: not yet restored."""
-    stmt = of_licensee(LOSS, AccessLossOut, scope.licence)
+    stmt = of_licensee(LOSS, AccessLossOut, request.licence)
     if open_only:
         stmt = stmt.where(LOSS.c.restored_event_id.is_(None))
-    return respond(
-        engine, stmt.order_by(LOSS.c.lost_at.desc()), paging, AccessLossOut, "access-losses"
-    )
+    # the event that recorded a loss breaks ties between losses at the same moment
+    order = LOSS.c.lost_at.desc(), LOSS.c.lost_event_id.desc()
+    return request.respond(stmt, AccessLossOut, order)
 
 
 @router.get("/licensees/{licence}/access-losses/{lost_event_id}")

@@ -7,6 +7,7 @@ as the state sent them (SECONDARY-SYNC: preserve the original data).
 """
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -89,16 +90,16 @@ def get_state_link(scope: ReadScope, engine: EngineDep) -> StateLink:
         s = status(engine, scope.licence)
     except LookupError:
         return NOT_LINKED  # the licensee exists; it has no link yet: that is an answer
-    return StateLink(
-        linked=True,
-        system=s.system,
-        base_url=s.base_url,
-        access=s.access,
-        last_success_at=s.last_success_at,
-        queue_depth=s.queue_depth,
-        oldest_unsent=s.oldest_unsent,
-        refusals=[Refusal(call_id=c, event_id=e, action=a, message=m) for c, e, a, m in s.refused],
-        outages=[Outage(lost_at=lo, restored_at=re, cause=c) for lo, re, c in s.outages],
+    # the status's fields by name; those the answer does not show (the lease) are left out
+    return StateLink.model_validate(
+        {
+            **asdict(s),
+            "linked": True,
+            "refusals": [
+                Refusal(call_id=c, event_id=e, action=a, message=m) for c, e, a, m in s.refused
+            ],
+            "outages": [Outage(lost_at=lo, restored_at=re, cause=c) for lo, re, c in s.outages],
+        }
     )
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from schemas.ids import StationId
 from server.accounts import stations as creds
@@ -22,8 +22,9 @@ from server.accounts.deps import ManagerScope, ReadScope, Scope
 from server.accounts.roles import AccountKind
 from server.api.deps import ClockDep, EngineDep, SettingsDep
 from server.api.errors import NotFound
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, page_of
-from server.api.params import StationPath
+from server.api.listing import Page
+from server.api.listroute import LicenseeListDep, list_route
+from server.api.params import BodyIn, StationPath
 from server.db.accounts import Account
 from server.db.core import table_of
 from server.db.tables import Station
@@ -42,9 +43,7 @@ class StationOut(BaseModel):
     revoked_at: datetime | None
 
 
-class NewStation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewStation(BodyIn):
     station_id: StationId
 
 
@@ -97,15 +96,11 @@ def _stations(engine: EngineDep, licence: str) -> list[StationOut]:
     return out
 
 
-@router.get(
-    "/licensees/{licence}/stations", response_model=Page[StationOut], responses=CSV_RESPONSE
-)
-def list_stations(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep
-) -> Page[StationOut] | Response:
+@list_route(router, "/licensees/{licence}/stations", StationOut)
+def list_stations(request: LicenseeListDep) -> Page[StationOut] | Response:
     """Stations that have sent events (and the console's pseudo-station) or have a broker
     account, by id."""
-    return page_of(_stations(engine, scope.licence), paging, StationOut, "stations")
+    return request.items(_stations(request.engine, request.licence), StationOut)
 
 
 @router.get("/licensees/{licence}/stations/{station_id}")

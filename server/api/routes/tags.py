@@ -7,16 +7,17 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from schemas.events import TagRetired, TagsReceived, TagType
 from schemas.ids import Text
 from server.accounts.deps import ReadScope, Scope, WriteScope
 from server.api.deps import EngineDep, Recorded, RecorderDep, event_of
 from server.api.history import uid_history
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, page_of, respond
-from server.api.params import UidPath
-from server.api.query import of_licensee, where_given
+from server.api.listing import Page, one
+from server.api.listroute import LicenseeListDep, list_route
+from server.api.params import BodyIn, UidPath
+from server.api.query import of_licensee
 from server.api.routes.events import EventOut
 from server.db.core import table_of
 from server.db.tables import Tag
@@ -56,30 +57,22 @@ class TagDetail(BaseModel):
     history: list[EventOut]  # every event naming this UID, oldest first
 
 
-@router.get("/licensees/{licence}/tags", response_model=Page[TagOut], responses=CSV_RESPONSE)
+@list_route(router, "/licensees/{licence}/tags", TagOut)
 def list_tags(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
-    tag_type: TagType | None = None,
-    status: TagStatus | None = None,
+    request: LicenseeListDep, tag_type: TagType | None = None, status: TagStatus | None = None
 ) -> Page[TagOut] | Response:
     """The UIDs this licensee received, by UID."""
-    stmt = where_given(
-        of_licensee(T, TagOut, scope.licence),
-        (T.c.tag_type, tag_type),
-        (T.c.status, status),
-    )
-    return respond(engine, stmt.order_by(T.c.uid), paging, TagOut, "tags")
+    filters = (T.c.tag_type, tag_type), (T.c.status, status)
+    return request.rows_of(T, TagOut, (T.c.uid,), *filters)
 
 
-@router.get("/licensees/{licence}/tag-stock", response_model=Page[TagStock], responses=CSV_RESPONSE)
-def tag_stock(scope: ReadScope, engine: EngineDep, paging: PagingDep) -> Page[TagStock] | Response:
+@list_route(router, "/licensees/{licence}/tag-stock", TagStock)
+def tag_stock(request: LicenseeListDep) -> Page[TagStock] | Response:
     """How many UIDs of each type are available, assigned and retired (TAG-SUPPLY)."""
-    with engine.connect() as conn:
+    with request.engine.connect() as conn:
         rows = conn.execute(
             sa.select(T.c.tag_type, T.c.status, sa.func.count())
-            .where(T.c.licence == scope.licence)
+            .where(T.c.licence == request.licence)
             .group_by(T.c.tag_type, T.c.status)
         ).all()
     counts = {(t, s): n for t, s, n in rows}
@@ -88,7 +81,7 @@ def tag_stock(scope: ReadScope, engine: EngineDep, paging: PagingDep) -> Page[Ta
         # one count a status, each in the field of the status's name
         by_status = {s.value: counts.get((tag_type.value, s.value), 0) for s in TagStatus}
         stock.append(TagStock(tag_type=tag_type, total=sum(by_status.values()), **by_status))
-    return page_of(stock, paging, TagStock, "tag-stock")
+    return request.items(stock, TagStock)
 
 
 @router.get("/licensees/{licence}/tags/{uid}")
@@ -105,9 +98,7 @@ def receive_tags(scope: WriteScope, record: RecorderDep, body: TagsReceived) -> 
     return record(scope, body)
 
 
-class Retirement(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Retirement(BodyIn):
     reason: Text
 
 

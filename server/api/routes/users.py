@@ -14,7 +14,7 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from schemas.ids import Name, Text, UserId
 from schemas.records import Role, TrainingRegistered, UserCancelled, UserRegistered, UserTrained
@@ -26,8 +26,9 @@ from server.accounts.roles import AccessRole, AccountKind
 from server.accounts.roster import CancellationRefused, DbRoster, check_cancellation
 from server.api.deps import ClockDep, EngineDep, Recorded, RecorderDep, event_of
 from server.api.errors import Conflict, Invalid, NotFound
-from server.api.listing import CSV_RESPONSE, Page, PagingDep, one, respond
-from server.api.params import UserPath, UserQuery
+from server.api.listing import Page, one
+from server.api.listroute import LicenseeListDep, list_route
+from server.api.params import BodyIn, UserPath, UserQuery
 from server.api.query import of_licensee, where_given
 from server.db.accounts import Account
 from server.db.core import table_of
@@ -77,9 +78,7 @@ class UserDetail(BaseModel):
     training: list[TrainingOut]
 
 
-class NewUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewUser(BodyIn):
     user_id: UserId
     full_name: Name
     role: Role
@@ -90,30 +89,22 @@ class NewUser(BaseModel):
     login: Login | None = None
 
 
-class Training(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Training(BodyIn):
     trained_on: date
     description: Text
     trainer: Name
 
 
-class Cancellation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Cancellation(BodyIn):
     reason: Text
 
 
-class TrainingRegistration(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TrainingRegistration(BodyIn):
     course: Text
     registered_on: date
 
 
-class NewPassword(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewPassword(BodyIn):
     password: Password
     login: Login | None = Field(
         default=None, description="Only when the user has no log-on yet; default the user id"
@@ -150,23 +141,19 @@ def _user(r: sa.RowMapping) -> UserOut:
     return UserOut(**r, standing=standing)
 
 
-@router.get("/licensees/{licence}/users", response_model=Page[UserOut], responses=CSV_RESPONSE)
+@list_route(router, "/licensees/{licence}/users", UserOut)
 def list_users(
-    scope: ReadScope,
-    engine: EngineDep,
-    paging: PagingDep,
-    role: Role | None = None,
-    standing: Standing | None = None,
+    request: LicenseeListDep, role: Role | None = None, standing: Standing | None = None
 ) -> Page[UserOut] | Response:
     """The roster (USER-ROSTER): everyone ever registered, cancelled users included."""
-    stmt = where_given(_users(scope.licence), (U.c.role, role))
+    stmt = where_given(_users(request.licence), (U.c.role, role))
     if standing is Standing.CANCELLED:
         stmt = stmt.where(U.c.cancelled_at.is_not(None))
     elif standing is Standing.UNTRAINED:
         stmt = stmt.where(U.c.cancelled_at.is_(None), U.c.first_trained_on.is_(None))
     elif standing is Standing.ACTIVE:
         stmt = stmt.where(U.c.cancelled_at.is_(None), U.c.first_trained_on.is_not(None))
-    return respond(engine, stmt.order_by(U.c.user_id), paging, UserOut, "users", convert=_user)
+    return request.respond(stmt, UserOut, (U.c.user_id,), convert=_user)
 
 
 @router.get("/licensees/{licence}/users/{user_id}")
@@ -182,20 +169,12 @@ def get_user(scope: ReadScope, engine: EngineDep, user_id: UserPath) -> UserDeta
         return UserDetail(user=_user(row), training=[TrainingOut(**t) for t in training])
 
 
-@router.get(
-    "/licensees/{licence}/training-records",
-    response_model=Page[TrainingOut],
-    responses=CSV_RESPONSE,
-)
+@list_route(router, "/licensees/{licence}/training-records", TrainingOut)
 def list_training(
-    scope: ReadScope, engine: EngineDep, paging: PagingDep, user_id: UserQuery = None
+    request: LicenseeListDep, user_id: UserQuery = None
 ) -> Page[TrainingOut] | Response:
     """Training records (date, description, trainer, trainee), oldest first."""
-    stmt = where_given(
-        of_licensee(TR, TrainingOut, scope.licence),
-        (TR.c.user_id, user_id),
-    )
-    return respond(engine, stmt.order_by(TR.c.position), paging, TrainingOut, "training-records")
+    return request.rows_of(TR, TrainingOut, (TR.c.position,), (TR.c.user_id, user_id))
 
 
 def _may_manage(scope: Scope, role: Role) -> None:

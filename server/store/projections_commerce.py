@@ -24,6 +24,7 @@ from schemas.events import EventEnvelope
 from server.db.core import table_of
 from server.db.tables import HarvestBatch, Package, PackageSource, Sale, Tag, Transfer, TransferItem
 from server.store.registry import projects
+from server.store.rows import inserts
 
 PKG, SRC, TR, ITEM, SALE, H, T = (
     table_of(Package),
@@ -290,16 +291,12 @@ def _take_into_stock(conn: sa.Connection, event: EventEnvelope, p: TransferRecei
         )
 
 
-@projects(SaleRecorded)
-def _sale(conn: sa.Connection, event: EventEnvelope, p: SaleRecorded, position: int) -> None:
-    conn.execute(
-        SALE.insert().values(
-            position=position,
-            licence=event.licence,
-            package_uid=p.package_uid,
-            quantity_grams=p.quantity.total_grams(),
-            quantity_count=p.quantity.count,
-            price=p.price,
-            sold_at=p.sold_at,
-        )
-    )
+inserts(
+    SaleRecorded,
+    SALE,
+    ("package_uid", "price", "sold_at"),
+    derived=lambda p: {
+        "quantity_grams": p.quantity.total_grams(),
+        "quantity_count": p.quantity.count,
+    },
+)

@@ -348,26 +348,14 @@ class Ledger:
             steps.append(Step(HELD_DELETE, released))
         if new_held:
             steps.append(Step(HELD_INSERT, new_held))
-        inserts = [
-            {
-                "licence": lic,
-                "station_id": st,
-                "next_sequence": s.next_sequence,
-                "last_event_at": s.last_event_at,
-            }
-            for (lic, st), s in self.stations.items()
-            if not s.stored and (s.changed or s.held)
-        ]
-        updates = [
-            {
-                "k_licence": lic,
-                "k_station_id": st,
-                "next_sequence": s.next_sequence,
-                "last_event_at": s.last_event_at,
-            }
-            for (lic, st), s in self.stations.items()
-            if s.stored and s.changed
-        ]
+        inserts: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        for (lic, st), s in self.stations.items():
+            values = {"next_sequence": s.next_sequence, "last_event_at": s.last_event_at}
+            if not s.stored and (s.changed or s.held):
+                inserts.append({"licence": lic, "station_id": st, **values})
+            elif s.stored and s.changed:
+                updates.append({"k_licence": lic, "k_station_id": st, **values})
         if inserts:
             steps.append(Step(STATION_INSERT, inserts))
         if updates:

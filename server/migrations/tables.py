@@ -81,3 +81,16 @@ def per_event_id(name: str, key: str, *columns: sa.schema.SchemaItem) -> None:
     """Create table ``name`` of one row per event, keyed by the event's id (UUID text) in
     column ``key``: then the licence, then ``columns``."""
     op.create_table(name, string(key, 36), licence(), *columns, sa.PrimaryKeyConstraint(key))
+
+
+def index_licence(table: str) -> None:
+    """Index ``table`` by its licence alone (``ix_<table>_licence``): a table keyed by something
+    else that is read per licensee."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.create_index(batch_op.f(f"ix_{table}_licence"), ["licence"], unique=False)
+
+
+def drop_licence_index(table: str) -> None:
+    """Drop what :func:`index_licence` created."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f(f"ix_{table}_licence"))

@@ -24,7 +24,7 @@ from schemas.events import EventEnvelope
 from server.db.core import table_of
 from server.db.tables import HarvestBatch, Package, PackageSource, Sale, Tag, Transfer, TransferItem
 from server.store.registry import projects
-from server.store.rows import inserts
+from server.store.rows import POSITION, inserts
 
 PKG, SRC, TR, ITEM, SALE, H, T = (
     table_of(Package),
@@ -295,6 +295,7 @@ inserts(
     SaleRecorded,
     SALE,
     ("package_uid", "price", "sold_at"),
+    {"position": POSITION},
     derived=lambda p: {
         "quantity_grams": p.quantity.total_grams(),
         "quantity_count": p.quantity.count,

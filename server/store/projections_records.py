@@ -46,9 +46,9 @@ from server.db.tables import (
     TrainingRegistration,
     User,
 )
-from server.db.upsert import upsert
+from server.db.upsert import update, upsert
 from server.store.registry import projects
-from server.store.rows import Row, inserts
+from server.store.rows import AT, BY, EVENT_ID, POSITION, Row, inserts
 
 LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC, AUD = (
     table_of(LicenceDetails),
@@ -109,13 +109,18 @@ inserts(
     UserRegistered,
     U,
     ("user_id", "full_name", "role", "premises"),
-    position=None,
-    at="registered_at",
-    by="registered_by",
+    {"registered_at": AT, "registered_by": BY},
 )
-inserts(TrainingRegistered, TREG, ("user_id", "course", "registered_on"), at="recorded_at")
+inserts(
+    TrainingRegistered,
+    TREG,
+    ("user_id", "course", "registered_on"),
+    {"position": POSITION, "recorded_at": AT},
+)
 _TRAINED = Row[UserTrained](
-    TREC, ("user_id", "trained_on", "description", "trainer"), at="recorded_at", by="recorded_by"
+    TREC,
+    ("user_id", "trained_on", "description", "trainer"),
+    {"position": POSITION, "recorded_at": AT, "recorded_by": BY},
 )
 
 
@@ -138,27 +143,21 @@ def _user_trained(conn: sa.Connection, event: EventEnvelope, p: UserTrained, pos
 def _user_cancelled(
     conn: sa.Connection, event: EventEnvelope, p: UserCancelled, position: int
 ) -> None:
-    conn.execute(
-        U.update()
-        .where(U.c.licence == event.licence, U.c.user_id == p.user_id)
-        .values(cancelled_at=event.occurred_at, cancel_reason=p.reason)
-    )
+    key = {"licence": event.licence, "user_id": p.user_id}
+    update(conn, U, key, {"cancelled_at": event.occurred_at, "cancel_reason": p.reason})
 
 
 inserts(
     TagsOrdered,
     ORD,
     ("tag_type", "quantity", "order_reference"),
-    at="ordered_at",
-    by="ordered_by",
+    {"position": POSITION, "ordered_at": AT, "ordered_by": BY},
 )
 inserts(
     AccessLost,
     LOSS,
     ("station_id", "lost_at", "cause"),
-    position=None,
-    event_id="lost_event_id",
-    by="reported_by",
+    {"lost_event_id": EVENT_ID, "reported_by": BY},
 )
 
 
@@ -166,20 +165,22 @@ inserts(
 def _access_restored(
     conn: sa.Connection, event: EventEnvelope, p: AccessRestored, position: int
 ) -> None:
-    conn.execute(
-        LOSS.update()
-        .where(LOSS.c.licence == event.licence, LOSS.c.lost_event_id == p.lost_event_id)
-        .values(
-            restored_event_id=event.event_id,
-            restored_at=p.restored_at,
-            restore_cause=p.cause,
-            backlog=p.backlog,
-            restored_by=event.operator_id,
-        )
-    )
+    restored = {
+        "restored_event_id": event.event_id,
+        "restored_at": p.restored_at,
+        "restore_cause": p.cause,
+        "backlog": p.backlog,
+        "restored_by": event.operator_id,
+    }
+    update(conn, LOSS, {"licence": event.licence, "lost_event_id": p.lost_event_id}, restored)
 
 
-inserts(RecordFlagged, FLAG, ("event_id", "problem", "discovered_at"), by="flagged_by")
+inserts(
+    RecordFlagged,
+    FLAG,
+    ("event_id", "problem", "discovered_at"),
+    {"position": POSITION, "flagged_by": BY},
+)
 
 
 @projects(RecordCorrected)
@@ -209,9 +210,7 @@ inserts(
     DiversionDiscovered,
     DIV,
     ("category", "discovered_at", "description"),
-    position=None,
-    event_id="event_id",
-    by="recorded_by",
+    {"event_id": EVENT_ID, "recorded_by": BY},
     derived=lambda p: {"uids": json.dumps(list(p.uids))},
 )
 inserts(
@@ -224,13 +223,18 @@ inserts(
         "law_enforcement_agency",
         "law_enforcement_reference",
     ),
+    {"position": POSITION},
 )
-inserts(ReconciliationRecorded, REC, ("business_date", "note"), at="recorded_at", by="recorded_by")
+inserts(
+    ReconciliationRecorded,
+    REC,
+    ("business_date", "note"),
+    {"position": POSITION, "recorded_at": AT, "recorded_by": BY},
+)
 inserts(
     InventoryAudited,
     AUD,
     ("audit_id", "part", "parts", "audited_by"),
-    at="audited_at",
-    by="recorded_by",
+    {"position": POSITION, "audited_at": AT, "recorded_by": BY},
     derived=lambda p: {"lines": len(p.lines), "variances": len(p.variances())},
 )

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from alembic import op
 
 from server.migrations.columns import big, big_id, decimal, integer, licence, string, text, time
-from server.migrations.tables import allow_changes, per_event, per_licensee, refuse_changes
+from server.migrations.tables import (
+    allow_changes,
+    drop_licence_index,
+    index_licence,
+    per_event,
+    per_licensee,
+    refuse_changes,
+)
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -97,8 +104,7 @@ def upgrade() -> None:
         string("reason", 500),
         time("occurred_at"),
     )
-    with op.batch_alter_table("waste", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_waste_licence"), ["licence"], unique=False)
+    index_licence("waste")
 
     op.create_table(
         "event_log",
@@ -124,8 +130,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id"),
         sa.UniqueConstraint("licence", "station_id", "sequence", name="uq_event_log_station_seq"),
     )
-    with op.batch_alter_table("event_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_event_log_licence"), ["licence"], unique=False)
+    index_licence("event_log")
 
     per_licensee(
         "stations",
@@ -143,12 +148,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     allow_changes("event_log")
     op.drop_table("stations")
-    with op.batch_alter_table("event_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_event_log_licence"))
+    drop_licence_index("event_log")
 
     op.drop_table("event_log")
-    with op.batch_alter_table("waste", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_waste_licence"))
+    drop_licence_index("waste")
 
     op.drop_table("waste")
     op.drop_table("tags")

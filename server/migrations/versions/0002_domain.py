@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from alembic import op
 
 from server.migrations.columns import column, date, decimal, integer, string, text, time
-from server.migrations.tables import per_event, per_event_id, per_licensee
+from server.migrations.tables import (
+    drop_licence_index,
+    index_licence,
+    per_event,
+    per_event_id,
+    per_licensee,
+)
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -203,8 +209,7 @@ def upgrade() -> None:
         string("recorded_by", 64),
     )
     for table in LICENCE_INDEXED:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_index(batch_op.f(f"ix_{table}_licence"), ["licence"], unique=False)
+        index_licence(table)
     with op.batch_alter_table("event_log", schema=None) as batch_op:
         batch_op.create_index(
             "ix_event_log_licence_occurred_at", ["licence", "occurred_at"], unique=False
@@ -226,8 +231,7 @@ def downgrade() -> None:
     with op.batch_alter_table("event_log", schema=None) as batch_op:
         batch_op.drop_index("ix_event_log_licence_occurred_at")
     for table in LICENCE_INDEXED:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f(f"ix_{table}_licence"))
+        drop_licence_index(table)
     for table in (
         "reconciliations",
         "diversion_reports",

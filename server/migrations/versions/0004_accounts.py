@@ -7,7 +7,7 @@ Nothing here is part of the legal record (see ``server/db/accounts.py``); the ro
 import sqlalchemy as sa
 from alembic import op
 
-from server.migrations.columns import BIG_ID, integer, string, text, time
+from server.migrations.columns import BIG_ID, time
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -17,16 +17,16 @@ def upgrade() -> None:
     op.create_table(
         "accounts",
         sa.Column("account_id", BIG_ID, primary_key=True, autoincrement=True),
-        string("login", 64),
-        string("kind", 10),
+        sa.Column("login", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column(
             "licence", sa.String(length=40), sa.ForeignKey("licensees.licence"), nullable=True
         ),
-        string("subject_id", 64),
-        string("display_name", 200),
-        text("password_hash", nullable=True),
-        text("mqtt_password_hash", nullable=True),
-        integer("failed_logins"),
+        sa.Column("subject_id", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=200), nullable=False),
+        sa.Column("password_hash", sa.Text(), nullable=True),
+        sa.Column("mqtt_password_hash", sa.Text(), nullable=True),
+        sa.Column("failed_logins", sa.Integer(), nullable=False),
         time("last_failed_at", nullable=True),
         time("locked_until", nullable=True),
         time("created_at"),

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from server.migrations.columns import big, column, integer, string, text, time
-from server.migrations.tables import numbered, per_licensee
+from server.migrations.tables import drop_licence_index, index_licence, numbered, per_licensee
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -69,8 +69,7 @@ def upgrade() -> None:
         integer("backlog_at_restore", nullable=True),
         big("notification_id", nullable=True),
     )
-    with op.batch_alter_table("sync_outages", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sync_outages_licence"), ["licence"], unique=False)
+    index_licence("sync_outages")
 
     per_licensee(
         "sync_links",
@@ -92,8 +91,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("sync_links")
-    with op.batch_alter_table("sync_outages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sync_outages_licence"))
+    drop_licence_index("sync_outages")
 
     op.drop_table("sync_outages")
     op.drop_table("sync_objects")

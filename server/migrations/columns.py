@@ -59,3 +59,10 @@ def time(name: str, *, nullable: bool = False) -> sa.Column[Any]:
 
 def date(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     return column(name, sa.Date(), nullable=nullable)
+
+
+def quantity(prefix: str) -> list[sa.Column[Any]]:
+    """A quantity (:class:`schemas.commerce.Quantity`) as two columns that may be empty:
+    ``<prefix>_grams``, its total weight (None for a count without a unit weight), and
+    ``<prefix>_count``."""
+    return [decimal(f"{prefix}_grams", nullable=True), integer(f"{prefix}_count", nullable=True)]

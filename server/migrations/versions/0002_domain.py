@@ -9,7 +9,7 @@ and ``packaged_grams`` starts at 0, both exactly what a rebuild would produce.
 import sqlalchemy as sa
 from alembic import op
 
-from server.migrations.columns import column, date, decimal, integer, string, text, time
+from server.migrations.columns import column, date, decimal, integer, quantity, string, text, time
 from server.migrations.tables import (
     drop_licence_index,
     index_licence,
@@ -97,8 +97,7 @@ def upgrade() -> None:
         string("source", 10),
         string("category", 20, nullable=True),
         string("strain", 100, nullable=True),
-        decimal("quantity_grams", nullable=True),
-        integer("quantity_count", nullable=True),
+        *quantity("quantity"),
         decimal("unit_weight_grams", nullable=True),
         column("for_processor", sa.Boolean()),
         string("location", 100, nullable=True),
@@ -137,18 +136,15 @@ def upgrade() -> None:
         string("category", 20, nullable=True),
         string("strain", 100, nullable=True),
         string("description", 500, nullable=True),
-        decimal("quantity_grams", nullable=True),
-        integer("quantity_count", nullable=True),
+        *quantity("quantity"),
         string("decision", 8, nullable=True),
-        decimal("received_grams", nullable=True),
-        integer("received_count", nullable=True),
+        *quantity("received"),
         string("reject_reason", 500, nullable=True),
     )
     per_event(
         "sales",
         string("package_uid", 24),
-        decimal("quantity_grams", nullable=True),
-        integer("quantity_count", nullable=True),
+        *quantity("quantity"),
         decimal("price"),
         time("sold_at"),
     )

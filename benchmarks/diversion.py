@@ -82,8 +82,6 @@ from schemas.clock import ManualClock
 from schemas.commerce import (
     ItemCategory,
     ManifestItem,
-    PackageCreated,
-    PackageSource,
     Party,
     Quantity,
     ReceivedItem,
@@ -97,21 +95,14 @@ from schemas.events import (
     DestroyMethod,
     HarvestBatchWeighed,
     Payload,
-    PlantBatchCreated,
-    PlantDestroyed,
-    PlantHarvested,
-    PlantOrigin,
-    PlantPhase,
-    PlantsPhaseChanged,
     PlantsTagged,
-    ScaleReading,
     TagsReceived,
     TagType,
     WasteRecorded,
     WeightType,
 )
 from schemas.records import AuditedLine, AuditItem, InventoryAudited, LocationAdded, LocationKind
-from schemas.weights import Unit, Weight
+from tests.api.seed import clones, composted, cut, flower_package, grams, reading, to_flower
 
 PHANTOM = "phantom-destruction"
 BATCH_KINDS = ("skim-dry", "skim-wet", "typed-weights", PHANTOM)
@@ -157,10 +148,6 @@ class Report:
     projected: list[tuple[Decimal, Decimal, Decimal, Decimal]] = field(default_factory=list)
     events: int = 0
     refresh_s: list[float] = field(default_factory=list)
-
-
-def grams(value: Decimal) -> Weight:
-    return Weight(value=value, unit=Unit.G)
 
 
 def cents(value: float) -> Decimal:
@@ -298,16 +285,6 @@ class Season:
             plan[(g.licence, season)] = KINDS[n % len(KINDS)]
         return plan
 
-    def _reading(self, weight: Decimal) -> ScaleReading:
-        """The station scale's reading of ``weight`` grams, now."""
-        return ScaleReading(
-            device_id="scale-1",
-            weight=grams(weight),
-            stable=True,
-            raw_hex="",
-            read_at=self.clock.now(),
-        )
-
     def _waste(self, g: Grower, grams_: Decimal, reason: str, location: str = "Vault") -> None:
         self.record(
             g,
@@ -328,28 +305,14 @@ class Season:
             plants[g.licence] = uids
             batch = f"B-{season}"
             self.record(g, TagsReceived(tag_type=TagType.PLANT, first=uids[0], last=uids[-1]))
-            self.record(
-                g,
-                PlantBatchCreated(
-                    batch_id=batch,
-                    origin=PlantOrigin.CLONE,
-                    count=len(uids),
-                    strain=g.strain,
-                    location="Veg",
-                ),
-            )
+            self.record(g, clones(batch, len(uids), strain=g.strain))
             self.record(g, PlantsTagged(batch_id=batch, uids=uids))
             if diverted.get((g.licence, season)) == GHOST:
                 self._ghosts(g, batch, season)
         self._odd_jobs(season, 14)
         for g in self.growers:
             self.shift(g, season, 28)
-            self.record(
-                g,
-                PlantsPhaseChanged(
-                    uids=plants[g.licence], phase=PlantPhase.FLOWERING, location="Flower 1"
-                ),
-            )
+            self.record(g, to_flower(plants[g.licence]))
         self._odd_jobs(season, 42)
         self._cull(season, diverted, plants)
         self._odd_jobs(season, 70)
@@ -375,15 +338,7 @@ class Season:
                 if kind == "typed-weights":
                     read = Decimal(round(grown, -1))
                 total += read
-                self.record(
-                    g,
-                    PlantHarvested(
-                        uid=uid,
-                        harvest_batch=name,
-                        wet_weight=grams(read),
-                        scale_reading=self._reading(read),
-                    ),
-                )
+                self.record(g, cut(uid, name, read, self.clock.now()))
             wet_of[g.licence] = total
         self._compare(projected, wet_of)
         packages: dict[str, tuple[str, Decimal]] = {}  # kept for the audit
@@ -423,7 +378,7 @@ class Season:
                     harvest_batch=name,
                     weight_type=WeightType.DRY,
                     weight=grams(dry),
-                    scale_reading=None if typed else self._reading(dry),
+                    scale_reading=None if typed else reading(dry, self.clock.now()),
                 ),
             )
             uids = [f"{g.prefix}{g.next_tag + i:08d}" for i in range(3)]
@@ -432,17 +387,7 @@ class Season:
             made = []
             for uid, share in zip(uids, (0.40, 0.25, 0.15), strict=True):
                 packaged = cents(float(dry) * share)
-                self.record(
-                    g,
-                    PackageCreated(
-                        uid=uid,
-                        category=ItemCategory.FLOWER,
-                        strain=g.strain,
-                        sources=[PackageSource(harvest_batch=name, weight=grams(packaged))],
-                        quantity=Quantity(weight=grams(packaged)),
-                        location="Vault",
-                    ),
-                )
+                self.record(g, flower_package(uid, name, packaged, strain=g.strain))
                 made.append((uid, packaged))
             packages[g.licence], shipped[g.licence], sold[g.licence] = made
         for n, g in enumerate(self.growers):
@@ -477,15 +422,8 @@ class Season:
                 continue
             self.shift(g, season, 50)
             for uid in self.rng.sample(mine, count):
-                self.record(
-                    g,
-                    PlantDestroyed(
-                        uid=uid,
-                        waste_weight=grams(cents(self.rng.uniform(80, 250))),
-                        method=DestroyMethod.COMPOST,
-                        reason="Hermaphrodite, culled",
-                    ),
-                )
+                waste = cents(self.rng.uniform(80, 250))
+                self.record(g, composted(uid, waste, "Hermaphrodite, culled"))
                 mine.remove(uid)
 
     def _ship(

@@ -43,6 +43,7 @@ from benchmarks.ingest import (  # noqa: E402
     Options,
     Throughput,
     _interrupt,
+    add_load_options,
     counted_throughput,
     environment,
     ingest_servers,
@@ -146,9 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--hosts", default="1,2,3", help="host counts to measure (1,2,3)")
     parser.add_argument("--licensees", type=int, default=50, help="licensees (50)")
-    parser.add_argument("--stations", type=int, default=50, help="publishing stations (50)")
-    parser.add_argument("--events", type=int, default=200, help="events per station (200)")
-    parser.add_argument("--window", type=int, default=200, help="unacked events per station")
+    add_load_options(parser, stations=50, events=200)
     parser.add_argument("--stall", type=float, default=60.0, help="give up after s without acks")
     args = parser.parse_args(argv)
     try:

@@ -995,16 +995,24 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def add_load_options(parser: argparse.ArgumentParser, stations: int, events: int) -> None:
+    """The stations' load, as this benchmark and those that reuse it take it: ``--stations``
+    publishing, ``--events`` each, at most ``--window`` unacknowledged each (default 200)."""
+    parser.add_argument(
+        "--stations", type=int, default=stations, help=f"publishing stations ({stations})"
+    )
+    parser.add_argument("--events", type=int, default=events, help=f"events per station ({events})")
+    parser.add_argument("--window", type=int, default=200, help="unacked events per station")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Ingest throughput and ack latency: seedtrace against the bare broker."
     )
-    parser.add_argument("--events", type=int, default=1000, help="events per station (1000)")
-    parser.add_argument("--stations", type=int, default=10, help="publishing stations (10)")
+    add_load_options(parser, stations=10, events=1000)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--processes", type=int, default=3, help="ingest processes, extra row")
     parser.add_argument("--licensees", type=int, default=1, help="stations spread over (1)")
-    parser.add_argument("--window", type=int, default=200, help="unacked events per station")
     parser.add_argument("--samples", type=int, default=300, help="single-scan round trips")
     parser.add_argument("--backlog", type=int, default=10_000, help="backlog events (10000)")
     parser.add_argument("--stall", type=float, default=30.0, help="give up after s without acks")

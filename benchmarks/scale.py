@@ -717,9 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="share of 1M plants (1.0)")
     parser.add_argument("--licensees", type=int, default=500)
     parser.add_argument("--samples", type=int, default=50, help="requests per read, scans")
-    parser.add_argument("--events", type=int, default=1000, help="ingest load: per station")
-    parser.add_argument("--stations", type=int, default=10, help="ingest load: stations")
-    parser.add_argument("--window", type=int, default=200, help="ingest load: unacked each")
+    ingest.add_load_options(parser, stations=10, events=1000)  # the ingest load
     parser.add_argument("--fill-workers", type=int, default=2, help="PostgreSQL fill processes")
     opts = parser.parse_args(argv)
     if opts.quick:

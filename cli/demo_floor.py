@@ -109,18 +109,7 @@ class Worker:
     def scan(self, uid: str) -> View:
         """Hold a tag to the UHF reader until the station has read it."""
         self._mark()
-        before = (self.client.state().get("last_scan") or {}).get("at")
-        self.uhf.put(uid)
-        try:
-            return self.client.wait(
-                f"{self.station} to read {uid}",
-                lambda v: (
-                    (v.get("last_scan") or {}).get("uid") == uid and v["last_scan"]["at"] != before
-                ),
-            )
-        finally:
-            self.uhf.take(uid)
-            time.sleep(0.3)
+        return self.client.scan(uid, self.uhf, f"{self.station} to read {uid}", settle=0.3)
 
     def show_label(self, code: str) -> View:
         """Hold a printed label under the camera until the station has decoded it."""
@@ -145,12 +134,7 @@ class Worker:
     def clear_pan(self) -> None:
         assert self.scale is not None
         self.scale.set_weight("0")
-        self.client.wait(
-            f"{self.station}'s empty pan",
-            lambda v: (
-                (v.get("weight") or {}).get("value") in ("0.00", "0") and v["weight"]["stable"]
-            ),
-        )
+        self.client.wait_empty_pan(f"{self.station}'s empty pan")
 
     # -- reading the answer ------------------------------------------------------------------
 

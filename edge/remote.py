@@ -11,9 +11,17 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 View = dict[str, Any]
+
+
+class TagField(Protocol):
+    """A reader's field a tag is held in and taken from (the UHF simulator)."""
+
+    def put(self, uid: str) -> None: ...
+
+    def take(self, uid: str) -> None: ...
 
 
 class StationUnreachable(Exception):
@@ -66,3 +74,29 @@ class StationClient:
 
     def wait_up(self, timeout: float = 20.0) -> View:
         return self.wait("the station's display", lambda v: "station" in v, timeout)
+
+    def scan(self, uid: str, field: TagField, what: str, settle: float) -> View:
+        """Hold tag ``uid`` in the reader's ``field`` until the display shows a scan of it newer
+        than the last one, then take it away and wait ``settle`` s (out of the reader's repeat
+        window before the next scan). TimeoutError, saying ``what``, if no scan shows."""
+        before = (self.state().get("last_scan") or {}).get("at")
+        field.put(uid)
+        try:
+            return self.wait(
+                what,
+                lambda v: (
+                    (v.get("last_scan") or {}).get("uid") == uid and v["last_scan"]["at"] != before
+                ),
+            )
+        finally:
+            field.take(uid)
+            time.sleep(settle)
+
+    def wait_empty_pan(self, what: str) -> View:
+        """Wait until the display shows a stable zero on the scale."""
+        return self.wait(
+            what,
+            lambda v: (
+                (v.get("weight") or {}).get("value") in ("0.00", "0") and v["weight"]["stable"]
+            ),
+        )

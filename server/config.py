@@ -3,9 +3,10 @@
 Validated at start-up; a bad value stops the server with a message naming the variable.
 """
 
+from dataclasses import fields
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from server.accounts.lockout import LockoutPolicy
 from server.accounts.passwords import Passwords
 from server.accounts.stations import BrokerConfig
+
+# A period in seconds, more than none; a span in whole days, at least one; a TCP port.
+Seconds = Annotated[float, Field(gt=0)]
+Days = Annotated[int, Field(ge=1)]
+Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class ServerSettings(BaseSettings):
@@ -23,7 +29,7 @@ class ServerSettings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
     )
     mqtt_host: str = "127.0.0.1"
-    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_port: Port = 1883
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
     mqtt_tls_ca: Path | None = Field(default=None, description="CA file; enables TLS")
@@ -77,32 +83,29 @@ class ServerSettings(BaseSettings):
         "batch. 0: take only what is already queued, so a lone scan is answered at once and "
         "batches form by themselves under load.",
     )
-    gap_report_after_s: float = Field(default=60.0, gt=0)
-    analytics_refresh_s: float = Field(
+    gap_report_after_s: Seconds = 60.0
+    analytics_refresh_s: Seconds = Field(
         default=900.0,
-        gt=0,
         description="How often the ingest refreshes the analytics (harvest balances and "
         "diversion signals) of the licensees whose record moved (docs/analytics.md)",
     )
-    deadline_sweep_s: float = Field(
+    deadline_sweep_s: Seconds = Field(
         default=60.0,
-        gt=0,
         description="How often the deadline sweep runs: overdue marking, the daily "
         "reconciliation notification, the tag supply check",
     )
-    tag_supply_days: int = Field(
+    tag_supply_days: Days = Field(
         default=14,
-        ge=1,
         description="TAG-SUPPLY warns when the unassigned tags of a type last fewer days than "
         "this at the recent rate of use",
     )
-    tag_supply_window_days: int = Field(
-        default=14, ge=1, description="TAG-SUPPLY: the recent rate of use is over this many days"
+    tag_supply_window_days: Days = Field(
+        default=14, description="TAG-SUPPLY: the recent rate of use is over this many days"
     )
 
     # --- REST API and accounts -------------------------------------------------------------
     api_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")
-    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_port: Port = 8000
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Comma-separated addresses of the HTTPS reverse proxies whose "
@@ -122,14 +125,14 @@ class ServerSettings(BaseSettings):
     login_free_attempts: int = Field(
         default=3, ge=1, description="Failed log-ins in a row before each attempt must wait"
     )
-    login_backoff_base_s: float = Field(
-        default=1.0, gt=0, description="First wait; doubles with every further failure"
+    login_backoff_base_s: Seconds = Field(
+        default=1.0, description="First wait; doubles with every further failure"
     )
-    login_backoff_max_s: float = Field(default=60.0, gt=0)
+    login_backoff_max_s: Seconds = 60.0
     login_lock_after: int = Field(
         default=10, ge=2, description="Failed log-ins in a row that lock the account"
     )
-    login_lock_s: float = Field(default=900.0, gt=0, description="How long a lock lasts")
+    login_lock_s: Seconds = Field(default=900.0, description="How long a lock lasts")
     argon2_time_cost: int = Field(default=3, ge=1, le=100)
     argon2_memory_kib: int = Field(
         default=65536, ge=64, le=4 * 1024 * 1024, description="Memory per password hash"
@@ -201,10 +204,6 @@ class ServerSettings(BaseSettings):
         )
 
     def lockout(self) -> LockoutPolicy:
-        return LockoutPolicy(
-            free_attempts=self.login_free_attempts,
-            backoff_base_s=self.login_backoff_base_s,
-            backoff_max_s=self.login_backoff_max_s,
-            lock_after=self.login_lock_after,
-            lock_s=self.login_lock_s,
-        )
+        """The ``login_*`` settings: each is the policy's field of the same name."""
+        policy = {f.name: getattr(self, f"login_{f.name}") for f in fields(LockoutPolicy)}
+        return LockoutPolicy(**policy)

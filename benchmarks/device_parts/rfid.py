@@ -26,23 +26,12 @@ import time
 from smartcard import scard
 
 from devices.registry import open_device
-from devices.rfid.pcsc import PcscReader
+from devices.rfid.pcsc import PcscReader, readers
 from devices.rfid.uhf import UhfReader
 from devices.sim.uhf import UhfModuleSim
 from devices.sim.vcard import VirtualCard
 
 READER = "Virtual PCD 00 00"
-
-
-def readers() -> list[str]:
-    rc, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    if rc != scard.SCARD_S_SUCCESS:
-        return []
-    try:
-        rc, names = scard.SCardListReaders(context, [])
-        return list(names) if rc == scard.SCARD_S_SUCCESS else []
-    finally:
-        scard.SCardReleaseContext(context)
 
 
 def ensure_pcscd() -> subprocess.Popen[bytes] | None:

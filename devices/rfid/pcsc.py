@@ -84,6 +84,19 @@ def _describe(rc: int) -> str:
     return f"{scard.SCardGetErrorMessage(rc).strip()} (0x{_code(rc):08X})"
 
 
+def readers() -> list[str]:
+    """The readers pcscd offers now ([] if it does not answer), asked on a fresh context that
+    is released again: a context made before a pcscd restart never answers again."""
+    rc, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if rc != scard.SCARD_S_SUCCESS:
+        return []
+    try:
+        rc, names = scard.SCardListReaders(context, [])
+        return list(names) if rc == scard.SCARD_S_SUCCESS else []
+    finally:
+        scard.SCardReleaseContext(context)
+
+
 class PcscReader(OpenCloseContext):
     def __init__(self, url: DeviceUrl, device_id: str | None = None) -> None:
         self.reader = url.location

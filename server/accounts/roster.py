@@ -13,10 +13,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from schemas.records import Role
-from server.db.core import table_of
-from server.db.tables import User
-
-U = table_of(User)
+from server.db.core_tables import USERS as U
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,10 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from server.db.accounts import AccountSession
-from server.db.core import table_of
-
-S = table_of(AccountSession)
+from server.db.core_tables import ACCOUNT_SESSIONS as S
 
 # A token is URL-safe base64 of 32 bytes; anything else is refused before a query.
 TOKEN_LENGTH = 43

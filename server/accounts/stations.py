@@ -27,7 +27,6 @@ the next successful write carries them.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,10 +48,7 @@ from server.brokerauth.accounts import (
 )
 from server.brokerauth.install import BrokerFiles, InstallError, reload_broker
 from server.brokerauth.roster import parse_roster
-from server.db.accounts import Account as AccountRow
-from server.db.core import table_of
-
-A = table_of(AccountRow)
+from server.db.core_tables import ACCOUNTS as A
 
 
 class BrokerFilesError(RuntimeError):
@@ -82,14 +78,7 @@ def _ref(licence: str, station_id: str) -> StationRef:
         raise AccountInvalid(str(err)) from err
 
 
-def add_station(
-    conn: sa.Connection,
-    licence: str,
-    station_id: str,
-    now: datetime,
-    *,
-    make_password: Callable[[], str] = new_password,
-) -> Issued:
+def add_station(conn: sa.Connection, licence: str, station_id: str, now: datetime) -> Issued:
     """A new station account with its first password. AccountConflict if it exists."""
     ref = _ref(licence, station_id)
     account_id = store.insert(
@@ -102,28 +91,19 @@ def add_station(
         password_hash=None,
         now=now,
     )
-    return _issue(conn, account_id, ref.username, now, make_password)
+    return _issue(conn, account_id, ref.username, now)
 
 
-def rotate_station(
-    conn: sa.Connection,
-    licence: str,
-    station_id: str,
-    now: datetime,
-    *,
-    make_password: Callable[[], str] = new_password,
-) -> Issued:
+def rotate_station(conn: sa.Connection, licence: str, station_id: str, now: datetime) -> Issued:
     """A new password for an existing station account (a revoked one comes back)."""
     account = station_account(conn, licence, station_id)
-    return _issue(conn, account.account_id, account.login, now, make_password)
+    return _issue(conn, account.account_id, account.login, now)
 
 
-def _issue(
-    conn: sa.Connection, account_id: int, login: str, now: datetime, generate: Callable[[], str]
-) -> Issued:
+def _issue(conn: sa.Connection, account_id: int, login: str, now: datetime) -> Issued:
     """A new MQTT password for the account (only its hash is stored); a disabled account is
     enabled again."""
-    password = generate()
+    password = new_password()
     conn.execute(
         A.update()
         .where(A.c.account_id == account_id)

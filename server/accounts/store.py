@@ -16,13 +16,9 @@ from server.accounts import throttle
 from server.accounts.errors import AccountConflict, AccountInvalid, AccountNotFound
 from server.accounts.roles import AccountKind
 from server.accounts.sessions import revoke_all
-from server.db.accounts import Account, RegulatorLicensee
-from server.db.core import table_of
-from server.db.tables import Licensee
-
-A = table_of(Account)
-RL = table_of(RegulatorLicensee)
-LIC = table_of(Licensee)
+from server.db.core_tables import ACCOUNTS as A
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import REGULATOR_LICENSEES as RL
 
 # A log-on has the characters of a user id (schemas.ids.USER_PATTERN): safe in a URL, a CSV
 # cell and an MQTT user name.

@@ -13,12 +13,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from server.accounts.lockout import CLEAR, Counters
-from server.db.core import table_of
+from server.db.core_tables import SIGN_IN_THROTTLE as T
 
 __all__ = ["CLEAR", "client_subject", "counters", "forget_idle", "login_subject", "store"]
-from server.db.accounts import SignInThrottle
 
-T = table_of(SignInThrottle)
 FORGET_AFTER = timedelta(days=1)  # longer than any wait or lock the policy can impose
 
 

@@ -28,24 +28,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from server.db.core import table_of
-from server.db.tables import (
-    Batch,
-    HarvestBatch,
-    Package,
-    PackageSource,
-    Plant,
-    Transfer,
-    TransferItem,
-)
-
-B = table_of(Batch)
-P = table_of(Plant)
-H = table_of(HarvestBatch)
-PK = table_of(Package)
-PS = table_of(PackageSource)
-TX = table_of(Transfer)
-TI = table_of(TransferItem)
+from server.db.core_tables import BATCHES as B
+from server.db.core_tables import HARVEST_BATCHES as H
+from server.db.core_tables import PACKAGE_SOURCES as PS
+from server.db.core_tables import PACKAGES as PK
+from server.db.core_tables import PLANTS as P
+from server.db.core_tables import TRANSFER_ITEMS as TI
+from server.db.core_tables import TRANSFERS as TX
 
 LIVE_PHASES = ("vegetative", "flowering")
 

@@ -9,10 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from server.db.core import table_of
-from server.db.statesync import SyncCall
-
-CALLS = table_of(SyncCall)
+from server.db.core_tables import SYNC_CALLS as CALLS
 
 
 def event_calls(conn: sa.Connection, licence: str, event_id: str) -> Sequence[sa.RowMapping]:

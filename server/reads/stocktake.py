@@ -32,14 +32,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from schemas.ids import Name
 from schemas.records import MAX_AUDITED_LINES, AuditedLine, AuditItem, InventoryAudited
 from schemas.weights import Unit, Weight
-from server.db.core import table_of
-from server.db.tables import Batch, HarvestBatch, Package, Plant
+from server.db.core_tables import BATCHES as B
+from server.db.core_tables import HARVEST_BATCHES as H
+from server.db.core_tables import PACKAGES as PK
+from server.db.core_tables import PLANTS as P
 from server.reads.inventory import LIVE_PHASES, harvest_remaining, packaged_grams
-
-B = table_of(Batch)
-P = table_of(Plant)
-H = table_of(HarvestBatch)
-PK = table_of(Package)
 
 USABLE_CATEGORIES = frozenset({"flower", "leaf", "shake"})
 MAX_AUDIT_LINES = 10_000
@@ -164,25 +161,16 @@ def compare(
     """Every counted line against the system, then what the system holds but was not counted."""
     types = {c.item_type for c in audit.counted}
     system = expected(conn, licence, types)
-    lines = [_line(c, system.get((c.item_type, c.item_id)), tolerance_pct) for c in audit.counted]
+    lines = [
+        _line(c.item_type, c.item_id, system.get((c.item_type, c.item_id)), c, tolerance_pct)
+        for c in audit.counted
+    ]
     counted = {(c.item_type, c.item_id) for c in audit.counted}
-    for (item_type, item_id), exp in sorted(system.items()):
-        if exp.on_hand and (item_type, item_id) not in counted:
-            lines.append(
-                AuditLine(
-                    item_type=item_type,
-                    item_id=item_id,
-                    usable_cannabis=exp.usable,
-                    expected_count=exp.count,
-                    counted_count=None,
-                    expected_grams=exp.grams,
-                    counted_grams=None,
-                    variance_count=None if exp.count is None else -exp.count,
-                    variance_grams=None if exp.grams is None else -exp.grams,
-                    variance_pct=None if exp.grams is None else Decimal(-100).quantize(PERCENT),
-                    finding=Finding.NOT_COUNTED,
-                )
-            )
+    lines += [
+        _line(item_type, item_id, exp, None, tolerance_pct)
+        for (item_type, item_id), exp in sorted(system.items())
+        if exp.on_hand and (item_type, item_id) not in counted
+    ]
     bad = {Finding.VARIANCE, Finding.UNKNOWN_ITEM, Finding.NOT_COUNTED}
     return AuditResult(
         moisture_tolerance_pct=tolerance_pct,
@@ -191,40 +179,51 @@ def compare(
     )
 
 
-def _line(c: Counted, exp: _Expected | None, tolerance_pct: Decimal) -> AuditLine:
-    grams = None if c.weight is None else c.weight.in_grams()
-    if exp is None:
-        return AuditLine(
-            item_type=c.item_type,
-            item_id=c.item_id,
-            usable_cannabis=False,
-            expected_count=None,
-            counted_count=c.count,
-            expected_grams=None,
-            counted_grams=grams,
-            variance_count=None,
-            variance_grams=None,
-            variance_pct=None,
-            finding=Finding.UNKNOWN_ITEM,
-        )
-    d_count = None if c.count is None or exp.count is None else c.count - exp.count
-    d_grams = None if grams is None or exp.grams is None else grams - exp.grams
+# What an item the system does not know is expected to be: nothing, so no variance is computed.
+_UNKNOWN = _Expected(count=None, grams=None, usable=False, on_hand=False)
+
+
+def _line(
+    item_type: AuditItem,
+    item_id: str,
+    exp: _Expected | None,
+    c: Counted | None,
+    tolerance_pct: Decimal,
+) -> AuditLine:
+    """One item's line: what was counted of it (``c``; None: it was not counted, so all that
+    is expected of it is missing) against what the system expects (``exp``; None: an item the
+    system does not know)."""
+    count = None if c is None else c.count
+    grams = None if c is None or c.weight is None else c.weight.in_grams()
+    known = _UNKNOWN if exp is None else exp
     pct = None
-    if d_grams is not None and exp.grams is not None and exp.grams != 0:
-        pct = (d_grams * 100 / exp.grams).quantize(PERCENT)
-    if d_count in (None, 0) and d_grams in (None, 0):
+    if c is None:
+        d_count = None if known.count is None else -known.count
+        d_grams = None if known.grams is None else -known.grams
+        if known.grams is not None:
+            pct = Decimal(-100).quantize(PERCENT)
+    else:
+        d_count = None if count is None or known.count is None else count - known.count
+        d_grams = None if grams is None or known.grams is None else grams - known.grams
+        if d_grams is not None and known.grams is not None and known.grams != 0:
+            pct = (d_grams * 100 / known.grams).quantize(PERCENT)
+    if exp is None:
+        finding = Finding.UNKNOWN_ITEM
+    elif c is None:
+        finding = Finding.NOT_COUNTED
+    elif d_count in (None, 0) and d_grams in (None, 0):
         finding = Finding.MATCH
     elif d_count in (None, 0) and exp.usable and pct is not None and abs(pct) <= tolerance_pct:
         finding = Finding.WITHIN_MOISTURE_TOLERANCE
     else:
         finding = Finding.VARIANCE
     return AuditLine(
-        item_type=c.item_type,
-        item_id=c.item_id,
-        usable_cannabis=exp.usable,
-        expected_count=exp.count,
-        counted_count=c.count,
-        expected_grams=exp.grams,
+        item_type=item_type,
+        item_id=item_id,
+        usable_cannabis=known.usable,
+        expected_count=known.count,
+        counted_count=count,
+        expected_grams=known.grams,
         counted_grams=grams,
         variance_count=d_count,
         variance_grams=d_grams,

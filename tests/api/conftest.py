@@ -122,24 +122,20 @@ def people(app: FastAPI, engine: Engine, clock: ManualClock) -> None:  # noqa: F
         give_account(engine, passwords, licence, user_id, clock)
 
 
-@pytest.fixture
-def manager(client: TestClient, people: None) -> dict[str, str]:
-    return sign_in(client, MANAGER)
+def signed_in(login: str) -> Any:
+    """A fixture: the Authorization header of ``login``, one of :func:`people`, signed in."""
+
+    @pytest.fixture
+    def header(client: TestClient, people: None) -> dict[str, str]:
+        return sign_in(client, login)
+
+    return header
 
 
-@pytest.fixture
-def admin(client: TestClient, people: None) -> dict[str, str]:
-    return sign_in(client, ADMIN)
-
-
-@pytest.fixture
-def user(client: TestClient, people: None) -> dict[str, str]:
-    return sign_in(client, USER)
-
-
-@pytest.fixture
-def other_admin(client: TestClient, people: None) -> dict[str, str]:
-    return sign_in(client, OTHER_ADMIN)
+manager = signed_in(MANAGER)
+admin = signed_in(ADMIN)
+user = signed_in(USER)
+other_admin = signed_in(OTHER_ADMIN)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from schemas.events import Payload
 from schemas.records import Role, UserRegistered, UserTrained
 from server.accounts import manage
 from server.accounts.passwords import Passwords
-from server.accounts.roster import DbRoster
+from server.accounts.roster import DbRoster, Roster
 from server.ingest.pipeline import CONSOLE_STATION
 from server.ingest.submit import submit
 
@@ -75,11 +75,14 @@ def give_account(
     clock: Clock,
     password: str = PASSWORD,
     login: str | None = None,
+    roster: Roster | None = None,
 ) -> None:
+    """Give ``user_id`` of ``licence`` a log-on (``login``, default the user id) with
+    ``password``, in a transaction of its own; ``roster`` is the stored one by default."""
     with engine.begin() as conn:
         manage.add_user_account(
             conn,
-            DbRoster(),
+            DbRoster() if roster is None else roster,
             passwords,
             licence=licence,
             user_id=user_id,

@@ -83,13 +83,94 @@ def uid_of(prefix: str, n: int) -> str:
     return f"{prefix}{n:08d}"
 
 
-def grams(value: str) -> Weight:
+def grams(value: str | Decimal) -> Weight:
     return Weight(value=Decimal(value), unit=Unit.G)
 
 
-def reading(value: str, at: datetime) -> ScaleReading:
+def reading(value: str | Decimal, at: datetime) -> ScaleReading:
     return ScaleReading(
         device_id="scale-1", weight=grams(value), stable=True, raw_hex="", read_at=at
+    )
+
+
+def clones(batch_id: str, count: int, strain: str = "Blue Dream") -> PlantBatchCreated:
+    """A batch of ``count`` clones started in Veg."""
+    return PlantBatchCreated(
+        batch_id=batch_id, origin=PlantOrigin.CLONE, count=count, strain=strain, location="Veg"
+    )
+
+
+def to_flower(uids: list[str]) -> PlantsPhaseChanged:
+    """``uids`` moved to flowering, in Flower 1."""
+    return PlantsPhaseChanged(uids=uids, phase=PlantPhase.FLOWERING, location="Flower 1")
+
+
+def cut(uid: str, harvest_batch: str, value: str | Decimal, at: datetime) -> PlantHarvested:
+    """Plant ``uid`` harvested into ``harvest_batch`` at ``value`` g wet, as the scale read it
+    (stable) at ``at``."""
+    return PlantHarvested(
+        uid=uid,
+        harvest_batch=harvest_batch,
+        wet_weight=grams(value),
+        scale_reading=reading(value, at),
+    )
+
+
+def composted(uid: str, waste: str | Decimal, reason: str) -> PlantDestroyed:
+    """Plant ``uid`` destroyed for ``reason``, its ``waste`` g composted."""
+    return PlantDestroyed(
+        uid=uid, waste_weight=grams(waste), method=DestroyMethod.COMPOST, reason=reason
+    )
+
+
+def flower_package(
+    uid: str, harvest_batch: str, weight: str | Decimal, strain: str = "Blue Dream"
+) -> PackageCreated:
+    """Package ``uid``: ``weight`` g of ``strain`` flower from ``harvest_batch``, in the Vault."""
+    return PackageCreated(
+        uid=uid,
+        category=ItemCategory.FLOWER,
+        strain=strain,
+        sources=[PackageSource(harvest_batch=harvest_batch, weight=grams(weight))],
+        quantity=Quantity(weight=grams(weight)),
+        location="Vault",
+    )
+
+
+def seller_party(licence: str) -> Party:
+    return Party(name="Seller", address="1 Farm Road", licence=licence)
+
+
+def flower_manifest(
+    manifest_id: str,
+    sold_by: str,
+    bought_by: str,
+    uid: str,
+    weight: str,
+    price: Decimal | None,
+    leaves: datetime,
+    arrives: datetime,
+) -> TransferManifested:
+    """Manifest ``manifest_id`` from ``sold_by`` to ``bought_by`` (licences) of the one flower
+    package ``uid`` of ``weight`` g at ``price`` (None: no cost stated), leaving and arriving
+    at the given times (the transfer date is the day it leaves)."""
+    return TransferManifested(
+        manifest_id=manifest_id,
+        seller=seller_party(sold_by),
+        purchaser=Party(name="Buyer", address="2 Shop Street", licence=bought_by),
+        transfer_date=leaves.date(),
+        estimated_departure=leaves,
+        estimated_arrival=arrives,
+        items=[
+            ManifestItem(
+                uid=uid,
+                category=ItemCategory.FLOWER,
+                strain="Blue Dream",
+                description=f"Blue Dream flower, {weight} g",
+                quantity=Quantity(weight=grams(weight)),
+                price=price,
+            )
+        ],
     )
 
 
@@ -122,31 +203,13 @@ def seed_floor(
         ),
         TagsReceived(tag_type=TagType.PLANT, first=uids[0], last=uids[-1]),
         TagsReceived(tag_type=TagType.PACKAGE, uids=package_uids),
-        PlantBatchCreated(
-            batch_id=batch_id,
-            origin=PlantOrigin.CLONE,
-            count=10,
-            strain="Blue Dream",
-            location="Veg",
-        ),
+        clones(batch_id, 10),
         PlantsTagged(batch_id=batch_id, uids=uids[:3]),
-        PlantsPhaseChanged(uids=uids[:3], phase=PlantPhase.FLOWERING, location="Flower 1"),
-        PlantHarvested(
-            uid=uids[0],
-            harvest_batch=harvest,
-            wet_weight=grams("1200.5"),
-            scale_reading=reading("1200.5", now),
-        ),
-        PlantHarvested(
-            uid=uids[1],
-            harvest_batch=harvest,
-            wet_weight=grams("999.5"),
-            scale_reading=reading("999.5", now),
-        ),
+        to_flower(uids[:3]),
+        cut(uids[0], harvest, "1200.5", now),
+        cut(uids[1], harvest, "999.5", now),
         HarvestBatchWeighed(harvest_batch=harvest, weight_type=WeightType.DRY, weight=grams("550")),
-        PlantDestroyed(
-            uid=uids[2], waste_weight=grams("300"), method=DestroyMethod.COMPOST, reason="Mould"
-        ),
+        composted(uids[2], "300", "Mould"),
         WasteRecorded(
             harvest_batch=harvest,
             location="Dry Room",
@@ -154,31 +217,16 @@ def seed_floor(
             method=DestroyMethod.GRIND_AND_MIX,
             reason="Stems and fan leaves",
         ),
-        PackageCreated(
-            uid=package_uids[0],
-            category=ItemCategory.FLOWER,
-            strain="Blue Dream",
-            sources=[PackageSource(harvest_batch=harvest, weight=grams("100"))],
-            quantity=Quantity(weight=grams("100")),
-            location="Vault",
-        ),
-        TransferManifested(
-            manifest_id=manifest,
-            seller=Party(name="Seller", address="1 Farm Road", licence=licence),
-            purchaser=Party(name="Buyer", address="2 Shop Street", licence="C10-0000001-LIC"),
-            transfer_date=now.date(),
-            estimated_departure=now + timedelta(hours=1),
-            estimated_arrival=now + timedelta(hours=3),
-            items=[
-                ManifestItem(
-                    uid=package_uids[0],
-                    category=ItemCategory.FLOWER,
-                    strain="Blue Dream",
-                    description="Blue Dream flower, 100 g",
-                    quantity=Quantity(weight=grams("100")),
-                    price=Decimal("250.00"),  # the invoice's cost (SALES-INVOICE, CA 8401(f))
-                )
-            ],
+        flower_package(package_uids[0], harvest, "100"),
+        flower_manifest(
+            manifest,
+            licence,
+            "C10-0000001-LIC",
+            package_uids[0],
+            "100",
+            Decimal("250.00"),  # the invoice's cost (SALES-INVOICE, CA 8401(f))
+            leaves=now + timedelta(hours=1),
+            arrives=now + timedelta(hours=3),
         ),
         TagsOrdered(tag_type="plant", quantity=500, order_reference=f"PO-{licence}"),
         AccessLost(lost_at=now - timedelta(minutes=5), cause="Internet outage"),

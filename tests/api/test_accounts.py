@@ -20,11 +20,12 @@ from server.accounts.errors import (
 from server.accounts.passwords import Passwords, WeakPassword, check_policy
 from server.accounts.roles import AccessRole, AccountKind
 from server.accounts.service import Authenticator
+from server.config import ServerSettings
 from server.db.accounts import Account, AccountSession
+from tests.api.people import PASSWORD, give_account
 from tests.api.roster import MemoryRoster
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
-PASSWORD = "correct horse battery"
 FAST = Passwords(time_cost=1, memory_kib=64, parallelism=1)
 POLICY = lockout.LockoutPolicy(
     free_attempts=3, backoff_base_s=1, backoff_max_s=8, lock_after=6, lock_s=600
@@ -40,17 +41,7 @@ def add_account(
     login: str | None = None,
 ) -> None:
     """Give ``user_id`` of ``licence`` a log-on with PASSWORD, in a transaction of its own."""
-    with engine.begin() as conn:
-        manage.add_user_account(
-            conn,
-            roster,
-            FAST,
-            licence=licence,
-            user_id=user_id,
-            password=PASSWORD,
-            now=clock.now(),
-            login=login,
-        )
+    give_account(engine, FAST, licence, user_id, clock, PASSWORD, login, roster)
 
 
 @pytest.fixture
@@ -313,3 +304,17 @@ def test_older_hash_parameters_are_upgraded_at_sign_in(auth: Authenticator) -> N
     assert row is not None
     assert row.password_hash is not None
     assert "m=64," in row.password_hash
+
+
+def test_the_login_settings_are_the_lockout_policy() -> None:
+    settings = ServerSettings(
+        database_url="sqlite://",
+        login_free_attempts=4,
+        login_backoff_base_s=2.0,
+        login_backoff_max_s=30.0,
+        login_lock_after=7,
+        login_lock_s=120.0,
+    )
+    assert settings.lockout() == lockout.LockoutPolicy(
+        free_attempts=4, backoff_base_s=2.0, backoff_max_s=30.0, lock_after=7, lock_s=120.0
+    )

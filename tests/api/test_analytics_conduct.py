@@ -13,28 +13,15 @@ from sqlalchemy.engine import Engine
 from schemas.acks import Ack, Outcome
 from schemas.clock import ManualClock
 from schemas.commerce import (
-    ItemCategory,
-    ManifestItem,
-    PackageCreated,
-    PackageSource,
-    Party,
     Quantity,
     ReceivedItem,
     TransferArrived,
     TransferDeparted,
-    TransferManifested,
     TransferReceived,
 )
 from schemas.events import (
-    DestroyMethod,
     HarvestBatchWeighed,
     Payload,
-    PlantBatchCreated,
-    PlantDestroyed,
-    PlantHarvested,
-    PlantOrigin,
-    PlantPhase,
-    PlantsPhaseChanged,
     PlantsTagged,
     RecordCorrected,
     TagsReceived,
@@ -48,7 +35,19 @@ from server.analytics.tables import SIGNALS
 from server.ingest.submit import submit
 from tests.api import people
 from tests.api.conftest import ADMIN, OTHER_ADMIN
-from tests.api.seed import Floor, grams, reading, uid_of
+from tests.api.seed import (
+    Floor,
+    clones,
+    composted,
+    cut,
+    flower_manifest,
+    flower_package,
+    grams,
+    reading,
+    seller_party,
+    to_flower,
+    uid_of,
+)
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 
 
@@ -125,48 +124,25 @@ def test_the_hours_of_destruction_and_waste_are_read_in_the_licensees_timezone(
     assert set(hours.others) == {local.hour}  # the seed was recorded within the hour
 
 
-def package(floor: Floor, n: int, weight: str) -> PackageCreated:
-    return PackageCreated(
-        uid=floor.package_uids[n],
-        category=ItemCategory.FLOWER,
-        strain="Blue Dream",
-        sources=[PackageSource(harvest_batch=floor.harvest_batch, weight=grams(weight))],
-        quantity=Quantity(weight=grams(weight)),
-        location="Vault",
-    )
-
-
 def send(
     engine: Engine, clock: ManualClock, seller: Floor, buyer: Floor, n: int, sent: str, got: str
 ) -> list[str]:
     """``seller`` packages ``sent`` g and ships it on manifest M-``n``; ``buyer`` receives it
     at ``got`` g. The buyer's event ids (arrival, receipt)."""
     uid, manifest = seller.package_uids[n], f"M-{n}"
-    accepted(engine, clock, seller, package(seller, n, sent))
+    accepted(engine, clock, seller, flower_package(uid, seller.harvest_batch, sent))
     now = clock.now()
-    accepted(
-        engine,
-        clock,
-        seller,
-        TransferManifested(
-            manifest_id=manifest,
-            seller=Party(name="Seller", address="1 Farm Road", licence=seller.licence),
-            purchaser=Party(name="Buyer", address="2 Shop Street", licence=buyer.licence),
-            transfer_date=now.date(),
-            estimated_departure=now + timedelta(minutes=5),
-            estimated_arrival=now + timedelta(hours=1),
-            items=[
-                ManifestItem(
-                    uid=uid,
-                    category=ItemCategory.FLOWER,
-                    strain="Blue Dream",
-                    description=f"Blue Dream flower, {sent} g",
-                    quantity=Quantity(weight=grams(sent)),
-                    price=None,
-                )
-            ],
-        ),
+    manifested = flower_manifest(
+        manifest,
+        seller.licence,
+        buyer.licence,
+        uid,
+        sent,
+        None,
+        leaves=now + timedelta(minutes=5),
+        arrives=now + timedelta(hours=1),
     )
+    accepted(engine, clock, seller, manifested)
     accepted(
         engine,
         clock,
@@ -175,7 +151,7 @@ def send(
     )
     arrival = TransferArrived(
         manifest_id=manifest,
-        seller=Party(name="Seller", address="1 Farm Road", licence=seller.licence),
+        seller=seller_party(seller.licence),
         arrived_at=clock.now(),
         uids=[uid],
     )
@@ -247,27 +223,11 @@ def harvest_at_the_scale(
         return people.record(engine, floor.licence, operator, payload, clock, "bench-7")
 
     at_bench(TagsReceived(tag_type=TagType.PLANT, first=uids[0], last=uids[-1]))
-    at_bench(
-        PlantBatchCreated(
-            batch_id="B-bench",
-            origin=PlantOrigin.CLONE,
-            count=plants,
-            strain="Gelato",
-            location="Veg",
-        )
-    )
+    at_bench(clones("B-bench", plants, strain="Gelato"))
     at_bench(PlantsTagged(batch_id="B-bench", uids=uids))
-    at_bench(PlantsPhaseChanged(uids=uids, phase=PlantPhase.FLOWERING, location="Flower 1"))
+    at_bench(to_flower(uids))
     for n, uid in enumerate(uids):
-        wet = f"{800 + n}.35"
-        at_bench(
-            PlantHarvested(
-                uid=uid,
-                harvest_batch="HB-bench",
-                wet_weight=grams(wet),
-                scale_reading=reading(wet, clock.now()),
-            )
-        )
+        at_bench(cut(uid, "HB-bench", f"{800 + n}.35", clock.now()))
     dry = "2415.20"
     return at_bench(
         HarvestBatchWeighed(
@@ -312,24 +272,10 @@ def batches_culled(
     destroyed: list[str] = []
     for i, lost in enumerate(culled):
         batch, mine = f"B-cull-{i}", uids[5 * i : 5 * i + 5]
-        created = PlantBatchCreated(
-            batch_id=batch, origin=PlantOrigin.CLONE, count=5, strain="Gelato", location="Veg"
-        )
-        for payload in (created, PlantsTagged(batch_id=batch, uids=mine)):
+        for payload in (clones(batch, 5, strain="Gelato"), PlantsTagged(batch_id=batch, uids=mine)):
             people.record(engine, floor.licence, operator, payload, clock)
         destroyed = [
-            people.record(
-                engine,
-                floor.licence,
-                operator,
-                PlantDestroyed(
-                    uid=uid,
-                    waste_weight=grams("150"),
-                    method=DestroyMethod.COMPOST,
-                    reason="Culled",
-                ),
-                clock,
-            )
+            people.record(engine, floor.licence, operator, composted(uid, "150", "Culled"), clock)
             for uid in mine[:lost]
         ]
     return destroyed

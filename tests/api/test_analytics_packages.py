@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
-from schemas.commerce import ItemCategory, PackageCreated, PackageSource, Quantity, SaleRecorded
+from schemas.commerce import Quantity, SaleRecorded
 from server.analytics.refresh import refresh
-from tests.api.seed import Floor, grams
+from tests.api.seed import Floor, flower_package, grams
 from tests.api.test_analytics_projection import record
 from tests.server.conftest import LICENCE
 
@@ -39,18 +39,7 @@ def test_a_package_sold_beyond_what_it_held(
 ) -> None:
     ours, _ = floors
     uid = ours.package_uids[1]
-    record(
-        engine,
-        clock,
-        PackageCreated(
-            uid=uid,
-            category=ItemCategory.FLOWER,
-            strain="Blue Dream",
-            sources=[PackageSource(harvest_batch=ours.harvest_batch, weight=grams("10"))],
-            quantity=Quantity(weight=grams("10")),
-            location="Vault",
-        ),
-    )
+    record(engine, clock, flower_package(uid, ours.harvest_batch, "10"))
     sell(engine, clock, uid, "7")
     refresh(engine, clock.now())
     signals = f"{API}/licensees/{LICENCE}/analytics/signals"

@@ -10,17 +10,12 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from schemas.events import (
     Payload,
-    PlantBatchCreated,
-    PlantHarvested,
-    PlantOrigin,
-    PlantPhase,
-    PlantsPhaseChanged,
     PlantsTagged,
 )
 from server.analytics.refresh import refresh
 from tests.api import people
 from tests.api.conftest import ADMIN, MANAGER, REGULATOR, sign_in
-from tests.api.seed import Floor, grams, reading
+from tests.api.seed import Floor, clones, cut, to_flower
 from tests.server.conftest import LICENCE
 
 API = "/api/v1"
@@ -30,17 +25,8 @@ def record(engine: Engine, clock: ManualClock, payload: Payload) -> None:
     people.record(engine, LICENCE, ADMIN, payload, clock)
 
 
-def cut(engine: Engine, clock: ManualClock, uid: str, value: str) -> None:
-    record(
-        engine,
-        clock,
-        PlantHarvested(
-            uid=uid,
-            harvest_batch="HB-2",
-            wet_weight=grams(value),
-            scale_reading=reading(value, clock.now()),
-        ),
-    )
+def harvest(engine: Engine, clock: ManualClock, uid: str, value: str) -> None:
+    record(engine, clock, cut(uid, "HB-2", value, clock.now()))
 
 
 def test_a_projection_then_what_was_harvested(
@@ -53,23 +39,13 @@ def test_a_projection_then_what_was_harvested(
 ) -> None:
     ours, _ = floors
     plants = ours.uids[3:10]  # 7 of the floor's received tags
-    record(
-        engine,
-        clock,
-        PlantBatchCreated(
-            batch_id="B-2", origin=PlantOrigin.CLONE, count=7, strain="Blue Dream", location="Veg"
-        ),
-    )
+    record(engine, clock, clones("B-2", 7))
     record(engine, clock, PlantsTagged(batch_id="B-2", uids=plants))
     clock.advance(timedelta(days=28))
-    record(
-        engine,
-        clock,
-        PlantsPhaseChanged(uids=plants, phase=PlantPhase.FLOWERING, location="Flower 1"),
-    )
+    record(engine, clock, to_flower(plants))
     clock.advance(timedelta(days=56))
     for uid, value in zip(plants[:5], ["500", "550", "600", "650", "700"], strict=True):
-        cut(engine, clock, uid, value)
+        harvest(engine, clock, uid, value)
     refresh(engine, clock.now())
 
     manager = sign_in(client, MANAGER)  # the session of 84 days ago has ended
@@ -92,8 +68,8 @@ def test_a_projection_then_what_was_harvested(
 
     # A week later the two are cut: the week is set beside its projection.
     clock.advance(timedelta(days=1))
-    cut(engine, clock, plants[5], "640")
-    cut(engine, clock, plants[6], "655.5")
+    harvest(engine, clock, plants[5], "640")
+    harvest(engine, clock, plants[6], "655.5")
     clock.advance(timedelta(days=6))
     refresh(engine, clock.now())
     manager = sign_in(client, MANAGER)

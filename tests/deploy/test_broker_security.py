@@ -41,6 +41,7 @@ from tests.deploy.probe import (
 pytestmark = pytest.mark.broker
 
 Connect = Callable[[Probe], Probe]
+EVENTS_SHARED = "$share/seedtrace-ingest/seedtrace/v1/+/+/events"  # what the ingest reads
 
 
 @pytest.fixture
@@ -58,6 +59,18 @@ def connect() -> Iterator[Connect]:
         probe.close()
 
 
+@pytest.fixture
+def ingest(secure_broker: SecureBroker, connect: Connect) -> Probe:
+    """The ingest's account, connected on the loopback listener (most tests need it)."""
+    return connect(service(secure_broker, INGEST))
+
+
+@pytest.fixture
+def a(secure_broker: SecureBroker, connect: Connect) -> Probe:
+    """Station A, connected over TLS with its own password."""
+    return connect(station(secure_broker, A))
+
+
 def station(sb: SecureBroker, user: str, password: str | None = None, **kw: object) -> Probe:
     pw = sb.passwords[user] if password is None else password
     return Probe(sb.tls_port, user, pw, ca=sb.ca, **kw)  # type: ignore[arg-type]
@@ -68,12 +81,9 @@ def service(sb: SecureBroker, user: str) -> Probe:
 
 
 def test_a_station_connects_over_tls_and_its_events_reach_the_ingest(
-    secure_broker: SecureBroker,
-    connect: Connect,
+    ingest: Probe, a: Probe
 ) -> None:
-    ingest = connect(service(secure_broker, INGEST))
-    a = connect(station(secure_broker, A))
-    assert ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events") == GRANTED_QOS_1
+    assert ingest.subscribe(EVENTS_SHARED) == GRANTED_QOS_1
     assert a.publish(f"{A_TOPICS}/events", b"event-1") == SUCCESS
     assert ingest.receive_until(f"{A_TOPICS}/events", b"event-1") == [
         (f"{A_TOPICS}/events", b"event-1")
@@ -132,12 +142,10 @@ def test_the_broker_proves_itself_with_a_certificate_from_our_ca(
 
 
 def test_a_station_cannot_publish_as_another_station(
-    secure_broker: SecureBroker, connect: Connect
+    secure_broker: SecureBroker, connect: Connect, ingest: Probe, a: Probe
 ) -> None:
-    ingest = connect(service(secure_broker, INGEST))
     console = connect(service(secure_broker, CONSOLE))
-    a = connect(station(secure_broker, A))
-    ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events")
+    ingest.subscribe(EVENTS_SHARED)
     console.subscribe("seedtrace/v1/+/+/status")
     # MQTT v5, QoS 1: mosquitto answers PUBACK 0x87 and drops the message.
     assert a.publish(f"{B_TOPICS}/events", b"forged event") == NOT_AUTHORIZED
@@ -156,10 +164,8 @@ def test_a_station_cannot_publish_as_another_station(
 
 
 def test_a_station_cannot_read_another_stations_acks(
-    secure_broker: SecureBroker, connect: Connect
+    secure_broker: SecureBroker, connect: Connect, ingest: Probe, a: Probe
 ) -> None:
-    ingest = connect(service(secure_broker, INGEST))
-    a = connect(station(secure_broker, A))
     b = connect(station(secure_broker, B))
     # mosquitto 2.0's acl_file grants every SUBSCRIBE and checks read access per message.
     for flt in (f"{B_TOPICS}/acks", "seedtrace/v1/+/+/acks", "#", f"{A_TOPICS}/acks"):
@@ -211,12 +217,10 @@ def test_a_last_will_on_another_stations_status_is_not_published(
 
 
 def test_the_ingest_reads_every_station_and_answers_each(
-    secure_broker: SecureBroker, connect: Connect
+    secure_broker: SecureBroker, connect: Connect, ingest: Probe, a: Probe
 ) -> None:
-    ingest = connect(service(secure_broker, INGEST))
-    a = connect(station(secure_broker, A))
     b = connect(station(secure_broker, B))
-    ingest.subscribe("$share/seedtrace-ingest/seedtrace/v1/+/+/events")
+    ingest.subscribe(EVENTS_SHARED)
     a.subscribe(f"{A_TOPICS}/acks")
     b.subscribe(f"{B_TOPICS}/acks")
     assert a.publish(f"{A_TOPICS}/events", b"from A") == SUCCESS

@@ -19,25 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from devices.rfid.pcsc import readers as pcsc_readers
+
 VPCD_READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 VPCD_CONFIG = Path("/etc/reader.conf.d/vpcd")
 START_TIMEOUT = 10.0
-
-
-def _pcsc_readers() -> list[str]:
-    """Readers a fresh context sees ([] if pcscd does not answer); a fresh context each time,
-    because one made before a restart never answers again."""
-    from smartcard import scard
-
-    rc, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    if rc != scard.SCARD_S_SUCCESS:
-        return []
-    try:
-        rc, readers = scard.SCardListReaders(context, [])
-        return list(readers) if rc == scard.SCARD_S_SUCCESS else []
-    finally:
-        scard.SCardReleaseContext(context)
 
 
 class PcscDaemon:
@@ -54,7 +41,7 @@ class PcscDaemon:
     def wait_for_readers(self, timeout: float = START_TIMEOUT) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if set(VPCD_READERS) <= set(_pcsc_readers()):
+            if set(VPCD_READERS) <= set(pcsc_readers()):
                 return True
             if self.process is not None and self.process.poll() is not None:
                 return False  # it died; waiting longer will not help
@@ -95,7 +82,7 @@ class PcscDaemon:
             pytest.skip("pcscd was already running and is not ours to restart")
         self.stop()
         deadline = time.monotonic() + 5
-        while _pcsc_readers() and time.monotonic() < deadline:
+        while pcsc_readers() and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def restart(self) -> None:
@@ -114,7 +101,7 @@ def pcscd() -> Iterator[PcscDaemon]:
     pytest.importorskip("smartcard", reason="pyscard is not installed")
     daemon = PcscDaemon()
     try:
-        if not set(VPCD_READERS) <= set(_pcsc_readers()):
+        if not set(VPCD_READERS) <= set(pcsc_readers()):
             daemon.start()
         yield daemon
     finally:

@@ -220,18 +220,7 @@ class Bench:
     def scan(self, tag: str) -> View:
         """Hold a tag to the reader until the station shows the scan, then take it away."""
         self._mark()
-        before = (self.client.state().get("last_scan") or {}).get("at")
-        self.uhf.put(tag)
-        try:
-            return self.client.wait(
-                f"the scan of {tag}",
-                lambda v: (
-                    (v.get("last_scan") or {}).get("uid") == tag and v["last_scan"]["at"] != before
-                ),
-            )
-        finally:
-            self.uhf.take(tag)
-            time.sleep(0.4)  # out of the reader's repeat window before the next scan
+        return self.client.scan(tag, self.uhf, f"the scan of {tag}", settle=0.4)
 
     def weigh(self, grams: str) -> None:
         assert self.scale is not None
@@ -241,12 +230,7 @@ class Bench:
     def empty_pan(self) -> None:
         assert self.scale is not None
         self.scale.set_weight("0")
-        self.client.wait(
-            "an empty pan",
-            lambda v: (
-                (v.get("weight") or {}).get("value") in ("0.00", "0") and v["weight"]["stable"]
-            ),
-        )
+        self.client.wait_empty_pan("an empty pan")
 
     def outcome(self, state: str, timeout: float = 15.0) -> View:
         """Wait for a new outcome (since the last action) in ``state``."""

@@ -65,19 +65,22 @@ def manifested(
     strain: str = "Blue Dream",
     seller: str = LICENCE,
     purchaser: str = "C11-0000456-LIC",
+    purchaser_name: str = "Coastal Distribution",
     prices: list[str] | None = None,
     discount: str | None = None,
+    at: datetime = NOW,
 ) -> dict[str, Any]:
     """``items``: (package UID, grams) pairs; ``prices``: each item's price in US dollars
-    (none given: no price, which SALES-INVOICE refuses in California)."""
+    (none given: no price, which SALES-INVOICE refuses in California). Manifested ``at``,
+    for a departure an hour later and an arrival four hours later."""
     return {
         "kind": "transfer.manifested",
         "manifest_id": manifest_id,
         "seller": party(seller),
-        "purchaser": party(purchaser, "Coastal Distribution"),
-        "transfer_date": NOW.date().isoformat(),
-        "estimated_departure": (NOW + timedelta(hours=1)).isoformat(),
-        "estimated_arrival": (NOW + timedelta(hours=4)).isoformat(),
+        "purchaser": party(purchaser, purchaser_name),
+        "transfer_date": at.date().isoformat(),
+        "estimated_departure": (at + timedelta(hours=1)).isoformat(),
+        "estimated_arrival": (at + timedelta(hours=4)).isoformat(),
         "items": [
             {
                 "uid": uid,

@@ -19,8 +19,8 @@ from server.compliance.deadlines import (
     dismiss,
     get_notification,
 )
-from server.compliance.deadlines.store import N
 from server.compliance.rules.catalogue import CATALOGUE
+from server.db.core_tables import NOTIFICATIONS as N
 from server.ingest.users import register_user
 from tests.pinned import START
 from tests.server.conftest import add_unstaffed_licensee

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
@@ -29,6 +28,7 @@ from tests.server.conftest import LICENCE, OTHER_LICENCE, add_staffed_licensee
 from tests.server.netns import PG_PORT, Lan, private_lan, unavailable
 from tests.server.test_ingest_mqtt import _server
 from tests.server.test_ownership import _answered, _under_load
+from tests.sql import rows
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres, pytest.mark.slow]
 
@@ -120,14 +120,12 @@ def test_a_host_reaches_the_broker_and_postgresql_on_the_bridge_and_nothing_else
 
 def _sessions(engine: Engine) -> list[tuple[object, ...]]:
     """What PostgreSQL's sessions of the test database are doing (for a failure message)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT pid, client_addr, state, wait_event_type, wait_event, state_change,"
-                " left(query, 60) FROM pg_stat_activity WHERE datname = current_database()"
-            )
-        ).all()
-    return [tuple(r) for r in rows]
+    sessions = rows(
+        engine,
+        "SELECT pid, client_addr, state, wait_event_type, wait_event, state_change,"
+        " left(query, 60) FROM pg_stat_activity WHERE datname = current_database()",
+    )
+    return [tuple(r) for r in sessions]
 
 
 @pytest.mark.parametrize("count", [2, 3])

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -42,19 +43,15 @@ from tests.server.floor import (
     to_flowering,
     uid,
 )
-from tests.server.worker import running_ingest
+from tests.server.worker import ingest_on
+from tests.sql import count
 
 pytestmark = pytest.mark.broker
 
 
 @pytest.fixture
 def ingest(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
-    settings = ServerSettings(
-        database_url=str(engine.url),
-        mqtt_port=broker.port,
-        client_id="ingest-test",
-    )
-    with running_ingest(engine, settings) as worker:
+    with ingest_on(engine, broker, "ingest-test") as worker:
         yield worker
 
 
@@ -64,6 +61,28 @@ def link(broker: PrivateBroker, station: Station) -> StationLink:
     )
     ln.connect()
     return ln
+
+
+@contextmanager
+def linked(broker: PrivateBroker, station: Station) -> Iterator[StationLink]:
+    """``station``'s connected link to ``broker``, closed when the block ends."""
+    ln = link(broker, station)
+    try:
+        yield ln
+    finally:
+        ln.close()
+
+
+@pytest.fixture
+def station() -> Station:
+    return Station()
+
+
+@pytest.fixture
+def ln(ingest: IngestWorker, broker: PrivateBroker, station: Station) -> Iterator[StationLink]:
+    """``station``'s link to the broker the ingest listens on, closed when the test ends."""
+    with linked(broker, station) as opened:
+        yield opened
 
 
 def acks_for(ln: StationLink, n: int, timeout: float = 15) -> list[Ack]:
@@ -87,28 +106,18 @@ def acks_of(ln: StationLink, events: list[EventEnvelope], timeout: float = 15) -
     return [got[e.event_id] for e in events]
 
 
-def count(engine: Engine, sql: str) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text(sql)).scalar_one())
-
-
 def test_a_station_gets_an_ack_for_every_event(
-    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+    station: Station, ln: StationLink, engine: Engine
 ) -> None:
-    station = Station()
-    ln = link(broker, station)
-    try:
-        uids = [uid(1), uid(2)]
-        events = [
-            *(station.event(p) for p in to_flowering("B-1", 5, uids, tags=(1, 20))),
-            station.event(harvested(uids[0], "455.5")),
-            station.event(harvested(uids[0], "455.5")),  # the same plant again
-        ]
-        for ev in events:
-            ln.publish(ev)
-        acks = {a.event_id: a for a in acks_for(ln, len(events))}
-    finally:
-        ln.close()
+    uids = [uid(1), uid(2)]
+    events = [
+        *(station.event(p) for p in to_flowering("B-1", 5, uids, tags=(1, 20))),
+        station.event(harvested(uids[0], "455.5")),
+        station.event(harvested(uids[0], "455.5")),  # the same plant again
+    ]
+    for ev in events:
+        ln.publish(ev)
+    acks = {a.event_id: a for a in acks_for(ln, len(events))}
     outcomes = [acks[e.event_id].outcome for e in events]
     assert outcomes == [Outcome.ACCEPTED] * 5 + [Outcome.REJECTED]
     rejection = acks[events[-1].event_id].violations[0]
@@ -132,23 +141,18 @@ def test_a_station_gets_an_ack_for_every_event(
     ids=["not-json", "wrong-schema", "deeply-nested", "oversized"],
 )
 def test_garbage_is_refused_with_a_reason_and_the_worker_keeps_going(
-    ingest: IngestWorker,
-    broker: PrivateBroker,
+    station: Station,
+    ln: StationLink,
     engine: Engine,
     payload: bytes,
     rule_id: str,
     words: str,
 ) -> None:
-    station = Station()
-    ln = link(broker, station)
-    try:
-        ln.publish_raw(payload)
-        refused = ln.wait_ack(10)
-        good = station.event(batch_created("B-1", 5))
-        ln.publish(good)
-        after = ln.wait_ack(10)
-    finally:
-        ln.close()
+    ln.publish_raw(payload)
+    refused = ln.wait_ack(10)
+    good = station.event(batch_created("B-1", 5))
+    ln.publish(good)
+    after = ln.wait_ack(10)
     assert refused.outcome is Outcome.REJECTED
     assert refused.violations[0].rule_id == rule_id
     assert words in refused.violations[0].message
@@ -157,18 +161,13 @@ def test_garbage_is_refused_with_a_reason_and_the_worker_keeps_going(
 
 
 def test_a_station_cannot_speak_for_another_licence(
-    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+    station: Station, ln: StationLink, engine: Engine
 ) -> None:
-    honest = Station()
-    ln = link(broker, honest)
-    try:
-        foreign = Station(licence="CA-2002", station_id=honest.station_id).event(
-            batch_created("B-9", 5)
-        )
-        ln.publish_raw(foreign.model_dump_json().encode())  # on OR-1001's own topic
-        ack = ln.wait_ack(10)
-    finally:
-        ln.close()
+    foreign = Station(licence="CA-2002", station_id=station.station_id).event(
+        batch_created("B-9", 5)
+    )
+    ln.publish_raw(foreign.model_dump_json().encode())  # on OR-1001's own topic
+    ack = ln.wait_ack(10)
     assert ack.outcome is Outcome.REJECTED
     assert ack.event_id == foreign.event_id
     assert ack.violations[0].rule_id == "TOPIC-MISMATCH"
@@ -177,17 +176,12 @@ def test_a_station_cannot_speak_for_another_licence(
 
 
 def test_garbage_on_a_topic_that_names_no_station_is_only_logged(
-    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+    station: Station, ln: StationLink, engine: Engine
 ) -> None:
-    station = Station()
-    ln = link(broker, station)
-    try:
-        ln.publish_raw(b"{}", topic_name="seedtrace/v1/OR-1001/events")  # not a station topic
-        good = station.event(batch_created("B-1", 5))
-        ln.publish(good)
-        ack = ln.wait_ack(10)
-    finally:
-        ln.close()
+    ln.publish_raw(b"{}", topic_name="seedtrace/v1/OR-1001/events")  # not a station topic
+    good = station.event(batch_created("B-1", 5))
+    ln.publish(good)
+    ack = ln.wait_ack(10)
     assert ack.event_id == good.event_id  # the only ack: nothing was sent for the garbage
     assert ln.acks.empty()
 
@@ -385,21 +379,16 @@ def test_three_ingest_processes_leave_exactly_one_winner_per_conflict(
 
 
 def test_out_of_order_delivery_is_applied_in_station_order(
-    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+    station: Station, ln: StationLink, engine: Engine
 ) -> None:
-    station = Station()
     events = [
         station.event(tags_received(1, 10)),
         station.event(batch_created("B-1", 5)),
         station.event(tagged("B-1", [uid(1), uid(2)])),
     ]
-    ln = link(broker, station)
-    try:
-        for ev in reversed(events):  # as after a reconnect that replays out of order
-            ln.publish(ev)
-        acks = acks_for(ln, 3)
-    finally:
-        ln.close()
+    for ev in reversed(events):  # as after a reconnect that replays out of order
+        ln.publish(ev)
+    acks = acks_for(ln, 3)
     assert [(a.sequence, a.outcome) for a in acks] == [
         (1, Outcome.ACCEPTED),
         (2, Outcome.ACCEPTED),
@@ -415,7 +404,7 @@ def test_out_of_order_delivery_is_applied_in_station_order(
 
 
 def test_an_event_breaking_several_rules_gets_every_violation_in_its_ack(
-    ingest: IngestWorker, broker: PrivateBroker, engine: Engine
+    station: Station, ln: StationLink, engine: Engine
 ) -> None:
     """A cancelled worker starts a second batch B-1 of 150 plants in the canopy: four rules,
     each named in the ack with its citation and a message."""
@@ -428,18 +417,13 @@ def test_an_event_breaking_several_rules_gets_every_violation_in_its_ack(
             submit(engine, LICENCE, MANAGER, payload, clock=SYSTEM_CLOCK).outcome
             is Outcome.ACCEPTED
         )
-    station = Station()
-    ln = link(broker, station)
-    try:
-        first = station.event(batch_created("B-1", 10))
-        bad = station.event(
-            {**batch_created("B-1", 150), "location": "Flower 1"}, operator_id="sam.temp"
-        )
-        ln.publish(first)
-        ln.publish(bad)
-        acks = {a.event_id: a for a in acks_for(ln, 2)}
-    finally:
-        ln.close()
+    first = station.event(batch_created("B-1", 10))
+    bad = station.event(
+        {**batch_created("B-1", 150), "location": "Flower 1"}, operator_id="sam.temp"
+    )
+    ln.publish(first)
+    ln.publish(bad)
+    acks = {a.event_id: a for a in acks_for(ln, 2)}
     assert acks[first.event_id].outcome is Outcome.ACCEPTED
     rejection = acks[bad.event_id]
     assert rejection.outcome is Outcome.REJECTED

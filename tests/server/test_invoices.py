@@ -24,15 +24,7 @@ from server.store.rebuild import verify as rebuild
 from tests.server import domain as d
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, make_app
-from tests.server.floor import (
-    Station,
-    batch_created,
-    flowering,
-    harvested,
-    tagged,
-    tags_received,
-    uid,
-)
+from tests.server.floor import Station, harvested, to_flowering, uid
 from tests.server.test_pipeline import run
 
 HB = "HB-2026-12-01"
@@ -47,11 +39,8 @@ def stock(engine: Engine, licence: str) -> tuple[Pipeline, Station]:
     acks = run(
         pipeline,
         station,
-        station.event(tags_received(1, 10)),
         station.event(d.package_tags_received(1, 5)),
-        station.event(batch_created("B-1", 5)),
-        station.event(tagged("B-1", plants)),
-        station.event(flowering(plants)),
+        *(station.event(p) for p in to_flowering("B-1", 5, plants, tags=(1, 10))),
         *(station.event(harvested(u, "500", harvest_batch=HB)) for u in plants),
         station.event(d.package_created(P1, [(HB, "300")])),
         station.event(d.package_created(P2, [(HB, "200")])),

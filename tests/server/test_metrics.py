@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from server.broker import PrivateBroker
-from server.config import ServerSettings
 from server.ingest.worker import IngestWorker
 from server.metrics import ServerMetrics
 from tests.prometheus import server_metrics
@@ -21,18 +20,15 @@ from tests.server.floor import (
     to_flowering,
     uid,
 )
-from tests.server.test_ingest_mqtt import acks_for, link
-from tests.server.worker import running_ingest
+from tests.server.test_ingest_mqtt import acks_for, linked
+from tests.server.worker import ingest_on
 
 pytestmark = pytest.mark.broker
 
 
 @pytest.fixture
 def worker(engine: Engine, broker: PrivateBroker) -> Iterator[IngestWorker]:
-    settings = ServerSettings(
-        database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-metrics"
-    )
-    with running_ingest(engine, settings, metrics=ServerMetrics()) as worker:
+    with ingest_on(engine, broker, "ingest-metrics", ServerMetrics()) as worker:
         if worker.routing is not None:  # PostgreSQL: events reach the licensee's owner only
             deadline = time.monotonic() + 15
             while not worker.routing.listening(LICENCE):
@@ -52,8 +48,7 @@ def test_metrics_count_real_events_by_outcome_and_rule(
         station.event(harvested(plants[0], "455.5")),
         station.event(harvested(plants[0], "455.5")),  # the same plant again: PHASE-ORDER
     ]
-    ln = link(broker, station)
-    try:
+    with linked(broker, station) as ln:
         for event in events:
             ln.publish(event)
         acks_for(ln, len(events))
@@ -61,8 +56,6 @@ def test_metrics_count_real_events_by_outcome_and_rule(
         acks_for(ln, 1)
         ln.publish(events[0])  # a resend: answered as a duplicate
         acks_for(ln, 1)
-    finally:
-        ln.close()
 
     # The broker ack, and the batch's count, follow the last station ack: wait for them.
     deadline = time.monotonic() + 10

@@ -32,6 +32,7 @@ from server.ingest.routing import Routing
 from tests.server.conftest import LICENCE, OTHER_LICENCE, add_staffed_licensee
 from tests.server.floor import Station, batch_created, tagged, tags_received, uid
 from tests.server.test_ingest_mqtt import _server, stop_servers, wait_settled
+from tests.sql import count, rows
 
 pytestmark = pytest.mark.broker  # the takeover test; the others need only PostgreSQL
 
@@ -341,25 +342,23 @@ def _check_every_event_once_in_order(engine: Engine, floors: list["_Floor"]) -> 
         assert len(f.outcomes) == len(f.events)
         decided = {o for outcomes in f.outcomes.values() for o in outcomes}
         assert decided == {Outcome.ACCEPTED}, f.station.station_id
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT station_id, sequence, event_id, outcome FROM event_log "
-                "WHERE station_id LIKE 's%' ORDER BY position"
-            )
-        ).all()
-        held = conn.execute(sa.text("SELECT count(*) FROM held_events")).scalar_one()
-        next_sequences = dict(
-            conn.execute(
-                sa.text("SELECT station_id, next_sequence FROM stations WHERE station_id LIKE 's%'")
-            ).all()
-        )
+    logged = rows(
+        engine,
+        "SELECT station_id, sequence, event_id, outcome FROM event_log "
+        "WHERE station_id LIKE 's%' ORDER BY position",
+    )
+    held = count(engine, "SELECT count(*) FROM held_events")
+    next_sequences = dict(
+        rows(engine, "SELECT station_id, next_sequence FROM stations WHERE station_id LIKE 's%'")
+    )
     # Stored exactly once each, nothing more.
-    assert sorted(r.event_id for r in rows) == sorted(e.event_id for f in floors for e in f.events)
-    assert {r.outcome for r in rows} == {"accepted"}
+    assert sorted(r.event_id for r in logged) == sorted(
+        e.event_id for f in floors for e in f.events
+    )
+    assert {r.outcome for r in logged} == {"accepted"}
     # In each station's order in the log.
     for f in floors:
-        sequences = [r.sequence for r in rows if r.station_id == f.station.station_id]
+        sequences = [r.sequence for r in logged if r.station_id == f.station.station_id]
         assert sequences == list(range(1, len(f.events) + 1))
         assert next_sequences[f.station.station_id] == len(f.events) + 1
     assert held == 0

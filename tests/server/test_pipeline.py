@@ -21,6 +21,7 @@ from tests.server.floor import (
     to_flowering,
     uid,
 )
+from tests.sql import count
 
 MAX = 64 * 1024
 # The floor's events: not the staff registered by the engine fixture (station console).
@@ -34,11 +35,6 @@ def run(pipeline: Pipeline, station: Station, *events: object) -> list[Ack]:
         assert isinstance(p, Parsed), p
         parsed.append(p)
     return [r.ack for r in pipeline.process(parsed).replies]
-
-
-def count(engine: Engine, sql: str) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text(sql)).scalar_one())
 
 
 def grow(pipeline: Pipeline, station: Station, n_plants: int = 3) -> list[str]:

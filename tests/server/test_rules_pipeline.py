@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Ack, Outcome
@@ -28,6 +27,7 @@ from tests.server.floor import (
     uid,
 )
 from tests.server.test_pipeline import grow, run
+from tests.sql import count
 
 HB = "HB-2026-11-22"
 
@@ -249,11 +249,6 @@ SCENARIOS: dict[str, tuple[Scenario, str]] = {
     "CLOSED-OUT": (closed_out, OTHER_LICENCE),
     "NO-FUTURE-EVENT": (no_future_event, "OR-1001"),
 }
-
-
-def count(engine: Engine, sql: str) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(sa.text(sql)).scalar_one())
 
 
 def test_every_section_a_rule_has_a_pipeline_scenario() -> None:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Engine
 
 from schemas.clock import SYSTEM_CLOCK
+from server.broker import PrivateBroker
 from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline
 from server.ingest.worker import IngestWorker
@@ -29,3 +30,16 @@ def running_ingest(
     finally:
         stop.set()
         thread.join(10)
+
+
+@contextmanager
+def ingest_on(
+    engine: Engine, broker: PrivateBroker, client_id: str, metrics: ServerMetrics | None = None
+) -> Iterator[IngestWorker]:
+    """:func:`running_ingest` on ``engine`` and the test's private ``broker``, connected as
+    ``client_id``; fails likewise."""
+    settings = ServerSettings(
+        database_url=str(engine.url), mqtt_port=broker.port, client_id=client_id
+    )
+    with running_ingest(engine, settings, metrics) as worker:
+        yield worker

@@ -1,7 +1,6 @@
 """Packages, manifests and sales into Metrc, end to end, through lost answers: each is made
 once (a package by its label, a manifest by its name, a receipt by our event id)."""
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy.engine import Engine
 from schemas.clock import ManualClock
 from server.statesync.faults import FaultSettings
 from tests.server.conftest import LICENCE
-from tests.server.domain import grams, package_created, package_uid, party
+from tests.server.domain import grams, manifested, package_created, package_uid
 from tests.statesync.linked import (
     calls,
     file_all,
@@ -23,25 +22,9 @@ BUYER = "OR-2002"
 
 
 def manifest(clock: ManualClock, manifest_id: str, uid: str, g: str) -> dict[str, Any]:
-    now = clock.now()
-    return {
-        "kind": "transfer.manifested",
-        "manifest_id": manifest_id,
-        "seller": party(LICENCE),
-        "purchaser": party(BUYER, "Valley Processing"),
-        "transfer_date": now.date().isoformat(),
-        "estimated_departure": (now + timedelta(hours=1)).isoformat(),
-        "estimated_arrival": (now + timedelta(hours=4)).isoformat(),
-        "items": [
-            {
-                "uid": uid,
-                "category": "flower",
-                "strain": "Blue Dream",
-                "description": f"Blue Dream flower, {g} g",
-                "quantity": grams(g),
-            }
-        ],
-    }
+    return manifested(
+        manifest_id, [(uid, g)], purchaser=BUYER, purchaser_name="Valley Processing", at=clock.now()
+    )
 
 
 def sale(clock: ManualClock, uid: str, g: str) -> dict[str, Any]:

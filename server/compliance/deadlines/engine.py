@@ -41,6 +41,7 @@ from server.compliance.deadlines.model import (
     Subject,
 )
 from server.compliance.rules.calendar import business_days_between
+from server.db.core_tables import NOTIFICATIONS
 from server.db.pipelined import MATCH, Match, Step
 
 
@@ -56,7 +57,7 @@ class _Licensee:
 
 def _due(match: Match) -> sa.Select[Any]:
     """The licensees with an open notification whose due time has come."""
-    n = store.N
+    n = NOTIFICATIONS
     return (
         sa.select(n.c.licence)
         .distinct()

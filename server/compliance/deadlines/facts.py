@@ -34,18 +34,14 @@ from server.compliance.deadlines.model import (
 )
 from server.compliance.rules.calendar import Jurisdiction
 from server.compliance.rules.catalogue import pack
-from server.db.core import table_of
-from server.db.notifications import DeadlineLicensee, DeadlineOutage, DeadlinePerson
+from server.db.core_tables import DEADLINE_LICENSEES as DL
+from server.db.core_tables import DEADLINE_OUTAGES as OUT
+from server.db.core_tables import DEADLINE_PEOPLE as PEOPLE
+from server.db.core_tables import EVENT_LOG as LOG
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import TAGS
 from server.db.pipelined import MATCH, Match
-from server.db.tables import EventLog, Licensee, Tag
 from server.db.upsert import upsert
-
-DL = table_of(DeadlineLicensee)
-PEOPLE = table_of(DeadlinePerson)
-OUT = table_of(DeadlineOutage)
-LIC = table_of(Licensee)
-LOG = table_of(EventLog)
-TAGS = table_of(Tag)
 
 OUTAGE_KINDS = ("access.lost", "access.restored")
 
@@ -69,59 +65,47 @@ def record(conn: sa.Connection, event: EventEnvelope) -> bool:
     kept (other kinds change nothing)."""
     if event.kind not in RECORDED_KINDS:
         return False
-    lic, p, at = event.licence, event.payload, event.occurred_at
-    if isinstance(p, LicenceUpdated):
-        values: dict[str, Any] = {}
-        if p.close_of_business is not None:
-            values["close_of_business"] = p.close_of_business
-        if p.licensure_date is not None:
-            values["licensure_date"] = p.licensure_date
-        if values:
-            upsert(conn, DL, {"licence": lic}, values)
-        return bool(values)
-    elif isinstance(p, TagsOrdered):
-        upsert(conn, DL, {"licence": lic}, {"tags_ordered_at": at})
-        return True
-    elif isinstance(p, TagsReceived):
-        delivered = at if p.delivered_at is None else p.delivered_at
-        upsert(conn, DL, {"licence": lic}, {"tags_received_at": delivered})
-        return True
-    elif isinstance(p, UserRegistered):
-        upsert(
-            conn,
-            PEOPLE,
-            {"licence": lic, "user_id": p.user_id},
-            {"role": p.role.value, "registered_at": at},
-        )
-        return True
-    elif isinstance(p, UserTrained):
+    lic, p = event.licence, event.payload
+    if isinstance(p, UserTrained):
         _update_person(conn, lic, p.user_id, {"trained_on": p.trained_on})
         return True
-    elif isinstance(p, TrainingRegistered):
+    if isinstance(p, TrainingRegistered):
         _update_person(conn, lic, p.user_id, {"training_registered_on": p.registered_on})
         return True
-    elif isinstance(p, AccessLost):
-        upsert(
-            conn,
-            OUT,
-            {"licence": lic, "lost_event_id": event.event_id},
-            {"station_id": p.station_id, "lost_at": p.lost_at, "lost_cause": p.cause},
-        )
-        return True
-    elif isinstance(p, AccessRestored):
-        upsert(
-            conn,
-            OUT,
-            {"licence": lic, "lost_event_id": p.lost_event_id},
-            {
-                "restored_at": p.restored_at,
-                "restored_event_id": event.event_id,
-                "restored_cause": p.cause,
-                "backlog": p.backlog,
-            },
-        )
-        return True
-    return False
+    row = _row(event)
+    if row is None:
+        return False
+    table, key, values = row
+    upsert(conn, table, {"licence": lic, **key}, values)
+    return True
+
+
+def _row(event: EventEnvelope) -> tuple[sa.Table, dict[str, str], dict[str, Any]] | None:
+    """The row ``event`` sets: its table, its key beside the licence and the values it sets;
+    None when it sets nothing (a licence update that changes no date the deadlines use)."""
+    p, at = event.payload, event.occurred_at
+    if isinstance(p, LicenceUpdated):
+        dates = {"close_of_business": p.close_of_business, "licensure_date": p.licensure_date}
+        values = {name: value for name, value in dates.items() if value is not None}
+        return (DL, {}, values) if values else None
+    if isinstance(p, TagsOrdered):
+        return DL, {}, {"tags_ordered_at": at}
+    if isinstance(p, TagsReceived):
+        return DL, {}, {"tags_received_at": at if p.delivered_at is None else p.delivered_at}
+    if isinstance(p, UserRegistered):
+        return PEOPLE, {"user_id": p.user_id}, {"role": p.role.value, "registered_at": at}
+    if isinstance(p, AccessLost):
+        lost = {"station_id": p.station_id, "lost_at": p.lost_at, "lost_cause": p.cause}
+        return OUT, {"lost_event_id": event.event_id}, lost
+    if isinstance(p, AccessRestored):
+        restored = {
+            "restored_at": p.restored_at,
+            "restored_event_id": event.event_id,
+            "restored_cause": p.cause,
+            "backlog": p.backlog,
+        }
+        return OUT, {"lost_event_id": p.lost_event_id}, restored
+    return None
 
 
 def _update_person(conn: sa.Connection, lic: str, user_id: str, values: dict[str, date]) -> None:
@@ -163,6 +147,13 @@ def calendar(
     )
 
 
+_PERSON = (
+    PEOPLE.c.user_id,
+    PEOPLE.c.role,
+    PEOPLE.c.registered_at,
+    PEOPLE.c.trained_on,
+    PEOPLE.c.training_registered_on,
+)
 _OUTAGE = (
     OUT.c.lost_event_id,
     OUT.c.station_id,
@@ -241,42 +232,30 @@ class DbFacts:
             return False
         return received is None or received < ordered or received > at
 
-    def _people(self, *where: sa.ColumnElement[bool]) -> list[Person]:
-        rows = self.conn.execute(
-            sa.select(
-                PEOPLE.c.user_id,
-                PEOPLE.c.role,
-                PEOPLE.c.registered_at,
-                PEOPLE.c.trained_on,
-                PEOPLE.c.training_registered_on,
-            )
-            .where(PEOPLE.c.licence == self.licence, *where)
-            .order_by(PEOPLE.c.user_id)
+    def _rows(
+        self, columns: tuple[sa.Column[Any], ...], *where: sa.ColumnElement[bool]
+    ) -> Sequence[Sequence[Any]]:
+        """The licensee's rows of ``columns`` (of one table, with a ``licence`` column) that
+        match ``where``, in the order of the first column (the table's key)."""
+        key = columns[0]
+        return self.conn.execute(
+            sa.select(*columns).where(key.table.c.licence == self.licence, *where).order_by(key)
         ).all()
-        return [Person(*r) for r in rows]
 
     def person(self, user_id: str) -> Person | None:
-        found = self._people(PEOPLE.c.user_id == user_id)
-        return found[0] if found else None
+        found = self._rows(_PERSON, PEOPLE.c.user_id == user_id)
+        return Person(*found[0]) if found else None
 
     def people(self) -> Sequence[Person]:
-        return self._people()
-
-    def _outages(self, *where: sa.ColumnElement[bool]) -> list[Outage]:
-        rows = self.conn.execute(
-            sa.select(*_OUTAGE)
-            .where(OUT.c.licence == self.licence, *where)
-            .order_by(OUT.c.lost_event_id)
-        ).all()
-        return [Outage(*r) for r in rows]
+        return [Person(*r) for r in self._rows(_PERSON)]
 
     def outage(self, lost_event_id: str) -> Outage | None:
-        found = self._outages(OUT.c.lost_event_id == lost_event_id)
-        return found[0] if found else None
+        found = self._rows(_OUTAGE, OUT.c.lost_event_id == lost_event_id)
+        return Outage(*found[0]) if found else None
 
     def outages_covering(self, moment: datetime, station_id: str) -> Sequence[Outage]:
         if self._all_outages is None:  # read once: asked for every event, and rarely many
-            self._all_outages = self._outages()
+            self._all_outages = [Outage(*r) for r in self._rows(_OUTAGE)]
         return [o for o in self._all_outages if o.covers(moment, station_id)]
 
     def entered_during(self, outage: Outage) -> int:

@@ -34,14 +34,10 @@ from server.compliance.deadlines.model import (
 )
 from server.compliance.rules.calendar import JURISDICTIONS
 from server.compliance.rules.catalogue import CATALOGUE
-from server.db.core import table_of
-from server.db.notifications import EventNotice, Notification
-from server.db.tables import Licensee, User
-
-N = table_of(Notification)
-NOTICES = table_of(EventNotice)
-LIC = table_of(Licensee)
-USERS = table_of(User)
+from server.db.core_tables import EVENT_NOTICES as NOTICES
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import NOTIFICATIONS as N
+from server.db.core_tables import USERS
 
 DISMISS_CITATION = {
     "OR": "OR System Notifications (1)",

@@ -34,11 +34,9 @@ from server.compliance.deadlines.engine import apply_effects
 from server.compliance.deadlines.facts import DbFacts, load_calendar
 from server.compliance.deadlines.model import DeadlineSettings, Effect, LicenseeCalendar
 from server.compliance.rules.calendar import is_business_day, local_date
-from server.db.core import table_of
-from server.db.tables import Licensee
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import NOTIFICATIONS as N
 
-LIC = table_of(Licensee)
-N = store.N
 MAX_CATCH_UP_DAYS = 31
 
 

@@ -14,22 +14,28 @@ from schemas.events import (
     PlantsPhaseChanged,
     PlantsTagged,
 )
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule, rule_on
 from server.compliance.rules.state import StateView
 
 BATCH_LIMIT = 100
+# What acts on plants once they exist: ENTRY-FROM-ORIGIN checks each has a batch behind it.
+PlantAct = (
+    PlantsGerminated
+    | PlantsTagged
+    | PlantsPhaseChanged
+    | PlantsMoved
+    | PlantHarvested
+    | PlantDestroyed
+)
 PHASE_RANK = {"immature": 0, "vegetative": 1, "flowering": 2, "harvested": 3}
 ENDED = {"harvested", "destroyed"}
 
 
-@rule(
+@rule_on(
     "BATCH-ID-UNIQUE",
     summary="Every batch has an identifier unique within the licensee.",
-    kinds=["plant_batch.created"],
 )
-def batch_id_unique(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
-    assert isinstance(p, PlantBatchCreated)
+def batch_id_unique(state: StateView, event: EventEnvelope, p: PlantBatchCreated) -> Iterator[str]:
     if state.batch(p.batch_id) is not None:
         yield f"Batch {p.batch_id} already exists; give the new batch its own identifier"
 
@@ -43,14 +49,14 @@ def batch_id_unique(state: StateView, event: EventEnvelope) -> Iterator[str]:
 NOT_PLANTS_YET = frozenset({PlantOrigin.SEED, PlantOrigin.TISSUE_CULTURE})
 
 
-@rule(
+@rule_on(
     "BATCH-MAX-100",
     summary="A batch holds at most 100 immature plants at any one time; seeds and tissue "
     "cultures are counted once they are plants (plant_batch.germinated).",
-    kinds=["plant_batch.created", "plant_batch.germinated"],
 )
-def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def batch_max_100(
+    state: StateView, event: EventEnvelope, p: PlantBatchCreated | PlantsGerminated
+) -> Iterator[str]:
     if isinstance(p, PlantsGerminated):
         batch = state.batch(p.batch_id)
         if batch is None or p.count > batch.unsprouted_count:
@@ -64,7 +70,6 @@ def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
                 "may become plants now)"
             )
         return
-    assert isinstance(p, PlantBatchCreated)
     if p.origin in NOT_PLANTS_YET:
         return
     if p.count > BATCH_LIMIT:
@@ -74,21 +79,12 @@ def batch_max_100(state: StateView, event: EventEnvelope) -> Iterator[str]:
         )
 
 
-@rule(
+@rule_on(
     "ENTRY-FROM-ORIGIN",
     summary="Plants enter only from a batch (seed, clone, tissue culture, nursery seedling); "
     "no plant appears from nowhere.",
-    kinds=[
-        "plant_batch.germinated",
-        "plants.tagged",
-        "plants.phase_changed",
-        "plants.moved",
-        "plant.harvested",
-        "plant.destroyed",
-    ],
 )
-def entry_from_origin(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def entry_from_origin(state: StateView, event: EventEnvelope, p: PlantAct) -> Iterator[str]:
     if isinstance(p, PlantsGerminated):
         yield from _germinated_from_batch(state, p)
         return

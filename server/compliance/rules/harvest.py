@@ -3,19 +3,16 @@
 from collections.abc import Iterator
 
 from schemas.events import EventEnvelope, HarvestBatchWeighed, PlantHarvested
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule, rule_on
 from server.compliance.rules.state import StateView
 
 
-@rule(
+@rule_on(
     "HARVEST-WET-WEIGHT",
     summary="Each harvested plant's wet weight is recorded at once, from a stable weighing, "
     "greater than zero.",
-    kinds=["plant.harvested"],
 )
-def harvest_wet_weight(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
-    assert isinstance(p, PlantHarvested)
+def harvest_wet_weight(state: StateView, event: EventEnvelope, p: PlantHarvested) -> Iterator[str]:
     grams = p.wet_weight.in_grams()
     if grams <= 0:
         yield f"Plant {p.uid}: a wet weight of {p.wet_weight} is not a harvest; weigh the plant"

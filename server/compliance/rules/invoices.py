@@ -9,19 +9,16 @@ from collections.abc import Iterator
 
 from schemas.commerce import TransferManifested
 from schemas.events import EventEnvelope
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule_on
 from server.compliance.rules.state import StateView
 
 
-@rule(
+@rule_on(
     "SALES-INVOICE",
     summary="A transfer to another licensee is invoiced: every item of its manifest carries "
     "its cost to the purchaser (8401(f)); the manifest carries the other 8401 fields.",
-    kinds=["transfer.manifested"],
 )
-def sales_invoice(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
-    assert isinstance(p, TransferManifested)
+def sales_invoice(state: StateView, event: EventEnvelope, p: TransferManifested) -> Iterator[str]:
     unpriced = [i.uid for i in p.items if i.price is None]
     if unpriced:
         shown = ", ".join(unpriced[:5]) + (

@@ -22,7 +22,7 @@ from schemas.records import (
     UserRegistered,
     UserTrained,
 )
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule, rule_on
 from server.compliance.rules.kinds import ALL_KINDS
 from server.compliance.rules.state import ENDED_STATUSES, StateView
 
@@ -163,15 +163,12 @@ def closed_out(state: StateView, event: EventEnvelope) -> Iterator[str]:
         )
 
 
-@rule(
+@rule_on(
     "NO-FALSIFICATION",
     summary="A correction names an accepted event of this licensee not corrected before (or the "
     "latest correction of it) and replaces it with an event of the same kind; the original stays.",
-    kinds=["record.corrected"],
 )
-def no_falsification(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
-    assert isinstance(p, RecordCorrected)
+def no_falsification(state: StateView, event: EventEnvelope, p: RecordCorrected) -> Iterator[str]:
     target = state.logged_event(p.corrects)
     if target is None or target.licence != event.licence:
         yield f"Event {p.corrects} is not in the record of licence {event.licence}"

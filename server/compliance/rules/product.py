@@ -21,9 +21,20 @@ from schemas.events import (
     WasteRecorded,
 )
 from schemas.weights import Weight
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule_on
 from server.compliance.rules.state import StateView
 from server.compliance.rules.text import grams
+
+# What carries a weight or a quantity: WEIGHT-UNITS checks how each is recorded.
+Weighed = (
+    PackageCreated
+    | TransferManifested
+    | TransferReceived
+    | SaleRecorded
+    | HarvestBatchWeighed
+    | PlantDestroyed
+    | WasteRecorded
+)
 
 
 def _taken(p: PackageCreated) -> dict[str, Decimal]:
@@ -35,14 +46,14 @@ def _taken(p: PackageCreated) -> dict[str, Decimal]:
     return taken
 
 
-@rule(
+@rule_on(
     "PRODUCT-FROM-HARVEST",
     summary="Every package / product UID links to the harvest batch it derives from; a harvest "
     "batch gives no more than it weighs, and a sale comes from a package held here.",
-    kinds=["package.created", "sale.recorded"],
 )
-def product_from_harvest(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def product_from_harvest(
+    state: StateView, event: EventEnvelope, p: PackageCreated | SaleRecorded
+) -> Iterator[str]:
     if isinstance(p, SaleRecorded):
         package = state.packages([p.package_uid]).get(p.package_uid)
         if package is None:
@@ -56,7 +67,6 @@ def product_from_harvest(state: StateView, event: EventEnvelope) -> Iterator[str
                 "it cannot be sold here"
             )
         return
-    assert isinstance(p, PackageCreated)
     taken = _taken(p)
     batches = state.harvest_batches(taken)
     for name, wanted in taken.items():
@@ -76,15 +86,12 @@ def product_from_harvest(state: StateView, event: EventEnvelope) -> Iterator[str
             )
 
 
-@rule(
+@rule_on(
     "PACKAGE-IDENTICAL",
     summary="Only identical items (one category, one strain) are packaged together, except "
     "mixed lots going to a processor.",
-    kinds=["package.created"],
 )
-def package_identical(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
-    assert isinstance(p, PackageCreated)
+def package_identical(state: StateView, event: EventEnvelope, p: PackageCreated) -> Iterator[str]:
     if p.for_processor:
         return
     batches = state.harvest_batches(_taken(p))
@@ -114,23 +121,13 @@ def _reading(what: str, weight: Weight, reading: ScaleReading | None) -> Iterato
         yield f"{what}: the weight {weight} differs from the scale reading {reading.weight}"
 
 
-@rule(
+@rule_on(
     "WEIGHT-UNITS",
     summary="Weights in SI or US units, stored exactly; seeds, usable cannabis and "
     "concentrates by weight, cannabinoid products and pre-rolls by count plus weight per unit; "
     "a recorded weight is the weight read.",
-    kinds=[
-        "package.created",
-        "transfer.manifested",
-        "transfer.received",
-        "sale.recorded",
-        "harvest_batch.weighed",
-        "plant.destroyed",
-        "waste.recorded",
-    ],
 )
-def weight_units(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def weight_units(state: StateView, event: EventEnvelope, p: Weighed) -> Iterator[str]:
     if isinstance(p, PackageCreated):
         yield from _shape(f"Package {p.uid}", p.category, p.quantity)
         for name, taken in _taken(p).items():

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from schemas.commerce import PackageCreated
 from schemas.events import EventEnvelope, PlantsTagged, TagRetired, TagsReceived
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule, rule_on
 from server.compliance.rules.state import StateView
 from server.compliance.rules.text import uid_list
 
@@ -73,14 +73,11 @@ def tag_one_item(state: StateView, event: EventEnvelope) -> Iterator[str]:
             yield f"UID {uid} was retired; a retired UID is never used again"
 
 
-@rule(
+@rule_on(
     "TAG-STAYS-ON-PLANT",
     summary="A plant's UID stays on it until the plant is harvested, destroyed or disposed.",
-    kinds=["tag.retired"],
 )
-def tag_stays_on_plant(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
-    assert isinstance(p, TagRetired)
+def tag_stays_on_plant(state: StateView, event: EventEnvelope, p: TagRetired) -> Iterator[str]:
     tag = state.tag(p.uid)
     if tag is None or tag.item_type != "plant" or tag.item_id is None:
         return

@@ -14,8 +14,13 @@ from schemas.commerce import (
 )
 from schemas.events import EventEnvelope
 from schemas.records import AccessRestored
-from server.compliance.rules.base import rule
+from server.compliance.rules.base import rule, rule_on
 from server.compliance.rules.state import OutageState, StateView
+
+# A transfer's steps, from the seller's manifest to the purchaser's acknowledgment of the invoice.
+TransferStep = (
+    TransferManifested | TransferDeparted | TransferArrived | TransferReceived | InvoiceAcknowledged
+)
 
 
 def _when(at: datetime, zone: ZoneInfo) -> str:
@@ -51,20 +56,12 @@ def _manifest(state: StateView, event: EventEnvelope, p: TransferManifested) -> 
                     yield f"Manifest {m} gives package {item.uid} {field} {said}; it holds {held}"
 
 
-@rule(
+@rule_on(
     "TRANSFER-MANIFEST",
     summary="A transfer is recorded, with its manifest of packages held here, before the goods "
     "leave; the purchaser accepts or rejects exactly the items that arrived.",
-    kinds=[
-        "transfer.manifested",
-        "transfer.departed",
-        "transfer.arrived",
-        "transfer.received",
-        "invoice.acknowledged",
-    ],
 )
-def transfer_manifest(state: StateView, event: EventEnvelope) -> Iterator[str]:
-    p = event.payload
+def transfer_manifest(state: StateView, event: EventEnvelope, p: TransferStep) -> Iterator[str]:
     if isinstance(p, TransferManifested):
         yield from _manifest(state, event, p)
     elif isinstance(p, TransferDeparted):

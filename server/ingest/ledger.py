@@ -29,18 +29,14 @@ import sqlalchemy as sa
 from schemas.acks import Outcome, Violation
 from schemas.events import EventEnvelope
 from server.db.bulk import BulkInsert, BulkUpdate
-from server.db.core import table_of
-from server.db.notifications import EventNotice
+from server.db.core_tables import EVENT_LOG as L
+from server.db.core_tables import EVENT_NOTICES as NOTICES
+from server.db.core_tables import HELD_EVENTS as HELD
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import STATIONS as ST
 from server.db.pipelined import MATCH, Match, Step
-from server.db.tables import EventLog, HeldEvent, Licensee, Station
 from server.ingest.parse import Parsed
 from server.store import chain
-
-L = table_of(EventLog)
-HELD = table_of(HeldEvent)
-ST = table_of(Station)
-NOTICES = table_of(EventNotice)
-LIC = table_of(Licensee)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from server.store.invoices import Invoice, InvoiceParty, Signature, money, quantity
+from schemas.commerce import Party
+from server.store.invoices import Invoice, Signature, money, quantity
 
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
 # Column widths in millimetres (the page is 215.9 mm wide, 15 mm margins): UID, description,
@@ -34,7 +35,7 @@ def _when(at: datetime, zone: str) -> str:
     return local.strftime("%a %d %b %Y %H:%M %Z")
 
 
-def _party(pdf: FPDF, title: str, party: InvoiceParty | None) -> None:
+def _party(pdf: FPDF, title: str, party: Party | None) -> None:
     pdf.set_font("DejaVu", "B", 9)
     pdf.cell(0, 5, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 9)

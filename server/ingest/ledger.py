@@ -30,18 +30,14 @@ import sqlalchemy as sa
 from schemas.acks import Outcome, Violation
 from schemas.events import EventEnvelope
 from server.db.bulk import BulkInsert, BulkUpdate
-from server.db.core import table_of
-from server.db.notifications import EventNotice
+from server.db.core_tables import EVENT_LOG as L
+from server.db.core_tables import EVENT_NOTICES as NOTICES
+from server.db.core_tables import HELD_EVENTS as HELD
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import STATIONS as ST
 from server.db.pipelined import MATCH, Match, Step
-from server.db.tables import EventLog, HeldEvent, Licensee, Station
 from server.ingest.parse import Parsed
 from server.store import chain, items
-
-L = table_of(EventLog)
-HELD = table_of(HeldEvent)
-ST = table_of(Station)
-NOTICES = table_of(EventNotice)
-LIC = table_of(Licensee)
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,26 +349,14 @@ class Ledger:
             steps.append(Step(HELD_DELETE, released))
         if new_held:
             steps.append(Step(HELD_INSERT, new_held))
-        inserts = [
-            {
-                "licence": lic,
-                "station_id": st,
-                "next_sequence": s.next_sequence,
-                "last_event_at": s.last_event_at,
-            }
-            for (lic, st), s in self.stations.items()
-            if not s.stored and (s.changed or s.held)
-        ]
-        updates = [
-            {
-                "k_licence": lic,
-                "k_station_id": st,
-                "next_sequence": s.next_sequence,
-                "last_event_at": s.last_event_at,
-            }
-            for (lic, st), s in self.stations.items()
-            if s.stored and s.changed
-        ]
+        inserts: list[dict[str, object]] = []
+        updates: list[dict[str, object]] = []
+        for (lic, st), s in self.stations.items():
+            values = {"next_sequence": s.next_sequence, "last_event_at": s.last_event_at}
+            if not s.stored and (s.changed or s.held):
+                inserts.append({"licence": lic, "station_id": st, **values})
+            elif s.stored and s.changed:
+                updates.append({"k_licence": lic, "k_station_id": st, **values})
         if inserts:
             steps.append(Step(STATION_INSERT, inserts))
         if updates:

@@ -358,20 +358,15 @@ class Pipeline:
             if stored.sha256 != parsed.sha256:
                 result.replies.append(_id_conflict(parsed))
                 return
-            result.replies.append(
-                Reply(
-                    _ack_topic(ev),
-                    Ack(
-                        event_id=ev.event_id,
-                        sequence=ev.sequence,
-                        outcome=Outcome.DUPLICATE,
-                        original_outcome=stored.outcome,
-                        violations=stored.violations,
-                        notices=stored.notices,
-                        received_at=stored.received_at,
-                    ),
-                )
+            duplicate = _answer(
+                ev,
+                Outcome.DUPLICATE,
+                stored.violations,
+                stored.received_at,
+                notices=stored.notices,
+                original_outcome=stored.outcome,
             )
+            result.replies.append(duplicate)
             return
         held = ledger.held_ids.get(ev.event_id)
         if held is not None:
@@ -440,19 +435,7 @@ class Pipeline:
             if notices:
                 txn.ledger.set_notices(ev.event_id, notices)
         result.applied += 1
-        result.replies.append(
-            Reply(
-                _ack_topic(ev),
-                Ack(
-                    event_id=ev.event_id,
-                    sequence=ev.sequence,
-                    outcome=outcome,
-                    violations=violations,
-                    notices=notices,
-                    received_at=parsed.received_at,
-                ),
-            )
-        )
+        result.replies.append(_answer(ev, outcome, violations, parsed.received_at, notices=notices))
 
 
 def open_gaps(engine: Engine, older_than: datetime) -> list[Gap]:
@@ -486,18 +469,31 @@ def _ack_topic(ev: EventEnvelope) -> str:
     return topic(ev.licence, ev.station_id, Channel.ACKS)
 
 
-def _rejection(parsed: Parsed, rule: ContractRule, message: str, field: str | None = None) -> Reply:
-    ev = parsed.envelope
-    return Reply(
-        _ack_topic(ev),
-        Ack(
-            event_id=ev.event_id,
-            sequence=ev.sequence,
-            outcome=Outcome.REJECTED,
-            violations=[contract_violation(rule, message, field)],
-            received_at=parsed.received_at,
-        ),
+def _answer(
+    ev: EventEnvelope,
+    outcome: Outcome,
+    violations: list[Violation],
+    received_at: datetime,
+    *,
+    notices: list[Violation] | None = None,
+    original_outcome: Outcome | None = None,
+) -> Reply:
+    """The ack of ``ev`` (received at ``received_at``), on its station's ack topic."""
+    ack = Ack(
+        event_id=ev.event_id,
+        sequence=ev.sequence,
+        outcome=outcome,
+        original_outcome=original_outcome,
+        violations=violations,
+        notices=[] if notices is None else notices,
+        received_at=received_at,
     )
+    return Reply(_ack_topic(ev), ack)
+
+
+def _rejection(parsed: Parsed, rule: ContractRule, message: str, field: str | None = None) -> Reply:
+    violation = contract_violation(rule, message, field)
+    return _answer(parsed.envelope, Outcome.REJECTED, [violation], parsed.received_at)
 
 
 def _id_conflict(parsed: Parsed) -> Reply:

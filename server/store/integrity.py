@@ -22,7 +22,7 @@ by someone who computes their hashes the way seedtrace does. ``docs/integrity.md
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -230,16 +230,8 @@ def take_checkpoints(engine: Engine, now: datetime, licence: str | None = None) 
                 if head is None:
                     continue
                 cp = Checkpoint(lic, now, int(head[0]), str(head[1]), int(head[2]))
-                conn.execute(
-                    CP.insert().values(
-                        licence=lic,
-                        taken_on=day,
-                        taken_at=now,
-                        chain_index=cp.chain_index,
-                        row_hash=cp.row_hash,
-                        position=cp.position,
-                    )
-                )
+                # The checkpoint's fields are the row's columns, beside the day it is of.
+                conn.execute(CP.insert().values(taken_on=day, **asdict(cp)))
         except exc.IntegrityError:  # taken by another process since we looked
             continue
         taken.append(cp)

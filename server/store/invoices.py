@@ -24,20 +24,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from server.db.core import table_of
-from server.db.tables import Licensee, Transfer, TransferItem, User
-
-TR = table_of(Transfer)
-ITEM = table_of(TransferItem)
-USERS = table_of(User)
-LIC = table_of(Licensee)
-
-
-@dataclass(frozen=True, slots=True)
-class InvoiceParty:
-    name: str
-    address: str
-    licence: str
+from schemas.commerce import Party
+from server.db.core_tables import LICENSEES as LIC
+from server.db.core_tables import TRANSFER_ITEMS as ITEM
+from server.db.core_tables import TRANSFERS as TR
+from server.db.core_tables import USERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +61,9 @@ class Invoice:
     number: str  # the manifest ID
     transfer_date: date | None
     status: str  # manifested | departed
-    seller: InvoiceParty
-    purchaser: InvoiceParty | None
-    distributor: InvoiceParty | None
+    seller: Party
+    purchaser: Party | None
+    distributor: Party | None
     lines: tuple[InvoiceLine, ...]
     discount: Decimal | None
     seller_signature: Signature | None
@@ -122,10 +113,10 @@ def quantity(line: InvoiceLine) -> str:
     return weight if weight is not None else "not given"
 
 
-def _party(name: str | None, address: str | None, licence: str | None) -> InvoiceParty | None:
+def _party(name: str | None, address: str | None, licence: str | None) -> Party | None:
     if name is None or address is None or licence is None:
         return None
-    return InvoiceParty(name, address, licence)
+    return Party(name=name, address=address, licence=licence)
 
 
 def _signer(conn: sa.Connection, licence: str, user_id: str | None) -> str | None:

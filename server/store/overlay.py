@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -70,6 +70,7 @@ from server.store.state import DbState
 
 B, P, T, H = table_of(Batch), table_of(Plant), table_of(Tag), table_of(HarvestBatch)
 L = table_of(EventLog)
+R = TypeVar("R")  # a row as the overlay holds it
 
 HOT_KINDS = frozenset(
     {
@@ -194,12 +195,12 @@ class Overlay:
             self.remember(table, loaded, missing)
         return {k: v for k in keys if (v := held[k]) is not None}
 
-    def _one(self, table: str, key: str) -> Any:
-        """:meth:`_get` of one key: the row, or None (the rules ask for one at a time)."""
+    def _one(self, table: str, key: str, kind: type[R]) -> R | None:
+        """:meth:`_get` of one key: the row (a ``kind``, as the table's spec makes it), or None
+        (the rules ask for one at a time)."""
         held = self.rows[table]
-        if key in held:
-            return held[key]
-        return self._get(table, [key]).get(key)
+        row = held[key] if key in held else self._get(table, [key]).get(key)
+        return cast("R | None", row)
 
     def _db(self) -> DbState:
         self.flush()
@@ -208,7 +209,7 @@ class Overlay:
     # StateView ----------------------------------------------------------------------------
 
     def batch(self, batch_id: str) -> BatchState | None:
-        row: BatchRow | None = self._one("batches", batch_id)
+        row = self._one("batches", batch_id, BatchRow)
         if row is None:
             return None
         return BatchState(
@@ -216,16 +217,13 @@ class Overlay:
         )
 
     def plant(self, uid: str) -> PlantState | None:
-        row: PlantState | None = self._one("plants", uid)
-        return row
+        return self._one("plants", uid, PlantState)
 
     def tag(self, uid: str) -> TagState | None:
-        row: TagState | None = self._one("tags", uid)
-        return row
+        return self._one("tags", uid, TagState)
 
     def harvest_batch(self, name: str) -> HarvestBatchState | None:
-        row: HarvestBatchState | None = self._one("harvests", name)
-        return row
+        return self._one("harvests", name, HarvestBatchState)
 
     def plants(self, uids: Collection[str]) -> dict[str, PlantState]:
         return self._get("plants", uids)
@@ -245,12 +243,10 @@ class Overlay:
         return self.licence_state
 
     def user(self, user_id: str) -> UserState | None:
-        row: UserState | None = self._one("users", user_id)
-        return row
+        return self._one("users", user_id, UserState)
 
     def location(self, name: str) -> LocationState | None:
-        row: LocationState | None = self._one("locations", name)
-        return row
+        return self._one("locations", name, LocationState)
 
     def transfer(self, direction: str, manifest_id: str) -> TransferState | None:
         return self._db().transfer(direction, manifest_id)
@@ -384,7 +380,8 @@ class Overlay:
 
     def _harvest(self, p: PlantHarvested, at: datetime) -> None:
         lic, grams = self.licence_id, p.wet_weight.in_grams()
-        plant: PlantState = self._one("plants", p.uid)
+        plant = self._one("plants", p.uid, PlantState)
+        assert plant is not None  # the rules accepted the harvest of a plant on record
         self.rows["plants"][p.uid] = PlantState(
             p.uid, plant.batch_id, plant.strain, "harvested", p.harvest_batch
         )
@@ -402,7 +399,7 @@ class Overlay:
                 "harvested_at": at,
             },
         )
-        current: HarvestBatchState | None = self._one("harvests", p.harvest_batch)
+        current = self._one("harvests", p.harvest_batch, HarvestBatchState)
         if current is None:
             self.rows["harvests"][p.harvest_batch] = HarvestBatchState(
                 p.harvest_batch, plant.strain, 1, grams, None, None, Decimal(0)

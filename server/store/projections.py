@@ -40,6 +40,7 @@ from schemas.events import (
 from server.compliance.rules.cultivation import NOT_PLANTS_YET
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
+from server.db.upsert import update
 
 # Imported for their @projects registrations: packages and transfers; licence, people, records.
 from server.store import projections_commerce, projections_records  # noqa: F401
@@ -95,11 +96,8 @@ def _batch_created(
 def _germinated(
     conn: sa.Connection, event: EventEnvelope, p: PlantsGerminated, position: int
 ) -> None:
-    conn.execute(
-        B.update()
-        .where(B.c.licence == event.licence, B.c.batch_id == p.batch_id)
-        .values(unsprouted_count=B.c.unsprouted_count - p.count)
-    )
+    key = {"licence": event.licence, "batch_id": p.batch_id}
+    update(conn, B, key, {"unsprouted_count": B.c.unsprouted_count - p.count})
 
 
 def after_tagging(
@@ -109,11 +107,6 @@ def after_tagging(
     tags go to its plants first; a tag beyond them goes on a seedling whose germination was
     not recorded, which is a plant now. (In memory: ``min(unsprouted, untagged - n)``.)"""
     return sa.case((unsprouted > untagged - n, untagged - n), else_=unsprouted)
-
-
-@projects(PlantsTagged)
-def _tagged(conn: sa.Connection, event: EventEnvelope, p: PlantsTagged, position: int) -> None:
-    _tag_plants(conn, event.licence, p, event.occurred_at)
 
 
 @projects(PlantsPhaseChanged)
@@ -131,26 +124,14 @@ def _moved(conn: sa.Connection, event: EventEnvelope, p: PlantsMoved, position: 
     _update_plants(conn, event.licence, p.uids, {"location": p.location})
 
 
-@projects(PlantHarvested)
-def _harvested(conn: sa.Connection, event: EventEnvelope, p: PlantHarvested, position: int) -> None:
-    _harvest(conn, event.licence, p, event.occurred_at)
-
-
 @projects(HarvestBatchWeighed)
 def _weighed(
     conn: sa.Connection, event: EventEnvelope, p: HarvestBatchWeighed, position: int
 ) -> None:
     column = "dry_weight_grams" if p.weight_type is WeightType.DRY else "net_weight_grams"
-    conn.execute(
-        H.update()
-        .where(H.c.licence == event.licence, H.c.name == p.harvest_batch)
-        .values({column: p.weight.in_grams()})
+    update(
+        conn, H, {"licence": event.licence, "name": p.harvest_batch}, {column: p.weight.in_grams()}
     )
-
-
-@projects(PlantDestroyed)
-def _destroyed(conn: sa.Connection, event: EventEnvelope, p: PlantDestroyed, position: int) -> None:
-    _destroy(conn, event.licence, p, event.occurred_at, position)
 
 
 @projects(WasteRecorded)
@@ -190,14 +171,13 @@ def _tags_received(
 
 @projects(TagRetired)
 def _tag_retired(conn: sa.Connection, event: EventEnvelope, p: TagRetired, position: int) -> None:
-    conn.execute(
-        T.update()
-        .where(T.c.licence == event.licence, T.c.uid == p.uid)
-        .values(status="retired", retired_at=event.occurred_at, retired_reason=p.reason)
-    )
+    retired = {"status": "retired", "retired_at": event.occurred_at, "retired_reason": p.reason}
+    update(conn, T, {"licence": event.licence, "uid": p.uid}, retired)
 
 
-def _tag_plants(conn: sa.Connection, lic: str, p: PlantsTagged, at: datetime) -> None:
+@projects(PlantsTagged)
+def _tagged(conn: sa.Connection, event: EventEnvelope, p: PlantsTagged, position: int) -> None:
+    lic, at = event.licence, event.occurred_at
     batch = conn.execute(
         sa.select(B.c.strain, B.c.location).where(B.c.licence == lic, B.c.batch_id == p.batch_id)
     ).one()
@@ -237,8 +217,9 @@ def _update_plants(conn: sa.Connection, lic: str, uids: list[str], values: dict[
     conn.execute(P.update().where(P.c.licence == lic, P.c.uid.in_(uids)).values(values))
 
 
-def _harvest(conn: sa.Connection, lic: str, p: PlantHarvested, at: datetime) -> None:
-    grams = p.wet_weight.in_grams()
+@projects(PlantHarvested)
+def _harvested(conn: sa.Connection, event: EventEnvelope, p: PlantHarvested, position: int) -> None:
+    lic, at, grams = event.licence, event.occurred_at, p.wet_weight.in_grams()
     strain = conn.execute(
         sa.select(P.c.strain).where(P.c.licence == lic, P.c.uid == p.uid)
     ).scalar_one()
@@ -285,8 +266,9 @@ def _harvest(conn: sa.Connection, lic: str, p: PlantHarvested, at: datetime) -> 
         )
 
 
-def _destroy(conn: sa.Connection, lic: str, p: PlantDestroyed, at: datetime, position: int) -> None:
-    grams = p.waste_weight.in_grams()
+@projects(PlantDestroyed)
+def _destroyed(conn: sa.Connection, event: EventEnvelope, p: PlantDestroyed, position: int) -> None:
+    lic, at, grams = event.licence, event.occurred_at, p.waste_weight.in_grams()
     if p.uid is not None:
         conn.execute(
             P.update()

@@ -5,6 +5,7 @@ licensee), ``manifested`` once on an outgoing manifest, ``departed`` when the go
 What the purchaser then does is recorded at the purchaser, as an incoming transfer.
 """
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from schemas.events import EventEnvelope
 from server.db.core import table_of
 from server.db.tables import HarvestBatch, Package, PackageSource, Sale, Tag, Transfer, TransferItem
 from server.store.registry import projects
+from server.store.rows import POSITION, inserts
 
 PKG, SRC, TR, ITEM, SALE, H, T = (
     table_of(Package),
@@ -101,28 +103,44 @@ def _parties(prefix: str, party: Party | None) -> dict[str, str | None]:
     }
 
 
+def _add_transfer(
+    conn: sa.Connection,
+    event: EventEnvelope,
+    key: tuple[str, str],
+    status: str,
+    values: Mapping[str, object],
+) -> None:
+    """A transfer of ``event``'s licensee, by ``key`` (its direction, "out" or "in", and its
+    manifest id), recorded when ``event`` happened, in ``status``, with ``values``."""
+    direction, manifest_id = key
+    conn.execute(
+        TR.insert().values(
+            licence=event.licence,
+            direction=direction,
+            manifest_id=manifest_id,
+            status=status,
+            recorded_at=event.occurred_at,
+            **values,
+        )
+    )
+
+
 @projects(TransferManifested)
 def _manifested(
     conn: sa.Connection, event: EventEnvelope, p: TransferManifested, position: int
 ) -> None:
     lic = event.licence
-    conn.execute(
-        TR.insert().values(
-            licence=lic,
-            direction="out",
-            manifest_id=p.manifest_id,
-            status="manifested",
-            transfer_date=p.transfer_date,
-            estimated_departure=p.estimated_departure,
-            estimated_arrival=p.estimated_arrival,
-            recorded_at=event.occurred_at,
-            recorded_by=event.operator_id,
-            discount=p.discount,
-            **_parties("seller", p.seller),
-            **_parties("purchaser", p.purchaser),
-            **_parties("distributor", p.distributor),
-        )
-    )
+    manifest = {
+        "transfer_date": p.transfer_date,
+        "estimated_departure": p.estimated_departure,
+        "estimated_arrival": p.estimated_arrival,
+        "recorded_by": event.operator_id,
+        "discount": p.discount,
+        **_parties("seller", p.seller),
+        **_parties("purchaser", p.purchaser),
+        **_parties("distributor", p.distributor),
+    }
+    _add_transfer(conn, event, ("out", p.manifest_id), "manifested", manifest)
     conn.execute(
         ITEM.insert(),
         [
@@ -170,17 +188,8 @@ def _departed(
 @projects(TransferArrived)
 def _arrived(conn: sa.Connection, event: EventEnvelope, p: TransferArrived, position: int) -> None:
     lic = event.licence
-    conn.execute(
-        TR.insert().values(
-            licence=lic,
-            direction="in",
-            manifest_id=p.manifest_id,
-            status="arrived",
-            arrived_at=p.arrived_at,
-            recorded_at=event.occurred_at,
-            **_parties("seller", p.seller),
-        )
-    )
+    arrival = {"arrived_at": p.arrived_at, **_parties("seller", p.seller)}
+    _add_transfer(conn, event, ("in", p.manifest_id), "arrived", arrival)
     conn.execute(
         ITEM.insert(),
         [
@@ -290,16 +299,13 @@ def _take_into_stock(conn: sa.Connection, event: EventEnvelope, p: TransferRecei
         )
 
 
-@projects(SaleRecorded)
-def _sale(conn: sa.Connection, event: EventEnvelope, p: SaleRecorded, position: int) -> None:
-    conn.execute(
-        SALE.insert().values(
-            position=position,
-            licence=event.licence,
-            package_uid=p.package_uid,
-            quantity_grams=p.quantity.total_grams(),
-            quantity_count=p.quantity.count,
-            price=p.price,
-            sold_at=p.sold_at,
-        )
-    )
+inserts(
+    SaleRecorded,
+    SALE,
+    ("package_uid", "price", "sold_at"),
+    {"position": POSITION},
+    derived=lambda p: {
+        "quantity_grams": p.quantity.total_grams(),
+        "quantity_count": p.quantity.count,
+    },
+)

@@ -46,8 +46,9 @@ from server.db.tables import (
     TrainingRegistration,
     User,
 )
-from server.db.upsert import upsert
+from server.db.upsert import update, upsert
 from server.store.registry import projects
+from server.store.rows import AT, BY, EVENT_ID, POSITION, Row, inserts
 
 LD, LOC, U, TREC, TREG, ORD, LOSS, FLAG, CORR, DIV, DREP, REC, AUD = (
     table_of(LicenceDetails),
@@ -104,37 +105,29 @@ def _location_added(
     )
 
 
-@projects(UserRegistered)
-def _user_registered(
-    conn: sa.Connection, event: EventEnvelope, p: UserRegistered, position: int
-) -> None:
-    conn.execute(
-        U.insert().values(
-            licence=event.licence,
-            user_id=p.user_id,
-            full_name=p.full_name,
-            role=p.role.value,
-            premises=p.premises,
-            registered_at=event.occurred_at,
-            registered_by=event.operator_id,
-        )
-    )
+inserts(
+    UserRegistered,
+    U,
+    ("user_id", "full_name", "role", "premises"),
+    {"registered_at": AT, "registered_by": BY},
+)
+inserts(
+    TrainingRegistered,
+    TREG,
+    ("user_id", "course", "registered_on"),
+    {"position": POSITION, "recorded_at": AT},
+)
+_TRAINED = Row[UserTrained](
+    TREC,
+    ("user_id", "trained_on", "description", "trainer"),
+    {"position": POSITION, "recorded_at": AT, "recorded_by": BY},
+)
 
 
 @projects(UserTrained)
 def _user_trained(conn: sa.Connection, event: EventEnvelope, p: UserTrained, position: int) -> None:
-    conn.execute(
-        TREC.insert().values(
-            position=position,
-            licence=event.licence,
-            user_id=p.user_id,
-            trained_on=p.trained_on,
-            description=p.description,
-            trainer=p.trainer,
-            recorded_by=event.operator_id,
-            recorded_at=event.occurred_at,
-        )
-    )
+    """The training's row, and the user's first training date if this one is earlier."""
+    _TRAINED.insert(conn, event, p, position)
     conn.execute(
         U.update()
         .where(
@@ -146,93 +139,48 @@ def _user_trained(conn: sa.Connection, event: EventEnvelope, p: UserTrained, pos
     )
 
 
-@projects(TrainingRegistered)
-def _training_registered(
-    conn: sa.Connection, event: EventEnvelope, p: TrainingRegistered, position: int
-) -> None:
-    conn.execute(
-        TREG.insert().values(
-            position=position,
-            licence=event.licence,
-            user_id=p.user_id,
-            course=p.course,
-            registered_on=p.registered_on,
-            recorded_at=event.occurred_at,
-        )
-    )
-
-
 @projects(UserCancelled)
 def _user_cancelled(
     conn: sa.Connection, event: EventEnvelope, p: UserCancelled, position: int
 ) -> None:
-    conn.execute(
-        U.update()
-        .where(U.c.licence == event.licence, U.c.user_id == p.user_id)
-        .values(cancelled_at=event.occurred_at, cancel_reason=p.reason)
-    )
+    key = {"licence": event.licence, "user_id": p.user_id}
+    update(conn, U, key, {"cancelled_at": event.occurred_at, "cancel_reason": p.reason})
 
 
-@projects(TagsOrdered)
-def _tags_ordered(conn: sa.Connection, event: EventEnvelope, p: TagsOrdered, position: int) -> None:
-    conn.execute(
-        ORD.insert().values(
-            position=position,
-            licence=event.licence,
-            tag_type=p.tag_type,
-            quantity=p.quantity,
-            order_reference=p.order_reference,
-            ordered_at=event.occurred_at,
-            ordered_by=event.operator_id,
-        )
-    )
-
-
-@projects(AccessLost)
-def _access_lost(conn: sa.Connection, event: EventEnvelope, p: AccessLost, position: int) -> None:
-    conn.execute(
-        LOSS.insert().values(
-            lost_event_id=event.event_id,
-            licence=event.licence,
-            station_id=p.station_id,
-            lost_at=p.lost_at,
-            cause=p.cause,
-            reported_by=event.operator_id,
-        )
-    )
+inserts(
+    TagsOrdered,
+    ORD,
+    ("tag_type", "quantity", "order_reference"),
+    {"position": POSITION, "ordered_at": AT, "ordered_by": BY},
+)
+inserts(
+    AccessLost,
+    LOSS,
+    ("station_id", "lost_at", "cause"),
+    {"lost_event_id": EVENT_ID, "reported_by": BY},
+)
 
 
 @projects(AccessRestored)
 def _access_restored(
     conn: sa.Connection, event: EventEnvelope, p: AccessRestored, position: int
 ) -> None:
-    conn.execute(
-        LOSS.update()
-        .where(LOSS.c.licence == event.licence, LOSS.c.lost_event_id == p.lost_event_id)
-        .values(
-            restored_event_id=event.event_id,
-            restored_at=p.restored_at,
-            restore_cause=p.cause,
-            backlog=p.backlog,
-            restored_by=event.operator_id,
-        )
-    )
+    restored = {
+        "restored_event_id": event.event_id,
+        "restored_at": p.restored_at,
+        "restore_cause": p.cause,
+        "backlog": p.backlog,
+        "restored_by": event.operator_id,
+    }
+    update(conn, LOSS, {"licence": event.licence, "lost_event_id": p.lost_event_id}, restored)
 
 
-@projects(RecordFlagged)
-def _record_flagged(
-    conn: sa.Connection, event: EventEnvelope, p: RecordFlagged, position: int
-) -> None:
-    conn.execute(
-        FLAG.insert().values(
-            position=position,
-            licence=event.licence,
-            event_id=p.event_id,
-            problem=p.problem,
-            discovered_at=p.discovered_at,
-            flagged_by=event.operator_id,
-        )
-    )
+inserts(
+    RecordFlagged,
+    FLAG,
+    ("event_id", "problem", "discovered_at"),
+    {"position": POSITION, "flagged_by": BY},
+)
 
 
 @projects(RecordCorrected)
@@ -258,69 +206,35 @@ def _record_corrected(
     )
 
 
-@projects(DiversionDiscovered)
-def _diversion(
-    conn: sa.Connection, event: EventEnvelope, p: DiversionDiscovered, position: int
-) -> None:
-    conn.execute(
-        DIV.insert().values(
-            event_id=event.event_id,
-            licence=event.licence,
-            category=p.category.value,
-            discovered_at=p.discovered_at,
-            description=p.description,
-            uids=json.dumps(list(p.uids)),
-            recorded_by=event.operator_id,
-        )
-    )
-
-
-@projects(DiversionReported)
-def _diversion_reported(
-    conn: sa.Connection, event: EventEnvelope, p: DiversionReported, position: int
-) -> None:
-    conn.execute(
-        DREP.insert().values(
-            position=position,
-            licence=event.licence,
-            discovery_event_id=p.discovery_event_id,
-            reported_at=p.reported_at,
-            department_reference=p.department_reference,
-            law_enforcement_agency=p.law_enforcement_agency,
-            law_enforcement_reference=p.law_enforcement_reference,
-        )
-    )
-
-
-@projects(ReconciliationRecorded)
-def _reconciled(
-    conn: sa.Connection, event: EventEnvelope, p: ReconciliationRecorded, position: int
-) -> None:
-    conn.execute(
-        REC.insert().values(
-            position=position,
-            licence=event.licence,
-            business_date=p.business_date,
-            note=p.note,
-            recorded_at=event.occurred_at,
-            recorded_by=event.operator_id,
-        )
-    )
-
-
-@projects(InventoryAudited)
-def _audited(conn: sa.Connection, event: EventEnvelope, p: InventoryAudited, position: int) -> None:
-    conn.execute(
-        AUD.insert().values(
-            position=position,
-            licence=event.licence,
-            audit_id=p.audit_id,
-            part=p.part,
-            parts=p.parts,
-            audited_by=p.audited_by,
-            audited_at=event.occurred_at,
-            recorded_by=event.operator_id,
-            lines=len(p.lines),
-            variances=len(p.variances()),
-        )
-    )
+inserts(
+    DiversionDiscovered,
+    DIV,
+    ("category", "discovered_at", "description"),
+    {"event_id": EVENT_ID, "recorded_by": BY},
+    derived=lambda p: {"uids": json.dumps(list(p.uids))},
+)
+inserts(
+    DiversionReported,
+    DREP,
+    (
+        "discovery_event_id",
+        "reported_at",
+        "department_reference",
+        "law_enforcement_agency",
+        "law_enforcement_reference",
+    ),
+    {"position": POSITION},
+)
+inserts(
+    ReconciliationRecorded,
+    REC,
+    ("business_date", "note"),
+    {"position": POSITION, "recorded_at": AT, "recorded_by": BY},
+)
+inserts(
+    InventoryAudited,
+    AUD,
+    ("audit_id", "part", "parts", "audited_by"),
+    {"position": POSITION, "audited_at": AT, "recorded_by": BY},
+    derived=lambda p: {"lines": len(p.lines), "variances": len(p.variances())},
+)

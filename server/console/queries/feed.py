@@ -16,14 +16,11 @@ from sqlalchemy.engine import Engine
 from schemas.describe import describe_stored
 from server.compliance.deadlines.store import jurisdiction_of, own_citations
 from server.compliance.rules.people import SERVER_OPERATOR
-from server.db.core import table_of
-from server.db.notifications import EventNotice
-from server.db.tables import EventLog, Station, User
+from server.db.core_tables import EVENT_LOG as L
+from server.db.core_tables import EVENT_NOTICES as EN
+from server.db.core_tables import STATIONS as ST
+from server.db.core_tables import USERS
 
-L = table_of(EventLog)
-EN = table_of(EventNotice)
-ST = table_of(Station)
-USERS = table_of(User)
 JURISDICTION = jurisdiction_of(L.c.licence)  # select it beside a log row: cited as its own
 
 

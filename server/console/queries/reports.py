@@ -20,11 +20,8 @@ from sqlalchemy.engine import Engine
 
 from server.console.queries.feed import FeedRow, row_from_log
 from server.console.queries.inventory import LIVE_PHASES, BatchRow, HarvestRow, batches, harvests
-from server.db.core import table_of
-from server.db.tables import EventLog, Plant
-
-L = table_of(EventLog)
-P = table_of(Plant)
+from server.db.core_tables import EVENT_LOG as L
+from server.db.core_tables import PLANTS as P
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,22 +16,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.console.queries.feed import FeedRow, row_from_log
-from server.db.core import table_of
-from server.db.notifications import EventNotice
-from server.db.statesync import SyncCall, SyncLink, SyncOutage
-from server.db.tables import EventLog
+from server.db.core_tables import EVENT_LOG as L
+from server.db.core_tables import EVENT_NOTICES as EN
+from server.db.core_tables import SYNC_CALLS as CALLS
+from server.db.core_tables import SYNC_LINKS as LINKS
+from server.db.core_tables import SYNC_OUTAGES as OUTAGES
 from server.reads import statecalls
 from server.statesync.daily import RECONCILED_KINDS
 from server.statesync.notices import NOTES, SYSTEM_NAME
 from server.statesync.queue import OPEN, get_link, open_calls, unplanned
 
 __all__ = ["CallView", "EventCalls", "LinkHealth", "event_calls", "health"]
-
-LINKS = table_of(SyncLink)
-CALLS = table_of(SyncCall)
-OUTAGES = table_of(SyncOutage)
-L = table_of(EventLog)
-EN = table_of(EventNotice)
 
 
 @dataclass(frozen=True, slots=True)

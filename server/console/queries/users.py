@@ -8,13 +8,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from server.db.core import table_of
-from server.db.tables import TrainingRecord, TrainingRegistration, User
+from server.db.core_tables import TRAINING_RECORDS as TR
+from server.db.core_tables import TRAINING_REGISTRATIONS as REG
+from server.db.core_tables import USERS as U
 from server.reads.columns import columns_of
-
-U = table_of(User)
-TR = table_of(TrainingRecord)
-REG = table_of(TrainingRegistration)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,127 +8,120 @@ legal record (NO-FALSIFICATION, RETAIN-7Y).
 import sqlalchemy as sa
 from alembic import op
 
-# Weights are exact decimal text in String(48) columns (server.db.types.ExactDecimal).
-
+from server.migrations.columns import big, big_id, decimal, integer, licence, string, text, time
+from server.migrations.tables import (
+    allow_changes,
+    drop_licence_index,
+    index_licence,
+    per_event,
+    per_licensee,
+    refuse_changes,
+)
 
 revision: str = "0001"
 down_revision: str | None = None
 
+REFUSAL = "event_log is append-only: the legal record cannot be changed (NO-FALSIFICATION)"
+
 
 def upgrade() -> None:
-    op.create_table(
+    per_licensee(
         "batches",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("batch_id", sa.String(length=64), nullable=False),
-        sa.Column("origin", sa.String(length=20), nullable=False),
-        sa.Column("strain", sa.String(length=100), nullable=False),
-        sa.Column("location", sa.String(length=100), nullable=False),
-        sa.Column("initial_count", sa.Integer(), nullable=False),
-        sa.Column("untagged_count", sa.Integer(), nullable=False),
-        sa.Column("tagged_count", sa.Integer(), nullable=False),
-        sa.Column("destroyed_count", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_position", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("licence", "batch_id"),
+        [string("batch_id", 64)],
+        string("origin", 20),
+        string("strain", 100),
+        string("location", 100),
+        integer("initial_count"),
+        integer("untagged_count"),
+        integer("tagged_count"),
+        integer("destroyed_count"),
+        time("created_at"),
+        big("created_position"),
     )
-    op.create_table(
+    per_licensee(
         "harvest_batches",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("strain", sa.String(length=100), nullable=False),
-        sa.Column("location", sa.String(length=100), nullable=True),
-        sa.Column("plant_count", sa.Integer(), nullable=False),
-        sa.Column("wet_weight_grams", sa.String(length=48), nullable=False),
-        sa.Column("dry_weight_grams", sa.String(length=48), nullable=True),
-        sa.Column("net_weight_grams", sa.String(length=48), nullable=True),
-        sa.Column("waste_grams", sa.String(length=48), nullable=False),
-        sa.Column("first_harvest_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("licence", "name"),
+        [string("name", 100)],
+        string("strain", 100),
+        string("location", 100, nullable=True),
+        integer("plant_count"),
+        decimal("wet_weight_grams"),
+        decimal("dry_weight_grams", nullable=True),
+        decimal("net_weight_grams", nullable=True),
+        decimal("waste_grams"),
+        time("first_harvest_at"),
     )
-    op.create_table(
+    per_licensee(
         "held_events",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("station_id", sa.String(length=64), nullable=False),
-        sa.Column("sequence", sa.BigInteger(), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("body_sha256", sa.String(length=64), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("licence", "station_id", "sequence"),
+        [string("station_id", 64), big("sequence")],
+        string("event_id", 36),
+        text("body"),
+        string("body_sha256", 64),
+        time("received_at"),
         sa.UniqueConstraint("event_id"),
     )
-    op.create_table(
+    per_licensee(
         "licensees",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("jurisdiction", sa.String(length=2), nullable=False),
-        sa.Column("timezone", sa.String(length=64), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("licence"),
+        [],
+        string("name", 200),
+        string("jurisdiction", 2),
+        string("timezone", 64),
+        time("created_at"),
     )
-    op.create_table(
+    per_licensee(
         "plants",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("uid", sa.String(length=24), nullable=False),
-        sa.Column("batch_id", sa.String(length=64), nullable=False),
-        sa.Column("strain", sa.String(length=100), nullable=False),
-        sa.Column("phase", sa.String(length=12), nullable=False),
-        sa.Column("location", sa.String(length=100), nullable=False),
-        sa.Column("tagged_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("harvest_batch", sa.String(length=100), nullable=True),
-        sa.Column("wet_weight_value", sa.String(length=48), nullable=True),
-        sa.Column("wet_weight_unit", sa.String(length=2), nullable=True),
-        sa.Column("wet_weight_grams", sa.String(length=48), nullable=True),
-        sa.Column("harvested_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("destroyed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("licence", "uid"),
+        [string("uid", 24)],
+        string("batch_id", 64),
+        string("strain", 100),
+        string("phase", 12),
+        string("location", 100),
+        time("tagged_at"),
+        string("harvest_batch", 100, nullable=True),
+        decimal("wet_weight_value", nullable=True),
+        string("wet_weight_unit", 2, nullable=True),
+        decimal("wet_weight_grams", nullable=True),
+        time("harvested_at", nullable=True),
+        time("destroyed_at", nullable=True),
     )
-    op.create_table(
+    per_licensee(
         "tags",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("uid", sa.String(length=24), nullable=False),
-        sa.Column("tag_type", sa.String(length=10), nullable=False),
-        sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("item_type", sa.String(length=20), nullable=True),
-        sa.Column("item_id", sa.String(length=100), nullable=True),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("retired_reason", sa.String(length=500), nullable=True),
-        sa.PrimaryKeyConstraint("licence", "uid"),
+        [string("uid", 24)],
+        string("tag_type", 10),
+        string("status", 10),
+        string("item_type", 20, nullable=True),
+        string("item_id", 100, nullable=True),
+        time("received_at"),
+        time("assigned_at", nullable=True),
+        time("retired_at", nullable=True),
+        string("retired_reason", 500, nullable=True),
     )
-    op.create_table(
+    per_event(
         "waste",
-        sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("source", sa.String(length=20), nullable=False),
-        sa.Column("source_id", sa.String(length=100), nullable=False),
-        sa.Column("plant_count", sa.Integer(), nullable=False),
-        sa.Column("weight_grams", sa.String(length=48), nullable=False),
-        sa.Column("method", sa.String(length=20), nullable=False),
-        sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("position"),
+        string("source", 20),
+        string("source_id", 100),
+        integer("plant_count"),
+        decimal("weight_grams"),
+        string("method", 20),
+        string("reason", 500),
+        time("occurred_at"),
     )
-    with op.batch_alter_table("waste", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_waste_licence"), ["licence"], unique=False)
+    index_licence("waste")
 
     op.create_table(
         "event_log",
-        sa.Column("position", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("station_id", sa.String(length=64), nullable=False),
-        sa.Column("sequence", sa.BigInteger(), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("operator_id", sa.String(length=64), nullable=False),
-        sa.Column("device_id", sa.String(length=64), nullable=True),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("outcome", sa.String(length=10), nullable=False),
-        sa.Column("violations", sa.Text(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("body_sha256", sa.String(length=64), nullable=False),
+        big_id("position"),
+        string("event_id", 36),
+        licence(),
+        string("station_id", 64),
+        big("sequence"),
+        string("kind", 40),
+        string("operator_id", 64),
+        string("device_id", 64, nullable=True),
+        time("occurred_at"),
+        time("received_at"),
+        string("outcome", 10),
+        text("violations"),
+        text("body"),
+        string("body_sha256", 64),
         sa.ForeignKeyConstraint(
             ["licence"],
             ["licensees.licence"],
@@ -137,33 +130,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id"),
         sa.UniqueConstraint("licence", "station_id", "sequence", name="uq_event_log_station_seq"),
     )
-    with op.batch_alter_table("event_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_event_log_licence"), ["licence"], unique=False)
+    index_licence("event_log")
 
-    op.create_table(
+    per_licensee(
         "stations",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("station_id", sa.String(length=64), nullable=False),
-        sa.Column("next_sequence", sa.BigInteger(), nullable=False),
-        sa.Column("last_event_at", sa.DateTime(timezone=True), nullable=True),
+        [string("station_id", 64)],
+        big("next_sequence"),
+        time("last_event_at", nullable=True),
         sa.ForeignKeyConstraint(
             ["licence"],
             ["licensees.licence"],
         ),
-        sa.PrimaryKeyConstraint("licence", "station_id"),
     )
-    _append_only_triggers()
+    refuse_changes("event_log", REFUSAL)
 
 
 def downgrade() -> None:
-    _drop_append_only_triggers()
+    allow_changes("event_log")
     op.drop_table("stations")
-    with op.batch_alter_table("event_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_event_log_licence"))
+    drop_licence_index("event_log")
 
     op.drop_table("event_log")
-    with op.batch_alter_table("waste", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_waste_licence"))
+    drop_licence_index("waste")
 
     op.drop_table("waste")
     op.drop_table("tags")
@@ -172,44 +160,3 @@ def downgrade() -> None:
     op.drop_table("held_events")
     op.drop_table("harvest_batches")
     op.drop_table("batches")
-
-
-REFUSAL = "event_log is append-only: the legal record cannot be changed (NO-FALSIFICATION)"
-
-
-def _append_only_triggers() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            f"""
-            CREATE FUNCTION event_log_refuse_change() RETURNS trigger
-            LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION '{REFUSAL}' USING ERRCODE = 'insufficient_privilege';
-            END;
-            $$
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER event_log_no_update_delete BEFORE UPDATE OR DELETE ON event_log "
-            "FOR EACH ROW EXECUTE FUNCTION event_log_refuse_change()"
-        )
-        op.execute(
-            "CREATE TRIGGER event_log_no_truncate BEFORE TRUNCATE ON event_log "
-            "FOR EACH STATEMENT EXECUTE FUNCTION event_log_refuse_change()"
-        )
-    else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER event_log_no_{action.lower()} BEFORE {action} ON event_log "
-                f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
-            )
-
-
-def _drop_append_only_triggers() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS event_log_no_truncate ON event_log")
-        op.execute("DROP TRIGGER IF EXISTS event_log_no_update_delete ON event_log")
-        op.execute("DROP FUNCTION IF EXISTS event_log_refuse_change()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS event_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS event_log_no_delete")

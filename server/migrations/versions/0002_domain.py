@@ -6,13 +6,17 @@ of the new kinds (the ingest refused them before this revision), so the new tabl
 and ``packaged_grams`` starts at 0, both exactly what a rebuild would produce.
 """
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
 
-# Weights and money are exact decimal text in String(48) columns (server.db.types.ExactDecimal);
-# times are timezone-aware (server.db.types.UtcDateTime).
+from server.migrations.columns import column, date, decimal, integer, quantity, string, text, time
+from server.migrations.tables import (
+    drop_licence_index,
+    index_licence,
+    per_event,
+    per_event_id,
+    per_licensee,
+)
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -32,245 +36,176 @@ LICENCE_INDEXED = (
 )
 
 
-def _col(name: str, type_: sa.types.TypeEngine[Any], nullable: bool = False) -> sa.Column[Any]:
-    return sa.Column(name, type_, nullable=nullable)
-
-
-def _s(name: str, length: int, nullable: bool = False) -> sa.Column[Any]:
-    return sa.Column(name, sa.String(length=length), nullable=nullable)
-
-
-def _t(name: str, nullable: bool = False) -> sa.Column[Any]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
-
-def _g(name: str, nullable: bool = True) -> sa.Column[Any]:
-    return sa.Column(name, sa.String(length=48), nullable=nullable)
-
-
-def _licence() -> sa.Column[Any]:
-    return _s("licence", 40)
-
-
 def upgrade() -> None:
-    op.create_table(
+    per_licensee(
         "licence_details",
-        _licence(),
-        _s("licence_type", 20, True),
-        _s("status", 12, True),
-        _col("close_of_business", sa.Time(), True),
-        _col("licensure_date", sa.Date(), True),
-        _t("closed_out_at", True),
-        _s("closed_out_note", 500, True),
-        _t("updated_at"),
-        sa.PrimaryKeyConstraint("licence"),
+        [],
+        string("licence_type", 20, nullable=True),
+        string("status", 12, nullable=True),
+        column("close_of_business", sa.Time(), nullable=True),
+        date("licensure_date", nullable=True),
+        time("closed_out_at", nullable=True),
+        string("closed_out_note", 500, nullable=True),
+        time("updated_at"),
     )
-    op.create_table(
+    per_licensee(
         "locations",
-        _licence(),
-        _s("name", 100),
-        _s("location_kind", 12),
-        _s("premises", 500),
-        _t("added_at"),
-        sa.PrimaryKeyConstraint("licence", "name"),
+        [string("name", 100)],
+        string("location_kind", 12),
+        string("premises", 500),
+        time("added_at"),
     )
-    op.create_table(
+    per_licensee(
         "users",
-        _licence(),
-        _s("user_id", 64),
-        _s("full_name", 100),
-        _s("role", 20),
-        _s("premises", 500, True),
-        _t("registered_at"),
-        _s("registered_by", 64),
-        _col("first_trained_on", sa.Date(), True),
-        _t("cancelled_at", True),
-        _s("cancel_reason", 500, True),
-        sa.PrimaryKeyConstraint("licence", "user_id"),
+        [string("user_id", 64)],
+        string("full_name", 100),
+        string("role", 20),
+        string("premises", 500, nullable=True),
+        time("registered_at"),
+        string("registered_by", 64),
+        date("first_trained_on", nullable=True),
+        time("cancelled_at", nullable=True),
+        string("cancel_reason", 500, nullable=True),
     )
-    op.create_table(
+    per_event(
         "training_records",
-        _col("position", sa.BigInteger()),
-        _licence(),
-        _s("user_id", 64),
-        _col("trained_on", sa.Date()),
-        _s("description", 500),
-        _s("trainer", 100),
-        _s("recorded_by", 64),
-        _t("recorded_at"),
-        sa.PrimaryKeyConstraint("position"),
+        string("user_id", 64),
+        date("trained_on"),
+        string("description", 500),
+        string("trainer", 100),
+        string("recorded_by", 64),
+        time("recorded_at"),
     )
-    op.create_table(
+    per_event(
         "training_registrations",
-        _col("position", sa.BigInteger()),
-        _licence(),
-        _s("user_id", 64),
-        _s("course", 500),
-        _col("registered_on", sa.Date()),
-        _t("recorded_at"),
-        sa.PrimaryKeyConstraint("position"),
+        string("user_id", 64),
+        string("course", 500),
+        date("registered_on"),
+        time("recorded_at"),
     )
-    op.create_table(
+    per_event(
         "tag_orders",
-        _col("position", sa.BigInteger()),
-        _licence(),
-        _s("tag_type", 10),
-        _col("quantity", sa.Integer()),
-        _s("order_reference", 100),
-        _t("ordered_at"),
-        _s("ordered_by", 64),
-        sa.PrimaryKeyConstraint("position"),
+        string("tag_type", 10),
+        integer("quantity"),
+        string("order_reference", 100),
+        time("ordered_at"),
+        string("ordered_by", 64),
     )
-    op.create_table(
+    per_licensee(
         "packages",
-        _licence(),
-        _s("uid", 24),
-        _s("source", 10),
-        _s("category", 20, True),
-        _s("strain", 100, True),
-        _g("quantity_grams"),
-        _col("quantity_count", sa.Integer(), True),
-        _g("unit_weight_grams"),
-        _col("for_processor", sa.Boolean()),
-        _s("location", 100, True),
-        _s("status", 12),
-        _s("manifest_id", 64, True),
-        _t("created_at"),
-        sa.PrimaryKeyConstraint("licence", "uid"),
+        [string("uid", 24)],
+        string("source", 10),
+        string("category", 20, nullable=True),
+        string("strain", 100, nullable=True),
+        *quantity("quantity"),
+        decimal("unit_weight_grams", nullable=True),
+        column("for_processor", sa.Boolean()),
+        string("location", 100, nullable=True),
+        string("status", 12),
+        string("manifest_id", 64, nullable=True),
+        time("created_at"),
     )
-    op.create_table(
+    per_licensee(
         "package_sources",
-        _licence(),
-        _s("package_uid", 24),
-        _s("harvest_batch", 100),
-        _g("weight_grams", nullable=False),
-        sa.PrimaryKeyConstraint("licence", "package_uid", "harvest_batch"),
+        [string("package_uid", 24), string("harvest_batch", 100)],
+        decimal("weight_grams"),
     )
-    op.create_table(
+    per_licensee(
         "transfers",
-        _licence(),
-        _s("direction", 3),
-        _s("manifest_id", 64),
-        _s("status", 10),
-        _s("seller_name", 100),
-        _s("seller_address", 500),
-        _s("seller_licence", 40),
-        _s("purchaser_name", 100, True),
-        _s("purchaser_address", 500, True),
-        _s("purchaser_licence", 40, True),
-        _s("distributor_name", 100, True),
-        _s("distributor_address", 500, True),
-        _s("distributor_licence", 40, True),
-        _col("transfer_date", sa.Date(), True),
-        _t("estimated_departure", True),
-        _t("estimated_arrival", True),
-        _t("departed_at", True),
-        _t("arrived_at", True),
-        _t("recorded_at"),
-        sa.PrimaryKeyConstraint("licence", "direction", "manifest_id"),
+        [string("direction", 3), string("manifest_id", 64)],
+        string("status", 10),
+        string("seller_name", 100),
+        string("seller_address", 500),
+        string("seller_licence", 40),
+        string("purchaser_name", 100, nullable=True),
+        string("purchaser_address", 500, nullable=True),
+        string("purchaser_licence", 40, nullable=True),
+        string("distributor_name", 100, nullable=True),
+        string("distributor_address", 500, nullable=True),
+        string("distributor_licence", 40, nullable=True),
+        date("transfer_date", nullable=True),
+        time("estimated_departure", nullable=True),
+        time("estimated_arrival", nullable=True),
+        time("departed_at", nullable=True),
+        time("arrived_at", nullable=True),
+        time("recorded_at"),
     )
-    op.create_table(
+    per_licensee(
         "transfer_items",
-        _licence(),
-        _s("direction", 3),
-        _s("manifest_id", 64),
-        _s("uid", 24),
-        _s("category", 20, True),
-        _s("strain", 100, True),
-        _s("description", 500, True),
-        _g("quantity_grams"),
-        _col("quantity_count", sa.Integer(), True),
-        _s("decision", 8, True),
-        _g("received_grams"),
-        _col("received_count", sa.Integer(), True),
-        _s("reject_reason", 500, True),
-        sa.PrimaryKeyConstraint("licence", "direction", "manifest_id", "uid"),
+        [string("direction", 3), string("manifest_id", 64), string("uid", 24)],
+        string("category", 20, nullable=True),
+        string("strain", 100, nullable=True),
+        string("description", 500, nullable=True),
+        *quantity("quantity"),
+        string("decision", 8, nullable=True),
+        *quantity("received"),
+        string("reject_reason", 500, nullable=True),
     )
-    op.create_table(
+    per_event(
         "sales",
-        _col("position", sa.BigInteger()),
-        _licence(),
-        _s("package_uid", 24),
-        _g("quantity_grams"),
-        _col("quantity_count", sa.Integer(), True),
-        _g("price", nullable=False),
-        _t("sold_at"),
-        sa.PrimaryKeyConstraint("position"),
+        string("package_uid", 24),
+        *quantity("quantity"),
+        decimal("price"),
+        time("sold_at"),
     )
-    op.create_table(
+    per_event_id(
         "access_losses",
-        _s("lost_event_id", 36),
-        _licence(),
-        _s("station_id", 64, True),
-        _t("lost_at"),
-        _s("cause", 500),
-        _s("reported_by", 64),
-        _s("restored_event_id", 36, True),
-        _t("restored_at", True),
-        _s("restore_cause", 500, True),
-        _col("backlog", sa.Integer(), True),
-        _s("restored_by", 64, True),
-        sa.PrimaryKeyConstraint("lost_event_id"),
+        "lost_event_id",
+        string("station_id", 64, nullable=True),
+        time("lost_at"),
+        string("cause", 500),
+        string("reported_by", 64),
+        string("restored_event_id", 36, nullable=True),
+        time("restored_at", nullable=True),
+        string("restore_cause", 500, nullable=True),
+        integer("backlog", nullable=True),
+        string("restored_by", 64, nullable=True),
     )
-    op.create_table(
+    per_event(
         "flagged_records",
-        _col("position", sa.BigInteger()),
-        _licence(),
-        _s("event_id", 36),
-        _s("problem", 500),
-        _t("discovered_at"),
-        _s("flagged_by", 64),
-        sa.PrimaryKeyConstraint("position"),
+        string("event_id", 36),
+        string("problem", 500),
+        time("discovered_at"),
+        string("flagged_by", 64),
     )
-    op.create_table(
+    per_event_id(
         "corrections",
-        _s("event_id", 36),
-        _licence(),
-        _s("corrects", 36),
-        _s("root_event_id", 36),
-        _s("replacement_kind", 40),
-        _s("reason", 500),
-        _t("discovered_at"),
-        _t("corrected_at"),
-        _s("corrected_by", 64),
-        sa.PrimaryKeyConstraint("event_id"),
+        "event_id",
+        string("corrects", 36),
+        string("root_event_id", 36),
+        string("replacement_kind", 40),
+        string("reason", 500),
+        time("discovered_at"),
+        time("corrected_at"),
+        string("corrected_by", 64),
         sa.UniqueConstraint("corrects"),
     )
-    op.create_table(
+    per_event_id(
         "diversions",
-        _s("event_id", 36),
-        _licence(),
-        _s("category", 20),
-        _t("discovered_at"),
-        _s("description", 500),
-        _col("uids", sa.Text()),
-        _s("recorded_by", 64),
-        sa.PrimaryKeyConstraint("event_id"),
+        "event_id",
+        string("category", 20),
+        time("discovered_at"),
+        string("description", 500),
+        text("uids"),
+        string("recorded_by", 64),
     )
-    op.create_table(
+    per_event(
         "diversion_reports",
-        _col("position", sa.BigInteger()),
-        _licence(),
-        _s("discovery_event_id", 36),
-        _t("reported_at"),
-        _s("department_reference", 100),
-        _s("law_enforcement_agency", 100),
-        _s("law_enforcement_reference", 100),
-        sa.PrimaryKeyConstraint("position"),
+        string("discovery_event_id", 36),
+        time("reported_at"),
+        string("department_reference", 100),
+        string("law_enforcement_agency", 100),
+        string("law_enforcement_reference", 100),
     )
-    op.create_table(
+    per_event(
         "reconciliations",
-        _col("position", sa.BigInteger()),
-        _licence(),
-        _col("business_date", sa.Date()),
-        _s("note", 500, True),
-        _t("recorded_at"),
-        _s("recorded_by", 64),
-        sa.PrimaryKeyConstraint("position"),
+        date("business_date"),
+        string("note", 500, nullable=True),
+        time("recorded_at"),
+        string("recorded_by", 64),
     )
     for table in LICENCE_INDEXED:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.create_index(batch_op.f(f"ix_{table}_licence"), ["licence"], unique=False)
+        index_licence(table)
     with op.batch_alter_table("event_log", schema=None) as batch_op:
         batch_op.create_index(
             "ix_event_log_licence_occurred_at", ["licence", "occurred_at"], unique=False
@@ -281,7 +216,7 @@ def upgrade() -> None:
             sa.Column("packaged_grams", sa.String(length=48), nullable=False, server_default="0")
         )
     with op.batch_alter_table("tags", schema=None) as batch_op:
-        batch_op.add_column(_t("delivered_at", True))
+        batch_op.add_column(time("delivered_at", nullable=True))
 
 
 def downgrade() -> None:
@@ -292,8 +227,7 @@ def downgrade() -> None:
     with op.batch_alter_table("event_log", schema=None) as batch_op:
         batch_op.drop_index("ix_event_log_licence_occurred_at")
     for table in LICENCE_INDEXED:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f(f"ix_{table}_licence"))
+        drop_licence_index(table)
     for table in (
         "reconciliations",
         "diversion_reports",

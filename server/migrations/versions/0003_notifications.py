@@ -3,38 +3,35 @@
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.columns import column, date, integer, string, text, time
+from server.migrations.tables import numbered, per_event_id, per_licensee
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 
-# SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
-    op.create_table(
+    numbered(
         "notifications",
-        sa.Column("id", BIG_ID, nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("rule_id", sa.String(length=40), nullable=False),
-        sa.Column("citation", sa.String(length=200), nullable=False),
-        sa.Column("category", sa.String(length=16), nullable=False),
-        sa.Column("subject_type", sa.String(length=24), nullable=False),
-        sa.Column("subject_id", sa.String(length=120), nullable=False),
-        sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("resolves_by", sa.Text(), nullable=False),
-        sa.Column("pending", sa.Text(), nullable=False),
-        sa.Column("state", sa.String(length=10), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("opened_by_event", sa.String(length=36), nullable=True),
-        sa.Column("overdue_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("resolved_by_event", sa.String(length=36), nullable=True),
-        sa.Column("dismissed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("dismissed_by", sa.String(length=64), nullable=True),
+        string("rule_id", 40),
+        string("citation", 200),
+        string("category", 16),
+        string("subject_type", 24),
+        string("subject_id", 120),
+        text("message"),
+        text("resolves_by"),
+        text("pending"),
+        string("state", 10),
+        time("started_at"),
+        time("due_at", nullable=True),
+        time("opened_at"),
+        string("opened_by_event", 36, nullable=True),
+        time("overdue_at", nullable=True),
+        time("resolved_at", nullable=True),
+        string("resolved_by_event", 36, nullable=True),
+        time("dismissed_at", nullable=True),
+        string("dismissed_by", 64, nullable=True),
         sa.ForeignKeyConstraint(["licence"], ["licensees.licence"]),
-        sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_notifications_licence_state", "notifications", ["licence", "state"])
     op.create_index(
@@ -42,45 +39,38 @@ def upgrade() -> None:
         "notifications",
         ["licence", "rule_id", "subject_type", "subject_id"],
     )
-    op.create_table(
+    per_event_id(
         "event_notices",
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("notices", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("event_id"),
+        "event_id",
+        text("notices"),
     )
-    op.create_table(
+    per_licensee(
         "deadline_licensees",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("close_of_business", sa.Time(), nullable=True),
-        sa.Column("licensure_date", sa.Date(), nullable=True),
-        sa.Column("tags_ordered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("tags_received_at", sa.DateTime(timezone=True), nullable=True),
+        [],
+        column("close_of_business", sa.Time(), nullable=True),
+        date("licensure_date", nullable=True),
+        time("tags_ordered_at", nullable=True),
+        time("tags_received_at", nullable=True),
         sa.ForeignKeyConstraint(["licence"], ["licensees.licence"]),
-        sa.PrimaryKeyConstraint("licence"),
     )
-    op.create_table(
+    per_licensee(
         "deadline_people",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("user_id", sa.String(length=64), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("trained_on", sa.Date(), nullable=True),
-        sa.Column("training_registered_on", sa.Date(), nullable=True),
-        sa.PrimaryKeyConstraint("licence", "user_id"),
+        [string("user_id", 64)],
+        string("role", 20),
+        time("registered_at"),
+        date("trained_on", nullable=True),
+        date("training_registered_on", nullable=True),
     )
-    op.create_table(
+    per_licensee(
         "deadline_outages",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("lost_event_id", sa.String(length=36), nullable=False),
-        sa.Column("station_id", sa.String(length=64), nullable=True),
-        sa.Column("lost_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("lost_cause", sa.Text(), nullable=True),
-        sa.Column("restored_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("restored_event_id", sa.String(length=36), nullable=True),
-        sa.Column("restored_cause", sa.Text(), nullable=True),
-        sa.Column("backlog", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("licence", "lost_event_id"),
+        [string("lost_event_id", 36)],
+        string("station_id", 64, nullable=True),
+        time("lost_at", nullable=True),
+        text("lost_cause", nullable=True),
+        time("restored_at", nullable=True),
+        string("restored_event_id", 36, nullable=True),
+        text("restored_cause", nullable=True),
+        integer("backlog", nullable=True),
     )
 
 

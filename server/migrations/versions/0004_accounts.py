@@ -7,21 +7,16 @@ Nothing here is part of the legal record (see ``server/db/accounts.py``); the ro
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.columns import BIG_ID, time
+
 revision: str = "0004"
 down_revision: str | None = "0003"
-
-# SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit integer.
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _time(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
 def upgrade() -> None:
     op.create_table(
         "accounts",
-        sa.Column("account_id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("account_id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("login", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column(
@@ -32,11 +27,11 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.Text(), nullable=True),
         sa.Column("mqtt_password_hash", sa.Text(), nullable=True),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        _time("last_failed_at", nullable=True),
-        _time("locked_until", nullable=True),
-        _time("created_at"),
-        _time("password_changed_at", nullable=True),
-        _time("disabled_at", nullable=True),
+        time("last_failed_at", nullable=True),
+        time("locked_until", nullable=True),
+        time("created_at"),
+        time("password_changed_at", nullable=True),
+        time("disabled_at", nullable=True),
         sa.UniqueConstraint("login", name="uq_accounts_login"),
         sa.UniqueConstraint("licence", "kind", "subject_id", name="uq_accounts_subject"),
     )
@@ -44,7 +39,7 @@ def upgrade() -> None:
         "regulator_licensees",
         sa.Column(
             "account_id",
-            BigId,
+            BIG_ID,
             sa.ForeignKey("accounts.account_id", ondelete="CASCADE"),
             primary_key=True,
         ),
@@ -57,13 +52,13 @@ def upgrade() -> None:
         sa.Column("token_sha256", sa.String(length=64), primary_key=True),
         sa.Column(
             "account_id",
-            BigId,
+            BIG_ID,
             sa.ForeignKey("accounts.account_id", ondelete="CASCADE"),
             nullable=False,
         ),
-        _time("created_at"),
-        _time("expires_at"),
-        _time("revoked_at", nullable=True),
+        time("created_at"),
+        time("expires_at"),
+        time("revoked_at", nullable=True),
     )
     op.create_index("ix_account_sessions_account_id", "account_sessions", ["account_id"])
 

@@ -3,27 +3,28 @@
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.columns import integer, string, text, time
+from server.migrations.tables import per_licensee
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 
 
 def upgrade() -> None:
-    op.create_table(
+    per_licensee(
         "station_health",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("station_id", sa.String(length=64), nullable=False),
-        sa.Column("state", sa.String(length=10), nullable=False),
-        sa.Column("status_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("software_version", sa.String(length=64), nullable=True),
-        sa.Column("outbox_depth", sa.Integer(), nullable=True),
-        sa.Column("outbox_capacity", sa.Integer(), nullable=True),
-        sa.Column("last_ack_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("devices", sa.Text(), nullable=False),
-        sa.Column("message", sa.String(length=500), nullable=True),
+        [string("station_id", 64)],
+        string("state", 10),
+        time("status_at"),
+        time("received_at"),
+        time("last_seen_at", nullable=True),
+        string("software_version", 64, nullable=True),
+        integer("outbox_depth", nullable=True),
+        integer("outbox_capacity", nullable=True),
+        time("last_ack_at", nullable=True),
+        text("devices"),
+        string("message", 500, nullable=True),
         sa.ForeignKeyConstraint(["licence"], ["licensees.licence"]),
-        sa.PrimaryKeyConstraint("licence", "station_id"),
     )
 
 

@@ -5,6 +5,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.columns import integer, string, time
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 
@@ -12,10 +14,10 @@ down_revision: str | None = "0005"
 def upgrade() -> None:
     op.create_table(
         "sign_in_throttle",
-        sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        string("subject", 200),
+        integer("failed_logins"),
+        time("last_failed_at", nullable=True),
+        time("locked_until", nullable=True),
         sa.PrimaryKeyConstraint("subject"),
     )
     # Counters already kept on accounts move to their log-on's name.
@@ -35,6 +37,6 @@ def downgrade() -> None:
         batch.add_column(
             sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
         )
-        batch.add_column(sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(time("last_failed_at", nullable=True))
+        batch.add_column(time("locked_until", nullable=True))
     op.drop_table("sign_in_throttle")

@@ -7,38 +7,38 @@ state credentials (sync_credentials). The queue itself is event_log.
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.columns import big, column, integer, string, text, time
+from server.migrations.tables import drop_licence_index, index_licence, numbered, per_licensee
+
 revision: str = "0008"
 down_revision: str | None = "0007"
 
 
 def upgrade() -> None:
-    op.create_table(
+    numbered(
         "sync_calls",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("position", sa.BigInteger(), nullable=False),
-        sa.Column("call_index", sa.Integer(), nullable=False),
-        sa.Column("system", sa.String(length=10), nullable=False),
-        sa.Column("action", sa.String(length=40), nullable=False),
-        sa.Column("operator_id", sa.String(length=64), nullable=False),
-        sa.Column("plan", sa.Text(), nullable=False),
-        sa.Column("request", sa.Text(), nullable=True),
-        sa.Column("nonce", sa.String(length=80), nullable=True),
-        sa.Column("readback", sa.Text(), nullable=True),
-        sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("state_ids", sa.Text(), nullable=True),
-        sa.Column("response", sa.Text(), nullable=True),
-        sa.Column("message", sa.Text(), nullable=True),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("refusal_final", sa.Boolean(), nullable=True),
-        sa.Column("notification_id", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("first_sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
+        string("event_id", 36),
+        big("position"),
+        integer("call_index"),
+        string("system", 10),
+        string("action", 40),
+        string("operator_id", 64),
+        text("plan"),
+        text("request", nullable=True),
+        string("nonce", 80, nullable=True),
+        text("readback", nullable=True),
+        string("status", 10),
+        time("not_before", nullable=True),
+        text("state_ids", nullable=True),
+        text("response", nullable=True),
+        text("message", nullable=True),
+        integer("attempts"),
+        column("refusal_final", sa.Boolean(), nullable=True),
+        big("notification_id", nullable=True),
+        time("created_at"),
+        time("first_sent_at", nullable=True),
+        time("last_attempt_at", nullable=True),
+        time("done_at", nullable=True),
         sa.UniqueConstraint("event_id", "call_index", name="uq_sync_calls_event_call"),
         sa.UniqueConstraint("nonce"),
     )
@@ -47,64 +47,51 @@ def upgrade() -> None:
             "ix_sync_calls_licence_status", ["licence", "status", "id"], unique=False
         )
 
-    op.create_table(
+    per_licensee(
         "sync_credentials",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("user_id", sa.String(length=64), nullable=False),
-        sa.Column("system", sa.String(length=10), nullable=False),
-        sa.Column("secret", sa.Text(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("licence", "user_id", "system"),
+        [string("user_id", 64), string("system", 10)],
+        text("secret"),
+        time("updated_at"),
     )
-    op.create_table(
+    per_licensee(
         "sync_objects",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("system", sa.String(length=10), nullable=False),
-        sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("key", sa.String(length=120), nullable=False),
-        sa.Column("state_id", sa.String(length=40), nullable=False),
-        sa.Column("data", sa.Text(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("licence", "system", "kind", "key"),
+        [string("system", 10), string("kind", 20), string("key", 120)],
+        string("state_id", 40),
+        text("data"),
+        time("updated_at"),
     )
-    op.create_table(
+    numbered(
         "sync_outages",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("system", sa.String(length=10), nullable=False),
-        sa.Column("lost_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("lost_cause", sa.Text(), nullable=False),
-        sa.Column("restored_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("backlog_at_restore", sa.Integer(), nullable=True),
-        sa.Column("notification_id", sa.BigInteger(), nullable=True),
-        sa.PrimaryKeyConstraint("id"),
+        string("system", 10),
+        time("lost_at"),
+        text("lost_cause"),
+        time("restored_at", nullable=True),
+        integer("backlog_at_restore", nullable=True),
+        big("notification_id", nullable=True),
     )
-    with op.batch_alter_table("sync_outages", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_sync_outages_licence"), ["licence"], unique=False)
+    index_licence("sync_outages")
 
-    op.create_table(
+    per_licensee(
         "sync_links",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("system", sa.String(length=10), nullable=False),
-        sa.Column("base_url", sa.String(length=500), nullable=False),
-        sa.Column("cursor", sa.BigInteger(), nullable=False),
-        sa.Column("lease_owner", sa.String(length=100), nullable=True),
-        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("access", sa.String(length=4), nullable=False),
-        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        [],
+        string("system", 10),
+        string("base_url", 500),
+        big("cursor"),
+        string("lease_owner", 100, nullable=True),
+        time("lease_until", nullable=True),
+        string("access", 4),
+        time("last_success_at", nullable=True),
+        time("created_at"),
         sa.ForeignKeyConstraint(
             ["licence"],
             ["licensees.licence"],
         ),
-        sa.PrimaryKeyConstraint("licence"),
     )
 
 
 def downgrade() -> None:
     op.drop_table("sync_links")
-    with op.batch_alter_table("sync_outages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sync_outages_licence"))
+    drop_licence_index("sync_outages")
 
     op.drop_table("sync_outages")
     op.drop_table("sync_objects")

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from server.db.types import UtcDateTime
+from server.migrations.columns import big, date, string, time
+from server.migrations.tables import allow_changes, numbered, refuse_changes
 from server.store import chain
 
 revision: str = "0010"
@@ -23,42 +25,32 @@ LOG_REFUSAL = "event_log is append-only: the legal record cannot be changed (NO-
 CHECKPOINT_REFUSAL = (
     "chain_checkpoints is append-only: a published checkpoint cannot be changed (NO-FALSIFICATION)"
 )
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
     with op.batch_alter_table("event_log", recreate="never") as batch_op:
-        batch_op.add_column(sa.Column("chain_index", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("row_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(big("chain_index", nullable=True))
+        batch_op.add_column(string("prev_hash", 64, nullable=True))
+        batch_op.add_column(string("row_hash", 64, nullable=True))
     _backfill()
     op.create_index(
         "ux_event_log_licence_chain", "event_log", ["licence", "chain_index"], unique=True
     )
-    op.create_table(
+    numbered(
         "chain_checkpoints",
-        sa.Column("id", BigId, nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("taken_on", sa.Date(), nullable=False),
-        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("chain_index", sa.BigInteger(), nullable=False),
-        sa.Column("row_hash", sa.String(length=64), nullable=False),
-        sa.Column("position", sa.BigInteger(), nullable=False),
+        date("taken_on"),
+        time("taken_at"),
+        big("chain_index"),
+        string("row_hash", 64),
+        big("position"),
         sa.ForeignKeyConstraint(["licence"], ["licensees.licence"]),
-        sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("licence", "taken_on", name="uq_chain_checkpoints_day"),
     )
     _checkpoints_append_only()
 
 
 def downgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS chain_checkpoints_no_truncate ON chain_checkpoints")
-        op.execute("DROP TRIGGER IF EXISTS chain_checkpoints_no_update_delete ON chain_checkpoints")
-        op.execute("DROP FUNCTION IF EXISTS chain_checkpoints_refuse_change()")
-    else:
-        for name in ("update", "delete", "replace"):
-            op.execute(f"DROP TRIGGER IF EXISTS chain_checkpoints_no_{name}")
+    allow_changes("chain_checkpoints", ("update", "delete", "replace"))
     op.drop_table("chain_checkpoints")
     op.drop_index("ux_event_log_licence_chain", table_name="event_log")
     with op.batch_alter_table("event_log", recreate="never") as batch_op:
@@ -138,31 +130,9 @@ def _restore_log_trigger(dialect: str) -> None:
 
 
 def _checkpoints_append_only() -> None:
+    refuse_changes("chain_checkpoints", CHECKPOINT_REFUSAL)
     if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            f"""
-            CREATE FUNCTION chain_checkpoints_refuse_change() RETURNS trigger
-            LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION '{CHECKPOINT_REFUSAL}' USING ERRCODE = 'insufficient_privilege';
-            END;
-            $$
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER chain_checkpoints_no_update_delete BEFORE UPDATE OR DELETE "
-            "ON chain_checkpoints FOR EACH ROW EXECUTE FUNCTION chain_checkpoints_refuse_change()"
-        )
-        op.execute(
-            "CREATE TRIGGER chain_checkpoints_no_truncate BEFORE TRUNCATE ON chain_checkpoints "
-            "FOR EACH STATEMENT EXECUTE FUNCTION chain_checkpoints_refuse_change()"
-        )
         return
-    for action in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER chain_checkpoints_no_{action.lower()} BEFORE {action} "
-            f"ON chain_checkpoints BEGIN SELECT RAISE(ABORT, '{CHECKPOINT_REFUSAL}'); END"
-        )
     # As migration 0007 does for the log: a REPLACE would delete without the DELETE trigger.
     op.execute(
         "CREATE TRIGGER chain_checkpoints_no_replace BEFORE INSERT ON chain_checkpoints "

@@ -6,17 +6,19 @@ acknowledgement (``invoice.acknowledged``). Projections only: a rebuild fills th
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.columns import decimal, string, time
+
 revision: str = "0011"
 down_revision: str | None = "0010"
 
 
 def _transfer_columns() -> list[sa.Column[object]]:
     return [
-        sa.Column("recorded_by", sa.String(length=64), nullable=True),
-        sa.Column("discount", sa.String(length=48), nullable=True),
-        sa.Column("purchaser_signed_by", sa.String(length=100), nullable=True),
-        sa.Column("purchaser_signed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("purchaser_signature_recorded_by", sa.String(length=64), nullable=True),
+        string("recorded_by", 64, nullable=True),
+        decimal("discount", nullable=True),
+        string("purchaser_signed_by", 100, nullable=True),
+        time("purchaser_signed_at", nullable=True),
+        string("purchaser_signature_recorded_by", 64, nullable=True),
     ]
 
 
@@ -25,7 +27,7 @@ def upgrade() -> None:
         for column in _transfer_columns():
             batch_op.add_column(column)
     with op.batch_alter_table("transfer_items", recreate="never") as batch_op:
-        batch_op.add_column(sa.Column("price", sa.String(length=48), nullable=True))
+        batch_op.add_column(decimal("price", nullable=True))
 
 
 def downgrade() -> None:

@@ -3,8 +3,9 @@
 (server.statesync.daily, docs/sync.md).
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from server.migrations.columns import time
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -12,7 +13,7 @@ down_revision: str | None = "0011"
 
 def upgrade() -> None:
     with op.batch_alter_table("sync_links") as batch:
-        batch.add_column(sa.Column("reconciled_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(time("reconciled_at", nullable=True))
 
 
 def downgrade() -> None:

@@ -5,100 +5,80 @@ per strain (strain_history) and its daily inventory projections (inventory_proje
 docs/analytics.md.
 """
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from alembic import op
+
+from server.migrations.columns import big, big_id, date, decimal, integer, string, text, time
+from server.migrations.tables import numbered, per_licensee
 
 revision: str = "0013"
 down_revision: str | None = "0012"
 
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _grams(name: str, nullable: bool = False) -> sa.Column[str]:
-    return sa.Column(name, sa.String(length=48), nullable=nullable)
-
-
-def _time(name: str, nullable: bool = False) -> sa.Column[datetime]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
 
 def upgrade() -> None:
-    op.create_table(
+    per_licensee(
         "analytics_runs",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("through_position", sa.BigInteger(), nullable=False),
-        _time("refreshed_at"),
-        sa.PrimaryKeyConstraint("licence"),
+        [],
+        big("through_position"),
+        time("refreshed_at"),
     )
-    op.create_table(
+    per_licensee(
         "harvest_balances",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("strain", sa.String(length=100), nullable=True),
-        sa.Column("plants", sa.Integer(), nullable=False),
-        _grams("wet_grams"),
-        _grams("waste_grams"),
-        _grams("dry_grams", nullable=True),
-        _grams("net_grams", nullable=True),
-        _grams("packaged_grams"),
-        _grams("moisture_loss_grams", nullable=True),
-        _grams("on_hand_grams", nullable=True),
-        _grams("unexplained_grams"),
-        sa.Column("event_ids", sa.Text(), nullable=False),
-        _time("refreshed_at"),
-        sa.PrimaryKeyConstraint("licence", "name"),
+        [string("name", 100)],
+        string("strain", 100, nullable=True),
+        integer("plants"),
+        decimal("wet_grams"),
+        decimal("waste_grams"),
+        decimal("dry_grams", nullable=True),
+        decimal("net_grams", nullable=True),
+        decimal("packaged_grams"),
+        decimal("moisture_loss_grams", nullable=True),
+        decimal("on_hand_grams", nullable=True),
+        decimal("unexplained_grams"),
+        text("event_ids"),
+        time("refreshed_at"),
     )
-    op.create_table(
+    numbered(
         "analytics_signals",
-        sa.Column("id", BIG_ID, nullable=False),
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("kind", sa.String(length=40), nullable=False),
-        sa.Column("subject", sa.String(length=100), nullable=False),
-        _grams("score"),
-        sa.Column("explanation", sa.Text(), nullable=False),
-        sa.Column("event_ids", sa.Text(), nullable=False),
-        _time("raised_at"),
-        _time("last_seen_at"),
-        _time("cleared_at", nullable=True),
-        sa.PrimaryKeyConstraint("id"),
+        string("kind", 40),
+        string("subject", 100),
+        decimal("score"),
+        text("explanation"),
+        text("event_ids"),
+        time("raised_at"),
+        time("last_seen_at"),
+        time("cleared_at", nullable=True),
         sa.UniqueConstraint("licence", "kind", "subject", name="uq_analytics_signals_subject"),
     )
     op.create_index("ix_analytics_signals_open", "analytics_signals", ["licence", "cleared_at"])
-    op.create_table(
+    per_licensee(
         "strain_history",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("strain", sa.String(length=100), nullable=False),
-        _grams("veg_days"),
-        _grams("flower_days"),
-        _grams("low_grams"),
-        _grams("grams"),
-        _grams("high_grams"),
-        _time("refreshed_at"),
-        sa.PrimaryKeyConstraint("licence", "strain"),
+        [string("strain", 100)],
+        decimal("veg_days"),
+        decimal("flower_days"),
+        decimal("low_grams"),
+        decimal("grams"),
+        decimal("high_grams"),
+        time("refreshed_at"),
     )
-    op.create_table(
+    per_licensee(
         "inventory_projections",
-        sa.Column("licence", sa.String(length=40), nullable=False),
-        sa.Column("made_on", sa.Date(), nullable=False),
-        sa.Column("week_start", sa.Date(), nullable=False),
-        _time("made_at"),
-        sa.Column("plants", sa.Integer(), nullable=False),
-        _grams("expected_grams"),
-        _grams("low_grams"),
-        _grams("high_grams"),
-        sa.Column("unprojected", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("licence", "made_on", "week_start"),
+        [date("made_on"), date("week_start")],
+        time("made_at"),
+        integer("plants"),
+        decimal("expected_grams"),
+        decimal("low_grams"),
+        decimal("high_grams"),
+        integer("unprojected"),
     )
     op.create_table(
         "signal_reviews",
-        sa.Column("id", BIG_ID, nullable=False),
-        sa.Column("signal_id", BIG_ID, nullable=False),
-        sa.Column("reviewed_by", sa.String(length=100), nullable=False),
-        sa.Column("reviewer_name", sa.String(length=200), nullable=False),
-        sa.Column("note", sa.Text(), nullable=False),
-        _time("reviewed_at"),
+        big_id("id"),
+        big_id("signal_id"),
+        string("reviewed_by", 100),
+        string("reviewer_name", 200),
+        text("note"),
+        time("reviewed_at"),
         sa.ForeignKeyConstraint(["signal_id"], ["analytics_signals.id"]),
         sa.PrimaryKeyConstraint("id"),
     )

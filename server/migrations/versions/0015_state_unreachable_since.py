@@ -4,8 +4,9 @@ restarted during an outage records the loss from that first failure (server.stat
 docs/sync.md, Loss of access).
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from server.migrations.columns import string, time
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -13,8 +14,8 @@ down_revision: str | None = "0014"
 
 def upgrade() -> None:
     with op.batch_alter_table("sync_links") as batch:
-        batch.add_column(sa.Column("unreachable_since", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("unreachable_cause", sa.String(500), nullable=True))
+        batch.add_column(time("unreachable_since", nullable=True))
+        batch.add_column(string("unreachable_cause", 500, nullable=True))
 
 
 def downgrade() -> None:

@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -29,6 +31,7 @@ from server.broker import PrivateBroker
 from server.compliance.deadlines.model import DeadlineSettings
 from server.compliance.deadlines.sweep import SweepReport, sweep
 from server.config import ServerSettings
+from server.db.engine import make_engine
 from server.ingest import worker as ingest_worker
 from server.ingest.ownership import Ownership, fair_share, holders
 from server.ingest.pipeline import Reply
@@ -415,3 +418,40 @@ def _check_every_event_once_in_order(engine: Engine, floors: list["_Floor"]) -> 
         assert sequences == list(range(1, len(f.events) + 1))
         assert next_sequences[f.station.station_id] == len(f.events) + 1
     assert held == 0
+
+
+@POSTGRES_ONLY
+def test_every_session_of_an_ingest_process_gives_up_a_vanished_peer_within_the_lease_timeout(
+    database_url: str, engine: Engine
+) -> None:
+    """``seedtrace server``'s engine (``peer_timeout_s``) and the lease session (on any engine)
+    carry the settings that end a session whose host vanished mid-transaction
+    (tests/server/test_hosts.py cuts a host's link)."""
+    wanted = {
+        "tcp_user_timeout": "5000",  # ms
+        "tcp_keepalives_idle": "2",  # s
+        "tcp_keepalives_interval": "1",
+        "tcp_keepalives_count": "3",
+        "client_connection_check_interval": "1s",
+    }
+
+    def shown(conn: sa.Connection) -> dict[str, str]:
+        return {name: str(conn.exec_driver_sql(f"SHOW {name}").scalar_one()) for name in wanted}
+
+    ingest_engine = make_engine(database_url, peer_timeout_s=5.0)
+    try:
+        with ingest_engine.connect() as conn:
+            assert shown(conn) == wanted
+            # and the client's end of the socket: libpq's keepalives and user timeout
+            client = cast(psycopg.Connection[Any], conn.connection.dbapi_connection)
+            parameters = client.info.get_parameters()
+            assert (parameters["keepalives_idle"], parameters["tcp_user_timeout"]) == ("2", "5000")
+    finally:
+        ingest_engine.dispose()
+    with engine.connect() as conn:  # an engine made without: nothing of the kind
+        assert shown(conn)["tcp_user_timeout"] == "0"
+    ownership = Ownership(engine, lease_timeout_s=5.0)
+    try:
+        assert shown(ownership.connection()) == wanted
+    finally:
+        ownership.close()

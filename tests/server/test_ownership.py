@@ -170,12 +170,8 @@ def test_a_sweep_longer_than_the_lease_timeout_keeps_the_leases_and_the_ingest_a
 
     monkeypatch.setattr(ingest_worker, "sweep", slow_sweep)
     settings = ServerSettings(
-        database_url=str(engine.url),
-        mqtt_port=broker.port,
-        client_id="ingest-slow-sweep",
-        lease_check_s=0.5,
-        lease_timeout_s=2.0,
-    )
+        database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-slow-sweep"
+    ).model_copy(update={"lease_check_s": 0.5, "lease_timeout_s": 2.0})  # a short lease
     try:
         with running_ingest(engine, settings) as worker:
             assert worker.routing is not None

@@ -58,7 +58,8 @@ def dead_peer_settings(timeout_s: float) -> dict[str, int]:
     (``tcp_retries2``), 2 h of silence otherwise (keepalive). Meanwhile the session keeps its
     open transaction and its locks: its licensee rows (an ingest batch, a sweep) and its
     leases. A client that is merely slow or busy still acknowledges at the TCP level, so
-    these never end a live session.
+    these do not end a live session; a network outage longer than ``timeout_s`` does (the
+    client then starts over, as after a lost lease session).
 
     - ``tcp_user_timeout`` (ms): the kernel aborts the connection when sent data has gone
       unacknowledged this long (seen in the namespace test: a lease session stuck "idle in

@@ -23,9 +23,9 @@ The periodic jobs run on a third thread, ``ingest-jobs``, one after the other: e
 database (the first ones, at start, the longest), so they are kept off the worker thread: the
 ingest answers meanwhile, and on PostgreSQL the worker thread keeps sending its lease check every
 ``lease_check_s``, so a long job never outlasts ``lease_timeout_s`` and hands the licensees round
-(``docs/architecture.md``, "Licensee ownership"). Each job runs on connections of its own, in one
-transaction per licensee that locks what ingest locks, as the same jobs of the other ingest
-processes always have.
+(``docs/architecture.md``, "Licensee ownership"). Each job runs on pool connections of its own,
+one transaction per licensee (the sweep locks the licensee's row as ingest does), beside the
+ingest as the same jobs of the other ingest processes always were.
 
 Failure handling:
 
@@ -79,13 +79,13 @@ JOBS_POLL_S = 0.2  # how often the jobs thread looks whether a periodic job is d
 
 
 def _guarded(what: str, work: Callable[[], T]) -> T | None:
-    """``work()``, or None when it failed: a periodic job at the top of the ingest loop logs
-    its failure and is tried again next time; the ingest goes on."""
+    """``work()``, or None when it failed: a periodic job on the jobs thread logs its failure
+    and is tried again next time; the ingest goes on."""
     try:
         return work()
     except TRANSIENT_DB_ERRORS as err:
         log.error("could not %s: %s", what, err)
-    except Exception:  # the top of the loop: log it, keep ingesting, try next time
+    except Exception:  # the top of a job: log it, keep ingesting, try next time
         log.exception("could not %s", what)
     return None
 

@@ -172,7 +172,10 @@ def fill_licensees(url: str, jobs: list[tuple[str, int, int]], batch: int) -> tu
     events = plants = 0
     try:
         for licence, station_no, count in jobs:
-            per_licensee = count * (EVENTS_PER_PLANT + 2)  # an upper bound: none in the future
+            # An upper bound, so none is dated in the future: per cycle of up to 50 plants ten
+            # events a plant and at most a roll, a batch, its tagging and its flowering (a
+            # licensee of one plant has 14 events, not 12).
+            per_licensee = count * (EVENTS_PER_PLANT + 2) + 4
             start = datetime.now(UTC) - SEASON
             grower = Grower(licence, station_no, start, SEASON / (per_licensee + 1))
             pending: list[Parsed] = []

@@ -118,7 +118,9 @@ def serve(
         raise typer.BadParameter("--no-ingest and --no-api leave nothing to run")
     settings = _settings(**vars(overrides))
     configure(log_level, settings.log_format)
-    engine = make_engine(settings.database_url)
+    # Every session of this process ends within the lease timeout of this host vanishing, so
+    # none of them holds a lock the other hosts wait on (docs/deploy.md, "When a host dies").
+    engine = make_engine(settings.database_url, peer_timeout_s=settings.lease_timeout_s)
     if migrate_first:
         migrate(engine)
     stop = threading.Event()

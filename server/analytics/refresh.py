@@ -37,6 +37,7 @@ from server.analytics.signals import Licensee, Signal, assess
 from server.analytics.tables import BALANCES, HISTORY, LOG, PROJECTIONS, REGISTERED, RUNS, SIGNALS
 
 STALE_AFTER = timedelta(days=1)
+REFRESH_LOCK_CLASS = 0x5EF0  # advisory lock key 1: one licensee's refresh (key 2: its hash)
 # The kinds whose new events make a licensee's analytics stale: those the ledger reads, the
 # transfers its receipts are compared from, and its physical audits. (The hours of its other
 # events move the odd-hours signal too, slowly: the daily recompute follows them.)
@@ -238,6 +239,20 @@ def _conduct(conn: sa.Connection, licence: str) -> list[Signal]:
     return found
 
 
+def one_at_a_time(conn: sa.Connection, licence: str) -> None:
+    """PostgreSQL: wait, in the caller's transaction, until no other refresh of ``licence`` is
+    under way (a transaction advisory lock, :data:`REFRESH_LOCK_CLASS`). Two can meet: an
+    ingest process refreshes what it owned when its refresh began, and a licensee handed over
+    meanwhile is refreshed by its new owner too (``seedtrace analytics refresh`` by hand, too).
+    The second then recomputes from what the first stored, instead of both replacing the same
+    rows at once. SQLite serialises writers already (``BEGIN IMMEDIATE``)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:cls, hashtext(:licence))"),
+            {"cls": REFRESH_LOCK_CLASS, "licence": licence},
+        )
+
+
 def refresh_licensee(
     conn: sa.Connection, licence: str, head: int, now: datetime, report: RefreshReport
 ) -> None:
@@ -277,6 +292,7 @@ def refresh(
         runs = {r.licence: r for r in conn.execute(sa.select(RUNS))}
     for licence in licences:
         with engine.begin() as conn:
+            one_at_a_time(conn, licence)
             run, head = runs.get(licence), _head(conn, licence)
             fresh = (
                 run is not None

@@ -11,6 +11,7 @@ Schema changes happen only through Alembic migrations (:func:`migrate`), from th
 on.
 """
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,10 @@ from server.db import sums
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets the pragmas and locking described above."""
+def make_engine(url: str, *, peer_timeout_s: float | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets the pragmas and locking described above. On
+    PostgreSQL, ``peer_timeout_s`` (an ingest process passes its ``lease_timeout_s``) bounds how
+    long either end keeps a connection whose other end vanished (:func:`dead_peer_settings`)."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -36,7 +39,47 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
+    if peer_timeout_s is not None:
+        server = dead_peer_settings(peer_timeout_s)
+        client = {  # libpq's own names for the same, for the client's end of the socket
+            "keepalives": 1,
+            "keepalives_idle": server["tcp_keepalives_idle"],
+            "keepalives_interval": server["tcp_keepalives_interval"],
+            "keepalives_count": server["tcp_keepalives_count"],
+            "tcp_user_timeout": server["tcp_user_timeout"],
+            "options": " ".join(f"-c {name}={value}" for name, value in server.items()),
+        }
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), **client}
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def dead_peer_settings(timeout_s: float) -> dict[str, int]:
+    """PostgreSQL session settings (all user-settable) that end a session within about
+    ``timeout_s`` of its client vanishing without a word (power lost, link cut: no FIN, no
+    RST), whatever the session was doing. Without them the backend notices only when TCP gives
+    up: ~15 min of retransmissions when it had sent data the client never acknowledged
+    (``tcp_retries2``), 2 h of silence otherwise (keepalive). Meanwhile the session keeps its
+    open transaction and its locks: its licensee rows (an ingest batch, a sweep) and its
+    leases. A client that is merely slow or busy still acknowledges at the TCP level, so
+    these do not end a live session; a network outage longer than ``timeout_s`` does (the
+    client then starts over, as after a lost lease session).
+
+    - ``tcp_user_timeout`` (ms): the kernel aborts the connection when sent data has gone
+      unacknowledged this long (seen in the namespace test: a lease session stuck "idle in
+      transaction" with 30 KB unacknowledged, its idle timeouts not ending it);
+    - ``tcp_keepalives_*``: a silent connection is probed after half of ``timeout_s`` and
+      every second after; with ``tcp_user_timeout`` set, it is aborted once ``timeout_s``
+      has passed without an answer;
+    - ``client_connection_check_interval`` (ms): a backend running a long statement notices
+      such an aborted connection within a second."""
+    half = max(1, int(timeout_s // 2))
+    return {
+        "tcp_user_timeout": int(timeout_s * 1000),
+        "tcp_keepalives_idle": half,
+        "tcp_keepalives_interval": 1,
+        "tcp_keepalives_count": max(1, math.ceil(timeout_s) - half),
+        "client_connection_check_interval": 1000,
+    }
 
 
 def _configure_sqlite(engine: Engine) -> None:

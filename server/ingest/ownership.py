@@ -8,7 +8,10 @@ Design (``docs/architecture.md``, "Licensee ownership"):
   the server ends the session (and frees its leases) at once; a process that freezes stops
   sending its once-a-second lease check, and ``idle_session_timeout`` ends its session after
   ``lease_timeout_s``; a backend waiting on a lock for a dead client notices within a second
-  (``client_connection_check_interval``). A process whose session ended finds out on its next
+  (``client_connection_check_interval``); a host cut off mid-transaction (no FIN, no RST) is
+  given up by the kernel after ``lease_timeout_s`` (``tcp_user_timeout`` and keepalives,
+  :func:`server.db.engine.dead_peer_settings`; PostgreSQL's idle timeouts alone were seen not
+  to end such a session). A process whose session ended finds out on its next
   statement (an OperationalError), drops everything it owned and starts over.
 - **Membership**: every ingest process also holds ``(MEMBER_CLASS, its backend pid)``; the
   number of those locks is the number of live ingest processes.
@@ -34,6 +37,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+from server.db.engine import dead_peer_settings
 
 log = logging.getLogger("seedtrace.ingest.ownership")
 
@@ -80,7 +85,9 @@ class Change:
 
 class Ownership:
     """The leases of one ingest process, on its own connection (:attr:`connection`, which the
-    worker also runs the pipeline on). Used from the worker's thread only."""
+    worker also runs the pipeline on). Used from the worker's thread, but for :attr:`owned`,
+    which other threads may read (the ingest's jobs thread): :attr:`owned_keys` and
+    :attr:`licences` are replaced, never changed in place."""
 
     def __init__(self, engine: Engine, *, lease_timeout_s: float) -> None:
         self.engine = engine
@@ -108,7 +115,9 @@ class Ownership:
                     # session, and these bound how long a stuck or dead process keeps it.
                     conn.exec_driver_sql(f"SET idle_session_timeout = {timeout_ms}")
                     conn.exec_driver_sql(f"SET idle_in_transaction_session_timeout = {timeout_ms}")
-                    conn.exec_driver_sql("SET client_connection_check_interval = 1000")
+                    # A host cut off (no FIN, no RST) mid-transaction: what ends the session.
+                    for name, value in dead_peer_settings(self.lease_timeout_s).items():
+                        conn.exec_driver_sql(f"SET {name} = {value}")
                     self.pid = int(conn.execute(JOIN, {"member": MEMBER_CLASS}).one()[1])
             except Exception:
                 conn.invalidate()

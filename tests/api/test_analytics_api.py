@@ -1,12 +1,15 @@
 """The analytics through the API: balances, signals, reviews and the regulator's overview,
 each licensee seeing only its own and a regulator only those it oversees."""
 
+import threading
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from schemas.clock import ManualClock
 from schemas.events import HarvestBatchWeighed, WeightType
-from server.analytics.refresh import refresh
+from server.analytics.refresh import one_at_a_time, refresh
 from tests.api.conftest import ADMIN
 from tests.api.people import record
 from tests.api.seed import Floor, grams
@@ -108,3 +111,24 @@ def test_balances_signals_and_reviews(
     ).json()["items"]
     assert [(s["id"], len(s["reviews"])) for s in cleared] == [(signal["id"], 2)]
     assert cleared[0]["cleared_at"] is not None
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_refresh_of_a_licensee_waits_for_another_refresh_of_it(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """Two ingest processes may both refresh a licensee handed over between them: one at a
+    time (PostgreSQL; SQLite has one writer anyway)."""
+    done = threading.Event()
+
+    def second() -> None:
+        refresh(engine, clock.now(), only={LICENCE}, force=True)
+        done.set()
+
+    with engine.begin() as first:  # a refresh of LICENCE under way
+        one_at_a_time(first, LICENCE)
+        waiting = threading.Thread(target=second, daemon=True)
+        waiting.start()
+        assert not done.wait(1.0)  # the second waits for the first to commit
+    assert done.wait(15)
+    waiting.join(5)

@@ -100,6 +100,11 @@ class Host:
         """Put before a command to run it in this host."""
         return ["ip", "netns", "exec", self.namespace]
 
+    def cut(self) -> None:
+        """Pull the cable: the bridge's end of the link goes down; nothing more passes either
+        way (no FIN, no RST), and the peers' sockets stay open on their side."""
+        _ip("link", "set", self.veth, "down")
+
 
 @dataclass
 class Lan:

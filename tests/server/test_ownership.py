@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -26,12 +28,18 @@ from schemas.events import EventEnvelope
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
 from server.broker import PrivateBroker
+from server.compliance.deadlines.model import DeadlineSettings
+from server.compliance.deadlines.sweep import SweepReport, sweep
+from server.config import ServerSettings
+from server.db.engine import make_engine
+from server.ingest import worker as ingest_worker
 from server.ingest.ownership import Ownership, fair_share, holders
 from server.ingest.pipeline import Reply
 from server.ingest.routing import Routing
 from tests.server.conftest import LICENCE, OTHER_LICENCE, add_staffed_licensee
 from tests.server.floor import Station, batch_created, tagged, tags_received, uid
-from tests.server.test_ingest_mqtt import _server, stop_servers, wait_settled
+from tests.server.test_ingest_mqtt import _server, acks_for, link, stop_servers, wait_settled
+from tests.server.worker import running_ingest
 from tests.sql import count, rows
 
 pytestmark = pytest.mark.broker  # the takeover test; the others need only PostgreSQL
@@ -144,6 +152,49 @@ def test_a_hand_over_answers_each_event_once(engine: Engine, clock: ManualClock)
         assert routing.echoes == 1
     finally:
         routing.ownership.close()
+
+
+@POSTGRES_ONLY
+def test_a_sweep_longer_than_the_lease_timeout_keeps_the_leases_and_the_ingest_answers(
+    engine: Engine, broker: PrivateBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start-up deadline sweep takes three lease timeouts (held by the test): the worker
+    keeps its session and every lease all along, and answers a station meanwhile."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow_sweep(
+        on: Engine, now: datetime, settings: DeadlineSettings | None = None
+    ) -> SweepReport:
+        started.set()
+        assert release.wait(60), "the test never let the sweep finish"
+        return sweep(on, now, settings)
+
+    monkeypatch.setattr(ingest_worker, "sweep", slow_sweep)
+    settings = ServerSettings(
+        database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-slow-sweep"
+    ).model_copy(update={"lease_check_s": 0.5, "lease_timeout_s": 2.0})  # a short lease
+    try:
+        with running_ingest(engine, settings) as worker:
+            assert worker.routing is not None
+            assert started.wait(15), "the sweep did not start"
+            pid = worker.routing.ownership.pid
+            both = {LICENCE: pid, OTHER_LICENCE: pid}
+            assert holders(engine).owner == both
+            held_until = time.monotonic() + 3 * settings.lease_timeout_s
+            while time.monotonic() < held_until:  # no hand-over: one session all along
+                assert holders(engine).owner == both
+                assert worker.routing.ownership.pid == pid
+                time.sleep(0.1)
+            station = Station()
+            ln = link(broker, station)
+            try:
+                ln.publish(station.event(tags_received(1, 10)))
+                assert acks_for(ln, 1)[0].outcome is Outcome.ACCEPTED  # during the sweep
+            finally:
+                ln.close()
+            release.set()
+    finally:
+        release.set()
 
 
 class _Floor:
@@ -362,3 +413,40 @@ def _check_every_event_once_in_order(engine: Engine, floors: list["_Floor"]) -> 
         assert sequences == list(range(1, len(f.events) + 1))
         assert next_sequences[f.station.station_id] == len(f.events) + 1
     assert held == 0
+
+
+@POSTGRES_ONLY
+def test_every_session_of_an_ingest_process_gives_up_a_vanished_peer_within_the_lease_timeout(
+    database_url: str, engine: Engine
+) -> None:
+    """``seedtrace server``'s engine (``peer_timeout_s``) and the lease session (on any engine)
+    carry the settings that end a session whose host vanished mid-transaction
+    (tests/server/test_hosts.py cuts a host's link)."""
+    wanted = {
+        "tcp_user_timeout": "5000",  # ms
+        "tcp_keepalives_idle": "2",  # s
+        "tcp_keepalives_interval": "1",
+        "tcp_keepalives_count": "3",
+        "client_connection_check_interval": "1s",
+    }
+
+    def shown(conn: sa.Connection) -> dict[str, str]:
+        return {name: str(conn.exec_driver_sql(f"SHOW {name}").scalar_one()) for name in wanted}
+
+    ingest_engine = make_engine(database_url, peer_timeout_s=5.0)
+    try:
+        with ingest_engine.connect() as conn:
+            assert shown(conn) == wanted
+            # and the client's end of the socket: libpq's keepalives and user timeout
+            client = cast(psycopg.Connection[Any], conn.connection.dbapi_connection)
+            parameters = client.info.get_parameters()
+            assert (parameters["keepalives_idle"], parameters["tcp_user_timeout"]) == ("2", "5000")
+    finally:
+        ingest_engine.dispose()
+    with engine.connect() as conn:  # an engine made without: nothing of the kind
+        assert shown(conn)["tcp_user_timeout"] == "0"
+    ownership = Ownership(engine, lease_timeout_s=5.0)
+    try:
+        assert shown(ownership.connection()) == wanted
+    finally:
+        ownership.close()

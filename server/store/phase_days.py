@@ -11,21 +11,24 @@ if it is missing, then adds its change to every row from ``D`` on: one row per d
 and more only for an event dated before the licensee's latest day.
 
 :func:`change` says what an accepted event changes, from the state before it is applied (a
-:class:`~server.compliance.rules.state.StateView`). Two writers use it:
+:class:`Floor`). Three writers use it:
 
 - the ingest's floor kinds are applied in memory (:mod:`server.store.overlay`): their changes
   are summed per day in :class:`Pending` and written with the batch's other writes;
 - every other path (:func:`server.store.projections.apply`: the ingest's other kinds, a
   rebuild, a correction's replay of one licensee's log) calls :func:`record`, which reads the
-  state from the database before the projection changes it.
+  state from the database before the projection changes it;
+- a log that predates the table is counted once, in memory (:mod:`.phase_days_fill`,
+  migration 0018).
 
 Additions commute, so the order in which the days of a batch are written does not matter, as
 long as each missing row is created (from the rows already written) before the additions.
 """
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -40,7 +43,7 @@ from schemas.events import (
     PlantsTagged,
 )
 from server.compliance.rules.cultivation import NOT_PLANTS_YET
-from server.compliance.rules.state import StateView
+from server.compliance.rules.state import BatchState, PlantState
 from server.db.core import table_of
 from server.db.tables import PlantPhaseDay
 from server.store.state import DbState
@@ -57,6 +60,18 @@ COUNTED = (
     PlantDestroyed,
 )
 Change = dict[str, int]  # phase -> plants gained (negative: lost)
+
+
+class Floor(Protocol):
+    """What :func:`change` reads: the part of a
+    :class:`~server.compliance.rules.state.StateView` about batches and plants."""
+
+    def batch(self, batch_id: str) -> BatchState | None: ...
+
+    def plant(self, uid: str) -> PlantState | None: ...
+
+    def plants(self, uids: Collection[str]) -> Mapping[str, PlantState]: ...
+
 
 _EARLIER = D.alias("earlier")
 _KEY = sa.and_(D.c.licence == sa.bindparam("k_licence"), D.c.day >= sa.bindparam("k_day"))
@@ -93,7 +108,7 @@ CREATE = D.insert().from_select(
 ADD = D.update().where(_KEY).values({phase: D.c[phase] + sa.bindparam(phase) for phase in PHASES})
 
 
-def change(view: StateView, event: EventEnvelope) -> Change | None:
+def change(view: Floor, event: EventEnvelope) -> Change | None:
     """What ``event`` changes in the counts, read from ``view`` before it is applied; None for
     a kind that changes none (such an event writes no row)."""
     p = event.payload
@@ -132,7 +147,7 @@ def _count(out: Change, phase: str | None, n: int) -> None:
         out[phase] += n
 
 
-def _lose(view: StateView, uid: str, out: Change) -> None:
+def _lose(view: Floor, uid: str, out: Change) -> None:
     plant = view.plant(uid)
     _count(out, None if plant is None else plant.phase, -1)
 

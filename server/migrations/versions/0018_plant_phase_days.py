@@ -3,13 +3,14 @@ kept by the projections (:mod:`server.store.phase_days`), so the console's phase
 most its 90 days per licensee instead of replaying the licensee's whole log per request
 (docs/performance.md, Scale).
 
-A database with events from before this revision gets the table empty: ``seedtrace db
-rebuild`` fills it from the log (docs/performance.md, "What grows with what"). Filling it here
-would need the projections' own replay, which a migration must not import.
+The days of the events already in the log are filled here, in one pass over the accepted
+events that change the counts (:mod:`server.store.phase_days_fill`): the rows a rebuild gives.
 """
 
 import sqlalchemy as sa
 from alembic import op
+
+from server.store import phase_days_fill
 
 revision: str = "0018"
 down_revision: str | None = "0017"
@@ -25,6 +26,7 @@ def upgrade() -> None:
         sa.Column("flowering", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("licence", "day"),
     )
+    phase_days_fill.fill(op.get_bind())
 
 
 def downgrade() -> None:

@@ -69,8 +69,8 @@ def seeds(batch_id: str, count: int) -> dict[str, Any]:
     return {**batch_created(batch_id, count), "origin": "seed"}
 
 
-def history_of(engine: Engine) -> None:
-    """About ten days of one licensee's floor, in time order, with gaps."""
+def history_of(engine: Engine) -> Floor:
+    """About ten days of one licensee's floor, in time order, with gaps; its floor."""
     floor = Floor(engine)
     floor.ok(at(0, 9), received(1, 40))
     created = floor.ok(at(0, 10), batch_created("B-1", 20))
@@ -89,6 +89,7 @@ def history_of(engine: Engine) -> None:
     floor.ok(at(9, 23, 59), {"kind": "plants.moved", "uids": [uid(4)], "location": "Flower 2"})
     correction = d.corrected(created, batch_created("B-1", 18), discovered_at=at(10, 8))
     floor.ok(at(10, 9), correction, office=True)
+    return floor
 
 
 def test_the_chart_shows_what_the_replay_of_the_log_showed(engine: Engine) -> None:

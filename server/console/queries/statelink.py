@@ -77,20 +77,25 @@ def _health(conn: Connection, licence: str) -> LinkHealth:
             CALLS.c.licence == licence, CALLS.c.status.in_(OPEN)
         )
     ).scalar_one_or_none()
+    # The number of refused calls and the newest one, not every refused call's row.
+    is_refused = sa.and_(CALLS.c.licence == licence, CALLS.c.status == "refused")
     refused = conn.execute(
+        sa.select(sa.func.count()).select_from(CALLS).where(is_refused)
+    ).scalar_one()
+    last = conn.execute(
         sa.select(
             CALLS.c.id, CALLS.c.event_id, CALLS.c.action, CALLS.c.message, CALLS.c.last_attempt_at
         )
-        .where(CALLS.c.licence == licence, CALLS.c.status == "refused")
+        .where(is_refused)
         .order_by(CALLS.c.id.desc())
-    ).all()
+        .limit(1)
+    ).first()
     outage = conn.execute(
         sa.select(OUTAGES.c.lost_at, OUTAGES.c.lost_cause)
         .where(OUTAGES.c.licence == licence, OUTAGES.c.restored_at.is_(None))
         .order_by(OUTAGES.c.id.desc())
         .limit(1)
     ).first()
-    last = refused[0] if refused else None
     reconciled_at = conn.execute(
         sa.select(LINKS.c.reconciled_at).where(LINKS.c.licence == licence)
     ).scalar_one()
@@ -113,7 +118,7 @@ def _health(conn: Connection, licence: str) -> LinkHealth:
         backlog=open_calls(conn, licence) + unplanned(conn, link),
         oldest_unsent=oldest,
         last_success_at=link.last_success_at,
-        refused=len(refused),
+        refused=refused,
         last_refusal=None if last is None else Refused(last[0], last[1], last[2], last[3], last[4]),
         outage_since=None if outage is None else outage.lost_at,
         outage_cause=None if outage is None else outage.lost_cause,

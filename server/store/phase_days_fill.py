@@ -17,17 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from schemas import events as ev
 from schemas.clock import local_day
-from schemas.events import (
-    EventEnvelope,
-    Payload,
-    PlantBatchCreated,
-    PlantDestroyed,
-    PlantHarvested,
-    PlantsGerminated,
-    PlantsPhaseChanged,
-    PlantsTagged,
-)
 from server.compliance.rules.cultivation import NOT_PLANTS_YET
 from server.compliance.rules.state import BatchState, PlantState
 from server.db.core import table_of
@@ -56,14 +47,14 @@ class _Floor:
     def plants(self, uids: Collection[str]) -> dict[str, PlantState]:
         return {uid: self.tagged[uid] for uid in uids if uid in self.tagged}
 
-    def apply(self, p: Payload) -> None:
-        if isinstance(p, PlantBatchCreated):
+    def apply(self, p: ev.Payload) -> None:
+        if isinstance(p, ev.PlantBatchCreated):
             seeds = p.count if p.origin in NOT_PLANTS_YET else 0
             self.batches[p.batch_id] = BatchState(p.batch_id, p.strain, p.count, 0, seeds)
-        elif isinstance(p, PlantsGerminated) and p.batch_id in self.batches:
+        elif isinstance(p, ev.PlantsGerminated) and p.batch_id in self.batches:
             b = self.batches[p.batch_id]
             self.batches[p.batch_id] = replace(b, unsprouted_count=b.unsprouted_count - p.count)
-        elif isinstance(p, PlantsTagged):
+        elif isinstance(p, ev.PlantsTagged):
             batch, n = self.batches.get(p.batch_id), len(p.uids)
             if batch is not None:
                 left = batch.untagged_count - n
@@ -76,18 +67,22 @@ class _Floor:
             strain = "" if batch is None else batch.strain
             for uid in p.uids:
                 self.tagged[uid] = PlantState(uid, p.batch_id, strain, "vegetative", None)
-        elif isinstance(p, PlantsPhaseChanged):
+        elif isinstance(p, ev.PlantsPhaseChanged):
             self._phase(p.uids, p.phase.value)
-        elif isinstance(p, PlantHarvested):
+        elif isinstance(p, ev.PlantHarvested):
             self._phase([p.uid], "harvested")
-        elif isinstance(p, PlantDestroyed) and p.uid is not None:
+        elif isinstance(p, ev.PlantDestroyed) and p.uid is not None:
             self._phase([p.uid], "destroyed")
-        elif isinstance(p, PlantDestroyed) and p.batch_id in self.batches and p.count is not None:
-            b = self.batches[p.batch_id]
-            self.batches[p.batch_id] = replace(
+        elif isinstance(p, ev.PlantDestroyed) and p.count is not None:
+            self._destroy_untagged(p.batch_id, p.count)
+
+    def _destroy_untagged(self, batch_id: str | None, count: int) -> None:
+        b = self.batches.get(batch_id) if batch_id is not None else None
+        if b is not None:
+            self.batches[b.batch_id] = replace(
                 b,
-                untagged_count=b.untagged_count - p.count,
-                unsprouted_count=max(0, b.unsprouted_count - p.count),
+                untagged_count=b.untagged_count - count,
+                unsprouted_count=max(0, b.unsprouted_count - count),
             )
 
     def _phase(self, uids: Collection[str], phase: str) -> None:
@@ -96,7 +91,7 @@ class _Floor:
                 self.tagged[uid] = replace(self.tagged[uid], phase=phase)
 
 
-def _events(conn: sa.Connection) -> Iterator[tuple[str, EventEnvelope]]:
+def _events(conn: sa.Connection) -> Iterator[tuple[str, ev.EventEnvelope]]:
     replacement, _ = substitutions(conn)
     query = (
         sa.select(L.c.licence, L.c.body)
@@ -104,7 +99,7 @@ def _events(conn: sa.Connection) -> Iterator[tuple[str, EventEnvelope]]:
         .order_by(L.c.position)
     )
     for licence, body in conn.execute(query.execution_options(yield_per=CHUNK)):
-        event = EventEnvelope.model_validate_json(body)
+        event = ev.EventEnvelope.model_validate_json(body)
         payload = replacement.get(event.event_id)
         if payload is not None:
             event = event.model_copy(update={"payload": payload})

@@ -22,6 +22,7 @@ from tests.server.console import phase_replay
 from tests.server.console.day import send
 from tests.server.desk import destroyed
 from tests.server.floor import MANAGER, Station, batch_created, flowering, harvested, tagged, uid
+from tests.statesync.cultivation import destroyed_untagged
 
 ZONE = ZoneInfo("America/Los_Angeles")  # both licensees' (tests/server/conftest.py)
 DAY0 = local_day(datetime.now(UTC), "America/Los_Angeles") - timedelta(days=30)
@@ -54,17 +55,6 @@ def received(first: int, last: int) -> dict[str, Any]:
     return {"kind": "tags.received", "tag_type": "plant", "first": uid(first), "last": uid(last)}
 
 
-def untagged_destroyed(batch_id: str, count: int) -> dict[str, Any]:
-    return {
-        "kind": "plant.destroyed",
-        "batch_id": batch_id,
-        "count": count,
-        "waste_weight": {"value": "90", "unit": "g"},
-        "method": "compost",
-        "reason": "Root rot",
-    }
-
-
 def seeds(batch_id: str, count: int) -> dict[str, Any]:
     return {**batch_created(batch_id, count), "origin": "seed"}
 
@@ -79,7 +69,7 @@ def history_of(engine: Engine) -> Floor:
     floor.ok(at(1, 9), tagged("B-1", [uid(n) for n in range(1, 9)]))
     # days 2-4: nothing
     floor.ok(at(5, 10), flowering([uid(n) for n in range(1, 6)]))
-    floor.ok(at(5, 11), untagged_destroyed("B-1", 3))
+    floor.ok(at(5, 11), destroyed_untagged("B-1", 3))
     floor.ok(at(6, 10), destroyed(uid(6)))  # a vegetative plant
     floor.ok(at(6, 12), tagged("B-S", [uid(n) for n in range(9, 21)]))  # 10 plants + 2 seeds
     floor.ok(at(7, 10), harvested(uid(1), "480", harvest_batch="HB-1"))

@@ -36,7 +36,7 @@ class DayCount:
     counts: dict[str, int]  # phase -> live plants at the end of the day
 
 
-def _rows(conn: sa.Connection, licences: list[str], start: date) -> list[sa.Row[Any]]:
+def _rows(conn: sa.Connection, licences: list[str], start: date) -> list[tuple[Any, ...]]:
     """Each licensee's rows from ``start`` on and its latest row before ``start``, by day."""
     earlier = D.alias("earlier")
     latest = (
@@ -51,7 +51,7 @@ def _rows(conn: sa.Connection, licences: list[str], start: date) -> list[sa.Row[
         .where(LIC.c.licence.in_(licences))
     )
     window = sa.select(*COLUMNS).where(D.c.licence.in_(licences), D.c.day >= start)
-    return list(conn.execute(sa.union_all(before, window).order_by("day")).all())
+    return [tuple(r) for r in conn.execute(sa.union_all(before, window).order_by("day"))]
 
 
 def phases_over_time(engine: Engine, licences: Sequence[str], now: datetime) -> list[DayCount]:
@@ -67,16 +67,20 @@ def phases_over_time(engine: Engine, licences: Sequence[str], now: datetime) -> 
         rows = _rows(conn, list(tz), start)
     if not rows:
         return []
-    first = max(rows[0].day, start)  # rows[0]: the earliest day with a row
-    current: dict[str, dict[str, int]] = {}  # licence -> its counts at the end of the day
+    first = max(rows[0][1], start)  # rows[0]: the earliest day with a row
+    current: dict[str, tuple[int, ...]] = {}  # licence -> its counts at the end of the day
+    total = [0] * len(PHASES)  # the sum of ``current``, kept as rows replace its entries
     pending = iter(rows)
     row = next(pending, None)
     out: list[DayCount] = []
-    day, last = first, max(today, rows[-1].day)
+    day, last = first, max(today, rows[-1][1])
     while day <= last:
-        while row is not None and row.day <= day:
-            current[row.licence] = {phase: row._mapping[phase] for phase in PHASES}
+        while row is not None and row[1] <= day:
+            licence, counts = row[0], tuple(row[2:])  # COLUMNS: licence, day, the phases
+            before = current.get(licence, (0,) * len(PHASES))
+            total = [t + new - old for t, new, old in zip(total, counts, before, strict=True)]
+            current[licence] = counts
             row = next(pending, None)
-        out.append(DayCount(day, {p: sum(c[p] for c in current.values()) for p in PHASES}))
+        out.append(DayCount(day, dict(zip(PHASES, total, strict=True))))
         day += timedelta(days=1)
     return out

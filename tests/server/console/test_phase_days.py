@@ -13,8 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.acks import Outcome
-from schemas.clock import local_day
+from schemas.clock import SYSTEM_CLOCK, local_day
 from server.console.queries import history
+from server.ingest.pipeline import Pipeline
 from server.store.rebuild import verify
 from tests.server import domain as d
 from tests.server.conftest import LICENCE, OTHER_LICENCE
@@ -22,6 +23,7 @@ from tests.server.console import phase_replay
 from tests.server.console.day import send
 from tests.server.desk import destroyed
 from tests.server.floor import MANAGER, Station, batch_created, flowering, harvested, tagged, uid
+from tests.server.test_pipeline import run
 from tests.statesync.cultivation import destroyed_untagged
 
 ZONE = ZoneInfo("America/Los_Angeles")  # both licensees' (tests/server/conftest.py)
@@ -160,3 +162,37 @@ def test_no_plant_event_no_chart(engine: Engine) -> None:
     assert history.phases_over_time(engine, [LICENCE], noon(1)) == []
     assert phase_replay.phases_over_time(engine, [LICENCE], noon(1)) == []
     assert history.phases_over_time(engine, ["XX-9999"], noon(1)) == []
+
+
+def test_one_ingest_batch_of_several_days_writes_what_event_by_event_does(engine: Engine) -> None:
+    """The ingest sums a batch's floor events per day in memory: several days in one batch, a
+    day dated before the latest, a destruction (applied on the database) between floor events,
+    and a correction of a correction (the latest replacement counts) give the rows a rebuild
+    writes event by event, and the chart they should."""
+    station = Station("veg-1", LICENCE)
+    events = [
+        station.event(received(1, 10), occurred_at=at(0, 9)),
+        station.event(batch_created("B-1", 8), occurred_at=at(0, 10)),
+        station.event(tagged("B-1", [uid(1), uid(2), uid(3)]), occurred_at=at(2, 10)),
+        station.event(destroyed_untagged("B-1", 1), occurred_at=at(2, 11)),
+        station.event(flowering([uid(1)]), occurred_at=at(3, 10)),
+        station.event(batch_created("B-2", 5), occurred_at=at(1, 10)),  # before day 3
+        station.event(flowering([uid(2)]), occurred_at=at(3, 11)),
+    ]
+    acks = run(Pipeline(engine, clock=SYSTEM_CLOCK), station, *events)
+    assert [a.outcome for a in acks] == [Outcome.ACCEPTED] * len(events), acks
+    days = history.phases_over_time(engine, [LICENCE], noon(3))
+    assert [x.counts for x in days] == [
+        {"immature": 8, "vegetative": 0, "flowering": 0},
+        {"immature": 13, "vegetative": 0, "flowering": 0},
+        {"immature": 9, "vegetative": 3, "flowering": 0},
+        {"immature": 9, "vegetative": 1, "flowering": 2},
+    ]
+    office = Floor(engine).office
+    first = d.corrected(events[5].event_id, batch_created("B-2", 4), discovered_at=at(4, 8))
+    correction = send(engine, office, first, occurred_at=at(4, 9))
+    again = d.corrected(correction.event_id, batch_created("B-2", 2), discovered_at=at(4, 9))
+    assert send(engine, office, again, occurred_at=at(4, 10)).outcome is Outcome.ACCEPTED
+    immature = [x.counts["immature"] for x in history.phases_over_time(engine, [LICENCE], noon(3))]
+    assert immature == [8, 10, 6, 6]  # B-2 counts 2, its latest replacement, from day 1
+    assert verify(engine, keep=False)[1] == []

@@ -518,6 +518,23 @@ class InventoryAudit(SQLModel, table=True):
     variances: int
 
 
+class PlantPhaseDay(SQLModel, table=True):
+    """Live plants per phase at the end of one of a licensee's local days (in its
+    ``licensees.timezone``), for the console's phase chart (:mod:`server.store.phase_days`).
+    A row exists for each day on which an event that can change the counts was accepted; a
+    day without a row has the counts of the licensee's latest row before it. ``immature``:
+    untagged items of its batches that are plants (seeds and cultures not yet germinated
+    left out); ``vegetative``, ``flowering``: tagged plants in that phase."""
+
+    __tablename__ = "plant_phase_days"
+
+    licence: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True, sa_type=sa.Date)
+    immature: int
+    vegetative: int
+    flowering: int
+
+
 PROJECTION_TABLES = (
     "batches",
     "tags",
@@ -542,4 +559,5 @@ PROJECTION_TABLES = (
     "diversion_reports",
     "reconciliations",
     "inventory_audits",
+    "plant_phase_days",
 )

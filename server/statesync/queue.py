@@ -387,25 +387,53 @@ def start_waits(conn: Connection, call: CallRow, done_at: datetime) -> None:
 
 
 def open_calls(conn: Connection, licence: str) -> int:
-    return conn.execute(
-        sa.select(sa.func.count())
-        .select_from(CALLS)
-        .where(CALLS.c.licence == licence, CALLS.c.status.in_((*OPEN, "refused")))
-    ).scalar_one()
+    return open_calls_of(conn, [licence]).get(licence, 0)
+
+
+def open_calls_of(conn: Connection, licences: list[str]) -> dict[str, int]:
+    """Calls not done yet (open or refused) per licensee, in one grouped query; a licensee
+    without any is left out."""
+    query = (
+        sa.select(CALLS.c.licence, sa.func.count())
+        .where(CALLS.c.licence.in_(licences), CALLS.c.status.in_((*OPEN, "refused")))
+        .group_by(CALLS.c.licence)
+    )
+    return {licence: n for licence, n in conn.execute(query)}
 
 
 def unplanned(conn: Connection, link: LinkRow) -> int:
     """Accepted events after the cursor of kinds that file anything into the link's system."""
-    return conn.execute(
-        sa.select(sa.func.count())
-        .select_from(LOG)
-        .where(
-            LOG.c.licence == link.licence,
-            LOG.c.position > link.cursor,
-            LOG.c.outcome == "accepted",
-            LOG.c.kind.in_(list(TABLES[link.system])),
+    return unplanned_of(conn, [link]).get(link.licence, 0)
+
+
+def unplanned_of(conn: Connection, links: list[LinkRow]) -> dict[str, int]:
+    """:func:`unplanned` of each link, one grouped query per state system (each files other
+    kinds); a licensee without any is left out. Reads the events after each cursor: what is
+    not planned yet, not the log."""
+    out: dict[str, int] = {}
+    for system in sorted({link.system for link in links}):
+        cursors = [
+            sa.and_(LOG.c.licence == link.licence, LOG.c.position > link.cursor)
+            for link in links
+            if link.system == system
+        ]
+        query = (
+            sa.select(LOG.c.licence, sa.func.count())
+            .where(
+                sa.or_(*cursors),
+                LOG.c.outcome == "accepted",
+                LOG.c.kind.in_(list(TABLES[system])),
+            )
+            .group_by(LOG.c.licence)
         )
-    ).scalar_one()
+        out.update({licence: n for licence, n in conn.execute(query)})
+    return out
+
+
+def links_of(conn: Connection, licences: list[str]) -> list[LinkRow]:
+    """The links of those of ``licences`` that are linked, in licence order."""
+    query = sa.select(LINKS).where(LINKS.c.licence.in_(licences)).order_by(LINKS.c.licence)
+    return [_link(r) for r in conn.execute(query)]
 
 
 class Objects:

@@ -36,6 +36,7 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
+from schemas.clock import local_day
 from schemas.events import (
     EventEnvelope,
     PlantBatchCreated,
@@ -64,6 +65,7 @@ from server.db.bulk import Bulk, BulkInsert, BulkUpdate
 from server.db.core import table_of
 from server.db.pipelined import Step
 from server.db.tables import Batch, EventLog, HarvestBatch, Plant, Tag
+from server.store import phase_days
 from server.store.prefetch import SPECS, BatchRow, load
 from server.store.projections import after_tagging
 from server.store.state import DbState
@@ -168,10 +170,15 @@ class Overlay:
     receiving: datetime | None = None  # when the event being decided was received
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     harvest_writes: dict[str, _HarvestWrite] = field(default_factory=dict)
+    days: phase_days.Pending = field(init=False)
+    zone: str | None = field(default=None, init=False)  # licensees.timezone: never changes
 
     def __post_init__(self) -> None:
         # Not forget(): the licence record the batch's read pipeline brought is kept.
         self.rows = {name: {} for name in SPECS}
+        self.days = phase_days.Pending(self.licence_id)
+        if self.licence_state is not None:
+            self.zone = self.licence_state.timezone
 
     def forget(self) -> None:
         """Drop everything held: the database was changed behind the overlay's back."""
@@ -273,6 +280,11 @@ class Overlay:
         nothing done) for any other kind."""
         if event.kind not in HOT_KINDS:
             return False
+        counted = phase_days.change(self, event)  # before the rows below change
+        if counted is not None:
+            if self.zone is None:
+                self.zone = self.licence().timezone
+            self.days.add(local_day(event.occurred_at, self.zone), counted)
         p, lic, at = event.payload, self.licence_id, event.occurred_at
         if isinstance(p, TagsReceived):
             tag_type = p.tag_type.value  # a roll is up to 10,000 tags: read it once
@@ -419,7 +431,10 @@ class Overlay:
 
     def queue_harvests(self) -> None:
         """Queue the harvest batches changed in memory as rows (one per batch, not one per
-        plant harvested): called before the queued writes are flushed."""
+        plant harvested), and the plants per phase per day: called before the queued writes
+        are flushed."""
+        for statement, params in self.days.writes():
+            self.writes.add("plant_phase_days", statement, params)
         lic = self.licence_id
         for name, write in self.harvest_writes.items():
             row = self.rows["harvests"][name]

@@ -43,7 +43,7 @@ from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
 from server.db.upsert import update
 
 # Imported for their @projects registrations: packages and transfers; licence, people, records.
-from server.store import projections_commerce, projections_records  # noqa: F401
+from server.store import phase_days, projections_commerce, projections_records  # noqa: F401
 from server.store.registry import HANDLERS, projects
 
 log = logging.getLogger("seedtrace.store")
@@ -67,6 +67,7 @@ def apply(conn: sa.Connection, event: EventEnvelope, position: int) -> None:
             event.event_id,
         )
         return
+    phase_days.record(conn, event)  # first: it reads the state before the event
     handler(conn, event, position)
 
 

@@ -10,6 +10,12 @@ from sqlalchemy.engine import Engine
 from server.db.engine import alembic_config, current_revision, head_revision, migrate
 from server.db.metadata import METADATA
 from server.db.tables import PROJECTION_TABLES
+from server.store.rebuild import snapshot
+from tests.server.conftest import OTHER_LICENCE
+from tests.server.console.test_phase_days import Floor, at, history_of, received
+from tests.server.floor import batch_created
+
+BEFORE_PHASE_DAYS = "0018"  # the revision before plant_phase_days
 
 
 def _differences(engine: Engine) -> list[object]:
@@ -40,3 +46,25 @@ def test_the_domain_migration_goes_down_and_up_again(engine: Engine) -> None:
     migrate(engine)
     assert current_revision(engine) == head_revision()
     assert _differences(engine) == []
+
+
+def test_the_phase_days_migration_fills_the_days_of_the_log_as_a_rebuild_does(
+    engine: Engine,
+) -> None:
+    """A log recorded before ``plant_phase_days`` existed (a correction, an event dated before
+    the latest day, two licensees): the migration's fill writes the rows the ingest wrote."""
+    history_of(engine).ok(at(3, 10), batch_created("B-9", 4))  # dated before the latest day
+    other = Floor(engine, OTHER_LICENCE)
+    other.ok(at(1, 9), received(101, 110))
+    other.ok(at(2, 10), batch_created("C-1", 9))
+    with engine.connect() as conn:
+        written = snapshot(conn)["plant_phase_days"]
+    assert len(written) > 7
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, BEFORE_PHASE_DAYS)
+    assert not sa.inspect(engine).has_table("plant_phase_days")
+    migrate(engine)
+    with engine.connect() as conn:
+        assert snapshot(conn)["plant_phase_days"] == written

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 import server.console
 from schemas.clock import ManualClock
 from server.config import ServerSettings
+from server.console.queries import statelink
+from server.statesync.queue import configure_link
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, Fixed
 from tests.server.floor import uid
@@ -66,7 +68,20 @@ def test_link_health_shows_the_refusal_in_the_states_words_and_the_event_its_cal
         )  # LICENCE's tags never reached Metrc: refused
         record_story(floor)
         file_all(engine, clock)
+        configure_link(engine, OTHER_LICENCE, sim.url, now=clock.now())  # nothing filed yet
     ours = calls(engine, LICENCE)
+    # Both licensees' figures in one read (a regulator's page) are each one's own.
+    both = statelink.health(engine, [LICENCE, OTHER_LICENCE])
+    one_by_one = [*statelink.health(engine, [OTHER_LICENCE]), *statelink.health(engine, [LICENCE])]
+    assert both == one_by_one
+    assert [(h.licence, h.linked, h.refused) for h in both] == [
+        (OTHER_LICENCE, True, 0),  # in licence order: CA before OR
+        (LICENCE, True, 1),
+    ]
+    assert both[0].last_refusal is None
+    assert both[1].last_refusal is not None
+    assert both[0].oldest_unsent is None
+    assert both[1].oldest_unsent is not None
     (refused,) = [r for r in ours if r["status"] == "refused"]
     planting = next(r for r in ours if r["action"] == "plantings")
     assert planting["status"] == "done"

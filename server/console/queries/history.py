@@ -1,16 +1,17 @@
-"""Plants per phase over time, replayed from the event log.
+"""Plants per phase over time, from the per-day counts the projections keep.
 
-The projections hold only the present, so the history is rebuilt from the accepted events
-that change a plant's phase: batches (immature plants; seeds and tissue cultures once they
-germinate), tagging, phase changes, harvests and destruction, counted as the projections count
-them (:mod:`server.store.projections`). A correction (``record.corrected``) counts in place of
-the event it corrects, at that event's time, as it does for the current state. The count at
-the end of each local day (in the licensee's own zone) is one point; days without events
-repeat the day before.
+``plant_phase_days`` (:mod:`server.store.phase_days`) holds, per licensee, the live plants per
+phase at the end of each local day (in the licensee's own zone) on which an event that can
+change them was accepted: batches (immature plants; seeds and tissue cultures once they
+germinate), tagging, phase changes, harvests and destruction, counted as the current state
+counts them. A correction counts in place of the event it corrects, at that event's time, as
+it does for the current state. Days without a row repeat the day before.
+
+Reads: per licensee, its rows of the chart's days (at most :data:`MAX_DAYS`, and any dated
+later than today) and its one latest row before them; nothing that grows with its log. The
+licensees' rows are summed here, as they come (a regulator's 500: about 20 ms on SQLite).
 """
 
-import json
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,24 +21,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.clock import local_day
-from server.compliance.rules.cultivation import NOT_PLANTS_YET
 from server.console.queries import days
 from server.db.core import table_of
-from server.db.tables import EventLog
+from server.db.tables import Licensee, PlantPhaseDay
 
-L = table_of(EventLog)
+D, LIC = table_of(PlantPhaseDay), table_of(Licensee)
 PHASES = ("immature", "vegetative", "flowering")
-KINDS = (
-    "plant_batch.created",
-    "plant_batch.germinated",
-    "plants.tagged",
-    "plants.phase_changed",
-    "plant.harvested",
-    "plant.destroyed",
-    "record.corrected",
-)
 MAX_DAYS = 90
-NOT_PLANTS = frozenset(origin.value for origin in NOT_PLANTS_YET)  # as the JSON body says it
+COLUMNS = (D.c.licence, D.c.day, *(D.c[phase] for phase in PHASES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,87 +37,61 @@ class DayCount:
     counts: dict[str, int]  # phase -> live plants at the end of the day
 
 
-class _Floor:
-    """Phase per tagged plant, and untagged items and seeds or cultures not yet plants per
-    batch, as events change them."""
+def _rows(conn: sa.Connection, licences: list[str], start: date) -> list[tuple[Any, ...]]:
+    """Each licensee's latest row before ``start``, then every row from ``start`` on, by day;
+    each (licence, day, immature, vegetative, flowering).
 
-    def __init__(self) -> None:
-        self.phase: dict[tuple[str, str], str] = {}
-        self.untagged: Counter[tuple[str, str]] = Counter()
-        self.unsprouted: Counter[tuple[str, str]] = Counter()
+    The latest row before ``start`` is a backward index probe per licensee and column,
+    driven by ``licensees`` (a join or a list of keys let PostgreSQL scan the table or spend
+    longer planning than reading); the rows from ``start`` on are each licensee's index
+    range. Nothing reads a licensee's older rows."""
+    earlier = D.alias("earlier")
 
-    def apply(self, licence: str, p: dict[str, Any]) -> None:
-        kind, key = p.get("kind"), (licence, str(p.get("batch_id")))
-        if kind == "plant_batch.created":
-            self.untagged[key] += int(p["count"])
-            if p.get("origin") in NOT_PLANTS:
-                self.unsprouted[key] += int(p["count"])
-        elif kind == "plant_batch.germinated":
-            self.unsprouted[key] -= int(p["count"])
-        elif kind == "plants.tagged":
-            self.untagged[key] -= len(p["uids"])
-            self.unsprouted[key] = min(self.unsprouted[key], self.untagged[key])
-            for uid in p["uids"]:
-                self.phase[(licence, uid)] = "vegetative"
-        elif kind == "plants.phase_changed":
-            for uid in p["uids"]:
-                self.phase[(licence, uid)] = p["phase"]
-        elif kind == "plant.harvested":
-            self.phase.pop((licence, p["uid"]), None)
-        elif kind == "plant.destroyed":
-            if p.get("uid") is not None:
-                self.phase.pop((licence, p["uid"]), None)
-            elif p.get("batch_id") is not None:
-                count = int(p.get("count") or 0)
-                self.untagged[key] -= count
-                self.unsprouted[key] = max(0, self.unsprouted[key] - count)
+    def newest(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
+        return (
+            sa.select(column)
+            .where(earlier.c.licence == LIC.c.licence, earlier.c.day < start)
+            .order_by(earlier.c.day.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
 
-    def counts(self) -> dict[str, int]:
-        tally = Counter(self.phase.values())
-        return {
-            "immature": max(0, sum(self.untagged.values()) - sum(self.unsprouted.values())),
-            "vegetative": tally["vegetative"],
-            "flowering": tally["flowering"],
-        }
+    query = sa.select(
+        LIC.c.licence, newest(earlier.c.day), *(newest(earlier.c[p]) for p in PHASES)
+    ).where(LIC.c.licence.in_(licences))
+    found = [tuple(r) for r in conn.execute(query)]
+    before = sorted((r for r in found if r[1] is not None), key=lambda r: r[1])
+    window = sa.select(*COLUMNS).where(D.c.licence.in_(licences), D.c.day >= start)
+    return before + [tuple(r) for r in conn.execute(window.order_by(D.c.day))]
 
 
 def phases_over_time(engine: Engine, licences: Sequence[str], now: datetime) -> list[DayCount]:
-    """One point per local day from the first plant event (at most MAX_DAYS back) to the day
-    it is at ``now``; each event counts on its day in its licensee's zone."""
-    query = (
-        sa.select(L.c.licence, L.c.event_id, L.c.occurred_at, L.c.body)
-        .where(L.c.licence.in_(list(licences)), L.c.outcome == "accepted", L.c.kind.in_(KINDS))
-        .order_by(L.c.position)
-    )
+    """One point per local day from the first day with a plant event (at most MAX_DAYS
+    back) to the day it is at ``now`` (or the latest day an event is dated, if later); each
+    licensee's day in its own zone. Empty when no licensee has a plant event."""
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
         tz = days.zones(conn, licences)
-    if not tz:
+        if not tz:
+            return []
+        today = max(local_day(now, zone) for zone in tz.values())
+        start = today - timedelta(days=MAX_DAYS - 1)
+        rows = _rows(conn, list(tz), start)
+    if not rows:
         return []
-    today = max(local_day(now, zone) for zone in tz.values())
-    replaced: dict[str, dict[str, Any]] = {}
-    events: list[tuple[str, str, datetime, dict[str, Any]]] = []
-    for licence, event_id, occurred_at, body in rows:
-        payload = json.loads(body)["payload"]
-        if payload["kind"] == "record.corrected":
-            replaced[payload["corrects"]] = payload["replacement"]
-        else:
-            events.append((licence, event_id, occurred_at, payload))
-    if not events:
-        return []
-    floor = _Floor()
-    points: dict[date, dict[str, int]] = {}
-    for licence, event_id, occurred_at, payload in events:
-        floor.apply(licence, replaced.get(event_id, payload))
-        points[local_day(occurred_at, tz[licence])] = floor.counts()
-    first = max(min(points), today - timedelta(days=MAX_DAYS - 1))
+    first = max(rows[0][1], start)  # rows[0]: the earliest day with a row
+    current: dict[str, tuple[int, ...]] = {}  # licence -> its counts at the end of the day
+    total = [0] * len(PHASES)  # the sum of ``current``, kept as rows replace its entries
+    pending = iter(rows)
+    row = next(pending, None)
     out: list[DayCount] = []
-    last = dict.fromkeys(PHASES, 0)
-    for day in sorted(d for d in points if d < first):
-        last = points[day]
-    day = first
-    while day <= max(today, max(points)):
-        last = points.get(day, last)
-        out.append(DayCount(day, last))
+    day, last = first, max(today, rows[-1][1])
+    while day <= last:
+        while row is not None and row[1] <= day:
+            licence, counts = row[0], tuple(row[2:])
+            before = current.get(licence, (0,) * len(PHASES))
+            total = [t + new - old for t, new, old in zip(total, counts, before, strict=True)]
+            current[licence] = counts
+            row = next(pending, None)
+        out.append(DayCount(day, dict(zip(PHASES, total, strict=True))))
         day += timedelta(days=1)
     return out

@@ -24,6 +24,7 @@ from server.compliance.deadlines import (
     Category,
     NotificationPublic,
     State,
+    count_overdue,
     needing_attention,
     recently_closed,
 )
@@ -110,9 +111,10 @@ def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> tuple[
 
 
 def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int:
-    """How many unresolved notifications are past due: the number every page shows. Reads
-    only unresolved ones, so it stays cheap however long the history grows."""
-    return sum(1 for n in needing_attention(engine, licences) if _group(n, now) == "overdue")
+    """How many unresolved notifications are past due (the "overdue" group): the number every
+    page shows. A count of the unresolved ones, so it stays cheap however long the history
+    grows, and builds none of them."""
+    return count_overdue(engine, licences, now)
 
 
 def counts(items: Sequence[Item]) -> dict[str, int]:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -24,7 +25,7 @@ from server.db.core_tables import SYNC_OUTAGES as OUTAGES
 from server.reads import statecalls
 from server.statesync.daily import RECONCILED_KINDS
 from server.statesync.notices import NOTES, SYSTEM_NAME
-from server.statesync.queue import OPEN, get_link, open_calls, unplanned
+from server.statesync.queue import OPEN, links_of, open_calls_of, unplanned_of
 
 __all__ = ["CallView", "EventCalls", "LinkHealth", "event_calls", "health"]
 
@@ -62,76 +63,99 @@ def _not_linked(licence: str) -> LinkHealth:
     )
 
 
-def _health(conn: Connection, licence: str) -> LinkHealth:
-    try:
-        link = get_link(conn, licence)
-    except LookupError:
-        return _not_linked(licence)
-    oldest = conn.execute(
-        sa.select(sa.func.min(CALLS.c.created_at)).where(
-            CALLS.c.licence == licence, CALLS.c.status.in_(OPEN)
-        )
-    ).scalar_one_or_none()
-    refused = conn.execute(
-        sa.select(
-            CALLS.c.id, CALLS.c.event_id, CALLS.c.action, CALLS.c.message, CALLS.c.last_attempt_at
-        )
-        .where(CALLS.c.licence == licence, CALLS.c.status == "refused")
-        .order_by(CALLS.c.id.desc())
-    ).all()
-    outage = conn.execute(
-        sa.select(OUTAGES.c.lost_at, OUTAGES.c.lost_cause)
-        .where(OUTAGES.c.licence == licence, OUTAGES.c.restored_at.is_(None))
-        .order_by(OUTAGES.c.id.desc())
-        .limit(1)
-    ).first()
-    last = refused[0] if refused else None
-    reconciled_at = conn.execute(
-        sa.select(LINKS.c.reconciled_at).where(LINKS.c.licence == licence)
-    ).scalar_one()
-    differences = conn.execute(
-        sa.select(sa.func.count())
-        .select_from(NOTES)
+def _per_licence(conn: Connection, query: sa.Select[Any]) -> dict[str, Any]:
+    """A grouped query's (licence, value) rows as a dict."""
+    return {licence: value for licence, value in conn.execute(query)}
+
+
+def _newest(conn: Connection, table: sa.Table, columns: list[Any], *where: Any) -> dict[str, Any]:
+    """Per licensee, its newest row (highest id) of ``table`` matching ``where``."""
+    newest = sa.select(sa.func.max(table.c.id)).where(*where).group_by(table.c.licence)
+    rows = conn.execute(sa.select(table.c.licence, *columns).where(table.c.id.in_(newest)))
+    return {row[0]: row[1:] for row in rows}
+
+
+def _linked(conn: Connection, licences: list[str]) -> list[LinkHealth]:
+    """The health of the linked ones of ``licences``: a fixed number of grouped queries,
+    however many licensees (one per kind of figure, and one per state system for the events
+    not yet planned), each reading only what is open, refused or not yet planned."""
+    links = links_of(conn, licences)
+    if not links:
+        return []
+    names = [link.licence for link in links]
+    reconciled = _per_licence(
+        conn, sa.select(LINKS.c.licence, LINKS.c.reconciled_at).where(LINKS.c.licence.in_(names))
+    )
+    in_calls = CALLS.c.licence.in_(names)
+    oldest = _per_licence(
+        conn,
+        sa.select(CALLS.c.licence, sa.func.min(CALLS.c.created_at))
+        .where(in_calls, CALLS.c.status.in_(OPEN))
+        .group_by(CALLS.c.licence),
+    )
+    refused_calls = [in_calls, CALLS.c.status == "refused"]
+    refused = _per_licence(
+        conn,
+        sa.select(CALLS.c.licence, sa.func.count()).where(*refused_calls).group_by(CALLS.c.licence),
+    )
+    last_refusal = _newest(
+        conn,
+        CALLS,
+        [CALLS.c.id, CALLS.c.event_id, CALLS.c.action, CALLS.c.message, CALLS.c.last_attempt_at],
+        *refused_calls,
+    )
+    outage = _newest(
+        conn,
+        OUTAGES,
+        [OUTAGES.c.lost_at, OUTAGES.c.lost_cause],
+        OUTAGES.c.licence.in_(names),
+        OUTAGES.c.restored_at.is_(None),
+    )
+    differences = _per_licence(
+        conn,
+        sa.select(NOTES.c.licence, sa.func.count())
         .where(
-            NOTES.c.licence == licence,
+            NOTES.c.licence.in_(names),
             NOTES.c.rule_id == "SECONDARY-SYNC",
             NOTES.c.subject_type.in_(RECONCILED_KINDS),
             NOTES.c.state.in_(("open", "overdue")),
         )
-    ).scalar_one()
-    return LinkHealth(
-        licence=licence,
-        linked=True,
-        system=SYSTEM_NAME.get(link.system, link.system),
-        access=link.access,
-        cursor=link.cursor,
-        backlog=open_calls(conn, licence) + unplanned(conn, link),
-        oldest_unsent=oldest,
-        last_success_at=link.last_success_at,
-        refused=len(refused),
-        last_refusal=None if last is None else Refused(last[0], last[1], last[2], last[3], last[4]),
-        outage_since=None if outage is None else outage.lost_at,
-        outage_cause=None if outage is None else outage.lost_cause,
-        reconciled_at=reconciled_at,
-        differences=differences,
+        .group_by(NOTES.c.licence),
     )
+    waiting, unsent = open_calls_of(conn, names), unplanned_of(conn, links)
+    out = []
+    for link in links:
+        lic = link.licence
+        last, lost = last_refusal.get(lic), outage.get(lic)
+        out.append(
+            LinkHealth(
+                licence=lic,
+                linked=True,
+                system=SYSTEM_NAME.get(link.system, link.system),
+                access=link.access,
+                cursor=link.cursor,
+                backlog=waiting.get(lic, 0) + unsent.get(lic, 0),
+                oldest_unsent=oldest.get(lic),
+                last_success_at=link.last_success_at,
+                refused=refused.get(lic, 0),
+                last_refusal=None if last is None else Refused(*last),
+                outage_since=None if lost is None else lost[0],
+                outage_cause=None if lost is None else lost[1],
+                reconciled_at=reconciled.get(lic),
+                differences=differences.get(lic, 0),
+            )
+        )
+    return out
 
 
 def health(engine: Engine, licences: Sequence[str]) -> list[LinkHealth]:
     """The state link of each of ``licences``, in licence order (unlinked ones included).
-    Which of them are linked is one query; only the linked ones are read further, so a
-    regulator's page over hundreds of unlinked licensees costs one round trip, not several
-    per licensee."""
+    Which of them are linked, and every figure of the linked ones, are a fixed number of
+    queries (:func:`_linked`): a regulator's page over hundreds of licensees costs the same
+    round trips as a licensee's own."""
     with engine.connect() as conn:
-        linked = set(
-            conn.execute(
-                sa.select(LINKS.c.licence).where(LINKS.c.licence.in_(list(licences)))
-            ).scalars()
-        )
-        return [
-            _health(conn, licence) if licence in linked else _not_linked(licence)
-            for licence in sorted(licences)
-        ]
+        linked = {h.licence: h for h in _linked(conn, list(licences))}
+    return [linked[lic] if lic in linked else _not_linked(lic) for lic in sorted(licences)]
 
 
 @dataclass(frozen=True, slots=True)

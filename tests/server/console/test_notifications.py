@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from server.compliance.deadlines import DismissRefused, dismiss, list_notifications
+from server.compliance.deadlines import DismissRefused, State, dismiss, list_notifications, sweep
 from server.console.queries import trail
-from server.console.queries.notifications import Item, by_urgency, counts
+from server.console.queries.notifications import Item, by_urgency, counts, overdue_count
 from server.console.viewer import Viewer
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, flag, floor_day
@@ -56,6 +56,22 @@ def test_overdue_comes_first_and_says_what_resolves_it(engine: Engine) -> None:
     assert corrections[0].compliance
     assert corrections[0].n.resolves_by != ""
     assert counts(items)["overdue"] >= 1
+    # The navigation's number is a count in the database, the same as the page's group: open
+    # and past due here; marked overdue once the sweep has run.
+    now = datetime.now(UTC)
+    assert overdue_count(engine, [CA], now) == counts(items)["overdue"]
+    assert (
+        overdue_count(engine, [LICENCE], now)
+        == counts(by_urgency(engine, [LICENCE], now)[0])["overdue"]
+    )
+    sweep(engine, now)
+    marked = [n for n in list_notifications(engine, CA) if n.state is State.OVERDUE]
+    assert marked != []
+    after = counts(by_urgency(engine, [CA], now)[0])["overdue"]
+    assert (
+        overdue_count(engine, [CA, LICENCE], now)
+        == after + counts(by_urgency(engine, [LICENCE], now)[0])["overdue"]
+    )
 
 
 def test_an_unresolved_compliance_notification_cannot_be_dismissed(engine: Engine) -> None:

@@ -34,6 +34,8 @@ class Notification(SQLModel, table=True):
         # The console's recently closed notifications (deadlines.needing_attention).
         sa.Index("ix_notifications_resolved", "licence", "resolved_at"),
         sa.Index("ix_notifications_dismissed", "licence", "dismissed_at"),
+        # The sweep's plan: open ones due, unresolved ones, of every licensee (deadlines.due).
+        sa.Index("ix_notifications_state_due", "state", "due_at"),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))

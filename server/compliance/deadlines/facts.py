@@ -193,6 +193,14 @@ def _batch_reads(match: Match) -> BatchReads:
 BATCH_READS = {dialect: _batch_reads(match) for dialect, match in MATCH.items()}
 
 
+def in_transit(ordered: datetime | None, received: datetime | None, at: datetime) -> bool:
+    """Whether tags ordered at ``ordered`` and last received at ``received`` (None: never) are
+    in transit at ``at``: ordered by then and not received since the order, by then."""
+    if ordered is None or ordered > at:
+        return False
+    return received is None or received < ordered or received > at
+
+
 class DbFacts:
     """:class:`~server.compliance.deadlines.model.Facts` of one licensee, read on ``conn``.
     ``sync`` is called before reading the event log or the ``tags`` projection (see
@@ -227,10 +235,7 @@ class DbFacts:
         return self._dates()[0] is not None
 
     def tags_in_transit(self, at: datetime) -> bool:
-        ordered, received = self._dates()
-        if ordered is None or ordered > at:
-            return False
-        return received is None or received < ordered or received > at
+        return in_transit(*self._dates(), at)
 
     def _rows(
         self, columns: tuple[sa.Column[Any], ...], *where: sa.ColumnElement[bool]

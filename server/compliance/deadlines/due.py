@@ -2,8 +2,8 @@
 
 The sweep (:mod:`server.compliance.deadlines.sweep`) locks a licensee's row and runs its checks
 in a transaction of its own. Most licensees, most of the time, have nothing to do: :func:`plan`
-finds the ones that may, in three statements whatever the number of licensees, read without
-locking anything:
+finds the ones that may, in three statements whatever the number of licensees (five when a
+tag stock is low), read without locking anything:
 
 1. every licensee's calendar, its tag order dates and the last business day a sweep opened
    DAILY-RECONCILE for (one probe of ``ix_notifications_subject`` per licensee, inside the
@@ -11,7 +11,10 @@ locking anything:
 2. the open notifications whose due time has come, and the unresolved TAG-SUPPLY ones
    (``ix_notifications_state_due``: bounded by the unresolved notifications);
 3. the tag stock of every licensee and type (one grouped read of the ``tags`` ledger: the rows
-   the per-licensee checks read, in one statement).
+   the per-licensee checks read, in one statement);
+4. only when some tag type's stock is low with no warning unresolved: those licensees' last
+   receipts and TAG-SUPPLY notifications (two statements), since a warning acknowledged since
+   the last receipt does not come back.
 
 A licensee is *due* when its own sweep could change anything: a notification to mark overdue,
 a day to open DAILY-RECONCILE for (outside the licensure grace with tags in transit), or a tag
@@ -19,9 +22,9 @@ type whose TAG-SUPPLY check would open a notification where none is unresolved, 
 unresolved one. The test is the sweep's own (:func:`days_to_open`,
 :func:`~server.compliance.deadlines.definitions.supply`), so it never leaves out a licensee the
 sweep would change; it may include one whose locked check then finds nothing (a day already
-reconciled by an event, a warning acknowledged since the last receipt). The plan reads committed
-rows: a licensee left out had nothing to do as of that read, which is the sweep's outcome had it
-locked the licensee then, before any ingest transaction still open.
+reconciled by an event). The plan reads committed rows: a licensee left out had nothing to do
+as of that read, which is the sweep's outcome had it locked the licensee then, before any
+ingest transaction still open (the next sweep sees what such a transaction changed).
 """
 
 from collections.abc import Iterable
@@ -37,6 +40,7 @@ from server.compliance.deadlines.definitions import (
     TAG_SUPPLY,
     supply,
 )
+from server.compliance.deadlines.engine import blocks
 from server.compliance.deadlines.facts import calendar, in_transit
 from server.compliance.deadlines.model import (
     UNRESOLVED,
@@ -55,6 +59,7 @@ from server.db.core_tables import TAGS
 
 MAX_CATCH_UP_DAYS = 31
 RECONCILE_SUBJECT = "business_day"  # DAILY-RECONCILE's subject: the local business day
+SUPPLY_SUBJECT = "tag_stock"  # TAG-SUPPLY's subject: the tag type
 
 
 def opened_by_sweep(licence: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
@@ -99,7 +104,7 @@ class Plan:
 
 def plan(conn: sa.Connection, now: datetime, settings: DeadlineSettings) -> Plan:
     """The licensees the sweep at ``now`` has anything to do for (see the module's text).
-    Three statements; raises what the database raises."""
+    Three to five statements; raises what the database raises."""
     # Newest day a sweep opened, with no bound at today: a day after today (only when a clock
     # went back) makes the licensee due, and its locked check reads with the bound.
     last = (
@@ -136,15 +141,21 @@ def plan(conn: sa.Connection, now: datetime, settings: DeadlineSettings) -> Plan
     # TAG-SUPPLY has no due time, so an open one is never among those to mark overdue.
     stock = _stock(conn, now - timedelta(days=settings.rate_window_days))
     found = Plan(licensees=len(licensees))
+    warn: dict[str, set[str]] = {}  # licence: tag types whose check would open a warning
     for row in licensees:
         licence, registered, jurisdiction, tz, close, licensed, ordered, received, day = row
         cal = calendar(licence, jurisdiction, tz, close, licensed)
-        if (
-            licence in overdue
-            or _reconcile_due(cal, registered, now, day, ordered, received)
-            or _supply_due(cal, now, settings, in_transit(ordered, received, now), stock, warned)
-        ):
+        if licence in overdue or _reconcile_due(cal, registered, now, day, ordered, received):
             found.due.append(licence)
+            continue
+        transit = in_transit(ordered, received, now)
+        resolves, opens = _supply(cal, now, settings, transit, stock, warned)
+        if resolves:
+            found.due.append(licence)
+        elif opens:
+            warn[licence] = opens
+    if warn:
+        found.due = sorted([*found.due, *_not_blocked(conn, warn)])
     return found
 
 
@@ -170,19 +181,20 @@ def _reconcile_due(
     )
 
 
-def _supply_due(
+def _supply(
     cal: LicenseeCalendar,
     now: datetime,
     settings: DeadlineSettings,
     transit: bool,
     stock: dict[tuple[str, str], tuple[int, int]],
     warned: set[tuple[str, str]],
-) -> bool:
-    """Whether the TAG-SUPPLY check of some tag type would open a notification where none is
-    unresolved, or resolve the unresolved one (the last receipt, which only decides whether
-    an acknowledged warning comes back, is left to the locked check)."""
+) -> tuple[bool, set[str]]:
+    """What the TAG-SUPPLY check of each tag type would do: whether it resolves an unresolved
+    warning, and the types whose check would open one where none is unresolved (unless a
+    closed one since the last receipt keeps it from opening: :func:`_not_blocked`)."""
+    opens: set[str] = set()
     if TAG_SUPPLY not in cal.rules:
-        return False
+        return False, opens
     for tag_type in TagType:
         available, used = stock.get((cal.licence, tag_type.value), (0, 0))
         effects = supply(
@@ -194,9 +206,46 @@ def _supply_due(
             transit,
         )
         open_one = (cal.licence, tag_type.value) in warned
-        if any(isinstance(e, Resolve) if open_one else isinstance(e, Open) for e in effects):
-            return True
-    return False
+        if open_one and any(isinstance(e, Resolve) for e in effects):
+            return True, opens
+        if not open_one and any(isinstance(e, Open) for e in effects):
+            opens.add(tag_type.value)
+    return False, opens
+
+
+def _not_blocked(conn: sa.Connection, warn: dict[str, set[str]]) -> list[str]:
+    """The licensees of ``warn`` (licence: tag types) for which some type's warning would
+    open: its newest TAG-SUPPLY notification, closed, does not keep it from opening
+    (:func:`~server.compliance.deadlines.engine.blocks`, with the type's last receipt). Two
+    statements over those licensees' tags and TAG-SUPPLY notifications only."""
+    licences = sorted(warn)
+    received = {
+        (licence, kind): last
+        for licence, kind, last in conn.execute(
+            sa.select(TAGS.c.licence, TAGS.c.tag_type, sa.func.max(TAGS.c.received_at))
+            .where(TAGS.c.licence.in_(licences))
+            .group_by(TAGS.c.licence, TAGS.c.tag_type)
+        )
+    }
+    newest: dict[tuple[str, str], tuple[str, datetime]] = {}
+    for licence, kind, state, started in conn.execute(
+        sa.select(N.c.licence, N.c.subject_id, N.c.state, N.c.started_at)
+        .where(
+            N.c.licence.in_(licences),
+            N.c.rule_id == TAG_SUPPLY,
+            N.c.subject_type == SUPPLY_SUBJECT,
+        )
+        .order_by(N.c.id)
+    ):
+        newest[(licence, kind)] = (state, started)
+    found = []
+    for licence in licences:
+        for kind in warn[licence]:
+            row = newest.get((licence, kind))
+            if row is None or not blocks(State(row[0]), row[1], received.get((licence, kind))):
+                found.append(licence)
+                break
+    return found
 
 
 def _stock(conn: sa.Connection, since: datetime) -> dict[tuple[str, str], tuple[int, int]]:

@@ -288,9 +288,16 @@ def _blocks(row: store.NotificationPublic | None, opening: Open) -> bool:
     """Whether an existing notification means ``opening`` must not be opened again."""
     if row is None:
         return False
-    if row.state in UNRESOLVED or opening.once_since is None:
+    return blocks(row.state, row.started_at, opening.once_since)
+
+
+def blocks(state: State, started_at: datetime, once_since: datetime | None) -> bool:
+    """Whether the newest notification about a subject, in ``state`` and started at
+    ``started_at``, keeps a new one from opening: while it is unresolved, or, closed, when the
+    opening may come once only (``once_since`` None) or once since a moment it started after."""
+    if state in UNRESOLVED or once_since is None:
         return True
-    return row.started_at >= opening.once_since
+    return started_at >= once_since
 
 
 def _with_grace(

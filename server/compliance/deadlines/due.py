@@ -19,16 +19,17 @@ tag stock is low), read without locking anything:
 A licensee is *due* when its own sweep could change anything: a notification to mark overdue,
 a day to open DAILY-RECONCILE for (outside the licensure grace with tags in transit), or a tag
 type whose TAG-SUPPLY check would open a notification where none is unresolved, or resolve the
-unresolved one. The test is the sweep's own (:func:`days_to_open`,
-:func:`~server.compliance.deadlines.definitions.supply`), so it never leaves out a licensee the
-sweep would change; it may include one whose locked check then finds nothing (a day already
-reconciled by an event). The plan reads committed rows: a licensee left out had nothing to do
-as of that read, which is the sweep's outcome had it locked the licensee then, before any
-ingest transaction still open (the next sweep sees what such a transaction changed).
+unresolved one; :class:`Due` says which of those checks its locked sweep runs (each decides on
+notifications of its own: none depends on what another writes). The test is the sweep's own
+(:func:`days_to_open`, :func:`~server.compliance.deadlines.definitions.supply`), so it never
+leaves out a check that would change something; it may include one that then finds nothing (a
+day already reconciled by an event). The plan reads committed rows: a check left out had
+nothing to do as of that read, which is its outcome had it run then, before any ingest
+transaction still open (the next sweep sees what such a transaction changed).
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -96,10 +97,22 @@ def days_to_open(
     return days
 
 
+@dataclass(frozen=True, slots=True)
+class Due:
+    """Which of its checks a licensee's sweep has to run."""
+
+    overdue: bool = False  # an open notification's due time has come
+    reconcile: bool = False  # a day to open DAILY-RECONCILE for
+    supply: bool = False  # a TAG-SUPPLY warning to open or to resolve
+
+
+EVERYTHING = Due(overdue=True, reconcile=True, supply=True)
+
+
 @dataclass(slots=True)
 class Plan:
     licensees: int = 0  # registered licensees looked at
-    due: list[str] = field(default_factory=list)  # those to sweep, in licence order
+    due: dict[str, Due] = field(default_factory=dict)  # those to sweep, in licence order
 
 
 def plan(conn: sa.Connection, now: datetime, settings: DeadlineSettings) -> Plan:
@@ -145,17 +158,21 @@ def plan(conn: sa.Connection, now: datetime, settings: DeadlineSettings) -> Plan
     for row in licensees:
         licence, registered, jurisdiction, tz, close, licensed, ordered, received, day = row
         cal = calendar(licence, jurisdiction, tz, close, licensed)
-        if licence in overdue or _reconcile_due(cal, registered, now, day, ordered, received):
-            found.due.append(licence)
-            continue
         transit = in_transit(ordered, received, now)
         resolves, opens = _supply(cal, now, settings, transit, stock, warned)
-        if resolves:
-            found.due.append(licence)
-        elif opens:
+        due = Due(
+            overdue=licence in overdue,
+            reconcile=_reconcile_due(cal, registered, now, day, ordered, received),
+            supply=resolves,
+        )
+        if due != Due():
+            found.due[licence] = due
+        if opens and not resolves:
             warn[licence] = opens
     if warn:
-        found.due = sorted([*found.due, *_not_blocked(conn, warn)])
+        for licence in _not_blocked(conn, warn):
+            found.due[licence] = replace(found.due.get(licence, Due()), supply=True)
+        found.due = dict(sorted(found.due.items()))
     return found
 
 

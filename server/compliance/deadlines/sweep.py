@@ -37,7 +37,7 @@ from server.compliance.deadlines.definitions import (
     reconcile_day,
     supply,
 )
-from server.compliance.deadlines.due import days_to_open, opened_by_sweep, plan
+from server.compliance.deadlines.due import EVERYTHING, Due, days_to_open, opened_by_sweep, plan
 from server.compliance.deadlines.engine import apply_effects
 from server.compliance.deadlines.facts import DbFacts, load_calendar
 from server.compliance.deadlines.model import DeadlineSettings, Effect
@@ -61,8 +61,8 @@ def sweep(engine: Engine, now: datetime, settings: DeadlineSettings | None = Non
     with engine.connect() as conn:
         found = plan(conn, now, settings)
     report = SweepReport(licensees=found.licensees)
-    for licence in found.due:
-        _sweep_locked(engine, licence, now, settings, report)
+    for licence, due in found.due.items():
+        _sweep_locked(engine, licence, now, settings, report, due)
     return report
 
 
@@ -82,16 +82,22 @@ def sweep_each(
 
 
 def _sweep_locked(
-    engine: Engine, licence: str, now: datetime, settings: DeadlineSettings, report: SweepReport
+    engine: Engine,
+    licence: str,
+    now: datetime,
+    settings: DeadlineSettings,
+    report: SweepReport,
+    due: Due = EVERYTHING,
 ) -> bool:
-    """Sweep ``licence`` with its row locked; False when it was removed meanwhile."""
+    """Run the checks ``due`` of ``licence`` with its row locked; False when it was removed
+    meanwhile."""
     with engine.begin() as conn:
         registered = conn.execute(
             sa.select(LIC.c.created_at).where(LIC.c.licence == licence).with_for_update()
         ).scalar_one_or_none()
         if registered is None:  # removed since the list was read
             return False
-        sweep_licensee(conn, licence, registered, now, settings, report)
+        sweep_licensee(conn, licence, registered, now, settings, report, due)
     report.swept += 1
     return True
 
@@ -103,20 +109,23 @@ def sweep_licensee(
     now: datetime,
     settings: DeadlineSettings,
     report: SweepReport,
+    due: Due = EVERYTHING,
 ) -> None:
+    """The checks ``due`` of ``licence`` at ``now``, on ``conn`` (its row locked)."""
     cal = load_calendar(conn, licence)
     if cal is None:
         return
     facts = DbFacts(conn, licence)
-    report.overdue += store.mark_overdue(conn, licence, now)
+    if due.overdue:
+        report.overdue += store.mark_overdue(conn, licence, now)
     effects: list[Effect] = []
-    if DAILY_RECONCILE in cal.rules:
+    if due.reconcile and DAILY_RECONCILE in cal.rules:
         last = _last_opened(conn, licence, now, cal.tz)
         for day in days_to_open(cal, registered_at, now, last):
             end_of_day = cal.start_of(day + timedelta(days=1))
             if not (cal.in_licensure_grace(day) and facts.tags_in_transit(end_of_day)):
                 effects.append(reconcile_day(cal, day))
-    if TAG_SUPPLY in cal.rules:
+    if due.supply and TAG_SUPPLY in cal.rules:
         since = now - timedelta(days=settings.rate_window_days)
         in_transit = facts.tags_in_transit(now)
         for tag_type in TagType:

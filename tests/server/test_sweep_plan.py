@@ -18,18 +18,9 @@ from server.compliance.deadlines.sweep import SweepReport, sweep, sweep_each
 from server.db.core_tables import NOTIFICATIONS as N
 from server.db.core_tables import TAGS
 from tests.pinned import START
+from tests.server import desk as payloads
 from tests.server.conftest import add_unstaffed_licensee
-from tests.server.desk import (
-    CA_LICENCE,
-    OR_LICENCE,
-    Desk,
-    access_lost,
-    access_restored,
-    destroyed,
-    la,
-    licence_updated,
-    tags_ordered,
-)
+from tests.server.desk import CA_LICENCE, OR_LICENCE, Desk, la
 from tests.server.floor import MANAGER, uid
 
 SETTINGS = DeadlineSettings(supply_days=14, rate_window_days=30)
@@ -137,20 +128,21 @@ def varied(engine: Engine) -> None:
     ore = [n for n in names if n.startswith("OR-")]
     assert ore[0] == GRACED
     # Due, and overdue by the later sweeps: a destroyed plant's UID to retire (CA 8403(e)).
-    Desk(engine, ca[0]).send(destroyed(uid(1)), la(2026, 11, 23, 10, 0))
-    Desk(engine, CA_LICENCE).send(destroyed(uid(2)), la(2026, 11, 24, 8, 0))
+    Desk(engine, ca[0]).send(payloads.destroyed(uid(1)), la(2026, 11, 23, 10, 0))
+    Desk(engine, CA_LICENCE).send(payloads.destroyed(uid(2)), la(2026, 11, 24, 8, 0))
     # In the licensure grace with tags in transit: no DAILY-RECONCILE for those days.
     graced = Desk(engine, ore[0])
-    graced.send(licence_updated(licensure_date=date(2026, 11, 18)), la(2026, 11, 18, 8, 0))
-    graced.send(tags_ordered(), la(2026, 11, 18, 9, 0))
+    graced.send(payloads.licence_updated(licensure_date=date(2026, 11, 18)), la(2026, 11, 18, 8, 0))
+    graced.send(payloads.tags_ordered(), la(2026, 11, 18, 9, 0))
     # ... and its stock low: TAG-SUPPLY waits for the grace's end (Saturday 28th, no day to open).
     tags(engine, ore[0], available=1, assigned=30, at=START - timedelta(days=5), first=500)
     # A loss of access, restored with a backlog (OUTAGE-BACKFILL where the state sets it).
     for licence in (ca[1], ore[1]):
-        desk = Desk(engine, licence)
-        lost, _ = desk.send(access_lost(la(2026, 11, 23, 9, 0)), la(2026, 11, 23, 9, 0))
-        desk.send(access_restored(lost.event_id, la(2026, 11, 24, 7, 0), 5), la(2026, 11, 24, 7))
-    lost, _ = Desk(engine, ca[2]).send(access_lost(la(2026, 11, 24, 6, 0)), la(2026, 11, 24, 6))
+        desk, lost_at, restored_at = Desk(engine, licence), la(2026, 11, 23, 9), la(2026, 11, 24, 7)
+        lost, _ = desk.send(payloads.access_lost(lost_at), lost_at)
+        desk.send(payloads.access_restored(lost.event_id, restored_at, 5), restored_at)
+    still_lost = la(2026, 11, 24, 6)
+    Desk(engine, ca[2]).send(payloads.access_lost(still_lost), still_lost)
     # Tag stock: low (opens), low then aged out of the window (opens, then resolves), enough.
     tags(engine, ore[2], available=2, assigned=20, at=START - timedelta(days=2))
     tags(engine, ca[1], available=3, assigned=12, at=START - timedelta(days=20))

@@ -162,6 +162,7 @@ MOMENTS = (
     la(2026, 12, 4, 8, 0),  # overdue, days missed
     la(2026, 12, 4, 10, 0),  # the assignments of 30 days ago left the window: a warning resolves
     START + timedelta(days=45),  # the catch-up capped
+    START + timedelta(days=2),  # a clock set back: days opened after "today"
 )
 
 

@@ -34,6 +34,10 @@ class Notification(SQLModel, table=True):
         # The console's recently closed notifications (deadlines.needing_attention).
         sa.Index("ix_notifications_resolved", "licence", "resolved_at"),
         sa.Index("ix_notifications_dismissed", "licence", "dismissed_at"),
+        # The same for many licensees at once (a regulator's page): the newest closed of the
+        # whole table, read backwards until enough are theirs (deadlines.recently_closed).
+        sa.Index("ix_notifications_state_resolved", "state", "resolved_at"),
+        sa.Index("ix_notifications_state_dismissed", "state", "dismissed_at"),
         # The sweep's plan: open ones due, unresolved ones, of every licensee (deadlines.due).
         sa.Index("ix_notifications_state_due", "state", "due_at"),
     )

@@ -235,14 +235,26 @@ def count_overdue(engine: Engine, licences: Sequence[str], now: datetime) -> int
         return int(conn.execute(query).scalar_one())
 
 
-def _closed_since(licences: Sequence[str], since: datetime) -> Any:
-    return sa.and_(
-        N.c.licence.in_(list(licences)),
-        sa.or_(
-            sa.and_(N.c.state == State.RESOLVED.value, N.c.resolved_at >= since),
-            sa.and_(N.c.state == State.DISMISSED.value, N.c.dismissed_at >= since),
-        ),
+def _newest_closed(
+    conn: sa.Connection,
+    state: State,
+    closed_at: sa.Column[Any],
+    licences: Sequence[str],
+    since: datetime,
+    limit: int,
+) -> list[tuple[datetime, int, NotificationPublic]]:
+    """The newest ``limit`` notifications of ``licences`` in ``state``, closed (``closed_at``)
+    at or after ``since``, newest first, each with its closing time and id (its order): an
+    index of ``(licence, closed_at)`` for a few licensees, of ``(state, closed_at)`` read
+    backwards for many; either way ``limit`` rows and what the scan passes over, not the
+    week's every closed notification."""
+    query = (
+        select_public()
+        .where(N.c.licence.in_(list(licences)), N.c.state == state.value, closed_at >= since)
+        .order_by(closed_at.desc(), N.c.id.desc())
+        .limit(limit)
     )
+    return [(r._mapping[closed_at.name], r.id, _public(r)) for r in conn.execute(query)]
 
 
 def recently_closed(
@@ -251,22 +263,18 @@ def recently_closed(
     """The newest ``limit`` notifications of ``licences`` resolved or dismissed at or after
     ``since`` (newest first), and whether there are more. A licensee resolves one
     notification per harvested plant (DISPOSITION-3BD), so a state's week holds many
-    thousands: they are neither all read nor counted. Read through the ``(licence,
-    resolved_at)`` and ``(licence, dismissed_at)`` indexes."""
+    thousands: they are neither all read, sorted nor counted. The newest ``limit + 1``
+    resolved and the newest ``limit + 1`` dismissed hold the newest ``limit + 1`` closed,
+    whichever way they fall; merged here."""
     if not licences:
         return [], False
-    closed_at = sa.case(
-        (N.c.state == State.RESOLVED.value, N.c.resolved_at), else_=N.c.dismissed_at
-    )
-    query = (
-        select_public()
-        .where(_closed_since(licences, since))
-        .order_by(closed_at.desc(), N.c.id.desc())
-        .limit(limit + 1)
-    )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return [_public(r) for r in rows[:limit]], len(rows) > limit
+        rows = [
+            *_newest_closed(conn, State.RESOLVED, N.c.resolved_at, licences, since, limit + 1),
+            *_newest_closed(conn, State.DISMISSED, N.c.dismissed_at, licences, since, limit + 1),
+        ]
+    closed = [n for _, _, n in sorted(rows, key=lambda row: row[:2], reverse=True)]
+    return closed[:limit], len(closed) > limit
 
 
 def get_notification(engine: Engine, notification_id: int) -> NotificationPublic:

@@ -96,7 +96,10 @@ def list_events(
         stmt = stmt.where(L.c.occurred_at >= since)
     if until is not None:
         stmt = stmt.where(L.c.occurred_at < until)
-    return request.respond(stmt, EventOut, (L.c.position.desc(),), convert=event_out)
+    # Newest first by the licensee's hash chain, which numbers its events in log order
+    # (docs/integrity.md): read backwards through the (licence, chain_index) index. By
+    # position, PostgreSQL walks every licensee's newer events to reach a quiet one's.
+    return request.respond(stmt, EventOut, (L.c.chain_index.desc(),), convert=event_out)
 
 
 @router.get("/licensees/{licence}/events/{event_id}")

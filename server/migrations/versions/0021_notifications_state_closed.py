@@ -10,11 +10,17 @@ revision: str = "0021"
 down_revision: str | None = "0020"
 
 
+INDEXES = {
+    "ix_notifications_state_resolved": ["state", "resolved_at"],
+    "ix_notifications_state_dismissed": ["state", "dismissed_at"],
+}
+
+
 def upgrade() -> None:
-    op.create_index("ix_notifications_state_resolved", "notifications", ["state", "resolved_at"])
-    op.create_index("ix_notifications_state_dismissed", "notifications", ["state", "dismissed_at"])
+    for name, columns in INDEXES.items():
+        op.create_index(name, "notifications", columns)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_notifications_state_dismissed", table_name="notifications")
-    op.drop_index("ix_notifications_state_resolved", table_name="notifications")
+    for name in reversed(INDEXES):
+        op.drop_index(name, table_name="notifications")

@@ -30,6 +30,9 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
     __table_args__ = (
         sa.Index("ix_notifications_licence_state", "licence", "state"),
+        # A licensee's notifications newest first (the API's list): without it PostgreSQL
+        # walks every licensee's newer notifications backwards to find this one's.
+        sa.Index("ix_notifications_licence_id", "licence", "id"),
         sa.Index("ix_notifications_subject", "licence", "rule_id", "subject_type", "subject_id"),
         # The console's recently closed notifications (deadlines.needing_attention).
         sa.Index("ix_notifications_resolved", "licence", "resolved_at"),

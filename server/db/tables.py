@@ -37,6 +37,15 @@ from server.db.types import ExactDecimal, grams_column, time_column
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+def newest_first(table: str) -> tuple[sa.Index]:
+    """The index of a licensee's rows in log order, ``ix_<table>_licence_position``, for a
+    table listed newest first per licensee (the API's lists): it serves a lookup by licence as
+    the licence's own index did, and the order too. Without the order, PostgreSQL walks the
+    primary key backwards through every licensee's newer rows to reach a quiet licensee's
+    (docs/performance.md, Scale, change 12)."""
+    return (sa.Index(f"ix_{table}_licence_position", "licence", "position"),)
+
+
 class Licensee(SQLModel, table=True):
     __tablename__ = "licensees"
 
@@ -194,9 +203,10 @@ class Waste(SQLModel, table=True):
     """Weighed waste: destroyed plants and other cannabis waste, one row per event."""
 
     __tablename__ = "waste"
+    __table_args__ = newest_first("waste")
 
     position: int = Field(primary_key=True, sa_type=sa.BigInteger)
-    licence: str = Field(max_length=40, index=True)
+    licence: str = Field(max_length=40)
     source: str = Field(max_length=20)  # plant | batch | harvest_batch | location
     source_id: str = Field(max_length=100)
     plant_count: int = 0
@@ -287,9 +297,10 @@ class TagOrder(SQLModel, table=True):
     """UID tags requested from the vendor or department (TAG-REQUEST-5BD)."""
 
     __tablename__ = "tag_orders"
+    __table_args__ = newest_first("tag_orders")
 
     position: int = Field(primary_key=True, sa_type=sa.BigInteger)
-    licence: str = Field(max_length=40, index=True)
+    licence: str = Field(max_length=40)
     tag_type: str = Field(max_length=10)
     quantity: int
     order_reference: str = Field(max_length=100)
@@ -394,9 +405,10 @@ class Sale(SQLModel, table=True):
     """A retail sale from a package (RETAIL-SALES-EOD). ``price`` in US dollars."""
 
     __tablename__ = "sales"
+    __table_args__ = newest_first("sales")
 
     position: int = Field(primary_key=True, sa_type=sa.BigInteger)
-    licence: str = Field(max_length=40, index=True)
+    licence: str = Field(max_length=40)
     package_uid: str = Field(max_length=24)
     quantity_grams: Decimal | None = Field(default=None, sa_column=grams_column(nullable=True))
     quantity_count: int | None = None
@@ -430,9 +442,10 @@ class FlaggedRecord(SQLModel, table=True):
     """An accepted event someone found to be wrong (CORRECTION-3BD starts at discovery)."""
 
     __tablename__ = "flagged_records"
+    __table_args__ = newest_first("flagged_records")
 
     position: int = Field(primary_key=True, sa_type=sa.BigInteger)
-    licence: str = Field(max_length=40, index=True)
+    licence: str = Field(max_length=40)
     event_id: str = Field(max_length=36)
     problem: str = Field(max_length=500)
     discovered_at: datetime = Field(sa_column=time_column())
@@ -490,9 +503,10 @@ class Reconciliation(SQLModel, table=True):
     """A day's inventory reconciled at close of business (DAILY-RECONCILE)."""
 
     __tablename__ = "reconciliations"
+    __table_args__ = newest_first("reconciliations")
 
     position: int = Field(primary_key=True, sa_type=sa.BigInteger)
-    licence: str = Field(max_length=40, index=True)
+    licence: str = Field(max_length=40)
     business_date: date = Field(sa_type=sa.Date)
     note: str | None = Field(default=None, max_length=500)
     recorded_at: datetime = Field(sa_column=time_column())

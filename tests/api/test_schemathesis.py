@@ -59,8 +59,9 @@ CHECKS = [
 
 
 def _in_a_query_string(value: object) -> bool:
-    """Whether the HTTP client sends ``value`` as a query parameter: a scalar, or a non-empty
-    list of scalars (repeated)."""
+    """Whether ``value`` is sent as the query parameter it was generated for: a scalar, or a
+    non-empty list of scalars (the parameter repeated). Not an empty list (nothing is sent),
+    an object (a form-style query spreads it into keys of its own) or null."""
     scalar = (str, int, float, bool)
     if isinstance(value, list):
         return len(value) > 0 and all(isinstance(v, scalar) for v in value)
@@ -98,9 +99,9 @@ def test_no_operation_answers_a_server_error(
             if case.query:
                 sent = {k: v for k, v in case.query.items() if _in_a_query_string(v)}
                 if sent != case.query:
-                    # A value a query string cannot carry (null, an object, an empty list) is
-                    # not sent at all, so the request may no longer be the negative one it was
-                    # generated as; let the query be re-checked.
+                    # A value not sent as its parameter (null, an object, an empty list):
+                    # the request may no longer be the negative one it was generated as; let
+                    # the query be re-checked without it.
                     case.query = sent
                     case.meta.mark_dirty(ParameterLocation.QUERY)
             # Signing out would end the session the other operations use: give it its own.

@@ -14,18 +14,9 @@ publishes each station's ack, and only then acknowledges the broker (``client.ac
 process killed at any point before that leaves the message unacknowledged; the broker
 redelivers it when the process's persistent session (same ``client_id``) reconnects, and the
 pipeline answers it as a duplicate if it had already committed. Exactly-once *effect*, not
-exactly-once delivery.
-
-The periodic jobs run on a third thread, ``ingest-jobs``, one after the other: every
-``deadline_sweep_s`` the day's hash chain checkpoints and the deadline sweep
-(:func:`server.compliance.deadlines.sweep`: overdue marking, DAILY-RECONCILE, TAG-SUPPLY), every
-``analytics_refresh_s`` the analytics refresh. They take seconds to minutes on a large or busy
-database (the first ones, at start, the longest), so they are kept off the worker thread: the
-ingest answers meanwhile, and on PostgreSQL the worker thread keeps sending its lease check every
-``lease_check_s``, so a long job never outlasts ``lease_timeout_s`` and hands the licensees round
-(``docs/architecture.md``, "Licensee ownership"). Each job runs on pool connections of its own,
-one transaction per licensee (the sweep locks the licensee's row as ingest does), beside the
-ingest as the same jobs of the other ingest processes always were.
+exactly-once delivery. Every ``deadline_sweep_s`` seconds, between batches, the loop also runs
+the deadline sweep (:func:`server.compliance.deadlines.sweep`: overdue marking, DAILY-RECONCILE,
+TAG-SUPPLY).
 
 Failure handling:
 
@@ -75,17 +66,15 @@ TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.Ti
 
 T = TypeVar("T")
 
-JOBS_POLL_S = 0.2  # how often the jobs thread looks whether a periodic job is due
-
 
 def _guarded(what: str, work: Callable[[], T]) -> T | None:
-    """``work()``, or None when it failed: a periodic job on the jobs thread logs its failure
-    and is tried again next time; the ingest goes on."""
+    """``work()``, or None when it failed: a periodic job at the top of the ingest loop logs
+    its failure and is tried again next time; the ingest goes on."""
     try:
         return work()
     except TRANSIENT_DB_ERRORS as err:
         log.error("could not %s: %s", what, err)
-    except Exception:  # the top of a job: log it, keep ingesting, try next time
+    except Exception:  # the top of the loop: log it, keep ingesting, try next time
         log.exception("could not %s", what)
     return None
 
@@ -206,16 +195,9 @@ class IngestWorker:
             self.routing.ownership.close()
 
     def run(self, stop: threading.Event) -> None:
-        """Process messages until ``stop`` is set; the periodic jobs run meanwhile on the
-        ``ingest-jobs`` thread. On the way out, the leases are given back first, then the job
-        under way (if any) is waited for."""
+        """Process messages until ``stop`` is set."""
         self._tend_leases()  # leases first: the first connection subscribes to them
         self.start()
-        finished = threading.Event()
-        jobs = threading.Thread(
-            target=self._run_jobs, args=(finished,), name="ingest-jobs", daemon=True
-        )
-        jobs.start()
         try:
             while not stop.is_set():
                 batch = self._next_batch(timeout=0.2)
@@ -223,20 +205,10 @@ class IngestWorker:
                     self._handle(batch, stop)
                 self._tend_leases()
                 self._report_gaps()
+                self._sweep_deadlines()
+                self._refresh_analytics()
         finally:
-            finished.set()
             self.stop()
-            jobs.join()
-
-    def _run_jobs(self, finished: threading.Event) -> None:
-        """The ``ingest-jobs`` thread: the sweep and the analytics refresh when due (each
-        method keeps its own schedule), looking again every :data:`JOBS_POLL_S`."""
-        while not finished.is_set():
-            self._sweep_deadlines()
-            if finished.is_set():
-                break
-            self._refresh_analytics()
-            finished.wait(JOBS_POLL_S)
 
     def _next_batch(self, timeout: float) -> list[tuple[Incoming, Parsed | Refused | None]]:
         try:
@@ -413,10 +385,9 @@ class IngestWorker:
             log.info("hash chain checkpoints taken for %d licensees", len(taken))
 
     def _refresh_analytics(self) -> None:
-        """Every ``analytics_refresh_s`` (on the jobs thread): the balances and signals of the
-        licensees whose record moved (:mod:`server.analytics.refresh`); on PostgreSQL only
-        those this process owns when the refresh begins, so two processes do not refresh one
-        licensee at once (but for one handed over during the refresh)."""
+        """Every ``analytics_refresh_s``: the balances and signals of the licensees whose
+        record moved (:mod:`server.analytics.refresh`); on PostgreSQL only those this process
+        owns, so two processes never refresh one licensee at once."""
         now = time.monotonic()
         every = self.settings.analytics_refresh_s
         if self._last_analytics is not None and now - self._last_analytics < every:
@@ -436,8 +407,8 @@ class IngestWorker:
             )
 
     def _sweep_deadlines(self) -> None:
-        """Every ``deadline_sweep_s`` (on the jobs thread): mark overdue notifications, open
-        the day's DAILY-RECONCILE, check TAG-SUPPLY (:mod:`server.compliance.deadlines.sweep`)."""
+        """Every ``deadline_sweep_s``: mark overdue notifications, open the day's
+        DAILY-RECONCILE, check TAG-SUPPLY (:mod:`server.compliance.deadlines.sweep`)."""
         now = time.monotonic()
         if self._last_sweep is not None and now - self._last_sweep < self.settings.deadline_sweep_s:
             return

@@ -28,18 +28,13 @@ from schemas.events import EventEnvelope
 from schemas.ids import new_event_id
 from schemas.topics import Channel, topic
 from server.broker import PrivateBroker
-from server.compliance.deadlines.model import DeadlineSettings
-from server.compliance.deadlines.sweep import SweepReport, sweep
-from server.config import ServerSettings
 from server.db.engine import make_engine
-from server.ingest import worker as ingest_worker
 from server.ingest.ownership import Ownership, fair_share, holders
 from server.ingest.pipeline import Reply
 from server.ingest.routing import Routing
 from tests.server.conftest import LICENCE, OTHER_LICENCE, add_staffed_licensee
 from tests.server.floor import Station, batch_created, tagged, tags_received, uid
-from tests.server.test_ingest_mqtt import _server, acks_for, link, stop_servers, wait_settled
-from tests.server.worker import running_ingest
+from tests.server.test_ingest_mqtt import _server, stop_servers, wait_settled
 from tests.sql import count, rows
 
 pytestmark = pytest.mark.broker  # the takeover test; the others need only PostgreSQL
@@ -152,49 +147,6 @@ def test_a_hand_over_answers_each_event_once(engine: Engine, clock: ManualClock)
         assert routing.echoes == 1
     finally:
         routing.ownership.close()
-
-
-@POSTGRES_ONLY
-def test_a_sweep_longer_than_the_lease_timeout_keeps_the_leases_and_the_ingest_answers(
-    engine: Engine, broker: PrivateBroker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The start-up deadline sweep takes three lease timeouts (held by the test): the worker
-    keeps its session and every lease all along, and answers a station meanwhile."""
-    started, release = threading.Event(), threading.Event()
-
-    def slow_sweep(
-        on: Engine, now: datetime, settings: DeadlineSettings | None = None
-    ) -> SweepReport:
-        started.set()
-        assert release.wait(60), "the test never let the sweep finish"
-        return sweep(on, now, settings)
-
-    monkeypatch.setattr(ingest_worker, "sweep", slow_sweep)
-    settings = ServerSettings(
-        database_url=str(engine.url), mqtt_port=broker.port, client_id="ingest-slow-sweep"
-    ).model_copy(update={"lease_check_s": 0.5, "lease_timeout_s": 2.0})  # a short lease
-    try:
-        with running_ingest(engine, settings) as worker:
-            assert worker.routing is not None
-            assert started.wait(15), "the sweep did not start"
-            pid = worker.routing.ownership.pid
-            both = {LICENCE: pid, OTHER_LICENCE: pid}
-            assert holders(engine).owner == both
-            held_until = time.monotonic() + 3 * settings.lease_timeout_s
-            while time.monotonic() < held_until:  # no hand-over: one session all along
-                assert holders(engine).owner == both
-                assert worker.routing.ownership.pid == pid
-                time.sleep(0.1)
-            station = Station()
-            ln = link(broker, station)
-            try:
-                ln.publish(station.event(tags_received(1, 10)))
-                assert acks_for(ln, 1)[0].outcome is Outcome.ACCEPTED  # during the sweep
-            finally:
-                ln.close()
-            release.set()
-    finally:
-        release.set()
 
 
 class _Floor:

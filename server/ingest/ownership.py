@@ -85,9 +85,9 @@ class Change:
 
 class Ownership:
     """The leases of one ingest process, on its own connection (:attr:`connection`, which the
-    worker also runs the pipeline on). Used from the worker's thread, but for :attr:`owned`,
-    which other threads may read (the ingest's jobs thread): :attr:`owned_keys` and
-    :attr:`licences` are replaced, never changed in place."""
+    worker also runs the pipeline on), used from the worker's thread. :attr:`owned_keys` and
+    :attr:`licences` are replaced, never changed in place, so a reader holding the old set sees
+    one consistent set."""
 
     def __init__(self, engine: Engine, *, lease_timeout_s: float) -> None:
         self.engine = engine

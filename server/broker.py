@@ -116,23 +116,31 @@ class PrivateBroker:
             )
         )
 
-    def start(self) -> None:
+    def start(self, *, other_ports: tuple[int, ...] = ()) -> None:
+        """Start mosquitto and return once it accepts connections on ``port`` and on every
+        one of ``other_ports`` (further listeners of a config written by the caller, on
+        ``host``: mosquitto opens its listeners one after another, so the first one
+        answering says nothing of the next). Raises :class:`BrokerError` if it exits or a
+        port does not listen within 10 s."""
         if not self.conf.exists():
             self.write_config()
         self._give_dir_to_broker_user()
         self._proc = subprocess.Popen([self.exe, "-c", str(self.conf)], stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
+        waiting = [self.port, *other_ports]
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 log = self.log.read_text() if self.log.exists() else ""
                 raise BrokerError(f"mosquitto exited with {self._proc.returncode}: {log}")
             try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
+                with socket.create_connection((self.host, waiting[0]), timeout=0.2):
+                    waiting.pop(0)
+                if not waiting:
                     return
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise BrokerError(f"mosquitto did not listen on {self.host}:{self.port} within 10 s")
+        raise BrokerError(f"mosquitto did not listen on {self.host}:{waiting[0]} within 10 s")
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None

@@ -123,7 +123,7 @@ def secure_broker(certs: Certs) -> Iterator[SecureBroker]:
         )
         assert cfg.local_port is not None
         broker.conf.write_text(render_production_conf(cfg))
-        broker.start()
+        broker.start(other_ports=(cfg.local_port,))
         yield SecureBroker(
             broker, ca, cfg.local_port, files, roster, cfg.pid_file, dict(issued.new_passwords)
         )

@@ -105,6 +105,10 @@ class Host:
         way (no FIN, no RST), and the peers' sockets stay open on their side."""
         _ip("link", "set", self.veth, "down")
 
+    def mend(self) -> None:
+        """Plug the cable back in: what TCP had not got through is retransmitted."""
+        _ip("link", "set", self.veth, "up")
+
 
 @dataclass
 class Lan:

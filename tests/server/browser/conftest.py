@@ -58,6 +58,9 @@ class Site:
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("button", name="Sign out").wait_for()
+        # The button shows while the page is still parsing; the console's script (deferred)
+        # has wired the filter menus only once the page has loaded.
+        page.wait_for_load_state("load")
 
 
 def _accounts(app: FastAPI, engine: Engine) -> None:

@@ -149,6 +149,26 @@ class Tag(SQLModel, table=True):
     nothing deletes from the ledger, and TAG-ONE-ITEM reads it to refuse the UID again."""
 
     __tablename__ = "tags"
+    __table_args__ = (
+        # The deadline sweep's tag stock (TAG-SUPPLY, server.compliance.deadlines.due): the
+        # tags on hand and those assigned in the rate window, read without the rest of the
+        # ledger (docs/performance.md, Scale, change 17).
+        sa.Index(
+            "ix_tags_available",
+            "licence",
+            "tag_type",
+            postgresql_where=sa.text("status = 'available'"),
+            sqlite_where=sa.text("status = 'available'"),
+        ),
+        sa.Index(
+            "ix_tags_assigned_at",
+            "assigned_at",
+            "licence",
+            "tag_type",
+            postgresql_where=sa.text("assigned_at IS NOT NULL"),
+            sqlite_where=sa.text("assigned_at IS NOT NULL"),
+        ),
+    )
 
     licence: str = Field(primary_key=True, max_length=40)
     uid: str = Field(primary_key=True, max_length=24)
@@ -166,6 +186,10 @@ class Tag(SQLModel, table=True):
 
 class Plant(SQLModel, table=True):
     __tablename__ = "plants"
+    # The live plants of a licensee by phase, without its harvested and destroyed ones: the
+    # console's plants by room (docs/performance.md, Scale, change 16). Not the location: a
+    # move (most floor events) then changes no indexed column.
+    __table_args__ = (sa.Index("ix_plants_licence_phase", "licence", "phase"),)
 
     licence: str = Field(primary_key=True, max_length=40)
     uid: str = Field(primary_key=True, max_length=24)

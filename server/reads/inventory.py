@@ -6,8 +6,8 @@ Read from the projections (the current state, not a past one):
 item               state               what is counted / weighed
 =================  ==================  =====================================================
 immature_plants    untagged            batches' untagged plants (count)
-plant              vegetative,         tagged live plants (count)
-                   flowering
+plant              vegetative,         tagged live plants (count), from the latest
+                   flowering           ``plant_phase_days`` row (:mod:`.phases`)
 harvest_batch      wet, dried          harvest batches with something left: the latest
                                        recorded weight (net, else dry, else wet) less what
                                        went into packages (grams)
@@ -32,9 +32,9 @@ from server.db.core_tables import BATCHES as B
 from server.db.core_tables import HARVEST_BATCHES as H
 from server.db.core_tables import PACKAGE_SOURCES as PS
 from server.db.core_tables import PACKAGES as PK
-from server.db.core_tables import PLANTS as P
 from server.db.core_tables import TRANSFER_ITEMS as TI
 from server.db.core_tables import TRANSFERS as TX
+from server.reads import phases
 
 LIVE_PHASES = ("vegetative", "flowering")
 
@@ -99,12 +99,9 @@ def current(conn: sa.Connection, licence: str) -> tuple[list[InventoryLine], lis
         )
     ).scalar_one()
     here[("immature_plants", "untagged")].add(int(untagged))
-    for phase, n in conn.execute(
-        sa.select(P.c.phase, sa.func.count())
-        .where(P.c.licence == licence, P.c.phase.in_(LIVE_PHASES))
-        .group_by(P.c.phase)
-    ):
-        here[("plant", phase)].add(int(n))
+    live = phases.live_plants(conn, [licence])[licence]  # one probe, not a count of plants
+    for phase in LIVE_PHASES:
+        here[("plant", phase)].add(live[phase])
     taken = packaged_grams(conn, licence)
     for row in conn.execute(
         sa.select(H.c.name, H.c.wet_weight_grams, H.c.dry_weight_grams, H.c.net_weight_grams).where(

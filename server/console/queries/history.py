@@ -23,10 +23,11 @@ from sqlalchemy.engine import Engine
 from schemas.clock import local_day
 from server.console.queries import days
 from server.db.core import table_of
-from server.db.tables import Licensee, PlantPhaseDay
+from server.db.tables import PlantPhaseDay
+from server.reads import phases
 
-D, LIC = table_of(PlantPhaseDay), table_of(Licensee)
-PHASES = ("immature", "vegetative", "flowering")
+D = table_of(PlantPhaseDay)
+PHASES = phases.PHASES
 MAX_DAYS = 90
 COLUMNS = (D.c.licence, D.c.day, *(D.c[phase] for phase in PHASES))
 
@@ -38,29 +39,10 @@ class DayCount:
 
 
 def _rows(conn: sa.Connection, licences: list[str], start: date) -> list[tuple[Any, ...]]:
-    """Each licensee's latest row before ``start``, then every row from ``start`` on, by day;
-    each (licence, day, immature, vegetative, flowering).
-
-    The latest row before ``start`` is a backward index probe per licensee and column,
-    driven by ``licensees`` (a join or a list of keys let PostgreSQL scan the table or spend
-    longer planning than reading); the rows from ``start`` on are each licensee's index
-    range. Nothing reads a licensee's older rows."""
-    earlier = D.alias("earlier")
-
-    def newest(column: sa.ColumnElement[Any]) -> sa.ScalarSelect[Any]:
-        return (
-            sa.select(column)
-            .where(earlier.c.licence == LIC.c.licence, earlier.c.day < start)
-            .order_by(earlier.c.day.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    query = sa.select(
-        LIC.c.licence, newest(earlier.c.day), *(newest(earlier.c[p]) for p in PHASES)
-    ).where(LIC.c.licence.in_(licences))
-    found = [tuple(r) for r in conn.execute(query)]
-    before = sorted((r for r in found if r[1] is not None), key=lambda r: r[1])
+    """Each licensee's latest row before ``start`` (:func:`server.reads.phases.latest_rows`),
+    then every row from ``start`` on, by day; each (licence, day, immature, vegetative,
+    flowering). The rows from ``start`` on are each licensee's index range."""
+    before = sorted(phases.latest_rows(conn, licences, before=start), key=lambda r: r[1])
     window = sa.select(*COLUMNS).where(D.c.licence.in_(licences), D.c.day >= start)
     return before + [tuple(r) for r in conn.execute(window.order_by(D.c.day))]
 

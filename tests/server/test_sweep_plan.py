@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from server.compliance.deadlines import DeadlineSettings, dismiss, list_notifications
+from server.compliance.deadlines import DeadlineSettings, dismiss, due, list_notifications
 from server.compliance.deadlines.sweep import SweepReport, sweep, sweep_each
 from server.db.core_tables import NOTIFICATIONS as N
 from server.db.core_tables import TAGS
@@ -207,3 +207,56 @@ def test_the_planned_sweep_leaves_what_the_per_licensee_sweep_leaves(engine: Eng
     days = list_notifications(engine, GRACED, rule_id="DAILY-RECONCILE")
     assert days
     assert all(n.started_at > MOMENTS[3] for n in days)
+
+
+def test_the_plans_tag_stock_counts_what_a_count_of_the_whole_ledger_counts(
+    engine: Engine,
+) -> None:
+    """The stock the plan reads through the partial indexes (on hand; assigned in the window)
+    is what a grouped count over every tag of the ledger gives: tags of both types, assigned
+    inside and outside the window and on its edge, retired after assignment or unassigned."""
+    since = START - timedelta(days=30)
+    rows = []
+    for n, (licence, kind, status, assigned_at) in enumerate(
+        [
+            (OR_LICENCE, "plant", "available", None),
+            (OR_LICENCE, "plant", "available", None),
+            (OR_LICENCE, "plant", "assigned", since),  # on the window's edge: counted
+            (OR_LICENCE, "plant", "assigned", since - timedelta(seconds=1)),
+            (OR_LICENCE, "plant", "retired", START - timedelta(days=2)),  # assigned, then retired
+            (OR_LICENCE, "plant", "retired", None),  # retired unassigned
+            (OR_LICENCE, "package", "assigned", START - timedelta(days=40)),
+            (OR_LICENCE, "package", "available", None),
+            (CA_LICENCE, "package", "assigned", START - timedelta(hours=1)),
+            (CA_LICENCE, "plant", "retired", since - timedelta(days=9)),
+        ]
+    ):
+        rows.append(
+            {
+                "licence": licence,
+                "uid": uid(n + 1),
+                "tag_type": kind,
+                "status": status,
+                "received_at": START - timedelta(days=60),
+                "assigned_at": assigned_at,
+            }
+        )
+    with engine.begin() as conn:
+        conn.execute(TAGS.insert(), rows)
+    whole = sa.select(
+        TAGS.c.licence,
+        TAGS.c.tag_type,
+        sa.func.count().filter(TAGS.c.status == "available"),
+        sa.func.count().filter(TAGS.c.assigned_at >= since),
+    ).group_by(TAGS.c.licence, TAGS.c.tag_type)
+    with engine.connect() as conn:
+        expected = {(lic, kind): (a, u) for lic, kind, a, u in conn.execute(whole)}
+        stock = due._stock(conn, since)
+    assert expected == {
+        (OR_LICENCE, "plant"): (2, 2),
+        (OR_LICENCE, "package"): (1, 0),
+        (CA_LICENCE, "package"): (0, 1),
+        (CA_LICENCE, "plant"): (0, 0),
+    }
+    # A licence and type with neither is left out of the plan's read; the sweep takes (0, 0).
+    assert stock == {key: n for key, n in expected.items() if n != (0, 0)}

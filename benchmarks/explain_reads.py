@@ -6,9 +6,10 @@ Run: ``.venv/bin/python benchmarks/explain_reads.py [--plants N] [--largest N]``
 stdout). It creates a throwaway database, migrates it to 0023 and fills, with
 ``generate_series`` (no ingest: only the tables these reads touch), a state of ``--plants``
 plants (default 1,000,000) over 500 licensees: the largest, ``OR-0000``, holds ``--largest``
-(default 50,000, its share in ``benchmarks/scale.py``), 40 % of every licensee's plants live
-(vegetative, flowering) in 20 rooms and the rest harvested or destroyed; a ``plant_phase_days``
-row per licensee and day over 180 days; one tag per plant, assigned over those 180 days, and
+(default 50,000, its share in ``benchmarks/scale.py``), tagged over 180 days in 20 rooms: the
+newest 40 % of every licensee's plants live (vegetative, flowering), the older ones harvested
+or destroyed, as a licensee's history leaves them; a ``plant_phase_days`` row per licensee and
+day over 180 days; one tag per plant, assigned over those 180 days, and
 100 more on hand per licensee (a tenth of them package tags, a tenth of the assigned retired).
 Then, vacuumed and analysed, it explains the reads as the code before the change sent them
 (a grouped count over the licensee's plants; the stock grouped over the whole ledger),
@@ -56,15 +57,19 @@ FILL = [
     # The largest licensee's plants, then everyone else's spread evenly.
     """INSERT INTO plants (licence, uid, batch_id, strain, phase, location, tagged_at)
     SELECT :largest, 'P' || lpad(n::text, 10, '0'), 'B-' || (n / 50), 'Strain',
-           CASE WHEN n % 10 < 3 THEN 'vegetative' WHEN n % 10 < 4 THEN 'flowering'
-                WHEN n % 10 < 9 THEN 'harvested' ELSE 'destroyed' END,
-           'Room ' || (n % 20), :now - (n % 180) * interval '1 day'
+           CASE WHEN n > 0.6 * :largest_plants
+                THEN CASE WHEN n % 4 = 0 THEN 'flowering' ELSE 'vegetative' END
+                WHEN n % 10 = 0 THEN 'destroyed' ELSE 'harvested' END,
+           'Room ' || (n % 20), :now - (:largest_plants - n) * 180.0 / :largest_plants
+                                       * interval '1 day'
     FROM generate_series(1, :largest_plants) n""",
     """INSERT INTO plants (licence, uid, batch_id, strain, phase, location, tagged_at)
     SELECT l.licence, 'P' || lpad(n::text, 10, '0'), 'B-' || (n / 50), 'Strain',
-           CASE WHEN n % 10 < 3 THEN 'vegetative' WHEN n % 10 < 4 THEN 'flowering'
-                WHEN n % 10 < 9 THEN 'harvested' ELSE 'destroyed' END,
-           'Room ' || (n % 20), :now - (n % 180) * interval '1 day'
+           CASE WHEN n > :largest_plants + 0.6 * (:plants - :largest_plants)
+                THEN CASE WHEN n % 4 = 0 THEN 'flowering' ELSE 'vegetative' END
+                WHEN n % 10 = 0 THEN 'destroyed' ELSE 'harvested' END,
+           'Room ' || (n % 20), :now - (:plants - n) * 180.0 / (:plants - :largest_plants)
+                                       * interval '1 day'
     FROM generate_series(:largest_plants + 1, :plants) n
     JOIN (SELECT licence, row_number() OVER (ORDER BY licence) - 1 AS k FROM licensees
           WHERE licence <> :largest) l

@@ -100,7 +100,7 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
             for i in by_urgency(engine, [CA], datetime.now(UTC)).items
             if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
         ]
-        row = html.split(f'id="n{item.n.id}"')[1].split("</tr>").items
+        row = html.split(f'id="n{item.n.id}"')[1].split("</tr>")[0]
         # The due time as the ack said it: the end of the business day, on the premises' clock.
         assert item.n.due is not None
         assert re.fullmatch(r"end of \w{3} \d{4}-\d\d-\d\d \(P[SD]T\)", item.n.due)

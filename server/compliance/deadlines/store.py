@@ -301,16 +301,32 @@ def most_urgent(
                 dated = _dated(conn, of_kind, group, cursor, limit - len(shown))
                 shown.extend(dated)
             if group.undated is not None and len(shown) < limit:
-                query = select_public().where(
-                    of_kind, N.c.state == group.undated.value, N.c.due_at.is_(None)
-                )
+                where = [of_kind, N.c.state == group.undated.value, N.c.due_at.is_(None)]
                 if cursor is not None and cursor.due_at is None:
-                    query = query.where(N.c.id > cursor.id)
-                query = query.order_by(N.c.id).limit(limit - len(shown))
-                shown.extend(_public(r) for r in conn.execute(query))
+                    where.append(N.c.id > cursor.id)
+                found = _first(conn, where, limit - len(shown), by_due=False)
+                shown.extend(_public(r) for r in found)
             if len(shown) >= limit:
                 break
     return shown
+
+
+def _first(
+    conn: sa.Connection, where: list[sa.ColumnElement[bool]], limit: int, *, by_due: bool
+) -> list[sa.Row[Any]]:
+    """The first ``limit`` notifications matching ``where`` by (due time, id), or by id, with
+    their licensee's zone and jurisdiction. The limit is taken before the licensees are
+    joined: with the join in the same query PostgreSQL, estimating few rows after a cursor,
+    hashes the licensees and reads every matching notification instead of stopping at
+    ``limit`` in the index's order."""
+    order = (N.c.due_at, N.c.id) if by_due else (N.c.id,)
+    first = sa.select(N).where(*where).order_by(*order).limit(limit).subquery()
+    query = (
+        sa.select(first, LIC.c.timezone, LIC.c.jurisdiction)
+        .join(LIC, LIC.c.licence == first.c.licence)
+        .order_by(*(first.c[c.name] for c in order))
+    )
+    return list(conn.execute(query))
 
 
 def _dated(
@@ -324,18 +340,12 @@ def _dated(
     ``of_kind``, after ``cursor``: each window's first ``limit`` hold them, merged."""
     rows: list[tuple[datetime, int, NotificationPublic]] = []
     for window in group.dated:
-        query = select_public().where(of_kind, _in_window(window))
+        where = [of_kind, _in_window(window)]
         if cursor is not None and cursor.due_at is not None:
-            # ``due_at >=`` bounds the index range; the rest skips the cursor's equals.
-            query = query.where(
-                N.c.due_at >= cursor.due_at,
-                sa.or_(
-                    N.c.due_at > cursor.due_at,
-                    sa.and_(N.c.due_at == cursor.due_at, N.c.id > cursor.id),
-                ),
-            )
-        query = query.order_by(N.c.due_at, N.c.id).limit(limit)
-        rows.extend((r.due_at, r.id, _public(r)) for r in conn.execute(query))
+            # A row comparison: PostgreSQL reads it as the index range itself.
+            due = sa.bindparam(None, cursor.due_at, type_=N.c.due_at.type)
+            where.append(sa.tuple_(N.c.due_at, N.c.id) > sa.tuple_(due, cursor.id))
+        rows.extend((r.due_at, r.id, _public(r)) for r in _first(conn, where, limit, by_due=True))
     rows.sort(key=lambda row: row[:2])
     return [n for _, _, n in rows[:limit]]
 

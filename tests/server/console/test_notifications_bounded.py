@@ -37,7 +37,9 @@ UNSHOWN = "CT-3003"  # a licensee the viewer does not oversee
 OPEN_GROUPS = GROUPS[:3]
 
 
-def _row(licence: str, category: str, state: State, due: datetime | None, now: datetime) -> dict:
+def notification_row(
+    licence: str, category: str, state: State, due: datetime | None, now: datetime
+) -> dict:
     return {
         "licence": licence,
         "rule_id": "CORRECTION-3BD" if category == "compliance" else "TAG-SUPPLY",
@@ -78,16 +80,18 @@ def varied(now: datetime) -> list[dict]:
         for j, due in enumerate(reversed(dues) if i % 2 else dues):
             licence = (LICENCE, OTHER_LICENCE)[(i + j) % 2]
             category = "compliance" if (i + 2 * j) % 3 else "informational"
-            rows.append(_row(licence, category, State.OPEN, due, now))
+            rows.append(notification_row(licence, category, State.OPEN, due, now))
             if due is None or due <= now + timedelta(hours=3):
-                rows.append(_row(licence, category, State.OVERDUE, due, now))
+                rows.append(notification_row(licence, category, State.OVERDUE, due, now))
             if j % 4 == 0:
-                rows.append(_row(licence, category, State.RESOLVED, due, now))
-                rows.append(_row(UNSHOWN, category, State.OPEN, due, now))
+                rows.append(notification_row(licence, category, State.RESOLVED, due, now))
+                rows.append(notification_row(UNSHOWN, category, State.OPEN, due, now))
             if j % 5 == 0:
-                rows.append(_row(licence, category, State.DISMISSED, due, now))
+                rows.append(notification_row(licence, category, State.DISMISSED, due, now))
         # Marked overdue while its due time is still ahead (a due time moved later): overdue.
-        rows.append(_row(LICENCE, "compliance", State.OVERDUE, now + timedelta(days=1 + i), now))
+        rows.append(
+            notification_row(LICENCE, "compliance", State.OVERDUE, now + timedelta(days=1 + i), now)
+        )
     return rows
 
 
@@ -180,7 +184,7 @@ def test_the_page_says_how_many_it_shows_of_how_many_and_links_to_the_rest(
 ) -> None:
     # More overdue ones than the page lists: the regulator's tile and words say how many.
     extra = [
-        _row(OTHER_LICENCE, "compliance", State.OPEN, now - timedelta(minutes=k), now)
+        notification_row(OTHER_LICENCE, "compliance", State.OPEN, now - timedelta(minutes=k), now)
         for k in range(SHOWN)
     ]
     with engine.begin() as conn:

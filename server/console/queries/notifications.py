@@ -51,7 +51,9 @@ SHOWN = 100
 # The unresolved groups, as named in a link (``?group=due-soon``).
 SLUGS = {"overdue": "overdue", "due-soon": "due soon", "open": "open"}
 # A keyset cursor: category (c or i), due time in microseconds since the epoch or -, id.
-CURSOR = r"^[ci]\.(-|-?\d{1,19})\.\d{1,19}$"
+# At most 16 digits of microseconds (about 317 years either side of 1970) and 18 of id, so
+# no cursor that matches overflows a datetime or a BIGINT.
+CURSOR = r"^[ci]\.(-|-?\d{1,16})\.\d{1,18}$"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -144,7 +146,8 @@ class Part:
 
     @property
     def slug(self) -> str:
-        return next(slug for slug, group in SLUGS.items() if group == self.group)
+        """The group as named in a link (:data:`SLUGS`)."""
+        return self.group.replace(" ", "-")
 
     @property
     def next(self) -> str | None:

@@ -354,8 +354,10 @@ def count_unresolved(
     engine: Engine, licences: Sequence[str], groups: Sequence[Urgency]
 ) -> list[int]:
     """How many notifications of ``licences`` are in each of ``groups`` (in that order): one
-    ``COUNT`` per group in a single statement over the unresolved ones (``(licence, state)``
-    index); no row is read into Python. Zeros when ``licences`` is empty."""
+    ``COUNT`` per group in a single statement over the unresolved ones (through an index led
+    by ``state``, or ``(licence, state)`` for a few licensees); no row is read into Python,
+    but the database still passes over every unresolved row of ``licences``. Zeros when
+    ``licences`` is empty."""
     if not licences or not groups:
         return [0 for _ in groups]
     query = (

@@ -34,7 +34,7 @@ class Notification(SQLModel, table=True):
         # walks every licensee's newer notifications backwards to find this one's.
         sa.Index("ix_notifications_licence_id", "licence", "id"),
         sa.Index("ix_notifications_subject", "licence", "rule_id", "subject_type", "subject_id"),
-        # The console's recently closed notifications (deadlines.needing_attention).
+        # The console's recently closed notifications (deadlines.recently_closed).
         sa.Index("ix_notifications_resolved", "licence", "resolved_at"),
         sa.Index("ix_notifications_dismissed", "licence", "dismissed_at"),
         # The same for many licensees at once (a regulator's page): the newest closed of the
@@ -43,6 +43,9 @@ class Notification(SQLModel, table=True):
         sa.Index("ix_notifications_state_dismissed", "state", "dismissed_at"),
         # The sweep's plan: open ones due, unresolved ones, of every licensee (deadlines.due).
         sa.Index("ix_notifications_state_due", "state", "due_at"),
+        # The console's most urgent of a group, compliance first, in the page's order, for many
+        # licensees at once (deadlines.most_urgent): read forwards until enough are theirs.
+        sa.Index("ix_notifications_urgency", "state", "category", "due_at", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))

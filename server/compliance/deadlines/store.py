@@ -15,6 +15,7 @@ Errors::
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,21 +198,6 @@ def list_notifications(
         return [_public(r) for r in conn.execute(query).all()]
 
 
-def needing_attention(engine: Engine, licences: Sequence[str]) -> list[NotificationPublic]:
-    """The unresolved notifications of ``licences`` (open or overdue), oldest first, in one
-    query through the ``(licence, state)`` index: bounded by what is outstanding, not by the
-    licensees' history."""
-    if not licences:
-        return []
-    query = (
-        select_public()
-        .where(N.c.licence.in_(list(licences)), N.c.state.in_([s.value for s in UNRESOLVED]))
-        .order_by(N.c.id)
-    )
-    with engine.connect() as conn:
-        return [_public(r) for r in conn.execute(query).all()]
-
-
 def count_overdue(engine: Engine, licences: Sequence[str], now: datetime) -> int:
     """How many unresolved notifications of ``licences`` are past due at ``now``: marked
     overdue by the sweep, or open with a due time at or before ``now`` (the sweep may not have
@@ -233,6 +219,154 @@ def count_overdue(engine: Engine, licences: Sequence[str], now: datetime) -> int
     )
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class DueWindow:
+    """Unresolved notifications in ``state`` with a due time after ``after`` (exclusive) and
+    at or before ``until`` (inclusive); ``None`` leaves that side open. UTC."""
+
+    state: State
+    after: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Urgency:
+    """A group of unresolved notifications as the console lists them: those in any of the
+    ``dated`` windows by due time (soonest first, then id), then those in ``undated`` (a
+    state) with no due time, by id; all compliance ones before any informational one."""
+
+    dated: tuple[DueWindow, ...]
+    undated: State | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a notification stands in an :class:`Urgency`'s order: the keyset cursor after
+    which the next ones are read (its category, due time or None, and id)."""
+
+    category: Category
+    due_at: datetime | None
+    id: int
+
+
+CATEGORIES = (Category.COMPLIANCE, Category.INFORMATIONAL)  # the order of a group
+
+
+def _in_window(window: DueWindow) -> sa.ColumnElement[bool]:
+    terms = [N.c.state == window.state.value, N.c.due_at.is_not(None)]
+    if window.after is not None:
+        terms.append(N.c.due_at > window.after)
+    if window.until is not None:
+        terms.append(N.c.due_at <= window.until)
+    return sa.and_(*terms)
+
+
+def _in_group(group: Urgency) -> sa.ColumnElement[bool]:
+    terms = [_in_window(w) for w in group.dated]
+    if group.undated is not None:
+        terms.append(sa.and_(N.c.state == group.undated.value, N.c.due_at.is_(None)))
+    return sa.or_(*terms)
+
+
+def most_urgent(
+    engine: Engine,
+    licences: Sequence[str],
+    group: Urgency,
+    limit: int,
+    after: Position | None = None,
+) -> list[NotificationPublic]:
+    """The first ``limit`` notifications of ``licences`` in ``group``'s order (after
+    ``after`` when given: the next page), as a sort of all of them would list them.
+
+    One query per window and category and one per category for the undated ones, each
+    ``LIMIT`` what is still wanted and read in order through the ``(state, category, due_at,
+    id)`` index (for a few licensees the planner may take ``(licence, state)`` and sort their
+    outstanding ones instead); the windows' rows are merged here. So at most about ``limit``
+    rows per query come back, and what the scans pass over (other licensees' rows), never the
+    whole of what is outstanding or the history. Nothing when ``licences`` is empty.
+    """
+    if not licences or limit <= 0:
+        return []
+    mine = N.c.licence.in_(list(licences))
+    shown: list[NotificationPublic] = []
+    with engine.connect() as conn:
+        for category in CATEGORIES:
+            if after is not None and CATEGORIES.index(category) < CATEGORIES.index(after.category):
+                continue  # the cursor is past this category
+            cursor = after if after is not None and after.category is category else None
+            of_kind = sa.and_(mine, N.c.category == category.value)
+            if cursor is None or cursor.due_at is not None:
+                dated = _dated(conn, of_kind, group, cursor, limit - len(shown))
+                shown.extend(dated)
+            if group.undated is not None and len(shown) < limit:
+                where = [of_kind, N.c.state == group.undated.value, N.c.due_at.is_(None)]
+                if cursor is not None and cursor.due_at is None:
+                    where.append(N.c.id > cursor.id)
+                found = _first(conn, where, limit - len(shown), by_due=False)
+                shown.extend(_public(r) for r in found)
+            if len(shown) >= limit:
+                break
+    return shown
+
+
+def _first(
+    conn: sa.Connection, where: list[sa.ColumnElement[bool]], limit: int, *, by_due: bool
+) -> list[sa.Row[Any]]:
+    """The first ``limit`` notifications matching ``where`` by (due time, id), or by id, with
+    their licensee's zone and jurisdiction. The limit is taken before the licensees are
+    joined: with the join in the same query PostgreSQL, estimating few rows after a cursor,
+    hashes the licensees and reads every matching notification instead of stopping at
+    ``limit`` in the index's order."""
+    order = (N.c.due_at, N.c.id) if by_due else (N.c.id,)
+    first = sa.select(N).where(*where).order_by(*order).limit(limit).subquery()
+    query = (
+        sa.select(first, LIC.c.timezone, LIC.c.jurisdiction)
+        .join(LIC, LIC.c.licence == first.c.licence)
+        .order_by(*(first.c[c.name] for c in order))
+    )
+    return list(conn.execute(query))
+
+
+def _dated(
+    conn: sa.Connection,
+    of_kind: sa.ColumnElement[bool],
+    group: Urgency,
+    cursor: Position | None,
+    limit: int,
+) -> list[NotificationPublic]:
+    """The first ``limit`` of ``group``'s notifications with a due time matching
+    ``of_kind``, after ``cursor``: each window's first ``limit`` hold them, merged."""
+    rows: list[tuple[datetime, int, NotificationPublic]] = []
+    for window in group.dated:
+        where = [of_kind, _in_window(window)]
+        if cursor is not None and cursor.due_at is not None:
+            # A row comparison: PostgreSQL reads it as the index range itself.
+            due = sa.bindparam(None, cursor.due_at, type_=N.c.due_at.type)
+            where.append(sa.tuple_(N.c.due_at, N.c.id) > sa.tuple_(due, cursor.id))
+        rows.extend((r.due_at, r.id, _public(r)) for r in _first(conn, where, limit, by_due=True))
+    rows.sort(key=lambda row: row[:2])
+    return [n for _, _, n in rows[:limit]]
+
+
+def count_unresolved(
+    engine: Engine, licences: Sequence[str], groups: Sequence[Urgency]
+) -> list[int]:
+    """How many notifications of ``licences`` are in each of ``groups`` (in that order): one
+    ``COUNT`` per group in a single statement over the unresolved ones (through an index led
+    by ``state``, or ``(licence, state)`` for a few licensees); no row is read into Python,
+    but the database still passes over every unresolved row of ``licences``. Zeros when
+    ``licences`` is empty."""
+    if not licences or not groups:
+        return [0 for _ in groups]
+    query = (
+        sa.select(*(sa.func.count().filter(_in_group(g)) for g in groups))
+        .select_from(N)
+        .where(N.c.licence.in_(list(licences)), N.c.state.in_([s.value for s in UNRESOLVED]))
+    )
+    with engine.connect() as conn:
+        return [int(c) for c in conn.execute(query).one()]
 
 
 def _newest_closed(

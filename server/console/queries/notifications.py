@@ -1,6 +1,6 @@
 """Notifications sorted by urgency, for the page a compliance manager opens first.
 
-Reads the deadline engine's notifications (:func:`server.compliance.deadlines.needing_attention`)
+Reads the deadline engine's notifications (:func:`server.compliance.deadlines.most_urgent`)
 and puts what needs action first:
 
 1. **overdue**: unresolved and past its due time (the sweep may not have marked it yet, so
@@ -10,22 +10,30 @@ and puts what needs action first:
 4. **closed**: resolved or dismissed within :data:`RECENT`, newest first, for the record
    (the newest :data:`CLOSED_SHOWN`; the tile says when there are more).
 
-Compliance notifications come before informational ones within a group.
+Compliance notifications come before informational ones within a group. Each unresolved
+group lists its :data:`SHOWN` most urgent, with its exact total; the rest of a group is read
+:data:`SHOWN` at a time after a keyset cursor (:func:`next_of`), so a regulator's page over
+hundreds of licensees reads a bounded number of rows however much is outstanding.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 from sqlalchemy.engine import Engine
 
 from server.compliance.deadlines import (
     Category,
+    DueWindow,
     NotificationPublic,
+    Position,
     State,
+    Urgency,
     count_overdue,
-    needing_attention,
+    count_unresolved,
+    most_urgent,
     recently_closed,
 )
 
@@ -37,6 +45,16 @@ GROUPS = ("overdue", "due soon", "open", "closed")
 # Closed notifications listed, newest first: one is closed per harvested plant, so a
 # regulator's week holds thousands; the tile then says 200+.
 CLOSED_SHOWN = 200
+# Unresolved notifications listed per group, most urgent first: a regulator's outstanding work
+# runs to thousands, and the page says how many more there are and reads them on request.
+SHOWN = 100
+# The unresolved groups, as named in a link (``?group=due-soon``).
+SLUGS = {"overdue": "overdue", "due-soon": "due soon", "open": "open"}
+# A keyset cursor: category (c or i), due time in microseconds since the epoch or -, id.
+# At most 16 digits of microseconds (about 317 years either side of 1970) and 18 of id, so
+# no cursor that matches overflows a datetime or a BIGINT.
+CURSOR = r"^[ci]\.(-|-?\d{1,16})\.\d{1,18}$"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,29 +103,118 @@ def _group(n: NotificationPublic, now: datetime) -> str | None:
     return None
 
 
-def _key(item: Item) -> tuple[int, int, float]:
-    n = item.n
-    rank = GROUPS.index(item.group)
-    category = 0 if item.compliance else 1
-    if item.group == "closed":
-        closed = n.resolved_at or n.dismissed_at
-        return rank, 0, -(closed.timestamp() if closed is not None else 0.0)
-    due = n.due_at.timestamp() if n.due_at is not None else float("inf")
-    return rank, category, due
+def urgency(group: str, now: datetime) -> Urgency:
+    """Which unresolved notifications make ``group`` at ``now`` (the same as :func:`_group`),
+    in the order the page lists them."""
+    if group == "overdue":
+        return Urgency(
+            (DueWindow(State.OVERDUE), DueWindow(State.OPEN, until=now)), undated=State.OVERDUE
+        )
+    if group == "due soon":
+        return Urgency((DueWindow(State.OPEN, after=now, until=now + SOON),))
+    if group == "open":
+        return Urgency((DueWindow(State.OPEN, after=now + SOON),), undated=State.OPEN)
+    raise ValueError(f"{group!r} is not a group of unresolved notifications")
 
 
-def by_urgency(engine: Engine, licences: Sequence[str], now: datetime) -> tuple[list[Item], bool]:
-    """What the page shows, and whether more closed ones exist than it lists: every
-    unresolved notification and the newest :data:`CLOSED_SHOWN` closed within
-    :data:`RECENT`; two queries for every licensee shown, reading what is outstanding or
-    recently closed, never the whole history."""
+def cursor_of(n: NotificationPublic) -> str:
+    """The keyset cursor after ``n`` in its group's order, for a link (:data:`CURSOR`)."""
+    due = "-" if n.due_at is None else str((n.due_at - EPOCH) // timedelta(microseconds=1))
+    return f"{'c' if n.category is Category.COMPLIANCE else 'i'}.{due}.{n.id}"
+
+
+def position(cursor: str) -> Position:
+    """The place a cursor made by :func:`cursor_of` names. Raises ValueError for any other
+    text (the route has already refused what does not match :data:`CURSOR`)."""
+    if re.fullmatch(CURSOR, cursor) is None:
+        raise ValueError(f"{cursor!r} is not a notifications cursor")
+    kind, due, ident = cursor.split(".")
+    category = Category.COMPLIANCE if kind == "c" else Category.INFORMATIONAL
+    due_at = None if due == "-" else EPOCH + timedelta(microseconds=int(due))
+    return Position(category, due_at, int(ident))
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One group as the page lists it: its ``items`` in order, how many the group holds
+    (``total``; for "closed", how many are listed) and whether more follow what is listed."""
+
+    group: str
+    items: tuple[Item, ...]
+    total: int
+    more: bool
+
+    @property
+    def slug(self) -> str:
+        """The group as named in a link (:data:`SLUGS`)."""
+        return self.group.replace(" ", "-")
+
+    @property
+    def next(self) -> str | None:
+        """The cursor to read the group on from, when more follow (not for "closed")."""
+        if not self.more or self.group == "closed" or not self.items:
+            return None
+        return cursor_of(self.items[-1].n)
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """What the notifications page shows: the listed ``parts`` in the page's order and
+    each group's total for the tiles (exact, but "closed", which says ``more_closed``)."""
+
+    parts: tuple[Part, ...]
+    tally: dict[str, int]
+    more_closed: bool
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for part in self.parts for item in part.items]
+
+
+def _part(group: str, found: Sequence[NotificationPublic], total: int, shown: int) -> Part:
+    return Part(group, tuple(Item(n, group) for n in found[:shown]), total, len(found) > shown)
+
+
+def _totals(engine: Engine, licences: Sequence[str], now: datetime) -> list[int]:
+    return count_unresolved(engine, licences, [urgency(g, now) for g in GROUPS[:3]])
+
+
+def by_urgency(engine: Engine, licences: Sequence[str], now: datetime, shown: int = SHOWN) -> Board:
+    """What the page shows: the ``shown`` most urgent of each unresolved group with its exact
+    total, and the newest :data:`CLOSED_SHOWN` closed within :data:`RECENT`. A ``COUNT``, and
+    for each group a few queries each reading at most ``shown + 1`` rows in order through an
+    index: bounded by ``shown``, not by what is outstanding or the history."""
+    totals = _totals(engine, licences, now)
+    parts = []
+    for group, total in zip(GROUPS[:3], totals, strict=True):
+        found = most_urgent(engine, licences, urgency(group, now), shown + 1)
+        parts.append(_part(group, found, total, shown))
     closed, more = recently_closed(engine, licences, now - RECENT, CLOSED_SHOWN)
-    items = []
-    for n in [*needing_attention(engine, licences), *closed]:
-        group = _group(n, now)
-        if group is not None:
-            items.append(Item(n, group))
-    return sorted(items, key=_key), more
+    ended = [n for n in closed if _group(n, now) == "closed"]
+    parts.append(Part("closed", tuple(Item(n, "closed") for n in ended), len(ended), more))
+    tally = {**dict(zip(GROUPS[:3], totals, strict=True)), "closed": len(ended)}
+    return Board(tuple(parts), tally, more)
+
+
+def next_of(
+    engine: Engine,
+    licences: Sequence[str],
+    now: datetime,
+    group: str,
+    after: str | None,
+    shown: int = SHOWN,
+) -> Board:
+    """The next ``shown`` of unresolved ``group`` after the cursor ``after``
+    (:func:`cursor_of`; its first ``shown`` when None), with every group's total for the
+    tiles: the rest of a group the first page cut short, read the same bounded way. Raises
+    ValueError for a group that is not unresolved or a cursor that is not one."""
+    at = None if after is None else position(after)
+    found = most_urgent(engine, licences, urgency(group, now), shown + 1, at)
+    totals = dict(zip(GROUPS[:3], _totals(engine, licences, now), strict=True))
+    part = _part(group, found, totals[group], shown)
+    closed, more = recently_closed(engine, licences, now - RECENT, CLOSED_SHOWN)
+    closed_now = sum(1 for n in closed if _group(n, now) == "closed")
+    return Board((part,), {**totals, "closed": closed_now}, more)
 
 
 def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int:
@@ -115,10 +222,3 @@ def overdue_count(engine: Engine, licences: Sequence[str], now: datetime) -> int
     page shows. A count of the unresolved ones, so it stays cheap however long the history
     grows, and builds none of them."""
     return count_overdue(engine, licences, now)
-
-
-def counts(items: Sequence[Item]) -> dict[str, int]:
-    out = dict.fromkeys(GROUPS, 0)
-    for item in items:
-        out[item.group] += 1
-    return out

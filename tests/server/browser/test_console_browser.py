@@ -2,7 +2,7 @@
 the health listener and the web app (API + console) under uvicorn, with real accounts. Each
 test saves a screenshot of the pages it checks under tests/artifacts/."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,11 +10,15 @@ import pytest
 from edge.link import StationLink
 from schemas.clock import SYSTEM_CLOCK
 from schemas.status import StationState, StationStatus
+from server.compliance.deadlines import State
 from server.console.queries import trail
+from server.console.queries.notifications import SHOWN
+from server.db.core_tables import NOTIFICATIONS
 from tests.server.browser.conftest import REGULATOR, Site
 from tests.server.browser.harness import screenshot
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, flag, floor_day, send
+from tests.server.console.test_notifications_bounded import notification_row
 from tests.server.floor import Station, batch_created, tags_received
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -190,3 +194,36 @@ def test_the_feed_filters_by_station_as_soon_as_one_is_picked(site: Site, page: 
     assert rows.count() == 1
     assert "Started batch B-2: 150" in rows.first.inner_text()
     screenshot(page, "feed-filtered")
+
+
+def test_a_long_overdue_list_shows_the_most_urgent_and_reads_on_live(site: Site, page: Any) -> None:
+    """More overdue notifications than the page lists: it says so, and its link shows the
+    rest, kept live by the stream of the same group after the same cursor."""
+    now = datetime.now(UTC)
+    rows = [
+        notification_row(
+            LICENCE, "compliance", State.OPEN, now - timedelta(days=1, minutes=SHOWN + 5 - k), now
+        )
+        for k in range(SHOWN + 5)
+    ]
+    with site.engine.begin() as conn:
+        conn.execute(NOTIFICATIONS.insert(), rows)
+    site.sign_in(page, "a.chen")
+    page.get_by_role("link", name="Notifications").click()
+    total = SHOWN + 5
+    page.get_by_text(f"Showing the {SHOWN} most urgent of {total} overdue.").wait_for()
+    assert page.locator("#notifications tr.overdue").count() == SHOWN
+    screenshot(page, "notifications-bounded")
+    page.get_by_role("link", name=f"Show the next {SHOWN}").click()
+    page.get_by_text(f"({total} overdue in all)").wait_for()
+    page.get_by_role("status").filter(has_text="Live").wait_for()
+    # One more falls due, the least overdue of all: it belongs after those listed here, and
+    # the stream of this page (not of the first) brings it.
+    with site.engine.begin() as conn:
+        conn.execute(
+            NOTIFICATIONS.insert(), [notification_row(LICENCE, "compliance", State.OPEN, now, now)]
+        )
+    page.locator("#notifications tr.overdue").nth(5).wait_for()
+    assert page.locator("#notifications tr.overdue").count() == 6
+    assert page.get_by_text(f"({total + 1} overdue in all)").count() == 1
+    screenshot(page, "notifications-read-on")

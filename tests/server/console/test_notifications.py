@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from server.compliance.deadlines import DismissRefused, State, dismiss, list_notifications, sweep
 from server.console.queries import trail
-from server.console.queries.notifications import Item, by_urgency, counts, overdue_count
+from server.console.queries.notifications import Item, by_urgency, overdue_count
 from server.console.viewer import Viewer
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import PLANTS, flag, floor_day
@@ -27,7 +27,7 @@ MANAGER = Viewer("a.chen", "Alice Chen", "account_manager", (CA,), read_only=Fal
 def overdue_corrections(engine: Engine) -> list[Item]:
     return [
         i
-        for i in by_urgency(engine, [CA], datetime.now(UTC))[0]
+        for i in by_urgency(engine, [CA], datetime.now(UTC)).items
         if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
     ]
 
@@ -46,7 +46,8 @@ def test_overdue_comes_first_and_says_what_resolves_it(engine: Engine) -> None:
     recent, old = harvest_events(engine)
     flag(engine, recent, days_ago=0, licence=CA)
     flag(engine, old, days_ago=10, licence=CA)
-    items = by_urgency(engine, [CA], datetime.now(UTC))[0]
+    board = by_urgency(engine, [CA], datetime.now(UTC))
+    items, tally = board.items, board.tally
     corrections = [i for i in items if i.n.rule_id == "CORRECTION-3BD"]
     assert [(i.group, i.n.subject_id) for i in corrections] == [
         ("overdue", old),
@@ -55,22 +56,21 @@ def test_overdue_comes_first_and_says_what_resolves_it(engine: Engine) -> None:
     assert items[0] is corrections[0]  # nothing is more urgent than an overdue compliance one
     assert corrections[0].compliance
     assert corrections[0].n.resolves_by != ""
-    assert counts(items)["overdue"] >= 1
+    assert tally["overdue"] >= 1
     # The navigation's number is a count in the database, the same as the page's group: open
     # and past due here; marked overdue once the sweep has run.
     now = datetime.now(UTC)
-    assert overdue_count(engine, [CA], now) == counts(items)["overdue"]
+    assert overdue_count(engine, [CA], now) == tally["overdue"]
     assert (
-        overdue_count(engine, [LICENCE], now)
-        == counts(by_urgency(engine, [LICENCE], now)[0])["overdue"]
+        overdue_count(engine, [LICENCE], now) == by_urgency(engine, [LICENCE], now).tally["overdue"]
     )
     sweep(engine, now)
     marked = [n for n in list_notifications(engine, CA) if n.state is State.OVERDUE]
     assert marked != []
-    after = counts(by_urgency(engine, [CA], now)[0])["overdue"]
+    after = by_urgency(engine, [CA], now).tally["overdue"]
     assert (
         overdue_count(engine, [CA, LICENCE], now)
-        == after + counts(by_urgency(engine, [LICENCE], now)[0])["overdue"]
+        == after + by_urgency(engine, [LICENCE], now).tally["overdue"]
     )
 
 
@@ -79,7 +79,7 @@ def test_an_unresolved_compliance_notification_cannot_be_dismissed(engine: Engin
     flag(engine, harvest_events(engine)[0], days_ago=10, licence=CA)
     [item] = [
         i
-        for i in by_urgency(engine, [CA], datetime.now(UTC))[0]
+        for i in by_urgency(engine, [CA], datetime.now(UTC)).items
         if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
     ]
     with pytest.raises(DismissRefused, match="cannot be dismissed until it is resolved"):
@@ -97,7 +97,7 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
         assert "CORRECTION-3BD" in html
         [item] = [
             i
-            for i in by_urgency(engine, [CA], datetime.now(UTC))[0]
+            for i in by_urgency(engine, [CA], datetime.now(UTC)).items
             if i.group == "overdue" and i.n.rule_id == "CORRECTION-3BD"
         ]
         row = html.split(f'id="n{item.n.id}"')[1].split("</tr>")[0]
@@ -125,7 +125,7 @@ def test_the_page_shows_overdue_first_and_refuses_the_dismissal(engine: Engine) 
 def test_a_notification_of_another_licensee_is_not_found(engine: Engine) -> None:
     floor_day(engine, LICENCE)
     flag(engine, harvest_events_of(engine, LICENCE), days_ago=1, licence=LICENCE)
-    [item] = by_urgency(engine, [LICENCE], datetime.now(UTC))[0][:1]
+    [item] = by_urgency(engine, [LICENCE], datetime.now(UTC)).items[:1]
     with TestClient(make_app(engine, MANAGER), headers=OWN_PAGE) as client:
         r = client.post(f"/console/notifications/{item.n.id}/dismiss")
     assert f"there is no notification {item.n.id}" in r.text

@@ -8,6 +8,7 @@ import typer
 
 from cli import (
     accounts_cmd,
+    analytics_cmd,
     broker_cmd,
     devices_cmd,
     edge_cmd,
@@ -35,6 +36,7 @@ app.add_typer(accounts_cmd.accounts_app, name="accounts")
 app.add_typer(broker_cmd.broker_app, name="broker")
 app.add_typer(edge_cmd.edge_app, name="edge")
 app.add_typer(notifications_cmd.notifications_app, name="notifications")
+app.add_typer(analytics_cmd.analytics_app, name="analytics")
 
 
 @app.command("demo")

@@ -86,8 +86,23 @@ class ServerSettings(BaseSettings):
     gap_report_after_s: Seconds = 60.0
     analytics_refresh_s: Seconds = Field(
         default=900.0,
-        description="How often the ingest refreshes the analytics (harvest balances and "
-        "diversion signals) of the licensees whose record moved (docs/analytics.md)",
+        description="How long the ingest waits, after a round of the analytics refresh "
+        "(harvest balances and diversion signals of the licensees whose record moved, "
+        "docs/analytics.md) is done, before the next round",
+    )
+    analytics_slice_s: Seconds = Field(
+        default=0.5,
+        description="With no events waiting, the longest the ingest worker refreshes analytics "
+        "between two batches (PostgreSQL: at most lease_check_s); a slice ends after the "
+        "licensee that crosses it, so one licensee's refresh is never cut",
+    )
+    analytics_busy_share: float = Field(
+        default=0.2,
+        gt=0,
+        le=1,
+        description="With events waiting, the share of the ingest worker's time the analytics "
+        "refresh may take: a slice is one licensee, and the next waits until the ingest has had "
+        "(1 - share) / share times as long",
     )
     deadline_sweep_s: Seconds = Field(
         default=60.0,

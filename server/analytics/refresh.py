@@ -2,8 +2,10 @@
 licensees whose record moved.
 
 A page view reads what the last refresh stored (``server.db.analytics``); it never walks a
-season of events. The ingest worker runs :func:`refresh` every ``analytics_refresh_s`` seconds
-between batches, and ``seedtrace analytics refresh`` runs it by hand.
+season of events. The ingest worker runs :func:`refresh` between batches, in slices bounded by
+a deadline (``until``), until every licensee has had its turn, then again
+``analytics_refresh_s`` seconds later; ``seedtrace analytics refresh`` runs it by hand, in one
+go.
 
 For each registered licensee, the refresh compares the newest log position of the event kinds
 the analytics watch (:data:`WATCHED`, accepted or rejected) with the position it read through
@@ -15,13 +17,20 @@ longer found is marked cleared, never deleted. A licensee's moisture loss is com
 peers' batches of the same strain as stored by their own last refresh; the daily recompute
 follows peers that changed since. A transfer is compared with its seller's manifest as the
 seller's log holds it at the purchaser's refresh.
+
+The licensees are taken stalest first: never refreshed, then by their last refresh, oldest
+first (then by licence). A slice stops after the licensee that crosses its deadline and reports
+those it did not reach (:attr:`RefreshReport.left`); the next slice takes them, so however long
+the backlog, a licensee waits at most one round.
 """
 
 import json
-from collections.abc import Sequence, Set
+import time
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -47,10 +56,12 @@ WATCHED = (*source.KINDS, *source.TRANSFER_KINDS, *source.AUDIT_KINDS)
 @dataclass(slots=True)
 class RefreshReport:
     """What one refresh did: licensees recomputed and skipped; signals raised, still open,
-    cleared."""
+    cleared; the licensees it did not reach before its deadline, stalest first (none when it
+    ran to the end)."""
 
     refreshed: list[str] = field(default_factory=list)
     skipped: int = 0
+    left: list[str] = field(default_factory=list)
     raised: int = 0
     seen_again: int = 0
     cleared: int = 0
@@ -278,19 +289,44 @@ def refresh_licensee(
     report.refreshed.append(licence)
 
 
+def stalest_first(licences: Sequence[str], runs: dict[str, sa.Row[Any]]) -> list[str]:
+    """``licences`` in the order a refresh takes them: those never refreshed (by licence), then
+    by their last refresh, oldest first (then by licence)."""
+
+    def key(licence: str) -> tuple[bool, datetime, str]:
+        run = runs.get(licence)
+        if run is None:
+            return (False, datetime.min.replace(tzinfo=UTC), licence)
+        return (True, run.refreshed_at, licence)
+
+    return sorted(licences, key=key)
+
+
 def refresh(
-    engine: sa.Engine, now: datetime, *, only: Set[str] | None = None, force: bool = False
+    engine: sa.Engine,
+    now: datetime,
+    *,
+    only: Set[str] | None = None,
+    force: bool = False,
+    until: float | None = None,
+    timer: Callable[[], float] = time.monotonic,
 ) -> RefreshReport:
     """Refresh every registered licensee (of ``only``, when given: an ingest process
     refreshes the licensees it owns) whose record moved since its last refresh, or that was
     last refreshed :data:`STALE_AFTER` ago, or every one with ``force``; one transaction per
-    licensee, so one licensee's failure leaves the others' results in place."""
+    licensee, so one licensee's failure leaves the others' results in place (and raises).
+
+    Stalest first (:func:`stalest_first`). With ``until`` (a ``timer()`` reading, seconds), it
+    stops after the licensee during which ``timer()`` reaches ``until``: at least one licensee
+    is always looked at, and one licensee's refresh is never cut short. Those not reached are
+    in :attr:`RefreshReport.left`, stalest first; passed as ``only``, they are the next
+    slice. Without ``until``, everything in one go."""
     report = RefreshReport()
     with engine.connect() as conn:
         registered = conn.execute(sa.select(REGISTERED.c.licence).order_by("licence")).scalars()
-        licences = [lic for lic in registered if only is None or lic in only]
         runs = {r.licence: r for r in conn.execute(sa.select(RUNS))}
-    for licence in licences:
+        licences = stalest_first([lic for lic in registered if only is None or lic in only], runs)
+    for at, licence in enumerate(licences):
         with engine.begin() as conn:
             one_at_a_time(conn, licence)
             run, head = runs.get(licence), _head(conn, licence)
@@ -301,6 +337,9 @@ def refresh(
             )
             if fresh and not force:
                 report.skipped += 1
-                continue
-            refresh_licensee(conn, licence, head, now, report)
+            else:
+                refresh_licensee(conn, licence, head, now, report)
+        if until is not None and timer() >= until:
+            report.left = licences[at + 1 :]
+            break
     return report

@@ -14,9 +14,20 @@ publishes each station's ack, and only then acknowledges the broker (``client.ac
 process killed at any point before that leaves the message unacknowledged; the broker
 redelivers it when the process's persistent session (same ``client_id``) reconnects, and the
 pipeline answers it as a duplicate if it had already committed. Exactly-once *effect*, not
-exactly-once delivery. Every ``deadline_sweep_s`` seconds, between batches, the loop also runs
-the deadline sweep (:func:`server.compliance.deadlines.sweep`: overdue marking, DAILY-RECONCILE,
-TAG-SUPPLY).
+exactly-once delivery.
+
+Between batches, on the same thread (one thread decides and keeps the leases, so a stop
+signal reaches one loop): the lease check (PostgreSQL, every ``lease_check_s``), the sequence
+gap report, every ``deadline_sweep_s`` the deadline sweep
+(:func:`server.compliance.deadlines.sweep`: overdue marking, DAILY-RECONCILE, TAG-SUPPLY) with
+the day's hash chain checkpoints, and the analytics refresh (:mod:`server.analytics.refresh`)
+in slices: a round takes every licensee (on PostgreSQL those owned) stalest first, one slice
+per pass of the loop, until all have had their turn; the next round starts
+``analytics_refresh_s`` after. The ingest comes first: while events wait in the inbox a slice
+is one licensee and the next waits until the refresh has taken no more than
+``analytics_busy_share`` of the worker's time; with none waiting, a slice runs for up to
+``analytics_slice_s`` (PostgreSQL: ``lease_check_s`` at most, so the leases are kept). A
+licensee's refresh is never cut: a slice ends after the licensee that crosses its time.
 
 Failure handling:
 
@@ -36,6 +47,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from typing import Any, TypeVar, cast
 
@@ -79,6 +91,18 @@ def _guarded(what: str, work: Callable[[], T]) -> T | None:
     return None
 
 
+@dataclass(slots=True)
+class _Round:
+    """An analytics refresh round under way: who is left, and what its slices did so far."""
+
+    began: float  # the worker's monotonic seconds
+    left: set[str] | None = None  # None: nobody taken yet (the round takes everyone)
+    slices: int = 0
+    refreshed: int = 0
+    raised: int = 0
+    cleared: int = 0
+
+
 class IngestWorker:
     def __init__(
         self,
@@ -87,8 +111,12 @@ class IngestWorker:
         *,
         on_reply: Callable[[Reply], None] | None = None,
         metrics: ServerMetrics | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``monotonic``: elapsed seconds, for when the periodic jobs are due and how long a
+        refresh slice may run (tests hand in one they advance)."""
         self.settings = settings
+        self.monotonic = monotonic
         self.pipeline = pipeline
         self.on_reply = on_reply
         self.inbox: queue.Queue[tuple[Incoming, Parsed | Refused | None]] = queue.Queue()
@@ -102,9 +130,11 @@ class IngestWorker:
             ownership = Ownership(pipeline.engine, lease_timeout_s=settings.lease_timeout_s)
             self.routing = Routing(ownership, settings.share_group, settings.lease_check_s)
         self.client = self._make_client()
-        self._last_gap_check = time.monotonic()
+        self._last_gap_check = monotonic()
         self._last_sweep: float | None = None  # the first sweep runs at start
-        self._last_analytics: float | None = None  # likewise the first analytics refresh
+        self._last_analytics: float | None = None  # when the last round ended; None: at start
+        self._analytics: _Round | None = None  # the round under way
+        self._analytics_rest_until = 0.0  # with events waiting, no slice before this
         self._checkpoint_day: date | None = None  # the UTC day of the last checkpoints
 
     def _make_client(self) -> mqtt.Client:
@@ -200,15 +230,21 @@ class IngestWorker:
         self.start()
         try:
             while not stop.is_set():
-                batch = self._next_batch(timeout=0.2)
-                if batch:
-                    self._handle(batch, stop)
-                self._tend_leases()
-                self._report_gaps()
-                self._sweep_deadlines()
-                self._refresh_analytics()
+                self.turn(stop)
         finally:
             self.stop()
+
+    def turn(self, stop: threading.Event) -> None:
+        """One pass of the loop: a batch, if any is waiting (up to 0.2 s for one, none while
+        an analytics round is under way: idle time is the refresh's), then what is due
+        between batches."""
+        batch = self._next_batch(timeout=0.0 if self._analytics is not None else 0.2)
+        if batch:
+            self._handle(batch, stop)
+        self._tend_leases()
+        self._report_gaps()
+        self._sweep_deadlines()
+        self._refresh_analytics()
 
     def _next_batch(self, timeout: float) -> list[tuple[Incoming, Parsed | Refused | None]]:
         try:
@@ -346,7 +382,7 @@ class IngestWorker:
             self.routing.lost(self.pipeline.clock.now())
 
     def _report_gaps(self) -> None:
-        now = time.monotonic()
+        now = self.monotonic()
         if now - self._last_gap_check < self.settings.gap_report_after_s / 2:
             return
         self._last_gap_check = now
@@ -385,31 +421,70 @@ class IngestWorker:
             log.info("hash chain checkpoints taken for %d licensees", len(taken))
 
     def _refresh_analytics(self) -> None:
-        """Every ``analytics_refresh_s``: the balances and signals of the licensees whose
-        record moved (:mod:`server.analytics.refresh`); on PostgreSQL only those this process
-        owns, so two processes never refresh one licensee at once."""
-        now = time.monotonic()
-        every = self.settings.analytics_refresh_s
-        if self._last_analytics is not None and now - self._last_analytics < every:
-            return
-        self._last_analytics = now
-        only = None if self.routing is None else set(self.routing.ownership.owned)
+        """One slice of the analytics refresh round under way, or of a new one when the last
+        ended ``analytics_refresh_s`` ago (the first at start): the balances and signals of
+        the licensees whose record moved (:func:`server.analytics.refresh.refresh`), stalest
+        first; on PostgreSQL only those this process owns, so two processes never refresh one
+        licensee at once. A failed slice ends the round (logged); the next round tries again."""
+        began = self.monotonic()
+        if self._analytics is None:
+            last = self._last_analytics
+            if last is not None and began - last < self.settings.analytics_refresh_s:
+                return
+            self._analytics = _Round(began)
+        busy = self.inbox.qsize() > 0
+        if busy and began < self._analytics_rest_until:
+            return  # the ingest's turn
+        slice_s = 0.0 if busy else self._idle_slice_s()
+        rnd = self._analytics
+        only = rnd.left
+        if self.routing is not None:
+            owned = set(self.routing.ownership.owned)
+            only = owned if only is None else only & owned
         report = _guarded(
             "refresh the analytics",
-            lambda: refresh_analytics(self.pipeline.engine, self.pipeline.clock.now(), only=only),
+            lambda: refresh_analytics(
+                self.pipeline.engine,
+                self.pipeline.clock.now(),
+                only=only,
+                until=began + slice_s,
+                timer=self.monotonic,
+            ),
         )
-        if report is not None and report.refreshed:
+        ended = self.monotonic()
+        share = self.settings.analytics_busy_share
+        self._analytics_rest_until = ended + (ended - began) * (1 - share) / share
+        rnd.slices += 1
+        if report is not None:
+            rnd.refreshed += len(report.refreshed)
+            rnd.raised += report.raised
+            rnd.cleared += report.cleared
+            rnd.left = set(report.left)
+            if report.left:
+                return
+        self._analytics, self._last_analytics = None, ended
+        if rnd.refreshed:
             log.info(
-                "analytics: %d licensees refreshed; signals %d raised, %d cleared",
-                len(report.refreshed),
-                report.raised,
-                report.cleared,
+                "analytics: %d licensees refreshed in %d slices over %.1f s; "
+                "signals %d raised, %d cleared",
+                rnd.refreshed,
+                rnd.slices,
+                ended - rnd.began,
+                rnd.raised,
+                rnd.cleared,
             )
+
+    def _idle_slice_s(self) -> float:
+        """How long a slice may run with no events waiting: ``analytics_slice_s``, and on
+        PostgreSQL no longer than a lease check interval, so the leases are checked on time."""
+        if self.routing is None:
+            return self.settings.analytics_slice_s
+        return min(self.settings.analytics_slice_s, self.settings.lease_check_s)
 
     def _sweep_deadlines(self) -> None:
         """Every ``deadline_sweep_s``: mark overdue notifications, open the day's
         DAILY-RECONCILE, check TAG-SUPPLY (:mod:`server.compliance.deadlines.sweep`)."""
-        now = time.monotonic()
+        now = self.monotonic()
         if self._last_sweep is not None and now - self._last_sweep < self.settings.deadline_sweep_s:
             return
         self._last_sweep = now

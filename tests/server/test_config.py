@@ -14,6 +14,9 @@ from server.config import ServerSettings
     [
         ("gap_report_after_s", 0),
         ("analytics_refresh_s", -1),
+        ("analytics_slice_s", 0),
+        ("analytics_busy_share", 0),
+        ("analytics_busy_share", 1.5),
         ("deadline_sweep_s", 0),
         ("login_backoff_base_s", 0),
         ("login_backoff_max_s", 0),

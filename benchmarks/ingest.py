@@ -528,6 +528,7 @@ class WindowedStation:
         self.problems: list[str] = []
         self.first_publish = 0.0
         self.last_ack = 0.0
+        self.accepted_at: list[float] = []  # perf_counter() of each accepted event's ack
         self.link = floor.link(port, self._on_ack)
 
     def _on_ack(self, ack: Ack) -> None:  # paho's network thread
@@ -546,6 +547,7 @@ class WindowedStation:
             self.last_ack = now
             if ack.outcome is Outcome.ACCEPTED:
                 self.accepted += 1
+                self.accepted_at.append(now)
             else:
                 why = "; ".join(f"{v.rule_id}: {v.message}" for v in ack.violations)
                 self._problem(f"event {ack.sequence} {ack.outcome}: {why}")
@@ -581,6 +583,8 @@ class Throughput:
     accepted: int
     seconds: float
     problems: list[str]
+    began: float = 0.0  # perf_counter() of the first publish
+    accepted_at: list[float] = field(default_factory=list)  # perf_counter() of each acceptance
 
     @property
     def ok(self) -> bool:
@@ -589,6 +593,15 @@ class Throughput:
     @property
     def rate(self) -> float:
         return self.accepted / self.seconds if self.seconds > 0 else 0.0
+
+    def rate_until(self, moment: float) -> float | None:
+        """Events accepted per second from the first publish until ``moment`` (a
+        perf_counter() reading; the last ack when that came first); None when ``moment`` is
+        before the first publish."""
+        end = min(moment, self.began + self.seconds)
+        if end <= self.began:
+            return None
+        return sum(1 for t in self.accepted_at if t <= end) / (end - self.began)
 
 
 def measure_throughput(
@@ -627,8 +640,10 @@ def measure_throughput(
     accepted = sum(s.accepted for s in stations)
     if accepted < total and not problems:
         problems.append(f"{total - accepted} of {total} events got no ack within {stall} s")
-    seconds = max(s.last_ack for s in stations) - min(s.first_publish for s in stations)
-    return Throughput(total, accepted, seconds, problems)
+    began = min(s.first_publish for s in stations)
+    seconds = max(s.last_ack for s in stations) - began
+    times = sorted(t for s in stations for t in s.accepted_at)
+    return Throughput(total, accepted, seconds, problems, began, times)
 
 
 @dataclass

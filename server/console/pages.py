@@ -200,6 +200,11 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep, cloc
     return live.stream(request, poll, signed_in=still_signed_in(request), poll_s=1.0)
 
 
+# The API's licensee routes (server.api.app.API_PREFIX; the console does not import the API):
+# the inventory page links to their full batch lists.
+API_LICENSEES = "/api/v1/licensees"
+
+
 @router.get("/inventory")
 def inventory_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
     engine, licences = screen.engine, screen.viewer.licences
@@ -208,7 +213,9 @@ def inventory_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
         "inventory.html",
         "Inventory",
         inv=inv,
-        over_limit=sum(1 for b in inv.batches if b.level == "over"),
+        over_limit=inv.over_limit,
+        cap=inventory.CAP,
+        api=f"{API_LICENSEES}/{quote(licences[0])}" if len(licences) == 1 else None,
         wet_chart=charts.wet_weights(
             [(h.name, h.wet_grams) for h in sorted(inv.harvests, key=lambda h: h.first_harvest_at)]
         ),

@@ -180,7 +180,8 @@ def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCou
     ``ix_plants_licence_phase`` (the live plants only, not every plant the licensee harvested
     or destroyed), untagged ones from the batches that hold some (``ix_batches_holding``).
     Their sum per phase is the latest ``plant_phase_days`` row (:mod:`server.reads.phases`);
-    the rooms are not in it, so they are counted here: bounded by the licensees' live plants, not by their history."""
+    the rooms are not in it, so they are counted here: bounded by the licensees' live plants,
+    not by their history."""
     lic = list(licences)
     tagged = conn.execute(
         sa.select(P.c.licence, P.c.location, P.c.phase, sa.func.count())

@@ -208,7 +208,7 @@ API_LICENSEES = "/api/v1/licensees"
 @router.get("/inventory")
 def inventory_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
     engine, licences = screen.engine, screen.viewer.licences
-    inv = inventory.inventory(engine, licences)
+    inv = inventory.inventory(engine, licences, inventory.CAP)
     return screen.page(
         "inventory.html",
         "Inventory",

@@ -201,7 +201,8 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep, cloc
 
 
 # The API's licensee routes (server.api.app.API_PREFIX; the console does not import the API):
-# the inventory page links to their full batch lists.
+# the inventory page names their full batch lists (for an API client: the console's session
+# cookie is the console's own, so a link would not be signed in).
 API_LICENSEES = "/api/v1/licensees"
 
 
@@ -215,7 +216,7 @@ def inventory_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
         inv=inv,
         over_limit=inv.over_limit,
         cap=inventory.CAP,
-        api=f"{API_LICENSEES}/{quote(licences[0])}" if len(licences) == 1 else None,
+        api=f"{API_LICENSEES}/{licences[0] if len(licences) == 1 else '{licence}'}",
         wet_chart=charts.wet_weights(
             [(h.name, h.wet_grams) for h in sorted(inv.harvests, key=lambda h: h.first_harvest_at)]
         ),

@@ -12,6 +12,7 @@
 """
 
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -74,7 +75,7 @@ def upgrade() -> None:
         )
 
 
-def _latest(r: sa.Row) -> Decimal:
+def _latest(r: sa.Row[Any]) -> Decimal:
     """Net once known, else dry, else wet (grams)."""
     for text in (r.net_weight_grams, r.dry_weight_grams, r.wet_weight_grams):
         if text is not None:

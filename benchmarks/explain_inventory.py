@@ -133,7 +133,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ingest.postgres_database(name) as url:
         engine = make_engine(url)
         try:
-            migrate(engine, "0025")
             params = {
                 "now": NOW,
                 "licensees": LICENSEES,
@@ -141,15 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "batches": args.batches,
                 "harvests": args.harvests,
             }
-            with engine.begin() as conn:
-                for statement in FILL:
-                    conn.execute(sa.text(statement), params)
+            tables = ("batches", "harvest_batches")
+            counts = explain_reads.filled(engine, "0025", FILL, params, tables)
             with engine.connect() as conn:
                 all_ = list(conn.execute(sa.text("SELECT licence FROM licensees")).scalars())
-                counts = {
-                    t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-                    for t in ("batches", "harvest_batches")
-                }
                 held = conn.execute(
                     sa.text("SELECT count(*) FROM batches WHERE untagged_count > 0")
                 ).scalar_one()

@@ -16,20 +16,12 @@ from sqlalchemy.engine import Engine
 from server.compliance.rules.state import has_left
 from server.console.queries import inventory
 from server.db.core_tables import HARVEST_BATCHES as H
+from tests.analytics.cases import weighed
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.console.day import send
 from tests.server.console.test_pages import MANAGER, OWN_PAGE, REGULATOR, make_app
 from tests.server.domain import package_created, package_tags_received, package_uid
 from tests.server.floor import Station, batch_created, harvested, tagged, to_flowering, uid
-
-
-def weighed(harvest_batch: str, weight_type: str, grams: str) -> dict[str, Any]:
-    return {
-        "kind": "harvest_batch.weighed",
-        "harvest_batch": harvest_batch,
-        "weight_type": weight_type,
-        "weight": {"value": grams, "unit": "g"},
-    }
 
 
 def destroyed(batch_id: str, count: int) -> dict[str, Any]:
@@ -67,11 +59,11 @@ def oregon(engine: Engine) -> None:
     ok(engine, s, package_tags_received(1, 20))
     for plant, name in zip(plants, ["HB-DONE", "HB-WET", "HB-PART", "HB-DRYNONE"], strict=False):
         ok(engine, s, harvested(plant, "500", harvest_batch=name))
-    ok(engine, s, weighed("HB-DONE", "dry", "400"))
+    ok(engine, s, weighed("HB-DONE", "400", "dry"))
     ok(engine, s, package_created(package_uid(1), [("HB-DONE", "250.5"), ("HB-PART", "100")]))
     ok(engine, s, package_created(package_uid(2), [("HB-DONE", "149.5")]))
-    ok(engine, s, weighed("HB-PART", "dry", "400"))
-    ok(engine, s, weighed("HB-DRYNONE", "dry", "300"))
+    ok(engine, s, weighed("HB-PART", "400", "dry"))
+    ok(engine, s, weighed("HB-DRYNONE", "300", "dry"))
     ok(engine, s, package_created(package_uid(3), [("HB-DRYNONE", "300")]))
 
 
@@ -86,11 +78,11 @@ def california(engine: Engine) -> None:
     ok(engine, s, package_tags_received(501, 520))
     for plant, name in zip(plants, ["CA-NET", "CA-NONET", "CA-LEFT"], strict=True):
         ok(engine, s, harvested(plant, "500", harvest_batch=name))
-    ok(engine, s, weighed("CA-NET", "net", "300"))
+    ok(engine, s, weighed("CA-NET", "300", "net"))
     ok(engine, s, package_created(package_uid(501), [("CA-NET", "300")]))
-    ok(engine, s, weighed("CA-NONET", "dry", "300"))
+    ok(engine, s, weighed("CA-NONET", "300", "dry"))
     ok(engine, s, package_created(package_uid(502), [("CA-NONET", "300")]))
-    ok(engine, s, weighed("CA-LEFT", "net", "300"))
+    ok(engine, s, weighed("CA-LEFT", "300", "net"))
     ok(engine, s, package_created(package_uid(503), [("CA-LEFT", "100")]))
 
 

@@ -171,6 +171,23 @@ def vacuum(engine: sa.Engine) -> None:
         conn.exec_driver_sql("VACUUM ANALYZE")
 
 
+def filled(
+    engine: sa.Engine,
+    revision: str,
+    fill: Sequence[str],
+    params: dict[str, Any],
+    tables: Sequence[str],
+) -> dict[str, int]:
+    """Migrate to ``revision``, run the ``fill`` statements with ``params`` in one
+    transaction; the rows of each of ``tables`` then."""
+    migrate(engine, revision)
+    with engine.begin() as conn:
+        for statement in fill:
+            conn.execute(sa.text(statement), params)
+    with engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plants", type=int, default=1_000_000)
@@ -180,7 +197,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ingest.postgres_database(name) as url:
         engine = make_engine(url)
         try:
-            migrate(engine, "0023")
             params = {
                 "now": NOW,
                 "licensees": LICENSEES,
@@ -188,14 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "largest_plants": args.largest,
                 "plants": args.plants,
             }
-            with engine.begin() as conn:
-                for statement in FILL:
-                    conn.execute(sa.text(statement), params)
-            with engine.connect() as conn:
-                counts = {
-                    t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-                    for t in ("plants", "tags", "plant_phase_days")
-                }
+            counts = filled(engine, "0023", FILL, params, ("plants", "tags", "plant_phase_days"))
             print(f"# Filled: {counts}; largest licensee {LARGEST}: {args.largest} plants")
             vacuum(engine)
             report("Before (revision 0023, the code before)", engine, BEFORE)

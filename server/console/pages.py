@@ -200,15 +200,23 @@ def stations_stream(request: Request, viewer: ViewerDep, engine: EngineDep, cloc
     return live.stream(request, poll, signed_in=still_signed_in(request), poll_s=1.0)
 
 
+# The API's licensee routes (server.api.app.API_PREFIX; the console does not import the API):
+# the inventory page names their full batch lists (for an API client: the console's session
+# cookie is the console's own, so a link would not be signed in).
+API_LICENSEES = "/api/v1/licensees"
+
+
 @router.get("/inventory")
 def inventory_page(screen: ScreenDep, clock: ClockDep) -> HTMLResponse:
     engine, licences = screen.engine, screen.viewer.licences
-    inv = inventory.inventory(engine, licences)
+    inv = inventory.inventory(engine, licences, inventory.CAP)
     return screen.page(
         "inventory.html",
         "Inventory",
         inv=inv,
-        over_limit=sum(1 for b in inv.batches if b.level == "over"),
+        over_limit=inv.over_limit,
+        cap=inventory.CAP,
+        api=f"{API_LICENSEES}/{licences[0] if len(licences) == 1 else '{licence}'}",
         wet_chart=charts.wet_weights(
             [(h.name, h.wet_grams) for h in sorted(inv.harvests, key=lambda h: h.first_harvest_at)]
         ),

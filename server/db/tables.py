@@ -36,6 +36,12 @@ from server.db.types import ExactDecimal, grams_column, time_column
 # SQLite autoincrements only an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+# Partial index predicates, written as the queries that use them write them (a query must
+# name the predicate for SQLite to use the index): see Batch and HarvestBatch.
+HOLDING = "untagged_count > 0"
+HAS_LEFT = "has_left"
+NO_NET = "net_weight_grams IS NULL"
+
 
 def newest_first(table: str) -> tuple[sa.Index]:
     """The index of a licensee's rows in log order, ``ix_<table>_licence_position``, for a
@@ -125,6 +131,17 @@ class HeldEvent(SQLModel, table=True):
 
 class Batch(SQLModel, table=True):
     __tablename__ = "batches"
+    # The batches that still hold untagged plants, seeds or cultures (BATCH-MAX-100 counts the
+    # plants): the console's inventory page and its rooms read these, not every batch the
+    # licensee ever started (docs/performance.md, Scale, change 19).
+    __table_args__ = (
+        sa.Index(
+            "ix_batches_holding",
+            "licence",
+            postgresql_where=sa.text(HOLDING),
+            sqlite_where=sa.text(HOLDING),
+        ),
+    )
 
     licence: str = Field(primary_key=True, max_length=40)
     batch_id: str = Field(primary_key=True, max_length=64)
@@ -208,6 +225,26 @@ class Plant(SQLModel, table=True):
 
 class HarvestBatch(SQLModel, table=True):
     __tablename__ = "harvest_batches"
+    # The open harvest batches, in order of their first harvest (NET-WEIGHT-60D's clock): those
+    # with something left to package, and those without a net weight (where the pack has
+    # NET-WEIGHT-60D, the rule is open for them). The console's inventory page reads these,
+    # not every batch the licensee ever harvested (docs/performance.md, Scale, change 19).
+    __table_args__ = (
+        sa.Index(
+            "ix_harvest_batches_left",
+            "licence",
+            "first_harvest_at",
+            postgresql_where=sa.text(HAS_LEFT),
+            sqlite_where=sa.text(HAS_LEFT),
+        ),
+        sa.Index(
+            "ix_harvest_batches_no_net",
+            "licence",
+            "first_harvest_at",
+            postgresql_where=sa.text(NO_NET),
+            sqlite_where=sa.text(NO_NET),
+        ),
+    )
 
     licence: str = Field(primary_key=True, max_length=40)
     name: str = Field(primary_key=True, max_length=100)
@@ -220,6 +257,10 @@ class HarvestBatch(SQLModel, table=True):
     waste_grams: Decimal = Field(sa_column=grams_column())
     # Taken into packages so far (PRODUCT-FROM-HARVEST: a batch gives no more than it has).
     packaged_grams: Decimal = Field(sa_column=grams_column())
+    # Grams left to package: the latest recorded weight less packaged_grams is above zero
+    # (server.compliance.rules.state.has_left), kept by the projections with the weights
+    # because the exact decimal text cannot be compared in SQL.
+    has_left: bool = True
     first_harvest_at: datetime = Field(sa_column=time_column())
 
 

@@ -34,6 +34,7 @@ from server.db.core_tables import PACKAGE_SOURCES as PS
 from server.db.core_tables import PACKAGES as PK
 from server.db.core_tables import TRANSFER_ITEMS as TI
 from server.db.core_tables import TRANSFERS as TX
+from server.db.tables import HOLDING
 from server.reads import phases
 
 LIVE_PHASES = ("vegetative", "flowering")
@@ -93,9 +94,11 @@ def current(conn: sa.Connection, licence: str) -> tuple[list[InventoryLine], lis
     """(on the premises, in transit) for ``licence`` now."""
     here: dict[tuple[str, str], _Sum] = defaultdict(_Sum)
     away: dict[tuple[str, str], _Sum] = defaultdict(_Sum)
+    # Only the batches holding something add to the sum: read through ix_batches_holding,
+    # not every batch the licensee ever started (the predicate as the index writes it).
     untagged = conn.execute(
         sa.select(sa.func.coalesce(sa.func.sum(B.c.untagged_count), 0)).where(
-            B.c.licence == licence
+            B.c.licence == licence, sa.text(HOLDING)
         )
     ).scalar_one()
     here[("immature_plants", "untagged")].add(int(untagged))

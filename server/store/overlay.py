@@ -451,6 +451,7 @@ class Overlay:
                         "wet_weight_grams": row.wet_weight_grams,
                         "waste_grams": Decimal(0),
                         "packaged_grams": Decimal(0),
+                        "has_left": row.has_left,
                         "first_harvest_at": write.first_harvest_at,
                     },
                 )
@@ -463,6 +464,7 @@ class Overlay:
                         "k_name": name,
                         "plant_count": row.plant_count,
                         "wet_weight_grams": row.wet_weight_grams,
+                        "has_left": row.has_left,
                     },
                 )
         self.harvest_writes.clear()

@@ -38,6 +38,7 @@ from schemas.events import (
     WeightType,
 )
 from server.compliance.rules.cultivation import NOT_PLANTS_YET
+from server.compliance.rules.state import has_left
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Plant, Tag, Waste
 from server.db.upsert import update
@@ -130,9 +131,26 @@ def _weighed(
     conn: sa.Connection, event: EventEnvelope, p: HarvestBatchWeighed, position: int
 ) -> None:
     column = "dry_weight_grams" if p.weight_type is WeightType.DRY else "net_weight_grams"
-    update(
-        conn, H, {"licence": event.licence, "name": p.harvest_batch}, {column: p.weight.in_grams()}
+    key = {"licence": event.licence, "name": p.harvest_batch}
+    row = (
+        conn.execute(
+            sa.select(
+                H.c.wet_weight_grams, H.c.dry_weight_grams, H.c.net_weight_grams, H.c.packaged_grams
+            ).where(H.c.licence == event.licence, H.c.name == p.harvest_batch)
+        )
+        .mappings()
+        .first()
     )
+    if row is None:  # the rules accept no weighing of an unknown batch; nothing to update
+        return
+    weights = {**row, column: p.weight.in_grams()}
+    left = has_left(
+        weights["wet_weight_grams"],
+        weights["dry_weight_grams"],
+        weights["net_weight_grams"],
+        weights["packaged_grams"],
+    )
+    update(conn, H, key, {column: weights[column], "has_left": left})
 
 
 @projects(WasteRecorded)
@@ -237,9 +255,13 @@ def _harvested(conn: sa.Connection, event: EventEnvelope, p: PlantHarvested, pos
         )
     )
     current = conn.execute(
-        sa.select(H.c.plant_count, H.c.wet_weight_grams).where(
-            H.c.licence == lic, H.c.name == p.harvest_batch
-        )
+        sa.select(
+            H.c.plant_count,
+            H.c.wet_weight_grams,
+            H.c.dry_weight_grams,
+            H.c.net_weight_grams,
+            H.c.packaged_grams,
+        ).where(H.c.licence == lic, H.c.name == p.harvest_batch)
     ).first()
     if current is None:
         conn.execute(
@@ -252,17 +274,22 @@ def _harvested(conn: sa.Connection, event: EventEnvelope, p: PlantHarvested, pos
                 wet_weight_grams=grams,
                 waste_grams=Decimal(0),
                 packaged_grams=Decimal(0),
+                has_left=has_left(grams, None, None, Decimal(0)),
                 first_harvest_at=at,
             )
         )
     else:
         # Summed in Python: the column is exact decimal text on both databases.
+        wet = current.wet_weight_grams + grams
         conn.execute(
             H.update()
             .where(H.c.licence == lic, H.c.name == p.harvest_batch)
             .values(
                 plant_count=current.plant_count + 1,
-                wet_weight_grams=current.wet_weight_grams + grams,
+                wet_weight_grams=wet,
+                has_left=has_left(
+                    wet, current.dry_weight_grams, current.net_weight_grams, current.packaged_grams
+                ),
             )
         )
 

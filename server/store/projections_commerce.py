@@ -22,6 +22,7 @@ from schemas.commerce import (
     TransferReceived,
 )
 from schemas.events import EventEnvelope
+from server.compliance.rules.state import has_left
 from server.db.core import table_of
 from server.db.tables import HarvestBatch, Package, PackageSource, Sale, Tag, Transfer, TransferItem
 from server.store.registry import projects
@@ -80,13 +81,20 @@ def _package_created(
         ],
     )
     packaged = conn.execute(
-        sa.select(H.c.name, H.c.packaged_grams).where(H.c.licence == lic, H.c.name.in_(taken))
+        sa.select(
+            H.c.name,
+            H.c.packaged_grams,
+            H.c.wet_weight_grams,
+            H.c.dry_weight_grams,
+            H.c.net_weight_grams,
+        ).where(H.c.licence == lic, H.c.name.in_(taken))
     ).all()
-    for name, already in packaged:  # summed in Python: the column is exact decimal text
+    for name, already, wet, dry, net in packaged:  # summed in Python: exact decimal text
+        now = already + taken[name]
         conn.execute(
             H.update()
             .where(H.c.licence == lic, H.c.name == name)
-            .values(packaged_grams=already + taken[name])
+            .values(packaged_grams=now, has_left=has_left(wet, dry, net, now))
         )
     conn.execute(
         T.update()

@@ -12,6 +12,7 @@ from server.db.metadata import METADATA
 from server.db.tables import PROJECTION_TABLES
 from server.store.rebuild import snapshot
 from tests.server.conftest import OTHER_LICENCE
+from tests.server.console.test_inventory_bounded import california, oregon
 from tests.server.console.test_phase_days import Floor, at, history_of, received
 from tests.server.floor import batch_created
 
@@ -68,3 +69,23 @@ def test_the_phase_days_migration_fills_the_days_of_the_log_as_a_rebuild_does(
     migrate(engine)
     with engine.connect() as conn:
         assert snapshot(conn)["plant_phase_days"] == written
+
+
+def test_the_open_batches_migration_fills_has_left_as_the_ingest_wrote_it(engine: Engine) -> None:
+    """Harvest batches finished and open, in Oregon and California (packaged to the gram,
+    dried only, net weighed): migration 0026's fill gives each the flag the projections gave."""
+    oregon(engine)
+    california(engine)
+    with engine.connect() as conn:
+        written = snapshot(conn)["harvest_batches"]
+        flags = conn.execute(sa.text("SELECT DISTINCT has_left FROM harvest_batches")).scalars()
+        assert {bool(f) for f in flags} == {True, False}
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0025")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("harvest_batches")}
+    assert "has_left" not in columns
+    migrate(engine)
+    with engine.connect() as conn:
+        assert snapshot(conn)["harvest_batches"] == written

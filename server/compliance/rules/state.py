@@ -66,11 +66,30 @@ class HarvestBatchState:
     @property
     def weight_grams(self) -> Decimal:
         """What the batch weighs now: net once known, else dry, else wet."""
-        if self.net_weight_grams is not None:
-            return self.net_weight_grams
-        if self.dry_weight_grams is not None:
-            return self.dry_weight_grams
-        return self.wet_weight_grams
+        return latest_weight(self.wet_weight_grams, self.dry_weight_grams, self.net_weight_grams)
+
+    @property
+    def has_left(self) -> bool:
+        """Whether anything is left to package (``harvest_batches.has_left``)."""
+        return has_left(
+            self.wet_weight_grams, self.dry_weight_grams, self.net_weight_grams, self.packaged_grams
+        )
+
+
+def latest_weight(wet: Decimal, dry: Decimal | None, net: Decimal | None) -> Decimal:
+    """A harvest batch's latest recorded weight in grams: net once known, else dry, else wet."""
+    if net is not None:
+        return net
+    return wet if dry is None else dry
+
+
+def has_left(wet: Decimal, dry: Decimal | None, net: Decimal | None, packaged: Decimal) -> bool:
+    """Whether a harvest batch has grams left to package: its latest recorded weight less what
+    went into packages is above zero (PRODUCT-FROM-HARVEST's "left", exact grams). Waste is
+    not taken off: waste recorded while the batch was wet is already out of its dry and net
+    weights, and the row does not say when it was recorded, so a batch is never called
+    finished while it may still hold something."""
+    return latest_weight(wet, dry, net) - packaged > 0
 
 
 @dataclass(frozen=True, slots=True)

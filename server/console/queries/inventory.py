@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from server.compliance.rules.calendar import JURISDICTIONS
 from server.compliance.rules.catalogue import CATALOGUE, pack
 from server.compliance.rules.cultivation import BATCH_LIMIT
+from server.db import tables
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Licensee, Package, Plant
 from server.reads.columns import columns_of
@@ -31,6 +33,14 @@ PK = table_of(Package)
 NET_WEIGHT_RULE = "NET-WEIGHT-60D"
 
 NEAR_LIMIT = 90  # shown as a warning from here on (BATCH_LIMIT is the rule's own)
+CAP = 200  # batches and harvest batches listed on the page, the most urgent first
+
+IMMATURE = B.c.untagged_count - B.c.unsprouted_count
+# The partial indexes' predicates as they are written in them (server.db.tables): SQLite uses
+# a partial index only for a query that names its predicate, literally (no bound 0).
+HOLDING = sa.text(tables.HOLDING)
+HAS_LEFT = sa.text(tables.HAS_LEFT)
+NO_NET = sa.text(tables.NO_NET)
 
 
 def _net_weight_days() -> int:
@@ -119,9 +129,12 @@ class PackageRow:
 class Inventory:
     rooms: list[RoomCount]
     phase_totals: dict[str, int]
-    batches: list[BatchRow]
-    harvests: list[HarvestRow]
+    batches: list[BatchRow]  # the shown, most urgent, of the batches holding plants
+    harvests: list[HarvestRow]  # the shown, most urgent, of the open harvest batches
     packages: list[PackageRow]
+    batches_total: int  # batches holding plants, all of them (exact)
+    over_limit: int  # of those, over BATCH-MAX-100 (exact)
+    harvests_total: int  # open harvest batches, all of them (exact)
 
 
 # What each row shows, selected under the row's own field names (server.reads.columns).
@@ -165,19 +178,19 @@ def packages(conn: sa.Connection, licences: Sequence[str]) -> list[PackageRow]:
 def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCount]:
     """Live plants per licence, room and phase: tagged ones counted through
     ``ix_plants_licence_phase`` (the live plants only, not every plant the licensee harvested
-    or destroyed), untagged ones from the batches. Their sum per phase is the latest
-    ``plant_phase_days`` row (:mod:`server.reads.phases`); the rooms are not in it, so they
-    are counted here: bounded by the licensees' live plants, not by their history."""
+    or destroyed), untagged ones from the batches that hold some (``ix_batches_holding``).
+    Their sum per phase is the latest ``plant_phase_days`` row (:mod:`server.reads.phases`);
+    the rooms are not in it, so they are counted here: bounded by the licensees' live plants,
+    not by their history."""
     lic = list(licences)
     tagged = conn.execute(
         sa.select(P.c.licence, P.c.location, P.c.phase, sa.func.count())
         .where(P.c.licence.in_(lic), P.c.phase.in_(LIVE_PHASES))
         .group_by(P.c.licence, P.c.location, P.c.phase)
     ).all()
-    plants = B.c.untagged_count - B.c.unsprouted_count
     immature = conn.execute(
-        sa.select(B.c.licence, B.c.location, sa.func.sum(plants))
-        .where(B.c.licence.in_(lic), plants > 0)
+        sa.select(B.c.licence, B.c.location, sa.func.sum(IMMATURE))
+        .where(B.c.licence.in_(lic), HOLDING, IMMATURE > 0)
         .group_by(B.c.licence, B.c.location)
     ).all()
     rows = [RoomCount(r[0], r[1], r[2], int(r[3])) for r in tagged]
@@ -186,18 +199,32 @@ def plants_by_room(conn: sa.Connection, licences: Sequence[str]) -> list[RoomCou
     return sorted(rows, key=lambda r: (r.licence, r.location, order[r.phase]))
 
 
-def batches(conn: sa.Connection, licences: Sequence[str]) -> list[BatchRow]:
-    rows = conn.execute(
+def batches(
+    conn: sa.Connection, licences: Sequence[str], limit: int | None = None
+) -> list[BatchRow]:
+    """The batches that still hold plants, seeds or cultures (untagged items), nearest
+    BATCH-MAX-100 first (then the most untagged items, licence, batch), at most ``limit``
+    (None: all of them). Read through ``ix_batches_holding``: bounded by the batches holding
+    something now, not by every batch the licensees ever started; the emptied ones (every item
+    tagged or destroyed) are in the API's batch list."""
+    stmt = (
         sa.select(*BATCH_COLUMNS)
-        .where(B.c.licence.in_(list(licences)))
-        .order_by(
-            (B.c.untagged_count - B.c.unsprouted_count).desc(),
-            B.c.untagged_count.desc(),
-            B.c.licence,
-            B.c.batch_id,
-        )
-    ).mappings()
+        .where(B.c.licence.in_(list(licences)), HOLDING)
+        .order_by(IMMATURE.desc(), B.c.untagged_count.desc(), B.c.licence, B.c.batch_id)
+    )
+    rows = conn.execute(stmt if limit is None else stmt.limit(limit)).mappings()
     return [BatchRow(**r) for r in rows]
+
+
+def batch_counts(conn: sa.Connection, licences: Sequence[str]) -> tuple[int, int]:
+    """(batches holding plants, seeds or cultures; of those, over BATCH-MAX-100): exact
+    counts, one statement over the same index as :func:`batches`."""
+    total, over = conn.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(IMMATURE > BATCH_LIMIT)).where(
+            B.c.licence.in_(list(licences)), HOLDING
+        )
+    ).one()
+    return int(total), int(over)
 
 
 def _net_weight_rule(conn: sa.Connection, licences: Sequence[str]) -> set[str]:
@@ -209,6 +236,8 @@ def _net_weight_rule(conn: sa.Connection, licences: Sequence[str]) -> set[str]:
 
 
 def harvests(conn: sa.Connection, licences: Sequence[str]) -> list[HarvestRow]:
+    """Every harvest batch of the licensees, newest first: the reconciliation sheet's (it
+    grows with their history; the inventory page reads :func:`open_harvests`)."""
     net_rule = _net_weight_rule(conn, licences)
     rows = conn.execute(
         sa.select(*HARVEST_COLUMNS)
@@ -218,16 +247,58 @@ def harvests(conn: sa.Connection, licences: Sequence[str]) -> list[HarvestRow]:
     return [HarvestRow(**r, net_weight_rule=r["licence"] in net_rule) for r in rows]
 
 
-def inventory(engine: Engine, licences: Sequence[str]) -> Inventory:
+def _open(licences: Sequence[str], net_rule: set[str]) -> sa.ColumnElement[bool]:
+    """A harvest batch is open while it has grams left to package (``has_left``) or, where the
+    pack has NET-WEIGHT-60D, its net weight is not recorded (the rule is open for it). Each
+    arm names its partial index's predicate and its own licences (``net_rule`` is a subset of
+    ``licences``), so PostgreSQL reads the two indexes into one bitmap: with the licences
+    outside the OR it read the whole table (a Parallel Seq Scan) for 500 licensees."""
+    left = sa.and_(H.c.licence.in_(list(licences)), HAS_LEFT)
+    if not net_rule:
+        return left
+    return sa.or_(left, sa.and_(H.c.licence.in_(sorted(net_rule)), NO_NET))
+
+
+def open_harvests(
+    conn: sa.Connection, licences: Sequence[str], limit: int | None = None
+) -> tuple[list[HarvestRow], int]:
+    """(the open harvest batches, most urgent first, at most ``limit``; how many are open in
+    all, exactly). Most urgent: those whose NET-WEIGHT-60D net weight is still due, by due
+    date (the first harvest + 60 calendar days, so by first harvest), then the others by
+    first harvest; then licence and name. Read through ``ix_harvest_batches_left`` and
+    ``ix_harvest_batches_no_net``: bounded by the open batches, not by every batch the
+    licensees ever harvested; the finished ones are in the API's harvest batch list."""
+    net_rule = _net_weight_rule(conn, licences)
+    where = _open(licences, net_rule)
+    order: list[sa.ColumnElement[Any]] = [H.c.first_harvest_at, H.c.licence, H.c.name]
+    if net_rule:  # the net weights due first
+        due = sa.and_(H.c.net_weight_grams.is_(None), H.c.licence.in_(sorted(net_rule)))
+        order.insert(0, sa.case((due, 0), else_=1))
+    stmt = sa.select(*HARVEST_COLUMNS).where(where).order_by(*order)
+    rows = conn.execute(stmt if limit is None else stmt.limit(limit)).mappings()
+    shown = [HarvestRow(**r, net_weight_rule=r["licence"] in net_rule) for r in rows]
+    total = conn.execute(sa.select(sa.func.count()).select_from(H).where(where)).scalar_one()
+    return shown, int(total)
+
+
+def inventory(engine: Engine, licences: Sequence[str], cap: int = CAP) -> Inventory:
+    """What a compliance manager acts on now: the live plants by room, the ``cap`` most
+    urgent batches holding plants and open harvest batches with the exact number of each, and
+    the packages on the premises."""
     with engine.connect() as conn:
         rooms = plants_by_room(conn, licences)
         totals = dict.fromkeys(LIVE_PHASES, 0)
         for r in rooms:
             totals[r.phase] += r.plants
+        held, over = batch_counts(conn, licences)
+        shown, open_total = open_harvests(conn, licences, cap)
         return Inventory(
             rooms,
             totals,
-            batches(conn, licences),
-            harvests(conn, licences),
+            batches(conn, licences, cap),
+            shown,
             packages(conn, licences),
+            batches_total=held,
+            over_limit=over,
+            harvests_total=open_total,
         )

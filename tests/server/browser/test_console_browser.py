@@ -90,6 +90,15 @@ def test_a_plants_audit_trail_and_the_inventory_pages(site: Site, page: Any) -> 
     site.sign_in(page, "maria.lopez")
     page.get_by_role("link", name="Inventory").click()
     assert "1,530.45 g" in page.locator("#harvests").inner_text()
+    assert (
+        "1 open harvest batch, net weights due first."
+        in page.locator("#harvests-note").inner_text()
+    )
+    assert "1 batch with untagged plants" in page.locator("#batches-note").inner_text()
+    assert (
+        "GET /api/v1/licensees/OR-1001/harvest-batches"
+        in page.locator("#harvests-note").inner_text()
+    )
     assert page.locator("svg.chart").count() == 2
     screenshot(page, "inventory")
     page.get_by_role("link", name="Audit trail").click()

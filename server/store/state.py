@@ -29,6 +29,7 @@ from server.compliance.rules.state import (
     TagState,
     TransferState,
     UserState,
+    latest_weight,
 )
 from server.db.core import table_of
 from server.db.notifications import Notification
@@ -292,19 +293,38 @@ class DbState:
                 sa.select(sa.func.count()).where(table.c.licence == lic, *where).scalar_subquery()
             )
 
-        weight = sa.func.coalesce(H.c.net_weight_grams, H.c.dry_weight_grams, H.c.wet_weight_grams)
         row = self.conn.execute(
             sa.select(
                 sa.select(sa.func.coalesce(sa.func.sum(B.c.untagged_count), 0))
                 .where(B.c.licence == lic)
                 .scalar_subquery(),
                 count(P, P.c.phase.not_in(("harvested", "destroyed"))),
-                count(H, weight > H.c.packaged_grams + H.c.waste_grams),
                 count(PKG, PKG.c.status != "departed"),
                 count(T, T.c.status == "available"),
             )
         ).one()
-        return InventoryLeft(*(int(v) for v in row))
+        untagged, plants, packages, uids = (int(v) for v in row)
+        return InventoryLeft(untagged, plants, self._harvests_left(), packages, uids)
+
+    def _harvests_left(self) -> int:
+        """Harvest batches with grams neither packaged nor wasted. The weights are exact
+        decimal text (``server.db.types.ExactDecimal``), which SQL would add as strings, so
+        the grams are compared here, over the batches the projections mark ``has_left`` (its
+        index): a batch with grams left after waste has them before it too."""
+        rows = self.conn.execute(
+            sa.select(
+                H.c.net_weight_grams,
+                H.c.dry_weight_grams,
+                H.c.wet_weight_grams,
+                H.c.packaged_grams,
+                H.c.waste_grams,
+            ).where(H.c.licence == self.licence_id, H.c.has_left.is_(True))
+        )
+        return sum(
+            1
+            for net, dry, wet, packaged, waste in rows
+            if latest_weight(wet, dry, net) - packaged - waste > 0
+        )
 
     def _link_losses(self) -> list[OutageState]:
         """Losses of access to the state system, as the connector recorded them: the backlog

@@ -18,7 +18,15 @@ from server.store.rebuild import verify
 from tests.server import domain as d
 from tests.server.conftest import LICENCE, OTHER_LICENCE
 from tests.server.desk import destroyed, retired
-from tests.server.floor import MANAGER, batch_created, tagged, tags_received, uid
+from tests.server.floor import (
+    MANAGER,
+    batch_created,
+    flowering,
+    harvested,
+    tagged,
+    tags_received,
+    uid,
+)
 from tests.server.test_pipeline import run
 from tests.server.test_rules_pipeline import Floor
 
@@ -246,3 +254,30 @@ def test_a_cancelled_workers_outage_backlog_is_entered_and_nothing_after(
     assert lost.event_id is not None
     restored = d.access_restored(lost.event_id, lost_at + timedelta(hours=2), 2)
     assert f.at_station(restored).outcome is Outcome.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    ("packaged", "left"),
+    [
+        ("200", "1 harvest batch with weight left, 1 package not departed"),
+        ("1000", "1 package not departed"),
+    ],
+)
+def test_california_close_out_counts_a_harvest_batch_by_its_grams_left(
+    engine: Engine, packaged: str, left: str
+) -> None:
+    """1,000 g harvested, ``packaged`` g of it packaged: the batch still holds 800 g, or
+    nothing. Weights are stored as exact decimal text, so the sum must be taken in numbers:
+    as text, '1000' > '200' || '0' is false and the 800 g would be missed."""
+    f = Floor(engine, OTHER_LICENCE)
+    f.ok(tags_received(1, 1))
+    f.ok(d.package_tags_received(1, 1))
+    f.ok(batch_created("B-1", 1))
+    f.ok(tagged("B-1", [uid(1)]))
+    f.ok(flowering([uid(1)]))
+    f.ok(harvested(uid(1), "1000", "HB-1"))
+    f.ok(d.package_created(d.package_uid(1), [("HB-1", packaged)]))
+    f.ok(d.licence_updated(status="surrendered"), console=True)
+    refused = f.at_console(d.closed_out())
+    assert _rule_ids(refused) == ["CLOSED-OUT"]
+    assert f"still has {left} on the books" in refused.violations[0].message

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 
 from server.analytics.tables import BALANCES, PLANTS, PROJECTIONS, REVIEWS, RUNS, SIGNALS
+from server.db.among import among
 from server.db.sums import ExactSum
 
 # Signals whose subject is a rule ID, a kind of record or a physical audit, not an item with an
@@ -189,7 +190,7 @@ def overview(conn: sa.Connection, licences: list[str]) -> list[OverviewRow]:
     unexplained grams, then licence). Three grouped queries and one of the runs, whatever the
     number of licensees; the database sums the grams per licensee, exactly
     (:class:`~server.db.sums.ExactSum`: they are stored as decimal text)."""
-    still = sa.and_(SIGNALS.c.licence.in_(licences), SIGNALS.c.cleared_at.is_(None))
+    still = sa.and_(among(SIGNALS.c.licence, licences), SIGNALS.c.cleared_at.is_(None))
     found: dict[str, int] = {
         lic: n
         for lic, n in conn.execute(
@@ -209,14 +210,14 @@ def overview(conn: sa.Connection, licences: list[str]) -> list[OverviewRow]:
     batches: dict[str, int] = {}
     for lic, total, n in conn.execute(
         sa.select(BALANCES.c.licence, ExactSum(BALANCES.c.unexplained_grams), sa.func.count())
-        .where(BALANCES.c.licence.in_(licences))
+        .where(among(BALANCES.c.licence, licences))
         .group_by(BALANCES.c.licence)
     ):
         grams[lic], batches[lic] = total, n
     refreshed: dict[str, datetime] = {
         lic: at
         for lic, at in conn.execute(
-            sa.select(RUNS.c.licence, RUNS.c.refreshed_at).where(RUNS.c.licence.in_(licences))
+            sa.select(RUNS.c.licence, RUNS.c.refreshed_at).where(among(RUNS.c.licence, licences))
         )
     }
     rows = [

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas.status import StationState, StationStatus
+from server.db.among import among
 from server.db.core import table_of
 from server.db.health import StationHealth
 from server.db.tables import Licensee, Station
@@ -130,7 +131,7 @@ def latest(engine: Engine, licences: Sequence[str]) -> list[Health]:
                 ST, sa.and_(ST.c.licence == SH.c.licence, ST.c.station_id == SH.c.station_id)
             )
         )
-        .where(SH.c.licence.in_(list(licences)))
+        .where(among(SH.c.licence, licences))
         .order_by(SH.c.licence, SH.c.station_id)
     )
     with engine.connect() as conn:

@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from server.db.among import among
 from server.db.core import table_of
 from server.db.tables import Licensee, PlantPhaseDay
 
@@ -55,7 +56,7 @@ def latest_rows(
 
     query = sa.select(
         LIC.c.licence, newest(earlier.c.day), *(newest(earlier.c[p]) for p in PHASES)
-    ).where(LIC.c.licence.in_(list(licences)))
+    ).where(among(LIC.c.licence, licences))
     return [tuple(r) for r in conn.execute(query) if r[1] is not None]
 
 

@@ -35,6 +35,7 @@ from server.compliance.deadlines.model import (
 )
 from server.compliance.rules.calendar import JURISDICTIONS
 from server.compliance.rules.catalogue import CATALOGUE
+from server.db.among import among
 from server.db.core_tables import EVENT_NOTICES as NOTICES
 from server.db.core_tables import LICENSEES as LIC
 from server.db.core_tables import NOTIFICATIONS as N
@@ -210,7 +211,7 @@ def count_overdue(engine: Engine, licences: Sequence[str], now: datetime) -> int
         sa.select(sa.func.count())
         .select_from(N)
         .where(
-            N.c.licence.in_(list(licences)),
+            among(N.c.licence, licences),
             sa.or_(
                 N.c.state == State.OVERDUE.value,
                 sa.and_(N.c.state == State.OPEN.value, N.c.due_at <= now),
@@ -289,7 +290,7 @@ def most_urgent(
     """
     if not licences or limit <= 0:
         return []
-    mine = N.c.licence.in_(list(licences))
+    mine = among(N.c.licence, licences)
     shown: list[NotificationPublic] = []
     with engine.connect() as conn:
         for category in CATEGORIES:
@@ -363,7 +364,7 @@ def count_unresolved(
     query = (
         sa.select(*(sa.func.count().filter(_in_group(g)) for g in groups))
         .select_from(N)
-        .where(N.c.licence.in_(list(licences)), N.c.state.in_([s.value for s in UNRESOLVED]))
+        .where(among(N.c.licence, licences), N.c.state.in_([s.value for s in UNRESOLVED]))
     )
     with engine.connect() as conn:
         return [int(c) for c in conn.execute(query).one()]
@@ -384,7 +385,7 @@ def _newest_closed(
     week's every closed notification."""
     query = (
         select_public()
-        .where(N.c.licence.in_(list(licences)), N.c.state == state.value, closed_at >= since)
+        .where(among(N.c.licence, licences), N.c.state == state.value, closed_at >= since)
         .order_by(closed_at.desc(), N.c.id.desc())
         .limit(limit)
     )

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from schemas.describe import describe_stored
 from server.compliance.deadlines.store import jurisdiction_of, own_citations
 from server.compliance.rules.people import SERVER_OPERATOR
+from server.db.among import among
 from server.db.core_tables import EVENT_LOG as L
 from server.db.core_tables import EVENT_NOTICES as EN
 from server.db.core_tables import STATIONS as ST
@@ -114,7 +115,7 @@ def _select(licences: Sequence[str], where: FeedFilter) -> sa.Select[tuple[objec
     query = (
         sa.select(L, EN.c.notices, JURISDICTION)
         .select_from(L.outerjoin(EN, EN.c.event_id == L.c.event_id))
-        .where(L.c.licence.in_(list(licences)))
+        .where(among(L.c.licence, licences))
     )
     if where.station is not None:
         query = query.where(L.c.station_id == where.station)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 
 from schemas.clock import local_day
 from server.console.queries import days
+from server.db.among import among
 from server.db.core import table_of
 from server.db.tables import PlantPhaseDay
 from server.reads import phases
@@ -43,7 +44,7 @@ def _rows(conn: sa.Connection, licences: list[str], start: date) -> list[tuple[A
     then every row from ``start`` on, by day; each (licence, day, immature, vegetative,
     flowering). The rows from ``start`` on are each licensee's index range."""
     before = sorted(phases.latest_rows(conn, licences, before=start), key=lambda r: r[1])
-    window = sa.select(*COLUMNS).where(D.c.licence.in_(licences), D.c.day >= start)
+    window = sa.select(*COLUMNS).where(among(D.c.licence, licences), D.c.day >= start)
     return before + [tuple(r) for r in conn.execute(window.order_by(D.c.day))]
 
 

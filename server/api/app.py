@@ -6,6 +6,7 @@ own database. OpenAPI is served at ``/openapi.json``, the interactive documentat
 ``/docs``; the routes live under ``/api/v1`` (see ``docs/api.md``).
 """
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -50,9 +51,20 @@ API_PREFIX = "/api/v1"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """At start-up, start the console's chart renderer in a thread of its own (~1.2 s), so the
     first page with a chart does not wait for it; start-up does not wait either, and a failed
-    warm-up is only logged (:func:`server.console.vega.warm_up`)."""
+    warm-up is only logged (:func:`server.console.vega.warm_up`).
+
+    Then what start-up made is moved out of the garbage collector's way (``gc.freeze``): the
+    server holds some 230,000 objects once its modules are loaded, and each full collection
+    walked all of them, 210-250 ms in the middle of whichever request set it off (the
+    regulator's 500-licensee pages, whose p99 it was; docs/performance.md, Scale, change 21).
+    Frozen, a collection walks only what requests made. At shutdown they are handed back."""
     vega.warm_up()
-    yield
+    gc.collect()  # what is garbage now is freed, not frozen
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 ROUTERS = (

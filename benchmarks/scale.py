@@ -39,6 +39,11 @@ Then, on each database:
    licensees refreshed in S slices over T s``), and again once the round is over; then the
    single scans; the server's resident memory (VmRSS, VmHWM) after the load.
 
+``--keep NAME`` (PostgreSQL) keeps the full database under that name; ``--reuse NAME``
+measures it again, with the code of the day, without filling it (it is migrated first, and the
+measurements' own events and notifications add to it): a 10M-event fill takes about an hour,
+and a read changed afterwards is measured on the same rows in minutes.
+
 Nothing here asserts a timing; the report compares each figure with the issue's targets.
 """
 
@@ -166,6 +171,7 @@ class FillResult:
     events: int = 0
     plants: int = 0
     seconds: float = 0.0
+    reused: str | None = None  # the kept database measured again (--reuse), not filled now
 
 
 def fill_licensees(url: str, jobs: list[tuple[str, int, int]], batch: int) -> tuple[int, int]:
@@ -270,6 +276,33 @@ def percentile(samples: Sequence[float], p: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
 
 
+def add_accounts(conn: Any, settings: Any, names: list[str], now: datetime) -> None:
+    """The largest licensee's account manager and a regulator overseeing every licensee."""
+    from server.accounts import manage
+    from server.accounts.roster import DbRoster
+
+    passwords = settings.passwords()
+    manage.add_user_account(
+        conn,
+        DbRoster(),
+        passwords,
+        licence=names[0],
+        user_id=MANAGER,
+        password=PASSWORD,
+        now=now,
+        login="manager.bench",
+    )
+    manage.add_regulator(
+        conn,
+        passwords,
+        login=REGULATOR,
+        display_name="State Inspector",
+        password=PASSWORD,
+        oversees=names,
+        now=now,
+    )
+
+
 @contextlib.contextmanager
 def signed_in_app(
     url: str, names: list[str]
@@ -280,8 +313,7 @@ def signed_in_app(
     (clients, manager headers, regulator headers) with clients = {"api", "manager", "regulator"}."""
     from fastapi.testclient import TestClient
 
-    from server.accounts import manage
-    from server.accounts.roster import DbRoster
+    from server.accounts import store
     from server.api.app import create_app
     from server.config import ServerSettings
     from server.db.engine import make_engine
@@ -292,26 +324,8 @@ def signed_in_app(
     engine = make_engine(url)
     now = SYSTEM_CLOCK.now()
     with engine.begin() as conn:
-        passwords = settings.passwords()
-        manage.add_user_account(
-            conn,
-            DbRoster(),
-            passwords,
-            licence=names[0],
-            user_id=MANAGER,
-            password=PASSWORD,
-            now=now,
-            login="manager.bench",
-        )
-        manage.add_regulator(
-            conn,
-            passwords,
-            login=REGULATOR,
-            display_name="State Inspector",
-            password=PASSWORD,
-            oversees=names,
-            now=now,
-        )
+        if store.by_login(conn, REGULATOR) is None:  # not made by an earlier run (--reuse)
+            add_accounts(conn, settings, names, now)
     app = create_app(settings, engine, clock=SYSTEM_CLOCK)
     try:
         with contextlib.ExitStack() as stack:
@@ -548,6 +562,18 @@ class RoundWatch:
         return self.seen_at is not None
 
 
+def floor(licence: str, station: str, number: int, opts: argparse.Namespace) -> ingest.Floor:
+    """The load's station ``station``; on a reused database (``--reuse``), where an earlier
+    run's stations already used their sequence numbers and UIDs, a new station of this run
+    (its name and its UIDs' counter start from the time)."""
+    if opts.reuse is None:
+        return ingest.Floor(licence, station, number)
+    run = int(time.time())  # seconds: 10 digits, so UIDs stay 16 digits (x 10^6)
+    made = ingest.Floor(licence, f"{station}-{run}", number)
+    made.next_uid = run * 1_000_000
+    return made
+
+
 def measure_ingest(url: str, names: list[str], opts: argparse.Namespace, f: Figures) -> None:
     """The ingest benchmark's throughput and single-scan load, on this database: the load from
     the server's start (during its start-up analytics round, and until that ends), the load
@@ -555,7 +581,7 @@ def measure_ingest(url: str, names: list[str], opts: argparse.Namespace, f: Figu
     from server.broker import PrivateBroker
 
     stations = min(opts.stations, len(names))
-    floors = [ingest.Floor(names[i], f"load{i:02d}", 900 + i) for i in range(stations)]
+    floors = [floor(names[i], f"load{i:02d}", 900 + i, opts) for i in range(stations)]
     workdir = Path(tempfile.mkdtemp(prefix="seedtrace-scale-"))
     stop = threading.Event()
     try:
@@ -566,7 +592,7 @@ def measure_ingest(url: str, names: list[str], opts: argparse.Namespace, f: Figu
             rounds = RoundWatch(servers.logs[0])
             watcher = threading.Thread(target=rounds.watch, args=(stop,), daemon=True)
             watcher.start()
-            ingest.probe(ingest.Floor(names[0], "probe", 998), broker.port, check_ids=True, count=3)
+            ingest.probe(floor(names[0], "probe", 998, opts), broker.port, check_ids=True, count=3)
             f.ingest = ingest.measure_throughput(
                 floors, opts.events, broker.port, window=opts.window, check_ids=True, stall=60
             )
@@ -584,7 +610,7 @@ def measure_ingest(url: str, names: list[str], opts: argparse.Namespace, f: Figu
                     f"the start-up analytics refresh did not end within {opts.refresh_wait} s"
                 )
             f.latency = ingest.measure_latency(
-                ingest.Floor(names[0], "single", 999), opts.samples, broker.port, check_ids=True
+                floor(names[0], "single", 999, opts), opts.samples, broker.port, check_ids=True
             )
             f.rss_kib, f.hwm_kib = server_memory(set())
     finally:
@@ -634,12 +660,18 @@ def verdict(ok: bool) -> str:
 
 
 def report(db: str, fill: FillResult, empty: Figures, full: Figures) -> list[str]:
+    if fill.reused is not None:
+        filled = f"The full database is `{fill.reused}`, filled by an earlier run (`--keep`)."
+    else:
+        filled = (
+            f"Fill: {fill.events:,} events for {fill.plants:,} plants through "
+            f"`Pipeline.process` in {fill.seconds:.0f} s ({fill.events / fill.seconds:.0f} "
+            "events/s); every event accepted."
+        )
     lines = [
         f"### {db}",
         "",
-        f"Fill: {fill.events:,} events for {fill.plants:,} plants through `Pipeline.process` "
-        f"in {fill.seconds:.0f} s ({fill.events / fill.seconds:.0f} events/s); every event "
-        f"accepted. The full database's log holds {full.events:,} rows and {full.plants:,} "
+        f"{filled} The full database's log holds {full.events:,} rows and {full.plants:,} "
         f"plants (the empty one {empty.events:,} rows: the people's registrations).",
         "",
         "| measurement | empty | full | full / empty | target | |",
@@ -777,22 +809,60 @@ def database(kind: str, tag: str) -> Iterator[tuple[str, Path | None]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def kept_database(name: str, create: bool) -> Iterator[tuple[str, Path | None]]:
+    """The PostgreSQL database ``name``, created when ``create`` (``--keep``: it must not
+    exist yet) or already there (``--reuse``), and left in place either way."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(ingest.PG_ADMIN, autocommit=True) as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if create and found is not None:
+            raise SystemExit(f"--keep {name}: that database exists; drop it or --reuse it")
+        if not create and found is None:
+            raise SystemExit(f"--reuse {name}: there is no such database (fill it with --keep)")
+        if create:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", None
+    log(f"kept the full database {name}: measure it again with --reuse {name}")
+
+
 def run(kind: str, names: list[str], opts: argparse.Namespace) -> list[str]:
     plants = round(FULL_PLANTS * opts.scale)
     with database(kind, "empty") as (url, path):
         log(f"{kind}, empty: migrate, register {len(names)} licensees")
         ingest.prepare_database(url, names, jurisdiction_of)
         empty = measure(url, path, names, opts)
-    with database(kind, "full") as (url, path):
-        log(f"{kind}, full: register, then fill {plants:,} plants")
-        ingest.prepare_database(url, names, jurisdiction_of)
-        workers = 1 if kind == "SQLite" else opts.fill_workers
-        filled = fill(url, names, plants, workers)
-        log(f"{kind}: filled {filled.events:,} events in {filled.seconds:.0f} s")
+    kept = opts.keep or opts.reuse
+    full_db = database(kind, "full") if kept is None else kept_database(kept, opts.reuse is None)
+    with full_db as (url, path):
+        if opts.reuse is not None:
+            # Filled by an earlier run (with --keep): brought to this code's schema, not refilled.
+            log(f"{kind}, full: reuse {opts.reuse}, migrated to this code's schema")
+            migrate(url)
+            filled = FillResult(reused=opts.reuse)
+        else:
+            log(f"{kind}, full: register, then fill {plants:,} plants")
+            ingest.prepare_database(url, names, jurisdiction_of)
+            workers = 1 if kind == "SQLite" else opts.fill_workers
+            filled = fill(url, names, plants, workers)
+            log(f"{kind}: filled {filled.events:,} events in {filled.seconds:.0f} s")
         if kind == "PostgreSQL":
             analyse(url)
         full = measure(url, path, names, opts)
     return report(kind, filled, empty, full)
+
+
+def migrate(url: str) -> None:
+    from server.db.engine import make_engine
+    from server.db.engine import migrate as upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 def analyse(url: str) -> None:
@@ -840,7 +910,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="skip `db rebuild --check` and `db verify`: both walk the whole log by design "
         "(about 360 s per million events for the rebuild)",
     )
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="PostgreSQL only: fill a new database NAME and keep it after the run",
+    )
+    kept.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="PostgreSQL only: measure the database NAME a --keep run filled (no fill; "
+        "migrated first; the measurements add to it)",
+    )
     opts = parser.parse_args(argv)
+    if (opts.keep or opts.reuse) is not None and opts.db != "postgresql":
+        parser.error("--keep and --reuse need --db postgresql")
     if opts.quick:
         opts.scale = 0.01
     if not 0 < opts.scale <= 1 or not 3 <= opts.licensees <= 999:

@@ -19,6 +19,7 @@ from schemas.clock import ManualClock
 from server.compliance.deadlines import Category, Position, State, list_notifications
 from server.compliance.deadlines.model import UNRESOLVED
 from server.console.queries.notifications import (
+    CLOSED_SHOWN,
     GROUPS,
     SHOWN,
     SLUGS,
@@ -215,3 +216,43 @@ def test_the_page_says_how_many_it_shows_of_how_many_and_links_to_the_rest(
             refused = client.get(f"/console/notifications?group=overdue&after={bad}")
             assert refused.status_code == 422, bad
     assert set(SLUGS.values()) == set(OPEN_GROUPS)
+
+
+def closed_listed(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<tr id="n(\d+)"[^>]*class="muted"', html)]
+
+
+def test_the_page_lists_the_newest_closed_and_says_when_more_closed(
+    engine: Engine, now: datetime, clock: ManualClock
+) -> None:
+    app = make_app(engine, REGULATOR)
+    app.state.clock = clock
+    words = f"Showing the {CLOSED_SHOWN} most recently closed; more were closed"
+    with engine.connect() as conn:
+        closed = conn.execute(
+            N.select().where(
+                N.c.state.in_([State.RESOLVED.value, State.DISMISSED.value]),
+                N.c.licence.in_([LICENCE, OTHER_LICENCE]),
+            )
+        ).all()
+    # The varied set closes exactly as many as the page lists: all of them, and no words.
+    assert len(closed) == CLOSED_SHOWN
+    with TestClient(app, headers=OWN_PAGE) as client:
+        html = client.get("/console/notifications").text
+        assert sorted(closed_listed(html)) == sorted(r.id for r in closed)
+        assert f"<b>{CLOSED_SHOWN}</b>closed this week" in html
+        assert words not in html
+        # Three resolved since, one a minute apart: the newest are listed, the oldest not.
+        newer = []
+        for k in range(3):
+            row = notification_row(LICENCE, "compliance", State.RESOLVED, now, now)
+            row["resolved_at"] = now - timedelta(minutes=k + 1)
+            newer.append(row)
+        with engine.begin() as conn:
+            ids = [conn.execute(N.insert().values(**r)).inserted_primary_key[0] for r in newer]
+        html = client.get("/console/notifications").text
+        listed = closed_listed(html)
+        assert len(listed) == CLOSED_SHOWN
+        assert listed[:3] == ids
+        assert f"<b>{CLOSED_SHOWN}+</b>closed this week" in html
+        assert words in html

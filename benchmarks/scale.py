@@ -253,8 +253,8 @@ class Figures:
     events: int = 0  # rows in the event log
     plants: int = 0
     reads: dict[str, list[float]] = field(default_factory=dict)
-    sweep_first: float = 0.0
-    sweep_again: float = 0.0
+    sweep_first: float | None = None  # None: not run (--reads-only)
+    sweep_again: float | None = None
     opened: int = 0  # notifications the first sweep opened
     open_deadlines: int = 0  # open notifications when the sweep ran again
     reconcile_largest: list[float] = field(default_factory=list)
@@ -630,6 +630,8 @@ def measure(
     measure_size(url, sqlite_path, f)
     log(f"  reads ({opts.samples} each)")
     measure_reads(url, names, opts.samples, f)
+    if opts.reads_only:
+        return f
     log("  sweep")
     measure_sweep(url, f)
     if opts.rebuild:
@@ -726,19 +728,13 @@ def report(db: str, fill: FillResult, empty: Figures, full: Figures) -> list[str
             )
     rows: list[tuple[str, float | None, float | None, str, bool | None]] = [
         (
-            "deadline sweep, first of the day (s)",
-            empty.sweep_first,
-            full.sweep_first,
+            f"deadline sweep, {when} (s)",
+            getattr(empty, pick),
+            getattr(full, pick),
             "< 5 s",
-            full.sweep_first < SWEEP,
-        ),
-        (
-            "deadline sweep, again (s)",
-            empty.sweep_again,
-            full.sweep_again,
-            "< 5 s",
-            full.sweep_again < SWEEP,
-        ),
+            getattr(full, pick) is not None and getattr(full, pick) < SWEEP,
+        )
+        for when, pick in (("first of the day", "sweep_first"), ("again", "sweep_again"))
     ]
     if full.reconcile_largest and empty.reconcile_largest:
         a, b = max(empty.reconcile_largest), max(full.reconcile_largest)
@@ -766,16 +762,22 @@ def report(db: str, fill: FillResult, empty: Figures, full: Figures) -> list[str
         ("database size (MB)", empty.size_bytes / 1e6, full.size_bytes / 1e6, "", None),
         (
             "ingest server VmRSS after the load (MB)",
-            empty.rss_kib / 1024,
-            full.rss_kib / 1024,
+            empty.rss_kib / 1024 if empty.rss_kib else None,  # 0: no load ran (--reads-only)
+            full.rss_kib / 1024 if full.rss_kib else None,
             "",
             None,
         ),
-        ("ingest server VmHWM (MB)", empty.hwm_kib / 1024, full.hwm_kib / 1024, "", None),
+        (
+            "ingest server VmHWM (MB)",
+            empty.hwm_kib / 1024 if empty.hwm_kib else None,
+            full.hwm_kib / 1024 if full.hwm_kib else None,
+            "",
+            None,
+        ),
     ]
     for name, a, b, target, ok in rows:
         mark = "" if ok is None else verdict(ok)
-        if a is None or b is None:  # rebuild and verify with --no-rebuild
+        if a is None or b is None:  # --no-rebuild, --reads-only
             lines.append(f"| {name} | not run | not run | - | {target} | |")
             continue
         lines.append(f"| {name} | {a:.2f} | {b:.2f} | {ratio(b, a)} | {target} | {mark} |")
@@ -784,9 +786,13 @@ def report(db: str, fill: FillResult, empty: Figures, full: Figures) -> list[str
             "",
             f"Database size of the full one: {full.size_bytes / full.events:.0f} bytes per "
             f"event-log row, {full.size_bytes / full.plants / 1e3:.1f} kB per plant "
-            f"(everything included: log, projections, indexes). Open notifications at the "
-            f"second sweep: {empty.open_deadlines} empty, {full.open_deadlines} full.",
+            "(everything included: log, projections, indexes).",
         ]
+        if full.sweep_again is not None:
+            lines[-1] += (
+                f" Open notifications at the second sweep: {empty.open_deadlines} empty, "
+                f"{full.open_deadlines} full."
+            )
     for label, f in (("empty", empty), ("full", full)):
         lines += [f"- {label}: {p}" for p in f.problems]
     return [*lines, ""]
@@ -909,6 +915,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_false",
         help="skip `db rebuild --check` and `db verify`: both walk the whole log by design "
         "(about 360 s per million events for the rebuild)",
+    )
+    parser.add_argument(
+        "--reads-only",
+        action="store_true",
+        help="measure the reads (and the size) only: no sweep, reports, rebuild or ingest",
     )
     kept = parser.add_mutually_exclusive_group()
     kept.add_argument(

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from schemas.events import EventEnvelope
+from server.db.among import among
 from server.db.core import table_of
 from server.db.statesync import SyncCall, SyncLink, SyncObject
 from server.db.tables import EventLog
@@ -395,7 +396,7 @@ def open_calls_of(conn: Connection, licences: list[str]) -> dict[str, int]:
     without any is left out."""
     query = (
         sa.select(CALLS.c.licence, sa.func.count())
-        .where(CALLS.c.licence.in_(licences), CALLS.c.status.in_((*OPEN, "refused")))
+        .where(among(CALLS.c.licence, licences), CALLS.c.status.in_((*OPEN, "refused")))
         .group_by(CALLS.c.licence)
     )
     return {licence: n for licence, n in conn.execute(query)}
@@ -432,7 +433,7 @@ def unplanned_of(conn: Connection, links: list[LinkRow]) -> dict[str, int]:
 
 def links_of(conn: Connection, licences: list[str]) -> list[LinkRow]:
     """The links of those of ``licences`` that are linked, in licence order."""
-    query = sa.select(LINKS).where(LINKS.c.licence.in_(licences)).order_by(LINKS.c.licence)
+    query = sa.select(LINKS).where(among(LINKS.c.licence, licences)).order_by(LINKS.c.licence)
     return [_link(r) for r in conn.execute(query)]
 
 

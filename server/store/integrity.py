@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import Engine
 
+from server.db.among import among
 from server.db.core import table_of
 from server.db.integrity import ChainCheckpoint
 from server.db.tables import EventLog, Licensee
@@ -195,7 +196,7 @@ def list_checkpoints(conn: sa.Connection, licences: Iterable[str]) -> list[Check
     """The stored checkpoints of ``licences``, oldest first."""
     rows = conn.execute(
         sa.select(CP.c.licence, CP.c.taken_at, CP.c.chain_index, CP.c.row_hash, CP.c.position)
-        .where(CP.c.licence.in_(sorted(set(licences))))
+        .where(among(CP.c.licence, sorted(set(licences))))
         .order_by(CP.c.licence, CP.c.taken_at)
     )
     return [Checkpoint(*r) for r in rows]

@@ -25,6 +25,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from schemas.commerce import Party
+from server.db.among import among
 from server.db.core_tables import LICENSEES as LIC
 from server.db.core_tables import TRANSFER_ITEMS as ITEM
 from server.db.core_tables import TRANSFERS as TR
@@ -200,7 +201,7 @@ def invoice_numbers(conn: sa.Connection, licences: tuple[str, ...]) -> list[tupl
     """(licence, manifest ID, status) of every outgoing transfer of ``licences``, newest first."""
     rows = conn.execute(
         sa.select(TR.c.licence, TR.c.manifest_id, TR.c.status)
-        .where(TR.c.licence.in_(licences), TR.c.direction == "out")
+        .where(among(TR.c.licence, licences), TR.c.direction == "out")
         .order_by(TR.c.recorded_at.desc(), TR.c.manifest_id)
     )
     return [(r[0], r[1], r[2]) for r in rows]

@@ -11,6 +11,7 @@ from server.accounts.deps import CurrentPrincipal, ReadScope
 from server.api.deps import EngineDep
 from server.api.listing import Page, PagingDep, read_one, respond
 from server.api.listroute import list_route
+from server.db.among import among
 from server.db.core import table_of
 from server.db.tables import Licensee
 from server.reads.columns import columns_of
@@ -35,7 +36,7 @@ def list_licensees(
     principal: CurrentPrincipal, engine: EngineDep, paging: PagingDep
 ) -> Page[LicenseeOut] | Response:
     """The licensees this account may read."""
-    stmt = sa.select(*LICENSEE_COLUMNS).where(LIC.c.licence.in_(sorted(principal.licences)))
+    stmt = sa.select(*LICENSEE_COLUMNS).where(among(LIC.c.licence, sorted(principal.licences)))
     return respond(engine, stmt, paging, LicenseeOut, "licensees", (LIC.c.licence,))
 
 

@@ -54,6 +54,7 @@ from server.compliance.deadlines.model import (
     TagStock,
 )
 from server.compliance.rules.calendar import is_business_day, local_date
+from server.db.among import among
 from server.db.core_tables import DEADLINE_LICENSEES as DL
 from server.db.core_tables import LICENSEES as LIC
 from server.db.core_tables import NOTIFICATIONS as N
@@ -241,7 +242,7 @@ def _not_blocked(conn: sa.Connection, warn: dict[str, set[str]]) -> list[str]:
         (licence, kind): last
         for licence, kind, last in conn.execute(
             sa.select(TAGS.c.licence, TAGS.c.tag_type, sa.func.max(TAGS.c.received_at))
-            .where(TAGS.c.licence.in_(licences))
+            .where(among(TAGS.c.licence, licences))
             .group_by(TAGS.c.licence, TAGS.c.tag_type)
         )
     }
@@ -249,7 +250,7 @@ def _not_blocked(conn: sa.Connection, warn: dict[str, set[str]]) -> list[str]:
     for licence, kind, state, started in conn.execute(
         sa.select(N.c.licence, N.c.subject_id, N.c.state, N.c.started_at)
         .where(
-            N.c.licence.in_(licences),
+            among(N.c.licence, licences),
             N.c.rule_id == TAG_SUPPLY,
             N.c.subject_type == SUPPLY_SUBJECT,
         )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from server.db.among import among
 from server.db.core import table_of
 from server.db.tables import Licensee
 
@@ -19,7 +20,7 @@ LIC = table_of(Licensee)
 def zones(conn: Connection, licences: Sequence[str]) -> dict[str, str]:
     """Each known licence's IANA time zone; an unknown licence is left out."""
     rows = conn.execute(
-        sa.select(LIC.c.licence, LIC.c.timezone).where(LIC.c.licence.in_(list(licences)))
+        sa.select(LIC.c.licence, LIC.c.timezone).where(among(LIC.c.licence, licences))
     ).all()
     return {licence: tz for licence, tz in rows}
 

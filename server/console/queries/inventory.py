@@ -21,6 +21,7 @@ from server.compliance.rules.calendar import JURISDICTIONS
 from server.compliance.rules.catalogue import CATALOGUE, pack
 from server.compliance.rules.cultivation import BATCH_LIMIT
 from server.db import tables
+from server.db.among import among
 from server.db.core import table_of
 from server.db.tables import Batch, HarvestBatch, Licensee, Package, Plant
 from server.reads.columns import columns_of
@@ -169,7 +170,7 @@ def packages(conn: sa.Connection, licences: Sequence[str]) -> list[PackageRow]:
     """Packages still on the premises (on hand, or manifested and not yet departed)."""
     rows = conn.execute(
         sa.select(*PACKAGE_COLUMNS)
-        .where(PK.c.licence.in_(list(licences)), PK.c.status != "departed")
+        .where(among(PK.c.licence, licences), PK.c.status != "departed")
         .order_by(PK.c.licence, PK.c.status, PK.c.uid)
     ).mappings()
     return [PackageRow(**r) for r in rows]
@@ -209,7 +210,7 @@ def batches(
     tagged or destroyed) are in the API's batch list."""
     stmt = (
         sa.select(*BATCH_COLUMNS)
-        .where(B.c.licence.in_(list(licences)), HOLDING)
+        .where(among(B.c.licence, licences), HOLDING)
         .order_by(IMMATURE.desc(), B.c.untagged_count.desc(), B.c.licence, B.c.batch_id)
     )
     rows = conn.execute(stmt if limit is None else stmt.limit(limit)).mappings()
@@ -221,7 +222,7 @@ def batch_counts(conn: sa.Connection, licences: Sequence[str]) -> tuple[int, int
     counts, one statement over the same index as :func:`batches`."""
     total, over = conn.execute(
         sa.select(sa.func.count(), sa.func.count().filter(IMMATURE > BATCH_LIMIT)).where(
-            B.c.licence.in_(list(licences)), HOLDING
+            among(B.c.licence, licences), HOLDING
         )
     ).one()
     return int(total), int(over)
@@ -230,7 +231,7 @@ def batch_counts(conn: sa.Connection, licences: Sequence[str]) -> tuple[int, int
 def _net_weight_rule(conn: sa.Connection, licences: Sequence[str]) -> set[str]:
     """The licences whose jurisdiction's pack has NET-WEIGHT-60D."""
     found = conn.execute(
-        sa.select(LIC.c.licence, LIC.c.jurisdiction).where(LIC.c.licence.in_(list(licences)))
+        sa.select(LIC.c.licence, LIC.c.jurisdiction).where(among(LIC.c.licence, licences))
     )
     return {lic for lic, j in found if j in JURISDICTIONS and NET_WEIGHT_RULE in pack(j)}
 
@@ -241,7 +242,7 @@ def harvests(conn: sa.Connection, licences: Sequence[str]) -> list[HarvestRow]:
     net_rule = _net_weight_rule(conn, licences)
     rows = conn.execute(
         sa.select(*HARVEST_COLUMNS)
-        .where(H.c.licence.in_(list(licences)))
+        .where(among(H.c.licence, licences))
         .order_by(H.c.first_harvest_at.desc(), H.c.name)
     ).mappings()
     return [HarvestRow(**r, net_weight_rule=r["licence"] in net_rule) for r in rows]
@@ -253,7 +254,7 @@ def _open(licences: Sequence[str], net_rule: set[str]) -> sa.ColumnElement[bool]
     arm names its partial index's predicate and its own licences (``net_rule`` is a subset of
     ``licences``), so PostgreSQL reads the two indexes into one bitmap: with the licences
     outside the OR it read the whole table (a Parallel Seq Scan) for 500 licensees."""
-    left = sa.and_(H.c.licence.in_(list(licences)), HAS_LEFT)
+    left = sa.and_(among(H.c.licence, licences), HAS_LEFT)
     if not net_rule:
         return left
     return sa.or_(left, sa.and_(H.c.licence.in_(sorted(net_rule)), NO_NET))

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from server.console.queries.feed import FeedRow, row_from_log
 from server.console.queries.inventory import LIVE_PHASES, BatchRow, HarvestRow, batches, harvests
+from server.db.among import among
 from server.db.core_tables import EVENT_LOG as L
 from server.db.core_tables import PLANTS as P
 
@@ -113,7 +114,7 @@ def audit(
     engine: Engine, licences: Sequence[str], start: datetime, end: datetime, limit: int = 200
 ) -> Audit:
     """The log between ``start`` (inclusive) and ``end`` (exclusive), by received time."""
-    where = (L.c.licence.in_(list(licences)), L.c.received_at >= start, L.c.received_at < end)
+    where = (among(L.c.licence, licences), L.c.received_at >= start, L.c.received_at < end)
     with engine.connect() as conn:
         counts = conn.execute(
             sa.select(L.c.kind, L.c.outcome, sa.func.count())

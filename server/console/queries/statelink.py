@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.console.queries.feed import FeedRow, row_from_log
+from server.db.among import among
 from server.db.core_tables import EVENT_LOG as L
 from server.db.core_tables import EVENT_NOTICES as EN
 from server.db.core_tables import SYNC_CALLS as CALLS
@@ -215,7 +216,7 @@ def event_calls(engine: Engine, licences: Sequence[str], event_id: str) -> Event
         row = conn.execute(
             sa.select(L, EN.c.notices)
             .select_from(L.outerjoin(EN, EN.c.event_id == L.c.event_id))
-            .where(L.c.licence.in_(list(licences)), L.c.event_id == event_id)
+            .where(among(L.c.licence, licences), L.c.event_id == event_id)
         ).first()
         if row is None:
             return None

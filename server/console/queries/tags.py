@@ -14,6 +14,7 @@ from decimal import ROUND_DOWN, Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from server.db.among import among
 from server.db.core import table_of
 from server.db.tables import Tag
 
@@ -50,7 +51,7 @@ class TagStock:
 
 def stock(engine: Engine, licences: Sequence[str], now: datetime) -> list[TagStock]:
     since = now - timedelta(days=WINDOW_DAYS)
-    lic = T.c.licence.in_(list(licences))
+    lic = among(T.c.licence, licences)
     counts = (
         sa.select(T.c.licence, T.c.tag_type, T.c.status, sa.func.count())
         .where(lic)

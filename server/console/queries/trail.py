@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from server.console.queries.feed import JURISDICTION, FeedRow, row_from_log
+from server.db.among import among
 from server.db.core import table_of
 from server.db.tables import EventItem, EventLog
 
@@ -43,7 +44,7 @@ def _naming(licences: list[str], items: sa.ColumnElement[bool]) -> sa.Select[tup
     on = sa.and_(EI.c.licence == L.c.licence, EI.c.chain_index == L.c.chain_index)
     return (
         _LOG_ROW.join(EI, on)
-        .where(EI.c.licence.in_(licences), items)
+        .where(among(EI.c.licence, licences), items)
         .order_by(EI.c.licence, EI.c.chain_index)
     )
 

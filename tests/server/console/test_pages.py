@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 import server.console
-from schemas.clock import SYSTEM_CLOCK
+from schemas.clock import SYSTEM_CLOCK, ManualClock
 from server.config import ServerSettings
 from server.console import live, vega
 from server.console.queries import feed
@@ -290,3 +290,52 @@ def test_a_form_posted_from_another_site_is_refused(client: TestClient, engine: 
             headers={"Referer": "http://testserver/console/users"},
         )
         assert "maria.lopez is cancelled" in own.text
+
+
+# A regulator overseeing the same two licensees and 30 more that hold nothing: each licence
+# list is then sent as one parameter (server.db.among), not one parameter per licence.
+WIDE = Viewer(
+    "olcc.2",
+    "OLCC inspector",
+    "regulator",
+    (LICENCE, OTHER_LICENCE, *(f"OR-{9000 + n}" for n in range(30))),
+    True,
+)
+PAGES = [
+    "/console/",
+    "/console/inventory",
+    "/console/tags",
+    "/console/reports",
+    f"/console/audit?item={PLANTS[0]}",
+    "/console/notifications",
+    "/console/stations",
+    "/console/events/{event}",
+    "/console/users",
+]
+
+
+def tables(html: str) -> list[str]:
+    """The page's tables, less the rows a page lists for each licensee overseen (the state
+    links say "not linked" for each of the 30 more)."""
+    html = re.sub(r'<tr data-licence="OR-9\d{3}".*?</tr>\s*', "", html, flags=re.S)
+    return re.findall(r"<table.*?</table>", html, flags=re.S)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_regulator_over_many_licensees_sees_the_tables_one_over_the_same_few_sees(
+    engine: Engine, path: str
+) -> None:
+    floor_day(engine)
+    ack = send(engine, Station("coast-1", OTHER_LICENCE), tags_received(900, 901))
+    path = path.format(event=ack.event_id)  # its state filings (none: not linked)
+    pinned = ManualClock(SYSTEM_CLOCK.now())
+    seen = []
+    for viewer in (REGULATOR, WIDE):
+        app = make_app(engine, viewer)
+        app.state.clock = pinned
+        with TestClient(app, headers=OWN_PAGE) as c:
+            answer = c.get(path)
+        assert answer.status_code == 200, answer.text
+        seen.append(tables(answer.text))
+    assert seen[0] == seen[1]
+    assert seen[0], f"{path} shows no table to compare"

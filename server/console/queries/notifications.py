@@ -28,11 +28,12 @@ from server.compliance.deadlines import (
     Category,
     DueWindow,
     NotificationPublic,
+    Occupancy,
     Position,
     State,
     Urgency,
+    count_by_part,
     count_overdue,
-    count_unresolved,
     most_urgent,
     recently_closed,
 )
@@ -179,24 +180,25 @@ def _part(group: str, found: Sequence[NotificationPublic], total: int, shown: in
     return Part(group, tuple(Item(n, group) for n in found[:shown]), total, len(found) > shown)
 
 
-def _totals(engine: Engine, licences: Sequence[str], now: datetime) -> list[int]:
-    return count_unresolved(engine, licences, [urgency(g, now) for g in GROUPS[:3]])
+def _held(engine: Engine, licences: Sequence[str], now: datetime) -> list[Occupancy]:
+    return count_by_part(engine, licences, [urgency(g, now) for g in GROUPS[:3]])
 
 
 def by_urgency(engine: Engine, licences: Sequence[str], now: datetime, shown: int = SHOWN) -> Board:
     """What the page shows: the ``shown`` most urgent of each unresolved group with its exact
-    total, and the newest :data:`CLOSED_SHOWN` closed within :data:`RECENT`. A ``COUNT``, and
-    for each group a few queries each reading at most ``shown + 1`` rows in order through an
-    index: bounded by ``shown``, not by what is outstanding or the history."""
-    totals = _totals(engine, licences, now)
+    total, and the newest :data:`CLOSED_SHOWN` closed within :data:`RECENT`. A ``COUNT`` (of
+    each group's parts as well as its total), and for each part that holds some a query
+    reading at most ``shown + 1`` rows in order through an index: bounded by ``shown``, not by
+    what is outstanding or the history."""
+    held = _held(engine, licences, now)
     parts = []
-    for group, total in zip(GROUPS[:3], totals, strict=True):
-        found = most_urgent(engine, licences, urgency(group, now), shown + 1)
-        parts.append(_part(group, found, total, shown))
+    for group, of_group in zip(GROUPS[:3], held, strict=True):
+        found = most_urgent(engine, licences, urgency(group, now), shown + 1, held=of_group)
+        parts.append(_part(group, found, of_group.total, shown))
     closed, more = recently_closed(engine, licences, now - RECENT, CLOSED_SHOWN)
     ended = [n for n in closed if _group(n, now) == "closed"]
     parts.append(Part("closed", tuple(Item(n, "closed") for n in ended), len(ended), more))
-    tally = {**dict(zip(GROUPS[:3], totals, strict=True)), "closed": len(ended)}
+    tally = {**{g: o.total for g, o in zip(GROUPS[:3], held, strict=True)}, "closed": len(ended)}
     return Board(tuple(parts), tally, more)
 
 
@@ -213,8 +215,9 @@ def next_of(
     tiles: the rest of a group the first page cut short, read the same bounded way. Raises
     ValueError for a group that is not unresolved or a cursor that is not one."""
     at = None if after is None else position(after)
-    found = most_urgent(engine, licences, urgency(group, now), shown + 1, at)
-    totals = dict(zip(GROUPS[:3], _totals(engine, licences, now), strict=True))
+    held = dict(zip(GROUPS[:3], _held(engine, licences, now), strict=True))
+    found = most_urgent(engine, licences, urgency(group, now), shown + 1, at, held[group])
+    totals = {g: o.total for g, o in held.items()}
     part = _part(group, found, totals[group], shown)
     closed, more = recently_closed(engine, licences, now - RECENT, CLOSED_SHOWN)
     closed_now = sum(1 for n in closed if _group(n, now) == "closed")

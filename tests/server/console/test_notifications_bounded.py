@@ -10,8 +10,10 @@ ones that must not count."""
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
@@ -256,3 +258,30 @@ def test_the_page_lists_the_newest_closed_and_says_when_more_closed(
         assert listed[:3] == ids
         assert f"<b>{CLOSED_SHOWN}+</b>closed this week" in html
         assert words in html
+
+
+def test_a_page_reads_only_the_parts_of_a_group_that_hold_some(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """The one COUNT says which parts (category and due window) hold notifications; a part
+    holding none is not read, so a regulator's page, most of whose parts are empty, sends a
+    few statements instead of one for each of the 12 parts."""
+    now = clock.now()
+    with engine.begin() as conn:
+        conn.execute(N.insert(), [notification_row(LICENCE, "compliance", State.OPEN, now, now)])
+    sent: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM notifications" in statement:
+            sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        board = by_urgency(engine, [LICENCE, OTHER_LICENCE], now)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    # This one, due now, and the one the staffed licensees already have open, due later.
+    assert board.tally == {"overdue": 1, "due soon": 0, "open": 1, "closed": 0}
+    assert [len(p.items) for p in board.parts] == [1, 0, 1, 0]
+    # The COUNT, the two parts holding one each, and the newest resolved and dismissed.
+    assert len(sent) == 5, sent

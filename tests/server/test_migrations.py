@@ -89,3 +89,43 @@ def test_the_open_batches_migration_fills_has_left_as_the_ingest_wrote_it(engine
     migrate(engine)
     with engine.connect() as conn:
         assert snapshot(conn)["harvest_batches"] == written
+
+
+def licence_statistics(engine: Engine) -> dict[str, int]:
+    """Each table's ``licence`` column statistics target (PostgreSQL; -1 or NULL: the
+    server's default)."""
+    query = sa.text(
+        "SELECT c.relname, a.attstattarget FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE a.attname = 'licence' AND c.relkind = 'r' AND n.nspname = current_schema()"
+    )
+    with engine.connect() as conn:
+        return {name: -1 if target is None else int(target) for name, target in conn.execute(query)}
+
+
+def test_every_licence_column_keeps_a_short_list_of_common_values(engine: Engine) -> None:
+    """Migration 0027: a regulator's 500 licences are planned against each licence column's
+    most common values one by one; every table with one (but ``licensees``, all distinct)
+    keeps 10, and going down gives them back the server's default."""
+    tables = {
+        name
+        for name in sa.inspect(engine).get_table_names()
+        if name != "licensees"
+        and any(c["name"] == "licence" for c in sa.inspect(engine).get_columns(name))
+    }
+    assert {"notifications", "event_log", "plants", "station_health"} <= tables
+    if engine.dialect.name != "postgresql":
+        return  # SQLite keeps no such list: the migration changes nothing there
+    found = licence_statistics(engine)
+    assert {name: found[name] for name in tables} == dict.fromkeys(tables, 10)
+    assert found["licensees"] == -1
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0026")
+    try:
+        assert {licence_statistics(engine)[name] for name in tables} == {-1}
+    finally:
+        migrate(engine)
+    assert licence_statistics(engine)["notifications"] == 10

@@ -97,7 +97,7 @@ class ServerSettings(BaseSettings):
         "licensee that crosses it, so one licensee's refresh is never cut",
     )
     analytics_busy_share: float = Field(
-        default=0.2,
+        default=0.1,
         gt=0,
         le=1,
         description="With events waiting, the share of the ingest worker's time the analytics "

@@ -97,3 +97,23 @@ def test_with_no_events_waiting_a_slice_takes_several_licensees(
         worker.turn(stop)  # the round is over: the next waits analytics_refresh_s
     (done,) = [r.message for r in caplog.records if r.message.startswith("analytics:")]
     assert done.startswith(f"analytics: {LICENSEES} licensees refreshed in 2 slices")
+
+
+def test_just_after_a_batch_an_empty_inbox_is_not_idleness(engine: Engine) -> None:
+    """Stations send their next events when their acks arrive, so under load the inbox is
+    empty for a moment after each batch: the slice then is still one licensee, as with events
+    waiting, and only once no batch came for BUSY_FOR_S does a slice take several."""
+    replies: list[Reply] = []
+    station = Station()
+    stop = threading.Event()
+    # A tenth of a second per reading: an idle slice (0.5 s) would take several licensees.
+    with unstarted(worker_on(engine, Ticking(0.1), replies)) as worker:
+        worker.inbox.put((station.incoming(station.event(tags_received(1, 10))), None))
+        worker.turn(stop)
+        assert [r.ack.outcome for r in replies] == [Outcome.ACCEPTED]
+        assert refreshed(engine) == 1
+        for _ in range(2 * LICENSEES):  # no more events: soon idle, and the round ends
+            worker.turn(stop)
+            if refreshed(engine) == LICENSEES:
+                break
+        assert refreshed(engine) == LICENSEES

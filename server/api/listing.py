@@ -119,9 +119,14 @@ def respond(
         if paging.format is ListFormat.CSV:
             every = conn.execute(stmt.order_by(*order)).mappings()
             return csv_response((to_item(r) for r in every), model, name)
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(stmt.limit(TOTAL_CAP + 1).subquery())
-        ).scalar_one()
+        # Counted in the list's order, so PostgreSQL reads the first TOTAL_CAP + 1 through
+        # the index the page reads. Unordered, it took a sequential scan for a licensee with
+        # a large share of the table, stopping after TOTAL_CAP + 1 of its rows; and as
+        # sequential scans of a large table start where the last one stopped, the next one
+        # could read gigabytes before finding its rows (1-4 s in 1 of 50 requests at 10M
+        # events; docs/performance.md, Scale, change 25).
+        capped = stmt.order_by(*order).limit(TOTAL_CAP + 1)
+        total = conn.execute(sa.select(sa.func.count()).select_from(capped.subquery())).scalar_one()
         page = stmt.add_columns(*key.labelled()).order_by(*order).limit(paging.limit + 1)
         if after is not None:
             page = page.where(after)

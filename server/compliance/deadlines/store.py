@@ -271,8 +271,11 @@ class Occupancy:
     ``len(dated)`` for the undated ones). :func:`most_urgent` leaves out the parts that hold
     none, each of which would have been a query."""
 
-    total: int
     parts: dict[tuple[Category, int], int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.parts.values())
 
     def holds(self, category: Category, part: int) -> bool:
         return self.parts.get((category, part), 0) > 0
@@ -405,15 +408,10 @@ def count_by_part(
         )
         with engine.connect() as conn:
             counts = [int(c) for c in conn.execute(query).one()]
-    found = []
-    for g in range(len(groups)):
-        parts = {
-            (category, part): n
-            for (of, category, part, _), n in zip(slots, counts, strict=True)
-            if of == g
-        }
-        found.append(Occupancy(sum(parts.values()), parts))
-    return found
+    found: list[dict[tuple[Category, int], int]] = [{} for _ in groups]
+    for (g, category, part, _), n in zip(slots, counts, strict=True):
+        found[g][(category, part)] = n
+    return [Occupancy(parts) for parts in found]
 
 
 def _newest_closed(

@@ -257,7 +257,7 @@ def _open(licences: Sequence[str], net_rule: set[str]) -> sa.ColumnElement[bool]
     left = sa.and_(among(H.c.licence, licences), HAS_LEFT)
     if not net_rule:
         return left
-    return sa.or_(left, sa.and_(H.c.licence.in_(sorted(net_rule)), NO_NET))
+    return sa.or_(left, sa.and_(among(H.c.licence, sorted(net_rule)), NO_NET))
 
 
 def open_harvests(

@@ -10,8 +10,9 @@ entries planning takes 0.3 ms. The ten largest licensees keep exact frequencies 
 share the rest evenly, which for one licensee's reads still favours the same indexes.
 
 Every table with a ``licence`` column but ``licensees`` (whose licences are all distinct, so
-it has no such list) gets a statistics target of 10 for it and is analysed at once, so the
-shorter list is there from now, not from autovacuum's next pass. A table added later with a
+it has no such list) gets a statistics target of 10 for it; ``server.db.engine.migrate``
+analyses the database after every upgrade, so the shorter list is there from now, not from
+autovacuum's next pass. A table added later with a
 ``licence`` column sets it too (``tests/server/test_migrations.py`` checks every one).
 """
 
@@ -39,7 +40,6 @@ def _set(target: int) -> None:
         return  # SQLite keeps no per-column statistics list
     for name in _tables():
         op.execute(f'ALTER TABLE "{name}" ALTER COLUMN licence SET STATISTICS {target}')
-        op.execute(f'ANALYZE "{name}"')
 
 
 def upgrade() -> None:

@@ -623,11 +623,21 @@ def measure_ingest(url: str, names: list[str], opts: argparse.Namespace, f: Figu
         f.problems.append("single scan: " + "; ".join(f.latency.problems[:3]))
 
 
+def walk(url: str, f: Figures) -> None:
+    """The two commands that walk the whole log: ``db rebuild --check``, ``db verify``."""
+    log("  db rebuild --check, db verify")
+    f.rebuild_check = cli_seconds(url, "db", "rebuild", "--check")
+    f.verify = cli_seconds(url, "db", "verify")
+
+
 def measure(
     url: str, sqlite_path: Path | None, names: list[str], opts: argparse.Namespace
 ) -> Figures:
     f = Figures()
     measure_size(url, sqlite_path, f)
+    if opts.walks_only:
+        walk(url, f)
+        return f
     log(f"  reads ({opts.samples} each)")
     measure_reads(url, names, opts.samples, f)
     if opts.reads_only:
@@ -635,9 +645,7 @@ def measure(
     log("  sweep")
     measure_sweep(url, f)
     if opts.rebuild:
-        log("  db rebuild --check, db verify")
-        f.rebuild_check = cli_seconds(url, "db", "rebuild", "--check")
-        f.verify = cli_seconds(url, "db", "verify")
+        walk(url, f)
     log("  ingest through mosquitto")
     try:
         measure_ingest(url, names, opts, f)
@@ -921,6 +929,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="measure the reads (and the size) only: no sweep, reports, rebuild or ingest",
     )
+    parser.add_argument(
+        "--walks-only",
+        action="store_true",
+        help="measure the size, `db rebuild --check` and `db verify` only (the hour-long "
+        "walks of a 10M-event log, apart from the reads that a --reuse run measures)",
+    )
     kept = parser.add_mutually_exclusive_group()
     kept.add_argument(
         "--keep",
@@ -936,6 +950,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     if (opts.keep or opts.reuse) is not None and opts.db != "postgresql":
         parser.error("--keep and --reuse need --db postgresql")
+    if opts.walks_only and (opts.reads_only or not opts.rebuild):
+        parser.error("--walks-only measures the rebuild: not with --reads-only or --no-rebuild")
     if opts.quick:
         opts.scale = 0.01
     if not 0 < opts.scale <= 1 or not 3 <= opts.licensees <= 999:

@@ -78,6 +78,9 @@ TRANSIENT_DB_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.Ti
 # After a batch, the ingest counts as busy this long (s) though its inbox is empty: the
 # stations' next events are on their way (an ack's round trip, a few ms).
 BUSY_FOR_S = 1.0
+# The longest a pass waits for a first event (s) before it looks at what is due between
+# batches (leases, gap report, sweep, analytics).
+WAIT_S = 0.2
 
 
 T = TypeVar("T")
@@ -240,10 +243,9 @@ class IngestWorker:
             self.stop()
 
     def turn(self, stop: threading.Event) -> None:
-        """One pass of the loop: a batch, if any is waiting (up to 0.2 s for one, none while
-        an analytics round is under way: idle time is the refresh's), then what is due
-        between batches."""
-        batch = self._next_batch(timeout=0.0 if self._analytics is not None else 0.2)
+        """One pass of the loop: a batch, if one comes within :meth:`_wait_s`, then what is
+        due between batches."""
+        batch = self._next_batch(timeout=self._wait_s())
         if batch:
             self._handle(batch, stop)
             self._last_batch_at = self.monotonic()
@@ -251,6 +253,21 @@ class IngestWorker:
         self._report_gaps()
         self._sweep_deadlines()
         self._refresh_analytics()
+
+    def _wait_s(self) -> float:
+        """How long this pass waits for a first event (s): :data:`WAIT_S`, or while an
+        analytics round is under way until its next slice is due: none when the ingest is
+        idle (idle time is the refresh's), else until the refresh's rest ends or the ingest
+        falls idle, whichever is first. Not none while it rests: a pass that does not wait
+        spins, and the spinning thread took the interpreter from the MQTT client's thread
+        and the cores from the broker and the database while the stations' next events were
+        on their way."""
+        if self._analytics is None:
+            return WAIT_S
+        if self._last_batch_at is None:
+            return 0.0
+        due = min(self._analytics_rest_until, self._last_batch_at + BUSY_FOR_S)
+        return min(WAIT_S, max(0.0, due - self.monotonic()))
 
     def _next_batch(self, timeout: float) -> list[tuple[Incoming, Parsed | Refused | None]]:
         try:

@@ -7,6 +7,7 @@ nothing here waits for real time or asserts one."""
 import itertools
 import logging
 import threading
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,7 +16,7 @@ from schemas.acks import Outcome
 from schemas.clock import SYSTEM_CLOCK
 from server.config import ServerSettings
 from server.ingest.pipeline import Pipeline, Reply
-from server.ingest.worker import IngestWorker
+from server.ingest.worker import WAIT_S, IngestWorker
 from tests.server.conftest import add_unstaffed_licensee
 from tests.server.floor import Station, tags_received
 from tests.server.test_logs import unstarted
@@ -117,3 +118,32 @@ def test_just_after_a_batch_an_empty_inbox_is_not_idleness(engine: Engine) -> No
             if refreshed(engine) == LICENSEES:
                 break
         assert refreshed(engine) == LICENSEES
+
+
+def test_while_the_refresh_rests_the_worker_waits_for_the_next_events(engine: Engine) -> None:
+    """Between two slices under load the refresh rests, and a pass with no event waiting then
+    waits for the stations' next ones (their acks are on their way back): a pass that did not
+    wait spun, taking a core and the interpreter from the broker and the MQTT client's
+    thread that was bringing those events in."""
+    replies: list[Reply] = []
+    station = Station()
+    stop = threading.Event()
+    waits: list[float | None] = []  # the timeout of each wait for a first event of a pass
+    with unstarted(worker_on(engine, Ticking(0.1), replies)) as worker:
+        taken = worker._next_batch
+
+        def next_batch(timeout: float) -> Any:
+            waits.append(timeout)
+            return taken(timeout)
+
+        worker._next_batch = next_batch  # type: ignore[method-assign]
+        worker.inbox.put((station.incoming(station.event(tags_received(1, 10))), None))
+        worker.turn(stop)  # the batch, then a slice of one licensee: the refresh rests
+        assert (len(replies), refreshed(engine)) == (1, 1)
+        worker.turn(stop)  # nothing waiting, still busy: the rest is the ingest's
+        assert refreshed(engine) == 1
+        worker.inbox.put((station.incoming(station.event(tags_received(11, 20))), None))
+        worker.turn(stop)
+        assert [r.ack.outcome for r in replies] == [Outcome.ACCEPTED] * 2
+    assert waits[0] == WAIT_S  # no round under way yet
+    assert 0 < waits[1] <= WAIT_S

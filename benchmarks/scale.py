@@ -261,6 +261,8 @@ class Figures:
     reconcile_all: float = 0.0
     rebuild_check: float | None = None  # None: not run (--no-rebuild)
     verify: float | None = None
+    rebuild_kib: int = 0  # the command's peak resident memory (0: not run)
+    verify_kib: int = 0
     size_bytes: int = 0
     ingest: ingest.Throughput | None = None  # the load started with the server's start-up
     ingest_during: float | None = None  # events/s of it until the start-up refresh ended
@@ -470,17 +472,20 @@ def measure_sweep(url: str, f: Figures) -> None:
         engine.dispose()
 
 
-def cli_seconds(url: str, *args: str) -> float:
+def cli_seconds(url: str, *args: str) -> tuple[float, int]:
+    """Run ``seedtrace ARGS`` on ``url``: (seconds, the process's peak resident KiB, from
+    ``wait4``'s ``ru_maxrss``). Raises RuntimeError with its output's end if it fails."""
+    command = [str(Path(sys.executable).parent / "seedtrace"), *args, "--database-url", url]
     began = time.perf_counter()
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "seedtrace"), *args, "--database-url", url],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"seedtrace {' '.join(args)}: {done.stdout[-500:]}{done.stderr[-500:]}")
-    return time.perf_counter() - began
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - began
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            out.seek(0)
+            raise RuntimeError(f"seedtrace {' '.join(args)}: {out.read()[-1000:]}")
+    return seconds, usage.ru_maxrss
 
 
 def measure_size(url: str, path: Path | None, f: Figures) -> None:
@@ -626,8 +631,8 @@ def measure_ingest(url: str, names: list[str], opts: argparse.Namespace, f: Figu
 def walk(url: str, f: Figures) -> None:
     """The two commands that walk the whole log: ``db rebuild --check``, ``db verify``."""
     log("  db rebuild --check, db verify")
-    f.rebuild_check = cli_seconds(url, "db", "rebuild", "--check")
-    f.verify = cli_seconds(url, "db", "verify")
+    f.rebuild_check, f.rebuild_kib = cli_seconds(url, "db", "rebuild", "--check")
+    f.verify, f.verify_kib = cli_seconds(url, "db", "verify")
 
 
 def measure(
@@ -767,6 +772,20 @@ def report(db: str, fill: FillResult, empty: Figures, full: Figures) -> list[str
     rows += [
         ("`seedtrace db rebuild --check` (s)", empty.rebuild_check, full.rebuild_check, "", None),
         ("`seedtrace db verify` (s)", empty.verify, full.verify, "", None),
+        (
+            "`seedtrace db rebuild --check` peak VmHWM (MB)",
+            empty.rebuild_kib / 1024 if empty.rebuild_kib else None,
+            full.rebuild_kib / 1024 if full.rebuild_kib else None,
+            "",
+            None,
+        ),
+        (
+            "`seedtrace db verify` peak VmHWM (MB)",
+            empty.verify_kib / 1024 if empty.verify_kib else None,
+            full.verify_kib / 1024 if full.verify_kib else None,
+            "",
+            None,
+        ),
         ("database size (MB)", empty.size_bytes / 1e6, full.size_bytes / 1e6, "", None),
         (
             "ingest server VmRSS after the load (MB)",

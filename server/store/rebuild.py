@@ -1,10 +1,13 @@
 """Rebuild the projections from the event log, and compare.
 
-The log is the legal record; projections are a cache of it. :func:`replay` empties the
-projection tables and applies every accepted event again in log order, in one transaction.
-:func:`verify` does the same and reports every row that differs from what was there before;
-with ``keep=False`` it rolls back, leaving the database as it was (``seedtrace db rebuild
---check``).
+The log is the legal record; projections are a cache of it. :func:`verify` rebuilds them
+licensee by licensee, in one transaction: it reads a licensee's projection rows, empties them,
+applies its accepted events again in log order and reports every row that differs from what
+was there before; with ``keep=False`` it rolls back, leaving the database as it was
+(``seedtrace db rebuild --check``). Every projection row is a licensee's and is built from
+that licensee's events alone (a correction replays one licensee the same way), so the result
+is the whole log's replay, while only one licensee's rows are held in memory: at 10M events
+the whole state's rows, read twice, would be gigabytes of Python tuples.
 
 Corrections: the replayed log is the **effective** log (:func:`effective_log`). An event that
 an accepted ``record.corrected`` replaced is replayed with the replacement's payload in its
@@ -37,13 +40,24 @@ def _tables() -> list[sa.Table]:
     return [SQLModel.metadata.tables[name] for name in PROJECTION_TABLES]
 
 
-def snapshot(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every projection row, sorted, per table."""
+def snapshot(conn: sa.Connection, licence: str | None = None) -> dict[str, list[tuple[Any, ...]]]:
+    """Every projection row (of ``licence``, or all), sorted, per table."""
     out = {}
     for table in _tables():
-        rows = conn.execute(sa.select(table)).all()
-        out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+        query = sa.select(table)
+        if licence is not None:
+            query = query.where(table.c.licence == licence)
+        out[table.name] = sorted((tuple(r) for r in conn.execute(query)), key=repr)
     return out
+
+
+def licensees(conn: sa.Connection) -> list[str]:
+    """Every licence the log or a projection names: a licensee's rows with no event behind
+    them are differences too."""
+    found = set(conn.execute(sa.select(L.c.licence).distinct()).scalars())
+    for table in _tables():
+        found.update(conn.execute(sa.select(table.c.licence).distinct()).scalars())
+    return sorted(found)
 
 
 def _accepted(licence: str | None) -> sa.ColumnElement[bool]:
@@ -101,11 +115,12 @@ def clear(conn: sa.Connection, licence: str | None = None) -> None:
         )
 
 
-def replay(conn: sa.Connection) -> int:
-    """Empty the projections and apply the effective log again; returns the event count."""
-    clear(conn)
+def replay(conn: sa.Connection, licence: str) -> int:
+    """Empty ``licence``'s projections and apply its effective log again; returns the count of
+    events applied."""
+    clear(conn, licence)
     count = 0
-    for position, event in effective_log(conn):
+    for position, event in effective_log(conn, licence):
         projections.apply(conn, event, position)
         count += 1
     return count
@@ -123,14 +138,17 @@ def differences(
 
 
 def verify(engine: Engine, *, keep: bool) -> tuple[int, list[str]]:
-    """Rebuild and compare; commit the rebuild only when ``keep``. Returns (events replayed,
-    differences)."""
+    """Rebuild and compare, licensee by licensee (by licence), in one transaction; commit the
+    rebuild only when ``keep``. Returns (events replayed, differences: per licensee, then per
+    table)."""
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            before = snapshot(conn)
-            count = replay(conn)
-            diff = differences(before, snapshot(conn))
+            count, diff = 0, []
+            for licence in licensees(conn):
+                before = snapshot(conn, licence)
+                count += replay(conn, licence)
+                diff += differences(before, snapshot(conn, licence))
             diff += items.differences(conn, keep=keep)  # the log's item index, derived too
         except BaseException:
             transaction.rollback()

@@ -12,7 +12,7 @@ from schemas.clock import SYSTEM_CLOCK
 from server.db.engine import current_revision
 from server.ingest.pipeline import Pipeline
 from server.store.rebuild import snapshot, verify
-from tests.server.conftest import STAFF_EVENTS
+from tests.server.conftest import STAFF_EVENTS, add_unstaffed_licensee
 from tests.server.floor import Station, batch_created, harvested
 from tests.server.test_pipeline import grow, run
 
@@ -119,6 +119,28 @@ def test_rebuild_reports_a_projection_that_drifted(engine: Engine) -> None:
     _, diff_after_repair = verify(engine, keep=True)
     assert verify(engine, keep=False) == (4 + STAFF_EVENTS, [])
     assert diff_after_repair == diff
+
+
+def test_rebuild_finds_rows_of_a_licensee_with_no_events(engine: Engine) -> None:
+    """The rebuild goes licensee by licensee: a licensee that has projection rows but no
+    event behind them (here a plant moved to it behind the log's back) is rebuilt too."""
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
+    (uid, *_) = grow(pipeline, station, n_plants=2)
+    add_unstaffed_licensee(engine, "OR-9999", "Farm without events", "OR")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE plants SET licence = 'OR-9999' WHERE uid = :u"), {"u": uid})
+    count, diff = verify(engine, keep=False)
+    assert count == 4 + STAFF_EVENTS
+    assert len(diff) == 2
+    assert diff[0].startswith("plants: only after rebuild: ") and station.licence in diff[0]
+    assert diff[1].startswith("plants: only before rebuild: ") and "'OR-9999'" in diff[1]
+    assert verify(engine, keep=True)[1] == diff
+    with engine.connect() as conn:
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM plants WHERE licence = 'OR-9999'")).scalar()
+            == 0
+        )
+    assert verify(engine, keep=False) == (4 + STAFF_EVENTS, [])
 
 
 def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> None:

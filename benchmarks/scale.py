@@ -772,35 +772,17 @@ def report(db: str, fill: FillResult, empty: Figures, full: Figures) -> list[str
     rows += [
         ("`seedtrace db rebuild --check` (s)", empty.rebuild_check, full.rebuild_check, "", None),
         ("`seedtrace db verify` (s)", empty.verify, full.verify, "", None),
-        (
-            "`seedtrace db rebuild --check` peak VmHWM (MB)",
-            empty.rebuild_kib / 1024 if empty.rebuild_kib else None,
-            full.rebuild_kib / 1024 if full.rebuild_kib else None,
-            "",
-            None,
-        ),
-        (
-            "`seedtrace db verify` peak VmHWM (MB)",
-            empty.verify_kib / 1024 if empty.verify_kib else None,
-            full.verify_kib / 1024 if full.verify_kib else None,
-            "",
-            None,
-        ),
         ("database size (MB)", empty.size_bytes / 1e6, full.size_bytes / 1e6, "", None),
-        (
-            "ingest server VmRSS after the load (MB)",
-            empty.rss_kib / 1024 if empty.rss_kib else None,  # 0: no load ran (--reads-only)
-            full.rss_kib / 1024 if full.rss_kib else None,
-            "",
-            None,
-        ),
-        (
-            "ingest server VmHWM (MB)",
-            empty.hwm_kib / 1024 if empty.hwm_kib else None,
-            full.hwm_kib / 1024 if full.hwm_kib else None,
-            "",
-            None,
-        ),
+    ]
+    memory = [  # peak or current resident memory, KiB; 0: not run (--no-rebuild, --reads-only)
+        ("`seedtrace db rebuild --check` peak VmHWM", empty.rebuild_kib, full.rebuild_kib),
+        ("`seedtrace db verify` peak VmHWM", empty.verify_kib, full.verify_kib),
+        ("ingest server VmRSS after the load", empty.rss_kib, full.rss_kib),
+        ("ingest server VmHWM", empty.hwm_kib, full.hwm_kib),
+    ]
+    rows += [
+        (f"{name} (MB)", a / 1024 if a else None, b / 1024 if b else None, "", None)
+        for name, a, b in memory
     ]
     for name, a, b, target, ok in rows:
         mark = "" if ok is None else verdict(ok)

@@ -132,8 +132,10 @@ def test_rebuild_finds_rows_of_a_licensee_with_no_events(engine: Engine) -> None
     count, diff = verify(engine, keep=False)
     assert count == 4 + STAFF_EVENTS
     assert len(diff) == 2
-    assert diff[0].startswith("plants: only after rebuild: ") and station.licence in diff[0]
-    assert diff[1].startswith("plants: only before rebuild: ") and "'OR-9999'" in diff[1]
+    assert diff[0].startswith("plants: only after rebuild: ")
+    assert station.licence in diff[0]
+    assert diff[1].startswith("plants: only before rebuild: ")
+    assert "'OR-9999'" in diff[1]
     assert verify(engine, keep=True)[1] == diff
     with engine.connect() as conn:
         assert (

@@ -167,26 +167,37 @@ def differences(conn: sa.Connection, *, keep: bool) -> list[str]:
     """Compare each licensee's index rows with those its log derives; with ``keep``, put the
     derived rows in their place. One licensee in memory at a time (its rows, not the log's)."""
     found: list[str] = []
-    licences = conn.execute(sa.select(L.c.licence).distinct().order_by(L.c.licence)).scalars()
+    for licence in licences(conn):
+        found += licence_differences(conn, licence, keep=keep)
+    return found
+
+
+def licences(conn: sa.Connection) -> list[str]:
+    """Every licence the log or the index names, sorted."""
+    logged = conn.execute(sa.select(L.c.licence).distinct()).scalars()
     indexed = conn.execute(sa.select(EI.c.licence).distinct()).scalars()
-    for licence in sorted(set(licences) | set(indexed)):
-        log = conn.execute(
-            sa.select(L.c.chain_index, L.c.body).where(
-                L.c.licence == licence, L.c.chain_index.is_not(None)
-            )
+    return sorted(set(logged) | set(indexed))
+
+
+def licence_differences(conn: sa.Connection, licence: str, *, keep: bool) -> list[str]:
+    """:func:`differences` for one licensee."""
+    log = conn.execute(
+        sa.select(L.c.chain_index, L.c.body).where(
+            L.c.licence == licence, L.c.chain_index.is_not(None)
         )
-        want = set(derived((int(i), str(b)) for i, b in log))
-        have = {
-            (str(item), int(index))
-            for item, index in conn.execute(
-                sa.select(EI.c.item, EI.c.chain_index).where(EI.c.licence == licence)
-            )
-        }
-        found += _lines(licence, have - want, "only before rebuild")
-        found += _lines(licence, want - have, "only after rebuild")
-        if keep and want != have:
-            conn.execute(EI.delete().where(EI.c.licence == licence))
-            _insert(conn, licence, sorted(want))
+    )
+    want = set(derived((int(i), str(b)) for i, b in log))
+    have = {
+        (str(item), int(index))
+        for item, index in conn.execute(
+            sa.select(EI.c.item, EI.c.chain_index).where(EI.c.licence == licence)
+        )
+    }
+    found = _lines(licence, have - want, "only before rebuild")
+    found += _lines(licence, want - have, "only after rebuild")
+    if keep and want != have:
+        conn.execute(EI.delete().where(EI.c.licence == licence))
+        _insert(conn, licence, sorted(want))
     return found
 
 

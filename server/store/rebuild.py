@@ -1,13 +1,21 @@
 """Rebuild the projections from the event log, and compare.
 
 The log is the legal record; projections are a cache of it. :func:`verify` rebuilds them
-licensee by licensee, in one transaction: it reads a licensee's projection rows, empties them,
-applies its accepted events again in log order and reports every row that differs from what
-was there before; with ``keep=False`` it rolls back, leaving the database as it was
-(``seedtrace db rebuild --check``). Every projection row is a licensee's and is built from
-that licensee's events alone (a correction replays one licensee the same way), so the result
-is the whole log's replay, while only one licensee's rows are held in memory: at 10M events
-the whole state's rows, read twice, would be gigabytes of Python tuples.
+licensee by licensee: it reads a licensee's projection rows, empties them, applies its
+accepted events again in log order and reports every row that differs from what was there
+before. Every projection row is a licensee's and is built from that licensee's events alone
+(a correction replays one licensee the same way), so the result is the whole log's replay,
+while only one licensee's rows are held in memory: at 10M events the whole state's rows, read
+twice, would be gigabytes of Python tuples.
+
+- ``seedtrace db rebuild`` (``keep=True``): one transaction for every licensee, committed
+  whole.
+- ``seedtrace db rebuild --check`` (``keep=False``): a transaction per licensee, rolled back,
+  that first takes the licensee's lock (its ``licensees`` row ``FOR UPDATE``, as the ingest
+  does; SQLite's ``BEGIN IMMEDIATE``). So a check of a running system compares each licensee
+  as of one moment, holds up only that licensee's events while it runs (a few seconds for a
+  large one), and leaves the database as it was. One transaction for the whole check held
+  every licensee it had checked until its end, an hour or more at 10M events.
 
 Corrections: the replayed log is the **effective** log (:func:`effective_log`). An event that
 an accepted ``record.corrected`` replaced is replayed with the replacement's payload in its
@@ -29,6 +37,7 @@ from sqlmodel import SQLModel
 
 from schemas.events import CorrectablePayload, EventEnvelope, RecordCorrected
 from server.db.core import table_of
+from server.db.core_tables import LICENSEES as LIC
 from server.db.engine import analyze
 from server.db.tables import PROJECTION_TABLES, EventLog
 from server.store import items, projections
@@ -138,25 +147,50 @@ def differences(
 
 
 def verify(engine: Engine, *, keep: bool) -> tuple[int, list[str]]:
-    """Rebuild and compare, licensee by licensee (by licence), in one transaction; commit the
-    rebuild only when ``keep``. Returns (events replayed, differences: per licensee, then per
-    table)."""
+    """Rebuild and compare, licensee by licensee (by licence); with ``keep`` in one
+    transaction, committed, else in one per licensee, rolled back. Returns (events replayed,
+    differences: per licensee, then per table, then the item index's)."""
+    if not keep:
+        return _check(engine)
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            count, diff = 0, []
+            count, diff = 0, list[str]()
             for licence in licensees(conn):
-                before = snapshot(conn, licence)
-                count += replay(conn, licence)
-                diff += differences(before, snapshot(conn, licence))
-            diff += items.differences(conn, keep=keep)  # the log's item index, derived too
+                count += _compare(conn, licence, diff)
+            diff += items.differences(conn, keep=True)  # the log's item index, derived too
         except BaseException:
             transaction.rollback()
             raise
-        if keep:
-            transaction.commit()
-        else:
-            transaction.rollback()
-    if keep:
-        analyze(engine)  # every projection row was just written again
+        transaction.commit()
+    analyze(engine)  # every projection row was just written again
     return count, diff
+
+
+def _compare(conn: sa.Connection, licence: str, diff: list[str]) -> int:
+    """Rebuild ``licence``'s projections in ``conn``'s transaction, adding what differs to
+    ``diff``; returns the count of events replayed."""
+    before = snapshot(conn, licence)
+    count = replay(conn, licence)
+    diff += differences(before, snapshot(conn, licence))
+    return count
+
+
+def _check(engine: Engine) -> tuple[int, list[str]]:
+    """:func:`verify` without keeping anything: each licensee in a transaction of its own,
+    under its lock, rolled back."""
+    with engine.connect() as conn:
+        every = sorted({*licensees(conn), *items.licences(conn)})
+    count, diff, index = 0, list[str](), list[str]()
+    for licence in every:
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                conn.execute(
+                    sa.select(LIC.c.licence).where(LIC.c.licence == licence).with_for_update()
+                )
+                count += _compare(conn, licence, diff)
+                index += items.licence_differences(conn, licence, keep=False)
+            finally:
+                transaction.rollback()
+    return count, diff + index

@@ -11,8 +11,14 @@ from cli.main import app
 from schemas.clock import SYSTEM_CLOCK
 from server.db.engine import current_revision
 from server.ingest.pipeline import Pipeline
+from server.store import rebuild
 from server.store.rebuild import snapshot, verify
-from tests.server.conftest import STAFF_EVENTS, add_unstaffed_licensee
+from tests.server.conftest import (
+    LICENCE,
+    OTHER_LICENCE,
+    STAFF_EVENTS,
+    add_unstaffed_licensee,
+)
 from tests.server.floor import Station, batch_created, harvested
 from tests.server.test_pipeline import grow, run
 
@@ -143,6 +149,34 @@ def test_rebuild_finds_rows_of_a_licensee_with_no_events(engine: Engine) -> None
             == 0
         )
     assert verify(engine, keep=False) == (4 + STAFF_EVENTS, [])
+
+
+# PostgreSQL's row locks; on SQLite every writer waits for every other (BEGIN IMMEDIATE)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_check_holds_up_only_the_licensee_it_is_checking(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`db rebuild --check` on a running system: while it replays one licensee (OR-1001),
+    the licensee it checked before (CA-2002) takes writes at once; the check's one
+    transaction held every licensee it had checked until its end."""
+    assert sorted([LICENCE, OTHER_LICENCE]) == [OTHER_LICENCE, LICENCE]
+    written: list[int] = []
+    replay = rebuild.replay
+
+    def replay_and_write(conn: sa.Connection, licence: str) -> int:
+        if licence == LICENCE:
+            with engine.begin() as other:
+                other.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+                done = other.execute(
+                    sa.text("UPDATE users SET user_id = user_id WHERE licence = :l"),
+                    {"l": OTHER_LICENCE},
+                )
+                written.append(done.rowcount)
+        return replay(conn, licence)
+
+    monkeypatch.setattr(rebuild, "replay", replay_and_write)
+    assert verify(engine, keep=False) == (STAFF_EVENTS, [])
+    assert written == [2]
 
 
 def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> None:

@@ -61,9 +61,9 @@ def snapshot(conn: sa.Connection, licence: str | None = None) -> dict[str, list[
 
 
 def licensees(conn: sa.Connection) -> list[str]:
-    """Every licence the log or a projection names: a licensee's rows with no event behind
-    them are differences too."""
-    found = set(conn.execute(sa.select(L.c.licence).distinct()).scalars())
+    """Every licence the log, its item index or a projection names: a licensee's rows with no
+    event behind them are differences too."""
+    found = set(items.licences(conn))
     for table in _tables():
         found.update(conn.execute(sa.select(table.c.licence).distinct()).scalars())
     return sorted(found)
@@ -149,48 +149,43 @@ def differences(
 def verify(engine: Engine, *, keep: bool) -> tuple[int, list[str]]:
     """Rebuild and compare, licensee by licensee (by licence); with ``keep`` in one
     transaction, committed, else in one per licensee, rolled back. Returns (events replayed,
-    differences: per licensee, then per table, then the item index's)."""
+    differences: the projections' per licensee and table, then the item index's)."""
+    count, diff, index = 0, list[str](), list[str]()
     if not keep:
-        return _check(engine)
+        with engine.connect() as conn:
+            every = licensees(conn)
+        for licence in every:
+            with engine.connect() as conn:
+                transaction = conn.begin()
+                try:  # the licensee's lock: compared as of one moment, its ingest held meanwhile
+                    conn.execute(
+                        sa.select(LIC.c.licence).where(LIC.c.licence == licence).with_for_update()
+                    )
+                    count += _compare(conn, licence, diff, index, keep=False)
+                finally:
+                    transaction.rollback()
+        return count, diff + index
     with engine.connect() as conn:
         transaction = conn.begin()
         try:
-            count, diff = 0, list[str]()
             for licence in licensees(conn):
-                count += _compare(conn, licence, diff)
-            diff += items.differences(conn, keep=True)  # the log's item index, derived too
+                count += _compare(conn, licence, diff, index, keep=True)
         except BaseException:
             transaction.rollback()
             raise
         transaction.commit()
     analyze(engine)  # every projection row was just written again
-    return count, diff
+    return count, diff + index
 
 
-def _compare(conn: sa.Connection, licence: str, diff: list[str]) -> int:
+def _compare(
+    conn: sa.Connection, licence: str, diff: list[str], index: list[str], *, keep: bool
+) -> int:
     """Rebuild ``licence``'s projections in ``conn``'s transaction, adding what differs to
-    ``diff``; returns the count of events replayed."""
+    ``diff``, and compare (with ``keep``, rewrite) its item index rows, adding to ``index``;
+    returns the count of events replayed."""
     before = snapshot(conn, licence)
     count = replay(conn, licence)
     diff += differences(before, snapshot(conn, licence))
+    index += items.licence_differences(conn, licence, keep=keep)  # derived from the log too
     return count
-
-
-def _check(engine: Engine) -> tuple[int, list[str]]:
-    """:func:`verify` without keeping anything: each licensee in a transaction of its own,
-    under its lock, rolled back."""
-    with engine.connect() as conn:
-        every = sorted({*licensees(conn), *items.licences(conn)})
-    count, diff, index = 0, list[str](), list[str]()
-    for licence in every:
-        with engine.connect() as conn:
-            transaction = conn.begin()
-            try:
-                conn.execute(
-                    sa.select(LIC.c.licence).where(LIC.c.licence == licence).with_for_update()
-                )
-                count += _compare(conn, licence, diff)
-                index += items.licence_differences(conn, licence, keep=False)
-            finally:
-                transaction.rollback()
-    return count, diff + index

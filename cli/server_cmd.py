@@ -240,12 +240,24 @@ def db_rebuild(
     check: Annotated[
         bool, typer.Option(help="Compare only; leave the projections as they are.")
     ] = False,
+    per_event: Annotated[
+        bool,
+        typer.Option(
+            help="Replay one event at a time through the reference projections, not in "
+            "batches through the ingest's code: a check of that code too, several times slower."
+        ),
+    ] = False,
 ) -> None:
     """Rebuild current state (batches, plants, tags, harvests) from the event log."""
     from server.store.rebuild import verify
+    from server.store.replay import ReplayError
 
     with _engine(database_url) as engine:
-        count, diff = verify(engine, keep=not check)
+        try:
+            count, diff = verify(engine, keep=not check, per_event=per_event)
+        except ReplayError as err:  # the log itself is not one these rules accepted
+            typer.echo(f"cannot replay the event log: {err}; nothing was changed", err=True)
+            raise typer.Exit(2) from err
     for line in diff:
         typer.echo(line)
     verb = "checked" if check else "rebuilt"

@@ -87,7 +87,8 @@ def test_a_correction_keeps_the_original_and_corrects_the_state(engine: Engine) 
         wrong.event_id,
         "plant.harvested",
     )
-    assert verify(engine, keep=False)[1] == []  # a rebuild replays the correction too
+    for per_event in (False, True):  # a rebuild replays the correction too
+        assert verify(engine, keep=False, per_event=per_event)[1] == []
 
 
 def test_a_replacement_breaking_a_rule_itself_is_rejected_and_changes_nothing(

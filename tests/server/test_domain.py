@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -12,6 +13,7 @@ from schemas.events import EventEnvelope
 from server.compliance.rules.kinds import ALL_KINDS
 from server.db.tables import PROJECTION_TABLES
 from server.ingest.pipeline import Pipeline
+from server.store import replay
 from server.store.projections import HANDLERS
 from server.store.rebuild import verify
 from tests.server import domain as d
@@ -138,7 +140,9 @@ def test_every_payload_kind_has_a_projection() -> None:
     assert set(HANDLERS) == ALL_KINDS
 
 
-def test_every_kind_is_projected_and_rebuilt_identically(engine: Engine) -> None:
+def test_every_kind_is_projected_and_rebuilt_identically(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
     events = every_kind(Station(), Station("office-1", operator=MANAGER))
     acks = run_all(pipeline, events)
@@ -192,4 +196,8 @@ def test_every_kind_is_projected_and_rebuilt_identically(engine: Engine) -> None
         ("AUD-1", 1, 1, 1, 1)
     ]
 
-    assert verify(engine, keep=False) == (len(events) + STAFF_EVENTS, [])
+    expected = (len(events) + STAFF_EVENTS, [])
+    assert verify(engine, keep=False, per_event=True) == expected  # one by one: the reference
+    for length in (replay.RUN, 1, 3):  # batched through the overlay, in runs of these lengths
+        monkeypatch.setattr(replay, "RUN", length)
+        assert verify(engine, keep=False) == expected

@@ -283,7 +283,8 @@ def test_rule_through_the_pipeline(engine: Engine, rule_id: str, licence: str) -
     assert any(words in v.message for v in broken), broken
     where = f"event_id = '{bad.event_id}' AND outcome = 'rejected'"
     assert count(engine, f"SELECT count(*) FROM event_log WHERE {where}") == 1  # on the record
-    assert verify(engine, keep=False)[1] == []  # and nothing else: the state is the log's
+    for per_event in (False, True):  # and nothing else: the state is the log's
+        assert verify(engine, keep=False, per_event=per_event)[1] == []
 
 
 def test_a_rule_outside_a_pack_does_not_reject_that_licensee(engine: Engine) -> None:

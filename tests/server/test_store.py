@@ -13,6 +13,7 @@ from server.db.engine import current_revision
 from server.ingest.pipeline import Pipeline
 from server.store import rebuild
 from server.store.rebuild import snapshot, verify
+from server.store.replay import ReplayError
 from tests.server.conftest import (
     LICENCE,
     OTHER_LICENCE,
@@ -151,6 +152,45 @@ def test_rebuild_finds_rows_of_a_licensee_with_no_events(engine: Engine) -> None
     assert verify(engine, keep=False) == (4 + STAFF_EVENTS, [])
 
 
+def test_a_log_the_state_cannot_take_fails_the_rebuild_naming_the_event(
+    engine: Engine, database_url: str
+) -> None:
+    """A row appended behind the ingest's back, accepted though its plant was never tagged:
+    the batched replay cannot apply it, and says which event of which licensee it is, and
+    the rebuild changes nothing."""
+    pipeline, station = Pipeline(engine, clock=SYSTEM_CLOCK), Station()
+    grow(pipeline, station, n_plants=2)
+    stray = station.event(harvested("1A4FF0000000000000000999", "10"))
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO event_log (event_id, licence, station_id, sequence, kind,"
+                " operator_id, occurred_at, received_at, outcome, violations, body, body_sha256)"
+                " VALUES (:id, :licence, :station, :sequence, :kind, :operator, :at, :at,"
+                " 'accepted', '[]', :body, '')"
+            ),
+            {
+                "id": stray.event_id,
+                "licence": stray.licence,
+                "station": stray.station_id,
+                "sequence": stray.sequence,
+                "kind": stray.kind,
+                "operator": stray.operator_id,
+                "at": stray.occurred_at,
+                "body": stray.model_dump_json(),
+            },
+        )
+        before = snapshot(conn)
+    for keep in (False, True):
+        with pytest.raises(ReplayError, match=f"event {stray.event_id} \\(plant.harvested"):
+            verify(engine, keep=keep)
+    result = CliRunner().invoke(app, ["db", "rebuild", "--database-url", database_url])
+    assert result.exit_code == 2
+    assert f"cannot replay the event log: event {stray.event_id}" in result.output
+    with engine.connect() as conn:
+        assert snapshot(conn) == before
+
+
 # PostgreSQL's row locks; on SQLite every writer waits for every other (BEGIN IMMEDIATE)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_check_holds_up_only_the_licensee_it_is_checking(
@@ -163,7 +203,7 @@ def test_a_check_holds_up_only_the_licensee_it_is_checking(
     written: list[int] = []
     replay = rebuild.replay
 
-    def replay_and_write(conn: sa.Connection, licence: str) -> int:
+    def replay_and_write(conn: sa.Connection, licence: str, per_event: bool) -> int:
         if licence == LICENCE:
             with engine.begin() as other:
                 other.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
@@ -172,7 +212,7 @@ def test_a_check_holds_up_only_the_licensee_it_is_checking(
                     {"l": OTHER_LICENCE},
                 )
                 written.append(done.rowcount)
-        return replay(conn, licence)
+        return replay(conn, licence, per_event=per_event)
 
     monkeypatch.setattr(rebuild, "replay", replay_and_write)
     assert verify(engine, keep=False) == (STAFF_EVENTS, [])
@@ -189,3 +229,12 @@ def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> Non
     result = runner.invoke(app, ["db", "rebuild", "--check", "--database-url", database_url])
     assert result.exit_code == 0, result.output
     assert f"checked from {4 + STAFF_EVENTS} accepted events: 0 differences" in result.output
+    with engine.begin() as conn:  # someone edits current state behind the log's back
+        conn.execute(sa.text("UPDATE plants SET phase = 'vegetative'"))
+    for mode in ([], ["--per-event"]):
+        result = runner.invoke(
+            app, ["db", "rebuild", "--check", *mode, "--database-url", database_url]
+        )
+        assert result.exit_code == 1, result.output
+        assert "plants: only before rebuild: " in result.output
+        assert f"checked from {4 + STAFF_EVENTS} accepted events: 4 differences" in result.output

@@ -247,14 +247,25 @@ def db_rebuild(
             "batches through the ingest's code: a check of that code too, several times slower."
         ),
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="With --check: processes checking licensees side by side, each with its own "
+            "database connection (PostgreSQL; SQLite takes one writer at a time).",
+        ),
+    ] = 1,
 ) -> None:
     """Rebuild current state (batches, plants, tags, harvests) from the event log."""
     from server.store.rebuild import verify
     from server.store.replay import ReplayError
 
+    if jobs > 1 and not check:
+        typer.echo("--jobs needs --check: a rebuild that keeps its result is one transaction")
+        raise typer.Exit(2)
     with _engine(database_url) as engine:
         try:
-            count, diff = verify(engine, keep=not check, per_event=per_event)
+            count, diff = verify(engine, keep=not check, per_event=per_event, jobs=jobs)
         except ReplayError as err:  # the log itself is not one these rules accepted
             typer.echo(f"cannot replay the event log: {err}; nothing was changed", err=True)
             raise typer.Exit(2) from err

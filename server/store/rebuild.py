@@ -32,7 +32,9 @@ row, accepted or not: :func:`verify` compares it too, and rewrites a licensee's 
 differ when it keeps the rebuild.
 """
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,7 +45,7 @@ from schemas.events import CorrectablePayload, EventEnvelope, RecordCorrected
 from server.db import pipelined
 from server.db.core import table_of
 from server.db.core_tables import LICENSEES as LIC
-from server.db.engine import analyze
+from server.db.engine import analyze, make_engine
 from server.db.pipelined import Step
 from server.db.tables import PROJECTION_TABLES, EventLog
 from server.store import items, projections
@@ -175,25 +177,37 @@ def differences(
     return found
 
 
-def verify(engine: Engine, *, keep: bool, per_event: bool = False) -> tuple[int, list[str]]:
+def verify(
+    engine: Engine, *, keep: bool, per_event: bool = False, jobs: int = 1
+) -> tuple[int, list[str]]:
     """Rebuild and compare, licensee by licensee (by licence); with ``keep`` in one
     transaction, committed, else in one per licensee, rolled back; ``per_event``: see
-    :func:`replay`. Returns (events replayed, differences: the projections' per licensee and
-    table, then the item index's)."""
+    :func:`replay`. Without ``keep``, ``jobs`` processes check licensees side by side, each
+    with its own connection (the licensees are independent; PostgreSQL: SQLite has one
+    writer at a time). Returns (events replayed, differences: the projections' per licensee
+    and table, then the item index's; the same whatever ``jobs``)."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be 1 or more, not {jobs}")
+    if keep and jobs > 1:
+        raise ValueError("a kept rebuild is one transaction: it cannot be split into jobs")
     count, diff, index = 0, list[str](), list[str]()
     if not keep:
         with engine.connect() as conn:
             every = licensees(conn)
-        for licence in every:
-            with engine.connect() as conn:
-                transaction = conn.begin()
-                try:  # the licensee's lock: compared as of one moment, its ingest held meanwhile
-                    conn.execute(
-                        sa.select(LIC.c.licence).where(LIC.c.licence == licence).with_for_update()
-                    )
-                    count += _compare(conn, licence, diff, index, keep=False, per_event=per_event)
-                finally:
-                    transaction.rollback()
+        checked: Iterable[tuple[int, list[str], list[str]]]
+        if jobs == 1:
+            checked = (_check(engine, licence, per_event) for licence in every)
+        else:
+            url = engine.url.render_as_string(hide_password=False)
+            pool = ProcessPoolExecutor(
+                jobs, get_context("spawn"), initializer=_start_job, initargs=(url,)
+            )
+            with pool:
+                checked = list(pool.map(_check_in_job, every, [per_event] * len(every)))
+        for events, found, indexed in checked:  # in licence order, either way
+            count += events
+            diff += found
+            index += indexed
         return count, diff + index
     with engine.connect() as conn:
         transaction = conn.begin()
@@ -206,6 +220,31 @@ def verify(engine: Engine, *, keep: bool, per_event: bool = False) -> tuple[int,
         transaction.commit()
     analyze(engine)  # every projection row was just written again
     return count, diff + index
+
+
+def _check(engine: Engine, licence: str, per_event: bool) -> tuple[int, list[str], list[str]]:
+    """One licensee's check: (events replayed, its projections' differences, its item
+    index's), in a transaction of its own, rolled back."""
+    diff, index = list[str](), list[str]()
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:  # the licensee's lock: compared as of one moment, its ingest held meanwhile
+            conn.execute(sa.select(LIC.c.licence).where(LIC.c.licence == licence).with_for_update())
+            count = _compare(conn, licence, diff, index, keep=False, per_event=per_event)
+        finally:
+            transaction.rollback()
+    return count, diff, index
+
+
+_JOB_ENGINE: list[Engine] = []  # a job process's engine, made once by its initializer
+
+
+def _start_job(url: str) -> None:
+    _JOB_ENGINE.append(make_engine(url))
+
+
+def _check_in_job(licence: str, per_event: bool) -> tuple[int, list[str], list[str]]:
+    return _check(_JOB_ENGINE[0], licence, per_event)
 
 
 def _compare(

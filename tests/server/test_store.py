@@ -238,3 +238,29 @@ def test_cli_upgrade_and_rebuild_check(engine: Engine, database_url: str) -> Non
         assert result.exit_code == 1, result.output
         assert "plants: only before rebuild: " in result.output
         assert f"checked from {4 + STAFF_EVENTS} accepted events: 4 differences" in result.output
+
+
+def test_a_check_in_jobs_finds_what_one_process_finds(engine: Engine, database_url: str) -> None:
+    """`db rebuild --check --jobs 2`: two processes, each with its own connection, check the
+    licensees side by side and report the same events and differences, in the same order,
+    as one process; a rebuild that keeps its result is one transaction, so no jobs."""
+    pipeline = Pipeline(engine, clock=SYSTEM_CLOCK)
+    for licence in (LICENCE, OTHER_LICENCE):
+        grow(pipeline, Station("s1", licence), n_plants=2)
+    with engine.begin() as conn:  # both licensees' rows edited behind the log's back
+        conn.execute(sa.text("UPDATE plants SET phase = 'vegetative'"))
+    alone = verify(engine, keep=False)
+    assert len(alone[1]) == 8  # two plants of each licensee, each seen before and after
+    assert verify(engine, keep=False, jobs=2) == alone
+    result = CliRunner().invoke(
+        app, ["db", "rebuild", "--check", "--jobs", "2", "--database-url", database_url]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"checked from {alone[0]} accepted events: 8 differences" in result.output
+    refused = CliRunner().invoke(
+        app, ["db", "rebuild", "--jobs", "2", "--database-url", database_url]
+    )
+    assert refused.exit_code == 2
+    assert "--jobs needs --check" in refused.output
+    with pytest.raises(ValueError, match="one transaction"):
+        verify(engine, keep=True, jobs=2)

@@ -925,8 +925,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-rebuild",
         dest="rebuild",
         action="store_false",
-        help="skip `db rebuild --check` and `db verify`: both walk the whole log by design "
-        "(about 360 s per million events for the rebuild)",
+        help="skip `db rebuild --check` and `db verify`: both walk the whole log by design",
     )
     parser.add_argument(
         "--rebuild-jobs",

@@ -17,7 +17,7 @@ and writes with one multi-row statement per table.
 2. **One read per table.** The batch's log entries, held events and stations
    (:class:`~server.ingest.ledger.Ledger`), then the plants, tags, harvest batches,
    cultivation batches, users and locations its events name
-   (:func:`server.store.overlay.prefetch`), each in one query for the whole batch.
+   (:class:`server.store.prefetch.Reads`), each in one query for the whole batch.
 3. **Exactly-once.** An ``event_id`` already in the log (or decided earlier in the batch) gets
    its stored decision again (outcome ``duplicate``) and changes nothing; the same
    ``event_id`` with a different body is refused (EVENT-ID-CONFLICT) and stored nowhere.
@@ -77,7 +77,7 @@ from server.ingest.ledger import Held, Ledger, StationKey
 from server.ingest.parse import Parsed, canonical, contract_violation
 from server.store import corrections, projections
 from server.store.overlay import Overlay, Writes
-from server.store.prefetch import found, load_steps, needs
+from server.store.prefetch import Reads, needs
 from server.store.state import LICENCE_RECORD
 
 HELD = table_of(HeldEvent)
@@ -164,8 +164,8 @@ class _Txn:
         records = Step(LICENCE_RECORDS[dialect], by_licence, rows=True)
         ledger = self.ledger.read_steps([ev.event_id for ev in envelopes], wanted)
         deadlines = self.deadlines.batch_reads(dialect, licences, self.now)
-        prefetch = self._prefetch_steps(envelopes)
-        steps = [lock, records, *ledger, *deadlines, *(s for _, _, s in prefetch)]
+        prefetch = self._prefetch_reads(envelopes)
+        steps = [lock, records, *ledger, *deadlines, *prefetch.steps]
         results = pipelined.run(self.conn, steps)
         self.jurisdictions = {licence: jurisdiction for licence, jurisdiction in results[0]}
         for row in results[1]:
@@ -201,33 +201,16 @@ class _Txn:
                 sequence += 1
         return out
 
-    def _prefetch_steps(
-        self, envelopes: Iterable[EventEnvelope]
-    ) -> list[tuple[str, set[tuple[str, str]], Step]]:
+    def _prefetch_reads(self, envelopes: Iterable[EventEnvelope]) -> Reads:
         keys: dict[str, set[tuple[str, str]]] = {}
         for ev in envelopes:
             for table, names in needs(ev).items():
                 if names:  # most tables are not named by an event: skip their empty sets
                     keys.setdefault(table, set()).update(zip(repeat(ev.licence), names))
-        dialect = self.conn.dialect.name
-        return [
-            (table, pairs, step)
-            for table, pairs in keys.items()
-            for step in load_steps(dialect, table, pairs)
-        ]
+        return Reads.of(self.conn.dialect.name, keys)
 
-    def _remember(
-        self,
-        prefetch: list[tuple[str, set[tuple[str, str]], Step]],
-        results: list[list[tuple[Any, ...]]],
-    ) -> None:
-        # A table's keys may be read in several steps (SQLite's chunks): gather them first,
-        # or a key of a later chunk would be remembered as absent.
-        tables: dict[str, tuple[set[tuple[str, str]], list[list[tuple[Any, ...]]]]] = {}
-        for (table, pairs, _), rows in zip(prefetch, results, strict=True):
-            tables.setdefault(table, (pairs, []))[1].append(rows)
-        for table, (pairs, chunks) in tables.items():
-            loaded = found(table, pairs, chunks)
+    def _remember(self, reads: Reads, results: list[list[tuple[Any, ...]]]) -> None:
+        for table, pairs, loaded in reads.loaded(results):
             keys: dict[str, list[str]] = {}
             for licence, key in pairs:
                 keys.setdefault(licence, []).append(key)
@@ -237,8 +220,8 @@ class _Txn:
     def prefetch(self, envelopes: Iterable[EventEnvelope]) -> None:
         """Read the rows ``envelopes`` name that the overlays do not hold yet."""
         wanted = [ev for ev in envelopes if ev.licence in self.overlays]
-        prefetch = self._prefetch_steps(wanted)
-        self._remember(prefetch, pipelined.run(self.conn, [s for _, _, s in prefetch]))
+        reads = self._prefetch_reads(wanted)
+        self._remember(reads, pipelined.run(self.conn, reads.steps))
 
     def _write_steps(self, positions: bool) -> list[Step]:
         for overlay in self.overlays.values():

@@ -393,7 +393,8 @@ class Overlay:
     def _harvest(self, p: PlantHarvested, at: datetime) -> None:
         lic, grams = self.licence_id, p.wet_weight.in_grams()
         plant = self._one("plants", p.uid, PlantState)
-        assert plant is not None  # the rules accepted the harvest of a plant on record
+        if plant is None:  # the rules accept only the harvest of a plant on record
+            raise LookupError(f"plant {p.uid} is not on record")
         self.rows["plants"][p.uid] = PlantState(
             p.uid, plant.batch_id, plant.strain, "harvested", p.harvest_batch
         )

@@ -8,10 +8,13 @@ licensees, and :func:`found` turns what it read into the state records the rules
 to the primary key, planned at each execution for its own keys and the table's current size
 (never a cached generic plan, which kept a sequential scan made when the table was small:
 :mod:`server.db.pipelined`, "Plans"). SQLite, without arrays, reads two ``IN`` lists (a
-superset, filtered here) in chunks of :data:`SQLITE_CHUNK` keys.
+superset, filtered here) in chunks of :data:`SQLITE_CHUNK` keys. :class:`Reads` holds the
+reads of several tables and gives back what each found: the ingest's batch
+(:mod:`server.ingest.pipeline`) and the rebuild's replay (:mod:`server.store.replay`) both
+read through it.
 """
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +179,38 @@ def found(
             if pair in want:
                 out[pair] = spec.make(*row[1:])
     return out
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The reads of every table's wanted (licence, key) pairs: :attr:`steps` to run (alone, or
+    in one round trip with other steps), then :meth:`loaded` of their results."""
+
+    wanted: dict[str, set[tuple[str, str]]]  # table -> (licence, key) pairs
+    tables: list[str]  # the table each step reads
+    steps: list[Step]
+
+    @classmethod
+    def of(cls, dialect: str, wanted: dict[str, set[tuple[str, str]]]) -> "Reads":
+        tables, steps = list[str](), list[Step]()
+        for table, pairs in wanted.items():
+            for step in load_steps(dialect, table, pairs):
+                tables.append(table)
+                steps.append(step)
+        return cls(wanted, tables, steps)
+
+    def loaded(
+        self, results: list[list[tuple[Any, ...]]]
+    ) -> Iterator[tuple[str, set[tuple[str, str]], dict[tuple[str, str], Any]]]:
+        """Each table's wanted pairs and the rows :attr:`steps` read of them (``results``, one
+        per step), as :func:`found` makes them."""
+        # A table's keys may be read in several steps (SQLite's chunks): gather them first, or
+        # a key of a later chunk would be remembered as absent.
+        chunks: dict[str, list[list[tuple[Any, ...]]]] = {}
+        for table, rows in zip(self.tables, results, strict=True):
+            chunks.setdefault(table, []).append(rows)
+        for table, pairs in self.wanted.items():
+            yield table, pairs, found(table, pairs, chunks.get(table, []))
 
 
 def load(

@@ -31,7 +31,7 @@ from schemas.events import EventEnvelope, TagsReceived
 from server.db import pipelined
 from server.store import projections
 from server.store.overlay import HOT_KINDS, Overlay, Writes
-from server.store.prefetch import found, load_steps, needs
+from server.store.prefetch import Reads, needs
 
 RUN = 2000  # events per run: one read per table and a few multi-row writes each
 
@@ -75,7 +75,7 @@ def _apply_run(conn: sa.Connection, overlay: Overlay, run: list[tuple[int, Event
     for position, event in run:
         try:
             overlay.apply(event)
-        except (LookupError, AssertionError) as err:
+        except LookupError as err:
             raise ReplayError(
                 f"event {event.event_id} ({event.kind}, log position {position}) of licence "
                 f"{overlay.licence_id} names what the replayed state does not hold: {err!r}"
@@ -97,12 +97,6 @@ def _prefetch(conn: sa.Connection, overlay: Overlay, events: list[EventEnvelope]
             new = [(licence, key) for key in keys if key not in held]
             if new:
                 wanted.setdefault(table, set()).update(new)
-    reads = [
-        (table, step)
-        for table, pairs in wanted.items()
-        for step in load_steps(conn.dialect.name, table, pairs)
-    ]
-    results = pipelined.run(conn, [step for _, step in reads])
-    for table, pairs in wanted.items():
-        chunks = [rows for (name, _), rows in zip(reads, results, strict=True) if name == table]
-        overlay.remember(table, found(table, pairs, chunks), [key for _, key in pairs])
+    reads = Reads.of(conn.dialect.name, wanted)
+    for table, pairs, loaded in reads.loaded(pipelined.run(conn, reads.steps)):
+        overlay.remember(table, loaded, [key for _, key in pairs])

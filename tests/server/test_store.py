@@ -187,6 +187,7 @@ def test_a_log_the_state_cannot_take_fails_the_rebuild_naming_the_event(
     result = CliRunner().invoke(app, ["db", "rebuild", "--database-url", database_url])
     assert result.exit_code == 2
     assert f"cannot replay the event log: event {stray.event_id}" in result.output
+    assert "plant 1A4FF0000000000000000999 is not on record" in result.output
     with engine.connect() as conn:
         assert snapshot(conn) == before
 

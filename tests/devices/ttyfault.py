@@ -44,6 +44,9 @@ def refusing_tcsetattr(path: str) -> Callable[[], None]:
         fcntl.ioctl(fd, termios.TIOCSCTTY, 0)  # the pty is now this session's terminal
         helper = os.fork()
         if helper == 0:  # holds the foreground; keeps none of the parent's files open
+            # The SIGHUP that ends it: a run under nohup (as CI may be) ignores SIGHUP, and
+            # the helper would inherit that and outlive the test, pausing for ever.
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
             os.setpgid(0, 0)
             os.closerange(0, 65536)
             signal.pause()
